@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Hosting;
+using Mesh.AppHost;
+using Mesh.AppHost.Postgres;
+
+var builder = DistributedApplication.CreateBuilder(args);
+var data = MeshDataFolder.Resolve(builder);
+
+// PostgreSQL: the machine's binaries as a process (no containers here), or an operator's own
+// server when ConnectionStrings:postgres is configured. One database per service.
+var postgres = builder.AddMeshPostgres("postgres", data);
+var hsmDb = postgres.AddDatabase("hsmdb");
+var switchDb = postgres.AddDatabase("switchdb");
+var issuerDb = postgres.AddDatabase("issuerdb");
+var settlementDb = postgres.AddDatabase("settlementdb");
+var gatewayDb = postgres.AddDatabase("gatewaydb");
+
+var hsm = builder.AddProject<Projects.Mesh_Hsm>("hsm")
+    .WithReference(hsmDb).WaitFor(hsmDb)
+    .WithEnvironment("Hsm__LmkPath", data.HsmLmkPath)
+    .WithEnvironment("Hsm__CreateLmkIfMissing", builder.Environment.IsDevelopment() ? "true" : "false")
+    .WithHttpHealthCheck("/health", endpointName: "http");
+
+var issuerIcbc = builder.AddIssuerBank("issuer-icbc", bankId: "01020000", bankName: "Industrial and Commercial Bank of China", bins: ["622202", "622208"])
+    .WithReference(issuerDb).WaitFor(issuerDb);
+var issuerCcb = builder.AddIssuerBank("issuer-ccb", bankId: "01050000", bankName: "China Construction Bank", bins: ["621700", "436742"])
+    .WithReference(issuerDb).WaitFor(issuerDb);
+
+var cardSwitch = builder.AddProject<Projects.Mesh_Switch>("switch")
+    .WithReference(switchDb).WaitFor(switchDb)
+    .WithIssuerLinks(issuerIcbc, issuerCcb)
+    .WithHttpHealthCheck("/health", endpointName: "http");
+
+var settlement = builder.AddProject<Projects.Mesh_Settlement>("settlement")
+    .WithReference(settlementDb).WaitFor(settlementDb)
+    .WithHttpHealthCheck("/health", endpointName: "http");
+
+builder.AddProject<Projects.Mesh_Gateway>("gateway")
+    .WithReference(gatewayDb).WaitFor(gatewayDb)
+    .WithReference(hsm).WaitFor(hsm)
+    .WithReference(cardSwitch).WaitFor(cardSwitch)
+    .WithReference(settlement).WaitFor(settlement)
+    .WithExternalHttpEndpoints()
+    .WithHttpHealthCheck("/health", endpointName: "http");
+
+builder.Build().Run();

@@ -1,0 +1,44 @@
+namespace Mesh.AppHost;
+
+/// <summary>Marks a project resource as a simulated issuing bank with its institution id.</summary>
+public sealed record IssuerBankAnnotation(string BankId) : IResourceAnnotation;
+
+/// <summary>Simulated issuing banks: processes of one project under Switch/, each its own bank.</summary>
+public static class IssuerBanks
+{
+    private const string Iso8583Endpoint = "iso8583";
+
+    public static IResourceBuilder<ProjectResource> AddIssuerBank(this IDistributedApplicationBuilder builder,
+        [ResourceName] string name, string bankId, string bankName, string[] bins)
+    {
+        var bank = builder.AddProject<Projects.Mesh_IssuerSim>(name)
+            .WithAnnotation(new IssuerBankAnnotation(bankId))
+            .WithHttpEndpoint(name: "http")
+            .WithEndpoint(name: Iso8583Endpoint, scheme: "tcp", env: "Iso8583__Port")
+            .WithEnvironment("Bank__Id", bankId)
+            .WithEnvironment("Bank__Name", bankName)
+            .WithHttpHealthCheck("/health", endpointName: "http");
+        for (var i = 0; i < bins.Length; i++)
+        {
+            bank.WithEnvironment($"Bank__Bins__{i}", bins[i]);
+        }
+        return bank;
+    }
+
+    /// <summary>Tells the switch where each bank's ISO 8583 listener is, and waits for the banks.</summary>
+    public static IResourceBuilder<ProjectResource> WithIssuerLinks(this IResourceBuilder<ProjectResource> cardSwitch,
+        params IResourceBuilder<ProjectResource>[] issuers)
+    {
+        for (var i = 0; i < issuers.Length; i++)
+        {
+            var issuer = issuers[i];
+            var bank = issuer.Resource.Annotations.OfType<IssuerBankAnnotation>().Single();
+            cardSwitch
+                .WithEnvironment($"Switch__Issuers__{i}__Name", issuer.Resource.Name)
+                .WithEnvironment($"Switch__Issuers__{i}__BankId", bank.BankId)
+                .WithEnvironment($"Switch__Issuers__{i}__Endpoint", issuer.GetEndpoint(Iso8583Endpoint))
+                .WaitFor(issuer);
+        }
+        return cardSwitch;
+    }
+}

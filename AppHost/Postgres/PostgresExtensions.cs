@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Configuration;
+using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Mesh.AppHost.Postgres;
+
+public static class PostgresExtensions
+{
+    private const string BinariesDefault = "/usr/lib/postgresql/15/bin";
+
+    /// <summary>
+    /// The platform's PostgreSQL: an operator's server when <c>ConnectionStrings:{name}</c> is set,
+    /// otherwise the machine's PostgreSQL 15 binaries run as a process on the port Aspire assigns,
+    /// with <c>initdb</c> into the data folder on first start.
+    /// </summary>
+    public static IResourceBuilder<IResourceWithConnectionString> AddMeshPostgres(this IDistributedApplicationBuilder builder,
+        [ResourceName] string name, MeshDataFolder data)
+    {
+        if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(name)))
+        {
+            return builder.AddConnectionString(name);
+        }
+
+        var password = builder.AddParameter($"{name}-password", ReadOrCreatePassword(data.PostgresPasswordFile), secret: true);
+        var script = Path.Combine(builder.AppHostDirectory, "Postgres", "run-postgres.sh");
+        var server = new PostgresProcessResource(name, "bash", builder.AppHostDirectory, password.Resource);
+        var healthCheckKey = $"{name}_ready";
+        builder.Services.AddHealthChecks().Add(new(healthCheckKey, _ => new PostgresReadinessCheck(server, null), null, null));
+        return builder.AddResource(server)
+            .WithArgs(script)
+            .WithEndpoint(name: PostgresProcessResource.EndpointName, scheme: "tcp", env: "PGPORT")
+            .WithEnvironment("PG_BIN", builder.Configuration["Postgres:BinDir"] ?? BinariesDefault)
+            .WithEnvironment("PGDATA", data.PostgresData)
+            .WithEnvironment("PG_PASSWORD_FILE", data.PostgresPasswordFile)
+            .WithEnvironment("PG_MAX_CONNECTIONS", builder.Configuration["Postgres:MaxConnections"] ?? "300")
+            .WithHealthCheck(healthCheckKey);
+    }
+
+    public static IResourceBuilder<MeshDatabaseResource> AddDatabase(this IResourceBuilder<IResourceWithConnectionString> server,
+        [ResourceName] string name)
+    {
+        var database = new MeshDatabaseResource(name, server.Resource);
+        var healthCheckKey = $"{name}_ready";
+        server.ApplicationBuilder.Services.AddHealthChecks()
+            .Add(new(healthCheckKey, _ => new PostgresReadinessCheck(server.Resource, name), null, null));
+        return server.ApplicationBuilder.AddResource(database).WithHealthCheck(healthCheckKey);
+    }
+
+    /// <summary>
+    /// The superuser password lives beside the data folder so a second start reuses both; it is
+    /// created once, readable by its owner only, and never printed.
+    /// </summary>
+    private static string ReadOrCreatePassword(string path)
+    {
+        if (File.Exists(path))
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        using var file = new FileStream(path, OwnerOnlyNewFile());
+        file.Write(System.Text.Encoding.ASCII.GetBytes(password));
+        return password;
+    }
+
+    private static FileStreamOptions OwnerOnlyNewFile()
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        return options;
+    }
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs the machine's PostgreSQL in the foreground for the Mesh AppHost.
+#   first start: initdb into $PGDATA with the superuser password from $PG_PASSWORD_FILE
+#   every start: postgres on 127.0.0.1:$PGPORT, stderr folded into stdout, fsync on
+# As root it drops to the postgres OS user (postgres refuses to run as root).
+# SIGTERM/SIGINT become a fast shutdown, so stopping the AppHost leaves no server behind.
+set -euo pipefail
+
+: "${PGDATA:?PGDATA is required}" "${PGPORT:?PGPORT is required}" "${PG_PASSWORD_FILE:?PG_PASSWORD_FILE is required}"
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_MAX_CONNECTIONS=${PG_MAX_CONNECTIONS:-300}
+exec 2>&1
+
+if [ ! -x "$PG_BIN/postgres" ]; then
+  echo "No PostgreSQL binaries at $PG_BIN (install postgresql-15, or set Postgres:BinDir)"
+  exit 1
+fi
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then
+    setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"
+  else
+    "$@"
+  fi
+}
+
+mkdir -p "$PGDATA"
+if [ "$(id -u)" = 0 ]; then
+  chown postgres:postgres "$PGDATA" "$PG_PASSWORD_FILE"
+  chmod 600 "$PG_PASSWORD_FILE"
+fi
+chmod 700 "$PGDATA"
+
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  echo "initdb into $PGDATA"
+  as_postgres "$PG_BIN/initdb" -D "$PGDATA" -U postgres --pwfile="$PG_PASSWORD_FILE" \
+    --auth-host=scram-sha-256 --auth-local=scram-sha-256 -E UTF8 --locale=C.UTF-8
+fi
+
+# A server left behind by a killed AppHost still holds the data folder: stop it first.
+if [ -f "$PGDATA/postmaster.pid" ]; then
+  old_pid=$(head -n 1 "$PGDATA/postmaster.pid")
+  if [ -n "$old_pid" ] && kill -0 "$old_pid" 2>/dev/null; then
+    echo "stopping a PostgreSQL left running (pid $old_pid)"
+    as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA" stop -m fast -w -t 60 || kill -9 "$old_pid"
+  fi
+fi
+
+as_postgres "$PG_BIN/postgres" -D "$PGDATA" -p "$PGPORT" \
+  -c listen_addresses=127.0.0.1 \
+  -c unix_socket_directories= \
+  -c max_connections="$PG_MAX_CONNECTIONS" \
+  -c fsync=on -c synchronous_commit=on \
+  -c log_destination=stderr -c logging_collector=off &
+server=$!
+
+stop() { kill -INT "$server" 2>/dev/null || true; }
+trap stop TERM INT HUP
+
+# wait returns early when a trapped signal arrives; keep waiting until the server is gone.
+status=0
+while kill -0 "$server" 2>/dev/null; do
+  wait "$server" || status=$?
+done
+exit "$status"

@@ -1,0 +1,42 @@
+using Mesh.Contracts.Hsm;
+using Mesh.Contracts.Settlement;
+using Mesh.Contracts.Switch;
+using Mesh.Gateway.Apis;
+using Mesh.Gateway.Diagnostics;
+using Scalar.AspNetCore;
+
+namespace Mesh.Gateway;
+
+public static class Extensions
+{
+    /// <summary>Internal gRPC services, found through Aspire service discovery on their "grpc" endpoints.</summary>
+    private static readonly Uri HsmAddress = new("http://_grpc.hsm");
+    private static readonly Uri SwitchAddress = new("http://_grpc.switch");
+    private static readonly Uri SettlementAddress = new("http://_grpc.settlement");
+
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddNpgsqlDataSource("gatewaydb");
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = HsmAddress);
+        builder.Services.AddGrpcClient<CardSwitch.CardSwitchClient>(o => o.Address = SwitchAddress);
+        builder.Services.AddGrpcClient<Settlement.SettlementClient>(o => o.Address = SettlementAddress);
+        builder.Services.AddSingleton<DiagnosticsProbe>();
+    }
+
+    public static WebApplication UseGatewayPipeline(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    public static WebApplication MapGatewayApis(this WebApplication app)
+    {
+        app.MapOpenApi();
+        app.MapScalarApiReference(options => options.DefaultFonts = false);
+        app.MapGroup("/v1").MapDiagnosticsApi();
+        return app;
+    }
+}

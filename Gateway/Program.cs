@@ -1,0 +1,13 @@
+using Mesh.Gateway;
+using Mesh.ServiceDefaults.Database;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+await app.MigrateDatabaseAsync(typeof(Program).Assembly);
+app.UseGatewayPipeline();
+app.MapDefaultEndpoints();
+app.MapGatewayApis();
+await app.RunAsync();

@@ -1,0 +1,26 @@
+using Mesh.Hsm.Grpc;
+using Mesh.Hsm.Keys;
+using Mesh.Hsm.Options;
+
+namespace Mesh.Hsm;
+
+public static class Extensions
+{
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddNpgsqlDataSource("hsmdb");
+        builder.Services.AddOptions<HsmOptions>()
+            .Bind(builder.Configuration.GetSection(HsmOptions.Section))
+            .Validate(o => o.LmkHex is not null || o.LmkPath is not null, "Set Hsm:LmkHex or Hsm:LmkPath: the Hsm needs a local master key")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<LocalMasterKey>();
+    }
+
+    public static WebApplication MapHsmServices(this WebApplication app)
+    {
+        // Load the LMK at start, not on the first command: a missing or broken key stops the Hsm now.
+        _ = app.Services.GetRequiredService<LocalMasterKey>();
+        app.MapGrpcService<HsmService>();
+        return app;
+    }
+}

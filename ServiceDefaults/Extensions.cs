@@ -1,0 +1,50 @@
+using Mesh.ServiceDefaults.Health;
+using Mesh.ServiceDefaults.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// What every Mesh service gets: OpenTelemetry to the Aspire dashboard, health endpoints,
+/// service discovery and HttpClient resilience that never retries a payment.
+/// </summary>
+public static class MeshServiceDefaults
+{
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.ConfigureMeshTelemetry();
+        builder.AddDefaultHealthChecks();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddServiceDiscovery();
+        builder.Services.ConfigureHttpClientDefaults(http =>
+        {
+            // Retries only for safe methods: gRPC calls are POSTs, and a payment is never
+            // retried blindly; deadlines and idempotency keys cover those calls instead.
+            http.AddStandardResilienceHandler(options => options.Retry.DisableForUnsafeHttpMethods());
+            http.AddServiceDiscovery();
+        });
+        return builder;
+    }
+
+    /// <summary>gRPC server with the gRPC health protocol, fed by the ASP.NET Core health checks.</summary>
+    public static TBuilder AddGrpcServerDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddGrpc(options => options.EnableDetailedErrors = builder.Environment.IsDevelopment());
+        builder.Services.AddGrpcHealthChecks();
+        return builder;
+    }
+
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.MapMeshHealthEndpoints();
+        return app;
+    }
+
+    public static WebApplication MapGrpcServerDefaults(this WebApplication app)
+    {
+        app.MapGrpcHealthChecksService();
+        return app;
+    }
+}

@@ -1,0 +1,46 @@
+using Mesh.Iso8583.Packaging;
+using Mesh.IssuerSim.Options;
+using Mesh.IssuerSim.Processing;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Mesh.IssuerSim;
+
+public static class Extensions
+{
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddNpgsqlDataSource("issuerdb");
+        builder.Services.AddOptions<BankOptions>()
+            .Bind(builder.Configuration.GetSection(BankOptions.Section))
+            .Validate(o => o.Id.Length is >= 1 and <= 11 && o.Id.All(char.IsAsciiDigit), "Bank:Id is 1 to 11 digits")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Name), "Bank:Name is required")
+            .Validate(o => o.Bins.Count > 0 && o.Bins.All(b => b.Length is >= 6 and <= 11 && b.All(char.IsAsciiDigit)), "Bank:Bins lists 6 to 11 digit prefixes")
+            .ValidateOnStart();
+        builder.Services.AddOptions<Iso8583ListenerOptions>()
+            .Bind(builder.Configuration.GetSection(Iso8583ListenerOptions.Section))
+            .Validate(o => o.Port is > 0 and < 65536, "Iso8583:Port is a TCP port")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(new IsoPackager(IsoDialect.UnionPay1987));
+        builder.Services.AddSingleton<IssuerProcessor>();
+        builder.Services.AddSingleton<IsoListener>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IsoListener>());
+        builder.Services.AddHealthChecks().AddCheck<IsoListenerHealthCheck>("iso8583-listener");
+    }
+
+    /// <summary>Records this bank and its BIN ranges in issuerdb (several banks share the database).</summary>
+    public static async Task RegisterBankAsync(this WebApplication app)
+    {
+        var bank = app.Services.GetRequiredService<IOptions<BankOptions>>().Value;
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        await using var command = db.CreateCommand(
+            """
+            INSERT INTO banks (bank_id, name, bins) VALUES (@id, @name, @bins)
+            ON CONFLICT (bank_id) DO UPDATE SET name = excluded.name, bins = excluded.bins
+            """);
+        command.Parameters.AddWithValue("id", bank.Id);
+        command.Parameters.AddWithValue("name", bank.Name);
+        command.Parameters.AddWithValue("bins", bank.Bins.ToArray());
+        await command.ExecuteNonQueryAsync();
+    }
+}

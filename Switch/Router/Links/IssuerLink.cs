@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Globalization;
+using Mesh.Iso8583.Channel;
+using Mesh.Iso8583.Messages;
+using Mesh.Iso8583.Packaging;
+using Mesh.Switch.Options;
+
+namespace Mesh.Switch.Links;
+
+/// <summary>
+/// The switch's side of one TCP link to an issuing bank: connect, sign on (0800/001), stay
+/// connected, reconnect with back-off. Every exchange on it is one client span that carries the
+/// trace context to the bank in field 124.
+/// </summary>
+public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, IsoPackager packager, StanSequence stans, TimeProvider time, ILogger logger)
+{
+    private const int ReconnectDelayMsMin = 100;
+    private volatile IsoClientChannel? _channel;
+
+    public string Name => issuer.Name;
+
+    public string BankId => issuer.BankId;
+
+    public bool IsSignedOn => _channel is { IsOpen: true };
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        IssuerLinkOptions.TryParseEndpoint(issuer.Endpoint, out var host, out var port);
+        var delayMs = ReconnectDelayMsMin;
+        while (!ct.IsCancellationRequested)
+        {
+            IsoClientChannel? channel = null;
+            try
+            {
+                channel = await IsoClientChannel.ConnectAsync(host, port, packager, ct);
+                var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                channel.Closed += _ => closed.TrySetResult();
+                channel.UnmatchedAnswer += m => logger.LogWarning("Unmatched answer {Message} from {Issuer}", m, Name);
+                await SignOnAsync(channel, ct);
+                _channel = channel;
+                delayMs = ReconnectDelayMsMin;
+                logger.LogInformation("Signed on to {Issuer} at {Endpoint}", Name, issuer.Endpoint);
+                await closed.Task.WaitAsync(ct);
+                logger.LogWarning("Link to {Issuer} closed", Name);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or TimeoutException or IsoLinkException)
+            {
+                logger.LogWarning("Link to {Issuer} failed: {Reason}; retrying in {DelayMs} ms", Name, ex.Message, delayMs);
+            }
+            finally
+            {
+                _channel = null;
+                if (channel is not null)
+                {
+                    await channel.DisposeAsync();
+                }
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(delayMs), time, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            delayMs = Math.Min(delayMs * 2, options.ReconnectDelayMsMax);
+        }
+    }
+
+    /// <summary>A network-management request (0800) with field 70 = <paramref name="code"/>.</summary>
+    public IsoMessage NetworkManagement(string code) =>
+        new IsoMessage("0800")
+            .Set(IsoFields.TransmissionDateTime, time.GetUtcNow().ToString("MMddHHmmss", CultureInfo.InvariantCulture))
+            .Set(IsoFields.Stan, stans.Next())
+            .Set(IsoFields.ForwardingId, options.InstitutionId)
+            .Set(IsoFields.NetworkManagementCode, code);
+
+    /// <summary>Sends a request on the link and waits for its answer, as one client span.</summary>
+    public Task<IsoMessage> ExchangeAsync(IsoMessage request, int timeoutMs, CancellationToken ct)
+    {
+        var channel = _channel ?? throw new IsoLinkException($"{Name} is not signed on");
+        return ExchangeAsync(channel, request, timeoutMs, ct);
+    }
+
+    private async Task<IsoMessage> ExchangeAsync(IsoClientChannel channel, IsoMessage request, int timeoutMs, CancellationToken ct)
+    {
+        using var activity = SwitchTelemetry.Source.StartActivity($"iso8583 {request.Mti} → {Name}", ActivityKind.Client);
+        activity?.SetTag("iso8583.mti", request.Mti);
+        activity?.SetTag("iso8583.stan", request.GetString(IsoFields.Stan));
+        activity?.SetTag("mesh.issuer", Name);
+        activity?.SetTag("peer.service", Name);
+        IsoTraceContext.Inject(request, activity);
+        try
+        {
+            var answer = await channel.SendRequestAsync(request, timeoutMs, ct);
+            activity?.SetTag("iso8583.response_code", answer.GetString(IsoFields.ResponseCode));
+            return answer;
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
+        }
+    }
+
+    private async Task SignOnAsync(IsoClientChannel channel, CancellationToken ct)
+    {
+        var answer = await ExchangeAsync(channel, NetworkManagement(NetworkManagementCodes.SignOn), options.EchoTimeoutMs, ct);
+        var code = answer.GetString(IsoFields.ResponseCode);
+        if (code != ResponseCodes.Approved)
+        {
+            throw new IsoLinkException($"{Name} refused sign-on with response code {code}");
+        }
+    }
+}
+
+public sealed class IsoLinkException(string message) : Exception(message);

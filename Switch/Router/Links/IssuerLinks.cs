@@ -1,0 +1,39 @@
+using Mesh.Iso8583.Packaging;
+using Mesh.Switch.Options;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Switch.Links;
+
+/// <summary>All issuer links of the switch, kept up for the life of the process.</summary>
+public sealed class IssuerLinks : BackgroundService
+{
+    public IssuerLinks(IOptions<SwitchOptions> options, IsoPackager packager, StanSequence stans, TimeProvider time, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger<IssuerLink>();
+        All = options.Value.Issuers
+            .Select(issuer => new IssuerLink(issuer, options.Value, packager, stans, time, logger))
+            .ToList();
+    }
+
+    public IReadOnlyList<IssuerLink> All { get; }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(All.Select(link => link.RunAsync(stoppingToken)));
+}
+
+/// <summary>Healthy when every issuer link is signed on, degraded when some are, unhealthy when none is.</summary>
+public sealed class IssuerLinksHealthCheck(IssuerLinks links) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var down = links.All.Where(l => !l.IsSignedOn).Select(l => l.Name).ToList();
+        var description = $"not signed on: {string.Join(", ", down)}";
+        return Task.FromResult(down.Count switch
+        {
+            0 => HealthCheckResult.Healthy($"{links.All.Count} issuer links signed on"),
+            _ when down.Count == links.All.Count => HealthCheckResult.Unhealthy(description),
+            _ => HealthCheckResult.Degraded(description),
+        });
+    }
+}
