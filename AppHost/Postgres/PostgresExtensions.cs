@@ -43,7 +43,27 @@ public static class PostgresExtensions
         var healthCheckKey = $"{name}_ready";
         server.ApplicationBuilder.Services.AddHealthChecks()
             .Add(new(healthCheckKey, _ => new PostgresReadinessCheck(server.Resource, name), null, null));
-        return server.ApplicationBuilder.AddResource(database).WithHealthCheck(healthCheckKey);
+
+        // A database has no process of its own: it runs once its server is ready, and its health
+        // check (which creates it on first start) decides when the services that need it may start.
+        server.ApplicationBuilder.Eventing.Subscribe<ResourceReadyEvent>(server.Resource, async (e, ct) =>
+        {
+            var notifications = e.Services.GetRequiredService<ResourceNotificationService>();
+            var time = e.Services.GetRequiredService<TimeProvider>();
+            await notifications.PublishUpdateAsync(database, s => s with
+            {
+                State = KnownResourceStates.Running,
+                StartTimeStamp = time.GetUtcNow().UtcDateTime,
+            });
+        });
+        return server.ApplicationBuilder.AddResource(database)
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "PostgresDatabase",
+                State = KnownResourceStates.Waiting,
+                Properties = [new("Database", name)],
+            })
+            .WithHealthCheck(healthCheckKey);
     }
 
     /// <summary>

@@ -46,12 +46,17 @@ if [ -f "$PGDATA/postmaster.pid" ]; then
   fi
 fi
 
-as_postgres "$PG_BIN/postgres" -D "$PGDATA" -p "$PGPORT" \
-  -c listen_addresses=127.0.0.1 \
-  -c unix_socket_directories= \
-  -c max_connections="$PG_MAX_CONNECTIONS" \
-  -c fsync=on -c synchronous_commit=on \
-  -c log_destination=stderr -c logging_collector=off &
+server_command=("$PG_BIN/postgres" -D "$PGDATA" -p "$PGPORT"
+  -c listen_addresses=127.0.0.1
+  -c unix_socket_directories=
+  -c max_connections="$PG_MAX_CONNECTIONS"
+  -c fsync=on -c synchronous_commit=on
+  -c log_destination=stderr -c logging_collector=off)
+if [ "$(id -u)" = 0 ]; then
+  server_command=(setpriv --reuid=postgres --regid=postgres --init-groups -- "${server_command[@]}")
+fi
+# Started directly (not through a function) so that $! is the postmaster itself.
+"${server_command[@]}" &
 server=$!
 
 stop() { kill -INT "$server" 2>/dev/null || true; }
