@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Hosting;
 using Mesh.AppHost;
 using Mesh.AppHost.Postgres;
+using Microsoft.Extensions.Hosting;
 
 var builder = DistributedApplication.CreateBuilder(args);
 var data = MeshDataFolder.Resolve(builder);

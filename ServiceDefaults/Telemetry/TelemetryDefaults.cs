@@ -22,6 +22,8 @@ public static class TelemetryDefaults
         });
         builder.Logging.Configure(options => options.ActivityTrackingOptions =
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        // Npgsql logs every command at Information; the Npgsql spans already say what ran.
+        builder.Logging.AddFilter("Npgsql", LogLevel.Warning);
 
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics

@@ -22,9 +22,18 @@ public sealed class IsoMessage
 
     public bool Has(int field) => _fields[CheckNumber(field)] is not null;
 
+    /// <summary>Sets a text field. Only ASCII fits the wire: anything else is a format error, not a silent '?'.</summary>
     public IsoMessage Set(int field, string value)
     {
-        _fields[CheckNumber(field)] = Encoding.ASCII.GetBytes(value);
+        CheckNumber(field);
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (!char.IsAscii(value[i]))
+            {
+                throw new Packaging.IsoFormatException(new Packaging.IsoFormatError(field, $"non-ASCII character at position {i + 1}"));
+            }
+        }
+        _fields[field] = Encoding.ASCII.GetBytes(value);
         return this;
     }
 

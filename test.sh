@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Mesh's test command: installs what the tests need on a fresh machine of this kind, checks the
+# build (zero warnings) and formatting, runs every test project and prints the summed TRX
+# counters as the closing line: "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")"
+
+log() { printf '\n== %s\n' "$*"; }
+
+need_apt=()
+[ -x /usr/lib/postgresql/15/bin/postgres ] || need_apt+=(postgresql-15)
+command -v setpriv >/dev/null || need_apt+=(util-linux)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing: ${need_apt[*]} (install them, or run as root so this script can)"; exit 1
+  fi
+  log "installing ${need_apt[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+  echo "the postgres OS user is missing (it comes with the postgresql-15 package)"; exit 1
+fi
+command -v dotnet >/dev/null || { echo "the .NET 10 SDK is required (dotnet on PATH)"; exit 1; }
+
+log "build (warnings are errors)"
+dotnet build Mesh.sln -c Release -nologo -v quiet
+
+log "format check"
+dotnet format Mesh.sln --verify-no-changes --no-restore
+
+results="TestResults/$(date -u +%Y%m%dT%H%M%SZ)"
+log "tests (results in $results)"
+status=0
+dotnet test Mesh.sln -c Release --no-build --logger "trx" \
+  --results-directory "$results" || status=$?
+
+passed=0; failed=0; files=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  files=$((files + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  e=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0}))
+done
+if [ "$files" -eq 0 ]; then
+  echo "no test results were written"; status=1
+fi
+
+echo
+echo "$passed passed, $failed failed"
+if [ "$failed" -gt 0 ]; then status=1; fi
+exit "$status"
