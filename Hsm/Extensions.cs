@@ -1,3 +1,4 @@
+using Mesh.Hsm.Commands;
 using Mesh.Hsm.Grpc;
 using Mesh.Hsm.Keys;
 using Mesh.Hsm.Options;
@@ -14,6 +15,10 @@ public static class Extensions
             .Validate(o => o.LmkHex is not null || o.LmkPath is not null, "Set Hsm:LmkHex or Hsm:LmkPath: the Hsm needs a local master key")
             .ValidateOnStart();
         builder.Services.AddSingleton<LocalMasterKey>();
+        builder.Services.AddSingleton<IKeyStore, KeyStore>();
+        builder.Services.AddSingleton<KeyManagement>();
+        builder.Services.AddSingleton<PinAndMac>();
+        builder.Services.AddGrpc(options => options.Interceptors.Add<HsmErrorInterceptor>());
     }
 
     public static WebApplication MapHsmServices(this WebApplication app)

@@ -1,20 +1,21 @@
+using Google.Protobuf;
 using Grpc.Core;
 using Mesh.Contracts.Hsm;
+using Mesh.Hsm.Commands;
+using Mesh.Hsm.Crypto;
 using Mesh.Hsm.Keys;
-using Npgsql;
 
 namespace Mesh.Hsm.Grpc;
 
-public sealed class HsmService(LocalMasterKey lmk, NpgsqlDataSource db, TimeProvider time) : Contracts.Hsm.Hsm.HsmBase
+public sealed class HsmService(LocalMasterKey lmk, IKeyStore store, KeyManagement keys, PinAndMac pins, TimeProvider time) : Contracts.Hsm.Hsm.HsmBase
 {
-    public const string FirmwareVersion = "mesh-hsm-0.1";
+    public const string FirmwareVersion = "mesh-hsm-0.2";
 
     /// <summary>payShield NC: the LMK check value and what the key store holds.</summary>
     public override async Task<HsmDiagnosticsReply> Diagnostics(HsmDiagnosticsRequest request, ServerCallContext context)
     {
         var started = time.GetTimestamp();
-        await using var command = db.CreateCommand("SELECT count(*) FROM key_blocks");
-        var keyCount = (long)(await command.ExecuteScalarAsync(context.CancellationToken))!;
+        var keyCount = await store.CountAsync(context.CancellationToken);
         return new HsmDiagnosticsReply
         {
             LmkCheckValue = lmk.CheckValue,
@@ -24,4 +25,60 @@ public sealed class HsmService(LocalMasterKey lmk, NpgsqlDataSource db, TimeProv
             FirmwareVersion = FirmwareVersion,
         };
     }
+
+    public override async Task<KeyInfo> GenerateKey(GenerateKeyRequest request, ServerCallContext context) =>
+        (await keys.GenerateAsync(request.KeyId, request.KeyType, request.Algorithm, context.CancellationToken)).ToInfo();
+
+    public override async Task<KeyInfo> FormKeyFromComponents(FormKeyFromComponentsRequest request, ServerCallContext context) =>
+        (await keys.FormFromComponentsAsync(request.KeyId, request.KeyType, request.Algorithm,
+            [.. request.Components.Select(c => c.ToByteArray())], context.CancellationToken)).ToInfo();
+
+    public override async Task<KeyInfo> KeyCheckValue(KeyCheckValueRequest request, ServerCallContext context) =>
+        (await keys.GetAsync(request.KeyId, context.CancellationToken)).ToInfo();
+
+    public override async Task<KeyInfo> ImportKey(ImportKeyRequest request, ServerCallContext context) =>
+        (await keys.ImportAsync(request.KeyId, request.KeyType, request.Algorithm, request.ZmkId,
+            request.Cryptogram.ToByteArray(), request.ExpectedCheckValue, context.CancellationToken)).ToInfo();
+
+    public override async Task<ExportKeyReply> ExportKey(ExportKeyRequest request, ServerCallContext context)
+    {
+        var (cryptogram, checkValue) = await keys.ExportAsync(request.KeyId, request.ZmkId, context.CancellationToken);
+        return new ExportKeyReply { Cryptogram = ByteString.CopyFrom(cryptogram), CheckValue = checkValue };
+    }
+
+    public override async Task<TranslatePinReply> TranslatePin(TranslatePinRequest request, ServerCallContext context)
+    {
+        var block = await pins.TranslatePinAsync(request.SourceZpkId, request.DestinationZpkId, request.PinBlock.ToByteArray(),
+            (Crypto.PinBlockFormat)request.SourceFormat, (Crypto.PinBlockFormat)request.DestinationFormat,
+            string.IsNullOrEmpty(request.Pan) ? null : request.Pan, context.CancellationToken);
+        return new TranslatePinReply { PinBlock = ByteString.CopyFrom(block) };
+    }
+
+    public override async Task<GenerateMacReply> GenerateMac(GenerateMacRequest request, ServerCallContext context)
+    {
+        var mac = await pins.GenerateMacAsync(request.KeyId, request.Data.ToByteArray(), Map(request.Algorithm), Map(request.Padding), context.CancellationToken);
+        return new GenerateMacReply { Mac = ByteString.CopyFrom(mac) };
+    }
+
+    public override async Task<VerifyMacReply> VerifyMac(VerifyMacRequest request, ServerCallContext context)
+    {
+        await pins.VerifyMacAsync(request.KeyId, request.Data.ToByteArray(), Map(request.Algorithm), Map(request.Padding),
+            request.Mac.ToByteArray(), context.CancellationToken);
+        return new VerifyMacReply();
+    }
+
+    private static Crypto.MacAlgorithm Map(Contracts.Hsm.MacAlgorithm algorithm) => algorithm switch
+    {
+        Contracts.Hsm.MacAlgorithm.Iso9797Alg3 => Crypto.MacAlgorithm.Iso9797Alg3,
+        Contracts.Hsm.MacAlgorithm.Iso9797Alg1 => Crypto.MacAlgorithm.Iso9797Alg1,
+        Contracts.Hsm.MacAlgorithm.AesCmac => Crypto.MacAlgorithm.AesCmac,
+        _ => throw new HsmException(HsmErrorCode.InvalidInput, "unknown MAC algorithm"),
+    };
+
+    private static Crypto.MacPadding Map(Contracts.Hsm.MacPadding padding) => padding switch
+    {
+        Contracts.Hsm.MacPadding.Method1 => Crypto.MacPadding.Method1,
+        Contracts.Hsm.MacPadding.Method2 => Crypto.MacPadding.Method2,
+        _ => throw new HsmException(HsmErrorCode.InvalidInput, "unknown MAC padding"),
+    };
 }

@@ -27,6 +27,10 @@ public sealed class LocalMasterKey
 
     public string Algorithm => "AES-256";
 
+    public byte[] Seal(HeldKey key) => KeyBlock.Seal(_key, key);
+
+    public HeldKey Open(ReadOnlySpan<byte> block, string keyId) => KeyBlock.Open(_key, block, keyId);
+
     private static byte[] Load(HsmOptions options, ILogger logger)
     {
         if (!string.IsNullOrWhiteSpace(options.LmkHex))

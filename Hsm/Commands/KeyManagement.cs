@@ -1,0 +1,148 @@
+using System.Security.Cryptography;
+using Mesh.Contracts.Hsm;
+using Mesh.Hsm.Crypto;
+using Mesh.Hsm.Keys;
+using Org.BouncyCastle.Crypto.Engines;
+using Org.BouncyCastle.Crypto.Parameters;
+
+namespace Mesh.Hsm.Commands;
+
+/// <summary>A0, A4, BU, FA and export: keys come into being, are checked and travel under a ZMK.</summary>
+public sealed class KeyManagement(IKeyStore keys)
+{
+    public const int ComponentsMin = 2;
+    public const int ComponentsMax = 3;
+
+    public async Task<HeldKey> GenerateAsync(string keyId, KeyType type, KeyAlgorithm algorithm, CancellationToken ct)
+    {
+        CheckType(type, algorithm);
+        var value = RandomNumberGenerator.GetBytes(HeldKey.LengthOf(algorithm));
+        if (!IsAes(algorithm))
+        {
+            BlockCiphers.SetOddParity(value);
+        }
+        return await StoreNewAsync(new HeldKey(keyId, type, algorithm, value), ct);
+    }
+
+    public async Task<HeldKey> FormFromComponentsAsync(string keyId, KeyType type, KeyAlgorithm algorithm, IReadOnlyList<byte[]> components, CancellationToken ct)
+    {
+        CheckType(type, algorithm);
+        var length = HeldKey.LengthOf(algorithm);
+        if (components.Count is < ComponentsMin or > ComponentsMax || components.Any(c => c.Length != length))
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"{ComponentsMin} or {ComponentsMax} components of {length} bytes each");
+        }
+        var value = new byte[length];
+        foreach (var component in components)
+        {
+            if (!IsAes(algorithm) && !BlockCiphers.HasOddParity(component))
+            {
+                throw new HsmException(HsmErrorCode.KeyParity, "a component does not have odd parity");
+            }
+            for (var i = 0; i < length; i++)
+            {
+                value[i] ^= component[i];
+            }
+        }
+        if (!IsAes(algorithm))
+        {
+            // XOR of an odd number of odd-parity components keeps odd parity; of two, it must be set again.
+            BlockCiphers.SetOddParity(value);
+        }
+        return await StoreNewAsync(new HeldKey(keyId, type, algorithm, value), ct);
+    }
+
+    public async Task<HeldKey> ImportAsync(string keyId, KeyType type, KeyAlgorithm algorithm, string zmkId, byte[] cryptogram, string expectedCheckValue, CancellationToken ct)
+    {
+        CheckType(type, algorithm);
+        var zmk = await RequireAsync(zmkId, KeyType.Zmk, ct);
+        var value = Unwrap(zmk, cryptogram, HeldKey.LengthOf(algorithm));
+        if (!IsAes(algorithm) && !BlockCiphers.HasOddParity(value))
+        {
+            throw new HsmException(HsmErrorCode.KeyParity, "the imported key does not have odd parity");
+        }
+        var key = new HeldKey(keyId, type, algorithm, value);
+        if (!CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(key.CheckValue), System.Text.Encoding.ASCII.GetBytes(expectedCheckValue.ToUpperInvariant())))
+        {
+            throw new HsmException(HsmErrorCode.VerificationFailure, "the key's check value is not the one announced");
+        }
+        return await StoreNewAsync(key, ct);
+    }
+
+    public async Task<(byte[] Cryptogram, string CheckValue)> ExportAsync(string keyId, string zmkId, CancellationToken ct)
+    {
+        var zmk = await RequireAsync(zmkId, KeyType.Zmk, ct);
+        var key = await keys.GetAsync(keyId, ct);
+        if (key.Type == KeyType.Zmk)
+        {
+            throw new HsmException(HsmErrorCode.InvalidKeyType, "a ZMK is not exported under another ZMK");
+        }
+        return (Wrap(zmk, key.Value), key.CheckValue);
+    }
+
+    public Task<HeldKey> GetAsync(string keyId, CancellationToken ct) => keys.GetAsync(keyId, ct);
+
+    /// <summary>A held key of the type a command needs; another type is error 04.</summary>
+    public async Task<HeldKey> RequireAsync(string keyId, KeyType type, CancellationToken ct)
+    {
+        var key = await keys.GetAsync(keyId, ct);
+        if (key.Type != type)
+        {
+            throw new HsmException(HsmErrorCode.InvalidKeyType, $"key {keyId} is a {key.Type}, this command needs a {type}");
+        }
+        return key;
+    }
+
+    /// <summary>3DES ZMK: ECB (X9.17 style); AES ZMK: AES key wrap (RFC 3394).</summary>
+    internal static byte[] Wrap(HeldKey zmk, byte[] key)
+    {
+        if (!zmk.IsAes)
+        {
+            return BlockCiphers.EncryptBlocks(zmk.Value, key);
+        }
+        var wrap = new AesWrapEngine();
+        wrap.Init(true, new KeyParameter(zmk.Value));
+        return wrap.Wrap(key, 0, key.Length);
+    }
+
+    internal static byte[] Unwrap(HeldKey zmk, byte[] cryptogram, int length)
+    {
+        try
+        {
+            if (!zmk.IsAes)
+            {
+                var clear = BlockCiphers.DecryptBlocks(zmk.Value, cryptogram);
+                return clear.Length == length ? clear : throw new HsmException(HsmErrorCode.InvalidInput, "the cryptogram is not of the key's length");
+            }
+            var wrap = new AesWrapEngine();
+            wrap.Init(false, new KeyParameter(zmk.Value));
+            var key = wrap.Unwrap(cryptogram, 0, cryptogram.Length);
+            return key.Length == length ? key : throw new HsmException(HsmErrorCode.InvalidInput, "the cryptogram is not of the key's length");
+        }
+        catch (Exception ex) when (ex is ArgumentException or Org.BouncyCastle.Crypto.InvalidCipherTextException)
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, "the cryptogram cannot be unwrapped under that ZMK");
+        }
+    }
+
+    private async Task<HeldKey> StoreNewAsync(HeldKey key, CancellationToken ct)
+    {
+        var stored = await keys.AddAsync(key, ct);
+        if (stored.Type != key.Type || stored.Algorithm != key.Algorithm)
+        {
+            throw new HsmException(HsmErrorCode.KeyExists, $"key id {key.KeyId} is taken by a {stored.Type}");
+        }
+        return stored;
+    }
+
+    private static bool IsAes(KeyAlgorithm algorithm) => algorithm is KeyAlgorithm.Aes128 or KeyAlgorithm.Aes256;
+
+    private static void CheckType(KeyType type, KeyAlgorithm algorithm)
+    {
+        if (type == KeyType.Unspecified || !Enum.IsDefined(type))
+        {
+            throw new HsmException(HsmErrorCode.InvalidKeyType, "unknown key type");
+        }
+        _ = HeldKey.LengthOf(algorithm);
+    }
+}

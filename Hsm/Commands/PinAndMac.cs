@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using Mesh.Contracts.Hsm;
+using Mesh.Hsm.Crypto;
+using Mesh.Hsm.Keys;
+
+namespace Mesh.Hsm.Commands;
+
+/// <summary>CC, M6 and M8: PINs move between zones and messages carry MACs.</summary>
+public sealed class PinAndMac(KeyManagement keys)
+{
+    /// <summary>
+    /// CC: decrypt under the source ZPK, read the PIN, build the destination format, encrypt under
+    /// the destination ZPK. The clear PIN lives only in this method's locals.
+    /// </summary>
+    public async Task<byte[]> TranslatePinAsync(string sourceZpkId, string destinationZpkId, byte[] pinBlock,
+        Crypto.PinBlockFormat sourceFormat, Crypto.PinBlockFormat destinationFormat, string? pan, CancellationToken ct)
+    {
+        var source = await keys.RequireAsync(sourceZpkId, KeyType.Zpk, ct);
+        var destination = await keys.RequireAsync(destinationZpkId, KeyType.Zpk, ct);
+        var pin = ReadPin(source, pinBlock, sourceFormat, pan);
+        return WritePin(destination, pin, destinationFormat, pan);
+    }
+
+    public async Task<byte[]> GenerateMacAsync(string keyId, byte[] data, Crypto.MacAlgorithm algorithm, Crypto.MacPadding padding, CancellationToken ct)
+    {
+        var key = await MacKeyAsync(keyId, algorithm, ct);
+        return MessageAuthentication.Compute(algorithm, padding, key.Value, data);
+    }
+
+    public async Task VerifyMacAsync(string keyId, byte[] data, Crypto.MacAlgorithm algorithm, Crypto.MacPadding padding, byte[] mac, CancellationToken ct)
+    {
+        var expected = await GenerateMacAsync(keyId, data, algorithm, padding, ct);
+        if (mac.Length is < 4 || mac.Length > expected.Length || !CryptographicOperations.FixedTimeEquals(expected.AsSpan(0, mac.Length), mac))
+        {
+            throw new HsmException(HsmErrorCode.VerificationFailure, "MAC verification failed");
+        }
+    }
+
+    internal static string ReadPin(HeldKey zpk, byte[] block, Crypto.PinBlockFormat format, string? pan)
+    {
+        CheckFormatFitsKey(zpk, format);
+        if (block.Length != PinBlocks.BlockBytes(format))
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"a format {(int)format} PIN block is {PinBlocks.BlockBytes(format)} bytes");
+        }
+        return format == Crypto.PinBlockFormat.Iso4
+            ? PinBlocks.DecipherIso4(zpk.Value, block, pan)
+            : PinBlocks.ReadClear(format, BlockCiphers.DecryptBlocks(zpk.Value, block), pan);
+    }
+
+    internal static byte[] WritePin(HeldKey zpk, string pin, Crypto.PinBlockFormat format, string? pan)
+    {
+        CheckFormatFitsKey(zpk, format);
+        return format == Crypto.PinBlockFormat.Iso4
+            ? PinBlocks.EncipherIso4(zpk.Value, pin, pan)
+            : BlockCiphers.EncryptBlocks(zpk.Value, PinBlocks.BuildClear(format, pin, pan));
+    }
+
+    /// <summary>Format 4 is an AES format; formats 0, 1 and 3 are 3DES formats.</summary>
+    private static void CheckFormatFitsKey(HeldKey zpk, Crypto.PinBlockFormat format)
+    {
+        if (!Enum.IsDefined(format))
+        {
+            throw new HsmException(HsmErrorCode.InvalidPinBlockFormat, "unknown PIN block format");
+        }
+        if ((format == Crypto.PinBlockFormat.Iso4) != zpk.IsAes)
+        {
+            throw new HsmException(HsmErrorCode.InvalidPinBlockFormat, $"format {(int)format} does not fit a {zpk.Algorithm} ZPK");
+        }
+    }
+
+    private async Task<HeldKey> MacKeyAsync(string keyId, Crypto.MacAlgorithm algorithm, CancellationToken ct)
+    {
+        var key = await keys.GetAsync(keyId, ct);
+        if (key.Type is not (KeyType.Zak or KeyType.Tak))
+        {
+            throw new HsmException(HsmErrorCode.InvalidKeyType, $"key {keyId} is a {key.Type}, a MAC needs a ZAK or TAK");
+        }
+        var fits = algorithm switch
+        {
+            Crypto.MacAlgorithm.AesCmac => key.IsAes,
+            Crypto.MacAlgorithm.Iso9797Alg3 => key.Algorithm == KeyAlgorithm.Tdes2Key,
+            _ => !key.IsAes,
+        };
+        return fits ? key : throw new HsmException(HsmErrorCode.InvalidInput, $"{algorithm} does not fit a {key.Algorithm} key");
+    }
+}

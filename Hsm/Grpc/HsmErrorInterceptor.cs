@@ -1,0 +1,50 @@
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Mesh.Hsm.Crypto;
+
+namespace Mesh.Hsm.Grpc;
+
+/// <summary>
+/// Turns a refused command into a gRPC status whose details carry the payShield error code
+/// (google.rpc.ErrorInfo, domain <c>hsm.mesh</c>). Messages name keys and rules, never values.
+/// </summary>
+public sealed class HsmErrorInterceptor(ILogger<HsmErrorInterceptor> logger) : Interceptor
+{
+    public const string ErrorDomain = "hsm.mesh";
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (HsmException ex)
+        {
+            logger.LogInformation("{Method} refused with error {HsmErrorCode}: {Reason}", context.Method, ex.Code, ex.Message);
+            throw ToRpcException(ex);
+        }
+    }
+
+    public static RpcException ToRpcException(HsmException ex)
+    {
+        var status = new Google.Rpc.Status
+        {
+            Code = (int)StatusCodeOf(ex.Code),
+            Message = $"{ex.Code}: {ex.Message}",
+            Details = { Any.Pack(new ErrorInfo { Domain = ErrorDomain, Reason = ex.Code }) },
+        };
+        return status.ToRpcException();
+    }
+
+    private static Code StatusCodeOf(string code) => code switch
+    {
+        HsmErrorCode.KeyNotFound => Code.NotFound,
+        HsmErrorCode.KeyExists => Code.AlreadyExists,
+        HsmErrorCode.VerificationFailure => Code.FailedPrecondition,
+        HsmErrorCode.CommandDisabled => Code.PermissionDenied,
+        _ => Code.InvalidArgument,
+    };
+}

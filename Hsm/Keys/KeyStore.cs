@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using Mesh.Hsm.Crypto;
+using Npgsql;
+
+namespace Mesh.Hsm.Keys;
+
+/// <summary>Where the Hsm's keys are held: by id, each under the LMK.</summary>
+public interface IKeyStore
+{
+    /// <summary>The key with that id; error K1 when there is none.</summary>
+    Task<HeldKey> GetAsync(string keyId, CancellationToken ct);
+
+    /// <summary>Stores a new key. Returns the key already held under that id, if any.</summary>
+    Task<HeldKey> AddAsync(HeldKey key, CancellationToken ct);
+
+    Task<long> CountAsync(CancellationToken ct);
+}
+
+/// <summary>
+/// Keys held under the LMK in hsmdb, opened on first use and kept in the Hsm's memory after
+/// that (the way a security module keeps its working keys loaded).
+/// </summary>
+public sealed class KeyStore(NpgsqlDataSource db, LocalMasterKey lmk, TimeProvider time) : IKeyStore
+{
+    public const int KeyIdLengthMax = 64;
+    private readonly ConcurrentDictionary<string, HeldKey> _loaded = new(StringComparer.Ordinal);
+
+    public async Task<HeldKey> GetAsync(string keyId, CancellationToken ct)
+    {
+        CheckKeyId(keyId);
+        if (_loaded.TryGetValue(keyId, out var key))
+        {
+            return key;
+        }
+        await using var command = db.CreateCommand("SELECT key_block FROM key_blocks WHERE key_id = @id");
+        command.Parameters.AddWithValue("id", keyId);
+        var block = await command.ExecuteScalarAsync(ct) as byte[]
+            ?? throw new HsmException(HsmErrorCode.KeyNotFound, $"no key {keyId}");
+        key = lmk.Open(block, keyId);
+        return _loaded.GetOrAdd(keyId, key);
+    }
+
+    public async Task<HeldKey> AddAsync(HeldKey key, CancellationToken ct)
+    {
+        CheckKeyId(key.KeyId);
+        await using var command = db.CreateCommand(
+            """
+            INSERT INTO key_blocks (key_id, key_type, key_block, check_value, lmk_check_value, created_at)
+            VALUES (@id, @type, @block, @kcv, @lmk, @at)
+            ON CONFLICT (key_id) DO NOTHING
+            """);
+        command.Parameters.AddWithValue("id", key.KeyId);
+        command.Parameters.AddWithValue("type", key.Type.ToString());
+        command.Parameters.AddWithValue("block", lmk.Seal(key));
+        command.Parameters.AddWithValue("kcv", key.CheckValue);
+        command.Parameters.AddWithValue("lmk", lmk.CheckValue);
+        command.Parameters.AddWithValue("at", time.GetUtcNow());
+        var inserted = await command.ExecuteNonQueryAsync(ct) == 1;
+        return inserted ? _loaded.GetOrAdd(key.KeyId, key) : await GetAsync(key.KeyId, ct);
+    }
+
+    public async Task<long> CountAsync(CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("SELECT count(*) FROM key_blocks");
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    internal static void CheckKeyId(string keyId)
+    {
+        if (string.IsNullOrEmpty(keyId) || keyId.Length > KeyIdLengthMax || keyId.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':')))
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"a key id is 1 to {KeyIdLengthMax} of A-Z a-z 0-9 - _ . :");
+        }
+    }
+}

@@ -1,0 +1,215 @@
+using Mesh.Contracts.Hsm;
+using Mesh.Hsm.Commands;
+using Mesh.Hsm.Crypto;
+using Mesh.Hsm.Keys;
+using PinFormat = Mesh.Hsm.Crypto.PinBlockFormat;
+
+namespace Mesh.Hsm.Tests;
+
+public class CommandTests
+{
+    private const string Pan = "6222021234567890128";
+    private readonly KeyManagement _keys = new(new InMemoryKeyStore());
+    private readonly PinAndMac _pins;
+
+    public CommandTests() => _pins = new PinAndMac(_keys);
+
+    private static readonly PinFormat[] DesFormats = [PinFormat.Iso0, PinFormat.Iso1, PinFormat.Iso3];
+
+    public static TheoryData<PinFormat, PinFormat> DesFormatPairs()
+    {
+        var data = new TheoryData<PinFormat, PinFormat>();
+        foreach (var a in DesFormats)
+        {
+            foreach (var b in DesFormats)
+            {
+                data.Add(a, b);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(DesFormatPairs))]
+    public async Task TranslatePin_AtoB_ThenBtoA_KeepsThePin_AndFormat0KeepsTheBlock(PinFormat a, PinFormat b)
+    {
+        var zpkA = await _keys.GenerateAsync("zpk-a", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        await _keys.GenerateAsync("zpk-b", KeyType.Zpk, KeyAlgorithm.Tdes3Key, default);
+        foreach (var pin in new[] { "1234", "000000", "987654321098" })
+        {
+            var original = PinAndMac.WritePin(zpkA, pin, a, Pan);
+
+            var underB = await _pins.TranslatePinAsync("zpk-a", "zpk-b", original, a, b, Pan, default);
+            var back = await _pins.TranslatePinAsync("zpk-b", "zpk-a", underB, b, a, Pan, default);
+
+            Assert.Equal(pin, PinAndMac.ReadPin(zpkA, back, a, Pan));
+            if (a == PinFormat.Iso0)
+            {
+                Assert.Equal(Convert.ToHexString(original), Convert.ToHexString(back));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task TranslatePin_BetweenAesFormat4_AndAnotherAesZpk_KeepsThePin()
+    {
+        var a = await _keys.GenerateAsync("zpk-aes-a", KeyType.Zpk, KeyAlgorithm.Aes128, default);
+        var b = await _keys.GenerateAsync("zpk-aes-b", KeyType.Zpk, KeyAlgorithm.Aes256, default);
+        var block = PinAndMac.WritePin(a, "4321", PinFormat.Iso4, Pan);
+
+        var translated = await _pins.TranslatePinAsync("zpk-aes-a", "zpk-aes-b", block, PinFormat.Iso4, PinFormat.Iso4, Pan, default);
+
+        Assert.Equal("4321", PinAndMac.ReadPin(b, translated, PinFormat.Iso4, Pan));
+    }
+
+    [Fact]
+    public async Task TranslatePin_UnderTheWrongKey_IsAnErrorCode_NotACrash()
+    {
+        var right = await _keys.GenerateAsync("zpk-right", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        await _keys.GenerateAsync("zpk-wrong", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        await _keys.GenerateAsync("zpk-out", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        var failures = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            var block = PinAndMac.WritePin(right, "1234", PinFormat.Iso0, Pan);
+            try
+            {
+                var translated = await _pins.TranslatePinAsync("zpk-wrong", "zpk-out", block, PinFormat.Iso0, PinFormat.Iso0, Pan, default);
+                Assert.NotEqual(Convert.ToHexString(block), Convert.ToHexString(translated));
+            }
+            catch (HsmException ex)
+            {
+                Assert.Equal(HsmErrorCode.PinBlockInvalid, ex.Code);
+                failures++;
+            }
+        }
+        Assert.True(failures > 190, $"only {failures} of 200 wrong-key blocks were refused");
+    }
+
+    [Fact]
+    public async Task TranslatePin_WithAMacKey_IsError04()
+    {
+        await _keys.GenerateAsync("zak", KeyType.Zak, KeyAlgorithm.Tdes2Key, default);
+        await _keys.GenerateAsync("zpk", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        var error = await Assert.ThrowsAsync<HsmException>(() =>
+            _pins.TranslatePinAsync("zak", "zpk", new byte[8], PinFormat.Iso0, PinFormat.Iso0, Pan, default));
+        Assert.Equal(HsmErrorCode.InvalidKeyType, error.Code);
+    }
+
+    [Fact]
+    public async Task FormKeyFromComponents_XorsThem_AndGivesTheKnownCheckValue()
+    {
+        // Two components whose XOR is 0123456789ABCDEFFEDCBA9876543210 (KCV 08D7B4).
+        var c1 = Convert.FromHexString("10101010101010101010101010101010");
+        var c2 = Xor(Convert.FromHexString("0123456789ABCDEFFEDCBA9876543210"), c1);
+
+        var key = await _keys.FormFromComponentsAsync("zmk-icbc", KeyType.Zmk, KeyAlgorithm.Tdes2Key, [c1, FixParity(c2)], default);
+
+        Assert.Equal("08D7B4", key.CheckValue);
+    }
+
+    [Fact]
+    public async Task ComponentWithEvenParity_IsError10()
+    {
+        var error = await Assert.ThrowsAsync<HsmException>(() =>
+            _keys.FormFromComponentsAsync("zmk", KeyType.Zmk, KeyAlgorithm.Tdes2Key, [new byte[16], new byte[16]], default));
+        Assert.Equal(HsmErrorCode.KeyParity, error.Code);
+    }
+
+    [Fact]
+    public async Task ExportUnderZmk_ThenImportElsewhere_GivesTheSameKey()
+    {
+        await _keys.GenerateAsync("zmk", KeyType.Zmk, KeyAlgorithm.Tdes2Key, default);
+        var zpk = await _keys.GenerateAsync("zpk", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+
+        var (cryptogram, kcv) = await _keys.ExportAsync("zpk", "zmk", default);
+        var imported = await _keys.ImportAsync("zpk-copy", KeyType.Zpk, KeyAlgorithm.Tdes2Key, "zmk", cryptogram, kcv, default);
+
+        Assert.Equal(zpk.CheckValue, imported.CheckValue);
+        Assert.NotEqual(Convert.ToHexString(zpk.Value), Convert.ToHexString(cryptogram));
+    }
+
+    [Fact]
+    public async Task Import_WithTheWrongCheckValue_IsError01_AndStoresNothing()
+    {
+        await _keys.GenerateAsync("zmk", KeyType.Zmk, KeyAlgorithm.Tdes2Key, default);
+        await _keys.GenerateAsync("zpk", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        var (cryptogram, _) = await _keys.ExportAsync("zpk", "zmk", default);
+
+        var error = await Assert.ThrowsAsync<HsmException>(() =>
+            _keys.ImportAsync("zpk-copy", KeyType.Zpk, KeyAlgorithm.Tdes2Key, "zmk", cryptogram, "000000", default));
+
+        Assert.Equal(HsmErrorCode.VerificationFailure, error.Code);
+        var missing = await Assert.ThrowsAsync<HsmException>(() => _keys.GetAsync("zpk-copy", default));
+        Assert.Equal(HsmErrorCode.KeyNotFound, missing.Code);
+    }
+
+    [Fact]
+    public void AesZmkWrap_Rfc3394KnownAnswer()
+    {
+        // RFC 3394 section 4.1: 128-bit KEK, 128-bit key data.
+        var zmk = new HeldKey("zmk", KeyType.Zmk, KeyAlgorithm.Aes128, Convert.FromHexString("000102030405060708090A0B0C0D0E0F"));
+        var wrapped = KeyManagement.Wrap(zmk, Convert.FromHexString("00112233445566778899AABBCCDDEEFF"));
+        Assert.Equal("1FA68B0A8112B447AEF34BD8FB5A7B829D3E862371D2CFE5", Convert.ToHexString(wrapped));
+        Assert.Equal("00112233445566778899AABBCCDDEEFF", Convert.ToHexString(KeyManagement.Unwrap(zmk, wrapped, 16)));
+    }
+
+    [Fact]
+    public void TripleDesZmkWrap_IsEcbEncryption_CrossCheckedWithDotNet()
+    {
+        var zmkValue = Convert.FromHexString("0123456789ABCDEFFEDCBA9876543210");
+        var key = Convert.FromHexString("1C1C1C1C1C1C1C1C4C4C4C4C4C4C4C4C");
+        using var des = System.Security.Cryptography.TripleDES.Create();
+        des.Key = [.. zmkValue, .. zmkValue[..8]]; // OpenSSL takes 3DES as K1K2K3
+        var expected = des.EncryptEcb(key, System.Security.Cryptography.PaddingMode.None);
+
+        var wrapped = KeyManagement.Wrap(new HeldKey("zmk", KeyType.Zmk, KeyAlgorithm.Tdes2Key, zmkValue), key);
+
+        Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(wrapped));
+    }
+
+    [Theory]
+    [InlineData(Mesh.Hsm.Crypto.MacAlgorithm.Iso9797Alg3, KeyAlgorithm.Tdes2Key)]
+    [InlineData(Mesh.Hsm.Crypto.MacAlgorithm.Iso9797Alg1, KeyAlgorithm.Tdes3Key)]
+    [InlineData(Mesh.Hsm.Crypto.MacAlgorithm.AesCmac, KeyAlgorithm.Aes256)]
+    public async Task Mac_GeneratedThenVerified_AndOneFlippedBitIsError01(Mesh.Hsm.Crypto.MacAlgorithm algorithm, KeyAlgorithm keyAlgorithm)
+    {
+        await _keys.GenerateAsync("zak", KeyType.Zak, keyAlgorithm, default);
+        var data = "0200 purchase"u8.ToArray();
+
+        var mac = await _pins.GenerateMacAsync("zak", data, algorithm, Mesh.Hsm.Crypto.MacPadding.Method2, default);
+        await _pins.VerifyMacAsync("zak", data, algorithm, Mesh.Hsm.Crypto.MacPadding.Method2, mac, default);
+        mac[0] ^= 1;
+        var error = await Assert.ThrowsAsync<HsmException>(() =>
+            _pins.VerifyMacAsync("zak", data, algorithm, Mesh.Hsm.Crypto.MacPadding.Method2, mac, default));
+
+        Assert.Equal(HsmErrorCode.VerificationFailure, error.Code);
+    }
+
+    [Fact]
+    public async Task GenerateKey_SameIdAgain_GivesTheSameKey_OtherTypeIsRefused()
+    {
+        var first = await _keys.GenerateAsync("zpk-1", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        var again = await _keys.GenerateAsync("zpk-1", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        var error = await Assert.ThrowsAsync<HsmException>(() => _keys.GenerateAsync("zpk-1", KeyType.Zak, KeyAlgorithm.Tdes2Key, default));
+
+        Assert.Equal(first.CheckValue, again.CheckValue);
+        Assert.Equal(HsmErrorCode.KeyExists, error.Code);
+    }
+
+    [Fact]
+    public async Task GeneratedDesKeys_HaveOddParity()
+    {
+        var key = await _keys.GenerateAsync("tpk", KeyType.Tpk, KeyAlgorithm.Tdes3Key, default);
+        Assert.True(BlockCiphers.HasOddParity(key.Value));
+    }
+
+    private static byte[] Xor(byte[] a, byte[] b) => [.. a.Zip(b, (x, y) => (byte)(x ^ y))];
+
+    private static byte[] FixParity(byte[] key)
+    {
+        var copy = (byte[])key.Clone();
+        BlockCiphers.SetOddParity(copy);
+        return copy;
+    }
+}

@@ -1,0 +1,60 @@
+using System.Security.Cryptography;
+using System.Text;
+using Mesh.Hsm.Crypto;
+
+namespace Mesh.Hsm.Tests;
+
+public class MessageAuthenticationTests
+{
+    private static readonly byte[] K1K2 = Convert.FromHexString("AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBB");
+    private static readonly byte[] HelloWorld = Encoding.ASCII.GetBytes("hello world");
+
+    [Theory]
+    // reference.md: ISO 9797-1 algorithm 3, K1 = AAAAAAAAAAAAAAAA, K2 = BBBBBBBBBBBBBBBB, "hello world".
+    [InlineData(MacPadding.Method1, "78DA3D3DEB48FD4D")]
+    [InlineData(MacPadding.Method2, "2BC2D9EDE0CF31F6")]
+    public void RetailMac_PublishedKnownAnswers(MacPadding padding, string expected) =>
+        Assert.Equal(expected, Convert.ToHexString(MessageAuthentication.Compute(MacAlgorithm.Iso9797Alg3, padding, K1K2, HelloWorld)));
+
+    [Theory]
+    [InlineData(MacPadding.Method1)]
+    [InlineData(MacPadding.Method2)]
+    public void Algorithm1_WithTripleDes_IsTheLastBlockOfDotNetCbcEncryption(MacPadding padding)
+    {
+        var key = Convert.FromHexString("0123456789ABCDEFFEDCBA9876543210");
+        var data = Encoding.ASCII.GetBytes("0200 message with several blocks of data");
+
+        using var des = TripleDES.Create();
+        des.Key = [.. key, .. key[..8]]; // OpenSSL takes two-key 3DES as K1K2K1
+        var cbc = des.EncryptCbc(MessageAuthentication.Pad(data, padding, 8), new byte[8], PaddingMode.None);
+
+        Assert.Equal(Convert.ToHexString(cbc[^8..]), Convert.ToHexString(MessageAuthentication.Compute(MacAlgorithm.Iso9797Alg1, padding, key, data)));
+    }
+
+    [Fact]
+    public void Algorithm3_EqualsAlgorithm1UnderK1_ThenDecryptK2EncryptK1_CrossCheckedWithDotNetDes()
+    {
+        var data = Encoding.ASCII.GetBytes("any message at all, three blocks");
+#pragma warning disable CA5351 // single DES is what ISO 9797-1 algorithm 3 is made of
+        using var des = DES.Create();
+        des.Key = K1K2[..8];
+        var cbc = des.EncryptCbc(MessageAuthentication.Pad(data, MacPadding.Method2, 8), new byte[8], PaddingMode.None)[^8..];
+        des.Key = K1K2[8..];
+        var step = des.DecryptEcb(cbc, PaddingMode.None);
+        des.Key = K1K2[..8];
+        var expected = des.EncryptEcb(step, PaddingMode.None);
+#pragma warning restore CA5351
+
+        Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(MessageAuthentication.Compute(MacAlgorithm.Iso9797Alg3, MacPadding.Method2, K1K2, data)));
+    }
+
+    [Theory]
+    [InlineData(0, MacPadding.Method1, 8)]
+    [InlineData(8, MacPadding.Method1, 8)]
+    [InlineData(9, MacPadding.Method1, 16)]
+    [InlineData(0, MacPadding.Method2, 8)]
+    [InlineData(8, MacPadding.Method2, 16)]
+    [InlineData(7, MacPadding.Method2, 8)]
+    public void Padding_Lengths(int dataBytes, MacPadding padding, int paddedBytes) =>
+        Assert.Equal(paddedBytes, MessageAuthentication.Pad(new byte[dataBytes], padding, 8).Length);
+}
