@@ -18,6 +18,11 @@ public static class Extensions
         builder.Services.AddSingleton<IKeyStore, KeyStore>();
         builder.Services.AddSingleton<KeyManagement>();
         builder.Services.AddSingleton<PinAndMac>();
+        builder.Services.AddSingleton<BrowserPins>();
+        builder.Services.AddSingleton<PinVerification>();
+        builder.Services.AddSingleton<Cards>();
+        builder.Services.AddSingleton<DataProtection>();
+        builder.Services.AddSingleton<Signatures>();
         builder.Services.AddGrpc(options => options.Interceptors.Add<HsmErrorInterceptor>());
     }
 

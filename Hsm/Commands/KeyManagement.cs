@@ -16,10 +16,22 @@ public sealed class KeyManagement(IKeyStore keys)
     public async Task<HeldKey> GenerateAsync(string keyId, KeyType type, KeyAlgorithm algorithm, CancellationToken ct)
     {
         CheckType(type, algorithm);
-        var value = RandomNumberGenerator.GetBytes(HeldKey.LengthOf(algorithm));
-        if (!IsAes(algorithm))
+        if (KeyPairs.IsKeyPair(algorithm) != type is KeyType.Signing or KeyType.PinTransport)
         {
-            BlockCiphers.SetOddParity(value);
+            throw new HsmException(HsmErrorCode.InvalidKeyType, $"a {type} is not a {algorithm} key");
+        }
+        byte[] value;
+        if (KeyPairs.IsKeyPair(algorithm))
+        {
+            value = KeyPairs.Generate(algorithm);
+        }
+        else
+        {
+            value = RandomNumberGenerator.GetBytes(HeldKey.LengthOf(algorithm));
+            if (!IsAes(algorithm))
+            {
+                BlockCiphers.SetOddParity(value);
+            }
         }
         return await StoreNewAsync(new HeldKey(keyId, type, algorithm, value), ct);
     }
@@ -73,9 +85,9 @@ public sealed class KeyManagement(IKeyStore keys)
     {
         var zmk = await RequireAsync(zmkId, KeyType.Zmk, ct);
         var key = await keys.GetAsync(keyId, ct);
-        if (key.Type == KeyType.Zmk)
+        if (key.Type == KeyType.Zmk || key.IsKeyPair)
         {
-            throw new HsmException(HsmErrorCode.InvalidKeyType, "a ZMK is not exported under another ZMK");
+            throw new HsmException(HsmErrorCode.InvalidKeyType, "ZMKs and private keys are not exported");
         }
         return (Wrap(zmk, key.Value), key.CheckValue);
     }
@@ -143,6 +155,9 @@ public sealed class KeyManagement(IKeyStore keys)
         {
             throw new HsmException(HsmErrorCode.InvalidKeyType, "unknown key type");
         }
-        _ = HeldKey.LengthOf(algorithm);
+        if (!KeyPairs.IsKeyPair(algorithm))
+        {
+            _ = HeldKey.LengthOf(algorithm);
+        }
     }
 }

@@ -7,7 +7,17 @@ using Mesh.Hsm.Keys;
 
 namespace Mesh.Hsm.Grpc;
 
-public sealed class HsmService(LocalMasterKey lmk, IKeyStore store, KeyManagement keys, PinAndMac pins, TimeProvider time) : Contracts.Hsm.Hsm.HsmBase
+public sealed class HsmService(
+    LocalMasterKey lmk,
+    IKeyStore store,
+    KeyManagement keys,
+    PinAndMac pins,
+    BrowserPins browserPins,
+    PinVerification pinVerification,
+    Cards cards,
+    DataProtection data,
+    Signatures signatures,
+    TimeProvider time) : Contracts.Hsm.Hsm.HsmBase
 {
     public const string FirmwareVersion = "mesh-hsm-0.2";
 
@@ -65,6 +75,56 @@ public sealed class HsmService(LocalMasterKey lmk, IKeyStore store, KeyManagemen
         await pins.VerifyMacAsync(request.KeyId, request.Data.ToByteArray(), Map(request.Algorithm), Map(request.Padding),
             request.Mac.ToByteArray(), context.CancellationToken);
         return new VerifyMacReply();
+    }
+
+    public override async Task<GetPublicKeyReply> GetPublicKey(GetPublicKeyRequest request, ServerCallContext context)
+    {
+        var key = await keys.GetAsync(request.KeyId, context.CancellationToken);
+        return new GetPublicKeyReply
+        {
+            SubjectPublicKeyInfo = ByteString.CopyFrom(KeyPairs.PublicKeyInfo(key.Pair)),
+            Algorithm = key.Algorithm,
+            CheckValue = key.CheckValue,
+        };
+    }
+
+    public override async Task<TranslatePinReply> TranslatePinFromBrowser(TranslatePinFromBrowserRequest request, ServerCallContext context) =>
+        new() { PinBlock = ByteString.CopyFrom(await browserPins.TranslateAsync(request, context.CancellationToken)) };
+
+    public override async Task<VerifyPinReply> VerifyPin(VerifyPinRequest request, ServerCallContext context)
+    {
+        await pinVerification.VerifyAsync(request, context.CancellationToken);
+        return new VerifyPinReply();
+    }
+
+    public override async Task<GeneratePinVerificationValueReply> GeneratePinVerificationValue(GeneratePinVerificationValueRequest request, ServerCallContext context) =>
+        new() { Value = await pinVerification.GenerateAsync(request, context.CancellationToken) };
+
+    public override async Task<GenerateCvvReply> GenerateCvv(GenerateCvvRequest request, ServerCallContext context) =>
+        new() { Cvv = await cards.GenerateCvvAsync(request.CvkId, request.Pan, request.Expiry, request.ServiceCode, context.CancellationToken) };
+
+    public override async Task<VerifyCvvReply> VerifyCvv(VerifyCvvRequest request, ServerCallContext context)
+    {
+        await cards.VerifyCvvAsync(request.CvkId, request.Pan, request.Expiry, request.ServiceCode, request.Cvv, context.CancellationToken);
+        return new VerifyCvvReply();
+    }
+
+    public override async Task<EncryptDataReply> EncryptData(EncryptDataRequest request, ServerCallContext context)
+    {
+        var (ciphertext, hash) = await data.EncryptAsync(request.DekId, request.Plaintext.ToByteArray(), context.CancellationToken);
+        return new EncryptDataReply { Ciphertext = ByteString.CopyFrom(ciphertext), LookupHash = ByteString.CopyFrom(hash) };
+    }
+
+    public override async Task<DecryptDataReply> DecryptData(DecryptDataRequest request, ServerCallContext context) =>
+        new() { Plaintext = ByteString.CopyFrom(await data.DecryptAsync(request.DekId, request.Ciphertext.ToByteArray(), context.CancellationToken)) };
+
+    public override async Task<SignReply> Sign(SignRequest request, ServerCallContext context) =>
+        new() { Signature = ByteString.CopyFrom(await signatures.SignAsync(request.KeyId, request.Data.ToByteArray(), request.Scheme, context.CancellationToken)) };
+
+    public override async Task<VerifyReply> Verify(VerifyRequest request, ServerCallContext context)
+    {
+        await signatures.VerifyAsync(request, context.CancellationToken);
+        return new VerifyReply();
     }
 
     private static Crypto.MacAlgorithm Map(Contracts.Hsm.MacAlgorithm algorithm) => algorithm switch

@@ -1,10 +1,16 @@
+using System.Security.Cryptography;
 using Mesh.Contracts.Hsm;
 
 namespace Mesh.Hsm.Keys;
 
-/// <summary>A key inside the Hsm: its identity, type, algorithm and clear value (never leaves the process in clear).</summary>
+/// <summary>
+/// A key inside the Hsm: its identity, type, algorithm and value (a symmetric key, or a key
+/// pair's PKCS#8 private key). The value never leaves the process in clear.
+/// </summary>
 public sealed class HeldKey(string keyId, KeyType type, KeyAlgorithm algorithm, byte[] value)
 {
+    private readonly Lazy<AsymmetricAlgorithm> _pair = new(() => KeyPairs.Load(algorithm, value));
+
     public string KeyId { get; } = keyId;
 
     public KeyType Type { get; } = type;
@@ -15,7 +21,15 @@ public sealed class HeldKey(string keyId, KeyType type, KeyAlgorithm algorithm, 
 
     public bool IsAes => Algorithm is KeyAlgorithm.Aes128 or KeyAlgorithm.Aes256;
 
-    public string CheckValue => IsAes ? KeyCheckValue.Aes(Value) : KeyCheckValue.TripleDes(Value);
+    public bool IsKeyPair => KeyPairs.IsKeyPair(Algorithm);
+
+    /// <summary>The loaded key pair (RSA, ECDsa); loaded once, used by every command after.</summary>
+    internal AsymmetricAlgorithm Pair => IsKeyPair ? _pair.Value : throw new Crypto.HsmException(Crypto.HsmErrorCode.InvalidKeyType, $"{KeyId} is not a key pair");
+
+    /// <summary>DES family: 3 bytes of E(K, 0); AES: 5 bytes of CMAC(K, 0); key pairs: 5 bytes of SHA-256 of the public key.</summary>
+    public string CheckValue => IsKeyPair
+        ? Convert.ToHexString(SHA256.HashData(KeyPairs.PublicKeyInfo(Pair)), 0, 5)
+        : IsAes ? KeyCheckValue.Aes(Value) : KeyCheckValue.TripleDes(Value);
 
     public KeyInfo ToInfo() => new() { KeyId = KeyId, KeyType = Type, Algorithm = Algorithm, CheckValue = CheckValue };
 
@@ -28,6 +42,6 @@ public sealed class HeldKey(string keyId, KeyType type, KeyAlgorithm algorithm, 
         KeyAlgorithm.Tdes3Key => 24,
         KeyAlgorithm.Aes128 => 16,
         KeyAlgorithm.Aes256 => 32,
-        _ => throw new Crypto.HsmException(Crypto.HsmErrorCode.InvalidKeyType, "unknown key algorithm"),
+        _ => throw new Crypto.HsmException(Crypto.HsmErrorCode.InvalidKeyType, $"{algorithm} is not a symmetric key algorithm"),
     };
 }

@@ -1,0 +1,77 @@
+using System.Security.Cryptography;
+using Mesh.Contracts.Hsm;
+using Mesh.Hsm.Crypto;
+
+namespace Mesh.Hsm.Commands;
+
+/// <summary>Signatures with the platform's key pairs, and checks of anyone's signature.</summary>
+public sealed class Signatures(KeyManagement keys)
+{
+    public const int DataBytesMax = 1 << 20;
+
+    public async Task<byte[]> SignAsync(string keyId, byte[] data, SignatureScheme scheme, CancellationToken ct)
+    {
+        CheckData(data);
+        var key = await keys.RequireAsync(keyId, KeyType.Signing, ct);
+        return key.Pair switch
+        {
+            RSA rsa when IsRsa(scheme) => rsa.SignData(data, Hash(scheme), Padding(scheme)),
+            ECDsa ecdsa when scheme == SignatureScheme.EcdsaP256Sha256 => ecdsa.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
+            _ => throw new HsmException(HsmErrorCode.InvalidInput, $"{scheme} does not fit the {key.Algorithm} key {keyId}"),
+        };
+    }
+
+    /// <summary>Checks a signature with a held key pair or an inline public key; a bad one is error 01.</summary>
+    public async Task VerifyAsync(VerifyRequest request, CancellationToken ct)
+    {
+        var data = request.Data.ToByteArray();
+        CheckData(data);
+        using var inline = string.IsNullOrEmpty(request.KeyId) ? ImportPublicKey(request.SubjectPublicKeyInfo.ToByteArray(), request.Scheme) : null;
+        var key = inline ?? (await keys.RequireAsync(request.KeyId, KeyType.Signing, ct)).Pair;
+        var signature = request.Signature.ToByteArray();
+        var valid = key switch
+        {
+            RSA rsa when IsRsa(request.Scheme) => rsa.VerifyData(data, signature, Hash(request.Scheme), Padding(request.Scheme)),
+            ECDsa ecdsa when request.Scheme == SignatureScheme.EcdsaP256Sha256 =>
+                ecdsa.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
+            _ => throw new HsmException(HsmErrorCode.InvalidInput, $"{request.Scheme} does not fit that key"),
+        };
+        if (!valid)
+        {
+            throw new HsmException(HsmErrorCode.VerificationFailure, "signature verification failed");
+        }
+    }
+
+    private static AsymmetricAlgorithm ImportPublicKey(byte[] spki, SignatureScheme scheme)
+    {
+        AsymmetricAlgorithm key = IsRsa(scheme) ? RSA.Create() : ECDsa.Create();
+        try
+        {
+            key.ImportSubjectPublicKeyInfo(spki, out _);
+            if (key is RSA { KeySize: < 1024 })
+            {
+                throw new HsmException(HsmErrorCode.InvalidInput, "RSA keys shorter than 1024 bits are refused");
+            }
+            return key;
+        }
+        catch (CryptographicException)
+        {
+            key.Dispose();
+            throw new HsmException(HsmErrorCode.InvalidInput, "the public key is not a SubjectPublicKeyInfo of the scheme's algorithm");
+        }
+    }
+
+    private static void CheckData(byte[] data)
+    {
+        if (data.Length > DataBytesMax)
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"at most {DataBytesMax} bytes are signed at once");
+        }
+    }
+
+    private static bool IsRsa(SignatureScheme scheme) => scheme is SignatureScheme.RsaPkcs1Sha256 or SignatureScheme.RsaPkcs1Sha1 or SignatureScheme.RsaPssSha256;
+
+    private static HashAlgorithmName Hash(SignatureScheme scheme) => scheme == SignatureScheme.RsaPkcs1Sha1 ? HashAlgorithmName.SHA1 : HashAlgorithmName.SHA256;
+
+    private static RSASignaturePadding Padding(SignatureScheme scheme) => scheme == SignatureScheme.RsaPssSha256 ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1;
+}
