@@ -18,25 +18,30 @@ var hsm = builder.AddProject<Projects.Mesh_Hsm>("hsm")
     .WithReference(hsmDb).WaitFor(hsmDb)
     .WithEnvironment("Hsm__LmkPath", data.HsmLmkPath)
     .WithEnvironment("Hsm__CreateLmkIfMissing", builder.Environment.IsDevelopment() ? "true" : "false")
+    .WithHsmOperator(data.HsmOperatorSecretPath)
     .WithHttpHealthCheck("/health", endpointName: "http");
 
 var issuerIcbc = builder.AddIssuerBank("issuer-icbc", bankId: "01020000", bankName: "Industrial and Commercial Bank of China", bins: ["622202", "622208"])
-    .WithReference(issuerDb).WaitFor(issuerDb);
+    .WithReference(issuerDb).WaitFor(issuerDb)
+    .WithHsmCaller(hsm, role: "issuer");
 var issuerCcb = builder.AddIssuerBank("issuer-ccb", bankId: "01050000", bankName: "China Construction Bank", bins: ["621700", "436742"])
-    .WithReference(issuerDb).WaitFor(issuerDb);
+    .WithReference(issuerDb).WaitFor(issuerDb)
+    .WithHsmCaller(hsm, role: "issuer");
 
 var cardSwitch = builder.AddProject<Projects.Mesh_Switch>("switch")
     .WithReference(switchDb).WaitFor(switchDb)
+    .WithHsmCaller(hsm, role: "switch")
     .WithIssuerLinks(issuerIcbc, issuerCcb)
     .WithHttpHealthCheck("/health", endpointName: "http");
 
 var settlement = builder.AddProject<Projects.Mesh_Settlement>("settlement")
     .WithReference(settlementDb).WaitFor(settlementDb)
+    .WithHsmCaller(hsm, role: "settlement")
     .WithHttpHealthCheck("/health", endpointName: "http");
 
 builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithReference(gatewayDb).WaitFor(gatewayDb)
-    .WithReference(hsm).WaitFor(hsm)
+    .WithHsmCaller(hsm, role: "gateway")
     .WithReference(cardSwitch).WaitFor(cardSwitch)
     .WithReference(settlement).WaitFor(settlement)
     .WithExternalHttpEndpoints()

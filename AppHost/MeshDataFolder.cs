@@ -7,7 +7,7 @@ namespace Mesh.AppHost;
 /// Where the running platform keeps its state between starts: by default the git-ignored
 /// <c>.data/</c> folder at the repository root (<c>Mesh:DataDir</c> overrides it).
 /// </summary>
-public sealed record MeshDataFolder(string Root, string PostgresData, string PostgresPasswordFile, string HsmLmkPath)
+public sealed record MeshDataFolder(string Root, string PostgresData, string PostgresPasswordFile, string HsmLmkPath, string HsmOperatorSecretPath)
 {
     public static MeshDataFolder Resolve(IDistributedApplicationBuilder builder)
     {
@@ -22,7 +22,8 @@ public sealed record MeshDataFolder(string Root, string PostgresData, string Pos
             root,
             Path.Combine(postgresRoot, "postgres"),
             Path.Combine(postgresRoot, "postgres-superuser.password"),
-            Path.Combine(root, "hsm", "lmk.key"));
+            Path.Combine(root, "hsm", "lmk.key"),
+            Path.Combine(root, "hsm", "operator.secret"));
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using Mesh.Contracts.Settlement;
 using Mesh.Contracts.Switch;
 using Mesh.Gateway.Apis;
 using Mesh.Gateway.Diagnostics;
+using Mesh.ServiceDefaults.Grpc;
 using Scalar.AspNetCore;
 
 namespace Mesh.Gateway;
@@ -19,7 +20,7 @@ public static class Extensions
         builder.AddNpgsqlDataSource("gatewaydb");
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
-        builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = HsmAddress);
+        builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = HsmAddress).WithHsmCallerCredentials(builder.Configuration);
         builder.Services.AddGrpcClient<CardSwitch.CardSwitchClient>(o => o.Address = SwitchAddress);
         builder.Services.AddGrpcClient<Settlement.SettlementClient>(o => o.Address = SettlementAddress);
         builder.Services.AddSingleton<DiagnosticsProbe>();

@@ -1,3 +1,4 @@
+using Mesh.Hsm.Access;
 using Mesh.Hsm.Commands;
 using Mesh.Hsm.Grpc;
 using Mesh.Hsm.Keys;
@@ -13,6 +14,8 @@ public static class Extensions
         builder.Services.AddOptions<HsmOptions>()
             .Bind(builder.Configuration.GetSection(HsmOptions.Section))
             .Validate(o => o.LmkHex is not null || o.LmkPath is not null, "Set Hsm:LmkHex or Hsm:LmkPath: the Hsm needs a local master key")
+            .Validate(o => o.Callers.Values.All(c => CallerPolicy.IsKnownRole(c.Role) && c.Secret.Length >= 32),
+                "Every Hsm:Callers entry has a known Role and a Secret of at least 32 characters")
             .ValidateOnStart();
         builder.Services.AddSingleton<LocalMasterKey>();
         builder.Services.AddSingleton<IKeyStore, KeyStore>();
@@ -23,7 +26,12 @@ public static class Extensions
         builder.Services.AddSingleton<Cards>();
         builder.Services.AddSingleton<DataProtection>();
         builder.Services.AddSingleton<Signatures>();
-        builder.Services.AddGrpc(options => options.Interceptors.Add<HsmErrorInterceptor>());
+        builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddGrpc(options =>
+        {
+            options.Interceptors.Add<CallerAuthorizationInterceptor>();
+            options.Interceptors.Add<HsmErrorInterceptor>();
+        });
     }
 
     public static WebApplication MapHsmServices(this WebApplication app)

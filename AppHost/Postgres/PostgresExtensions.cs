@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -21,7 +20,7 @@ public static class PostgresExtensions
             return builder.AddConnectionString(name);
         }
 
-        var password = builder.AddParameter($"{name}-password", ReadOrCreatePassword(data.PostgresPasswordFile), secret: true);
+        var password = builder.AddParameter($"{name}-password", OwnerOnlyFile.ReadOrCreateSecret(data.PostgresPasswordFile), secret: true);
         var script = Path.Combine(builder.AppHostDirectory, "Postgres", "run-postgres.sh");
         var server = new PostgresProcessResource(name, "bash", builder.AppHostDirectory, password.Resource);
         var healthCheckKey = $"{name}_ready";
@@ -64,32 +63,5 @@ public static class PostgresExtensions
                 Properties = [new("Database", name)],
             })
             .WithHealthCheck(healthCheckKey);
-    }
-
-    /// <summary>
-    /// The superuser password lives beside the data folder so a second start reuses both; it is
-    /// created once, readable by its owner only, and never printed.
-    /// </summary>
-    private static string ReadOrCreatePassword(string path)
-    {
-        if (File.Exists(path))
-        {
-            return File.ReadAllText(path).Trim();
-        }
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-        using var file = new FileStream(path, OwnerOnlyNewFile());
-        file.Write(System.Text.Encoding.ASCII.GetBytes(password));
-        return password;
-    }
-
-    private static FileStreamOptions OwnerOnlyNewFile()
-    {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        return options;
     }
 }

@@ -12,4 +12,7 @@ public sealed class HsmOptions
 
     /// <summary>Development only: create a random LMK at <see cref="LmkPath"/> when the file does not exist.</summary>
     public bool CreateLmkIfMissing { get; set; }
+
+    /// <summary>Who may call the Hsm, by caller name (the <c>x-mesh-caller</c> header).</summary>
+    public Dictionary<string, Access.HsmCallerOptions> Callers { get; set; } = new(StringComparer.Ordinal);
 }

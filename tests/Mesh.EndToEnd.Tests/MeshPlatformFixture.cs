@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Mesh.EndToEnd.Tests.Otlp;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.EndToEnd.Tests;
 
@@ -21,6 +23,13 @@ public sealed class MeshPlatformFixture : IAsyncLifetime
 
     public OtlpTraceReceiver Traces { get; private set; } = null!;
 
+    /// <summary>Every line the services wrote to stdout and stderr, by resource.</summary>
+    public ConcurrentQueue<(string Resource, string Line)> Logs { get; } = new();
+
+    public string DataDir => _dataDir;
+
+    private readonly CancellationTokenSource _stopWatching = new();
+
     public async Task InitializeAsync()
     {
         Traces = await OtlpTraceReceiver.StartAsync();
@@ -39,14 +48,46 @@ public sealed class MeshPlatformFixture : IAsyncLifetime
         App = await builder.BuildAsync();
         using var cts = new CancellationTokenSource(StartTimeout);
         await App.StartAsync(cts.Token);
+        var logs = App.Services.GetRequiredService<ResourceLoggerService>();
+        var model = App.Services.GetRequiredService<DistributedApplicationModel>();
+        foreach (var resource in model.Resources.Where(r => ServiceResources.Contains(r.Name)))
+        {
+            _ = WatchLogsAsync(logs, resource);
+        }
         foreach (var resource in ServiceResources)
         {
             await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
         }
     }
 
+    /// <summary>A secret parameter the AppHost generated (service credentials for the Hsm, say).</summary>
+    public async Task<string> ParameterAsync(string name)
+    {
+        var model = App.Services.GetRequiredService<DistributedApplicationModel>();
+        var parameter = model.Resources.OfType<ParameterResource>().Single(p => p.Name == name);
+        return (await parameter.GetValueAsync(CancellationToken.None))!;
+    }
+
+    private async Task WatchLogsAsync(ResourceLoggerService logs, IResource resource)
+    {
+        try
+        {
+            await foreach (var batch in logs.WatchAsync(resource).WithCancellation(_stopWatching.Token))
+            {
+                foreach (var line in batch)
+                {
+                    Logs.Enqueue((resource.Name, line.Content));
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     public async Task DisposeAsync()
     {
+        await _stopWatching.CancelAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await App.StopAsync(cts.Token);
         await App.DisposeAsync();

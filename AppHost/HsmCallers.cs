@@ -1,0 +1,31 @@
+using System.Security.Cryptography;
+
+namespace Mesh.AppHost;
+
+/// <summary>
+/// Least privilege at the Hsm: every service that calls it gets its own secret and a role, and the
+/// Hsm is told both. Service secrets are new at every start; the operator's is kept in the data folder.
+/// </summary>
+public static class HsmCallers
+{
+    public static IResourceBuilder<ProjectResource> WithHsmCaller(this IResourceBuilder<ProjectResource> caller,
+        IResourceBuilder<ProjectResource> hsm, string role)
+    {
+        var name = caller.Resource.Name;
+        var secret = caller.ApplicationBuilder.AddParameter($"{name}-hsm-secret", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), secret: true);
+        hsm.WithEnvironment($"Hsm__Callers__{name}__Role", role)
+           .WithEnvironment($"Hsm__Callers__{name}__Secret", secret);
+        return caller
+            .WithEnvironment("HsmClient__CallerName", name)
+            .WithEnvironment("HsmClient__Secret", secret)
+            .WithReference(hsm).WaitFor(hsm);
+    }
+
+    /// <summary>The operator credential (key management, LMK rotation), kept at <paramref name="secretPath"/>.</summary>
+    public static IResourceBuilder<ProjectResource> WithHsmOperator(this IResourceBuilder<ProjectResource> hsm, string secretPath)
+    {
+        var secret = hsm.ApplicationBuilder.AddParameter("hsm-operator-secret", OwnerOnlyFile.ReadOrCreateSecret(secretPath), secret: true);
+        return hsm.WithEnvironment("Hsm__Callers__operator__Role", "operator")
+                  .WithEnvironment("Hsm__Callers__operator__Secret", secret);
+    }
+}

@@ -1,0 +1,71 @@
+using System.Security.Cryptography;
+using System.Text;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Mesh.Hsm.Crypto;
+using Mesh.Hsm.Grpc;
+using Mesh.Hsm.Options;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Hsm.Access;
+
+/// <summary>
+/// Who is calling, and may they: the caller name (<c>x-mesh-caller</c>) and its secret
+/// (<c>authorization: Bearer</c>) must match the Hsm's configuration, and the role must allow the
+/// command, or the call is refused with 68. Key-management commands, allowed or not, are audited.
+/// </summary>
+public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options, AuditLog audit, ILogger<CallerAuthorizationInterceptor> logger) : Interceptor
+{
+    public const string CallerHeader = "x-mesh-caller";
+    private const string ServicePrefix = "/mesh.hsm.Hsm/";
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        if (!context.Method.StartsWith(ServicePrefix, StringComparison.Ordinal))
+        {
+            return await continuation(request, context); // the gRPC health service
+        }
+        var command = context.Method[ServicePrefix.Length..];
+        var caller = Authenticate(context);
+        var keyId = KeyIdOf(request);
+        if (!CallerPolicy.May(caller.Role, command))
+        {
+            logger.LogWarning("Refused {Command} to {Caller} ({Role})", command, caller.Name, caller.Role);
+            await audit.RecordAsync(caller.Name, command, keyId, "refused", context.CancellationToken);
+            throw HsmErrorInterceptor.ToRpcException(new HsmException(HsmErrorCode.CommandDisabled, $"{command} is not allowed for {caller.Name}"));
+        }
+        if (!CallerPolicy.IsKeyManagement(command))
+        {
+            return await continuation(request, context);
+        }
+        try
+        {
+            var response = await continuation(request, context);
+            await audit.RecordAsync(caller.Name, command, keyId, "done", context.CancellationToken);
+            return response;
+        }
+        catch (RpcException ex)
+        {
+            await audit.RecordAsync(caller.Name, command, keyId, $"failed: {ex.StatusCode}", context.CancellationToken);
+            throw;
+        }
+    }
+
+    private (string Name, string Role) Authenticate(ServerCallContext context)
+    {
+        var name = context.RequestHeaders.GetValue(CallerHeader) ?? "";
+        var bearer = context.RequestHeaders.GetValue("authorization") ?? "";
+        var secret = bearer.StartsWith("Bearer ", StringComparison.Ordinal) ? bearer[7..] : "";
+        if (options.Value.Callers.TryGetValue(name, out var configured) && configured.Secret.Length > 0
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(configured.Secret), Encoding.UTF8.GetBytes(secret)))
+        {
+            return (name, configured.Role);
+        }
+        logger.LogWarning("Unauthenticated call to {Method} claiming to be {Caller}", context.Method, name);
+        throw new RpcException(new Status(StatusCode.Unauthenticated, "unknown caller or wrong secret"));
+    }
+
+    private static string? KeyIdOf(object request) =>
+        request.GetType().GetProperty("KeyId")?.GetValue(request) as string;
+}

@@ -1,0 +1,166 @@
+using Aspire.Hosting.Testing;
+using Google.Protobuf;
+using Google.Rpc;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Mesh.Contracts.Hsm;
+using Npgsql;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>The Hsm as its callers see it: over gRPC, with their own credentials, keys in hsmdb.</summary>
+[Collection(MeshPlatformCollection.Name)]
+public sealed class HsmTests(MeshPlatformFixture platform)
+{
+    private const string Pan = "6222021234567890128";
+
+    private async Task<(Hsm.HsmClient Client, GrpcChannel Channel)> AsAsync(string caller)
+    {
+        var secret = caller == "operator"
+            ? (await File.ReadAllTextAsync(Path.Combine(platform.DataDir, "hsm", "operator.secret"))).Trim()
+            : await platform.ParameterAsync($"{caller}-hsm-secret");
+        var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+        {
+            metadata.Add("x-mesh-caller", caller);
+            metadata.Add("authorization", $"Bearer {secret}");
+            return Task.CompletedTask;
+        });
+        var channel = GrpcChannel.ForAddress(platform.App.GetEndpoint("hsm", "grpc"), new GrpcChannelOptions
+        {
+            Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials),
+            UnsafeUseInsecureChannelCallCredentials = true,
+        });
+        return (new Hsm.HsmClient(channel), channel);
+    }
+
+    private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..30];
+
+    [Fact]
+    public async Task FormKeyFromComponents_GivesThePublishedCheckValue_AndTheKeyIsHeldInHsmdb()
+    {
+        var (op, channel) = await AsAsync("operator");
+        using var _ = channel;
+        var keyId = Unique("zmk");
+        var c1 = Convert.FromHexString("10101010101010101010101010101010");
+        var c2 = Convert.FromHexString("1032547698BADCFEEFCDAB8967452301");
+
+        var key = await op.FormKeyFromComponentsAsync(new FormKeyFromComponentsRequest
+        {
+            KeyId = keyId,
+            KeyType = KeyType.Zmk,
+            Algorithm = KeyAlgorithm.Tdes2Key,
+            Components = { ByteString.CopyFrom(c1), ByteString.CopyFrom(c2) },
+        });
+
+        Assert.Equal("08D7B4", key.CheckValue);
+        await using var db = new NpgsqlConnection(await platform.App.GetConnectionStringAsync("hsmdb"));
+        await db.OpenAsync();
+        await using var query = new NpgsqlCommand("SELECT check_value, key_block FROM key_blocks WHERE key_id = @id", db);
+        query.Parameters.AddWithValue("id", keyId);
+        await using var row = await query.ExecuteReaderAsync();
+        Assert.True(await row.ReadAsync());
+        Assert.Equal("08D7B4", row.GetString(0));
+        Assert.DoesNotContain("0123456789ABCDEF", Convert.ToHexString((byte[])row[1]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TranslatePin_AsTheSwitch_Works_AsTheGateway_IsRefusedWith68_AndAudited()
+    {
+        var (op, opChannel) = await AsAsync("operator");
+        var (switchHsm, switchChannel) = await AsAsync("switch");
+        var (gatewayHsm, gatewayChannel) = await AsAsync("gateway");
+        using var a = opChannel;
+        using var b = switchChannel;
+        using var c = gatewayChannel;
+        var acquirer = Unique("zpk-acq");
+        var issuer = Unique("zpk-iss");
+        await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = acquirer, KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key });
+        await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = issuer, KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key });
+        var request = new TranslatePinRequest
+        {
+            SourceZpkId = acquirer,
+            DestinationZpkId = issuer,
+            PinBlock = ByteString.CopyFrom(new byte[8]),
+            SourceFormat = PinBlockFormat.Iso0,
+            DestinationFormat = PinBlockFormat.Iso0,
+            Pan = Pan,
+        };
+
+        var garbage = await Assert.ThrowsAsync<RpcException>(async () => await switchHsm.TranslatePinAsync(request));
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await gatewayHsm.TranslatePinAsync(request));
+
+        Assert.Equal(StatusCode.InvalidArgument, garbage.StatusCode);
+        Assert.Equal("20", ErrorCode(garbage));
+        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        Assert.Equal("68", ErrorCode(refused));
+        await using var db = new NpgsqlConnection(await platform.App.GetConnectionStringAsync("hsmdb"));
+        await db.OpenAsync();
+        await using var audit = new NpgsqlCommand("SELECT count(*) FROM audit_log WHERE caller = 'gateway' AND command = 'TranslatePin' AND outcome = 'refused'", db);
+        Assert.True((long)(await audit.ExecuteScalarAsync())! >= 1);
+    }
+
+    [Fact]
+    public async Task KeyManagement_ByAService_IsRefused_AndWithoutCredentials_IsUnauthenticated()
+    {
+        var (issuerHsm, channel) = await AsAsync("issuer-icbc");
+        using var _ = channel;
+        var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+            await issuerHsm.ExportKeyAsync(new ExportKeyRequest { KeyId = "any", ZmkId = "any" }));
+        Assert.Equal("68", ErrorCode(refused));
+
+        using var anonymous = GrpcChannel.ForAddress(platform.App.GetEndpoint("hsm", "grpc"));
+        var unauthenticated = await Assert.ThrowsAsync<RpcException>(async () =>
+            await new Hsm.HsmClient(anonymous).DiagnosticsAsync(new HsmDiagnosticsRequest()));
+        Assert.Equal(StatusCode.Unauthenticated, unauthenticated.StatusCode);
+    }
+
+    [Fact]
+    public async Task BadInput_IsAPayShieldErrorCode_NeverAnInternalError()
+    {
+        var (op, channel) = await AsAsync("operator");
+        using var _ = channel;
+        var cases = new Func<Task>[]
+        {
+            async () => await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = "", KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key }),
+            async () => await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = "x", KeyType = KeyType.Unspecified, Algorithm = KeyAlgorithm.Tdes2Key }),
+            async () => await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = "x", KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Rsa2048 }),
+            async () => await op.FormKeyFromComponentsAsync(new FormKeyFromComponentsRequest { KeyId = "x", KeyType = KeyType.Zmk, Algorithm = KeyAlgorithm.Tdes2Key }),
+            async () => await op.KeyCheckValueAsync(new KeyCheckValueRequest { KeyId = "no-such-key" }),
+            async () => await op.ImportKeyAsync(new ImportKeyRequest { KeyId = "x", KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key, ZmkId = "no-such-zmk" }),
+        };
+        foreach (var call in cases)
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(call);
+            Assert.NotEqual(StatusCode.Internal, error.StatusCode);
+            Assert.NotEqual(StatusCode.Unknown, error.StatusCode);
+            Assert.NotNull(ErrorCode(error));
+        }
+    }
+
+    [Fact]
+    public async Task LogsOfTheHsm_NeverHoldAPinAKeyOrASecret()
+    {
+        var (op, channel) = await AsAsync("operator");
+        using var _ = channel;
+        var secret = (await File.ReadAllTextAsync(Path.Combine(platform.DataDir, "hsm", "operator.secret"))).Trim();
+        var component = "7C31A7E3F4B9C1D52A6E8F0B3D5C7E91";
+        await Assert.ThrowsAsync<RpcException>(async () => await op.FormKeyFromComponentsAsync(new FormKeyFromComponentsRequest
+        {
+            KeyId = "bad-components",
+            KeyType = KeyType.Zmk,
+            Algorithm = KeyAlgorithm.Tdes2Key,
+            Components = { ByteString.CopyFrom(Convert.FromHexString(component)), ByteString.CopyFrom(new byte[16]) },
+        }));
+        await Task.Delay(1000);
+
+        var lmk = Convert.ToHexString(await File.ReadAllBytesAsync(Path.Combine(platform.DataDir, "hsm", "lmk.key")));
+        var leaks = platform.Logs.Where(l => l.Line.Contains(component, StringComparison.OrdinalIgnoreCase)
+            || l.Line.Contains(lmk, StringComparison.OrdinalIgnoreCase)
+            || l.Line.Contains(secret, StringComparison.Ordinal)).ToList();
+        Assert.True(platform.Logs.Any(l => l.Resource == "hsm"), "no Hsm log line was captured");
+        Assert.Empty(leaks);
+    }
+
+    private static string? ErrorCode(RpcException ex) =>
+        ex.GetRpcStatus()?.Details.Select(d => d.TryUnpack<ErrorInfo>(out var info) ? info : null).FirstOrDefault(i => i?.Domain == "hsm.mesh")?.Reason;
+}
