@@ -1,6 +1,5 @@
 using Mesh.AppHost;
 using Mesh.AppHost.Postgres;
-using Microsoft.Extensions.Hosting;
 
 var builder = DistributedApplication.CreateBuilder(args);
 var data = MeshDataFolder.Resolve(builder);
@@ -16,8 +15,7 @@ var gatewayDb = postgres.AddDatabase("gatewaydb");
 
 var hsm = builder.AddProject<Projects.Mesh_Hsm>("hsm")
     .WithReference(hsmDb).WaitFor(hsmDb)
-    .WithEnvironment("Hsm__LmkPath", data.HsmLmkPath)
-    .WithEnvironment("Hsm__CreateLmkIfMissing", builder.Environment.IsDevelopment() ? "true" : "false")
+    .WithLocalMasterKey(data)
     .WithHsmOperator(data.HsmOperatorSecretPath)
     .WithHttpHealthCheck("/health", endpointName: "http");
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Hosting;
+
 using System.Security.Cryptography;
 
 namespace Mesh.AppHost;
@@ -19,6 +21,21 @@ public static class HsmCallers
             .WithEnvironment("HsmClient__CallerName", name)
             .WithEnvironment("HsmClient__Secret", secret)
             .WithReference(hsm).WaitFor(hsm);
+    }
+
+    /// <summary>
+    /// The LMK: from the secret parameter <c>hsm-lmk</c> (64 hex digits) when it is configured, else
+    /// from a file in the data folder, created at first start in development and rotatable.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithLocalMasterKey(this IResourceBuilder<ProjectResource> hsm, MeshDataFolder data)
+    {
+        var builder = hsm.ApplicationBuilder;
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["Parameters:hsm-lmk"]))
+        {
+            return hsm.WithEnvironment("Hsm__LmkHex", builder.AddParameter("hsm-lmk", secret: true));
+        }
+        return hsm.WithEnvironment("Hsm__LmkPath", data.HsmLmkPath)
+            .WithEnvironment("Hsm__CreateLmkIfMissing", builder.Environment.IsDevelopment() ? "true" : "false");
     }
 
     /// <summary>The operator credential (key management, LMK rotation), kept at <paramref name="secretPath"/>.</summary>

@@ -26,6 +26,7 @@ public static class Extensions
         builder.Services.AddSingleton<Cards>();
         builder.Services.AddSingleton<DataProtection>();
         builder.Services.AddSingleton<Signatures>();
+        builder.Services.AddSingleton<LmkRotation>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddGrpc(options =>
         {

@@ -17,6 +17,7 @@ public sealed class HsmService(
     Cards cards,
     DataProtection data,
     Signatures signatures,
+    LmkRotation rotation,
     TimeProvider time) : Contracts.Hsm.Hsm.HsmBase
 {
     public const string FirmwareVersion = "mesh-hsm-0.2";
@@ -33,8 +34,18 @@ public sealed class HsmService(
             KeyCount = keyCount,
             DatabaseLatencyMs = time.GetElapsedTime(started).TotalMilliseconds,
             FirmwareVersion = FirmwareVersion,
+            PreviousLmkCheckValue = lmk.PreviousCheckValue ?? "",
         };
     }
+
+    public override async Task<RotateLmkReply> RotateLmk(RotateLmkRequest request, ServerCallContext context)
+    {
+        var (previous, current, reencrypted) = await rotation.RotateAsync(context.CancellationToken);
+        return new RotateLmkReply { PreviousCheckValue = previous, CheckValue = current, KeysReencrypted = reencrypted };
+    }
+
+    public override async Task<EraseOldLmkReply> EraseOldLmk(EraseOldLmkRequest request, ServerCallContext context) =>
+        new() { ErasedCheckValue = await rotation.ErasePreviousAsync(context.CancellationToken) };
 
     public override async Task<KeyInfo> GenerateKey(GenerateKeyRequest request, ServerCallContext context) =>
         (await keys.GenerateAsync(request.KeyId, request.KeyType, request.Algorithm, context.CancellationToken)).ToInfo();

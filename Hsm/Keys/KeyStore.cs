@@ -14,6 +14,12 @@ public interface IKeyStore
     Task<HeldKey> AddAsync(HeldKey key, CancellationToken ct);
 
     Task<long> CountAsync(CancellationToken ct);
+
+    /// <summary>Re-seals every key not yet under <paramref name="lmkCheckValue"/> with <paramref name="seal"/>, in one transaction.</summary>
+    Task<long> ResealAllAsync(Func<HeldKey, byte[]> seal, string lmkCheckValue, CancellationToken ct);
+
+    /// <summary>How many keys are sealed under the LMK with that check value.</summary>
+    Task<long> CountSealedUnderAsync(string lmkCheckValue, CancellationToken ct);
 }
 
 /// <summary>
@@ -32,11 +38,14 @@ public sealed class KeyStore(NpgsqlDataSource db, LocalMasterKey lmk, TimeProvid
         {
             return key;
         }
-        await using var command = db.CreateCommand("SELECT key_block FROM key_blocks WHERE key_id = @id");
+        await using var command = db.CreateCommand("SELECT key_block, lmk_check_value FROM key_blocks WHERE key_id = @id");
         command.Parameters.AddWithValue("id", keyId);
-        var block = await command.ExecuteScalarAsync(ct) as byte[]
-            ?? throw new HsmException(HsmErrorCode.KeyNotFound, $"no key {keyId}");
-        key = lmk.Open(block, keyId);
+        await using var row = await command.ExecuteReaderAsync(ct);
+        if (!await row.ReadAsync(ct))
+        {
+            throw new HsmException(HsmErrorCode.KeyNotFound, $"no key {keyId}");
+        }
+        key = lmk.Open((byte[])row[0], keyId, row.GetString(1));
         return _loaded.GetOrAdd(keyId, key);
     }
 
@@ -62,6 +71,42 @@ public sealed class KeyStore(NpgsqlDataSource db, LocalMasterKey lmk, TimeProvid
     public async Task<long> CountAsync(CancellationToken ct)
     {
         await using var command = db.CreateCommand("SELECT count(*) FROM key_blocks");
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    public async Task<long> ResealAllAsync(Func<HeldKey, byte[]> seal, string lmkCheckValue, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var blocks = new List<(string KeyId, byte[] Block, string LmkCheckValue)>();
+        await using (var select = new NpgsqlCommand(
+            "SELECT key_id, key_block, lmk_check_value FROM key_blocks WHERE lmk_check_value <> @kcv ORDER BY key_id FOR UPDATE", connection, tx))
+        {
+            select.Parameters.AddWithValue("kcv", lmkCheckValue);
+            await using var rows = await select.ExecuteReaderAsync(ct);
+            while (await rows.ReadAsync(ct))
+            {
+                blocks.Add((rows.GetString(0), (byte[])rows[1], rows.GetString(2)));
+            }
+        }
+        foreach (var (keyId, block, sealedUnder) in blocks)
+        {
+            var key = lmk.Open(block, keyId, sealedUnder);
+            await using var update = new NpgsqlCommand(
+                "UPDATE key_blocks SET key_block = @block, lmk_check_value = @kcv WHERE key_id = @id", connection, tx);
+            update.Parameters.AddWithValue("block", seal(key));
+            update.Parameters.AddWithValue("kcv", lmkCheckValue);
+            update.Parameters.AddWithValue("id", keyId);
+            await update.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return blocks.Count;
+    }
+
+    public async Task<long> CountSealedUnderAsync(string lmkCheckValue, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("SELECT count(*) FROM key_blocks WHERE lmk_check_value = @kcv");
+        command.Parameters.AddWithValue("kcv", lmkCheckValue);
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 

@@ -161,6 +161,33 @@ public sealed class HsmTests(MeshPlatformFixture platform)
         Assert.Empty(leaks);
     }
 
+    [Fact]
+    public async Task LmkRotation_ReencryptsEveryKey_KeysKeepWorking_ThenTheOldLmkIsErased()
+    {
+        var (op, channel) = await AsAsync("operator");
+        using var _ = channel;
+        var keyId = Unique("zak-rot");
+        var key = await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = keyId, KeyType = KeyType.Zak, Algorithm = KeyAlgorithm.Tdes2Key });
+        var before = await op.DiagnosticsAsync(new HsmDiagnosticsRequest());
+
+        var rotated = await op.RotateLmkAsync(new RotateLmkRequest());
+
+        Assert.Equal(before.LmkCheckValue, rotated.PreviousCheckValue);
+        Assert.NotEqual(rotated.PreviousCheckValue, rotated.CheckValue);
+        Assert.True(rotated.KeysReencrypted >= 1);
+        await using (var db = new NpgsqlConnection(await platform.App.GetConnectionStringAsync("hsmdb")))
+        {
+            await db.OpenAsync();
+            await using var stale = new NpgsqlCommand("SELECT count(*) FROM key_blocks WHERE lmk_check_value <> @kcv", db);
+            stale.Parameters.AddWithValue("kcv", rotated.CheckValue);
+            Assert.Equal(0L, (long)(await stale.ExecuteScalarAsync())!);
+        }
+        Assert.Equal(key.CheckValue, (await op.KeyCheckValueAsync(new KeyCheckValueRequest { KeyId = keyId })).CheckValue);
+        var erased = await op.EraseOldLmkAsync(new EraseOldLmkRequest());
+        Assert.Equal(rotated.PreviousCheckValue, erased.ErasedCheckValue);
+        Assert.Equal("", (await op.DiagnosticsAsync(new HsmDiagnosticsRequest())).PreviousLmkCheckValue);
+    }
+
     private static string? ErrorCode(RpcException ex) =>
         ex.GetRpcStatus()?.Details.Select(d => d.TryUnpack<ErrorInfo>(out var info) ? info : null).FirstOrDefault(i => i?.Domain == "hsm.mesh")?.Reason;
 }

@@ -59,3 +59,66 @@ public sealed class LocalMasterKeyTests : IDisposable
         Assert.DoesNotContain(hex, error.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class LmkRotationTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), $"mesh-lmk-rot-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+
+    private LocalMasterKey Load() => new(Microsoft.Extensions.Options.Options.Create(
+        new HsmOptions { LmkPath = Path.Combine(_folder, "lmk.key"), CreateLmkIfMissing = true }), NullLogger<LocalMasterKey>.Instance);
+
+    private static readonly HeldKey Zpk = new("zpk", Contracts.Hsm.KeyType.Zpk, Contracts.Hsm.KeyAlgorithm.Tdes2Key,
+        Convert.FromHexString("0123456789ABCDEFFEDCBA9876543210"));
+
+    [Fact]
+    public void Rotation_NewBlocksOpenUnderTheNewLmk_OldBlocksUntilErased()
+    {
+        var lmk = Load();
+        var oldCheckValue = lmk.CheckValue;
+        var oldBlock = lmk.Seal(Zpk);
+
+        var (next, nextCheckValue) = lmk.PrepareRotation();
+        var newBlock = LocalMasterKey.SealUnder(next, Zpk);
+        lmk.CommitRotation();
+
+        Assert.Equal(nextCheckValue, lmk.CheckValue);
+        Assert.Equal(oldCheckValue, lmk.PreviousCheckValue);
+        Assert.Equal("08D7B4", lmk.Open(newBlock, "zpk", nextCheckValue).CheckValue);
+        Assert.Equal("08D7B4", lmk.Open(oldBlock, "zpk", oldCheckValue).CheckValue);
+
+        Assert.Equal(oldCheckValue, lmk.ErasePrevious());
+        Assert.False(File.Exists(Path.Combine(_folder, "lmk.key.previous")));
+        Assert.Throws<Mesh.Hsm.Crypto.HsmException>(() => lmk.Open(oldBlock, "zpk", oldCheckValue));
+        Assert.Equal(nextCheckValue, Load().CheckValue);
+    }
+
+    [Fact]
+    public void InterruptedRotation_IsPickedUpAtStart_AndFinishedWithTheSameNewLmk()
+    {
+        var lmk = Load();
+        var (next, nextCheckValue) = lmk.PrepareRotation();
+        var blockWrittenBeforeTheCrash = LocalMasterKey.SealUnder(next, Zpk);
+
+        var restarted = Load();
+
+        Assert.Equal("08D7B4", restarted.Open(blockWrittenBeforeTheCrash, "zpk", nextCheckValue).CheckValue);
+        Assert.Equal(nextCheckValue, restarted.PrepareRotation().CheckValue);
+    }
+
+    [Fact]
+    public void RotatingAgain_BeforeErasingThePrevious_IsRefused()
+    {
+        var lmk = Load();
+        lmk.PrepareRotation();
+        lmk.CommitRotation();
+        Assert.Throws<Mesh.Hsm.Crypto.HsmException>(() => lmk.PrepareRotation());
+    }
+}
