@@ -1,6 +1,5 @@
-using Microsoft.Extensions.Hosting;
-
 using System.Security.Cryptography;
+using Microsoft.Extensions.Hosting;
 
 namespace Mesh.AppHost;
 

@@ -48,7 +48,9 @@ public static class GrpcLoad
             var c2 = Convert.FromHexString("1032547698BADCFEEFCDAB8967452301");
             await op.FormKeyFromComponentsAsync(new FormKeyFromComponentsRequest
             {
-                KeyId = "bench-zpk-acq", KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key,
+                KeyId = "bench-zpk-acq",
+                KeyType = KeyType.Zpk,
+                Algorithm = KeyAlgorithm.Tdes2Key,
                 Components = { ByteString.CopyFrom(c1), ByteString.CopyFrom(c2) },
             });
             await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = "bench-zpk-iss", KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key });
@@ -61,8 +63,12 @@ public static class GrpcLoad
             var hsm = new Contracts.Hsm.Hsm.HsmClient(channel);
             var request = new TranslatePinRequest
             {
-                SourceZpkId = "bench-zpk-acq", DestinationZpkId = "bench-zpk-iss", PinBlock = block,
-                SourceFormat = PinBlockFormat.Iso0, DestinationFormat = PinBlockFormat.Iso3, Pan = Pan,
+                SourceZpkId = "bench-zpk-acq",
+                DestinationZpkId = "bench-zpk-iss",
+                PinBlock = block,
+                SourceFormat = PinBlockFormat.Iso0,
+                DestinationFormat = PinBlockFormat.Iso3,
+                Pan = Pan,
             };
 
             Console.WriteLine($"warm-up {WarmUpSeconds} s, then {seconds} s at {concurrency} calls in flight");

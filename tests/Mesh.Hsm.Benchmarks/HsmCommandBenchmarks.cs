@@ -39,11 +39,19 @@ public class HsmCommandBenchmarks
         var data = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = "pvk", Pvki = 1 };
         data.Pvv = await _verification.GenerateAsync(new GeneratePinVerificationValueRequest
         {
-            ZpkId = "zpk-acq", PinBlock = ByteString.CopyFrom(_blockUnderAcquirer), Format = Contracts.Hsm.PinBlockFormat.Iso0, Pan = Pan, Verification = data,
+            ZpkId = "zpk-acq",
+            PinBlock = ByteString.CopyFrom(_blockUnderAcquirer),
+            Format = Contracts.Hsm.PinBlockFormat.Iso0,
+            Pan = Pan,
+            Verification = data,
         }, default);
         _verifyPin = new VerifyPinRequest
         {
-            ZpkId = "zpk-acq", PinBlock = ByteString.CopyFrom(_blockUnderAcquirer), Format = Contracts.Hsm.PinBlockFormat.Iso0, Pan = Pan, Verification = data,
+            ZpkId = "zpk-acq",
+            PinBlock = ByteString.CopyFrom(_blockUnderAcquirer),
+            Format = Contracts.Hsm.PinBlockFormat.Iso0,
+            Pan = Pan,
+            Verification = data,
         };
     }
 
