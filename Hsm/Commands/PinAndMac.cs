@@ -17,6 +17,7 @@ public sealed class PinAndMac(KeyManagement keys)
     {
         var source = await keys.RequireAsync(sourceZpkId, KeyType.Zpk, ct);
         var destination = await keys.RequireAsync(destinationZpkId, KeyType.Zpk, ct);
+        CheckFormatFitsKey(destination, destinationFormat);
         var pin = ReadPin(source, pinBlock, sourceFormat, pan);
         return WritePin(destination, pin, destinationFormat, pan);
     }

@@ -62,6 +62,33 @@ public class CommandTests
         Assert.Equal("4321", PinAndMac.ReadPin(b, translated, PinFormat.Iso4, Pan));
     }
 
+    [Theory]
+    [InlineData(PinFormat.Iso0)]
+    [InlineData(PinFormat.Iso1)]
+    [InlineData(PinFormat.Iso3)]
+    public async Task TranslatePin_BetweenA3DesFormat_AndAesFormat4_BothWays_KeepsThePin(PinFormat desFormat)
+    {
+        var des = await _keys.GenerateAsync("zpk-des", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        await _keys.GenerateAsync("zpk-aes", KeyType.Zpk, KeyAlgorithm.Aes128, default);
+        var original = PinAndMac.WritePin(des, "80808080", desFormat, Pan);
+
+        var underAes = await _pins.TranslatePinAsync("zpk-des", "zpk-aes", original, desFormat, PinFormat.Iso4, Pan, default);
+        var back = await _pins.TranslatePinAsync("zpk-aes", "zpk-des", underAes, PinFormat.Iso4, desFormat, Pan, default);
+
+        Assert.Equal(16, underAes.Length);
+        Assert.Equal("80808080", PinAndMac.ReadPin(des, back, desFormat, Pan));
+    }
+
+    [Fact]
+    public async Task TranslatePin_Format4UnderA3DesKey_IsError23()
+    {
+        await _keys.GenerateAsync("zpk-des", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        await _keys.GenerateAsync("zpk-des-2", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        var error = await Assert.ThrowsAsync<HsmException>(() =>
+            _pins.TranslatePinAsync("zpk-des", "zpk-des-2", new byte[8], PinFormat.Iso0, PinFormat.Iso4, Pan, default));
+        Assert.Equal(HsmErrorCode.InvalidPinBlockFormat, error.Code);
+    }
+
     [Fact]
     public async Task TranslatePin_UnderTheWrongKey_IsAnErrorCode_NotACrash()
     {
