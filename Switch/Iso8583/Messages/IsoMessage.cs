@@ -53,6 +53,12 @@ public sealed class IsoMessage
 
     public ReadOnlyMemory<byte>? GetBytes(int field) => _fields[CheckNumber(field)] is { } raw ? raw : null;
 
+    /// <summary>The packager's view: the content of a field or null, without range checks or copies.</summary>
+    internal byte[]? Raw(int field) => _fields[field];
+
+    /// <summary>The packager's unpacking: takes ownership of <paramref name="content"/>.</summary>
+    internal void SetRaw(int field, byte[] content) => _fields[field] = content;
+
     /// <summary>Present data elements in ascending order (field 1, the secondary bitmap, is implied).</summary>
     public IEnumerable<int> Fields()
     {

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using Mesh.Iso8583.Messages;
 
 namespace Mesh.Iso8583.Packaging;
@@ -31,23 +30,29 @@ public sealed class IsoPackager(IsoDialect dialect)
             throw new IsoFormatException(new IsoFormatError(0, mtiError));
         }
         Span<byte> bitmap = stackalloc byte[BitmapBytes * 2];
-        var secondary = message.Fields().Any(f => f > 64);
-        var size = MtiBytes + (secondary ? 2 * BitmapBytes : BitmapBytes);
-        foreach (var number in message.Fields())
+        bitmap.Clear();
+        var contentBytes = 0;
+        for (var number = 2; number <= IsoMessage.FieldNumberMax; number++)
         {
+            if (message.Raw(number) is not { } content)
+            {
+                continue;
+            }
             var spec = Dialect[number] ?? throw new IsoFormatException(new IsoFormatError(number, $"not defined in dialect {Dialect.Name}"));
-            var content = message.GetBytes(number)!.Value.Span;
             if (Validate(spec, content) is { } reason)
             {
                 throw new IsoFormatException(new IsoFormatError(number, reason));
             }
-            size += PrefixBytes(spec.Length) + content.Length;
+            contentBytes += PrefixBytes(spec.Length) + content.Length;
             bitmap[(number - 1) / 8] |= (byte)(0x80 >> ((number - 1) % 8));
         }
+        var secondary = bitmap[BitmapBytes..].ContainsAnyExcept((byte)0);
         if (secondary)
         {
             bitmap[0] |= 0x80;
         }
+        var bitmapLength = secondary ? 2 * BitmapBytes : BitmapBytes;
+        var size = MtiBytes + bitmapLength + contentBytes;
         if (size > MessageBytesMax)
         {
             throw new IsoFormatException(new IsoFormatError(0, $"{size} bytes exceed the limit of {MessageBytesMax}"));
@@ -55,15 +60,16 @@ public sealed class IsoPackager(IsoDialect dialect)
 
         var output = new byte[size];
         var at = System.Text.Encoding.ASCII.GetBytes(message.Mti, output);
-        var bitmapLength = secondary ? 2 * BitmapBytes : BitmapBytes;
         bitmap[..bitmapLength].CopyTo(output.AsSpan(at));
         at += bitmapLength;
-        foreach (var number in message.Fields())
+        for (var number = 2; number <= IsoMessage.FieldNumberMax; number++)
         {
-            var spec = Dialect[number]!;
-            var content = message.GetBytes(number)!.Value.Span;
-            at += WritePrefix(spec.Length, content.Length, output.AsSpan(at));
-            content.CopyTo(output.AsSpan(at));
+            if (message.Raw(number) is not { } content)
+            {
+                continue;
+            }
+            at += WritePrefix(Dialect[number]!.Length, content.Length, output.AsSpan(at));
+            content.CopyTo(output, at);
             at += content.Length;
         }
         Safety.Holds(at == size, "packed length matches the computed size");
@@ -144,7 +150,7 @@ public sealed class IsoPackager(IsoDialect dialect)
             {
                 return Fail(number, reason, message);
             }
-            message.SetBinary(number, content);
+            message.SetRaw(number, content.ToArray());
             at += length;
         }
         if (at != data.Length)
@@ -205,12 +211,12 @@ public sealed class IsoPackager(IsoDialect dialect)
     private static int WritePrefix(LengthKind kind, int length, Span<byte> output)
     {
         var digits = PrefixBytes(kind);
-        if (digits == 0)
+        for (var i = digits - 1; i >= 0; i--)
         {
-            return 0;
+            output[i] = (byte)('0' + (length % 10));
+            length /= 10;
         }
-        var text = length.ToString(digits == 2 ? "D2" : "D3", CultureInfo.InvariantCulture);
-        return System.Text.Encoding.ASCII.GetBytes(text, output);
+        return digits;
     }
 
     private static bool TryParseDigits(ReadOnlySpan<byte> digits, out int value)
