@@ -26,6 +26,8 @@ var issuerCcb = builder.AddIssuerBank("issuer-ccb", bankId: "01050000", bankName
     .WithReference(issuerDb).WaitFor(issuerDb)
     .WithHsmCaller(hsm, role: "issuer");
 
+hsm.WithProvisionedKeys("gateway", issuerIcbc, issuerCcb);
+
 var cardSwitch = builder.AddProject<Projects.Mesh_Switch>("switch")
     .WithReference(switchDb).WaitFor(switchDb)
     .WithHsmCaller(hsm, role: "switch")

@@ -37,6 +37,36 @@ public static class HsmCallers
             .WithEnvironment("Hsm__CreateLmkIfMissing", builder.Environment.IsDevelopment() ? "true" : "false");
     }
 
+    /// <summary>
+    /// The key ceremony, written down: working keys the Hsm generates at start if they do not exist
+    /// (ids <c>{owner}.{kind}</c>). Each issuer link has a ZPK and a ZAK shared by switch and bank,
+    /// each bank a PVK and a DEK for its card look-ups; the acquirer (gateway) a ZPK, a ZAK and
+    /// the PIN-transport key pairs browsers encrypt to.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithProvisionedKeys(this IResourceBuilder<ProjectResource> hsm,
+        string acquirer, params IResourceBuilder<ProjectResource>[] banks)
+    {
+        var keys = new List<(string Id, string Type, string Algorithm)>
+        {
+            ($"{acquirer}.zpk", "Zpk", "Tdes2Key"),
+            ($"{acquirer}.zak", "Zak", "Tdes2Key"),
+            ($"{acquirer}.pin-transport-rsa", "PinTransport", "Rsa2048"),
+            ($"{acquirer}.pin-transport-ec", "PinTransport", "EcP256"),
+        };
+        foreach (var bank in banks)
+        {
+            var name = bank.Resource.Name;
+            keys.AddRange([($"{name}.zpk", "Zpk", "Tdes2Key"), ($"{name}.zak", "Zak", "Tdes2Key"), ($"{name}.pvk", "Pvk", "Tdes2Key"), ($"{name}.dek", "Dek", "Aes256")]);
+        }
+        for (var i = 0; i < keys.Count; i++)
+        {
+            hsm.WithEnvironment($"Hsm__Provision__{i}__KeyId", keys[i].Id)
+               .WithEnvironment($"Hsm__Provision__{i}__Type", keys[i].Type)
+               .WithEnvironment($"Hsm__Provision__{i}__Algorithm", keys[i].Algorithm);
+        }
+        return hsm;
+    }
+
     /// <summary>The operator credential (key management, LMK rotation), kept at <paramref name="secretPath"/>.</summary>
     public static IResourceBuilder<ProjectResource> WithHsmOperator(this IResourceBuilder<ProjectResource> hsm, string secretPath)
     {

@@ -17,6 +17,7 @@ public static class IssuerBanks
             .WithEndpoint(name: Iso8583Endpoint, scheme: "tcp", env: "Iso8583__Port")
             .WithEnvironment("Bank__Id", bankId)
             .WithEnvironment("Bank__Name", bankName)
+            .WithEnvironment("Bank__KeyPrefix", name)
             .WithHttpHealthCheck("/health", endpointName: "http");
         for (var i = 0; i < bins.Length; i++)
         {

@@ -3,6 +3,7 @@ using Mesh.Hsm.Commands;
 using Mesh.Hsm.Grpc;
 using Mesh.Hsm.Keys;
 using Mesh.Hsm.Options;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Hsm;
 
@@ -33,6 +34,18 @@ public static class Extensions
             options.Interceptors.Add<CallerAuthorizationInterceptor>();
             options.Interceptors.Add<HsmErrorInterceptor>();
         });
+    }
+
+    /// <summary>Generates the configured working keys that do not exist yet.</summary>
+    public static async Task ProvisionKeysAsync(this WebApplication app)
+    {
+        var keys = app.Services.GetRequiredService<KeyManagement>();
+        var options = app.Services.GetRequiredService<IOptions<HsmOptions>>().Value;
+        foreach (var key in options.Provision)
+        {
+            var held = await keys.GenerateAsync(key.KeyId, key.Type, key.Algorithm, CancellationToken.None);
+            app.Logger.LogInformation("Key {KeyId} ready: {KeyType}, check value {CheckValue}", held.KeyId, held.Type, held.CheckValue);
+        }
     }
 
     public static WebApplication MapHsmServices(this WebApplication app)

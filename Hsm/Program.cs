@@ -8,6 +8,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync(typeof(Program).Assembly);
+await app.ProvisionKeysAsync();
 app.MapDefaultEndpoints();
 app.MapGrpcServerDefaults();
 app.MapHsmServices();

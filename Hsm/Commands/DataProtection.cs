@@ -34,6 +34,15 @@ public sealed class DataProtection(KeyManagement keys)
         return (output, LookupHash(dek, plaintext));
     }
 
+    public async Task<byte[]> LookupHashAsync(string dekId, byte[] plaintext, CancellationToken ct)
+    {
+        if (plaintext.Length is 0 or > PlaintextBytesMax)
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"1 to {PlaintextBytesMax} bytes of data");
+        }
+        return LookupHash(await RequireDekAsync(dekId, ct), plaintext);
+    }
+
     public async Task<byte[]> DecryptAsync(string dekId, byte[] ciphertext, CancellationToken ct)
     {
         var dek = await RequireDekAsync(dekId, ct);

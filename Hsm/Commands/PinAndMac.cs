@@ -22,6 +22,13 @@ public sealed class PinAndMac(KeyManagement keys)
         return WritePin(destination, pin, destinationFormat, pan);
     }
 
+    /// <summary>BA: a clear PIN, given for issuance, as a PIN block under a ZPK.</summary>
+    public async Task<byte[]> EncryptClearPinAsync(string zpkId, string pin, Crypto.PinBlockFormat format, string? pan, CancellationToken ct)
+    {
+        var zpk = await keys.RequireAsync(zpkId, KeyType.Zpk, ct);
+        return WritePin(zpk, pin, format, pan);
+    }
+
     public async Task<byte[]> GenerateMacAsync(string keyId, byte[] data, Crypto.MacAlgorithm algorithm, Crypto.MacPadding padding, CancellationToken ct)
     {
         var key = await MacKeyAsync(keyId, algorithm, ct);

@@ -75,6 +75,16 @@ public sealed class HsmService(
         return new TranslatePinReply { PinBlock = ByteString.CopyFrom(block) };
     }
 
+    public override async Task<TranslatePinReply> EncryptClearPin(EncryptClearPinRequest request, ServerCallContext context) =>
+        new()
+        {
+            PinBlock = ByteString.CopyFrom(await pins.EncryptClearPinAsync(request.ZpkId, request.Pin, (Crypto.PinBlockFormat)request.Format,
+                string.IsNullOrEmpty(request.Pan) ? null : request.Pan, context.CancellationToken)),
+        };
+
+    public override async Task<LookupHashReply> LookupHash(LookupHashRequest request, ServerCallContext context) =>
+        new() { LookupHash = ByteString.CopyFrom(await data.LookupHashAsync(request.DekId, request.Data.ToByteArray(), context.CancellationToken)) };
+
     public override async Task<GenerateMacReply> GenerateMac(GenerateMacRequest request, ServerCallContext context)
     {
         var mac = await pins.GenerateMacAsync(request.KeyId, request.Data.ToByteArray(), Map(request.Algorithm), Map(request.Padding), context.CancellationToken);

@@ -13,6 +13,21 @@ public sealed class HsmOptions
     /// <summary>Development only: create a random LMK at <see cref="LmkPath"/> when the file does not exist.</summary>
     public bool CreateLmkIfMissing { get; set; }
 
+    /// <summary>
+    /// Working keys the Hsm makes sure exist at start (generated inside, idempotent by id): the
+    /// platform's key ceremony written down, so a fresh environment has its ZPKs, ZAKs and PVKs.
+    /// </summary>
+    public List<ProvisionedKey> Provision { get; set; } = [];
+
     /// <summary>Who may call the Hsm, by caller name (the <c>x-mesh-caller</c> header).</summary>
     public Dictionary<string, Access.HsmCallerOptions> Callers { get; set; } = new(StringComparer.Ordinal);
+}
+
+public sealed class ProvisionedKey
+{
+    public string KeyId { get; set; } = "";
+
+    public Contracts.Hsm.KeyType Type { get; set; }
+
+    public Contracts.Hsm.KeyAlgorithm Algorithm { get; set; }
 }

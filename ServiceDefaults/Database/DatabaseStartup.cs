@@ -12,7 +12,7 @@ public static class DatabaseStartup
     /// Brings the service's schema up to date before it takes traffic. The database may still be
     /// starting, so connection failures are retried for a bounded time.
     /// </summary>
-    public static async Task MigrateDatabaseAsync(this WebApplication app, Assembly migrationsAssembly, int timeoutMs = 60_000)
+    public static async Task MigrateDatabaseAsync(this WebApplication app, Assembly migrationsAssembly, int timeoutMs = 60_000, string? schema = null)
     {
         var dataSource = app.Services.GetRequiredService<NpgsqlDataSource>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Mesh.Database");
@@ -23,6 +23,13 @@ public static class DatabaseStartup
         {
             try
             {
+                if (schema is not null)
+                {
+                    // Several tenants in one database (the simulated banks): each its own schema,
+                    // which the data source's search path points at.
+                    await using var create = dataSource.CreateCommand($"CREATE SCHEMA IF NOT EXISTS \"{schema.Replace("\"", "", StringComparison.Ordinal)}\"");
+                    await create.ExecuteNonQueryAsync(cts.Token);
+                }
                 await SchemaMigrator.MigrateAsync(dataSource, migrationsAssembly, logger, cts.Token);
                 return;
             }

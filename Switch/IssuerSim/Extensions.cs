@@ -1,7 +1,11 @@
 using Mesh.Iso8583.Packaging;
+using Mesh.Contracts.Hsm;
+using Mesh.IssuerSim.Cards;
+using Mesh.IssuerSim.Faults;
 using Mesh.IssuerSim.Options;
 using Mesh.IssuerSim.Processing;
 using Microsoft.Extensions.Options;
+using Mesh.ServiceDefaults.Grpc;
 using Npgsql;
 
 namespace Mesh.IssuerSim;
@@ -10,12 +14,15 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("issuerdb");
+        var schema = $"bank_{builder.Configuration["Bank:Id"]}";
+        builder.AddNpgsqlDataSource("issuerdb", configureDataSourceBuilder: b => b.ConnectionStringBuilder.SearchPath = schema);
+        builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);
         builder.Services.AddOptions<BankOptions>()
             .Bind(builder.Configuration.GetSection(BankOptions.Section))
             .Validate(o => o.Id.Length is >= 1 and <= 11 && o.Id.All(char.IsAsciiDigit), "Bank:Id is 1 to 11 digits")
             .Validate(o => !string.IsNullOrWhiteSpace(o.Name), "Bank:Name is required")
             .Validate(o => o.Bins.Count > 0 && o.Bins.All(b => b.Length is >= 6 and <= 11 && b.All(char.IsAsciiDigit)), "Bank:Bins lists 6 to 11 digit prefixes")
+            .Validate(o => o.KeyPrefix.Length > 0, "Bank:KeyPrefix names the bank's keys in the Hsm")
             .ValidateOnStart();
         builder.Services.AddOptions<Iso8583ListenerOptions>()
             .Bind(builder.Configuration.GetSection(Iso8583ListenerOptions.Section))
@@ -23,10 +30,35 @@ public static class Extensions
             .ValidateOnStart();
         builder.Services.AddSingleton(new IsoPackager(IsoDialect.UnionPay1987));
         builder.Services.AddSingleton<IssuerProcessor>();
+        builder.Services.AddSingleton<Authorizer>();
+        builder.Services.AddSingleton<CardIssuance>();
+        builder.Services.AddSingleton<FaultKnobs>();
         builder.Services.AddSingleton<IsoListener>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IsoListener>());
         builder.Services.AddHealthChecks().AddCheck<IsoListenerHealthCheck>("iso8583-listener");
     }
+
+    /// <summary>
+    /// Fault knobs for tests (development only): <c>GET</c> and <c>PUT /admin/faults</c> with
+    /// latency, dropped answers, closed connections and <c>96</c> answers.
+    /// </summary>
+    public static WebApplication MapFaultKnobs(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            return app;
+        }
+        app.MapGet("/admin/faults", (FaultKnobs faults) => faults.Get());
+        app.MapPut("/admin/faults", (FaultSettings settings, FaultKnobs faults) =>
+        {
+            faults.Set(settings);
+            return faults.Get();
+        });
+        return app;
+    }
+
+    public static Task IssueTestCardsAsync(this WebApplication app) =>
+        app.Services.GetRequiredService<CardIssuance>().IssueTestCardsAsync(CancellationToken.None);
 
     /// <summary>Records this bank and its BIN ranges in issuerdb (several banks share the database).</summary>
     public static async Task RegisterBankAsync(this WebApplication app)

@@ -6,7 +6,9 @@ builder.AddServiceDefaults();
 builder.AddApplicationServices();
 
 var app = builder.Build();
-await app.MigrateDatabaseAsync(typeof(Program).Assembly);
+await app.MigrateDatabaseAsync(typeof(Program).Assembly, schema: $"bank_{app.Configuration["Bank:Id"]}");
 await app.RegisterBankAsync();
+await app.IssueTestCardsAsync();
 app.MapDefaultEndpoints();
+app.MapFaultKnobs();
 await app.RunAsync();

@@ -8,6 +8,9 @@ namespace Mesh.Iso8583.Channel;
 /// <summary>Handles one request; returns the answer to send, or null for none.</summary>
 public delegate ValueTask<IsoMessage?> IsoRequestHandler(IsoMessage request, CancellationToken ct);
 
+/// <summary>Thrown by a handler to drop the connection the request came on (a fault a test asks for).</summary>
+public sealed class IsoCloseConnectionException(string reason) : Exception(reason);
+
 /// <summary>
 /// A TCP server speaking framed ISO 8583: every connection is read in a loop, requests are
 /// handled concurrently up to <see cref="RequestsInFlightMax"/> per connection, and bytes that do
@@ -109,6 +112,11 @@ public sealed class IsoServer(IsoPackager packager, IsoRequestHandler handler, A
                         writeLock.Release();
                     }
                 }
+            }
+            catch (IsoCloseConnectionException ex)
+            {
+                log($"closing the connection from {peer}: {ex.Message}", null);
+                client.Close();
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -12,6 +12,20 @@ public sealed class BankOptions
 
     /// <summary>Card number prefixes this bank issues.</summary>
     public List<string> Bins { get; set; } = [];
+
+    /// <summary>Prefix of this bank's keys in the Hsm: <c>{KeyPrefix}.zpk</c>, <c>.zak</c>, <c>.pvk</c>, <c>.dek</c>.</summary>
+    public string KeyPrefix { get; set; } = "";
+
+    /// <summary>The bank's schema in issuerdb.</summary>
+    public string Schema => $"bank_{Id}";
+
+    public string ZpkId => $"{KeyPrefix}.zpk";
+
+    public string ZakId => $"{KeyPrefix}.zak";
+
+    public string PvkId => $"{KeyPrefix}.pvk";
+
+    public string DekId => $"{KeyPrefix}.dek";
 }
 
 public sealed class Iso8583ListenerOptions

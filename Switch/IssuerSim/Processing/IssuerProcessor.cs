@@ -1,5 +1,12 @@
 using System.Diagnostics;
+using System.Globalization;
+using Google.Protobuf;
+using Grpc.Core;
+using Mesh.Contracts.Hsm;
+using Mesh.Iso8583.Channel;
 using Mesh.Iso8583.Messages;
+using Mesh.IssuerSim.Cards;
+using Mesh.IssuerSim.Faults;
 using Mesh.IssuerSim.Options;
 using Microsoft.Extensions.Options;
 
@@ -9,9 +16,20 @@ namespace Mesh.IssuerSim.Processing;
 /// What the bank does with a message from the switch. Each request is one server span, joined
 /// to the payment's trace through the context the switch put in field 124.
 /// </summary>
-public sealed class IssuerProcessor(IOptions<BankOptions> bank, ILogger<IssuerProcessor> logger)
+public sealed class IssuerProcessor(
+    IOptions<BankOptions> bank,
+    Hsm.HsmClient hsm,
+    Authorizer authorizer,
+    CardIssuance cards,
+    FaultKnobs faults,
+    TimeProvider time,
+    ILogger<IssuerProcessor> logger)
 {
-    public ValueTask<IsoMessage?> HandleAsync(IsoMessage request, CancellationToken ct)
+    private static readonly int[] EchoedFields =
+        [IsoFields.ProcessingCode, IsoFields.AmountTransaction, IsoFields.TransmissionDateTime, IsoFields.Stan, IsoFields.AcquirerId,
+         IsoFields.ForwardingId, IsoFields.Rrn, IsoFields.TerminalId, IsoFields.MerchantId, IsoFields.Currency];
+
+    public async ValueTask<IsoMessage?> HandleAsync(IsoMessage request, CancellationToken ct)
     {
         IsoTraceContext.TryExtract(request, out var parent);
         using var activity = IssuerTelemetry.Source.StartActivity($"iso8583 {request.Mti} ← switch", ActivityKind.Server, parent);
@@ -19,14 +37,141 @@ public sealed class IssuerProcessor(IOptions<BankOptions> bank, ILogger<IssuerPr
         activity?.SetTag("iso8583.stan", request.GetString(IsoFields.Stan));
         activity?.SetTag("mesh.bank_id", bank.Value.Id);
 
+        var settings = faults.Get();
+        if (settings.LatencyMs > 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(settings.LatencyMs), time, ct);
+        }
+        if (settings.CloseConnections && request.Mti != "0800")
+        {
+            throw new IsoCloseConnectionException("fault knob: close the connection");
+        }
         var answer = request.Mti switch
         {
             "0800" => NetworkManagement(request),
+            _ when settings.SystemMalfunction => await SignedAsync(Answer(request, ResponseCodes.SystemMalfunction), ct),
+            "0200" => await PurchaseAsync(request, ct),
+            "0420" or "0421" => await ReversalAsync(request, ct),
             _ => Answer(request, ResponseCodes.InvalidTransaction),
         };
         activity?.SetTag("iso8583.response_code", answer.GetString(IsoFields.ResponseCode));
-        logger.LogDebug("Answered {Request} with {Answer}", request, answer);
-        return ValueTask.FromResult<IsoMessage?>(answer);
+        if (settings.DropAnswers && request.Mti != "0800")
+        {
+            logger.LogInformation("Fault knob: dropping the answer to {Request}", request);
+            return null;
+        }
+        return answer;
+    }
+
+    private async Task<IsoMessage> PurchaseAsync(IsoMessage request, CancellationToken ct)
+    {
+        var pan = request.GetString(IsoFields.Pan);
+        var amountText = request.GetString(IsoFields.AmountTransaction);
+        var key = KeyOf(request);
+        var expiry = request.GetString(IsoFields.ExpiryDate);
+        var pinBlock = request.GetBytes(IsoFields.PinBlock);
+        if (pan is null || amountText is null || key is null || expiry is null || pinBlock is null || !request.Has(IsoFields.Mac))
+        {
+            return Answer(request, ResponseCodes.FormatError);
+        }
+        if (!await MacIsValidAsync(request, ct))
+        {
+            return await SignedAsync(Answer(request, "A0"), ct);
+        }
+        var panHash = await cards.PanHashAsync(pan, ct);
+        var pinVerified = await PinIsRightAsync(panHash, pan, pinBlock.Value, ct);
+        if (!pinVerified)
+        {
+            await authorizer.CountWrongPinAsync(panHash, ct);
+        }
+        var (code, authCode) = await authorizer.AuthorizeAsync(key.Value, panHash, expiry,
+            long.Parse(amountText, CultureInfo.InvariantCulture), pinVerified, ct);
+        var answer = Answer(request, code);
+        if (authCode is not null)
+        {
+            answer.Set(IsoFields.AuthCode, authCode);
+        }
+        return await SignedAsync(answer, ct);
+    }
+
+    private async Task<IsoMessage> ReversalAsync(IsoMessage request, CancellationToken ct)
+    {
+        var original = OriginalOf(request);
+        if (original is null || !request.Has(IsoFields.Mac))
+        {
+            return Answer(request, ResponseCodes.FormatError);
+        }
+        if (!await MacIsValidAsync(request, ct))
+        {
+            return await SignedAsync(Answer(request, "A0"), ct);
+        }
+        await authorizer.ReverseAsync(original.Value, ct);
+        return await SignedAsync(Answer(request, ResponseCodes.Approved), ct);
+    }
+
+    private async Task<bool> PinIsRightAsync(byte[] panHash, string pan, ReadOnlyMemory<byte> pinBlock, CancellationToken ct)
+    {
+        if (await authorizer.PinCheckDataAsync(panHash, ct) is not { } stored)
+        {
+            return true; // no such card: the answer is 14, not a PIN error
+        }
+        try
+        {
+            await hsm.VerifyPinAsync(new VerifyPinRequest
+            {
+                ZpkId = bank.Value.ZpkId, PinBlock = ByteString.CopyFrom(pinBlock.Span), Format = PinBlockFormat.Iso0, Pan = pan,
+                Verification = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = bank.Value.PvkId, Pvki = stored.Pvki, Pvv = stored.Pvv },
+            }, cancellationToken: ct);
+            return true;
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
+        {
+            return false;
+        }
+    }
+
+    private async Task<bool> MacIsValidAsync(IsoMessage message, CancellationToken ct)
+    {
+        try
+        {
+            await hsm.VerifyMacAsync(new VerifyMacRequest
+            {
+                KeyId = bank.Value.ZakId, Data = ByteString.CopyFrom(IsoMac.Input(message)), Mac = ByteString.CopyFrom(message.GetBytes(IsoFields.Mac)!.Value.Span),
+                Algorithm = MacAlgorithm.Iso9797Alg3, Padding = MacPadding.Method1,
+            }, cancellationToken: ct);
+            return true;
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
+        {
+            logger.LogWarning("MAC of {Message} from the switch does not verify", message);
+            return false;
+        }
+    }
+
+    private async Task<IsoMessage> SignedAsync(IsoMessage answer, CancellationToken ct)
+    {
+        var mac = await hsm.GenerateMacAsync(new GenerateMacRequest
+        {
+            KeyId = bank.Value.ZakId, Data = ByteString.CopyFrom(IsoMac.Input(answer)), Algorithm = MacAlgorithm.Iso9797Alg3, Padding = MacPadding.Method1,
+        }, cancellationToken: ct);
+        return answer.SetBinary(IsoFields.Mac, mac.Mac.Span);
+    }
+
+    private static MessageKey? KeyOf(IsoMessage message) =>
+        message.GetString(IsoFields.AcquirerId) is { } acquirer && message.GetString(IsoFields.Stan) is { } stan
+            && message.GetString(IsoFields.TransmissionDateTime) is { } transmission
+            ? new MessageKey(acquirer.PadLeft(11, '0'), stan, transmission)
+            : null;
+
+    /// <summary>Field 90: original MTI (4), STAN (6), transmission time (10), acquirer (11), forwarder (11).</summary>
+    private static MessageKey? OriginalOf(IsoMessage reversal)
+    {
+        var original = reversal.GetString(IsoFields.OriginalDataElements);
+        if (original is not { Length: 42 })
+        {
+            return null;
+        }
+        return new MessageKey(original[20..31], original[4..10], original[10..20]);
     }
 
     private static IsoMessage NetworkManagement(IsoMessage request) =>
@@ -37,11 +182,11 @@ public sealed class IssuerProcessor(IOptions<BankOptions> bank, ILogger<IssuerPr
             _ => Answer(request, ResponseCodes.InvalidTransaction),
         };
 
-    /// <summary>The response MTI, echoing 7, 11, 32 and 33, with the given field 39.</summary>
+    /// <summary>The response MTI, echoing the fields the switch matches and reconciles on, with the given field 39.</summary>
     private static IsoMessage Answer(IsoMessage request, string responseCode)
     {
         var answer = new IsoMessage(IsoMessage.ResponseMti(request.Mti));
-        foreach (var echoed in new[] { IsoFields.TransmissionDateTime, IsoFields.Stan, IsoFields.AcquirerId, IsoFields.ForwardingId })
+        foreach (var echoed in EchoedFields)
         {
             if (request.GetString(echoed) is { } value)
             {

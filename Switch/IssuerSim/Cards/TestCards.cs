@@ -1,0 +1,62 @@
+using System.Globalization;
+
+namespace Mesh.IssuerSim.Cards;
+
+/// <summary>What a test card is for: the answer a purchase with it gets.</summary>
+public enum TestCardOutcome
+{
+    Approved,
+    InsufficientFunds,
+    Lost,
+    Stolen,
+    Expired,
+    OverDailyLimit,
+}
+
+public sealed record TestCard(string Pan, string Expiry, string Pin, string Status, long BalanceMinor, long DailyLimitMinor, TestCardOutcome Outcome);
+
+/// <summary>
+/// The bank's published test cards, one per outcome, numbered from its first BIN: BIN, eight
+/// zeros, the outcome digit, the Luhn check digit. Every test card's PIN is 123456.
+/// </summary>
+public static class TestCards
+{
+    public const string Pin = "123456";
+
+    public static IReadOnlyList<TestCard> For(string bin) =>
+    [
+        Card(bin, 1, "3012", "active", 100_000_000, 5_000_000, TestCardOutcome.Approved),
+        Card(bin, 2, "3012", "active", 1_000, 5_000_000, TestCardOutcome.InsufficientFunds),
+        Card(bin, 3, "3012", "lost", 100_000_000, 5_000_000, TestCardOutcome.Lost),
+        Card(bin, 4, "3012", "stolen", 100_000_000, 5_000_000, TestCardOutcome.Stolen),
+        Card(bin, 5, "2001", "active", 100_000_000, 5_000_000, TestCardOutcome.Expired),
+        Card(bin, 6, "3012", "active", 100_000_000, 10_000, TestCardOutcome.OverDailyLimit),
+    ];
+
+    private static TestCard Card(string bin, int digit, string expiry, string status, long balance, long limit, TestCardOutcome outcome)
+    {
+        var body = bin + new string('0', 15 - bin.Length - 1) + digit.ToString(CultureInfo.InvariantCulture);
+        return new TestCard(body + LuhnCheckDigit(body), expiry, Pin, status, balance, limit, outcome);
+    }
+
+    public static char LuhnCheckDigit(string body)
+    {
+        var sum = 0;
+        for (var i = 0; i < body.Length; i++)
+        {
+            var digit = body[body.Length - 1 - i] - '0';
+            if (i % 2 == 0)
+            {
+                digit *= 2;
+                if (digit > 9)
+                {
+                    digit -= 9;
+                }
+            }
+            sum += digit;
+        }
+        return (char)('0' + ((10 - (sum % 10)) % 10));
+    }
+
+    public static string Mask(string pan) => $"{pan[..6]}{new string('*', pan.Length - 10)}{pan[^4..]}";
+}
