@@ -32,6 +32,7 @@ var cardSwitch = builder.AddProject<Projects.Mesh_Switch>("switch")
     .WithReference(switchDb).WaitFor(switchDb)
     .WithHsmCaller(hsm, role: "switch")
     .WithIssuerLinks(issuerIcbc, issuerCcb)
+    .WithAcquirer(0, acquirerId: "08010000", keyPrefix: "gateway")
     .WithHttpHealthCheck("/health", endpointName: "http");
 
 var settlement = builder.AddProject<Projects.Mesh_Settlement>("settlement")
@@ -46,5 +47,12 @@ builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithReference(settlement).WaitFor(settlement)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health", endpointName: "http");
+
+// Every service runs in the AppHost's environment (Development under `dotnet run`): the
+// development-only parts (the banks' fault knobs, the created LMK) follow it.
+foreach (var project in builder.Resources.OfType<ProjectResource>())
+{
+    builder.CreateResourceBuilder(project).WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName);
+}
 
 builder.Build().Run();

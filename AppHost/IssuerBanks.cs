@@ -1,7 +1,7 @@
 namespace Mesh.AppHost;
 
 /// <summary>Marks a project resource as a simulated issuing bank with its institution id.</summary>
-public sealed record IssuerBankAnnotation(string BankId) : IResourceAnnotation;
+public sealed record IssuerBankAnnotation(string BankId, string[] Bins) : IResourceAnnotation;
 
 /// <summary>Simulated issuing banks: processes of one project under Switch/, each its own bank.</summary>
 public static class IssuerBanks
@@ -12,7 +12,7 @@ public static class IssuerBanks
         [ResourceName] string name, string bankId, string bankName, string[] bins)
     {
         var bank = builder.AddProject<Projects.Mesh_IssuerSim>(name)
-            .WithAnnotation(new IssuerBankAnnotation(bankId))
+            .WithAnnotation(new IssuerBankAnnotation(bankId, bins))
             .WithHttpEndpoint(name: "http")
             .WithEndpoint(name: Iso8583Endpoint, scheme: "tcp", env: "Iso8583__Port")
             .WithEnvironment("Bank__Id", bankId)
@@ -39,7 +39,16 @@ public static class IssuerBanks
                 .WithEnvironment($"Switch__Issuers__{i}__BankId", bank.BankId)
                 .WithEnvironment($"Switch__Issuers__{i}__Endpoint", issuer.GetEndpoint(Iso8583Endpoint))
                 .WaitFor(issuer);
+            for (var b = 0; b < bank.Bins.Length; b++)
+            {
+                cardSwitch.WithEnvironment($"Switch__Issuers__{i}__Bins__{b}", bank.Bins[b]);
+            }
         }
         return cardSwitch;
     }
+
+    /// <summary>An acquirer the switch takes requests from: its institution id (field 32) and its keys' prefix in the Hsm.</summary>
+    public static IResourceBuilder<ProjectResource> WithAcquirer(this IResourceBuilder<ProjectResource> cardSwitch, int index, string acquirerId, string keyPrefix) =>
+        cardSwitch.WithEnvironment($"Switch__Acquirers__{index}__Id", acquirerId)
+                  .WithEnvironment($"Switch__Acquirers__{index}__KeyPrefix", keyPrefix);
 }

@@ -1,11 +1,11 @@
-using Mesh.Iso8583.Packaging;
 using Mesh.Contracts.Hsm;
+using Mesh.Iso8583.Packaging;
 using Mesh.IssuerSim.Cards;
 using Mesh.IssuerSim.Faults;
 using Mesh.IssuerSim.Options;
 using Mesh.IssuerSim.Processing;
-using Microsoft.Extensions.Options;
 using Mesh.ServiceDefaults.Grpc;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Mesh.IssuerSim;

@@ -1,8 +1,12 @@
 using Mesh.Iso8583.Packaging;
+using Mesh.ServiceDefaults.Grpc;
+using Mesh.Switch.Authorization;
 using Mesh.Switch.Grpc;
 using Mesh.Switch.Journal;
 using Mesh.Switch.Links;
 using Mesh.Switch.Options;
+using Mesh.Switch.Reversals;
+using Mesh.Switch.Routing;
 
 namespace Mesh.Switch;
 
@@ -17,14 +21,26 @@ public static class Extensions
             .Validate(o => o.Issuers.All(i => IssuerLinkOptions.TryParseEndpoint(i.Endpoint, out _, out _)), "Every issuer needs an Endpoint like tcp://host:port")
             .Validate(o => o.Issuers.Select(i => i.Name).Distinct(StringComparer.Ordinal).Count() == o.Issuers.Count, "Issuer names are unique")
             .Validate(o => o.EchoTimeoutMs is > 0 and <= 60_000, "Switch:EchoTimeoutMs within 1..60000")
+            .Validate(o => o.AuthorizationTimeoutMs is >= 100 and <= 120_000, "Switch:AuthorizationTimeoutMs within 100..120000")
+            .Validate(o => o.EchoIntervalMs >= 1_000 && o.ReversalPollMs >= 10 && o.ReversalBatchMax is >= 1 and <= 1_000, "Switch echo, reversal poll and batch limits")
+            .Validate(o => o.Acquirers.All(a => a.Id.Length > 0 && a.KeyPrefix.Length > 0), "Every Switch:Acquirers entry has an Id and a KeyPrefix")
             .ValidateOnStart();
         builder.Services.AddSingleton(new IsoPackager(IsoDialect.UnionPay1987));
         builder.Services.AddSingleton<StanSequence>();
         builder.Services.AddSingleton<MessageJournal>();
         builder.Services.AddSingleton<IssuerLinks>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IssuerLinks>());
+        builder.Services.AddSingleton<BinTable>();
+        builder.Services.AddSingleton<SecurityModule>();
+        builder.Services.AddSingleton<AuthorizationFlow>();
+        builder.Services.AddSingleton<ReversalQueue>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReversalQueue>());
+        builder.Services.AddGrpcClient<Contracts.Hsm.Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);
         builder.Services.AddHealthChecks().AddCheck<IssuerLinksHealthCheck>("issuer-links");
     }
+
+    public static Task LoadRoutesAsync(this WebApplication app) =>
+        app.Services.GetRequiredService<BinTable>().SeedAndLoadAsync(CancellationToken.None);
 
     public static WebApplication MapSwitchServices(this WebApplication app)
     {

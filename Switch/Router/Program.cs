@@ -8,6 +8,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync(typeof(Program).Assembly);
+await app.LoadRoutesAsync();
 app.MapDefaultEndpoints();
 app.MapGrpcServerDefaults();
 app.MapSwitchServices();

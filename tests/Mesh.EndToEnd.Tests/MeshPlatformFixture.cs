@@ -45,6 +45,11 @@ public sealed class MeshPlatformFixture : IAsyncLifetime
                 .WithEnvironment("OTEL_SERVICE_NAME", project.Name);
         }
 
+        // Short enough for a test to wait out: an unanswered purchase is reversed after 2 s.
+        builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "switch"))
+            .WithEnvironment("Switch__AuthorizationTimeoutMs", "2000")
+            .WithEnvironment("Switch__ReversalPollMs", "200");
+
         App = await builder.BuildAsync();
         using var cts = new CancellationTokenSource(StartTimeout);
         await App.StartAsync(cts.Token);

@@ -1,6 +1,7 @@
 using System.Text;
 using Google.Protobuf;
 using Mesh.Contracts.Hsm;
+using Mesh.Iso8583.Messages;
 using Mesh.IssuerSim.Options;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -32,11 +33,17 @@ public sealed class CardIssuance(NpgsqlDataSource db, Hsm.HsmClient hsm, IOption
             }
             var block = await hsm.EncryptClearPinAsync(new EncryptClearPinRequest
             {
-                ZpkId = options.ZpkId, Pin = card.Pin, Format = PinBlockFormat.Iso0, Pan = card.Pan,
+                ZpkId = options.ZpkId,
+                Pin = card.Pin,
+                Format = PinBlockFormat.Iso0,
+                Pan = card.Pan,
             }, cancellationToken: ct);
             var pvv = await hsm.GeneratePinVerificationValueAsync(new GeneratePinVerificationValueRequest
             {
-                ZpkId = options.ZpkId, PinBlock = block.PinBlock, Format = PinBlockFormat.Iso0, Pan = card.Pan,
+                ZpkId = options.ZpkId,
+                PinBlock = block.PinBlock,
+                Format = PinBlockFormat.Iso0,
+                Pan = card.Pan,
                 Verification = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = options.PvkId, Pvki = Pvki },
             }, cancellationToken: ct);
             await using var batch = db.CreateBatch();
@@ -48,7 +55,7 @@ public sealed class CardIssuance(NpgsqlDataSource db, Hsm.HsmClient hsm, IOption
                 INSERT INTO cards (pan_hash, pan_masked, expiry, status, pvv, pvki, account_id, daily_limit_minor)
                 VALUES (@h, @m, @e, @s, @p, @k, @a, @l) ON CONFLICT DO NOTHING
                 """,
-                ("h", panHash), ("m", TestCards.Mask(card.Pan)), ("e", card.Expiry), ("s", card.Status), ("p", pvv.Value),
+                ("h", panHash), ("m", Pan.Mask(card.Pan)), ("e", card.Expiry), ("s", card.Status), ("p", pvv.Value),
                 ("k", (short)Pvki), ("a", accountId), ("l", card.DailyLimitMinor)));
             await batch.ExecuteNonQueryAsync(ct);
             issued++;

@@ -57,6 +57,4 @@ public static class TestCards
         }
         return (char)('0' + ((10 - (sum % 10)) % 10));
     }
-
-    public static string Mask(string pan) => $"{pan[..6]}{new string('*', pan.Length - 10)}{pan[^4..]}";
 }

@@ -119,7 +119,10 @@ public sealed class IssuerProcessor(
         {
             await hsm.VerifyPinAsync(new VerifyPinRequest
             {
-                ZpkId = bank.Value.ZpkId, PinBlock = ByteString.CopyFrom(pinBlock.Span), Format = PinBlockFormat.Iso0, Pan = pan,
+                ZpkId = bank.Value.ZpkId,
+                PinBlock = ByteString.CopyFrom(pinBlock.Span),
+                Format = PinBlockFormat.Iso0,
+                Pan = pan,
                 Verification = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = bank.Value.PvkId, Pvki = stored.Pvki, Pvv = stored.Pvv },
             }, cancellationToken: ct);
             return true;
@@ -136,8 +139,11 @@ public sealed class IssuerProcessor(
         {
             await hsm.VerifyMacAsync(new VerifyMacRequest
             {
-                KeyId = bank.Value.ZakId, Data = ByteString.CopyFrom(IsoMac.Input(message)), Mac = ByteString.CopyFrom(message.GetBytes(IsoFields.Mac)!.Value.Span),
-                Algorithm = MacAlgorithm.Iso9797Alg3, Padding = MacPadding.Method1,
+                KeyId = bank.Value.ZakId,
+                Data = ByteString.CopyFrom(IsoMac.Input(message)),
+                Mac = ByteString.CopyFrom(message.GetBytes(IsoFields.Mac)!.Value.Span),
+                Algorithm = MacAlgorithm.Iso9797Alg3,
+                Padding = MacPadding.Method1,
             }, cancellationToken: ct);
             return true;
         }
@@ -152,7 +158,10 @@ public sealed class IssuerProcessor(
     {
         var mac = await hsm.GenerateMacAsync(new GenerateMacRequest
         {
-            KeyId = bank.Value.ZakId, Data = ByteString.CopyFrom(IsoMac.Input(answer)), Algorithm = MacAlgorithm.Iso9797Alg3, Padding = MacPadding.Method1,
+            KeyId = bank.Value.ZakId,
+            Data = ByteString.CopyFrom(IsoMac.Input(answer)),
+            Algorithm = MacAlgorithm.Iso9797Alg3,
+            Padding = MacPadding.Method1,
         }, cancellationToken: ct);
         return answer.SetBinary(IsoFields.Mac, mac.Mac.Span);
     }

@@ -2,16 +2,77 @@ using Grpc.Core;
 using Mesh.Contracts.Common;
 using Mesh.Contracts.Switch;
 using Mesh.Iso8583.Messages;
+using Mesh.Switch.Authorization;
 using Mesh.Switch.Journal;
 using Mesh.Switch.Links;
 using Mesh.Switch.Options;
+using Mesh.Switch.Reversals;
+using Mesh.Switch.Routing;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Switch.Grpc;
 
-public sealed class CardSwitchService(IssuerLinks links, MessageJournal journal, IOptions<SwitchOptions> options, TimeProvider time)
-    : CardSwitch.CardSwitchBase
+public sealed class CardSwitchService(
+    IssuerLinks links,
+    MessageJournal journal,
+    AuthorizationFlow authorizations,
+    BinTable bins,
+    ReversalQueue reversals,
+    IOptions<SwitchOptions> options,
+    TimeProvider time) : CardSwitch.CardSwitchBase
 {
+    public const int MessageBytesMax = Iso8583.Packaging.IsoPackager.MessageBytesMax;
+
+    public override async Task<AuthorizeReply> Authorize(AuthorizeRequest request, ServerCallContext context)
+    {
+        if (request.Message.Length is 0 or > MessageBytesMax)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"an ISO 8583 message of 1 to {MessageBytesMax} bytes"));
+        }
+        var answer = await authorizations.AuthorizeAsync(request.Message.ToByteArray(), context.CancellationToken);
+        return new AuthorizeReply { Message = Google.Protobuf.ByteString.CopyFrom(answer) };
+    }
+
+    public override async Task<BinRoute> SetBinRoute(BinRoute request, ServerCallContext context)
+    {
+        if (request.Prefix.Length is < 1 or > 11 || !request.Prefix.All(char.IsAsciiDigit) || links.Find(request.Issuer) is null)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "a prefix is 1 to 11 digits and the issuer one of the switch's links"));
+        }
+        await bins.SetAsync(request.Prefix, request.Issuer, context.CancellationToken);
+        return request;
+    }
+
+    public override async Task<DeleteBinRouteReply> DeleteBinRoute(BinRoute request, ServerCallContext context)
+    {
+        await bins.DeleteAsync(request.Prefix, context.CancellationToken);
+        return new DeleteBinRouteReply();
+    }
+
+    public override Task<ListBinRoutesReply> ListBinRoutes(ListBinRoutesRequest request, ServerCallContext context)
+    {
+        var reply = new ListBinRoutesReply();
+        reply.Routes.AddRange(bins.Routes.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => new BinRoute { Prefix = r.Key, Issuer = r.Value }));
+        return Task.FromResult(reply);
+    }
+
+    public override async Task<ListLinksReply> ListLinks(ListLinksRequest request, ServerCallContext context)
+    {
+        var reply = new ListLinksReply();
+        foreach (var link in links.All)
+        {
+            reply.Links.Add(new LinkState
+            {
+                Issuer = link.Name,
+                BankId = link.BankId,
+                SignedOn = link.IsSignedOn,
+                LastEchoLatencyMs = link.LastEchoLatencyMs,
+                ReversalsPending = await reversals.PendingAsync(link.Name, context.CancellationToken),
+            });
+        }
+        return reply;
+    }
+
     /// <summary>An ISO 8583 echo (0800, field 70 = 301) to every issuer, in parallel.</summary>
     public override async Task<EchoIssuersReply> EchoIssuers(EchoIssuersRequest request, ServerCallContext context)
     {

@@ -10,19 +10,22 @@ public enum ExchangeOutcome
     Timeout,
     LinkDown,
     Error,
+    Late,
+    FormatError,
+    Refused,
 }
 
-/// <summary>The switch's record of what it sent to which bank and what came back.</summary>
+/// <summary>The switch's record of what it exchanged with which party and what came back; the PAN only masked.</summary>
 public sealed class MessageJournal(NpgsqlDataSource db, TimeProvider time)
 {
-    public async Task RecordAsync(string issuer, IsoMessage request, IsoMessage? answer, ExchangeOutcome outcome, double latencyMs, CancellationToken ct)
+    public async Task RecordAsync(string party, IsoMessage request, IsoMessage? answer, ExchangeOutcome outcome, double latencyMs, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
             """
-            INSERT INTO message_journal (issuer, mti, stan, network_code, response_code, outcome, latency_ms, trace_id, recorded_at)
-            VALUES (@issuer, @mti, @stan, @network, @response, @outcome, @latency, @trace, @at)
+            INSERT INTO message_journal (issuer, mti, stan, network_code, response_code, outcome, latency_ms, trace_id, recorded_at, pan_masked, amount_minor)
+            VALUES (@issuer, @mti, @stan, @network, @response, @outcome, @latency, @trace, @at, @pan, @amount)
             """);
-        command.Parameters.AddWithValue("issuer", issuer);
+        command.Parameters.AddWithValue("issuer", party);
         command.Parameters.AddWithValue("mti", request.Mti);
         command.Parameters.AddWithValue("stan", request.GetString(IsoFields.Stan) ?? "000000");
         command.Parameters.AddWithValue("network", (object?)request.GetString(IsoFields.NetworkManagementCode) ?? DBNull.Value);
@@ -31,6 +34,9 @@ public sealed class MessageJournal(NpgsqlDataSource db, TimeProvider time)
         command.Parameters.AddWithValue("latency", latencyMs);
         command.Parameters.AddWithValue("trace", (object?)Activity.Current?.TraceId.ToString() ?? DBNull.Value);
         command.Parameters.AddWithValue("at", time.GetUtcNow());
+        command.Parameters.AddWithValue("pan", request.GetString(IsoFields.Pan) is { } pan ? Pan.Mask(pan) : DBNull.Value);
+        command.Parameters.AddWithValue("amount", long.TryParse(request.GetString(IsoFields.AmountTransaction), System.Globalization.CultureInfo.InvariantCulture, out var amount)
+            ? amount : DBNull.Value);
         await command.ExecuteNonQueryAsync(ct);
     }
 
@@ -39,6 +45,9 @@ public sealed class MessageJournal(NpgsqlDataSource db, TimeProvider time)
         ExchangeOutcome.Answered => "answered",
         ExchangeOutcome.Timeout => "timeout",
         ExchangeOutcome.LinkDown => "link_down",
+        ExchangeOutcome.Late => "late",
+        ExchangeOutcome.FormatError => "format_error",
+        ExchangeOutcome.Refused => "refused",
         _ => "error",
     };
 }

@@ -21,6 +21,16 @@ public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, 
 
     public string BankId => issuer.BankId;
 
+    public string ZpkId => issuer.ZpkId;
+
+    public string ZakId => issuer.ZakId;
+
+    /// <summary>How long the last echo took to come back, in milliseconds (0 before the first).</summary>
+    public double LastEchoLatencyMs { get; private set; }
+
+    /// <summary>Raised for an answer that came after its request gave up (a late 0210, say).</summary>
+    public event Action<IssuerLink, IsoMessage>? LateAnswer;
+
     public bool IsSignedOn => _channel is { IsOpen: true };
 
     public async Task RunAsync(CancellationToken ct)
@@ -35,12 +45,12 @@ public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, 
                 channel = await IsoClientChannel.ConnectAsync(host, port, packager, ct);
                 var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 channel.Closed += _ => closed.TrySetResult();
-                channel.UnmatchedAnswer += m => logger.LogWarning("Unmatched answer {Message} from {Issuer}", m, Name);
+                channel.UnmatchedAnswer += m => LateAnswer?.Invoke(this, m);
                 await SignOnAsync(channel, ct);
                 _channel = channel;
                 delayMs = ReconnectDelayMsMin;
                 logger.LogInformation("Signed on to {Issuer} at {Endpoint}", Name, issuer.Endpoint);
-                await closed.Task.WaitAsync(ct);
+                await KeepAliveAsync(channel, closed.Task, ct);
                 logger.LogWarning("Link to {Issuer} closed", Name);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -98,6 +108,30 @@ public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, 
             activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
             throw;
         }
+    }
+
+    /// <summary>Echoes (0800/301) on the link every EchoIntervalMs until it closes; an unanswered echo closes it.</summary>
+    private async Task KeepAliveAsync(IsoClientChannel channel, Task closed, CancellationToken ct)
+    {
+        while (!closed.IsCompleted)
+        {
+            var tick = Task.Delay(TimeSpan.FromMilliseconds(options.EchoIntervalMs), time, ct);
+            if (await Task.WhenAny(tick, closed) == closed)
+            {
+                return;
+            }
+            await tick;
+            await EchoAsync(ct);
+        }
+    }
+
+    /// <summary>An echo on the link; its latency is kept for the link state.</summary>
+    public async Task<IsoMessage> EchoAsync(CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        var answer = await ExchangeAsync(NetworkManagement(NetworkManagementCodes.Echo), options.EchoTimeoutMs, ct);
+        LastEchoLatencyMs = time.GetElapsedTime(started).TotalMilliseconds;
+        return answer;
     }
 
     private async Task SignOnAsync(IsoClientChannel channel, CancellationToken ct)

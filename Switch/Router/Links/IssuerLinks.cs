@@ -1,4 +1,5 @@
 using Mesh.Iso8583.Packaging;
+using Mesh.Switch.Journal;
 using Mesh.Switch.Options;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -8,15 +9,27 @@ namespace Mesh.Switch.Links;
 /// <summary>All issuer links of the switch, kept up for the life of the process.</summary>
 public sealed class IssuerLinks : BackgroundService
 {
-    public IssuerLinks(IOptions<SwitchOptions> options, IsoPackager packager, StanSequence stans, TimeProvider time, ILoggerFactory loggers)
+    public IssuerLinks(IOptions<SwitchOptions> options, IsoPackager packager, StanSequence stans, MessageJournal journal, TimeProvider time, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger<IssuerLink>();
         All = options.Value.Issuers
             .Select(issuer => new IssuerLink(issuer, options.Value, packager, stans, time, logger))
             .ToList();
+        foreach (var link in All)
+        {
+            // A late answer (its request already timed out and queued for reversal) is recorded,
+            // and changes nothing: the reversal goes ahead.
+            link.LateAnswer += (from, answer) =>
+            {
+                logger.LogWarning("Late answer {Answer} from {Issuer}: recorded; its reversal stands", answer, from.Name);
+                _ = journal.RecordAsync(from.Name, answer, answer, ExchangeOutcome.Late, 0, CancellationToken.None);
+            };
+        }
     }
 
     public IReadOnlyList<IssuerLink> All { get; }
+
+    public IssuerLink? Find(string name) => All.FirstOrDefault(l => l.Name == name);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(All.Select(link => link.RunAsync(stoppingToken)));

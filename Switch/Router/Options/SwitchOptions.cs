@@ -14,6 +14,31 @@ public sealed class SwitchOptions
 
     /// <summary>This switch's institution id, sent in field 33 (forwarding institution).</summary>
     public string InstitutionId { get; set; } = "00010000";
+
+    public List<AcquirerOptions> Acquirers { get; set; } = [];
+
+    /// <summary>How long a 0200 waits for the issuer before its outcome is unknown (answered 91, reversed).</summary>
+    public int AuthorizationTimeoutMs { get; set; } = 10_000;
+
+    /// <summary>An idle link sends an echo (0800/301) this often.</summary>
+    public int EchoIntervalMs { get; set; } = 30_000;
+
+    /// <summary>How often the reversal queue looks for advices that are due.</summary>
+    public int ReversalPollMs { get; set; } = 500;
+
+    /// <summary>Longest wait between two repeats of one reversal advice.</summary>
+    public int ReversalBackoffMsMax { get; set; } = 60_000;
+
+    /// <summary>Advices claimed at once by one switch replica.</summary>
+    public int ReversalBatchMax { get; set; } = 50;
+}
+
+/// <summary>An acquirer (field 32) and the prefix of its keys in the Hsm (<c>.zpk</c>, <c>.zak</c>).</summary>
+public sealed class AcquirerOptions
+{
+    public string Id { get; set; } = "";
+
+    public string KeyPrefix { get; set; } = "";
 }
 
 public sealed class IssuerLinkOptions
@@ -25,6 +50,13 @@ public sealed class IssuerLinkOptions
 
     /// <summary><c>tcp://host:port</c> of the bank's ISO 8583 listener.</summary>
     public string Endpoint { get; set; } = "";
+
+    /// <summary>Card number prefixes routed to this bank when the routing table is first filled.</summary>
+    public List<string> Bins { get; set; } = [];
+
+    public string ZpkId => $"{Name}.zpk";
+
+    public string ZakId => $"{Name}.zak";
 
     public static bool TryParseEndpoint(string endpoint, out string host, out int port)
     {

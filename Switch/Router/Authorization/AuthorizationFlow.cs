@@ -1,0 +1,212 @@
+using System.Globalization;
+using Mesh.Iso8583.Channel;
+using Mesh.Iso8583.Messages;
+using Mesh.Iso8583.Packaging;
+using Mesh.Switch.Journal;
+using Mesh.Switch.Links;
+using Mesh.Switch.Options;
+using Mesh.Switch.Reversals;
+using Mesh.Switch.Routing;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Mesh.Switch.Authorization;
+
+/// <summary>
+/// One acquirer request through the switch, in small steps: read it, refuse a duplicate, check its
+/// MAC, route it by BIN, translate its PIN block to the issuer's zone, MAC it for the issuer, send
+/// it, and bring the answer back MAC'd for the acquirer. An unknown outcome (no answer, 91, 96)
+/// is answered 91 and reversed with the issuer until acknowledged.
+/// </summary>
+public sealed class AuthorizationFlow(
+    IsoPackager packager,
+    BinTable bins,
+    IssuerLinks links,
+    SecurityModule security,
+    ReversalQueue reversals,
+    MessageJournal journal,
+    NpgsqlDataSource db,
+    IOptions<SwitchOptions> options,
+    TimeProvider time,
+    ILogger<AuthorizationFlow> logger)
+{
+    private const string UnknownOutcome = "91";
+    private static readonly int[] ForwardedFields =
+        [IsoFields.Pan, IsoFields.ProcessingCode, IsoFields.AmountTransaction, IsoFields.TransmissionDateTime, IsoFields.Stan,
+         IsoFields.LocalTime, IsoFields.LocalDate, IsoFields.ExpiryDate, IsoFields.MerchantType, IsoFields.PosEntryMode,
+         IsoFields.PosConditionCode, IsoFields.AcquirerId, IsoFields.Rrn, IsoFields.TerminalId, IsoFields.MerchantId,
+         IsoFields.Currency, IsoFields.SecurityControl];
+
+    public async Task<byte[]> AuthorizeAsync(byte[] packed, CancellationToken ct)
+    {
+        var unpacked = packager.Unpack(packed);
+        if (!unpacked.Ok)
+        {
+            logger.LogWarning("Format error from an acquirer: {Error}", unpacked.Error);
+            var refusal = IsoServer.FormatErrorAnswer(unpacked.Partial) ?? new IsoMessage("0210").Set(IsoFields.ResponseCode, ResponseCodes.FormatError);
+            return packager.Pack(refusal);
+        }
+        var request = unpacked.Message!;
+        var answer = await DecideAsync(request, ct);
+        return packager.Pack(answer);
+    }
+
+    private async Task<IsoMessage> DecideAsync(IsoMessage request, CancellationToken ct)
+    {
+        if (request.Mti != "0200")
+        {
+            return Answer(request, ResponseCodes.InvalidTransaction);
+        }
+        var acquirer = options.Value.Acquirers.FirstOrDefault(a => a.Id == request.GetString(IsoFields.AcquirerId));
+        if (acquirer is null || !Has(request, IsoFields.Pan, IsoFields.AmountTransaction, IsoFields.TransmissionDateTime, IsoFields.Stan, IsoFields.Mac))
+        {
+            return Answer(request, ResponseCodes.FormatError);
+        }
+        var zak = $"{acquirer.KeyPrefix}.zak";
+        if (!await security.MacIsValidAsync(zak, request, ct))
+        {
+            await journal.RecordAsync(acquirer.Id, request, null, ExchangeOutcome.Refused, 0, ct);
+            return await security.SignAsync(zak, Answer(request, "A0"), ct);
+        }
+        if (await ClaimAsync(request, ct) is { } previous)
+        {
+            return previous;
+        }
+        var answer = await RouteAsync(request, acquirer, ct);
+        await security.SignAsync(zak, answer, ct);
+        await RememberAsync(request, answer, ct);
+        return answer;
+    }
+
+    private async Task<IsoMessage> RouteAsync(IsoMessage request, AcquirerOptions acquirer, CancellationToken ct)
+    {
+        var pan = request.GetString(IsoFields.Pan)!;
+        var issuerName = bins.Route(pan);
+        var link = issuerName is null ? null : links.Find(issuerName);
+        if (link is null)
+        {
+            return Answer(request, "15");
+        }
+        var forward = new IsoMessage("0200");
+        foreach (var field in ForwardedFields)
+        {
+            if (request.GetString(field) is { } value)
+            {
+                forward.Set(field, value);
+            }
+        }
+        forward.Set(IsoFields.ForwardingId, options.Value.InstitutionId).Set(IsoFields.ReceivingInstitution, link.BankId);
+        if (request.GetBytes(IsoFields.PinBlock) is { } pinBlock)
+        {
+            var translated = await security.TranslatePinAsync($"{acquirer.KeyPrefix}.zpk", link.ZpkId, pinBlock, pan, ct);
+            if (translated is null)
+            {
+                return Answer(request, "55");
+            }
+            forward.SetBinary(IsoFields.PinBlock, translated);
+        }
+        await security.SignAsync(link.ZakId, forward, ct);
+        return await ExchangeAsync(request, forward, link, ct);
+    }
+
+    private async Task<IsoMessage> ExchangeAsync(IsoMessage request, IsoMessage forward, IssuerLink link, CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        IsoMessage issuerAnswer;
+        try
+        {
+            issuerAnswer = await link.ExchangeAsync(forward, options.Value.AuthorizationTimeoutMs, ct);
+        }
+        catch (IsoLinkException)
+        {
+            // Never sent: nothing to reverse.
+            await journal.RecordAsync(link.Name, forward, null, ExchangeOutcome.LinkDown, Elapsed(started), ct);
+            return Answer(request, UnknownOutcome);
+        }
+        catch (Exception ex) when (ex is TimeoutException or IOException)
+        {
+            await journal.RecordAsync(link.Name, forward, null, ExchangeOutcome.Timeout, Elapsed(started), ct);
+            await reversals.EnqueueAsync(link.Name, forward, ex is TimeoutException ? "no answer in time" : "link lost with the request in flight", ct);
+            return Answer(request, UnknownOutcome);
+        }
+        await journal.RecordAsync(link.Name, forward, issuerAnswer, ExchangeOutcome.Answered, Elapsed(started), ct);
+        var code = issuerAnswer.GetString(IsoFields.ResponseCode);
+        if (!await security.MacIsValidAsync(link.ZakId, issuerAnswer, ct) || code is null or UnknownOutcome or ResponseCodes.SystemMalfunction)
+        {
+            await reversals.EnqueueAsync(link.Name, forward, $"answer {code ?? "without a response code"} or a bad MAC: outcome unknown", ct);
+            return Answer(request, UnknownOutcome);
+        }
+        var answer = Answer(request, code);
+        if (issuerAnswer.GetString(IsoFields.AuthCode) is { } authCode)
+        {
+            answer.Set(IsoFields.AuthCode, authCode);
+        }
+        return answer;
+    }
+
+    /// <summary>
+    /// The first request with this acquirer, STAN and transmission time is claimed; a repeat gets
+    /// the stored answer, or 94 while the first is still being decided. Never a second authorization.
+    /// </summary>
+    private async Task<IsoMessage?> ClaimAsync(IsoMessage request, CancellationToken ct)
+    {
+        await using var claim = db.CreateCommand(
+            """
+            INSERT INTO authorizations (acquirer_id, stan, transmission, pan_masked, amount_minor, created_at)
+            VALUES (@acq, @stan, @tx, @pan, @amount, @now) ON CONFLICT DO NOTHING
+            """);
+        Bind(claim, request);
+        claim.Parameters.AddWithValue("pan", Pan.Mask(request.GetString(IsoFields.Pan)!));
+        claim.Parameters.AddWithValue("amount", long.Parse(request.GetString(IsoFields.AmountTransaction)!, CultureInfo.InvariantCulture));
+        claim.Parameters.AddWithValue("now", time.GetUtcNow());
+        if (await claim.ExecuteNonQueryAsync(ct) == 1)
+        {
+            return null;
+        }
+        await using var stored = db.CreateCommand("SELECT answer FROM authorizations WHERE acquirer_id = @acq AND stan = @stan AND transmission = @tx");
+        Bind(stored, request);
+        if (await stored.ExecuteScalarAsync(ct) is byte[] answer && packager.Unpack(answer) is { Ok: true } previous)
+        {
+            logger.LogInformation("Duplicate of STAN {Stan}: the stored answer is replayed", request.GetString(IsoFields.Stan));
+            return previous.Message;
+        }
+        return Answer(request, "94");
+    }
+
+    private async Task RememberAsync(IsoMessage request, IsoMessage answer, CancellationToken ct)
+    {
+        await using var update = db.CreateCommand(
+            "UPDATE authorizations SET response_code = @code, answer = @answer, answered_at = @now WHERE acquirer_id = @acq AND stan = @stan AND transmission = @tx");
+        Bind(update, request);
+        update.Parameters.AddWithValue("code", answer.GetString(IsoFields.ResponseCode)!);
+        update.Parameters.AddWithValue("answer", packager.Pack(answer));
+        update.Parameters.AddWithValue("now", time.GetUtcNow());
+        await update.ExecuteNonQueryAsync(ct);
+    }
+
+    private static void Bind(NpgsqlCommand command, IsoMessage request)
+    {
+        command.Parameters.AddWithValue("acq", request.GetString(IsoFields.AcquirerId)!);
+        command.Parameters.AddWithValue("stan", request.GetString(IsoFields.Stan)!);
+        command.Parameters.AddWithValue("tx", request.GetString(IsoFields.TransmissionDateTime)!);
+    }
+
+    private static bool Has(IsoMessage message, params int[] fields) => fields.All(message.Has);
+
+    /// <summary>The 0210 for the acquirer: its own fields echoed, with field 39.</summary>
+    private static IsoMessage Answer(IsoMessage request, string responseCode)
+    {
+        var answer = new IsoMessage(IsoMessage.ResponseMti(request.Mti));
+        foreach (var field in new[] { IsoFields.ProcessingCode, IsoFields.AmountTransaction, IsoFields.TransmissionDateTime, IsoFields.Stan,
+                     IsoFields.AcquirerId, IsoFields.Rrn, IsoFields.TerminalId, IsoFields.MerchantId, IsoFields.Currency })
+        {
+            if (request.GetString(field) is { } value)
+            {
+                answer.Set(field, value);
+            }
+        }
+        return answer.Set(IsoFields.ResponseCode, responseCode);
+    }
+
+    private double Elapsed(long started) => time.GetElapsedTime(started).TotalMilliseconds;
+}

@@ -1,0 +1,153 @@
+using System.Globalization;
+using Mesh.Iso8583.Messages;
+using Mesh.Switch.Authorization;
+using Mesh.Switch.Journal;
+using Mesh.Switch.Links;
+using Mesh.Switch.Options;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Mesh.Switch.Reversals;
+
+/// <summary>
+/// Reversal advices owed to issuers, in switchdb so they survive a restart. An advice is sent as
+/// 0420, then repeated as 0421 with back-off, until the issuer acknowledges it with a 0430. Rows
+/// are claimed with <c>FOR UPDATE SKIP LOCKED</c>, so switch replicas share the queue.
+/// </summary>
+public sealed class ReversalQueue(
+    NpgsqlDataSource db,
+    IssuerLinks links,
+    SecurityModule security,
+    MessageJournal journal,
+    IOptions<SwitchOptions> options,
+    TimeProvider time,
+    ILogger<ReversalQueue> logger) : BackgroundService
+{
+    /// <summary>An advice that has failed this often is still repeated, at the longest back-off, and logged as stuck.</summary>
+    public const int AttemptsBeforeAlarm = 20;
+
+    public async Task EnqueueAsync(string issuer, IsoMessage original, string reason, CancellationToken ct)
+    {
+        await using var insert = db.CreateCommand(
+            """
+            INSERT INTO reversals (issuer, acquirer_id, stan, transmission, amount_minor, processing_code, currency, reason, next_attempt_at, created_at)
+            VALUES (@issuer, @acq, @stan, @tx, @amount, @proc, @cur, @reason, @now, @now)
+            ON CONFLICT (acquirer_id, stan, transmission) DO NOTHING
+            """);
+        insert.Parameters.AddWithValue("issuer", issuer);
+        insert.Parameters.AddWithValue("acq", original.GetString(IsoFields.AcquirerId)!);
+        insert.Parameters.AddWithValue("stan", original.GetString(IsoFields.Stan)!);
+        insert.Parameters.AddWithValue("tx", original.GetString(IsoFields.TransmissionDateTime)!);
+        insert.Parameters.AddWithValue("amount", long.Parse(original.GetString(IsoFields.AmountTransaction)!, CultureInfo.InvariantCulture));
+        insert.Parameters.AddWithValue("proc", original.GetString(IsoFields.ProcessingCode) ?? "000000");
+        insert.Parameters.AddWithValue("cur", original.GetString(IsoFields.Currency) ?? "156");
+        insert.Parameters.AddWithValue("reason", reason);
+        insert.Parameters.AddWithValue("now", time.GetUtcNow());
+        await insert.ExecuteNonQueryAsync(ct);
+        logger.LogWarning("Reversal queued to {Issuer} for STAN {Stan}: {Reason}", issuer, original.GetString(IsoFields.Stan), reason);
+    }
+
+    public async Task<long> PendingAsync(string issuer, CancellationToken ct)
+    {
+        await using var count = db.CreateCommand("SELECT count(*) FROM reversals WHERE issuer = @i AND acknowledged_at IS NULL");
+        count.Parameters.AddWithValue("i", issuer);
+        return (long)(await count.ExecuteScalarAsync(ct))!;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await SendDueAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                logger.LogWarning("Reversal queue pass failed: {Reason}", ex.Message);
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(options.Value.ReversalPollMs), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>One pass: claim the advices that are due, send each, record the outcome, all in one transaction.</summary>
+    public async Task SendDueAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var due = new List<Advice>();
+        await using (var claim = new NpgsqlCommand(
+            $"""
+            SELECT reversal_id, issuer, acquirer_id, stan, transmission, amount_minor, processing_code, currency, attempts
+            FROM reversals WHERE acknowledged_at IS NULL AND next_attempt_at <= @now
+            ORDER BY next_attempt_at LIMIT {options.Value.ReversalBatchMax} FOR UPDATE SKIP LOCKED
+            """, connection, tx))
+        {
+            claim.Parameters.AddWithValue("now", time.GetUtcNow());
+            await using var rows = await claim.ExecuteReaderAsync(ct);
+            while (await rows.ReadAsync(ct))
+            {
+                due.Add(new Advice(rows.GetInt64(0), rows.GetString(1), rows.GetString(2), rows.GetString(3), rows.GetString(4),
+                    rows.GetInt64(5), rows.GetString(6), rows.GetString(7), rows.GetInt32(8)));
+            }
+        }
+        // Sent in parallel: the rows stay locked only as long as the slowest issuer takes.
+        var outcomes = await Task.WhenAll(due.Select(advice => SendAsync(advice, ct)));
+        for (var i = 0; i < due.Count; i++)
+        {
+            var advice = due[i];
+            var acknowledged = outcomes[i];
+            await using var update = new NpgsqlCommand(acknowledged
+                ? "UPDATE reversals SET attempts = attempts + 1, acknowledged_at = @now WHERE reversal_id = @id"
+                : "UPDATE reversals SET attempts = attempts + 1, next_attempt_at = @next WHERE reversal_id = @id", connection, tx);
+            update.Parameters.AddWithValue("id", advice.Id);
+            update.Parameters.AddWithValue("now", time.GetUtcNow());
+            update.Parameters.AddWithValue("next", time.GetUtcNow().AddMilliseconds(BackoffMs(advice.Attempts + 1)));
+            await update.ExecuteNonQueryAsync(ct);
+            if (!acknowledged && advice.Attempts + 1 >= AttemptsBeforeAlarm)
+            {
+                logger.LogError("Reversal {ReversalId} to {Issuer} still unacknowledged after {Attempts} attempts", advice.Id, advice.Issuer, advice.Attempts + 1);
+            }
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    private async Task<bool> SendAsync(Advice advice, CancellationToken ct)
+    {
+        var link = links.Find(advice.Issuer);
+        if (link is not { IsSignedOn: true })
+        {
+            return false;
+        }
+        var message = new IsoMessage(advice.Attempts == 0 ? "0420" : "0421")
+            .Set(IsoFields.ProcessingCode, advice.ProcessingCode)
+            .Set(IsoFields.AmountTransaction, advice.AmountMinor.ToString("D12", CultureInfo.InvariantCulture))
+            .Set(IsoFields.TransmissionDateTime, advice.Transmission)
+            .Set(IsoFields.Stan, advice.Stan)
+            .Set(IsoFields.AcquirerId, advice.AcquirerId)
+            .Set(IsoFields.ForwardingId, options.Value.InstitutionId)
+            .Set(IsoFields.Currency, advice.Currency)
+            .Set(IsoFields.OriginalDataElements, string.Concat("0200", advice.Stan, advice.Transmission,
+                advice.AcquirerId.PadLeft(11, '0'), options.Value.InstitutionId.PadLeft(11, '0')))
+            .Set(IsoFields.ReceivingInstitution, link.BankId);
+        await security.SignAsync(link.ZakId, message, ct);
+        var started = time.GetTimestamp();
+        try
+        {
+            var answer = await link.ExchangeAsync(message, options.Value.AuthorizationTimeoutMs, ct);
+            await journal.RecordAsync(advice.Issuer, message, answer, ExchangeOutcome.Answered, time.GetElapsedTime(started).TotalMilliseconds, ct);
+            return answer.Mti == "0430" && answer.GetString(IsoFields.ResponseCode) == ResponseCodes.Approved
+                && await security.MacIsValidAsync(link.ZakId, answer, ct);
+        }
+        catch (Exception ex) when (ex is TimeoutException or IOException or IsoLinkException)
+        {
+            await journal.RecordAsync(advice.Issuer, message, null, ExchangeOutcome.Timeout, time.GetElapsedTime(started).TotalMilliseconds, ct);
+            return false;
+        }
+    }
+
+    private long BackoffMs(int attempts) => Math.Min(options.Value.ReversalBackoffMsMax, 1_000L << Math.Min(attempts - 1, 16));
+
+    private sealed record Advice(long Id, string Issuer, string AcquirerId, string Stan, string Transmission, long AmountMinor,
+        string ProcessingCode, string Currency, int Attempts);
+}

@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Aspire.Hosting.Testing;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Mesh.Contracts.Hsm;
+using Mesh.Contracts.Switch;
+using Mesh.Iso8583.Messages;
+using Mesh.Iso8583.Packaging;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>
+/// The test's stand-in for the gateway as acquirer 08010000: the PIN is encrypted the way the
+/// browser does it (ECDH P-256 + AES-GCM to the transport key), turned into a PIN block under the
+/// acquirer ZPK by the Hsm, the 0200 MAC'd under the acquirer ZAK, and sent to the switch.
+/// </summary>
+public sealed class Acquirer : IDisposable
+{
+    public const string AcquirerId = "08010000";
+    private static readonly IsoPackager Packager = new(IsoDialect.UnionPay1987);
+    private static int _stan = RandomNumberGenerator.GetInt32(1, 500_000);
+    private readonly GrpcChannel _hsmChannel;
+    private readonly GrpcChannel _switchChannel;
+    private readonly Hsm.HsmClient _hsm;
+    private readonly CardSwitch.CardSwitchClient _switch;
+
+    private Acquirer(GrpcChannel hsmChannel, GrpcChannel switchChannel)
+    {
+        _hsmChannel = hsmChannel;
+        _switchChannel = switchChannel;
+        _hsm = new Hsm.HsmClient(hsmChannel);
+        _switch = new CardSwitch.CardSwitchClient(switchChannel);
+    }
+
+    public CardSwitch.CardSwitchClient Switch => _switch;
+
+    public static async Task<Acquirer> CreateAsync(MeshPlatformFixture platform)
+    {
+        var secret = await platform.ParameterAsync("gateway-hsm-secret");
+        var hsmChannel = GrpcChannel.ForAddress(platform.App.GetEndpoint("hsm", "grpc"), new GrpcChannelOptions
+        {
+            Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, CallCredentials.FromInterceptor((_, metadata) =>
+            {
+                metadata.Add("x-mesh-caller", "gateway");
+                metadata.Add("authorization", $"Bearer {secret}");
+                return Task.CompletedTask;
+            })),
+            UnsafeUseInsecureChannelCallCredentials = true,
+        });
+        return new Acquirer(hsmChannel, GrpcChannel.ForAddress(platform.App.GetEndpoint("switch", "grpc")));
+    }
+
+    /// <summary>A test card of a bank: BIN, eight zeros, the outcome digit, the Luhn digit.</summary>
+    public static string TestCard(string bin, int outcomeDigit)
+    {
+        var body = bin + "00000000" + outcomeDigit.ToString(CultureInfo.InvariantCulture);
+        return body + Enumerable.Range(0, 10).First(d => Pan.LuhnValid(body + d.ToString(CultureInfo.InvariantCulture)));
+    }
+
+    public async Task<IsoMessage> PurchaseAsync(string pan, string expiry, string pin, long amountMinor)
+    {
+        var request = await BuildPurchaseAsync(pan, expiry, pin, amountMinor);
+        return await SendAsync(request);
+    }
+
+    public async Task<IsoMessage> BuildPurchaseAsync(string pan, string expiry, string pin, long amountMinor)
+    {
+        var stan = (Interlocked.Increment(ref _stan) % 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
+        var now = DateTime.UtcNow;
+        var message = new IsoMessage("0200")
+            .Set(IsoFields.Pan, pan)
+            .Set(IsoFields.ProcessingCode, "000000")
+            .Set(IsoFields.AmountTransaction, amountMinor.ToString("D12", CultureInfo.InvariantCulture))
+            .Set(IsoFields.TransmissionDateTime, now.ToString("MMddHHmmss", CultureInfo.InvariantCulture))
+            .Set(IsoFields.Stan, stan)
+            .Set(IsoFields.ExpiryDate, expiry)
+            .Set(IsoFields.MerchantType, "5411")
+            .Set(IsoFields.PosEntryMode, "012")
+            .Set(IsoFields.PosConditionCode, "00")
+            .Set(IsoFields.AcquirerId, AcquirerId)
+            .Set(IsoFields.Rrn, now.ToString("yyMMdd", CultureInfo.InvariantCulture) + stan)
+            .Set(IsoFields.TerminalId, "NETPAY01")
+            .Set(IsoFields.MerchantId, "808080000000001")
+            .Set(IsoFields.Currency, "156")
+            .SetBinary(IsoFields.PinBlock, await PinBlockAsync(pin, pan));
+        return await SignAsync(message);
+    }
+
+    public async Task<IsoMessage> SendAsync(IsoMessage request)
+    {
+        var reply = await _switch.AuthorizeAsync(new AuthorizeRequest { Message = ByteString.CopyFrom(Packager.Pack(request)) },
+            deadline: DateTime.UtcNow.AddSeconds(30));
+        var answer = Packager.Unpack(reply.Message.Span);
+        Assert.True(answer.Ok, $"the switch answered with unreadable bytes: {answer.Error}");
+        return answer.Message!;
+    }
+
+    public async Task<IsoMessage> SignAsync(IsoMessage message)
+    {
+        message.Remove(IsoFields.Mac);
+        var mac = await _hsm.GenerateMacAsync(new GenerateMacRequest
+        {
+            KeyId = "gateway.zak",
+            Data = ByteString.CopyFrom(IsoMac.Input(message)),
+            Algorithm = MacAlgorithm.Iso9797Alg3,
+            Padding = MacPadding.Method1,
+        });
+        return message.SetBinary(IsoFields.Mac, mac.Mac.Span);
+    }
+
+    public async Task<bool> MacIsValidAsync(IsoMessage answer)
+    {
+        try
+        {
+            await _hsm.VerifyMacAsync(new VerifyMacRequest
+            {
+                KeyId = "gateway.zak",
+                Data = ByteString.CopyFrom(IsoMac.Input(answer)),
+                Mac = ByteString.CopyFrom(answer.GetBytes(IsoFields.Mac)!.Value.Span),
+                Algorithm = MacAlgorithm.Iso9797Alg3,
+                Padding = MacPadding.Method1,
+            });
+            return true;
+        }
+        catch (RpcException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>As the payment page does it: ECDH with the transport key, AES-GCM over "nonce|PIN".</summary>
+    private async Task<byte[]> PinBlockAsync(string pin, string pan)
+    {
+        var transport = await _hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = "gateway.pin-transport-ec" });
+        using var hsmKey = ECDiffieHellman.Create();
+        hsmKey.ImportSubjectPublicKeyInfo(transport.SubjectPublicKeyInfo.Span, out _);
+        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var shared = ephemeral.DeriveRawSecretAgreement(hsmKey.PublicKey);
+        var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, shared, 32, [], Encoding.ASCII.GetBytes("mesh pin transport v1"));
+        var nonce = Guid.NewGuid().ToString("N");
+        var plaintext = Encoding.ASCII.GetBytes($"{nonce}|{pin}");
+        var iv = RandomNumberGenerator.GetBytes(12);
+        var sealedPin = new byte[plaintext.Length + 16];
+        using (var gcm = new AesGcm(key, 16))
+        {
+            gcm.Encrypt(iv, plaintext, sealedPin.AsSpan(0, plaintext.Length), sealedPin.AsSpan(plaintext.Length), Encoding.UTF8.GetBytes(nonce));
+        }
+        var point = ephemeral.ExportParameters(false).Q;
+        var reply = await _hsm.TranslatePinFromBrowserAsync(new TranslatePinFromBrowserRequest
+        {
+            TransportKeyId = "gateway.pin-transport-ec",
+            Scheme = BrowserPinScheme.EcdhP256AesGcm,
+            Ciphertext = ByteString.CopyFrom(sealedPin),
+            EphemeralPublicKey = ByteString.CopyFrom([0x04, .. point.X!, .. point.Y!]),
+            Iv = ByteString.CopyFrom(iv),
+            SessionNonce = nonce,
+            DestinationZpkId = "gateway.zpk",
+            DestinationFormat = PinBlockFormat.Iso0,
+            Pan = pan,
+        });
+        return reply.PinBlock.ToByteArray();
+    }
+
+    public void Dispose()
+    {
+        _hsmChannel.Dispose();
+        _switchChannel.Dispose();
+    }
+}

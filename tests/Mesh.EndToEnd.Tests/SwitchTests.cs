@@ -1,0 +1,168 @@
+using System.Net.Http.Json;
+using Aspire.Hosting.Testing;
+using Mesh.Contracts.Switch;
+using Mesh.Iso8583.Messages;
+using Npgsql;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>Purchases through the running switch and both issuer banks, over real TCP links.</summary>
+[Collection(MeshPlatformCollection.Name)]
+public sealed class SwitchTests(MeshPlatformFixture platform)
+{
+    private const string Pin = "123456";
+    private const string Expiry = "3012";
+
+    public static TheoryData<string, int, string, string, string> Matrix() => new()
+    {
+        // bank BIN, test card digit, expiry, PIN, expected field 39
+        { "622202", 1, Expiry, Pin, "00" },
+        { "622202", 2, Expiry, Pin, "51" },
+        { "622202", 3, Expiry, Pin, "41" },
+        { "622202", 4, Expiry, Pin, "43" },
+        { "622202", 5, "2001", Pin, "54" },
+        { "622202", 6, Expiry, Pin, "61" },
+        { "622202", 2, Expiry, "654321", "55" },
+        { "622202", 9, Expiry, Pin, "14" },
+        { "621700", 1, Expiry, Pin, "00" },
+        { "621700", 2, Expiry, Pin, "51" },
+        { "621700", 3, Expiry, Pin, "41" },
+        { "621700", 4, Expiry, Pin, "43" },
+        { "621700", 5, "2001", Pin, "54" },
+        { "621700", 6, Expiry, Pin, "61" },
+        { "999999", 1, Expiry, Pin, "15" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Matrix))]
+    public async Task Purchase_WithTheBanksTestCards_GetsTheAnswerOfEachCard(string bin, int card, string expiry, string pin, string expected)
+    {
+        using var acquirer = await Acquirer.CreateAsync(platform);
+
+        var answer = await acquirer.PurchaseAsync(Acquirer.TestCard(bin, card), expiry, pin, amountMinor: 12_345);
+
+        Assert.Equal("0210", answer.Mti);
+        Assert.Equal(expected, answer.GetString(IsoFields.ResponseCode));
+        Assert.True(await acquirer.MacIsValidAsync(answer), "the switch's answer carries a valid MAC under the acquirer's ZAK");
+        Assert.Equal(expected == "00", answer.Has(IsoFields.AuthCode));
+    }
+
+    [Fact]
+    public async Task DuplicateRequest_GetsTheSameAnswer_AndTheCardIsDebitedOnce()
+    {
+        using var acquirer = await Acquirer.CreateAsync(platform);
+        var request = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("622202", 1), Expiry, Pin, 777);
+
+        var first = await acquirer.SendAsync(request);
+        var second = await acquirer.SendAsync(request);
+
+        Assert.Equal("00", first.GetString(IsoFields.ResponseCode));
+        Assert.Equal(first.GetString(IsoFields.AuthCode), second.GetString(IsoFields.AuthCode));
+        Assert.Equal(1L, await IssuerScalarAsync("01020000",
+            "SELECT count(*) FROM postings WHERE stan = @stan AND kind = 'hold'", request.GetString(IsoFields.Stan)!));
+    }
+
+    [Fact]
+    public async Task WrongMac_IsRefusedWithA0_AndNothingReachesTheIssuer()
+    {
+        using var acquirer = await Acquirer.CreateAsync(platform);
+        var request = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("622202", 1), Expiry, Pin, 500);
+        request.Set(IsoFields.AmountTransaction, "000000099999"); // changed after the MAC
+
+        var answer = await acquirer.SendAsync(request);
+
+        Assert.Equal("A0", answer.GetString(IsoFields.ResponseCode));
+        Assert.Equal(0L, await IssuerScalarAsync("01020000", "SELECT count(*) FROM authorizations WHERE stan = @stan", request.GetString(IsoFields.Stan)!));
+    }
+
+    [Fact]
+    public async Task NoAnswerFromTheIssuer_Is91_AndTheReversalIsRepeatedUntilAcknowledged_BalanceRestored()
+    {
+        using var acquirer = await Acquirer.CreateAsync(platform);
+        using var bank = platform.App.CreateHttpClient("issuer-ccb", "http");
+        var request = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("621700", 1), Expiry, Pin, 4_200);
+        var stan = request.GetString(IsoFields.Stan)!;
+
+        await SetFaultsAsync(bank, dropAnswers: true);
+        IsoMessage answer;
+        try
+        {
+            answer = await acquirer.SendAsync(request);
+            await Task.Delay(1500); // the first advice is dropped too, and repeated later
+        }
+        finally
+        {
+            await SetFaultsAsync(bank, dropAnswers: false);
+        }
+
+        Assert.Equal("91", answer.GetString(IsoFields.ResponseCode));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        long acknowledged;
+        do
+        {
+            await Task.Delay(250);
+            acknowledged = await SwitchScalarAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND acknowledged_at IS NOT NULL", stan);
+        }
+        while (acknowledged == 0 && DateTime.UtcNow < deadline);
+        Assert.Equal(1L, acknowledged);
+        Assert.Equal(0L, await IssuerScalarAsync("01050000", "SELECT coalesce(sum(amount_minor), 0) FROM postings WHERE stan = @stan", stan));
+        Assert.Equal(1L, await IssuerScalarAsync("01050000", "SELECT count(*) FROM authorizations WHERE stan = @stan AND reversed_at IS NOT NULL", stan));
+    }
+
+    [Fact]
+    public async Task Links_AreSignedOn_AndTheRoutingTableHasTheBanksBins()
+    {
+        using var acquirer = await Acquirer.CreateAsync(platform);
+
+        var links = await acquirer.Switch.ListLinksAsync(new ListLinksRequest());
+        var routes = await acquirer.Switch.ListBinRoutesAsync(new ListBinRoutesRequest());
+
+        Assert.All(links.Links, l => Assert.True(l.SignedOn, $"{l.Issuer} is not signed on"));
+        Assert.Contains(routes.Routes, r => r.Prefix == "622202" && r.Issuer == "issuer-icbc");
+        Assert.Contains(routes.Routes, r => r.Prefix == "436742" && r.Issuer == "issuer-ccb");
+    }
+
+    [Fact]
+    public async Task Journal_HoldsNoPanInClear()
+    {
+        using var acquirer = await Acquirer.CreateAsync(platform);
+        var pan = Acquirer.TestCard("622202", 1);
+        await acquirer.PurchaseAsync(pan, Expiry, Pin, 100);
+
+        await using var db = new NpgsqlConnection(await platform.App.GetConnectionStringAsync("switchdb"));
+        await db.OpenAsync();
+        await using var query = new NpgsqlCommand(
+            "SELECT count(*) FROM message_journal WHERE pan_masked = @masked", db);
+        query.Parameters.AddWithValue("masked", Pan.Mask(pan));
+        Assert.True((long)(await query.ExecuteScalarAsync())! > 0);
+        await using var leak = new NpgsqlCommand(
+            "SELECT count(*) FROM message_journal m WHERE m::text LIKE '%' || @pan || '%'", db);
+        leak.Parameters.AddWithValue("pan", pan);
+        Assert.Equal(0L, (long)(await leak.ExecuteScalarAsync())!);
+    }
+
+    private static async Task SetFaultsAsync(HttpClient bank, bool dropAnswers)
+    {
+        using var response = await bank.PutAsJsonAsync("/admin/faults", new { latencyMs = 0, dropAnswers, closeConnections = false, systemMalfunction = false });
+        response.EnsureSuccessStatusCode();
+    }
+
+    private async Task<long> IssuerScalarAsync(string bankId, string sql, string stan)
+    {
+        var connection = new NpgsqlConnectionStringBuilder(await platform.App.GetConnectionStringAsync("issuerdb")) { SearchPath = $"bank_{bankId}" };
+        await using var db = new NpgsqlConnection(connection.ConnectionString);
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, db);
+        command.Parameters.AddWithValue("stan", stan);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private async Task<long> SwitchScalarAsync(string sql, string stan)
+    {
+        await using var db = new NpgsqlConnection(await platform.App.GetConnectionStringAsync("switchdb"));
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, db);
+        command.Parameters.AddWithValue("stan", stan);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
