@@ -1,7 +1,9 @@
 using System.Net.Http.Json;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Mesh.Contracts.Switch;
 using Mesh.Iso8583.Messages;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Mesh.EndToEnd.Tests;
@@ -45,6 +47,21 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         Assert.Equal(expected, answer.GetString(IsoFields.ResponseCode));
         Assert.True(await acquirer.MacIsValidAsync(answer), "the switch's answer carries a valid MAC under the acquirer's ZAK");
         Assert.Equal(expected == "00", answer.Has(IsoFields.AuthCode));
+    }
+
+    [Fact]
+    public async Task ThreeWrongPins_Give55_55_75_AndThenEvenTheRightPinIs75()
+    {
+        using var acquirer = await Acquirer.CreateAsync(platform);
+        var card = Acquirer.TestCard("622202", 7);
+
+        var codes = new List<string?>();
+        foreach (var pin in new[] { "111111", "222222", "333333", Pin })
+        {
+            codes.Add((await acquirer.PurchaseAsync(card, Expiry, pin, 100)).GetString(IsoFields.ResponseCode));
+        }
+
+        Assert.Equal(["55", "55", "75", "75"], codes);
     }
 
     [Fact]
@@ -107,6 +124,41 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         Assert.Equal(1L, acknowledged);
         Assert.Equal(0L, await IssuerScalarAsync("01050000", "SELECT coalesce(sum(amount_minor), 0) FROM postings WHERE stan = @stan", stan));
         Assert.Equal(1L, await IssuerScalarAsync("01050000", "SELECT count(*) FROM authorizations WHERE stan = @stan AND reversed_at IS NOT NULL", stan));
+    }
+
+    [Fact]
+    public async Task ReversalQueue_SurvivesARestartOfTheSwitch_AndIsAcknowledgedAfterIt()
+    {
+        using var bank = platform.App.CreateHttpClient("issuer-icbc", "http");
+        string stan;
+        await SetFaultsAsync(bank, dropAnswers: true);
+        try
+        {
+            using var acquirer = await Acquirer.CreateAsync(platform);
+            var request = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("622202", 1), Expiry, Pin, 3_100);
+            stan = request.GetString(IsoFields.Stan)!;
+            Assert.Equal("91", (await acquirer.SendAsync(request)).GetString(IsoFields.ResponseCode));
+            Assert.Equal(0L, await SwitchScalarAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND acknowledged_at IS NOT NULL", stan));
+
+            var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
+            var model = platform.App.Services.GetRequiredService<DistributedApplicationModel>();
+            var result = await commands.ExecuteCommandAsync(model.Resources.Single(r => r.Name == "switch"), KnownResourceCommands.RestartCommand);
+            Assert.True(result.Success, result.Message);
+        }
+        finally
+        {
+            await SetFaultsAsync(bank, dropAnswers: false);
+        }
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("switch", cts.Token);
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await SwitchScalarAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND acknowledged_at IS NOT NULL", stan) == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+        Assert.Equal(1L, await SwitchScalarAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND acknowledged_at IS NOT NULL", stan));
+        Assert.Equal(0L, await IssuerScalarAsync("01020000", "SELECT coalesce(sum(amount_minor), 0) FROM postings WHERE stan = @stan", stan));
     }
 
     [Fact]

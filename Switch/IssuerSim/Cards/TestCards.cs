@@ -11,6 +11,8 @@ public enum TestCardOutcome
     Stolen,
     Expired,
     OverDailyLimit,
+    /// <summary>For PIN tries: three wrong PINs and it answers 75, even to the right one.</summary>
+    PinTries,
 }
 
 public sealed record TestCard(string Pan, string Expiry, string Pin, string Status, long BalanceMinor, long DailyLimitMinor, TestCardOutcome Outcome);
@@ -31,6 +33,7 @@ public static class TestCards
         Card(bin, 4, "3012", "stolen", 100_000_000, 5_000_000, TestCardOutcome.Stolen),
         Card(bin, 5, "2001", "active", 100_000_000, 5_000_000, TestCardOutcome.Expired),
         Card(bin, 6, "3012", "active", 100_000_000, 10_000, TestCardOutcome.OverDailyLimit),
+        Card(bin, 7, "3012", "active", 100_000_000, 5_000_000, TestCardOutcome.PinTries),
     ];
 
     private static TestCard Card(string bin, int digit, string expiry, string status, long balance, long limit, TestCardOutcome outcome)
