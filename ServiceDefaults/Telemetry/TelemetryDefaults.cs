@@ -22,8 +22,10 @@ public static class TelemetryDefaults
         });
         builder.Logging.Configure(options => options.ActivityTrackingOptions =
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
-        // Npgsql logs every command at Information; the Npgsql spans already say what ran.
+        // Npgsql and HttpClientFactory log every command and request at Information; the spans
+        // already say what ran, and a line per call is most of a busy service's CPU.
         builder.Logging.AddFilter("Npgsql", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics

@@ -23,6 +23,7 @@ public static class Extensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.Name), "Bank:Name is required")
             .Validate(o => o.Bins.Count > 0 && o.Bins.All(b => b.Length is >= 6 and <= 11 && b.All(char.IsAsciiDigit)), "Bank:Bins lists 6 to 11 digit prefixes")
             .Validate(o => o.KeyPrefix.Length > 0, "Bank:KeyPrefix names the bank's keys in the Hsm")
+            .Validate(o => o.LoadTestCards is >= 0 and <= 100_000, "Bank:LoadTestCards within 0..100000")
             .ValidateOnStart();
         builder.Services.AddOptions<Iso8583ListenerOptions>()
             .Bind(builder.Configuration.GetSection(Iso8583ListenerOptions.Section))

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Aspire.Hosting.Testing;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -37,10 +36,9 @@ public sealed class Acquirer : IDisposable
 
     public CardSwitch.CardSwitchClient Switch => _switch;
 
-    public static async Task<Acquirer> CreateAsync(MeshPlatformFixture platform)
+    public static Acquirer Create(Uri hsmAddress, string secret, Uri switchAddress)
     {
-        var secret = await platform.ParameterAsync("gateway-hsm-secret");
-        var hsmChannel = GrpcChannel.ForAddress(platform.App.GetEndpoint("hsm", "grpc"), new GrpcChannelOptions
+        var hsmChannel = GrpcChannel.ForAddress(hsmAddress, new GrpcChannelOptions
         {
             Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, CallCredentials.FromInterceptor((_, metadata) =>
             {
@@ -50,7 +48,7 @@ public sealed class Acquirer : IDisposable
             })),
             UnsafeUseInsecureChannelCallCredentials = true,
         });
-        return new Acquirer(hsmChannel, GrpcChannel.ForAddress(platform.App.GetEndpoint("switch", "grpc")));
+        return new Acquirer(hsmChannel, GrpcChannel.ForAddress(switchAddress));
     }
 
     /// <summary>A test card of a bank: BIN, eight zeros, the outcome digit, the Luhn digit.</summary>
@@ -66,10 +64,13 @@ public sealed class Acquirer : IDisposable
         return await SendAsync(request);
     }
 
-    public async Task<IsoMessage> BuildPurchaseAsync(string pan, string expiry, string pin, long amountMinor)
+    public async Task<IsoMessage> BuildPurchaseAsync(string pan, string expiry, string pin, long amountMinor) =>
+        await BuildPurchaseAsync(pan, expiry, await PinBlockAsync(pin, pan), amountMinor, DateTime.UtcNow);
+
+    /// <summary>A signed 0200 with a PIN block already under the acquirer ZPK and a new STAN.</summary>
+    public async Task<IsoMessage> BuildPurchaseAsync(string pan, string expiry, byte[] pinBlock, long amountMinor, DateTime now)
     {
         var stan = (Interlocked.Increment(ref _stan) % 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
-        var now = DateTime.UtcNow;
         var message = new IsoMessage("0200")
             .Set(IsoFields.Pan, pan)
             .Set(IsoFields.ProcessingCode, "000000")
@@ -85,7 +86,7 @@ public sealed class Acquirer : IDisposable
             .Set(IsoFields.TerminalId, "NETPAY01")
             .Set(IsoFields.MerchantId, "808080000000001")
             .Set(IsoFields.Currency, "156")
-            .SetBinary(IsoFields.PinBlock, await PinBlockAsync(pin, pan));
+            .SetBinary(IsoFields.PinBlock, pinBlock);
         return await SignAsync(message);
     }
 
@@ -94,8 +95,7 @@ public sealed class Acquirer : IDisposable
         var reply = await _switch.AuthorizeAsync(new AuthorizeRequest { Message = ByteString.CopyFrom(Packager.Pack(request)) },
             deadline: DateTime.UtcNow.AddSeconds(30));
         var answer = Packager.Unpack(reply.Message.Span);
-        Assert.True(answer.Ok, $"the switch answered with unreadable bytes: {answer.Error}");
-        return answer.Message!;
+        return answer.Ok ? answer.Message! : throw new InvalidOperationException($"the switch answered with unreadable bytes: {answer.Error}");
     }
 
     public async Task<IsoMessage> SignAsync(IsoMessage message)
@@ -132,7 +132,7 @@ public sealed class Acquirer : IDisposable
     }
 
     /// <summary>As the payment page does it: ECDH with the transport key, AES-GCM over "nonce|PIN".</summary>
-    private async Task<byte[]> PinBlockAsync(string pin, string pan)
+    public async Task<byte[]> PinBlockAsync(string pin, string pan)
     {
         var transport = await _hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = "gateway.pin-transport-ec" });
         using var hsmKey = ECDiffieHellman.Create();

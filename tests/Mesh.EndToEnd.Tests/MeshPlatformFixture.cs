@@ -65,6 +65,10 @@ public sealed class MeshPlatformFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>An acquirer (the gateway's identity at the Hsm) talking to this platform's Hsm and switch.</summary>
+    public async Task<Acquirer> NewAcquirerAsync() =>
+        Acquirer.Create(App.GetEndpoint("hsm", "grpc"), await ParameterAsync("gateway-hsm-secret"), App.GetEndpoint("switch", "grpc"));
+
     /// <summary>A secret parameter the AppHost generated (service credentials for the Hsm, say).</summary>
     public async Task<string> ParameterAsync(string name)
     {

@@ -39,7 +39,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     [MemberData(nameof(Matrix))]
     public async Task Purchase_WithTheBanksTestCards_GetsTheAnswerOfEachCard(string bin, int card, string expiry, string pin, string expected)
     {
-        using var acquirer = await Acquirer.CreateAsync(platform);
+        using var acquirer = await platform.NewAcquirerAsync();
 
         var answer = await acquirer.PurchaseAsync(Acquirer.TestCard(bin, card), expiry, pin, amountMinor: 12_345);
 
@@ -52,7 +52,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     [Fact]
     public async Task ThreeWrongPins_Give55_55_75_AndThenEvenTheRightPinIs75()
     {
-        using var acquirer = await Acquirer.CreateAsync(platform);
+        using var acquirer = await platform.NewAcquirerAsync();
         var card = Acquirer.TestCard("622202", 7);
 
         var codes = new List<string?>();
@@ -67,7 +67,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     [Fact]
     public async Task DuplicateRequest_GetsTheSameAnswer_AndTheCardIsDebitedOnce()
     {
-        using var acquirer = await Acquirer.CreateAsync(platform);
+        using var acquirer = await platform.NewAcquirerAsync();
         var request = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("622202", 1), Expiry, Pin, 777);
 
         var first = await acquirer.SendAsync(request);
@@ -82,7 +82,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     [Fact]
     public async Task WrongMac_IsRefusedWithA0_AndNothingReachesTheIssuer()
     {
-        using var acquirer = await Acquirer.CreateAsync(platform);
+        using var acquirer = await platform.NewAcquirerAsync();
         var request = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("622202", 1), Expiry, Pin, 500);
         request.Set(IsoFields.AmountTransaction, "000000099999"); // changed after the MAC
 
@@ -95,7 +95,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     [Fact]
     public async Task NoAnswerFromTheIssuer_Is91_AndTheReversalIsRepeatedUntilAcknowledged_BalanceRestored()
     {
-        using var acquirer = await Acquirer.CreateAsync(platform);
+        using var acquirer = await platform.NewAcquirerAsync();
         using var bank = platform.App.CreateHttpClient("issuer-ccb", "http");
         var request = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("621700", 1), Expiry, Pin, 4_200);
         var stan = request.GetString(IsoFields.Stan)!;
@@ -134,7 +134,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         await SetFaultsAsync(bank, dropAnswers: true);
         try
         {
-            using var acquirer = await Acquirer.CreateAsync(platform);
+            using var acquirer = await platform.NewAcquirerAsync();
             var request = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("622202", 1), Expiry, Pin, 3_100);
             stan = request.GetString(IsoFields.Stan)!;
             Assert.Equal("91", (await acquirer.SendAsync(request)).GetString(IsoFields.ResponseCode));
@@ -164,7 +164,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     [Fact]
     public async Task Links_AreSignedOn_AndTheRoutingTableHasTheBanksBins()
     {
-        using var acquirer = await Acquirer.CreateAsync(platform);
+        using var acquirer = await platform.NewAcquirerAsync();
 
         var links = await acquirer.Switch.ListLinksAsync(new ListLinksRequest());
         var routes = await acquirer.Switch.ListBinRoutesAsync(new ListBinRoutesRequest());
@@ -177,7 +177,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     [Fact]
     public async Task Journal_HoldsNoPanInClear()
     {
-        using var acquirer = await Acquirer.CreateAsync(platform);
+        using var acquirer = await platform.NewAcquirerAsync();
         var pan = Acquirer.TestCard("622202", 1);
         await acquirer.PurchaseAsync(pan, Expiry, Pin, 100);
 

@@ -20,7 +20,7 @@ public sealed class CardIssuance(NpgsqlDataSource db, Hsm.HsmClient hsm, IOption
     {
         var options = bank.Value;
         var issued = 0;
-        foreach (var card in TestCards.For(options.Bins[0]))
+        foreach (var card in TestCards.For(options.Bins[0]).Concat(TestCards.ForLoad(options.Bins[0], options.LoadTestCards)))
         {
             var panHash = await PanHashAsync(card.Pan, ct);
             await using (var exists = db.CreateCommand("SELECT 1 FROM cards WHERE pan_hash = @h"))

@@ -36,6 +36,14 @@ public static class TestCards
         Card(bin, 7, "3012", "active", 100_000_000, 5_000_000, TestCardOutcome.PinTries),
     ];
 
+    /// <summary>Cards for load tests (<c>Bank:LoadTestCards</c>): BIN, a serial from 1000, Luhn digit; approvable, own account each.</summary>
+    public static IEnumerable<TestCard> ForLoad(string bin, int count) =>
+        Enumerable.Range(1000, count).Select(serial =>
+        {
+            var body = bin + serial.ToString(CultureInfo.InvariantCulture).PadLeft(15 - bin.Length, '0');
+            return new TestCard(body + LuhnCheckDigit(body), "3012", Pin, "active", 100_000_000, 100_000_000, TestCardOutcome.Approved);
+        });
+
     private static TestCard Card(string bin, int digit, string expiry, string status, long balance, long limit, TestCardOutcome outcome)
     {
         var body = bin + new string('0', 15 - bin.Length - 1) + digit.ToString(CultureInfo.InvariantCulture);

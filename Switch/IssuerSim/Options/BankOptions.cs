@@ -16,6 +16,9 @@ public sealed class BankOptions
     /// <summary>Prefix of this bank's keys in the Hsm: <c>{KeyPrefix}.zpk</c>, <c>.zak</c>, <c>.pvk</c>, <c>.dek</c>.</summary>
     public string KeyPrefix { get; set; } = "";
 
+    /// <summary>How many extra approvable cards to issue for load tests (0 outside them).</summary>
+    public int LoadTestCards { get; set; }
+
     /// <summary>The bank's schema in issuerdb.</summary>
     public string Schema => $"bank_{Id}";
 
