@@ -29,6 +29,11 @@ public static class GrpcLoad
             .AddFilter("Mesh.AppHost.Resources", LogLevel.Warning)
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None)
             .AddFilter("Aspire", LogLevel.Warning));
+        // Without the dashboard there is no OTLP receiver: exporting would only fail and retry.
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            builder.CreateResourceBuilder(project).WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", "");
+        }
         await using var app = await builder.BuildAsync();
         using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await app.StartAsync(startup.Token);

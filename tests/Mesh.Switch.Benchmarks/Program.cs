@@ -27,6 +27,11 @@ foreach (var issuer in builder.Resources.OfType<ProjectResource>().Where(r => r.
 {
     builder.CreateResourceBuilder(issuer).WithEnvironment("Bank__LoadTestCards", cardsPerBank.ToString(CultureInfo.InvariantCulture));
 }
+// Without the dashboard there is no OTLP receiver: exporting would only fail and retry.
+foreach (var project in builder.Resources.OfType<ProjectResource>())
+{
+    builder.CreateResourceBuilder(project).WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", "");
+}
 await using var app = await builder.BuildAsync();
 using (var startup = new CancellationTokenSource(TimeSpan.FromMinutes(5)))
 {
