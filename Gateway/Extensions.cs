@@ -21,8 +21,8 @@ public static class Extensions
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = HsmAddress).WithHsmCallerCredentials(builder.Configuration);
-        builder.Services.AddGrpcClient<CardSwitch.CardSwitchClient>(o => o.Address = SwitchAddress);
-        builder.Services.AddGrpcClient<Settlement.SettlementClient>(o => o.Address = SettlementAddress);
+        builder.Services.AddGrpcClient<CardSwitch.CardSwitchClient>(o => o.Address = SwitchAddress).AsMeshGrpcClient();
+        builder.Services.AddGrpcClient<Settlement.SettlementClient>(o => o.Address = SettlementAddress).AsMeshGrpcClient();
         builder.Services.AddSingleton<DiagnosticsProbe>();
     }
 

@@ -20,10 +20,11 @@ public static class MeshServiceDefaults
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
-            // Retries only for safe methods: gRPC calls are POSTs, and a payment is never
-            // retried blindly; deadlines and idempotency keys cover those calls instead.
+            // Retries only for safe methods; gRPC clients inside the mesh drop the pipeline
+            // altogether (AsMeshGrpcClient). The per-request logging handlers go: spans say the same.
             http.AddStandardResilienceHandler(options => options.Retry.DisableForUnsafeHttpMethods());
             http.AddServiceDiscovery();
+            http.RemoveAllLoggers();
         });
         return builder;
     }

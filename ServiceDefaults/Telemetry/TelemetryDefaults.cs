@@ -26,6 +26,8 @@ public static class TelemetryDefaults
         // already say what ran, and a line per call is most of a busy service's CPU.
         builder.Logging.AddFilter("Npgsql", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        // Polly logs every execution attempt of the resilience pipeline at Information.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
