@@ -55,7 +55,7 @@ public sealed class Acquirer : IDisposable
     public static string TestCard(string bin, int outcomeDigit)
     {
         var body = bin + "00000000" + outcomeDigit.ToString(CultureInfo.InvariantCulture);
-        return body + Enumerable.Range(0, 10).First(d => Pan.LuhnValid(body + d.ToString(CultureInfo.InvariantCulture)));
+        return body + Pan.LuhnCheckDigit(body);
     }
 
     public async Task<IsoMessage> PurchaseAsync(string pan, string expiry, string pin, long amountMinor)

@@ -196,3 +196,27 @@ public class IsoPackagerTests
         }
     }
 }
+
+public class PanTests
+{
+    [Theory]
+    [InlineData("622202000000001", '5')]
+    [InlineData("621700000000001", '4')]
+    [InlineData("411111111111111", '1')]
+    public void LuhnCheckDigit_MakesAValidCardNumber(string body, char expected)
+    {
+        Assert.Equal(expected, Pan.LuhnCheckDigit(body));
+        Assert.True(Pan.LuhnValid(body + expected));
+        Assert.False(Pan.LuhnValid(body + (char)('0' + ((expected - '0' + 1) % 10))));
+    }
+
+    [Fact]
+    public void Pan_ShowsItselfMasked_AndParsesOnlyLuhnValidNumbers()
+    {
+        Assert.True(Pan.TryParse("4111111111111111", out var pan));
+        Assert.Equal("411111******1111", pan.ToString());
+        Assert.Equal("4111111111111111", pan.Reveal());
+        Assert.False(Pan.TryParse("4111111111111112", out _));
+        Assert.False(Pan.TryParse("41111111", out _));
+    }
+}

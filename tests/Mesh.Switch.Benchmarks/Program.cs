@@ -48,7 +48,7 @@ try
         .SelectMany(bin => Enumerable.Range(1000, cardsPerBank).Select(serial =>
         {
             var body = bin + serial.ToString(CultureInfo.InvariantCulture).PadLeft(9, '0');
-            return body + Enumerable.Range(0, 10).First(d => Pan.LuhnValid(body + d.ToString(CultureInfo.InvariantCulture)));
+            return body + Pan.LuhnCheckDigit(body);
         }))
         .ToArray();
     Console.WriteLine($"{cards.Length} cards; PIN blocks made as the payment page does, once per card");

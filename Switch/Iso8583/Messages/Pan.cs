@@ -28,13 +28,19 @@ public readonly record struct Pan
     public static string Mask(string digits) =>
         digits.Length < 10 ? new string('*', digits.Length) : $"{digits[..6]}{new string('*', digits.Length - 10)}{digits[^4..]}";
 
-    public static bool LuhnValid(string digits)
+    public static bool LuhnValid(string digits) => LuhnSum(digits, doubleEven: false) % 10 == 0;
+
+    /// <summary>The digit that makes <paramref name="body"/> a Luhn-valid card number.</summary>
+    public static char LuhnCheckDigit(string body) => (char)('0' + ((10 - (LuhnSum(body, doubleEven: true) % 10)) % 10));
+
+    /// <summary>Luhn: from the right, every second digit doubled (the first one when a check digit is still to come).</summary>
+    private static int LuhnSum(string digits, bool doubleEven)
     {
         var sum = 0;
         for (var i = 0; i < digits.Length; i++)
         {
             var digit = digits[digits.Length - 1 - i] - '0';
-            if (i % 2 == 1)
+            if (i % 2 == (doubleEven ? 0 : 1))
             {
                 digit *= 2;
                 if (digit > 9)
@@ -44,6 +50,6 @@ public readonly record struct Pan
             }
             sum += digit;
         }
-        return sum % 10 == 0;
+        return sum;
     }
 }

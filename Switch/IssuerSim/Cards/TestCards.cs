@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mesh.Iso8583.Messages;
 
 namespace Mesh.IssuerSim.Cards;
 
@@ -41,31 +42,12 @@ public static class TestCards
         Enumerable.Range(1000, count).Select(serial =>
         {
             var body = bin + serial.ToString(CultureInfo.InvariantCulture).PadLeft(15 - bin.Length, '0');
-            return new TestCard(body + LuhnCheckDigit(body), "3012", Pin, "active", 100_000_000, 100_000_000, TestCardOutcome.Approved);
+            return new TestCard(body + Pan.LuhnCheckDigit(body), "3012", Pin, "active", 100_000_000, 100_000_000, TestCardOutcome.Approved);
         });
 
     private static TestCard Card(string bin, int digit, string expiry, string status, long balance, long limit, TestCardOutcome outcome)
     {
         var body = bin + new string('0', 15 - bin.Length - 1) + digit.ToString(CultureInfo.InvariantCulture);
-        return new TestCard(body + LuhnCheckDigit(body), expiry, Pin, status, balance, limit, outcome);
-    }
-
-    public static char LuhnCheckDigit(string body)
-    {
-        var sum = 0;
-        for (var i = 0; i < body.Length; i++)
-        {
-            var digit = body[body.Length - 1 - i] - '0';
-            if (i % 2 == 0)
-            {
-                digit *= 2;
-                if (digit > 9)
-                {
-                    digit -= 9;
-                }
-            }
-            sum += digit;
-        }
-        return (char)('0' + ((10 - (sum % 10)) % 10));
+        return new TestCard(body + Pan.LuhnCheckDigit(body), expiry, Pin, status, balance, limit, outcome);
     }
 }
