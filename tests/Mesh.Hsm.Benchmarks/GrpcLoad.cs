@@ -5,9 +5,8 @@ using Aspire.Hosting.Testing;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Mesh.Benchmarks;
 using Mesh.Contracts.Hsm;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Mesh.Hsm.Benchmarks;
 
@@ -22,73 +21,46 @@ public static class GrpcLoad
 
     public static async Task<int> RunAsync(int seconds, int concurrency)
     {
-        var dataDir = Path.Combine("/var/tmp", $"mesh-bench-{Guid.NewGuid():N}");
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Mesh_AppHost>(
-            [$"--Mesh:DataDir={dataDir}"], (options, _) => options.DisableDashboard = true);
-        builder.Services.AddLogging(logging => logging
-            .AddFilter("Mesh.AppHost.Resources", LogLevel.Warning)
-            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None)
-            .AddFilter("Aspire", LogLevel.Warning));
-        // Without the dashboard there is no OTLP receiver: exporting would only fail and retry.
-        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        await using var platform = await BenchmarkPlatform.StartAsync();
+        var app = platform.App;
+        var address = app.GetEndpoint("hsm", "grpc");
+        var switchSecret = await platform.ParameterAsync("switch-hsm-secret");
+        var operatorSecret = (await File.ReadAllTextAsync(Path.Combine(platform.DataDir, "hsm", "operator.secret"))).Trim();
+        using var operatorChannel = Channel(address, "operator", operatorSecret);
+        var op = new Contracts.Hsm.Hsm.HsmClient(operatorChannel);
+        // The acquirer's ZPK is loaded from known components, as a bank loads one: the load
+        // generator then holds it in clear and makes PIN blocks the way an acquirer does.
+        var c1 = Convert.FromHexString("10101010101010101010101010101010");
+        var c2 = Convert.FromHexString("1032547698BADCFEEFCDAB8967452301");
+        await op.FormKeyFromComponentsAsync(new FormKeyFromComponentsRequest
         {
-            builder.CreateResourceBuilder(project).WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", "");
-        }
-        await using var app = await builder.BuildAsync();
-        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await app.StartAsync(startup.Token);
-        // The whole platform up and idle, so that start-up work does not share the measurement.
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", startup.Token);
-        try
-        {
-            var address = app.GetEndpoint("hsm", "grpc");
-            var model = app.Services.GetRequiredService<DistributedApplicationModel>();
-            var switchSecret = await model.Resources.OfType<ParameterResource>().Single(p => p.Name == "switch-hsm-secret").GetValueAsync(default);
-            var operatorSecret = (await File.ReadAllTextAsync(Path.Combine(dataDir, "hsm", "operator.secret"))).Trim();
-            using var operatorChannel = Channel(address, "operator", operatorSecret);
-            var op = new Contracts.Hsm.Hsm.HsmClient(operatorChannel);
-            // The acquirer's ZPK is loaded from known components, as a bank loads one: the load
-            // generator then holds it in clear and makes PIN blocks the way an acquirer does.
-            var c1 = Convert.FromHexString("10101010101010101010101010101010");
-            var c2 = Convert.FromHexString("1032547698BADCFEEFCDAB8967452301");
-            await op.FormKeyFromComponentsAsync(new FormKeyFromComponentsRequest
-            {
-                KeyId = "bench-zpk-acq",
-                KeyType = KeyType.Zpk,
-                Algorithm = KeyAlgorithm.Tdes2Key,
-                Components = { ByteString.CopyFrom(c1), ByteString.CopyFrom(c2) },
-            });
-            await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = "bench-zpk-iss", KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key });
-            var zpk = Convert.FromHexString("0123456789ABCDEFFEDCBA9876543210"); // c1 XOR c2, odd parity
-            using var des = System.Security.Cryptography.TripleDES.Create();
-            des.Key = [.. zpk, .. zpk[..8]];
-            var block = ByteString.CopyFrom(des.EncryptEcb(Convert.FromHexString(ClearFormat0("135790", Pan)), System.Security.Cryptography.PaddingMode.None));
+            KeyId = "bench-zpk-acq",
+            KeyType = KeyType.Zpk,
+            Algorithm = KeyAlgorithm.Tdes2Key,
+            Components = { ByteString.CopyFrom(c1), ByteString.CopyFrom(c2) },
+        });
+        await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = "bench-zpk-iss", KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key });
+        var zpk = Convert.FromHexString("0123456789ABCDEFFEDCBA9876543210"); // c1 XOR c2, odd parity
+        using var des = System.Security.Cryptography.TripleDES.Create();
+        des.Key = [.. zpk, .. zpk[..8]];
+        var block = ByteString.CopyFrom(des.EncryptEcb(Convert.FromHexString(ClearFormat0("135790", Pan)), System.Security.Cryptography.PaddingMode.None));
 
-            using var channel = Channel(address, "switch", switchSecret!);
-            var hsm = new Contracts.Hsm.Hsm.HsmClient(channel);
-            var request = new TranslatePinRequest
-            {
-                SourceZpkId = "bench-zpk-acq",
-                DestinationZpkId = "bench-zpk-iss",
-                PinBlock = block,
-                SourceFormat = PinBlockFormat.Iso0,
-                DestinationFormat = PinBlockFormat.Iso3,
-                Pan = Pan,
-            };
-
-            Console.WriteLine($"warm-up {WarmUpSeconds} s, then {seconds} s at {concurrency} calls in flight");
-            await RunPhaseAsync(hsm, request, WarmUpSeconds, concurrency, report: false);
-            await RunPhaseAsync(hsm, request, seconds, concurrency, report: true);
-            return 0;
-        }
-        finally
+        using var channel = Channel(address, "switch", switchSecret);
+        var hsm = new Contracts.Hsm.Hsm.HsmClient(channel);
+        var request = new TranslatePinRequest
         {
-            await app.StopAsync();
-            if (Directory.Exists(dataDir))
-            {
-                Directory.Delete(dataDir, recursive: true);
-            }
-        }
+            SourceZpkId = "bench-zpk-acq",
+            DestinationZpkId = "bench-zpk-iss",
+            PinBlock = block,
+            SourceFormat = PinBlockFormat.Iso0,
+            DestinationFormat = PinBlockFormat.Iso3,
+            Pan = Pan,
+        };
+
+        Console.WriteLine($"warm-up {WarmUpSeconds} s, then {seconds} s at {concurrency} calls in flight");
+        await RunPhaseAsync(hsm, request, WarmUpSeconds, concurrency, report: false);
+        await RunPhaseAsync(hsm, request, seconds, concurrency, report: true);
+        return 0;
     }
 
     /// <summary>ISO 9564 format 0 in clear: 0‖len‖PIN‖F… XOR 0000‖12 PAN digits before the check digit.</summary>

@@ -4,10 +4,9 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Grpc.Core;
+using Mesh.Benchmarks;
 using Mesh.EndToEnd.Tests;
 using Mesh.Iso8583.Messages;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 // Authorizations end to end: acquirer → gRPC → switch (MAC check, route, PIN translation, MAC)
 // → TCP → issuer (MAC, PIN check, durable hold) → back. Usage: [seconds] [concurrency] [cards per bank]
@@ -16,107 +15,81 @@ var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCult
 var cardsPerBank = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;
 const int WarmUpSeconds = 5;
 
-var dataDir = Path.Combine("/var/tmp", $"mesh-bench-{Guid.NewGuid():N}");
-var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Mesh_AppHost>(
-    [$"--Mesh:DataDir={dataDir}"], (options, _) => options.DisableDashboard = true);
-builder.Services.AddLogging(logging => logging
-    .AddFilter("Mesh.AppHost.Resources", LogLevel.Warning)
-    .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None)
-    .AddFilter("Aspire", LogLevel.Warning));
-foreach (var issuer in builder.Resources.OfType<ProjectResource>().Where(r => r.Name.StartsWith("issuer-", StringComparison.Ordinal)))
+await using var platform = await BenchmarkPlatform.StartAsync(builder =>
 {
-    builder.CreateResourceBuilder(issuer).WithEnvironment("Bank__LoadTestCards", cardsPerBank.ToString(CultureInfo.InvariantCulture));
-}
-// Without the dashboard there is no OTLP receiver: exporting would only fail and retry.
-foreach (var project in builder.Resources.OfType<ProjectResource>())
-{
-    builder.CreateResourceBuilder(project).WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", "");
-}
-await using var app = await builder.BuildAsync();
-using (var startup = new CancellationTokenSource(TimeSpan.FromMinutes(5)))
-{
-    await app.StartAsync(startup.Token);
-    await app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", startup.Token);
-}
-try
-{
-    var model = app.Services.GetRequiredService<DistributedApplicationModel>();
-    var secret = await model.Resources.OfType<ParameterResource>().Single(p => p.Name == "gateway-hsm-secret").GetValueAsync(default);
-    using var acquirer = Acquirer.Create(app.GetEndpoint("hsm", "grpc"), secret!, app.GetEndpoint("switch", "grpc"));
-
-    var cards = new[] { "622202", "621700" }
-        .SelectMany(bin => Enumerable.Range(1000, cardsPerBank).Select(serial =>
-        {
-            var body = bin + serial.ToString(CultureInfo.InvariantCulture).PadLeft(9, '0');
-            return body + Pan.LuhnCheckDigit(body);
-        }))
-        .ToArray();
-    Console.WriteLine($"{cards.Length} cards; PIN blocks made as the payment page does, once per card");
-    var pinBlocks = await Task.WhenAll(cards.Select(card => acquirer.PinBlockAsync("123456", card)));
-
-    // Each purchase needs its own STAN and MAC: made before the clock starts, as the gateway's own work.
-    var total = (seconds + WarmUpSeconds) * 4_000;
-    Console.WriteLine($"signing {total} purchases (acquirer-side MACs, not measured)");
-    var messages = new IsoMessage[total];
-    var start = DateTime.UtcNow;
-    await Parallel.ForAsync(0, total, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) =>
-        messages[i] = await acquirer.BuildPurchaseAsync(cards[i % cards.Length], "3012", pinBlocks[i % cards.Length], 1, start.AddSeconds(i / 1_000_000)));
-
-    var next = -1;
-    Console.WriteLine($"warm-up {WarmUpSeconds} s, then {seconds} s at {concurrency} purchases in flight");
-    await RunAsync(WarmUpSeconds, report: false);
-    await RunAsync(seconds, report: true);
-
-    async Task RunAsync(int phaseSeconds, bool report)
+    foreach (var issuer in builder.Resources.OfType<ProjectResource>().Where(r => r.Name.StartsWith("issuer-", StringComparison.Ordinal)))
     {
-        var latencies = new List<double>[concurrency];
-        var codes = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
-        var cpuBefore = ProcessCpu();
-        var clock = Stopwatch.StartNew();
-        var until = TimeSpan.FromSeconds(phaseSeconds);
-        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async worker =>
+        builder.CreateResourceBuilder(issuer).WithEnvironment("Bank__LoadTestCards", cardsPerBank.ToString(CultureInfo.InvariantCulture));
+    }
+});
+var app = platform.App;
+var secret = await platform.ParameterAsync("gateway-hsm-secret");
+using var acquirer = Acquirer.Create(app.GetEndpoint("hsm", "grpc"), secret, app.GetEndpoint("switch", "grpc"));
+
+var cards = new[] { "622202", "621700" }
+    .SelectMany(bin => Enumerable.Range(1000, cardsPerBank).Select(serial =>
+    {
+        var body = bin + serial.ToString(CultureInfo.InvariantCulture).PadLeft(9, '0');
+        return body + Pan.LuhnCheckDigit(body);
+    }))
+    .ToArray();
+Console.WriteLine($"{cards.Length} cards; PIN blocks made as the payment page does, once per card");
+var pinBlocks = await Task.WhenAll(cards.Select(card => acquirer.PinBlockAsync("123456", card)));
+
+// Each purchase needs its own STAN and MAC: made before the clock starts, as the gateway's own work.
+var total = (seconds + WarmUpSeconds) * 4_000;
+Console.WriteLine($"signing {total} purchases (acquirer-side MACs, not measured)");
+var messages = new IsoMessage[total];
+var start = DateTime.UtcNow;
+await Parallel.ForAsync(0, total, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) =>
+    messages[i] = await acquirer.BuildPurchaseAsync(cards[i % cards.Length], "3012", pinBlocks[i % cards.Length], 1, start.AddSeconds(i / 1_000_000)));
+
+var next = -1;
+Console.WriteLine($"warm-up {WarmUpSeconds} s, then {seconds} s at {concurrency} purchases in flight");
+await RunAsync(WarmUpSeconds, report: false);
+await RunAsync(seconds, report: true);
+
+async Task RunAsync(int phaseSeconds, bool report)
+{
+    var latencies = new List<double>[concurrency];
+    var codes = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+    var cpuBefore = ProcessCpu();
+    var clock = Stopwatch.StartNew();
+    var until = TimeSpan.FromSeconds(phaseSeconds);
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async worker =>
+    {
+        var mine = latencies[worker] = [];
+        while (clock.Elapsed < until)
         {
-            var mine = latencies[worker] = [];
-            while (clock.Elapsed < until)
+            var index = Interlocked.Increment(ref next);
+            if (index >= messages.Length)
             {
-                var index = Interlocked.Increment(ref next);
-                if (index >= messages.Length)
-                {
-                    return;
-                }
-                var started = Stopwatch.GetTimestamp();
-                try
-                {
-                    var answer = await acquirer.SendAsync(messages[index]);
-                    mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    codes.AddOrUpdate(answer.GetString(IsoFields.ResponseCode) ?? "??", 1, (_, n) => n + 1);
-                }
-                catch (RpcException ex)
-                {
-                    codes.AddOrUpdate($"gRPC {ex.StatusCode}", 1, (_, n) => n + 1);
-                }
+                return;
             }
-        }));
-        if (!report)
-        {
-            return;
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                var answer = await acquirer.SendAsync(messages[index]);
+                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                codes.AddOrUpdate(answer.GetString(IsoFields.ResponseCode) ?? "??", 1, (_, n) => n + 1);
+            }
+            catch (RpcException ex)
+            {
+                codes.AddOrUpdate($"gRPC {ex.StatusCode}", 1, (_, n) => n + 1);
+            }
         }
-        var elapsed = clock.Elapsed.TotalSeconds;
-        var all = latencies.SelectMany(l => l).Order().ToArray();
-        var cpu = ProcessCpu();
-        Console.WriteLine($"authorizations: {all.Length} in {elapsed:F1} s = {all.Length / elapsed:F0}/s; answers {string.Join(", ", codes.OrderBy(c => c.Key).Select(c => $"{c.Key}: {c.Value}"))}");
-        Console.WriteLine($"latency ms: p50 {Percentile(all, 0.50):F2}  p90 {Percentile(all, 0.90):F2}  p99 {Percentile(all, 0.99):F2}  max {all[^1]:F2}");
-        Console.WriteLine("CPU per authorization: " + string.Join(", ", cpu.Keys.Order().Select(name =>
-            $"{name} {(cpu[name] - cpuBefore.GetValueOrDefault(name)).TotalMilliseconds * 1000 / Math.Max(1, all.Length):F0} µs")));
-    }
-}
-finally
-{
-    await app.StopAsync();
-    if (Directory.Exists(dataDir))
+    }));
+    if (!report)
     {
-        Directory.Delete(dataDir, recursive: true);
+        return;
     }
+    var elapsed = clock.Elapsed.TotalSeconds;
+    var all = latencies.SelectMany(l => l).Order().ToArray();
+    var cpu = ProcessCpu();
+    Console.WriteLine($"authorizations: {all.Length} in {elapsed:F1} s = {all.Length / elapsed:F0}/s; answers {string.Join(", ", codes.OrderBy(c => c.Key).Select(c => $"{c.Key}: {c.Value}"))}");
+    Console.WriteLine($"latency ms: p50 {Percentile(all, 0.50):F2}  p90 {Percentile(all, 0.90):F2}  p99 {Percentile(all, 0.99):F2}  max {all[^1]:F2}");
+    Console.WriteLine("CPU per authorization: " + string.Join(", ", cpu.Keys.Order().Select(name =>
+        $"{name} {(cpu[name] - cpuBefore.GetValueOrDefault(name)).TotalMilliseconds * 1000 / Math.Max(1, all.Length):F0} µs")));
 }
 return 0;
 
