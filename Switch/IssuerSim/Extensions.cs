@@ -14,7 +14,7 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        var schema = $"bank_{builder.Configuration["Bank:Id"]}";
+        var schema = BankOptions.SchemaFor(builder.Configuration["Bank:Id"]);
         builder.AddNpgsqlDataSource("issuerdb", configureDataSourceBuilder: b => b.ConnectionStringBuilder.SearchPath = schema);
         builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);
         builder.Services.AddOptions<BankOptions>()

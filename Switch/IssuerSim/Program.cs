@@ -1,4 +1,5 @@
 using Mesh.IssuerSim;
+using Mesh.IssuerSim.Options;
 using Mesh.ServiceDefaults.Database;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -6,7 +7,7 @@ builder.AddServiceDefaults();
 builder.AddApplicationServices();
 
 var app = builder.Build();
-await app.MigrateDatabaseAsync(typeof(Program).Assembly, schema: $"bank_{app.Configuration["Bank:Id"]}");
+await app.MigrateDatabaseAsync(typeof(Program).Assembly, schema: BankOptions.SchemaFor(app.Configuration["Bank:Id"]));
 await app.RegisterBankAsync();
 await app.IssueTestCardsAsync();
 app.MapDefaultEndpoints();

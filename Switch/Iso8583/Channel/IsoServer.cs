@@ -147,15 +147,6 @@ public sealed class IsoServer(IsoPackager packager, IsoRequestHandler handler, A
         {
             return null;
         }
-        var answer = new IsoMessage(IsoMessage.ResponseMti(partial.Mti));
-        foreach (var echoed in new[] { IsoFields.TransmissionDateTime, IsoFields.Stan, IsoFields.AcquirerId })
-        {
-            if (partial.GetString(echoed) is { } value)
-            {
-                answer.Set(echoed, value);
-            }
-        }
-        answer.Set(IsoFields.ResponseCode, ResponseCodes.FormatError);
-        return answer;
+        return IsoMessage.AnswerTo(partial, ResponseCodes.FormatError, [IsoFields.TransmissionDateTime, IsoFields.Stan, IsoFields.AcquirerId]);
     }
 }

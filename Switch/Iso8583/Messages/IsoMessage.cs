@@ -85,6 +85,21 @@ public sealed class IsoMessage
         return string.Concat(requestMti.AsSpan(0, 2), ((char)('0' + (function | 1))).ToString(), "0");
     }
 
+    /// <summary>The answer to <paramref name="request"/>: its response MTI, the echoed fields it has, and field 39.</summary>
+    public static IsoMessage AnswerTo(IsoMessage request, string responseCode, ReadOnlySpan<int> echoedFields)
+    {
+        var answer = new IsoMessage(ResponseMti(request.Mti));
+        foreach (var field in echoedFields)
+        {
+            if (request._fields[CheckNumber(field)] is { } content)
+            {
+                answer._fields[field] = content;
+            }
+        }
+        answer.Set(IsoFields.ResponseCode, responseCode);
+        return answer;
+    }
+
     /// <summary>Structural equality: same MTI and the same bytes in the same fields.</summary>
     public bool ContentEquals(IsoMessage other)
     {

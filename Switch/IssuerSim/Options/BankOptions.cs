@@ -20,7 +20,10 @@ public sealed class BankOptions
     public int LoadTestCards { get; set; }
 
     /// <summary>The bank's schema in issuerdb.</summary>
-    public string Schema => $"bank_{Id}";
+    public string Schema => SchemaFor(Id);
+
+    /// <summary>Where a bank's tables live in the shared issuerdb.</summary>
+    public static string SchemaFor(string? bankId) => $"bank_{bankId}";
 
     public string ZpkId => $"{KeyPrefix}.zpk";
 

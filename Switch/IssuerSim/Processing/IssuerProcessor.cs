@@ -192,16 +192,5 @@ public sealed class IssuerProcessor(
         };
 
     /// <summary>The response MTI, echoing the fields the switch matches and reconciles on, with the given field 39.</summary>
-    private static IsoMessage Answer(IsoMessage request, string responseCode)
-    {
-        var answer = new IsoMessage(IsoMessage.ResponseMti(request.Mti));
-        foreach (var echoed in EchoedFields)
-        {
-            if (request.GetString(echoed) is { } value)
-            {
-                answer.Set(echoed, value);
-            }
-        }
-        return answer.Set(IsoFields.ResponseCode, responseCode);
-    }
+    private static IsoMessage Answer(IsoMessage request, string responseCode) => IsoMessage.AnswerTo(request, responseCode, EchoedFields);
 }

@@ -30,7 +30,7 @@ public sealed class AuthorizationFlow(
     TimeProvider time,
     ILogger<AuthorizationFlow> logger)
 {
-    private const string UnknownOutcome = "91";
+    private const string UnknownOutcome = ResponseCodes.IssuerUnavailable;
     private static readonly int[] ForwardedFields =
         [IsoFields.Pan, IsoFields.ProcessingCode, IsoFields.AmountTransaction, IsoFields.TransmissionDateTime, IsoFields.Stan,
          IsoFields.LocalTime, IsoFields.LocalDate, IsoFields.ExpiryDate, IsoFields.MerchantType, IsoFields.PosEntryMode,
@@ -193,20 +193,12 @@ public sealed class AuthorizationFlow(
 
     private static bool Has(IsoMessage message, params int[] fields) => fields.All(message.Has);
 
+    private static readonly int[] AnsweredFields =
+        [IsoFields.ProcessingCode, IsoFields.AmountTransaction, IsoFields.TransmissionDateTime, IsoFields.Stan,
+         IsoFields.AcquirerId, IsoFields.Rrn, IsoFields.TerminalId, IsoFields.MerchantId, IsoFields.Currency];
+
     /// <summary>The 0210 for the acquirer: its own fields echoed, with field 39.</summary>
-    private static IsoMessage Answer(IsoMessage request, string responseCode)
-    {
-        var answer = new IsoMessage(IsoMessage.ResponseMti(request.Mti));
-        foreach (var field in new[] { IsoFields.ProcessingCode, IsoFields.AmountTransaction, IsoFields.TransmissionDateTime, IsoFields.Stan,
-                     IsoFields.AcquirerId, IsoFields.Rrn, IsoFields.TerminalId, IsoFields.MerchantId, IsoFields.Currency })
-        {
-            if (request.GetString(field) is { } value)
-            {
-                answer.Set(field, value);
-            }
-        }
-        return answer.Set(IsoFields.ResponseCode, responseCode);
-    }
+    private static IsoMessage Answer(IsoMessage request, string responseCode) => IsoMessage.AnswerTo(request, responseCode, AnsweredFields);
 
     private double Elapsed(long started) => time.GetElapsedTime(started).TotalMilliseconds;
 }
