@@ -27,7 +27,7 @@ public static class PostgresExtensions
         builder.Services.AddHealthChecks().Add(new(healthCheckKey, _ => new PostgresReadinessCheck(server, null), null, null));
         return builder.AddResource(server)
             .WithArgs(script)
-            .WithEndpoint(name: PostgresProcessResource.EndpointName, scheme: "tcp", env: "PGPORT")
+            .WithEndpoint(name: PostgresProcessResource.EndpointName, scheme: "tcp", env: "PGPORT", isProxied: false)
             .WithEnvironment("PG_BIN", builder.Configuration["Postgres:BinDir"] ?? BinariesDefault)
             .WithEnvironment("PGDATA", data.PostgresData)
             .WithEnvironment("PG_PASSWORD_FILE", data.PostgresPasswordFile)

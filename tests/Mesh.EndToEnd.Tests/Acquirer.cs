@@ -68,26 +68,47 @@ public sealed class Acquirer : IDisposable
         await BuildPurchaseAsync(pan, expiry, await PinBlockAsync(pin, pan), amountMinor, DateTime.UtcNow);
 
     /// <summary>A signed 0200 with a PIN block already under the acquirer ZPK and a new STAN.</summary>
-    public async Task<IsoMessage> BuildPurchaseAsync(string pan, string expiry, byte[] pinBlock, long amountMinor, DateTime now)
+    public async Task<IsoMessage> BuildPurchaseAsync(string pan, string expiry, byte[] pinBlock, long amountMinor, DateTime now) =>
+        await SignAsync(Build("0200", "000000", "00", pan, expiry, amountMinor, now).SetBinary(IsoFields.PinBlock, pinBlock));
+
+    /// <summary>A signed pre-authorization (0100, processing code 03, condition 06) with the PIN.</summary>
+    public async Task<IsoMessage> BuildPreAuthorizationAsync(string pan, string expiry, string pin, long amountMinor) =>
+        await SignAsync(Build("0100", "030000", "06", pan, expiry, amountMinor, DateTime.UtcNow).SetBinary(IsoFields.PinBlock, await PinBlockAsync(pin, pan)));
+
+    /// <summary>The completion of an approved pre-authorization: a 0200 with condition 06, its authorization code and field 90.</summary>
+    public async Task<IsoMessage> BuildCompletionAsync(IsoMessage preAuthorization, IsoMessage answer, long amountMinor) =>
+        await SignAsync(Build("0200", "000000", "06", preAuthorization.GetString(IsoFields.Pan)!, preAuthorization.GetString(IsoFields.ExpiryDate)!,
+                amountMinor, DateTime.UtcNow)
+            .Set(IsoFields.AuthCode, answer.GetString(IsoFields.AuthCode)!)
+            .Set(IsoFields.OriginalDataElements, OriginalData(preAuthorization)));
+
+    /// <summary>A refund advice (0220, processing code 20) of part or all of a purchase, pointing at it in field 90.</summary>
+    public async Task<IsoMessage> BuildRefundAsync(IsoMessage purchase, long amountMinor) =>
+        await SignAsync(Build("0220", "200000", "00", purchase.GetString(IsoFields.Pan)!, purchase.GetString(IsoFields.ExpiryDate)!, amountMinor, DateTime.UtcNow)
+            .Set(IsoFields.OriginalDataElements, OriginalData(purchase)));
+
+    /// <summary>Field 90: the original's MTI, STAN, transmission time, acquirer and forwarder (none: zeros).</summary>
+    public static string OriginalData(IsoMessage original) => string.Concat(original.Mti, original.GetString(IsoFields.Stan),
+        original.GetString(IsoFields.TransmissionDateTime), original.GetString(IsoFields.AcquirerId)!.PadLeft(11, '0'), new string('0', 11));
+
+    private static IsoMessage Build(string mti, string processingCode, string conditionCode, string pan, string expiry, long amountMinor, DateTime now)
     {
         var stan = (Interlocked.Increment(ref _stan) % 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
-        var message = new IsoMessage("0200")
+        return new IsoMessage(mti)
             .Set(IsoFields.Pan, pan)
-            .Set(IsoFields.ProcessingCode, "000000")
+            .Set(IsoFields.ProcessingCode, processingCode)
             .Set(IsoFields.AmountTransaction, amountMinor.ToString("D12", CultureInfo.InvariantCulture))
             .Set(IsoFields.TransmissionDateTime, now.ToString("MMddHHmmss", CultureInfo.InvariantCulture))
             .Set(IsoFields.Stan, stan)
             .Set(IsoFields.ExpiryDate, expiry)
             .Set(IsoFields.MerchantType, "5411")
             .Set(IsoFields.PosEntryMode, "012")
-            .Set(IsoFields.PosConditionCode, "00")
+            .Set(IsoFields.PosConditionCode, conditionCode)
             .Set(IsoFields.AcquirerId, AcquirerId)
             .Set(IsoFields.Rrn, now.ToString("yyMMdd", CultureInfo.InvariantCulture) + stan)
             .Set(IsoFields.TerminalId, "NETPAY01")
             .Set(IsoFields.MerchantId, "808080000000001")
-            .Set(IsoFields.Currency, "156")
-            .SetBinary(IsoFields.PinBlock, pinBlock);
-        return await SignAsync(message);
+            .Set(IsoFields.Currency, "156");
     }
 
     public async Task<IsoMessage> SendAsync(IsoMessage request)

@@ -76,7 +76,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         Assert.Equal("00", first.GetString(IsoFields.ResponseCode));
         Assert.Equal(first.GetString(IsoFields.AuthCode), second.GetString(IsoFields.AuthCode));
         Assert.Equal(1L, await IssuerScalarAsync("01020000",
-            "SELECT count(*) FROM postings WHERE stan = @stan AND kind = 'hold'", request.GetString(IsoFields.Stan)!));
+            "SELECT count(*) FROM postings WHERE stan = @stan AND kind = 'debit'", request.GetString(IsoFields.Stan)!));
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         }
         while (acknowledged == 0 && DateTime.UtcNow < deadline);
         Assert.Equal(1L, acknowledged);
-        Assert.Equal(0L, await IssuerScalarAsync("01050000", "SELECT coalesce(sum(amount_minor), 0) FROM postings WHERE stan = @stan", stan));
+        Assert.Equal(0L, await IssuerScalarAsync("01050000", NetPostings, stan));
         Assert.Equal(1L, await IssuerScalarAsync("01050000", "SELECT count(*) FROM authorizations WHERE stan = @stan AND reversed_at IS NOT NULL", stan));
     }
 
@@ -158,7 +158,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
             await Task.Delay(250);
         }
         Assert.Equal(1L, await SwitchScalarAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND acknowledged_at IS NOT NULL", stan));
-        Assert.Equal(0L, await IssuerScalarAsync("01020000", "SELECT coalesce(sum(amount_minor), 0) FROM postings WHERE stan = @stan", stan));
+        Assert.Equal(0L, await IssuerScalarAsync("01020000", NetPostings, stan));
     }
 
     [Fact]
@@ -192,6 +192,95 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         leak.Parameters.AddWithValue("pan", pan);
         Assert.Equal(0L, (long)(await leak.ExecuteScalarAsync())!);
     }
+
+    [Fact]
+    public async Task PreAuthorization_HoldsTheAmount_AndItsCompletionReleasesItAndDebitsTheFinalAmount_Once()
+    {
+        using var acquirer = await platform.NewAcquirerAsync();
+        var preAuthorization = await acquirer.BuildPreAuthorizationAsync(Acquirer.TestCard("621700", 1), Expiry, Pin, 10_000);
+
+        var held = await acquirer.SendAsync(preAuthorization);
+        var completion = await acquirer.BuildCompletionAsync(preAuthorization, held, 8_000);
+        var completed = await acquirer.SendAsync(completion);
+        var again = await acquirer.SendAsync(await acquirer.BuildCompletionAsync(preAuthorization, held, 8_000));
+
+        Assert.Equal(("0110", "00"), (held.Mti, held.GetString(IsoFields.ResponseCode)));
+        Assert.Equal(("0210", "00"), (completed.Mti, completed.GetString(IsoFields.ResponseCode)));
+        Assert.Equal("12", again.GetString(IsoFields.ResponseCode));
+        Assert.Equal(10_000L, await IssuerScalarAsync("01050000", "SELECT sum(held_delta_minor) FROM postings WHERE stan = @stan", preAuthorization.GetString(IsoFields.Stan)!));
+        Assert.Equal(-10_000L, await IssuerScalarAsync("01050000", "SELECT sum(held_delta_minor) FROM postings WHERE stan = @stan", completion.GetString(IsoFields.Stan)!));
+        Assert.Equal(-8_000L, await IssuerScalarAsync("01050000", "SELECT sum(balance_delta_minor) FROM postings WHERE stan = @stan", completion.GetString(IsoFields.Stan)!));
+    }
+
+    [Fact]
+    public async Task CompletionForMoreThanThePreAuthorization_Is13_AndNothingMoves()
+    {
+        using var acquirer = await platform.NewAcquirerAsync();
+        var preAuthorization = await acquirer.BuildPreAuthorizationAsync(Acquirer.TestCard("622202", 1), Expiry, Pin, 1_000);
+        var held = await acquirer.SendAsync(preAuthorization);
+
+        var completion = await acquirer.BuildCompletionAsync(preAuthorization, held, 1_001);
+        var answer = await acquirer.SendAsync(completion);
+
+        Assert.Equal("13", answer.GetString(IsoFields.ResponseCode));
+        Assert.Equal(0L, await IssuerScalarAsync("01020000", "SELECT count(*) FROM postings WHERE stan = @stan", completion.GetString(IsoFields.Stan)!));
+    }
+
+    [Fact]
+    public async Task Refunds_CreditThePurchase_InParts_NeverMoreThanWasPaid()
+    {
+        using var acquirer = await platform.NewAcquirerAsync();
+        var purchase = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("622202", 1), Expiry, Pin, 5_000);
+        Assert.Equal("00", (await acquirer.SendAsync(purchase)).GetString(IsoFields.ResponseCode));
+
+        var codes = new List<string?>();
+        foreach (var amount in new long[] { 3_000, 2_500, 2_000 })
+        {
+            var refund = await acquirer.SendAsync(await acquirer.BuildRefundAsync(purchase, amount));
+            Assert.Equal("0230", refund.Mti);
+            Assert.True(await acquirer.MacIsValidAsync(refund));
+            codes.Add(refund.GetString(IsoFields.ResponseCode));
+        }
+
+        Assert.Equal(["00", "13", "00"], codes);
+        Assert.Equal(5_000L, await IssuerScalarAsync("01020000",
+            "SELECT refunded_minor FROM authorizations WHERE stan = @stan AND kind = 'purchase'", purchase.GetString(IsoFields.Stan)!));
+    }
+
+    [Fact]
+    public async Task RefundWhoseAnswerIsLost_IsAcceptedForDelivery_AndRepeatedUntilTheIssuerHasIt()
+    {
+        using var acquirer = await platform.NewAcquirerAsync();
+        using var bank = platform.App.CreateHttpClient("issuer-ccb", "http");
+        var purchase = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("621700", 1), Expiry, Pin, 6_000);
+        Assert.Equal("00", (await acquirer.SendAsync(purchase)).GetString(IsoFields.ResponseCode));
+        var refund = await acquirer.BuildRefundAsync(purchase, 6_000);
+
+        await SetFaultsAsync(bank, dropAnswers: true);
+        IsoMessage answer;
+        try
+        {
+            answer = await acquirer.SendAsync(refund);
+        }
+        finally
+        {
+            await SetFaultsAsync(bank, dropAnswers: false);
+        }
+
+        Assert.Equal(("0230", "00"), (answer.Mti, answer.GetString(IsoFields.ResponseCode)));
+        var stan = refund.GetString(IsoFields.Stan)!;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await SwitchScalarAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND advice_mti = '0220' AND response_code = '00'", stan) == 0
+            && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+        Assert.Equal(1L, await SwitchScalarAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND advice_mti = '0220' AND response_code = '00'", stan));
+        Assert.Equal(6_000L, await IssuerScalarAsync("01050000", "SELECT sum(balance_delta_minor) FROM postings WHERE stan = @stan AND kind = 'credit'", stan));
+    }
+
+    /// <summary>What a message did to the card's money: balance and held amount together, net of any reversal.</summary>
+    private const string NetPostings = "SELECT coalesce(sum(balance_delta_minor + held_delta_minor), 0) FROM postings WHERE stan = @stan";
 
     private static async Task SetFaultsAsync(HttpClient bank, bool dropAnswers)
     {

@@ -53,7 +53,7 @@ async Task RunAsync(int phaseSeconds, bool report)
 {
     var latencies = new List<double>[concurrency];
     var codes = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
-    var cpuBefore = ProcessCpu();
+    var cpuBefore = MachineCpu.Snapshot();
     var clock = Stopwatch.StartNew();
     var until = TimeSpan.FromSeconds(phaseSeconds);
     await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async worker =>
@@ -85,28 +85,12 @@ async Task RunAsync(int phaseSeconds, bool report)
     }
     var elapsed = clock.Elapsed.TotalSeconds;
     var all = latencies.SelectMany(l => l).Order().ToArray();
-    var cpu = ProcessCpu();
+    var cpu = MachineCpu.Snapshot();
     Console.WriteLine($"authorizations: {all.Length} in {elapsed:F1} s = {all.Length / elapsed:F0}/s; answers {string.Join(", ", codes.OrderBy(c => c.Key).Select(c => $"{c.Key}: {c.Value}"))}");
     Console.WriteLine($"latency ms: p50 {Percentile(all, 0.50):F2}  p90 {Percentile(all, 0.90):F2}  p99 {Percentile(all, 0.99):F2}  max {all[^1]:F2}");
-    Console.WriteLine("CPU per authorization: " + string.Join(", ", cpu.Keys.Order().Select(name =>
-        $"{name} {(cpu[name] - cpuBefore.GetValueOrDefault(name)).TotalMilliseconds * 1000 / Math.Max(1, all.Length):F0} µs")));
+    Console.WriteLine($"CPU per authorization (all processes {(cpu.Values.Sum() - cpuBefore.Values.Sum()) * 1e6 / Math.Max(1, all.Length):F0} µs): "
+        + MachineCpu.PerUnit(cpuBefore, cpu, all.Length));
 }
 return 0;
 
 static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[(int)Math.Min(sorted.Length - 1, Math.Floor(p * sorted.Length))];
-
-static Dictionary<string, TimeSpan> ProcessCpu()
-{
-    var names = new[] { "Mesh.Switch", "Mesh.IssuerSim", "Mesh.Hsm", "postgres", "Mesh.Switch.Benchmarks" };
-    return names.ToDictionary(n => n, n => Process.GetProcessesByName(n).Aggregate(TimeSpan.Zero, (t, p) =>
-    {
-        try
-        {
-            return t + p.TotalProcessorTime;
-        }
-        catch (InvalidOperationException)
-        {
-            return t;
-        }
-    }));
-}

@@ -51,7 +51,8 @@ public sealed class IsoMessage
 
     public string? GetString(int field) => _fields[CheckNumber(field)] is { } raw ? Encoding.ASCII.GetString(raw) : null;
 
-    public ReadOnlyMemory<byte>? GetBytes(int field) => _fields[CheckNumber(field)] is { } raw ? raw : null;
+    /// <summary>The field's raw bytes, or null when it is absent (never an empty value in its place).</summary>
+    public ReadOnlyMemory<byte>? GetBytes(int field) => _fields[CheckNumber(field)] is { } raw ? new ReadOnlyMemory<byte>(raw) : (ReadOnlyMemory<byte>?)null;
 
     /// <summary>The packager's view: the content of a field or null, without range checks or copies.</summary>
     internal byte[]? Raw(int field) => _fields[field];

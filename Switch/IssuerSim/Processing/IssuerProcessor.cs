@@ -25,6 +25,9 @@ public sealed class IssuerProcessor(
     TimeProvider time,
     ILogger<IssuerProcessor> logger)
 {
+    /// <summary>Field 25 of a pre-authorization and of its completion.</summary>
+    public const string PreAuthorizationCondition = "06";
+
     private static readonly int[] EchoedFields =
         [IsoFields.ProcessingCode, IsoFields.AmountTransaction, IsoFields.TransmissionDateTime, IsoFields.Stan, IsoFields.AcquirerId,
          IsoFields.ForwardingId, IsoFields.Rrn, IsoFields.TerminalId, IsoFields.MerchantId, IsoFields.Currency];
@@ -50,8 +53,8 @@ public sealed class IssuerProcessor(
         {
             "0800" => NetworkManagement(request),
             _ when settings.SystemMalfunction => await SignedAsync(Answer(request, ResponseCodes.SystemMalfunction), ct),
-            "0200" => await PurchaseAsync(request, ct),
             "0420" or "0421" => await ReversalAsync(request, ct),
+            "0200" or "0100" or "0220" or "0221" => await FinancialAsync(request, ct),
             _ => Answer(request, ResponseCodes.InvalidTransaction),
         };
         activity?.SetTag("iso8583.response_code", answer.GetString(IsoFields.ResponseCode));
@@ -63,14 +66,31 @@ public sealed class IssuerProcessor(
         return answer;
     }
 
-    private async Task<IsoMessage> PurchaseAsync(IsoMessage request, CancellationToken ct)
+    /// <summary>What kind of financial message this is, from its MTI, processing code and condition code; null for one the bank does not take.</summary>
+    private static FinancialKind? KindOf(IsoMessage request)
     {
-        var pan = request.GetString(IsoFields.Pan);
-        var amountText = request.GetString(IsoFields.AmountTransaction);
+        var processing = request.GetString(IsoFields.ProcessingCode) ?? "000000";
+        return request.Mti switch
+        {
+            "0200" when request.GetString(IsoFields.PosConditionCode) == PreAuthorizationCondition && processing.StartsWith("00", StringComparison.Ordinal) =>
+                FinancialKind.Completion,
+            "0200" when processing.StartsWith("00", StringComparison.Ordinal) => FinancialKind.Purchase,
+            "0100" when processing.StartsWith("03", StringComparison.Ordinal) => FinancialKind.PreAuthorization,
+            "0220" or "0221" when processing.StartsWith("20", StringComparison.Ordinal) => FinancialKind.Refund,
+            _ => null,
+        };
+    }
+
+    private async Task<IsoMessage> FinancialAsync(IsoMessage request, CancellationToken ct)
+    {
+        if (KindOf(request) is not { } kind)
+        {
+            return await SignedAsync(Answer(request, ResponseCodes.InvalidTransaction), ct);
+        }
         var key = KeyOf(request);
-        var expiry = request.GetString(IsoFields.ExpiryDate);
-        var pinBlock = request.GetBytes(IsoFields.PinBlock);
-        if (pan is null || amountText is null || key is null || expiry is null || pinBlock is null || !request.Has(IsoFields.Mac))
+        var amountText = request.GetString(IsoFields.AmountTransaction);
+        if (key is null || amountText is null || !long.TryParse(amountText, NumberStyles.None, CultureInfo.InvariantCulture, out var amountMinor)
+            || !request.Has(IsoFields.Mac))
         {
             return Answer(request, ResponseCodes.FormatError);
         }
@@ -78,18 +98,33 @@ public sealed class IssuerProcessor(
         {
             return await SignedAsync(Answer(request, "A0"), ct);
         }
-        var panHash = await cards.PanHashAsync(pan, ct);
-        var pinVerified = await PinIsRightAsync(panHash, pan, pinBlock.Value, ct);
-        if (!pinVerified)
+        FinancialRequest financial;
+        if (kind is FinancialKind.Purchase or FinancialKind.PreAuthorization)
         {
-            await authorizer.CountWrongPinAsync(panHash, ct);
+            var pan = request.GetString(IsoFields.Pan);
+            var expiry = request.GetString(IsoFields.ExpiryDate);
+            var pinBlock = request.GetBytes(IsoFields.PinBlock);
+            if (pan is null || expiry is null || pinBlock is null)
+            {
+                return await SignedAsync(Answer(request, ResponseCodes.FormatError), ct);
+            }
+            var panHash = await cards.PanHashAsync(pan, ct);
+            var pinVerified = await PinIsRightAsync(panHash, pan, pinBlock.Value, ct);
+            financial = new FinancialRequest(kind, key.Value, amountMinor, panHash, expiry, pinVerified);
         }
-        var (code, authCode) = await authorizer.AuthorizeAsync(key.Value, panHash, expiry,
-            long.Parse(amountText, CultureInfo.InvariantCulture), pinVerified, ct);
-        var answer = Answer(request, code);
-        if (authCode is not null)
+        else
         {
-            answer.Set(IsoFields.AuthCode, authCode);
+            if (OriginalOf(request) is not { } original)
+            {
+                return await SignedAsync(Answer(request, ResponseCodes.FormatError), ct);
+            }
+            financial = new FinancialRequest(kind, key.Value, amountMinor, Original: original);
+        }
+        var decision = await authorizer.DecideAsync(financial, ct);
+        var answer = Answer(request, decision.ResponseCode);
+        if (decision.AuthCode is not null)
+        {
+            answer.Set(IsoFields.AuthCode, decision.AuthCode);
         }
         return await SignedAsync(answer, ct);
     }

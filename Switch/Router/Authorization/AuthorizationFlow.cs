@@ -13,10 +13,13 @@ using Npgsql;
 namespace Mesh.Switch.Authorization;
 
 /// <summary>
-/// One acquirer request through the switch, in small steps: read it, refuse a duplicate, check its
-/// MAC, route it by BIN, translate its PIN block to the issuer's zone, MAC it for the issuer, send
-/// it, and bring the answer back MAC'd for the acquirer. An unknown outcome (no answer, 91, 96)
-/// is answered 91 and reversed with the issuer until acknowledged.
+/// One acquirer request through the switch, in small steps: read it, check its MAC, route it by
+/// BIN, refuse a duplicate, translate its PIN block to the issuer's zone, MAC it for the issuer,
+/// send it, and bring the answer back MAC'd for the acquirer. Requests are purchases and
+/// completions (0200), pre-authorizations (0100) and refunds (0220). An unknown outcome (no
+/// answer, 91, 96) of a 0200 or 0100 is answered 91 and reversed with the issuer until
+/// acknowledged; a refund whose answer never came is stored and repeated (0221) until the issuer
+/// acknowledges it, and the acquirer is told it was accepted for delivery.
 /// </summary>
 public sealed class AuthorizationFlow(
     IsoPackager packager,
@@ -31,11 +34,12 @@ public sealed class AuthorizationFlow(
     ILogger<AuthorizationFlow> logger)
 {
     private const string UnknownOutcome = ResponseCodes.IssuerUnavailable;
+    private const string NoSuchIssuer = "15";
     private static readonly int[] ForwardedFields =
         [IsoFields.Pan, IsoFields.ProcessingCode, IsoFields.AmountTransaction, IsoFields.TransmissionDateTime, IsoFields.Stan,
          IsoFields.LocalTime, IsoFields.LocalDate, IsoFields.ExpiryDate, IsoFields.MerchantType, IsoFields.PosEntryMode,
-         IsoFields.PosConditionCode, IsoFields.AcquirerId, IsoFields.Rrn, IsoFields.TerminalId, IsoFields.MerchantId,
-         IsoFields.Currency, IsoFields.SecurityControl];
+         IsoFields.PosConditionCode, IsoFields.AcquirerId, IsoFields.Rrn, IsoFields.AuthCode, IsoFields.TerminalId, IsoFields.MerchantId,
+         IsoFields.Currency, IsoFields.SecurityControl, IsoFields.OriginalDataElements];
 
     public async Task<byte[]> AuthorizeAsync(byte[] packed, CancellationToken ct)
     {
@@ -53,12 +57,13 @@ public sealed class AuthorizationFlow(
 
     private async Task<IsoMessage> DecideAsync(IsoMessage request, CancellationToken ct)
     {
-        if (request.Mti != "0200")
+        if (request.Mti is not ("0200" or "0100" or "0220"))
         {
             return Answer(request, ResponseCodes.InvalidTransaction);
         }
         var acquirer = options.Value.Acquirers.FirstOrDefault(a => a.Id == request.GetString(IsoFields.AcquirerId));
-        if (acquirer is null || !Has(request, IsoFields.Pan, IsoFields.AmountTransaction, IsoFields.TransmissionDateTime, IsoFields.Stan, IsoFields.Mac))
+        if (acquirer is null || !Has(request, IsoFields.Pan, IsoFields.AmountTransaction, IsoFields.TransmissionDateTime, IsoFields.Stan, IsoFields.Mac)
+            || (IsAdvice(request) && !request.Has(IsoFields.OriginalDataElements)))
         {
             return Answer(request, ResponseCodes.FormatError);
         }
@@ -68,26 +73,21 @@ public sealed class AuthorizationFlow(
             await journal.RecordAsync(acquirer.Id, request, null, ExchangeOutcome.Refused, 0, ct);
             return await security.SignAsync(zak, Answer(request, "A0"), ct);
         }
-        if (await ClaimAsync(request, ct) is { } previous)
+        var issuerName = bins.Route(request.GetString(IsoFields.Pan)!);
+        var link = issuerName is null ? null : links.Find(issuerName);
+        if (await ClaimAsync(request, link?.Name, ct) is { } previous)
         {
             return previous;
         }
-        var answer = await RouteAsync(request, acquirer, ct);
+        var answer = link is null ? Answer(request, NoSuchIssuer) : await RouteAsync(request, acquirer, link, ct);
         await security.SignAsync(zak, answer, ct);
         await RememberAsync(request, answer, ct);
         return answer;
     }
 
-    private async Task<IsoMessage> RouteAsync(IsoMessage request, AcquirerOptions acquirer, CancellationToken ct)
+    private async Task<IsoMessage> RouteAsync(IsoMessage request, AcquirerOptions acquirer, IssuerLink link, CancellationToken ct)
     {
-        var pan = request.GetString(IsoFields.Pan)!;
-        var issuerName = bins.Route(pan);
-        var link = issuerName is null ? null : links.Find(issuerName);
-        if (link is null)
-        {
-            return Answer(request, "15");
-        }
-        var forward = new IsoMessage("0200");
+        var forward = new IsoMessage(request.Mti);
         foreach (var field in ForwardedFields)
         {
             if (request.GetString(field) is { } value)
@@ -98,7 +98,7 @@ public sealed class AuthorizationFlow(
         forward.Set(IsoFields.ForwardingId, options.Value.InstitutionId).Set(IsoFields.ReceivingInstitution, link.BankId);
         if (request.GetBytes(IsoFields.PinBlock) is { } pinBlock)
         {
-            var translated = await security.TranslatePinAsync($"{acquirer.KeyPrefix}.zpk", link.ZpkId, pinBlock, pan, ct);
+            var translated = await security.TranslatePinAsync($"{acquirer.KeyPrefix}.zpk", link.ZpkId, pinBlock, request.GetString(IsoFields.Pan)!, ct);
             if (translated is null)
             {
                 return Answer(request, "55");
@@ -126,15 +126,13 @@ public sealed class AuthorizationFlow(
         catch (Exception ex) when (ex is TimeoutException or IOException)
         {
             await journal.RecordAsync(link.Name, forward, null, ExchangeOutcome.Timeout, Elapsed(started), ct);
-            await reversals.EnqueueAsync(link.Name, forward, ex is TimeoutException ? "no answer in time" : "link lost with the request in flight", ct);
-            return Answer(request, UnknownOutcome);
+            return await OutcomeUnknownAsync(request, forward, link, ex is TimeoutException ? "no answer in time" : "link lost with the request in flight", ct);
         }
         await journal.RecordAsync(link.Name, forward, issuerAnswer, ExchangeOutcome.Answered, Elapsed(started), ct);
         var code = issuerAnswer.GetString(IsoFields.ResponseCode);
         if (!await security.MacIsValidAsync(link.ZakId, issuerAnswer, ct) || code is null or UnknownOutcome or ResponseCodes.SystemMalfunction)
         {
-            await reversals.EnqueueAsync(link.Name, forward, $"answer {code ?? "without a response code"} or a bad MAC: outcome unknown", ct);
-            return Answer(request, UnknownOutcome);
+            return await OutcomeUnknownAsync(request, forward, link, $"answer {code ?? "without a response code"} or a bad MAC: outcome unknown", ct);
         }
         var answer = Answer(request, code);
         if (issuerAnswer.GetString(IsoFields.AuthCode) is { } authCode)
@@ -145,17 +143,35 @@ public sealed class AuthorizationFlow(
     }
 
     /// <summary>
+    /// A request whose outcome is unknown: a purchase or pre-authorization is reversed (91 to the
+    /// acquirer); a refund is an advice the switch now owes the issuer, repeated until acknowledged,
+    /// so the acquirer is told it was accepted (00, without an authorization code).
+    /// </summary>
+    private async Task<IsoMessage> OutcomeUnknownAsync(IsoMessage request, IsoMessage forward, IssuerLink link, string reason, CancellationToken ct)
+    {
+        await reversals.EnqueueAsync(link.Name, forward, reason, ct);
+        return Answer(request, IsAdvice(request) ? ResponseCodes.Approved : UnknownOutcome);
+    }
+
+    private static bool IsAdvice(IsoMessage request) => request.Mti is "0220";
+
+    /// <summary>
     /// The first request with this acquirer, STAN and transmission time is claimed; a repeat gets
     /// the stored answer, or 94 while the first is still being decided. Never a second authorization.
     /// </summary>
-    private async Task<IsoMessage?> ClaimAsync(IsoMessage request, CancellationToken ct)
+    private async Task<IsoMessage?> ClaimAsync(IsoMessage request, string? issuer, CancellationToken ct)
     {
         await using var claim = db.CreateCommand(
             """
-            INSERT INTO authorizations (acquirer_id, stan, transmission, pan_masked, amount_minor, created_at)
-            VALUES (@acq, @stan, @tx, @pan, @amount, @now) ON CONFLICT DO NOTHING
+            INSERT INTO authorizations (acquirer_id, stan, transmission, issuer, pan_masked, amount_minor, created_at, mti, processing_code, currency, original_data)
+            VALUES (@acq, @stan, @tx, @issuer, @pan, @amount, @now, @mti, @proc, @currency, @original) ON CONFLICT DO NOTHING
             """);
         Bind(claim, request);
+        claim.Parameters.AddWithValue("issuer", (object?)issuer ?? DBNull.Value);
+        claim.Parameters.AddWithValue("mti", request.Mti);
+        claim.Parameters.AddWithValue("proc", request.GetString(IsoFields.ProcessingCode) ?? "000000");
+        claim.Parameters.AddWithValue("currency", request.GetString(IsoFields.Currency) ?? "156");
+        claim.Parameters.AddWithValue("original", (object?)request.GetString(IsoFields.OriginalDataElements) ?? DBNull.Value);
         claim.Parameters.AddWithValue("pan", Pan.Mask(request.GetString(IsoFields.Pan)!));
         claim.Parameters.AddWithValue("amount", long.Parse(request.GetString(IsoFields.AmountTransaction)!, CultureInfo.InvariantCulture));
         claim.Parameters.AddWithValue("now", time.GetUtcNow());
@@ -194,7 +210,7 @@ public sealed class AuthorizationFlow(
     private static bool Has(IsoMessage message, params int[] fields) => fields.All(message.Has);
 
     private static readonly int[] AnsweredFields =
-        [IsoFields.ProcessingCode, IsoFields.AmountTransaction, IsoFields.TransmissionDateTime, IsoFields.Stan,
+        [IsoFields.ProcessingCode, IsoFields.PosConditionCode, IsoFields.AmountTransaction, IsoFields.TransmissionDateTime, IsoFields.Stan,
          IsoFields.AcquirerId, IsoFields.Rrn, IsoFields.TerminalId, IsoFields.MerchantId, IsoFields.Currency];
 
     /// <summary>The 0210 for the acquirer: its own fields echoed, with field 39.</summary>

@@ -10,9 +10,12 @@ using Npgsql;
 namespace Mesh.Switch.Reversals;
 
 /// <summary>
-/// Reversal advices owed to issuers, in switchdb so they survive a restart. An advice is sent as
-/// 0420, then repeated as 0421 with back-off, until the issuer acknowledges it with a 0430. Rows
-/// are claimed with <c>FOR UPDATE SKIP LOCKED</c>, so switch replicas share the queue.
+/// Advices owed to issuers, in switchdb so they survive a restart: reversals of requests whose
+/// outcome is unknown (0420, repeated as 0421 with back-off until a 0430) and refunds whose first
+/// answer never came (repeated as 0221 until a 0230). Rows are claimed with
+/// <c>FOR UPDATE SKIP LOCKED</c>, so switch replicas share the queue. Each pass also sweeps
+/// requests a switch claimed but never answered (it stopped while they were at the issuer) into
+/// the queue.
 /// </summary>
 public sealed class ReversalQueue(
     NpgsqlDataSource db,
@@ -26,12 +29,17 @@ public sealed class ReversalQueue(
     /// <summary>An advice that has failed this often is still repeated, at the longest back-off, and logged as stuck.</summary>
     public const int AttemptsBeforeAlarm = 20;
 
+    /// <summary>A claimed request still unanswered after this many authorization timeouts was abandoned by a switch that stopped.</summary>
+    public const int OrphanAfterTimeouts = 3;
+
+    /// <summary>Queues the advice owed for a request sent to an issuer whose outcome is unknown.</summary>
     public async Task EnqueueAsync(string issuer, IsoMessage original, string reason, CancellationToken ct)
     {
         await using var insert = db.CreateCommand(
             """
-            INSERT INTO reversals (issuer, acquirer_id, stan, transmission, amount_minor, processing_code, currency, reason, next_attempt_at, created_at)
-            VALUES (@issuer, @acq, @stan, @tx, @amount, @proc, @cur, @reason, @now, @now)
+            INSERT INTO reversals (issuer, acquirer_id, stan, transmission, amount_minor, processing_code, currency, reason, next_attempt_at, created_at,
+                                   advice_mti, original_mti, original_data)
+            VALUES (@issuer, @acq, @stan, @tx, @amount, @proc, @cur, @reason, @now, @now, @advice, @mti, @original)
             ON CONFLICT (acquirer_id, stan, transmission) DO NOTHING
             """);
         insert.Parameters.AddWithValue("issuer", issuer);
@@ -43,8 +51,45 @@ public sealed class ReversalQueue(
         insert.Parameters.AddWithValue("cur", original.GetString(IsoFields.Currency) ?? "156");
         insert.Parameters.AddWithValue("reason", reason);
         insert.Parameters.AddWithValue("now", time.GetUtcNow());
+        insert.Parameters.AddWithValue("advice", AdviceFor(original.Mti));
+        insert.Parameters.AddWithValue("mti", original.Mti);
+        insert.Parameters.AddWithValue("original", (object?)original.GetString(IsoFields.OriginalDataElements) ?? DBNull.Value);
         await insert.ExecuteNonQueryAsync(ct);
-        logger.LogWarning("Reversal queued to {Issuer} for STAN {Stan}: {Reason}", issuer, original.GetString(IsoFields.Stan), reason);
+        logger.LogWarning("{Advice} queued to {Issuer} for {Mti} STAN {Stan}: {Reason}", AdviceFor(original.Mti), issuer, original.Mti,
+            original.GetString(IsoFields.Stan), reason);
+    }
+
+    /// <summary>A refund is repeated as itself; anything else is reversed.</summary>
+    private static string AdviceFor(string mti) => mti is "0220" or "0221" ? "0220" : "0420";
+
+    /// <summary>
+    /// Requests claimed more than <see cref="OrphanAfterTimeouts"/> timeouts ago and never answered
+    /// are answered 91 in the claim (a duplicate then gets 94) and queued like any unknown outcome.
+    /// </summary>
+    public async Task<int> SweepOrphansAsync(CancellationToken ct)
+    {
+        await using var sweep = db.CreateCommand(
+            """
+            WITH orphans AS (
+                UPDATE authorizations SET response_code = '91', answered_at = @now
+                WHERE answered_at IS NULL AND issuer IS NOT NULL AND created_at < @before
+                RETURNING issuer, acquirer_id, stan, transmission, amount_minor, processing_code, currency, mti, original_data)
+            INSERT INTO reversals (issuer, acquirer_id, stan, transmission, amount_minor, processing_code, currency, reason, next_attempt_at, created_at,
+                                   advice_mti, original_mti, original_data)
+            SELECT issuer, acquirer_id, stan, transmission, amount_minor, coalesce(processing_code, '000000'), coalesce(currency, '156'),
+                   'claimed but never answered: the switch stopped with the request at the issuer', @now, @now,
+                   CASE WHEN mti IN ('0220', '0221') THEN '0220' ELSE '0420' END, coalesce(mti, '0200'), original_data
+            FROM orphans
+            ON CONFLICT (acquirer_id, stan, transmission) DO NOTHING
+            """);
+        sweep.Parameters.AddWithValue("now", time.GetUtcNow());
+        sweep.Parameters.AddWithValue("before", time.GetUtcNow().AddMilliseconds(-(long)OrphanAfterTimeouts * options.Value.AuthorizationTimeoutMs));
+        var swept = await sweep.ExecuteNonQueryAsync(ct);
+        if (swept > 0)
+        {
+            logger.LogWarning("{Count} requests claimed but never answered were queued for reversal", swept);
+        }
+        return swept;
     }
 
     public async Task<long> PendingAsync(string issuer, CancellationToken ct)
@@ -60,6 +105,7 @@ public sealed class ReversalQueue(
         {
             try
             {
+                await SweepOrphansAsync(stoppingToken);
                 await SendDueAsync(stoppingToken);
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
@@ -78,7 +124,8 @@ public sealed class ReversalQueue(
         var due = new List<Advice>();
         await using (var claim = new NpgsqlCommand(
             $"""
-            SELECT reversal_id, issuer, acquirer_id, stan, transmission, amount_minor, processing_code, currency, attempts
+            SELECT reversal_id, issuer, acquirer_id, stan, transmission, amount_minor, processing_code, currency, attempts,
+                   advice_mti, original_mti, original_data
             FROM reversals WHERE acknowledged_at IS NULL AND next_attempt_at <= @now
             ORDER BY next_attempt_at LIMIT {options.Value.ReversalBatchMax} FOR UPDATE SKIP LOCKED
             """, connection, tx))
@@ -88,7 +135,8 @@ public sealed class ReversalQueue(
             while (await rows.ReadAsync(ct))
             {
                 due.Add(new Advice(rows.GetInt64(0), rows.GetString(1), rows.GetString(2), rows.GetString(3), rows.GetString(4),
-                    rows.GetInt64(5), rows.GetString(6), rows.GetString(7), rows.GetInt32(8)));
+                    rows.GetInt64(5), rows.GetString(6), rows.GetString(7), rows.GetInt32(8), rows.GetString(9), rows.GetString(10),
+                    rows.IsDBNull(11) ? null : rows.GetString(11)));
             }
         }
         // Sent in parallel: the rows stay locked only as long as the slowest issuer takes.
@@ -96,11 +144,13 @@ public sealed class ReversalQueue(
         for (var i = 0; i < due.Count; i++)
         {
             var advice = due[i];
-            var acknowledged = outcomes[i];
+            var answerCode = outcomes[i];
+            var acknowledged = answerCode is not null;
             await using var update = new NpgsqlCommand(acknowledged
-                ? "UPDATE reversals SET attempts = attempts + 1, acknowledged_at = @now WHERE reversal_id = @id"
+                ? "UPDATE reversals SET attempts = attempts + 1, acknowledged_at = @now, response_code = @code WHERE reversal_id = @id"
                 : "UPDATE reversals SET attempts = attempts + 1, next_attempt_at = @next WHERE reversal_id = @id", connection, tx);
             update.Parameters.AddWithValue("id", advice.Id);
+            update.Parameters.AddWithValue("code", (object?)answerCode ?? DBNull.Value);
             update.Parameters.AddWithValue("now", time.GetUtcNow());
             update.Parameters.AddWithValue("next", time.GetUtcNow().AddMilliseconds(BackoffMs(advice.Attempts + 1)));
             await update.ExecuteNonQueryAsync(ct);
@@ -112,14 +162,16 @@ public sealed class ReversalQueue(
         await tx.CommitAsync(ct);
     }
 
-    private async Task<bool> SendAsync(Advice advice, CancellationToken ct)
+    /// <summary>Sends one advice; the issuer's field 39 when it acknowledged it, null when it must be repeated.</summary>
+    private async Task<string?> SendAsync(Advice advice, CancellationToken ct)
     {
         var link = links.Find(advice.Issuer);
         if (link is not { IsSignedOn: true })
         {
-            return false;
+            return null;
         }
-        var message = new IsoMessage(advice.Attempts == 0 ? "0420" : "0421")
+        var isRefund = advice.AdviceMti == "0220";
+        var message = new IsoMessage(isRefund ? "0221" : advice.Attempts == 0 ? "0420" : "0421")
             .Set(IsoFields.ProcessingCode, advice.ProcessingCode)
             .Set(IsoFields.AmountTransaction, advice.AmountMinor.ToString("D12", CultureInfo.InvariantCulture))
             .Set(IsoFields.TransmissionDateTime, advice.Transmission)
@@ -127,8 +179,9 @@ public sealed class ReversalQueue(
             .Set(IsoFields.AcquirerId, advice.AcquirerId)
             .Set(IsoFields.ForwardingId, options.Value.InstitutionId)
             .Set(IsoFields.Currency, advice.Currency)
-            .Set(IsoFields.OriginalDataElements, string.Concat("0200", advice.Stan, advice.Transmission,
-                advice.AcquirerId.PadLeft(11, '0'), options.Value.InstitutionId.PadLeft(11, '0')))
+            .Set(IsoFields.OriginalDataElements, isRefund && advice.OriginalData is { } purchase
+                ? purchase
+                : string.Concat(advice.OriginalMti, advice.Stan, advice.Transmission, advice.AcquirerId.PadLeft(11, '0'), options.Value.InstitutionId.PadLeft(11, '0')))
             .Set(IsoFields.ReceivingInstitution, link.BankId);
         await security.SignAsync(link.ZakId, message, ct);
         var started = time.GetTimestamp();
@@ -136,18 +189,20 @@ public sealed class ReversalQueue(
         {
             var answer = await link.ExchangeAsync(message, options.Value.AuthorizationTimeoutMs, ct);
             await journal.RecordAsync(advice.Issuer, message, answer, ExchangeOutcome.Answered, time.GetElapsedTime(started).TotalMilliseconds, ct);
-            return answer.Mti == "0430" && answer.GetString(IsoFields.ResponseCode) == ResponseCodes.Approved
-                && await security.MacIsValidAsync(link.ZakId, answer, ct);
+            var code = answer.GetString(IsoFields.ResponseCode);
+            var acknowledged = answer.Mti == IsoMessage.ResponseMti(message.Mti) && await security.MacIsValidAsync(link.ZakId, answer, ct)
+                && (isRefund ? code is not (null or ResponseCodes.IssuerUnavailable or ResponseCodes.SystemMalfunction) : code == ResponseCodes.Approved);
+            return acknowledged ? code : null;
         }
         catch (Exception ex) when (ex is TimeoutException or IOException or IsoLinkException)
         {
             await journal.RecordAsync(advice.Issuer, message, null, ExchangeOutcome.Timeout, time.GetElapsedTime(started).TotalMilliseconds, ct);
-            return false;
+            return null;
         }
     }
 
     private long BackoffMs(int attempts) => Math.Min(options.Value.ReversalBackoffMsMax, 1_000L << Math.Min(attempts - 1, 16));
 
     private sealed record Advice(long Id, string Issuer, string AcquirerId, string Stan, string Transmission, long AmountMinor,
-        string ProcessingCode, string Currency, int Attempts);
+        string ProcessingCode, string Currency, int Attempts, string AdviceMti, string OriginalMti, string? OriginalData);
 }
