@@ -14,6 +14,7 @@ public sealed class PostgresProcessResource(string name, string command, string 
 
     public EndpointReference PrimaryEndpoint => new(this, EndpointName);
 
+    /// <summary>Services set no session state, so a pooled connection is reused without a DISCARD ALL each time.</summary>
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
         $"Host={PrimaryEndpoint.Property(EndpointProperty.Host)};Port={PrimaryEndpoint.Property(EndpointProperty.Port)};Username={UserName};Password={Password}");
 }
@@ -28,6 +29,7 @@ public sealed class MeshDatabaseResource(string name, IResourceWithConnectionStr
 
     IResource IResourceWithParent.Parent => Server;
 
+    /// <summary>Services set no session state, so a pooled connection is reused without a DISCARD ALL each time.</summary>
     public ReferenceExpression ConnectionStringExpression =>
-        ReferenceExpression.Create($"{Server.ConnectionStringExpression};Database={DatabaseName}");
+        ReferenceExpression.Create($"{Server.ConnectionStringExpression};Database={DatabaseName};No Reset On Close=true");
 }

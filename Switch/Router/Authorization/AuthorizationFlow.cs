@@ -79,13 +79,16 @@ public sealed class AuthorizationFlow(
         {
             return previous;
         }
-        var answer = link is null ? Answer(request, NoSuchIssuer) : await RouteAsync(request, acquirer, link, ct);
+        // What the exchange leaves to record (journal, an advice owed) is written with the answer, in one round trip.
+        var records = new List<NpgsqlBatchCommand>(2);
+        var answer = link is null ? Answer(request, NoSuchIssuer) : await RouteAsync(request, acquirer, link, records, ct);
         await security.SignAsync(zak, answer, ct);
-        await RememberAsync(request, answer, ct);
+        await RememberAsync(request, answer, records, ct);
         return answer;
     }
 
-    private async Task<IsoMessage> RouteAsync(IsoMessage request, AcquirerOptions acquirer, IssuerLink link, CancellationToken ct)
+    private async Task<IsoMessage> RouteAsync(IsoMessage request, AcquirerOptions acquirer, IssuerLink link, List<NpgsqlBatchCommand> records,
+        CancellationToken ct)
     {
         var forward = new IsoMessage(request.Mti);
         foreach (var field in ForwardedFields)
@@ -106,10 +109,11 @@ public sealed class AuthorizationFlow(
             forward.SetBinary(IsoFields.PinBlock, translated);
         }
         await security.SignAsync(link.ZakId, forward, ct);
-        return await ExchangeAsync(request, forward, link, ct);
+        return await ExchangeAsync(request, forward, link, records, ct);
     }
 
-    private async Task<IsoMessage> ExchangeAsync(IsoMessage request, IsoMessage forward, IssuerLink link, CancellationToken ct)
+    private async Task<IsoMessage> ExchangeAsync(IsoMessage request, IsoMessage forward, IssuerLink link, List<NpgsqlBatchCommand> records,
+        CancellationToken ct)
     {
         var started = time.GetTimestamp();
         IsoMessage issuerAnswer;
@@ -120,19 +124,19 @@ public sealed class AuthorizationFlow(
         catch (IsoLinkException)
         {
             // Never sent: nothing to reverse.
-            await journal.RecordAsync(link.Name, forward, null, ExchangeOutcome.LinkDown, Elapsed(started), ct);
+            records.Add(journal.Entry(link.Name, forward, null, ExchangeOutcome.LinkDown, Elapsed(started)));
             return Answer(request, UnknownOutcome);
         }
         catch (Exception ex) when (ex is TimeoutException or IOException)
         {
-            await journal.RecordAsync(link.Name, forward, null, ExchangeOutcome.Timeout, Elapsed(started), ct);
-            return await OutcomeUnknownAsync(request, forward, link, ex is TimeoutException ? "no answer in time" : "link lost with the request in flight", ct);
+            records.Add(journal.Entry(link.Name, forward, null, ExchangeOutcome.Timeout, Elapsed(started)));
+            return OutcomeUnknown(request, forward, link, ex is TimeoutException ? "no answer in time" : "link lost with the request in flight", records);
         }
-        await journal.RecordAsync(link.Name, forward, issuerAnswer, ExchangeOutcome.Answered, Elapsed(started), ct);
+        records.Add(journal.Entry(link.Name, forward, issuerAnswer, ExchangeOutcome.Answered, Elapsed(started)));
         var code = issuerAnswer.GetString(IsoFields.ResponseCode);
         if (!await security.MacIsValidAsync(link.ZakId, issuerAnswer, ct) || code is null or UnknownOutcome or ResponseCodes.SystemMalfunction)
         {
-            return await OutcomeUnknownAsync(request, forward, link, $"answer {code ?? "without a response code"} or a bad MAC: outcome unknown", ct);
+            return OutcomeUnknown(request, forward, link, $"answer {code ?? "without a response code"} or a bad MAC: outcome unknown", records);
         }
         var answer = Answer(request, code);
         if (issuerAnswer.GetString(IsoFields.AuthCode) is { } authCode)
@@ -147,9 +151,9 @@ public sealed class AuthorizationFlow(
     /// acquirer); a refund is an advice the switch now owes the issuer, repeated until acknowledged,
     /// so the acquirer is told it was accepted (00, without an authorization code).
     /// </summary>
-    private async Task<IsoMessage> OutcomeUnknownAsync(IsoMessage request, IsoMessage forward, IssuerLink link, string reason, CancellationToken ct)
+    private IsoMessage OutcomeUnknown(IsoMessage request, IsoMessage forward, IssuerLink link, string reason, List<NpgsqlBatchCommand> records)
     {
-        await reversals.EnqueueAsync(link.Name, forward, reason, ct);
+        records.Add(reversals.Enqueue(link.Name, forward, reason));
         return Answer(request, IsAdvice(request) ? ResponseCodes.Approved : UnknownOutcome);
     }
 
@@ -189,15 +193,26 @@ public sealed class AuthorizationFlow(
         return Answer(request, "94");
     }
 
-    private async Task RememberAsync(IsoMessage request, IsoMessage answer, CancellationToken ct)
+    /// <summary>The answer, with what the exchange left to record, in one round trip and one transaction, before the acquirer hears it.</summary>
+    private async Task RememberAsync(IsoMessage request, IsoMessage answer, List<NpgsqlBatchCommand> records, CancellationToken ct)
     {
-        await using var update = db.CreateCommand(
-            "UPDATE authorizations SET response_code = @code, answer = @answer, answered_at = @now WHERE acquirer_id = @acq AND stan = @stan AND transmission = @tx");
-        Bind(update, request);
-        update.Parameters.AddWithValue("code", answer.GetString(IsoFields.ResponseCode)!);
-        update.Parameters.AddWithValue("answer", packager.Pack(answer));
-        update.Parameters.AddWithValue("now", time.GetUtcNow());
-        await update.ExecuteNonQueryAsync(ct);
+        await using var batch = db.CreateBatch();
+        foreach (var record in records)
+        {
+            batch.BatchCommands.Add(record);
+        }
+        var update = new NpgsqlBatchCommand(
+            "UPDATE authorizations SET response_code = $4, answer = $5, answered_at = $6 WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3");
+        foreach (var value in new object[]
+        {
+            request.GetString(IsoFields.AcquirerId)!, request.GetString(IsoFields.Stan)!, request.GetString(IsoFields.TransmissionDateTime)!,
+            answer.GetString(IsoFields.ResponseCode)!, packager.Pack(answer), time.GetUtcNow(),
+        })
+        {
+            update.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+        batch.BatchCommands.Add(update);
+        await batch.ExecuteNonQueryAsync(ct);
     }
 
     private static void Bind(NpgsqlCommand command, IsoMessage request)

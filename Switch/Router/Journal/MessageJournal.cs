@@ -20,25 +20,35 @@ public sealed class MessageJournal(NpgsqlDataSource db, TimeProvider time)
 {
     public async Task RecordAsync(string party, IsoMessage request, IsoMessage? answer, ExchangeOutcome outcome, double latencyMs, CancellationToken ct)
     {
-        await using var command = db.CreateCommand(
+        await using var batch = db.CreateBatch();
+        batch.BatchCommands.Add(Entry(party, request, answer, outcome, latencyMs));
+        await batch.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The journal row for an exchange, to be written in the same round trip as what the exchange decided.</summary>
+    public NpgsqlBatchCommand Entry(string party, IsoMessage request, IsoMessage? answer, ExchangeOutcome outcome, double latencyMs)
+    {
+        var command = new NpgsqlBatchCommand(
             """
             INSERT INTO message_journal (issuer, mti, stan, network_code, response_code, outcome, latency_ms, trace_id, recorded_at, pan_masked, amount_minor)
-            VALUES (@issuer, @mti, @stan, @network, @response, @outcome, @latency, @trace, @at, @pan, @amount)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             """);
-        command.Parameters.AddWithValue("issuer", party);
-        command.Parameters.AddWithValue("mti", request.Mti);
-        command.Parameters.AddWithValue("stan", request.GetString(IsoFields.Stan) ?? "000000");
-        command.Parameters.AddWithValue("network", (object?)request.GetString(IsoFields.NetworkManagementCode) ?? DBNull.Value);
-        command.Parameters.AddWithValue("response", (object?)answer?.GetString(IsoFields.ResponseCode) ?? DBNull.Value);
-        command.Parameters.AddWithValue("outcome", ToColumn(outcome));
-        command.Parameters.AddWithValue("latency", latencyMs);
-        command.Parameters.AddWithValue("trace", (object?)Activity.Current?.TraceId.ToString() ?? DBNull.Value);
-        command.Parameters.AddWithValue("at", time.GetUtcNow());
-        command.Parameters.AddWithValue("pan", request.GetString(IsoFields.Pan) is { } pan ? Pan.Mask(pan) : DBNull.Value);
-        command.Parameters.AddWithValue("amount", long.TryParse(request.GetString(IsoFields.AmountTransaction), System.Globalization.CultureInfo.InvariantCulture, out var amount)
-            ? amount : DBNull.Value);
-        await command.ExecuteNonQueryAsync(ct);
+        Add(command, party);
+        Add(command, request.Mti);
+        Add(command, request.GetString(IsoFields.Stan) ?? "000000");
+        Add(command, request.GetString(IsoFields.NetworkManagementCode));
+        Add(command, answer?.GetString(IsoFields.ResponseCode));
+        Add(command, ToColumn(outcome));
+        Add(command, latencyMs);
+        Add(command, Activity.Current?.TraceId.ToString());
+        Add(command, time.GetUtcNow());
+        Add(command, request.GetString(IsoFields.Pan) is { } pan ? Pan.Mask(pan) : null);
+        Add(command, long.TryParse(request.GetString(IsoFields.AmountTransaction), System.Globalization.CultureInfo.InvariantCulture, out var amount)
+            ? amount : null);
+        return command;
     }
+
+    private static void Add(NpgsqlBatchCommand command, object? value) => command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
 
     private static string ToColumn(ExchangeOutcome outcome) => outcome switch
     {

@@ -32,31 +32,33 @@ public sealed class ReversalQueue(
     /// <summary>A claimed request still unanswered after this many authorization timeouts was abandoned by a switch that stopped.</summary>
     public const int OrphanAfterTimeouts = 3;
 
-    /// <summary>Queues the advice owed for a request sent to an issuer whose outcome is unknown.</summary>
-    public async Task EnqueueAsync(string issuer, IsoMessage original, string reason, CancellationToken ct)
+    /// <summary>
+    /// The advice owed for a request sent to an issuer whose outcome is unknown, to be written in
+    /// the same round trip as the request's answer: the queue row is durable before the acquirer
+    /// hears anything.
+    /// </summary>
+    public NpgsqlBatchCommand Enqueue(string issuer, IsoMessage original, string reason)
     {
-        await using var insert = db.CreateCommand(
+        var insert = new NpgsqlBatchCommand(
             """
             INSERT INTO reversals (issuer, acquirer_id, stan, transmission, amount_minor, processing_code, currency, reason, next_attempt_at, created_at,
                                    advice_mti, original_mti, original_data)
-            VALUES (@issuer, @acq, @stan, @tx, @amount, @proc, @cur, @reason, @now, @now, @advice, @mti, @original)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12)
             ON CONFLICT (acquirer_id, stan, transmission) DO NOTHING
             """);
-        insert.Parameters.AddWithValue("issuer", issuer);
-        insert.Parameters.AddWithValue("acq", original.GetString(IsoFields.AcquirerId)!);
-        insert.Parameters.AddWithValue("stan", original.GetString(IsoFields.Stan)!);
-        insert.Parameters.AddWithValue("tx", original.GetString(IsoFields.TransmissionDateTime)!);
-        insert.Parameters.AddWithValue("amount", long.Parse(original.GetString(IsoFields.AmountTransaction)!, CultureInfo.InvariantCulture));
-        insert.Parameters.AddWithValue("proc", original.GetString(IsoFields.ProcessingCode) ?? "000000");
-        insert.Parameters.AddWithValue("cur", original.GetString(IsoFields.Currency) ?? "156");
-        insert.Parameters.AddWithValue("reason", reason);
-        insert.Parameters.AddWithValue("now", time.GetUtcNow());
-        insert.Parameters.AddWithValue("advice", AdviceFor(original.Mti));
-        insert.Parameters.AddWithValue("mti", original.Mti);
-        insert.Parameters.AddWithValue("original", (object?)original.GetString(IsoFields.OriginalDataElements) ?? DBNull.Value);
-        await insert.ExecuteNonQueryAsync(ct);
+        foreach (var value in new object?[]
+        {
+            issuer, original.GetString(IsoFields.AcquirerId)!, original.GetString(IsoFields.Stan)!, original.GetString(IsoFields.TransmissionDateTime)!,
+            long.Parse(original.GetString(IsoFields.AmountTransaction)!, CultureInfo.InvariantCulture), original.GetString(IsoFields.ProcessingCode) ?? "000000",
+            original.GetString(IsoFields.Currency) ?? "156", reason, time.GetUtcNow(), AdviceFor(original.Mti), original.Mti,
+            original.GetString(IsoFields.OriginalDataElements),
+        })
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
         logger.LogWarning("{Advice} queued to {Issuer} for {Mti} STAN {Stan}: {Reason}", AdviceFor(original.Mti), issuer, original.Mti,
             original.GetString(IsoFields.Stan), reason);
+        return insert;
     }
 
     /// <summary>A refund is repeated as itself; anything else is reversed.</summary>

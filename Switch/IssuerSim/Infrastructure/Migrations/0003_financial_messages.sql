@@ -26,3 +26,12 @@ UPDATE authorizations SET kind = 'reversal_only' WHERE response_code = '12' AND 
 -- The day's approved spending per card, kept on the card instead of summed per purchase.
 ALTER TABLE cards ADD COLUMN spent_on date;
 ALTER TABLE cards ADD COLUMN spent_today_minor bigint NOT NULL DEFAULT 0;
+
+-- Keys are text: a char(n) column compared with a text parameter is cast per row, so the primary
+-- key could not be used and every duplicate check scanned the table.
+ALTER TABLE authorizations ALTER COLUMN stan TYPE text, ALTER COLUMN transmission TYPE text,
+    ALTER COLUMN response_code TYPE text, ALTER COLUMN auth_code TYPE text,
+    ALTER COLUMN original_stan TYPE text, ALTER COLUMN original_transmission TYPE text;
+ALTER TABLE postings ALTER COLUMN stan TYPE text, ALTER COLUMN transmission TYPE text;
+ALTER TABLE cards ALTER COLUMN expiry TYPE text, ALTER COLUMN pvv TYPE text;
+ALTER TABLE accounts ALTER COLUMN currency TYPE text;

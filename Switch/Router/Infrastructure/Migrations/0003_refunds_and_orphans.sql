@@ -13,3 +13,14 @@ ALTER TABLE authorizations ADD COLUMN processing_code char(6);
 ALTER TABLE authorizations ADD COLUMN currency char(3);
 ALTER TABLE authorizations ADD COLUMN original_data char(42);
 CREATE INDEX authorizations_unanswered ON authorizations (created_at) WHERE answered_at IS NULL;
+
+-- Keys are text: a char(n) column compared with a text parameter is cast per row, so the primary
+-- key could not be used and every answer's UPDATE scanned the table.
+ALTER TABLE authorizations ALTER COLUMN stan TYPE text, ALTER COLUMN transmission TYPE text,
+    ALTER COLUMN response_code TYPE text, ALTER COLUMN mti TYPE text, ALTER COLUMN processing_code TYPE text,
+    ALTER COLUMN currency TYPE text, ALTER COLUMN original_data TYPE text;
+ALTER TABLE reversals ALTER COLUMN stan TYPE text, ALTER COLUMN transmission TYPE text,
+    ALTER COLUMN processing_code TYPE text, ALTER COLUMN currency TYPE text, ALTER COLUMN advice_mti TYPE text,
+    ALTER COLUMN original_mti TYPE text, ALTER COLUMN original_data TYPE text, ALTER COLUMN response_code TYPE text;
+ALTER TABLE message_journal ALTER COLUMN mti TYPE text, ALTER COLUMN stan TYPE text,
+    ALTER COLUMN network_code TYPE text, ALTER COLUMN response_code TYPE text;
