@@ -282,9 +282,53 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     /// <summary>What a message did to the card's money: balance and held amount together, net of any reversal.</summary>
     private const string NetPostings = "SELECT coalesce(sum(balance_delta_minor + held_delta_minor), 0) FROM postings WHERE stan = @stan";
 
-    private static async Task SetFaultsAsync(HttpClient bank, bool dropAnswers)
+    [Fact]
+    public async Task SwitchKilledWithThePurchaseAtTheIssuer_ReversesItAfterTheRestart_AndTheCardIsWhole()
     {
-        using var response = await bank.PutAsJsonAsync("/admin/faults", new { latencyMs = 0, dropAnswers, closeConnections = false, systemMalfunction = false });
+        using var bank = platform.App.CreateHttpClient("issuer-icbc", "http");
+        using var acquirer = await platform.NewAcquirerAsync();
+        var request = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("622202", 1), Expiry, Pin, 2_700);
+        var stan = request.GetString(IsoFields.Stan)!;
+        await SetFaultsAsync(bank, dropAnswers: false, latencyMs: 4_000);
+        try
+        {
+            var inFlight = acquirer.SendAsync(request);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (await SwitchScalarAsync("SELECT count(*) FROM message_journal WHERE stan = @stan", stan) == 0
+                && await SwitchScalarAsync("SELECT count(*) FROM authorizations WHERE stan = @stan", stan) == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+            await Task.Delay(300); // claimed, and on the wire to the bank
+            Assert.True(platform.App.ResourceNotifications.TryGetCurrentState("switch", out var state));
+            var pid = Convert.ToInt32(state.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
+            System.Diagnostics.Process.GetProcessById(pid).Kill(entireProcessTree: true);
+            await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => inFlight);
+        }
+        finally
+        {
+            await SetFaultsAsync(bank, dropAnswers: false);
+        }
+        var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
+        var model = platform.App.Services.GetRequiredService<DistributedApplicationModel>();
+        var started = await commands.ExecuteCommandAsync(model.Resources.Single(r => r.Name == "switch"), KnownResourceCommands.StartCommand);
+        Assert.True(started.Success, started.Message);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("switch", cts.Token);
+
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (await SwitchScalarAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND acknowledged_at IS NOT NULL", stan) == 0 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(250);
+        }
+        Assert.Equal(1L, await SwitchScalarAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND acknowledged_at IS NOT NULL", stan));
+        Assert.Equal(0L, await IssuerScalarAsync("01020000", NetPostings, stan));
+        Assert.Equal(1L, await IssuerScalarAsync("01020000", "SELECT count(*) FROM authorizations WHERE stan = @stan AND reversed_at IS NOT NULL", stan));
+    }
+
+    private static async Task SetFaultsAsync(HttpClient bank, bool dropAnswers, int latencyMs = 0)
+    {
+        using var response = await bank.PutAsJsonAsync("/admin/faults", new { latencyMs, dropAnswers, closeConnections = false, systemMalfunction = false });
         response.EnsureSuccessStatusCode();
     }
 
