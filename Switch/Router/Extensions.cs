@@ -1,4 +1,5 @@
 using Mesh.Iso8583.Packaging;
+using Mesh.ServiceDefaults.Database;
 using Mesh.ServiceDefaults.Grpc;
 using Mesh.Switch.Authorization;
 using Mesh.Switch.Grpc;
@@ -15,6 +16,7 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDataSource("switchdb");
+        builder.Services.AddSingleton(sp => new GroupCommit(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         builder.Services.AddOptions<SwitchOptions>()
             .Bind(builder.Configuration.GetSection(SwitchOptions.Section))
             .Validate(o => o.Issuers.Count > 0, "Switch:Issuers lists no issuer")

@@ -2,6 +2,7 @@ using System.Globalization;
 using Mesh.Iso8583.Channel;
 using Mesh.Iso8583.Messages;
 using Mesh.Iso8583.Packaging;
+using Mesh.ServiceDefaults.Database;
 using Mesh.Switch.Journal;
 using Mesh.Switch.Links;
 using Mesh.Switch.Options;
@@ -29,6 +30,7 @@ public sealed class AuthorizationFlow(
     ReversalQueue reversals,
     MessageJournal journal,
     NpgsqlDataSource db,
+    GroupCommit writes,
     IOptions<SwitchOptions> options,
     TimeProvider time,
     ILogger<AuthorizationFlow> logger)
@@ -165,21 +167,17 @@ public sealed class AuthorizationFlow(
     /// </summary>
     private async Task<IsoMessage?> ClaimAsync(IsoMessage request, string? issuer, CancellationToken ct)
     {
-        await using var claim = db.CreateCommand(
+        var claim = Command(
             """
             INSERT INTO authorizations (acquirer_id, stan, transmission, issuer, pan_masked, amount_minor, created_at, mti, processing_code, currency, original_data)
-            VALUES (@acq, @stan, @tx, @issuer, @pan, @amount, @now, @mti, @proc, @currency, @original) ON CONFLICT DO NOTHING
-            """);
-        Bind(claim, request);
-        claim.Parameters.AddWithValue("issuer", (object?)issuer ?? DBNull.Value);
-        claim.Parameters.AddWithValue("mti", request.Mti);
-        claim.Parameters.AddWithValue("proc", request.GetString(IsoFields.ProcessingCode) ?? "000000");
-        claim.Parameters.AddWithValue("currency", request.GetString(IsoFields.Currency) ?? "156");
-        claim.Parameters.AddWithValue("original", (object?)request.GetString(IsoFields.OriginalDataElements) ?? DBNull.Value);
-        claim.Parameters.AddWithValue("pan", Pan.Mask(request.GetString(IsoFields.Pan)!));
-        claim.Parameters.AddWithValue("amount", long.Parse(request.GetString(IsoFields.AmountTransaction)!, CultureInfo.InvariantCulture));
-        claim.Parameters.AddWithValue("now", time.GetUtcNow());
-        if (await claim.ExecuteNonQueryAsync(ct) == 1)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING
+            """,
+            request.GetString(IsoFields.AcquirerId)!, request.GetString(IsoFields.Stan)!, request.GetString(IsoFields.TransmissionDateTime)!, issuer,
+            Pan.Mask(request.GetString(IsoFields.Pan)!), long.Parse(request.GetString(IsoFields.AmountTransaction)!, CultureInfo.InvariantCulture),
+            time.GetUtcNow(), request.Mti, request.GetString(IsoFields.ProcessingCode) ?? "000000", request.GetString(IsoFields.Currency) ?? "156",
+            request.GetString(IsoFields.OriginalDataElements));
+        await writes.ExecuteAsync([claim], ct);
+        if (claim.RecordsAffected == 1)
         {
             return null;
         }
@@ -193,26 +191,24 @@ public sealed class AuthorizationFlow(
         return Answer(request, "94");
     }
 
-    /// <summary>The answer, with what the exchange left to record, in one round trip and one transaction, before the acquirer hears it.</summary>
+    /// <summary>The answer, with what the exchange left to record, in one transaction (grouped with other requests'), before the acquirer hears it.</summary>
     private async Task RememberAsync(IsoMessage request, IsoMessage answer, List<NpgsqlBatchCommand> records, CancellationToken ct)
     {
-        await using var batch = db.CreateBatch();
-        foreach (var record in records)
-        {
-            batch.BatchCommands.Add(record);
-        }
-        var update = new NpgsqlBatchCommand(
-            "UPDATE authorizations SET response_code = $4, answer = $5, answered_at = $6 WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3");
-        foreach (var value in new object[]
-        {
+        records.Add(Command(
+            "UPDATE authorizations SET response_code = $4, answer = $5, answered_at = $6 WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3",
             request.GetString(IsoFields.AcquirerId)!, request.GetString(IsoFields.Stan)!, request.GetString(IsoFields.TransmissionDateTime)!,
-            answer.GetString(IsoFields.ResponseCode)!, packager.Pack(answer), time.GetUtcNow(),
-        })
+            answer.GetString(IsoFields.ResponseCode)!, packager.Pack(answer), time.GetUtcNow()));
+        await writes.ExecuteAsync(records, ct);
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object?[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
         {
-            update.Parameters.Add(new NpgsqlParameter { Value = value });
+            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
         }
-        batch.BatchCommands.Add(update);
-        await batch.ExecuteNonQueryAsync(ct);
+        return command;
     }
 
     private static void Bind(NpgsqlCommand command, IsoMessage request)
