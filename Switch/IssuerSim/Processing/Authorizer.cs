@@ -25,16 +25,12 @@ public enum FinancialKind
     Refund,
 }
 
-/// <summary>Checks the PIN the message carries against the card's stored Visa PVV and key index (in the Hsm).</summary>
-public delegate Task<bool> PinCheck(string pvv, int pvki, CancellationToken ct);
-
 /// <summary>
 /// A financial message for the bank to decide. Purchases and pre-authorizations name the card by
-/// its keyed hash and bring the check of their PIN, made once the card is read; completions and
-/// refunds name their original.
+/// its keyed hash and say whether the PIN was right; completions and refunds name their original.
 /// </summary>
 public sealed record FinancialRequest(FinancialKind Kind, MessageKey Key, long AmountMinor, byte[]? PanHash = null, string? Expiry = null,
-    PinCheck? CheckPin = null, MessageKey? Original = null);
+    bool PinVerified = false, MessageKey? Original = null);
 
 /// <summary>The bank's answer: field 39, and field 38 when approved.</summary>
 public readonly record struct Decision(string ResponseCode, string? AuthCode);
@@ -84,8 +80,7 @@ public sealed class Authorizer(NpgsqlDataSource db, TimeProvider time)
             {
                 read.BatchCommands.Add(Sql(
                     """
-                    SELECT c.account_id, c.status, c.expiry, c.daily_limit_minor, c.wrong_pin_count, c.spent_on, c.spent_today_minor, a.balance_minor, a.held_minor,
-                           c.pvv, c.pvki
+                    SELECT c.account_id, c.status, c.expiry, c.daily_limit_minor, c.wrong_pin_count, c.spent_on, c.spent_today_minor, a.balance_minor, a.held_minor
                     FROM cards c JOIN accounts a USING (account_id) WHERE c.pan_hash = $1 FOR UPDATE
                     """, panHash));
             }
@@ -110,8 +105,7 @@ public sealed class Authorizer(NpgsqlDataSource db, TimeProvider time)
                 if (await rows.ReadAsync(ct))
                 {
                     card = new CardState(rows.GetString(0), rows.GetString(1), rows.GetString(2), rows.GetInt64(3), rows.GetInt32(4),
-                        rows.IsDBNull(5) ? null : rows.GetFieldValue<DateOnly>(5), rows.GetInt64(6), rows.GetInt64(7), rows.GetInt64(8),
-                        rows.GetString(9), rows.GetInt16(10));
+                        rows.IsDBNull(5) ? null : rows.GetFieldValue<DateOnly>(5), rows.GetInt64(6), rows.GetInt64(7), rows.GetInt64(8));
                 }
             }
             if (request.Original is not null)
@@ -129,11 +123,9 @@ public sealed class Authorizer(NpgsqlDataSource db, TimeProvider time)
             return answered;
         }
 
-        // The PIN is checked in the Hsm while the card is locked: no second read, and no PIN try counted twice.
-        var pinVerified = card is not null && request.CheckPin is { } checkPin && await checkPin(card.Pvv, card.Pvki, ct);
         var effects = request.Kind switch
         {
-            FinancialKind.Purchase or FinancialKind.PreAuthorization => DecideWithCard(request, card, pinVerified, today),
+            FinancialKind.Purchase or FinancialKind.PreAuthorization => DecideWithCard(request, card, today),
             FinancialKind.Completion => DecideCompletion(request, original),
             FinancialKind.Refund => DecideRefund(request, original),
             _ => new Effects("12"),
@@ -187,7 +179,7 @@ public sealed class Authorizer(NpgsqlDataSource db, TimeProvider time)
     }
 
     /// <summary>A purchase or pre-authorization: the card's status, PIN tries, expiry, daily limit and available funds, in that order.</summary>
-    private Effects DecideWithCard(FinancialRequest request, CardState? card, bool pinVerified, DateOnly today)
+    private Effects DecideWithCard(FinancialRequest request, CardState? card, DateOnly today)
     {
         if (card is null)
         {
@@ -196,7 +188,7 @@ public sealed class Authorizer(NpgsqlDataSource db, TimeProvider time)
         var wrongPins = card.WrongPins;
         if (card.Status == "active" && wrongPins < WrongPinsMax)
         {
-            wrongPins = pinVerified ? 0 : wrongPins + 1;
+            wrongPins = request.PinVerified ? 0 : wrongPins + 1;
         }
         var spentToday = card.SpentOn == today ? card.SpentTodayMinor : 0;
         var code = card.Status switch
@@ -204,7 +196,7 @@ public sealed class Authorizer(NpgsqlDataSource db, TimeProvider time)
             "lost" => "41",
             "stolen" => "43",
             _ when wrongPins >= WrongPinsMax => "75",
-            _ when !pinVerified => "55",
+            _ when !request.PinVerified => "55",
             _ when request.Expiry != card.Expiry || IsExpired(card.Expiry) => "54",
             _ when spentToday + request.AmountMinor > card.DailyLimitMinor => "61",
             _ when request.AmountMinor > card.BalanceMinor - card.HeldMinor => "51",
@@ -343,6 +335,15 @@ public sealed class Authorizer(NpgsqlDataSource db, TimeProvider time)
         }
     }
 
+    /// <summary>What the bank stored to check a card's PIN (Visa PVV and its key index), or null for an unknown card.</summary>
+    public async Task<(string Pvv, int Pvki)?> PinCheckDataAsync(byte[] panHash, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("SELECT pvv, pvki FROM cards WHERE pan_hash = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = panHash });
+        await using var row = await command.ExecuteReaderAsync(ct);
+        return await row.ReadAsync(ct) ? (row.GetString(0), row.GetInt16(1)) : null;
+    }
+
     private bool IsExpired(string yymm)
     {
         var now = time.GetUtcNow();
@@ -370,7 +371,7 @@ public sealed class Authorizer(NpgsqlDataSource db, TimeProvider time)
     }
 
     private sealed record CardState(string AccountId, string Status, string Expiry, long DailyLimitMinor, int WrongPins, DateOnly? SpentOn,
-        long SpentTodayMinor, long BalanceMinor, long HeldMinor, string Pvv, int Pvki);
+        long SpentTodayMinor, long BalanceMinor, long HeldMinor);
 
     private sealed record OriginalState(string Kind, string ResponseCode, long AmountMinor, bool Reversed, bool Completed, long RefundedMinor,
         string AccountId, long BalanceMinor, long HeldMinor);

@@ -109,7 +109,8 @@ public sealed class IssuerProcessor(
                 return await SignedAsync(Answer(request, ResponseCodes.FormatError), ct);
             }
             var panHash = await cards.PanHashAsync(pan, ct);
-            financial = new FinancialRequest(kind, key.Value, amountMinor, panHash, expiry, (pvv, pvki, token) => PinIsRightAsync(pan, pinBlock.Value, pvv, pvki, token));
+            var pinVerified = await PinIsRightAsync(panHash, pan, pinBlock.Value, ct);
+            financial = new FinancialRequest(kind, key.Value, amountMinor, panHash, expiry, pinVerified);
         }
         else
         {
@@ -143,8 +144,12 @@ public sealed class IssuerProcessor(
         return await SignedAsync(Answer(request, ResponseCodes.Approved), ct);
     }
 
-    private async Task<bool> PinIsRightAsync(string pan, ReadOnlyMemory<byte> pinBlock, string pvv, int pvki, CancellationToken ct)
+    private async Task<bool> PinIsRightAsync(byte[] panHash, string pan, ReadOnlyMemory<byte> pinBlock, CancellationToken ct)
     {
+        if (await authorizer.PinCheckDataAsync(panHash, ct) is not { } stored)
+        {
+            return true; // no such card: the answer is 14, not a PIN error
+        }
         try
         {
             await hsm.VerifyPinAsync(new VerifyPinRequest
@@ -153,7 +158,7 @@ public sealed class IssuerProcessor(
                 PinBlock = ByteString.CopyFrom(pinBlock.Span),
                 Format = PinBlockFormat.Iso0,
                 Pan = pan,
-                Verification = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = bank.Value.PvkId, Pvki = pvki, Pvv = pvv },
+                Verification = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = bank.Value.PvkId, Pvki = stored.Pvki, Pvv = stored.Pvv },
             }, cancellationToken: ct);
             return true;
         }
