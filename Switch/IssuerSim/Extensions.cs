@@ -32,6 +32,7 @@ public static class Extensions
         builder.Services.AddSingleton(new IsoPackager(IsoDialect.UnionPay1987));
         builder.Services.AddSingleton<IssuerProcessor>();
         builder.Services.AddSingleton<Authorizer>();
+        builder.Services.AddSingleton<Reverser>();
         builder.Services.AddSingleton<CardIssuance>();
         builder.Services.AddSingleton<FaultKnobs>();
         builder.Services.AddSingleton<IsoListener>();

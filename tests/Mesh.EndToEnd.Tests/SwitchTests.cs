@@ -194,6 +194,23 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     }
 
     [Fact]
+    public async Task ConcurrentPurchasesOnOneCard_SpendExactlyItsBalance_NeverMore()
+    {
+        using var acquirer = await platform.NewAcquirerAsync();
+        var card = Acquirer.TestCard("621700", 2); // balance 10.00
+        var pinBlock = await acquirer.PinBlockAsync(Pin, card);
+        var requests = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => acquirer.BuildPurchaseAsync(card, Expiry, pinBlock, 100, DateTime.UtcNow)));
+
+        var answers = await Task.WhenAll(requests.Select(acquirer.SendAsync));
+
+        Assert.Equal(10, answers.Count(a => a.GetString(IsoFields.ResponseCode) == "00"));
+        Assert.Equal(10, answers.Count(a => a.GetString(IsoFields.ResponseCode) == "51"));
+        Assert.Equal(-1_000L, await IssuerScalarAsync("01050000",
+            "SELECT coalesce(sum(balance_delta_minor), 0) FROM postings WHERE stan = ANY(string_to_array(@stan, ','))",
+            string.Join(",", requests.Select(r => r.GetString(IsoFields.Stan)))));
+    }
+
+    [Fact]
     public async Task PreAuthorization_HoldsTheAmount_AndItsCompletionReleasesItAndDebitsTheFinalAmount_Once()
     {
         using var acquirer = await platform.NewAcquirerAsync();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using Mesh.Iso8583.Messages;
 using Mesh.ServiceDefaults.Safety;
 using Npgsql;
@@ -36,155 +37,289 @@ public sealed record FinancialRequest(FinancialKind Kind, MessageKey Key, long A
 public readonly record struct Decision(string ResponseCode, string? AuthCode);
 
 /// <summary>
-/// The bank's decisions on financial messages and the durable effects they have, each in one
-/// transaction of two round trips: one read that locks what it decides on, one batch of writes.
-/// A message seen before gets its first answer; a reversal undoes exactly what its message posted.
+/// The bank's decisions on financial messages and their durable effects. The messages in flight
+/// are decided together, in one transaction of three round trips: one read that locks every card,
+/// account and original they touch (cards in a fixed order, so groups never deadlock on each
+/// other), the decisions in arrival order in memory (two purchases on one card see each other),
+/// one batch of set-based writes, one commit. A message seen before gets its first answer. A group
+/// that fails is decided again, one message at a time.
 /// </summary>
-public sealed class Authorizer(NpgsqlDataSource db, TimeProvider time)
+public sealed class Authorizer : IAsyncDisposable
 {
     public const int WrongPinsMax = 3;
-    private const string UniqueViolation = "23505";
+    public const int QueueMax = 4_096;
+    public const int GroupMax = 256;
+    public const int DecidersMax = 2;
     private const int AttemptsMax = 3;
+
+    private readonly NpgsqlDataSource _db;
+    private readonly TimeProvider _time;
+    private readonly ILogger<Authorizer> _logger;
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(QueueMax) { FullMode = BoundedChannelFullMode.Wait });
+    private readonly Task[] _deciders;
+
+    public Authorizer(NpgsqlDataSource db, TimeProvider time, ILogger<Authorizer> logger)
+    {
+        _db = db;
+        _time = time;
+        _logger = logger;
+        _deciders = Enumerable.Range(0, DecidersMax).Select(_ => Task.Run(DecideLoopAsync)).ToArray();
+    }
 
     public async Task<Decision> DecideAsync(FinancialRequest request, CancellationToken ct)
     {
         Invariant.Holds(request.AmountMinor >= 0, "an amount is never negative");
+        var pending = new Pending(request, new TaskCompletionSource<Decision>(TaskCreationOptions.RunContinuationsAsynchronously));
+        await _queue.Writer.WriteAsync(pending, ct);
+        return await pending.Decided.Task.WaitAsync(ct);
+    }
+
+    private async Task DecideLoopAsync()
+    {
+        var group = new List<Pending>(GroupMax);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            group.Clear();
+            while (group.Count < GroupMax && _queue.Reader.TryRead(out var next))
+            {
+                group.Add(next);
+            }
+            if (group.Count > 0)
+            {
+                await DecideWithRetriesAsync(group);
+            }
+        }
+    }
+
+    private async Task DecideWithRetriesAsync(List<Pending> group)
+    {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await DecideOnceAsync(request, ct);
+                var decisions = await DecideGroupAsync(group.Select(p => p.Request).ToArray());
+                for (var i = 0; i < group.Count; i++)
+                {
+                    group[i].Decided.TrySetResult(decisions[i]);
+                }
+                return;
             }
-            catch (PostgresException ex) when (ex.SqlState == UniqueViolation && attempt < AttemptsMax)
+            catch (Exception ex) when (group.Count > 1 || attempt < AttemptsMax)
             {
-                // The same message decided concurrently: the next attempt finds its answer.
+                // A duplicate decided concurrently elsewhere, a deadlock with a reversal, a lost
+                // connection: decide again, alone, and the next attempt finds what the other did.
+                _logger.LogInformation("A group of {Count} decisions is decided again: {Reason}", group.Count, ex.Message);
+                if (group.Count > 1)
+                {
+                    foreach (var alone in group)
+                    {
+                        await DecideWithRetriesAsync([alone]);
+                    }
+                    return;
+                }
+            }
+            catch (Exception ex)
+            {
+                group[0].Decided.TrySetException(ex);
+                return;
             }
         }
     }
 
-    private async Task<Decision> DecideOnceAsync(FinancialRequest request, CancellationToken ct)
+    private async Task<Decision[]> DecideGroupAsync(FinancialRequest[] requests)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var now = time.GetUtcNow();
-        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        await using var connection = await _db.OpenConnectionAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        var now = _time.GetUtcNow();
+        var state = await ReadAsync(connection, tx, requests);
 
-        Decision? previous = null;
-        CardState? card = null;
-        OriginalState? original = null;
-        await using (var read = new NpgsqlBatch(connection, tx))
+        var decisions = new Decision[requests.Length];
+        var postings = new List<(string AccountId, string Kind, long BalanceDelta, long HeldDelta, MessageKey Key)>();
+        var inserted = new List<(FinancialRequest Request, string? AccountId, Decision Decision)>();
+        for (var i = 0; i < requests.Length; i++)
         {
-            read.BatchCommands.Add(Sql("SELECT response_code, auth_code, reversed_at IS NOT NULL FROM authorizations WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3",
-                request.Key.AcquirerId, request.Key.Stan, request.Key.Transmission));
-            if (request.PanHash is { } panHash)
+            var request = requests[i];
+            if (state.Previous.TryGetValue(request.Key, out var previous))
             {
-                read.BatchCommands.Add(Sql(
-                    """
-                    SELECT c.account_id, c.status, c.expiry, c.daily_limit_minor, c.wrong_pin_count, c.spent_on, c.spent_today_minor, a.balance_minor, a.held_minor
-                    FROM cards c JOIN accounts a USING (account_id) WHERE c.pan_hash = $1 FOR UPDATE
-                    """, panHash));
+                decisions[i] = previous;
+                continue;
             }
-            if (request.Original is { } key)
+            var effects = request.Kind switch
             {
-                read.BatchCommands.Add(Sql(
-                    """
-                    SELECT o.kind, o.response_code, o.amount_minor, o.reversed_at IS NOT NULL, o.completed_at IS NOT NULL, o.refunded_minor, o.account_id, a.balance_minor, a.held_minor
-                    FROM authorizations o JOIN accounts a USING (account_id)
-                    WHERE o.acquirer_id = $1 AND o.stan = $2 AND o.transmission = $3 FOR UPDATE
-                    """, key.AcquirerId, key.Stan, key.Transmission));
-            }
-            await using var rows = await read.ExecuteReaderAsync(ct);
-            if (await rows.ReadAsync(ct))
+                FinancialKind.Purchase or FinancialKind.PreAuthorization => DecideWithCard(request, state, now),
+                FinancialKind.Completion => DecideCompletion(request, state),
+                FinancialKind.Refund => DecideRefund(request, state),
+                _ => new Effects("12"),
+            };
+            var authCode = effects.ResponseCode == ResponseCodes.Approved
+                ? RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", CultureInfo.InvariantCulture)
+                : null;
+            decisions[i] = new Decision(effects.ResponseCode, authCode);
+            state.Previous[request.Key] = decisions[i];
+            inserted.Add((request, effects.AccountId, decisions[i]));
+            if (effects.ResponseCode == ResponseCodes.Approved && effects.AccountId is { } accountId)
             {
-                // A repeat gets the first answer; once reversed (or reversed before it arrived), a duplicate.
-                previous = rows.GetBoolean(2) ? new Decision("94", null) : new Decision(rows.GetString(0), rows.IsDBNull(1) ? null : rows.GetString(1));
-            }
-            if (request.PanHash is not null)
-            {
-                await rows.NextResultAsync(ct);
-                if (await rows.ReadAsync(ct))
-                {
-                    card = new CardState(rows.GetString(0), rows.GetString(1), rows.GetString(2), rows.GetInt64(3), rows.GetInt32(4),
-                        rows.IsDBNull(5) ? null : rows.GetFieldValue<DateOnly>(5), rows.GetInt64(6), rows.GetInt64(7), rows.GetInt64(8));
-                }
-            }
-            if (request.Original is not null)
-            {
-                await rows.NextResultAsync(ct);
-                if (await rows.ReadAsync(ct))
-                {
-                    original = new OriginalState(rows.GetString(0), rows.GetString(1), rows.GetInt64(2), rows.GetBoolean(3), rows.GetBoolean(4),
-                        rows.GetInt64(5), rows.GetString(6), rows.GetInt64(7), rows.GetInt64(8));
-                }
-            }
-        }
-        if (previous is { } answered)
-        {
-            return answered;
-        }
-
-        var effects = request.Kind switch
-        {
-            FinancialKind.Purchase or FinancialKind.PreAuthorization => DecideWithCard(request, card, today),
-            FinancialKind.Completion => DecideCompletion(request, original),
-            FinancialKind.Refund => DecideRefund(request, original),
-            _ => new Effects("12"),
-        };
-        var authCode = effects.ResponseCode == ResponseCodes.Approved
-            ? RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", CultureInfo.InvariantCulture)
-            : null;
-
-        await using (var write = new NpgsqlBatch(connection, tx))
-        {
-            var key = request.Key;
-            if (effects.Card is { } cardUpdate)
-            {
-                write.BatchCommands.Add(Sql("UPDATE cards SET wrong_pin_count = $2, spent_on = $3, spent_today_minor = $4 WHERE pan_hash = $1",
-                    request.PanHash!, cardUpdate.WrongPins, (object?)cardUpdate.SpentOn ?? DBNull.Value, cardUpdate.SpentTodayMinor));
-            }
-            if (effects.ResponseCode == ResponseCodes.Approved && effects.AccountId is { } account)
-            {
-                var balanceDelta = effects.Postings.Sum(p => p.BalanceDeltaMinor);
-                var heldDelta = effects.Postings.Sum(p => p.HeldDeltaMinor);
-                write.BatchCommands.Add(Sql("UPDATE accounts SET balance_minor = balance_minor + $2, held_minor = held_minor + $3 WHERE account_id = $1",
-                    account, balanceDelta, heldDelta));
+                var account = state.Accounts[accountId];
                 foreach (var posting in effects.Postings)
                 {
-                    write.BatchCommands.Add(Sql(
-                        "INSERT INTO postings (account_id, kind, balance_delta_minor, held_delta_minor, acquirer_id, stan, transmission, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                        account, posting.Kind, posting.BalanceDeltaMinor, posting.HeldDeltaMinor, key.AcquirerId, key.Stan, key.Transmission, now));
+                    account.BalanceMinor += posting.BalanceDeltaMinor;
+                    account.HeldMinor += posting.HeldDeltaMinor;
+                    postings.Add((accountId, posting.Kind, posting.BalanceDeltaMinor, posting.HeldDeltaMinor, request.Key));
                 }
-                if (request.Original is { } originalKey)
-                {
-                    write.BatchCommands.Add(request.Kind == FinancialKind.Completion
-                        ? Sql("UPDATE authorizations SET completed_at = $4 WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3",
-                            originalKey.AcquirerId, originalKey.Stan, originalKey.Transmission, now)
-                        : Sql("UPDATE authorizations SET refunded_minor = refunded_minor + $4 WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3",
-                            originalKey.AcquirerId, originalKey.Stan, originalKey.Transmission, request.AmountMinor));
-                }
+                Invariant.Holds(account.HeldMinor >= 0 && account.HeldMinor <= account.BalanceMinor, "an account never holds more than its balance");
             }
-            write.BatchCommands.Add(Sql(
+        }
+
+        await WriteAsync(connection, tx, state, postings, inserted, now);
+        await tx.CommitAsync();
+        return decisions;
+    }
+
+    private static async Task<GroupState> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction tx, FinancialRequest[] requests)
+    {
+        var state = new GroupState();
+        var panHashes = requests.Where(r => r.PanHash is not null).Select(r => r.PanHash!).ToArray();
+        var originals = requests.Where(r => r.Original is not null).Select(r => r.Original!.Value).Distinct().ToArray();
+        await using var read = new NpgsqlBatch(connection, tx);
+        read.BatchCommands.Add(BatchSql.Command(
+            """
+            SELECT z.acquirer_id, z.stan, z.transmission, z.response_code, z.auth_code, z.reversed_at IS NOT NULL
+            FROM authorizations z JOIN unnest($1::text[], $2::text[], $3::text[]) k(acquirer_id, stan, transmission) USING (acquirer_id, stan, transmission)
+            """,
+            requests.Select(r => r.Key.AcquirerId).ToArray(), requests.Select(r => r.Key.Stan).ToArray(), requests.Select(r => r.Key.Transmission).ToArray()));
+        read.BatchCommands.Add(BatchSql.Command(
+            """
+            SELECT c.pan_hash, c.account_id, c.status, c.expiry, c.daily_limit_minor, c.wrong_pin_count, c.spent_on, c.spent_today_minor, a.balance_minor, a.held_minor
+            FROM cards c JOIN accounts a USING (account_id) WHERE c.pan_hash = ANY($1) ORDER BY c.pan_hash FOR UPDATE
+            """, BatchSql.ByteaArray(panHashes)));
+        read.BatchCommands.Add(BatchSql.Command(
+            """
+            SELECT o.acquirer_id, o.stan, o.transmission, o.kind, o.response_code, o.amount_minor, o.reversed_at IS NOT NULL, o.completed_at IS NOT NULL,
+                   o.refunded_minor, o.account_id, a.balance_minor, a.held_minor
+            FROM authorizations o JOIN accounts a USING (account_id)
+                 JOIN unnest($1::text[], $2::text[], $3::text[]) k(acquirer_id, stan, transmission) USING (acquirer_id, stan, transmission)
+            ORDER BY o.acquirer_id, o.stan, o.transmission FOR UPDATE OF o, a
+            """,
+            originals.Select(k => k.AcquirerId).ToArray(), originals.Select(k => k.Stan).ToArray(), originals.Select(k => k.Transmission).ToArray()));
+        await using var rows = await read.ExecuteReaderAsync();
+        while (await rows.ReadAsync())
+        {
+            // A repeat gets the first answer; once reversed (or reversed before it arrived), a duplicate.
+            state.Previous[new MessageKey(rows.GetString(0), rows.GetString(1), rows.GetString(2))] = rows.GetBoolean(5)
+                ? new Decision("94", null)
+                : new Decision(rows.GetString(3), rows.IsDBNull(4) ? null : rows.GetString(4));
+        }
+        await rows.NextResultAsync();
+        while (await rows.ReadAsync())
+        {
+            var accountId = rows.GetString(1);
+            state.Cards[Convert.ToHexString(rows.GetFieldValue<byte[]>(0))] = new CardState
+            {
+                AccountId = accountId,
+                Status = rows.GetString(2),
+                Expiry = rows.GetString(3),
+                DailyLimitMinor = rows.GetInt64(4),
+                WrongPins = rows.GetInt32(5),
+                SpentOn = rows.IsDBNull(6) ? null : rows.GetFieldValue<DateOnly>(6),
+                SpentTodayMinor = rows.GetInt64(7),
+            };
+            state.Accounts.TryAdd(accountId, new AccountState { BalanceMinor = rows.GetInt64(8), HeldMinor = rows.GetInt64(9) });
+        }
+        await rows.NextResultAsync();
+        while (await rows.ReadAsync())
+        {
+            var accountId = rows.GetString(9);
+            state.Originals[new MessageKey(rows.GetString(0), rows.GetString(1), rows.GetString(2))] = new OriginalState
+            {
+                Kind = rows.GetString(3),
+                ResponseCode = rows.GetString(4),
+                AmountMinor = rows.GetInt64(5),
+                Reversed = rows.GetBoolean(6),
+                Completed = rows.GetBoolean(7),
+                RefundedMinor = rows.GetInt64(8),
+                AccountId = accountId,
+            };
+            state.Accounts.TryAdd(accountId, new AccountState { BalanceMinor = rows.GetInt64(10), HeldMinor = rows.GetInt64(11) });
+        }
+        return state;
+    }
+
+    /// <summary>One batch of set-based writes: cards, accounts and originals to their final state, the postings and the answers.</summary>
+    private static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, GroupState state,
+        List<(string AccountId, string Kind, long BalanceDelta, long HeldDelta, MessageKey Key)> postings,
+        List<(FinancialRequest Request, string? AccountId, Decision Decision)> inserted, DateTimeOffset now)
+    {
+        await using var write = new NpgsqlBatch(connection, tx);
+        var cards = state.Cards.Where(c => c.Value.Changed).ToArray();
+        if (cards.Length > 0)
+        {
+            write.BatchCommands.Add(BatchSql.Command(
+                """
+                UPDATE cards c SET wrong_pin_count = u.wrong_pins, spent_on = u.spent_on, spent_today_minor = u.spent
+                FROM unnest($1::bytea[], $2::int[], $3::date[], $4::bigint[]) u(pan_hash, wrong_pins, spent_on, spent) WHERE c.pan_hash = u.pan_hash
+                """,
+                BatchSql.ByteaArray(cards.Select(c => Convert.FromHexString(c.Key)).ToArray()), cards.Select(c => c.Value.WrongPins).ToArray(),
+                cards.Select(c => c.Value.SpentOn).ToArray(), cards.Select(c => c.Value.SpentTodayMinor).ToArray()));
+        }
+        var accounts = postings.Select(p => p.AccountId).Distinct().ToArray();
+        if (accounts.Length > 0)
+        {
+            write.BatchCommands.Add(BatchSql.Command(
+                """
+                UPDATE accounts a SET balance_minor = u.balance, held_minor = u.held
+                FROM unnest($1::text[], $2::bigint[], $3::bigint[]) u(account_id, balance, held) WHERE a.account_id = u.account_id
+                """,
+                accounts, accounts.Select(a => state.Accounts[a].BalanceMinor).ToArray(), accounts.Select(a => state.Accounts[a].HeldMinor).ToArray()));
+            write.BatchCommands.Add(BatchSql.Command(
+                """
+                INSERT INTO postings (account_id, kind, balance_delta_minor, held_delta_minor, acquirer_id, stan, transmission, created_at)
+                SELECT u.*, $8 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[]) u
+                """,
+                postings.Select(p => p.AccountId).ToArray(), postings.Select(p => p.Kind).ToArray(), postings.Select(p => p.BalanceDelta).ToArray(),
+                postings.Select(p => p.HeldDelta).ToArray(), postings.Select(p => p.Key.AcquirerId).ToArray(), postings.Select(p => p.Key.Stan).ToArray(),
+                postings.Select(p => p.Key.Transmission).ToArray(), now));
+        }
+        var originals = state.Originals.Where(o => o.Value.Changed).ToArray();
+        if (originals.Length > 0)
+        {
+            write.BatchCommands.Add(BatchSql.Command(
+                """
+                UPDATE authorizations z SET completed_at = CASE WHEN u.completed THEN coalesce(z.completed_at, $5) END, refunded_minor = u.refunded
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $6::bigint[]) u(acquirer_id, stan, transmission, completed, refunded)
+                WHERE (z.acquirer_id, z.stan, z.transmission) = (u.acquirer_id, u.stan, u.transmission)
+                """,
+                originals.Select(o => o.Key.AcquirerId).ToArray(), originals.Select(o => o.Key.Stan).ToArray(), originals.Select(o => o.Key.Transmission).ToArray(),
+                originals.Select(o => o.Value.Completed).ToArray(), now, originals.Select(o => o.Value.RefundedMinor).ToArray()));
+        }
+        if (inserted.Count > 0)
+        {
+            write.BatchCommands.Add(BatchSql.Command(
                 """
                 INSERT INTO authorizations (acquirer_id, stan, transmission, pan_hash, account_id, amount_minor, response_code, auth_code, created_at,
                                             kind, original_acquirer_id, original_stan, original_transmission)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                SELECT u.acquirer_id, u.stan, u.transmission, u.pan_hash, u.account_id, u.amount, u.code, u.auth, $13, u.kind, u.oacq, u.ostan, u.otx
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+                     u(acquirer_id, stan, transmission, pan_hash, account_id, amount, code, auth, kind, oacq, ostan, otx)
                 """,
-                key.AcquirerId, key.Stan, key.Transmission, request.PanHash ?? [], (object?)effects.AccountId ?? DBNull.Value, request.AmountMinor,
-                effects.ResponseCode, (object?)authCode ?? DBNull.Value, now, KindColumn(request.Kind),
-                (object?)request.Original?.AcquirerId ?? DBNull.Value, (object?)request.Original?.Stan ?? DBNull.Value, (object?)request.Original?.Transmission ?? DBNull.Value));
-            await write.ExecuteNonQueryAsync(ct);
+                inserted.Select(x => x.Request.Key.AcquirerId).ToArray(), inserted.Select(x => x.Request.Key.Stan).ToArray(),
+                inserted.Select(x => x.Request.Key.Transmission).ToArray(), BatchSql.ByteaArray(inserted.Select(x => x.Request.PanHash ?? []).ToArray()),
+                inserted.Select(x => x.AccountId).ToArray(), inserted.Select(x => x.Request.AmountMinor).ToArray(),
+                inserted.Select(x => x.Decision.ResponseCode).ToArray(), inserted.Select(x => x.Decision.AuthCode).ToArray(),
+                inserted.Select(x => KindColumn(x.Request.Kind)).ToArray(), inserted.Select(x => x.Request.Original?.AcquirerId).ToArray(),
+                inserted.Select(x => x.Request.Original?.Stan).ToArray(), inserted.Select(x => x.Request.Original?.Transmission).ToArray(), now));
         }
-        await tx.CommitAsync(ct);
-        return new Decision(effects.ResponseCode, authCode);
+        await write.ExecuteNonQueryAsync();
     }
 
     /// <summary>A purchase or pre-authorization: the card's status, PIN tries, expiry, daily limit and available funds, in that order.</summary>
-    private Effects DecideWithCard(FinancialRequest request, CardState? card, DateOnly today)
+    private Effects DecideWithCard(FinancialRequest request, GroupState state, DateTimeOffset now)
     {
-        if (card is null)
+        if (!state.Cards.TryGetValue(Convert.ToHexString(request.PanHash!), out var card))
         {
             return new Effects("14");
         }
+        var account = state.Accounts[card.AccountId];
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
         var wrongPins = card.WrongPins;
         if (card.Status == "active" && wrongPins < WrongPinsMax)
         {
@@ -197,42 +332,56 @@ public sealed class Authorizer(NpgsqlDataSource db, TimeProvider time)
             "stolen" => "43",
             _ when wrongPins >= WrongPinsMax => "75",
             _ when !request.PinVerified => "55",
-            _ when request.Expiry != card.Expiry || IsExpired(card.Expiry) => "54",
+            _ when request.Expiry != card.Expiry || IsExpired(card.Expiry, now) => "54",
             _ when spentToday + request.AmountMinor > card.DailyLimitMinor => "61",
-            _ when request.AmountMinor > card.BalanceMinor - card.HeldMinor => "51",
+            _ when request.AmountMinor > account.BalanceMinor - account.HeldMinor => "51",
             _ => ResponseCodes.Approved,
         };
-        var approved = code == ResponseCodes.Approved;
-        var cardUpdate = new CardUpdate(wrongPins, approved ? today : card.SpentOn, approved ? spentToday + request.AmountMinor : card.SpentTodayMinor);
-        Posting[] postings = request.Kind == FinancialKind.Purchase
+        if (wrongPins != card.WrongPins)
+        {
+            card.WrongPins = wrongPins;
+            card.Changed = true;
+        }
+        if (code != ResponseCodes.Approved)
+        {
+            return new Effects(code, card.AccountId);
+        }
+        card.SpentOn = today;
+        card.SpentTodayMinor = spentToday + request.AmountMinor;
+        card.Changed = true;
+        return new Effects(code, card.AccountId, request.Kind == FinancialKind.Purchase
             ? [new Posting("debit", -request.AmountMinor, 0)]
-            : [new Posting("hold", 0, request.AmountMinor)];
-        return new Effects(code, card.AccountId, cardUpdate, approved ? postings : []);
+            : [new Posting("hold", 0, request.AmountMinor)]);
     }
 
     /// <summary>A completion: an approved pre-authorization, not reversed nor completed, for at most its amount.</summary>
-    private static Effects DecideCompletion(FinancialRequest request, OriginalState? original)
+    private static Effects DecideCompletion(FinancialRequest request, GroupState state)
     {
-        if (original is not { Kind: "preauth", ResponseCode: ResponseCodes.Approved, Reversed: false, Completed: false })
+        if (!state.Originals.TryGetValue(request.Original!.Value, out var original)
+            || original is not { Kind: "preauth", ResponseCode: ResponseCodes.Approved, Reversed: false, Completed: false })
         {
             return new Effects("12");
         }
+        var account = state.Accounts[original.AccountId];
         if (request.AmountMinor > original.AmountMinor)
         {
             return new Effects("13", original.AccountId);
         }
-        if (request.AmountMinor > original.BalanceMinor - (original.HeldMinor - original.AmountMinor))
+        if (request.AmountMinor > account.BalanceMinor - (account.HeldMinor - original.AmountMinor))
         {
             return new Effects("51", original.AccountId);
         }
-        return new Effects(ResponseCodes.Approved, original.AccountId, null,
+        original.Completed = true;
+        original.Changed = true;
+        return new Effects(ResponseCodes.Approved, original.AccountId,
             [new Posting("hold_release", 0, -original.AmountMinor), new Posting("debit", -request.AmountMinor, 0)]);
     }
 
     /// <summary>A refund: of an approved purchase or completion, not reversed, for at most what is left unrefunded.</summary>
-    private static Effects DecideRefund(FinancialRequest request, OriginalState? original)
+    private static Effects DecideRefund(FinancialRequest request, GroupState state)
     {
-        if (original is not { Kind: "purchase" or "completion", ResponseCode: ResponseCodes.Approved, Reversed: false })
+        if (!state.Originals.TryGetValue(request.Original!.Value, out var original)
+            || original is not { Kind: "purchase" or "completion", ResponseCode: ResponseCodes.Approved, Reversed: false })
         {
             return new Effects("12");
         }
@@ -240,113 +389,22 @@ public sealed class Authorizer(NpgsqlDataSource db, TimeProvider time)
         {
             return new Effects("13", original.AccountId);
         }
-        return new Effects(ResponseCodes.Approved, original.AccountId, null, [new Posting("credit", request.AmountMinor, 0)]);
-    }
-
-    /// <summary>
-    /// Reverses a message (0420/0421): what it posted is posted back once, however often the advice
-    /// is repeated; an advice for a message never seen is acknowledged and remembered, so a late
-    /// original is refused instead of debiting.
-    /// </summary>
-    public async Task ReverseAsync(MessageKey reversed, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var now = time.GetUtcNow();
-        ReversedState? state = null;
-        var postings = new List<(string AccountId, long BalanceDelta, long HeldDelta)>();
-        await using (var read = new NpgsqlBatch(connection, tx))
-        {
-            read.BatchCommands.Add(Sql(
-                """
-                SELECT kind, response_code, reversed_at IS NOT NULL, amount_minor, created_at, pan_hash, original_acquirer_id, original_stan, original_transmission
-                FROM authorizations WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3 FOR UPDATE
-                """, reversed.AcquirerId, reversed.Stan, reversed.Transmission));
-            read.BatchCommands.Add(Sql(
-                "SELECT account_id, balance_delta_minor, held_delta_minor FROM postings WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3 AND kind <> 'reversal'",
-                reversed.AcquirerId, reversed.Stan, reversed.Transmission));
-            await using var rows = await read.ExecuteReaderAsync(ct);
-            if (await rows.ReadAsync(ct))
-            {
-                state = new ReversedState(rows.GetString(0), rows.GetString(1), rows.GetBoolean(2), rows.GetInt64(3), rows.GetFieldValue<DateTimeOffset>(4),
-                    rows.GetFieldValue<byte[]>(5), rows.IsDBNull(6) ? null : new MessageKey(rows.GetString(6), rows.GetString(7), rows.GetString(8)));
-            }
-            await rows.NextResultAsync(ct);
-            while (await rows.ReadAsync(ct))
-            {
-                postings.Add((rows.GetString(0), rows.GetInt64(1), rows.GetInt64(2)));
-            }
-        }
-        await using (var write = new NpgsqlBatch(connection, tx))
-        {
-            if (state is null)
-            {
-                write.BatchCommands.Add(Sql(
-                    """
-                    INSERT INTO authorizations (acquirer_id, stan, transmission, pan_hash, amount_minor, response_code, reversed_at, created_at, kind)
-                    VALUES ($1, $2, $3, '\x'::bytea, 0, '12', $4, $4, 'reversal_only')
-                    """, reversed.AcquirerId, reversed.Stan, reversed.Transmission, now));
-            }
-            else if (!state.Reversed)
-            {
-                foreach (var account in postings.GroupBy(p => p.AccountId))
-                {
-                    write.BatchCommands.Add(Sql("UPDATE accounts SET balance_minor = balance_minor - $2, held_minor = held_minor - $3 WHERE account_id = $1",
-                        account.Key, account.Sum(p => p.BalanceDelta), account.Sum(p => p.HeldDelta)));
-                }
-                foreach (var (accountId, balanceDelta, heldDelta) in postings)
-                {
-                    write.BatchCommands.Add(Sql(
-                        "INSERT INTO postings (account_id, kind, balance_delta_minor, held_delta_minor, acquirer_id, stan, transmission, created_at) VALUES ($1, 'reversal', $2, $3, $4, $5, $6, $7)",
-                        accountId, -balanceDelta, -heldDelta, reversed.AcquirerId, reversed.Stan, reversed.Transmission, now));
-                }
-                if (state.ResponseCode == ResponseCodes.Approved)
-                {
-                    AddUndo(write, state);
-                }
-                write.BatchCommands.Add(Sql("UPDATE authorizations SET reversed_at = $4 WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3",
-                    reversed.AcquirerId, reversed.Stan, reversed.Transmission, now));
-            }
-            if (write.BatchCommands.Count > 0)
-            {
-                await write.ExecuteNonQueryAsync(ct);
-            }
-        }
-        await tx.CommitAsync(ct);
-    }
-
-    /// <summary>What an approved message changed besides postings, put back: the card's spending today, a pre-authorization's completion, a purchase's refunded amount.</summary>
-    private static void AddUndo(NpgsqlBatch write, ReversedState state)
-    {
-        switch (state.Kind)
-        {
-            case "purchase" or "preauth":
-                write.BatchCommands.Add(Sql("UPDATE cards SET spent_today_minor = greatest(0, spent_today_minor - $2) WHERE pan_hash = $1 AND spent_on = $3",
-                    state.PanHash, state.AmountMinor, DateOnly.FromDateTime(state.CreatedAt.UtcDateTime)));
-                break;
-            case "completion" when state.Original is { } preauth:
-                write.BatchCommands.Add(Sql("UPDATE authorizations SET completed_at = NULL WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3",
-                    preauth.AcquirerId, preauth.Stan, preauth.Transmission));
-                break;
-            case "refund" when state.Original is { } purchase:
-                write.BatchCommands.Add(Sql("UPDATE authorizations SET refunded_minor = refunded_minor - $4 WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3",
-                    purchase.AcquirerId, purchase.Stan, purchase.Transmission, state.AmountMinor));
-                break;
-        }
+        original.RefundedMinor += request.AmountMinor;
+        original.Changed = true;
+        return new Effects(ResponseCodes.Approved, original.AccountId, [new Posting("credit", request.AmountMinor, 0)]);
     }
 
     /// <summary>What the bank stored to check a card's PIN (Visa PVV and its key index), or null for an unknown card.</summary>
     public async Task<(string Pvv, int Pvki)?> PinCheckDataAsync(byte[] panHash, CancellationToken ct)
     {
-        await using var command = db.CreateCommand("SELECT pvv, pvki FROM cards WHERE pan_hash = $1");
+        await using var command = _db.CreateCommand("SELECT pvv, pvki FROM cards WHERE pan_hash = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = panHash });
         await using var row = await command.ExecuteReaderAsync(ct);
         return await row.ReadAsync(ct) ? (row.GetString(0), row.GetInt16(1)) : null;
     }
 
-    private bool IsExpired(string yymm)
+    private static bool IsExpired(string yymm, DateTimeOffset now)
     {
-        var now = time.GetUtcNow();
         var year = 2000 + int.Parse(yymm[..2], CultureInfo.InvariantCulture);
         var month = int.Parse(yymm[2..], CultureInfo.InvariantCulture);
         return year < now.Year || (year == now.Year && month < now.Month);
@@ -360,30 +418,56 @@ public sealed class Authorizer(NpgsqlDataSource db, TimeProvider time)
         _ => "refund",
     };
 
-    private static NpgsqlBatchCommand Sql(string sql, params object[] values)
+    public async ValueTask DisposeAsync()
     {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value });
-        }
-        return command;
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_deciders).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private sealed record CardState(string AccountId, string Status, string Expiry, long DailyLimitMinor, int WrongPins, DateOnly? SpentOn,
-        long SpentTodayMinor, long BalanceMinor, long HeldMinor);
+    private sealed record Pending(FinancialRequest Request, TaskCompletionSource<Decision> Decided);
 
-    private sealed record OriginalState(string Kind, string ResponseCode, long AmountMinor, bool Reversed, bool Completed, long RefundedMinor,
-        string AccountId, long BalanceMinor, long HeldMinor);
+    /// <summary>What one group's read locked, changed in memory as its messages are decided in order.</summary>
+    private sealed class GroupState
+    {
+        public Dictionary<MessageKey, Decision> Previous { get; } = [];
+        public Dictionary<string, CardState> Cards { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, AccountState> Accounts { get; } = new(StringComparer.Ordinal);
+        public Dictionary<MessageKey, OriginalState> Originals { get; } = [];
+    }
 
-    private sealed record ReversedState(string Kind, string ResponseCode, bool Reversed, long AmountMinor, DateTimeOffset CreatedAt, byte[] PanHash,
-        MessageKey? Original);
+    private sealed class CardState
+    {
+        public required string AccountId { get; init; }
+        public required string Status { get; init; }
+        public required string Expiry { get; init; }
+        public required long DailyLimitMinor { get; init; }
+        public int WrongPins { get; set; }
+        public DateOnly? SpentOn { get; set; }
+        public long SpentTodayMinor { get; set; }
+        public bool Changed { get; set; }
+    }
 
-    private sealed record CardUpdate(int WrongPins, DateOnly? SpentOn, long SpentTodayMinor);
+    private sealed class AccountState
+    {
+        public long BalanceMinor { get; set; }
+        public long HeldMinor { get; set; }
+    }
+
+    private sealed class OriginalState
+    {
+        public required string Kind { get; init; }
+        public required string ResponseCode { get; init; }
+        public required long AmountMinor { get; init; }
+        public required bool Reversed { get; init; }
+        public required string AccountId { get; init; }
+        public bool Completed { get; set; }
+        public long RefundedMinor { get; set; }
+        public bool Changed { get; set; }
+    }
 
     private sealed record Posting(string Kind, long BalanceDeltaMinor, long HeldDeltaMinor);
 
-    private sealed record Effects(string ResponseCode, string? AccountId = null, CardUpdate? Card = null, Posting[]? PostingsOrNone = null)
+    private sealed record Effects(string ResponseCode, string? AccountId = null, Posting[]? PostingsOrNone = null)
     {
         public Posting[] Postings => PostingsOrNone ?? [];
     }

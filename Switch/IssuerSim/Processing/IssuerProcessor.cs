@@ -20,6 +20,7 @@ public sealed class IssuerProcessor(
     IOptions<BankOptions> bank,
     Hsm.HsmClient hsm,
     Authorizer authorizer,
+    Reverser reverser,
     CardIssuance cards,
     FaultKnobs faults,
     TimeProvider time,
@@ -140,7 +141,7 @@ public sealed class IssuerProcessor(
         {
             return await SignedAsync(Answer(request, "A0"), ct);
         }
-        await authorizer.ReverseAsync(original.Value, ct);
+        await reverser.ReverseAsync(original.Value, ct);
         return await SignedAsync(Answer(request, ResponseCodes.Approved), ct);
     }
 

@@ -1,0 +1,21 @@
+using Npgsql;
+
+namespace Mesh.IssuerSim.Processing;
+
+/// <summary>A statement for an <see cref="NpgsqlBatch"/>, with positional parameters ($1, $2, …).</summary>
+internal static class BatchSql
+{
+    public static NpgsqlBatchCommand Command(string sql, params object?[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
+        return command;
+    }
+
+    /// <summary>A bytea[] parameter: an array of byte arrays is not inferred as one.</summary>
+    public static NpgsqlParameter ByteaArray(byte[][] values) =>
+        new() { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea, Value = values };
+}
