@@ -52,6 +52,25 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
         }
     }
 
+    /// <summary>
+    /// A session stream (<c>Session</c>): the caller is authenticated once when it opens, and its
+    /// role travels with the call for the per-command checks.
+    /// </summary>
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
+        IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var caller = Authenticate(context);
+        context.UserState[RoleKey] = caller.Role;
+        logger.LogInformation("Session opened by {Caller} ({Role})", caller.Name, caller.Role);
+        await continuation(requestStream, responseStream, context);
+    }
+
+    /// <summary>The role of the caller that opened a session stream.</summary>
+    public static string RoleOf(ServerCallContext context) =>
+        context.UserState.TryGetValue(RoleKey, out var role) && role is string name ? name : "";
+
+    private const string RoleKey = "mesh.hsm.role";
+
     private (string Name, string Role) Authenticate(ServerCallContext context)
     {
         var name = context.RequestHeaders.GetValue(CallerHeader) ?? "";

@@ -39,7 +39,7 @@ public sealed class HsmErrorInterceptor(ILogger<HsmErrorInterceptor> logger) : I
         return status.ToRpcException();
     }
 
-    private static Code StatusCodeOf(string code) => code switch
+    public static Code StatusCodeOf(string code) => code switch
     {
         HsmErrorCode.KeyNotFound => Code.NotFound,
         HsmErrorCode.KeyExists => Code.AlreadyExists,

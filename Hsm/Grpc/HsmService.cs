@@ -1,6 +1,9 @@
+using System.Diagnostics;
+using System.Threading.Channels;
 using Google.Protobuf;
 using Grpc.Core;
 using Mesh.Contracts.Hsm;
+using Mesh.Hsm.Access;
 using Mesh.Hsm.Commands;
 using Mesh.Hsm.Crypto;
 using Mesh.Hsm.Keys;
@@ -21,6 +24,109 @@ public sealed class HsmService(
     TimeProvider time) : Contracts.Hsm.Hsm.HsmBase
 {
     public const string FirmwareVersion = "mesh-hsm-0.2";
+
+    /// <summary>Commands of one session stream being run at once; the stream waits beyond that.</summary>
+    public const int SessionInFlightMax = 256;
+
+    /// <summary>
+    /// A caller's transaction-path commands over one stream: run concurrently (at most
+    /// <see cref="SessionInFlightMax"/>), each checked against the caller's role, each its own
+    /// span in the caller's trace, answered by id as they finish.
+    /// </summary>
+    public override async Task Session(IAsyncStreamReader<HsmCommand> requestStream, IServerStreamWriter<HsmResult> responseStream, ServerCallContext context)
+    {
+        var role = CallerAuthorizationInterceptor.RoleOf(context);
+        var results = Channel.CreateBounded<HsmResult>(SessionInFlightMax);
+        using var inFlight = new SemaphoreSlim(SessionInFlightMax, SessionInFlightMax);
+        var writer = Task.Run(async () =>
+        {
+            await foreach (var result in results.Reader.ReadAllAsync())
+            {
+                await responseStream.WriteAsync(result);
+            }
+        });
+        try
+        {
+            await foreach (var command in requestStream.ReadAllAsync(context.CancellationToken))
+            {
+                await inFlight.WaitAsync(context.CancellationToken);
+                _ = RunAsync(command);
+            }
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            for (var i = 0; i < SessionInFlightMax; i++)
+            {
+                await inFlight.WaitAsync(CancellationToken.None);
+            }
+            results.Writer.TryComplete();
+            await writer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        async Task RunAsync(HsmCommand command)
+        {
+            try
+            {
+                await results.Writer.WriteAsync(await ExecuteAsync(command, role, context));
+            }
+            catch (ChannelClosedException)
+            {
+            }
+            finally
+            {
+                inFlight.Release();
+            }
+        }
+    }
+
+    private async Task<HsmResult> ExecuteAsync(HsmCommand command, string role, ServerCallContext context)
+    {
+        var name = command.CommandCase.ToString();
+        ActivityContext.TryParse(command.Traceparent, null, out var parent);
+        using var activity = HsmTelemetry.Source.StartActivity($"hsm {name}", ActivityKind.Server, parent);
+        var result = new HsmResult { Id = command.Id };
+        if (command.CommandCase == HsmCommand.CommandOneofCase.None || !CallerPolicy.May(role, name))
+        {
+            result.Refusal = new HsmRefusal { StatusCode = (int)StatusCode.PermissionDenied, HsmErrorCode = HsmErrorCode.CommandDisabled, Message = $"{name} is not allowed" };
+            return result;
+        }
+        try
+        {
+            switch (command.CommandCase)
+            {
+                case HsmCommand.CommandOneofCase.TranslatePin:
+                    result.TranslatePin = await TranslatePin(command.TranslatePin, context);
+                    break;
+                case HsmCommand.CommandOneofCase.GenerateMac:
+                    result.GenerateMac = await GenerateMac(command.GenerateMac, context);
+                    break;
+                case HsmCommand.CommandOneofCase.VerifyMac:
+                    result.VerifyMac = await VerifyMac(command.VerifyMac, context);
+                    break;
+                case HsmCommand.CommandOneofCase.VerifyPin:
+                    result.VerifyPin = await VerifyPin(command.VerifyPin, context);
+                    break;
+                case HsmCommand.CommandOneofCase.LookupHash:
+                    result.LookupHash = await LookupHash(command.LookupHash, context);
+                    break;
+            }
+        }
+        catch (HsmException ex)
+        {
+            activity?.SetTag("hsm.error_code", ex.Code);
+            result.Refusal = new HsmRefusal { StatusCode = (int)HsmErrorInterceptor.StatusCodeOf(ex.Code), HsmErrorCode = ex.Code, Message = $"{ex.Code}: {ex.Message}" };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The key store unreachable, say: the caller hears "unavailable", as from a unary call; no detail leaves the Hsm.
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            result.Refusal = new HsmRefusal { StatusCode = (int)StatusCode.Unavailable, Message = $"{name} could not be run" };
+        }
+        return result;
+    }
 
     /// <summary>payShield NC: the LMK check value and what the key store holds.</summary>
     public override async Task<HsmDiagnosticsReply> Diagnostics(HsmDiagnosticsRequest request, ServerCallContext context)

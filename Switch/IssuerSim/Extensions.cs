@@ -17,6 +17,7 @@ public static class Extensions
         var schema = BankOptions.SchemaFor(builder.Configuration["Bank:Id"]);
         builder.AddNpgsqlDataSource("issuerdb", configureDataSourceBuilder: b => b.ConnectionStringBuilder.SearchPath = schema);
         builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);
+        builder.Services.AddSingleton(sp => new HsmSession(() => sp.GetRequiredService<Hsm.HsmClient>()));
         builder.Services.AddOptions<BankOptions>()
             .Bind(builder.Configuration.GetSection(BankOptions.Section))
             .Validate(o => o.Id.Length is >= 1 and <= 11 && o.Id.All(char.IsAsciiDigit), "Bank:Id is 1 to 11 digits")

@@ -38,6 +38,7 @@ public static class Extensions
         builder.Services.AddSingleton<ReversalQueue>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReversalQueue>());
         builder.Services.AddGrpcClient<Contracts.Hsm.Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);
+        builder.Services.AddSingleton(sp => new Contracts.Hsm.HsmSession(() => sp.GetRequiredService<Contracts.Hsm.Hsm.HsmClient>()));
         builder.Services.AddHealthChecks().AddCheck<IssuerLinksHealthCheck>("issuer-links");
     }
 

@@ -12,7 +12,7 @@ namespace Mesh.IssuerSim.Cards;
 /// Issues the bank's test cards at start: each gets an account, and a Visa PVV made in the Hsm
 /// from its PIN, so that the PIN itself is stored nowhere. Cards already issued are left alone.
 /// </summary>
-public sealed class CardIssuance(NpgsqlDataSource db, Hsm.HsmClient hsm, IOptions<BankOptions> bank, ILogger<CardIssuance> logger)
+public sealed class CardIssuance(NpgsqlDataSource db, Hsm.HsmClient hsm, HsmSession session, IOptions<BankOptions> bank, ILogger<CardIssuance> logger)
 {
     public const int Pvki = 1;
 
@@ -64,8 +64,8 @@ public sealed class CardIssuance(NpgsqlDataSource db, Hsm.HsmClient hsm, IOption
     }
 
     public async Task<byte[]> PanHashAsync(string pan, CancellationToken ct) =>
-        (await hsm.LookupHashAsync(new LookupHashRequest { DekId = bank.Value.DekId, Data = ByteString.CopyFrom(Encoding.ASCII.GetBytes(pan)) },
-            cancellationToken: ct)).LookupHash.ToByteArray();
+        (await session.LookupHashAsync(new LookupHashRequest { DekId = bank.Value.DekId, Data = ByteString.CopyFrom(Encoding.ASCII.GetBytes(pan)) },
+            ct)).LookupHash.ToByteArray();
 
     private static NpgsqlBatchCommand Command(string sql, params (string Name, object Value)[] parameters)
     {

@@ -18,7 +18,7 @@ namespace Mesh.IssuerSim.Processing;
 /// </summary>
 public sealed class IssuerProcessor(
     IOptions<BankOptions> bank,
-    Hsm.HsmClient hsm,
+    HsmSession hsm,
     Authorizer authorizer,
     Reverser reverser,
     CardIssuance cards,
@@ -160,7 +160,7 @@ public sealed class IssuerProcessor(
                 Format = PinBlockFormat.Iso0,
                 Pan = pan,
                 Verification = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = bank.Value.PvkId, Pvki = stored.Pvki, Pvv = stored.Pvv },
-            }, cancellationToken: ct);
+            }, ct);
             return true;
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
@@ -180,7 +180,7 @@ public sealed class IssuerProcessor(
                 Mac = ByteString.CopyFrom(message.GetBytes(IsoFields.Mac)!.Value.Span),
                 Algorithm = MacAlgorithm.Iso9797Alg3,
                 Padding = MacPadding.Method1,
-            }, cancellationToken: ct);
+            }, ct);
             return true;
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
@@ -198,7 +198,7 @@ public sealed class IssuerProcessor(
             Data = ByteString.CopyFrom(IsoMac.Input(answer)),
             Algorithm = MacAlgorithm.Iso9797Alg3,
             Padding = MacPadding.Method1,
-        }, cancellationToken: ct);
+        }, ct);
         return answer.SetBinary(IsoFields.Mac, mac.Mac.Span);
     }
 

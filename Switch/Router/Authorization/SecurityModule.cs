@@ -6,7 +6,7 @@ using Mesh.Iso8583.Messages;
 namespace Mesh.Switch.Authorization;
 
 /// <summary>The switch's use of the Hsm: MACs on every message, PIN blocks from one zone to the next.</summary>
-public sealed class SecurityModule(Hsm.HsmClient hsm)
+public sealed class SecurityModule(HsmSession hsm)
 {
     public async Task<bool> MacIsValidAsync(string zakId, IsoMessage message, CancellationToken ct)
     {
@@ -23,7 +23,7 @@ public sealed class SecurityModule(Hsm.HsmClient hsm)
                 Mac = ByteString.CopyFrom(mac.Span),
                 Algorithm = MacAlgorithm.Iso9797Alg3,
                 Padding = MacPadding.Method1,
-            }, cancellationToken: ct);
+            }, ct);
             return true;
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
@@ -41,7 +41,7 @@ public sealed class SecurityModule(Hsm.HsmClient hsm)
             Data = ByteString.CopyFrom(IsoMac.Input(message)),
             Algorithm = MacAlgorithm.Iso9797Alg3,
             Padding = MacPadding.Method1,
-        }, cancellationToken: ct);
+        }, ct);
         return message.SetBinary(IsoFields.Mac, reply.Mac.Span);
     }
 
@@ -58,7 +58,7 @@ public sealed class SecurityModule(Hsm.HsmClient hsm)
                 SourceFormat = PinBlockFormat.Iso0,
                 DestinationFormat = PinBlockFormat.Iso0,
                 Pan = pan,
-            }, cancellationToken: ct);
+            }, ct);
             return reply.PinBlock.ToByteArray();
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
