@@ -1,7 +1,8 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Threading.Channels;
 using Mesh.Iso8583.Messages;
+using Mesh.ServiceDefaults.Database;
 using Mesh.ServiceDefaults.Safety;
 using Npgsql;
 
@@ -47,96 +48,44 @@ public readonly record struct Decision(string ResponseCode, string? AuthCode);
 public sealed class Authorizer : IAsyncDisposable
 {
     public const int WrongPinsMax = 3;
-    public const int QueueMax = 4_096;
     public const int GroupMax = 256;
     public const int DecidersMax = 2;
+    public const int PinCheckCacheMax = 100_000;
     private const int AttemptsMax = 3;
 
     private readonly NpgsqlDataSource _db;
     private readonly TimeProvider _time;
-    private readonly ILogger<Authorizer> _logger;
-    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(QueueMax) { FullMode = BoundedChannelFullMode.Wait });
-    private readonly Task[] _deciders;
+    private readonly MicroBatcher<FinancialRequest, Decision> _groups;
+    private readonly ConcurrentDictionary<string, (string Pvv, int Pvki)> _pinChecks = new(StringComparer.Ordinal);
 
     public Authorizer(NpgsqlDataSource db, TimeProvider time, ILogger<Authorizer> logger)
     {
         _db = db;
         _time = time;
-        _logger = logger;
-        _deciders = Enumerable.Range(0, DecidersMax).Select(_ => Task.Run(DecideLoopAsync)).ToArray();
+        // A duplicate decided concurrently elsewhere, a deadlock with a reversal, a lost
+        // connection: the group is decided again one message at a time, and a message alone up to
+        // three times, where the next attempt finds what the other did.
+        _groups = new MicroBatcher<FinancialRequest, Decision>(DecideGroupAsync, GroupMax, DecidersMax, attemptsAlone: 3,
+            regrouped: (count, ex) => logger.LogInformation("{Count} decisions are decided again: {Reason}", count, ex.Message));
     }
 
     public async Task<Decision> DecideAsync(FinancialRequest request, CancellationToken ct)
     {
         Invariant.Holds(request.AmountMinor >= 0, "an amount is never negative");
-        var pending = new Pending(request, new TaskCompletionSource<Decision>(TaskCreationOptions.RunContinuationsAsynchronously));
-        await _queue.Writer.WriteAsync(pending, ct);
-        return await pending.Decided.Task.WaitAsync(ct);
+        return await _groups.SubmitAsync(request, ct);
     }
 
-    private async Task DecideLoopAsync()
-    {
-        var group = new List<Pending>(GroupMax);
-        while (await _queue.Reader.WaitToReadAsync())
-        {
-            group.Clear();
-            while (group.Count < GroupMax && _queue.Reader.TryRead(out var next))
-            {
-                group.Add(next);
-            }
-            if (group.Count > 0)
-            {
-                await DecideWithRetriesAsync(group);
-            }
-        }
-    }
-
-    private async Task DecideWithRetriesAsync(List<Pending> group)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                var decisions = await DecideGroupAsync(group.Select(p => p.Request).ToArray());
-                for (var i = 0; i < group.Count; i++)
-                {
-                    group[i].Decided.TrySetResult(decisions[i]);
-                }
-                return;
-            }
-            catch (Exception ex) when (group.Count > 1 || attempt < AttemptsMax)
-            {
-                // A duplicate decided concurrently elsewhere, a deadlock with a reversal, a lost
-                // connection: decide again, alone, and the next attempt finds what the other did.
-                _logger.LogInformation("A group of {Count} decisions is decided again: {Reason}", group.Count, ex.Message);
-                if (group.Count > 1)
-                {
-                    foreach (var alone in group)
-                    {
-                        await DecideWithRetriesAsync([alone]);
-                    }
-                    return;
-                }
-            }
-            catch (Exception ex)
-            {
-                group[0].Decided.TrySetException(ex);
-                return;
-            }
-        }
-    }
-
-    private async Task<Decision[]> DecideGroupAsync(FinancialRequest[] requests)
+    private async Task<IReadOnlyList<Decision>> DecideGroupAsync(IReadOnlyList<FinancialRequest> requests)
     {
         await using var connection = await _db.OpenConnectionAsync();
         await using var tx = await connection.BeginTransactionAsync();
         var now = _time.GetUtcNow();
         var state = await ReadAsync(connection, tx, requests);
 
-        var decisions = new Decision[requests.Length];
+        var decisions = new Decision[requests.Count];
         var postings = new List<(string AccountId, string Kind, long BalanceDelta, long HeldDelta, MessageKey Key)>();
         var inserted = new List<(FinancialRequest Request, string? AccountId, Decision Decision)>();
-        for (var i = 0; i < requests.Length; i++)
+        for (var i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
             if (state.Previous.TryGetValue(request.Key, out var previous))
@@ -175,7 +124,7 @@ public sealed class Authorizer : IAsyncDisposable
         return decisions;
     }
 
-    private static async Task<GroupState> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction tx, FinancialRequest[] requests)
+    private static async Task<GroupState> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<FinancialRequest> requests)
     {
         var state = new GroupState();
         var panHashes = requests.Where(r => r.PanHash is not null).Select(r => r.PanHash!).ToArray();
@@ -394,13 +343,31 @@ public sealed class Authorizer : IAsyncDisposable
         return new Effects(ResponseCodes.Approved, original.AccountId, [new Posting("credit", request.AmountMinor, 0)]);
     }
 
-    /// <summary>What the bank stored to check a card's PIN (Visa PVV and its key index), or null for an unknown card.</summary>
+    /// <summary>
+    /// What the bank stored to check a card's PIN (Visa PVV and its key index), or null for an
+    /// unknown card. A card's PVV never changes here (there is no PIN change), so it is read once
+    /// and kept, up to <see cref="PinCheckCacheMax"/> cards.
+    /// </summary>
     public async Task<(string Pvv, int Pvki)?> PinCheckDataAsync(byte[] panHash, CancellationToken ct)
     {
+        var key = Convert.ToHexString(panHash);
+        if (_pinChecks.TryGetValue(key, out var known))
+        {
+            return known;
+        }
         await using var command = _db.CreateCommand("SELECT pvv, pvki FROM cards WHERE pan_hash = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = panHash });
         await using var row = await command.ExecuteReaderAsync(ct);
-        return await row.ReadAsync(ct) ? (row.GetString(0), row.GetInt16(1)) : null;
+        if (!await row.ReadAsync(ct))
+        {
+            return null;
+        }
+        var stored = (row.GetString(0), (int)row.GetInt16(1));
+        if (_pinChecks.Count < PinCheckCacheMax)
+        {
+            _pinChecks.TryAdd(key, stored);
+        }
+        return stored;
     }
 
     private static bool IsExpired(string yymm, DateTimeOffset now)
@@ -418,13 +385,7 @@ public sealed class Authorizer : IAsyncDisposable
         _ => "refund",
     };
 
-    public async ValueTask DisposeAsync()
-    {
-        _queue.Writer.TryComplete();
-        await Task.WhenAll(_deciders).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-    }
-
-    private sealed record Pending(FinancialRequest Request, TaskCompletionSource<Decision> Decided);
+    public ValueTask DisposeAsync() => _groups.DisposeAsync();
 
     /// <summary>What one group's read locked, changed in memory as its messages are decided in order.</summary>
     private sealed class GroupState
