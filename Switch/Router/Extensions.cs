@@ -17,7 +17,6 @@ public static class Extensions
     {
         builder.AddNpgsqlDataSource("switchdb");
         builder.Services.AddSingleton(sp => new GroupCommit(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
-        builder.Services.AddSingleton(sp => new Claims(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         builder.Services.AddOptions<SwitchOptions>()
             .Bind(builder.Configuration.GetSection(SwitchOptions.Section))
             .Validate(o => o.Issuers.Count > 0, "Switch:Issuers lists no issuer")

@@ -13,7 +13,7 @@ using Mesh.Iso8583.Messages;
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 30;
 var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
 var cardsPerBank = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;
-const int WarmUpSeconds = 5;
+const int WarmUpSeconds = 15; // tiered JIT settles: the figures are of a service that has run a while
 
 await using var platform = await BenchmarkPlatform.StartAsync(builder =>
 {

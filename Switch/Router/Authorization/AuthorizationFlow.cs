@@ -31,7 +31,6 @@ public sealed class AuthorizationFlow(
     MessageJournal journal,
     NpgsqlDataSource db,
     GroupCommit writes,
-    Claims claims,
     IOptions<SwitchOptions> options,
     TimeProvider time,
     ILogger<AuthorizationFlow> logger)
@@ -168,11 +167,17 @@ public sealed class AuthorizationFlow(
     /// </summary>
     private async Task<IsoMessage?> ClaimAsync(IsoMessage request, string? issuer, CancellationToken ct)
     {
-        var claim = new Claim(request.GetString(IsoFields.AcquirerId)!, request.GetString(IsoFields.Stan)!, request.GetString(IsoFields.TransmissionDateTime)!,
-            issuer, Pan.Mask(request.GetString(IsoFields.Pan)!), long.Parse(request.GetString(IsoFields.AmountTransaction)!, CultureInfo.InvariantCulture),
+        var claim = Command(
+            """
+            INSERT INTO authorizations (acquirer_id, stan, transmission, issuer, pan_masked, amount_minor, created_at, mti, processing_code, currency, original_data)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING
+            """,
+            request.GetString(IsoFields.AcquirerId)!, request.GetString(IsoFields.Stan)!, request.GetString(IsoFields.TransmissionDateTime)!, issuer,
+            Pan.Mask(request.GetString(IsoFields.Pan)!), long.Parse(request.GetString(IsoFields.AmountTransaction)!, CultureInfo.InvariantCulture),
             time.GetUtcNow(), request.Mti, request.GetString(IsoFields.ProcessingCode) ?? "000000", request.GetString(IsoFields.Currency) ?? "156",
             request.GetString(IsoFields.OriginalDataElements));
-        if (await claims.ClaimAsync(claim, ct))
+        await writes.ExecuteAsync([claim], ct);
+        if (claim.RecordsAffected == 1)
         {
             return null;
         }
