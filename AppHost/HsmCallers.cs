@@ -56,7 +56,7 @@ public static class HsmCallers
         foreach (var bank in banks)
         {
             var name = bank.Resource.Name;
-            keys.AddRange([($"{name}.zpk", "Zpk", "Tdes2Key"), ($"{name}.zak", "Zak", "Tdes2Key"), ($"{name}.pvk", "Pvk", "Tdes2Key"), ($"{name}.dek", "Dek", "Aes256")]);
+            keys.AddRange([($"{name}.zpk", "Zpk", "Tdes2Key"), ($"{name}.zak", "Zak", "Tdes2Key"), ($"{name}.pvk", "Pvk", "Tdes2Key"), ($"{name}.dek", "Dek", "Aes256"), ($"{name}.cvk", "Cvk", "Tdes2Key")]);
         }
         for (var i = 0; i < keys.Count; i++)
         {

@@ -43,7 +43,8 @@ public static class Extensions
 
     /// <summary>
     /// Fault knobs for tests (development only): <c>GET</c> and <c>PUT /admin/faults</c> with
-    /// latency, dropped answers, closed connections and <c>96</c> answers.
+    /// latency, dropped answers, closed connections and <c>96</c> answers; and the bank's test
+    /// cards with their CVV2 (<c>GET /admin/test-cards</c>).
     /// </summary>
     public static WebApplication MapFaultKnobs(this WebApplication app)
     {
@@ -52,6 +53,7 @@ public static class Extensions
             return app;
         }
         app.MapGet("/admin/faults", (FaultKnobs faults) => faults.Get());
+        app.MapGet("/admin/test-cards", (CardIssuance cards, CancellationToken ct) => cards.PublishedTestCardsAsync(ct));
         app.MapPut("/admin/faults", (FaultSettings settings, FaultKnobs faults) =>
         {
             faults.Set(settings);

@@ -194,6 +194,29 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     }
 
     [Fact]
+    public async Task Cvv2_IsCheckedByTheBank_TheCardsOwnIsApproved_AnotherIs05()
+    {
+        using var acquirer = await platform.NewAcquirerAsync();
+        using var bank = platform.App.CreateHttpClient("issuer-icbc", "http");
+        var cards = await bank.GetFromJsonAsync<List<PublishedCard>>("/admin/test-cards");
+        var card = cards!.Single(c => c.Outcome == "Approved");
+        var other = card.Cvv2 == "000" ? "001" : "000";
+
+        var codes = new List<string?>();
+        foreach (var cvv2 in new[] { card.Cvv2, other })
+        {
+            var request = await acquirer.BuildPurchaseAsync(card.Pan, card.Expiry, card.Pin, 100);
+            request.Set(IsoFields.AdditionalData, "CV2" + cvv2);
+            codes.Add((await acquirer.SendAsync(await acquirer.SignAsync(request))).GetString(IsoFields.ResponseCode));
+        }
+
+        Assert.Equal(["00", "05"], codes);
+        Assert.Matches("^[0-9]{3}$", card.Cvv2);
+    }
+
+    private sealed record PublishedCard(string Pan, string Expiry, string Pin, string Cvv2, string Outcome);
+
+    [Fact]
     public async Task ConcurrentPurchasesOnOneCard_SpendExactlyItsBalance_NeverMore()
     {
         using var acquirer = await platform.NewAcquirerAsync();

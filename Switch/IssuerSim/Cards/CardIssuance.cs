@@ -1,5 +1,6 @@
 using System.Text;
 using Google.Protobuf;
+using Grpc.Core;
 using Mesh.Contracts.Hsm;
 using Mesh.Iso8583.Messages;
 using Mesh.IssuerSim.Options;
@@ -12,6 +13,9 @@ namespace Mesh.IssuerSim.Cards;
 /// Issues the bank's test cards at start: each gets an account, and a Visa PVV made in the Hsm
 /// from its PIN, so that the PIN itself is stored nowhere. Cards already issued are left alone.
 /// </summary>
+/// <summary>A test card as the bank publishes it to developers (development only): test numbers, never real ones.</summary>
+public sealed record PublishedTestCard(string Pan, string Expiry, string Pin, string Cvv2, string Outcome);
+
 public sealed class CardIssuance(NpgsqlDataSource db, Hsm.HsmClient hsm, HsmSession session, IOptions<BankOptions> bank, ILogger<CardIssuance> logger)
 {
     public const int Pvki = 1;
@@ -61,6 +65,37 @@ public sealed class CardIssuance(NpgsqlDataSource db, Hsm.HsmClient hsm, HsmSess
             issued++;
         }
         logger.LogInformation("Bank {BankId}: {Issued} test cards issued", options.Id, issued);
+    }
+
+    /// <summary>Service code of a CVV2, the value printed on the back of the card.</summary>
+    public const string Cvv2ServiceCode = "000";
+
+    /// <summary>The bank's published test cards with the CVV2 each carries under this bank's CVK (which differs per installation).</summary>
+    public async Task<IReadOnlyList<PublishedTestCard>> PublishedTestCardsAsync(CancellationToken ct)
+    {
+        var published = new List<PublishedTestCard>();
+        foreach (var card in TestCards.For(bank.Value.Bins[0]))
+        {
+            var cvv = await hsm.GenerateCvvAsync(new GenerateCvvRequest { CvkId = bank.Value.CvkId, Pan = card.Pan, Expiry = card.Expiry, ServiceCode = Cvv2ServiceCode },
+                cancellationToken: ct);
+            published.Add(new PublishedTestCard(card.Pan, card.Expiry, card.Pin, cvv.Cvv, card.Outcome.ToString()));
+        }
+        return published;
+    }
+
+    /// <summary>Whether a CVV2 sent with a purchase is the card's, checked in the Hsm under the bank's CVK.</summary>
+    public async Task<bool> Cvv2IsRightAsync(string pan, string expiry, string cvv2, CancellationToken ct)
+    {
+        try
+        {
+            await hsm.VerifyCvvAsync(new VerifyCvvRequest { CvkId = bank.Value.CvkId, Pan = pan, Expiry = expiry, ServiceCode = Cvv2ServiceCode, Cvv = cvv2 },
+                cancellationToken: ct);
+            return true;
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
+        {
+            return false;
+        }
     }
 
     public async Task<byte[]> PanHashAsync(string pan, CancellationToken ct) =>

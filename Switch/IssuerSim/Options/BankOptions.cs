@@ -13,7 +13,7 @@ public sealed class BankOptions
     /// <summary>Card number prefixes this bank issues.</summary>
     public List<string> Bins { get; set; } = [];
 
-    /// <summary>Prefix of this bank's keys in the Hsm: <c>{KeyPrefix}.zpk</c>, <c>.zak</c>, <c>.pvk</c>, <c>.dek</c>.</summary>
+    /// <summary>Prefix of this bank's keys in the Hsm: <c>{KeyPrefix}.zpk</c>, <c>.zak</c>, <c>.pvk</c>, <c>.dek</c>, <c>.cvk</c>.</summary>
     public string KeyPrefix { get; set; } = "";
 
     /// <summary>How many extra approvable cards to issue for load tests (0 outside them).</summary>
@@ -32,6 +32,8 @@ public sealed class BankOptions
     public string PvkId => $"{KeyPrefix}.pvk";
 
     public string DekId => $"{KeyPrefix}.dek";
+
+    public string CvkId => $"{KeyPrefix}.cvk";
 }
 
 public sealed class Iso8583ListenerOptions

@@ -29,10 +29,11 @@ public enum FinancialKind
 
 /// <summary>
 /// A financial message for the bank to decide. Purchases and pre-authorizations name the card by
-/// its keyed hash and say whether the PIN was right; completions and refunds name their original.
+/// its keyed hash and say whether the PIN was right (and the CVV2, when one was sent); completions and
+/// refunds name their original.
 /// </summary>
 public sealed record FinancialRequest(FinancialKind Kind, MessageKey Key, long AmountMinor, byte[]? PanHash = null, string? Expiry = null,
-    bool PinVerified = false, MessageKey? Original = null);
+    bool PinVerified = false, MessageKey? Original = null, bool CvvRejected = false);
 
 /// <summary>The bank's answer: field 39, and field 38 when approved.</summary>
 public readonly record struct Decision(string ResponseCode, string? AuthCode);
@@ -282,6 +283,7 @@ public sealed class Authorizer : IAsyncDisposable
             _ when wrongPins >= WrongPinsMax => "75",
             _ when !request.PinVerified => "55",
             _ when request.Expiry != card.Expiry || IsExpired(card.Expiry, now) => "54",
+            _ when request.CvvRejected => "05",
             _ when spentToday + request.AmountMinor > card.DailyLimitMinor => "61",
             _ when request.AmountMinor > account.BalanceMinor - account.HeldMinor => "51",
             _ => ResponseCodes.Approved,

@@ -26,6 +26,9 @@ public sealed class IssuerProcessor(
     TimeProvider time,
     ILogger<IssuerProcessor> logger)
 {
+    /// <summary>Field 48 of a card-not-present purchase may carry the card's CVV2: <c>CV2</c> and three digits.</summary>
+    public const string Cvv2Tag = "CV2";
+
     /// <summary>Field 25 of a pre-authorization and of its completion.</summary>
     public const string PreAuthorizationCondition = "06";
 
@@ -109,9 +112,17 @@ public sealed class IssuerProcessor(
             {
                 return await SignedAsync(Answer(request, ResponseCodes.FormatError), ct);
             }
+            var cvv2 = request.GetString(IsoFields.AdditionalData) is { } additional && additional.StartsWith(Cvv2Tag, StringComparison.Ordinal)
+                ? additional[Cvv2Tag.Length..]
+                : null;
+            if (cvv2 is not null && (cvv2.Length != 3 || !cvv2.All(char.IsAsciiDigit)))
+            {
+                return await SignedAsync(Answer(request, ResponseCodes.FormatError), ct);
+            }
             var panHash = await cards.PanHashAsync(pan, ct);
             var pinVerified = await PinIsRightAsync(panHash, pan, pinBlock.Value, ct);
-            financial = new FinancialRequest(kind, key.Value, amountMinor, panHash, expiry, pinVerified);
+            var cvvRejected = cvv2 is not null && !await cards.Cvv2IsRightAsync(pan, expiry, cvv2, ct);
+            financial = new FinancialRequest(kind, key.Value, amountMinor, panHash, expiry, pinVerified, CvvRejected: cvvRejected);
         }
         else
         {

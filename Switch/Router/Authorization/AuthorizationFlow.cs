@@ -41,7 +41,7 @@ public sealed class AuthorizationFlow(
         [IsoFields.Pan, IsoFields.ProcessingCode, IsoFields.AmountTransaction, IsoFields.TransmissionDateTime, IsoFields.Stan,
          IsoFields.LocalTime, IsoFields.LocalDate, IsoFields.ExpiryDate, IsoFields.MerchantType, IsoFields.PosEntryMode,
          IsoFields.PosConditionCode, IsoFields.AcquirerId, IsoFields.Rrn, IsoFields.AuthCode, IsoFields.TerminalId, IsoFields.MerchantId,
-         IsoFields.Currency, IsoFields.SecurityControl, IsoFields.OriginalDataElements];
+         IsoFields.Currency, IsoFields.AdditionalData, IsoFields.SecurityControl, IsoFields.OriginalDataElements];
 
     public async Task<byte[]> AuthorizeAsync(byte[] packed, CancellationToken ct)
     {
