@@ -42,6 +42,8 @@ var settlement = builder.AddProject<Projects.Mesh_Settlement>("settlement")
 
 builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithReference(gatewayDb).WaitFor(gatewayDb)
+    .WithEnvironment("Gateway__AdminKey", builder.AddParameter("gateway-admin-key",
+        Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), secret: true))
     .WithHsmCaller(hsm, role: "gateway")
     .WithReference(cardSwitch).WaitFor(cardSwitch)
     .WithReference(settlement).WaitFor(settlement)

@@ -3,6 +3,8 @@ using Mesh.Contracts.Settlement;
 using Mesh.Contracts.Switch;
 using Mesh.Gateway.Apis;
 using Mesh.Gateway.Diagnostics;
+using Mesh.Gateway.Merchants;
+using Mesh.Gateway.Options;
 using Mesh.ServiceDefaults.Grpc;
 using Scalar.AspNetCore;
 
@@ -19,11 +21,19 @@ public static class Extensions
     {
         builder.AddNpgsqlDataSource("gatewaydb");
         builder.Services.AddProblemDetails();
+        // A body that does not bind (malformed JSON, a string for a number) is the client's error:
+        // a 400 problem, never an exception turned into a 500, in every environment.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
         builder.Services.AddOpenApi();
         builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = HsmAddress).WithHsmCallerCredentials(builder.Configuration);
         builder.Services.AddGrpcClient<CardSwitch.CardSwitchClient>(o => o.Address = SwitchAddress).AsMeshGrpcClient();
         builder.Services.AddGrpcClient<Settlement.SettlementClient>(o => o.Address = SettlementAddress).AsMeshGrpcClient();
         builder.Services.AddSingleton<DiagnosticsProbe>();
+        builder.Services.AddOptions<GatewayOptions>()
+            .Bind(builder.Configuration.GetSection(GatewayOptions.Section))
+            .Validate(o => o.AdminKey.Length >= GatewayOptions.AdminKeyCharsMin, $"Gateway:AdminKey has at least {GatewayOptions.AdminKeyCharsMin} characters")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<MerchantRegistry>();
     }
 
     public static WebApplication UseGatewayPipeline(this WebApplication app)
@@ -38,6 +48,7 @@ public static class Extensions
         app.MapOpenApi();
         app.MapScalarApiReference(options => options.DefaultFonts = false);
         app.MapGroup("/v1").MapDiagnosticsApi();
+        app.MapGroup("/admin").MapMerchantsAdminApi();
         return app;
     }
 }

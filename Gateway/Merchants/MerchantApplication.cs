@@ -1,0 +1,47 @@
+using System.Text.RegularExpressions;
+
+namespace Mesh.Gateway.Merchants;
+
+/// <summary>What an operator sends to onboard a merchant.</summary>
+public sealed partial record MerchantApplication(
+    string? MerchantId,
+    string? Name,
+    string? PublicKeyPem,
+    string? NotificationMode,
+    string? NotificationProtocol,
+    int FeeRatePpm,
+    long FeeMinimumMinor,
+    string? SettlementAccount)
+{
+    public const int NameCharsMax = 100;
+    public const int FeeRatePpmMax = 100_000;
+    public static readonly string[] NotificationModes = ["realtime", "deferred", "redirect"];
+    public static readonly string[] NotificationProtocols = ["plain", "envelope", "https"];
+
+    /// <summary>Every field's problem, by field name (empty when the application is good).</summary>
+    public Dictionary<string, string[]> Problems()
+    {
+        var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        void Check(bool ok, string field, string rule)
+        {
+            if (!ok)
+            {
+                problems[field] = [rule];
+            }
+        }
+        Check(MerchantId is not null && MerchantIdFormat().IsMatch(MerchantId), "merchantId", "15 digits");
+        Check(!string.IsNullOrWhiteSpace(Name) && Name.Length <= NameCharsMax, "name", $"1 to {NameCharsMax} characters");
+        Check(NotificationModes.Contains(NotificationMode), "notificationMode", string.Join(", ", NotificationModes));
+        Check(NotificationProtocols.Contains(NotificationProtocol), "notificationProtocol", string.Join(", ", NotificationProtocols));
+        Check(FeeRatePpm is >= 0 and <= FeeRatePpmMax, "feeRatePpm", $"0 to {FeeRatePpmMax} parts per million (at most 10%)");
+        Check(FeeMinimumMinor is >= 0 and <= 100_000_000, "feeMinimumMinor", "0 to 100000000 minor units");
+        Check(SettlementAccount is not null && AccountFormat().IsMatch(SettlementAccount), "settlementAccount", "6 to 34 letters and digits");
+        return problems;
+    }
+
+    [GeneratedRegex("^[0-9]{15}$")]
+    private static partial Regex MerchantIdFormat();
+
+    [GeneratedRegex("^[A-Za-z0-9]{6,34}$")]
+    private static partial Regex AccountFormat();
+}

@@ -1,0 +1,68 @@
+using Npgsql;
+
+namespace Mesh.Gateway.Merchants;
+
+/// <summary>A merchant as onboarded.</summary>
+public sealed record Merchant(string MerchantId, string Name, string Status, string KeyAlgorithm, int KeyBits, string KeyFingerprint,
+    bool HasCertificate, string NotificationMode, string NotificationProtocol, int FeeRatePpm, long FeeMinimumMinor, string SettlementAccount,
+    DateTimeOffset CreatedAt);
+
+/// <summary>Merchants in gatewaydb. Onboarding is idempotent on the merchant id: the same details again change nothing.</summary>
+public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
+{
+    public enum Outcome
+    {
+        Created,
+        AlreadyTheSame,
+        Conflict,
+    }
+
+    public async Task<(Outcome Outcome, Merchant Merchant)> OnboardAsync(MerchantApplication application, MerchantKey key, CancellationToken ct)
+    {
+        await using var insert = db.CreateCommand(
+            """
+            INSERT INTO merchants (merchant_id, name, public_key_spki, key_algorithm, key_bits, certificate_pem, notification_mode, notification_protocol,
+                                   fee_rate_ppm, fee_minimum_minor, settlement_account, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (merchant_id) DO NOTHING
+            """);
+        foreach (var value in new object?[]
+        {
+            application.MerchantId, application.Name, key.SubjectPublicKeyInfo, key.Algorithm, key.Bits, key.CertificatePem,
+            application.NotificationMode, application.NotificationProtocol, application.FeeRatePpm, application.FeeMinimumMinor,
+            application.SettlementAccount, time.GetUtcNow(),
+        })
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
+        var created = await insert.ExecuteNonQueryAsync(ct) == 1;
+        var stored = (await FindAsync(application.MerchantId!, ct))!;
+        if (created)
+        {
+            return (Outcome.Created, stored);
+        }
+        var same = stored.Name == application.Name && stored.KeyFingerprint == key.Fingerprint && stored.NotificationMode == application.NotificationMode
+            && stored.NotificationProtocol == application.NotificationProtocol && stored.FeeRatePpm == application.FeeRatePpm
+            && stored.FeeMinimumMinor == application.FeeMinimumMinor && stored.SettlementAccount == application.SettlementAccount;
+        return (same ? Outcome.AlreadyTheSame : Outcome.Conflict, stored);
+    }
+
+    public async Task<Merchant?> FindAsync(string merchantId, CancellationToken ct)
+    {
+        await using var find = db.CreateCommand(
+            """
+            SELECT merchant_id, name, status, coalesce(key_algorithm, ''), coalesce(key_bits, 0), public_key_spki, certificate_pem IS NOT NULL,
+                   notification_mode, notification_protocol, fee_rate_ppm, fee_minimum_minor, coalesce(settlement_account, ''), created_at
+            FROM merchants WHERE merchant_id = $1
+            """);
+        find.Parameters.Add(new NpgsqlParameter { Value = merchantId });
+        await using var row = await find.ExecuteReaderAsync(ct);
+        if (!await row.ReadAsync(ct))
+        {
+            return null;
+        }
+        var spki = row.IsDBNull(5) ? [] : row.GetFieldValue<byte[]>(5);
+        return new Merchant(row.GetString(0), row.GetString(1), row.GetString(2), row.GetString(3), row.GetInt32(4),
+            new MerchantKey(spki, row.GetString(3), row.GetInt32(4), null).Fingerprint, row.GetBoolean(6), row.GetString(7), row.GetString(8),
+            row.GetInt32(9), row.GetInt64(10), row.GetString(11), row.GetFieldValue<DateTimeOffset>(12));
+    }
+}

@@ -1,0 +1,66 @@
+using System.Security.Cryptography;
+using System.Text;
+using Mesh.Gateway.Options;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Gateway.Merchants;
+
+/// <summary>
+/// Merchant onboarding for the platform's operators, under <c>/admin</c>: every call carries the
+/// operator key in <c>X-Mesh-Admin-Key</c>. Bad input is a validation problem (RFC 9457) naming
+/// each field, and changes nothing.
+/// </summary>
+public static class MerchantsAdminApi
+{
+    public const string AdminKeyHeader = "X-Mesh-Admin-Key";
+
+    public static RouteGroupBuilder MapMerchantsAdminApi(this RouteGroupBuilder group)
+    {
+        group.AddEndpointFilter(async (context, next) =>
+        {
+            var expected = context.HttpContext.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.AdminKey;
+            var given = context.HttpContext.Request.Headers[AdminKeyHeader].ToString();
+            return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(given))
+                ? await next(context)
+                : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: $"The operator key is required in {AdminKeyHeader}");
+        });
+        group.MapPost("/merchants", OnboardAsync)
+            .WithName("OnboardMerchant")
+            .WithSummary("Onboards a merchant: id, public key or certificate, notification mode and protocol, fee, settlement account")
+            .WithDescription("Idempotent on the merchant id: the same details again answer 200 with the merchant; other details for an onboarded id answer 409.")
+            .WithTags("Admin");
+        group.MapGet("/merchants/{merchantId}", GetAsync)
+            .WithName("GetMerchant")
+            .WithSummary("A merchant as onboarded, with its key's algorithm, size and SHA-256 fingerprint")
+            .WithTags("Admin");
+        return group;
+    }
+
+    private static async Task<Results<Created<Merchant>, Ok<Merchant>, ValidationProblem, ProblemHttpResult>> OnboardAsync(
+        MerchantApplication application, MerchantRegistry registry, CancellationToken ct)
+    {
+        var problems = application.Problems();
+        var (key, refusal) = MerchantKey.Parse(application.PublicKeyPem);
+        if (refusal is not null)
+        {
+            problems["publicKeyPem"] = [refusal];
+        }
+        if (problems.Count > 0)
+        {
+            return TypedResults.ValidationProblem(problems, title: "The merchant application has errors");
+        }
+        var (outcome, merchant) = await registry.OnboardAsync(application, key!, ct);
+        return outcome switch
+        {
+            MerchantRegistry.Outcome.Created => TypedResults.Created($"/admin/merchants/{merchant.MerchantId}", merchant),
+            MerchantRegistry.Outcome.AlreadyTheSame => TypedResults.Ok(merchant),
+            _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: $"Merchant {merchant.MerchantId} is already onboarded with other details"),
+        };
+    }
+
+    private static async Task<Results<Ok<Merchant>, ProblemHttpResult>> GetAsync(string merchantId, MerchantRegistry registry, CancellationToken ct) =>
+        merchantId.Length == 15 && await registry.FindAsync(merchantId, ct) is { } merchant
+            ? TypedResults.Ok(merchant)
+            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: $"No merchant {merchantId}");
+}
