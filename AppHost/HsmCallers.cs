@@ -41,7 +41,7 @@ public static class HsmCallers
     /// The key ceremony, written down: working keys the Hsm generates at start if they do not exist
     /// (ids <c>{owner}.{kind}</c>). Each issuer link has a ZPK and a ZAK shared by switch and bank,
     /// each bank a PVK and a DEK for its card look-ups; the acquirer (gateway) a ZPK, a ZAK and
-    /// the PIN-transport key pairs browsers encrypt to.
+    /// the PIN-transport key pairs browsers encrypt to, and the key pair the platform signs with.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithProvisionedKeys(this IResourceBuilder<ProjectResource> hsm,
         string acquirer, params IResourceBuilder<ProjectResource>[] banks)
@@ -52,6 +52,7 @@ public static class HsmCallers
             ($"{acquirer}.zak", "Zak", "Tdes2Key"),
             ($"{acquirer}.pin-transport-rsa", "PinTransport", "Rsa2048"),
             ($"{acquirer}.pin-transport-ec", "PinTransport", "EcP256"),
+            ($"{acquirer}.signing", "Signing", "Rsa2048"),
         };
         foreach (var bank in banks)
         {

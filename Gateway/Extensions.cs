@@ -5,6 +5,7 @@ using Mesh.Gateway.Apis;
 using Mesh.Gateway.Diagnostics;
 using Mesh.Gateway.Merchants;
 using Mesh.Gateway.Options;
+using Mesh.Gateway.Platform;
 using Mesh.ServiceDefaults.Grpc;
 using Scalar.AspNetCore;
 
@@ -34,6 +35,7 @@ public static class Extensions
             .Validate(o => o.AdminKey.Length >= GatewayOptions.AdminKeyCharsMin, $"Gateway:AdminKey has at least {GatewayOptions.AdminKeyCharsMin} characters")
             .ValidateOnStart();
         builder.Services.AddSingleton<MerchantRegistry>();
+        builder.Services.AddSingleton<PlatformCertificate>();
     }
 
     public static WebApplication UseGatewayPipeline(this WebApplication app)
@@ -47,7 +49,7 @@ public static class Extensions
     {
         app.MapOpenApi();
         app.MapScalarApiReference(options => options.DefaultFonts = false);
-        app.MapGroup("/v1").MapDiagnosticsApi();
+        app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificateApi();
         app.MapGroup("/admin").MapMerchantsAdminApi();
         return app;
     }

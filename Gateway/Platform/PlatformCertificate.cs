@@ -1,0 +1,68 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Google.Protobuf;
+using Mesh.Contracts.Hsm;
+
+namespace Mesh.Gateway.Platform;
+
+/// <summary>
+/// The certificate merchants verify the platform's signed answers with. The key pair
+/// (<see cref="KeyId"/>, RSA-2048) never leaves the Hsm: the certificate is made here around
+/// its public key and signed by the Hsm (SHA256withRSA), once per process.
+/// </summary>
+public sealed class PlatformCertificate(Hsm.HsmClient hsm, TimeProvider time)
+{
+    public const string KeyId = "gateway.signing";
+    public const string SubjectName = "CN=Mesh payment gateway, O=Mesh, C=CN";
+    public const int ValidityDays = 365;
+    private readonly SemaphoreSlim _making = new(1, 1);
+    private string? _pem;
+
+    public async Task<string> PemAsync(CancellationToken ct)
+    {
+        if (_pem is { } made)
+        {
+            return made;
+        }
+        await _making.WaitAsync(ct);
+        try
+        {
+            return _pem ??= await MakeAsync(ct);
+        }
+        finally
+        {
+            _making.Release();
+        }
+    }
+
+    private async Task<string> MakeAsync(CancellationToken ct)
+    {
+        var publicKey = await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = KeyId }, cancellationToken: ct);
+        var key = PublicKey.CreateFromSubjectPublicKeyInfo(publicKey.SubjectPublicKeyInfo.ToByteArray(), out _);
+        var request = new CertificateRequest(new X500DistinguishedName(SubjectName), key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.NonRepudiation, critical: true));
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));
+        var now = time.GetUtcNow();
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7F; // a positive serial number
+        // X509SignatureGenerator is synchronous: the one Hsm call runs off the request's thread.
+        var certificate = await Task.Run(() => request.Create(request.SubjectName, new HsmSignatureGenerator(hsm, key), now.AddMinutes(-5),
+            now.AddDays(ValidityDays), serial), ct);
+        return certificate.ExportCertificatePem();
+    }
+
+    /// <summary>SHA256withRSA by the Hsm's held key.</summary>
+    private sealed class HsmSignatureGenerator(Hsm.HsmClient hsm, PublicKey key) : X509SignatureGenerator
+    {
+        // AlgorithmIdentifier { sha256WithRSAEncryption, NULL }
+        private static readonly byte[] Sha256WithRsa = Convert.FromHexString("300D06092A864886F70D01010B0500");
+
+        public override byte[] GetSignatureAlgorithmIdentifier(HashAlgorithmName hashAlgorithm) =>
+            hashAlgorithm == HashAlgorithmName.SHA256 ? Sha256WithRsa : throw new ArgumentOutOfRangeException(nameof(hashAlgorithm), "SHA-256 only");
+
+        public override byte[] SignData(byte[] data, HashAlgorithmName hashAlgorithm) =>
+            hsm.Sign(new SignRequest { KeyId = KeyId, Data = ByteString.CopyFrom(data), Scheme = SignatureScheme.RsaPkcs1Sha256 }).Signature.ToByteArray();
+
+        protected override PublicKey BuildPublicKey() => key;
+    }
+}
