@@ -22,9 +22,6 @@ public static class Extensions
     {
         builder.AddNpgsqlDataSource("gatewaydb");
         builder.Services.AddProblemDetails();
-        // A body that does not bind (malformed JSON, a string for a number) is the client's error:
-        // a 400 problem, never an exception turned into a 500, in every environment.
-        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
         builder.Services.AddOpenApi();
         builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = HsmAddress).WithHsmCallerCredentials(builder.Configuration);
         builder.Services.AddGrpcClient<CardSwitch.CardSwitchClient>(o => o.Address = SwitchAddress).AsMeshGrpcClient();

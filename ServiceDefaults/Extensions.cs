@@ -17,6 +17,9 @@ public static class MeshServiceDefaults
         builder.ConfigureMeshTelemetry();
         builder.AddDefaultHealthChecks();
         builder.Services.AddSingleton(TimeProvider.System);
+        // A body that does not bind (malformed JSON, a string for a number) is the client's error:
+        // a 400, never an exception turned into a 500, in every service and environment.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {

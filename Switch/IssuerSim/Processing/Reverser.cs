@@ -1,4 +1,5 @@
 using Mesh.Iso8583.Messages;
+using Mesh.ServiceDefaults.Database;
 using Npgsql;
 
 namespace Mesh.IssuerSim.Processing;
@@ -20,12 +21,12 @@ public sealed class Reverser(NpgsqlDataSource db, TimeProvider time)
         var postings = new List<(string AccountId, long BalanceDelta, long HeldDelta)>();
         await using (var read = new NpgsqlBatch(connection, tx))
         {
-            read.BatchCommands.Add(Sql(
+            read.BatchCommands.Add(BatchSql.Command(
                 """
                 SELECT kind, response_code, reversed_at IS NOT NULL, amount_minor, created_at, pan_hash, original_acquirer_id, original_stan, original_transmission
                 FROM authorizations WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3 FOR UPDATE
                 """, reversed.AcquirerId, reversed.Stan, reversed.Transmission));
-            read.BatchCommands.Add(Sql(
+            read.BatchCommands.Add(BatchSql.Command(
                 "SELECT account_id, balance_delta_minor, held_delta_minor FROM postings WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3 AND kind <> 'reversal'",
                 reversed.AcquirerId, reversed.Stan, reversed.Transmission));
             await using var rows = await read.ExecuteReaderAsync(ct);
@@ -44,7 +45,7 @@ public sealed class Reverser(NpgsqlDataSource db, TimeProvider time)
         {
             if (state is null)
             {
-                write.BatchCommands.Add(Sql(
+                write.BatchCommands.Add(BatchSql.Command(
                     """
                     INSERT INTO authorizations (acquirer_id, stan, transmission, pan_hash, amount_minor, response_code, reversed_at, created_at, kind)
                     VALUES ($1, $2, $3, '\x'::bytea, 0, '12', $4, $4, 'reversal_only')
@@ -54,12 +55,12 @@ public sealed class Reverser(NpgsqlDataSource db, TimeProvider time)
             {
                 foreach (var account in postings.GroupBy(p => p.AccountId))
                 {
-                    write.BatchCommands.Add(Sql("UPDATE accounts SET balance_minor = balance_minor - $2, held_minor = held_minor - $3 WHERE account_id = $1",
+                    write.BatchCommands.Add(BatchSql.Command("UPDATE accounts SET balance_minor = balance_minor - $2, held_minor = held_minor - $3 WHERE account_id = $1",
                         account.Key, account.Sum(p => p.BalanceDelta), account.Sum(p => p.HeldDelta)));
                 }
                 foreach (var (accountId, balanceDelta, heldDelta) in postings)
                 {
-                    write.BatchCommands.Add(Sql(
+                    write.BatchCommands.Add(BatchSql.Command(
                         "INSERT INTO postings (account_id, kind, balance_delta_minor, held_delta_minor, acquirer_id, stan, transmission, created_at) VALUES ($1, 'reversal', $2, $3, $4, $5, $6, $7)",
                         accountId, -balanceDelta, -heldDelta, reversed.AcquirerId, reversed.Stan, reversed.Transmission, now));
                 }
@@ -67,7 +68,7 @@ public sealed class Reverser(NpgsqlDataSource db, TimeProvider time)
                 {
                     AddUndo(write, state);
                 }
-                write.BatchCommands.Add(Sql("UPDATE authorizations SET reversed_at = $4 WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3",
+                write.BatchCommands.Add(BatchSql.Command("UPDATE authorizations SET reversed_at = $4 WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3",
                     reversed.AcquirerId, reversed.Stan, reversed.Transmission, now));
             }
             if (write.BatchCommands.Count > 0)
@@ -84,21 +85,19 @@ public sealed class Reverser(NpgsqlDataSource db, TimeProvider time)
         switch (state.Kind)
         {
             case "purchase" or "preauth":
-                write.BatchCommands.Add(Sql("UPDATE cards SET spent_today_minor = greatest(0, spent_today_minor - $2) WHERE pan_hash = $1 AND spent_on = $3",
+                write.BatchCommands.Add(BatchSql.Command("UPDATE cards SET spent_today_minor = greatest(0, spent_today_minor - $2) WHERE pan_hash = $1 AND spent_on = $3",
                     state.PanHash, state.AmountMinor, DateOnly.FromDateTime(state.CreatedAt.UtcDateTime)));
                 break;
             case "completion" when state.Original is { } preauth:
-                write.BatchCommands.Add(Sql("UPDATE authorizations SET completed_at = NULL WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3",
+                write.BatchCommands.Add(BatchSql.Command("UPDATE authorizations SET completed_at = NULL WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3",
                     preauth.AcquirerId, preauth.Stan, preauth.Transmission));
                 break;
             case "refund" when state.Original is { } purchase:
-                write.BatchCommands.Add(Sql("UPDATE authorizations SET refunded_minor = refunded_minor - $4 WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3",
+                write.BatchCommands.Add(BatchSql.Command("UPDATE authorizations SET refunded_minor = refunded_minor - $4 WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3",
                     purchase.AcquirerId, purchase.Stan, purchase.Transmission, state.AmountMinor));
                 break;
         }
     }
-
-    private static NpgsqlBatchCommand Sql(string sql, params object[] values) => BatchSql.Command(sql, values);
 
     private sealed record ReversedState(string Kind, string ResponseCode, bool Reversed, long AmountMinor, DateTimeOffset CreatedAt, byte[] PanHash,
         MessageKey? Original);

@@ -167,7 +167,7 @@ public sealed class AuthorizationFlow(
     /// </summary>
     private async Task<IsoMessage?> ClaimAsync(IsoMessage request, string? issuer, CancellationToken ct)
     {
-        var claim = Command(
+        var claim = BatchSql.Command(
             """
             INSERT INTO authorizations (acquirer_id, stan, transmission, issuer, pan_masked, amount_minor, created_at, mti, processing_code, currency, original_data)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING
@@ -194,21 +194,11 @@ public sealed class AuthorizationFlow(
     /// <summary>The answer, with what the exchange left to record, in one transaction (grouped with other requests'), before the acquirer hears it.</summary>
     private async Task RememberAsync(IsoMessage request, IsoMessage answer, List<NpgsqlBatchCommand> records, CancellationToken ct)
     {
-        records.Add(Command(
+        records.Add(BatchSql.Command(
             "UPDATE authorizations SET response_code = $4, answer = $5, answered_at = $6 WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3",
             request.GetString(IsoFields.AcquirerId)!, request.GetString(IsoFields.Stan)!, request.GetString(IsoFields.TransmissionDateTime)!,
             answer.GetString(IsoFields.ResponseCode)!, packager.Pack(answer), time.GetUtcNow()));
         await writes.ExecuteAsync(records, ct);
-    }
-
-    private static NpgsqlBatchCommand Command(string sql, params object?[] values)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
-        }
-        return command;
     }
 
     private static void Bind(NpgsqlCommand command, IsoMessage request)

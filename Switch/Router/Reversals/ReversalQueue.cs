@@ -1,5 +1,6 @@
 using System.Globalization;
 using Mesh.Iso8583.Messages;
+using Mesh.ServiceDefaults.Database;
 using Mesh.Switch.Authorization;
 using Mesh.Switch.Journal;
 using Mesh.Switch.Links;
@@ -39,23 +40,17 @@ public sealed class ReversalQueue(
     /// </summary>
     public NpgsqlBatchCommand Enqueue(string issuer, IsoMessage original, string reason)
     {
-        var insert = new NpgsqlBatchCommand(
+        var insert = BatchSql.Command(
             """
             INSERT INTO reversals (issuer, acquirer_id, stan, transmission, amount_minor, processing_code, currency, reason, next_attempt_at, created_at,
                                    advice_mti, original_mti, original_data)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12)
             ON CONFLICT (acquirer_id, stan, transmission) DO NOTHING
-            """);
-        foreach (var value in new object?[]
-        {
+            """,
             issuer, original.GetString(IsoFields.AcquirerId)!, original.GetString(IsoFields.Stan)!, original.GetString(IsoFields.TransmissionDateTime)!,
             long.Parse(original.GetString(IsoFields.AmountTransaction)!, CultureInfo.InvariantCulture), original.GetString(IsoFields.ProcessingCode) ?? "000000",
             original.GetString(IsoFields.Currency) ?? "156", reason, time.GetUtcNow(), AdviceFor(original.Mti), original.Mti,
-            original.GetString(IsoFields.OriginalDataElements),
-        })
-        {
-            insert.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
-        }
+            original.GetString(IsoFields.OriginalDataElements));
         logger.LogWarning("{Advice} queued to {Issuer} for {Mti} STAN {Stan}: {Reason}", AdviceFor(original.Mti), issuer, original.Mti,
             original.GetString(IsoFields.Stan), reason);
         return insert;

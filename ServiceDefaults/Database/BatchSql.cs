@@ -1,9 +1,9 @@
 using Npgsql;
 
-namespace Mesh.IssuerSim.Processing;
+namespace Mesh.ServiceDefaults.Database;
 
 /// <summary>A statement for an <see cref="NpgsqlBatch"/>, with positional parameters ($1, $2, …).</summary>
-internal static class BatchSql
+public static class BatchSql
 {
     public static NpgsqlBatchCommand Command(string sql, params object?[] values)
     {
