@@ -47,6 +47,7 @@ builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithHsmCaller(hsm, role: "gateway")
     .WithReference(cardSwitch).WaitFor(cardSwitch)
     .WithReference(settlement).WaitFor(settlement)
+    .WithGatewayTls(data)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health", endpointName: "http");
 

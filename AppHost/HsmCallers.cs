@@ -53,6 +53,10 @@ public static class HsmCallers
             ($"{acquirer}.pin-transport-rsa", "PinTransport", "Rsa2048"),
             ($"{acquirer}.pin-transport-ec", "PinTransport", "EcP256"),
             ($"{acquirer}.signing", "Signing", "Rsa2048"),
+            // The NetPay form protocol signs answers with RSA-1024 and SHA-1 (ChkValue is 256 hex digits).
+            ($"{acquirer}.netpay-signing", "Signing", "Rsa1024"),
+            // Card numbers at rest: AES-GCM ciphertext and a keyed hash for look-ups.
+            ($"{acquirer}.dek", "Dek", "Aes256"),
         };
         foreach (var bank in banks)
         {

@@ -11,15 +11,21 @@ public static class OwnerOnlyFile
         {
             return File.ReadAllText(path).Trim();
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        Write(path, secret, FileMode.CreateNew);
+        return secret;
+    }
+
+    /// <summary>Writes <paramref name="text"/> to a file only its owner can read.</summary>
+    public static void Write(string path, string text, FileMode mode = FileMode.Create)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var options = new FileStreamOptions { Mode = mode, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
         using var file = new FileStream(path, options);
-        file.Write(System.Text.Encoding.ASCII.GetBytes(secret));
-        return secret;
+        file.Write(System.Text.Encoding.ASCII.GetBytes(text));
     }
 }

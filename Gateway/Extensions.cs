@@ -1,10 +1,16 @@
 using Mesh.Contracts.Hsm;
 using Mesh.Contracts.Settlement;
 using Mesh.Contracts.Switch;
+using Mesh.Gateway.Acquiring;
 using Mesh.Gateway.Apis;
 using Mesh.Gateway.Diagnostics;
 using Mesh.Gateway.Merchants;
 using Mesh.Gateway.Options;
+using Mesh.Gateway.Orders;
+using Mesh.Gateway.Pages;
+using Mesh.Gateway.Payments;
+using Mesh.Gateway.Signatures;
+using Mesh.Iso8583.Packaging;
 using Mesh.Gateway.Platform;
 using Mesh.ServiceDefaults.Grpc;
 using Scalar.AspNetCore;
@@ -30,15 +36,34 @@ public static class Extensions
         builder.Services.AddOptions<GatewayOptions>()
             .Bind(builder.Configuration.GetSection(GatewayOptions.Section))
             .Validate(o => o.AdminKey.Length >= GatewayOptions.AdminKeyCharsMin, $"Gateway:AdminKey has at least {GatewayOptions.AdminKeyCharsMin} characters")
+            .Validate(o => o.OrderAmountMinorMax > 0 && o.PaymentSessionMinutes is > 0 and <= 120 && o.WrongPinsMax is > 0 and <= 10,
+                "Gateway: OrderAmountMinorMax above 0, PaymentSessionMinutes 1 to 120, WrongPinsMax 1 to 10")
+            .Validate(o => o.PinTransport is EncryptedPin.Ecdh or EncryptedPin.RsaOaep, "Gateway:PinTransport is ecdh or rsa-oaep")
+            .Validate(o => o.SwitchDeadlineMs > 0 && o.ResolveAfterMs > 0 && o.ResolvePollMs > 0, "Gateway: the switch deadline and resolver times are positive")
+            .Validate(o => o.Banks.Count > 0 && o.Banks.All(b => b.GateId.Length == 4 && b.GateId.All(char.IsAsciiDigit) && b.Name.Length > 0),
+                "Gateway:Banks lists at least one bank, each with a 4-digit GateId and a name")
             .ValidateOnStart();
         builder.Services.AddSingleton<MerchantRegistry>();
         builder.Services.AddSingleton<PlatformCertificate>();
+        builder.Services.AddSingleton(new IsoPackager(IsoDialect.UnionPay1987));
+        builder.Services.AddSingleton<NetPaySignature>();
+        builder.Services.AddSingleton<CanonicalSignature>();
+        builder.Services.AddSingleton<OrderBook>();
+        builder.Services.AddSingleton<OrderAnswers>();
+        builder.Services.AddSingleton<PaymentSessions>();
+        builder.Services.AddSingleton<Acquirer>();
+        builder.Services.AddSingleton<CardPayments>();
+        builder.Services.AddSingleton<PinTransportKeys>();
+        builder.Services.AddSingleton<UnresolvedPayments>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<UnresolvedPayments>());
     }
 
     public static WebApplication UseGatewayPipeline(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // The payment page is served over HTTPS only: WebCrypto needs a secure context, and card data needs TLS.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/pay"), pay => pay.UseHttpsRedirection());
         return app;
     }
 
@@ -48,6 +73,7 @@ public static class Extensions
         app.MapScalarApiReference(options => options.DefaultFonts = false);
         app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificateApi();
         app.MapGroup("/admin").MapMerchantsAdminApi();
+        app.MapGroup("/pay").MapPaymentPages();
         return app;
     }
 }

@@ -1,3 +1,4 @@
+using Mesh.Gateway.Infrastructure;
 using Npgsql;
 
 namespace Mesh.Gateway.Merchants;
@@ -25,15 +26,9 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
                                    fee_rate_ppm, fee_minimum_minor, settlement_account, created_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (merchant_id) DO NOTHING
             """);
-        foreach (var value in new object?[]
-        {
-            application.MerchantId, application.Name, key.SubjectPublicKeyInfo, key.Algorithm, key.Bits, key.CertificatePem,
+        Sql.Bind(insert, application.MerchantId, application.Name, key.SubjectPublicKeyInfo, key.Algorithm, key.Bits, key.CertificatePem,
             application.NotificationMode, application.NotificationProtocol, application.FeeRatePpm, application.FeeMinimumMinor,
-            application.SettlementAccount, time.GetUtcNow(),
-        })
-        {
-            insert.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
-        }
+            application.SettlementAccount, time.GetUtcNow());
         var created = await insert.ExecuteNonQueryAsync(ct) == 1;
         var stored = (await FindAsync(application.MerchantId!, ct))!;
         if (created)
@@ -46,6 +41,14 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
         return (same ? Outcome.AlreadyTheSame : Outcome.Conflict, stored);
     }
 
+    /// <summary>The merchant's public key (SubjectPublicKeyInfo) its orders are checked with.</summary>
+    public async Task<byte[]?> PublicKeyAsync(string merchantId, CancellationToken ct)
+    {
+        await using var find = db.CreateCommand("SELECT public_key_spki FROM merchants WHERE merchant_id = $1");
+        Sql.Bind(find, merchantId);
+        return await find.ExecuteScalarAsync(ct) as byte[];
+    }
+
     public async Task<Merchant?> FindAsync(string merchantId, CancellationToken ct)
     {
         await using var find = db.CreateCommand(
@@ -54,7 +57,7 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
                    notification_mode, notification_protocol, fee_rate_ppm, fee_minimum_minor, coalesce(settlement_account, ''), created_at
             FROM merchants WHERE merchant_id = $1
             """);
-        find.Parameters.Add(new NpgsqlParameter { Value = merchantId });
+        Sql.Bind(find, merchantId);
         await using var row = await find.ExecuteReaderAsync(ct);
         if (!await row.ReadAsync(ct))
         {

@@ -7,4 +7,38 @@ public sealed class GatewayOptions
 
     /// <summary>The operators' key for <c>/admin</c> (the AppHost's <c>gateway-admin-key</c> parameter).</summary>
     public string AdminKey { get; set; } = "";
+
+    /// <summary>The largest order accepted, in minor units (1,000,000.00 CNY by default).</summary>
+    public long OrderAmountMinorMax { get; set; } = 100_000_000;
+
+    /// <summary>How long a consumer's payment page stays usable.</summary>
+    public int PaymentSessionMinutes { get; set; } = 15;
+
+    /// <summary>Wrong PINs on one order before it fails.</summary>
+    public int WrongPinsMax { get; set; } = 3;
+
+    /// <summary>How the page encrypts the PIN: <c>ecdh</c> (P-256 + AES-GCM) or <c>rsa-oaep</c> (payShield-compatible).</summary>
+    public string PinTransport { get; set; } = "ecdh";
+
+    /// <summary>The deadline of one call to the switch; the switch itself answers 91 after its issuer timeout.</summary>
+    public int SwitchDeadlineMs { get; set; } = 30_000;
+
+    /// <summary>A payment still unresolved this long after it was sent is looked up at the switch.</summary>
+    public int ResolveAfterMs { get; set; } = 35_000;
+
+    /// <summary>How often unresolved payments and refunds are looked for.</summary>
+    public int ResolvePollMs { get; set; } = 1_000;
+
+    /// <summary>How far a signed query's timestamp may be from the gateway's clock.</summary>
+    public int QueryClockSkewSeconds { get; set; } = 300;
+
+    /// <summary>The banks a consumer may choose (GateId); the switch routes by card number whatever is chosen.</summary>
+    public List<BankGate> Banks { get; set; } = [];
+}
+
+public sealed class BankGate
+{
+    public string GateId { get; set; } = "";
+
+    public string Name { get; set; } = "";
 }

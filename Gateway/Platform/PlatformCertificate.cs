@@ -17,6 +17,7 @@ public sealed class PlatformCertificate(Hsm.HsmClient hsm, TimeProvider time)
     public const int ValidityDays = 365;
     private readonly SemaphoreSlim _making = new(1, 1);
     private string? _pem;
+    private string? _certId;
 
     public async Task<string> PemAsync(CancellationToken ct)
     {
@@ -33,6 +34,20 @@ public sealed class PlatformCertificate(Hsm.HsmClient hsm, TimeProvider time)
         {
             _making.Release();
         }
+    }
+
+    /// <summary>
+    /// Names the platform's signing key in signed answers (<c>certId</c>): the first 16 hex digits of
+    /// the SHA-256 of its SubjectPublicKeyInfo, the same in every replica and across restarts.
+    /// </summary>
+    public async Task<string> CertIdAsync(CancellationToken ct)
+    {
+        if (_certId is { } known)
+        {
+            return known;
+        }
+        var publicKey = await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = KeyId }, cancellationToken: ct);
+        return _certId = Convert.ToHexStringLower(SHA256.HashData(publicKey.SubjectPublicKeyInfo.Span))[..16];
     }
 
     private async Task<string> MakeAsync(CancellationToken ct)

@@ -35,6 +35,7 @@ public static class Extensions
         builder.Services.AddSingleton<BinTable>();
         builder.Services.AddSingleton<SecurityModule>();
         builder.Services.AddSingleton<AuthorizationFlow>();
+        builder.Services.AddSingleton<OutcomeLookup>();
         builder.Services.AddSingleton<ReversalQueue>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReversalQueue>());
         builder.Services.AddGrpcClient<Contracts.Hsm.Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);

@@ -18,6 +18,7 @@ public sealed class CardSwitchService(
     AuthorizationFlow authorizations,
     BinTable bins,
     ReversalQueue reversals,
+    OutcomeLookup outcomes,
     IOptions<SwitchOptions> options,
     TimeProvider time) : CardSwitch.CardSwitchBase
 {
@@ -31,6 +32,15 @@ public sealed class CardSwitchService(
         }
         var answer = await authorizations.AuthorizeAsync(request.Message.ToByteArray(), context.CancellationToken);
         return new AuthorizeReply { Message = Google.Protobuf.ByteString.CopyFrom(answer) };
+    }
+
+    public override async Task<OutcomeReply> GetOutcome(OutcomeRequest request, ServerCallContext context)
+    {
+        if (request.AcquirerId.Length is 0 or > 11 || request.Stan.Length != 6 || request.Transmission.Length != 10)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "an acquirer id of 1 to 11 digits, a 6-digit STAN and a 10-digit transmission time"));
+        }
+        return await outcomes.FindAsync(request.AcquirerId, request.Stan, request.Transmission, context.CancellationToken);
     }
 
     public override async Task<BinRoute> SetBinRoute(BinRoute request, ServerCallContext context)

@@ -1,0 +1,166 @@
+using System.Globalization;
+using Google.Protobuf;
+using Grpc.Core;
+using Mesh.Contracts.Hsm;
+using Mesh.Contracts.Switch;
+using Mesh.Gateway.Options;
+using Mesh.Iso8583.Messages;
+using Mesh.Iso8583.Packaging;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Gateway.Acquiring;
+
+/// <summary>
+/// The gateway as acquirer: the Hsm turns the browser's PIN ciphertext into an ISO 9564 PIN block
+/// under the acquirer ZPK and protects card numbers at rest; requests are built as ISO 8583,
+/// MAC'd under the acquirer ZAK, and sent through the switch, whose answers are MAC-checked.
+/// </summary>
+public sealed class Acquirer(Hsm.HsmClient hsm, CardSwitch.CardSwitchClient cardSwitch, IsoPackager packager, IOptions<GatewayOptions> options)
+{
+    public const string AcquirerId = "08010000";
+    public const string ZpkId = "gateway.zpk";
+    public const string ZakId = "gateway.zak";
+    public const string DekId = "gateway.dek";
+    public const string EcTransportKeyId = "gateway.pin-transport-ec";
+    public const string RsaTransportKeyId = "gateway.pin-transport-rsa";
+    public const string TerminalId = "NETPAY01";
+    public const string MerchantCategory = "5999";
+
+    /// <summary>The PIN block under the acquirer ZPK, or null when the Hsm finds the ciphertext unreadable (a bad key, nonce or tampering).</summary>
+    public async Task<byte[]?> PinBlockAsync(EncryptedPin pin, string pan, CancellationToken ct)
+    {
+        var request = new TranslatePinFromBrowserRequest
+        {
+            TransportKeyId = pin.Scheme == EncryptedPin.Ecdh ? EcTransportKeyId : RsaTransportKeyId,
+            Scheme = pin.Scheme == EncryptedPin.Ecdh ? BrowserPinScheme.EcdhP256AesGcm : BrowserPinScheme.RsaOaepSha256,
+            Ciphertext = ByteString.CopyFrom(pin.Ciphertext),
+            SessionNonce = pin.SessionNonce,
+            DestinationZpkId = ZpkId,
+            DestinationFormat = PinBlockFormat.Iso0,
+            Pan = pan,
+        };
+        if (pin.EphemeralPublicKey is { } point)
+        {
+            request.EphemeralPublicKey = ByteString.CopyFrom(point);
+            request.Iv = ByteString.CopyFrom(pin.Iv);
+        }
+        try
+        {
+            return (await hsm.TranslatePinFromBrowserAsync(request, cancellationToken: ct)).PinBlock.ToByteArray();
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The card number as stored: the Hsm's AES-GCM ciphertext under the gateway DEK and its keyed hash.</summary>
+    public async Task<(byte[] Ciphertext, byte[] LookupHash)> ProtectPanAsync(Pan pan, CancellationToken ct)
+    {
+        var reply = await hsm.EncryptDataAsync(new EncryptDataRequest { DekId = DekId, Plaintext = ByteString.CopyFromUtf8(pan.Reveal()) },
+            cancellationToken: ct);
+        return (reply.Ciphertext.ToByteArray(), reply.LookupHash.ToByteArray());
+    }
+
+    public async Task<string> RevealPanAsync(byte[] ciphertext, CancellationToken ct) =>
+        (await hsm.DecryptDataAsync(new DecryptDataRequest { DekId = DekId, Ciphertext = ByteString.CopyFrom(ciphertext) }, cancellationToken: ct))
+        .Plaintext.ToStringUtf8();
+
+    public static IsoMessage Purchase(Pan pan, string expiry, long amountMinor, string currency, string stan, DateTimeOffset now, string merchantId,
+        byte[] pinBlock) =>
+        Build("0200", "000000", pan.Reveal(), expiry, amountMinor, currency, stan, now, merchantId).SetBinary(IsoFields.PinBlock, pinBlock);
+
+    /// <summary>A refund advice (0220, processing code 20) pointing at the purchase in field 90.</summary>
+    public static IsoMessage Refund(string pan, string expiry, long amountMinor, string currency, string stan, DateTimeOffset now, string merchantId,
+        string purchaseStan, string purchaseTransmission) =>
+        Build("0220", "200000", pan, expiry, amountMinor, currency, stan, now, merchantId)
+            .Set(IsoFields.OriginalDataElements, string.Concat("0200", purchaseStan, purchaseTransmission, AcquirerId.PadLeft(11, '0'), new string('0', 11)));
+
+    public static string Transmission(DateTimeOffset now) => now.UtcDateTime.ToString("MMddHHmmss", CultureInfo.InvariantCulture);
+
+    public static string Stan(long sequence) => sequence.ToString("D6", CultureInfo.InvariantCulture);
+
+    private static IsoMessage Build(string mti, string processingCode, string pan, string expiry, long amountMinor, string currency, string stan,
+        DateTimeOffset now, string merchantId) =>
+        new IsoMessage(mti)
+            .Set(IsoFields.Pan, pan)
+            .Set(IsoFields.ProcessingCode, processingCode)
+            .Set(IsoFields.AmountTransaction, amountMinor.ToString("D12", CultureInfo.InvariantCulture))
+            .Set(IsoFields.TransmissionDateTime, Transmission(now))
+            .Set(IsoFields.Stan, stan)
+            .Set(IsoFields.ExpiryDate, expiry)
+            .Set(IsoFields.MerchantType, MerchantCategory)
+            .Set(IsoFields.PosEntryMode, "012")
+            .Set(IsoFields.PosConditionCode, "00")
+            .Set(IsoFields.AcquirerId, AcquirerId)
+            .Set(IsoFields.Rrn, now.UtcDateTime.ToString("yyMMdd", CultureInfo.InvariantCulture) + stan)
+            .Set(IsoFields.TerminalId, TerminalId)
+            .Set(IsoFields.MerchantId, merchantId)
+            .Set(IsoFields.Currency, currency);
+
+    /// <summary>MACs the request under the acquirer ZAK and packs it: the bytes that are stored and, if need be, sent again.</summary>
+    public async Task<byte[]> SignAndPackAsync(IsoMessage request, CancellationToken ct)
+    {
+        request.Remove(IsoFields.Mac);
+        var mac = await hsm.GenerateMacAsync(new GenerateMacRequest
+        {
+            KeyId = ZakId,
+            Data = ByteString.CopyFrom(IsoMac.Input(request)),
+            Algorithm = MacAlgorithm.Iso9797Alg3,
+            Padding = MacPadding.Method1,
+        }, cancellationToken: ct);
+        return packager.Pack(request.SetBinary(IsoFields.Mac, mac.Mac.Span));
+    }
+
+    /// <summary>
+    /// Sends a packed request through the switch. The answer's response code, or null when the
+    /// outcome is unknown (the call failed, or the answer was unreadable or its MAC wrong): the
+    /// request is then looked up, or sent again (the switch answers a repeat with its first answer).
+    /// </summary>
+    public async Task<IsoMessage?> SendAsync(byte[] packed, CancellationToken ct)
+    {
+        AuthorizeReply reply;
+        try
+        {
+            reply = await cardSwitch.AuthorizeAsync(new AuthorizeRequest { Message = ByteString.CopyFrom(packed) },
+                deadline: DateTime.UtcNow.AddMilliseconds(options.Value.SwitchDeadlineMs), cancellationToken: ct);
+        }
+        catch (RpcException)
+        {
+            return null;
+        }
+        return await ReadAnswerAsync(reply.Message.Memory, ct);
+    }
+
+    /// <summary>The switch's answer if it is readable and its MAC is good; null otherwise.</summary>
+    public async Task<IsoMessage?> ReadAnswerAsync(ReadOnlyMemory<byte> packed, CancellationToken ct)
+    {
+        var unpacked = packager.Unpack(packed.Span);
+        if (!unpacked.Ok || unpacked.Message!.GetBytes(IsoFields.Mac) is not { } mac || unpacked.Message.GetString(IsoFields.ResponseCode) is null)
+        {
+            return null;
+        }
+        var answer = unpacked.Message;
+        try
+        {
+            await hsm.VerifyMacAsync(new VerifyMacRequest
+            {
+                KeyId = ZakId,
+                Data = ByteString.CopyFrom(IsoMac.Input(answer)),
+                Mac = ByteString.CopyFrom(mac.Span),
+                Algorithm = MacAlgorithm.Iso9797Alg3,
+                Padding = MacPadding.Method1,
+            }, cancellationToken: ct);
+            return answer;
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>What the switch did with a request: asked after an unknown outcome.</summary>
+    public async Task<OutcomeReply> OutcomeAsync(string stan, string transmission, CancellationToken ct) =>
+        await cardSwitch.GetOutcomeAsync(new OutcomeRequest { AcquirerId = AcquirerId, Stan = stan, Transmission = transmission },
+            deadline: DateTime.UtcNow.AddMilliseconds(options.Value.SwitchDeadlineMs), cancellationToken: ct);
+}

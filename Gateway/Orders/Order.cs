@@ -1,0 +1,67 @@
+namespace Mesh.Gateway.Orders;
+
+/// <summary>Which front door an order came through; it decides how answers are signed and named.</summary>
+public static class OrderProtocol
+{
+    public const string NetPay = "netpay";
+    public const string V1 = "v1";
+}
+
+/// <summary>An order's states: created (page not yet paid), pending (an authorization is out), paid, failed.</summary>
+public static class OrderStatus
+{
+    public const string Created = "created";
+    public const string Pending = "pending";
+    public const string Paid = "paid";
+    public const string Failed = "failed";
+}
+
+/// <summary>What a merchant asks for, from either front door, once read and checked.</summary>
+public sealed record OrderRequest(
+    string MerchantId,
+    string OrderId,
+    string Protocol,
+    long AmountMinor,
+    string Currency,
+    string TransDate,
+    string TransType,
+    string? NetPayVersion,
+    string? BgRetUrl,
+    string? PageRetUrl,
+    string? GateId,
+    string? Priv1);
+
+/// <summary>An order as stored, with what became of its payment.</summary>
+public sealed record Order(
+    string MerchantId,
+    string OrderId,
+    string Protocol,
+    long AmountMinor,
+    string Currency,
+    string TransDate,
+    string TransType,
+    string? NetPayVersion,
+    string? BgRetUrl,
+    string? PageRetUrl,
+    string? GateId,
+    string? Priv1,
+    string Status,
+    int Version,
+    int Attempts,
+    string? ResponseCode,
+    string? ResultMessage,
+    long PaidMinor,
+    long RefundedMinor,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? PaidAt,
+    string? PanMasked,
+    string? AuthCode,
+    string? Rrn)
+{
+    public bool IsFinal => Status is OrderStatus.Paid or OrderStatus.Failed;
+
+    public bool SameAs(OrderRequest request) =>
+        AmountMinor == request.AmountMinor && Currency == request.Currency && TransDate == request.TransDate && Protocol == request.Protocol
+        && (PageRetUrl ?? "") == (request.PageRetUrl ?? "") && (BgRetUrl ?? "") == (request.BgRetUrl ?? "") && (Priv1 ?? "") == (request.Priv1 ?? "");
+}

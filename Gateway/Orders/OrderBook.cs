@@ -1,0 +1,100 @@
+using System.Data.Common;
+using Mesh.Gateway.Infrastructure;
+using Npgsql;
+
+namespace Mesh.Gateway.Orders;
+
+/// <summary>
+/// Orders in gatewaydb, keyed by merchant and order number. Opening an order is idempotent: the
+/// same order again is the same order; a paid or pending one is a duplicate; a failed one may be
+/// paid again (as NetPay allows), which starts a new attempt with a higher version.
+/// </summary>
+public sealed class OrderBook(NpgsqlDataSource db, TimeProvider time)
+{
+    public const int ListLimitMax = 100;
+
+    public enum Opening
+    {
+        Opened,
+        Reopened,
+        AlreadyOpen,
+        Duplicate,
+    }
+
+    private const string Columns =
+        """
+        o.merchant_id, o.order_id, o.protocol, o.amount_minor, o.currency, o.trans_date, o.trans_type, o.netpay_version, o.bg_ret_url,
+        o.page_ret_url, o.gate_id, o.priv1, o.status, o.version, o.attempts, o.response_code, o.result_message, o.paid_minor,
+        o.refunded_minor, o.created_at, o.updated_at, o.paid_at, p.pan_masked, p.auth_code, p.rrn
+        FROM orders o LEFT JOIN LATERAL (
+            SELECT pan_masked, auth_code, rrn FROM payments p WHERE p.merchant_id = o.merchant_id AND p.order_id = o.order_id
+            ORDER BY payment_id DESC LIMIT 1) p ON true
+        """;
+
+    public async Task<(Opening Opening, Order Order)> OpenAsync(OrderRequest request, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var open = db.CreateCommand(
+            """
+            INSERT INTO orders AS o (merchant_id, order_id, protocol, amount_minor, currency, trans_date, trans_type, netpay_version, bg_ret_url,
+                                     page_ret_url, gate_id, priv1, status, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'created', $13, $13)
+            ON CONFLICT (merchant_id, order_id) DO UPDATE SET
+                protocol = EXCLUDED.protocol, amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency, trans_date = EXCLUDED.trans_date,
+                trans_type = EXCLUDED.trans_type, netpay_version = EXCLUDED.netpay_version, bg_ret_url = EXCLUDED.bg_ret_url,
+                page_ret_url = EXCLUDED.page_ret_url, gate_id = EXCLUDED.gate_id, priv1 = EXCLUDED.priv1, status = 'created',
+                version = o.version + 1, attempts = o.attempts + 1, response_code = NULL, result_message = NULL, updated_at = EXCLUDED.updated_at
+            WHERE o.status = 'failed'
+            RETURNING o.xmax = 0
+            """);
+        Sql.Bind(open, request.MerchantId, request.OrderId, request.Protocol, request.AmountMinor, request.Currency, request.TransDate, request.TransType,
+            request.NetPayVersion, request.BgRetUrl, request.PageRetUrl, request.GateId, request.Priv1, now);
+        var inserted = await open.ExecuteScalarAsync(ct);
+        var order = (await FindAsync(request.MerchantId, request.OrderId, ct))!;
+        if (inserted is bool fresh)
+        {
+            return (fresh ? Opening.Opened : Opening.Reopened, order);
+        }
+        return (order.Status == OrderStatus.Created && order.SameAs(request) ? Opening.AlreadyOpen : Opening.Duplicate, order);
+    }
+
+    public async Task<Order?> FindAsync(string merchantId, string orderId, CancellationToken ct)
+    {
+        await using var find = db.CreateCommand($"SELECT {Columns} WHERE o.merchant_id = $1 AND o.order_id = $2");
+        Sql.Bind(find, merchantId, orderId);
+        await using var row = await find.ExecuteReaderAsync(ct);
+        return await row.ReadAsync(ct) ? Read(row) : null;
+    }
+
+    /// <summary>
+    /// A merchant's orders created in [<paramref name="from"/>, <paramref name="to"/>), oldest first,
+    /// at most <paramref name="limit"/>, after the cursor (the last order of the previous page).
+    /// </summary>
+    public async Task<List<Order>> ListAsync(string merchantId, DateTimeOffset from, DateTimeOffset to, (DateTimeOffset CreatedAt, string OrderId)? after,
+        int limit, CancellationToken ct)
+    {
+        await using var list = db.CreateCommand(
+            $"""
+            SELECT {Columns}
+            WHERE o.merchant_id = $1 AND o.created_at >= $2 AND o.created_at < $3 AND (o.created_at, o.order_id) > ($4, $5)
+            ORDER BY o.created_at, o.order_id LIMIT $6
+            """);
+        Sql.Bind(list, merchantId, from, to, after?.CreatedAt ?? DateTimeOffset.MinValue.ToUniversalTime(), after?.OrderId ?? "", Math.Clamp(limit, 1, ListLimitMax));
+        await using var row = await list.ExecuteReaderAsync(ct);
+        var orders = new List<Order>();
+        while (await row.ReadAsync(ct))
+        {
+            orders.Add(Read(row));
+        }
+        return orders;
+    }
+
+    private static Order Read(DbDataReader row)
+    {
+        string? Text(int i) => row.IsDBNull(i) ? null : row.GetString(i);
+        return new Order(row.GetString(0), row.GetString(1), row.GetString(2), row.GetInt64(3), row.GetString(4), row.GetString(5), row.GetString(6),
+            Text(7), Text(8), Text(9), Text(10), Text(11), row.GetString(12), row.GetInt32(13), row.GetInt32(14), Text(15), Text(16),
+            row.GetInt64(17), row.GetInt64(18), row.GetFieldValue<DateTimeOffset>(19), row.GetFieldValue<DateTimeOffset>(20),
+            row.IsDBNull(21) ? null : row.GetFieldValue<DateTimeOffset>(21), Text(22), Text(23), Text(24));
+    }
+}

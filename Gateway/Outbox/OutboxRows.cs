@@ -1,0 +1,46 @@
+using System.Text.Json;
+using Mesh.ServiceDefaults.Database;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Mesh.Gateway.Outbox;
+
+/// <summary>What a final state owes the rest of the platform, written in the same transaction as the state.</summary>
+public sealed record OutboxEvent(
+    string Kind,
+    string MerchantId,
+    string OrderId,
+    int OrderVersion,
+    string Status,
+    long AmountMinor,
+    string Currency,
+    string? ResponseCode,
+    string? PanMasked,
+    string Stan,
+    string Transmission,
+    string? Rrn,
+    string? AuthCode,
+    string? RefundId,
+    DateTimeOffset At);
+
+/// <summary>
+/// Outbox rows: one for the merchant's notification, one for settlement, per final state. The
+/// notification issue delivers the first kind, the settlement issue the second.
+/// </summary>
+public static class OutboxRows
+{
+    public const string Notification = "notification";
+    public const string Settlement = "settlement";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static IEnumerable<NpgsqlBatchCommand> For(OutboxEvent e)
+    {
+        var payload = JsonSerializer.Serialize(e, Json);
+        foreach (var topic in new[] { Notification, Settlement })
+        {
+            yield return BatchSql.Command(
+                "INSERT INTO outbox (topic, merchant_id, order_id, order_version, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                topic, e.MerchantId, e.OrderId, e.OrderVersion, new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = payload }, e.At);
+        }
+    }
+}

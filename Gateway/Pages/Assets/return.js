@@ -1,0 +1,3 @@
+// Sends the consumer back to the merchant with the platform's signed answer.
+"use strict";
+document.getElementById("return")?.submit();

@@ -1,0 +1,253 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Mesh.Gateway.Acquiring;
+using Mesh.Gateway.Merchants;
+using Mesh.Gateway.Options;
+using Mesh.Gateway.Orders;
+using Mesh.Gateway.Payments;
+using Mesh.Gateway.Signatures;
+using Mesh.Iso8583.Messages;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Gateway.Pages;
+
+/// <summary>
+/// The consumer's side, under <c>/pay</c> (HTTPS only): the NetPay form door <c>/pay/TransGet</c>,
+/// the way in for <c>/v1</c> orders, the payment page and its result. A form that cannot be read,
+/// a forged CSRF token or an expired page is refused and changes nothing.
+/// </summary>
+public static class PaymentPageApi
+{
+    public const string CsrfCookie = "__Host-mesh-csrf";
+    public const int FormBytesMax = 16 * 1024;
+
+    public static RouteGroupBuilder MapPaymentPages(this RouteGroupBuilder group)
+    {
+        group.MapPost("/TransGet", TransGetAsync).WithName("NetPayTransGet").WithTags("NetPay")
+            .WithSummary("NetPay's purchase form: the merchant's page posts the signed order here and the consumer lands on the payment page");
+        group.MapGet("/orders/{merchantId}/{orderId}", StartAsync).WithName("StartPayment").WithTags("Payment page")
+            .WithSummary("Where a /v1 order's payUrl sends the consumer: a new payment page for the order");
+        group.MapGet("/s/{sessionId}", ShowAsync).ExcludeFromDescription();
+        group.MapPost("/s/{sessionId}", SubmitAsync).ExcludeFromDescription();
+        group.MapGet("/s/{sessionId}/result", ResultAsync).ExcludeFromDescription();
+        group.MapGet("/assets/{name}", (string name) => PageAssets.Files.TryGetValue(name, out var file)
+            ? Results.Bytes(file.Bytes, file.ContentType)
+            : Results.NotFound()).ExcludeFromDescription();
+        return group;
+    }
+
+    private static async Task<IResult> TransGetAsync(HttpContext context, MerchantRegistry merchants, OrderBook orders, PaymentSessions sessions,
+        IOptions<GatewayOptions> options, CancellationToken ct)
+    {
+        if (await ReadFormAsync(context) is not { } form)
+        {
+            return Problem(context, StatusCodes.Status400BadRequest, "The form could not be read",
+                $"an application/x-www-form-urlencoded form of at most {FormBytesMax} bytes");
+        }
+        var (request, problems) = NetPayOrderForm.Read(form);
+        if (problems.Count > 0)
+        {
+            return ValidationProblem(context, problems);
+        }
+        var merchant = await merchants.FindAsync(request!.Order.MerchantId, ct);
+        if (merchant is null || merchant.Status != "active")
+        {
+            return Problem(context, StatusCodes.Status403Forbidden, "The merchant is not accepted", $"MerId {request.Order.MerchantId} is not an active merchant");
+        }
+        var key = await merchants.PublicKeyAsync(merchant.MerchantId, ct);
+        if (key is null || merchant.KeyAlgorithm != MerchantKey.Rsa || !NetPaySignature.IsValid(key, request.SignedText, request.ChkValue))
+        {
+            return Problem(context, StatusCodes.Status403Forbidden, "The signature does not verify",
+                "ChkValue is the RSA SHA-1 signature of MerId+OrdId+TransAmt+CuryId+TransDate+TransType(+Priv1) by the merchant's key");
+        }
+        OrderRules.Check(request.Order, options.Value, problems, netPayNames: true);
+        if (problems.Count > 0)
+        {
+            return ValidationProblem(context, problems);
+        }
+        return await OpenAndShowAsync(context, request.Order, orders, sessions, ct);
+    }
+
+    private static async Task<IResult> OpenAndShowAsync(HttpContext context, OrderRequest request, OrderBook orders, PaymentSessions sessions,
+        CancellationToken ct)
+    {
+        var (opening, order) = await orders.OpenAsync(request, ct);
+        if (opening == OrderBook.Opening.Duplicate)
+        {
+            return Problem(context, StatusCodes.Status409Conflict, "Duplicate order",
+                $"Order {order.OrderId} is already {order.Status}; only a failed order number may be paid again");
+        }
+        var session = await sessions.StartAsync(order.MerchantId, order.OrderId, order.Attempts, ct);
+        return Results.Redirect($"/pay/s/{session.SessionId}", permanent: false, preserveMethod: false);
+    }
+
+    private static async Task<IResult> StartAsync(HttpContext context, string merchantId, string orderId, OrderBook orders, PaymentSessions sessions,
+        MerchantRegistry merchants, CancellationToken ct)
+    {
+        if (!OrderRules.MerchantId().IsMatch(merchantId) || !OrderRules.V1OrderId().IsMatch(orderId)
+            || await orders.FindAsync(merchantId, orderId, ct) is not { } order)
+        {
+            return PaymentPages.Error(StatusCodes.Status404NotFound, "No such order", "The payment link is not valid.");
+        }
+        if (order.Status != OrderStatus.Created)
+        {
+            var merchant = await merchants.FindAsync(merchantId, ct);
+            return PaymentPages.Result(order, merchant?.Name ?? merchantId, null);
+        }
+        var session = await sessions.StartAsync(order.MerchantId, order.OrderId, order.Attempts, ct);
+        return Results.Redirect($"/pay/s/{session.SessionId}");
+    }
+
+    private static async Task<IResult> ShowAsync(HttpContext context, string sessionId, PaymentSessions sessions, OrderBook orders,
+        MerchantRegistry merchants, PinTransportKeys keys, IOptions<GatewayOptions> options, CancellationToken ct)
+    {
+        if (await sessions.FindAsync(sessionId, ct) is not { } session)
+        {
+            return PaymentPages.Error(StatusCodes.Status404NotFound, "No such payment page", "The payment link is not valid.");
+        }
+        if (session.Status != PaymentSessions.Open)
+        {
+            return Results.Redirect($"/pay/s/{session.SessionId}/result");
+        }
+        if (sessions.IsExpired(session))
+        {
+            return Expired();
+        }
+        context.Response.Cookies.Append(CsrfCookie, session.CsrfToken, new CookieOptions
+        {
+            Secure = true,
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Path = "/",
+            Expires = session.ExpiresAt,
+        });
+        return await PageAsync(session, orders, merchants, keys, options.Value, null, StatusCodes.Status200OK, ct);
+    }
+
+    private static async Task<IResult> SubmitAsync(HttpContext context, string sessionId, PaymentSessions sessions, OrderBook orders,
+        MerchantRegistry merchants, PinTransportKeys keys, CardPayments payments, IOptions<GatewayOptions> options, CancellationToken ct)
+    {
+        if (await sessions.FindAsync(sessionId, ct) is not { } session)
+        {
+            return PaymentPages.Error(StatusCodes.Status404NotFound, "No such payment page", "The payment link is not valid.");
+        }
+        if (await ReadFormAsync(context) is not { } form)
+        {
+            return PaymentPages.Error(StatusCodes.Status400BadRequest, "The form could not be read", "Please go back and try again.");
+        }
+        if (!SameToken(session.CsrfToken, form["csrf"]) || !SameToken(session.CsrfToken, context.Request.Cookies[CsrfCookie]))
+        {
+            return PaymentPages.Error(StatusCodes.Status403Forbidden, "The form was not sent from this payment page",
+                "For your safety the payment was not made. Please open the payment page again.");
+        }
+        if (session.Status != PaymentSessions.Open)
+        {
+            return Results.Redirect($"/pay/s/{session.SessionId}/result");
+        }
+        if (sessions.IsExpired(session))
+        {
+            return Expired();
+        }
+        var order = (await orders.FindAsync(session.MerchantId, session.OrderId, ct))!;
+        string? Refuse(string message) => message;
+        var error =
+            !Pan.TryParse(form["pan"].ToString().Replace(" ", "", StringComparison.Ordinal), out var pan) ? Refuse("Please check the card number.")
+            : ExpiryYyMm(form["expiry"]) is null ? Refuse("The expiry date is MM/YY, as printed on the card.")
+            : string.IsNullOrEmpty(order.GateId) && options.Value.Banks.All(b => b.GateId != form["gateId"]) ? Refuse("Please choose your bank.")
+            : null;
+        var pin = error is null
+            ? EncryptedPin.Read(form["pinScheme"], form["pinCiphertext"], form["pinEphemeralKey"], form["pinIv"], session.PinNonce)
+            : null;
+        if (error is null && pin is null)
+        {
+            error = "The PIN could not be read. Please enter it again.";
+        }
+        if (error is not null)
+        {
+            return await PageAsync(session, orders, merchants, keys, options.Value, error, StatusCodes.Status400BadRequest, ct);
+        }
+        var outcome = await payments.PayAsync(session, order, pan, ExpiryYyMm(form["expiry"])!, pin!, ct);
+        switch (outcome.Result)
+        {
+            case PaymentResult.WrongPin:
+                var again = (await sessions.FindAsync(sessionId, ct))!;
+                return await PageAsync(again, orders, merchants, keys, options.Value,
+                    $"{outcome.Message} {outcome.WrongPinsLeft} {(outcome.WrongPinsLeft == 1 ? "try" : "tries")} left.", StatusCodes.Status200OK, ct);
+            case PaymentResult.BadPin:
+                return await PageAsync(session, orders, merchants, keys, options.Value, outcome.Message, StatusCodes.Status400BadRequest, ct);
+            default:
+                return Results.Redirect($"/pay/s/{session.SessionId}/result");
+        }
+    }
+
+    private static async Task<IResult> ResultAsync(string sessionId, PaymentSessions sessions, OrderBook orders, MerchantRegistry merchants,
+        OrderAnswers answers, CancellationToken ct)
+    {
+        if (await sessions.FindAsync(sessionId, ct) is not { } session)
+        {
+            return PaymentPages.Error(StatusCodes.Status404NotFound, "No such payment page", "The payment link is not valid.");
+        }
+        var order = (await orders.FindAsync(session.MerchantId, session.OrderId, ct))!;
+        var merchantName = (await merchants.FindAsync(order.MerchantId, ct))?.Name ?? order.MerchantId;
+        if (order.IsFinal && !string.IsNullOrEmpty(order.PageRetUrl))
+        {
+            return PaymentPages.ReturnToMerchant(order, merchantName, await answers.SignedAsync(order, ct));
+        }
+        return PaymentPages.Result(order, merchantName, null);
+    }
+
+    private static async Task<IResult> PageAsync(PaymentSession session, OrderBook orders, MerchantRegistry merchants, PinTransportKeys keys,
+        GatewayOptions options, string? error, int statusCode, CancellationToken ct)
+    {
+        var order = (await orders.FindAsync(session.MerchantId, session.OrderId, ct))!;
+        var merchant = await merchants.FindAsync(order.MerchantId, ct);
+        var scheme = options.PinTransport == EncryptedPin.RsaOaep ? EncryptedPin.RsaOaep : EncryptedPin.Ecdh;
+        return PaymentPages.Payment(session, order, merchant?.Name ?? order.MerchantId, scheme, await keys.SpkiBase64Async(scheme, ct), options.Banks,
+            error, statusCode);
+    }
+
+    private static IResult Expired() =>
+        PaymentPages.Error(StatusCodes.Status410Gone, "This payment page has expired", "Nothing was charged. Please return to the merchant and pay again.");
+
+    /// <summary>MM/YY (or MMYY) to ISO 8583's YYMM; null when it is not a month.</summary>
+    public static string? ExpiryYyMm(string? text)
+    {
+        var digits = (text ?? "").Replace("/", "", StringComparison.Ordinal).Trim();
+        return digits.Length == 4 && digits.All(char.IsAsciiDigit) && int.Parse(digits[..2], CultureInfo.InvariantCulture) is >= 1 and <= 12
+            ? digits[2..] + digits[..2]
+            : null;
+    }
+
+    private static bool SameToken(string expected, string? given) =>
+        given is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(given));
+
+    private static async Task<IFormCollection?> ReadFormAsync(HttpContext context)
+    {
+        if (!context.Request.HasFormContentType || context.Request.ContentLength > FormBytesMax)
+        {
+            return null;
+        }
+        try
+        {
+            return await context.Request.ReadFormAsync(context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A refusal as the caller reads it: a page for a browser, RFC 9457 problem details for a program.</summary>
+    private static IResult Problem(HttpContext context, int statusCode, string title, string detail) =>
+        WantsHtml(context) ? PaymentPages.Error(statusCode, title, detail) : TypedResults.Problem(detail, statusCode: statusCode, title: title);
+
+    private static IResult ValidationProblem(HttpContext context, Dictionary<string, string[]> problems) =>
+        WantsHtml(context)
+            ? PaymentPages.Error(StatusCodes.Status400BadRequest, "The order has errors",
+                string.Join("; ", problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}")))
+            : TypedResults.ValidationProblem(problems, title: "The order has errors");
+
+    private static bool WantsHtml(HttpContext context) =>
+        context.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+}

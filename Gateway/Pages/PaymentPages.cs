@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using Mesh.Gateway.Options;
+using Mesh.Gateway.Orders;
+using Mesh.Gateway.Payments;
+
+namespace Mesh.Gateway.Pages;
+
+/// <summary>
+/// The consumer's pages, rendered on the server: the payment form, the result, the way back to
+/// the merchant, and errors. Every value is HTML-encoded; the only scripts are the platform's own.
+/// </summary>
+public static class PaymentPages
+{
+    public static IResult Payment(PaymentSession session, Order order, string merchantName, string pinScheme, string transportKey,
+        IReadOnlyList<BankGate> banks, string? error, int statusCode = StatusCodes.Status200OK)
+    {
+        var html = new StringBuilder();
+        Head(html, "Pay by bank card");
+        html.Append("<h1>Pay by bank card</h1>");
+        Summary(html, order, merchantName);
+        if (error is not null)
+        {
+            html.Append("<p class=\"error\" role=\"alert\" id=\"page-error\">").Append(E(error)).Append("</p>");
+        }
+        html.Append("<form id=\"pay\" method=\"post\" action=\"/pay/s/").Append(E(session.SessionId)).Append("\" autocomplete=\"off\"")
+            .Append(" data-pin-scheme=\"").Append(E(pinScheme)).Append("\" data-transport-key=\"").Append(E(transportKey))
+            .Append("\" data-pin-nonce=\"").Append(E(session.PinNonce)).Append("\">")
+            .Append("<input type=\"hidden\" name=\"csrf\" value=\"").Append(E(session.CsrfToken)).Append("\">")
+            .Append("<input type=\"hidden\" name=\"pinScheme\" value=\"").Append(E(pinScheme)).Append("\">")
+            .Append("<input type=\"hidden\" name=\"pinCiphertext\"><input type=\"hidden\" name=\"pinEphemeralKey\"><input type=\"hidden\" name=\"pinIv\">");
+        if (string.IsNullOrEmpty(order.GateId))
+        {
+            html.Append("<fieldset><legend>Your bank</legend>");
+            foreach (var bank in banks)
+            {
+                html.Append("<label><input type=\"radio\" name=\"gateId\" required value=\"").Append(E(bank.GateId)).Append("\"> ")
+                    .Append(E(bank.Name)).Append("</label>");
+            }
+            html.Append("</fieldset>");
+        }
+        html.Append("<label for=\"pan\">Card number</label><input type=\"text\" id=\"pan\" name=\"pan\" inputmode=\"numeric\" maxlength=\"23\" required>")
+            .Append("<label for=\"expiry\">Expiry (MM/YY)</label><input type=\"text\" id=\"expiry\" name=\"expiry\" inputmode=\"numeric\" maxlength=\"5\" placeholder=\"MM/YY\" required>")
+            .Append("<label for=\"pin\">PIN</label><input type=\"password\" id=\"pin\" inputmode=\"numeric\" maxlength=\"12\" required>")
+            .Append("<p class=\"error\" id=\"pin-error\" role=\"alert\"></p>")
+            .Append("<button type=\"submit\" id=\"submit\">Pay ").Append(E(Money(order.AmountMinor, order.Currency))).Append("</button></form>")
+            .Append("<script src=\"/pay/assets/pay.js\" integrity=\"").Append(PageAssets.Integrity("pay.js")).Append("\"></script>");
+        return Finish(html, statusCode, formAction: null);
+    }
+
+    public static IResult Result(Order order, string merchantName, string? message)
+    {
+        var html = new StringBuilder();
+        var pending = !order.IsFinal;
+        Head(html, "Payment result", refreshSeconds: pending ? 2 : null);
+        var (title, css) = order.Status switch
+        {
+            OrderStatus.Paid => ("Payment successful", "ok"),
+            OrderStatus.Failed => ("Payment failed", "error"),
+            _ => ("Payment pending", ""),
+        };
+        html.Append("<h1 id=\"result\" class=\"").Append(css).Append("\">").Append(title).Append("</h1>");
+        Summary(html, order, merchantName);
+        html.Append("<p id=\"message\">").Append(E(message ?? order.ResultMessage ?? (pending
+            ? "Your bank has not answered yet. This page updates by itself; you will not be charged twice."
+            : ""))).Append("</p>");
+        return Finish(html, StatusCodes.Status200OK, formAction: null);
+    }
+
+    /// <summary>Sends the browser to the merchant's PageRetUrl with the signed answer (a POST, as NetPay does), by script or by the button.</summary>
+    public static IResult ReturnToMerchant(Order order, string merchantName, IEnumerable<KeyValuePair<string, string?>> answer)
+    {
+        var html = new StringBuilder();
+        Head(html, "Returning to the merchant");
+        html.Append("<h1 id=\"result\" class=\"").Append(order.Status == OrderStatus.Paid ? "ok\">Payment successful" : "error\">Payment failed")
+            .Append("</h1>");
+        Summary(html, order, merchantName);
+        html.Append("<p id=\"message\">").Append(E(order.ResultMessage ?? "")).Append("</p>");
+        html.Append("<form id=\"return\" method=\"post\" action=\"").Append(E(order.PageRetUrl!)).Append("\">");
+        foreach (var (name, value) in answer)
+        {
+            html.Append("<input type=\"hidden\" name=\"").Append(E(name)).Append("\" value=\"").Append(E(value ?? "")).Append("\">");
+        }
+        html.Append("<button type=\"submit\">Return to ").Append(E(merchantName)).Append("</button></form>")
+            .Append("<script src=\"/pay/assets/return.js\" integrity=\"").Append(PageAssets.Integrity("return.js")).Append("\"></script>");
+        return Finish(html, StatusCodes.Status200OK, formAction: new Uri(order.PageRetUrl!).GetLeftPart(UriPartial.Authority));
+    }
+
+    public static IResult Error(int statusCode, string title, string detail)
+    {
+        var html = new StringBuilder();
+        Head(html, title);
+        html.Append("<h1 class=\"error\">").Append(E(title)).Append("</h1><p id=\"message\">").Append(E(detail)).Append("</p>");
+        return Finish(html, statusCode, formAction: null);
+    }
+
+    public static string Money(long amountMinor, string currency) =>
+        (currency == OrderRules.Cny ? "¥" : currency + " ") + (amountMinor / 100).ToString("N0", CultureInfo.InvariantCulture) + "."
+        + (amountMinor % 100).ToString("D2", CultureInfo.InvariantCulture);
+
+    private static void Summary(StringBuilder html, Order order, string merchantName) =>
+        html.Append("<dl><dt>Merchant</dt><dd id=\"merchant\">").Append(E(merchantName)).Append("</dd><dt>Order</dt><dd id=\"order\">")
+            .Append(E(order.OrderId)).Append("</dd><dt>Amount</dt><dd id=\"amount\" class=\"amount\">").Append(E(Money(order.AmountMinor, order.Currency)))
+            .Append("</dd></dl>");
+
+    private static void Head(StringBuilder html, string title, int? refreshSeconds = null)
+    {
+        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+        if (refreshSeconds is { } seconds)
+        {
+            html.Append("<meta http-equiv=\"refresh\" content=\"").Append(seconds).Append("\">");
+        }
+        html.Append("<title>").Append(E(title)).Append(" · Mesh</title><link rel=\"stylesheet\" href=\"/pay/assets/pay.css\" integrity=\"")
+            .Append(PageAssets.Integrity("pay.css")).Append("\"></head><body><main>");
+    }
+
+    private static IResult Finish(StringBuilder html, int statusCode, string? formAction)
+    {
+        html.Append("</main></body></html>");
+        return new PageResult(html.ToString(), statusCode, formAction);
+    }
+
+    private static string E(string text) => HtmlEncoder.Default.Encode(text);
+
+    /// <summary>An HTML page with the headers every payment page carries: no caching, no framing, only the platform's own scripts.</summary>
+    private sealed class PageResult(string html, int statusCode, string? formAction) : IResult
+    {
+        public Task ExecuteAsync(HttpContext context)
+        {
+            var headers = context.Response.Headers;
+            headers.ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'none'; "
+                + $"form-action 'self'{(formAction is null ? "" : " " + formAction)}; frame-ancestors 'none'; base-uri 'none'";
+            headers.CacheControl = "no-store";
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            context.Response.StatusCode = statusCode;
+            context.Response.ContentType = "text/html; charset=utf-8";
+            return context.Response.WriteAsync(html, context.RequestAborted);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Mesh.Gateway.Acquiring;
+using Mesh.Gateway.Infrastructure;
+using Mesh.Gateway.Options;
+using Mesh.Gateway.Orders;
+using Mesh.Gateway.Outbox;
+using Mesh.Iso8583.Messages;
+using Mesh.ServiceDefaults.Database;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Mesh.Gateway.Payments;
+
+/// <summary>How a card payment ended for the consumer.</summary>
+public enum PaymentResult
+{
+    Approved,
+    Declined,
+    /// <summary>A wrong PIN with tries left: the page asks again.</summary>
+    WrongPin,
+    /// <summary>The outcome is unknown: the order stays pending until the switch's reversal is acknowledged.</summary>
+    Pending,
+    /// <summary>The session or order was not payable (expired, paid elsewhere, submitted twice).</summary>
+    NotPayable,
+    /// <summary>The PIN ciphertext could not be read: nothing was sent.</summary>
+    BadPin,
+}
+
+public sealed record PaymentOutcome(PaymentResult Result, string? ResponseCode, string Message, int WrongPinsLeft = 0);
+
+/// <summary>One card payment as stored before it is sent: what is needed to send it again or settle it.</summary>
+public sealed record PaymentAttempt(long PaymentId, string MerchantId, string OrderId, string SessionId, int WrongPinsBefore, long AmountMinor,
+    string Currency, string PanMasked, string Stan, string Transmission, string Rrn, byte[] Request);
+
+/// <summary>
+/// A card payment from the page to the issuer and back. The payment is stored (with its packed
+/// request) before it is sent, so an unknown outcome can be looked up or sent again; the answer,
+/// the order's new state and its outbox rows are written in one transaction.
+/// </summary>
+public sealed class CardPayments(
+    NpgsqlDataSource db,
+    PaymentSessions sessions,
+    Acquirer acquirer,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<CardPayments> logger)
+{
+    public static readonly ActivitySource Telemetry = new("Mesh.Gateway");
+
+    public async Task<PaymentOutcome> PayAsync(PaymentSession session, Order order, Pan pan, string expiry, EncryptedPin pin, CancellationToken ct)
+    {
+        using var activity = Telemetry.StartActivity("gateway purchase");
+        activity?.SetTag("mesh.merchant_id", order.MerchantId).SetTag("mesh.order_id", order.OrderId).SetTag("mesh.pan", pan.Masked)
+            .SetTag("mesh.amount_minor", order.AmountMinor);
+        var pinBlock = await acquirer.PinBlockAsync(pin, pan.Reveal(), ct);
+        if (pinBlock is null)
+        {
+            return new PaymentOutcome(PaymentResult.BadPin, null, "The PIN could not be read. Please enter it again.");
+        }
+        var protectedPan = await acquirer.ProtectPanAsync(pan, ct);
+        if (await sessions.ClaimAsync(session, ct) is not { } sequence)
+        {
+            return new PaymentOutcome(PaymentResult.NotPayable, null, "This payment page can no longer be used.");
+        }
+        var now = time.GetUtcNow();
+        var stan = Acquirer.Stan(sequence);
+        var request = Acquirer.Purchase(pan, expiry, order.AmountMinor, order.Currency, stan, now, order.MerchantId, pinBlock);
+        var packed = await acquirer.SignAndPackAsync(request, ct);
+        var attempt = await RecordAsync(session, order, pan, expiry, protectedPan, stan, request, packed, now, ct);
+        activity?.SetTag("iso8583.stan", stan).SetTag("iso8583.rrn", attempt.Rrn);
+        var answer = await acquirer.SendAsync(packed, ct);
+        var code = answer?.GetString(IsoFields.ResponseCode);
+        activity?.SetTag("iso8583.response_code", code ?? "none");
+        return await SettleAsync(attempt, code, answer?.GetString(IsoFields.AuthCode), reversalAcknowledged: false, ct)
+            ?? new PaymentOutcome(PaymentResult.Pending, code, "Payment pending.");
+    }
+
+    private async Task<PaymentAttempt> RecordAsync(PaymentSession session, Order order, Pan pan, string expiry, (byte[] Ciphertext, byte[] LookupHash) protectedPan,
+        string stan, IsoMessage request, byte[] packed, DateTimeOffset now, CancellationToken ct)
+    {
+        var transmission = request.GetString(IsoFields.TransmissionDateTime)!;
+        var rrn = request.GetString(IsoFields.Rrn)!;
+        await using var insert = db.CreateCommand(
+            """
+            INSERT INTO payments (merchant_id, order_id, session_id, pan_masked, pan_ciphertext, pan_hash, expiry, amount_minor, currency, stan,
+                                  transmission, rrn, request, status, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'sent', $14) RETURNING payment_id
+            """);
+        Sql.Bind(insert, order.MerchantId, order.OrderId, session.SessionId, pan.Masked, protectedPan.Ciphertext, protectedPan.LookupHash, expiry,
+            order.AmountMinor, order.Currency, stan, transmission, rrn, packed, now);
+        var paymentId = (long)(await insert.ExecuteScalarAsync(ct))!;
+        return new PaymentAttempt(paymentId, order.MerchantId, order.OrderId, session.SessionId, session.WrongPins, order.AmountMinor, order.Currency,
+            pan.Masked, stan, transmission, rrn, packed);
+    }
+
+    /// <summary>
+    /// Writes what the answer means: approved → paid; a wrong PIN with tries left → the page asks
+    /// again; 91/96 or no answer → pending until the reversal is acknowledged; anything else →
+    /// failed. Null when the outcome is still unknown. Applied once: a payment already settled by
+    /// another path (the resolver) is left as it is.
+    /// </summary>
+    public async Task<PaymentOutcome?> SettleAsync(PaymentAttempt attempt, string? code, string? authCode, bool reversalAcknowledged, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var unknown = code is null or ResponseCodes.IssuerUnavailable or ResponseCodes.SystemMalfunction;
+        if (unknown && !reversalAcknowledged)
+        {
+            await using var mark = db.CreateCommand(
+                "UPDATE payments SET status = 'unknown', response_code = $2 WHERE payment_id = $1 AND status = 'sent'");
+            Sql.Bind(mark, attempt.PaymentId, code);
+            await mark.ExecuteNonQueryAsync(ct);
+            await CloseSessionAsync(attempt.SessionId, ct);
+            logger.LogWarning("Payment STAN {Stan} of order {OrderId}: outcome unknown ({Code}); pending until the switch's reversal is acknowledged",
+                attempt.Stan, attempt.OrderId, code ?? "no answer");
+            return null;
+        }
+        var wrongPins = attempt.WrongPinsBefore + (code == "55" ? 1 : 0);
+        var retry = code == "55" && wrongPins < options.Value.WrongPinsMax;
+        var status = unknown ? "reversed" : code == ResponseCodes.Approved ? "approved" : "declined";
+        var orderStatus = code == ResponseCodes.Approved ? OrderStatus.Paid : OrderStatus.Failed;
+        var message = wrongPins >= options.Value.WrongPinsMax && code == "55"
+            ? $"The PIN was wrong {wrongPins} times: the payment has failed."
+            : ConsumerMessages.For(code);
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var answered = new NpgsqlCommand(
+            "UPDATE payments SET status = $2, response_code = $3, auth_code = $4, answered_at = $5 WHERE payment_id = $1 AND status IN ('sent', 'unknown')",
+            connection, tx);
+        Sql.Bind(answered, attempt.PaymentId, status, code, authCode, now);
+        if (await answered.ExecuteNonQueryAsync(ct) == 0)
+        {
+            await tx.RollbackAsync(ct);
+            return new PaymentOutcome(PaymentResult.NotPayable, code, "This payment was already completed.");
+        }
+        if (retry)
+        {
+            await using var again = new NpgsqlBatch(connection, tx)
+            {
+                BatchCommands =
+                {
+                    BatchSql.Command("UPDATE orders SET status = 'created', updated_at = $3 WHERE merchant_id = $1 AND order_id = $2 AND status = 'pending'",
+                        attempt.MerchantId, attempt.OrderId, now),
+                    BatchSql.Command("UPDATE payment_sessions SET status = 'open', wrong_pins = $2, pin_nonce = $3 WHERE session_id = $1",
+                        attempt.SessionId, wrongPins, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))),
+                },
+            };
+            await again.ExecuteNonQueryAsync(ct);
+            await tx.CommitAsync(ct);
+            return new PaymentOutcome(PaymentResult.WrongPin, code, message, options.Value.WrongPinsMax - wrongPins);
+        }
+        await using var final = new NpgsqlCommand(
+            """
+            UPDATE orders SET status = $3, version = version + 1, response_code = $4, result_message = $5,
+                paid_minor = CASE WHEN $3 = 'paid' THEN amount_minor ELSE 0 END, paid_at = CASE WHEN $3 = 'paid' THEN $6 END, updated_at = $6
+            WHERE merchant_id = $1 AND order_id = $2 AND status = 'pending' RETURNING version
+            """, connection, tx);
+        Sql.Bind(final, attempt.MerchantId, attempt.OrderId, orderStatus, code, message, now);
+        var version = (int)(await final.ExecuteScalarAsync(ct))!;
+        await using var records = new NpgsqlBatch(connection, tx);
+        foreach (var row in OutboxRows.For(new OutboxEvent("purchase", attempt.MerchantId, attempt.OrderId, version, orderStatus, attempt.AmountMinor,
+                     attempt.Currency, code, attempt.PanMasked, attempt.Stan, attempt.Transmission, attempt.Rrn, authCode, null, now)))
+        {
+            records.BatchCommands.Add(row);
+        }
+        records.BatchCommands.Add(BatchSql.Command("UPDATE payment_sessions SET status = 'done', wrong_pins = $2 WHERE session_id = $1",
+            attempt.SessionId, wrongPins));
+        await records.ExecuteNonQueryAsync(ct);
+        await tx.CommitAsync(ct);
+        logger.LogInformation("Order {OrderId} of merchant {MerchantId} is {Status}: response {Code}, card {Pan}, STAN {Stan}",
+            attempt.OrderId, attempt.MerchantId, orderStatus, code, attempt.PanMasked, attempt.Stan);
+        return new PaymentOutcome(orderStatus == OrderStatus.Paid ? PaymentResult.Approved : PaymentResult.Declined, code, message);
+    }
+
+    private async Task CloseSessionAsync(string sessionId, CancellationToken ct)
+    {
+        await using var close = db.CreateCommand("UPDATE payment_sessions SET status = 'done' WHERE session_id = $1");
+        Sql.Bind(close, sessionId);
+        await close.ExecuteNonQueryAsync(ct);
+    }
+}

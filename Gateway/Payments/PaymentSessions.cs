@@ -1,0 +1,91 @@
+using System.Security.Cryptography;
+using Mesh.Gateway.Options;
+using Microsoft.Extensions.Options;
+using Mesh.Gateway.Infrastructure;
+using Npgsql;
+
+namespace Mesh.Gateway.Payments;
+
+/// <summary>A consumer's visit to the payment page for one order attempt.</summary>
+public sealed record PaymentSession(string SessionId, string MerchantId, string OrderId, int OrderAttempt, string CsrfToken, string PinNonce,
+    int WrongPins, string Status, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// Payment sessions: an unguessable id in the page's address, a CSRF token, the nonce the PIN is
+/// encrypted with (new after every wrong PIN), the wrong PINs so far, and an expiry
+/// (<see cref="GatewayOptions.PaymentSessionMinutes"/>).
+/// </summary>
+public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions> options, TimeProvider time)
+{
+    public const string Open = "open";
+    public const string Paying = "paying";
+    public const string Done = "done";
+
+    public async Task<PaymentSession> StartAsync(string merchantId, string orderId, int orderAttempt, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var session = new PaymentSession(Token(), merchantId, orderId, orderAttempt, Token(), Token(), 0, Open,
+            now.AddMinutes(options.Value.PaymentSessionMinutes));
+        await using var insert = db.CreateCommand(
+            """
+            INSERT INTO payment_sessions (session_id, merchant_id, order_id, order_attempt, csrf_token, pin_nonce, status, expires_at, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8)
+            """);
+        Sql.Bind(insert, session.SessionId, merchantId, orderId, orderAttempt, session.CsrfToken, session.PinNonce, session.ExpiresAt, now);
+        await insert.ExecuteNonQueryAsync(ct);
+        return session;
+    }
+
+    public async Task<PaymentSession?> FindAsync(string sessionId, CancellationToken ct)
+    {
+        if (sessionId.Length is 0 or > 64)
+        {
+            return null;
+        }
+        await using var find = db.CreateCommand(
+            """
+            SELECT session_id, merchant_id, order_id, order_attempt, csrf_token, pin_nonce, wrong_pins, status, expires_at
+            FROM payment_sessions WHERE session_id = $1
+            """);
+        Sql.Bind(find, sessionId);
+        await using var row = await find.ExecuteReaderAsync(ct);
+        return await row.ReadAsync(ct)
+            ? new PaymentSession(row.GetString(0), row.GetString(1), row.GetString(2), row.GetInt32(3), row.GetString(4), row.GetString(5),
+                row.GetInt32(6), row.GetString(7), row.GetFieldValue<DateTimeOffset>(8))
+            : null;
+    }
+
+    public bool IsExpired(PaymentSession session) => session.ExpiresAt <= time.GetUtcNow();
+
+    /// <summary>
+    /// Takes an open, unexpired session and its order (created, same attempt) for one payment, and
+    /// the STAN it will carry; null when the session or the order is no longer payable (a double
+    /// submit, an expired page, an order paid elsewhere).
+    /// </summary>
+    public async Task<long?> ClaimAsync(PaymentSession session, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var transaction = await db.OpenConnectionAsync(ct);
+        await using var tx = await transaction.BeginTransactionAsync(ct);
+        await using var claim = new NpgsqlCommand(
+            """
+            WITH s AS (
+                UPDATE payment_sessions SET status = 'paying' WHERE session_id = $1 AND status = 'open' AND expires_at > $2
+                RETURNING merchant_id, order_id, order_attempt)
+            UPDATE orders o SET status = 'pending', updated_at = $2 FROM s
+            WHERE o.merchant_id = s.merchant_id AND o.order_id = s.order_id AND o.status = 'created' AND o.attempts = s.order_attempt
+            RETURNING nextval('acquirer_stan')
+            """, transaction, tx);
+        Sql.Bind(claim, session.SessionId, now);
+        var stan = await claim.ExecuteScalarAsync(ct);
+        if (stan is long claimed)
+        {
+            await tx.CommitAsync(ct);
+            return claimed;
+        }
+        await tx.RollbackAsync(ct);
+        return null;
+    }
+
+    private static string Token() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+}

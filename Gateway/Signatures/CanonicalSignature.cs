@@ -1,0 +1,73 @@
+using System.Security.Cryptography;
+using System.Text;
+using Google.Protobuf;
+using Mesh.Contracts.Hsm;
+using Mesh.Gateway.Merchants;
+using Mesh.Gateway.Platform;
+
+namespace Mesh.Gateway.Signatures;
+
+/// <summary>
+/// The <c>/v1</c> signatures, in the UnionPay style: drop <c>signature</c> and empty values, sort
+/// the keys (ordinal), join <c>k=v</c> with <c>&amp;</c>, take the SHA-256 hex digest (lower case) of
+/// that string, and sign the digest's ASCII with RSA-SHA256 (PKCS#1 v1.5) or ECDSA P-256 SHA-256;
+/// the signature is base64. ECDSA signatures are accepted as IEEE P1363 (r‖s, 64 bytes) or DER.
+/// The platform signs its answers the same way with its RSA key in the Hsm.
+/// </summary>
+public sealed class CanonicalSignature(Hsm.HsmClient hsm, PlatformCertificate platform)
+{
+    public const string SignatureField = "signature";
+    public const string CertIdField = "certId";
+    public const int SignatureCharsMax = 1024;
+
+    public static string CanonicalString(IEnumerable<KeyValuePair<string, string?>> fields) =>
+        string.Join('&', fields
+            .Where(f => f.Key != SignatureField && !string.IsNullOrEmpty(f.Value))
+            .OrderBy(f => f.Key, StringComparer.Ordinal)
+            .Select(f => $"{f.Key}={f.Value}"));
+
+    /// <summary>What is signed: the ASCII of the canonical string's SHA-256 hex digest.</summary>
+    public static byte[] SignedBytes(IEnumerable<KeyValuePair<string, string?>> fields) =>
+        Encoding.ASCII.GetBytes(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalString(fields)))));
+
+    public static bool IsValid(byte[] merchantSpki, string algorithm, IEnumerable<KeyValuePair<string, string?>> fields, string? signature)
+    {
+        if (string.IsNullOrEmpty(signature) || signature.Length > SignatureCharsMax)
+        {
+            return false;
+        }
+        var signed = SignedBytes(fields);
+        try
+        {
+            var bytes = Convert.FromBase64String(signature);
+            if (algorithm == MerchantKey.EcdsaP256)
+            {
+                using var ec = ECDsa.Create();
+                ec.ImportSubjectPublicKeyInfo(merchantSpki, out _);
+                var format = bytes.Length == 64 ? DSASignatureFormat.IeeeP1363FixedFieldConcatenation : DSASignatureFormat.Rfc3279DerSequence;
+                return ec.VerifyData(signed, bytes, HashAlgorithmName.SHA256, format);
+            }
+            using var rsa = RSA.Create();
+            rsa.ImportSubjectPublicKeyInfo(merchantSpki, out _);
+            return rsa.VerifyData(signed, bytes, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        }
+        catch (Exception ex) when (ex is CryptographicException or FormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The platform's signature over <paramref name="fields"/> (made in the Hsm), with the certId that names its certificate.</summary>
+    public async Task<(string CertId, string Signature)> SignAsync(IEnumerable<KeyValuePair<string, string?>> fields, CancellationToken ct)
+    {
+        var certId = await platform.CertIdAsync(ct);
+        var withCertId = fields.Where(f => f.Key != CertIdField).Append(new(CertIdField, certId));
+        var reply = await hsm.SignAsync(new SignRequest
+        {
+            KeyId = PlatformCertificate.KeyId,
+            Data = ByteString.CopyFrom(SignedBytes(withCertId)),
+            Scheme = SignatureScheme.RsaPkcs1Sha256,
+        }, cancellationToken: ct);
+        return (certId, Convert.ToBase64String(reply.Signature.Span));
+    }
+}
