@@ -40,7 +40,7 @@ var settlement = builder.AddProject<Projects.Mesh_Settlement>("settlement")
     .WithHsmCaller(hsm, role: "settlement")
     .WithHttpHealthCheck("/health", endpointName: "http");
 
-builder.AddProject<Projects.Mesh_Gateway>("gateway")
+var gateway = builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithReference(gatewayDb).WaitFor(gatewayDb)
     .WithEnvironment("Gateway__AdminKey", builder.AddParameter("gateway-admin-key",
         Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), secret: true))
@@ -50,6 +50,7 @@ builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithGatewayTls(data)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health", endpointName: "http");
+gateway.WithEnvironment("Gateway__PaymentPageBaseUrl", gateway.GetEndpoint("https"));
 
 // Every service runs in the AppHost's environment (Development under `dotnet run`): the
 // development-only parts (the banks' fault knobs, the created LMK) follow it. Services listen on

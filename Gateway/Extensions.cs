@@ -12,6 +12,7 @@ using Mesh.Gateway.Payments;
 using Mesh.Gateway.Signatures;
 using Mesh.Iso8583.Packaging;
 using Mesh.Gateway.Platform;
+using Mesh.Gateway.Refunds;
 using Mesh.ServiceDefaults.Grpc;
 using Scalar.AspNetCore;
 
@@ -54,6 +55,9 @@ public static class Extensions
         builder.Services.AddSingleton<Acquirer>();
         builder.Services.AddSingleton<CardPayments>();
         builder.Services.AddSingleton<PinTransportKeys>();
+        builder.Services.AddSingleton<RefundDesk>();
+        builder.Services.AddSingleton<IdempotencyKeys>();
+        builder.Services.AddSingleton<MerchantRequests>();
         builder.Services.AddSingleton<UnresolvedPayments>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UnresolvedPayments>());
     }
@@ -71,7 +75,7 @@ public static class Extensions
     {
         app.MapOpenApi();
         app.MapScalarApiReference(options => options.DefaultFonts = false);
-        app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificateApi();
+        app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificateApi().MapOrdersApi();
         app.MapGroup("/admin").MapMerchantsAdminApi();
         app.MapGroup("/pay").MapPaymentPages();
         return app;

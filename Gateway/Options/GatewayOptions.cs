@@ -32,6 +32,9 @@ public sealed class GatewayOptions
     /// <summary>How far a signed query's timestamp may be from the gateway's clock.</summary>
     public int QueryClockSkewSeconds { get; set; } = 300;
 
+    /// <summary>Where consumers reach the payment page (the gateway's HTTPS address): /v1 orders' payUrl starts with it.</summary>
+    public string PaymentPageBaseUrl { get; set; } = "https://localhost:5443";
+
     /// <summary>The banks a consumer may choose (GateId); the switch routes by card number whatever is chosen.</summary>
     public List<BankGate> Banks { get; set; } = [];
 }

@@ -9,7 +9,7 @@ using Npgsql;
 namespace Mesh.Gateway.Payments;
 
 /// <summary>
-/// Payments whose outcome the gateway does not know: answered 91/96, or sent and never answered
+/// Payments (and refunds) whose outcome the gateway does not know: answered 91/96, or sent and never answered
 /// (the call failed, or the gateway stopped). Each is looked up at the switch: a request the
 /// switch never received is sent again (a repeat is answered with the first answer, never
 /// authorized twice); one being reversed waits for the issuer's acknowledgement, then fails.
@@ -18,6 +18,7 @@ public sealed class UnresolvedPayments(
     NpgsqlDataSource db,
     Acquirer acquirer,
     CardPayments payments,
+    Refunds.RefundDesk refunds,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<UnresolvedPayments> logger) : BackgroundService
@@ -31,6 +32,7 @@ public sealed class UnresolvedPayments(
             try
             {
                 await ResolveDueAsync(stoppingToken);
+                await refunds.ResolveDueAsync(BatchSizeMax, stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -1,0 +1,135 @@
+using System.Security.Cryptography;
+using System.Text;
+using Mesh.Gateway.Infrastructure;
+using Mesh.Gateway.Signatures;
+using Npgsql;
+
+namespace Mesh.Gateway.Apis;
+
+/// <summary>
+/// <c>Idempotency-Key</c> with the semantics Stripe documents: a key is the merchant's and lasts
+/// 24 hours; the first request with it runs, and its answer is kept; the same key with the same
+/// parameters gets that answer again (marked <c>Idempotent-Replayed: true</c>); with other
+/// parameters it is refused (422); while the first is still running, a repeat is a conflict (409).
+/// Requests refused before they ran (malformed, unauthenticated) keep nothing, so they may be fixed
+/// and sent again with the same key.
+/// </summary>
+public sealed class IdempotencyKeys(NpgsqlDataSource db, TimeProvider time)
+{
+    public const string Header = "Idempotency-Key";
+    public const int KeyCharsMax = 255;
+    public static readonly TimeSpan KeptFor = TimeSpan.FromHours(24);
+
+    public abstract record Claim;
+
+    public sealed record Fresh : Claim;
+
+    public sealed record Replay(int StatusCode, string Body) : Claim;
+
+    public sealed record OtherParameters : Claim;
+
+    public sealed record InProgress : Claim;
+
+    public async Task<Claim> ClaimAsync(string merchantId, string key, byte[] requestHash, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var claim = db.CreateBatch();
+        claim.BatchCommands.Add(Command("DELETE FROM idempotency_keys WHERE merchant_id = $1 AND idempotency_key = $2 AND created_at < $3",
+            merchantId, key, now - KeptFor));
+        claim.BatchCommands.Add(Command(
+            "INSERT INTO idempotency_keys (merchant_id, idempotency_key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            merchantId, key, requestHash, now));
+        await claim.ExecuteNonQueryAsync(ct);
+        if (claim.BatchCommands[1].RecordsAffected == 1)
+        {
+            return new Fresh();
+        }
+        await using var stored = db.CreateCommand(
+            "SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE merchant_id = $1 AND idempotency_key = $2");
+        Sql.Bind(stored, merchantId, key);
+        await using var row = await stored.ExecuteReaderAsync(ct);
+        if (!await row.ReadAsync(ct))
+        {
+            return new InProgress(); // released between the two statements: the caller may try again
+        }
+        if (!CryptographicOperations.FixedTimeEquals(row.GetFieldValue<byte[]>(0), requestHash))
+        {
+            return new OtherParameters();
+        }
+        return row.IsDBNull(1) ? new InProgress() : new Replay(row.GetInt32(1), row.GetString(2));
+    }
+
+    public async Task CompleteAsync(string merchantId, string key, V1Answer answer)
+    {
+        await using var complete = db.CreateCommand(
+            "UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE merchant_id = $1 AND idempotency_key = $2");
+        Sql.Bind(complete, merchantId, key, answer.StatusCode, answer.Body);
+        await complete.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    public async Task ReleaseAsync(string merchantId, string key)
+    {
+        await using var release = db.CreateCommand(
+            "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND idempotency_key = $2 AND response_status IS NULL");
+        Sql.Bind(release, merchantId, key);
+        await release.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    /// <summary>What "the same parameters" means: the endpoint and the request's fields, without the signature (ECDSA signs differently each time).</summary>
+    public static byte[] RequestHash(string endpoint, IEnumerable<KeyValuePair<string, string?>> fields) =>
+        SHA256.HashData(Encoding.UTF8.GetBytes(endpoint + "\n" + CanonicalSignature.CanonicalString(fields)));
+
+    /// <summary>An endpoint filter for a POST whose first argument of type <see cref="Dictionary{TKey,TValue}"/> is the request's fields.</summary>
+    public static async ValueTask<object?> FilterAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var key = http.Request.Headers[Header].ToString();
+        var fields = context.Arguments.OfType<Dictionary<string, string?>>().FirstOrDefault();
+        if (key.Length == 0 || fields is null || !fields.TryGetValue("merId", out var merchantId) || string.IsNullOrEmpty(merchantId))
+        {
+            return await next(context);
+        }
+        if (key.Length > KeyCharsMax || key.Any(char.IsControl))
+        {
+            return TypedResults.Problem($"{Header} is 1 to {KeyCharsMax} printable characters", statusCode: StatusCodes.Status400BadRequest,
+                title: $"Bad {Header}");
+        }
+        var keys = http.RequestServices.GetRequiredService<IdempotencyKeys>();
+        var routeValues = string.Join('/', http.Request.RouteValues.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}={v.Value}"));
+        var claim = await keys.ClaimAsync(merchantId, key, RequestHash($"{http.Request.Method} {routeValues}", fields), http.RequestAborted);
+        switch (claim)
+        {
+            case Replay replay:
+                return new V1Answer(replay.StatusCode, replay.Body, replay.StatusCode >= 400 ? "application/problem+json" : "application/json")
+                {
+                    Replayed = true,
+                };
+            case OtherParameters:
+                return TypedResults.Problem($"{Header} {key} was used with other parameters; a key is for one request",
+                    statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency key reused");
+            case InProgress:
+                return TypedResults.Problem($"A request with {Header} {key} is still running; try again shortly",
+                    statusCode: StatusCodes.Status409Conflict, title: "Idempotent request in progress");
+        }
+        try
+        {
+            var result = await next(context);
+            if (result is V1Answer answer && answer.StatusCode < 500)
+            {
+                await keys.CompleteAsync(merchantId, key, answer);
+            }
+            else
+            {
+                await keys.ReleaseAsync(merchantId, key);
+            }
+            return result;
+        }
+        catch
+        {
+            await keys.ReleaseAsync(merchantId, key);
+            throw;
+        }
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object?[] values) => ServiceDefaults.Database.BatchSql.Command(sql, values);
+}

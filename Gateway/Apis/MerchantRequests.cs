@@ -1,0 +1,55 @@
+using System.Globalization;
+using Mesh.Gateway.Merchants;
+using Mesh.Gateway.Options;
+using Mesh.Gateway.Orders;
+using Mesh.Gateway.Signatures;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Gateway.Apis;
+
+/// <summary>
+/// Who is asking, on <c>/v1</c>: every request names its merchant (<c>merId</c>) and carries the
+/// merchant's signature over its fields (<see cref="CanonicalSignature"/>); queries also carry a
+/// <c>timestamp</c> (yyyyMMddHHmmss, UTC) close to the gateway's clock, so a captured query
+/// cannot be replayed for long.
+/// </summary>
+public sealed class MerchantRequests(MerchantRegistry merchants, IOptions<GatewayOptions> options, TimeProvider time)
+{
+    /// <summary>Null when the request is the merchant's; otherwise the refusal to answer with.</summary>
+    public async Task<IResult?> RefuseAsync(Dictionary<string, string?> fields, bool query, CancellationToken ct)
+    {
+        var merchantId = fields.GetValueOrDefault("merId");
+        if (merchantId is null || !OrderRules.MerchantId().IsMatch(merchantId))
+        {
+            return Validation("merId", "15 digits");
+        }
+        if (query && !Fresh(fields.GetValueOrDefault("timestamp")))
+        {
+            return Validation("timestamp", $"yyyyMMddHHmmss (UTC), within {options.Value.QueryClockSkewSeconds} s of the gateway's clock");
+        }
+        var merchant = await merchants.FindAsync(merchantId, ct);
+        var key = merchant is null ? null : await merchants.PublicKeyAsync(merchantId, ct);
+        if (merchant is null || merchant.Status != "active" || key is null)
+        {
+            return TypedResults.Problem($"merId {merchantId} is not an active merchant", statusCode: StatusCodes.Status403Forbidden,
+                title: "The merchant is not accepted");
+        }
+        if (!CanonicalSignature.IsValid(key, merchant.KeyAlgorithm, fields, fields.GetValueOrDefault(CanonicalSignature.SignatureField)))
+        {
+            return TypedResults.Problem(
+                "signature is the base64 RSA-SHA256 (or ECDSA P-256 SHA-256) signature, by the merchant's key, of the SHA-256 hex digest of the "
+                + "request's fields without signature and empty values, sorted by name and joined as k=v&k=v",
+                statusCode: StatusCodes.Status401Unauthorized, title: "The signature does not verify");
+        }
+        return null;
+    }
+
+    private bool Fresh(string? timestamp) =>
+        timestamp is { Length: 14 }
+        && DateTime.TryParseExact(timestamp, "yyyyMMddHHmmss", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal,
+            out var at)
+        && Math.Abs((time.GetUtcNow().UtcDateTime - at).TotalSeconds) <= options.Value.QueryClockSkewSeconds;
+
+    public static IResult Validation(string field, string rule) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [rule] }, title: "The request has errors");
+}

@@ -1,0 +1,297 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Mesh.Gateway.Options;
+using Mesh.Gateway.Orders;
+using Mesh.Gateway.Refunds;
+using Mesh.Gateway.Signatures;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Gateway.Apis;
+
+/// <summary>
+/// The merchant's JSON API: create an order, get one, list them by creation time with paging, and
+/// refund. Requests are flat JSON objects (or query strings) of string values, signed by the
+/// merchant; answers are signed by the platform the same way (<c>certId</c>, <c>signature</c>).
+/// Creates honour <c>Idempotency-Key</c>.
+/// </summary>
+public static class OrdersApi
+{
+    public const int FieldsMax = 20;
+    public const int FieldCharsMax = 1024;
+    private static readonly string[] CreateFields = ["merId", "orderId", "txnAmt", "currencyCode", "txnDate", "backUrl", "frontUrl", "gateId", "reqReserved", "signature"];
+    private static readonly string[] RefundFields = ["merId", "refundId", "refundAmt", "signature"];
+
+    public static RouteGroupBuilder MapOrdersApi(this RouteGroupBuilder group)
+    {
+        group.MapPost("/orders", CreateAsync).AddEndpointFilter(IdempotencyKeys.FilterAsync)
+            .WithName("CreateOrder").WithTags("Orders")
+            .WithSummary("Creates an order the consumer then pays at payUrl")
+            .WithDescription("Body: merId, orderId (1-32 of A-Z a-z 0-9 _ -), txnAmt (minor units), currencyCode (156 or CNY), txnDate (yyyyMMdd), "
+                + "backUrl, frontUrl, gateId, reqReserved, signature; all strings. 201 with the signed order; the same order again is 200; "
+                + "a paid or pending order number is 409; a failed one may be paid again.");
+        group.MapGet("/orders/{orderId}", GetAsync).WithName("GetOrder").WithTags("Orders")
+            .WithSummary("An order, signed by the platform (query: merId, timestamp, signature)");
+        group.MapGet("/orders", ListAsync).WithName("ListOrders").WithTags("Orders")
+            .WithSummary("Orders created in [from, to) (yyyyMMddHHmmss UTC), oldest first, in pages (query: merId, from, to, limit, cursor, timestamp, signature)")
+            .WithDescription("The answer's ordersDigest is the SHA-256 hex of the orders' canonical strings joined by newlines; the signature covers it.");
+        group.MapPost("/orders/{orderId}/refunds", RefundAsync).AddEndpointFilter(IdempotencyKeys.FilterAsync)
+            .WithName("RefundOrder").WithTags("Refunds")
+            .WithSummary("Refunds all or part of a paid order; several partial refunds may not exceed the amount paid")
+            .WithDescription("Body: merId, refundId (the merchant's, idempotent), refundAmt (minor units), signature; orderId from the path is signed too.");
+        group.MapGet("/orders/{orderId}/refunds/{refundId}", GetRefundAsync).WithName("GetRefund").WithTags("Refunds")
+            .WithSummary("A refund, signed by the platform (query: merId, timestamp, signature)");
+        return group;
+    }
+
+    private static async Task<IResult> CreateAsync(Dictionary<string, string?> body, MerchantRequests requests, OrderBook orders, OrderAnswers answers,
+        IOptions<GatewayOptions> options, CancellationToken ct)
+    {
+        if (Shape(body, CreateFields) is { } malformed)
+        {
+            return malformed;
+        }
+        if (await requests.RefuseAsync(body, query: false, ct) is { } refusal)
+        {
+            return refusal;
+        }
+        var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var orderId = body.GetValueOrDefault("orderId") ?? "";
+        if (!OrderRules.V1OrderId().IsMatch(orderId))
+        {
+            problems["orderId"] = ["1 to 32 of A-Z a-z 0-9 _ -"];
+        }
+        var amount = Amount(body.GetValueOrDefault("txnAmt"));
+        if (amount is null)
+        {
+            problems["txnAmt"] = ["minor units, 1 to 12 digits"];
+        }
+        var currency = OrderRules.Currencies.GetValueOrDefault(body.GetValueOrDefault("currencyCode") ?? "");
+        var txnDate = body.GetValueOrDefault("txnDate") ?? "";
+        if (!NetPayOrderForm.IsDate(txnDate))
+        {
+            problems["txnDate"] = ["yyyyMMdd"];
+        }
+        var request = new OrderRequest(body["merId"]!, orderId, OrderProtocol.V1, amount ?? 0, currency ?? body.GetValueOrDefault("currencyCode") ?? "",
+            txnDate, NetPayOrderForm.Purchase, null, Blank(body.GetValueOrDefault("backUrl")), Blank(body.GetValueOrDefault("frontUrl")),
+            Blank(body.GetValueOrDefault("gateId")), Blank(body.GetValueOrDefault("reqReserved")));
+        OrderRules.Check(request, options.Value, problems, netPayNames: false);
+        if (amount is null)
+        {
+            problems["txnAmt"] = ["minor units, 1 to 12 digits"];
+        }
+        if (problems.Count > 0)
+        {
+            return TypedResults.ValidationProblem(problems, title: "The order has errors");
+        }
+        var (opening, order) = await orders.OpenAsync(request, ct);
+        if (opening == OrderBook.Opening.Duplicate)
+        {
+            return V1Answer.Problem(StatusCodes.Status409Conflict, "Duplicate order",
+                $"Order {order.OrderId} is already {order.Status}; only a failed order number may be created again");
+        }
+        var signed = await answers.V1Async(V1Answer.OrderFields(order, options.Value.PaymentPageBaseUrl), ct);
+        return opening == OrderBook.Opening.AlreadyOpen
+            ? V1Answer.Signed(StatusCodes.Status200OK, signed)
+            : V1Answer.Signed(StatusCodes.Status201Created, signed, $"/v1/orders/{order.OrderId}");
+    }
+
+    private static async Task<IResult> GetAsync(string orderId, HttpRequest http, MerchantRequests requests, OrderBook orders, OrderAnswers answers,
+        IOptions<GatewayOptions> options, CancellationToken ct)
+    {
+        var fields = Query(http, "merId", "timestamp", "signature");
+        if (fields is null)
+        {
+            return MerchantRequests.Validation("query", "merId, timestamp and signature, each once");
+        }
+        fields["orderId"] = orderId;
+        if (await requests.RefuseAsync(fields, query: true, ct) is { } refusal)
+        {
+            return refusal;
+        }
+        if (!OrderRules.V1OrderId().IsMatch(orderId) || await orders.FindAsync(fields["merId"]!, orderId, ct) is not { } order)
+        {
+            return TypedResults.Problem($"No order {orderId}", statusCode: StatusCodes.Status404NotFound, title: "No such order");
+        }
+        return V1Answer.Signed(StatusCodes.Status200OK, await answers.V1Async(V1Answer.OrderFields(order, options.Value.PaymentPageBaseUrl), ct));
+    }
+
+    private static async Task<IResult> ListAsync(HttpRequest http, MerchantRequests requests, OrderBook orders, OrderAnswers answers,
+        CancellationToken ct)
+    {
+        var fields = Query(http, "merId", "from", "to", "limit", "cursor", "timestamp", "signature");
+        if (fields is null)
+        {
+            return MerchantRequests.Validation("query", "merId, from, to, limit, cursor, timestamp and signature, each at most once");
+        }
+        if (await requests.RefuseAsync(fields, query: true, ct) is { } refusal)
+        {
+            return refusal;
+        }
+        var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var from = Time(fields.GetValueOrDefault("from"));
+        var to = Time(fields.GetValueOrDefault("to"));
+        if (from is null)
+        {
+            problems["from"] = ["yyyyMMddHHmmss (UTC)"];
+        }
+        if (to is null || to <= from)
+        {
+            problems["to"] = ["yyyyMMddHHmmss (UTC), after from"];
+        }
+        var limit = 50;
+        if (fields.GetValueOrDefault("limit") is { } limitText && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit)
+            || limit is < 1 or > OrderBook.ListLimitMax))
+        {
+            problems["limit"] = [$"1 to {OrderBook.ListLimitMax}"];
+        }
+        var cursor = Cursor(fields.GetValueOrDefault("cursor"));
+        if (fields.GetValueOrDefault("cursor") is { } && cursor is null)
+        {
+            problems["cursor"] = ["the nextCursor of the previous page"];
+        }
+        if (problems.Count > 0)
+        {
+            return TypedResults.ValidationProblem(problems, title: "The query has errors");
+        }
+        var page = await orders.ListAsync(fields["merId"]!, from!.Value, to!.Value, cursor, limit, ct);
+        var entries = page.Select(o => OrderAnswers.V1Fields(o).Where(f => f.Value is not null).ToDictionary(f => f.Key, f => f.Value)).ToList();
+        var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', entries.Select(e => CanonicalSignature.CanonicalString(e))))));
+        var next = page.Count == limit ? $"{page[^1].CreatedAt.UtcDateTime.ToString("yyyyMMddHHmmssffffff", CultureInfo.InvariantCulture)}.{page[^1].OrderId}" : null;
+        var signed = await answers.V1Async(
+        [
+            new("merId", fields["merId"]), new("from", fields["from"]), new("to", fields["to"]), new("count", page.Count.ToString(CultureInfo.InvariantCulture)),
+            new("nextCursor", next), new("ordersDigest", digest),
+        ], ct);
+        var answer = signed.Where(f => f.Value is not null).ToDictionary(f => f.Key, f => (object?)f.Value);
+        answer["orders"] = entries;
+        return V1Answer.Of(StatusCodes.Status200OK, answer);
+    }
+
+    private static async Task<IResult> RefundAsync(string orderId, Dictionary<string, string?> body, MerchantRequests requests, RefundDesk desk,
+        OrderAnswers answers, CancellationToken ct)
+    {
+        if (Shape(body, RefundFields) is { } malformed)
+        {
+            return malformed;
+        }
+        var fields = new Dictionary<string, string?>(body, StringComparer.Ordinal) { ["orderId"] = orderId };
+        if (await requests.RefuseAsync(fields, query: false, ct) is { } refusal)
+        {
+            return refusal;
+        }
+        var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var refundId = body.GetValueOrDefault("refundId") ?? "";
+        if (!OrderRules.V1OrderId().IsMatch(refundId))
+        {
+            problems["refundId"] = ["1 to 32 of A-Z a-z 0-9 _ -"];
+        }
+        if (Amount(body.GetValueOrDefault("refundAmt")) is not { } amount)
+        {
+            problems["refundAmt"] = ["minor units, 1 to 12 digits, above 0"];
+            amount = 0;
+        }
+        if (!OrderRules.V1OrderId().IsMatch(orderId))
+        {
+            problems["orderId"] = ["1 to 32 of A-Z a-z 0-9 _ -"];
+        }
+        if (problems.Count > 0)
+        {
+            return TypedResults.ValidationProblem(problems, title: "The refund has errors");
+        }
+        var (why, refund, refundable) = await desk.RefundAsync(body["merId"]!, orderId, refundId, amount, ct);
+        return why switch
+        {
+            RefundDesk.Refusal.NoSuchOrder => V1Answer.Problem(StatusCodes.Status404NotFound, "No such order", $"No order {orderId}"),
+            RefundDesk.Refusal.NotPaid => V1Answer.Problem(StatusCodes.Status409Conflict, "The order is not paid", $"Order {orderId} has nothing to refund"),
+            RefundDesk.Refusal.OverRemainder => V1Answer.Problem(StatusCodes.Status409Conflict, "The refund exceeds what is left",
+                $"At most {refundable} minor units of order {orderId} can still be refunded"),
+            RefundDesk.Refusal.RefundIdTaken => V1Answer.Problem(StatusCodes.Status409Conflict, "The refund id is taken",
+                $"Refund {refundId} was made for another order or amount"),
+            _ => V1Answer.Signed(StatusCodes.Status200OK, await answers.V1Async(RefundFieldsOf(refund!), ct)),
+        };
+    }
+
+    private static async Task<IResult> GetRefundAsync(string orderId, string refundId, HttpRequest http, MerchantRequests requests, RefundDesk desk,
+        OrderAnswers answers, CancellationToken ct)
+    {
+        var fields = Query(http, "merId", "timestamp", "signature");
+        if (fields is null)
+        {
+            return MerchantRequests.Validation("query", "merId, timestamp and signature, each once");
+        }
+        fields["orderId"] = orderId;
+        fields["refundId"] = refundId;
+        if (await requests.RefuseAsync(fields, query: true, ct) is { } refusal)
+        {
+            return refusal;
+        }
+        if (await desk.FindAsync(fields["merId"]!, refundId, ct) is not { } refund || refund.OrderId != orderId)
+        {
+            return TypedResults.Problem($"No refund {refundId} of order {orderId}", statusCode: StatusCodes.Status404NotFound, title: "No such refund");
+        }
+        return V1Answer.Signed(StatusCodes.Status200OK, await answers.V1Async(RefundFieldsOf(refund), ct));
+    }
+
+    private static List<KeyValuePair<string, string?>> RefundFieldsOf(Refund refund) =>
+    [
+        new("merId", refund.MerchantId), new("orderId", refund.OrderId), new("refundId", refund.RefundId), new("refundAmt", OrderAnswers.Minor(refund.AmountMinor)),
+        new("currencyCode", refund.Currency), new("status", refund.Status), new("respCode", refund.ResponseCode),
+        new("createdAt", OrderAnswers.Timestamp(refund.CreatedAt)), new("answeredAt", refund.AnsweredAt is { } at ? OrderAnswers.Timestamp(at) : null),
+    ];
+
+    /// <summary>A body of known fields only, each a short string; null when it is.</summary>
+    private static IResult? Shape(Dictionary<string, string?> body, string[] known)
+    {
+        var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var (name, value) in body.Take(FieldsMax + 1))
+        {
+            if (!known.Contains(name))
+            {
+                problems[name] = [$"not a field of this request ({string.Join(", ", known)})"];
+            }
+            else if (value is { Length: > FieldCharsMax })
+            {
+                problems[name] = [$"at most {FieldCharsMax} characters"];
+            }
+        }
+        return problems.Count > 0 || body.Count > FieldsMax ? TypedResults.ValidationProblem(problems, title: "The request has errors") : null;
+    }
+
+    /// <summary>The query's named parameters, each at most once and short; null when not.</summary>
+    private static Dictionary<string, string?>? Query(HttpRequest http, params string[] names)
+    {
+        var fields = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (name, values) in http.Query)
+        {
+            if (!names.Contains(name) || values.Count != 1 || values[0] is not { Length: <= FieldCharsMax } value)
+            {
+                return null;
+            }
+            fields[name] = value;
+        }
+        return fields;
+    }
+
+    private static long? Amount(string? text) =>
+        text is { Length: >= 1 and <= 12 } && text.All(char.IsAsciiDigit) && long.Parse(text, CultureInfo.InvariantCulture) is > 0 and var amount
+            ? amount
+            : null;
+
+    private static DateTimeOffset? Time(string? text) =>
+        text is { Length: 14 } && DateTime.TryParseExact(text, "yyyyMMddHHmmss", CultureInfo.InvariantCulture,
+            DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var at)
+            ? new DateTimeOffset(at, TimeSpan.Zero)
+            : null;
+
+    private static (DateTimeOffset CreatedAt, string OrderId)? Cursor(string? text)
+    {
+        var dot = text?.IndexOf('.', StringComparison.Ordinal) ?? -1;
+        return dot == 20 && DateTime.TryParseExact(text![..20], "yyyyMMddHHmmssffffff", CultureInfo.InvariantCulture,
+                   DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var at) && OrderRules.V1OrderId().IsMatch(text[21..])
+            ? (new DateTimeOffset(at, TimeSpan.Zero), text[21..])
+            : null;
+    }
+
+    private static string? Blank(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using Mesh.Gateway.Orders;
+
+namespace Mesh.Gateway.Apis;
+
+/// <summary>
+/// A <c>/v1</c> answer that has run its course: its status and its JSON, kept as text so that an
+/// Idempotency-Key can replay it byte for byte. Signed answers and business refusals (a duplicate
+/// order, a refund over the remainder) are answers; malformed or unauthenticated requests are not.
+/// </summary>
+public sealed class V1Answer(int statusCode, string body, string contentType = "application/json", string? location = null) : IResult
+{
+    public const string ReplayedHeader = "Idempotent-Replayed";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public int StatusCode { get; } = statusCode;
+
+    public string Body { get; } = body;
+
+    public string ContentType { get; } = contentType;
+
+    public string? Location { get; } = location;
+
+    public bool Replayed { get; init; }
+
+    public static V1Answer Signed(int statusCode, IEnumerable<KeyValuePair<string, string?>> fields, string? location = null) =>
+        new(statusCode, JsonSerializer.Serialize(fields.Where(f => f.Value is not null).ToDictionary(f => f.Key, f => f.Value), Json),
+            location: location);
+
+    public static V1Answer Of(int statusCode, object value) => new(statusCode, JsonSerializer.Serialize(value, Json));
+
+    public static V1Answer Problem(int statusCode, string title, string detail) =>
+        new(statusCode, JsonSerializer.Serialize(new { type = $"https://tools.ietf.org/html/rfc9110#section-15.5.{statusCode - 399}", title, status = statusCode, detail }, Json),
+            "application/problem+json");
+
+    public Task ExecuteAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCode;
+        context.Response.ContentType = ContentType;
+        if (Location is not null)
+        {
+            context.Response.Headers.Location = Location;
+        }
+        if (Replayed)
+        {
+            context.Response.Headers[ReplayedHeader] = "true";
+        }
+        return context.Response.WriteAsync(Body, context.RequestAborted);
+    }
+
+    /// <summary>An order's signed answer, with where the consumer pays it while it is open.</summary>
+    public static List<KeyValuePair<string, string?>> OrderFields(Order order, string paymentPageBaseUrl)
+    {
+        var fields = OrderAnswers.V1Fields(order);
+        if (order.Status == OrderStatus.Created)
+        {
+            fields.Add(new("payUrl", $"{paymentPageBaseUrl.TrimEnd('/')}/pay/orders/{order.MerchantId}/{order.OrderId}"));
+        }
+        return fields;
+    }
+}

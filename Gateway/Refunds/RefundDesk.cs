@@ -1,0 +1,210 @@
+using Mesh.Gateway.Acquiring;
+using Mesh.Gateway.Infrastructure;
+using Mesh.Gateway.Options;
+using Mesh.Gateway.Outbox;
+using Mesh.Gateway.Payments;
+using Mesh.Iso8583.Messages;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Mesh.Gateway.Refunds;
+
+public static class RefundStatus
+{
+    public const string Pending = "pending";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+}
+
+public sealed record Refund(string MerchantId, string RefundId, string OrderId, long AmountMinor, string Currency, string Status, string? ResponseCode,
+    DateTimeOffset CreatedAt, DateTimeOffset? AnsweredAt);
+
+/// <summary>
+/// Refunds of paid orders, full or partial, several up to the amount paid. The amount is reserved
+/// on the order under its row lock before the refund is sent, so refunds racing each other can
+/// never exceed what was paid; a refund the issuer refuses gives its reservation back. A refund
+/// is a 0220 advice through the switch, idempotent on the merchant's refund id; one whose answer
+/// was lost is sent again (the switch answers a repeat with its first answer).
+/// </summary>
+public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<GatewayOptions> options, TimeProvider time, ILogger<RefundDesk> logger)
+{
+    public enum Refusal
+    {
+        None,
+        NoSuchOrder,
+        NotPaid,
+        OverRemainder,
+        RefundIdTaken,
+    }
+
+    public async Task<(Refusal Refusal, Refund? Refund, long RefundableMinor)> RefundAsync(string merchantId, string orderId, string refundId,
+        long amountMinor, CancellationToken ct)
+    {
+        using var activity = CardPayments.Telemetry.StartActivity("gateway refund");
+        activity?.SetTag("mesh.merchant_id", merchantId).SetTag("mesh.order_id", orderId).SetTag("mesh.amount_minor", amountMinor);
+        if (await FindAsync(merchantId, refundId, ct) is { } existing)
+        {
+            return existing.OrderId == orderId && existing.AmountMinor == amountMinor ? (Refusal.None, existing, 0) : (Refusal.RefundIdTaken, existing, 0);
+        }
+        await using var read = db.CreateCommand(
+            """
+            SELECT o.status, o.paid_minor - o.refunded_minor, o.currency, p.payment_id, p.pan_ciphertext, p.expiry, p.stan, p.transmission,
+                   nextval('acquirer_stan')
+            FROM orders o LEFT JOIN payments p ON p.merchant_id = o.merchant_id AND p.order_id = o.order_id AND p.status = 'approved'
+            WHERE o.merchant_id = $1 AND o.order_id = $2
+            """);
+        Sql.Bind(read, merchantId, orderId);
+        await using var row = await read.ExecuteReaderAsync(ct);
+        if (!await row.ReadAsync(ct))
+        {
+            return (Refusal.NoSuchOrder, null, 0);
+        }
+        if (row.GetString(0) != Orders.OrderStatus.Paid || row.IsDBNull(3))
+        {
+            return (Refusal.NotPaid, null, 0);
+        }
+        var remainder = row.GetInt64(1);
+        if (amountMinor > remainder)
+        {
+            return (Refusal.OverRemainder, null, remainder);
+        }
+        var (currency, paymentId, panCiphertext, expiry, purchaseStan, purchaseTransmission, sequence) = (row.GetString(2), row.GetInt64(3),
+            row.GetFieldValue<byte[]>(4), row.GetString(5), row.GetString(6), row.GetString(7), row.GetInt64(8));
+        await row.DisposeAsync();
+
+        var now = time.GetUtcNow();
+        var stan = Acquirer.Stan(sequence);
+        var pan = await acquirer.RevealPanAsync(panCiphertext, ct);
+        var packed = await acquirer.SignAndPackAsync(Acquirer.Refund(pan, expiry, amountMinor, currency, stan, now, merchantId, purchaseStan,
+            purchaseTransmission), ct);
+        var transmission = Acquirer.Transmission(now);
+
+        // The reservation: under the order's row lock, the remainder is checked again and taken.
+        await using (var connection = await db.OpenConnectionAsync(ct))
+        await using (var tx = await connection.BeginTransactionAsync(ct))
+        {
+            await using var reserve = new NpgsqlCommand(
+                """
+                UPDATE orders SET refunded_minor = refunded_minor + $3, updated_at = $4
+                WHERE merchant_id = $1 AND order_id = $2 AND status = 'paid' AND paid_minor - refunded_minor >= $3
+                RETURNING paid_minor - refunded_minor
+                """, connection, tx);
+            Sql.Bind(reserve, merchantId, orderId, amountMinor, now);
+            if (await reserve.ExecuteScalarAsync(ct) is null)
+            {
+                await tx.RollbackAsync(ct);
+                return (Refusal.OverRemainder, null, await RemainderAsync(merchantId, orderId, ct));
+            }
+            await using var insert = new NpgsqlCommand(
+                """
+                INSERT INTO refunds (merchant_id, refund_id, order_id, payment_id, amount_minor, currency, status, stan, transmission, request, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10) ON CONFLICT DO NOTHING
+                """, connection, tx);
+            Sql.Bind(insert, merchantId, refundId, orderId, paymentId, amountMinor, currency, stan, transmission, packed, now);
+            if (await insert.ExecuteNonQueryAsync(ct) == 0)
+            {
+                // The same refund id, sent twice at once: the first one is the refund.
+                await tx.RollbackAsync(ct);
+                var first = (await FindAsync(merchantId, refundId, ct))!;
+                return first.OrderId == orderId && first.AmountMinor == amountMinor ? (Refusal.None, first, 0) : (Refusal.RefundIdTaken, first, 0);
+            }
+            await tx.CommitAsync(ct);
+        }
+        var answer = await acquirer.SendAsync(packed, ct);
+        await SettleAsync(merchantId, refundId, answer?.GetString(IsoFields.ResponseCode), ct);
+        return (Refusal.None, await FindAsync(merchantId, refundId, ct), 0);
+    }
+
+    /// <summary>
+    /// Writes the issuer's answer: 00 → succeeded, with the order's new version and its outbox rows;
+    /// another code → failed, and the reservation is given back; no answer → still pending.
+    /// </summary>
+    public async Task SettleAsync(string merchantId, string refundId, string? code, CancellationToken ct)
+    {
+        if (code is null)
+        {
+            logger.LogWarning("Refund {RefundId} of merchant {MerchantId}: no answer from the switch; it will be sent again", refundId, merchantId);
+            return;
+        }
+        var now = time.GetUtcNow();
+        var succeeded = code == ResponseCodes.Approved;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var answered = new NpgsqlCommand(
+            """
+            UPDATE refunds SET status = $3, response_code = $4, answered_at = $5 WHERE merchant_id = $1 AND refund_id = $2 AND status = 'pending'
+            RETURNING order_id, amount_minor, currency, stan, transmission
+            """, connection, tx);
+        Sql.Bind(answered, merchantId, refundId, succeeded ? RefundStatus.Succeeded : RefundStatus.Failed, code, now);
+        await using var row = await answered.ExecuteReaderAsync(ct);
+        if (!await row.ReadAsync(ct))
+        {
+            return; // already settled
+        }
+        var (orderId, amountMinor, currency, stan, transmission) = (row.GetString(0), row.GetInt64(1), row.GetString(2), row.GetString(3), row.GetString(4));
+        await row.DisposeAsync();
+        await using var order = new NpgsqlCommand(
+            succeeded
+                ? "UPDATE orders SET version = version + 1, updated_at = $3 WHERE merchant_id = $1 AND order_id = $2 RETURNING version"
+                : "UPDATE orders SET refunded_minor = refunded_minor - $4, updated_at = $3 WHERE merchant_id = $1 AND order_id = $2 RETURNING version",
+            connection, tx);
+        Sql.Bind(order, merchantId, orderId, now, amountMinor);
+        var version = (int)(await order.ExecuteScalarAsync(ct))!;
+        if (succeeded)
+        {
+            await using var outbox = new NpgsqlBatch(connection, tx);
+            foreach (var command in OutboxRows.For(new OutboxEvent("refund", merchantId, orderId, version, RefundStatus.Succeeded, amountMinor, currency, code,
+                         null, stan, transmission, null, null, refundId, now)))
+            {
+                outbox.BatchCommands.Add(command);
+            }
+            await outbox.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        logger.LogInformation("Refund {RefundId} of order {OrderId} ({AmountMinor}) is {Status}: response {Code}", refundId, orderId, amountMinor,
+            succeeded ? RefundStatus.Succeeded : RefundStatus.Failed, code);
+    }
+
+    /// <summary>Pending refunds older than the resolve delay are sent again; the switch answers a repeat with its first answer.</summary>
+    public async Task ResolveDueAsync(int batchSizeMax, CancellationToken ct)
+    {
+        await using var due = db.CreateCommand(
+            "SELECT merchant_id, refund_id, request FROM refunds WHERE status = 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2");
+        Sql.Bind(due, time.GetUtcNow().AddMilliseconds(-options.Value.ResolveAfterMs), batchSizeMax);
+        var pending = new List<(string MerchantId, string RefundId, byte[] Request)>();
+        await using (var row = await due.ExecuteReaderAsync(ct))
+        {
+            while (await row.ReadAsync(ct))
+            {
+                pending.Add((row.GetString(0), row.GetString(1), row.GetFieldValue<byte[]>(2)));
+            }
+        }
+        foreach (var (merchantId, refundId, request) in pending)
+        {
+            var answer = await acquirer.SendAsync(request, ct);
+            await SettleAsync(merchantId, refundId, answer?.GetString(IsoFields.ResponseCode), ct);
+        }
+    }
+
+    public async Task<Refund?> FindAsync(string merchantId, string refundId, CancellationToken ct)
+    {
+        await using var find = db.CreateCommand(
+            """
+            SELECT merchant_id, refund_id, order_id, amount_minor, currency, status, response_code, created_at, answered_at
+            FROM refunds WHERE merchant_id = $1 AND refund_id = $2
+            """);
+        Sql.Bind(find, merchantId, refundId);
+        await using var row = await find.ExecuteReaderAsync(ct);
+        return await row.ReadAsync(ct)
+            ? new Refund(row.GetString(0), row.GetString(1), row.GetString(2), row.GetInt64(3), row.GetString(4), row.GetString(5),
+                row.IsDBNull(6) ? null : row.GetString(6), row.GetFieldValue<DateTimeOffset>(7), row.IsDBNull(8) ? null : row.GetFieldValue<DateTimeOffset>(8))
+            : null;
+    }
+
+    private async Task<long> RemainderAsync(string merchantId, string orderId, CancellationToken ct)
+    {
+        await using var remainder = db.CreateCommand("SELECT paid_minor - refunded_minor FROM orders WHERE merchant_id = $1 AND order_id = $2");
+        Sql.Bind(remainder, merchantId, orderId);
+        return (long)(await remainder.ExecuteScalarAsync(ct))!;
+    }
+}
