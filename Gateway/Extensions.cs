@@ -9,10 +9,10 @@ using Mesh.Gateway.Options;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Pages;
 using Mesh.Gateway.Payments;
-using Mesh.Gateway.Signatures;
-using Mesh.Iso8583.Packaging;
 using Mesh.Gateway.Platform;
 using Mesh.Gateway.Refunds;
+using Mesh.Gateway.Signatures;
+using Mesh.Iso8583.Packaging;
 using Mesh.ServiceDefaults.Grpc;
 using Scalar.AspNetCore;
 

@@ -44,7 +44,7 @@ public static class PaymentPages
             .Append("<label for=\"expiry\">Expiry (MM/YY)</label><input type=\"text\" id=\"expiry\" name=\"expiry\" inputmode=\"numeric\" maxlength=\"5\" placeholder=\"MM/YY\" required>")
             .Append("<label for=\"pin\">PIN</label><input type=\"password\" id=\"pin\" inputmode=\"numeric\" maxlength=\"12\" required>")
             .Append("<p class=\"error\" id=\"pin-error\" role=\"alert\"></p>")
-            .Append("<button type=\"submit\" id=\"submit\">Pay ").Append(E(Money(order.AmountMinor, order.Currency))).Append("</button></form>")
+            .Append("<button type=\"submit\" id=\"pay-button\">Pay ").Append(E(Money(order.AmountMinor, order.Currency))).Append("</button></form>")
             .Append("<script src=\"/pay/assets/pay.js\" integrity=\"").Append(PageAssets.Integrity("pay.js")).Append("\"></script>");
         return Finish(html, statusCode, formAction: null);
     }

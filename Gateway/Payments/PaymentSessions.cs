@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
+using Mesh.Gateway.Infrastructure;
 using Mesh.Gateway.Options;
 using Microsoft.Extensions.Options;
-using Mesh.Gateway.Infrastructure;
 using Npgsql;
 
 namespace Mesh.Gateway.Payments;

@@ -50,6 +50,11 @@ public sealed class MeshPlatformFixture : IAsyncLifetime
             .WithEnvironment("Switch__AuthorizationTimeoutMs", "2000")
             .WithEnvironment("Switch__ReversalPollMs", "200");
 
+        // Unknown outcomes are looked up with the switch soon after they happen.
+        builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "gateway"))
+            .WithEnvironment("Gateway__ResolveAfterMs", "4000")
+            .WithEnvironment("Gateway__ResolvePollMs", "200");
+
         App = await builder.BuildAsync();
         using var cts = new CancellationTokenSource(StartTimeout);
         await App.StartAsync(cts.Token);
@@ -75,6 +80,19 @@ public sealed class MeshPlatformFixture : IAsyncLifetime
         var model = App.Services.GetRequiredService<DistributedApplicationModel>();
         var parameter = model.Resources.OfType<ParameterResource>().Single(p => p.Name == name);
         return (await parameter.GetValueAsync(CancellationToken.None))!;
+    }
+
+    /// <summary>One value from a service's database, as an auditor would look (parameters $1, $2, …).</summary>
+    public async Task<T> ScalarAsync<T>(string database, string sql, params object[] values)
+    {
+        await using var db = new Npgsql.NpgsqlConnection(await App.GetConnectionStringAsync(database));
+        await db.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, db);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = value });
+        }
+        return (T)(await command.ExecuteScalarAsync())!;
     }
 
     private async Task WatchLogsAsync(ResourceLoggerService logs, IResource resource)

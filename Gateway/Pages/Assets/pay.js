@@ -53,6 +53,6 @@
     form.elements.pinCiphertext.value = toBase64(sealed);
     pinInput.value = "";
     form.querySelector("button[type=submit]").disabled = true;
-    form.submit();
+    HTMLFormElement.prototype.submit.call(form);
   });
 })();

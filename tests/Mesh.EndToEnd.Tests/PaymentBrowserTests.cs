@@ -1,0 +1,93 @@
+using System.Net;
+using System.Text;
+using Aspire.Hosting.Testing;
+using Microsoft.Playwright;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>
+/// A purchase in a real browser (the machine's Chromium, driven by Playwright): the merchant's
+/// page auto-posts the signed NetPay form, the consumer types card, expiry and PIN, the page's
+/// script encrypts the PIN with WebCrypto, and the result shows.
+/// </summary>
+[Collection(MeshPlatformCollection.Name)]
+public sealed class PaymentBrowserTests(MeshPlatformFixture platform)
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    [Theory]
+    [InlineData(1, 99_00, "Payment successful", "Payment approved.")]
+    [InlineData(2, 99_00, "Payment failed", "There are not enough funds on the card.")]
+    public async Task APurchaseInChromium_ShowsTheResult_AndThePinNeverLeavesThePageInClear(int cardOutcome, long amountMinor, string title, string message)
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform);
+        var ordId = TestMerchant.NewOrderId();
+        var order = merchant.NetPayOrder(ordId, amountMinor, gateId: "");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        });
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true });
+        var page = await context.NewPageAsync();
+        var posted = new List<string>();
+        page.Request += (_, request) =>
+        {
+            if (request.Method == "POST" && request.PostData is { } body)
+            {
+                posted.Add(body);
+            }
+        };
+        var console = new List<string>();
+        page.Console += (_, message) => console.Add($"{message.Type}: {message.Text}");
+        page.PageError += (_, error) => console.Add($"page error: {error}");
+        var externalRequests = new List<string>();
+        var gateway = platform.App.GetEndpoint("gateway", "https");
+        page.Request += (_, request) =>
+        {
+            if (!request.Url.StartsWith(gateway.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal) && !request.Url.StartsWith("data:", StringComparison.Ordinal)
+                && !request.Url.StartsWith("about:", StringComparison.Ordinal))
+            {
+                externalRequests.Add(request.Url);
+            }
+        };
+
+        await page.SetContentAsync(MerchantCheckoutPage(new Uri(gateway, "/pay/TransGet"), order));
+        await page.ClickAsync("#checkout");
+        await page.WaitForURLAsync("**/pay/s/**");
+        await page.CheckAsync("input[name=gateId][value='0102']");
+        await page.FillAsync("#pan", Acquirer.TestCard("622202", cardOutcome));
+        await page.FillAsync("#expiry", "12/30");
+        await page.FillAsync("#pin", "123456");
+        await page.ClickAsync("#pay-button");
+        try
+        {
+            await page.WaitForSelectorAsync("#result", new PageWaitForSelectorOptions { Timeout = 15_000 });
+        }
+        catch (TimeoutException)
+        {
+            throw new Xunit.Sdk.XunitException($"no result page at {page.Url}; console: {string.Join(" | ", console)}\n{await page.ContentAsync()}");
+        }
+
+        Assert.Equal(title, (await page.TextContentAsync("#result"))?.Trim());
+        Assert.Equal(message, (await page.TextContentAsync("#message"))?.Trim());
+        Assert.Equal(TestMerchant.Name, await page.TextContentAsync("#merchant"));
+        var payment = Assert.Single(posted, body => body.Contains("pinCiphertext", StringComparison.Ordinal));
+        Assert.DoesNotContain("123456", WebUtility.UrlDecode(payment));
+        Assert.DoesNotContain("pin=", payment);
+        Assert.Empty(externalRequests);
+    }
+
+    /// <summary>What a NetPay merchant's checkout page is: a form of the signed order, posted to the gateway.</summary>
+    private static string MerchantCheckoutPage(Uri transGet, Dictionary<string, string> order)
+    {
+        var html = new StringBuilder($"<html><body><form method=\"post\" action=\"{transGet}\">");
+        foreach (var (name, value) in order)
+        {
+            html.Append($"<input type=\"hidden\" name=\"{WebUtility.HtmlEncode(name)}\" value=\"{WebUtility.HtmlEncode(value)}\">");
+        }
+        return html.Append("<button id=\"checkout\" type=\"submit\">Pay with NetPay</button></form></body></html>").ToString();
+    }
+}

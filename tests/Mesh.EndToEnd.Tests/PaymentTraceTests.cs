@@ -1,0 +1,34 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>One purchase is one trace: from the page's submit through the gateway, the Hsm and the switch to the issuer and back.</summary>
+[Collection(MeshPlatformCollection.Name)]
+public sealed class PaymentTraceTests(MeshPlatformFixture platform)
+{
+    [Fact]
+    public async Task APurchase_FromThePagesSubmitToTheIssuer_IsOneTrace()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform);
+        using var consumer = new TestConsumer(platform);
+        var page = await consumer.StartNetPayAsync(merchant.NetPayOrder(TestMerchant.NewOrderId(), 4_56));
+        var form = new Dictionary<string, string> { ["csrf"] = page.Csrf, ["pan"] = Acquirer.TestCard("622202", 1), ["expiry"] = "12/30", ["pinScheme"] = page.PinScheme };
+        TestConsumer.Seal(page, "123456", form);
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        using var submit = new HttpRequestMessage(HttpMethod.Post, page.Action) { Content = new FormUrlEncodedContent(form) };
+        submit.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+
+        using var response = await consumer.Http.SendAsync(submit);
+        HashSet<string> services = [];
+        for (var i = 0; i < 50 && !services.IsSupersetOf(["gateway", "hsm", "switch", "issuer-icbc"]); i++)
+        {
+            await Task.Delay(200);
+            services = platform.Traces.Spans.Where(s => s.TraceId == traceId).Select(s => s.Service).ToHashSet();
+        }
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.True(services.IsSupersetOf(["gateway", "hsm", "switch", "issuer-icbc"]), $"services in the trace: {string.Join(", ", services)}");
+        Assert.Contains(platform.Traces.Spans, s => s.TraceId == traceId && s.Service == "gateway" && s.Name == "gateway purchase");
+    }
+}

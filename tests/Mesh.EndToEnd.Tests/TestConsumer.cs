@@ -1,0 +1,134 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Aspire.Hosting.Testing;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>The payment page as a browser shows it: the form's address, its CSRF token, and what the page's script encrypts the PIN with.</summary>
+public sealed record PaymentPage(string Html, string Action, string Csrf, string PinNonce, string TransportKey, string PinScheme);
+
+/// <summary>
+/// A consumer without a browser: follows the gateway's redirects over HTTPS with a cookie jar, and
+/// encrypts the PIN exactly as the page's script does (ECDH P-256 + HKDF + AES-GCM to the Hsm's
+/// transport key, the session nonce as associated data).
+/// </summary>
+public sealed partial class TestConsumer : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public TestConsumer(MeshPlatformFixture platform)
+    {
+        var handler = new HttpClientHandler
+        {
+            AllowAutoRedirect = false,
+            CookieContainer = new CookieContainer(),
+            ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
+        };
+        _http = new HttpClient(handler) { BaseAddress = platform.App.GetEndpoint("gateway", "https") };
+    }
+
+    public HttpClient Http => _http;
+
+    public async Task<HttpResponseMessage> PostFormAsync(string path, IEnumerable<KeyValuePair<string, string>> form) =>
+        await _http.PostAsync(path, new FormUrlEncodedContent(form));
+
+    /// <summary>The merchant's page posts the order; the consumer lands on the payment page.</summary>
+    public async Task<PaymentPage> StartNetPayAsync(Dictionary<string, string> order)
+    {
+        using var posted = await PostFormAsync("/pay/TransGet", order);
+        Assert.True(posted.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.SeeOther, $"TransGet answered {posted.StatusCode}: {await posted.Content.ReadAsStringAsync()}");
+        return await OpenAsync(posted.Headers.Location!.OriginalString);
+    }
+
+    public async Task<PaymentPage> OpenAsync(string location)
+    {
+        using var response = await _http.GetAsync(location);
+        if (response.StatusCode == HttpStatusCode.Redirect)
+        {
+            return await OpenAsync(response.Headers.Location!.OriginalString);
+        }
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return Read(await response.Content.ReadAsStringAsync());
+    }
+
+    public static PaymentPage Read(string html)
+    {
+        string Attribute(Regex pattern) => WebUtility.HtmlDecode(pattern.Match(html) is { Success: true } m ? m.Groups[1].Value : throw new Xunit.Sdk.XunitException($"not on the page: {pattern}\n{html}"));
+        return new PaymentPage(html, Attribute(ActionPattern()), Attribute(CsrfPattern()), Attribute(NoncePattern()), Attribute(KeyPattern()), Attribute(SchemePattern()));
+    }
+
+    /// <summary>Submits the card and the PIN (encrypted as the page does); the gateway's answer, not followed.</summary>
+    public async Task<HttpResponseMessage> SubmitAsync(PaymentPage page, string pan, string expiryMmYy, string pin, string? csrf = null, string? gateId = null)
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["csrf"] = csrf ?? page.Csrf,
+            ["pan"] = pan,
+            ["expiry"] = expiryMmYy,
+            ["pinScheme"] = page.PinScheme,
+        };
+        if (gateId is not null)
+        {
+            form["gateId"] = gateId;
+        }
+        Seal(page, pin, form);
+        return await PostFormAsync(page.Action, form);
+    }
+
+    /// <summary>Pays and follows the answer to the result page; its HTML.</summary>
+    public async Task<string> PayAsync(PaymentPage page, string pan, string pin = "123456", string expiryMmYy = "12/30")
+    {
+        using var submitted = await SubmitAsync(page, pan, expiryMmYy, pin);
+        if (submitted.StatusCode != HttpStatusCode.Redirect)
+        {
+            return await submitted.Content.ReadAsStringAsync();
+        }
+        return await _http.GetStringAsync(submitted.Headers.Location);
+    }
+
+    public static void Seal(PaymentPage page, string pin, Dictionary<string, string> form)
+    {
+        using var hsmKey = ECDiffieHellman.Create();
+        hsmKey.ImportSubjectPublicKeyInfo(Convert.FromBase64String(page.TransportKey), out _);
+        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, ephemeral.DeriveRawSecretAgreement(hsmKey.PublicKey), 32, [], Encoding.ASCII.GetBytes("mesh pin transport v1"));
+        var plaintext = Encoding.ASCII.GetBytes($"{page.PinNonce}|{pin}");
+        var iv = RandomNumberGenerator.GetBytes(12);
+        var sealedPin = new byte[plaintext.Length + 16];
+        using (var gcm = new AesGcm(key, 16))
+        {
+            gcm.Encrypt(iv, plaintext, sealedPin.AsSpan(0, plaintext.Length), sealedPin.AsSpan(plaintext.Length), Encoding.UTF8.GetBytes(page.PinNonce));
+        }
+        var point = ephemeral.ExportParameters(false).Q;
+        form["pinCiphertext"] = Convert.ToBase64String(sealedPin);
+        form["pinEphemeralKey"] = Convert.ToBase64String([0x04, .. point.X!, .. point.Y!]);
+        form["pinIv"] = Convert.ToBase64String(iv);
+    }
+
+    /// <summary>The hidden fields of the form that sends the consumer back to the merchant (PageRetUrl).</summary>
+    public static Dictionary<string, string> ReturnFields(string html) =>
+        HiddenPattern().Matches(html[html.IndexOf("id=\"return\"", StringComparison.Ordinal)..])
+            .ToDictionary(m => WebUtility.HtmlDecode(m.Groups[1].Value), m => WebUtility.HtmlDecode(m.Groups[2].Value));
+
+    public void Dispose() => _http.Dispose();
+
+    [GeneratedRegex("<form id=\"pay\" method=\"post\" action=\"([^\"]+)\"")]
+    private static partial Regex ActionPattern();
+
+    [GeneratedRegex("name=\"csrf\" value=\"([^\"]+)\"")]
+    private static partial Regex CsrfPattern();
+
+    [GeneratedRegex("data-pin-nonce=\"([^\"]+)\"")]
+    private static partial Regex NoncePattern();
+
+    [GeneratedRegex("data-transport-key=\"([^\"]+)\"")]
+    private static partial Regex KeyPattern();
+
+    [GeneratedRegex("data-pin-scheme=\"([^\"]+)\"")]
+    private static partial Regex SchemePattern();
+
+    [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">")]
+    private static partial Regex HiddenPattern();
+}

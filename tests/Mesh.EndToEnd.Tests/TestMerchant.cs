@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Aspire.Hosting.Testing;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>
+/// A merchant as a test plays it: onboarded with its own key (the NetPay protocol's RSA-1024, or
+/// RSA-2048 / ECDSA P-256 for /v1), signing its orders and checking the platform's answers the
+/// way reference.md and the gateway's OpenAPI describe, with nothing from the gateway's code.
+/// </summary>
+public sealed class TestMerchant : IDisposable
+{
+    public const string Name = "Demo Tea House";
+    private readonly AsymmetricAlgorithm _key;
+
+    private TestMerchant(string merchantId, AsymmetricAlgorithm key)
+    {
+        MerchantId = merchantId;
+        _key = key;
+    }
+
+    public string MerchantId { get; }
+
+    public static async Task<TestMerchant> OnboardAsync(MeshPlatformFixture platform, string keyKind = "rsa-1024")
+    {
+        AsymmetricAlgorithm key = keyKind switch
+        {
+            "rsa-1024" => RSA.Create(1024),
+            "rsa-2048" => RSA.Create(2048),
+            _ => ECDsa.Create(ECCurve.NamedCurves.nistP256),
+        };
+        var merchant = new TestMerchant("8" + RandomNumberGenerator.GetInt32(0, int.MaxValue).ToString("D14", CultureInfo.InvariantCulture), key);
+        using var admin = platform.App.CreateHttpClient("gateway", "http");
+        admin.DefaultRequestHeaders.Add("X-Mesh-Admin-Key", await platform.ParameterAsync("gateway-admin-key"));
+        using var created = await admin.PostAsJsonAsync("/admin/merchants", new
+        {
+            merchantId = merchant.MerchantId,
+            name = Name,
+            publicKeyPem = PemEncoding.WriteString("PUBLIC KEY", key.ExportSubjectPublicKeyInfo()),
+            notificationMode = "realtime",
+            notificationProtocol = "plain",
+            feeRatePpm = 6_000,
+            feeMinimumMinor = 100,
+            settlementAccount = "6222020000000015",
+        });
+        created.EnsureSuccessStatusCode();
+        return merchant;
+    }
+
+    public static string NewOrderId() =>
+        DateTime.UtcNow.ToString("yyMMdd", CultureInfo.InvariantCulture) + RandomNumberGenerator.GetInt32(0, int.MaxValue).ToString("D10", CultureInfo.InvariantCulture);
+
+    public static string Today => DateTime.UtcNow.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+
+    /// <summary>NetPay's purchase form, signed: RSA SHA-1 over MerId+OrdId+TransAmt+CuryId+TransDate+TransType(+Priv1), upper-case hex.</summary>
+    public Dictionary<string, string> NetPayOrder(string ordId, long amountMinor, string pageRetUrl = "", string priv1 = "", string version = "20070129",
+        string gateId = "0102", string bgRetUrl = "https://shop.example/netpay/notify")
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["MerId"] = MerchantId,
+            ["OrdId"] = ordId,
+            ["TransAmt"] = amountMinor.ToString("D12", CultureInfo.InvariantCulture),
+            ["CuryId"] = "156",
+            ["TransDate"] = Today,
+            ["TransType"] = "0001",
+            ["Version"] = version,
+            ["BgRetUrl"] = bgRetUrl,
+            ["PageRetUrl"] = pageRetUrl,
+            ["GateId"] = gateId,
+            ["Priv1"] = priv1,
+        };
+        form["ChkValue"] = NetPaySign(form["MerId"] + form["OrdId"] + form["TransAmt"] + form["CuryId"] + form["TransDate"] + form["TransType"]
+            + (version == "20070129" ? priv1 : ""));
+        return form;
+    }
+
+    public string NetPaySign(string text) =>
+        Convert.ToHexString(((RSA)_key).SignData(Encoding.UTF8.GetBytes(text), HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1));
+
+    /// <summary>Adds the /v1 signature: sorted non-empty k=v joined by &amp;, SHA-256 hex, signed, base64.</summary>
+    public Dictionary<string, string?> SignV1(Dictionary<string, string?> fields, params (string Name, string Value)[] alsoSigned)
+    {
+        var signed = new Dictionary<string, string?>(fields);
+        foreach (var (name, value) in alsoSigned)
+        {
+            signed[name] = value;
+        }
+        var digest = Encoding.ASCII.GetBytes(Digest(signed));
+        fields["signature"] = Convert.ToBase64String(_key is RSA rsa
+            ? rsa.SignData(digest, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            : ((ECDsa)_key).SignData(digest, HashAlgorithmName.SHA256));
+        return fields;
+    }
+
+    public static string Canonical(IEnumerable<KeyValuePair<string, string?>> fields) =>
+        string.Join('&', fields.Where(f => f.Key != "signature" && !string.IsNullOrEmpty(f.Value)).OrderBy(f => f.Key, StringComparer.Ordinal)
+            .Select(f => $"{f.Key}={f.Value}"));
+
+    public static string Digest(IEnumerable<KeyValuePair<string, string?>> fields) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Canonical(fields))));
+
+    /// <summary>A signed /v1 query string (merId, timestamp, the given parameters, signature); path values are signed too.</summary>
+    public string Query(IEnumerable<(string Name, string Value)> parameters, params (string Name, string Value)[] pathValues)
+    {
+        var fields = new Dictionary<string, string?> { ["merId"] = MerchantId, ["timestamp"] = DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) };
+        foreach (var (name, value) in parameters)
+        {
+            fields[name] = value;
+        }
+        SignV1(fields, pathValues);
+        return string.Join('&', fields.Select(f => $"{f.Key}={Uri.EscapeDataString(f.Value!)}"));
+    }
+
+    /// <summary>Checks a /v1 answer's signature with the platform certificate: every top-level string field but signature.</summary>
+    public static bool PlatformSigned(JsonElement answer, RSA platformKey)
+    {
+        var fields = answer.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String)
+            .Select(p => new KeyValuePair<string, string?>(p.Name, p.Value.GetString()));
+        var signature = Convert.FromBase64String(answer.GetProperty("signature").GetString()!);
+        return platformKey.VerifyData(Encoding.ASCII.GetBytes(Digest(fields)), signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+    }
+
+    public void Dispose() => _key.Dispose();
+}
