@@ -77,7 +77,7 @@ public static class Extensions
         app.MapScalarApiReference(options => options.DefaultFonts = false);
         app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificateApi().MapOrdersApi();
         app.MapGroup("/admin").MapMerchantsAdminApi();
-        app.MapGroup("/pay").MapPaymentPages();
+        app.MapGroup("/pay").MapPaymentPages().MapNetPayRefund();
         return app;
     }
 }

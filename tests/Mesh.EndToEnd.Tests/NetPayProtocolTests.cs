@@ -96,6 +96,43 @@ public sealed class NetPayProtocolTests(MeshPlatformFixture platform)
             "SELECT count(*) FROM outbox WHERE merchant_id = $1 AND order_id = $2 AND payload->>'status' = 'paid' AND order_version = 2", merchant.MerchantId, ordId));
     }
 
+    [Fact]
+    public async Task Refund_ByNetPaysForm_PartialThenOverTheRemainder_AnswersSignedByThePlatform()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform);
+        using var consumer = new TestConsumer(platform);
+        var ordId = TestMerchant.NewOrderId();
+        await consumer.PayAsync(await consumer.StartNetPayAsync(merchant.NetPayOrder(ordId, 30_00)), Acquirer.TestCard("622202", 1));
+
+        var first = await RefundAsync(consumer, merchant, ordId, 10_00, "first");
+        var over = await RefundAsync(consumer, merchant, ordId, 25_00, "second");
+        var forged = merchant.NetPayRefund(ordId, 1_00, "forged");
+        forged["RefundAmount"] = "000000000200";
+        using var forgedAnswer = await consumer.PostFormAsync("/pay/Refund", forged);
+
+        Assert.Equal(("1001", "0"), (first["Status"], first["ResponseCode"]));
+        Assert.True(await PlatformSignedAsync(first["MerID"] + first["ProcessDate"] + first["TransType"] + first["OrderId"] + first["RefundAmount"]
+            + first["Status"] + first["Priv1"], first["CheckValue"]));
+        Assert.Equal("1002", over["Status"]);
+        Assert.Equal(HttpStatusCode.Forbidden, forgedAnswer.StatusCode);
+        Assert.Equal(10_00L, await platform.ScalarAsync<long>("gatewaydb", "SELECT refunded_minor FROM orders WHERE order_id = $1", ordId));
+    }
+
+    private static async Task<Dictionary<string, string>> RefundAsync(TestConsumer consumer, TestMerchant merchant, string ordId, long amountMinor, string priv1)
+    {
+        using var response = await consumer.PostFormAsync("/pay/Refund", merchant.NetPayRefund(ordId, amountMinor, priv1));
+        return (await response.Content.ReadAsStringAsync()).Split('&').Select(p => p.Split('=', 2))
+            .ToDictionary(p => p[0], p => Uri.UnescapeDataString(p[1]));
+    }
+
+    private async Task<bool> PlatformSignedAsync(string text, string checkValue)
+    {
+        using var http = platform.App.CreateHttpClient("gateway", "http");
+        using var key = RSA.Create();
+        key.ImportFromPem(await http.GetStringAsync("/v1/platform-netpay-key"));
+        return key.VerifyData(Encoding.UTF8.GetBytes(text), Convert.FromHexString(checkValue), HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1);
+    }
+
     private async Task<bool> PlatformSignedAsync(Dictionary<string, string> answer)
     {
         using var http = platform.App.CreateHttpClient("gateway", "http");

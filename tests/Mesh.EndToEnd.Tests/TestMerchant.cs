@@ -79,6 +79,24 @@ public sealed class TestMerchant : IDisposable
         return form;
     }
 
+    /// <summary>NetPay's refund form, signed over MerID+TransDate+TransType+OrderId+RefundAmount+Priv1.</summary>
+    public Dictionary<string, string> NetPayRefund(string orderId, long amountMinor, string priv1)
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["MerID"] = MerchantId,
+            ["TransType"] = "0002",
+            ["OrderId"] = orderId,
+            ["RefundAmount"] = amountMinor.ToString("D12", CultureInfo.InvariantCulture),
+            ["TransDate"] = Today,
+            ["Version"] = "20070129",
+            ["ReturnURL"] = "https://shop.example/netpay/refunded",
+            ["Priv1"] = priv1,
+        };
+        form["ChkValue"] = NetPaySign(form["MerID"] + form["TransDate"] + form["TransType"] + form["OrderId"] + form["RefundAmount"] + priv1);
+        return form;
+    }
+
     public string NetPaySign(string text) =>
         Convert.ToHexString(((RSA)_key).SignData(Encoding.UTF8.GetBytes(text), HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1));
 
