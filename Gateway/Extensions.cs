@@ -29,6 +29,15 @@ public static class Extensions
     {
         builder.AddNpgsqlDataSource("gatewaydb");
         builder.Services.AddProblemDetails();
+        // Nothing a merchant or a consumer sends is large: forms and bodies are bounded before they are read.
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(o =>
+        {
+            o.ValueCountLimit = 64;
+            o.KeyLengthLimit = 256;
+            o.ValueLengthLimit = 8 * 1024;
+            o.MultipartBodyLengthLimit = PaymentPageApi.FormBytesMax;
+        });
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = 1024 * 1024);
         builder.Services.AddOpenApi();
         builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = HsmAddress).WithHsmCallerCredentials(builder.Configuration);
         builder.Services.AddGrpcClient<CardSwitch.CardSwitchClient>(o => o.Address = SwitchAddress).AsMeshGrpcClient();

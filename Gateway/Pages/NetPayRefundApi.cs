@@ -34,18 +34,10 @@ public static class NetPayRefundApi
     private static async Task<IResult> RefundAsync(HttpContext context, MerchantRegistry merchants, RefundDesk desk, NetPaySignature netPay,
         TimeProvider time, CancellationToken ct)
     {
-        if (!context.Request.HasFormContentType || context.Request.ContentLength > PaymentPageApi.FormBytesMax)
+        if (await PaymentPageApi.ReadFormAsync(context) is not { } form)
         {
-            return TypedResults.Problem("an application/x-www-form-urlencoded form", statusCode: StatusCodes.Status400BadRequest, title: "The form could not be read");
-        }
-        IFormCollection form;
-        try
-        {
-            form = await context.Request.ReadFormAsync(ct);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException or IOException)
-        {
-            return TypedResults.Problem("an application/x-www-form-urlencoded form", statusCode: StatusCodes.Status400BadRequest, title: "The form could not be read");
+            return TypedResults.Problem($"an application/x-www-form-urlencoded form of at most {PaymentPageApi.FormBytesMax} bytes",
+                statusCode: StatusCodes.Status400BadRequest, title: "The form could not be read");
         }
         var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
         string Field(string name, Func<string, bool> ok, string rule)

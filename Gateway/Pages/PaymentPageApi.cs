@@ -222,7 +222,8 @@ public static class PaymentPageApi
     private static bool SameToken(string expected, string? given) =>
         given is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(given));
 
-    private static async Task<IFormCollection?> ReadFormAsync(HttpContext context)
+    /// <summary>The request's form, or null when it is not a readable form of at most <see cref="FormBytesMax"/> bytes.</summary>
+    public static async Task<IFormCollection?> ReadFormAsync(HttpContext context)
     {
         if (!context.Request.HasFormContentType || context.Request.ContentLength > FormBytesMax)
         {
