@@ -5,6 +5,7 @@ using Mesh.Gateway.Acquiring;
 using Mesh.Gateway.Apis;
 using Mesh.Gateway.Diagnostics;
 using Mesh.Gateway.Merchants;
+using Mesh.Gateway.Notifications;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Pages;
@@ -67,6 +68,17 @@ public static class Extensions
         builder.Services.AddSingleton<RefundDesk>();
         builder.Services.AddSingleton<IdempotencyKeys>();
         builder.Services.AddSingleton<MerchantRequests>();
+        builder.Services.AddOptions<NotificationOptions>()
+            .Bind(builder.Configuration.GetSection(NotificationOptions.Section))
+            .Configure(o => o.AllowLoopback |= builder.Environment.IsDevelopment())
+            .Validate(o => o.Schedule.All(m => m > 0) && o.TimeoutMs > 0 && o.PollMs > 0 && o.BatchSizeMax is > 0 and <= 1_000,
+                "Notifications: schedule minutes, TimeoutMs and PollMs are positive; BatchSizeMax is 1 to 1000")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<NotificationMessages>();
+        builder.Services.AddSingleton<NotificationSender>();
+        builder.Services.AddSingleton<ResultDelivery>();
+        builder.Services.AddSingleton<NotificationDispatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
         builder.Services.AddSingleton<UnresolvedPayments>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UnresolvedPayments>());
     }
@@ -85,7 +97,7 @@ public static class Extensions
         app.MapOpenApi();
         app.MapScalarApiReference(options => options.DefaultFonts = false);
         app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificateApi().MapOrdersApi();
-        app.MapGroup("/admin").MapMerchantsAdminApi();
+        app.MapGroup("/admin").MapMerchantsAdminApi().MapNotificationsAdminApi();
         app.MapGroup("/pay").MapPaymentPages().MapNetPayRefund();
         return app;
     }

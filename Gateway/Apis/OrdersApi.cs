@@ -19,7 +19,7 @@ public static class OrdersApi
 {
     public const int FieldsMax = 20;
     public const int FieldCharsMax = 1024;
-    private static readonly string[] CreateFields = ["merId", "orderId", "txnAmt", "currencyCode", "txnDate", "backUrl", "frontUrl", "gateId", "reqReserved", "signature"];
+    private static readonly string[] CreateFields = ["merId", "orderId", "txnAmt", "currencyCode", "txnDate", "backUrl", "frontUrl", "gateId", "reqReserved", "notifyMode", "signature"];
     private static readonly string[] RefundFields = ["merId", "refundId", "refundAmt", "signature"];
 
     public static RouteGroupBuilder MapOrdersApi(this RouteGroupBuilder group)
@@ -28,7 +28,7 @@ public static class OrdersApi
             .WithName("CreateOrder").WithTags("Orders")
             .WithSummary("Creates an order the consumer then pays at payUrl")
             .WithDescription("Body: merId, orderId (1-32 of A-Z a-z 0-9 _ -), txnAmt (minor units), currencyCode (156 or CNY), txnDate (yyyyMMdd), "
-                + "backUrl, frontUrl, gateId, reqReserved, signature; all strings. 201 with the signed order; the same order again is 200; "
+                + "backUrl, frontUrl, gateId, reqReserved, notifyMode (realtime, deferred or redirect; blank: the merchant's), signature; all strings. 201 with the signed order; the same order again is 200; "
                 + "a paid or pending order number is 409; a failed one may be paid again.");
         group.MapGet("/orders/{orderId}", GetAsync).WithName("GetOrder").WithTags("Orders")
             .WithSummary("An order, signed by the platform (query: merId, timestamp, signature)");
@@ -74,7 +74,11 @@ public static class OrdersApi
         }
         var request = new OrderRequest(body["merId"]!, orderId, OrderProtocol.V1, amount ?? 0, currency ?? body.GetValueOrDefault("currencyCode") ?? "",
             txnDate, NetPayOrderForm.Purchase, null, Blank(body.GetValueOrDefault("backUrl")), Blank(body.GetValueOrDefault("frontUrl")),
-            Blank(body.GetValueOrDefault("gateId")), Blank(body.GetValueOrDefault("reqReserved")));
+            Blank(body.GetValueOrDefault("gateId")), Blank(body.GetValueOrDefault("reqReserved")), Blank(body.GetValueOrDefault("notifyMode")));
+        if (request.NotificationMode is { } mode && !Merchants.MerchantApplication.NotificationModes.Contains(mode))
+        {
+            problems["notifyMode"] = [$"blank (the merchant's), or one of {string.Join(", ", Merchants.MerchantApplication.NotificationModes)}"];
+        }
         OrderRules.Check(request, options.Value, problems, netPayNames: false);
         if (amount is null)
         {

@@ -11,8 +11,12 @@ public sealed partial record MerchantApplication(
     string? NotificationProtocol,
     int FeeRatePpm,
     long FeeMinimumMinor,
-    string? SettlementAccount)
+    string? SettlementAccount,
+    string[]? NotifyAllowList = null,
+    string? TlsPinnedSha256 = null)
 {
+    public const int AllowListEntriesMax = 10;
+
     public const int NameCharsMax = 100;
     public const int FeeRatePpmMax = 100_000;
     public static readonly string[] NotificationModes = ["realtime", "deferred", "redirect"];
@@ -36,11 +40,18 @@ public sealed partial record MerchantApplication(
         Check(FeeRatePpm is >= 0 and <= FeeRatePpmMax, "feeRatePpm", $"0 to {FeeRatePpmMax} parts per million (at most 10%)");
         Check(FeeMinimumMinor is >= 0 and <= 100_000_000, "feeMinimumMinor", "0 to 100000000 minor units");
         Check(SettlementAccount is not null && AccountFormat().IsMatch(SettlementAccount), "settlementAccount", "6 to 34 letters and digits");
+        Check(NotifyAllowList is null || (NotifyAllowList.Length <= AllowListEntriesMax && NotifyAllowList.All(e => System.Net.IPNetwork.TryParse(e, out _))),
+            "notifyAllowList", $"at most {AllowListEntriesMax} networks in CIDR form (10.1.2.0/24) that notifications may reach although private");
+        Check(TlsPinnedSha256 is null || PinFormat().IsMatch(TlsPinnedSha256), "tlsPinnedSha256",
+            "the SHA-256 of the merchant's TLS certificate, 64 lower-case hex digits");
         return problems;
     }
 
     [GeneratedRegex("^[0-9]{15}$")]
     private static partial Regex MerchantIdFormat();
+
+    [GeneratedRegex("^[0-9a-f]{64}$")]
+    private static partial Regex PinFormat();
 
     [GeneratedRegex("^[A-Za-z0-9]{6,34}$")]
     private static partial Regex AccountFormat();

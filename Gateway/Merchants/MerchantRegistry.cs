@@ -23,12 +23,12 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
         await using var insert = db.CreateCommand(
             """
             INSERT INTO merchants (merchant_id, name, public_key_spki, key_algorithm, key_bits, certificate_pem, notification_mode, notification_protocol,
-                                   fee_rate_ppm, fee_minimum_minor, settlement_account, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (merchant_id) DO NOTHING
+                                   fee_rate_ppm, fee_minimum_minor, settlement_account, created_at, notify_allow_list, tls_pinned_sha256)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (merchant_id) DO NOTHING
             """);
         Sql.Bind(insert, application.MerchantId, application.Name, key.SubjectPublicKeyInfo, key.Algorithm, key.Bits, key.CertificatePem,
             application.NotificationMode, application.NotificationProtocol, application.FeeRatePpm, application.FeeMinimumMinor,
-            application.SettlementAccount, time.GetUtcNow());
+            application.SettlementAccount, time.GetUtcNow(), application.NotifyAllowList ?? [], application.TlsPinnedSha256);
         var created = await insert.ExecuteNonQueryAsync(ct) == 1;
         var stored = (await FindAsync(application.MerchantId!, ct))!;
         if (created)

@@ -29,7 +29,8 @@ public sealed record OrderRequest(
     string? BgRetUrl,
     string? PageRetUrl,
     string? GateId,
-    string? Priv1);
+    string? Priv1,
+    string? NotificationMode = null);
 
 /// <summary>An order as stored, with what became of its payment.</summary>
 public sealed record Order(

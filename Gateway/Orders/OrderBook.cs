@@ -37,18 +37,19 @@ public sealed class OrderBook(NpgsqlDataSource db, TimeProvider time)
         await using var open = db.CreateCommand(
             """
             INSERT INTO orders AS o (merchant_id, order_id, protocol, amount_minor, currency, trans_date, trans_type, netpay_version, bg_ret_url,
-                                     page_ret_url, gate_id, priv1, status, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'created', $13, $13)
+                                     page_ret_url, gate_id, priv1, status, created_at, updated_at, notification_mode)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'created', $13, $13, $14)
             ON CONFLICT (merchant_id, order_id) DO UPDATE SET
                 protocol = EXCLUDED.protocol, amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency, trans_date = EXCLUDED.trans_date,
                 trans_type = EXCLUDED.trans_type, netpay_version = EXCLUDED.netpay_version, bg_ret_url = EXCLUDED.bg_ret_url,
                 page_ret_url = EXCLUDED.page_ret_url, gate_id = EXCLUDED.gate_id, priv1 = EXCLUDED.priv1, status = 'created',
+                notification_mode = EXCLUDED.notification_mode,
                 version = o.version + 1, attempts = o.attempts + 1, response_code = NULL, result_message = NULL, updated_at = EXCLUDED.updated_at
             WHERE o.status = 'failed'
             RETURNING o.xmax = 0
             """);
         Sql.Bind(open, request.MerchantId, request.OrderId, request.Protocol, request.AmountMinor, request.Currency, request.TransDate, request.TransType,
-            request.NetPayVersion, request.BgRetUrl, request.PageRetUrl, request.GateId, request.Priv1, now);
+            request.NetPayVersion, request.BgRetUrl, request.PageRetUrl, request.GateId, request.Priv1, now, request.NotificationMode);
         var inserted = await open.ExecuteScalarAsync(ct);
         var order = (await FindAsync(request.MerchantId, request.OrderId, ct))!;
         if (inserted is bool fresh)

@@ -33,14 +33,16 @@ public static class OutboxRows
     public const string Settlement = "settlement";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static IEnumerable<NpgsqlBatchCommand> For(OutboxEvent e)
+    /// <summary>The two rows of <paramref name="e"/>; the notification is due at <paramref name="notifyAt"/>.</summary>
+    public static IEnumerable<NpgsqlBatchCommand> For(OutboxEvent e, DateTimeOffset notifyAt)
     {
         var payload = JsonSerializer.Serialize(e, Json);
         foreach (var topic in new[] { Notification, Settlement })
         {
             yield return BatchSql.Command(
-                "INSERT INTO outbox (topic, merchant_id, order_id, order_version, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                topic, e.MerchantId, e.OrderId, e.OrderVersion, new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = payload }, e.At);
+                "INSERT INTO outbox (topic, merchant_id, order_id, order_version, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                topic, e.MerchantId, e.OrderId, e.OrderVersion, new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = payload }, e.At,
+                topic == Notification ? notifyAt : null);
         }
     }
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Mesh.Gateway.Acquiring;
 using Mesh.Gateway.Merchants;
+using Mesh.Gateway.Notifications;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Payments;
@@ -126,7 +127,8 @@ public static class PaymentPageApi
     }
 
     private static async Task<IResult> SubmitAsync(HttpContext context, string sessionId, PaymentSessions sessions, OrderBook orders,
-        MerchantRegistry merchants, PinTransportKeys keys, CardPayments payments, IOptions<GatewayOptions> options, CancellationToken ct)
+        MerchantRegistry merchants, PinTransportKeys keys, CardPayments payments, ResultDelivery delivery, IOptions<GatewayOptions> options,
+        CancellationToken ct)
     {
         if (await sessions.FindAsync(sessionId, ct) is not { } session)
         {
@@ -176,6 +178,9 @@ public static class PaymentPageApi
                     $"{outcome.Message} {outcome.WrongPinsLeft} {(outcome.WrongPinsLeft == 1 ? "try" : "tries")} left.", StatusCodes.Status200OK, ct);
             case PaymentResult.BadPin:
                 return await PageAsync(session, orders, merchants, keys, options.Value, outcome.Message, StatusCodes.Status400BadRequest, ct);
+            case PaymentResult.Approved or PaymentResult.Declined:
+                await delivery.AfterPaymentAsync(order.MerchantId, order.OrderId, ct);
+                return Results.Redirect($"/pay/s/{session.SessionId}/result");
             default:
                 return Results.Redirect($"/pay/s/{session.SessionId}/result");
         }

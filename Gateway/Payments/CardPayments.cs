@@ -48,6 +48,9 @@ public sealed class CardPayments(
 {
     public static readonly ActivitySource Telemetry = new("Mesh.Gateway");
 
+    /// <summary>How long the dispatcher leaves a notification to the page's path, which tries it first.</summary>
+    public static readonly TimeSpan InlineDeliveryLease = TimeSpan.FromSeconds(60);
+
     public async Task<PaymentOutcome> PayAsync(PaymentSession session, Order order, Pan pan, string expiry, EncryptedPin pin, CancellationToken ct)
     {
         using var activity = Telemetry.StartActivity("gateway purchase");
@@ -72,7 +75,7 @@ public sealed class CardPayments(
         var answer = await acquirer.SendAsync(packed, ct);
         var code = answer?.GetString(IsoFields.ResponseCode);
         activity?.SetTag("iso8583.response_code", code ?? "none");
-        return await SettleAsync(attempt, code, answer?.GetString(IsoFields.AuthCode), reversalAcknowledged: false, ct)
+        return await SettleAsync(attempt, code, answer?.GetString(IsoFields.AuthCode), reversalAcknowledged: false, ct, consumerWaiting: true)
             ?? new PaymentOutcome(PaymentResult.Pending, code, "Payment pending.");
     }
 
@@ -98,9 +101,12 @@ public sealed class CardPayments(
     /// Writes what the answer means: approved → paid; a wrong PIN with tries left → the page asks
     /// again; 91/96 or no answer → pending until the reversal is acknowledged; anything else →
     /// failed. Null when the outcome is still unknown. Applied once: a payment already settled by
-    /// another path (the resolver) is left as it is.
+    /// another path (the resolver) is left as it is. With the consumer waiting, the merchant's
+    /// notification is first tried on the page's path (<see cref="Notifications.ResultDelivery"/>):
+    /// the dispatcher leaves it alone for a while.
     /// </summary>
-    public async Task<PaymentOutcome?> SettleAsync(PaymentAttempt attempt, string? code, string? authCode, bool reversalAcknowledged, CancellationToken ct)
+    public async Task<PaymentOutcome?> SettleAsync(PaymentAttempt attempt, string? code, string? authCode, bool reversalAcknowledged, CancellationToken ct,
+        bool consumerWaiting = false)
     {
         var now = time.GetUtcNow();
         var unknown = code is null or ResponseCodes.IssuerUnavailable or ResponseCodes.SystemMalfunction;
@@ -160,7 +166,8 @@ public sealed class CardPayments(
         var version = (int)(await final.ExecuteScalarAsync(ct))!;
         await using var records = new NpgsqlBatch(connection, tx);
         foreach (var row in OutboxRows.For(new OutboxEvent("purchase", attempt.MerchantId, attempt.OrderId, version, orderStatus, attempt.AmountMinor,
-                     attempt.Currency, code, attempt.PanMasked, attempt.Stan, attempt.Transmission, attempt.Rrn, authCode, null, now)))
+                     attempt.Currency, code, attempt.PanMasked, attempt.Stan, attempt.Transmission, attempt.Rrn, authCode, null, now),
+                     consumerWaiting ? now.Add(InlineDeliveryLease) : now))
         {
             records.BatchCommands.Add(row);
         }

@@ -4,10 +4,17 @@ using Mesh.Gateway.Options;
 using Mesh.Gateway.Outbox;
 using Mesh.Gateway.Payments;
 using Mesh.Iso8583.Messages;
+using Mesh.ServiceDefaults.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Mesh.Gateway.Refunds;
+
+public static class RefundKind
+{
+    public const string Refund = "refund";
+    public const string Reversal = "reversal";
+}
 
 public static class RefundStatus
 {
@@ -28,6 +35,8 @@ public sealed record Refund(string MerchantId, string RefundId, string OrderId, 
 /// </summary>
 public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<GatewayOptions> options, TimeProvider time, ILogger<RefundDesk> logger)
 {
+    public const string ReversedMessage = "The merchant could not be told in time: the payment was reversed and you have not been charged.";
+
     public enum Refusal
     {
         None,
@@ -38,7 +47,7 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
     }
 
     public async Task<(Refusal Refusal, Refund? Refund, long RefundableMinor)> RefundAsync(string merchantId, string orderId, string refundId,
-        long amountMinor, CancellationToken ct)
+        long amountMinor, CancellationToken ct, string kind = RefundKind.Refund)
     {
         using var activity = CardPayments.Telemetry.StartActivity("gateway refund");
         activity?.SetTag("mesh.merchant_id", merchantId).SetTag("mesh.order_id", orderId).SetTag("mesh.amount_minor", amountMinor);
@@ -97,10 +106,10 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
             }
             await using var insert = new NpgsqlCommand(
                 """
-                INSERT INTO refunds (merchant_id, refund_id, order_id, payment_id, amount_minor, currency, status, stan, transmission, request, created_at)
-                VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10) ON CONFLICT DO NOTHING
+                INSERT INTO refunds (merchant_id, refund_id, order_id, payment_id, amount_minor, currency, status, stan, transmission, request, created_at, kind)
+                VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING
                 """, connection, tx);
-            Sql.Bind(insert, merchantId, refundId, orderId, paymentId, amountMinor, currency, stan, transmission, packed, now);
+            Sql.Bind(insert, merchantId, refundId, orderId, paymentId, amountMinor, currency, stan, transmission, packed, now, kind);
             if (await insert.ExecuteNonQueryAsync(ct) == 0)
             {
                 // The same refund id, sent twice at once: the first one is the refund.
@@ -133,7 +142,7 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
         await using var answered = new NpgsqlCommand(
             """
             UPDATE refunds SET status = $3, response_code = $4, answered_at = $5 WHERE merchant_id = $1 AND refund_id = $2 AND status = 'pending'
-            RETURNING order_id, amount_minor, currency, stan, transmission
+            RETURNING order_id, amount_minor, currency, stan, transmission, kind
             """, connection, tx);
         Sql.Bind(answered, merchantId, refundId, succeeded ? RefundStatus.Succeeded : RefundStatus.Failed, code, now);
         await using var row = await answered.ExecuteReaderAsync(ct);
@@ -141,20 +150,39 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
         {
             return; // already settled
         }
-        var (orderId, amountMinor, currency, stan, transmission) = (row.GetString(0), row.GetInt64(1), row.GetString(2), row.GetString(3), row.GetString(4));
+        var (orderId, amountMinor, currency, stan, transmission, kind) = (row.GetString(0), row.GetInt64(1), row.GetString(2), row.GetString(3),
+            row.GetString(4), row.GetString(5));
         await row.DisposeAsync();
+        var reversal = kind == RefundKind.Reversal;
         await using var order = new NpgsqlCommand(
-            succeeded
-                ? "UPDATE orders SET version = version + 1, updated_at = $3 WHERE merchant_id = $1 AND order_id = $2 RETURNING version"
-                : "UPDATE orders SET refunded_minor = refunded_minor - $4, updated_at = $3 WHERE merchant_id = $1 AND order_id = $2 RETURNING version",
+            (succeeded, reversal) switch
+            {
+                (true, false) => "UPDATE orders SET version = version + 1, updated_at = $3 WHERE merchant_id = $1 AND order_id = $2 RETURNING version",
+                (true, true) => "UPDATE orders SET status = 'failed', version = version + 1, result_message = $5, updated_at = $3 WHERE merchant_id = $1 AND order_id = $2 RETURNING version",
+                _ => "UPDATE orders SET refunded_minor = refunded_minor - $4, updated_at = $3 WHERE merchant_id = $1 AND order_id = $2 RETURNING version",
+            },
             connection, tx);
         Sql.Bind(order, merchantId, orderId, now, amountMinor);
+        if (succeeded && reversal)
+        {
+            Sql.Bind(order, ReversedMessage);
+        }
         var version = (int)(await order.ExecuteScalarAsync(ct))!;
         if (succeeded)
         {
             await using var outbox = new NpgsqlBatch(connection, tx);
-            foreach (var command in OutboxRows.For(new OutboxEvent("refund", merchantId, orderId, version, RefundStatus.Succeeded, amountMinor, currency, code,
-                         null, stan, transmission, null, null, refundId, now)))
+            if (reversal)
+            {
+                // "Paid" must not reach the merchant after "failed".
+                outbox.BatchCommands.Add(BatchSql.Command(
+                    """
+                    UPDATE outbox SET superseded_at = $3 WHERE merchant_id = $1 AND order_id = $2 AND topic = 'notification'
+                        AND delivered_at IS NULL AND given_up_at IS NULL AND superseded_at IS NULL
+                    """, merchantId, orderId, now));
+            }
+            foreach (var command in OutboxRows.For(new OutboxEvent(kind, merchantId, orderId, version,
+                         reversal ? Orders.OrderStatus.Failed : RefundStatus.Succeeded, amountMinor, currency, code, null, stan, transmission, null, null,
+                         refundId, now), now))
             {
                 outbox.BatchCommands.Add(command);
             }

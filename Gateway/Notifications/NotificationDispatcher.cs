@@ -1,0 +1,67 @@
+using Mesh.Gateway.Infrastructure;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Mesh.Gateway.Notifications;
+
+/// <summary>
+/// Sends the notifications that are due. Rows are claimed with <c>FOR UPDATE SKIP LOCKED</c> and
+/// leased (their next attempt moved past the send's timeout), so replicas share the work and never
+/// send one notification twice at once; a replica that dies mid-send leaves the lease to expire.
+/// </summary>
+public sealed class NotificationDispatcher(
+    NpgsqlDataSource db,
+    NotificationSender sender,
+    IOptions<NotificationOptions> options,
+    TimeProvider time,
+    ILogger<NotificationDispatcher> logger) : BackgroundService
+{
+    public const int SendsInParallelMax = 8;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var sent = 0;
+            try
+            {
+                sent = await DispatchDueAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Dispatching notifications failed; trying again");
+            }
+            if (sent < options.Value.BatchSizeMax)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(options.Value.PollMs), time, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Claims and sends one batch of due notifications; how many were claimed.</summary>
+    public async Task<int> DispatchDueAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var claim = db.CreateCommand(
+            """
+            UPDATE outbox o SET next_attempt_at = $2 FROM (
+                SELECT outbox_id FROM outbox
+                WHERE topic = 'notification' AND delivered_at IS NULL AND given_up_at IS NULL AND superseded_at IS NULL AND next_attempt_at <= $1
+                ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) due
+            WHERE o.outbox_id = due.outbox_id
+            RETURNING o.outbox_id
+            """);
+        Sql.Bind(claim, now, now.AddMilliseconds(options.Value.TimeoutMs * 3L), options.Value.BatchSizeMax);
+        var ids = new List<long>();
+        await using (var row = await claim.ExecuteReaderAsync(ct))
+        {
+            while (await row.ReadAsync(ct))
+            {
+                ids.Add(row.GetInt64(0));
+            }
+        }
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = SendsInParallelMax, CancellationToken = ct },
+            async (id, token) => await sender.SendAsync(id, token));
+        return ids.Count;
+    }
+}

@@ -1,0 +1,37 @@
+namespace Mesh.Gateway.Notifications;
+
+public sealed class NotificationOptions
+{
+    public const string Section = "Notifications";
+
+    /// <summary>
+    /// Seconds from one failed attempt to the next; after the last, delivery gives up and the
+    /// notification is flagged for operators. Empty: the field's default, 1 min, 5 min ×2,
+    /// 10 min ×5, 1 h ×5, 6 h ×3.
+    /// </summary>
+    public List<int> ScheduleSeconds { get; set; } = [];
+
+    /// <summary>How long one delivery attempt may take.</summary>
+    public int TimeoutMs { get; set; } = 10_000;
+
+    /// <summary>How often the dispatcher looks for due notifications.</summary>
+    public int PollMs { get; set; } = 1_000;
+
+    /// <summary>At most this many notifications claimed and sent at once per replica.</summary>
+    public int BatchSizeMax { get; set; } = 32;
+
+    /// <summary>Loopback addresses may be notified (always in development: the merchant's test server on this machine).</summary>
+    public bool AllowLoopback { get; set; }
+
+    public static readonly int[] DefaultScheduleSeconds =
+        [60, 300, 300, 600, 600, 600, 600, 600, 3_600, 3_600, 3_600, 3_600, 3_600, 21_600, 21_600, 21_600];
+
+    public IReadOnlyList<int> Schedule => ScheduleSeconds.Count > 0 ? ScheduleSeconds : DefaultScheduleSeconds;
+}
+
+/// <summary>When the next attempt is due after <c>attemptsMade</c> attempts, the last at <c>lastAttemptAt</c>; null when delivery gives up.</summary>
+public static class NotificationSchedule
+{
+    public static DateTimeOffset? NextAttemptAt(IReadOnlyList<int> scheduleSeconds, int attemptsMade, DateTimeOffset lastAttemptAt) =>
+        attemptsMade >= 1 && attemptsMade <= scheduleSeconds.Count ? lastAttemptAt.AddSeconds(scheduleSeconds[attemptsMade - 1]) : null;
+}
