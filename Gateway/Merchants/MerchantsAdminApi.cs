@@ -46,6 +46,10 @@ public static class MerchantsAdminApi
         {
             problems["publicKeyPem"] = [refusal];
         }
+        else if (application.NotificationProtocol == "envelope" && key!.Algorithm != MerchantKey.Rsa)
+        {
+            problems["notificationProtocol"] = ["envelope needs an RSA key or certificate to encrypt to"];
+        }
         if (problems.Count > 0)
         {
             return TypedResults.ValidationProblem(problems, title: "The merchant application has errors");

@@ -53,7 +53,13 @@ public sealed class MeshPlatformFixture : IAsyncLifetime
         // Unknown outcomes are looked up with the switch soon after they happen.
         builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "gateway"))
             .WithEnvironment("Gateway__ResolveAfterMs", "4000")
-            .WithEnvironment("Gateway__ResolvePollMs", "200");
+            .WithEnvironment("Gateway__ResolvePollMs", "200")
+            // Notifications: a short schedule (1 s, 1 s, 2 s, then give up) and a short timeout.
+            .WithEnvironment("Notifications__ScheduleSeconds__0", "1")
+            .WithEnvironment("Notifications__ScheduleSeconds__1", "1")
+            .WithEnvironment("Notifications__ScheduleSeconds__2", "2")
+            .WithEnvironment("Notifications__TimeoutMs", "1500")
+            .WithEnvironment("Notifications__PollMs", "200");
 
         App = await builder.BuildAsync();
         using var cts = new CancellationTokenSource(StartTimeout);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Aspire.Hosting.Testing;
@@ -25,7 +26,8 @@ public sealed class TestMerchant : IDisposable
 
     public string MerchantId { get; }
 
-    public static async Task<TestMerchant> OnboardAsync(MeshPlatformFixture platform, string keyKind = "rsa-1024")
+    public static async Task<TestMerchant> OnboardAsync(MeshPlatformFixture platform, string keyKind = "rsa-1024", string mode = "realtime",
+        string protocol = "plain", bool withCertificate = false, string? tlsPinnedSha256 = null)
     {
         AsymmetricAlgorithm key = keyKind switch
         {
@@ -40,9 +42,10 @@ public sealed class TestMerchant : IDisposable
         {
             merchantId = merchant.MerchantId,
             name = Name,
-            publicKeyPem = PemEncoding.WriteString("PUBLIC KEY", key.ExportSubjectPublicKeyInfo()),
-            notificationMode = "realtime",
-            notificationProtocol = "plain",
+            publicKeyPem = withCertificate ? Certificate((RSA)key) : PemEncoding.WriteString("PUBLIC KEY", key.ExportSubjectPublicKeyInfo()),
+            notificationMode = mode,
+            notificationProtocol = protocol,
+            tlsPinnedSha256,
             feeRatePpm = 6_000,
             feeMinimumMinor = 100,
             settlementAccount = "6222020000000015",
@@ -50,6 +53,12 @@ public sealed class TestMerchant : IDisposable
         created.EnsureSuccessStatusCode();
         return merchant;
     }
+
+    public RSA RsaKey => (RSA)_key;
+
+    private static string Certificate(RSA key) =>
+        new CertificateRequest("CN=Demo Tea House, O=Merchant", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1)).ExportCertificatePem();
 
     public static string NewOrderId() =>
         DateTime.UtcNow.ToString("yyMMdd", CultureInfo.InvariantCulture) + RandomNumberGenerator.GetInt32(0, int.MaxValue).ToString("D10", CultureInfo.InvariantCulture);
