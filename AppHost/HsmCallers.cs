@@ -55,6 +55,8 @@ public static class HsmCallers
             ($"{acquirer}.signing", "Signing", "Rsa2048"),
             // The NetPay form protocol signs answers with RSA-1024 and SHA-1 (ChkValue is 256 hex digits).
             ($"{acquirer}.netpay-signing", "Signing", "Rsa1024"),
+            // Merchants may seal their requests to the platform: the content key is encrypted to this pair.
+            ($"{acquirer}.envelope", "Envelope", "Rsa2048"),
             // Card numbers at rest: AES-GCM ciphertext and a keyed hash for look-ups.
             ($"{acquirer}.dek", "Dek", "Aes256"),
         };

@@ -89,6 +89,7 @@ public static class Extensions
         app.UseStatusCodePages();
         // The payment page is served over HTTPS only: WebCrypto needs a secure context, and card data needs TLS.
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/pay"), pay => pay.UseHttpsRedirection());
+        app.UseMiddleware<EnvelopeOpening>();
         return app;
     }
 

@@ -15,9 +15,12 @@ public sealed class PlatformCertificate(Hsm.HsmClient hsm, TimeProvider time)
     public const string KeyId = "gateway.signing";
     public const string SubjectName = "CN=Mesh payment gateway, O=Mesh, C=CN";
     public const int ValidityDays = 365;
+    public const string EnvelopeKeyId = "gateway.envelope";
+    public const string EnvelopeSubjectName = "CN=Mesh payment gateway envelope, O=Mesh, C=CN";
     private readonly SemaphoreSlim _making = new(1, 1);
     private string? _pem;
     private string? _certId;
+    private string? _envelopePem;
 
     public async Task<string> PemAsync(CancellationToken ct)
     {
@@ -50,19 +53,45 @@ public sealed class PlatformCertificate(Hsm.HsmClient hsm, TimeProvider time)
         return _certId = Convert.ToHexStringLower(SHA256.HashData(publicKey.SubjectPublicKeyInfo.Span))[..16];
     }
 
-    private async Task<string> MakeAsync(CancellationToken ct)
+    /// <summary>The certificate merchants seal requests to: the Hsm's envelope key pair, certified by the platform's signing key.</summary>
+    public async Task<string> EnvelopePemAsync(CancellationToken ct)
     {
-        var publicKey = await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = KeyId }, cancellationToken: ct);
+        if (_envelopePem is { } made)
+        {
+            return made;
+        }
+        await _making.WaitAsync(ct);
+        try
+        {
+            return _envelopePem ??= await MakeAsync(EnvelopeKeyId, EnvelopeSubjectName, X509KeyUsageFlags.KeyEncipherment, ct);
+        }
+        finally
+        {
+            _making.Release();
+        }
+    }
+
+    private Task<string> MakeAsync(CancellationToken ct) =>
+        MakeAsync(KeyId, SubjectName, X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.NonRepudiation, ct);
+
+    /// <summary>A certificate for a key pair held in the Hsm, issued by the platform (signed in the Hsm with <see cref="KeyId"/>).</summary>
+    private async Task<string> MakeAsync(string keyId, string subjectName, X509KeyUsageFlags usage, CancellationToken ct)
+    {
+        var publicKey = await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = keyId }, cancellationToken: ct);
         var key = PublicKey.CreateFromSubjectPublicKeyInfo(publicKey.SubjectPublicKeyInfo.ToByteArray(), out _);
-        var request = new CertificateRequest(new X500DistinguishedName(SubjectName), key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.NonRepudiation, critical: true));
+        var signing = keyId == KeyId
+            ? key
+            : PublicKey.CreateFromSubjectPublicKeyInfo((await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = KeyId }, cancellationToken: ct))
+                .SubjectPublicKeyInfo.ToByteArray(), out _);
+        var request = new CertificateRequest(new X500DistinguishedName(subjectName), key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, critical: true));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));
         var now = time.GetUtcNow();
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F; // a positive serial number
         // X509SignatureGenerator is synchronous: the one Hsm call runs off the request's thread.
-        var certificate = await Task.Run(() => request.Create(request.SubjectName, new HsmSignatureGenerator(hsm, key), now.AddMinutes(-5),
-            now.AddDays(ValidityDays), serial), ct);
+        var certificate = await Task.Run(() => request.Create(new X500DistinguishedName(SubjectName), new HsmSignatureGenerator(hsm, signing),
+            now.AddMinutes(-5), now.AddDays(ValidityDays), serial), ct);
         return certificate.ExportCertificatePem();
     }
 

@@ -13,6 +13,12 @@ public static class PlatformCertificateApi
             .WithSummary("The X.509 certificate (PEM) of the key the platform signs its answers and files with")
             .WithDescription("RSA-2048, SHA256withRSA; the private key never leaves the Hsm.")
             .WithTags("Platform");
+        group.MapGet("/platform-envelope-certificate", async (PlatformCertificate certificate, CancellationToken ct) =>
+                TypedResults.Text(await certificate.EnvelopePemAsync(ct), "application/x-pem-file"))
+            .WithName("GetPlatformEnvelopeCertificate")
+            .WithSummary("The certificate (PEM, RSA-2048, key encipherment) merchants seal their requests' content keys to (RSA-OAEP-SHA256)")
+            .WithDescription("Issued by the platform's signing key; the private key never leaves the Hsm.")
+            .WithTags("Platform");
         group.MapGet("/platform-netpay-key", async (Hsm.HsmClient hsm, CancellationToken ct) =>
             {
                 var key = await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = NetPaySignature.KeyId }, cancellationToken: ct);

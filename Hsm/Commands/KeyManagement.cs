@@ -16,7 +16,7 @@ public sealed class KeyManagement(IKeyStore keys)
     public async Task<HeldKey> GenerateAsync(string keyId, KeyType type, KeyAlgorithm algorithm, CancellationToken ct)
     {
         CheckType(type, algorithm);
-        if (KeyPairs.IsKeyPair(algorithm) != type is KeyType.Signing or KeyType.PinTransport)
+        if (KeyPairs.IsKeyPair(algorithm) != type is KeyType.Signing or KeyType.PinTransport or KeyType.Envelope)
         {
             throw new HsmException(HsmErrorCode.InvalidKeyType, $"a {type} is not a {algorithm} key");
         }

@@ -21,6 +21,31 @@ public sealed class Signatures(KeyManagement keys)
         };
     }
 
+    /// <summary>The content key of a digital envelope addressed to a held envelope key pair; anything but a 16- or 32-byte key is refused.</summary>
+    public async Task<byte[]> OpenEnvelopeKeyAsync(string keyId, byte[] encryptedKey, CancellationToken ct)
+    {
+        var key = await keys.RequireAsync(keyId, KeyType.Envelope, ct);
+        if (key.Pair is not RSA rsa || encryptedKey.Length != rsa.KeySize / 8)
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"an RSA-OAEP-SHA256 block of {keyId}'s size");
+        }
+        byte[] contentKey;
+        try
+        {
+            contentKey = rsa.Decrypt(encryptedKey, RSAEncryptionPadding.OaepSHA256);
+        }
+        catch (CryptographicException)
+        {
+            throw new HsmException(HsmErrorCode.VerificationFailure, "the envelope's key does not open with this key pair");
+        }
+        if (contentKey.Length is not (16 or 32))
+        {
+            CryptographicOperations.ZeroMemory(contentKey);
+            throw new HsmException(HsmErrorCode.InvalidInput, "a content key is 16 or 32 bytes");
+        }
+        return contentKey;
+    }
+
     /// <summary>Checks a signature with a held key pair or an inline public key; a bad one is error 01.</summary>
     public async Task VerifyAsync(VerifyRequest request, CancellationToken ct)
     {

@@ -248,6 +248,9 @@ public sealed class HsmService(
     public override async Task<SignReply> Sign(SignRequest request, ServerCallContext context) =>
         new() { Signature = ByteString.CopyFrom(await signatures.SignAsync(request.KeyId, request.Data.ToByteArray(), request.Scheme, context.CancellationToken)) };
 
+    public override async Task<OpenEnvelopeKeyReply> OpenEnvelopeKey(OpenEnvelopeKeyRequest request, ServerCallContext context) =>
+        new() { ContentKey = ByteString.CopyFrom(await signatures.OpenEnvelopeKeyAsync(request.KeyId, request.EncryptedKey.ToByteArray(), context.CancellationToken)) };
+
     public override async Task<VerifyReply> Verify(VerifyRequest request, ServerCallContext context)
     {
         await signatures.VerifyAsync(request, context.CancellationToken);

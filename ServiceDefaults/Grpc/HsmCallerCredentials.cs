@@ -19,15 +19,16 @@ public static class HsmCallerCredentials
     /// </summary>
     public static IHttpClientBuilder AsMeshGrpcClient(this IHttpClientBuilder client) =>
         client.ConfigureAdditionalHttpMessageHandlers((handlers, _) =>
-        {
-            for (var i = handlers.Count - 1; i >= 0; i--)
             {
-                if (handlers[i] is ResilienceHandler)
+                for (var i = handlers.Count - 1; i >= 0; i--)
                 {
-                    handlers.RemoveAt(i);
+                    if (handlers[i] is ResilienceHandler)
+                    {
+                        handlers.RemoveAt(i);
+                    }
                 }
-            }
-        });
+            })
+            .AddInterceptor(services => new DefaultDeadline(services.GetService<TimeProvider>() ?? TimeProvider.System));
 
     public static IHttpClientBuilder WithHsmCallerCredentials(this IHttpClientBuilder client, IConfiguration configuration)
     {

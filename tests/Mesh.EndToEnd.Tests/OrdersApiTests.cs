@@ -129,6 +129,57 @@ public sealed class OrdersApiTests(MeshPlatformFixture platform)
         }
     }
 
+    [Fact]
+    public async Task ARequestSealedToThePlatformsEnvelopeCertificate_IsOpenedInTheHsm_ATamperedOneIs400_AndCreatesNothing()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform, "ecdsa-p256");
+        using var http = platform.App.CreateHttpClient("gateway", "http");
+        using var envelopeCertificate = X509Certificate2.CreateFromPem(await http.GetStringAsync("/v1/platform-envelope-certificate"));
+        using var platformCertificate = X509Certificate2.CreateFromPem(await http.GetStringAsync("/v1/platform-certificate"));
+        var sealedId = "env-" + TestMerchant.NewOrderId();
+        var tamperedId = "env-" + TestMerchant.NewOrderId();
+
+        using var created = await http.PostAsync("/v1/orders", Seal(envelopeCertificate, merchant.SignV1(Order(merchant, sealedId, 3_00)), tamper: false));
+        using var tampered = await http.PostAsync("/v1/orders", Seal(envelopeCertificate, merchant.SignV1(Order(merchant, tamperedId, 3_00)), tamper: true));
+
+        Assert.Equal(platformCertificate.Subject, envelopeCertificate.Issuer);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, tampered.StatusCode);
+        Assert.Equal("application/problem+json", tampered.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(0L, await platform.ScalarAsync<long>("gatewaydb", "SELECT count(*) FROM orders WHERE order_id = $1", tamperedId));
+    }
+
+    /// <summary>RSA-OAEP-SHA256 of a fresh AES-256 key to the certificate, AES-GCM of the JSON request: the envelope protocol's shape.</summary>
+    private static ByteArrayContent Seal(X509Certificate2 certificate, Dictionary<string, string?> request, bool tamper)
+    {
+        var plaintext = JsonSerializer.SerializeToUtf8Bytes(request);
+        var key = RandomNumberGenerator.GetBytes(32);
+        var iv = RandomNumberGenerator.GetBytes(12);
+        var ciphertext = new byte[plaintext.Length];
+        var tag = new byte[16];
+        using (var gcm = new AesGcm(key, 16))
+        {
+            gcm.Encrypt(iv, plaintext, ciphertext, tag);
+        }
+        if (tamper)
+        {
+            ciphertext[^1] ^= 1;
+        }
+        using var rsa = certificate.GetRSAPublicKey()!;
+        var envelope = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            alg = "RSA-OAEP-256",
+            enc = "A256GCM",
+            encryptedKey = Convert.ToBase64String(rsa.Encrypt(key, RSAEncryptionPadding.OaepSHA256)),
+            iv = Convert.ToBase64String(iv),
+            ciphertext = Convert.ToBase64String(ciphertext),
+            tag = Convert.ToBase64String(tag),
+        });
+        var content = new ByteArrayContent(envelope);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/vnd.mesh.envelope+json");
+        return content;
+    }
+
     private async Task<string> PaidOrderAsync(TestMerchant merchant, HttpClient http, long amountMinor)
     {
         using var consumer = new TestConsumer(platform);

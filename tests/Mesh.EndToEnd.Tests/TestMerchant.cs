@@ -26,7 +26,7 @@ public sealed class TestMerchant : IDisposable
 
     public string MerchantId { get; }
 
-    public static async Task<TestMerchant> OnboardAsync(MeshPlatformFixture platform, string keyKind = "rsa-1024", string mode = "realtime",
+    public static async Task<TestMerchant> OnboardAsync(MeshPlatformFixture platform, string keyKind = "rsa-1024", string mode = "deferred",
         string protocol = "plain", bool withCertificate = false, string? tlsPinnedSha256 = null)
     {
         AsymmetricAlgorithm key = keyKind switch
