@@ -37,6 +37,45 @@ public sealed class NotificationTests(MeshPlatformFixture platform)
         Assert.True(await NetPaySignedAsync(form));
     }
 
+    public static TheoryData<string, string> ModesAndProtocols()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var mode in new[] { "realtime", "deferred", "redirect" })
+        {
+            foreach (var protocol in new[] { "plain", "envelope", "https" })
+            {
+                data.Add(mode, protocol);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ModesAndProtocols))]
+    public async Task EveryModeAndProtocol_DeliversTheSignedAnswer_ThatTheMerchantOpensAndVerifies(string mode, string protocol)
+    {
+        await using var server = await MerchantServer.StartAsync(https: protocol == "https");
+        var pin = protocol == "https" ? Convert.ToHexStringLower(SHA256.HashData(server.Certificate!.RawData)) : null;
+        using var merchant = await TestMerchant.OnboardAsync(platform, mode: mode, protocol: protocol, withCertificate: protocol == "envelope", tlsPinnedSha256: pin);
+        using var consumer = new TestConsumer(platform);
+        var ordId = TestMerchant.NewOrderId();
+        var pageRetUrl = mode == "redirect" ? "https://shop.example/return" : "";
+
+        var result = await consumer.PayAsync(await consumer.StartNetPayAsync(merchant.NetPayOrder(ordId, 4_00, pageRetUrl: pageRetUrl, bgRetUrl: server.Url)),
+            ApprovedCard);
+        var told = await server.WaitForAsync(_ => true);
+
+        Assert.Contains("Payment successful", result);
+        Assert.NotNull(told);
+        var message = protocol == "envelope"
+            ? new CmsEnvelopedData(told.Body).GetRecipientInfos().GetRecipients().Cast<RecipientInformation>().Single()
+                .GetContent(DotNetUtilities.GetRsaKeyPair(merchant.RsaKey).Private)
+            : told.Body;
+        var form = Form(message);
+        Assert.Equal(("1001", ordId), (form["status"], form["orderno"]));
+        Assert.True(await NetPaySignedAsync(form));
+    }
+
     [Fact]
     public async Task Realtime_MerchantCannotBeTold_ThePaymentIsReversed_TheOrderFails_AndTheMerchantIsEventuallyToldFailed()
     {
