@@ -8,6 +8,7 @@ using Mesh.Gateway.Merchants;
 using Mesh.Gateway.Notifications;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Orders;
+using Mesh.Gateway.Outbox;
 using Mesh.Gateway.Pages;
 using Mesh.Gateway.Payments;
 using Mesh.Gateway.Platform;
@@ -79,6 +80,7 @@ public static class Extensions
         builder.Services.AddSingleton<ResultDelivery>();
         builder.Services.AddSingleton<NotificationDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
+        builder.Services.AddHostedService<SettlementRelay>();
         builder.Services.AddSingleton<UnresolvedPayments>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UnresolvedPayments>());
     }

@@ -1,4 +1,6 @@
 using Mesh.Settlement.Grpc;
+using Mesh.Settlement.Ledger;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Settlement;
 
@@ -7,6 +9,16 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDataSource("settlementdb");
+        builder.Services.AddOptions<SettlementOptions>()
+            .Bind(builder.Configuration.GetSection(SettlementOptions.Section))
+            .Validate(o => TimeZoneInfo.TryFindSystemTimeZoneById(o.TimeZone, out _), "Settlement:TimeZone is a time zone this machine knows (Asia/Shanghai)")
+            .Validate(o => TimeOnly.TryParseExact(o.CutoffLocalTime, "HH:mm", out _), "Settlement:CutoffLocalTime is HH:mm")
+            .Validate(o => o.RecordBatchMax is > 0 and <= 50_000, "Settlement:RecordBatchMax is 1 to 50000")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => SettlementCalendar.From(sp.GetRequiredService<IOptions<SettlementOptions>>().Value));
+        builder.Services.AddSingleton<LedgerWriter>();
+        builder.Services.AddSingleton<DayClose>();
+        builder.Services.AddSingleton<LedgerVerifier>();
     }
 
     public static WebApplication MapSettlementServices(this WebApplication app)

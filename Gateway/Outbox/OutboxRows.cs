@@ -21,7 +21,8 @@ public sealed record OutboxEvent(
     string? Rrn,
     string? AuthCode,
     string? RefundId,
-    DateTimeOffset At);
+    DateTimeOffset At,
+    string? IssuerId = null);
 
 /// <summary>
 /// Outbox rows: one for the merchant's notification, one for settlement, per final state. The

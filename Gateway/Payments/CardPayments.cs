@@ -75,7 +75,8 @@ public sealed class CardPayments(
         var answer = await acquirer.SendAsync(packed, ct);
         var code = answer?.GetString(IsoFields.ResponseCode);
         activity?.SetTag("iso8583.response_code", code ?? "none");
-        return await SettleAsync(attempt, code, answer?.GetString(IsoFields.AuthCode), reversalAcknowledged: false, ct, consumerWaiting: true)
+        return await SettleAsync(attempt, code, answer?.GetString(IsoFields.AuthCode), reversalAcknowledged: false, ct, consumerWaiting: true,
+                answer?.GetString(IsoFields.ReceivingInstitution))
             ?? new PaymentOutcome(PaymentResult.Pending, code, "Payment pending.");
     }
 
@@ -106,7 +107,7 @@ public sealed class CardPayments(
     /// the dispatcher leaves it alone for a while.
     /// </summary>
     public async Task<PaymentOutcome?> SettleAsync(PaymentAttempt attempt, string? code, string? authCode, bool reversalAcknowledged, CancellationToken ct,
-        bool consumerWaiting = false)
+        bool consumerWaiting = false, string? issuerId = null)
     {
         var now = time.GetUtcNow();
         var unknown = code is null or ResponseCodes.IssuerUnavailable or ResponseCodes.SystemMalfunction;
@@ -132,9 +133,11 @@ public sealed class CardPayments(
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await using var answered = new NpgsqlCommand(
-            "UPDATE payments SET status = $2, response_code = $3, auth_code = $4, answered_at = $5 WHERE payment_id = $1 AND status IN ('sent', 'unknown')",
-            connection, tx);
-        Sql.Bind(answered, attempt.PaymentId, status, code, authCode, now);
+            """
+            UPDATE payments SET status = $2, response_code = $3, auth_code = $4, answered_at = $5, issuer_id = $6
+            WHERE payment_id = $1 AND status IN ('sent', 'unknown')
+            """, connection, tx);
+        Sql.Bind(answered, attempt.PaymentId, status, code, authCode, now, issuerId);
         if (await answered.ExecuteNonQueryAsync(ct) == 0)
         {
             await tx.RollbackAsync(ct);
@@ -166,7 +169,7 @@ public sealed class CardPayments(
         var version = (int)(await final.ExecuteScalarAsync(ct))!;
         await using var records = new NpgsqlBatch(connection, tx);
         foreach (var row in OutboxRows.For(new OutboxEvent("purchase", attempt.MerchantId, attempt.OrderId, version, orderStatus, attempt.AmountMinor,
-                     attempt.Currency, code, attempt.PanMasked, attempt.Stan, attempt.Transmission, attempt.Rrn, authCode, null, now),
+                     attempt.Currency, code, attempt.PanMasked, attempt.Stan, attempt.Transmission, attempt.Rrn, authCode, null, now, issuerId),
                      consumerWaiting ? now.Add(InlineDeliveryLease) : now))
         {
             records.BatchCommands.Add(row);

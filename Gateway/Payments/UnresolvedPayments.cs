@@ -76,7 +76,8 @@ public sealed class UnresolvedPayments(
         {
             logger.LogInformation("Payment STAN {Stan} never reached the switch: sending it again", attempt.Stan);
             var answer = await acquirer.SendAsync(attempt.Request, ct);
-            await payments.SettleAsync(attempt, answer?.GetString(IsoFields.ResponseCode), answer?.GetString(IsoFields.AuthCode), false, ct);
+            await payments.SettleAsync(attempt, answer?.GetString(IsoFields.ResponseCode), answer?.GetString(IsoFields.AuthCode), false, ct,
+                issuerId: answer?.GetString(IsoFields.ReceivingInstitution));
             return;
         }
         if (outcome.ResponseCode.Length == 0 || outcome.Reversal == ReversalState.Pending)
@@ -86,6 +87,7 @@ public sealed class UnresolvedPayments(
         var answered = outcome.Answer.IsEmpty ? null : await acquirer.ReadAnswerAsync(outcome.Answer.Memory, ct);
         var code = answered?.GetString(IsoFields.ResponseCode) ?? outcome.ResponseCode;
         var reversed = code is ResponseCodes.IssuerUnavailable or ResponseCodes.SystemMalfunction;
-        await payments.SettleAsync(attempt, code, answered?.GetString(IsoFields.AuthCode), reversalAcknowledged: reversed, ct);
+        await payments.SettleAsync(attempt, code, answered?.GetString(IsoFields.AuthCode), reversalAcknowledged: reversed, ct,
+            issuerId: answered?.GetString(IsoFields.ReceivingInstitution));
     }
 }

@@ -142,7 +142,7 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
         await using var answered = new NpgsqlCommand(
             """
             UPDATE refunds SET status = $3, response_code = $4, answered_at = $5 WHERE merchant_id = $1 AND refund_id = $2 AND status = 'pending'
-            RETURNING order_id, amount_minor, currency, stan, transmission, kind
+            RETURNING order_id, amount_minor, currency, stan, transmission, kind, (SELECT issuer_id FROM payments p WHERE p.payment_id = refunds.payment_id)
             """, connection, tx);
         Sql.Bind(answered, merchantId, refundId, succeeded ? RefundStatus.Succeeded : RefundStatus.Failed, code, now);
         await using var row = await answered.ExecuteReaderAsync(ct);
@@ -152,6 +152,7 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
         }
         var (orderId, amountMinor, currency, stan, transmission, kind) = (row.GetString(0), row.GetInt64(1), row.GetString(2), row.GetString(3),
             row.GetString(4), row.GetString(5));
+        var issuerId = row.IsDBNull(6) ? null : row.GetString(6);
         await row.DisposeAsync();
         var reversal = kind == RefundKind.Reversal;
         await using var order = new NpgsqlCommand(
@@ -182,7 +183,7 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
             }
             foreach (var command in OutboxRows.For(new OutboxEvent(kind, merchantId, orderId, version,
                          reversal ? Orders.OrderStatus.Failed : RefundStatus.Succeeded, amountMinor, currency, code, null, stan, transmission, null, null,
-                         refundId, now), now))
+                         refundId, now, issuerId), now))
             {
                 outbox.BatchCommands.Add(command);
             }

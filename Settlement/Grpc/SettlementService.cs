@@ -1,11 +1,22 @@
+using System.Globalization;
 using Grpc.Core;
 using Mesh.Contracts.Settlement;
+using Mesh.Settlement.Ledger;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Mesh.Settlement.Grpc;
 
-public sealed class SettlementService(NpgsqlDataSource db, TimeProvider time) : Contracts.Settlement.Settlement.SettlementBase
+public sealed class SettlementService(
+    NpgsqlDataSource db,
+    LedgerWriter writer,
+    DayClose days,
+    LedgerVerifier verifier,
+    IOptions<SettlementOptions> options,
+    TimeProvider time) : Contracts.Settlement.Settlement.SettlementBase
 {
+    private static readonly string[] Kinds = [LedgerWriter.Purchase, LedgerWriter.Refund, LedgerWriter.Reversal];
+
     public override async Task<SettlementDiagnosticsReply> Diagnostics(SettlementDiagnosticsRequest request, ServerCallContext context)
     {
         var started = time.GetTimestamp();
@@ -19,4 +30,70 @@ public sealed class SettlementService(NpgsqlDataSource db, TimeProvider time) : 
             DatabaseLatencyMs = time.GetElapsedTime(started).TotalMilliseconds,
         };
     }
+
+    public override async Task<RecordReply> Record(RecordRequest request, ServerCallContext context)
+    {
+        if (request.Events.Count is 0 || request.Events.Count > options.Value.RecordBatchMax)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"1 to {options.Value.RecordBatchMax} events"));
+        }
+        foreach (var e in request.Events)
+        {
+            if (Problem(e) is { } problem)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"event {e.TransactionId}: {problem}; nothing was recorded"));
+            }
+        }
+        return await writer.RecordAsync(request.Events, context.CancellationToken);
+    }
+
+    private static string? Problem(LedgerEvent e) =>
+        e.TransactionId.Length is 0 or > 100 ? "a transaction id of 1 to 100 characters"
+        : !Kinds.Contains(e.Kind) ? $"kind is one of {string.Join(", ", Kinds)}"
+        : e.AmountMinor <= 0 ? "an amount above zero"
+        : e.Currency.Length != 3 || !e.Currency.All(char.IsAsciiDigit) ? "a 3-digit ISO 4217 currency"
+        : e.MerchantId.Length == 0 || e.OrderId.Length == 0 ? "a merchant and an order"
+        : e.IssuerId.Length == 0 ? "the issuing bank (its institution id)"
+        : e.FeeRatePpm is < 0 or > 100_000 || e.FeeMinimumMinor < 0 ? "a fee rate of 0 to 100000 ppm and a minimum of 0 or more"
+        : e.OccurredAtUnixMs <= 0 ? "when it happened"
+        : null;
+
+    public override async Task<CloseDayReply> CloseDay(CloseDayRequest request, ServerCallContext context) =>
+        await days.CloseAsync(Date(request.SettlementDate), context.CancellationToken);
+
+    public override async Task<ListBatchesReply> ListBatches(ListBatchesRequest request, ServerCallContext context)
+    {
+        var reply = new ListBatchesReply();
+        reply.Batches.AddRange(await days.BatchesAsync(request.SettlementDate.Length == 0 ? null : Date(request.SettlementDate),
+            request.MerchantId.Length == 0 ? null : request.MerchantId, context.CancellationToken));
+        return reply;
+    }
+
+    public override async Task<Batch> RecordPayout(RecordPayoutRequest request, ServerCallContext context)
+    {
+        if (request.Reference.Length is 0 or > 100)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "a payout reference of 1 to 100 characters"));
+        }
+        return await days.RecordPayoutAsync(request.BatchId, request.Reference, context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"no batch {request.BatchId}"));
+    }
+
+    public override async Task<VerifyLedgerReply> Verify(VerifyLedgerRequest request, ServerCallContext context) =>
+        await verifier.VerifyAsync(context.CancellationToken);
+
+    public override async Task<GetBalanceReply> GetBalance(GetBalanceRequest request, ServerCallContext context)
+    {
+        await using var find = db.CreateCommand("SELECT balance_minor, currency FROM accounts WHERE account_id = $1");
+        find.Parameters.Add(new NpgsqlParameter { Value = request.AccountId });
+        await using var row = await find.ExecuteReaderAsync(context.CancellationToken);
+        return await row.ReadAsync(context.CancellationToken)
+            ? new GetBalanceReply { BalanceMinor = row.GetInt64(0), Currency = row.GetString(1) }
+            : throw new RpcException(new Status(StatusCode.NotFound, $"no account {request.AccountId}"));
+    }
+
+    private static DateOnly Date(string text) =>
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+            ? date
+            : throw new RpcException(new Status(StatusCode.InvalidArgument, "a settlement date is yyyy-MM-dd"));
 }

@@ -31,4 +31,7 @@ ALTER TABLE orders ADD COLUMN notification_mode text CHECK (notification_mode IN
 
 -- A refund the platform makes itself: the full amount back when a real-time merchant could not be
 -- told the payment succeeded. Once the issuer takes it, the order is failed.
+-- The bank that answered a payment (ISO 8583 field 100): settlement books its receivable.
+ALTER TABLE payments ADD COLUMN issuer_id text;
+
 ALTER TABLE refunds ADD COLUMN kind text NOT NULL DEFAULT 'refund' CHECK (kind IN ('refund', 'reversal'));

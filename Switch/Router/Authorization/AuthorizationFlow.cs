@@ -140,7 +140,8 @@ public sealed class AuthorizationFlow(
         {
             return OutcomeUnknown(request, forward, link, $"answer {code ?? "without a response code"} or a bad MAC: outcome unknown", records);
         }
-        var answer = Answer(request, code);
+        // Field 100 tells the acquirer which bank answered: settlement books the bank's receivable on it.
+        var answer = Answer(request, code).Set(IsoFields.ReceivingInstitution, link.BankId);
         if (issuerAnswer.GetString(IsoFields.AuthCode) is { } authCode)
         {
             answer.Set(IsoFields.AuthCode, authCode);

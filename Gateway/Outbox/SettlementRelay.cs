@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Mesh.Contracts.Settlement;
+using Mesh.Gateway.Infrastructure;
+using Npgsql;
+
+namespace Mesh.Gateway.Outbox;
+
+/// <summary>
+/// Hands the outbox's settlement rows to the ledger, oldest first, in batches: rows are claimed
+/// with <c>FOR UPDATE SKIP LOCKED</c> inside a transaction that marks them delivered only once
+/// settlement has taken them, so replicas share the work. Settlement is idempotent by
+/// transaction id (<c>gw-</c> and the row's id): a batch sent again after a crash posts nothing twice.
+/// </summary>
+public sealed class SettlementRelay(NpgsqlDataSource db, Settlement.SettlementClient settlement, TimeProvider time, ILogger<SettlementRelay> logger)
+    : BackgroundService
+{
+    public const int BatchSizeMax = 500;
+    public static readonly TimeSpan IdleDelay = TimeSpan.FromMilliseconds(500);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var relayed = 0;
+            try
+            {
+                relayed = await RelayAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Handing settlement rows to the ledger failed; trying again");
+            }
+            if (relayed < BatchSizeMax)
+            {
+                await Task.Delay(IdleDelay, time, stoppingToken);
+            }
+        }
+    }
+
+    public async Task<int> RelayAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var claim = new NpgsqlCommand(
+            """
+            SELECT x.outbox_id, x.payload::text, m.fee_rate_ppm, m.fee_minimum_minor
+            FROM outbox x JOIN merchants m ON m.merchant_id = x.merchant_id
+            WHERE x.topic = 'settlement' AND x.delivered_at IS NULL
+            ORDER BY x.outbox_id LIMIT $1 FOR UPDATE OF x SKIP LOCKED
+            """, connection, tx);
+        Sql.Bind(claim, BatchSizeMax);
+        var request = new RecordRequest();
+        var ids = new List<long>();
+        await using (var row = await claim.ExecuteReaderAsync(ct))
+        {
+            while (await row.ReadAsync(ct))
+            {
+                var e = JsonSerializer.Deserialize<OutboxEvent>(row.GetString(1), Json)!;
+                ids.Add(row.GetInt64(0));
+                request.Events.Add(new LedgerEvent
+                {
+                    TransactionId = $"gw-{row.GetInt64(0)}",
+                    Kind = e.Kind,
+                    Status = e.Status,
+                    MerchantId = e.MerchantId,
+                    OrderId = e.OrderId,
+                    IssuerId = e.IssuerId ?? "unknown",
+                    AmountMinor = e.AmountMinor,
+                    Currency = e.Currency,
+                    FeeRatePpm = row.GetInt32(2),
+                    FeeMinimumMinor = row.GetInt64(3),
+                    OccurredAtUnixMs = e.At.ToUnixTimeMilliseconds(),
+                    PanMasked = e.PanMasked ?? "",
+                    Rrn = e.Rrn ?? "",
+                    Stan = e.Stan,
+                });
+            }
+        }
+        if (ids.Count == 0)
+        {
+            return 0;
+        }
+        await settlement.RecordAsync(request, cancellationToken: ct);
+        await using var delivered = new NpgsqlCommand("UPDATE outbox SET delivered_at = $2 WHERE outbox_id = ANY($1)", connection, tx);
+        Sql.Bind(delivered, ids.ToArray(), time.GetUtcNow());
+        await delivered.ExecuteNonQueryAsync(ct);
+        await tx.CommitAsync(ct);
+        return ids.Count;
+    }
+}

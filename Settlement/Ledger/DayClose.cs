@@ -1,0 +1,188 @@
+using System.Globalization;
+using Grpc.Core;
+using Mesh.Contracts.Settlement;
+using Mesh.ServiceDefaults.Safety;
+using Npgsql;
+using static Mesh.Settlement.Ledger.LedgerWriter;
+
+namespace Mesh.Settlement.Ledger;
+
+/// <summary>
+/// Closing a settlement date, once its business day has ended: per merchant and currency a batch
+/// (gross sales, refunds, fees, adjustments, net payable) and per issuing bank the day's net
+/// position. Refunds are charged to their merchants by an entry of the close. Closing twice
+/// changes nothing; dates close in order and never reopen; whatever arrives later for a closed
+/// date is booked on the first open one. Payouts move a batch from pending to paid.
+/// </summary>
+public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, SettlementCalendar calendar, TimeProvider time, ILogger<DayClose> logger)
+{
+    private const string BatchColumns =
+        "batch_id, settlement_date, merchant_id, currency, gross_sales_minor, refunds_minor, fees_minor, adjustments_minor, net_payable_minor, transactions, fund_status, coalesce(payout_reference, '')";
+
+    public async Task<CloseDayReply> CloseAsync(DateOnly date, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (now < calendar.EndOf(date))
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"the business day of {date:yyyy-MM-dd} ends at {calendar.EndOf(date):yyyy-MM-dd HH:mm zzz}; it cannot be closed before"));
+        }
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await Sql(connection, tx, "SELECT pg_advisory_xact_lock($1)", LedgerLockKey).ExecuteNonQueryAsync(ct);
+        if (await Sql(connection, tx, "SELECT min(settlement_date) FROM journal_entries WHERE settlement_date < $1 AND settlement_date >= $2", date,
+                await FirstOpenDateAsync(connection, tx, ct)).ExecuteScalarAsync(ct) is DateOnly earlier)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"{earlier:yyyy-MM-dd} is still open: dates close in order"));
+        }
+        if (await Sql(connection, tx, "INSERT INTO settlement_days (settlement_date, closed_at) VALUES ($1, $2) ON CONFLICT DO NOTHING", date, now)
+                .ExecuteNonQueryAsync(ct) == 0)
+        {
+            await tx.RollbackAsync(ct);
+            return await StoredAsync(date, alreadyClosed: true, ct);
+        }
+        var batches = new List<Batch>();
+        await using (var read = await Sql(connection, tx,
+                         """
+                         SELECT e.merchant_id, e.currency,
+                             coalesce(sum(e.amount_minor) FILTER (WHERE e.kind = 'purchase'), 0)
+                               - coalesce(sum(e.amount_minor) FILTER (WHERE e.kind = 'reversal' AND o.settlement_date = e.settlement_date), 0),
+                             coalesce(sum(e.amount_minor) FILTER (WHERE e.kind = 'refund'), 0),
+                             coalesce(sum(e.fee_minor) FILTER (WHERE e.kind = 'purchase'), 0)
+                               - coalesce(sum(e.fee_minor) FILTER (WHERE e.kind = 'reversal' AND o.settlement_date = e.settlement_date), 0),
+                             -coalesce(sum(e.amount_minor - e.fee_minor) FILTER (WHERE e.kind = 'reversal' AND o.settlement_date < e.settlement_date), 0),
+                             count(*)::int
+                         FROM journal_entries e LEFT JOIN journal_entries o ON o.entry_id = e.original_entry_id
+                         WHERE e.settlement_date = $1 AND e.kind IN ('purchase', 'refund', 'reversal') AND (e.kind <> 'reversal' OR o.entry_id IS NOT NULL)
+                         GROUP BY e.merchant_id, e.currency ORDER BY e.merchant_id, e.currency
+                         """, date).ExecuteReaderAsync(ct))
+        {
+            while (await read.ReadAsync(ct))
+            {
+                var (gross, refunds, fees, adjustments) = (read.GetInt64(2), read.GetInt64(3), read.GetInt64(4), read.GetInt64(5));
+                batches.Add(new Batch
+                {
+                    SettlementDate = Text(date),
+                    MerchantId = read.GetString(0),
+                    Currency = read.GetString(1),
+                    GrossSalesMinor = gross,
+                    RefundsMinor = refunds,
+                    FeesMinor = fees,
+                    AdjustmentsMinor = adjustments,
+                    NetPayableMinor = gross - fees - refunds + adjustments,
+                    Transactions = read.GetInt32(6),
+                    FundStatus = "pending",
+                });
+            }
+        }
+        var clearing = batches.Where(b => b.RefundsMinor != 0).Select(b => new PlannedEntry($"refunds-cleared:{b.SettlementDate}:{b.MerchantId}:{b.Currency}",
+            "refunds_cleared", date, b.MerchantId, null, null, b.RefundsMinor, 0, b.Currency, null, null, null, now,
+            PostingRules.RefundsCleared(b.MerchantId, b.Currency, b.RefundsMinor))).ToList();
+        if (clearing.Count > 0)
+        {
+            await writer.WriteAsync(connection, tx, clearing, ct);
+        }
+        foreach (var batch in batches)
+        {
+            // The batch is what the ledger says the merchant is owed for the day, to the cent.
+            var owed = -(long)(await Sql(connection, tx,
+                """
+                SELECT coalesce(sum(l.amount_minor), 0)::bigint FROM journal_lines l JOIN journal_entries e ON e.entry_id = l.entry_id
+                WHERE e.settlement_date = $1 AND l.account_id = $2 AND e.kind <> 'payout'
+                """, date, PostingRules.MerchantPayable(batch.MerchantId, batch.Currency)).ExecuteScalarAsync(ct))!;
+            Invariant.Holds(owed == batch.NetPayableMinor, $"the batch of {batch.MerchantId} for {batch.SettlementDate} equals its ledger movement");
+            batch.BatchId = (long)(await Sql(connection, tx,
+                """
+                INSERT INTO batches (settlement_date, merchant_id, currency, gross_sales_minor, refunds_minor, fees_minor, adjustments_minor, net_payable_minor,
+                                     transactions, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING batch_id
+                """, date, batch.MerchantId, batch.Currency, batch.GrossSalesMinor, batch.RefundsMinor, batch.FeesMinor, batch.AdjustmentsMinor,
+                batch.NetPayableMinor, batch.Transactions, now).ExecuteScalarAsync(ct))!;
+        }
+        await Sql(connection, tx,
+            """
+            INSERT INTO issuer_positions (settlement_date, issuer_id, currency, net_minor)
+            SELECT $1, split_part(l.account_id, ':', 2), split_part(l.account_id, ':', 4), sum(l.amount_minor)
+            FROM journal_lines l JOIN journal_entries e ON e.entry_id = l.entry_id
+            WHERE e.settlement_date = $1 AND l.account_id LIKE 'issuer:%'
+            GROUP BY 2, 3
+            """, date).ExecuteNonQueryAsync(ct);
+        await tx.CommitAsync(ct);
+        logger.LogInformation("Settlement date {Date} closed: {Batches} merchant batches", Text(date), batches.Count);
+        return await StoredAsync(date, alreadyClosed: false, ct);
+    }
+
+    public async Task<CloseDayReply> StoredAsync(DateOnly date, bool alreadyClosed, CancellationToken ct)
+    {
+        var reply = new CloseDayReply { AlreadyClosed = alreadyClosed };
+        reply.Batches.AddRange(await BatchesAsync(date, null, ct));
+        await using var positions = db.CreateCommand("SELECT issuer_id, currency, net_minor FROM issuer_positions WHERE settlement_date = $1 ORDER BY 1, 2");
+        positions.Parameters.Add(new NpgsqlParameter { Value = date });
+        await using var row = await positions.ExecuteReaderAsync(ct);
+        while (await row.ReadAsync(ct))
+        {
+            reply.IssuerPositions.Add(new IssuerPosition { SettlementDate = Text(date), IssuerId = row.GetString(0), Currency = row.GetString(1), NetMinor = row.GetInt64(2) });
+        }
+        return reply;
+    }
+
+    public async Task<List<Batch>> BatchesAsync(DateOnly? date, string? merchantId, CancellationToken ct)
+    {
+        await using var find = db.CreateCommand(
+            $"SELECT {BatchColumns} FROM batches WHERE ($1::date IS NULL OR settlement_date = $1) AND ($2::text IS NULL OR merchant_id = $2) ORDER BY settlement_date, merchant_id LIMIT 1000");
+        find.Parameters.Add(new NpgsqlParameter { Value = (object?)date ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Date });
+        find.Parameters.Add(new NpgsqlParameter { Value = (object?)merchantId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        await using var row = await find.ExecuteReaderAsync(ct);
+        var batches = new List<Batch>();
+        while (await row.ReadAsync(ct))
+        {
+            batches.Add(new Batch
+            {
+                BatchId = row.GetInt64(0),
+                SettlementDate = Text(row.GetFieldValue<DateOnly>(1)),
+                MerchantId = row.GetString(2),
+                Currency = row.GetString(3),
+                GrossSalesMinor = row.GetInt64(4),
+                RefundsMinor = row.GetInt64(5),
+                FeesMinor = row.GetInt64(6),
+                AdjustmentsMinor = row.GetInt64(7),
+                NetPayableMinor = row.GetInt64(8),
+                Transactions = row.GetInt32(9),
+                FundStatus = row.GetString(10),
+                PayoutReference = row.GetString(11),
+            });
+        }
+        return batches;
+    }
+
+    /// <summary>Records a batch's payout: paid, and the merchant's payable settled in cash. Recording it again changes nothing.</summary>
+    public async Task<Batch?> RecordPayoutAsync(long batchId, string reference, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await Sql(connection, tx, "SELECT pg_advisory_xact_lock_shared($1)", LedgerLockKey).ExecuteNonQueryAsync(ct);
+        PlannedEntry? payout = null;
+        await using (var paid = await Sql(connection, tx,
+                         """
+                         UPDATE batches SET fund_status = 'paid', payout_reference = $2, paid_at = $3 WHERE batch_id = $1 AND fund_status = 'pending'
+                         RETURNING merchant_id, currency, net_payable_minor
+                         """, batchId, reference, now).ExecuteReaderAsync(ct))
+        {
+            if (await paid.ReadAsync(ct) && paid.GetInt64(2) != 0)
+            {
+                var (merchantId, currency, net) = (paid.GetString(0), paid.GetString(1), paid.GetInt64(2));
+                payout = new PlannedEntry($"payout:{batchId}", "payout", await FirstOpenDateAsync(connection, tx, ct) is var open && open > calendar.DateOf(now)
+                    ? open : calendar.DateOf(now), merchantId, null, null, net, 0, currency, null, reference, null, now, PostingRules.Payout(merchantId, currency, net));
+            }
+        }
+        if (payout is not null)
+        {
+            await writer.WriteAsync(connection, tx, [payout], ct);
+        }
+        await tx.CommitAsync(ct);
+        return (await BatchesAsync(null, null, ct)).FirstOrDefault(b => b.BatchId == batchId);
+    }
+
+    public static string Text(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+}
