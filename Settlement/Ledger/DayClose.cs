@@ -162,19 +162,25 @@ public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Settlemen
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await Sql(connection, tx, "SELECT pg_advisory_xact_lock_shared($1)", LedgerLockKey).ExecuteNonQueryAsync(ct);
-        PlannedEntry? payout = null;
-        await using (var paid = await Sql(connection, tx,
+        (string MerchantId, string Currency, long Net)? paid = null;
+        await using (var update = await Sql(connection, tx,
                          """
                          UPDATE batches SET fund_status = 'paid', payout_reference = $2, paid_at = $3 WHERE batch_id = $1 AND fund_status = 'pending'
                          RETURNING merchant_id, currency, net_payable_minor
                          """, batchId, reference, now).ExecuteReaderAsync(ct))
         {
-            if (await paid.ReadAsync(ct) && paid.GetInt64(2) != 0)
+            if (await update.ReadAsync(ct))
             {
-                var (merchantId, currency, net) = (paid.GetString(0), paid.GetString(1), paid.GetInt64(2));
-                payout = new PlannedEntry($"payout:{batchId}", "payout", await FirstOpenDateAsync(connection, tx, ct) is var open && open > calendar.DateOf(now)
-                    ? open : calendar.DateOf(now), merchantId, null, null, net, 0, currency, null, reference, null, now, PostingRules.Payout(merchantId, currency, net));
+                paid = (update.GetString(0), update.GetString(1), update.GetInt64(2));
             }
+        }
+        PlannedEntry? payout = null;
+        if (paid is { Net: not 0 } batch)
+        {
+            var open = await FirstOpenDateAsync(connection, tx, ct);
+            var date = calendar.DateOf(now) < open ? open : calendar.DateOf(now);
+            payout = new PlannedEntry($"payout:{batchId}", "payout", date, batch.MerchantId, null, null, batch.Net, 0, batch.Currency, null, reference, null, now,
+                PostingRules.Payout(batch.MerchantId, batch.Currency, batch.Net));
         }
         if (payout is not null)
         {

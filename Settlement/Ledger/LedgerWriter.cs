@@ -37,7 +37,7 @@ public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calenda
         var firstOpen = await FirstOpenDateAsync(connection, tx, ct);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         await using (var existing = await Sql(connection, tx, "SELECT transaction_id FROM journal_entries WHERE transaction_id = ANY($1)",
-                         events.Select(e => e.TransactionId).Distinct().ToArray()).ExecuteReaderAsync(ct))
+                         (object)events.Select(e => e.TransactionId).Distinct().ToArray()).ExecuteReaderAsync(ct))
         {
             while (await existing.ReadAsync(ct))
             {

@@ -107,6 +107,16 @@ public sealed class NotificationTests(MeshPlatformFixture platform)
         // Settlement: a sale and its reversal, nothing owed to the merchant.
         Assert.Equal("purchase:paid,reversal:failed", await platform.ScalarAsync<string>("gatewaydb",
             "SELECT string_agg((payload->>'kind') || ':' || (payload->>'status'), ',' ORDER BY outbox_id) FROM outbox WHERE order_id = $1 AND topic = 'settlement'", ordId));
+        var booked = "";
+        for (var i = 0; i < 100 && booked != "purchase,reversal"; i++)
+        {
+            await Task.Delay(100);
+            booked = await platform.ScalarAsync<string?>("settlementdb",
+                "SELECT string_agg(kind, ',' ORDER BY entry_id) FROM journal_entries WHERE merchant_id = $1", merchant.MerchantId) ?? "";
+        }
+        Assert.Equal("purchase,reversal", booked);
+        Assert.Equal(0L, await platform.ScalarAsync<long>("settlementdb", "SELECT balance_minor FROM accounts WHERE account_id = $1",
+            $"merchant:{merchant.MerchantId}:payable:156"));
     }
 
     [Fact]
