@@ -99,7 +99,7 @@ public static class Extensions
     {
         app.MapOpenApi();
         app.MapScalarApiReference(options => options.DefaultFonts = false);
-        app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificateApi().MapOrdersApi();
+        app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificateApi().MapOrdersApi().MapReconciliationApi();
         app.MapGroup("/admin").MapMerchantsAdminApi().MapNotificationsAdminApi();
         app.MapGroup("/pay").MapPaymentPages().MapNetPayRefund();
         return app;

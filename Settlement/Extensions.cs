@@ -1,5 +1,7 @@
+using Mesh.ServiceDefaults.Grpc;
 using Mesh.Settlement.Grpc;
 using Mesh.Settlement.Ledger;
+using Mesh.Settlement.Reconciliation;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Settlement;
@@ -19,6 +21,8 @@ public static class Extensions
         builder.Services.AddSingleton<LedgerWriter>();
         builder.Services.AddSingleton<DayClose>();
         builder.Services.AddSingleton<LedgerVerifier>();
+        builder.Services.AddSingleton<ReconciliationFiles>();
+        builder.Services.AddGrpcClient<Contracts.Hsm.Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);
     }
 
     public static WebApplication MapSettlementServices(this WebApplication app)

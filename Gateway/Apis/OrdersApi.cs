@@ -263,7 +263,7 @@ public static class OrdersApi
     }
 
     /// <summary>The query's named parameters, each at most once and short; null when not.</summary>
-    private static Dictionary<string, string?>? Query(HttpRequest http, params string[] names)
+    public static Dictionary<string, string?>? Query(HttpRequest http, params string[] names)
     {
         var fields = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var (name, values) in http.Query)

@@ -12,6 +12,7 @@ public sealed class SettlementService(
     LedgerWriter writer,
     DayClose days,
     LedgerVerifier verifier,
+    Reconciliation.ReconciliationFiles files,
     IOptions<SettlementOptions> options,
     TimeProvider time) : Contracts.Settlement.Settlement.SettlementBase
 {
@@ -90,6 +91,15 @@ public sealed class SettlementService(
         return await row.ReadAsync(context.CancellationToken)
             ? new GetBalanceReply { BalanceMinor = row.GetInt64(0), Currency = row.GetString(1) }
             : throw new RpcException(new Status(StatusCode.NotFound, $"no account {request.AccountId}"));
+    }
+
+    public override async Task<ReconciliationFile> GetReconciliationFile(ReconciliationFileRequest request, ServerCallContext context)
+    {
+        if (request.MerchantId.Length is 0 or > 32)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "a merchant id"));
+        }
+        return await files.GetAsync(request.MerchantId, Date(request.SettlementDate), request.Kind, context.CancellationToken);
     }
 
     private static DateOnly Date(string text) =>

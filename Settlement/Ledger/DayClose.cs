@@ -12,9 +12,11 @@ namespace Mesh.Settlement.Ledger;
 /// (gross sales, refunds, fees, adjustments, net payable) and per issuing bank the day's net
 /// position. Refunds are charged to their merchants by an entry of the close. Closing twice
 /// changes nothing; dates close in order and never reopen; whatever arrives later for a closed
-/// date is booked on the first open one. Payouts move a batch from pending to paid.
+/// date is booked on the first open one. Payouts move a batch from pending to paid. Each
+/// merchant's reconciliation files are made with the close.
 /// </summary>
-public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, SettlementCalendar calendar, TimeProvider time, ILogger<DayClose> logger)
+public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Reconciliation.ReconciliationFiles files, SettlementCalendar calendar, TimeProvider time,
+    ILogger<DayClose> logger)
 {
     private const string BatchColumns =
         "batch_id, settlement_date, merchant_id, currency, gross_sales_minor, refunds_minor, fees_minor, adjustments_minor, net_payable_minor, transactions, fund_status, coalesce(payout_reference, '')";
@@ -108,7 +110,13 @@ public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Settlemen
             GROUP BY 2, 3
             """, date).ExecuteNonQueryAsync(ct);
         await tx.CommitAsync(ct);
-        logger.LogInformation("Settlement date {Date} closed: {Batches} merchant batches", Text(date), batches.Count);
+        // The day's files come with the close (made once; a failure here leaves them to be made on first download).
+        foreach (var merchantId in batches.Select(b => b.MerchantId).Distinct(StringComparer.Ordinal))
+        {
+            await files.GetAsync(merchantId, date, Reconciliation.ReconciliationFiles.Detail, ct);
+            await files.GetAsync(merchantId, date, Reconciliation.ReconciliationFiles.Totals, ct);
+        }
+        logger.LogInformation("Settlement date {Date} closed: {Batches} merchant batches and their files", Text(date), batches.Count);
         return await StoredAsync(date, alreadyClosed: false, ct);
     }
 

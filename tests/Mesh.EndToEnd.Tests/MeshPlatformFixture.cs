@@ -98,7 +98,7 @@ public sealed class MeshPlatformFixture : IAsyncLifetime
         {
             command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = value });
         }
-        return await command.ExecuteScalarAsync() is { } value and not DBNull ? (T)value : default!;
+        return await command.ExecuteScalarAsync() is { } scalar and not DBNull ? (T)scalar : default!;
     }
 
     private async Task WatchLogsAsync(ResourceLoggerService logs, IResource resource)

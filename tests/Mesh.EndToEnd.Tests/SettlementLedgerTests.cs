@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 using Aspire.Hosting.Testing;
 using CsCheck;
 using Grpc.Core;
@@ -184,6 +185,45 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
         Assert.Equal("purchase:01020000:100,refund:01020000:0", await platform.ScalarAsync<string>("settlementdb",
             "SELECT string_agg(kind || ':' || issuer_id || ':' || fee_minor, ',' ORDER BY entry_id) FROM journal_entries WHERE merchant_id = $1", merchant.MerchantId));
         Assert.True((await settlement.VerifyAsync(new VerifyLedgerRequest())).Ok);
+    }
+
+    [Fact]
+    public async Task AClosedDaysFiles_DownloadThroughTheMerchantApi_SignedByThePlatform_TheirTotalsEqualTheLedgers()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform, "ecdsa-p256");
+        using var http = platform.App.CreateHttpClient("gateway", "http");
+        using var channel = GrpcChannel.ForAddress(platform.App.GetEndpoint("settlement", "grpc"));
+        var settlement = new Settlement.SettlementClient(channel);
+        var day = NextDay();
+        var at = new DateTimeOffset(day.ToDateTime(new TimeOnly(2, 0)), TimeSpan.Zero);
+        var sales = new[] { 12_345L, 6_789L, 100_000L }.Select((amount, i) => new Purchase(i, merchant.MerchantId, amount, at.AddMinutes(i))).ToList();
+        var request = new RecordRequest();
+        request.Events.AddRange(sales.Select(p => Event($"file-{merchant.MerchantId}-{p.Index}", "purchase", "paid", p, p.Amount, p.At)));
+        request.Events.Add(Event($"file-{merchant.MerchantId}-r", "refund", "succeeded", sales[2], 40_000, at.AddMinutes(9)));
+        await settlement.RecordAsync(request);
+        var date = $"{day:yyyy-MM-dd}";
+
+        using var early = await http.GetAsync($"/v1/reconciliation/{date}/detail?{merchant.Query([], ("settlementDate", date), ("kind", "detail"))}");
+        await settlement.CloseDayAsync(new CloseDayRequest { SettlementDate = date });
+        using var detail = await http.GetAsync($"/v1/reconciliation/{date}/detail?{merchant.Query([], ("settlementDate", date), ("kind", "detail"))}");
+        using var totals = await http.GetAsync($"/v1/reconciliation/{date}/totals?{merchant.Query([], ("settlementDate", date), ("kind", "totals"))}");
+        using var platformKey = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(await http.GetStringAsync("/v1/platform-certificate")).GetRSAPublicKey()!;
+
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, early.StatusCode);
+        foreach (var file in new[] { detail, totals })
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, file.StatusCode);
+            Assert.True(platformKey.VerifyData(await file.Content.ReadAsByteArrayAsync(), Convert.FromBase64String(file.Headers.GetValues("Mesh-File-Signature").Single()),
+                System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1));
+        }
+        var detailLines = (await detail.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')).ToList();
+        var total = (await totals.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Split(',');
+        Assert.Equal(4, detailLines.Count);
+        Assert.Equal(["paid", "paid", "paid", "refunded"], detailLines.Select(l => l[7]));
+        Assert.All(detailLines, l => Assert.Equal("622202******0015", l[8]));
+        var net = detailLines.Sum(l => long.Parse(l[5], CultureInfo.InvariantCulture));
+        Assert.Equal(net, long.Parse(total[8], CultureInfo.InvariantCulture));
+        Assert.Equal(-net, await BalanceAsync(settlement, $"merchant:{merchant.MerchantId}:payable:156"));
     }
 
     [Fact]

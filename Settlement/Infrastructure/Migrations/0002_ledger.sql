@@ -90,3 +90,16 @@ CREATE TABLE issuer_positions (
     net_minor       bigint NOT NULL,
     PRIMARY KEY (settlement_date, issuer_id, currency)
 );
+
+-- Reconciliation files of a closed date, per merchant: the detail and the totals, each with the
+-- platform's detached signature, made once and kept.
+CREATE TABLE reconciliation_files (
+    settlement_date date        NOT NULL REFERENCES settlement_days (settlement_date),
+    merchant_id     text        NOT NULL,
+    kind            text        NOT NULL CHECK (kind IN ('detail', 'totals')),
+    content         bytea       NOT NULL,
+    signature       bytea       NOT NULL,
+    lines           integer     NOT NULL,
+    created_at      timestamptz NOT NULL,
+    PRIMARY KEY (settlement_date, merchant_id, kind)
+);
