@@ -38,6 +38,9 @@ var cardSwitch = builder.AddProject<Projects.Mesh_Switch>("switch")
 var settlement = builder.AddProject<Projects.Mesh_Settlement>("settlement")
     .WithReference(settlementDb).WaitFor(settlementDb)
     .WithHsmCaller(hsm, role: "settlement")
+    // Three-way reconciliation asks the switch and every bank for their side of a day.
+    .WithReference(cardSwitch)
+    .WithReconciledIssuers(issuerIcbc, issuerCcb)
     .WithHttpHealthCheck("/health", endpointName: "http");
 
 var gateway = builder.AddProject<Projects.Mesh_Gateway>("gateway")

@@ -32,7 +32,7 @@ public static class GatewayTls
         var certificatePath = Path.Combine(folder, "tls-development.crt");
         var keyPath = Path.Combine(folder, "tls-development.key");
         if (File.Exists(certificatePath) && File.Exists(keyPath)
-            && X509Certificate2.CreateFromPemFile(certificatePath).NotAfter > DateTime.UtcNow.AddDays(7))
+            && X509Certificate2.CreateFromPem(File.ReadAllText(certificatePath)).NotAfter > DateTime.UtcNow.AddDays(7))
         {
             return (certificatePath, keyPath);
         }

@@ -27,6 +27,17 @@ public static class IssuerBanks
     }
 
     /// <summary>Tells the switch where each bank's ISO 8583 listener is, and waits for the banks.</summary>
+    /// <summary>Settlement reconciles with each bank's postings (<c>/admin/postings</c> on its http endpoint).</summary>
+    public static IResourceBuilder<ProjectResource> WithReconciledIssuers(this IResourceBuilder<ProjectResource> settlement,
+        params IResourceBuilder<ProjectResource>[] banks)
+    {
+        for (var i = 0; i < banks.Length; i++)
+        {
+            settlement.WithReference(banks[i]).WithEnvironment($"Settlement__Issuers__{i}", banks[i].Resource.Name);
+        }
+        return settlement;
+    }
+
     public static IResourceBuilder<ProjectResource> WithIssuerLinks(this IResourceBuilder<ProjectResource> cardSwitch,
         params IResourceBuilder<ProjectResource>[] issuers)
     {

@@ -22,6 +22,9 @@ public static class Extensions
         builder.Services.AddSingleton<DayClose>();
         builder.Services.AddSingleton<LedgerVerifier>();
         builder.Services.AddSingleton<ReconciliationFiles>();
+        builder.Services.AddSingleton<ThreeWayReconciliation>();
+        builder.Services.AddHttpClient();
+        builder.Services.AddGrpcClient<Contracts.Switch.CardSwitch.CardSwitchClient>(o => o.Address = new Uri("http://_grpc.switch")).AsMeshGrpcClient();
         builder.Services.AddGrpcClient<Contracts.Hsm.Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);
     }
 

@@ -74,6 +74,7 @@ public sealed class SettlementRelay(NpgsqlDataSource db, Settlement.SettlementCl
                     PanMasked = e.PanMasked ?? "",
                     Rrn = e.Rrn ?? "",
                     Stan = e.Stan,
+                    Transmission = e.Transmission,
                 });
             }
         }

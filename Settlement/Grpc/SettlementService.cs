@@ -13,6 +13,7 @@ public sealed class SettlementService(
     DayClose days,
     LedgerVerifier verifier,
     Reconciliation.ReconciliationFiles files,
+    Reconciliation.ThreeWayReconciliation reconciliation,
     IOptions<SettlementOptions> options,
     TimeProvider time) : Contracts.Settlement.Settlement.SettlementBase
 {
@@ -101,6 +102,9 @@ public sealed class SettlementService(
         }
         return await files.GetAsync(request.MerchantId, Date(request.SettlementDate), request.Kind, context.CancellationToken);
     }
+
+    public override async Task<ReconcileReply> Reconcile(ReconcileRequest request, ServerCallContext context) =>
+        await reconciliation.ReconcileAsync(Date(request.SettlementDate), context.CancellationToken);
 
     private static DateOnly Date(string text) =>
         DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)

@@ -8,6 +8,9 @@ namespace Mesh.Settlement.Ledger;
 public sealed record PlannedEntry(string TransactionId, string Kind, DateOnly SettlementDate, string? MerchantId, string? OrderId, string? IssuerId,
     long AmountMinor, long FeeMinor, string Currency, string? PanMasked, string? Rrn, string? Stan, DateTimeOffset OccurredAt, Line[] Lines)
 {
+    /// <summary>ISO 8583 field 7 of the message that moved the money (with the STAN, its key at the switch and the bank).</summary>
+    public string? Transmission { get; init; }
+
     public long EntryId { get; set; }
 
     /// <summary>The purchase a reversal takes back (in the ledger already, or earlier in the same batch).</summary>
@@ -110,6 +113,7 @@ public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calenda
             Blank(e.Stan), occurredAt, lines.Where(l => l.AmountMinor != 0).ToArray())
         {
             Original = original,
+            Transmission = Blank(e.Transmission),
         };
 
     /// <summary>The purchases (already in the ledger) that reversals take back, by merchant and order.</summary>
@@ -173,17 +177,17 @@ public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calenda
         await Sql(connection, tx,
             """
             INSERT INTO journal_entries (entry_id, transaction_id, kind, settlement_date, merchant_id, order_id, issuer_id, amount_minor, fee_minor, currency,
-                                         pan_masked, rrn, stan, original_entry_id, occurred_at, recorded_at)
+                                         pan_masked, rrn, stan, original_entry_id, occurred_at, transmission, recorded_at)
             OVERRIDING SYSTEM VALUE
-            SELECT *, $16 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[],
-                                      $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::timestamptz[])
+            SELECT *, $17 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[],
+                                      $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::timestamptz[], $16::text[])
             """,
             planned.Select(p => p.EntryId).ToArray(), planned.Select(p => p.TransactionId).ToArray(), planned.Select(p => p.Kind).ToArray(),
             planned.Select(p => p.SettlementDate).ToArray(), planned.Select(p => p.MerchantId).ToArray(), planned.Select(p => p.OrderId).ToArray(),
             planned.Select(p => p.IssuerId).ToArray(), planned.Select(p => p.AmountMinor).ToArray(), planned.Select(p => p.FeeMinor).ToArray(),
             planned.Select(p => p.Currency).ToArray(), planned.Select(p => p.PanMasked).ToArray(), planned.Select(p => p.Rrn).ToArray(),
             planned.Select(p => p.Stan).ToArray(), planned.Select(p => p.Original?.EntryId).ToArray(),
-            planned.Select(p => p.OccurredAt.ToUniversalTime()).ToArray(), now).ExecuteNonQueryAsync(ct);
+            planned.Select(p => p.OccurredAt.ToUniversalTime()).ToArray(), planned.Select(p => p.Transmission).ToArray(), now).ExecuteNonQueryAsync(ct);
         await Sql(connection, tx,
             "INSERT INTO journal_lines (entry_id, line_no, account_id, amount_minor) SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::bigint[])",
             lines.Select(l => l.EntryId).ToArray(), lines.Select(l => l.LineNo).ToArray(), lines.Select(l => l.AccountId).ToArray(),

@@ -11,6 +11,9 @@ public sealed class SettlementOptions
 
     public string TimeZone { get; set; } = "Asia/Shanghai";
 
+    /// <summary>The issuing banks (their service names) asked for their postings when reconciling.</summary>
+    public List<string> Issuers { get; set; } = [];
+
     /// <summary>At most this many events in one Record call.</summary>
     public int RecordBatchMax { get; set; } = 5_000;
 }

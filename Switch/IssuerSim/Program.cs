@@ -1,5 +1,6 @@
 using Mesh.IssuerSim;
 using Mesh.IssuerSim.Options;
+using Mesh.IssuerSim.Reconciliation;
 using Mesh.ServiceDefaults.Database;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,4 +13,5 @@ await app.RegisterBankAsync();
 await app.IssueTestCardsAsync();
 app.MapDefaultEndpoints();
 app.MapFaultKnobs();
+app.MapPostingsApi();
 await app.RunAsync();

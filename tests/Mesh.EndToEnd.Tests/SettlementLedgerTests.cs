@@ -227,6 +227,37 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
     }
 
     [Fact]
+    public async Task ThreeWayReconciliation_MatchesTheGatewaysPaymentsAndRefunds_AndListsAPurchaseTheLedgerNeverSaw()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform);
+        using var consumer = new TestConsumer(platform);
+        using var acquirer = await platform.NewAcquirerAsync();
+        using var channel = GrpcChannel.ForAddress(platform.App.GetEndpoint("settlement", "grpc"));
+        var settlement = new Settlement.SettlementClient(channel);
+        var ordId = TestMerchant.NewOrderId();
+        await consumer.PayAsync(await consumer.StartNetPayAsync(merchant.NetPayOrder(ordId, 20_00)), Acquirer.TestCard("622202", 1));
+        using var refunded = await consumer.PostFormAsync("/pay/Refund", merchant.NetPayRefund(ordId, 5_00, "three-way"));
+        var bypass = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("621700", 1), "3012", "123456", 7_77);
+        var bypassAnswer = await acquirer.SendAsync(bypass);
+        for (var i = 0; i < 100 && await platform.ScalarAsync<long>("settlementdb", "SELECT count(*) FROM journal_entries WHERE merchant_id = $1", merchant.MerchantId) < 2; i++)
+        {
+            await Task.Delay(100);
+        }
+        var payment = await platform.ScalarAsync<string>("gatewaydb", "SELECT stan || '/' || transmission FROM payments WHERE order_id = $1 AND status = 'approved'", ordId);
+        var refund = await platform.ScalarAsync<string>("gatewaydb", "SELECT stan || '/' || transmission FROM refunds WHERE order_id = $1", ordId);
+
+        var report = await settlement.ReconcileAsync(new ReconcileRequest { SettlementDate = $"{DateOf(DateTimeOffset.UtcNow):yyyy-MM-dd}" });
+        var flagged = report.Discrepancies.ToDictionary(d => $"{d.Stan}/{d.Transmission}");
+
+        Assert.Equal("00", bypassAnswer.GetString(Iso8583.Messages.IsoFields.ResponseCode));
+        Assert.DoesNotContain(payment, flagged.Keys);
+        Assert.DoesNotContain(refund, flagged.Keys);
+        var missing = flagged[$"{bypass.GetString(Iso8583.Messages.IsoFields.Stan)}/{bypass.GetString(Iso8583.Messages.IsoFields.TransmissionDateTime)}"];
+        Assert.Equal(("missing_in_ledger", ""), (missing.Kind, missing.ResolvedBy));
+        Assert.True(report.Matched >= 2);
+    }
+
+    [Fact]
     public async Task BadEvents_AreRefusedWhole_WithTheReason()
     {
         using var channel = GrpcChannel.ForAddress(platform.App.GetEndpoint("settlement", "grpc"));

@@ -40,4 +40,47 @@ public sealed class OutcomeLookup(NpgsqlDataSource db)
         }
         return reply;
     }
+
+    public const int ListedMax = 200_000;
+
+    /// <summary>The requests received in [from, to), with their answers and reversals, at most <see cref="ListedMax"/>.</summary>
+    public async Task<ListAuthorizationsReply> ListAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        await using var list = db.CreateCommand(
+            """
+            SELECT a.acquirer_id, a.stan, a.transmission, coalesce(a.mti, ''), coalesce(a.processing_code, ''), coalesce(a.amount_minor, 0),
+                   coalesce(a.response_code, ''), coalesce(a.issuer, ''), r.advice_mti, r.acknowledged_at IS NOT NULL
+            FROM authorizations a
+            LEFT JOIN reversals r ON r.acquirer_id = a.acquirer_id AND r.stan = a.stan AND r.transmission = a.transmission
+            WHERE a.created_at >= $1 AND a.created_at < $2
+            ORDER BY a.created_at LIMIT $3
+            """);
+        list.Parameters.Add(new NpgsqlParameter { Value = from.ToUniversalTime() });
+        list.Parameters.Add(new NpgsqlParameter { Value = to.ToUniversalTime() });
+        list.Parameters.Add(new NpgsqlParameter { Value = ListedMax + 1 });
+        var reply = new ListAuthorizationsReply();
+        await using var row = await list.ExecuteReaderAsync(ct);
+        while (await row.ReadAsync(ct))
+        {
+            if (reply.Records.Count == ListedMax)
+            {
+                reply.Truncated = true;
+                break;
+            }
+            reply.Records.Add(new SwitchRecord
+            {
+                AcquirerId = row.GetString(0),
+                Stan = row.GetString(1),
+                Transmission = row.GetString(2),
+                Mti = row.GetString(3),
+                ProcessingCode = row.GetString(4),
+                AmountMinor = row.GetInt64(5),
+                ResponseCode = row.GetString(6),
+                Issuer = row.GetString(7),
+                Reversal = row.IsDBNull(8) || row.GetString(8) != "0420" ? ReversalState.None
+                    : row.GetBoolean(9) ? ReversalState.Acknowledged : ReversalState.Pending,
+            });
+        }
+        return reply;
+    }
 }

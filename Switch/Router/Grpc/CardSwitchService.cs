@@ -43,6 +43,16 @@ public sealed class CardSwitchService(
         return await outcomes.FindAsync(request.AcquirerId, request.Stan, request.Transmission, context.CancellationToken);
     }
 
+    public override async Task<ListAuthorizationsReply> ListAuthorizations(ListAuthorizationsRequest request, ServerCallContext context)
+    {
+        if (request.FromUnixMs <= 0 || request.ToUnixMs <= request.FromUnixMs)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "a window: from before to, in Unix milliseconds"));
+        }
+        return await outcomes.ListAsync(DateTimeOffset.FromUnixTimeMilliseconds(request.FromUnixMs), DateTimeOffset.FromUnixTimeMilliseconds(request.ToUnixMs),
+            context.CancellationToken);
+    }
+
     public override async Task<BinRoute> SetBinRoute(BinRoute request, ServerCallContext context)
     {
         if (request.Prefix.Length is < 1 or > 11 || !request.Prefix.All(char.IsAsciiDigit) || links.Find(request.Issuer) is null)

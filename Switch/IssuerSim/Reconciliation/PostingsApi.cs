@@ -1,0 +1,43 @@
+using Npgsql;
+
+namespace Mesh.IssuerSim.Reconciliation;
+
+/// <summary>What the bank moved for one message: the net of its postings on the account (negative: the card was debited).</summary>
+public sealed record PostedMessage(string AcquirerId, string Stan, string Transmission, long NetMinor);
+
+/// <summary>
+/// The bank's side of reconciliation: <c>GET /admin/postings?fromUnixMs&amp;toUnixMs</c>, the net
+/// of its postings per message (acquirer, STAN, transmission time) made in the window; a reversal
+/// is posted under the message it reverses.
+/// </summary>
+public static class PostingsApi
+{
+    public const int ListedMax = 200_000;
+
+    public static WebApplication MapPostingsApi(this WebApplication app)
+    {
+        app.MapGet("/admin/postings", async (long fromUnixMs, long toUnixMs, NpgsqlDataSource db, CancellationToken ct) =>
+        {
+            if (fromUnixMs <= 0 || toUnixMs <= fromUnixMs)
+            {
+                return Results.Problem("fromUnixMs before toUnixMs", statusCode: StatusCodes.Status400BadRequest, title: "A window is needed");
+            }
+            await using var list = db.CreateCommand(
+                """
+                SELECT acquirer_id, stan, transmission, sum(balance_delta_minor + held_delta_minor)::bigint FROM postings
+                WHERE created_at >= $1 AND created_at < $2 GROUP BY 1, 2, 3 LIMIT $3
+                """);
+            list.Parameters.Add(new NpgsqlParameter { Value = DateTimeOffset.FromUnixTimeMilliseconds(fromUnixMs) });
+            list.Parameters.Add(new NpgsqlParameter { Value = DateTimeOffset.FromUnixTimeMilliseconds(toUnixMs) });
+            list.Parameters.Add(new NpgsqlParameter { Value = ListedMax });
+            var posted = new List<PostedMessage>();
+            await using var row = await list.ExecuteReaderAsync(ct);
+            while (await row.ReadAsync(ct))
+            {
+                posted.Add(new PostedMessage(row.GetString(0).TrimStart('0'), row.GetString(1), row.GetString(2), row.GetInt64(3)));
+            }
+            return Results.Ok(posted);
+        });
+        return app;
+    }
+}
