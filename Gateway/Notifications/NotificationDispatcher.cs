@@ -18,25 +18,9 @@ public sealed class NotificationDispatcher(
 {
     public const int SendsInParallelMax = 8;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var sent = 0;
-            try
-            {
-                sent = await DispatchDueAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning(ex, "Dispatching notifications failed; trying again");
-            }
-            if (sent < options.Value.BatchSizeMax)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(options.Value.PollMs), time, stoppingToken);
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PollingLoop.RunAsync(async ct => await DispatchDueAsync(ct) >= options.Value.BatchSizeMax, () => TimeSpan.FromMilliseconds(options.Value.PollMs),
+            time, logger, "Dispatching notifications", stoppingToken);
 
     /// <summary>Claims and sends one batch of due notifications; how many were claimed.</summary>
     public async Task<int> DispatchDueAsync(CancellationToken ct)

@@ -18,25 +18,9 @@ public sealed class SettlementRelay(NpgsqlDataSource db, Settlement.SettlementCl
     public static readonly TimeSpan IdleDelay = TimeSpan.FromMilliseconds(500);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var relayed = 0;
-            try
-            {
-                relayed = await RelayAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning(ex, "Handing settlement rows to the ledger failed; trying again");
-            }
-            if (relayed < BatchSizeMax)
-            {
-                await Task.Delay(IdleDelay, time, stoppingToken);
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PollingLoop.RunAsync(async ct => await RelayAsync(ct) >= BatchSizeMax, () => IdleDelay, time, logger, "Handing settlement rows to the ledger",
+            stoppingToken);
 
     public async Task<int> RelayAsync(CancellationToken ct)
     {

@@ -25,22 +25,13 @@ public sealed class UnresolvedPayments(
 {
     public const int BatchSizeMax = 100;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PollingLoop.RunAsync(async ct =>
         {
-            try
-            {
-                await ResolveDueAsync(stoppingToken);
-                await refunds.ResolveDueAsync(BatchSizeMax, stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning(ex, "Looking up unresolved payments failed; trying again");
-            }
-            await Task.Delay(TimeSpan.FromMilliseconds(options.Value.ResolvePollMs), time, stoppingToken);
-        }
-    }
+            await ResolveDueAsync(ct);
+            await refunds.ResolveDueAsync(BatchSizeMax, ct);
+            return false;
+        }, () => TimeSpan.FromMilliseconds(options.Value.ResolvePollMs), time, logger, "Looking up unresolved payments", stoppingToken);
 
     public async Task ResolveDueAsync(CancellationToken ct)
     {

@@ -1,0 +1,31 @@
+namespace Mesh.Gateway.Infrastructure;
+
+/// <summary>
+/// The shape of the gateway's background workers (notifications, settlement relay, unresolved
+/// payments): run a round until stopped; after a round that found less than a full batch, wait;
+/// a failed round is logged and tried again after the wait.
+/// </summary>
+public static class PollingLoop
+{
+    /// <summary>Runs <c>round</c> until stopped; waits <c>idleDelay</c> after a round that returned false (it was not busy) or failed.</summary>
+    public static async Task RunAsync(Func<CancellationToken, Task<bool>> round, Func<TimeSpan> idleDelay, TimeProvider time, ILogger logger, string what,
+        CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var busy = false;
+            try
+            {
+                busy = await round(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "{What} failed; trying again", what);
+            }
+            if (!busy)
+            {
+                await Task.Delay(idleDelay(), time, stoppingToken);
+            }
+        }
+    }
+}
