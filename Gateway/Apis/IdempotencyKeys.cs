@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Mesh.Gateway.Infrastructure;
 using Mesh.Gateway.Signatures;
+using Mesh.ServiceDefaults.Database;
 using Npgsql;
 
 namespace Mesh.Gateway.Apis;
@@ -34,9 +34,9 @@ public sealed class IdempotencyKeys(NpgsqlDataSource db, TimeProvider time)
     {
         var now = time.GetUtcNow();
         await using var claim = db.CreateBatch();
-        claim.BatchCommands.Add(Command("DELETE FROM idempotency_keys WHERE merchant_id = $1 AND idempotency_key = $2 AND created_at < $3",
+        claim.BatchCommands.Add(BatchSql.Command("DELETE FROM idempotency_keys WHERE merchant_id = $1 AND idempotency_key = $2 AND created_at < $3",
             merchantId, key, now - KeptFor));
-        claim.BatchCommands.Add(Command(
+        claim.BatchCommands.Add(BatchSql.Command(
             "INSERT INTO idempotency_keys (merchant_id, idempotency_key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             merchantId, key, requestHash, now));
         await claim.ExecuteNonQueryAsync(ct);
@@ -46,7 +46,7 @@ public sealed class IdempotencyKeys(NpgsqlDataSource db, TimeProvider time)
         }
         await using var stored = db.CreateCommand(
             "SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE merchant_id = $1 AND idempotency_key = $2");
-        Sql.Bind(stored, merchantId, key);
+        BatchSql.Bind(stored, merchantId, key);
         await using var row = await stored.ExecuteReaderAsync(ct);
         if (!await row.ReadAsync(ct))
         {
@@ -63,7 +63,7 @@ public sealed class IdempotencyKeys(NpgsqlDataSource db, TimeProvider time)
     {
         await using var complete = db.CreateCommand(
             "UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE merchant_id = $1 AND idempotency_key = $2");
-        Sql.Bind(complete, merchantId, key, answer.StatusCode, answer.Body);
+        BatchSql.Bind(complete, merchantId, key, answer.StatusCode, answer.Body);
         await complete.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
@@ -71,7 +71,7 @@ public sealed class IdempotencyKeys(NpgsqlDataSource db, TimeProvider time)
     {
         await using var release = db.CreateCommand(
             "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND idempotency_key = $2 AND response_status IS NULL");
-        Sql.Bind(release, merchantId, key);
+        BatchSql.Bind(release, merchantId, key);
         await release.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
@@ -130,6 +130,4 @@ public sealed class IdempotencyKeys(NpgsqlDataSource db, TimeProvider time)
             throw;
         }
     }
-
-    private static NpgsqlBatchCommand Command(string sql, params object?[] values) => ServiceDefaults.Database.BatchSql.Command(sql, values);
 }

@@ -27,9 +27,7 @@ public sealed class MerchantRequests(MerchantRegistry merchants, IOptions<Gatewa
         {
             return Validation("timestamp", $"yyyyMMddHHmmss (UTC), within {options.Value.QueryClockSkewSeconds} s of the gateway's clock");
         }
-        var merchant = await merchants.FindAsync(merchantId, ct);
-        var key = merchant is null ? null : await merchants.PublicKeyAsync(merchantId, ct);
-        if (merchant is null || merchant.Status != "active" || key is null)
+        if (await merchants.FindWithKeyAsync(merchantId, ct) is not ({ Status: "active" } merchant, { Length: > 0 } key))
         {
             return TypedResults.Problem($"merId {merchantId} is not an active merchant", statusCode: StatusCodes.Status403Forbidden,
                 title: "The merchant is not accepted");

@@ -62,10 +62,6 @@ public static class OrdersApi
             problems["orderId"] = ["1 to 32 of A-Z a-z 0-9 _ -"];
         }
         var amount = Amount(body.GetValueOrDefault("txnAmt"));
-        if (amount is null)
-        {
-            problems["txnAmt"] = ["minor units, 1 to 12 digits"];
-        }
         var currency = OrderRules.Currencies.GetValueOrDefault(body.GetValueOrDefault("currencyCode") ?? "");
         var txnDate = body.GetValueOrDefault("txnDate") ?? "";
         if (!NetPayOrderForm.IsDate(txnDate))
@@ -80,6 +76,7 @@ public static class OrdersApi
             problems["notifyMode"] = [$"blank (the merchant's), or one of {string.Join(", ", Merchants.MerchantApplication.NotificationModes)}"];
         }
         OrderRules.Check(request, options.Value, problems, netPayNames: false);
+        // After the shared checks: an unreadable amount is named as such, not as out of range.
         if (amount is null)
         {
             problems["txnAmt"] = ["minor units, 1 to 12 digits"];

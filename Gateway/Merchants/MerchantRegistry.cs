@@ -1,4 +1,4 @@
-using Mesh.Gateway.Infrastructure;
+using Mesh.ServiceDefaults.Database;
 using Npgsql;
 
 namespace Mesh.Gateway.Merchants;
@@ -26,7 +26,7 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
                                    fee_rate_ppm, fee_minimum_minor, settlement_account, created_at, notify_allow_list, tls_pinned_sha256)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (merchant_id) DO NOTHING
             """);
-        Sql.Bind(insert, application.MerchantId, application.Name, key.SubjectPublicKeyInfo, key.Algorithm, key.Bits, key.CertificatePem,
+        BatchSql.Bind(insert, application.MerchantId, application.Name, key.SubjectPublicKeyInfo, key.Algorithm, key.Bits, key.CertificatePem,
             application.NotificationMode, application.NotificationProtocol, application.FeeRatePpm, application.FeeMinimumMinor,
             application.SettlementAccount, time.GetUtcNow(), application.NotifyAllowList ?? [], application.TlsPinnedSha256);
         var created = await insert.ExecuteNonQueryAsync(ct) == 1;
@@ -41,15 +41,10 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
         return (same ? Outcome.AlreadyTheSame : Outcome.Conflict, stored);
     }
 
-    /// <summary>The merchant's public key (SubjectPublicKeyInfo) its orders are checked with.</summary>
-    public async Task<byte[]?> PublicKeyAsync(string merchantId, CancellationToken ct)
-    {
-        await using var find = db.CreateCommand("SELECT public_key_spki FROM merchants WHERE merchant_id = $1");
-        Sql.Bind(find, merchantId);
-        return await find.ExecuteScalarAsync(ct) as byte[];
-    }
+    public async Task<Merchant?> FindAsync(string merchantId, CancellationToken ct) => (await FindWithKeyAsync(merchantId, ct))?.Merchant;
 
-    public async Task<Merchant?> FindAsync(string merchantId, CancellationToken ct)
+    /// <summary>The merchant and the public key (SubjectPublicKeyInfo) its requests are checked with, in one read.</summary>
+    public async Task<(Merchant Merchant, byte[] PublicKeySpki)?> FindWithKeyAsync(string merchantId, CancellationToken ct)
     {
         await using var find = db.CreateCommand(
             """
@@ -57,15 +52,15 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
                    notification_mode, notification_protocol, fee_rate_ppm, fee_minimum_minor, coalesce(settlement_account, ''), created_at
             FROM merchants WHERE merchant_id = $1
             """);
-        Sql.Bind(find, merchantId);
+        BatchSql.Bind(find, merchantId);
         await using var row = await find.ExecuteReaderAsync(ct);
         if (!await row.ReadAsync(ct))
         {
             return null;
         }
         var spki = row.IsDBNull(5) ? [] : row.GetFieldValue<byte[]>(5);
-        return new Merchant(row.GetString(0), row.GetString(1), row.GetString(2), row.GetString(3), row.GetInt32(4),
+        return (new Merchant(row.GetString(0), row.GetString(1), row.GetString(2), row.GetString(3), row.GetInt32(4),
             new MerchantKey(spki, row.GetString(3), row.GetInt32(4), null).Fingerprint, row.GetBoolean(6), row.GetString(7), row.GetString(8),
-            row.GetInt32(9), row.GetInt64(10), row.GetString(11), row.GetFieldValue<DateTimeOffset>(12));
+            row.GetInt32(9), row.GetInt64(10), row.GetString(11), row.GetFieldValue<DateTimeOffset>(12)), spki);
     }
 }

@@ -1,4 +1,5 @@
 using Mesh.Gateway.Infrastructure;
+using Mesh.ServiceDefaults.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -35,7 +36,7 @@ public sealed class NotificationDispatcher(
             WHERE o.outbox_id = due.outbox_id
             RETURNING o.outbox_id
             """);
-        Sql.Bind(claim, now, now.AddMilliseconds(options.Value.TimeoutMs * 3L), options.Value.BatchSizeMax);
+        BatchSql.Bind(claim, now, now.AddMilliseconds(options.Value.TimeoutMs * 3L), options.Value.BatchSizeMax);
         var ids = new List<long>();
         await using (var row = await claim.ExecuteReaderAsync(ct))
         {

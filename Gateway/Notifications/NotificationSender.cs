@@ -4,9 +4,9 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Mesh.Gateway.Infrastructure;
 using Mesh.Gateway.Outbox;
 using Mesh.Gateway.Payments;
+using Mesh.ServiceDefaults.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -84,7 +84,7 @@ public sealed class NotificationSender(
             FROM outbox x JOIN orders o ON o.merchant_id = x.merchant_id AND o.order_id = x.order_id JOIN merchants m ON m.merchant_id = x.merchant_id
             WHERE x.outbox_id = $1 AND x.topic = 'notification' AND x.delivered_at IS NULL AND x.superseded_at IS NULL
             """);
-        Sql.Bind(load, notificationId);
+        BatchSql.Bind(load, notificationId);
         await using var row = await load.ExecuteReaderAsync(ct);
         if (!await row.ReadAsync(ct))
         {

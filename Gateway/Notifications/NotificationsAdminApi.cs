@@ -1,4 +1,4 @@
-using Mesh.Gateway.Infrastructure;
+using Mesh.ServiceDefaults.Database;
 using Npgsql;
 
 namespace Mesh.Gateway.Notifications;
@@ -34,7 +34,7 @@ public static class NotificationsAdminApi
             WHERE x.merchant_id = $1 AND x.order_id = $2 AND x.topic = 'notification'
             ORDER BY x.outbox_id, a.attempt LIMIT 1000
             """);
-        Sql.Bind(find, merchantId, orderId);
+        BatchSql.Bind(find, merchantId, orderId);
         var states = new List<NotificationState>();
         await using var row = await find.ExecuteReaderAsync(ct);
         while (await row.ReadAsync(ct))
@@ -62,7 +62,7 @@ public static class NotificationsAdminApi
             UPDATE outbox SET next_attempt_at = $2, given_up_at = NULL, delivered_at = NULL
             WHERE outbox_id = $1 AND topic = 'notification' AND superseded_at IS NULL RETURNING attempts
             """);
-        Sql.Bind(resend, notificationId, time.GetUtcNow());
+        BatchSql.Bind(resend, notificationId, time.GetUtcNow());
         return await resend.ExecuteScalarAsync(ct) is int attempts
             ? TypedResults.Accepted($"/admin/notifications/{notificationId}", new { notificationId, attempts, due = time.GetUtcNow() })
             : TypedResults.Problem($"No notification {notificationId} that can be sent again", statusCode: StatusCodes.Status404NotFound);

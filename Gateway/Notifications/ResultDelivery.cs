@@ -1,6 +1,6 @@
-using Mesh.Gateway.Infrastructure;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Refunds;
+using Mesh.ServiceDefaults.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -40,7 +40,7 @@ public sealed class ResultDelivery(
             JOIN outbox x ON x.merchant_id = o.merchant_id AND x.order_id = o.order_id AND x.order_version = o.version AND x.topic = 'notification'
             WHERE o.merchant_id = $1 AND o.order_id = $2 AND x.delivered_at IS NULL AND x.superseded_at IS NULL
             """);
-        Sql.Bind(find, merchantId, orderId);
+        BatchSql.Bind(find, merchantId, orderId);
         long notificationId;
         string mode, status;
         int version;
@@ -56,7 +56,7 @@ public sealed class ResultDelivery(
         if (mode == Redirect)
         {
             await using var later = db.CreateCommand("UPDATE outbox SET next_attempt_at = $2 WHERE outbox_id = $1 AND delivered_at IS NULL");
-            Sql.Bind(later, notificationId, time.GetUtcNow().AddSeconds(options.Value.Schedule[0]));
+            BatchSql.Bind(later, notificationId, time.GetUtcNow().AddSeconds(options.Value.Schedule[0]));
             await later.ExecuteNonQueryAsync(ct);
             return;
         }

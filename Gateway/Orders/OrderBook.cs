@@ -1,5 +1,5 @@
 using System.Data.Common;
-using Mesh.Gateway.Infrastructure;
+using Mesh.ServiceDefaults.Database;
 using Npgsql;
 
 namespace Mesh.Gateway.Orders;
@@ -48,7 +48,7 @@ public sealed class OrderBook(NpgsqlDataSource db, TimeProvider time)
             WHERE o.status = 'failed'
             RETURNING o.xmax = 0
             """);
-        Sql.Bind(open, request.MerchantId, request.OrderId, request.Protocol, request.AmountMinor, request.Currency, request.TransDate, request.TransType,
+        BatchSql.Bind(open, request.MerchantId, request.OrderId, request.Protocol, request.AmountMinor, request.Currency, request.TransDate, request.TransType,
             request.NetPayVersion, request.BgRetUrl, request.PageRetUrl, request.GateId, request.Priv1, now, request.NotificationMode);
         var inserted = await open.ExecuteScalarAsync(ct);
         var order = (await FindAsync(request.MerchantId, request.OrderId, ct))!;
@@ -62,7 +62,7 @@ public sealed class OrderBook(NpgsqlDataSource db, TimeProvider time)
     public async Task<Order?> FindAsync(string merchantId, string orderId, CancellationToken ct)
     {
         await using var find = db.CreateCommand($"SELECT {Columns} WHERE o.merchant_id = $1 AND o.order_id = $2");
-        Sql.Bind(find, merchantId, orderId);
+        BatchSql.Bind(find, merchantId, orderId);
         await using var row = await find.ExecuteReaderAsync(ct);
         return await row.ReadAsync(ct) ? Read(row) : null;
     }
@@ -80,7 +80,7 @@ public sealed class OrderBook(NpgsqlDataSource db, TimeProvider time)
             WHERE o.merchant_id = $1 AND o.created_at >= $2 AND o.created_at < $3 AND (o.created_at, o.order_id) > ($4, $5)
             ORDER BY o.created_at, o.order_id LIMIT $6
             """);
-        Sql.Bind(list, merchantId, from, to, after?.CreatedAt ?? DateTimeOffset.MinValue.ToUniversalTime(), after?.OrderId ?? "", Math.Clamp(limit, 1, ListLimitMax));
+        BatchSql.Bind(list, merchantId, from, to, after?.CreatedAt ?? DateTimeOffset.MinValue.ToUniversalTime(), after?.OrderId ?? "", Math.Clamp(limit, 1, ListLimitMax));
         await using var row = await list.ExecuteReaderAsync(ct);
         var orders = new List<Order>();
         while (await row.ReadAsync(ct))

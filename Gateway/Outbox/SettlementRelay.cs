@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Mesh.Contracts.Settlement;
 using Mesh.Gateway.Infrastructure;
+using Mesh.ServiceDefaults.Database;
 using Npgsql;
 
 namespace Mesh.Gateway.Outbox;
@@ -33,7 +34,7 @@ public sealed class SettlementRelay(NpgsqlDataSource db, Settlement.SettlementCl
             WHERE x.topic = 'settlement' AND x.delivered_at IS NULL
             ORDER BY x.outbox_id LIMIT $1 FOR UPDATE OF x SKIP LOCKED
             """, connection, tx);
-        Sql.Bind(claim, BatchSizeMax);
+        BatchSql.Bind(claim, BatchSizeMax);
         var request = new RecordRequest();
         var ids = new List<long>();
         await using (var row = await claim.ExecuteReaderAsync(ct))
@@ -68,7 +69,7 @@ public sealed class SettlementRelay(NpgsqlDataSource db, Settlement.SettlementCl
         }
         await settlement.RecordAsync(request, cancellationToken: ct);
         await using var delivered = new NpgsqlCommand("UPDATE outbox SET delivered_at = $2 WHERE outbox_id = ANY($1)", connection, tx);
-        Sql.Bind(delivered, ids.ToArray(), time.GetUtcNow());
+        BatchSql.Bind(delivered, ids.ToArray(), time.GetUtcNow());
         await delivered.ExecuteNonQueryAsync(ct);
         await tx.CommitAsync(ct);
         return ids.Count;

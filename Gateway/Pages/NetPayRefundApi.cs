@@ -63,9 +63,7 @@ public static class NetPayRefundApi
         {
             return TypedResults.ValidationProblem(problems, title: "The refund has errors");
         }
-        var merchant = await merchants.FindAsync(merId, ct);
-        var key = merchant is null ? null : await merchants.PublicKeyAsync(merId, ct);
-        if (merchant is null || merchant.Status != "active" || key is null
+        if (await merchants.FindWithKeyAsync(merId, ct) is not ({ Status: "active" }, { Length: > 0 } key)
             || !NetPaySignature.IsValid(key, NetPaySignature.RefundText(merId, transDate, transType, orderId, refundAmount, priv1), chkValue))
         {
             return TypedResults.Problem("ChkValue is the RSA SHA-1 signature of MerID+TransDate+TransType+OrderId+RefundAmount+Priv1 by an active merchant's key",

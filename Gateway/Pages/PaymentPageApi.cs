@@ -51,13 +51,11 @@ public static class PaymentPageApi
         {
             return ValidationProblem(context, problems);
         }
-        var merchant = await merchants.FindAsync(request!.Order.MerchantId, ct);
-        if (merchant is null || merchant.Status != "active")
+        if (await merchants.FindWithKeyAsync(request!.Order.MerchantId, ct) is not ({ Status: "active" } merchant, var key))
         {
             return Problem(context, StatusCodes.Status403Forbidden, "The merchant is not accepted", $"MerId {request.Order.MerchantId} is not an active merchant");
         }
-        var key = await merchants.PublicKeyAsync(merchant.MerchantId, ct);
-        if (key is null || merchant.KeyAlgorithm != MerchantKey.Rsa || !NetPaySignature.IsValid(key, request.SignedText, request.ChkValue))
+        if (key.Length == 0 || merchant.KeyAlgorithm != MerchantKey.Rsa || !NetPaySignature.IsValid(key, request.SignedText, request.ChkValue))
         {
             return Problem(context, StatusCodes.Status403Forbidden, "The signature does not verify",
                 "ChkValue is the RSA SHA-1 signature of MerId+OrdId+TransAmt+CuryId+TransDate+TransType(+Priv1) by the merchant's key");

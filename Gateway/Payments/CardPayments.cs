@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Mesh.Gateway.Acquiring;
-using Mesh.Gateway.Infrastructure;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Outbox;
@@ -91,7 +90,7 @@ public sealed class CardPayments(
                                   transmission, rrn, request, status, created_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'sent', $14) RETURNING payment_id
             """);
-        Sql.Bind(insert, order.MerchantId, order.OrderId, session.SessionId, pan.Masked, protectedPan.Ciphertext, protectedPan.LookupHash, expiry,
+        BatchSql.Bind(insert, order.MerchantId, order.OrderId, session.SessionId, pan.Masked, protectedPan.Ciphertext, protectedPan.LookupHash, expiry,
             order.AmountMinor, order.Currency, stan, transmission, rrn, packed, now);
         var paymentId = (long)(await insert.ExecuteScalarAsync(ct))!;
         return new PaymentAttempt(paymentId, order.MerchantId, order.OrderId, session.SessionId, session.WrongPins, order.AmountMinor, order.Currency,
@@ -115,7 +114,7 @@ public sealed class CardPayments(
         {
             await using var mark = db.CreateCommand(
                 "UPDATE payments SET status = 'unknown', response_code = $2 WHERE payment_id = $1 AND status = 'sent'");
-            Sql.Bind(mark, attempt.PaymentId, code);
+            BatchSql.Bind(mark, attempt.PaymentId, code);
             await mark.ExecuteNonQueryAsync(ct);
             await CloseSessionAsync(attempt.SessionId, ct);
             logger.LogWarning("Payment STAN {Stan} of order {OrderId}: outcome unknown ({Code}); pending until the switch's reversal is acknowledged",
@@ -137,7 +136,7 @@ public sealed class CardPayments(
             UPDATE payments SET status = $2, response_code = $3, auth_code = $4, answered_at = $5, issuer_id = $6
             WHERE payment_id = $1 AND status IN ('sent', 'unknown')
             """, connection, tx);
-        Sql.Bind(answered, attempt.PaymentId, status, code, authCode, now, issuerId);
+        BatchSql.Bind(answered, attempt.PaymentId, status, code, authCode, now, issuerId);
         if (await answered.ExecuteNonQueryAsync(ct) == 0)
         {
             await tx.RollbackAsync(ct);
@@ -165,7 +164,7 @@ public sealed class CardPayments(
                 paid_minor = CASE WHEN $3 = 'paid' THEN amount_minor ELSE 0 END, paid_at = CASE WHEN $3 = 'paid' THEN $6 END, updated_at = $6
             WHERE merchant_id = $1 AND order_id = $2 AND status = 'pending' RETURNING version
             """, connection, tx);
-        Sql.Bind(final, attempt.MerchantId, attempt.OrderId, orderStatus, code, message, now);
+        BatchSql.Bind(final, attempt.MerchantId, attempt.OrderId, orderStatus, code, message, now);
         var version = (int)(await final.ExecuteScalarAsync(ct))!;
         await using var records = new NpgsqlBatch(connection, tx);
         foreach (var row in OutboxRows.For(new OutboxEvent("purchase", attempt.MerchantId, attempt.OrderId, version, orderStatus, attempt.AmountMinor,
@@ -186,7 +185,7 @@ public sealed class CardPayments(
     private async Task CloseSessionAsync(string sessionId, CancellationToken ct)
     {
         await using var close = db.CreateCommand("UPDATE payment_sessions SET status = 'done' WHERE session_id = $1");
-        Sql.Bind(close, sessionId);
+        BatchSql.Bind(close, sessionId);
         await close.ExecuteNonQueryAsync(ct);
     }
 }

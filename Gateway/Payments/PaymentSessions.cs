@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using Mesh.Gateway.Infrastructure;
 using Mesh.Gateway.Options;
+using Mesh.ServiceDefaults.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -31,7 +31,7 @@ public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions
             INSERT INTO payment_sessions (session_id, merchant_id, order_id, order_attempt, csrf_token, pin_nonce, status, expires_at, created_at)
             VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8)
             """);
-        Sql.Bind(insert, session.SessionId, merchantId, orderId, orderAttempt, session.CsrfToken, session.PinNonce, session.ExpiresAt, now);
+        BatchSql.Bind(insert, session.SessionId, merchantId, orderId, orderAttempt, session.CsrfToken, session.PinNonce, session.ExpiresAt, now);
         await insert.ExecuteNonQueryAsync(ct);
         return session;
     }
@@ -47,7 +47,7 @@ public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions
             SELECT session_id, merchant_id, order_id, order_attempt, csrf_token, pin_nonce, wrong_pins, status, expires_at
             FROM payment_sessions WHERE session_id = $1
             """);
-        Sql.Bind(find, sessionId);
+        BatchSql.Bind(find, sessionId);
         await using var row = await find.ExecuteReaderAsync(ct);
         return await row.ReadAsync(ct)
             ? new PaymentSession(row.GetString(0), row.GetString(1), row.GetString(2), row.GetInt32(3), row.GetString(4), row.GetString(5),
@@ -76,7 +76,7 @@ public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions
             WHERE o.merchant_id = s.merchant_id AND o.order_id = s.order_id AND o.status = 'created' AND o.attempts = s.order_attempt
             RETURNING nextval('acquirer_stan')
             """, transaction, tx);
-        Sql.Bind(claim, session.SessionId, now);
+        BatchSql.Bind(claim, session.SessionId, now);
         var stan = await claim.ExecuteScalarAsync(ct);
         if (stan is long claimed)
         {

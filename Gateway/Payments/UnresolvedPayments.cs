@@ -3,6 +3,7 @@ using Mesh.Gateway.Acquiring;
 using Mesh.Gateway.Infrastructure;
 using Mesh.Gateway.Options;
 using Mesh.Iso8583.Messages;
+using Mesh.ServiceDefaults.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -44,7 +45,7 @@ public sealed class UnresolvedPayments(
             WHERE p.status = 'unknown' OR (p.status = 'sent' AND p.created_at < $1)
             ORDER BY p.created_at LIMIT $2
             """);
-        Sql.Bind(due, now.AddMilliseconds(-options.Value.ResolveAfterMs), BatchSizeMax);
+        BatchSql.Bind(due, now.AddMilliseconds(-options.Value.ResolveAfterMs), BatchSizeMax);
         var attempts = new List<PaymentAttempt>();
         await using (var row = await due.ExecuteReaderAsync(ct))
         {

@@ -18,20 +18,27 @@ public sealed class PlatformCertificate(Hsm.HsmClient hsm, TimeProvider time)
     public const string EnvelopeKeyId = "gateway.envelope";
     public const string EnvelopeSubjectName = "CN=Mesh payment gateway envelope, O=Mesh, C=CN";
     private readonly SemaphoreSlim _making = new(1, 1);
-    private string? _pem;
+    private readonly Dictionary<string, string> _made = new(StringComparer.Ordinal);
     private string? _certId;
-    private string? _envelopePem;
 
-    public async Task<string> PemAsync(CancellationToken ct)
+    public Task<string> PemAsync(CancellationToken ct) =>
+        OnceAsync(KeyId, () => MakeAsync(KeyId, SubjectName, X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.NonRepudiation, ct), ct);
+
+    /// <summary>The certificate merchants seal requests to: the Hsm's envelope key pair, certified by the platform's signing key.</summary>
+    public Task<string> EnvelopePemAsync(CancellationToken ct) =>
+        OnceAsync(EnvelopeKeyId, () => MakeAsync(EnvelopeKeyId, EnvelopeSubjectName, X509KeyUsageFlags.KeyEncipherment, ct), ct);
+
+    /// <summary>Each certificate is made once per process, the first time it is asked for.</summary>
+    private async Task<string> OnceAsync(string keyId, Func<Task<string>> make, CancellationToken ct)
     {
-        if (_pem is { } made)
-        {
-            return made;
-        }
         await _making.WaitAsync(ct);
         try
         {
-            return _pem ??= await MakeAsync(ct);
+            if (!_made.TryGetValue(keyId, out var pem))
+            {
+                _made[keyId] = pem = await make();
+            }
+            return pem;
         }
         finally
         {
@@ -52,27 +59,6 @@ public sealed class PlatformCertificate(Hsm.HsmClient hsm, TimeProvider time)
         var publicKey = await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = KeyId }, cancellationToken: ct);
         return _certId = Convert.ToHexStringLower(SHA256.HashData(publicKey.SubjectPublicKeyInfo.Span))[..16];
     }
-
-    /// <summary>The certificate merchants seal requests to: the Hsm's envelope key pair, certified by the platform's signing key.</summary>
-    public async Task<string> EnvelopePemAsync(CancellationToken ct)
-    {
-        if (_envelopePem is { } made)
-        {
-            return made;
-        }
-        await _making.WaitAsync(ct);
-        try
-        {
-            return _envelopePem ??= await MakeAsync(EnvelopeKeyId, EnvelopeSubjectName, X509KeyUsageFlags.KeyEncipherment, ct);
-        }
-        finally
-        {
-            _making.Release();
-        }
-    }
-
-    private Task<string> MakeAsync(CancellationToken ct) =>
-        MakeAsync(KeyId, SubjectName, X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.NonRepudiation, ct);
 
     /// <summary>A certificate for a key pair held in the Hsm, issued by the platform (signed in the Hsm with <see cref="KeyId"/>).</summary>
     private async Task<string> MakeAsync(string keyId, string subjectName, X509KeyUsageFlags usage, CancellationToken ct)

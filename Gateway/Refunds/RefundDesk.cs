@@ -1,5 +1,4 @@
 using Mesh.Gateway.Acquiring;
-using Mesh.Gateway.Infrastructure;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Outbox;
 using Mesh.Gateway.Payments;
@@ -62,7 +61,7 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
             FROM orders o LEFT JOIN payments p ON p.merchant_id = o.merchant_id AND p.order_id = o.order_id AND p.status = 'approved'
             WHERE o.merchant_id = $1 AND o.order_id = $2
             """);
-        Sql.Bind(read, merchantId, orderId);
+        BatchSql.Bind(read, merchantId, orderId);
         await using var row = await read.ExecuteReaderAsync(ct);
         if (!await row.ReadAsync(ct))
         {
@@ -98,7 +97,7 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
                 WHERE merchant_id = $1 AND order_id = $2 AND status = 'paid' AND paid_minor - refunded_minor >= $3
                 RETURNING paid_minor - refunded_minor
                 """, connection, tx);
-            Sql.Bind(reserve, merchantId, orderId, amountMinor, now);
+            BatchSql.Bind(reserve, merchantId, orderId, amountMinor, now);
             if (await reserve.ExecuteScalarAsync(ct) is null)
             {
                 await tx.RollbackAsync(ct);
@@ -109,7 +108,7 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
                 INSERT INTO refunds (merchant_id, refund_id, order_id, payment_id, amount_minor, currency, status, stan, transmission, request, created_at, kind)
                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING
                 """, connection, tx);
-            Sql.Bind(insert, merchantId, refundId, orderId, paymentId, amountMinor, currency, stan, transmission, packed, now, kind);
+            BatchSql.Bind(insert, merchantId, refundId, orderId, paymentId, amountMinor, currency, stan, transmission, packed, now, kind);
             if (await insert.ExecuteNonQueryAsync(ct) == 0)
             {
                 // The same refund id, sent twice at once: the first one is the refund.
@@ -144,7 +143,7 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
             UPDATE refunds SET status = $3, response_code = $4, answered_at = $5 WHERE merchant_id = $1 AND refund_id = $2 AND status = 'pending'
             RETURNING order_id, amount_minor, currency, stan, transmission, kind, (SELECT issuer_id FROM payments p WHERE p.payment_id = refunds.payment_id)
             """, connection, tx);
-        Sql.Bind(answered, merchantId, refundId, succeeded ? RefundStatus.Succeeded : RefundStatus.Failed, code, now);
+        BatchSql.Bind(answered, merchantId, refundId, succeeded ? RefundStatus.Succeeded : RefundStatus.Failed, code, now);
         await using var row = await answered.ExecuteReaderAsync(ct);
         if (!await row.ReadAsync(ct))
         {
@@ -163,10 +162,10 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
                 _ => "UPDATE orders SET refunded_minor = refunded_minor - $4, updated_at = $3 WHERE merchant_id = $1 AND order_id = $2 RETURNING version",
             },
             connection, tx);
-        Sql.Bind(order, merchantId, orderId, now, amountMinor);
+        BatchSql.Bind(order, merchantId, orderId, now, amountMinor);
         if (succeeded && reversal)
         {
-            Sql.Bind(order, ReversedMessage);
+            BatchSql.Bind(order, ReversedMessage);
         }
         var version = (int)(await order.ExecuteScalarAsync(ct))!;
         if (succeeded)
@@ -199,7 +198,7 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
     {
         await using var due = db.CreateCommand(
             "SELECT merchant_id, refund_id, request FROM refunds WHERE status = 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2");
-        Sql.Bind(due, time.GetUtcNow().AddMilliseconds(-options.Value.ResolveAfterMs), batchSizeMax);
+        BatchSql.Bind(due, time.GetUtcNow().AddMilliseconds(-options.Value.ResolveAfterMs), batchSizeMax);
         var pending = new List<(string MerchantId, string RefundId, byte[] Request)>();
         await using (var row = await due.ExecuteReaderAsync(ct))
         {
@@ -222,7 +221,7 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
             SELECT merchant_id, refund_id, order_id, amount_minor, currency, status, response_code, created_at, answered_at
             FROM refunds WHERE merchant_id = $1 AND refund_id = $2
             """);
-        Sql.Bind(find, merchantId, refundId);
+        BatchSql.Bind(find, merchantId, refundId);
         await using var row = await find.ExecuteReaderAsync(ct);
         return await row.ReadAsync(ct)
             ? new Refund(row.GetString(0), row.GetString(1), row.GetString(2), row.GetInt64(3), row.GetString(4), row.GetString(5),
@@ -233,7 +232,7 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
     private async Task<long> RemainderAsync(string merchantId, string orderId, CancellationToken ct)
     {
         await using var remainder = db.CreateCommand("SELECT paid_minor - refunded_minor FROM orders WHERE merchant_id = $1 AND order_id = $2");
-        Sql.Bind(remainder, merchantId, orderId);
+        BatchSql.Bind(remainder, merchantId, orderId);
         return (long)(await remainder.ExecuteScalarAsync(ct))!;
     }
 }

@@ -15,6 +15,16 @@ public static class BatchSql
         return command;
     }
 
+    /// <summary>Binds positional parameters ($1, $2, …) to a command, in order; null is SQL NULL.</summary>
+    public static NpgsqlCommand Bind(NpgsqlCommand command, params object?[] values)
+    {
+        foreach (var value in values)
+        {
+            command.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
+        return command;
+    }
+
     /// <summary>A bytea[] parameter: an array of byte arrays is not inferred as one.</summary>
     public static NpgsqlParameter ByteaArray(byte[][] values) =>
         new() { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea, Value = values };

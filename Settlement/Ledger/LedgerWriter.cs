@@ -1,4 +1,5 @@
 using Mesh.Contracts.Settlement;
+using Mesh.ServiceDefaults.Database;
 using Mesh.ServiceDefaults.Safety;
 using Npgsql;
 
@@ -206,15 +207,8 @@ public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calenda
             ? closed.AddDays(1)
             : DateOnly.MinValue;
 
-    public static NpgsqlCommand Sql(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, params object?[] values)
-    {
-        var command = new NpgsqlCommand(sql, connection, tx);
-        foreach (var value in values)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
-        }
-        return command;
-    }
+    public static NpgsqlCommand Sql(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, params object?[] values) =>
+        BatchSql.Bind(new NpgsqlCommand(sql, connection, tx), values);
 
     private static string? Blank(string value) => value.Length == 0 ? null : value;
 }

@@ -4,6 +4,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Mesh.Contracts.Hsm;
 using Mesh.Contracts.Settlement;
+using Mesh.ServiceDefaults.Database;
 using Npgsql;
 
 namespace Mesh.Settlement.Reconciliation;
@@ -35,7 +36,7 @@ public sealed class ReconciliationFiles(NpgsqlDataSource db, Hsm.HsmClient hsm, 
         }
         await using (var closed = db.CreateCommand("SELECT 1 FROM settlement_days WHERE settlement_date = $1"))
         {
-            closed.Parameters.Add(new NpgsqlParameter { Value = date });
+            BatchSql.Bind(closed, date);
             if (await closed.ExecuteScalarAsync(ct) is null)
             {
                 throw new RpcException(new Status(StatusCode.FailedPrecondition, $"{date:yyyy-MM-dd} is not closed yet: its files come with the close"));
@@ -50,11 +51,7 @@ public sealed class ReconciliationFiles(NpgsqlDataSource db, Hsm.HsmClient hsm, 
                          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING
                          """))
         {
-            foreach (var value in new object[] { date, merchantId, kind, content, signature.Signature.ToByteArray(), lines, time.GetUtcNow() })
-            {
-                keep.Parameters.Add(new NpgsqlParameter { Value = value });
-            }
-            await keep.ExecuteNonQueryAsync(ct);
+            await BatchSql.Bind(keep, date, merchantId, kind, content, signature.Signature.ToByteArray(), lines, time.GetUtcNow()).ExecuteNonQueryAsync(ct);
         }
         return (await StoredAsync(merchantId, date, kind, ct))!;
     }
@@ -63,9 +60,7 @@ public sealed class ReconciliationFiles(NpgsqlDataSource db, Hsm.HsmClient hsm, 
     {
         await using var find = db.CreateCommand(
             "SELECT content, signature, lines FROM reconciliation_files WHERE settlement_date = $1 AND merchant_id = $2 AND kind = $3");
-        find.Parameters.Add(new NpgsqlParameter { Value = date });
-        find.Parameters.Add(new NpgsqlParameter { Value = merchantId });
-        find.Parameters.Add(new NpgsqlParameter { Value = kind });
+        BatchSql.Bind(find, date, merchantId, kind);
         await using var row = await find.ExecuteReaderAsync(ct);
         return await row.ReadAsync(ct)
             ? new ReconciliationFile
@@ -86,8 +81,7 @@ public sealed class ReconciliationFiles(NpgsqlDataSource db, Hsm.HsmClient hsm, 
             FROM journal_entries WHERE settlement_date = $1 AND merchant_id = $2 AND kind IN ('purchase', 'refund', 'reversal')
             ORDER BY occurred_at, entry_id
             """);
-        read.Parameters.Add(new NpgsqlParameter { Value = date });
-        read.Parameters.Add(new NpgsqlParameter { Value = merchantId });
+        BatchSql.Bind(read, date, merchantId);
         var csv = new StringBuilder(DetailHeader).Append('\n');
         var lines = 0;
         await using var row = await read.ExecuteReaderAsync(ct);
@@ -114,8 +108,7 @@ public sealed class ReconciliationFiles(NpgsqlDataSource db, Hsm.HsmClient hsm, 
             SELECT currency, transactions, gross_sales_minor, refunds_minor, fees_minor, adjustments_minor, net_payable_minor, fund_status
             FROM batches WHERE settlement_date = $1 AND merchant_id = $2 ORDER BY currency
             """);
-        read.Parameters.Add(new NpgsqlParameter { Value = date });
-        read.Parameters.Add(new NpgsqlParameter { Value = merchantId });
+        BatchSql.Bind(read, date, merchantId);
         var csv = new StringBuilder(TotalsHeader).Append('\n');
         var lines = 0;
         await using var row = await read.ExecuteReaderAsync(ct);

@@ -1,3 +1,4 @@
+using Mesh.ServiceDefaults.Database;
 using Npgsql;
 
 namespace Mesh.IssuerSim.Reconciliation;
@@ -27,9 +28,7 @@ public static class PostingsApi
                 SELECT acquirer_id, stan, transmission, sum(balance_delta_minor + held_delta_minor)::bigint FROM postings
                 WHERE created_at >= $1 AND created_at < $2 GROUP BY 1, 2, 3 LIMIT $3
                 """);
-            list.Parameters.Add(new NpgsqlParameter { Value = DateTimeOffset.FromUnixTimeMilliseconds(fromUnixMs) });
-            list.Parameters.Add(new NpgsqlParameter { Value = DateTimeOffset.FromUnixTimeMilliseconds(toUnixMs) });
-            list.Parameters.Add(new NpgsqlParameter { Value = ListedMax });
+            BatchSql.Bind(list, DateTimeOffset.FromUnixTimeMilliseconds(fromUnixMs), DateTimeOffset.FromUnixTimeMilliseconds(toUnixMs), ListedMax);
             var posted = new List<PostedMessage>();
             await using var row = await list.ExecuteReaderAsync(ct);
             while (await row.ReadAsync(ct))

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Mesh.Contracts.Switch;
+using Mesh.ServiceDefaults.Database;
 using Npgsql;
 
 namespace Mesh.Switch.Authorization;
@@ -19,9 +20,7 @@ public sealed class OutcomeLookup(NpgsqlDataSource db)
             LEFT JOIN reversals r ON r.acquirer_id = a.acquirer_id AND r.stan = a.stan AND r.transmission = a.transmission
             WHERE a.acquirer_id = $1 AND a.stan = $2 AND a.transmission = $3
             """);
-        find.Parameters.Add(new NpgsqlParameter { Value = acquirerId });
-        find.Parameters.Add(new NpgsqlParameter { Value = stan });
-        find.Parameters.Add(new NpgsqlParameter { Value = transmission });
+        BatchSql.Bind(find, acquirerId, stan, transmission);
         await using var row = await find.ExecuteReaderAsync(ct);
         if (!await row.ReadAsync(ct))
         {
@@ -55,9 +54,7 @@ public sealed class OutcomeLookup(NpgsqlDataSource db)
             WHERE a.created_at >= $1 AND a.created_at < $2
             ORDER BY a.created_at LIMIT $3
             """);
-        list.Parameters.Add(new NpgsqlParameter { Value = from.ToUniversalTime() });
-        list.Parameters.Add(new NpgsqlParameter { Value = to.ToUniversalTime() });
-        list.Parameters.Add(new NpgsqlParameter { Value = ListedMax + 1 });
+        BatchSql.Bind(list, from.ToUniversalTime(), to.ToUniversalTime(), ListedMax + 1);
         var reply = new ListAuthorizationsReply();
         await using var row = await list.ExecuteReaderAsync(ct);
         while (await row.ReadAsync(ct))
