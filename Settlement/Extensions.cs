@@ -1,4 +1,5 @@
 using Mesh.ServiceDefaults.Grpc;
+using Mesh.Settlement.Clearing;
 using Mesh.Settlement.Grpc;
 using Mesh.Settlement.Ledger;
 using Mesh.Settlement.Reconciliation;
@@ -16,6 +17,9 @@ public static class Extensions
             .Validate(o => TimeZoneInfo.TryFindSystemTimeZoneById(o.TimeZone, out _), "Settlement:TimeZone is a time zone this machine knows (Asia/Shanghai)")
             .Validate(o => TimeOnly.TryParseExact(o.CutoffLocalTime, "HH:mm", out _), "Settlement:CutoffLocalTime is HH:mm")
             .Validate(o => o.RecordBatchMax is > 0 and <= 50_000, "Settlement:RecordBatchMax is 1 to 50000")
+            .Validate(o => o.InterbankSettleAfterMs is >= 100 and <= 3_600_000, "Settlement:InterbankSettleAfterMs is 100 to 3600000")
+            .Validate(o => o.InterbankPollMs is >= 50 and <= 600_000, "Settlement:InterbankPollMs is 50 to 600000")
+            .Validate(o => o.InterbankRecordsMax is >= 100 and <= 200_000, "Settlement:InterbankRecordsMax is 100 to 200000")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => SettlementCalendar.From(sp.GetRequiredService<IOptions<SettlementOptions>>().Value));
         builder.Services.AddSingleton<LedgerWriter>();
@@ -23,6 +27,8 @@ public static class Extensions
         builder.Services.AddSingleton<LedgerVerifier>();
         builder.Services.AddSingleton<ReconciliationFiles>();
         builder.Services.AddSingleton<ThreeWayReconciliation>();
+        builder.Services.AddSingleton<InterbankIntake>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<InterbankIntake>());
         builder.Services.AddHttpClient();
         builder.Services.AddGrpcClient<Contracts.Switch.CardSwitch.CardSwitchClient>(o => o.Address = new Uri("http://_grpc.switch")).AsMeshGrpcClient();
         builder.Services.AddGrpcClient<Contracts.Hsm.Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);

@@ -1,4 +1,4 @@
-using Mesh.Gateway.Infrastructure;
+using Mesh.ServiceDefaults.Background;
 using Mesh.ServiceDefaults.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;

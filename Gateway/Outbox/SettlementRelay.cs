@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Mesh.Contracts.Settlement;
-using Mesh.Gateway.Infrastructure;
+using Mesh.ServiceDefaults.Background;
 using Mesh.ServiceDefaults.Database;
 using Npgsql;
 

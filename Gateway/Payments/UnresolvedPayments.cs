@@ -1,8 +1,8 @@
 using Mesh.Contracts.Switch;
 using Mesh.Gateway.Acquiring;
-using Mesh.Gateway.Infrastructure;
 using Mesh.Gateway.Options;
 using Mesh.Iso8583.Messages;
+using Mesh.ServiceDefaults.Background;
 using Mesh.ServiceDefaults.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;

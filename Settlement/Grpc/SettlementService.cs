@@ -17,7 +17,8 @@ public sealed class SettlementService(
     IOptions<SettlementOptions> options,
     TimeProvider time) : Contracts.Settlement.Settlement.SettlementBase
 {
-    private static readonly string[] Kinds = [LedgerWriter.Purchase, LedgerWriter.Refund, LedgerWriter.Reversal];
+    private static readonly string[] Kinds =
+        [LedgerWriter.Purchase, LedgerWriter.Refund, LedgerWriter.Reversal, LedgerWriter.InterbankPurchase, LedgerWriter.InterbankRefund];
 
     public override async Task<SettlementDiagnosticsReply> Diagnostics(SettlementDiagnosticsRequest request, ServerCallContext context)
     {
@@ -54,7 +55,7 @@ public sealed class SettlementService(
         : !Kinds.Contains(e.Kind) ? $"kind is one of {string.Join(", ", Kinds)}"
         : e.AmountMinor <= 0 ? "an amount above zero"
         : e.Currency.Length != 3 || !e.Currency.All(char.IsAsciiDigit) ? "a 3-digit ISO 4217 currency"
-        : e.MerchantId.Length == 0 || e.OrderId.Length == 0 ? "a merchant and an order"
+        : (e.MerchantId.Length == 0 || e.OrderId.Length == 0) && !e.Kind.StartsWith("interbank_", StringComparison.Ordinal) ? "a merchant and an order"
         : e.IssuerId.Length == 0 ? "the issuing bank (its institution id)"
         : e.FeeRatePpm is < 0 or > 100_000 || e.FeeMinimumMinor < 0 ? "a fee rate of 0 to 100000 ppm and a minimum of 0 or more"
         : e.OccurredAtUnixMs <= 0 ? "when it happened"

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Grpc.Core;
 using Mesh.Contracts.Settlement;
+using Mesh.ServiceDefaults.Database;
 using Mesh.ServiceDefaults.Safety;
 using Npgsql;
 using static Mesh.Settlement.Ledger.LedgerWriter;
@@ -13,10 +14,12 @@ namespace Mesh.Settlement.Ledger;
 /// position. Refunds are charged to their merchants by an entry of the close. Closing twice
 /// changes nothing; dates close in order and never reopen; whatever arrives later for a closed
 /// date is booked on the first open one. Payouts move a batch from pending to paid. Each
-/// merchant's reconciliation files are made with the close.
+/// merchant's reconciliation files are made with the close. A date closes only once the switch's
+/// authorizations of its whole business day are in (interbank clearing): the banks' positions
+/// come from them, and what the two sides differ by is kept per currency.
 /// </summary>
-public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Reconciliation.ReconciliationFiles files, SettlementCalendar calendar, TimeProvider time,
-    ILogger<DayClose> logger)
+public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Reconciliation.ReconciliationFiles files, Clearing.InterbankIntake interbank,
+    SettlementCalendar calendar, TimeProvider time, ILogger<DayClose> logger)
 {
     private const string BatchColumns =
         "batch_id, settlement_date, merchant_id, currency, gross_sales_minor, refunds_minor, fees_minor, adjustments_minor, net_payable_minor, transactions, fund_status, coalesce(payout_reference, '')";
@@ -29,6 +32,15 @@ public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Reconcili
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
                 $"the business day of {date:yyyy-MM-dd} ends at {calendar.EndOf(date):yyyy-MM-dd HH:mm zzz}; it cannot be closed before"));
         }
+        await using (var closed = db.CreateCommand("SELECT 1 FROM settlement_days WHERE settlement_date = $1"))
+        {
+            closed.Parameters.Add(new NpgsqlParameter { Value = date });
+            if (await closed.ExecuteScalarAsync(ct) is not null)
+            {
+                return await StoredAsync(date, alreadyClosed: true, ct);
+            }
+        }
+        await TakeInTheSwitchsDayAsync(date, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await Sql(connection, tx, "SELECT pg_advisory_xact_lock($1)", LedgerLockKey).ExecuteNonQueryAsync(ct);
@@ -84,15 +96,24 @@ public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Reconcili
         {
             await writer.WriteAsync(connection, tx, clearing, ct);
         }
+        // Each batch is what the ledger says its merchant is owed for the day, to the cent.
+        var owed = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using (var read = await Sql(connection, tx,
+                         """
+                         SELECT l.account_id, sum(l.amount_minor)::bigint FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.entry_id
+                         WHERE e.settlement_date = $1 AND e.kind <> 'payout' AND e.merchant_id IS NOT NULL AND l.account_id LIKE 'merchant:%'
+                         GROUP BY l.account_id
+                         """, date).ExecuteReaderAsync(ct))
+        {
+            while (await read.ReadAsync(ct))
+            {
+                owed[read.GetString(0)] = -read.GetInt64(1);
+            }
+        }
         foreach (var batch in batches)
         {
-            // The batch is what the ledger says the merchant is owed for the day, to the cent.
-            var owed = -(long)(await Sql(connection, tx,
-                """
-                SELECT coalesce(sum(l.amount_minor), 0)::bigint FROM journal_lines l JOIN journal_entries e ON e.entry_id = l.entry_id
-                WHERE e.settlement_date = $1 AND l.account_id = $2 AND e.kind <> 'payout'
-                """, date, PostingRules.MerchantPayable(batch.MerchantId, batch.Currency)).ExecuteScalarAsync(ct))!;
-            Invariant.Holds(owed == batch.NetPayableMinor, $"the batch of {batch.MerchantId} for {batch.SettlementDate} equals its ledger movement");
+            Invariant.Holds(owed.GetValueOrDefault(PostingRules.MerchantPayable(batch.MerchantId, batch.Currency)) == batch.NetPayableMinor,
+                $"the batch of {batch.MerchantId} for {batch.SettlementDate} equals its ledger movement");
             batch.BatchId = (long)(await Sql(connection, tx,
                 """
                 INSERT INTO batches (settlement_date, merchant_id, currency, gross_sales_minor, refunds_minor, fees_minor, adjustments_minor, net_payable_minor,
@@ -103,11 +124,15 @@ public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Reconcili
         }
         await Sql(connection, tx,
             """
-            INSERT INTO issuer_positions (settlement_date, issuer_id, currency, net_minor)
-            SELECT $1, split_part(l.account_id, ':', 2), split_part(l.account_id, ':', 4), sum(l.amount_minor)
-            FROM journal_lines l JOIN journal_entries e ON e.entry_id = l.entry_id
-            WHERE e.settlement_date = $1 AND l.account_id LIKE 'issuer:%'
-            GROUP BY 2, 3
+            WITH moved AS (
+                SELECT l.account_id, sum(l.amount_minor) AS net FROM journal_lines l JOIN journal_entries e ON e.entry_id = l.entry_id
+                WHERE e.settlement_date = $1 AND (l.account_id LIKE 'issuer:%' OR l.account_id LIKE 'platform:interbank-clearing:%')
+                GROUP BY l.account_id),
+            positions AS (
+                INSERT INTO issuer_positions (settlement_date, issuer_id, currency, net_minor)
+                SELECT $1, split_part(account_id, ':', 2), split_part(account_id, ':', 4), net FROM moved WHERE account_id LIKE 'issuer:%')
+            INSERT INTO clearing_differences (settlement_date, currency, amount_minor)
+            SELECT $1, split_part(account_id, ':', 3), net FROM moved WHERE account_id LIKE 'platform:interbank-clearing:%'
             """, date).ExecuteNonQueryAsync(ct);
         await tx.CommitAsync(ct);
         // The day's files come with the close (made once; a failure here leaves them to be made on first download).
@@ -120,16 +145,45 @@ public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Reconcili
         return await StoredAsync(date, alreadyClosed: false, ct);
     }
 
+    /// <summary>
+    /// The switch's side of the date, taken in up to the end of its business day first; refused while
+    /// the day's last authorizations are too recent to have settled, or the switch cannot be asked.
+    /// </summary>
+    private async Task TakeInTheSwitchsDayAsync(DateOnly date, CancellationToken ct)
+    {
+        bool caughtUp;
+        try
+        {
+            caughtUp = await interbank.CatchUpAsync(calendar.EndOf(date), ct);
+        }
+        catch (RpcException ex)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"the switch's authorizations of {Text(date)} could not be taken in ({ex.Status.StatusCode}: {ex.Status.Detail}); nothing was closed"));
+        }
+        if (!caughtUp)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"the switch's authorizations up to {calendar.EndOf(date):yyyy-MM-dd HH:mm:ss zzz} have not all settled yet; close {Text(date)} again shortly"));
+        }
+    }
+
     public async Task<CloseDayReply> StoredAsync(DateOnly date, bool alreadyClosed, CancellationToken ct)
     {
         var reply = new CloseDayReply { AlreadyClosed = alreadyClosed };
         reply.Batches.AddRange(await BatchesAsync(date, null, ct));
-        await using var positions = db.CreateCommand("SELECT issuer_id, currency, net_minor FROM issuer_positions WHERE settlement_date = $1 ORDER BY 1, 2");
-        positions.Parameters.Add(new NpgsqlParameter { Value = date });
-        await using var row = await positions.ExecuteReaderAsync(ct);
+        await using var stored = db.CreateBatch();
+        stored.BatchCommands.Add(BatchSql.Command("SELECT issuer_id, currency, net_minor FROM issuer_positions WHERE settlement_date = $1 ORDER BY 1, 2", date));
+        stored.BatchCommands.Add(BatchSql.Command("SELECT currency, amount_minor FROM clearing_differences WHERE settlement_date = $1 ORDER BY 1", date));
+        await using var row = await stored.ExecuteReaderAsync(ct);
         while (await row.ReadAsync(ct))
         {
             reply.IssuerPositions.Add(new IssuerPosition { SettlementDate = Text(date), IssuerId = row.GetString(0), Currency = row.GetString(1), NetMinor = row.GetInt64(2) });
+        }
+        await row.NextResultAsync(ct);
+        while (await row.ReadAsync(ct))
+        {
+            reply.ClearingDifferences.Add(new ClearingDifference { Currency = row.GetString(0), AmountMinor = row.GetInt64(1) });
         }
         return reply;
     }

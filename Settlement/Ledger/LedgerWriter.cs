@@ -31,6 +31,8 @@ public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calenda
     public const string Purchase = "purchase";
     public const string Refund = "refund";
     public const string Reversal = "reversal";
+    public const string InterbankPurchase = "interbank_purchase";
+    public const string InterbankRefund = "interbank_refund";
 
     public async Task<RecordReply> RecordAsync(IReadOnlyList<LedgerEvent> events, CancellationToken ct)
     {
@@ -63,8 +65,10 @@ public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calenda
             PlannedEntry? entry = e.Kind switch
             {
                 Purchase when e.Status == "paid" => PurchaseEntry(e, date, occurredAt),
-                Refund when e.Status == "succeeded" => Entry(e, Refund, date, occurredAt, 0, null, PostingRules.Refund(e.IssuerId, e.Currency, e.AmountMinor)),
-                Reversal => ReversalEntry(e, date, occurredAt, originals, planned),
+                Refund when e.Status == "succeeded" => Entry(e, Refund, date, occurredAt, 0, null, PostingRules.Refund(e.Currency, e.AmountMinor)),
+                Reversal => ReversalEntry(e, date, occurredAt, originals),
+                InterbankPurchase => Entry(e, InterbankPurchase, date, occurredAt, 0, null, PostingRules.InterbankPurchase(e.IssuerId, e.Currency, e.AmountMinor)),
+                InterbankRefund => Entry(e, InterbankRefund, date, occurredAt, 0, null, PostingRules.InterbankRefund(e.IssuerId, e.Currency, e.AmountMinor)),
                 _ => null,
             };
             if (entry is null)
@@ -91,26 +95,21 @@ public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calenda
     private PlannedEntry PurchaseEntry(LedgerEvent e, DateOnly date, DateTimeOffset occurredAt)
     {
         var fee = PostingRules.Fee(e.AmountMinor, e.FeeRatePpm, e.FeeMinimumMinor);
-        return Entry(e, Purchase, date, occurredAt, fee, null, PostingRules.Purchase(e.MerchantId, e.IssuerId, e.Currency, e.AmountMinor, fee));
+        return Entry(e, Purchase, date, occurredAt, fee, null, PostingRules.Purchase(e.MerchantId, e.Currency, e.AmountMinor, fee));
     }
 
-    /// <summary>The purchase's lines negated; without a purchase on the books, the issuer's money waits in suspense for operators.</summary>
-    private static PlannedEntry ReversalEntry(LedgerEvent e, DateOnly date, DateTimeOffset occurredAt, Dictionary<(string, string), PlannedEntry> originals,
-        List<PlannedEntry> planned)
+    /// <summary>The purchase's lines negated; without a purchase on the books, the money waits in suspense for operators.</summary>
+    private static PlannedEntry ReversalEntry(LedgerEvent e, DateOnly date, DateTimeOffset occurredAt, Dictionary<(string, string), PlannedEntry> originals)
     {
         if (originals.TryGetValue((e.MerchantId, e.OrderId), out var original))
         {
             return Entry(e, Reversal, date, occurredAt, original.FeeMinor, original, PostingRules.Reversal(original.Lines)) with { AmountMinor = original.AmountMinor };
         }
-        return Entry(e, Reversal, date, occurredAt, 0, null,
-        [
-            new(PostingRules.Suspense(e.Currency), e.AmountMinor),
-            new(PostingRules.IssuerReceivable(e.IssuerId, e.Currency), -e.AmountMinor),
-        ]);
+        return Entry(e, Reversal, date, occurredAt, 0, null, PostingRules.UnmatchedReversal(e.Currency, e.AmountMinor));
     }
 
     private static PlannedEntry Entry(LedgerEvent e, string kind, DateOnly date, DateTimeOffset occurredAt, long fee, PlannedEntry? original, Line[] lines) =>
-        new(e.TransactionId, kind, date, e.MerchantId, e.OrderId, e.IssuerId, e.AmountMinor, fee, e.Currency, Blank(e.PanMasked), Blank(e.Rrn),
+        new(e.TransactionId, kind, date, Blank(e.MerchantId), Blank(e.OrderId), e.IssuerId, e.AmountMinor, fee, e.Currency, Blank(e.PanMasked), Blank(e.Rrn),
             Blank(e.Stan), occurredAt, lines.Where(l => l.AmountMinor != 0).ToArray())
         {
             Original = original,

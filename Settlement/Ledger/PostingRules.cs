@@ -4,12 +4,14 @@ namespace Mesh.Settlement.Ledger;
 public readonly record struct Line(string AccountId, long AmountMinor);
 
 /// <summary>
-/// How each movement is booked (debits positive):
+/// How each movement is booked (debits positive). The gateway's side of a payment and the
+/// switch's meet in the interbank clearing account, which nets to zero once both are in:
 /// <list type="bullet">
-/// <item>a purchase of A with fee F: the issuer owes A, the merchant is owed A − F, the platform earns F;</item>
-/// <item>a refund of R: the refunds clearing account takes R from the issuer's receivable; at the day's
-/// close it is charged to the merchant;</item>
-/// <item>a reversal: the purchase's lines, negated;</item>
+/// <item>a purchase of A with fee F (gateway): clearing A is due from the network, the merchant is owed A − F, the platform earns F;</item>
+/// <item>the same purchase cleared by the switch: the issuer owes A, taken out of clearing;</item>
+/// <item>a refund of R (gateway): the refunds account takes R from clearing; at the day's close it is charged to the merchant;</item>
+/// <item>a refund cleared by the switch (a 0220 the issuer accepted): the issuer's receivable gives R back to clearing;</item>
+/// <item>a reversal: the purchase's lines, negated (the switch clears it as a refund advice);</item>
 /// <item>a payout of N: the merchant is paid N in cash.</item>
 /// </list>
 /// </summary>
@@ -27,6 +29,8 @@ public static class PostingRules
 
     public static string Suspense(string currency) => $"platform:suspense:{currency}";
 
+    public static string InterbankClearing(string currency) => $"platform:interbank-clearing:{currency}";
+
     public static string KindOf(string accountId) => accountId.Split(':') switch
     {
         ["merchant", _, "payable", _] => "merchant_payable",
@@ -34,6 +38,7 @@ public static class PostingRules
         [_, "fee-income", _] => "fee_income",
         [_, "refunds", _] => "refunds",
         [_, "cash", _] => "cash",
+        [_, "interbank-clearing", _] => "interbank_clearing",
         _ => "suspense",
     };
 
@@ -41,16 +46,35 @@ public static class PostingRules
     public static long Fee(long amountMinor, int ratePpm, long minimumMinor) =>
         Math.Min(amountMinor, Math.Max(minimumMinor, (amountMinor * ratePpm + 500_000) / 1_000_000));
 
-    public static Line[] Purchase(string merchantId, string issuerId, string currency, long amountMinor, long feeMinor) =>
+    public static Line[] Purchase(string merchantId, string currency, long amountMinor, long feeMinor) =>
     [
-        new(IssuerReceivable(issuerId, currency), amountMinor),
+        new(InterbankClearing(currency), amountMinor),
         new(MerchantPayable(merchantId, currency), -(amountMinor - feeMinor)),
         new(FeeIncome(currency), -feeMinor),
     ];
 
-    public static Line[] Refund(string issuerId, string currency, long amountMinor) =>
+    public static Line[] Refund(string currency, long amountMinor) =>
     [
         new(Refunds(currency), amountMinor),
+        new(InterbankClearing(currency), -amountMinor),
+    ];
+
+    /// <summary>A reversal with no purchase on the books: the money waits in suspense for operators.</summary>
+    public static Line[] UnmatchedReversal(string currency, long amountMinor) =>
+    [
+        new(Suspense(currency), amountMinor),
+        new(InterbankClearing(currency), -amountMinor),
+    ];
+
+    public static Line[] InterbankPurchase(string issuerId, string currency, long amountMinor) =>
+    [
+        new(IssuerReceivable(issuerId, currency), amountMinor),
+        new(InterbankClearing(currency), -amountMinor),
+    ];
+
+    public static Line[] InterbankRefund(string issuerId, string currency, long amountMinor) =>
+    [
+        new(InterbankClearing(currency), amountMinor),
         new(IssuerReceivable(issuerId, currency), -amountMinor),
     ];
 

@@ -16,6 +16,18 @@ public sealed class SettlementOptions
 
     /// <summary>At most this many events in one Record call.</summary>
     public int RecordBatchMax { get; set; } = 5_000;
+
+    /// <summary>
+    /// A switch authorization is taken into the ledger once it is this old: its answer, or the
+    /// reversal of an unknown outcome, is decided by then (well past the switch's authorization timeout).
+    /// </summary>
+    public int InterbankSettleAfterMs { get; set; } = 30_000;
+
+    /// <summary>How often the interbank intake looks for settled authorizations.</summary>
+    public int InterbankPollMs { get; set; } = 5_000;
+
+    /// <summary>At most this many of the switch's authorizations are taken in per round.</summary>
+    public int InterbankRecordsMax { get; set; } = 20_000;
 }
 
 /// <summary>

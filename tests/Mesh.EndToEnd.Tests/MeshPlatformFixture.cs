@@ -50,6 +50,11 @@ public sealed class MeshPlatformFixture : IAsyncLifetime
             .WithEnvironment("Switch__AuthorizationTimeoutMs", "2000")
             .WithEnvironment("Switch__ReversalPollMs", "200");
 
+        // The ledger takes the switch's authorizations in once they are 3 s old (past its 2 s timeout).
+        builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "settlement"))
+            .WithEnvironment("Settlement__InterbankSettleAfterMs", "3000")
+            .WithEnvironment("Settlement__InterbankPollMs", "250");
+
         // Unknown outcomes are looked up with the switch soon after they happen.
         builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "gateway"))
             .WithEnvironment("Gateway__ResolveAfterMs", "4000")

@@ -30,16 +30,21 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
     }
 
     [Fact]
-    public async Task RandomPurchasesRefundsAndReversalsAroundTheCutoff_BalancesAndBatchesMatchAPlainModel_TheLedgerSumsToZero()
+    public async Task RandomPurchasesRefundsAndReversalsAroundTheCutoff_WithTheSwitchsClearing_BalancesAndBatchesMatchAPlainModel_TheLedgerSumsToZero()
     {
         using var channel = GrpcChannel.ForAddress(platform.App.GetEndpoint("settlement", "grpc"));
         var settlement = new Settlement.SettlementClient(channel);
-        var operations = Gen.Select(Gen.Int[0, 3], Gen.Int[0, 2], Gen.Long[1, 300_000], Gen.Int[-150, 150]).Array[1, 40];
+        var operations = Gen.Select(Gen.Int[0, 3], Gen.Int[0, 2], Gen.Long[1, 300_000], Gen.Int[-150, 150], Gen.Int[0, 600]).Array[1, 40];
 
         await operations.SampleAsync(async ops => await CheckAgainstModelAsync(settlement, ops), iter: 6, threads: 1);
     }
 
-    private static async Task CheckAgainstModelAsync(Settlement.SettlementClient settlement, (int Kind, int Merchant, long Amount, int Minutes)[] ops)
+    /// <summary>
+    /// Each operation is the gateway's event and the switch's clearing of it, the switch up to ten
+    /// minutes earlier (it sees the request before the gateway records the answer), so the two sides
+    /// of one payment can fall on different settlement dates.
+    /// </summary>
+    private static async Task CheckAgainstModelAsync(Settlement.SettlementClient settlement, (int Kind, int Merchant, long Amount, int Minutes, int LagSeconds)[] ops)
     {
         var run = Interlocked.Increment(ref _runs);
         var day = NextDay();
@@ -50,7 +55,17 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
         var purchases = new List<Purchase>();
         var events = new List<LedgerEvent>();
         var refunds = new List<(string Merchant, long Amount, DateTimeOffset At)>();
-        foreach (var (kind, merchant, amount, minutes) in ops)
+        // The clearing account's movements: + for the gateway's purchases, - for its refunds and reversals, the switch's opposite.
+        var clearing = new List<(long Amount, DateTimeOffset At)>();
+        var positions = new List<(long Amount, DateTimeOffset At)>();
+        void Cleared(string id, string kind, long amount, DateTimeOffset at)
+        {
+            events.Add(new LedgerEvent { TransactionId = id, Kind = kind, AmountMinor = amount, OccurredAtUnixMs = at.ToUnixTimeMilliseconds() });
+            var signed = kind == "interbank_purchase" ? amount : -amount;
+            positions.Add((signed, at));
+            clearing.Add((-signed, at));
+        }
+        foreach (var (kind, merchant, amount, minutes, lag) in ops)
         {
             var open = purchases.Where(p => !p.Reversed).ToList();
             if (kind <= 1 || open.Count == 0)
@@ -58,6 +73,8 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
                 var purchase = new Purchase(purchases.Count, merchants[merchant], amount, cutoff.AddMinutes(minutes));
                 purchases.Add(purchase);
                 events.Add(Event($"p{purchase.Index}", "purchase", "paid", purchase, purchase.Amount, purchase.At));
+                clearing.Add((purchase.Amount, purchase.At));
+                Cleared($"sp{purchase.Index}", "interbank_purchase", purchase.Amount, purchase.At.AddSeconds(-lag));
             }
             else if (kind == 2 && open.FirstOrDefault(p => p.Refunded < p.Amount) is { } refundable)
             {
@@ -65,11 +82,15 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
                 refundable.Refunded += refund;
                 refunds.Add((refundable.Merchant, refund, refundable.At.AddMinutes(1)));
                 events.Add(Event($"r{events.Count}", "refund", "succeeded", refundable, refund, refundable.At.AddMinutes(1)));
+                clearing.Add((-refund, refundable.At.AddMinutes(1)));
+                Cleared($"sr{events.Count}", "interbank_refund", refund, refundable.At.AddMinutes(1).AddSeconds(-lag));
             }
             else if (open.FirstOrDefault(p => p.Refunded == 0) is { } reversible)
             {
                 reversible.Reversed = true;
                 events.Add(Event($"v{reversible.Index}", "reversal", "failed", reversible, reversible.Amount, reversible.At.AddMinutes(2)));
+                clearing.Add((-reversible.Amount, reversible.At.AddMinutes(2)));
+                Cleared($"sv{reversible.Index}", "interbank_refund", reversible.Amount, reversible.At.AddMinutes(2).AddSeconds(-lag));
             }
         }
         foreach (var e in events)
@@ -88,6 +109,7 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
         Assert.Equal((0, events.Count), (again.Posted, again.Duplicates));
         Assert.Equal(purchases.Sum(p => p.Amount) - refunds.Sum(r => r.Amount) - purchases.Where(p => p.Reversed).Sum(p => p.Amount),
             await BalanceAsync(settlement, $"issuer:{issuer}:receivable:{currency}"));
+        Assert.Equal(0, await BalanceAsync(settlement, $"platform:interbank-clearing:{currency}"));
         Assert.Equal(-purchases.Where(p => !p.Reversed).Sum(p => p.Fee), await BalanceAsync(settlement, $"platform:fee-income:{currency}"));
         foreach (var merchant in merchants)
         {
@@ -107,6 +129,11 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
             Assert.False(closed.AlreadyClosed);
             Assert.True(closedAgain.AlreadyClosed);
             Assert.Equal(closed.Batches.Select(b => b.BatchId), closedAgain.Batches.Select(b => b.BatchId));
+            Assert.Equal(closed.IssuerPositions, closedAgain.IssuerPositions);
+            Assert.Equal(positions.Where(p => DateOf(p.At) == date).Sum(p => p.Amount),
+                closed.IssuerPositions.SingleOrDefault(p => p.IssuerId == issuer && p.Currency == currency)?.NetMinor ?? 0);
+            Assert.Equal(clearing.Where(c => DateOf(c.At) == date).Sum(c => c.Amount),
+                closedAgain.ClearingDifferences.SingleOrDefault(d => d.Currency == currency)?.AmountMinor ?? 0);
             batches.AddRange(closed.Batches.Where(b => b.Currency == currency));
         }
         foreach (var merchant in merchants)
@@ -185,6 +212,21 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
         Assert.Equal("purchase:01020000:100,refund:01020000:0", await platform.ScalarAsync<string>("settlementdb",
             "SELECT string_agg(kind || ':' || issuer_id || ':' || fee_minor, ',' ORDER BY entry_id) FROM journal_entries WHERE merchant_id = $1", merchant.MerchantId));
         Assert.True((await settlement.VerifyAsync(new VerifyLedgerRequest())).Ok);
+
+        // The switch's side of both, taken in once settled: the bank owes the purchase and is owed the refund back.
+        var keys = new[]
+        {
+            await platform.ScalarAsync<string>("gatewaydb", "SELECT 'switch:08010000:' || stan || ':' || transmission FROM payments WHERE order_id = $1 AND status = 'approved'", ordId),
+            await platform.ScalarAsync<string>("gatewaydb", "SELECT 'switch:08010000:' || stan || ':' || transmission FROM refunds WHERE order_id = $1", ordId),
+        };
+        var cleared = 0L;
+        for (var i = 0; i < 150 && cleared < 2; i++)
+        {
+            await Task.Delay(100);
+            cleared = await platform.ScalarAsync<long>("settlementdb", "SELECT count(*) FROM journal_entries WHERE transaction_id = ANY($1)", (object)keys);
+        }
+        Assert.Equal("interbank_purchase:01020000:10000,interbank_refund:01020000:3000", await platform.ScalarAsync<string>("settlementdb",
+            "SELECT string_agg(kind || ':' || issuer_id || ':' || amount_minor, ',' ORDER BY kind) FROM journal_entries WHERE transaction_id = ANY($1)", (object)keys));
     }
 
     [Fact]

@@ -28,11 +28,24 @@ await Parallel.ForEachAsync(parts, new ParallelOptions { MaxDegreeOfParallelism 
     var request = new RecordRequest();
     request.Events.AddRange(Enumerable.Range(0, 5_000).Select(i => Purchase($"close-{part}-{i}", (part * 5_000 + i) % 1_000, closeDay, i)));
     await settlement.RecordAsync(request, cancellationToken: ct);
+    // The switch's side of the same purchases (interbank clearing): what the banks' positions are made of.
+    var cleared = new RecordRequest();
+    cleared.Events.AddRange(request.Events.Select(p => new LedgerEvent
+    {
+        TransactionId = "switch:" + p.TransactionId,
+        Kind = "interbank_purchase",
+        IssuerId = p.IssuerId,
+        AmountMinor = p.AmountMinor,
+        Currency = p.Currency,
+        OccurredAtUnixMs = p.OccurredAtUnixMs,
+    }));
+    await settlement.RecordAsync(cleared, cancellationToken: ct);
 });
-Console.WriteLine($"loaded {closeTransactions:N0} transactions in {loaded.Elapsed.TotalSeconds:F1} s");
+Console.WriteLine($"loaded {closeTransactions:N0} transactions and their interbank clearing in {loaded.Elapsed.TotalSeconds:F1} s");
 var closing = Stopwatch.StartNew();
 var closed = await settlement.CloseDayAsync(new CloseDayRequest { SettlementDate = $"{closeDay:yyyy-MM-dd}" }, deadline: DateTime.UtcNow.AddMinutes(30));
-Console.WriteLine($"closed {closeDay:yyyy-MM-dd}: {closed.Batches.Count:N0} batches, {closed.Batches.Sum(b => b.Transactions):N0} transactions, files included, in {closing.Elapsed.TotalSeconds:F1} s");
+Console.WriteLine($"closed {closeDay:yyyy-MM-dd}: {closed.Batches.Count:N0} batches, {closed.Batches.Sum(b => b.Transactions):N0} transactions, "
+    + $"{closed.IssuerPositions.Count} bank positions, clearing difference {closed.ClearingDifferences.Sum(d => d.AmountMinor)}, files included, in {closing.Elapsed.TotalSeconds:F1} s");
 var verified = await settlement.VerifyAsync(new VerifyLedgerRequest(), deadline: DateTime.UtcNow.AddMinutes(10));
 Console.WriteLine($"verify: ok={verified.Ok}, {verified.Entries:N0} entries, ledger sum {verified.LedgerSumMinor}");
 

@@ -1,6 +1,8 @@
 using Google.Protobuf;
 using Mesh.Contracts.Switch;
 using Mesh.ServiceDefaults.Database;
+using Mesh.Switch.Options;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Mesh.Switch.Authorization;
@@ -9,7 +11,7 @@ namespace Mesh.Switch.Authorization;
 /// An acquirer that lost the switch's answer asks here what became of its request: the answer it
 /// was given, and, for an unknown outcome, whether the reversal owed to the issuer is acknowledged.
 /// </summary>
-public sealed class OutcomeLookup(NpgsqlDataSource db)
+public sealed class OutcomeLookup(NpgsqlDataSource db, IOptions<SwitchOptions> options)
 {
     public async Task<OutcomeReply> FindAsync(string acquirerId, string stan, string transmission, CancellationToken ct)
     {
@@ -42,24 +44,25 @@ public sealed class OutcomeLookup(NpgsqlDataSource db)
 
     public const int ListedMax = 200_000;
 
-    /// <summary>The requests received in [from, to), with their answers and reversals, at most <see cref="ListedMax"/>.</summary>
-    public async Task<ListAuthorizationsReply> ListAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    /// <summary>The requests received in [from, to), the earliest first, with their answers and reversals: at most <paramref name="limit"/>.</summary>
+    public async Task<ListAuthorizationsReply> ListAsync(DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken ct)
     {
         await using var list = db.CreateCommand(
             """
             SELECT a.acquirer_id, a.stan, a.transmission, coalesce(a.mti, ''), coalesce(a.processing_code, ''), coalesce(a.amount_minor, 0),
-                   coalesce(a.response_code, ''), coalesce(a.issuer, ''), r.advice_mti, r.acknowledged_at IS NOT NULL
+                   coalesce(a.response_code, ''), coalesce(a.issuer, ''), r.advice_mti, r.acknowledged_at IS NOT NULL, coalesce(a.currency, ''), a.created_at
             FROM authorizations a
             LEFT JOIN reversals r ON r.acquirer_id = a.acquirer_id AND r.stan = a.stan AND r.transmission = a.transmission
             WHERE a.created_at >= $1 AND a.created_at < $2
             ORDER BY a.created_at LIMIT $3
             """);
-        BatchSql.Bind(list, from.ToUniversalTime(), to.ToUniversalTime(), ListedMax + 1);
+        BatchSql.Bind(list, from.ToUniversalTime(), to.ToUniversalTime(), limit + 1);
+        var bankIds = options.Value.Issuers.ToDictionary(i => i.Name, i => i.BankId, StringComparer.Ordinal);
         var reply = new ListAuthorizationsReply();
         await using var row = await list.ExecuteReaderAsync(ct);
         while (await row.ReadAsync(ct))
         {
-            if (reply.Records.Count == ListedMax)
+            if (reply.Records.Count == limit)
             {
                 reply.Truncated = true;
                 break;
@@ -74,6 +77,9 @@ public sealed class OutcomeLookup(NpgsqlDataSource db)
                 AmountMinor = row.GetInt64(5),
                 ResponseCode = row.GetString(6),
                 Issuer = row.GetString(7),
+                IssuerId = bankIds.GetValueOrDefault(row.GetString(7), ""),
+                Currency = row.GetString(10),
+                ReceivedAtUnixMs = row.GetFieldValue<DateTimeOffset>(11).ToUnixTimeMilliseconds(),
                 Reversal = row.IsDBNull(8) || row.GetString(8) != "0420" ? ReversalState.None
                     : row.GetBoolean(9) ? ReversalState.Acknowledged : ReversalState.Pending,
             });

@@ -45,12 +45,13 @@ public sealed class CardSwitchService(
 
     public override async Task<ListAuthorizationsReply> ListAuthorizations(ListAuthorizationsRequest request, ServerCallContext context)
     {
-        if (request.FromUnixMs <= 0 || request.ToUnixMs <= request.FromUnixMs)
+        if (request.FromUnixMs <= 0 || request.ToUnixMs <= request.FromUnixMs || request.Limit is < 0 or > OutcomeLookup.ListedMax)
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "a window: from before to, in Unix milliseconds"));
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"a window (from before to, in Unix milliseconds) and a limit of 0 to {OutcomeLookup.ListedMax}"));
         }
         return await outcomes.ListAsync(DateTimeOffset.FromUnixTimeMilliseconds(request.FromUnixMs), DateTimeOffset.FromUnixTimeMilliseconds(request.ToUnixMs),
-            context.CancellationToken);
+            request.Limit == 0 ? OutcomeLookup.ListedMax : request.Limit, context.CancellationToken);
     }
 
     public override async Task<BinRoute> SetBinRoute(BinRoute request, ServerCallContext context)

@@ -1,8 +1,10 @@
-namespace Mesh.Gateway.Infrastructure;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.ServiceDefaults.Background;
 
 /// <summary>
-/// The shape of the gateway's background workers (notifications, settlement relay, unresolved
-/// payments): run a round until stopped; after a round that found less than a full batch, wait;
+/// The shape of the background workers (the gateway's notifications, settlement relay and
+/// unresolved payments; the ledger's interbank intake): run a round until stopped; after a round that found less than a full batch, wait;
 /// a failed round is logged and tried again after the wait.
 /// </summary>
 public static class PollingLoop
