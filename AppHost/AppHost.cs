@@ -41,6 +41,7 @@ var settlement = builder.AddProject<Projects.Mesh_Settlement>("settlement")
     // Three-way reconciliation asks the switch and every bank for their side of a day.
     .WithReference(cardSwitch)
     .WithReconciledIssuers(issuerIcbc, issuerCcb)
+    .WithSettlementCommands()
     .WithHttpHealthCheck("/health", endpointName: "http");
 
 var gateway = builder.AddProject<Projects.Mesh_Gateway>("gateway")

@@ -2,6 +2,7 @@ using Mesh.ServiceDefaults.Grpc;
 using Mesh.Settlement.Clearing;
 using Mesh.Settlement.Grpc;
 using Mesh.Settlement.Ledger;
+using Mesh.Settlement.Operations;
 using Mesh.Settlement.Reconciliation;
 using Microsoft.Extensions.Options;
 
@@ -37,6 +38,7 @@ public static class Extensions
     public static WebApplication MapSettlementServices(this WebApplication app)
     {
         app.MapGrpcService<SettlementService>();
+        app.MapOperationsApi();
         return app;
     }
 }

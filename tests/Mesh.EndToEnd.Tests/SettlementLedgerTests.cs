@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using CsCheck;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Mesh.Contracts.Settlement;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.EndToEnd.Tests;
 
@@ -297,6 +299,30 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
         var missing = flagged[$"{bypass.GetString(Iso8583.Messages.IsoFields.Stan)}/{bypass.GetString(Iso8583.Messages.IsoFields.TransmissionDateTime)}"];
         Assert.Equal(("missing_in_ledger", ""), (missing.Kind, missing.ResolvedBy));
         Assert.True(report.Matched >= 2);
+    }
+
+    [Fact]
+    public async Task TheDashboardsVerifyCommand_FindsTheLedgerSound_AndADayThatHasNotEnded_IsNotClosed_WithTheReason()
+    {
+        var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
+        using var http = platform.App.CreateHttpClient("settlement", "http");
+        var tomorrow = $"{DateOnly.FromDateTime(DateTime.UtcNow.AddDays(2)):yyyy-MM-dd}";
+
+        var verified = await commands.ExecuteCommandAsync("settlement", "verify-ledger");
+        using var early = await http.PostAsync($"/admin/days/{tomorrow}/close", null);
+        using var malformed = await http.PostAsync("/admin/days/26-11-2026/close", null);
+
+        Assert.True(verified.Success, verified.Message);
+        using (var report = System.Text.Json.JsonDocument.Parse(verified.Data!.Value))
+        {
+            Assert.True(report.RootElement.GetProperty("ok").GetBoolean());
+            Assert.Equal(0, report.RootElement.GetProperty("ledgerSumMinor").GetInt64());
+            Assert.True(report.RootElement.GetProperty("entries").GetInt64() > 0);
+        }
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, early.StatusCode);
+        Assert.Equal("application/problem+json", early.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("cannot be closed before", await early.Content.ReadAsStringAsync());
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, malformed.StatusCode);
     }
 
     [Fact]

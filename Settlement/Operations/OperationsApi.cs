@@ -1,0 +1,58 @@
+using System.Globalization;
+using Grpc.Core;
+using Mesh.Settlement.Ledger;
+
+namespace Mesh.Settlement.Operations;
+
+/// <summary>
+/// The operators' levers on the settlement's internal http endpoint, behind the Aspire
+/// dashboard's commands: verify the ledger, close a business day. Each does what the gRPC call of
+/// the same name does; a refusal is a problem (409 for a day that cannot close yet).
+/// </summary>
+public static class OperationsApi
+{
+    public static WebApplication MapOperationsApi(this WebApplication app)
+    {
+        var admin = app.MapGroup("/admin");
+        admin.MapPost("/ledger/verify", VerifyAsync);
+        admin.MapPost("/days/{date}/close", CloseAsync);
+        return app;
+    }
+
+    private static async Task<IResult> VerifyAsync(LedgerVerifier verifier, CancellationToken ct)
+    {
+        var reply = await verifier.VerifyAsync(ct);
+        return TypedResults.Ok(new { reply.Ok, reply.Entries, reply.Accounts, reply.LedgerSumMinor, Problems = reply.Problems.ToArray() });
+    }
+
+    /// <summary><paramref name="date"/> is yyyy-MM-dd, or <c>previous</c>: the last business day that has ended.</summary>
+    private static async Task<IResult> CloseAsync(string date, DayClose days, SettlementCalendar calendar, TimeProvider time, CancellationToken ct)
+    {
+        DateOnly day;
+        if (date == "previous")
+        {
+            day = calendar.DateOf(time.GetUtcNow()).AddDays(-1);
+        }
+        else if (!DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day))
+        {
+            return TypedResults.Problem(title: "A settlement date is yyyy-MM-dd, or previous", statusCode: StatusCodes.Status400BadRequest);
+        }
+        try
+        {
+            var closed = await days.CloseAsync(day, ct);
+            return TypedResults.Ok(new
+            {
+                SettlementDate = DayClose.Text(day),
+                closed.AlreadyClosed,
+                Batches = closed.Batches.Count,
+                NetPayableMinor = closed.Batches.GroupBy(b => b.Currency).ToDictionary(g => g.Key, g => g.Sum(b => b.NetPayableMinor)),
+                IssuerPositions = closed.IssuerPositions.Select(p => new { p.IssuerId, p.Currency, p.NetMinor }).ToArray(),
+                ClearingDifferences = closed.ClearingDifferences.Select(d => new { d.Currency, d.AmountMinor }).ToArray(),
+            });
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
+        {
+            return TypedResults.Problem(title: $"{DayClose.Text(day)} was not closed", detail: ex.Status.Detail, statusCode: StatusCodes.Status409Conflict);
+        }
+    }
+}
