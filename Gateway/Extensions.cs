@@ -3,6 +3,7 @@ using Mesh.Contracts.Settlement;
 using Mesh.Contracts.Switch;
 using Mesh.Gateway.Acquiring;
 using Mesh.Gateway.Apis;
+using Mesh.Gateway.Consoles;
 using Mesh.Gateway.Diagnostics;
 using Mesh.Gateway.Merchants;
 using Mesh.Gateway.Notifications;
@@ -68,6 +69,8 @@ public static class Extensions
         builder.Services.AddSingleton<CardPayments>();
         builder.Services.AddSingleton<PinTransportKeys>();
         builder.Services.AddSingleton<RefundDesk>();
+        builder.Services.AddSingleton<Consoles.ConsoleAccounts>();
+        builder.Services.AddSingleton<Consoles.ConsoleQueries>();
         builder.Services.AddSingleton<IdempotencyKeys>();
         builder.Services.AddSingleton<MerchantRequests>();
         builder.Services.AddOptions<NotificationOptions>()
@@ -91,7 +94,8 @@ public static class Extensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         // The payment page is served over HTTPS only: WebCrypto needs a secure context, and card data needs TLS.
-        app.UseWhen(context => context.Request.Path.StartsWithSegments("/pay"), pay => pay.UseHttpsRedirection());
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/pay") || context.Request.Path.StartsWithSegments("/console"),
+            pages => pages.UseHttpsRedirection());
         app.UseMiddleware<EnvelopeOpening>();
         return app;
     }
@@ -103,6 +107,7 @@ public static class Extensions
         app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificateApi().MapOrdersApi().MapReconciliationApi();
         app.MapGroup("/admin").MapMerchantsAdminApi().MapNotificationsAdminApi();
         app.MapGroup("/pay").MapPaymentPages().MapNetPayRefund();
+        app.MapGroup("/console").MapMerchantConsole().ExcludeFromDescription();
         return app;
     }
 }

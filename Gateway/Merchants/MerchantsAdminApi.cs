@@ -34,7 +34,42 @@ public static class MerchantsAdminApi
             .WithName("GetMerchant")
             .WithSummary("A merchant as onboarded, with its key's algorithm, size and SHA-256 fingerprint")
             .WithTags("Admin");
+        group.MapPost("/merchants/{merchantId}/console-users", AddConsoleUserAsync)
+            .WithName("AddConsoleUser")
+            .WithSummary("Gives a merchant's person a merchant console login: operatorId, role (admin, operator, viewer), password (12 to 128 characters)")
+            .WithTags("Admin");
         return group;
+    }
+
+    public sealed record ConsoleUserApplication(string? OperatorId, string? Role, string? Password);
+
+    private static async Task<IResult> AddConsoleUserAsync(string merchantId, ConsoleUserApplication application, MerchantRegistry registry,
+        Consoles.ConsoleAccounts accounts, CancellationToken ct)
+    {
+        var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (application.OperatorId is not { Length: > 0 and <= 32 } operatorId || !operatorId.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-'))
+        {
+            problems["operatorId"] = ["1 to 32 of A-Z a-z 0-9 _ . -"];
+        }
+        if (!Consoles.ConsoleRoles.All.Contains(application.Role))
+        {
+            problems["role"] = [string.Join(", ", Consoles.ConsoleRoles.All)];
+        }
+        if (application.Password is not { Length: >= Consoles.ConsoleAccounts.PasswordCharsMin and <= Consoles.ConsoleAccounts.PasswordCharsMax })
+        {
+            problems["password"] = [$"{Consoles.ConsoleAccounts.PasswordCharsMin} to {Consoles.ConsoleAccounts.PasswordCharsMax} characters"];
+        }
+        if (problems.Count > 0)
+        {
+            return TypedResults.ValidationProblem(problems, title: "The console user has errors");
+        }
+        if (await registry.FindAsync(merchantId, ct) is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: $"No merchant {merchantId}");
+        }
+        return await accounts.AddUserAsync(merchantId, application.OperatorId!, application.Role!, application.Password!, ct)
+            ? TypedResults.Created($"/admin/merchants/{merchantId}/console-users/{application.OperatorId}", new { merchantId, application.OperatorId, application.Role })
+            : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: $"Merchant {merchantId} already has an operator {application.OperatorId}");
     }
 
     private static async Task<Results<Created<Merchant>, Ok<Merchant>, ValidationProblem, ProblemHttpResult>> OnboardAsync(

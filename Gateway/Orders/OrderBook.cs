@@ -90,6 +90,35 @@ public sealed class OrderBook(NpgsqlDataSource db, TimeProvider time)
         return orders;
     }
 
+    /// <summary>
+    /// A merchant's orders for its console, newest first: created in [from, to), optionally of one
+    /// status, an order number starting with <paramref name="orderIdPrefix"/>, an amount within
+    /// [min, max]; a page of at most <paramref name="limit"/> after skipping <paramref name="offset"/>.
+    /// </summary>
+    public async Task<List<Order>> SearchAsync(string merchantId, DateTimeOffset from, DateTimeOffset to, string? status, string? orderIdPrefix,
+        long? amountMinMinor, long? amountMaxMinor, int limit, int offset, CancellationToken ct)
+    {
+        await using var search = db.CreateCommand(
+            $"""
+            SELECT {Columns}
+            WHERE o.merchant_id = $1 AND o.created_at >= $2 AND o.created_at < $3 AND ($4::text IS NULL OR o.status = $4)
+              AND ($5::text IS NULL OR o.order_id LIKE $5 || '%') AND ($6::bigint IS NULL OR o.amount_minor >= $6) AND ($7::bigint IS NULL OR o.amount_minor <= $7)
+            ORDER BY o.created_at DESC, o.order_id DESC LIMIT $8 OFFSET $9
+            """);
+        BatchSql.Bind(search, merchantId, from, to, Typed(status, NpgsqlTypes.NpgsqlDbType.Text),
+            Typed(orderIdPrefix?.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_"), NpgsqlTypes.NpgsqlDbType.Text),
+            Typed(amountMinMinor, NpgsqlTypes.NpgsqlDbType.Bigint), Typed(amountMaxMinor, NpgsqlTypes.NpgsqlDbType.Bigint), limit, offset);
+        await using var row = await search.ExecuteReaderAsync(ct);
+        var orders = new List<Order>();
+        while (await row.ReadAsync(ct))
+        {
+            orders.Add(Read(row));
+        }
+        return orders;
+    }
+
+    private static NpgsqlParameter Typed(object? value, NpgsqlTypes.NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
+
     private static Order Read(DbDataReader row)
     {
         string? Text(int i) => row.IsDBNull(i) ? null : row.GetString(i);

@@ -18,7 +18,7 @@ public static class PageAssets
     {
         var assembly = Assembly.GetExecutingAssembly();
         var files = new Dictionary<string, (byte[], string, string)>(StringComparer.Ordinal);
-        foreach (var name in new[] { "pay.js", "return.js", "pay.css" })
+        foreach (var name in new[] { "pay.js", "return.js", "pay.css", "console.css" })
         {
             using var stream = assembly.GetManifestResourceStream($"Mesh.Gateway.Pages.Assets.{name}")
                 ?? throw new InvalidOperationException($"the page asset {name} is not embedded");

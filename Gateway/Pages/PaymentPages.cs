@@ -118,25 +118,8 @@ public static class PaymentPages
     private static IResult Finish(StringBuilder html, int statusCode, string? formAction)
     {
         html.Append("</main></body></html>");
-        return new PageResult(html.ToString(), statusCode, formAction);
+        return new HtmlPage(html.ToString(), statusCode, formAction);
     }
 
     private static string E(string text) => HtmlEncoder.Default.Encode(text);
-
-    /// <summary>An HTML page with the headers every payment page carries: no caching, no framing, only the platform's own scripts.</summary>
-    private sealed class PageResult(string html, int statusCode, string? formAction) : IResult
-    {
-        public Task ExecuteAsync(HttpContext context)
-        {
-            var headers = context.Response.Headers;
-            headers.ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'none'; "
-                + $"form-action 'self'{(formAction is null ? "" : " " + formAction)}; frame-ancestors 'none'; base-uri 'none'";
-            headers.CacheControl = "no-store";
-            headers.XContentTypeOptions = "nosniff";
-            headers["Referrer-Policy"] = "no-referrer";
-            context.Response.StatusCode = statusCode;
-            context.Response.ContentType = "text/html; charset=utf-8";
-            return context.Response.WriteAsync(html, context.RequestAborted);
-        }
-    }
 }

@@ -13,8 +13,6 @@ namespace Mesh.EndToEnd.Tests;
 [Collection(MeshPlatformCollection.Name)]
 public sealed class PaymentBrowserTests(MeshPlatformFixture platform)
 {
-    public const string ChromiumPath = "/usr/bin/chromium";
-
     [Theory]
     [InlineData(1, 99_00, "Payment successful", "Payment approved.")]
     [InlineData(2, 99_00, "Payment failed", "There are not enough funds on the card.")]
@@ -24,12 +22,7 @@ public sealed class PaymentBrowserTests(MeshPlatformFixture platform)
         var ordId = TestMerchant.NewOrderId();
         var order = merchant.NetPayOrder(ordId, amountMinor, gateId: "");
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-        });
+        await using var browser = await TestBrowser.LaunchAsync(playwright);
         await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true });
         var page = await context.NewPageAsync();
         var posted = new List<string>();

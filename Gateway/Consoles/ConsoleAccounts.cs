@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Mesh.ServiceDefaults.Database;
+using Npgsql;
+
+namespace Mesh.Gateway.Consoles;
+
+public static class ConsoleRoles
+{
+    public const string Admin = "admin";
+    public const string Operator = "operator";
+    public const string Viewer = "viewer";
+    public static readonly string[] All = [Admin, Operator, Viewer];
+
+    public static bool MayRefund(string role) => role is Admin or Operator;
+}
+
+/// <summary>Who is signed in: their merchant, their operator id and role, and the session's CSRF token.</summary>
+public sealed record ConsoleSession(string MerchantId, string OperatorId, string Role, string CsrfToken);
+
+/// <summary>
+/// The merchant console's people and sessions. Passwords are hashed with PBKDF2-SHA256 at
+/// <see cref="Pbkdf2Iterations"/> iterations and a salt of their own; <see cref="FailuresBeforeLockout"/>
+/// wrong passwords in a row lock the operator out for <see cref="LockoutFor"/>. A session is a
+/// random cookie of which only the SHA-256 is stored; it ends after <see cref="IdleTimeout"/>
+/// without a request or <see cref="SessionMax"/> in all. Logins, refunds and setting changes are
+/// written to the audit log with the trace id.
+/// </summary>
+public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILogger<ConsoleAccounts> logger)
+{
+    public const int Pbkdf2Iterations = 600_000;
+    public const int PasswordCharsMin = 12;
+    public const int PasswordCharsMax = 128;
+    public const int FailuresBeforeLockout = 5;
+    public static readonly TimeSpan LockoutFor = TimeSpan.FromMinutes(15);
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(30);
+    public static readonly TimeSpan SessionMax = TimeSpan.FromHours(8);
+    private const int SaltBytes = 16;
+    private const int HashBytes = 32;
+
+    public enum LogIn
+    {
+        Ok,
+        Wrong,
+        Locked,
+    }
+
+    /// <summary>Adds an operator; false if the merchant already has one by that id.</summary>
+    public async Task<bool> AddUserAsync(string merchantId, string operatorId, string role, string password, CancellationToken ct)
+    {
+        var salt = RandomNumberGenerator.GetBytes(SaltBytes);
+        await using var insert = db.CreateCommand(
+            """
+            INSERT INTO console_users (merchant_id, operator_id, role, password_hash, password_salt, iterations, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING
+            """);
+        BatchSql.Bind(insert, merchantId, operatorId, role, Hash(password, salt, Pbkdf2Iterations), salt, Pbkdf2Iterations, time.GetUtcNow());
+        return await insert.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    /// <summary>Checks a login; on success the new session's cookie value. Attempts on one operator are serialized by its row lock.</summary>
+    public async Task<(LogIn Outcome, string? Cookie)> LogInAsync(string merchantId, string operatorId, string password, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var find = new NpgsqlCommand(
+            """
+            SELECT role, password_hash, password_salt, iterations, failed_logins, locked_until FROM console_users
+            WHERE merchant_id = $1 AND operator_id = $2 FOR UPDATE
+            """, connection, tx);
+        BatchSql.Bind(find, merchantId, operatorId);
+        string role;
+        byte[] hash, salt;
+        int iterations, failures;
+        DateTimeOffset? lockedUntil;
+        await using (var row = await find.ExecuteReaderAsync(ct))
+        {
+            if (!await row.ReadAsync(ct))
+            {
+                // The same work as a real check, so a missing operator cannot be told from a wrong password by the time taken.
+                Hash(password, new byte[SaltBytes], Pbkdf2Iterations);
+                return (LogIn.Wrong, null);
+            }
+            (role, hash, salt, iterations, failures) = (row.GetString(0), row.GetFieldValue<byte[]>(1), row.GetFieldValue<byte[]>(2), row.GetInt32(3),
+                row.GetInt32(4));
+            lockedUntil = row.IsDBNull(5) ? null : row.GetFieldValue<DateTimeOffset>(5);
+        }
+        if (lockedUntil > now)
+        {
+            await AuditAsync(connection, tx, merchantId, operatorId, "login-refused", $"locked until {lockedUntil:O}", ct);
+            await tx.CommitAsync(ct);
+            return (LogIn.Locked, null);
+        }
+        if (!CryptographicOperations.FixedTimeEquals(Hash(password, salt, iterations), hash))
+        {
+            failures++;
+            var locks = failures >= FailuresBeforeLockout;
+            await using var failed = new NpgsqlCommand(
+                "UPDATE console_users SET failed_logins = $3, locked_until = $4 WHERE merchant_id = $1 AND operator_id = $2", connection, tx);
+            BatchSql.Bind(failed, merchantId, operatorId, locks ? 0 : failures, locks ? now + LockoutFor : (object?)null);
+            await failed.ExecuteNonQueryAsync(ct);
+            await AuditAsync(connection, tx, merchantId, operatorId, "login-failed", locks ? $"wrong password; locked for {LockoutFor.TotalMinutes} minutes" : "wrong password", ct);
+            await tx.CommitAsync(ct);
+            logger.LogWarning("Console login of {OperatorId} at merchant {MerchantId} failed{Locked}", operatorId, merchantId, locks ? "; locked out" : "");
+            return (locks ? LogIn.Locked : LogIn.Wrong, null);
+        }
+        var cookie = Base64Url(RandomNumberGenerator.GetBytes(32));
+        await using var start = new NpgsqlBatch(connection, tx);
+        start.BatchCommands.Add(BatchSql.Command("UPDATE console_users SET failed_logins = 0, locked_until = NULL WHERE merchant_id = $1 AND operator_id = $2",
+            merchantId, operatorId));
+        start.BatchCommands.Add(BatchSql.Command(
+            """
+            INSERT INTO console_sessions (session_hash, merchant_id, operator_id, role, csrf_token, created_at, last_seen_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $6)
+            """, SHA256.HashData(Encoding.ASCII.GetBytes(cookie)), merchantId, operatorId, role, Base64Url(RandomNumberGenerator.GetBytes(32)), now));
+        start.BatchCommands.Add(AuditCommand(merchantId, operatorId, "login", "signed in", now));
+        await start.ExecuteNonQueryAsync(ct);
+        await tx.CommitAsync(ct);
+        return (LogIn.Ok, cookie);
+    }
+
+    /// <summary>The session a cookie names, if it is still alive; each request moves its idle clock.</summary>
+    public async Task<ConsoleSession?> FindSessionAsync(string? cookie, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(cookie) || cookie.Length > 64)
+        {
+            return null;
+        }
+        var now = time.GetUtcNow();
+        await using var touch = db.CreateCommand(
+            """
+            UPDATE console_sessions SET last_seen_at = $2 WHERE session_hash = $1 AND last_seen_at > $3 AND created_at > $4
+            RETURNING merchant_id, operator_id, role, csrf_token
+            """);
+        BatchSql.Bind(touch, SHA256.HashData(Encoding.ASCII.GetBytes(cookie)), now, now - IdleTimeout, now - SessionMax);
+        await using var row = await touch.ExecuteReaderAsync(ct);
+        return await row.ReadAsync(ct) ? new ConsoleSession(row.GetString(0), row.GetString(1), row.GetString(2), row.GetString(3)) : null;
+    }
+
+    public async Task LogOutAsync(string cookie, ConsoleSession session, CancellationToken ct)
+    {
+        await using var end = db.CreateBatch();
+        end.BatchCommands.Add(BatchSql.Command("DELETE FROM console_sessions WHERE session_hash = $1", SHA256.HashData(Encoding.ASCII.GetBytes(cookie))));
+        end.BatchCommands.Add(AuditCommand(session.MerchantId, session.OperatorId, "logout", "signed out", time.GetUtcNow()));
+        await end.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task AuditAsync(ConsoleSession session, string action, string detail, CancellationToken ct)
+    {
+        await using var audit = db.CreateBatch();
+        audit.BatchCommands.Add(AuditCommand(session.MerchantId, session.OperatorId, action, detail, time.GetUtcNow()));
+        await audit.ExecuteNonQueryAsync(ct);
+    }
+
+    private async Task AuditAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string merchantId, string operatorId, string action, string detail,
+        CancellationToken ct)
+    {
+        await using var audit = new NpgsqlBatch(connection, tx);
+        audit.BatchCommands.Add(AuditCommand(merchantId, operatorId, action, detail, time.GetUtcNow()));
+        await audit.ExecuteNonQueryAsync(ct);
+    }
+
+    private static NpgsqlBatchCommand AuditCommand(string merchantId, string operatorId, string action, string detail, DateTimeOffset at) =>
+        BatchSql.Command("INSERT INTO console_audit (merchant_id, operator_id, action, detail, trace_id, at) VALUES ($1, $2, $3, $4, $5, $6)",
+            merchantId, operatorId, action, detail, Activity.Current?.TraceId.ToString(), at);
+
+    private static byte[] Hash(string password, byte[] salt, int iterations) =>
+        Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, HashBytes);
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

@@ -1,0 +1,251 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using Mesh.Contracts.Settlement;
+using Mesh.Gateway.Orders;
+using Mesh.Gateway.Pages;
+
+namespace Mesh.Gateway.Consoles;
+
+/// <summary>
+/// The merchant console's pages, rendered on the server with the platform's own style and no
+/// script: every value HTML-encoded, every form carrying the session's CSRF token, the chart an
+/// SVG drawn here. Card numbers appear only masked (first 6, last 4).
+/// </summary>
+public static class ConsolePages
+{
+    public static IResult Login(string loginToken, string? error, int statusCode = StatusCodes.Status200OK)
+    {
+        var html = Head("Merchant console · sign in", narrow: true);
+        html.Append("<h1>Merchant console</h1>");
+        if (error is not null)
+        {
+            html.Append("<p class=\"error\" role=\"alert\" id=\"login-error\">").Append(E(error)).Append("</p>");
+        }
+        html.Append("<form method=\"post\" action=\"/console/login\" autocomplete=\"off\">")
+            .Append("<input type=\"hidden\" name=\"csrf\" value=\"").Append(E(loginToken)).Append("\">")
+            .Append("<label for=\"merchantId\">Merchant id</label><input id=\"merchantId\" name=\"merchantId\" inputmode=\"numeric\" maxlength=\"15\" required>")
+            .Append("<label for=\"operatorId\">Operator id</label><input id=\"operatorId\" name=\"operatorId\" maxlength=\"32\" required>")
+            .Append("<label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" maxlength=\"128\" required>")
+            .Append("<button class=\"primary\" type=\"submit\" id=\"sign-in\">Sign in</button></form>");
+        return Finish(html, statusCode);
+    }
+
+    public static IResult Home(ConsoleSession session, IReadOnlyList<DayVolume> days)
+    {
+        var html = Layout(session, "Home");
+        var today = days[^1];
+        var decided = today.Paid + today.Failed;
+        html.Append("<h1>Today</h1><div class=\"tiles\"><div class=\"tile\"><span id=\"today-volume\">").Append(E(PaymentPages.Money(today.PaidMinor, OrderRules.Cny)))
+            .Append("</span><small>paid today</small></div><div class=\"tile\"><span id=\"today-approval\">")
+            .Append(decided == 0 ? "–" : (100.0 * today.Paid / decided).ToString("F1", CultureInfo.InvariantCulture) + "%")
+            .Append("</span><small>approval rate (").Append(today.Paid).Append(" of ").Append(decided).Append(")</small></div></div>");
+        html.Append("<h1>Last ").Append(days.Count).Append(" days</h1>").Append(Chart(days));
+        return Finish(html);
+    }
+
+    /// <summary>Daily paid volume as bars, with the highest day's figure as the scale.</summary>
+    private static string Chart(IReadOnlyList<DayVolume> days)
+    {
+        const int width = 900, height = 200, top = 20;
+        var max = Math.Max(1, days.Max(d => d.PaidMinor));
+        var bar = width / days.Count;
+        var svg = new StringBuilder();
+        svg.Append("<svg id=\"volume-chart\" role=\"img\" aria-label=\"Paid volume per day\" viewBox=\"0 0 ").Append(width).Append(' ').Append(height + 30)
+            .Append("\" width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\">")
+            .Append("<text x=\"0\" y=\"12\" font-size=\"12\" fill=\"#5b6577\">").Append(E(PaymentPages.Money(max, OrderRules.Cny))).Append("</text>");
+        for (var i = 0; i < days.Count; i++)
+        {
+            var h = (int)(days[i].PaidMinor * (height - top) / max);
+            svg.Append("<rect x=\"").Append(i * bar + 2).Append("\" y=\"").Append(height - h).Append("\" width=\"").Append(bar - 4).Append("\" height=\"").Append(h)
+                .Append("\" fill=\"#c8102e\"><title>").Append(days[i].Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Append(": ")
+                .Append(E(PaymentPages.Money(days[i].PaidMinor, OrderRules.Cny))).Append("</title></rect>");
+            if (i % 5 == 0 || i == days.Count - 1)
+            {
+                svg.Append("<text x=\"").Append(i * bar + 2).Append("\" y=\"").Append(height + 20).Append("\" font-size=\"11\" fill=\"#5b6577\">")
+                    .Append(days[i].Date.ToString("MM-dd", CultureInfo.InvariantCulture)).Append("</text>");
+            }
+        }
+        return svg.Append("</svg>").ToString();
+    }
+
+    public sealed record Filters(string From, string To, string Status, string OrderId, string Min, string Max);
+
+    public static IResult Transactions(ConsoleSession session, Filters filters, IReadOnlyList<Order> orders, int page, bool more, string query, string? error)
+    {
+        var html = Layout(session, "Transactions");
+        html.Append("<h1>Transactions</h1><form class=\"filters\" method=\"get\" action=\"/console/transactions\">");
+        Field(html, "from", "From", filters.From, "date");
+        Field(html, "to", "To", filters.To, "date");
+        html.Append("<label for=\"status\">Status<br><select id=\"status\" name=\"status\"><option value=\"\">any</option>");
+        foreach (var status in new[] { OrderStatus.Created, OrderStatus.Pending, OrderStatus.Paid, OrderStatus.Failed })
+        {
+            html.Append("<option").Append(filters.Status == status ? " selected" : "").Append('>').Append(status).Append("</option>");
+        }
+        html.Append("</select></label>");
+        Field(html, "orderId", "Order number", filters.OrderId, "text");
+        Field(html, "min", "Amount from", filters.Min, "text");
+        Field(html, "max", "Amount to", filters.Max, "text");
+        html.Append("<button class=\"primary\" type=\"submit\" id=\"search\">Search</button></form>");
+        if (error is not null)
+        {
+            html.Append("<p class=\"error\" role=\"alert\">").Append(E(error)).Append("</p>");
+        }
+        html.Append("<p><a id=\"export\" href=\"/console/transactions?").Append(E(query)).Append("&amp;format=csv\">Export CSV</a></p>");
+        html.Append("<table id=\"transactions\"><thead><tr><th>Order</th><th>Created</th><th>Status</th><th class=\"num\">Amount</th><th class=\"num\">Refunded</th><th>Card</th></tr></thead><tbody>");
+        foreach (var o in orders)
+        {
+            html.Append("<tr><td><a href=\"/console/transactions/").Append(Uri.EscapeDataString(o.OrderId)).Append("\">").Append(E(o.OrderId)).Append("</a></td><td>")
+                .Append(Time(o.CreatedAt)).Append("</td><td>").Append(E(o.Status)).Append("</td><td class=\"num\">")
+                .Append(E(PaymentPages.Money(o.AmountMinor, o.Currency))).Append("</td><td class=\"num\">").Append(E(PaymentPages.Money(o.RefundedMinor, o.Currency)))
+                .Append("</td><td>").Append(E(o.PanMasked ?? "")).Append("</td></tr>");
+        }
+        html.Append("</tbody></table><div class=\"pager\">");
+        if (page > 1)
+        {
+            html.Append("<a id=\"previous\" href=\"/console/transactions?").Append(E(query)).Append("&amp;page=").Append(page - 1).Append("\">Previous</a>");
+        }
+        html.Append("<span>Page ").Append(page).Append("</span>");
+        if (more)
+        {
+            html.Append("<a id=\"next\" href=\"/console/transactions?").Append(E(query)).Append("&amp;page=").Append(page + 1).Append("\">Next</a>");
+        }
+        html.Append("</div>");
+        return Finish(html);
+    }
+
+    public static IResult Detail(ConsoleSession session, Order order, IReadOnlyList<TimelineEvent> timeline)
+    {
+        var html = Layout(session, $"Order {order.OrderId}");
+        html.Append("<h1>Order ").Append(E(order.OrderId)).Append("</h1><dl>")
+            .Append("<dt>Status</dt><dd id=\"status\">").Append(E(order.Status)).Append("</dd>")
+            .Append("<dt>Amount</dt><dd id=\"amount\">").Append(E(PaymentPages.Money(order.AmountMinor, order.Currency))).Append("</dd>")
+            .Append("<dt>Refunded</dt><dd id=\"refunded\">").Append(E(PaymentPages.Money(order.RefundedMinor, order.Currency))).Append("</dd>")
+            .Append("<dt>Refundable</dt><dd id=\"refundable\">").Append(E(PaymentPages.Money(order.PaidMinor - order.RefundedMinor, order.Currency))).Append("</dd>")
+            .Append("<dt>Card</dt><dd id=\"card\">").Append(E(order.PanMasked ?? "–")).Append("</dd>")
+            .Append("<dt>RRN</dt><dd>").Append(E(order.Rrn ?? "–")).Append("</dd>")
+            .Append("<dt>Created</dt><dd>").Append(Time(order.CreatedAt)).Append("</dd></dl>");
+        if (order.Status == OrderStatus.Paid && order.PaidMinor > order.RefundedMinor && ConsoleRoles.MayRefund(session.Role))
+        {
+            html.Append("<p><a id=\"refund\" href=\"/console/transactions/").Append(Uri.EscapeDataString(order.OrderId)).Append("/refund\">Refund</a></p>");
+        }
+        html.Append("<h1>Timeline</h1><ol class=\"timeline\" id=\"timeline\"><li>").Append(Time(order.CreatedAt)).Append(" · order created</li>");
+        foreach (var e in timeline)
+        {
+            html.Append("<li>").Append(Time(e.At)).Append(" · ").Append(E(e.What)).Append(e.Detail.Length > 0 ? " · " : "").Append(E(e.Detail)).Append("</li>");
+        }
+        html.Append("</ol>");
+        return Finish(html);
+    }
+
+    public static IResult RefundForm(ConsoleSession session, Order order, string amount, string reason, string? error)
+    {
+        var html = Layout(session, "Refund");
+        html.Append("<h1>Refund order ").Append(E(order.OrderId)).Append("</h1><dl><dt>Paid</dt><dd>").Append(E(PaymentPages.Money(order.PaidMinor, order.Currency)))
+            .Append("</dd><dt>Refundable</dt><dd id=\"refundable\">").Append(E(PaymentPages.Money(order.PaidMinor - order.RefundedMinor, order.Currency)))
+            .Append("</dd></dl>");
+        if (error is not null)
+        {
+            html.Append("<p class=\"error\" role=\"alert\" id=\"refund-error\">").Append(E(error)).Append("</p>");
+        }
+        html.Append("<form method=\"post\" action=\"/console/transactions/").Append(Uri.EscapeDataString(order.OrderId)).Append("/refund\">");
+        Csrf(html, session);
+        html.Append("<label for=\"amount\">Amount</label><input id=\"amount\" name=\"amount\" inputmode=\"decimal\" maxlength=\"16\" required value=\"").Append(E(amount))
+            .Append("\"><label for=\"reason\">Reason</label><input id=\"reason\" name=\"reason\" maxlength=\"200\" value=\"").Append(E(reason))
+            .Append("\"><br><button class=\"primary\" type=\"submit\" id=\"review\">Review the refund</button></form>");
+        return Finish(html, error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
+    }
+
+    /// <summary>The second step (确认退款): what will be refunded, sent under a refund id fixed here, so a double submit refunds once.</summary>
+    public static IResult RefundConfirm(ConsoleSession session, Order order, long amountMinor, string reason, string refundId)
+    {
+        var html = Layout(session, "Confirm the refund");
+        html.Append("<h1>Confirm the refund (确认退款)</h1><dl><dt>Order</dt><dd>").Append(E(order.OrderId)).Append("</dd><dt>Refund</dt><dd id=\"confirm-amount\">")
+            .Append(E(PaymentPages.Money(amountMinor, order.Currency))).Append("</dd><dt>Reason</dt><dd>").Append(E(reason.Length == 0 ? "–" : reason)).Append("</dd></dl>")
+            .Append("<form method=\"post\" action=\"/console/transactions/").Append(Uri.EscapeDataString(order.OrderId)).Append("/refund/confirm\">");
+        Csrf(html, session);
+        html.Append("<input type=\"hidden\" name=\"amountMinor\" value=\"").Append(amountMinor).Append("\">")
+            .Append("<input type=\"hidden\" name=\"reason\" value=\"").Append(E(reason)).Append("\">")
+            .Append("<input type=\"hidden\" name=\"refundId\" value=\"").Append(E(refundId)).Append("\">")
+            .Append("<button class=\"primary\" type=\"submit\" id=\"confirm\">Confirm refund (确认退款)</button></form>")
+            .Append("<p><a href=\"/console/transactions/").Append(Uri.EscapeDataString(order.OrderId)).Append("\">Cancel</a></p>");
+        return Finish(html);
+    }
+
+    public static IResult RefundDone(ConsoleSession session, Order order, string status, string? responseCode)
+    {
+        var html = Layout(session, "Refund");
+        html.Append("<h1 id=\"refund-result\" class=\"").Append(status == "succeeded" ? "ok" : "error").Append("\">Refund ").Append(E(status)).Append("</h1>")
+            .Append("<p>Response ").Append(E(responseCode ?? "pending")).Append(". <a id=\"back\" href=\"/console/transactions/")
+            .Append(Uri.EscapeDataString(order.OrderId)).Append("\">Back to the order</a></p>");
+        return Finish(html);
+    }
+
+    public static IResult Settlement(ConsoleSession session, IReadOnlyList<Batch> batches)
+    {
+        var html = Layout(session, "Settlement");
+        html.Append("<h1>Settlement</h1><table id=\"batches\"><thead><tr><th>Date</th><th class=\"num\">Transactions</th><th class=\"num\">Gross</th>")
+            .Append("<th class=\"num\">Refunds</th><th class=\"num\">Fees</th><th class=\"num\">Adjustments</th><th class=\"num\">Net payable</th><th>Funds</th><th>Files</th></tr></thead><tbody>");
+        foreach (var b in batches.OrderByDescending(b => b.SettlementDate, StringComparer.Ordinal))
+        {
+            html.Append("<tr><td>").Append(E(b.SettlementDate)).Append("</td><td class=\"num\">").Append(b.Transactions).Append("</td><td class=\"num\">")
+                .Append(E(PaymentPages.Money(b.GrossSalesMinor, b.Currency))).Append("</td><td class=\"num\">").Append(E(PaymentPages.Money(b.RefundsMinor, b.Currency)))
+                .Append("</td><td class=\"num\">").Append(E(PaymentPages.Money(b.FeesMinor, b.Currency))).Append("</td><td class=\"num\">")
+                .Append(E(PaymentPages.Money(b.AdjustmentsMinor, b.Currency))).Append("</td><td class=\"num\">").Append(E(PaymentPages.Money(b.NetPayableMinor, b.Currency)))
+                .Append("</td><td>").Append(E(b.FundStatus)).Append(b.PayoutReference.Length > 0 ? " · " + E(b.PayoutReference) : "")
+                .Append("</td><td><a href=\"/console/settlement/").Append(E(b.SettlementDate)).Append("/detail\">detail</a> · <a href=\"/console/settlement/")
+                .Append(E(b.SettlementDate)).Append("/totals\">totals</a></td></tr>");
+        }
+        html.Append("</tbody></table>");
+        if (batches.Count == 0)
+        {
+            html.Append("<p id=\"no-batches\">No settlement date has closed with your transactions yet.</p>");
+        }
+        return Finish(html);
+    }
+
+    public static IResult Error(ConsoleSession? session, int statusCode, string title, string detail)
+    {
+        var html = session is null ? Head(title, narrow: true) : Layout(session, title);
+        html.Append("<h1 class=\"error\" id=\"error\">").Append(E(title)).Append("</h1><p>").Append(E(detail)).Append("</p>");
+        return Finish(html, statusCode);
+    }
+
+    private static StringBuilder Layout(ConsoleSession session, string title)
+    {
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
+            .Append(E(title)).Append(" · Mesh merchant console</title><link rel=\"stylesheet\" href=\"/pay/assets/console.css\" integrity=\"")
+            .Append(PageAssets.Integrity("console.css")).Append("\"></head><body><header><strong>Mesh</strong><a href=\"/console\">Home</a>")
+            .Append("<a href=\"/console/transactions\">Transactions</a><a href=\"/console/settlement\">Settlement</a><span class=\"who\" id=\"who\">")
+            .Append(E(session.MerchantId)).Append(" · ").Append(E(session.OperatorId)).Append(" (").Append(E(session.Role)).Append(")</span>")
+            .Append("<form method=\"post\" action=\"/console/logout\">");
+        Csrf(html, session);
+        html.Append("<button type=\"submit\" id=\"sign-out\">Sign out</button></form></header><main>");
+        return html;
+    }
+
+    private static StringBuilder Head(string title, bool narrow)
+    {
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
+            .Append(E(title)).Append("</title><link rel=\"stylesheet\" href=\"/pay/assets/console.css\" integrity=\"").Append(PageAssets.Integrity("console.css"))
+            .Append("\"></head><body><main").Append(narrow ? " class=\"narrow\"" : "").Append('>');
+        return html;
+    }
+
+    private static IResult Finish(StringBuilder html, int statusCode = StatusCodes.Status200OK) =>
+        new HtmlPage(html.Append("</main></body></html>").ToString(), statusCode);
+
+    private static void Csrf(StringBuilder html, ConsoleSession session) =>
+        html.Append("<input type=\"hidden\" name=\"csrf\" value=\"").Append(E(session.CsrfToken)).Append("\">");
+
+    private static void Field(StringBuilder html, string name, string label, string value, string type) =>
+        html.Append("<label for=\"").Append(name).Append("\">").Append(E(label)).Append("<br><input id=\"").Append(name).Append("\" name=\"").Append(name)
+            .Append("\" type=\"").Append(type).Append("\" value=\"").Append(E(value)).Append("\" maxlength=\"32\"></label>");
+
+    private static string Time(DateTimeOffset at) =>
+        E(TimeZoneInfo.ConvertTime(at, ConsoleQueries.BusinessZone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
+
+    private static string E(string text) => HtmlEncoder.Default.Encode(text);
+}

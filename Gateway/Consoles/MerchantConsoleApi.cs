@@ -1,0 +1,324 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Grpc.Core;
+using Mesh.Contracts.Settlement;
+using Mesh.Gateway.Orders;
+using Mesh.Gateway.Pages;
+using Mesh.Gateway.Refunds;
+
+namespace Mesh.Gateway.Consoles;
+
+/// <summary>
+/// The merchant console (商户控制台), under <c>/console</c> on HTTPS: sign in with merchant id,
+/// operator id and password; today's figures and the last 30 days; transactions with filters,
+/// paging and CSV export; an order's timeline; refunds in two steps (确认退款); settlement
+/// batches and their files. A session cookie is <c>__Host-</c>, HttpOnly, Secure and
+/// SameSite=Strict; every form carries the session's CSRF token. A merchant's people see only
+/// that merchant's data: another merchant's order is a 404.
+/// </summary>
+public static class MerchantConsoleApi
+{
+    public const string SessionCookie = "__Host-mesh-console";
+    public const string LoginCookie = "__Host-mesh-console-login";
+    public const int PageSize = 50;
+    public const int ExportRowsMax = 10_000;
+    private const string SessionKey = "console.session";
+
+    public static RouteGroupBuilder MapMerchantConsole(this RouteGroupBuilder group)
+    {
+        group.MapGet("/login", LoginPage);
+        group.MapPost("/login", LogInAsync);
+        var signedIn = group.MapGroup("").AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var session = await http.RequestServices.GetRequiredService<ConsoleAccounts>().FindSessionAsync(http.Request.Cookies[SessionCookie], http.RequestAborted);
+            if (session is null)
+            {
+                return Results.Redirect("/console/login");
+            }
+            if (HttpMethods.IsPost(http.Request.Method)
+                && (await PaymentPageApi.ReadFormAsync(http) is not { } form || !SameToken(session.CsrfToken, form["csrf"])))
+            {
+                return ConsolePages.Error(session, StatusCodes.Status400BadRequest, "The form has expired", "Open the page again and repeat what you did.");
+            }
+            http.Items[SessionKey] = session;
+            return await next(context);
+        });
+        signedIn.MapGet("/", HomeAsync);
+        signedIn.MapPost("/logout", LogOutAsync);
+        signedIn.MapGet("/transactions", TransactionsAsync);
+        signedIn.MapGet("/transactions/{orderId}", DetailAsync);
+        signedIn.MapGet("/transactions/{orderId}/refund", RefundFormAsync);
+        signedIn.MapPost("/transactions/{orderId}/refund", ReviewRefundAsync);
+        signedIn.MapPost("/transactions/{orderId}/refund/confirm", ConfirmRefundAsync);
+        signedIn.MapGet("/settlement", SettlementAsync);
+        signedIn.MapGet("/settlement/{settlementDate}/{kind}", FileAsync);
+        return group;
+    }
+
+    private static IResult LoginPage(HttpContext http)
+    {
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        http.Response.Cookies.Append(LoginCookie, token, CookieOptions(TimeSpan.FromMinutes(15)));
+        return ConsolePages.Login(token, null);
+    }
+
+    private static async Task<IResult> LogInAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
+    {
+        var form = await PaymentPageApi.ReadFormAsync(http);
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        http.Response.Cookies.Append(LoginCookie, token, CookieOptions(TimeSpan.FromMinutes(15)));
+        if (form is null || !SameToken(http.Request.Cookies[LoginCookie] ?? "", form["csrf"]))
+        {
+            return ConsolePages.Login(token, "The sign-in form has expired; please sign in again.", StatusCodes.Status400BadRequest);
+        }
+        var (merchantId, operatorId, password) = (form["merchantId"].ToString(), form["operatorId"].ToString(), form["password"].ToString());
+        if (merchantId.Length is 0 or > 15 || operatorId.Length is 0 or > 32 || password.Length is 0 or > ConsoleAccounts.PasswordCharsMax)
+        {
+            return ConsolePages.Login(token, "Merchant id, operator id and password are required.", StatusCodes.Status400BadRequest);
+        }
+        var (outcome, cookie) = await accounts.LogInAsync(merchantId, operatorId, password, ct);
+        switch (outcome)
+        {
+            case ConsoleAccounts.LogIn.Ok:
+                http.Response.Cookies.Append(SessionCookie, cookie!, CookieOptions(null));
+                http.Response.Cookies.Delete(LoginCookie, CookieOptions(null));
+                return Results.Redirect("/console");
+            case ConsoleAccounts.LogIn.Locked:
+                return ConsolePages.Login(token, $"Too many wrong passwords: this operator is locked for {ConsoleAccounts.LockoutFor.TotalMinutes} minutes.",
+                    StatusCodes.Status403Forbidden);
+            default:
+                return ConsolePages.Login(token, "The merchant id, operator id or password is wrong.", StatusCodes.Status401Unauthorized);
+        }
+    }
+
+    private static async Task<IResult> LogOutAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
+    {
+        await accounts.LogOutAsync(http.Request.Cookies[SessionCookie]!, Session(http), ct);
+        http.Response.Cookies.Delete(SessionCookie, CookieOptions(null));
+        return Results.Redirect("/console/login");
+    }
+
+    private static async Task<IResult> HomeAsync(HttpContext http, ConsoleQueries queries, TimeProvider time, CancellationToken ct)
+    {
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), ConsoleQueries.BusinessZone).DateTime);
+        return ConsolePages.Home(Session(http), await queries.DailyAsync(Session(http).MerchantId, today, 30, ct));
+    }
+
+    private static async Task<IResult> TransactionsAsync(HttpContext http, OrderBook orders, TimeProvider time, CancellationToken ct)
+    {
+        var session = Session(http);
+        var q = http.Request.Query;
+        var filters = new ConsolePages.Filters(q["from"].ToString(), q["to"].ToString(), q["status"].ToString(), q["orderId"].ToString(), q["min"].ToString(),
+            q["max"].ToString());
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), ConsoleQueries.BusinessZone).DateTime);
+        var problems = new List<string>();
+        var from = Date(filters.From, today.AddDays(-30), "from", problems);
+        var to = Date(filters.To, today, "to", problems);
+        var min = Amount(filters.Min, "amount from", problems);
+        var max = Amount(filters.Max, "amount to", problems);
+        var status = filters.Status.Length == 0 ? null : filters.Status;
+        if (status is not null && status is not (OrderStatus.Created or OrderStatus.Pending or OrderStatus.Paid or OrderStatus.Failed))
+        {
+            problems.Add("status is created, pending, paid or failed");
+        }
+        if (filters.OrderId.Length > 32)
+        {
+            problems.Add("an order number has at most 32 characters");
+        }
+        var page = int.TryParse(q["page"], NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is >= 1 and <= 10_000 ? p : 1;
+        var query = string.Join("&", new[] { ("from", filters.From), ("to", filters.To), ("status", filters.Status), ("orderId", filters.OrderId), ("min", filters.Min), ("max", filters.Max) }
+            .Select(f => $"{f.Item1}={Uri.EscapeDataString(f.Item2)}"));
+        if (problems.Count > 0)
+        {
+            return ConsolePages.Transactions(session, filters, [], 1, false, query, string.Join("; ", problems));
+        }
+        var (fromAt, toAt) = (Start(from), Start(to.AddDays(1)));
+        var prefix = filters.OrderId.Length == 0 ? null : filters.OrderId;
+        if (q["format"] == "csv")
+        {
+            var rows = await orders.SearchAsync(session.MerchantId, fromAt, toAt, status, prefix, min, max, ExportRowsMax, 0, ct);
+            var csv = new StringBuilder("order_id,created_at,status,amount_minor,currency,paid_minor,refunded_minor,pan_masked,rrn\n");
+            foreach (var o in rows)
+            {
+                csv.Append(Csv(o.OrderId)).Append(',').Append(o.CreatedAt.ToString("O", CultureInfo.InvariantCulture)).Append(',').Append(o.Status).Append(',')
+                    .Append(o.AmountMinor).Append(',').Append(Csv(o.Currency)).Append(',').Append(o.PaidMinor).Append(',').Append(o.RefundedMinor).Append(',')
+                    .Append(Csv(o.PanMasked ?? "")).Append(',').Append(Csv(o.Rrn ?? "")).Append('\n');
+            }
+            http.Response.Headers.CacheControl = "no-store";
+            return Results.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv; charset=utf-8", $"transactions-{session.MerchantId}-{from:yyyyMMdd}-{to:yyyyMMdd}.csv");
+        }
+        var found = await orders.SearchAsync(session.MerchantId, fromAt, toAt, status, prefix, min, max, PageSize + 1, (page - 1) * PageSize, ct);
+        return ConsolePages.Transactions(session, filters, found.Take(PageSize).ToList(), page, found.Count > PageSize, query, null);
+    }
+
+    private static async Task<IResult> DetailAsync(string orderId, HttpContext http, OrderBook orders, ConsoleQueries queries, CancellationToken ct)
+    {
+        var session = Session(http);
+        return await orders.FindAsync(session.MerchantId, orderId, ct) is { } order
+            ? ConsolePages.Detail(session, order, await queries.TimelineAsync(session.MerchantId, orderId, ct))
+            : NotFound(session, orderId);
+    }
+
+    private static async Task<IResult> RefundFormAsync(string orderId, HttpContext http, OrderBook orders, CancellationToken ct)
+    {
+        var session = Session(http);
+        var (refusal, order) = await RefundableAsync(session, orderId, orders, ct);
+        if (refusal is not null || order is null)
+        {
+            return refusal!;
+        }
+        return ConsolePages.RefundForm(session, order, "", "", null);
+    }
+
+    private static async Task<IResult> ReviewRefundAsync(string orderId, HttpContext http, OrderBook orders, CancellationToken ct)
+    {
+        var session = Session(http);
+        var (refusal, order) = await RefundableAsync(session, orderId, orders, ct);
+        if (refusal is not null || order is null)
+        {
+            return refusal!;
+        }
+        var form = await http.Request.ReadFormAsync(ct);
+        var (amountText, reason) = (form["amount"].ToString(), form["reason"].ToString());
+        var problems = new List<string>();
+        var amount = Amount(amountText, "the amount", problems);
+        if (reason.Length > 200)
+        {
+            problems.Add("a reason has at most 200 characters");
+        }
+        if (problems.Count == 0 && amount is not > 0)
+        {
+            problems.Add("the amount is above zero");
+        }
+        if (problems.Count == 0 && amount > order.PaidMinor - order.RefundedMinor)
+        {
+            problems.Add($"at most {PaymentPages.Money(order.PaidMinor - order.RefundedMinor, order.Currency)} is left to refund");
+        }
+        return problems.Count > 0
+            ? ConsolePages.RefundForm(session, order, amountText, reason, string.Join("; ", problems))
+            : ConsolePages.RefundConfirm(session, order, amount!.Value, reason, "c" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)));
+    }
+
+    private static async Task<IResult> ConfirmRefundAsync(string orderId, HttpContext http, OrderBook orders, RefundDesk desk, ConsoleAccounts accounts,
+        CancellationToken ct)
+    {
+        var session = Session(http);
+        var (refusal, order) = await RefundableAsync(session, orderId, orders, ct);
+        if (refusal is not null || order is null)
+        {
+            return refusal!;
+        }
+        var form = await http.Request.ReadFormAsync(ct);
+        var refundId = form["refundId"].ToString();
+        if (!long.TryParse(form["amountMinor"], NumberStyles.None, CultureInfo.InvariantCulture, out var amountMinor) || amountMinor <= 0
+            || !OrderRules.V1OrderId().IsMatch(refundId))
+        {
+            return ConsolePages.Error(session, StatusCodes.Status400BadRequest, "The refund form is not valid", "Start the refund again from the order.");
+        }
+        var (refused, refund, remainder) = await desk.RefundAsync(session.MerchantId, orderId, refundId, amountMinor, ct);
+        await accounts.AuditAsync(session, "refund",
+            $"order {orderId}, refund {refundId}, {amountMinor} minor units, reason: {form["reason"]}; {(refused == RefundDesk.Refusal.None ? refund!.Status : refused.ToString())}", ct);
+        return refused switch
+        {
+            RefundDesk.Refusal.None => ConsolePages.RefundDone(session, order, refund!.Status, refund.ResponseCode),
+            RefundDesk.Refusal.OverRemainder => ConsolePages.RefundForm(session, order, "", form["reason"].ToString(),
+                $"at most {PaymentPages.Money(remainder, order.Currency)} is left to refund"),
+            _ => ConsolePages.Error(session, StatusCodes.Status409Conflict, "The refund was refused", refused.ToString()),
+        };
+    }
+
+    private static async Task<IResult> SettlementAsync(HttpContext http, Settlement.SettlementClient settlement, CancellationToken ct)
+    {
+        var session = Session(http);
+        var batches = await settlement.ListBatchesAsync(new ListBatchesRequest { MerchantId = session.MerchantId }, cancellationToken: ct);
+        return ConsolePages.Settlement(session, batches.Batches);
+    }
+
+    private static async Task<IResult> FileAsync(string settlementDate, string kind, HttpContext http, Settlement.SettlementClient settlement, CancellationToken ct)
+    {
+        var session = Session(http);
+        if (kind is not ("detail" or "totals") || !DateOnly.TryParseExact(settlementDate, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+        {
+            return ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such file", "Files are detail or totals of a yyyy-MM-dd settlement date.");
+        }
+        try
+        {
+            var file = await settlement.GetReconciliationFileAsync(
+                new ReconciliationFileRequest { MerchantId = session.MerchantId, SettlementDate = settlementDate, Kind = kind }, cancellationToken: ct);
+            http.Response.Headers["Mesh-File-Signature"] = Convert.ToBase64String(file.Signature.Span);
+            return Results.File(file.Content.ToByteArray(), "text/csv; charset=utf-8", $"{kind}-{session.MerchantId}-{settlementDate}.csv");
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound)
+        {
+            return ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such file", ex.Status.Detail);
+        }
+    }
+
+    /// <summary>The order if this operator may refund it now; otherwise the page that says why.</summary>
+    private static async Task<(IResult? Page, Order? Order)> RefundableAsync(ConsoleSession session, string orderId, OrderBook orders, CancellationToken ct)
+    {
+        if (!ConsoleRoles.MayRefund(session.Role))
+        {
+            return (ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Viewers cannot refund; ask an operator or an admin."), null);
+        }
+        var order = await orders.FindAsync(session.MerchantId, orderId, ct);
+        if (order is null)
+        {
+            return (NotFound(session, orderId), null);
+        }
+        return order.Status != OrderStatus.Paid || order.PaidMinor <= order.RefundedMinor
+            ? (ConsolePages.Error(session, StatusCodes.Status409Conflict, "Nothing to refund", $"Order {orderId} is {order.Status} with nothing left to refund."), null)
+            : (null, order);
+    }
+
+    private static IResult NotFound(ConsoleSession session, string orderId) =>
+        ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such order", $"You have no order {orderId}.");
+
+    private static ConsoleSession Session(HttpContext http) => (ConsoleSession)http.Items[SessionKey]!;
+
+    private static CookieOptions CookieOptions(TimeSpan? maxAge) =>
+        new() { HttpOnly = true, Secure = true, SameSite = SameSiteMode.Strict, Path = "/", MaxAge = maxAge, IsEssential = true };
+
+    private static bool SameToken(string expected, string? given) =>
+        given is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(given));
+
+    private static DateOnly Date(string text, DateOnly blank, string name, List<string> problems)
+    {
+        if (text.Length == 0)
+        {
+            return blank;
+        }
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            return date;
+        }
+        problems.Add($"{name} is a date (yyyy-MM-dd)");
+        return blank;
+    }
+
+    /// <summary>An amount typed in major units (12.34), as minor units; null when blank.</summary>
+    public static long? Amount(string text, string name, List<string> problems)
+    {
+        if (text.Length == 0)
+        {
+            return null;
+        }
+        if (decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var major) && major * 100 == decimal.Truncate(major * 100)
+            && major < 10_000_000_000m)
+        {
+            return (long)(major * 100);
+        }
+        problems.Add($"{name} is an amount like 12.34");
+        return null;
+    }
+
+    private static DateTimeOffset Start(DateOnly date)
+    {
+        var midnight = date.ToDateTime(TimeOnly.MinValue);
+        return new DateTimeOffset(midnight, ConsoleQueries.BusinessZone.GetUtcOffset(midnight)).ToUniversalTime();
+    }
+
+    private static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+}
