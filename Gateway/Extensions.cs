@@ -69,6 +69,7 @@ public static class Extensions
         builder.Services.AddSingleton<CardPayments>();
         builder.Services.AddSingleton<PinTransportKeys>();
         builder.Services.AddSingleton<RefundDesk>();
+        builder.Services.AddSingleton<NotificationHistory>();
         builder.Services.AddSingleton<Consoles.ConsoleAccounts>();
         builder.Services.AddSingleton<Consoles.ConsoleQueries>();
         builder.Services.AddSingleton<IdempotencyKeys>();

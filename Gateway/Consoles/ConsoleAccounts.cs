@@ -59,6 +59,22 @@ public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILog
         return await insert.ExecuteNonQueryAsync(ct) == 1;
     }
 
+    public sealed record User(string OperatorId, string Role, DateTimeOffset? LockedUntil, DateTimeOffset CreatedAt);
+
+    public async Task<List<User>> UsersAsync(string merchantId, CancellationToken ct)
+    {
+        await using var list = db.CreateCommand(
+            "SELECT operator_id, role, locked_until, created_at FROM console_users WHERE merchant_id = $1 ORDER BY operator_id LIMIT 1000");
+        BatchSql.Bind(list, merchantId);
+        await using var row = await list.ExecuteReaderAsync(ct);
+        var users = new List<User>();
+        while (await row.ReadAsync(ct))
+        {
+            users.Add(new User(row.GetString(0), row.GetString(1), row.IsDBNull(2) ? null : row.GetFieldValue<DateTimeOffset>(2), row.GetFieldValue<DateTimeOffset>(3)));
+        }
+        return users;
+    }
+
     /// <summary>Checks a login; on success the new session's cookie value. Attempts on one operator are serialized by its row lock.</summary>
     public async Task<(LogIn Outcome, string? Cookie)> LogInAsync(string merchantId, string operatorId, string password, CancellationToken ct)
     {

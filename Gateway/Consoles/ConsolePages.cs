@@ -62,7 +62,9 @@ public static class ConsolePages
                 .Append(E(PaymentPages.Money(days[i].PaidMinor, OrderRules.Cny))).Append("</title></rect>");
             if (i % 5 == 0 || i == days.Count - 1)
             {
-                svg.Append("<text x=\"").Append(i * bar + 2).Append("\" y=\"").Append(height + 20).Append("\" font-size=\"11\" fill=\"#5b6577\">")
+                var last = i == days.Count - 1;
+                svg.Append("<text x=\"").Append(last ? width : i * bar + 2).Append("\" y=\"").Append(height + 20).Append("\" font-size=\"11\" fill=\"#5b6577\"")
+                    .Append(last ? " text-anchor=\"end\">" : ">")
                     .Append(days[i].Date.ToString("MM-dd", CultureInfo.InvariantCulture)).Append("</text>");
             }
         }
@@ -204,6 +206,103 @@ public static class ConsolePages
         return Finish(html);
     }
 
+    public static IResult Notifications(ConsoleSession session, IReadOnlyList<Notifications.NotificationState> notifications, string? message)
+    {
+        var html = Layout(session, "Notifications");
+        html.Append("<h1>Notifications</h1>");
+        if (message is not null)
+        {
+            html.Append("<p class=\"ok\" id=\"message\">").Append(E(message)).Append("</p>");
+        }
+        html.Append("<table id=\"notifications\"><thead><tr><th>#</th><th>Order</th><th>State</th><th class=\"num\">Attempts</th><th>Attempts made</th><th></th></tr></thead><tbody>");
+        foreach (var n in notifications)
+        {
+            var state = n.DeliveredAt is not null ? "delivered" : n.SupersededAt is not null ? "superseded" : n.GivenUpAt is not null ? "given up" : "pending";
+            html.Append("<tr><td>").Append(n.NotificationId).Append("</td><td><a href=\"/console/transactions/").Append(Uri.EscapeDataString(n.OrderId)).Append("\">")
+                .Append(E(n.OrderId)).Append("</a> (v").Append(n.OrderVersion).Append(")</td><td class=\"state\">").Append(state).Append("</td><td class=\"num\">")
+                .Append(n.Attempts).Append("</td><td>");
+            foreach (var a in n.History)
+            {
+                html.Append(Time(a.AttemptedAt)).Append(" · ").Append(a.StatusCode is { } code ? "HTTP " + code : E(a.Error ?? "no answer")).Append("<br>");
+            }
+            html.Append("</td><td>");
+            if (n.SupersededAt is null && ConsoleRoles.MayRefund(session.Role))
+            {
+                html.Append("<form method=\"post\" action=\"/console/notifications/").Append(n.NotificationId).Append("/resend\">");
+                Csrf(html, session);
+                html.Append("<button type=\"submit\" class=\"resend\">Re-send</button></form>");
+            }
+            html.Append("</td></tr>");
+        }
+        html.Append("</tbody></table>");
+        return Finish(html);
+    }
+
+    public static IResult Settings(ConsoleSession session, Merchants.Merchant merchant, string? message, string? error)
+    {
+        var html = Layout(session, "Keys and settings");
+        html.Append("<h1>Keys and settings</h1>");
+        if (message is not null)
+        {
+            html.Append("<p class=\"ok\" id=\"message\">").Append(E(message)).Append("</p>");
+        }
+        if (error is not null)
+        {
+            html.Append("<p class=\"error\" role=\"alert\" id=\"settings-error\">").Append(E(error)).Append("</p>");
+        }
+        html.Append("<dl><dt>Your key</dt><dd id=\"key\">").Append(E(merchant.KeyAlgorithm)).Append(' ').Append(merchant.KeyBits).Append(" · SHA-256 ")
+            .Append(E(merchant.KeyFingerprint)).Append(merchant.HasCertificate ? " · certificate" : "").Append("</dd>")
+            .Append("<dt>Platform certificate</dt><dd><a id=\"platform-certificate\" href=\"/v1/platform-certificate\">download (PEM)</a></dd></dl>");
+        html.Append("<h1>Notifications</h1><form method=\"post\" action=\"/console/settings/notifications\">");
+        Csrf(html, session);
+        Select(html, "mode", "Mode", Merchants.MerchantApplication.NotificationModes, merchant.NotificationMode);
+        Select(html, "protocol", "Protocol", Merchants.MerchantApplication.NotificationProtocols, merchant.NotificationProtocol);
+        html.Append("<br><button class=\"primary\" type=\"submit\" id=\"save-notifications\">Save</button></form>");
+        html.Append("<h1>Upload a new certificate or public key</h1><form method=\"post\" action=\"/console/settings/certificate\">");
+        Csrf(html, session);
+        html.Append("<label for=\"pem\">PEM</label><textarea id=\"pem\" name=\"pem\" rows=\"8\" cols=\"72\" maxlength=\"16000\" required></textarea>")
+            .Append("<br><button class=\"primary\" type=\"submit\" id=\"upload\">Upload</button></form>");
+        return Finish(html, error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
+    }
+
+    public static IResult Users(ConsoleSession session, IReadOnlyList<ConsoleAccounts.User> users, string? message, string? error)
+    {
+        var html = Layout(session, "Operators");
+        html.Append("<h1>Operators</h1>");
+        if (message is not null)
+        {
+            html.Append("<p class=\"ok\" id=\"message\">").Append(E(message)).Append("</p>");
+        }
+        if (error is not null)
+        {
+            html.Append("<p class=\"error\" role=\"alert\" id=\"users-error\">").Append(E(error)).Append("</p>");
+        }
+        html.Append("<table id=\"users\"><thead><tr><th>Operator</th><th>Role</th><th>Since</th><th>Locked until</th></tr></thead><tbody>");
+        foreach (var u in users)
+        {
+            html.Append("<tr><td>").Append(E(u.OperatorId)).Append("</td><td>").Append(E(u.Role)).Append("</td><td>").Append(Time(u.CreatedAt)).Append("</td><td>")
+                .Append(u.LockedUntil is { } until ? Time(until) : "").Append("</td></tr>");
+        }
+        html.Append("</tbody></table><h1>Add an operator</h1><form method=\"post\" action=\"/console/users\" autocomplete=\"off\">");
+        Csrf(html, session);
+        html.Append("<label for=\"operatorId\">Operator id</label><input id=\"operatorId\" name=\"operatorId\" maxlength=\"32\" required>");
+        Select(html, "role", "Role", ConsoleRoles.All, ConsoleRoles.Viewer);
+        html.Append("<label for=\"password\">Password (").Append(ConsoleAccounts.PasswordCharsMin).Append(" characters or more)</label>")
+            .Append("<input id=\"password\" name=\"password\" type=\"password\" maxlength=\"128\" required>")
+            .Append("<br><button class=\"primary\" type=\"submit\" id=\"add-user\">Add</button></form>");
+        return Finish(html, error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
+    }
+
+    private static void Select(StringBuilder html, string name, string label, IEnumerable<string> options, string selected)
+    {
+        html.Append("<label for=\"").Append(name).Append("\">").Append(E(label)).Append("</label><select id=\"").Append(name).Append("\" name=\"").Append(name).Append("\">");
+        foreach (var option in options)
+        {
+            html.Append("<option").Append(option == selected ? " selected" : "").Append('>').Append(E(option)).Append("</option>");
+        }
+        html.Append("</select>");
+    }
+
     public static IResult Error(ConsoleSession? session, int statusCode, string title, string detail)
     {
         var html = session is null ? Head(title, narrow: true) : Layout(session, title);
@@ -217,7 +316,9 @@ public static class ConsolePages
         html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
             .Append(E(title)).Append(" · Mesh merchant console</title><link rel=\"stylesheet\" href=\"/pay/assets/console.css\" integrity=\"")
             .Append(PageAssets.Integrity("console.css")).Append("\"></head><body><header><strong>Mesh</strong><a href=\"/console\">Home</a>")
-            .Append("<a href=\"/console/transactions\">Transactions</a><a href=\"/console/settlement\">Settlement</a><span class=\"who\" id=\"who\">")
+            .Append("<a href=\"/console/transactions\">Transactions</a><a href=\"/console/notifications\">Notifications</a><a href=\"/console/settlement\">Settlement</a>")
+            .Append(session.Role == ConsoleRoles.Admin ? "<a href=\"/console/settings\">Keys and settings</a><a href=\"/console/users\">Operators</a>" : "")
+            .Append("<span class=\"who\" id=\"who\">")
             .Append(E(session.MerchantId)).Append(" · ").Append(E(session.OperatorId)).Append(" (").Append(E(session.Role)).Append(")</span>")
             .Append("<form method=\"post\" action=\"/console/logout\">");
         Csrf(html, session);

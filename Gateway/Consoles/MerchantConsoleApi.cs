@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
 using Mesh.Contracts.Settlement;
+using Mesh.Gateway.Merchants;
+using Mesh.Gateway.Notifications;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Pages;
 using Mesh.Gateway.Refunds;
@@ -52,6 +54,13 @@ public static class MerchantConsoleApi
         signedIn.MapGet("/transactions/{orderId}/refund", RefundFormAsync);
         signedIn.MapPost("/transactions/{orderId}/refund", ReviewRefundAsync);
         signedIn.MapPost("/transactions/{orderId}/refund/confirm", ConfirmRefundAsync);
+        signedIn.MapGet("/notifications", NotificationsAsync);
+        signedIn.MapPost("/notifications/{notificationId:long}/resend", ResendAsync);
+        signedIn.MapGet("/settings", SettingsAsync);
+        signedIn.MapPost("/settings/notifications", SaveNotificationsAsync);
+        signedIn.MapPost("/settings/certificate", UploadKeyAsync);
+        signedIn.MapGet("/users", UsersAsync);
+        signedIn.MapPost("/users", AddUserAsync);
         signedIn.MapGet("/settlement", SettlementAsync);
         signedIn.MapGet("/settlement/{settlementDate}/{kind}", FileAsync);
         return group;
@@ -229,6 +238,119 @@ public static class MerchantConsoleApi
         };
     }
 
+    private static async Task<IResult> NotificationsAsync(HttpContext http, NotificationHistory history, CancellationToken ct) =>
+        ConsolePages.Notifications(Session(http), await history.RecentAsync(Session(http).MerchantId, ct), null);
+
+    private static async Task<IResult> ResendAsync(long notificationId, HttpContext http, NotificationHistory history, ConsoleAccounts accounts, CancellationToken ct)
+    {
+        var session = Session(http);
+        if (!ConsoleRoles.MayRefund(session.Role))
+        {
+            return Forbidden(session);
+        }
+        var resent = await history.ResendAsync(notificationId, session.MerchantId, ct);
+        if (resent is null)
+        {
+            return ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such notification", $"You have no notification {notificationId} to send again.");
+        }
+        await accounts.AuditAsync(session, "notification-resend", $"notification {notificationId}", ct);
+        return ConsolePages.Notifications(session, await history.RecentAsync(session.MerchantId, ct), $"Notification {notificationId} will be sent again now.");
+    }
+
+    private static async Task<IResult> SettingsAsync(HttpContext http, MerchantRegistry merchants, CancellationToken ct)
+    {
+        var session = Session(http);
+        return session.Role != ConsoleRoles.Admin ? Forbidden(session) : ConsolePages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, null, null);
+    }
+
+    private static async Task<IResult> SaveNotificationsAsync(HttpContext http, MerchantRegistry merchants, ConsoleAccounts accounts, CancellationToken ct)
+    {
+        var session = Session(http);
+        if (session.Role != ConsoleRoles.Admin)
+        {
+            return Forbidden(session);
+        }
+        var form = await http.Request.ReadFormAsync(ct);
+        var (mode, protocol) = (form["mode"].ToString(), form["protocol"].ToString());
+        var merchant = (await merchants.FindAsync(session.MerchantId, ct))!;
+        if (!MerchantApplication.NotificationModes.Contains(mode) || !MerchantApplication.NotificationProtocols.Contains(protocol))
+        {
+            return ConsolePages.Settings(session, merchant, null, "Choose a mode and a protocol from the lists.");
+        }
+        if (protocol == "envelope" && merchant.KeyAlgorithm != MerchantKey.Rsa)
+        {
+            return ConsolePages.Settings(session, merchant, null, "The envelope protocol needs an RSA key or certificate to encrypt to.");
+        }
+        await merchants.UpdateNotificationsAsync(session.MerchantId, mode, protocol, ct);
+        await accounts.AuditAsync(session, "settings", $"notifications: {merchant.NotificationMode}/{merchant.NotificationProtocol} -> {mode}/{protocol}", ct);
+        return ConsolePages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, "Notification settings saved.", null);
+    }
+
+    private static async Task<IResult> UploadKeyAsync(HttpContext http, MerchantRegistry merchants, ConsoleAccounts accounts, CancellationToken ct)
+    {
+        var session = Session(http);
+        if (session.Role != ConsoleRoles.Admin)
+        {
+            return Forbidden(session);
+        }
+        var form = await http.Request.ReadFormAsync(ct);
+        var merchant = (await merchants.FindAsync(session.MerchantId, ct))!;
+        var (key, refusal) = MerchantKey.Parse(form["pem"].ToString());
+        if (key is null)
+        {
+            return ConsolePages.Settings(session, merchant, null, refusal ?? "Not a key or certificate.");
+        }
+        if (merchant.NotificationProtocol == "envelope" && key.Algorithm != MerchantKey.Rsa)
+        {
+            return ConsolePages.Settings(session, merchant, null, "Notifications are sealed to your key (envelope): it must stay RSA.");
+        }
+        await merchants.ReplaceKeyAsync(session.MerchantId, key, ct);
+        await accounts.AuditAsync(session, "settings", $"key replaced: {merchant.KeyFingerprint} -> {key.Fingerprint}", ct);
+        return ConsolePages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, "Your new key is in use.", null);
+    }
+
+    private static async Task<IResult> UsersAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
+    {
+        var session = Session(http);
+        return session.Role != ConsoleRoles.Admin ? Forbidden(session) : ConsolePages.Users(session, await accounts.UsersAsync(session.MerchantId, ct), null, null);
+    }
+
+    private static async Task<IResult> AddUserAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
+    {
+        var session = Session(http);
+        if (session.Role != ConsoleRoles.Admin)
+        {
+            return Forbidden(session);
+        }
+        var form = await http.Request.ReadFormAsync(ct);
+        var (operatorId, role, password) = (form["operatorId"].ToString(), form["role"].ToString(), form["password"].ToString());
+        string? error = null;
+        if (operatorId.Length is 0 or > 32 || !operatorId.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-'))
+        {
+            error = "An operator id is 1 to 32 of A-Z a-z 0-9 _ . -";
+        }
+        else if (!ConsoleRoles.All.Contains(role))
+        {
+            error = "A role is admin, operator or viewer.";
+        }
+        else if (password.Length is < ConsoleAccounts.PasswordCharsMin or > ConsoleAccounts.PasswordCharsMax)
+        {
+            error = $"A password has {ConsoleAccounts.PasswordCharsMin} to {ConsoleAccounts.PasswordCharsMax} characters.";
+        }
+        else if (!await accounts.AddUserAsync(session.MerchantId, operatorId, role, password, ct))
+        {
+            error = $"There is already an operator {operatorId}.";
+        }
+        if (error is null)
+        {
+            await accounts.AuditAsync(session, "user-added", $"{operatorId} ({role})", ct);
+        }
+        return ConsolePages.Users(session, await accounts.UsersAsync(session.MerchantId, ct), error is null ? $"{operatorId} can sign in now." : null, error);
+    }
+
+    private static IResult Forbidden(ConsoleSession session) =>
+        ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", $"Your role ({session.Role}) cannot do this; ask your merchant's admin.");
+
     private static async Task<IResult> SettlementAsync(HttpContext http, Settlement.SettlementClient settlement, CancellationToken ct)
     {
         var session = Session(http);
@@ -261,7 +383,7 @@ public static class MerchantConsoleApi
     {
         if (!ConsoleRoles.MayRefund(session.Role))
         {
-            return (ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Viewers cannot refund; ask an operator or an admin."), null);
+            return (Forbidden(session), null);
         }
         var order = await orders.FindAsync(session.MerchantId, orderId, ct);
         if (order is null)

@@ -41,6 +41,23 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
         return (same ? Outcome.AlreadyTheSame : Outcome.Conflict, stored);
     }
 
+    /// <summary>A merchant's own choice of how it is told (its console's settings).</summary>
+    public async Task UpdateNotificationsAsync(string merchantId, string mode, string protocol, CancellationToken ct)
+    {
+        await using var update = db.CreateCommand("UPDATE merchants SET notification_mode = $2, notification_protocol = $3 WHERE merchant_id = $1");
+        BatchSql.Bind(update, merchantId, mode, protocol);
+        await update.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>A merchant's new key or certificate: its signatures are checked with it from the next request on.</summary>
+    public async Task ReplaceKeyAsync(string merchantId, MerchantKey key, CancellationToken ct)
+    {
+        await using var update = db.CreateCommand(
+            "UPDATE merchants SET public_key_spki = $2, key_algorithm = $3, key_bits = $4, certificate_pem = $5 WHERE merchant_id = $1");
+        BatchSql.Bind(update, merchantId, key.SubjectPublicKeyInfo, key.Algorithm, key.Bits, key.CertificatePem);
+        await update.ExecuteNonQueryAsync(ct);
+    }
+
     public async Task<Merchant?> FindAsync(string merchantId, CancellationToken ct) => (await FindWithKeyAsync(merchantId, ct))?.Merchant;
 
     /// <summary>The merchant and the public key (SubjectPublicKeyInfo) its requests are checked with, in one read.</summary>

@@ -119,6 +119,63 @@ public sealed class MerchantConsoleTests(MeshPlatformFixture platform)
     }
 
     [Fact]
+    public async Task AnAdmin_ChangesNotificationSettings_ReplacesTheKey_ResendsANotification_AndAddsAViewerWhoCannotManage()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform);
+        using var consumer = new TestConsumer(platform);
+        await consumer.PayAsync(await consumer.StartNetPayAsync(merchant.NetPayOrder(TestMerchant.NewOrderId(), 12_00)), Acquirer.TestCard("622202", 1));
+        await AddUserAsync(merchant.MerchantId, "carol", "admin");
+        using var newKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var newFingerprint = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(newKey.ExportSubjectPublicKeyInfo()));
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await TestBrowser.LaunchAsync(playwright);
+        var page = await (await browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true, ViewportSize = new() { Width = 1280, Height = 900 } }))
+            .NewPageAsync();
+        var gateway = platform.App.GetEndpoint("gateway", "https");
+
+        Assert.Equal("", await SignInAsync(page, merchant.MerchantId, "carol", Password));
+        await page.GotoAsync(new Uri(gateway, "/console/settings").ToString());
+        await page.SelectOptionAsync("#mode", "realtime");
+        await page.SelectOptionAsync("#protocol", "plain");
+        await page.ClickAsync("#save-notifications");
+        var saved = await page.TextContentAsync("#message");
+        await page.FillAsync("#pem", newKey.ExportSubjectPublicKeyInfoPem());
+        await page.ClickAsync("#upload");
+        var uploaded = await page.TextContentAsync("#message");
+        var key = await page.TextContentAsync("#key");
+        await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath("console-settings"), FullPage = true });
+
+        await page.GotoAsync(new Uri(gateway, "/console/notifications").ToString());
+        var listed = await page.Locator("#notifications tbody tr").CountAsync();
+        await page.ClickAsync("#notifications button.resend >> nth=0");
+        var resent = await page.TextContentAsync("#message");
+        await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath("console-notifications"), FullPage = true });
+
+        await page.GotoAsync(new Uri(gateway, "/console/users").ToString());
+        await page.FillAsync("#operatorId", "dave");
+        await page.SelectOptionAsync("#role", "viewer");
+        await page.FillAsync("#password", Password);
+        await page.ClickAsync("#add-user");
+        var added = await page.TextContentAsync("#message");
+        await page.ClickAsync("#sign-out");
+        Assert.Equal("", await SignInAsync(page, merchant.MerchantId, "dave", Password));
+        var usersForViewer = await page.GotoAsync(new Uri(gateway, "/console/users").ToString());
+
+        Assert.Equal("Notification settings saved.", saved);
+        Assert.Equal("Your new key is in use.", uploaded);
+        Assert.Contains(newFingerprint, key);
+        Assert.Equal("realtime/plain", await platform.ScalarAsync<string>("gatewaydb",
+            "SELECT notification_mode || '/' || notification_protocol FROM merchants WHERE merchant_id = $1", merchant.MerchantId));
+        Assert.True(listed >= 1);
+        Assert.Contains("will be sent again now", resent);
+        Assert.Equal("dave can sign in now.", added);
+        Assert.Equal(403, usersForViewer!.Status);
+        Assert.Equal("login:2,logout:1,notification-resend:1,settings:2,user-added:1", await platform.ScalarAsync<string>("gatewaydb",
+            "SELECT string_agg(action || ':' || n, ',' ORDER BY action) FROM (SELECT action, count(*) n FROM console_audit WHERE merchant_id = $1 GROUP BY action) a",
+            merchant.MerchantId));
+    }
+
+    [Fact]
     public async Task WithoutASession_EveryPageSendsTheBrowserToSignIn_AndAFormWithoutItsToken_ChangesNothing()
     {
         using var noRedirects = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, ServerCertificateCustomValidationCallback = (_, _, _, _) => true })
