@@ -95,7 +95,8 @@ public static class Extensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         // The payment page is served over HTTPS only: WebCrypto needs a secure context, and card data needs TLS.
-        app.UseWhen(context => context.Request.Path.StartsWithSegments("/pay") || context.Request.Path.StartsWithSegments("/console"),
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/pay") || context.Request.Path.StartsWithSegments("/console")
+                || context.Request.Path.StartsWithSegments("/ops"),
             pages => pages.UseHttpsRedirection());
         app.UseMiddleware<EnvelopeOpening>();
         return app;
@@ -109,6 +110,7 @@ public static class Extensions
         app.MapGroup("/admin").MapMerchantsAdminApi().MapNotificationsAdminApi();
         app.MapGroup("/pay").MapPaymentPages().MapNetPayRefund();
         app.MapGroup("/console").MapMerchantConsole().ExcludeFromDescription();
+        app.MapGroup("/ops").MapOperatorConsole().ExcludeFromDescription();
         return app;
     }
 }

@@ -13,6 +13,12 @@ public static class ConsoleRoles
     public const string Viewer = "viewer";
     public static readonly string[] All = [Admin, Operator, Viewer];
 
+    /// <summary>The realm (in place of a merchant id) of the platform's own operators, and their roles.</summary>
+    public const string Platform = "platform";
+    public const string PlatformAdmin = "platform-admin";
+    public const string PlatformOperator = "platform-operator";
+    public static readonly string[] PlatformRoles = [PlatformAdmin, PlatformOperator];
+
     public static bool MayRefund(string role) => role is Admin or Operator;
 }
 

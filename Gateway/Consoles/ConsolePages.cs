@@ -14,17 +14,17 @@ namespace Mesh.Gateway.Consoles;
 /// </summary>
 public static class ConsolePages
 {
-    public static IResult Login(string loginToken, string? error, int statusCode = StatusCodes.Status200OK)
+    public static IResult Login(string loginToken, string? error, int statusCode = StatusCodes.Status200OK, bool platform = false)
     {
-        var html = Head("Merchant console · sign in", narrow: true);
-        html.Append("<h1>Merchant console</h1>");
+        var html = Head(platform ? "Operator console · sign in" : "Merchant console · sign in", narrow: true);
+        html.Append(platform ? "<h1>Operator console</h1>" : "<h1>Merchant console</h1>");
         if (error is not null)
         {
             html.Append("<p class=\"error\" role=\"alert\" id=\"login-error\">").Append(E(error)).Append("</p>");
         }
-        html.Append("<form method=\"post\" action=\"/console/login\" autocomplete=\"off\">")
+        html.Append("<form method=\"post\" action=\"").Append(platform ? "/ops/login" : "/console/login").Append("\" autocomplete=\"off\">")
             .Append("<input type=\"hidden\" name=\"csrf\" value=\"").Append(E(loginToken)).Append("\">")
-            .Append("<label for=\"merchantId\">Merchant id</label><input id=\"merchantId\" name=\"merchantId\" inputmode=\"numeric\" maxlength=\"15\" required>")
+            .Append(platform ? "" : "<label for=\"merchantId\">Merchant id</label><input id=\"merchantId\" name=\"merchantId\" inputmode=\"numeric\" maxlength=\"15\" required>")
             .Append("<label for=\"operatorId\">Operator id</label><input id=\"operatorId\" name=\"operatorId\" maxlength=\"32\" required>")
             .Append("<label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" maxlength=\"128\" required>")
             .Append("<button class=\"primary\" type=\"submit\" id=\"sign-in\">Sign in</button></form>");
@@ -293,7 +293,7 @@ public static class ConsolePages
         return Finish(html, error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
     }
 
-    private static void Select(StringBuilder html, string name, string label, IEnumerable<string> options, string selected)
+    public static void Select(StringBuilder html, string name, string label, IEnumerable<string> options, string selected)
     {
         html.Append("<label for=\"").Append(name).Append("\">").Append(E(label)).Append("</label><select id=\"").Append(name).Append("\" name=\"").Append(name).Append("\">");
         foreach (var option in options)
@@ -310,23 +310,33 @@ public static class ConsolePages
         return Finish(html, statusCode);
     }
 
-    private static StringBuilder Layout(ConsoleSession session, string title)
+    /// <summary>The page's head and the console's navigation: the merchant console's, or the operator console's for the platform's people.</summary>
+    public static StringBuilder Layout(ConsoleSession session, string title)
     {
+        var platform = session.MerchantId == ConsoleRoles.Platform;
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
-            .Append(E(title)).Append(" · Mesh merchant console</title><link rel=\"stylesheet\" href=\"/pay/assets/console.css\" integrity=\"")
-            .Append(PageAssets.Integrity("console.css")).Append("\"></head><body><header><strong>Mesh</strong><a href=\"/console\">Home</a>")
-            .Append("<a href=\"/console/transactions\">Transactions</a><a href=\"/console/notifications\">Notifications</a><a href=\"/console/settlement\">Settlement</a>")
-            .Append(session.Role == ConsoleRoles.Admin ? "<a href=\"/console/settings\">Keys and settings</a><a href=\"/console/users\">Operators</a>" : "")
-            .Append("<span class=\"who\" id=\"who\">")
-            .Append(E(session.MerchantId)).Append(" · ").Append(E(session.OperatorId)).Append(" (").Append(E(session.Role)).Append(")</span>")
-            .Append("<form method=\"post\" action=\"/console/logout\">");
+            .Append(E(title)).Append(platform ? " · Mesh operator console" : " · Mesh merchant console").Append("</title><link rel=\"stylesheet\" href=\"/pay/assets/console.css\" integrity=\"")
+            .Append(PageAssets.Integrity("console.css")).Append("\"></head><body><header><strong>Mesh</strong>");
+        if (platform)
+        {
+            html.Append("<a href=\"/ops\">Switch</a><a href=\"/ops/merchants\">Merchants</a><a href=\"/ops/settlement\">Settlement</a>")
+                .Append("<a href=\"/ops/reconciliation\">Reconciliation</a>");
+        }
+        else
+        {
+            html.Append("<a href=\"/console\">Home</a><a href=\"/console/transactions\">Transactions</a><a href=\"/console/notifications\">Notifications</a>")
+                .Append("<a href=\"/console/settlement\">Settlement</a>")
+                .Append(session.Role == ConsoleRoles.Admin ? "<a href=\"/console/settings\">Keys and settings</a><a href=\"/console/users\">Operators</a>" : "");
+        }
+        html.Append("<span class=\"who\" id=\"who\">").Append(E(session.MerchantId)).Append(" · ").Append(E(session.OperatorId)).Append(" (").Append(E(session.Role))
+            .Append(")</span><form method=\"post\" action=\"").Append(platform ? "/ops/logout" : "/console/logout").Append("\">");
         Csrf(html, session);
         html.Append("<button type=\"submit\" id=\"sign-out\">Sign out</button></form></header><main>");
         return html;
     }
 
-    private static StringBuilder Head(string title, bool narrow)
+    public static StringBuilder Head(string title, bool narrow)
     {
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
@@ -335,18 +345,18 @@ public static class ConsolePages
         return html;
     }
 
-    private static IResult Finish(StringBuilder html, int statusCode = StatusCodes.Status200OK) =>
+    public static IResult Finish(StringBuilder html, int statusCode = StatusCodes.Status200OK) =>
         new HtmlPage(html.Append("</main></body></html>").ToString(), statusCode);
 
-    private static void Csrf(StringBuilder html, ConsoleSession session) =>
+    public static void Csrf(StringBuilder html, ConsoleSession session) =>
         html.Append("<input type=\"hidden\" name=\"csrf\" value=\"").Append(E(session.CsrfToken)).Append("\">");
 
-    private static void Field(StringBuilder html, string name, string label, string value, string type) =>
+    public static void Field(StringBuilder html, string name, string label, string value, string type) =>
         html.Append("<label for=\"").Append(name).Append("\">").Append(E(label)).Append("<br><input id=\"").Append(name).Append("\" name=\"").Append(name)
             .Append("\" type=\"").Append(type).Append("\" value=\"").Append(E(value)).Append("\" maxlength=\"32\"></label>");
 
-    private static string Time(DateTimeOffset at) =>
+    public static string Time(DateTimeOffset at) =>
         E(TimeZoneInfo.ConvertTime(at, ConsoleQueries.BusinessZone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
 
-    private static string E(string text) => HtmlEncoder.Default.Encode(text);
+    public static string E(string text) => HtmlEncoder.Default.Encode(text);
 }

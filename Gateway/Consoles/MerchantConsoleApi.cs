@@ -31,22 +31,7 @@ public static class MerchantConsoleApi
     {
         group.MapGet("/login", LoginPage);
         group.MapPost("/login", LogInAsync);
-        var signedIn = group.MapGroup("").AddEndpointFilter(async (context, next) =>
-        {
-            var http = context.HttpContext;
-            var session = await http.RequestServices.GetRequiredService<ConsoleAccounts>().FindSessionAsync(http.Request.Cookies[SessionCookie], http.RequestAborted);
-            if (session is null)
-            {
-                return Results.Redirect("/console/login");
-            }
-            if (HttpMethods.IsPost(http.Request.Method)
-                && (await PaymentPageApi.ReadFormAsync(http) is not { } form || !SameToken(session.CsrfToken, form["csrf"])))
-            {
-                return ConsolePages.Error(session, StatusCodes.Status400BadRequest, "The form has expired", "Open the page again and repeat what you did.");
-            }
-            http.Items[SessionKey] = session;
-            return await next(context);
-        });
+        var signedIn = group.MapGroup("").AddEndpointFilter(SignedIn(SessionCookie, "/console/login", s => s.MerchantId != ConsoleRoles.Platform));
         signedIn.MapGet("/", HomeAsync);
         signedIn.MapPost("/logout", LogOutAsync);
         signedIn.MapGet("/transactions", TransactionsAsync);
@@ -66,24 +51,54 @@ public static class MerchantConsoleApi
         return group;
     }
 
-    private static IResult LoginPage(HttpContext http)
+    /// <summary>
+    /// Lets a request through with its session when the cookie names a live one that <paramref name="accepts"/>
+    /// (the console's realm); sends the browser to sign in otherwise. A form posted without the session's CSRF token changes nothing.
+    /// </summary>
+    public static Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> SignedIn(string cookie, string loginPath,
+        Func<ConsoleSession, bool> accepts) => async (context, next) =>
+    {
+        var http = context.HttpContext;
+        var session = await http.RequestServices.GetRequiredService<ConsoleAccounts>().FindSessionAsync(http.Request.Cookies[cookie], http.RequestAborted);
+        if (session is null || !accepts(session))
+        {
+            return Results.Redirect(loginPath);
+        }
+        if (HttpMethods.IsPost(http.Request.Method)
+            && (await PaymentPageApi.ReadFormAsync(http) is not { } form || !SameToken(session.CsrfToken, form["csrf"])))
+        {
+            return ConsolePages.Error(session, StatusCodes.Status400BadRequest, "The form has expired", "Open the page again and repeat what you did.");
+        }
+        http.Items[SessionKey] = session;
+        return await next(context);
+    };
+
+    public static ConsoleSession Session(HttpContext http) => (ConsoleSession)http.Items[SessionKey]!;
+
+    /// <summary>A fresh sign-in token, in a cookie and for the form: a login form cannot be posted from elsewhere.</summary>
+    public static string NewLoginToken(HttpContext http)
     {
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         http.Response.Cookies.Append(LoginCookie, token, CookieOptions(TimeSpan.FromMinutes(15)));
-        return ConsolePages.Login(token, null);
+        return token;
     }
+
+    public static bool LoginTokenMatches(HttpContext http, IFormCollection? form) =>
+        form is not null && SameToken(http.Request.Cookies[LoginCookie] ?? "", form["csrf"]);
+
+    private static IResult LoginPage(HttpContext http) => ConsolePages.Login(NewLoginToken(http), null);
 
     private static async Task<IResult> LogInAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
     {
         var form = await PaymentPageApi.ReadFormAsync(http);
-        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        http.Response.Cookies.Append(LoginCookie, token, CookieOptions(TimeSpan.FromMinutes(15)));
-        if (form is null || !SameToken(http.Request.Cookies[LoginCookie] ?? "", form["csrf"]))
+        var matches = LoginTokenMatches(http, form);
+        var token = NewLoginToken(http);
+        if (!matches)
         {
             return ConsolePages.Login(token, "The sign-in form has expired; please sign in again.", StatusCodes.Status400BadRequest);
         }
-        var (merchantId, operatorId, password) = (form["merchantId"].ToString(), form["operatorId"].ToString(), form["password"].ToString());
-        if (merchantId.Length is 0 or > 15 || operatorId.Length is 0 or > 32 || password.Length is 0 or > ConsoleAccounts.PasswordCharsMax)
+        var (merchantId, operatorId, password) = (form!["merchantId"].ToString(), form["operatorId"].ToString(), form["password"].ToString());
+        if (merchantId.Length is 0 or > 15 || !merchantId.All(char.IsAsciiDigit) || operatorId.Length is 0 or > 32 || password.Length is 0 or > ConsoleAccounts.PasswordCharsMax)
         {
             return ConsolePages.Login(token, "Merchant id, operator id and password are required.", StatusCodes.Status400BadRequest);
         }
@@ -324,18 +339,11 @@ public static class MerchantConsoleApi
         }
         var form = await http.Request.ReadFormAsync(ct);
         var (operatorId, role, password) = (form["operatorId"].ToString(), form["role"].ToString(), form["password"].ToString());
+        var problems = MerchantsAdminApi.UserProblems(new MerchantsAdminApi.ConsoleUserApplication(operatorId, role, password), ConsoleRoles.All);
         string? error = null;
-        if (operatorId.Length is 0 or > 32 || !operatorId.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-'))
+        if (problems.Count > 0)
         {
-            error = "An operator id is 1 to 32 of A-Z a-z 0-9 _ . -";
-        }
-        else if (!ConsoleRoles.All.Contains(role))
-        {
-            error = "A role is admin, operator or viewer.";
-        }
-        else if (password.Length is < ConsoleAccounts.PasswordCharsMin or > ConsoleAccounts.PasswordCharsMax)
-        {
-            error = $"A password has {ConsoleAccounts.PasswordCharsMin} to {ConsoleAccounts.PasswordCharsMax} characters.";
+            error = string.Join("; ", problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}"));
         }
         else if (!await accounts.AddUserAsync(session.MerchantId, operatorId, role, password, ct))
         {
@@ -398,9 +406,7 @@ public static class MerchantConsoleApi
     private static IResult NotFound(ConsoleSession session, string orderId) =>
         ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such order", $"You have no order {orderId}.");
 
-    private static ConsoleSession Session(HttpContext http) => (ConsoleSession)http.Items[SessionKey]!;
-
-    private static CookieOptions CookieOptions(TimeSpan? maxAge) =>
+    public static CookieOptions CookieOptions(TimeSpan? maxAge) =>
         new() { HttpOnly = true, Secure = true, SameSite = SameSiteMode.Strict, Path = "/", MaxAge = maxAge, IsEssential = true };
 
     private static bool SameToken(string expected, string? given) =>

@@ -60,21 +60,38 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
 
     public async Task<Merchant?> FindAsync(string merchantId, CancellationToken ct) => (await FindWithKeyAsync(merchantId, ct))?.Merchant;
 
+    private const string Columns =
+        """
+        merchant_id, name, status, coalesce(key_algorithm, ''), coalesce(key_bits, 0), public_key_spki, certificate_pem IS NOT NULL,
+        notification_mode, notification_protocol, fee_rate_ppm, fee_minimum_minor, coalesce(settlement_account, ''), created_at
+        FROM merchants
+        """;
+
     /// <summary>The merchant and the public key (SubjectPublicKeyInfo) its requests are checked with, in one read.</summary>
     public async Task<(Merchant Merchant, byte[] PublicKeySpki)?> FindWithKeyAsync(string merchantId, CancellationToken ct)
     {
-        await using var find = db.CreateCommand(
-            """
-            SELECT merchant_id, name, status, coalesce(key_algorithm, ''), coalesce(key_bits, 0), public_key_spki, certificate_pem IS NOT NULL,
-                   notification_mode, notification_protocol, fee_rate_ppm, fee_minimum_minor, coalesce(settlement_account, ''), created_at
-            FROM merchants WHERE merchant_id = $1
-            """);
+        await using var find = db.CreateCommand($"SELECT {Columns} WHERE merchant_id = $1");
         BatchSql.Bind(find, merchantId);
         await using var row = await find.ExecuteReaderAsync(ct);
-        if (!await row.ReadAsync(ct))
+        return await row.ReadAsync(ct) ? Read(row) : null;
+    }
+
+    /// <summary>The latest onboarded merchants, at most <paramref name="limit"/>, for the operator console.</summary>
+    public async Task<List<Merchant>> LatestAsync(int limit, CancellationToken ct)
+    {
+        await using var list = db.CreateCommand($"SELECT {Columns} ORDER BY created_at DESC, merchant_id LIMIT $1");
+        BatchSql.Bind(list, limit);
+        await using var row = await list.ExecuteReaderAsync(ct);
+        var merchants = new List<Merchant>();
+        while (await row.ReadAsync(ct))
         {
-            return null;
+            merchants.Add(Read(row).Merchant);
         }
+        return merchants;
+    }
+
+    private static (Merchant Merchant, byte[] PublicKeySpki) Read(NpgsqlDataReader row)
+    {
         var spki = row.IsDBNull(5) ? [] : row.GetFieldValue<byte[]>(5);
         return (new Merchant(row.GetString(0), row.GetString(1), row.GetString(2), row.GetString(3), row.GetInt32(4),
             new MerchantKey(spki, row.GetString(3), row.GetInt32(4), null).Fingerprint, row.GetBoolean(6), row.GetString(7), row.GetString(8),

@@ -38,6 +38,10 @@ public static class MerchantsAdminApi
             .WithName("AddConsoleUser")
             .WithSummary("Gives a merchant's person a merchant console login: operatorId, role (admin, operator, viewer), password (12 to 128 characters)")
             .WithTags("Admin");
+        group.MapPost("/platform-operators", AddPlatformOperatorAsync)
+            .WithName("AddPlatformOperator")
+            .WithSummary("Gives one of the platform's operators an operator console login: operatorId, role (platform-admin, platform-operator), password")
+            .WithTags("Admin");
         return group;
     }
 
@@ -46,24 +50,11 @@ public static class MerchantsAdminApi
     private static async Task<IResult> AddConsoleUserAsync(string merchantId, ConsoleUserApplication application, MerchantRegistry registry,
         Consoles.ConsoleAccounts accounts, CancellationToken ct)
     {
-        var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (application.OperatorId is not { Length: > 0 and <= 32 } operatorId || !operatorId.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-'))
-        {
-            problems["operatorId"] = ["1 to 32 of A-Z a-z 0-9 _ . -"];
-        }
-        if (!Consoles.ConsoleRoles.All.Contains(application.Role))
-        {
-            problems["role"] = [string.Join(", ", Consoles.ConsoleRoles.All)];
-        }
-        if (application.Password is not { Length: >= Consoles.ConsoleAccounts.PasswordCharsMin and <= Consoles.ConsoleAccounts.PasswordCharsMax })
-        {
-            problems["password"] = [$"{Consoles.ConsoleAccounts.PasswordCharsMin} to {Consoles.ConsoleAccounts.PasswordCharsMax} characters"];
-        }
-        if (problems.Count > 0)
+        if (UserProblems(application, Consoles.ConsoleRoles.All) is { Count: > 0 } problems)
         {
             return TypedResults.ValidationProblem(problems, title: "The console user has errors");
         }
-        if (await registry.FindAsync(merchantId, ct) is null)
+        if (!merchantId.All(char.IsAsciiDigit) || await registry.FindAsync(merchantId, ct) is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: $"No merchant {merchantId}");
         }
@@ -72,8 +63,37 @@ public static class MerchantsAdminApi
             : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: $"Merchant {merchantId} already has an operator {application.OperatorId}");
     }
 
-    private static async Task<Results<Created<Merchant>, Ok<Merchant>, ValidationProblem, ProblemHttpResult>> OnboardAsync(
-        MerchantApplication application, MerchantRegistry registry, CancellationToken ct)
+    private static async Task<IResult> AddPlatformOperatorAsync(ConsoleUserApplication application, Consoles.ConsoleAccounts accounts, CancellationToken ct)
+    {
+        if (UserProblems(application, Consoles.ConsoleRoles.PlatformRoles) is { Count: > 0 } problems)
+        {
+            return TypedResults.ValidationProblem(problems, title: "The platform operator has errors");
+        }
+        return await accounts.AddUserAsync(Consoles.ConsoleRoles.Platform, application.OperatorId!, application.Role!, application.Password!, ct)
+            ? TypedResults.Created($"/admin/platform-operators/{application.OperatorId}", new { application.OperatorId, application.Role })
+            : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: $"There is already a platform operator {application.OperatorId}");
+    }
+
+    public static Dictionary<string, string[]> UserProblems(ConsoleUserApplication application, string[] roles)
+    {
+        var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (application.OperatorId is not { Length: > 0 and <= 32 } operatorId || !operatorId.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-'))
+        {
+            problems["operatorId"] = ["1 to 32 of A-Z a-z 0-9 _ . -"];
+        }
+        if (!roles.Contains(application.Role))
+        {
+            problems["role"] = [string.Join(", ", roles)];
+        }
+        if (application.Password is not { Length: >= Consoles.ConsoleAccounts.PasswordCharsMin and <= Consoles.ConsoleAccounts.PasswordCharsMax })
+        {
+            problems["password"] = [$"{Consoles.ConsoleAccounts.PasswordCharsMin} to {Consoles.ConsoleAccounts.PasswordCharsMax} characters"];
+        }
+        return problems;
+    }
+
+    /// <summary>A merchant application's problems by field (none: its key is parsed and it may be onboarded).</summary>
+    public static (Dictionary<string, string[]> Problems, MerchantKey? Key) Check(MerchantApplication application)
     {
         var problems = application.Problems();
         var (key, refusal) = MerchantKey.Parse(application.PublicKeyPem);
@@ -85,6 +105,13 @@ public static class MerchantsAdminApi
         {
             problems["notificationProtocol"] = ["envelope needs an RSA key or certificate to encrypt to"];
         }
+        return (problems, key);
+    }
+
+    private static async Task<Results<Created<Merchant>, Ok<Merchant>, ValidationProblem, ProblemHttpResult>> OnboardAsync(
+        MerchantApplication application, MerchantRegistry registry, CancellationToken ct)
+    {
+        var (problems, key) = Check(application);
         if (problems.Count > 0)
         {
             return TypedResults.ValidationProblem(problems, title: "The merchant application has errors");

@@ -1,0 +1,255 @@
+using System.Globalization;
+using Grpc.Core;
+using Mesh.Contracts.Settlement;
+using Mesh.Contracts.Switch;
+using Mesh.Gateway.Merchants;
+using Mesh.Gateway.Pages;
+
+namespace Mesh.Gateway.Consoles;
+
+/// <summary>
+/// The operator console, the platform's own side, under <c>/ops</c> on HTTPS: its own sign-in
+/// (operator id and password, the realm <c>platform</c>, platform roles) and its own session
+/// cookie. The switch's links (signed on, echo latency, reversals owed to each bank), merchants
+/// and their onboarding, settlement batches and their payouts, and a date's three-way
+/// reconciliation. Only a platform admin onboards merchants and records payouts.
+/// </summary>
+public static class OperatorConsoleApi
+{
+    public const string SessionCookie = "__Host-mesh-ops";
+    public const int MerchantsListed = 200;
+
+    public static RouteGroupBuilder MapOperatorConsole(this RouteGroupBuilder group)
+    {
+        group.MapGet("/login", (HttpContext http) => ConsolePages.Login(MerchantConsoleApi.NewLoginToken(http), null, platform: true));
+        group.MapPost("/login", LogInAsync);
+        var signedIn = group.MapGroup("").AddEndpointFilter(MerchantConsoleApi.SignedIn(SessionCookie, "/ops/login", s => s.MerchantId == ConsoleRoles.Platform));
+        signedIn.MapGet("/", LinksAsync);
+        signedIn.MapPost("/logout", LogOutAsync);
+        signedIn.MapGet("/merchants", MerchantsAsync);
+        signedIn.MapPost("/merchants", OnboardAsync);
+        signedIn.MapGet("/settlement", BatchesAsync);
+        signedIn.MapPost("/settlement/batches/{batchId:long}/payout", PayoutAsync);
+        signedIn.MapGet("/reconciliation", ReconciliationAsync);
+        return group;
+    }
+
+    private static async Task<IResult> LogInAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
+    {
+        var form = await PaymentPageApi.ReadFormAsync(http);
+        var matches = MerchantConsoleApi.LoginTokenMatches(http, form);
+        var token = MerchantConsoleApi.NewLoginToken(http);
+        if (!matches)
+        {
+            return ConsolePages.Login(token, "The sign-in form has expired; please sign in again.", StatusCodes.Status400BadRequest, platform: true);
+        }
+        var (operatorId, password) = (form!["operatorId"].ToString(), form["password"].ToString());
+        if (operatorId.Length is 0 or > 32 || password.Length is 0 or > ConsoleAccounts.PasswordCharsMax)
+        {
+            return ConsolePages.Login(token, "Operator id and password are required.", StatusCodes.Status400BadRequest, platform: true);
+        }
+        var (outcome, cookie) = await accounts.LogInAsync(ConsoleRoles.Platform, operatorId, password, ct);
+        if (outcome == ConsoleAccounts.LogIn.Ok)
+        {
+            http.Response.Cookies.Append(SessionCookie, cookie!, MerchantConsoleApi.CookieOptions(null));
+            return Results.Redirect("/ops");
+        }
+        return outcome == ConsoleAccounts.LogIn.Locked
+            ? ConsolePages.Login(token, $"Too many wrong passwords: this operator is locked for {ConsoleAccounts.LockoutFor.TotalMinutes} minutes.",
+                StatusCodes.Status403Forbidden, platform: true)
+            : ConsolePages.Login(token, "The operator id or password is wrong.", StatusCodes.Status401Unauthorized, platform: true);
+    }
+
+    private static async Task<IResult> LogOutAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
+    {
+        await accounts.LogOutAsync(http.Request.Cookies[SessionCookie]!, MerchantConsoleApi.Session(http), ct);
+        http.Response.Cookies.Delete(SessionCookie, MerchantConsoleApi.CookieOptions(null));
+        return Results.Redirect("/ops/login");
+    }
+
+    private static async Task<IResult> LinksAsync(HttpContext http, CardSwitch.CardSwitchClient cardSwitch, CancellationToken ct)
+    {
+        var session = MerchantConsoleApi.Session(http);
+        var html = ConsolePages.Layout(session, "Switch");
+        html.Append("<h1>The switch's links</h1><table id=\"links\"><thead><tr><th>Bank</th><th>Institution</th><th>Link</th><th class=\"num\">Last echo</th>")
+            .Append("<th class=\"num\">Reversals owed</th></tr></thead><tbody>");
+        try
+        {
+            var links = await cardSwitch.ListLinksAsync(new ListLinksRequest(), cancellationToken: ct);
+            foreach (var link in links.Links)
+            {
+                html.Append("<tr><td>").Append(ConsolePages.E(link.Issuer)).Append("</td><td>").Append(ConsolePages.E(link.BankId)).Append("</td><td class=\"link-state\">")
+                    .Append(link.SignedOn ? "signed on" : "signed off").Append("</td><td class=\"num\">")
+                    .Append(link.LastEchoLatencyMs > 0 ? link.LastEchoLatencyMs.ToString("F1", CultureInfo.InvariantCulture) + " ms" : "no echo yet")
+                    .Append("</td><td class=\"num\">").Append(link.ReversalsPending)
+                    .Append("</td></tr>");
+            }
+            html.Append("</tbody></table>");
+        }
+        catch (RpcException ex)
+        {
+            html.Append("</tbody></table><p class=\"error\" role=\"alert\">The switch does not answer: ").Append(ConsolePages.E(ex.Status.Detail)).Append("</p>");
+        }
+        return ConsolePages.Finish(html);
+    }
+
+    private static async Task<IResult> MerchantsAsync(HttpContext http, MerchantRegistry merchants, CancellationToken ct) =>
+        MerchantsPage(MerchantConsoleApi.Session(http), await merchants.LatestAsync(MerchantsListed, ct), null, null);
+
+    private static async Task<IResult> OnboardAsync(HttpContext http, MerchantRegistry merchants, ConsoleAccounts accounts, CancellationToken ct)
+    {
+        var session = MerchantConsoleApi.Session(http);
+        if (session.Role != ConsoleRoles.PlatformAdmin)
+        {
+            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin onboards merchants.");
+        }
+        var form = await http.Request.ReadFormAsync(ct);
+        var application = new MerchantApplication(form["merchantId"], form["name"], form["publicKeyPem"], form["notificationMode"], form["notificationProtocol"],
+            int.TryParse(form["feeRatePpm"], NumberStyles.None, CultureInfo.InvariantCulture, out var ppm) ? ppm : -1,
+            long.TryParse(form["feeMinimumMinor"], NumberStyles.None, CultureInfo.InvariantCulture, out var minimum) ? minimum : -1, form["settlementAccount"]);
+        var (problems, key) = MerchantsAdminApi.Check(application);
+        if (problems.Count > 0)
+        {
+            return MerchantsPage(session, await merchants.LatestAsync(MerchantsListed, ct), null,
+                string.Join("; ", problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}")));
+        }
+        var (outcome, merchant) = await merchants.OnboardAsync(application, key!, ct);
+        await accounts.AuditAsync(session, "merchant-onboarded", $"{merchant.MerchantId} {merchant.Name}: {outcome}", ct);
+        return MerchantsPage(session, await merchants.LatestAsync(MerchantsListed, ct),
+            outcome == MerchantRegistry.Outcome.Conflict ? null : $"{merchant.MerchantId} ({merchant.Name}) is onboarded.",
+            outcome == MerchantRegistry.Outcome.Conflict ? $"{merchant.MerchantId} is already onboarded with other details." : null);
+    }
+
+    private static IResult MerchantsPage(ConsoleSession session, IReadOnlyList<Merchant> merchants, string? message, string? error)
+    {
+        var html = ConsolePages.Layout(session, "Merchants");
+        html.Append("<h1>Merchants</h1>");
+        Messages(html, message, error);
+        html.Append("<table id=\"merchants\"><thead><tr><th>Merchant</th><th>Name</th><th>Status</th><th>Key</th><th>Notifications</th><th class=\"num\">Fee</th>")
+            .Append("<th>Since</th></tr></thead><tbody>");
+        foreach (var m in merchants)
+        {
+            html.Append("<tr><td>").Append(ConsolePages.E(m.MerchantId)).Append("</td><td>").Append(ConsolePages.E(m.Name)).Append("</td><td>").Append(ConsolePages.E(m.Status))
+                .Append("</td><td>").Append(ConsolePages.E(m.KeyAlgorithm)).Append(' ').Append(m.KeyBits).Append("</td><td>").Append(ConsolePages.E(m.NotificationMode))
+                .Append('/').Append(ConsolePages.E(m.NotificationProtocol)).Append("</td><td class=\"num\">").Append(m.FeeRatePpm).Append(" ppm, min ")
+                .Append(m.FeeMinimumMinor).Append("</td><td>").Append(ConsolePages.Time(m.CreatedAt)).Append("</td></tr>");
+        }
+        html.Append("</tbody></table>");
+        if (session.Role == ConsoleRoles.PlatformAdmin)
+        {
+            html.Append("<h1>Onboard a merchant</h1><form method=\"post\" action=\"/ops/merchants\">");
+            ConsolePages.Csrf(html, session);
+            html.Append("<label for=\"merchantId\">Merchant id (15 digits)</label><input id=\"merchantId\" name=\"merchantId\" maxlength=\"15\" required>")
+                .Append("<label for=\"name\">Name</label><input id=\"name\" name=\"name\" maxlength=\"100\" required>")
+                .Append("<label for=\"publicKeyPem\">Public key or certificate (PEM)</label><textarea id=\"publicKeyPem\" name=\"publicKeyPem\" rows=\"6\" cols=\"72\" required></textarea>");
+            ConsolePages.Select(html, "notificationMode", "Notification mode", MerchantApplication.NotificationModes, "deferred");
+            ConsolePages.Select(html, "notificationProtocol", "Notification protocol", MerchantApplication.NotificationProtocols, "plain");
+            html.Append("<label for=\"feeRatePpm\">Fee (parts per million)</label><input id=\"feeRatePpm\" name=\"feeRatePpm\" value=\"6000\" required>")
+                .Append("<label for=\"feeMinimumMinor\">Minimum fee (minor units)</label><input id=\"feeMinimumMinor\" name=\"feeMinimumMinor\" value=\"100\" required>")
+                .Append("<label for=\"settlementAccount\">Settlement account</label><input id=\"settlementAccount\" name=\"settlementAccount\" maxlength=\"34\" required>")
+                .Append("<br><button class=\"primary\" type=\"submit\" id=\"onboard\">Onboard</button></form>");
+        }
+        return ConsolePages.Finish(html, error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
+    }
+
+    private static async Task<IResult> BatchesAsync(HttpContext http, Settlement.SettlementClient settlement, CancellationToken ct) =>
+        await BatchesPageAsync(MerchantConsoleApi.Session(http), http.Request.Query["date"].ToString(), settlement, null, null, ct);
+
+    private static async Task<IResult> PayoutAsync(long batchId, HttpContext http, Settlement.SettlementClient settlement, ConsoleAccounts accounts,
+        CancellationToken ct)
+    {
+        var session = MerchantConsoleApi.Session(http);
+        if (session.Role != ConsoleRoles.PlatformAdmin)
+        {
+            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin records payouts.");
+        }
+        var form = await http.Request.ReadFormAsync(ct);
+        var reference = form["reference"].ToString();
+        if (reference.Length is 0 or > 100)
+        {
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, "A payout reference has 1 to 100 characters.", ct);
+        }
+        try
+        {
+            var batch = await settlement.RecordPayoutAsync(new RecordPayoutRequest { BatchId = batchId, Reference = reference }, cancellationToken: ct);
+            await accounts.AuditAsync(session, "payout", $"batch {batchId} of {batch.MerchantId} ({batch.SettlementDate}): {batch.NetPayableMinor} {batch.Currency}, {reference}", ct);
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, $"Batch {batchId} is {batch.FundStatus}.", null, ct);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
+        {
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, ex.Status.Detail, ct);
+        }
+    }
+
+    private static async Task<IResult> BatchesPageAsync(ConsoleSession session, string date, Settlement.SettlementClient settlement, string? message, string? error,
+        CancellationToken ct)
+    {
+        var html = ConsolePages.Layout(session, "Settlement");
+        html.Append("<h1>Settlement batches</h1><form class=\"filters\" method=\"get\" action=\"/ops/settlement\">");
+        ConsolePages.Field(html, "date", "Settlement date", date, "date");
+        html.Append("<button class=\"primary\" type=\"submit\">Show</button></form>");
+        Messages(html, message, error);
+        var batches = await settlement.ListBatchesAsync(new ListBatchesRequest { SettlementDate = date }, cancellationToken: ct);
+        html.Append("<table id=\"batches\"><thead><tr><th>#</th><th>Date</th><th>Merchant</th><th class=\"num\">Net payable</th><th>Funds</th><th></th></tr></thead><tbody>");
+        foreach (var b in batches.Batches)
+        {
+            html.Append("<tr><td>").Append(b.BatchId).Append("</td><td>").Append(ConsolePages.E(b.SettlementDate)).Append("</td><td>").Append(ConsolePages.E(b.MerchantId))
+                .Append("</td><td class=\"num\">").Append(ConsolePages.E(PaymentPages.Money(b.NetPayableMinor, b.Currency))).Append("</td><td>").Append(ConsolePages.E(b.FundStatus))
+                .Append(b.PayoutReference.Length > 0 ? " · " + ConsolePages.E(b.PayoutReference) : "").Append("</td><td>");
+            if (b.FundStatus == "pending" && session.Role == ConsoleRoles.PlatformAdmin)
+            {
+                html.Append("<form method=\"post\" action=\"/ops/settlement/batches/").Append(b.BatchId).Append("/payout\">");
+                ConsolePages.Csrf(html, session);
+                html.Append("<input type=\"hidden\" name=\"date\" value=\"").Append(ConsolePages.E(date)).Append("\">")
+                    .Append("<input name=\"reference\" placeholder=\"payout reference\" maxlength=\"100\" required> <button type=\"submit\">Record payout</button></form>");
+            }
+            html.Append("</td></tr>");
+        }
+        html.Append("</tbody></table>");
+        return ConsolePages.Finish(html);
+    }
+
+    private static async Task<IResult> ReconciliationAsync(HttpContext http, Settlement.SettlementClient settlement, CancellationToken ct)
+    {
+        var session = MerchantConsoleApi.Session(http);
+        var date = http.Request.Query["date"].ToString();
+        var html = ConsolePages.Layout(session, "Reconciliation");
+        html.Append("<h1>Three-way reconciliation</h1><form class=\"filters\" method=\"get\" action=\"/ops/reconciliation\">");
+        ConsolePages.Field(html, "date", "Settlement date", date, "date");
+        html.Append("<button class=\"primary\" type=\"submit\" id=\"reconcile\">Reconcile</button></form>");
+        if (DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+        {
+            try
+            {
+                var report = await settlement.ReconcileAsync(new ReconcileRequest { SettlementDate = date }, cancellationToken: ct);
+                html.Append("<p id=\"matched\">").Append(report.Matched).Append(" matched, ").Append(report.Discrepancies.Count(d => d.ResolvedBy.Length == 0))
+                    .Append(" to look at, ").Append(report.Discrepancies.Count(d => d.ResolvedBy.Length > 0)).Append(" resolved by rule.</p>")
+                    .Append("<table id=\"discrepancies\"><thead><tr><th>Kind</th><th>STAN</th><th>Transmission</th><th>Detail</th><th>Resolved by</th></tr></thead><tbody>");
+                foreach (var d in report.Discrepancies.OrderBy(d => d.ResolvedBy.Length > 0))
+                {
+                    html.Append("<tr><td>").Append(ConsolePages.E(d.Kind)).Append("</td><td>").Append(ConsolePages.E(d.Stan)).Append("</td><td>")
+                        .Append(ConsolePages.E(d.Transmission)).Append("</td><td>").Append(ConsolePages.E(d.Detail)).Append("</td><td>").Append(ConsolePages.E(d.ResolvedBy))
+                        .Append("</td></tr>");
+                }
+                html.Append("</tbody></table>");
+            }
+            catch (RpcException ex)
+            {
+                html.Append("<p class=\"error\" role=\"alert\">").Append(ConsolePages.E(ex.Status.Detail)).Append("</p>");
+            }
+        }
+        return ConsolePages.Finish(html);
+    }
+
+    private static void Messages(System.Text.StringBuilder html, string? message, string? error)
+    {
+        if (message is not null)
+        {
+            html.Append("<p class=\"ok\" id=\"message\">").Append(ConsolePages.E(message)).Append("</p>");
+        }
+        if (error is not null)
+        {
+            html.Append("<p class=\"error\" role=\"alert\" id=\"error-message\">").Append(ConsolePages.E(error)).Append("</p>");
+        }
+    }
+}
