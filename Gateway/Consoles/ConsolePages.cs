@@ -210,10 +210,7 @@ public static class ConsolePages
     {
         var html = Layout(session, "Notifications");
         html.Append("<h1>Notifications</h1>");
-        if (message is not null)
-        {
-            html.Append("<p class=\"ok\" id=\"message\">").Append(E(message)).Append("</p>");
-        }
+        Messages(html, message, null);
         html.Append("<table id=\"notifications\"><thead><tr><th>#</th><th>Order</th><th>State</th><th class=\"num\">Attempts</th><th>Attempts made</th><th></th></tr></thead><tbody>");
         foreach (var n in notifications)
         {
@@ -242,14 +239,7 @@ public static class ConsolePages
     {
         var html = Layout(session, "Keys and settings");
         html.Append("<h1>Keys and settings</h1>");
-        if (message is not null)
-        {
-            html.Append("<p class=\"ok\" id=\"message\">").Append(E(message)).Append("</p>");
-        }
-        if (error is not null)
-        {
-            html.Append("<p class=\"error\" role=\"alert\" id=\"settings-error\">").Append(E(error)).Append("</p>");
-        }
+        Messages(html, message, error);
         html.Append("<dl><dt>Your key</dt><dd id=\"key\">").Append(E(merchant.KeyAlgorithm)).Append(' ').Append(merchant.KeyBits).Append(" · SHA-256 ")
             .Append(E(merchant.KeyFingerprint)).Append(merchant.HasCertificate ? " · certificate" : "").Append("</dd>")
             .Append("<dt>Platform certificate</dt><dd><a id=\"platform-certificate\" href=\"/v1/platform-certificate\">download (PEM)</a></dd></dl>");
@@ -269,14 +259,7 @@ public static class ConsolePages
     {
         var html = Layout(session, "Operators");
         html.Append("<h1>Operators</h1>");
-        if (message is not null)
-        {
-            html.Append("<p class=\"ok\" id=\"message\">").Append(E(message)).Append("</p>");
-        }
-        if (error is not null)
-        {
-            html.Append("<p class=\"error\" role=\"alert\" id=\"users-error\">").Append(E(error)).Append("</p>");
-        }
+        Messages(html, message, error);
         html.Append("<table id=\"users\"><thead><tr><th>Operator</th><th>Role</th><th>Since</th><th>Locked until</th></tr></thead><tbody>");
         foreach (var u in users)
         {
@@ -291,6 +274,19 @@ public static class ConsolePages
             .Append("<input id=\"password\" name=\"password\" type=\"password\" maxlength=\"128\" required>")
             .Append("<br><button class=\"primary\" type=\"submit\" id=\"add-user\">Add</button></form>");
         return Finish(html, error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
+    }
+
+    /// <summary>What an action did, or why it did not.</summary>
+    public static void Messages(StringBuilder html, string? message, string? error)
+    {
+        if (message is not null)
+        {
+            html.Append("<p class=\"ok\" id=\"message\">").Append(E(message)).Append("</p>");
+        }
+        if (error is not null)
+        {
+            html.Append("<p class=\"error\" role=\"alert\" id=\"error-message\">").Append(E(error)).Append("</p>");
+        }
     }
 
     public static void Select(StringBuilder html, string name, string label, IEnumerable<string> options, string selected)

@@ -124,7 +124,7 @@ public static class OperatorConsoleApi
     {
         var html = ConsolePages.Layout(session, "Merchants");
         html.Append("<h1>Merchants</h1>");
-        Messages(html, message, error);
+        ConsolePages.Messages(html, message, error);
         html.Append("<table id=\"merchants\"><thead><tr><th>Merchant</th><th>Name</th><th>Status</th><th>Key</th><th>Notifications</th><th class=\"num\">Fee</th>")
             .Append("<th>Since</th></tr></thead><tbody>");
         foreach (var m in merchants)
@@ -188,7 +188,7 @@ public static class OperatorConsoleApi
         html.Append("<h1>Settlement batches</h1><form class=\"filters\" method=\"get\" action=\"/ops/settlement\">");
         ConsolePages.Field(html, "date", "Settlement date", date, "date");
         html.Append("<button class=\"primary\" type=\"submit\">Show</button></form>");
-        Messages(html, message, error);
+        ConsolePages.Messages(html, message, error);
         var batches = await settlement.ListBatchesAsync(new ListBatchesRequest { SettlementDate = date }, cancellationToken: ct);
         html.Append("<table id=\"batches\"><thead><tr><th>#</th><th>Date</th><th>Merchant</th><th class=\"num\">Net payable</th><th>Funds</th><th></th></tr></thead><tbody>");
         foreach (var b in batches.Batches)
@@ -239,17 +239,5 @@ public static class OperatorConsoleApi
             }
         }
         return ConsolePages.Finish(html);
-    }
-
-    private static void Messages(System.Text.StringBuilder html, string? message, string? error)
-    {
-        if (message is not null)
-        {
-            html.Append("<p class=\"ok\" id=\"message\">").Append(ConsolePages.E(message)).Append("</p>");
-        }
-        if (error is not null)
-        {
-            html.Append("<p class=\"error\" role=\"alert\" id=\"error-message\">").Append(ConsolePages.E(error)).Append("</p>");
-        }
     }
 }
