@@ -188,7 +188,8 @@ public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILog
         BatchSql.Command("INSERT INTO console_audit (merchant_id, operator_id, action, detail, trace_id, at) VALUES ($1, $2, $3, $4, $5, $6)",
             merchantId, operatorId, action, detail, Activity.Current?.TraceId.ToString(), at);
 
-    private static byte[] Hash(string password, byte[] salt, int iterations) =>
+    /// <summary>PBKDF2 with HMAC-SHA256 (RFC 8018) of the password's UTF-8, 32 bytes.</summary>
+    public static byte[] Hash(string password, byte[] salt, int iterations) =>
         Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, HashBytes);
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
