@@ -1,7 +1,6 @@
 using Mesh.Contracts.Settlement;
 using Mesh.Contracts.Switch;
 using Mesh.ServiceDefaults.Background;
-using Mesh.ServiceDefaults.Safety;
 using Mesh.Settlement.Ledger;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -52,22 +51,8 @@ public sealed class InterbankIntake(
         {
             return (from, false);
         }
-        var to = settledBefore;
-        var listed = await cardSwitch.ListAuthorizationsAsync(new ListAuthorizationsRequest
-        {
-            FromUnixMs = from.ToUnixTimeMilliseconds(),
-            ToUnixMs = to.ToUnixTimeMilliseconds(),
-            Limit = options.Value.InterbankRecordsMax,
-        }, cancellationToken: ct);
-        var records = listed.Records.ToList();
-        if (listed.Truncated)
-        {
-            // More have settled than one round takes: up to the last millisecond listed now, the rest next round.
-            var lastMs = records[^1].ReceivedAtUnixMs;
-            to = DateTimeOffset.FromUnixTimeMilliseconds(lastMs);
-            Invariant.Holds(to > from, "a truncated window still moves the intake forward");
-            records.RemoveAll(r => r.ReceivedAtUnixMs >= lastMs);
-        }
+        var (records, nextFrom) = await SwitchAuthorizations.PageAsync(cardSwitch, from, settledBefore, options.Value.InterbankRecordsMax, ct);
+        var to = nextFrom ?? settledBefore;
         var events = records.Select(Event).OfType<LedgerEvent>().ToList();
         var (posted, duplicates) = (0, 0);
         foreach (var chunk in events.Chunk(options.Value.RecordBatchMax))

@@ -42,11 +42,7 @@ public sealed class ThreeWayReconciliation(
                 ledger[(row.GetString(0), row.GetString(1))] = (row.GetString(2), row.GetInt64(3));
             }
         }
-        var switched = await cardSwitch.ListAuthorizationsAsync(new ListAuthorizationsRequest
-        {
-            FromUnixMs = from.ToUnixTimeMilliseconds(),
-            ToUnixMs = to.ToUnixTimeMilliseconds(),
-        }, cancellationToken: ct);
+        var switched = await Clearing.SwitchAuthorizations.AllAsync(cardSwitch, from, to, ct);
         var posted = new Dictionary<(string, string), long>();
         foreach (var issuer in options.Value.Issuers)
         {
@@ -63,7 +59,7 @@ public sealed class ThreeWayReconciliation(
         void Flag(string kind, (string Stan, string Transmission) key, string detail, string resolvedBy = "") =>
             reply.Discrepancies.Add(new Discrepancy { Kind = kind, Stan = key.Stan, Transmission = key.Transmission, Detail = detail, ResolvedBy = resolvedBy });
         var seen = new HashSet<(string, string)>();
-        foreach (var s in switched.Records)
+        foreach (var s in switched)
         {
             var key = (s.Stan, s.Transmission);
             seen.Add(key);
