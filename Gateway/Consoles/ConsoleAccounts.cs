@@ -42,7 +42,11 @@ public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILog
     public static readonly TimeSpan LockoutFor = TimeSpan.FromMinutes(15);
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(30);
     public static readonly TimeSpan SessionMax = TimeSpan.FromHours(8);
+    /// <summary>Passwords hashed at once; a login that waits longer than <see cref="HashingWaitMax"/> for its turn is told the console is busy.</summary>
+    public const int HashingAtOnceMax = 2;
+    public static readonly TimeSpan HashingWaitMax = TimeSpan.FromSeconds(10);
     private const int SaltBytes = 16;
+    private readonly SemaphoreSlim _hashing = new(HashingAtOnceMax, HashingAtOnceMax);
     private const int HashBytes = 32;
 
     public enum LogIn
@@ -81,65 +85,76 @@ public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILog
         return users;
     }
 
-    /// <summary>Checks a login; on success the new session's cookie value. Attempts on one operator are serialized by its row lock.</summary>
-    public async Task<(LogIn Outcome, string? Cookie)> LogInAsync(string merchantId, string operatorId, string password, CancellationToken ct)
+    /// <summary>
+    /// Checks a login; on success the new session's cookie value. The password is hashed outside any
+    /// transaction, at most <see cref="HashingAtOnceMax"/> at a time (a burst of logins cannot take
+    /// every core or every connection); wrong passwords are counted by one atomic update, so
+    /// attempts racing each other cannot slip past the lockout. Null when the console is too busy.
+    /// </summary>
+    public async Task<(LogIn Outcome, string? Cookie)?> LogInAsync(string merchantId, string operatorId, string password, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await using var find = new NpgsqlCommand(
-            """
-            SELECT role, password_hash, password_salt, iterations, failed_logins, locked_until FROM console_users
-            WHERE merchant_id = $1 AND operator_id = $2 FOR UPDATE
-            """, connection, tx);
+        await using var find = db.CreateCommand(
+            "SELECT role, password_hash, password_salt, iterations, locked_until FROM console_users WHERE merchant_id = $1 AND operator_id = $2");
         BatchSql.Bind(find, merchantId, operatorId);
-        string role;
-        byte[] hash, salt;
-        int iterations, failures;
-        DateTimeOffset? lockedUntil;
+        (string Role, byte[] Hash, byte[] Salt, int Iterations, DateTimeOffset? LockedUntil)? user = null;
         await using (var row = await find.ExecuteReaderAsync(ct))
         {
-            if (!await row.ReadAsync(ct))
+            if (await row.ReadAsync(ct))
             {
-                // The same work as a real check, so a missing operator cannot be told from a wrong password by the time taken.
-                Hash(password, new byte[SaltBytes], Pbkdf2Iterations);
-                return (LogIn.Wrong, null);
+                user = (row.GetString(0), row.GetFieldValue<byte[]>(1), row.GetFieldValue<byte[]>(2), row.GetInt32(3),
+                    row.IsDBNull(4) ? null : row.GetFieldValue<DateTimeOffset>(4));
             }
-            (role, hash, salt, iterations, failures) = (row.GetString(0), row.GetFieldValue<byte[]>(1), row.GetFieldValue<byte[]>(2), row.GetInt32(3),
-                row.GetInt32(4));
-            lockedUntil = row.IsDBNull(5) ? null : row.GetFieldValue<DateTimeOffset>(5);
         }
-        if (lockedUntil > now)
+        if (user?.LockedUntil > time.GetUtcNow())
         {
-            await AuditAsync(connection, tx, merchantId, operatorId, "login-refused", $"locked until {lockedUntil:O}", ct);
-            await tx.CommitAsync(ct);
+            await AuditAsync(merchantId, operatorId, "login-refused", $"locked until {user.Value.LockedUntil:O}", ct);
             return (LogIn.Locked, null);
         }
-        if (!CryptographicOperations.FixedTimeEquals(Hash(password, salt, iterations), hash))
+        if (!await _hashing.WaitAsync(HashingWaitMax, ct))
         {
-            failures++;
-            var locks = failures >= FailuresBeforeLockout;
-            await using var failed = new NpgsqlCommand(
-                "UPDATE console_users SET failed_logins = $3, locked_until = $4 WHERE merchant_id = $1 AND operator_id = $2", connection, tx);
-            BatchSql.Bind(failed, merchantId, operatorId, locks ? 0 : failures, locks ? now + LockoutFor : (object?)null);
-            await failed.ExecuteNonQueryAsync(ct);
-            await AuditAsync(connection, tx, merchantId, operatorId, "login-failed", locks ? $"wrong password; locked for {LockoutFor.TotalMinutes} minutes" : "wrong password", ct);
-            await tx.CommitAsync(ct);
+            return null;
+        }
+        bool matches;
+        try
+        {
+            // A missing operator costs the same hashing as a wrong password, so the time taken tells nothing.
+            var hash = Hash(password, user?.Salt ?? new byte[SaltBytes], user?.Iterations ?? Pbkdf2Iterations);
+            matches = user is { } found && CryptographicOperations.FixedTimeEquals(hash, found.Hash);
+        }
+        finally
+        {
+            _hashing.Release();
+        }
+        var now = time.GetUtcNow();
+        if (!matches)
+        {
+            if (user is null)
+            {
+                return (LogIn.Wrong, null);
+            }
+            await using var failed = db.CreateCommand(
+                """
+                UPDATE console_users SET failed_logins = CASE WHEN failed_logins + 1 >= $3 THEN 0 ELSE failed_logins + 1 END,
+                                         locked_until = CASE WHEN failed_logins + 1 >= $3 THEN $4 ELSE locked_until END
+                WHERE merchant_id = $1 AND operator_id = $2 RETURNING locked_until = $4
+                """);
+            BatchSql.Bind(failed, merchantId, operatorId, FailuresBeforeLockout, now + LockoutFor);
+            var locks = await failed.ExecuteScalarAsync(ct) is true;
+            await AuditAsync(merchantId, operatorId, "login-failed", locks ? $"wrong password; locked for {LockoutFor.TotalMinutes} minutes" : "wrong password", ct);
             logger.LogWarning("Console login of {OperatorId} at merchant {MerchantId} failed{Locked}", operatorId, merchantId, locks ? "; locked out" : "");
             return (locks ? LogIn.Locked : LogIn.Wrong, null);
         }
         var cookie = Base64Url(RandomNumberGenerator.GetBytes(32));
-        await using var start = new NpgsqlBatch(connection, tx);
+        await using var start = db.CreateBatch();
         start.BatchCommands.Add(BatchSql.Command("UPDATE console_users SET failed_logins = 0, locked_until = NULL WHERE merchant_id = $1 AND operator_id = $2",
             merchantId, operatorId));
         start.BatchCommands.Add(BatchSql.Command(
             """
             INSERT INTO console_sessions (session_hash, merchant_id, operator_id, role, csrf_token, created_at, last_seen_at)
             VALUES ($1, $2, $3, $4, $5, $6, $6)
-            """, SHA256.HashData(Encoding.ASCII.GetBytes(cookie)), merchantId, operatorId, role, Base64Url(RandomNumberGenerator.GetBytes(32)), now));
+            """, SHA256.HashData(Encoding.ASCII.GetBytes(cookie)), merchantId, operatorId, user!.Value.Role, Base64Url(RandomNumberGenerator.GetBytes(32)), now));
         start.BatchCommands.Add(AuditCommand(merchantId, operatorId, "login", "signed in", now));
         await start.ExecuteNonQueryAsync(ct);
-        await tx.CommitAsync(ct);
         return (LogIn.Ok, cookie);
     }
 
@@ -169,17 +184,12 @@ public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILog
         await end.ExecuteNonQueryAsync(ct);
     }
 
-    public async Task AuditAsync(ConsoleSession session, string action, string detail, CancellationToken ct)
+    public Task AuditAsync(ConsoleSession session, string action, string detail, CancellationToken ct) =>
+        AuditAsync(session.MerchantId, session.OperatorId, action, detail, ct);
+
+    private async Task AuditAsync(string merchantId, string operatorId, string action, string detail, CancellationToken ct)
     {
         await using var audit = db.CreateBatch();
-        audit.BatchCommands.Add(AuditCommand(session.MerchantId, session.OperatorId, action, detail, time.GetUtcNow()));
-        await audit.ExecuteNonQueryAsync(ct);
-    }
-
-    private async Task AuditAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string merchantId, string operatorId, string action, string detail,
-        CancellationToken ct)
-    {
-        await using var audit = new NpgsqlBatch(connection, tx);
         audit.BatchCommands.Add(AuditCommand(merchantId, operatorId, action, detail, time.GetUtcNow()));
         await audit.ExecuteNonQueryAsync(ct);
     }

@@ -102,7 +102,11 @@ public static class MerchantConsoleApi
         {
             return ConsolePages.Login(token, "Merchant id, operator id and password are required.", StatusCodes.Status400BadRequest);
         }
-        var (outcome, cookie) = await accounts.LogInAsync(merchantId, operatorId, password, ct);
+        if (await accounts.LogInAsync(merchantId, operatorId, password, ct) is not { } checkedLogin)
+        {
+            return ConsolePages.Login(token, "The console is busy; please try again in a moment.", StatusCodes.Status503ServiceUnavailable);
+        }
+        var (outcome, cookie) = checkedLogin;
         switch (outcome)
         {
             case ConsoleAccounts.LogIn.Ok:

@@ -48,7 +48,11 @@ public static class OperatorConsoleApi
         {
             return ConsolePages.Login(token, "Operator id and password are required.", StatusCodes.Status400BadRequest, platform: true);
         }
-        var (outcome, cookie) = await accounts.LogInAsync(ConsoleRoles.Platform, operatorId, password, ct);
+        if (await accounts.LogInAsync(ConsoleRoles.Platform, operatorId, password, ct) is not { } checkedLogin)
+        {
+            return ConsolePages.Login(token, "The console is busy; please try again in a moment.", StatusCodes.Status503ServiceUnavailable, platform: true);
+        }
+        var (outcome, cookie) = checkedLogin;
         if (outcome == ConsoleAccounts.LogIn.Ok)
         {
             http.Response.Cookies.Append(SessionCookie, cookie!, MerchantConsoleApi.CookieOptions(null));
