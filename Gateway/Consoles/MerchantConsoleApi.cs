@@ -181,12 +181,29 @@ public static class MerchantConsoleApi
         return ConsolePages.Transactions(session, filters, found.Take(PageSize).ToList(), page, found.Count > PageSize, query, null);
     }
 
-    private static async Task<IResult> DetailAsync(string orderId, HttpContext http, OrderBook orders, ConsoleQueries queries, CancellationToken ct)
+    private static async Task<IResult> DetailAsync(string orderId, HttpContext http, OrderBook orders, ConsoleQueries queries,
+        Settlement.SettlementClient settlement, TimeProvider time, CancellationToken ct)
     {
         var session = Session(http);
-        return await orders.FindAsync(session.MerchantId, orderId, ct) is { } order
-            ? ConsolePages.Detail(session, order, await queries.TimelineAsync(session.MerchantId, orderId, ct))
-            : NotFound(session, orderId);
+        if (await orders.FindAsync(session.MerchantId, orderId, ct) is not { } order)
+        {
+            return NotFound(session, orderId);
+        }
+        var timeline = await queries.TimelineAsync(session.MerchantId, orderId, ct);
+        try
+        {
+            var entries = await settlement.ListOrderEntriesAsync(new ListOrderEntriesRequest { MerchantId = session.MerchantId, OrderId = orderId },
+                cancellationToken: ct);
+            timeline.AddRange(entries.Entries.Select(e => new TimelineEvent(DateTimeOffset.FromUnixTimeMilliseconds(e.RecordedAtUnixMs), $"{e.Kind} in the ledger",
+                $"settlement date {e.SettlementDate}" + (e.FeeMinor > 0 ? $" · fee {PaymentPages.Money(e.FeeMinor, e.Currency)}" : "")
+                + (e.BatchFundStatus.Length > 0 ? $" · settled in the day's batch, funds {e.BatchFundStatus}" : " · the date is open"))));
+            timeline.Sort((a, b) => a.At.CompareTo(b.At));
+        }
+        catch (RpcException ex)
+        {
+            timeline.Add(new TimelineEvent(time.GetUtcNow(), "settlement", $"not available now ({ex.StatusCode})"));
+        }
+        return ConsolePages.Detail(session, order, timeline);
     }
 
     private static async Task<IResult> RefundFormAsync(string orderId, HttpContext http, OrderBook orders, CancellationToken ct)

@@ -95,6 +95,39 @@ public sealed class SettlementService(
             : throw new RpcException(new Status(StatusCode.NotFound, $"no account {request.AccountId}"));
     }
 
+    public override async Task<ListOrderEntriesReply> ListOrderEntries(ListOrderEntriesRequest request, ServerCallContext context)
+    {
+        if (request.MerchantId.Length is 0 or > 32 || request.OrderId.Length is 0 or > 32)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "a merchant id and an order id"));
+        }
+        await using var find = db.CreateCommand(
+            """
+            SELECT e.kind, e.settlement_date, e.amount_minor, e.fee_minor, e.currency, e.recorded_at, coalesce(b.fund_status, '')
+            FROM journal_entries e
+            LEFT JOIN batches b ON b.settlement_date = e.settlement_date AND b.merchant_id = e.merchant_id AND b.currency = e.currency
+            WHERE e.merchant_id = $1 AND e.order_id = $2 ORDER BY e.entry_id LIMIT 100
+            """);
+        find.Parameters.Add(new NpgsqlParameter { Value = request.MerchantId });
+        find.Parameters.Add(new NpgsqlParameter { Value = request.OrderId });
+        var reply = new ListOrderEntriesReply();
+        await using var row = await find.ExecuteReaderAsync(context.CancellationToken);
+        while (await row.ReadAsync(context.CancellationToken))
+        {
+            reply.Entries.Add(new OrderEntry
+            {
+                Kind = row.GetString(0),
+                SettlementDate = DayClose.Text(row.GetFieldValue<DateOnly>(1)),
+                AmountMinor = row.GetInt64(2),
+                FeeMinor = row.GetInt64(3),
+                Currency = row.GetString(4),
+                RecordedAtUnixMs = row.GetFieldValue<DateTimeOffset>(5).ToUnixTimeMilliseconds(),
+                BatchFundStatus = row.GetString(6),
+            });
+        }
+        return reply;
+    }
+
     public override async Task<ReconciliationFile> GetReconciliationFile(ReconciliationFileRequest request, ServerCallContext context)
     {
         if (request.MerchantId.Length is 0 or > 32)

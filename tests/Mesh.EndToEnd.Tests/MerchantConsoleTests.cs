@@ -91,6 +91,13 @@ public sealed class MerchantConsoleTests(MeshPlatformFixture platform)
         var timeline = await page.TextContentAsync("#timeline");
         await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath("console-order"), FullPage = true });
 
+        var detailUrl = page.Url;
+        for (var i = 0; i < 50 && !(timeline!.Contains("purchase in the ledger", StringComparison.Ordinal) && timeline.Contains("refund in the ledger", StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(200);
+            await page.GotoAsync(detailUrl);
+            timeline = await page.TextContentAsync("#timeline");
+        }
         var theirsResponse = await page.GotoAsync(new Uri(gateway, $"/console/transactions/{theirs}").ToString());
         var theirsTitle = await page.TextContentAsync("#error");
         await page.GotoAsync(new Uri(gateway, "/console/settlement").ToString());
@@ -109,6 +116,8 @@ public sealed class MerchantConsoleTests(MeshPlatformFixture platform)
         Assert.Equal("¥70.00", refundable);
         Assert.Contains("refund succeeded", timeline);
         Assert.Contains("payment approved", timeline);
+        Assert.Contains("purchase in the ledger · settlement date ", timeline);
+        Assert.Contains("refund in the ledger", timeline);
         Assert.Equal(404, theirsResponse!.Status);
         Assert.Equal("No such order", theirsTitle);
         Assert.Equal(1, settlementShown);
