@@ -310,10 +310,7 @@ public static class ConsolePages
     public static StringBuilder Layout(ConsoleSession session, string title)
     {
         var platform = session.MerchantId == ConsoleRoles.Platform;
-        var html = new StringBuilder();
-        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
-            .Append(E(title)).Append(platform ? " · Mesh operator console" : " · Mesh merchant console").Append("</title><link rel=\"stylesheet\" href=\"/pay/assets/console.css\" integrity=\"")
-            .Append(PageAssets.Integrity("console.css")).Append("\"></head><body><header><strong>Mesh</strong>");
+        var html = Start(title + (platform ? " · Mesh operator console" : " · Mesh merchant console")).Append("<header><strong>Mesh</strong>");
         if (platform)
         {
             html.Append("<a href=\"/ops\">Switch</a><a href=\"/ops/merchants\">Merchants</a><a href=\"/ops/settlement\">Settlement</a>")
@@ -332,14 +329,13 @@ public static class ConsolePages
         return html;
     }
 
-    public static StringBuilder Head(string title, bool narrow)
-    {
-        var html = new StringBuilder();
-        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
+    public static StringBuilder Head(string title, bool narrow) => Start(title).Append("<main").Append(narrow ? " class=\"narrow\"" : "").Append('>');
+
+    /// <summary>The document's head, with the console's style sheet (and its SRI hash), and the opening body tag.</summary>
+    private static StringBuilder Start(string title) =>
+        new StringBuilder().Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
             .Append(E(title)).Append("</title><link rel=\"stylesheet\" href=\"/pay/assets/console.css\" integrity=\"").Append(PageAssets.Integrity("console.css"))
-            .Append("\"></head><body><main").Append(narrow ? " class=\"narrow\"" : "").Append('>');
-        return html;
-    }
+            .Append("\"></head><body>");
 
     public static IResult Finish(StringBuilder html, int statusCode = StatusCodes.Status200OK) =>
         new HtmlPage(html.Append("</main></body></html>").ToString(), statusCode);

@@ -14,6 +14,16 @@ public sealed class ConsoleQueries(NpgsqlDataSource db)
 {
     public static readonly TimeZoneInfo BusinessZone = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
 
+    /// <summary>Today in the business time zone.</summary>
+    public static DateOnly Today(TimeProvider time) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), BusinessZone).DateTime);
+
+    /// <summary>When a business day starts (midnight in the business time zone), in UTC.</summary>
+    public static DateTimeOffset StartOf(DateOnly date)
+    {
+        var midnight = date.ToDateTime(TimeOnly.MinValue);
+        return new DateTimeOffset(midnight, BusinessZone.GetUtcOffset(midnight)).ToUniversalTime();
+    }
+
     /// <summary>Each payment attempt and its answer, each refund, each notification attempt, oldest first (the PAN masked).</summary>
     public async Task<List<TimelineEvent>> TimelineAsync(string merchantId, string orderId, CancellationToken ct)
     {
@@ -55,7 +65,6 @@ public sealed class ConsoleQueries(NpgsqlDataSource db)
     public async Task<List<DayVolume>> DailyAsync(string merchantId, DateOnly today, int days, CancellationToken ct)
     {
         var first = today.AddDays(1 - days);
-        var from = new DateTimeOffset(first.ToDateTime(TimeOnly.MinValue), BusinessZone.GetUtcOffset(first.ToDateTime(TimeOnly.MinValue)));
         await using var read = db.CreateCommand(
             """
             SELECT (updated_at AT TIME ZONE 'Asia/Shanghai')::date, coalesce(sum(paid_minor) FILTER (WHERE status = 'paid'), 0)::bigint,
@@ -63,7 +72,7 @@ public sealed class ConsoleQueries(NpgsqlDataSource db)
             FROM orders WHERE merchant_id = $1 AND updated_at >= $2 AND status IN ('paid', 'failed')
             GROUP BY 1
             """);
-        BatchSql.Bind(read, merchantId, from.ToUniversalTime());
+        BatchSql.Bind(read, merchantId, StartOf(first));
         var found = new Dictionary<DateOnly, DayVolume>();
         await using var row = await read.ExecuteReaderAsync(ct);
         while (await row.ReadAsync(ct))

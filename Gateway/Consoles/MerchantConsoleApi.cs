@@ -130,8 +130,7 @@ public static class MerchantConsoleApi
 
     private static async Task<IResult> HomeAsync(HttpContext http, ConsoleQueries queries, TimeProvider time, CancellationToken ct)
     {
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), ConsoleQueries.BusinessZone).DateTime);
-        return ConsolePages.Home(Session(http), await queries.DailyAsync(Session(http).MerchantId, today, 30, ct));
+        return ConsolePages.Home(Session(http), await queries.DailyAsync(Session(http).MerchantId, ConsoleQueries.Today(time), 30, ct));
     }
 
     private static async Task<IResult> TransactionsAsync(HttpContext http, OrderBook orders, TimeProvider time, CancellationToken ct)
@@ -140,7 +139,7 @@ public static class MerchantConsoleApi
         var q = http.Request.Query;
         var filters = new ConsolePages.Filters(q["from"].ToString(), q["to"].ToString(), q["status"].ToString(), q["orderId"].ToString(), q["min"].ToString(),
             q["max"].ToString());
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), ConsoleQueries.BusinessZone).DateTime);
+        var today = ConsoleQueries.Today(time);
         var problems = new List<string>();
         var from = Date(filters.From, today.AddDays(-30), "from", problems);
         var to = Date(filters.To, today, "to", problems);
@@ -162,7 +161,7 @@ public static class MerchantConsoleApi
         {
             return ConsolePages.Transactions(session, filters, [], 1, false, query, string.Join("; ", problems));
         }
-        var (fromAt, toAt) = (Start(from), Start(to.AddDays(1)));
+        var (fromAt, toAt) = (ConsoleQueries.StartOf(from), ConsoleQueries.StartOf(to.AddDays(1)));
         var prefix = filters.OrderId.Length == 0 ? null : filters.OrderId;
         if (q["format"] == "csv")
         {
@@ -461,12 +460,6 @@ public static class MerchantConsoleApi
         }
         problems.Add($"{name} is an amount like 12.34");
         return null;
-    }
-
-    private static DateTimeOffset Start(DateOnly date)
-    {
-        var midnight = date.ToDateTime(TimeOnly.MinValue);
-        return new DateTimeOffset(midnight, ConsoleQueries.BusinessZone.GetUtcOffset(midnight)).ToUniversalTime();
     }
 
     private static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
