@@ -25,13 +25,17 @@ var issuerIcbc = builder.AddIssuerBank("issuer-icbc", bankId: "01020000", bankNa
 var issuerCcb = builder.AddIssuerBank("issuer-ccb", bankId: "01050000", bankName: "China Construction Bank", bins: ["621700", "436742"])
     .WithReference(issuerDb).WaitFor(issuerDb)
     .WithHsmCaller(hsm, role: "issuer");
+// A bank that has joined the network but is not yet in service: the operator console onboards it.
+var issuerBoc = builder.AddIssuerBank("issuer-boc", bankId: "01040000", bankName: "Bank of China", bins: ["621661", "456351"], onboarded: false)
+    .WithReference(issuerDb).WaitFor(issuerDb)
+    .WithHsmCaller(hsm, role: "issuer");
 
-hsm.WithProvisionedKeys("gateway", issuerIcbc, issuerCcb);
+hsm.WithProvisionedKeys("gateway", issuerIcbc, issuerCcb, issuerBoc);
 
 var cardSwitch = builder.AddProject<Projects.Mesh_Switch>("switch")
     .WithReference(switchDb).WaitFor(switchDb)
     .WithHsmCaller(hsm, role: "switch")
-    .WithIssuerLinks(issuerIcbc, issuerCcb)
+    .WithIssuerLinks(issuerIcbc, issuerCcb, issuerBoc)
     .WithAcquirer(0, acquirerId: "08010000", keyPrefix: "gateway")
     .WithHttpHealthCheck("/health", endpointName: "http");
 
@@ -40,7 +44,7 @@ var settlement = builder.AddProject<Projects.Mesh_Settlement>("settlement")
     .WithHsmCaller(hsm, role: "settlement")
     // Three-way reconciliation asks the switch and every bank for their side of a day.
     .WithReference(cardSwitch)
-    .WithReconciledIssuers(issuerIcbc, issuerCcb)
+    .WithReconciledIssuers(issuerIcbc, issuerCcb, issuerBoc)
     .WithSettlementCommands()
     .WithHttpHealthCheck("/health", endpointName: "http");
 

@@ -39,8 +39,9 @@ public static class HsmCallers
 
     /// <summary>
     /// The key ceremony, written down: working keys the Hsm generates at start if they do not exist
-    /// (ids <c>{owner}.{kind}</c>). Each issuer link has a ZPK and a ZAK shared by switch and bank,
-    /// each bank a PVK and a DEK for its card look-ups; the acquirer (gateway) a ZPK, a ZAK and
+    /// (ids <c>{owner}.{kind}</c>). Each bank shares a ZMK with the platform; an onboarded bank's
+    /// ZPK and ZAK are shared by switch and bank (a bank onboarded later has its own, and the switch
+    /// imports them under the ZMK); each bank has a PVK, a CVK and a DEK for its cards; the acquirer (gateway) a ZPK, a ZAK and
     /// the PIN-transport key pairs browsers encrypt to, and the key pair the platform signs with.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithProvisionedKeys(this IResourceBuilder<ProjectResource> hsm,
@@ -62,8 +63,9 @@ public static class HsmCallers
         };
         foreach (var bank in banks)
         {
-            var name = bank.Resource.Name;
-            keys.AddRange([($"{name}.zpk", "Zpk", "Tdes2Key"), ($"{name}.zak", "Zak", "Tdes2Key"), ($"{name}.pvk", "Pvk", "Tdes2Key"), ($"{name}.dek", "Dek", "Aes256"), ($"{name}.cvk", "Cvk", "Tdes2Key")]);
+            var own = bank.Resource.Annotations.OfType<IssuerBankAnnotation>().Single().KeyPrefix;
+            keys.Add((IssuerBanks.ZmkIdOf(bank.Resource.Name), "Zmk", "Tdes2Key"));
+            keys.AddRange([($"{own}.zpk", "Zpk", "Tdes2Key"), ($"{own}.zak", "Zak", "Tdes2Key"), ($"{own}.pvk", "Pvk", "Tdes2Key"), ($"{own}.dek", "Dek", "Aes256"), ($"{own}.cvk", "Cvk", "Tdes2Key")]);
         }
         for (var i = 0; i < keys.Count; i++)
         {

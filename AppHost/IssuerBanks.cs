@@ -1,32 +1,46 @@
 namespace Mesh.AppHost;
 
-/// <summary>Marks a project resource as a simulated issuing bank with its institution id.</summary>
-public sealed record IssuerBankAnnotation(string BankId, string[] Bins) : IResourceAnnotation;
+/// <summary>
+/// Marks a project resource as a simulated issuing bank: its institution id, its card ranges, the
+/// prefix of its own keys in the Hsm, and whether the switch routes its cards from the start.
+/// </summary>
+public sealed record IssuerBankAnnotation(string BankId, string[] Bins, string KeyPrefix, bool Onboarded) : IResourceAnnotation;
 
 /// <summary>Simulated issuing banks: processes of one project under Switch/, each its own bank.</summary>
 public static class IssuerBanks
 {
     private const string Iso8583Endpoint = "iso8583";
 
+    /// <summary>
+    /// A bank at the end of a switch link. An onboarded bank shares its zone keys with the switch
+    /// from the start (one Hsm, the same key ids). One that is not (<paramref name="onboarded"/>
+    /// false) holds its own zone keys (<c>{name}.bank.zpk</c>, <c>.zak</c>) and shares only a ZMK
+    /// with the platform; the switch routes none of its cards until an operator onboards it with
+    /// the keys exported under that ZMK (the operator console's Banks page).
+    /// </summary>
     public static IResourceBuilder<ProjectResource> AddIssuerBank(this IDistributedApplicationBuilder builder,
-        [ResourceName] string name, string bankId, string bankName, string[] bins)
+        [ResourceName] string name, string bankId, string bankName, string[] bins, bool onboarded = true)
     {
+        var keyPrefix = onboarded ? name : $"{name}.bank";
         var bank = builder.AddProject<Projects.Mesh_IssuerSim>(name)
-            .WithAnnotation(new IssuerBankAnnotation(bankId, bins))
+            .WithAnnotation(new IssuerBankAnnotation(bankId, bins, keyPrefix, onboarded))
             .WithHttpEndpoint(name: "http")
             .WithEndpoint(name: Iso8583Endpoint, scheme: "tcp", env: "Iso8583__Port")
             .WithEnvironment("Bank__Id", bankId)
             .WithEnvironment("Bank__Name", bankName)
-            .WithEnvironment("Bank__KeyPrefix", name)
+            .WithEnvironment("Bank__KeyPrefix", keyPrefix)
+            .WithEnvironment("Bank__ZmkId", ZmkIdOf(name))
             .WithHttpHealthCheck("/health", endpointName: "http");
         for (var i = 0; i < bins.Length; i++)
         {
             bank.WithEnvironment($"Bank__Bins__{i}", bins[i]);
         }
-        return bank;
+        return bank.WithZoneKeyExportCommand();
     }
 
-    /// <summary>Tells the switch where each bank's ISO 8583 listener is, and waits for the banks.</summary>
+    /// <summary>The ZMK a bank and the platform share, formed at their key ceremony; the switch's link of the same name uses it.</summary>
+    public static string ZmkIdOf(string bankName) => $"{bankName}.zmk";
+
     /// <summary>Settlement reconciles with each bank's postings (<c>/admin/postings</c> on its http endpoint).</summary>
     public static IResourceBuilder<ProjectResource> WithReconciledIssuers(this IResourceBuilder<ProjectResource> settlement,
         params IResourceBuilder<ProjectResource>[] banks)
@@ -38,6 +52,7 @@ public static class IssuerBanks
         return settlement;
     }
 
+    /// <summary>Tells the switch where each bank's ISO 8583 listener is, and the BINs of the onboarded ones; waits for the banks.</summary>
     public static IResourceBuilder<ProjectResource> WithIssuerLinks(this IResourceBuilder<ProjectResource> cardSwitch,
         params IResourceBuilder<ProjectResource>[] issuers)
     {
@@ -50,7 +65,7 @@ public static class IssuerBanks
                 .WithEnvironment($"Switch__Issuers__{i}__BankId", bank.BankId)
                 .WithEnvironment($"Switch__Issuers__{i}__Endpoint", issuer.GetEndpoint(Iso8583Endpoint))
                 .WaitFor(issuer);
-            for (var b = 0; b < bank.Bins.Length; b++)
+            for (var b = 0; bank.Onboarded && b < bank.Bins.Length; b++)
             {
                 cardSwitch.WithEnvironment($"Switch__Issuers__{i}__Bins__{b}", bank.Bins[b]);
             }

@@ -4,13 +4,14 @@ namespace Mesh.AppHost;
 
 /// <summary>
 /// Commands on the Aspire dashboard for what operators do by hand: verify the ledger and close
-/// the previous business day, on the settlement resource. Each posts to the settlement's
+/// the previous business day, on the settlement resource; a bank's key sheet, on each bank. Each posts to the settlement's
 /// operations endpoint and shows its JSON answer; enabled while the resource is healthy.
 /// </summary>
 public static class OperatorCommands
 {
     public const string VerifyLedger = "verify-ledger";
     public const string CloseDay = "close-business-day";
+    public const string ExportZoneKeys = "export-zone-keys";
 
     public static IResourceBuilder<ProjectResource> WithSettlementCommands(this IResourceBuilder<ProjectResource> settlement)
     {
@@ -30,6 +31,15 @@ public static class OperatorCommands
             });
         return settlement;
     }
+
+    /// <summary>On a bank: its zone keys exported under the ZMK it shares with the platform, the key sheet for onboarding it.</summary>
+    public static IResourceBuilder<ProjectResource> WithZoneKeyExportCommand(this IResourceBuilder<ProjectResource> bank) =>
+        bank.WithCommand(ExportZoneKeys, "Export zone keys under the ZMK", context => PostAsync(bank, "/admin/zone-keys/export", context), new CommandOptions
+        {
+            Description = "The bank's ZPK and ZAK under its ZMK with their check values, and its BINs: what the operator console's Banks page asks for",
+            IconName = "Key",
+            UpdateState = WhenHealthy,
+        });
 
     private static ResourceCommandState WhenHealthy(UpdateCommandStateContext context) =>
         context.ResourceSnapshot.HealthStatus is HealthStatus.Healthy ? ResourceCommandState.Enabled : ResourceCommandState.Disabled;

@@ -313,7 +313,7 @@ public static class ConsolePages
         var html = Start(title + (platform ? " · Mesh operator console" : " · Mesh merchant console")).Append("<header><strong>Mesh</strong>");
         if (platform)
         {
-            html.Append("<a href=\"/ops\">Switch</a><a href=\"/ops/merchants\">Merchants</a><a href=\"/ops/settlement\">Settlement</a>")
+            html.Append("<a href=\"/ops\">Switch</a><a href=\"/ops/merchants\">Merchants</a><a href=\"/ops/banks\">Banks</a><a href=\"/ops/settlement\">Settlement</a>")
                 .Append("<a href=\"/ops/reconciliation\">Reconciliation</a>");
         }
         else

@@ -28,6 +28,7 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
         }
         var command = context.Method[ServicePrefix.Length..];
         var caller = Authenticate(context);
+        context.UserState[RoleKey] = caller.Role;
         var keyId = KeyIdOf(request);
         if (!CallerPolicy.May(caller.Role, command))
         {
@@ -65,7 +66,7 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
         await continuation(requestStream, responseStream, context);
     }
 
-    /// <summary>The role of the caller that opened a session stream.</summary>
+    /// <summary>The role of the caller of a unary command, or of the one that opened a session stream.</summary>
     public static string RoleOf(ServerCallContext context) =>
         context.UserState.TryGetValue(RoleKey, out var role) && role is string name ? name : "";
 

@@ -61,7 +61,7 @@ public sealed class KeyManagement(IKeyStore keys)
             // XOR of an odd number of odd-parity components keeps odd parity; of two, it must be set again.
             BlockCiphers.SetOddParity(value);
         }
-        return await StoreNewAsync(new HeldKey(keyId, type, algorithm, value), ct);
+        return await StoreNewAsync(new HeldKey(keyId, type, algorithm, value), ct, sameValueOnly: true);
     }
 
     public async Task<HeldKey> ImportAsync(string keyId, KeyType type, KeyAlgorithm algorithm, string zmkId, byte[] cryptogram, string expectedCheckValue, CancellationToken ct)
@@ -78,7 +78,7 @@ public sealed class KeyManagement(IKeyStore keys)
         {
             throw new HsmException(HsmErrorCode.VerificationFailure, "the key's check value is not the one announced");
         }
-        return await StoreNewAsync(key, ct);
+        return await StoreNewAsync(key, ct, sameValueOnly: true);
     }
 
     public async Task<(byte[] Cryptogram, string CheckValue)> ExportAsync(string keyId, string zmkId, CancellationToken ct)
@@ -137,12 +137,21 @@ public sealed class KeyManagement(IKeyStore keys)
         }
     }
 
-    private async Task<HeldKey> StoreNewAsync(HeldKey key, CancellationToken ct)
+    /// <summary>
+    /// Stores a key under a new id. The same id asked again gives the key it holds (generation at
+    /// every start is idempotent); a key made from given material (imported, formed from components)
+    /// must be the very key the id holds, or the id is taken (error K2), never silently the old key.
+    /// </summary>
+    private async Task<HeldKey> StoreNewAsync(HeldKey key, CancellationToken ct, bool sameValueOnly = false)
     {
         var stored = await keys.AddAsync(key, ct);
         if (stored.Type != key.Type || stored.Algorithm != key.Algorithm)
         {
             throw new HsmException(HsmErrorCode.KeyExists, $"key id {key.KeyId} is taken by a {stored.Type}");
+        }
+        if (sameValueOnly && !CryptographicOperations.FixedTimeEquals(stored.Value, key.Value))
+        {
+            throw new HsmException(HsmErrorCode.KeyExists, $"key id {key.KeyId} holds another key (check value {stored.CheckValue})");
         }
         return stored;
     }

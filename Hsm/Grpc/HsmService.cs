@@ -163,14 +163,27 @@ public sealed class HsmService(
     public override async Task<KeyInfo> KeyCheckValue(KeyCheckValueRequest request, ServerCallContext context) =>
         (await keys.GetAsync(request.KeyId, context.CancellationToken)).ToInfo();
 
-    public override async Task<KeyInfo> ImportKey(ImportKeyRequest request, ServerCallContext context) =>
-        (await keys.ImportAsync(request.KeyId, request.KeyType, request.Algorithm, request.ZmkId,
+    public override async Task<KeyInfo> ImportKey(ImportKeyRequest request, ServerCallContext context)
+    {
+        CheckExchange(context, request.KeyType);
+        return (await keys.ImportAsync(request.KeyId, request.KeyType, request.Algorithm, request.ZmkId,
             request.Cryptogram.ToByteArray(), request.ExpectedCheckValue, context.CancellationToken)).ToInfo();
+    }
 
     public override async Task<ExportKeyReply> ExportKey(ExportKeyRequest request, ServerCallContext context)
     {
+        CheckExchange(context, (await keys.GetAsync(request.KeyId, context.CancellationToken)).Type);
         var (cryptogram, checkValue) = await keys.ExportAsync(request.KeyId, request.ZmkId, context.CancellationToken);
         return new ExportKeyReply { Cryptogram = ByteString.CopyFrom(cryptogram), CheckValue = checkValue };
+    }
+
+    private static void CheckExchange(ServerCallContext context, KeyType type)
+    {
+        var role = CallerAuthorizationInterceptor.RoleOf(context);
+        if (!CallerPolicy.MayExchange(role, type))
+        {
+            throw new HsmException(HsmErrorCode.CommandDisabled, $"a {role} caller moves only zone keys (ZPK, ZAK) under a ZMK, not a {type}");
+        }
     }
 
     public override async Task<TranslatePinReply> TranslatePin(TranslatePinRequest request, ServerCallContext context)

@@ -1,4 +1,5 @@
 using Mesh.IssuerSim;
+using Mesh.IssuerSim.KeyExchange;
 using Mesh.IssuerSim.Options;
 using Mesh.IssuerSim.Reconciliation;
 using Mesh.ServiceDefaults.Database;
@@ -14,4 +15,5 @@ await app.IssueTestCardsAsync();
 app.MapDefaultEndpoints();
 app.MapFaultKnobs();
 app.MapPostingsApi();
+app.MapZoneKeys();
 await app.RunAsync();

@@ -5,6 +5,7 @@ using Mesh.Switch.Authorization;
 using Mesh.Switch.Grpc;
 using Mesh.Switch.Journal;
 using Mesh.Switch.Links;
+using Mesh.Switch.Onboarding;
 using Mesh.Switch.Options;
 using Mesh.Switch.Reversals;
 using Mesh.Switch.Routing;
@@ -36,6 +37,7 @@ public static class Extensions
         builder.Services.AddSingleton<SecurityModule>();
         builder.Services.AddSingleton<AuthorizationFlow>();
         builder.Services.AddSingleton<OutcomeLookup>();
+        builder.Services.AddSingleton<IssuerOnboarding>();
         builder.Services.AddSingleton<ReversalQueue>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReversalQueue>());
         builder.Services.AddGrpcClient<Contracts.Hsm.Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);

@@ -28,7 +28,7 @@ public sealed class DiagnosticsTests(MeshPlatformFixture platform)
         var report = await GetDiagnosticsAsync();
 
         Assert.True(report.Ok);
-        Assert.Equal(["hsm", "switch", "issuer-icbc", "issuer-ccb", "settlement", "gatewaydb"], report.Hops.Select(h => h.Name));
+        Assert.Equal(["hsm", "switch", "issuer-icbc", "issuer-ccb", "issuer-boc", "settlement", "gatewaydb"], report.Hops.Select(h => h.Name));
         Assert.All(report.Hops, hop =>
         {
             Assert.True(hop.Ok, $"{hop.Name}: {hop.Detail}");

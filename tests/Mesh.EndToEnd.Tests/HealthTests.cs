@@ -27,6 +27,7 @@ public sealed class HealthTests(MeshPlatformFixture platform)
     [InlineData("switch")]
     [InlineData("issuer-icbc")]
     [InlineData("issuer-ccb")]
+    [InlineData("issuer-boc")]
     [InlineData("settlement")]
     [InlineData("gateway")]
     public async Task Service_AnswersHealthyOnHealthAndAlive(string resource)

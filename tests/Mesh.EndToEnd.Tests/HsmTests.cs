@@ -100,13 +100,17 @@ public sealed class HsmTests(MeshPlatformFixture platform)
     }
 
     [Fact]
-    public async Task KeyManagement_ByAService_IsRefused_AndWithoutCredentials_IsUnauthenticated()
+    public async Task KeyManagement_ByAService_IsRefused_ButForZoneKeys_AndWithoutCredentials_IsUnauthenticated()
     {
         var (issuerHsm, channel) = await AsAsync("issuer-icbc");
         using var _ = channel;
+        // A bank moves its zone keys under a ZMK, and no other key: not its PIN verification key.
         var refused = await Assert.ThrowsAsync<RpcException>(async () =>
-            await issuerHsm.ExportKeyAsync(new ExportKeyRequest { KeyId = "any", ZmkId = "any" }));
+            await issuerHsm.ExportKeyAsync(new ExportKeyRequest { KeyId = "issuer-icbc.pvk", ZmkId = "any" }));
+        var generate = await Assert.ThrowsAsync<RpcException>(async () =>
+            await issuerHsm.GenerateKeyAsync(new GenerateKeyRequest { KeyId = "issuer-icbc.extra", KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key }));
         Assert.Equal("68", ErrorCode(refused));
+        Assert.Equal("68", ErrorCode(generate));
 
         using var anonymous = GrpcChannel.ForAddress(platform.App.GetEndpoint("hsm", "grpc"));
         var unauthenticated = await Assert.ThrowsAsync<RpcException>(async () =>

@@ -9,13 +9,13 @@ namespace Mesh.EndToEnd.Tests;
 
 /// <summary>
 /// The whole platform, started once for the collection through the real AppHost: PostgreSQL from
-/// the machine's binaries in a fresh data folder, every service, both issuer banks. The services
+/// the machine's binaries in a fresh data folder, every service, the issuer banks. The services
 /// export their spans to an in-test OTLP receiver.
 /// </summary>
 public sealed class MeshPlatformFixture : IAsyncLifetime
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
-    public static readonly string[] ServiceResources = ["hsm", "switch", "issuer-icbc", "issuer-ccb", "settlement", "gateway"];
+    public static readonly string[] ServiceResources = ["hsm", "switch", "issuer-icbc", "issuer-ccb", "issuer-boc", "settlement", "gateway"];
 
     private readonly string _dataDir = Path.Combine("/var/tmp", $"mesh-e2e-{Guid.NewGuid():N}");
 

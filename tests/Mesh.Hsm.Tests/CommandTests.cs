@@ -1,4 +1,5 @@
 using Mesh.Contracts.Hsm;
+using Mesh.Hsm.Access;
 using Mesh.Hsm.Commands;
 using Mesh.Hsm.Crypto;
 using Mesh.Hsm.Keys;
@@ -170,6 +171,42 @@ public class CommandTests
         var missing = await Assert.ThrowsAsync<HsmException>(() => _keys.GetAsync("zpk-copy", default));
         Assert.Equal(HsmErrorCode.KeyNotFound, missing.Code);
     }
+
+    [Fact]
+    public async Task Import_IntoAnIdHoldingAnotherKey_IsErrorK2_AndTheSameKeyAgainIsTheSameKey()
+    {
+        await _keys.GenerateAsync("zmk", KeyType.Zmk, KeyAlgorithm.Tdes2Key, default);
+        await _keys.GenerateAsync("zpk", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        var other = await _keys.GenerateAsync("zpk-other", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        var (cryptogram, kcv) = await _keys.ExportAsync("zpk", "zmk", default);
+        var (otherCryptogram, otherKcv) = await _keys.ExportAsync("zpk-other", "zmk", default);
+
+        var first = await _keys.ImportAsync("zpk-copy", KeyType.Zpk, KeyAlgorithm.Tdes2Key, "zmk", cryptogram, kcv, default);
+        var again = await _keys.ImportAsync("zpk-copy", KeyType.Zpk, KeyAlgorithm.Tdes2Key, "zmk", cryptogram, kcv, default);
+        var taken = await Assert.ThrowsAsync<HsmException>(() =>
+            _keys.ImportAsync("zpk-copy", KeyType.Zpk, KeyAlgorithm.Tdes2Key, "zmk", otherCryptogram, otherKcv, default));
+
+        Assert.Equal(first.CheckValue, again.CheckValue);
+        Assert.Equal(HsmErrorCode.KeyExists, taken.Code);
+        Assert.Equal(kcv, (await _keys.GetAsync("zpk-copy", default)).CheckValue);
+        Assert.NotEqual(other.CheckValue, kcv);
+    }
+
+    [Theory]
+    [InlineData("switch", "ImportKey", KeyType.Zpk, true)]
+    [InlineData("switch", "ImportKey", KeyType.Zak, true)]
+    [InlineData("switch", "ImportKey", KeyType.Zmk, false)]
+    [InlineData("switch", "ImportKey", KeyType.Pvk, false)]
+    [InlineData("switch", "ExportKey", KeyType.Zpk, false)]
+    [InlineData("issuer", "ExportKey", KeyType.Zak, true)]
+    [InlineData("issuer", "ExportKey", KeyType.Dek, false)]
+    [InlineData("issuer", "ImportKey", KeyType.Zpk, false)]
+    [InlineData("gateway", "ImportKey", KeyType.Zpk, false)]
+    [InlineData("gateway", "ExportKey", KeyType.Zpk, false)]
+    [InlineData("operator", "ImportKey", KeyType.Pvk, true)]
+    [InlineData("operator", "ExportKey", KeyType.Dek, true)]
+    public void ZoneKeys_TravelBetweenSwitchAndBank_AndNoOtherKeyDoes(string role, string command, KeyType type, bool allowed) =>
+        Assert.Equal(allowed, CallerPolicy.May(role, command) && CallerPolicy.MayExchange(role, type));
 
     [Fact]
     public void AesZmkWrap_Rfc3394KnownAnswer()

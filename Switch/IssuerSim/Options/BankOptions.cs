@@ -16,6 +16,9 @@ public sealed class BankOptions
     /// <summary>Prefix of this bank's keys in the Hsm: <c>{KeyPrefix}.zpk</c>, <c>.zak</c>, <c>.pvk</c>, <c>.dek</c>, <c>.cvk</c>.</summary>
     public string KeyPrefix { get; set; } = "";
 
+    /// <summary>The Hsm id of the ZMK this bank shares with the platform; its zone keys are exported under it.</summary>
+    public string ZmkId { get; set; } = "";
+
     /// <summary>How many extra approvable cards to issue for load tests (0 outside them).</summary>
     public int LoadTestCards { get; set; }
 

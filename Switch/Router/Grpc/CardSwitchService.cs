@@ -5,6 +5,7 @@ using Mesh.Iso8583.Messages;
 using Mesh.Switch.Authorization;
 using Mesh.Switch.Journal;
 using Mesh.Switch.Links;
+using Mesh.Switch.Onboarding;
 using Mesh.Switch.Options;
 using Mesh.Switch.Reversals;
 using Mesh.Switch.Routing;
@@ -19,6 +20,7 @@ public sealed class CardSwitchService(
     BinTable bins,
     ReversalQueue reversals,
     OutcomeLookup outcomes,
+    IssuerOnboarding onboarding,
     IOptions<SwitchOptions> options,
     TimeProvider time) : CardSwitch.CardSwitchBase
 {
@@ -82,17 +84,13 @@ public sealed class CardSwitchService(
         var reply = new ListLinksReply();
         foreach (var link in links.All)
         {
-            reply.Links.Add(new LinkState
-            {
-                Issuer = link.Name,
-                BankId = link.BankId,
-                SignedOn = link.IsSignedOn,
-                LastEchoLatencyMs = link.LastEchoLatencyMs,
-                ReversalsPending = await reversals.PendingAsync(link.Name, context.CancellationToken),
-            });
+            reply.Links.Add(await onboarding.StateOfAsync(link, await reversals.PendingAsync(link.Name, context.CancellationToken), context.CancellationToken));
         }
         return reply;
     }
+
+    public override Task<LinkState> OnboardIssuer(OnboardIssuerRequest request, ServerCallContext context) =>
+        onboarding.OnboardAsync(request, context.CancellationToken);
 
     /// <summary>An ISO 8583 echo (0800, field 70 = 301) to every issuer, in parallel.</summary>
     public override async Task<EchoIssuersReply> EchoIssuers(EchoIssuersRequest request, ServerCallContext context)

@@ -25,6 +25,8 @@ public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, 
 
     public string ZakId => issuer.ZakId;
 
+    public string ZmkId => issuer.ZmkId;
+
     /// <summary>How long the last echo took to come back, in milliseconds (0 before the first).</summary>
     public double LastEchoLatencyMs { get; private set; }
 

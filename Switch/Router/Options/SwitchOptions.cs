@@ -51,12 +51,18 @@ public sealed class IssuerLinkOptions
     /// <summary><c>tcp://host:port</c> of the bank's ISO 8583 listener.</summary>
     public string Endpoint { get; set; } = "";
 
-    /// <summary>Card number prefixes routed to this bank when the routing table is first filled.</summary>
+    /// <summary>
+    /// Card number prefixes routed to this bank when the routing table is first filled; none for a
+    /// bank that is onboarded later (OnboardIssuer), whose keys are not exchanged yet.
+    /// </summary>
     public List<string> Bins { get; set; } = [];
 
     public string ZpkId => $"{Name}.zpk";
 
     public string ZakId => $"{Name}.zak";
+
+    /// <summary>The key-encrypting key shared with the bank, formed at the key ceremony; zone keys travel under it.</summary>
+    public string ZmkId => $"{Name}.zmk";
 
     public static bool TryParseEndpoint(string endpoint, out string host, out int port)
     {

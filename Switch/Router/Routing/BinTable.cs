@@ -66,6 +66,32 @@ public sealed class BinTable(NpgsqlDataSource db, IOptions<SwitchOptions> option
         await ReloadAsync(ct);
     }
 
+    /// <summary>Routes every prefix to the issuer in one transaction; a prefix routed to another issuer stops all of them.</summary>
+    public async Task<string?> RouteAllAsync(IReadOnlyList<string> prefixes, string issuer, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var taken = new NpgsqlCommand("SELECT prefix, issuer FROM bin_routes WHERE prefix = ANY(@p) AND issuer <> @i ORDER BY prefix LIMIT 1 FOR UPDATE", connection, transaction))
+        {
+            taken.Parameters.AddWithValue("p", prefixes.ToArray());
+            taken.Parameters.AddWithValue("i", issuer);
+            await using var row = await taken.ExecuteReaderAsync(ct);
+            if (await row.ReadAsync(ct))
+            {
+                return $"{row.GetString(0)} is routed to {row.GetString(1)}";
+            }
+        }
+        await using (var insert = new NpgsqlCommand("INSERT INTO bin_routes (prefix, issuer) SELECT unnest(@p), @i ON CONFLICT (prefix) DO NOTHING", connection, transaction))
+        {
+            insert.Parameters.AddWithValue("p", prefixes.ToArray());
+            insert.Parameters.AddWithValue("i", issuer);
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
+        await ReloadAsync(ct);
+        return null;
+    }
+
     public async Task DeleteAsync(string prefix, CancellationToken ct)
     {
         await using var delete = db.CreateCommand("DELETE FROM bin_routes WHERE prefix = @p");
