@@ -1,0 +1,62 @@
+namespace Mesh.NetPay.Api;
+
+/// <summary>An order to create through <c>/v1</c>.</summary>
+/// <param name="OrderId">The merchant's order number: 1 to 32 of A-Z a-z 0-9 _ -. Also the Idempotency-Key of the create.</param>
+/// <param name="AmountMinor">The amount in minor units (fen).</param>
+/// <param name="Currency">156 or CNY.</param>
+/// <param name="TxnDate">yyyyMMdd; today (UTC) when null.</param>
+/// <param name="BackUrl">Where the platform posts notifications.</param>
+/// <param name="FrontUrl">Where the consumer's browser returns after paying.</param>
+/// <param name="GateId">The consumer's bank, or null to choose on the payment page.</param>
+/// <param name="ReqReserved">The merchant's own field, returned as is.</param>
+/// <param name="NotifyMode">realtime, deferred or redirect; null for the merchant's setting.</param>
+public sealed record CreateOrder(string OrderId, long AmountMinor, string Currency = "CNY", string? TxnDate = null, string? BackUrl = null,
+    string? FrontUrl = null, string? GateId = null, string? ReqReserved = null, string? NotifyMode = null);
+
+/// <summary>An order as the platform signed it.</summary>
+public sealed record Order(
+    string MerchantId,
+    string OrderId,
+    long AmountMinor,
+    string Currency,
+    string TxnDate,
+    string Status,
+    long Version,
+    string? ResponseCode,
+    string? ResponseMessage,
+    long PaidMinor,
+    long RefundedMinor,
+    string? MaskedPan,
+    string? AuthCode,
+    string? Rrn,
+    string? ReqReserved,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? PaidAt,
+    Uri? PayUrl)
+{
+    /// <summary>Order statuses: created (not paid yet), pending (the bank's answer is not known yet), paid, failed.</summary>
+    public const string Created = "created";
+
+    /// <inheritdoc cref="Created"/>
+    public const string Paid = "paid";
+
+    /// <inheritdoc cref="Created"/>
+    public const string Failed = "failed";
+
+    /// <summary>What can still be refunded, in minor units.</summary>
+    public long RefundableMinor => Math.Max(0, PaidMinor - RefundedMinor);
+}
+
+/// <summary>A refund as the platform signed it (status: pending, succeeded or failed).</summary>
+public sealed record Refund(string MerchantId, string OrderId, string RefundId, long AmountMinor, string Currency, string Status, string? ResponseCode,
+    DateTimeOffset CreatedAt, DateTimeOffset? AnsweredAt);
+
+/// <summary>Which reconciliation file of a closed settlement date.</summary>
+public enum ReconciliationKind
+{
+    /// <summary>对交易明细: one line per payment, refund and adjustment.</summary>
+    Detail,
+
+    /// <summary>对交易总账: the day's totals per currency and the batch's fund status.</summary>
+    Totals,
+}

@@ -1,0 +1,38 @@
+using System.Formats.Asn1;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Mesh.NetPay.Api;
+
+/// <summary>
+/// The platform's public keys as a merchant holds them: the signing certificate (answers,
+/// notifications, reconciliation files), the envelope certificate it issued (requests sealed to
+/// the platform) and the NetPay PGID key (form-protocol answers).
+/// </summary>
+public static class PlatformKeys
+{
+    /// <summary>True when <paramref name="issued"/> carries a SHA256withRSA signature by <paramref name="issuer"/>'s key.</summary>
+    public static bool IsIssuedBy(X509Certificate2 issued, X509Certificate2 issuer)
+    {
+        ArgumentNullException.ThrowIfNull(issued);
+        ArgumentNullException.ThrowIfNull(issuer);
+        using var key = issuer.GetRSAPublicKey();
+        if (key is null || issued.SignatureAlgorithm.Value != "1.2.840.113549.1.1.11")
+        {
+            return false;
+        }
+        try
+        {
+            // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
+            var certificate = new AsnReader(issued.RawData, AsnEncodingRules.DER).ReadSequence();
+            var tbs = certificate.ReadEncodedValue().ToArray();
+            certificate.ReadSequence();
+            var signature = certificate.ReadBitString(out _);
+            return key.VerifyData(tbs, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        }
+        catch (AsnContentException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,33 @@
+namespace Mesh.NetPay.Notifications;
+
+/// <summary>
+/// What the platform tells the merchant about an order, whichever protocol carried it: a
+/// purchase's result or a refund's. <see cref="NotificationId"/> is the same on every attempt
+/// to deliver it (deduplicate on it); <see cref="OrderVersion"/> grows with every change of the
+/// order, so a late duplicate can be told from news.
+/// </summary>
+public sealed record PaymentNotification(
+    string NotificationId,
+    string Kind,
+    string MerchantId,
+    string OrderId,
+    long OrderVersion,
+    string Status,
+    long AmountMinor,
+    string Currency,
+    string? ResponseCode,
+    string? MaskedPan,
+    string? RefundId,
+    string TxnDate,
+    string? ReqReserved,
+    string Protocol)
+{
+    /// <summary>A purchase's result.</summary>
+    public const string Purchase = "purchase";
+
+    /// <summary>A refund's result.</summary>
+    public const string Refund = "refund";
+
+    /// <summary>True when the purchase is paid or the refund went through.</summary>
+    public bool Succeeded => Status is "paid" or "succeeded" or "1001";
+}
