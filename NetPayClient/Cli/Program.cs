@@ -1,0 +1,3 @@
+using Mesh.NetPay.Cli;
+
+return await NetpayCommands.Root().Parse(args).InvokeAsync();
