@@ -12,6 +12,7 @@ var switchDb = postgres.AddDatabase("switchdb");
 var issuerDb = postgres.AddDatabase("issuerdb");
 var settlementDb = postgres.AddDatabase("settlementdb");
 var gatewayDb = postgres.AddDatabase("gatewaydb");
+var shopDb = postgres.AddDatabase("shopdb");
 
 var hsm = builder.AddProject<Projects.Mesh_Hsm>("hsm")
     .WithReference(hsmDb).WaitFor(hsmDb)
@@ -48,10 +49,11 @@ var settlement = builder.AddProject<Projects.Mesh_Settlement>("settlement")
     .WithSettlementCommands()
     .WithHttpHealthCheck("/health", endpointName: "http");
 
+var gatewayAdminKey = builder.AddParameter("gateway-admin-key",
+    Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), secret: true);
 var gateway = builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithReference(gatewayDb).WaitFor(gatewayDb)
-    .WithEnvironment("Gateway__AdminKey", builder.AddParameter("gateway-admin-key",
-        Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), secret: true))
+    .WithEnvironment("Gateway__AdminKey", gatewayAdminKey)
     .WithHsmCaller(hsm, role: "gateway")
     .WithReference(cardSwitch).WaitFor(cardSwitch)
     .WithReference(settlement).WaitFor(settlement)
@@ -59,6 +61,9 @@ var gateway = builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health", endpointName: "http");
 gateway.WithEnvironment("Gateway__PaymentPageBaseUrl", gateway.GetEndpoint("https"));
+
+// A merchant's store built on the SDK alone: catalogue, cart, checkout to the payment page, its orders.
+builder.AddDemoShop(gateway, shopDb, gatewayAdminKey, data);
 
 // Every service runs in the AppHost's environment (Development under `dotnet run`): the
 // development-only parts (the banks' fault knobs, the created LMK) follow it. Services listen on

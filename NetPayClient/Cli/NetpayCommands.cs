@@ -94,8 +94,12 @@ public static class NetpayCommands
             }
             File.WriteAllText(Path.Combine(dir.FullName, "merchant.pub.pem"), key.ExportPublicKeyPem());
             File.WriteAllText(Path.Combine(dir.FullName, "merchant.csr.pem"), key.CreateCertificateRequestPem(result.GetValue(subject)!));
-            new Output(Console.Out, result.GetValue(Json)).Record(new { privateKey = privatePath, publicKey = Path.Combine(dir.FullName, "merchant.pub.pem"),
-                certificateRequest = Path.Combine(dir.FullName, "merchant.csr.pem") },
+            new Output(Console.Out, result.GetValue(Json)).Record(new
+            {
+                privateKey = privatePath,
+                publicKey = Path.Combine(dir.FullName, "merchant.pub.pem"),
+                certificateRequest = Path.Combine(dir.FullName, "merchant.csr.pem")
+            },
                 [("private key", privatePath + " (owner only)"), ("public key", Path.Combine(dir.FullName, "merchant.pub.pem")),
                  ("certificate request", Path.Combine(dir.FullName, "merchant.csr.pem"))]);
             return 0;

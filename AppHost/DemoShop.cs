@@ -1,0 +1,75 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Mesh.AppHost.Postgres;
+
+namespace Mesh.AppHost;
+
+/// <summary>
+/// The demo shop (<c>NetPayClient/Shop</c>), a merchant that uses only the SDK. Its key pair is
+/// made once in the data folder; once the gateway is up, the AppHost, playing the platform's
+/// operator, onboards it as merchant <see cref="MerchantId"/> with the public half (the same
+/// request again changes nothing). The shop gets only its private key's path, never an operator
+/// credential.
+/// </summary>
+public static class DemoShop
+{
+    public const string MerchantId = "808080000000001";
+    public const string MerchantName = "Mesh Tea House";
+
+    /// <summary>The shop's address: <c>http://localhost:5090</c>.</summary>
+    public const int Port = 5090;
+
+    public static IResourceBuilder<ProjectResource> AddDemoShop(this IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> gateway,
+        IResourceBuilder<MeshDatabaseResource> shopDb, IResourceBuilder<ParameterResource> adminKey, MeshDataFolder data)
+    {
+        var keyPath = Path.Combine(data.Root, "shop", "merchant.key.pem");
+        using var key = RSA.Create();
+        if (File.Exists(keyPath))
+        {
+            key.ImportFromPem(File.ReadAllText(keyPath));
+        }
+        else
+        {
+            key.KeySize = 2048;
+            OwnerOnlyFile.Write(keyPath, key.ExportPkcs8PrivateKeyPem(), FileMode.CreateNew);
+        }
+        var publicKeyPem = key.ExportSubjectPublicKeyInfoPem();
+
+        var shop = builder.AddProject<Projects.Mesh_Shop>("shop")
+            .WithReference(shopDb).WaitFor(shopDb)
+            .WaitFor(gateway)
+            .WithEnvironment("Shop__MerchantId", MerchantId)
+            .WithEnvironment("Shop__KeyPath", keyPath)
+            .WithEnvironment("Shop__GatewayUrl", gateway.GetEndpoint("http"))
+            .WithHttpEndpoint(port: Port, name: "http")
+            .WithExternalHttpEndpoints()
+            .WithHttpHealthCheck("/health", endpointName: "http");
+        shop.WithEnvironment("Shop__PublicUrl", shop.GetEndpoint("http"));
+
+        builder.Eventing.Subscribe<ResourceReadyEvent>(gateway.Resource, async (_, ct) =>
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(gateway.GetEndpoint("http").Url), "/admin/merchants"))
+            {
+                Content = JsonContent.Create(new
+                {
+                    merchantId = MerchantId,
+                    name = MerchantName,
+                    publicKeyPem,
+                    notificationMode = "realtime",
+                    notificationProtocol = "plain",
+                    feeRatePpm = 6_000,
+                    feeMinimumMinor = 100,
+                    settlementAccount = "6222020000000015",
+                }),
+            };
+            request.Headers.Add("X-Mesh-Admin-Key", await adminKey.Resource.GetValueAsync(ct));
+            using var response = await http.SendAsync(request, ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"onboarding the demo shop: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+            }
+        });
+        return shop;
+    }
+}

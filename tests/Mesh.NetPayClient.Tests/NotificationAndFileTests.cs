@@ -1,0 +1,149 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Mesh.NetPay.Envelopes;
+using Mesh.NetPay.Notifications;
+using Mesh.NetPay.Reconciliation;
+using Mesh.NetPay.Signing;
+
+namespace Mesh.NetPayClient.Tests;
+
+/// <summary>Notifications are believed only when the platform signed them, envelopes open only for their recipient, and reconciliation files read exactly.</summary>
+public sealed class NotificationAndFileTests : IDisposable
+{
+    private readonly TestPlatform _platform = new();
+    private readonly RSA _merchant = RSA.Create(2048);
+
+    private (Dictionary<string, string> Headers, byte[] Body) V1Notification(string amount = "12800")
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>
+        {
+            ["notificationId"] = "41",
+            ["kind"] = "purchase",
+            ["merId"] = "808080000000001",
+            ["orderId"] = "o-1",
+            ["version"] = "2",
+            ["status"] = "paid",
+            ["txnAmt"] = amount,
+            ["currencyCode"] = "CNY",
+            ["respCode"] = "00",
+            ["maskedPan"] = "622202******0015",
+            ["txnDate"] = "20261126",
+        });
+        var signature = Convert.ToBase64String(_platform.SigningKey.SignData(body, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        return (new() { ["Mesh-Signature"] = signature, ["Mesh-Cert-Id"] = V1Signature.CertIdOf(_platform.Certificate) }, body);
+    }
+
+    private NotificationReader Reader => new(_platform.Certificate, _platform.NetPayKey, _merchant);
+
+    [Fact]
+    public void AV1Notification_SignedByThePlatform_IsATypedEvent()
+    {
+        var (headers, body) = V1Notification();
+
+        var n = Reader.Read(headers, "application/json", body);
+
+        Assert.Equal(("41", "purchase", "o-1", 2L, 128_00L, "622202******0015"), (n.NotificationId, n.Kind, n.OrderId, n.OrderVersion, n.AmountMinor, n.MaskedPan));
+        Assert.True(n.Succeeded);
+    }
+
+    [Fact]
+    public void AV1Notification_ChangedInTransit_OrSignedByAnotherKey_IsRefused()
+    {
+        var (headers, body) = V1Notification();
+        var tampered = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body).Replace("12800", "99999", StringComparison.Ordinal));
+        using var stranger = new TestPlatform();
+        var otherReader = new NotificationReader(stranger.Certificate, stranger.NetPayKey);
+
+        Assert.Throws<NotificationRejectedException>(() => Reader.Read(headers, "application/json", tampered));
+        Assert.Throws<NotificationRejectedException>(() => otherReader.Read(headers, "application/json", body));
+    }
+
+    [Fact]
+    public void ANetPayNotification_IsCheckedAgainstThePgidKey_AndATamperedAmountIsRefused()
+    {
+        var text = string.Concat("808080000000001", "2026112600000001", "000000012800", "156", "20261126", "0001", "1001");
+        var checkValue = Convert.ToHexString(_platform.NetPayKey.SignData(Encoding.UTF8.GetBytes(text), HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1));
+        string Form(string amount) =>
+            $"merid=808080000000001&orderno=2026112600000001&transdate=20261126&amount={amount}&currencycode=156&transtype=0001&status=1001&checkvalue={checkValue}"
+            + "&GateId=0102&Priv1=tea+shop&NotificationId=7&OrderVersion=2";
+
+        var n = Reader.Read(new Dictionary<string, string>(), "application/x-www-form-urlencoded", Encoding.UTF8.GetBytes(Form("000000012800")));
+
+        Assert.Equal(("7", "purchase", 128_00L, "tea shop", "netpay"), (n.NotificationId, n.Kind, n.AmountMinor, n.ReqReserved, n.Protocol));
+        Assert.True(n.Succeeded);
+        Assert.Throws<NotificationRejectedException>(() =>
+            Reader.Read(new Dictionary<string, string>(), "application/x-www-form-urlencoded", Encoding.UTF8.GetBytes(Form("000000099999"))));
+    }
+
+    [Fact]
+    public void AnEnvelopedNotification_OpensWithTheMerchantsKey_AndOnlyWithIt()
+    {
+        var (headers, body) = V1Notification();
+        using var merchantPublic = RSA.Create();
+        merchantPublic.ImportSubjectPublicKeyInfo(_merchant.ExportSubjectPublicKeyInfo(), out _);
+        var sealedBody = DigitalEnvelope.Seal(body, merchantPublic);
+        headers["Mesh-Enveloped-Content-Type"] = "application/json";
+        using var otherKey = RSA.Create(2048);
+
+        var n = Reader.Read(headers, DigitalEnvelope.JsonContentType, sealedBody);
+
+        Assert.Equal("41", n.NotificationId);
+        Assert.DoesNotContain("622202", Encoding.UTF8.GetString(sealedBody));
+        Assert.Throws<NotificationRejectedException>(() =>
+            new NotificationReader(_platform.Certificate, _platform.NetPayKey, otherKey).Read(headers, DigitalEnvelope.JsonContentType, sealedBody));
+    }
+
+    [Fact]
+    public void AnEnvelope_WhoseCiphertextWasTouched_DoesNotOpen()
+    {
+        var sealedBody = JsonSerializer.Deserialize<Dictionary<string, string>>(DigitalEnvelope.Seal("secret"u8, _merchant))!;
+        var ciphertext = Convert.FromBase64String(sealedBody["ciphertext"]);
+        ciphertext[0] ^= 1;
+        sealedBody["ciphertext"] = Convert.ToBase64String(ciphertext);
+
+        Assert.ThrowsAny<CryptographicException>(() => DigitalEnvelope.Open(JsonSerializer.SerializeToUtf8Bytes(sealedBody), _merchant));
+        Assert.Equal("secret"u8.ToArray(), DigitalEnvelope.Open(DigitalEnvelope.Seal("secret"u8, _merchant), _merchant));
+    }
+
+    [Fact]
+    public async Task ADetailFile_IsReadLineByLine_QuotedFieldsIncluded()
+    {
+        var csv = ReconciliationFile.DetailHeader + "\n"
+            + "2026-11-25,o-1,purchase,12800,100,12700,156,paid,622202******0015,000000000001,2026-11-25T02:00:00.000Z\n"
+            + "2026-11-25,\"o,2 \"\"gift\"\"\",refund,3000,0,-3000,156,refunded,622202******0015,,2026-11-25T03:30:00.250Z\n";
+        var lines = new List<DetailLine>();
+        await foreach (var line in ReconciliationFile.ReadDetailAsync(new MemoryStream(Encoding.UTF8.GetBytes(csv))))
+        {
+            lines.Add(line);
+        }
+
+        Assert.Equal(2, lines.Count);
+        Assert.Equal("o,2 \"gift\"", lines[1].OrderId);
+        Assert.Equal(12700 - 3000, lines.Sum(l => l.NetMinor));
+        Assert.Equal(new DateTimeOffset(2026, 11, 25, 3, 30, 0, 250, TimeSpan.Zero), lines[1].OccurredAt);
+    }
+
+    [Fact]
+    public async Task AFileOfAnotherKind_OrWithAMissingField_IsRefusedNotMisread()
+    {
+        async Task ReadAllAsync(string csv)
+        {
+            await foreach (var _ in ReconciliationFile.ReadDetailAsync(new MemoryStream(Encoding.UTF8.GetBytes(csv))))
+            {
+            }
+        }
+
+        var wrongKind = await Assert.ThrowsAsync<FormatException>(() => ReadAllAsync(ReconciliationFile.TotalsHeader + "\n"));
+        var shortLine = await Assert.ThrowsAsync<FormatException>(() => ReadAllAsync(ReconciliationFile.DetailHeader + "\n2026-11-25,o-1,purchase\n"));
+
+        Assert.Contains("header", wrongKind.Message);
+        Assert.Contains("line 2", shortLine.Message);
+    }
+
+    public void Dispose()
+    {
+        _platform.Dispose();
+        _merchant.Dispose();
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Mesh.NetPay.Signing;
+
+namespace Mesh.NetPayClient.Tests;
+
+/// <summary>A stand-in for the platform's keys inside unit tests: a signing certificate and a NetPay key, and answers signed as the gateway signs them.</summary>
+public sealed class TestPlatform : IDisposable
+{
+    public TestPlatform()
+    {
+        SigningKey = RSA.Create(2048);
+        Certificate = new CertificateRequest("CN=Test Platform", SigningKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        NetPayKey = RSA.Create(1024);
+    }
+
+    public RSA SigningKey { get; }
+
+    public X509Certificate2 Certificate { get; }
+
+    public RSA NetPayKey { get; }
+
+    public string CertificatePem => Certificate.ExportCertificatePem();
+
+    public Dictionary<string, string?> Signed(Dictionary<string, string?> fields)
+    {
+        fields["certId"] = V1Signature.CertIdOf(Certificate);
+        fields["signature"] = Convert.ToBase64String(SigningKey.SignData(Encoding.ASCII.GetBytes(V1Signature.Digest(fields)), HashAlgorithmName.SHA256,
+            RSASignaturePadding.Pkcs1));
+        return fields;
+    }
+
+    public static Dictionary<string, string?> OrderFields(string orderId, string status = "paid") => new()
+    {
+        ["merId"] = "808080000000001",
+        ["orderId"] = orderId,
+        ["txnAmt"] = "12800",
+        ["currencyCode"] = "CNY",
+        ["txnDate"] = "20261126",
+        ["status"] = status,
+        ["version"] = "3",
+        ["paidAmt"] = "12800",
+        ["refundedAmt"] = "0",
+        ["createdAt"] = "20261126080000",
+        ["signTime"] = "20261126080001",
+    };
+
+    public static HttpResponseMessage Json(HttpStatusCode status, object body, string contentType = "application/json") => new(status)
+    {
+        Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, contentType),
+    };
+
+    public void Dispose()
+    {
+        SigningKey.Dispose();
+        Certificate.Dispose();
+        NetPayKey.Dispose();
+    }
+}
+
+/// <summary>An HttpMessageHandler that answers from a script and records what it was sent.</summary>
+public sealed class ScriptedHandler(Func<HttpRequestMessage, int, HttpResponseMessage> answer) : HttpMessageHandler
+{
+    public List<(HttpMethod Method, string Path, string? IdempotencyKey, string Body)> Sent { get; } = [];
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
+        Sent.Add((request.Method, request.RequestUri!.AbsolutePath, request.Headers.TryGetValues("Idempotency-Key", out var keys) ? keys.Single() : null, body));
+        return answer(request, Sent.Count);
+    }
+}
