@@ -46,6 +46,9 @@ public static class Extensions
         app.MapPost("/checkout", CheckoutAsync);
         app.MapGet("/orders", async (ShopOrders orders, CancellationToken ct) => ShopPages.OrdersPage(await orders.LatestAsync(ct)));
         app.MapGet("/orders/{orderId}", OrderAsync);
+        // The payment page sends the consumer back by posting the platform's signed answer here; the
+        // shop believes only the platform (a fresh, signed query on the page it redirects to).
+        app.MapPost("/orders/{orderId}", (string orderId) => Results.Redirect($"/orders/{Uri.EscapeDataString(orderId)}", permanent: false, preserveMethod: false));
         app.MapNetPayNotifications("/netpay/notify", async (notification, services, ct) =>
         {
             // The notification is verified and new; the order's signed state is asked for, so a refund's total is the platform's too.

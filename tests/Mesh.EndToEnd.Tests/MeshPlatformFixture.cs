@@ -15,7 +15,7 @@ namespace Mesh.EndToEnd.Tests;
 public sealed class MeshPlatformFixture : IAsyncLifetime
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
-    public static readonly string[] ServiceResources = ["hsm", "switch", "issuer-icbc", "issuer-ccb", "issuer-boc", "settlement", "gateway"];
+    public static readonly string[] ServiceResources = ["hsm", "switch", "issuer-icbc", "issuer-ccb", "issuer-boc", "settlement", "gateway", "shop"];
 
     private readonly string _dataDir = Path.Combine("/var/tmp", $"mesh-e2e-{Guid.NewGuid():N}");
 

@@ -22,7 +22,7 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
     private const long FeeMinimum = 100;
     private static int _runs;
 
-    private sealed record Purchase(int Index, string Merchant, long Amount, DateTimeOffset At)
+    internal sealed record Purchase(int Index, string Merchant, long Amount, DateTimeOffset At)
     {
         public long Fee => Math.Min(Amount, Math.Max(FeeMinimum, (Amount * FeePpm + 500_000) / 1_000_000));
 
@@ -345,7 +345,7 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
         Assert.Equal(StatusCode.FailedPrecondition, notClosable.StatusCode);
     }
 
-    private static LedgerEvent Event(string id, string kind, string status, Purchase purchase, long amount, DateTimeOffset at) => new()
+    internal static LedgerEvent Event(string id, string kind, string status, Purchase purchase, long amount, DateTimeOffset at) => new()
     {
         TransactionId = id,
         Kind = kind,
@@ -362,7 +362,7 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
     };
 
     /// <summary>Past days, one after another: dates close in order, and each test closes its own.</summary>
-    private static DateOnly NextDay() => new DateOnly(2020, 1, 1).AddDays(3 * Interlocked.Increment(ref _days));
+    internal static DateOnly NextDay() => new DateOnly(2020, 1, 1).AddDays(3 * Interlocked.Increment(ref _days));
 
     private static int _days;
 

@@ -22,7 +22,7 @@ namespace Mesh.NetPay.Api;
 public sealed class NetPayClient : IDisposable
 {
     /// <summary>The page size <see cref="ListOrdersAsync"/> asks for.</summary>
-    public const int ListPageSize = 200;
+    public const int ListPageSize = 100;
 
     /// <summary>Largest answer read, in bytes (a reconciliation file streams and has no limit).</summary>
     public const int AnswerBytesMax = 4 * 1024 * 1024;
