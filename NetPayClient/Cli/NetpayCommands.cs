@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Mesh.NetPay.Api;
@@ -149,21 +150,32 @@ public static class NetpayCommands
         {
             var fields = ReadFields(result);
             var output = new Output(Console.Out, result.GetValue(Json));
-            using var client = Client(result);
             bool valid;
             string signer;
-            if (result.GetValue(Protocol) == "netpay")
+            try
             {
-                using var netPayKey = await client.PlatformNetPayKeyAsync(ct);
-                valid = NetPayForm.IsPlatformSigned(fields.ToDictionary(f => f.Key, f => f.Value ?? ""), netPayKey);
-                signer = "the platform's NetPay key";
+                using var http = new HttpClient { BaseAddress = result.GetValue(Gateway), Timeout = TimeSpan.FromSeconds(30) };
+                if (result.GetValue(Protocol) == "netpay")
+                {
+                    using var netPayKey = RSA.Create();
+                    netPayKey.ImportFromPem(await http.GetStringAsync("/v1/platform-netpay-key", ct));
+                    valid = NetPayForm.IsPlatformSigned(fields.ToDictionary(f => f.Key, f => f.Value ?? ""), netPayKey);
+                    signer = "the platform's NetPay key";
+                }
+                else
+                {
+                    using var platform = X509Certificate2.CreateFromPem(result.GetValue(PlatformCert) is { } pinned
+                        ? await File.ReadAllTextAsync(pinned.FullName, ct)
+                        : await http.GetStringAsync("/v1/platform-certificate", ct));
+                    valid = fields.GetValueOrDefault(V1Signature.CertIdField) == V1Signature.CertIdOf(platform)
+                        && V1Signature.IsPlatformSigned(fields, fields.GetValueOrDefault(V1Signature.SignatureField), platform);
+                    signer = $"platform certificate {V1Signature.CertIdOf(platform)}";
+                }
             }
-            else
+            catch (HttpRequestException ex)
             {
-                var platform = await client.PlatformCertificateAsync(ct);
-                valid = fields.GetValueOrDefault(V1Signature.CertIdField) == V1Signature.CertIdOf(platform)
-                    && V1Signature.IsPlatformSigned(fields, fields.GetValueOrDefault(V1Signature.SignatureField), platform);
-                signer = $"platform certificate {V1Signature.CertIdOf(platform)}";
+                Console.Error.WriteLine($"no answer from {result.GetValue(Gateway)}: {ex.Message}");
+                return Unreachable;
             }
             output.Record(new { valid, signer }, [("valid", valid ? "yes" : "NO"), ("signer", signer)]);
             return valid ? 0 : Untrusted;

@@ -44,8 +44,9 @@ public sealed class Output(TextWriter stdout, bool json)
         stdout.WriteLine($"{items.Count} row{(items.Count == 1 ? "" : "s")}");
     }
 
+    /// <summary>An amount in major units with its currency's letters (the platform may name CNY by its ISO 4217 number, 156).</summary>
     public static string Money(long minor, string currency) =>
-        $"{minor / 100}.{Math.Abs(minor % 100):D2} {currency}";
+        $"{(minor < 0 ? "-" : "")}{Math.Abs(minor) / 100}.{Math.Abs(minor) % 100:D2} {(currency == "156" ? "CNY" : currency)}";
 
     /// <summary>A progress line rewritten in place: bytes so far, of the total when known.</summary>
     public sealed class Progress(TextWriter stderr) : IProgress<(long Received, long? Total)>
