@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Security.Cryptography.X509Certificates;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Mesh.NetPay.Api;
 using Mesh.NetPay.Reconciliation;

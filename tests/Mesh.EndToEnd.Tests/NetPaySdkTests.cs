@@ -6,8 +6,8 @@ using Mesh.Contracts.Settlement;
 using Mesh.NetPay.Api;
 using Mesh.NetPay.Notifications;
 using Mesh.NetPay.Reconciliation;
-using ReconciliationFile = Mesh.NetPay.Reconciliation.ReconciliationFile;
 using Mesh.NetPay.Signing;
+using ReconciliationFile = Mesh.NetPay.Reconciliation.ReconciliationFile;
 
 namespace Mesh.EndToEnd.Tests;
 

@@ -29,8 +29,14 @@ public sealed class NetpayCliTests(MeshPlatformFixture platform)
                 admin.DefaultRequestHeaders.Add("X-Mesh-Admin-Key", await platform.ParameterAsync("gateway-admin-key"));
                 using var onboarded = await admin.PostAsJsonAsync("/admin/merchants", new
                 {
-                    merchantId, name = "CLI Shop", publicKeyPem = await File.ReadAllTextAsync(Path.Combine(dir.FullName, "merchant.pub.pem")),
-                    notificationMode = "deferred", notificationProtocol = "plain", feeRatePpm = 6_000, feeMinimumMinor = 100, settlementAccount = "6222020000000015",
+                    merchantId,
+                    name = "CLI Shop",
+                    publicKeyPem = await File.ReadAllTextAsync(Path.Combine(dir.FullName, "merchant.pub.pem")),
+                    notificationMode = "deferred",
+                    notificationProtocol = "plain",
+                    feeRatePpm = 6_000,
+                    feeMinimumMinor = 100,
+                    settlementAccount = "6222020000000015",
                 });
                 onboarded.EnsureSuccessStatusCode();
             }

@@ -1,0 +1,62 @@
+using Aspire.Hosting.Testing;
+using Microsoft.Playwright;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>
+/// The demo shop (built on the SDK alone) in the machine's Chromium: teas into the cart, checkout
+/// to the gateway's payment page, the card and PIN typed there, back to the shop's order page,
+/// paid; the shop's own notification endpoint (the SDK's) has the platform's word on it.
+/// </summary>
+[Collection(MeshPlatformCollection.Name)]
+public sealed class DemoShopTests(MeshPlatformFixture platform)
+{
+    [Fact]
+    public async Task AConsumer_FillsACart_PaysOnThePaymentPage_AndTheShopShowsTheOrderPaid()
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await TestBrowser.LaunchAsync(playwright);
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true, ViewportSize = new() { Width = 1100, Height = 800 } });
+        var page = await context.NewPageAsync();
+        var shop = platform.App.GetEndpoint("shop", "http");
+
+        await page.GotoAsync(shop.ToString());
+        await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath("shop-catalogue"), FullPage = true });
+        await page.ClickAsync("#add-longjing");
+        await page.GotoAsync(shop.ToString());
+        await page.ClickAsync("#add-tieguanyin");
+        var total = await page.TextContentAsync("#total");
+        await page.ClickAsync("#checkout");
+        await page.WaitForURLAsync("**/pay/s/**");
+        var paymentPage = page.Url;
+        await page.CheckAsync("input[name=gateId][value='0102']");
+        await page.FillAsync("#pan", Acquirer.TestCard("622202", 1));
+        await page.FillAsync("#expiry", "12/30");
+        await page.FillAsync("#pin", "123456");
+        await page.ClickAsync("#pay-button");
+        await page.WaitForURLAsync($"{shop.GetLeftPart(UriPartial.Authority)}/orders/**", new() { Timeout = 30_000 });
+        await page.WaitForSelectorAsync("#order-status.paid", new() { Timeout = 30_000 });
+        var orderId = await page.TextContentAsync("#order-id");
+        await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath("shop-order-paid"), FullPage = true });
+        await page.GotoAsync(new Uri(shop, "/orders").ToString());
+        var listed = await page.Locator($"#orders tr:has-text('{orderId}')").TextContentAsync();
+        long notificationId = 0;
+        for (var i = 0; i < 100 && notificationId == 0; i++)
+        {
+            notificationId = await platform.ScalarAsync<long>("gatewaydb",
+                "SELECT coalesce(max(outbox_id), 0) FROM outbox WHERE topic = 'notification' AND merchant_id = '808080000000001' AND order_id = $1 AND delivered_at IS NOT NULL",
+                orderId!);
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("¥216.50", total);
+        Assert.StartsWith(platform.App.GetEndpoint("gateway", "https").GetLeftPart(UriPartial.Authority), paymentPage);
+        Assert.StartsWith("tea", orderId);
+        Assert.Contains("paid", listed);
+        Assert.Contains("622202******0015", listed);
+        Assert.NotEqual(0, notificationId);
+        Assert.Equal(1L, await platform.ScalarAsync<long>("shopdb", "SELECT count(*) FROM shop_notifications WHERE notification_id = $1",
+            notificationId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal("paid:21650", await platform.ScalarAsync<string>("shopdb", "SELECT status || ':' || amount_minor FROM shop_orders WHERE order_id = $1", orderId!));
+    }
+}
