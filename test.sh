@@ -10,6 +10,8 @@ log() { printf '\n== %s\n' "$*"; }
 need_apt=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need_apt+=(postgresql-15)
 command -v setpriv >/dev/null || need_apt+=(util-linux)
+# The SDK's tests check its signatures against the openssl command line.
+command -v openssl >/dev/null || need_apt+=(openssl)
 # The payment page's browser tests drive the machine's Chromium (Playwright downloads no browser here).
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -103,6 +103,24 @@ public class SignatureTests
     }
 
     [Fact]
+    public void TheMerchantIntegrationPage_ShowsTheKeysAndSignaturesTheseTestsCheck()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Mesh.sln")))
+        {
+            root = root.Parent;
+        }
+        var page = File.ReadAllText(Path.Combine(root!.FullName, "docs", "merchant-integration.md"));
+
+        foreach (var vector in new[] { "merchant-rsa2048.key.pem", "merchant-rsa1024.key.pem", "v1-signature.txt", "netpay-chkvalue.txt" })
+        {
+            Assert.Contains(Vector(vector), page);
+        }
+        Assert.Contains(V1Signature.CanonicalString(FixedOrder), page);
+        Assert.Contains(V1Signature.Digest(FixedOrder), page);
+    }
+
+    [Fact]
     public void AKeyFile_OfNoKnownKind_IsAClearError()
     {
         var error = Assert.Throws<ArgumentException>(() => MerchantKey.FromPem("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"));
