@@ -94,6 +94,16 @@ public static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // A request that has started moving money finishes, whether or not its client is still there:
+        // the handlers' CancellationToken (RequestAborted) no longer fires when the client goes away.
+        // Every database command still has its timeout and every gRPC call its deadline. (A write
+        // cancelled mid-read also left a broken connection in Npgsql's pool: under load, other
+        // requests then failed with protocol errors.)
+        app.Use((context, next) =>
+        {
+            context.RequestAborted = CancellationToken.None;
+            return next(context);
+        });
         // The payment page is served over HTTPS only: WebCrypto needs a secure context, and card data needs TLS.
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/pay") || context.Request.Path.StartsWithSegments("/console")
                 || context.Request.Path.StartsWithSegments("/ops"),

@@ -62,23 +62,30 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
             WHERE o.merchant_id = $1 AND o.order_id = $2
             """);
         BatchSql.Bind(read, merchantId, orderId);
-        await using var row = await read.ExecuteReaderAsync(ct);
-        if (!await row.ReadAsync(ct))
+        // The reader is disposed exactly once, at the end of this block: a reader of a data-source
+        // command gives its connection back to the pool when disposed, and a second dispose would
+        // then read from a connection another request is using.
+        string currency, expiry, purchaseStan, purchaseTransmission;
+        long paymentId, sequence;
+        byte[] panCiphertext;
+        await using (var row = await read.ExecuteReaderAsync(ct))
         {
-            return (Refusal.NoSuchOrder, null, 0);
+            if (!await row.ReadAsync(ct))
+            {
+                return (Refusal.NoSuchOrder, null, 0);
+            }
+            if (row.GetString(0) != Orders.OrderStatus.Paid || row.IsDBNull(3))
+            {
+                return (Refusal.NotPaid, null, 0);
+            }
+            var remainder = row.GetInt64(1);
+            if (amountMinor > remainder)
+            {
+                return (Refusal.OverRemainder, null, remainder);
+            }
+            (currency, paymentId, panCiphertext, expiry, purchaseStan, purchaseTransmission, sequence) = (row.GetString(2), row.GetInt64(3),
+                row.GetFieldValue<byte[]>(4), row.GetString(5), row.GetString(6), row.GetString(7), row.GetInt64(8));
         }
-        if (row.GetString(0) != Orders.OrderStatus.Paid || row.IsDBNull(3))
-        {
-            return (Refusal.NotPaid, null, 0);
-        }
-        var remainder = row.GetInt64(1);
-        if (amountMinor > remainder)
-        {
-            return (Refusal.OverRemainder, null, remainder);
-        }
-        var (currency, paymentId, panCiphertext, expiry, purchaseStan, purchaseTransmission, sequence) = (row.GetString(2), row.GetInt64(3),
-            row.GetFieldValue<byte[]>(4), row.GetString(5), row.GetString(6), row.GetString(7), row.GetInt64(8));
-        await row.DisposeAsync();
 
         var now = time.GetUtcNow();
         var stan = Acquirer.Stan(sequence);
@@ -144,15 +151,19 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
             RETURNING order_id, amount_minor, currency, stan, transmission, kind, (SELECT issuer_id FROM payments p WHERE p.payment_id = refunds.payment_id)
             """, connection, tx);
         BatchSql.Bind(answered, merchantId, refundId, succeeded ? RefundStatus.Succeeded : RefundStatus.Failed, code, now);
-        await using var row = await answered.ExecuteReaderAsync(ct);
-        if (!await row.ReadAsync(ct))
+        string orderId, currency, stan, transmission, kind;
+        long amountMinor;
+        string? issuerId;
+        await using (var row = await answered.ExecuteReaderAsync(ct))
         {
-            return; // already settled
+            if (!await row.ReadAsync(ct))
+            {
+                return; // already settled
+            }
+            (orderId, amountMinor, currency, stan, transmission, kind) = (row.GetString(0), row.GetInt64(1), row.GetString(2), row.GetString(3),
+                row.GetString(4), row.GetString(5));
+            issuerId = row.IsDBNull(6) ? null : row.GetString(6);
         }
-        var (orderId, amountMinor, currency, stan, transmission, kind) = (row.GetString(0), row.GetInt64(1), row.GetString(2), row.GetString(3),
-            row.GetString(4), row.GetString(5));
-        var issuerId = row.IsDBNull(6) ? null : row.GetString(6);
-        await row.DisposeAsync();
         var reversal = kind == RefundKind.Reversal;
         await using var order = new NpgsqlCommand(
             (succeeded, reversal) switch

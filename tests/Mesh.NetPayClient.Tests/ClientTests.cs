@@ -96,6 +96,28 @@ public sealed class ClientTests : IDisposable
     }
 
     [Fact]
+    public async Task ARepeatTheGatewaySaysIsStillRunning_IsAskedAgain_UntilTheFirstAttemptsAnswerComesBack()
+    {
+        var handler = new ScriptedHandler((_, attempt) => attempt switch
+        {
+            1 => new HttpResponseMessage(HttpStatusCode.GatewayTimeout),
+            2 => TestPlatform.Json(HttpStatusCode.Conflict, new
+            {
+                title = "Idempotent request in progress",
+                status = 409,
+                detail = "A request with Idempotency-Key order-o-6 is still running; try again shortly",
+            }, "application/problem+json"),
+            _ => TestPlatform.Json(HttpStatusCode.Created, _platform.Signed(TestPlatform.OrderFields("o-6", "created"))),
+        });
+        using var client = Client(handler);
+
+        var order = await client.CreateOrderAsync(new CreateOrder("o-6", 128_00));
+
+        Assert.Equal("o-6", order.OrderId);
+        Assert.Equal(3, handler.Sent.Count);
+    }
+
+    [Fact]
     public async Task AReadThatNeverGetsAnAnswer_GivesUpAfterTheRetriesItIsAllowed()
     {
         var handler = new ScriptedHandler((_, _) => new HttpResponseMessage(HttpStatusCode.BadGateway));

@@ -291,8 +291,8 @@ public sealed class NetPayClient : IDisposable
 
     /// <summary>
     /// Sends until an answer that is not transient comes back: a lost connection, a timeout of
-    /// one attempt, 5xx or 429 is tried again after a growing, jittered wait; a POST only when it
-    /// carries an Idempotency-Key.
+    /// one attempt, 5xx, 429, or a 409 saying the first attempt under the same key is still running
+    /// is tried again after a growing, jittered wait; a POST only when it carries an Idempotency-Key.
     /// </summary>
     private async Task<HttpResponseMessage> SendWithRetriesAsync(Func<HttpRequestMessage> build, string? idempotencyKey, HttpCompletionOption completion,
         CancellationToken ct)
@@ -317,7 +317,8 @@ public sealed class NetPayClient : IDisposable
             {
                 failure = ex;
             }
-            var transient = failure is not null || response!.StatusCode is HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500;
+            var transient = failure is not null || response!.StatusCode is HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500
+                || (response.StatusCode == HttpStatusCode.Conflict && idempotencyKey is not null && await IsStillRunningAsync(response, ct));
             if (!transient || !repeatable || attempt >= _options.RetriesMax)
             {
                 return response ?? throw new NetPayException($"no answer after {attempt + 1} attempts", failure!);
@@ -326,6 +327,13 @@ public sealed class NetPayClient : IDisposable
             var delayMs = Math.Min(_options.RetryDelayMaxMs, _options.RetryDelayFirstMs * (1 << Math.Min(attempt, 16)));
             await Task.Delay(TimeSpan.FromMilliseconds(delayMs / 2 + Random.Shared.Next(delayMs / 2 + 1)), _time, ct);
         }
+    }
+
+    /// <summary>A 409 that says the first attempt under this Idempotency-Key is still running: its outcome is unknown yet, so asking again later is right.</summary>
+    private static async Task<bool> IsStillRunningAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        await response.Content.LoadIntoBufferAsync(ct);
+        return (await response.Content.ReadAsStringAsync(ct)).Contains("still running", StringComparison.Ordinal);
     }
 
     private static async Task<NetPayException> ProblemAsync(HttpResponseMessage response, CancellationToken ct)

@@ -1,0 +1,119 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Mesh.Load;
+
+/// <summary>
+/// A consumer without a browser: opens the payment page over HTTPS with its own cookies, seals
+/// the PIN exactly as the page's script does (ECDH P-256 + HKDF-SHA256 + AES-GCM to the Hsm's
+/// transport key, the session nonce as associated data) and submits card, expiry and PIN.
+/// </summary>
+public sealed partial class Consumer : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public Consumer(Uri paymentPage)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            CookieContainer = new CookieContainer(),
+            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+        };
+        _http = new HttpClient(handler) { BaseAddress = paymentPage, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    /// <summary>Opens the page at <paramref name="payUrl"/> (following the gateway's redirect) and pays; true when the result page says paid.</summary>
+    public async Task<(bool Paid, double OpenMs, double SubmitMs, double ResultMs)> PayAsync(Uri payUrl, string pan, string pin)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var html = await GetFollowingAsync(payUrl.PathAndQuery);
+        var opened = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var form = new Dictionary<string, string>
+        {
+            ["csrf"] = Attribute(html, CsrfPattern()),
+            ["pan"] = pan,
+            ["expiry"] = "12/30",
+            ["pinScheme"] = Attribute(html, SchemePattern()),
+        };
+        Seal(Attribute(html, KeyPattern()), Attribute(html, NoncePattern()), pin, form);
+        started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var submitted = await _http.PostAsync(Attribute(html, ActionPattern()), new FormUrlEncodedContent(form));
+        var submit = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (submitted.StatusCode != HttpStatusCode.Redirect)
+        {
+            throw new LoadException("payment refused", $"the payment form was answered {(int)submitted.StatusCode}: {await submitted.Content.ReadAsStringAsync()}");
+        }
+        started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = await GetFollowingAsync(submitted.Headers.Location!.OriginalString);
+        var resultMs = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        return (result.Contains("Payment successful", StringComparison.Ordinal), opened, submit, resultMs);
+    }
+
+    private async Task<string> GetFollowingAsync(string location)
+    {
+        for (var hops = 0; hops < 5; hops++)
+        {
+            using var response = await _http.GetAsync(location);
+            if (response.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.SeeOther)
+            {
+                location = response.Headers.Location!.OriginalString;
+                continue;
+            }
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                throw new LoadException($"page {(int)response.StatusCode}", $"{location} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            }
+            return await response.Content.ReadAsStringAsync();
+        }
+        throw new LoadException("redirect loop", location);
+    }
+
+    private static void Seal(string transportKey, string nonce, string pin, Dictionary<string, string> form)
+    {
+        using var hsmKey = ECDiffieHellman.Create();
+        hsmKey.ImportSubjectPublicKeyInfo(Convert.FromBase64String(transportKey), out _);
+        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, ephemeral.DeriveRawSecretAgreement(hsmKey.PublicKey), 32, [], Encoding.ASCII.GetBytes("mesh pin transport v1"));
+        var plaintext = Encoding.ASCII.GetBytes($"{nonce}|{pin}");
+        var iv = RandomNumberGenerator.GetBytes(12);
+        var sealedPin = new byte[plaintext.Length + 16];
+        using (var gcm = new AesGcm(key, 16))
+        {
+            gcm.Encrypt(iv, plaintext, sealedPin.AsSpan(0, plaintext.Length), sealedPin.AsSpan(plaintext.Length), Encoding.UTF8.GetBytes(nonce));
+        }
+        var point = ephemeral.ExportParameters(false).Q;
+        form["pinCiphertext"] = Convert.ToBase64String(sealedPin);
+        form["pinEphemeralKey"] = Convert.ToBase64String([0x04, .. point.X!, .. point.Y!]);
+        form["pinIv"] = Convert.ToBase64String(iv);
+    }
+
+    private static string Attribute(string html, Regex pattern) =>
+        WebUtility.HtmlDecode(pattern.Match(html) is { Success: true } m ? m.Groups[1].Value : throw new LoadException("not a payment page", pattern.ToString()));
+
+    public void Dispose() => _http.Dispose();
+
+    [GeneratedRegex("<form id=\"pay\" method=\"post\" action=\"([^\"]+)\"")]
+    private static partial Regex ActionPattern();
+
+    [GeneratedRegex("name=\"csrf\" value=\"([^\"]+)\"")]
+    private static partial Regex CsrfPattern();
+
+    [GeneratedRegex("data-pin-nonce=\"([^\"]+)\"")]
+    private static partial Regex NoncePattern();
+
+    [GeneratedRegex("data-transport-key=\"([^\"]+)\"")]
+    private static partial Regex KeyPattern();
+
+    [GeneratedRegex("data-pin-scheme=\"([^\"]+)\"")]
+    private static partial Regex SchemePattern();
+}
+
+/// <summary>A purchase that went wrong, with its kind (what the error table counts) and the detail.</summary>
+public sealed class LoadException(string kind, string detail) : Exception($"{kind}: {detail}")
+{
+    public string Kind { get; } = kind;
+}

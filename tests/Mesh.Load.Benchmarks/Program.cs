@@ -1,0 +1,177 @@
+using System.Globalization;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Mesh.Benchmarks;
+using Mesh.Load;
+using Mesh.NetPay.Api;
+using Mesh.NetPay.Signing;
+using Microsoft.Extensions.DependencyInjection;
+
+// End-to-end purchases against the whole platform on this machine, and the machine's own limit
+// (pgbench TPC-B on the same PostgreSQL) in the same run. Usage:
+//   closed [concurrency] [seconds]        N payers, each starting again when done
+//   open [rate] [seconds]                 a fixed arrival rate
+//   sweep [rate,rate,...] [seconds each]  open loop at rising rates up to the knee, and a chart (SVG)
+// Options by environment: LOAD_WARMUP_SECONDS (15), LOAD_CARDS per bank (500), LOAD_MIX "queries,refunds" percent (5,5),
+// LOAD_CHART path of the sweep's SVG (docs/performance-latency.svg).
+var mode = args.ElementAtOrDefault(0) ?? "closed";
+var warmupSeconds = Env("LOAD_WARMUP_SECONDS", 15);
+var cardsPerBank = Env("LOAD_CARDS", 500);
+var mix = (Environment.GetEnvironmentVariable("LOAD_MIX") ?? "5,5").Split(',').Select(int.Parse).ToArray();
+
+await using var platform = await BenchmarkPlatform.StartAsync(builder =>
+{
+    foreach (var issuer in builder.Resources.OfType<ProjectResource>().Where(r => r.Name.StartsWith("issuer-", StringComparison.Ordinal)))
+    {
+        builder.CreateResourceBuilder(issuer).WithEnvironment("Bank__LoadTestCards", cardsPerBank.ToString(CultureInfo.InvariantCulture));
+    }
+});
+var app = platform.App;
+var gateway = app.GetEndpoint("gateway", "http");
+// The services' logs, whole, in LOAD_LOGS (a folder) when it is set: one file per resource.
+var resourceLogs = app.Services.GetRequiredService<ResourceLoggerService>();
+if (Environment.GetEnvironmentVariable("LOAD_LOGS") is { Length: > 0 } logFolder)
+{
+    Directory.CreateDirectory(logFolder);
+    foreach (var resource in app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>())
+    {
+        _ = Task.Run(async () =>
+        {
+            await using var file = File.CreateText(Path.Combine(logFolder, resource.Name + ".log"));
+            await foreach (var batch in resourceLogs.WatchAsync(resource))
+            {
+                foreach (var line in batch)
+                {
+                    await file.WriteLineAsync(line.Content);
+                }
+                await file.FlushAsync();
+            }
+        });
+    }
+}
+var merchants = await Merchants.OnboardAsync(platform, gateway, count: 8);
+var cards = new[] { "622202", "621700" }.SelectMany(bin => Enumerable.Range(1000, cardsPerBank).Select(serial =>
+{
+    var body = bin + serial.ToString(CultureInfo.InvariantCulture).PadLeft(9, '0');
+    return body + Luhn(body);
+})).ToArray();
+var work = new Purchases(merchants, app.GetEndpoint("gateway", "https"), cards, mix[0], mix[1]);
+var startedAt = DateTimeOffset.UtcNow;
+
+Console.WriteLine($"Mesh end-to-end load: {Environment.ProcessorCount} cores, {cards.Length} cards, {merchants.Count} merchants, mix {mix[0]}% queries {mix[1]}% refunds");
+var idleBefore = MachineCpu.Snapshot();
+await Task.Delay(TimeSpan.FromSeconds(10));
+Console.WriteLine($"idle for 10 s, CPU per second: {MachineCpu.PerUnit(idleBefore, MachineCpu.Snapshot(), 10, top: 6)} (background pollers)");
+Console.WriteLine($"warm-up {warmupSeconds} s");
+await LoadRun.ClosedAsync(work, 32, warmupSeconds, "warm-up");
+Console.Error.WriteLine();
+
+var report = new Report();
+switch (mode)
+{
+    case "closed":
+        {
+            var concurrency = int.Parse(args.ElementAtOrDefault(1) ?? "64", CultureInfo.InvariantCulture);
+            var seconds = int.Parse(args.ElementAtOrDefault(2) ?? "60", CultureInfo.InvariantCulture);
+            var cpu = MachineCpu.Snapshot();
+            var (recorder, elapsed) = await LoadRun.ClosedAsync(work, concurrency, seconds, $"closed loop, {concurrency} payers");
+            Console.Error.WriteLine();
+            report.Phase($"closed loop, {concurrency} payers, {seconds} s", recorder, elapsed, cpu, MachineCpu.Snapshot(), work);
+            await report.PgBenchAsync(platform, concurrency, recorder.Completed / elapsed.TotalSeconds);
+            break;
+        }
+    case "open":
+        {
+            var rate = double.Parse(args.ElementAtOrDefault(1) ?? "500", CultureInfo.InvariantCulture);
+            var seconds = int.Parse(args.ElementAtOrDefault(2) ?? "60", CultureInfo.InvariantCulture);
+            var cpu = MachineCpu.Snapshot();
+            var (recorder, elapsed) = await LoadRun.OpenAsync(work, rate, seconds, $"open loop, {rate}/s");
+            Console.Error.WriteLine();
+            report.Phase($"open loop, {rate}/s offered, {seconds} s", recorder, elapsed, cpu, MachineCpu.Snapshot(), work);
+            await report.PgBenchAsync(platform, 64, recorder.Completed / elapsed.TotalSeconds);
+            break;
+        }
+    case "sweep":
+        {
+            var rates = (args.ElementAtOrDefault(1) ?? "50,100,150,200,250,300,350,400,500,600").Split(',').Select(r => double.Parse(r, CultureInfo.InvariantCulture));
+            var seconds = int.Parse(args.ElementAtOrDefault(2) ?? "20", CultureInfo.InvariantCulture);
+            var points = new List<Report.SweepPoint>();
+            foreach (var rate in rates)
+            {
+                var cpu = MachineCpu.Snapshot();
+                var (recorder, elapsed) = await LoadRun.OpenAsync(work, rate, seconds, $"open loop, {rate}/s");
+                Console.Error.WriteLine();
+                var point = report.Phase($"open loop, {rate}/s offered, {seconds} s", recorder, elapsed, cpu, MachineCpu.Snapshot(), work);
+                points.Add(point with { OfferedPerSecond = rate });
+                if (point.P99Ms > 2_000 || recorder.Failed > recorder.Completed / 100)
+                {
+                    Console.WriteLine($"past the knee at {rate}/s: stopping the sweep");
+                    break;
+                }
+            }
+            var chart = Environment.GetEnvironmentVariable("LOAD_CHART") ?? Path.Combine(Report.RepositoryRoot(), "docs", "performance-latency.svg");
+            await File.WriteAllTextAsync(chart, Report.Chart(points));
+            Console.WriteLine($"chart: {chart}");
+            await report.PgBenchAsync(platform, 64, points.Max(p => p.AchievedPerSecond));
+            break;
+        }
+    default:
+        Console.Error.WriteLine("usage: closed [concurrency] [seconds] | open [rate] [seconds] | sweep [rates] [seconds each]");
+        return 1;
+}
+await report.DurabilityAsync(platform, merchants.Select(m => m.MerchantId).ToArray(), startedAt);
+return 0;
+
+static int Env(string name, int fallback) =>
+    int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : fallback;
+
+static char Luhn(string body)
+{
+    var sum = 0;
+    for (var i = 0; i < body.Length; i++)
+    {
+        var digit = body[body.Length - 1 - i] - '0';
+        if (i % 2 == 0)
+        {
+            digit *= 2;
+            if (digit > 9)
+            {
+                digit -= 9;
+            }
+        }
+        sum += digit;
+    }
+    return (char)('0' + (10 - sum % 10) % 10);
+}
+
+/// <summary>The load's merchants: ECDSA P-256 keys (cheap to sign with, as a busy merchant would choose), onboarded through the admin API, each with its SDK client.</summary>
+internal static class Merchants
+{
+    public static async Task<IReadOnlyList<NetPayClient>> OnboardAsync(BenchmarkPlatform platform, Uri gateway, int count)
+    {
+        using var admin = new HttpClient { BaseAddress = gateway };
+        admin.DefaultRequestHeaders.Add("X-Mesh-Admin-Key", await platform.ParameterAsync("gateway-admin-key"));
+        var clients = new List<NetPayClient>();
+        var shared = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        for (var i = 0; i < count; i++)
+        {
+            var key = MerchantKey.CreateEcdsaP256();
+            var merchantId = $"70000000000{i:D4}";
+            using var created = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(admin, "/admin/merchants", new
+            {
+                merchantId,
+                name = $"Load merchant {i}",
+                publicKeyPem = key.ExportPublicKeyPem(),
+                notificationMode = "deferred",
+                notificationProtocol = "plain",
+                feeRatePpm = 6_000,
+                feeMinimumMinor = 1,
+                settlementAccount = "6222020000000015",
+            });
+            created.EnsureSuccessStatusCode();
+            clients.Add(new NetPayClient(new NetPayClientOptions { GatewayUrl = gateway, MerchantId = merchantId, Key = key }, shared));
+        }
+        return clients;
+    }
+}
