@@ -40,7 +40,7 @@ public sealed class DiagnosticsTests(MeshPlatformFixture platform)
     }
 
     [Fact]
-    public async Task Diagnostics_IsOneTraceWithSpansFromAllSixServices()
+    public async Task Diagnostics_IsOneTraceWithSpansFromEveryPlatformService()
     {
         var report = await GetDiagnosticsAsync();
         Assert.Matches("^[0-9a-f]{32}$", report.TraceId);
@@ -52,9 +52,9 @@ public sealed class DiagnosticsTests(MeshPlatformFixture platform)
             await Task.Delay(250);
             services = platform.Traces.Spans.Where(s => s.TraceId == report.TraceId).Select(s => s.Service).ToHashSet();
         }
-        while (!MeshPlatformFixture.ServiceResources.All(services.Contains) && DateTime.UtcNow < deadline);
+        while (!MeshPlatformFixture.PlatformServices.All(services.Contains) && DateTime.UtcNow < deadline);
 
-        Assert.True(MeshPlatformFixture.ServiceResources.All(services.Contains),
+        Assert.True(MeshPlatformFixture.PlatformServices.All(services.Contains),
             $"trace {report.TraceId} has spans from [{string.Join(", ", services.Order())}]");
         var spans = platform.Traces.Spans.Where(s => s.TraceId == report.TraceId).ToList();
         Assert.Contains(spans, s => s.Service == "switch" && s.Name == "iso8583 0800 → issuer-icbc");

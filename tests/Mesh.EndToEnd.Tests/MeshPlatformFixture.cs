@@ -15,7 +15,11 @@ namespace Mesh.EndToEnd.Tests;
 public sealed class MeshPlatformFixture : IAsyncLifetime
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
-    public static readonly string[] ServiceResources = ["hsm", "switch", "issuer-icbc", "issuer-ccb", "issuer-boc", "settlement", "gateway", "shop"];
+    /// <summary>The platform's services: a payment's trace crosses all of them.</summary>
+    public static readonly string[] PlatformServices = ["hsm", "switch", "issuer-icbc", "issuer-ccb", "issuer-boc", "settlement", "gateway"];
+
+    /// <summary>Every project resource: the platform's services and the demo shop, a merchant's app.</summary>
+    public static readonly string[] ServiceResources = [.. PlatformServices, "shop"];
 
     private readonly string _dataDir = Path.Combine("/var/tmp", $"mesh-e2e-{Guid.NewGuid():N}");
 
