@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Mesh.ServiceDefaults.Database;
 using Npgsql;
 
@@ -11,6 +12,18 @@ public sealed record Merchant(string MerchantId, string Name, string Status, str
 /// <summary>Merchants in gatewaydb. Onboarding is idempotent on the merchant id: the same details again change nothing.</summary>
 public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
 {
+    /// <summary>
+    /// How long a merchant and its key are kept in memory after a read. Every signed request needs
+    /// them, so the read was one round trip per request. A change made through this replica is seen
+    /// at once; one made through another replica is seen within this time.
+    /// </summary>
+    public static readonly TimeSpan CachedFor = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most merchants kept; past it the cache starts again empty.</summary>
+    public const int CachedMax = 10_000;
+
+    private readonly ConcurrentDictionary<string, ((Merchant Merchant, byte[] PublicKeySpki) Found, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+
     public enum Outcome
     {
         Created,
@@ -47,6 +60,7 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
         await using var update = db.CreateCommand("UPDATE merchants SET notification_mode = $2, notification_protocol = $3 WHERE merchant_id = $1");
         BatchSql.Bind(update, merchantId, mode, protocol);
         await update.ExecuteNonQueryAsync(ct);
+        _cache.TryRemove(merchantId, out _);
     }
 
     /// <summary>A merchant's new key or certificate: its signatures are checked with it from the next request on.</summary>
@@ -56,6 +70,7 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
             "UPDATE merchants SET public_key_spki = $2, key_algorithm = $3, key_bits = $4, certificate_pem = $5 WHERE merchant_id = $1");
         BatchSql.Bind(update, merchantId, key.SubjectPublicKeyInfo, key.Algorithm, key.Bits, key.CertificatePem);
         await update.ExecuteNonQueryAsync(ct);
+        _cache.TryRemove(merchantId, out _);
     }
 
     public async Task<Merchant?> FindAsync(string merchantId, CancellationToken ct) => (await FindWithKeyAsync(merchantId, ct))?.Merchant;
@@ -70,10 +85,27 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
     /// <summary>The merchant and the public key (SubjectPublicKeyInfo) its requests are checked with, in one read.</summary>
     public async Task<(Merchant Merchant, byte[] PublicKeySpki)?> FindWithKeyAsync(string merchantId, CancellationToken ct)
     {
-        await using var find = db.CreateCommand($"SELECT {Columns} WHERE merchant_id = $1");
-        BatchSql.Bind(find, merchantId);
-        await using var row = await find.ExecuteReaderAsync(ct);
-        return await row.ReadAsync(ct) ? Read(row) : null;
+        var now = time.GetUtcNow();
+        if (_cache.TryGetValue(merchantId, out var cached) && cached.Until > now)
+        {
+            return cached.Found;
+        }
+        (Merchant, byte[])? found;
+        await using (var find = db.CreateCommand($"SELECT {Columns} WHERE merchant_id = $1"))
+        {
+            BatchSql.Bind(find, merchantId);
+            await using var row = await find.ExecuteReaderAsync(ct);
+            found = await row.ReadAsync(ct) ? Read(row) : null;
+        }
+        if (found is { } known)
+        {
+            if (_cache.Count >= CachedMax)
+            {
+                _cache.Clear();
+            }
+            _cache[merchantId] = (known, now + CachedFor);
+        }
+        return found;
     }
 
     /// <summary>The latest onboarded merchants, at most <paramref name="limit"/>, for the operator console.</summary>
