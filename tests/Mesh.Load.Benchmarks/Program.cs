@@ -75,9 +75,11 @@ switch (mode)
             var concurrency = int.Parse(args.ElementAtOrDefault(1) ?? "64", CultureInfo.InvariantCulture);
             var seconds = int.Parse(args.ElementAtOrDefault(2) ?? "60", CultureInfo.InvariantCulture);
             var cpu = MachineCpu.Snapshot();
+            var databases = await DatabaseCounters.SnapshotAsync(platform);
             var (recorder, elapsed) = await LoadRun.ClosedAsync(work, concurrency, seconds, $"closed loop, {concurrency} payers");
             Console.Error.WriteLine();
             report.Phase($"closed loop, {concurrency} payers, {seconds} s", recorder, elapsed, cpu, MachineCpu.Snapshot(), work);
+            Console.WriteLine($"PostgreSQL per purchase: {DatabaseCounters.PerPurchase(databases, await DatabaseCounters.SnapshotAsync(platform), recorder.Completed)}");
             await report.PgBenchAsync(platform, concurrency, recorder.Completed / elapsed.TotalSeconds);
             break;
         }
