@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -156,27 +155,15 @@ public sealed class Acquirer : IDisposable
     public async Task<byte[]> PinBlockAsync(string pin, string pan)
     {
         var transport = await _hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = "gateway.pin-transport-ec" });
-        using var hsmKey = ECDiffieHellman.Create();
-        hsmKey.ImportSubjectPublicKeyInfo(transport.SubjectPublicKeyInfo.Span, out _);
-        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-        var shared = ephemeral.DeriveRawSecretAgreement(hsmKey.PublicKey);
-        var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, shared, 32, [], Encoding.ASCII.GetBytes("mesh pin transport v1"));
         var nonce = Guid.NewGuid().ToString("N");
-        var plaintext = Encoding.ASCII.GetBytes($"{nonce}|{pin}");
-        var iv = RandomNumberGenerator.GetBytes(12);
-        var sealedPin = new byte[plaintext.Length + 16];
-        using (var gcm = new AesGcm(key, 16))
-        {
-            gcm.Encrypt(iv, plaintext, sealedPin.AsSpan(0, plaintext.Length), sealedPin.AsSpan(plaintext.Length), Encoding.UTF8.GetBytes(nonce));
-        }
-        var point = ephemeral.ExportParameters(false).Q;
+        var sealedPin = Mesh.Testing.PagePinSealing.Seal(transport.SubjectPublicKeyInfo.Span, nonce, pin);
         var reply = await _hsm.TranslatePinFromBrowserAsync(new TranslatePinFromBrowserRequest
         {
             TransportKeyId = "gateway.pin-transport-ec",
             Scheme = BrowserPinScheme.EcdhP256AesGcm,
-            Ciphertext = ByteString.CopyFrom(sealedPin),
-            EphemeralPublicKey = ByteString.CopyFrom([0x04, .. point.X!, .. point.Y!]),
-            Iv = ByteString.CopyFrom(iv),
+            Ciphertext = ByteString.CopyFrom(sealedPin.Ciphertext),
+            EphemeralPublicKey = ByteString.CopyFrom(sealedPin.EphemeralPublicKey),
+            Iv = ByteString.CopyFrom(sealedPin.Iv),
             SessionNonce = nonce,
             DestinationZpkId = "gateway.zpk",
             DestinationFormat = PinBlockFormat.Iso0,

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.RegularExpressions;
 using Aspire.Hosting.Testing;
 
@@ -88,24 +86,8 @@ public sealed partial class TestConsumer : IDisposable
         return await _http.GetStringAsync(submitted.Headers.Location);
     }
 
-    public static void Seal(PaymentPage page, string pin, Dictionary<string, string> form)
-    {
-        using var hsmKey = ECDiffieHellman.Create();
-        hsmKey.ImportSubjectPublicKeyInfo(Convert.FromBase64String(page.TransportKey), out _);
-        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-        var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, ephemeral.DeriveRawSecretAgreement(hsmKey.PublicKey), 32, [], Encoding.ASCII.GetBytes("mesh pin transport v1"));
-        var plaintext = Encoding.ASCII.GetBytes($"{page.PinNonce}|{pin}");
-        var iv = RandomNumberGenerator.GetBytes(12);
-        var sealedPin = new byte[plaintext.Length + 16];
-        using (var gcm = new AesGcm(key, 16))
-        {
-            gcm.Encrypt(iv, plaintext, sealedPin.AsSpan(0, plaintext.Length), sealedPin.AsSpan(plaintext.Length), Encoding.UTF8.GetBytes(page.PinNonce));
-        }
-        var point = ephemeral.ExportParameters(false).Q;
-        form["pinCiphertext"] = Convert.ToBase64String(sealedPin);
-        form["pinEphemeralKey"] = Convert.ToBase64String([0x04, .. point.X!, .. point.Y!]);
-        form["pinIv"] = Convert.ToBase64String(iv);
-    }
+    public static void Seal(PaymentPage page, string pin, Dictionary<string, string> form) =>
+        Mesh.Testing.PagePinSealing.AddTo(form, Mesh.Testing.PagePinSealing.Seal(Convert.FromBase64String(page.TransportKey), page.PinNonce, pin));
 
     /// <summary>The hidden fields of the form that sends the consumer back to the merchant (PageRetUrl).</summary>
     public static Dictionary<string, string> ReturnFields(string html) =>

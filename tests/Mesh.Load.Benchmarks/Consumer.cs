@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Mesh.Load;
@@ -39,7 +37,7 @@ public sealed partial class Consumer : IDisposable
             ["expiry"] = "12/30",
             ["pinScheme"] = Attribute(html, SchemePattern()),
         };
-        Seal(Attribute(html, KeyPattern()), Attribute(html, NoncePattern()), pin, form);
+        Mesh.Testing.PagePinSealing.AddTo(form, Mesh.Testing.PagePinSealing.Seal(Convert.FromBase64String(Attribute(html, KeyPattern())), Attribute(html, NoncePattern()), pin));
         started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var submitted = await _http.PostAsync(Attribute(html, ActionPattern()), new FormUrlEncodedContent(form));
         var submit = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -70,25 +68,6 @@ public sealed partial class Consumer : IDisposable
             return await response.Content.ReadAsStringAsync();
         }
         throw new LoadException("redirect loop", location);
-    }
-
-    private static void Seal(string transportKey, string nonce, string pin, Dictionary<string, string> form)
-    {
-        using var hsmKey = ECDiffieHellman.Create();
-        hsmKey.ImportSubjectPublicKeyInfo(Convert.FromBase64String(transportKey), out _);
-        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-        var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, ephemeral.DeriveRawSecretAgreement(hsmKey.PublicKey), 32, [], Encoding.ASCII.GetBytes("mesh pin transport v1"));
-        var plaintext = Encoding.ASCII.GetBytes($"{nonce}|{pin}");
-        var iv = RandomNumberGenerator.GetBytes(12);
-        var sealedPin = new byte[plaintext.Length + 16];
-        using (var gcm = new AesGcm(key, 16))
-        {
-            gcm.Encrypt(iv, plaintext, sealedPin.AsSpan(0, plaintext.Length), sealedPin.AsSpan(plaintext.Length), Encoding.UTF8.GetBytes(nonce));
-        }
-        var point = ephemeral.ExportParameters(false).Q;
-        form["pinCiphertext"] = Convert.ToBase64String(sealedPin);
-        form["pinEphemeralKey"] = Convert.ToBase64String([0x04, .. point.X!, .. point.Y!]);
-        form["pinIv"] = Convert.ToBase64String(iv);
     }
 
     private static string Attribute(string html, Regex pattern) =>
