@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Mesh.Testing;
 
@@ -38,4 +39,23 @@ public static class PagePinSealing
         form["pinEphemeralKey"] = Convert.ToBase64String(sealedPin.EphemeralPublicKey);
         form["pinIv"] = Convert.ToBase64String(sealedPin.Iv);
     }
+}
+
+/// <summary>Where the payment page carries what its script needs: the form's address, its CSRF token, the PIN nonce, the transport key and the scheme.</summary>
+public static partial class PaymentPageMarkup
+{
+    [GeneratedRegex("<form id=\"pay\" method=\"post\" action=\"([^\"]+)\"")]
+    public static partial Regex ActionPattern();
+
+    [GeneratedRegex("name=\"csrf\" value=\"([^\"]+)\"")]
+    public static partial Regex CsrfPattern();
+
+    [GeneratedRegex("data-pin-nonce=\"([^\"]+)\"")]
+    public static partial Regex NoncePattern();
+
+    [GeneratedRegex("data-transport-key=\"([^\"]+)\"")]
+    public static partial Regex KeyPattern();
+
+    [GeneratedRegex("data-pin-scheme=\"([^\"]+)\"")]
+    public static partial Regex SchemePattern();
 }

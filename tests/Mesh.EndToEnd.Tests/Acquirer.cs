@@ -7,6 +7,7 @@ using Mesh.Contracts.Hsm;
 using Mesh.Contracts.Switch;
 using Mesh.Iso8583.Messages;
 using Mesh.Iso8583.Packaging;
+using Mesh.Testing;
 
 namespace Mesh.EndToEnd.Tests;
 
@@ -156,7 +157,7 @@ public sealed class Acquirer : IDisposable
     {
         var transport = await _hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = "gateway.pin-transport-ec" });
         var nonce = Guid.NewGuid().ToString("N");
-        var sealedPin = Mesh.Testing.PagePinSealing.Seal(transport.SubjectPublicKeyInfo.Span, nonce, pin);
+        var sealedPin = PagePinSealing.Seal(transport.SubjectPublicKeyInfo.Span, nonce, pin);
         var reply = await _hsm.TranslatePinFromBrowserAsync(new TranslatePinFromBrowserRequest
         {
             TransportKeyId = "gateway.pin-transport-ec",

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Aspire.Hosting.Testing;
+using Mesh.Testing;
 
 namespace Mesh.EndToEnd.Tests;
 
@@ -54,7 +55,7 @@ public sealed partial class TestConsumer : IDisposable
     public static PaymentPage Read(string html)
     {
         string Attribute(Regex pattern) => WebUtility.HtmlDecode(pattern.Match(html) is { Success: true } m ? m.Groups[1].Value : throw new Xunit.Sdk.XunitException($"not on the page: {pattern}\n{html}"));
-        return new PaymentPage(html, Attribute(ActionPattern()), Attribute(CsrfPattern()), Attribute(NoncePattern()), Attribute(KeyPattern()), Attribute(SchemePattern()));
+        return new PaymentPage(html, Attribute(PaymentPageMarkup.ActionPattern()), Attribute(PaymentPageMarkup.CsrfPattern()), Attribute(PaymentPageMarkup.NoncePattern()), Attribute(PaymentPageMarkup.KeyPattern()), Attribute(PaymentPageMarkup.SchemePattern()));
     }
 
     /// <summary>Submits the card and the PIN (encrypted as the page does); the gateway's answer, not followed.</summary>
@@ -87,7 +88,7 @@ public sealed partial class TestConsumer : IDisposable
     }
 
     public static void Seal(PaymentPage page, string pin, Dictionary<string, string> form) =>
-        Mesh.Testing.PagePinSealing.AddTo(form, Mesh.Testing.PagePinSealing.Seal(Convert.FromBase64String(page.TransportKey), page.PinNonce, pin));
+        PagePinSealing.AddTo(form, PagePinSealing.Seal(Convert.FromBase64String(page.TransportKey), page.PinNonce, pin));
 
     /// <summary>The hidden fields of the form that sends the consumer back to the merchant (PageRetUrl).</summary>
     public static Dictionary<string, string> ReturnFields(string html) =>
@@ -96,20 +97,6 @@ public sealed partial class TestConsumer : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    [GeneratedRegex("<form id=\"pay\" method=\"post\" action=\"([^\"]+)\"")]
-    private static partial Regex ActionPattern();
-
-    [GeneratedRegex("name=\"csrf\" value=\"([^\"]+)\"")]
-    private static partial Regex CsrfPattern();
-
-    [GeneratedRegex("data-pin-nonce=\"([^\"]+)\"")]
-    private static partial Regex NoncePattern();
-
-    [GeneratedRegex("data-transport-key=\"([^\"]+)\"")]
-    private static partial Regex KeyPattern();
-
-    [GeneratedRegex("data-pin-scheme=\"([^\"]+)\"")]
-    private static partial Regex SchemePattern();
 
     [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">")]
     private static partial Regex HiddenPattern();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Mesh.Testing;
 
 namespace Mesh.Load;
 
@@ -32,14 +33,14 @@ public sealed partial class Consumer : IDisposable
         var opened = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var form = new Dictionary<string, string>
         {
-            ["csrf"] = Attribute(html, CsrfPattern()),
+            ["csrf"] = Attribute(html, PaymentPageMarkup.CsrfPattern()),
             ["pan"] = pan,
             ["expiry"] = "12/30",
-            ["pinScheme"] = Attribute(html, SchemePattern()),
+            ["pinScheme"] = Attribute(html, PaymentPageMarkup.SchemePattern()),
         };
-        Mesh.Testing.PagePinSealing.AddTo(form, Mesh.Testing.PagePinSealing.Seal(Convert.FromBase64String(Attribute(html, KeyPattern())), Attribute(html, NoncePattern()), pin));
+        PagePinSealing.AddTo(form, PagePinSealing.Seal(Convert.FromBase64String(Attribute(html, PaymentPageMarkup.KeyPattern())), Attribute(html, PaymentPageMarkup.NoncePattern()), pin));
         started = System.Diagnostics.Stopwatch.GetTimestamp();
-        using var submitted = await _http.PostAsync(Attribute(html, ActionPattern()), new FormUrlEncodedContent(form));
+        using var submitted = await _http.PostAsync(Attribute(html, PaymentPageMarkup.ActionPattern()), new FormUrlEncodedContent(form));
         var submit = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         if (submitted.StatusCode != HttpStatusCode.Redirect)
         {
@@ -75,20 +76,6 @@ public sealed partial class Consumer : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    [GeneratedRegex("<form id=\"pay\" method=\"post\" action=\"([^\"]+)\"")]
-    private static partial Regex ActionPattern();
-
-    [GeneratedRegex("name=\"csrf\" value=\"([^\"]+)\"")]
-    private static partial Regex CsrfPattern();
-
-    [GeneratedRegex("data-pin-nonce=\"([^\"]+)\"")]
-    private static partial Regex NoncePattern();
-
-    [GeneratedRegex("data-transport-key=\"([^\"]+)\"")]
-    private static partial Regex KeyPattern();
-
-    [GeneratedRegex("data-pin-scheme=\"([^\"]+)\"")]
-    private static partial Regex SchemePattern();
 }
 
 /// <summary>A purchase that went wrong, with its kind (what the error table counts) and the detail.</summary>
