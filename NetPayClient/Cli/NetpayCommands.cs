@@ -154,19 +154,18 @@ public static class NetpayCommands
             string signer;
             try
             {
-                using var http = new HttpClient { BaseAddress = result.GetValue(Gateway), Timeout = TimeSpan.FromSeconds(30) };
+                using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
                 if (result.GetValue(Protocol) == "netpay")
                 {
-                    using var netPayKey = RSA.Create();
-                    netPayKey.ImportFromPem(await http.GetStringAsync("/v1/platform-netpay-key", ct));
+                    using var netPayKey = await PlatformKeys.FetchNetPayKeyAsync(http, result.GetValue(Gateway)!, ct);
                     valid = NetPayForm.IsPlatformSigned(fields.ToDictionary(f => f.Key, f => f.Value ?? ""), netPayKey);
                     signer = "the platform's NetPay key";
                 }
                 else
                 {
-                    using var platform = X509Certificate2.CreateFromPem(result.GetValue(PlatformCert) is { } pinned
-                        ? await File.ReadAllTextAsync(pinned.FullName, ct)
-                        : await http.GetStringAsync("/v1/platform-certificate", ct));
+                    using var platform = result.GetValue(PlatformCert) is { } pinned
+                        ? X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(pinned.FullName, ct))
+                        : await PlatformKeys.FetchCertificateAsync(http, result.GetValue(Gateway)!, ct);
                     valid = fields.GetValueOrDefault(V1Signature.CertIdField) == V1Signature.CertIdOf(platform)
                         && V1Signature.IsPlatformSigned(fields, fields.GetValueOrDefault(V1Signature.SignatureField), platform);
                     signer = $"platform certificate {V1Signature.CertIdOf(platform)}";

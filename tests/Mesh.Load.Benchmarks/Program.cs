@@ -54,7 +54,7 @@ var merchants = await Merchants.OnboardAsync(platform, gateway, count: 8);
 var cards = new[] { "622202", "621700" }.SelectMany(bin => Enumerable.Range(1000, cardsPerBank).Select(serial =>
 {
     var body = bin + serial.ToString(CultureInfo.InvariantCulture).PadLeft(9, '0');
-    return body + Luhn(body);
+    return body + Mesh.Iso8583.Messages.Pan.LuhnCheckDigit(body);
 })).ToArray();
 var work = new Purchases(merchants, app.GetEndpoint("gateway", "https"), cards, mix[0], mix[1]);
 var startedAt = DateTimeOffset.UtcNow;
@@ -127,25 +127,6 @@ return 0;
 
 static int Env(string name, int fallback) =>
     int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : fallback;
-
-static char Luhn(string body)
-{
-    var sum = 0;
-    for (var i = 0; i < body.Length; i++)
-    {
-        var digit = body[body.Length - 1 - i] - '0';
-        if (i % 2 == 0)
-        {
-            digit *= 2;
-            if (digit > 9)
-            {
-                digit -= 9;
-            }
-        }
-        sum += digit;
-    }
-    return (char)('0' + (10 - sum % 10) % 10);
-}
 
 /// <summary>The load's merchants: ECDSA P-256 keys (cheap to sign with, as a busy merchant would choose), onboarded through the admin API, each with its SDK client.</summary>
 internal static class Merchants

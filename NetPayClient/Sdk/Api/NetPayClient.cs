@@ -168,7 +168,7 @@ public sealed class NetPayClient : IDisposable
             progress?.Report((received, total));
         }
         using var rsa = platform.GetRSAPublicKey()!;
-        if (signature is null || !IsBase64(signature, out var signatureBytes)
+        if (signature is null || !Base64.TryDecode(signature, out var signatureBytes)
             || !rsa.VerifyHash(hash.GetHashAndReset(), signatureBytes, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
         {
             throw new NetPayException($"the reconciliation file's signature does not verify with the platform certificate {V1Signature.CertIdOf(platform)}");
@@ -187,7 +187,7 @@ public sealed class NetPayClient : IDisposable
         await _certificateLock.WaitAsync(ct);
         try
         {
-            return _platform ??= X509Certificate2.CreateFromPem(await _http.GetStringAsync(new Uri(_options.GatewayUrl, "/v1/platform-certificate"), ct));
+            return _platform ??= await PlatformKeys.FetchCertificateAsync(_http, _options.GatewayUrl, ct);
         }
         finally
         {
@@ -210,12 +210,7 @@ public sealed class NetPayClient : IDisposable
     }
 
     /// <summary>The public key NetPay form-protocol answers are signed with (PGID key, RSA-1024).</summary>
-    public async Task<RSA> PlatformNetPayKeyAsync(CancellationToken ct = default)
-    {
-        var rsa = RSA.Create();
-        rsa.ImportFromPem(await _http.GetStringAsync(new Uri(_options.GatewayUrl, "/v1/platform-netpay-key"), ct));
-        return rsa;
-    }
+    public Task<RSA> PlatformNetPayKeyAsync(CancellationToken ct = default) => PlatformKeys.FetchNetPayKeyAsync(_http, _options.GatewayUrl, ct);
 
     /// <inheritdoc />
     public void Dispose()
@@ -413,10 +408,4 @@ public sealed class NetPayClient : IDisposable
             : null;
 
     private static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
-
-    private static bool IsBase64(string text, out byte[] bytes)
-    {
-        bytes = new byte[text.Length];
-        return Convert.TryFromBase64String(text, bytes, out var written) && (bytes = bytes[..written]).Length > 0;
-    }
 }

@@ -11,6 +11,23 @@ namespace Mesh.NetPay.Api;
 /// </summary>
 public static class PlatformKeys
 {
+    /// <summary>The platform's signing certificate as the gateway publishes it (<c>/v1/platform-certificate</c>); pinning the one given at onboarding is safer.</summary>
+    public static async Task<X509Certificate2> FetchCertificateAsync(HttpClient http, Uri gateway, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        return X509Certificate2.CreateFromPem(await http.GetStringAsync(new Uri(gateway, "/v1/platform-certificate"), ct));
+    }
+
+    /// <summary>The public key NetPay form-protocol answers are signed with (<c>/v1/platform-netpay-key</c>, PGID key, RSA-1024).</summary>
+    public static async Task<RSA> FetchNetPayKeyAsync(HttpClient http, Uri gateway, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var pem = await http.GetStringAsync(new Uri(gateway, "/v1/platform-netpay-key"), ct);
+        var rsa = RSA.Create();
+        rsa.ImportFromPem(pem);
+        return rsa;
+    }
+
     /// <summary>True when <paramref name="issued"/> carries a SHA256withRSA signature by <paramref name="issuer"/>'s key.</summary>
     public static bool IsIssuedBy(X509Certificate2 issued, X509Certificate2 issuer)
     {

@@ -79,7 +79,7 @@ public sealed class NotificationReader(X509Certificate2 platformCertificate, RSA
     private PaymentNotification ReadV1(byte[] body, string? signature, string? certId)
     {
         using var rsa = platformCertificate.GetRSAPublicKey()!;
-        if (certId != V1Signature.CertIdOf(platformCertificate) || signature is null || !TryBase64(signature, out var signatureBytes)
+        if (certId != V1Signature.CertIdOf(platformCertificate) || signature is null || !Base64.TryDecode(signature, out var signatureBytes)
             || !rsa.VerifyData(body, signatureBytes, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
         {
             throw new NotificationRejectedException("the notification is not signed by the platform certificate");
@@ -119,15 +119,4 @@ public sealed class NotificationReader(X509Certificate2 platformCertificate, RSA
 
     private static long Number(string text) =>
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new NotificationRejectedException($"'{text}' is not a number");
-
-    private static bool TryBase64(string text, out byte[] bytes)
-    {
-        bytes = new byte[text.Length];
-        if (!Convert.TryFromBase64String(text, bytes, out var written))
-        {
-            return false;
-        }
-        bytes = bytes[..written];
-        return true;
-    }
 }
