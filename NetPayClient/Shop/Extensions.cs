@@ -22,16 +22,16 @@ public static class Extensions
             .Validate(o => Uri.TryCreate(o.GatewayUrl, UriKind.Absolute, out _) && Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out _),
                 "Shop:GatewayUrl and Shop:PublicUrl are absolute URLs")
             .ValidateOnStart();
-        var shop = builder.Configuration.GetSection(ShopOptions.Section).Get<ShopOptions>() ?? new ShopOptions();
-        if (File.Exists(shop.KeyPath) && Uri.TryCreate(shop.GatewayUrl, UriKind.Absolute, out var gateway))
+        builder.Services.AddNetPayClient(sp =>
         {
-            builder.Services.AddNetPayClient(new NetPayClientOptions
+            var shop = sp.GetRequiredService<IOptions<ShopOptions>>().Value;
+            return new NetPayClientOptions
             {
-                GatewayUrl = gateway,
+                GatewayUrl = new Uri(shop.GatewayUrl),
                 MerchantId = shop.MerchantId,
                 Key = MerchantKey.FromPem(File.ReadAllText(shop.KeyPath)),
-            });
-        }
+            };
+        });
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ShopOrders>();
         builder.Services.AddSingleton<INotificationInbox, DatabaseNotificationInbox>();

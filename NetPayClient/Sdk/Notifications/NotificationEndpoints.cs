@@ -105,10 +105,14 @@ public static class NotificationEndpoints
 public static class NetPayServiceCollectionExtensions
 {
     /// <summary>Registers <see cref="NetPayClient"/> (one per application, with its own HttpClient) and its options.</summary>
-    public static IServiceCollection AddNetPayClient(this IServiceCollection services, NetPayClientOptions options)
+    public static IServiceCollection AddNetPayClient(this IServiceCollection services, NetPayClientOptions options) =>
+        services.AddNetPayClient(_ => options);
+
+    /// <summary>Registers <see cref="NetPayClient"/> with options made from the application's services (its configuration, say) when first needed.</summary>
+    public static IServiceCollection AddNetPayClient(this IServiceCollection services, Func<IServiceProvider, NetPayClientOptions> options)
     {
         services.AddSingleton(options);
-        services.AddSingleton(sp => new NetPayClient(options, time: sp.GetService<TimeProvider>()));
+        services.AddSingleton(sp => new NetPayClient(sp.GetRequiredService<NetPayClientOptions>(), time: sp.GetService<TimeProvider>()));
         return services;
     }
 }
