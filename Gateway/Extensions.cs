@@ -1,3 +1,4 @@
+using Mesh.ServiceDefaults.Database;
 using Mesh.Contracts.Hsm;
 using Mesh.Contracts.Settlement;
 using Mesh.Contracts.Switch;
@@ -31,7 +32,7 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         // No request waits on a lock or a statement without end: a stuck transaction becomes an error that names itself.
-        builder.AddNpgsqlDataSource("gatewaydb", configureDataSourceBuilder: b => b.ConnectionStringBuilder.Options = "-c lock_timeout=10s -c statement_timeout=30s");
+        builder.AddMeshDatabase("gatewaydb", connection => connection.Options = "-c lock_timeout=10s -c statement_timeout=30s");
         builder.Services.AddProblemDetails();
         // Nothing a merchant or a consumer sends is large: forms and bodies are bounded before they are read.
         builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(o =>

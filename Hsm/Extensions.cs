@@ -1,3 +1,4 @@
+using Mesh.ServiceDefaults.Database;
 using Mesh.Hsm.Access;
 using Mesh.Hsm.Commands;
 using Mesh.Hsm.Grpc;
@@ -11,7 +12,7 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("hsmdb");
+        builder.AddMeshDatabase("hsmdb");
         builder.Services.AddOptions<HsmOptions>()
             .Bind(builder.Configuration.GetSection(HsmOptions.Section))
             .Validate(o => o.LmkHex is not null || o.LmkPath is not null, "Set Hsm:LmkHex or Hsm:LmkPath: the Hsm needs a local master key")

@@ -1,3 +1,4 @@
+using Mesh.ServiceDefaults.Database;
 using Mesh.ServiceDefaults.Grpc;
 using Mesh.Settlement.Clearing;
 using Mesh.Settlement.Grpc;
@@ -12,7 +13,7 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("settlementdb");
+        builder.AddMeshDatabase("settlementdb");
         builder.Services.AddOptions<SettlementOptions>()
             .Bind(builder.Configuration.GetSection(SettlementOptions.Section))
             .Validate(o => TimeZoneInfo.TryFindSystemTimeZoneById(o.TimeZone, out _), "Settlement:TimeZone is a time zone this machine knows (Asia/Shanghai)")

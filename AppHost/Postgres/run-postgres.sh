@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the machine's PostgreSQL in the foreground for the Mesh AppHost.
 #   first start: initdb into $PGDATA with the superuser password from $PG_PASSWORD_FILE
-#   every start: postgres on 127.0.0.1:$PGPORT, stderr folded into stdout, fsync on
+#   every start: postgres on 127.0.0.1:$PGPORT, stderr folded into stdout, fsync on,
+#   pg_stat_statements loaded (what each statement costs, for operators and the load generator)
 # As root it drops to the postgres OS user (postgres refuses to run as root).
 # SIGTERM/SIGINT become a fast shutdown, so stopping the AppHost leaves no server behind.
 set -euo pipefail
@@ -51,6 +52,7 @@ server_command=("$PG_BIN/postgres" -D "$PGDATA" -p "$PGPORT"
   -c unix_socket_directories=
   -c max_connections="$PG_MAX_CONNECTIONS"
   -c fsync=on -c synchronous_commit=on
+  -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=2000
   -c log_destination=stderr -c logging_collector=off)
 if [ "$(id -u)" = 0 ]; then
   server_command=(setpriv --reuid=postgres --regid=postgres --init-groups -- "${server_command[@]}")

@@ -1,3 +1,4 @@
+using Mesh.ServiceDefaults.Database;
 using System.Globalization;
 using System.Security.Cryptography;
 using Mesh.NetPay.Api;
@@ -15,7 +16,7 @@ public static class Extensions
 {
     public static void AddShopServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("shopdb");
+        builder.AddMeshDatabase("shopdb");
         builder.Services.AddOptions<ShopOptions>().Bind(builder.Configuration.GetSection(ShopOptions.Section))
             .Validate(o => o.MerchantId.Length == 15 && o.MerchantId.All(char.IsAsciiDigit), "Shop:MerchantId is 15 digits")
             .Validate(o => File.Exists(o.KeyPath), "Shop:KeyPath names the shop's private key file")

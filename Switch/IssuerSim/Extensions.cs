@@ -1,3 +1,4 @@
+using Mesh.ServiceDefaults.Database;
 using Mesh.Contracts.Hsm;
 using Mesh.Iso8583.Packaging;
 using Mesh.IssuerSim.Cards;
@@ -15,7 +16,7 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         var schema = BankOptions.SchemaFor(builder.Configuration["Bank:Id"]);
-        builder.AddNpgsqlDataSource("issuerdb", configureDataSourceBuilder: b => b.ConnectionStringBuilder.SearchPath = schema);
+        builder.AddMeshDatabase("issuerdb", connection => connection.SearchPath = schema);
         builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);
         builder.Services.AddSingleton(sp => new HsmSession(() => sp.GetRequiredService<Hsm.HsmClient>()));
         builder.Services.AddOptions<BankOptions>()

@@ -16,7 +16,7 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("switchdb");
+        builder.AddMeshDatabase("switchdb");
         builder.Services.AddSingleton(sp => new GroupCommit(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         builder.Services.AddOptions<SwitchOptions>()
             .Bind(builder.Configuration.GetSection(SwitchOptions.Section))

@@ -1,18 +1,24 @@
+using System.Globalization;
+using System.Text;
 using Aspire.Hosting.Testing;
 using Mesh.Benchmarks;
 using Npgsql;
 
 namespace Mesh.Load;
 
-/// <summary>Commits and rows written per database, from pg_stat_database: what PostgreSQL is asked to do per purchase.</summary>
+/// <summary>
+/// What PostgreSQL is asked to do per purchase: commits and rows written per database
+/// (pg_stat_database), and the statements that cost the most (pg_stat_statements).
+/// </summary>
 public static class DatabaseCounters
 {
     public sealed record Counts(long Commits, long Inserted, long Updated, long Returned);
 
+    private const int StatementsShown = 15;
+
     public static async Task<Dictionary<string, Counts>> SnapshotAsync(BenchmarkPlatform platform)
     {
-        await using var connection = new NpgsqlConnection(await platform.App.GetConnectionStringAsync("gatewaydb"));
-        await connection.OpenAsync();
+        await using var connection = await OpenAsync(platform);
         await using var read = new NpgsqlCommand(
             "SELECT datname, xact_commit, tup_inserted, tup_updated, tup_returned FROM pg_stat_database WHERE datname LIKE '%db'", connection);
         await using var row = await read.ExecuteReaderAsync();
@@ -31,4 +37,49 @@ public static class DatabaseCounters
             double Per(long value) => (double)value / Math.Max(1, purchases);
             return $"{p.Key} {Per(p.Value.Commits - b.Commits):F1} commits {Per(p.Value.Inserted - b.Inserted):F1} ins {Per(p.Value.Updated - b.Updated):F1} upd";
         }));
+
+    /// <summary>Starts counting statements from zero (the server loads pg_stat_statements; the extension is created here).</summary>
+    public static async Task ResetStatementsAsync(BenchmarkPlatform platform)
+    {
+        await using var connection = await OpenAsync(platform);
+        await using var reset = new NpgsqlCommand("CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()", connection);
+        await reset.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The statements with the most execution time since the reset: calls and time per purchase, by database.</summary>
+    public static async Task<string> TopStatementsAsync(BenchmarkPlatform platform, long purchases)
+    {
+        await using var connection = await OpenAsync(platform);
+        await using var read = new NpgsqlCommand(
+            """
+            SELECT d.datname, s.calls, s.total_exec_time, s.query,
+                   sum(s.calls) OVER (), sum(s.total_exec_time) OVER ()
+            FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+            WHERE d.datname LIKE '%db'
+            ORDER BY s.total_exec_time DESC LIMIT $1
+            """, connection);
+        read.Parameters.AddWithValue(StatementsShown);
+        await using var row = await read.ExecuteReaderAsync();
+        var table = new StringBuilder();
+        var per = Math.Max(1, purchases);
+        while (await row.ReadAsync())
+        {
+            if (table.Length == 0)
+            {
+                table.AppendLine(CultureInfo.InvariantCulture,
+                    $"statements per purchase: {row.GetDecimal(4) / per:F1}, execution {row.GetDouble(5) * 1000 / per:F0} µs (top {StatementsShown} by time):");
+            }
+            var query = string.Join(' ', row.GetString(3).Split((char[])[' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
+            table.AppendLine(CultureInfo.InvariantCulture,
+                $"  {row.GetString(0),-13} {(double)row.GetInt64(1) / per,5:F2} calls {row.GetDouble(2) * 1000 / per,6:F0} µs  {query[..Math.Min(query.Length, 110)]}");
+        }
+        return table.ToString();
+    }
+
+    private static async Task<NpgsqlConnection> OpenAsync(BenchmarkPlatform platform)
+    {
+        var connection = new NpgsqlConnection(await platform.App.GetConnectionStringAsync("gatewaydb"));
+        await connection.OpenAsync();
+        return connection;
+    }
 }

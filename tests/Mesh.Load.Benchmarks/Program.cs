@@ -50,14 +50,16 @@ if (Environment.GetEnvironmentVariable("LOAD_LOGS") is { Length: > 0 } logFolder
         });
     }
 }
-var merchants = await Merchants.OnboardAsync(platform, gateway, count: 8);
+var merchantKeys = await Merchants.OnboardAsync(platform, gateway, count: 8);
+await using var merchantBackend = await MerchantBackend.StartAsync(merchantKeys[0]);
+var sharedHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+var merchants = merchantKeys.Select(options => new NetPayClient(options, sharedHttp)).ToList();
 var cards = new[] { "622202", "621700" }.SelectMany(bin => Enumerable.Range(1000, cardsPerBank).Select(serial =>
 {
     var body = bin + serial.ToString(CultureInfo.InvariantCulture).PadLeft(9, '0');
     return body + Mesh.Iso8583.Messages.Pan.LuhnCheckDigit(body);
 })).ToArray();
-var work = new Purchases(merchants, app.GetEndpoint("gateway", "https"), cards, mix[0], mix[1]);
-var startedAt = DateTimeOffset.UtcNow;
+var work = new Purchases(merchants, merchantBackend.NotifyUrl, app.GetEndpoint("gateway", "https"), cards, mix[0], mix[1]);
 
 Console.WriteLine($"Mesh end-to-end load: {Environment.ProcessorCount} cores, {cards.Length} cards, {merchants.Count} merchants, mix {mix[0]}% queries {mix[1]}% refunds");
 var idleBefore = MachineCpu.Snapshot();
@@ -76,10 +78,12 @@ switch (mode)
             var seconds = int.Parse(args.ElementAtOrDefault(2) ?? "60", CultureInfo.InvariantCulture);
             var cpu = MachineCpu.Snapshot();
             var databases = await DatabaseCounters.SnapshotAsync(platform);
+            await DatabaseCounters.ResetStatementsAsync(platform);
             var (recorder, elapsed) = await LoadRun.ClosedAsync(work, concurrency, seconds, $"closed loop, {concurrency} payers");
             Console.Error.WriteLine();
             report.Phase($"closed loop, {concurrency} payers, {seconds} s", recorder, elapsed, cpu, MachineCpu.Snapshot(), work);
             Console.WriteLine($"PostgreSQL per purchase: {DatabaseCounters.PerPurchase(databases, await DatabaseCounters.SnapshotAsync(platform), recorder.Completed)}");
+            Console.Write(await DatabaseCounters.TopStatementsAsync(platform, recorder.Completed));
             await report.PgBenchAsync(platform, concurrency, recorder.Completed / elapsed.TotalSeconds);
             break;
         }
@@ -122,7 +126,7 @@ switch (mode)
         Console.Error.WriteLine("usage: closed [concurrency] [seconds] | open [rate] [seconds] | sweep [rates] [seconds each]");
         return 1;
 }
-await report.DurabilityAsync(platform, merchants.Select(m => m.MerchantId).ToArray(), startedAt);
+await report.DurabilityAsync(platform, merchants.Select(m => m.MerchantId).ToArray(), () => merchantBackend.Told);
 return 0;
 
 static int Env(string name, int fallback) =>
@@ -131,12 +135,11 @@ static int Env(string name, int fallback) =>
 /// <summary>The load's merchants: ECDSA P-256 keys (cheap to sign with, as a busy merchant would choose), onboarded through the admin API, each with its SDK client.</summary>
 internal static class Merchants
 {
-    public static async Task<IReadOnlyList<NetPayClient>> OnboardAsync(BenchmarkPlatform platform, Uri gateway, int count)
+    public static async Task<IReadOnlyList<NetPayClientOptions>> OnboardAsync(BenchmarkPlatform platform, Uri gateway, int count)
     {
         using var admin = new HttpClient { BaseAddress = gateway };
         admin.DefaultRequestHeaders.Add("X-Mesh-Admin-Key", await platform.ParameterAsync("gateway-admin-key"));
-        var clients = new List<NetPayClient>();
-        var shared = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        var merchants = new List<NetPayClientOptions>();
         for (var i = 0; i < count; i++)
         {
             var key = MerchantKey.CreateEcdsaP256();
@@ -153,8 +156,8 @@ internal static class Merchants
                 settlementAccount = "6222020000000015",
             });
             created.EnsureSuccessStatusCode();
-            clients.Add(new NetPayClient(new NetPayClientOptions { GatewayUrl = gateway, MerchantId = merchantId, Key = key }, shared));
+            merchants.Add(new NetPayClientOptions { GatewayUrl = gateway, MerchantId = merchantId, Key = key });
         }
-        return clients;
+        return merchants;
     }
 }

@@ -7,11 +7,11 @@ namespace Mesh.Load;
 
 /// <summary>
 /// The work: a purchase as merchants and consumers make it (a signed /v1 order, the payment page,
-/// the PIN sealed as the page does, the result), and in the mix a signed query of a paid order or
+/// the PIN sealed as the page does, the result, the merchant's notification), and in the mix a signed query of a paid order or
 /// a refund of one fen of it. Consumers (each with its own cookies and connections) and paid
 /// orders are pooled.
 /// </summary>
-public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri paymentPage, IReadOnlyList<string> cards, int queryPercent, int refundPercent)
+public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyUrl, Uri paymentPage, IReadOnlyList<string> cards, int queryPercent, int refundPercent)
 {
     public const long AmountMinor = 1_00;
     private const int PaidKeptMax = 10_000;
@@ -71,7 +71,7 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri payment
         var merchant = merchants[(int)(n % merchants.Count)];
         var orderId = $"L{n:D9}{Environment.ProcessId % 1000:D3}";
         var started = Stopwatch.GetTimestamp();
-        var order = await merchant.CreateOrderAsync(new CreateOrder(orderId, AmountMinor, GateId: "0102"));
+        var order = await merchant.CreateOrderAsync(new CreateOrder(orderId, AmountMinor, BackUrl: notifyUrl.ToString(), GateId: "0102"));
         var created = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         if (!_consumers.TryTake(out var consumer))
         {

@@ -67,8 +67,11 @@ public sealed class Report
         Console.WriteLine($"e2e purchases/s ÷ pgbench tps = {purchasesPerSecond:F0} ÷ {tps:F0} = {purchasesPerSecond / tps:F3}");
     }
 
-    /// <summary>Every paid order is durable at gateway, switch, issuers and ledger: the counts agree once the outbox has drained.</summary>
-    public async Task DurabilityAsync(BenchmarkPlatform platform, string[] merchantIds, DateTimeOffset since)
+    /// <summary>
+    /// Every paid order is durable at gateway, switch, issuers and ledger: the counts agree once the
+    /// outbox has drained; and every notification the gateway owes the merchants was delivered.
+    /// </summary>
+    public async Task DurabilityAsync(BenchmarkPlatform platform, string[] merchantIds, Func<long> merchantsTold)
     {
         var app = platform.App;
         async Task<long> ScalarAsync(string database, string sql, params object[] values)
@@ -96,6 +99,18 @@ public sealed class Report
                 await Task.Delay(500);
             }
         }
+        const string Undelivered = "SELECT count(*) FROM outbox WHERE merchant_id = ANY($1) AND topic = 'notification' AND delivered_at IS NULL AND superseded_at IS NULL";
+        var owed = long.MaxValue;
+        for (var i = 0; i < 120 && owed > 0; i++)
+        {
+            owed = await ScalarAsync("gatewaydb", Undelivered, (object)merchantIds);
+            if (owed > 0)
+            {
+                await Task.Delay(500);
+            }
+        }
+        var delivered = await ScalarAsync("gatewaydb",
+            "SELECT count(*) FROM outbox WHERE merchant_id = ANY($1) AND topic = 'notification' AND delivered_at IS NOT NULL", (object)merchantIds);
         var expectedIssuerNet = -(paid * Purchases.AmountMinor) + refunds;
         Console.WriteLine();
         Console.WriteLine("== durability (whole run, warm-up included)");
@@ -104,6 +119,10 @@ public sealed class Report
         Console.WriteLine(paid == approved && paid == ledger && issuerNet == expectedIssuerNet
             ? "every paid purchase is durable at gateway, switch, issuer and ledger"
             : "MISMATCH: the counts above disagree");
+        Console.WriteLine($"notifications delivered {delivered}, verified by the merchants' SDK endpoint {merchantsTold()}, still owed {owed}");
+        Console.WriteLine(owed == 0 && merchantsTold() >= delivered
+            ? "every merchant was told every final state"
+            : "MISMATCH: notifications owed or not verified");
     }
 
     public static string RepositoryRoot()
