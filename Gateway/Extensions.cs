@@ -1,4 +1,3 @@
-using Mesh.ServiceDefaults.Database;
 using Mesh.Contracts.Hsm;
 using Mesh.Contracts.Settlement;
 using Mesh.Contracts.Switch;
@@ -17,6 +16,7 @@ using Mesh.Gateway.Platform;
 using Mesh.Gateway.Refunds;
 using Mesh.Gateway.Signatures;
 using Mesh.Iso8583.Packaging;
+using Mesh.ServiceDefaults.Database;
 using Mesh.ServiceDefaults.Grpc;
 using Scalar.AspNetCore;
 

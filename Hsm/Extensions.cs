@@ -1,9 +1,9 @@
-using Mesh.ServiceDefaults.Database;
 using Mesh.Hsm.Access;
 using Mesh.Hsm.Commands;
 using Mesh.Hsm.Grpc;
 using Mesh.Hsm.Keys;
 using Mesh.Hsm.Options;
+using Mesh.ServiceDefaults.Database;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Hsm;

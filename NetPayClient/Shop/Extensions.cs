@@ -1,9 +1,9 @@
-using Mesh.ServiceDefaults.Database;
 using System.Globalization;
 using System.Security.Cryptography;
 using Mesh.NetPay.Api;
 using Mesh.NetPay.Notifications;
 using Mesh.NetPay.Signing;
+using Mesh.ServiceDefaults.Database;
 using Mesh.Shop.Catalogue;
 using Mesh.Shop.Orders;
 using Mesh.Shop.Pages;

@@ -1,10 +1,10 @@
-using Mesh.ServiceDefaults.Database;
 using Mesh.Contracts.Hsm;
 using Mesh.Iso8583.Packaging;
 using Mesh.IssuerSim.Cards;
 using Mesh.IssuerSim.Faults;
 using Mesh.IssuerSim.Options;
 using Mesh.IssuerSim.Processing;
+using Mesh.ServiceDefaults.Database;
 using Mesh.ServiceDefaults.Grpc;
 using Microsoft.Extensions.Options;
 using Npgsql;
