@@ -6,6 +6,7 @@ using Mesh.Gateway.Apis;
 using Mesh.Gateway.Consoles;
 using Mesh.Gateway.Diagnostics;
 using Mesh.Gateway.Merchants;
+using Mesh.Gateway.Metrics;
 using Mesh.Gateway.Notifications;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Orders;
@@ -63,6 +64,7 @@ public static class Extensions
         builder.Services.AddSingleton(new IsoPackager(IsoDialect.UnionPay1987));
         builder.Services.AddSingleton<NetPaySignature>();
         builder.Services.AddSingleton<CanonicalSignature>();
+        builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<OrderBook>();
         builder.Services.AddSingleton<OrderAnswers>();
         builder.Services.AddSingleton<PaymentSessions>();

@@ -19,6 +19,7 @@ public static class Extensions
             .Validate(o => o.Callers.Values.All(c => CallerPolicy.IsKnownRole(c.Role) && c.Secret.Length >= 32),
                 "Every Hsm:Callers entry has a known Role and a Secret of at least 32 characters")
             .ValidateOnStart();
+        builder.Services.AddSingleton<HsmMetrics>();
         builder.Services.AddSingleton<LocalMasterKey>();
         builder.Services.AddSingleton<IKeyStore, KeyStore>();
         builder.Services.AddSingleton<KeyManagement>();

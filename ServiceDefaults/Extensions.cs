@@ -43,6 +43,7 @@ public static class MeshServiceDefaults
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapMeshHealthEndpoints();
+        app.MapMeshMetrics();
         return app;
     }
 

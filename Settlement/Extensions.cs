@@ -3,6 +3,7 @@ using Mesh.ServiceDefaults.Grpc;
 using Mesh.Settlement.Clearing;
 using Mesh.Settlement.Grpc;
 using Mesh.Settlement.Ledger;
+using Mesh.Settlement.Metrics;
 using Mesh.Settlement.Operations;
 using Mesh.Settlement.Reconciliation;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,7 @@ public static class Extensions
             .Validate(o => o.InterbankRecordsMax is >= 100 and <= 200_000, "Settlement:InterbankRecordsMax is 100 to 200000")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => SettlementCalendar.From(sp.GetRequiredService<IOptions<SettlementOptions>>().Value));
+        builder.Services.AddSingleton<LedgerMetrics>();
         builder.Services.AddSingleton<LedgerWriter>();
         builder.Services.AddSingleton<DayClose>();
         builder.Services.AddSingleton<LedgerVerifier>();

@@ -1,3 +1,4 @@
+using Mesh.Gateway.Metrics;
 using Mesh.ServiceDefaults.Background;
 using Mesh.ServiceDefaults.Database;
 using Microsoft.Extensions.Options;
@@ -13,15 +14,46 @@ namespace Mesh.Gateway.Notifications;
 public sealed class NotificationDispatcher(
     NpgsqlDataSource db,
     NotificationSender sender,
+    GatewayMetrics metrics,
     IOptions<NotificationOptions> options,
     TimeProvider time,
     ILogger<NotificationDispatcher> logger) : BackgroundService
 {
     public const int SendsInParallelMax = 8;
 
+    /// <summary>How often a pass also counts the notifications owed, for the metrics.</summary>
+    public static readonly TimeSpan BacklogMeasuredEvery = TimeSpan.FromSeconds(5);
+
+    private long _measured = long.MinValue;
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        PollingLoop.RunAsync(async ct => await DispatchDueAsync(ct) >= options.Value.BatchSizeMax, () => TimeSpan.FromMilliseconds(options.Value.PollMs),
-            time, logger, "Dispatching notifications", stoppingToken);
+        PollingLoop.RunAsync(PassAsync, () => TimeSpan.FromMilliseconds(options.Value.PollMs), time, logger, "Dispatching notifications", stoppingToken);
+
+    /// <summary>One pass; true when the batch was full (more may be due at once).</summary>
+    private async Task<bool> PassAsync(CancellationToken ct)
+    {
+        var full = await DispatchDueAsync(ct) >= options.Value.BatchSizeMax;
+        if (_measured == long.MinValue || time.GetElapsedTime(_measured) >= BacklogMeasuredEvery)
+        {
+            await MeasureBacklogAsync(ct);
+            _measured = time.GetTimestamp();
+        }
+        return full;
+    }
+
+    /// <summary>Notifications owed, and how long the oldest has waited, into <see cref="GatewayMetrics"/>.</summary>
+    public async Task MeasureBacklogAsync(CancellationToken ct)
+    {
+        await using var count = db.CreateCommand(
+            """
+            SELECT count(*), min(created_at) FROM outbox
+            WHERE topic = 'notification' AND delivered_at IS NULL AND given_up_at IS NULL AND superseded_at IS NULL
+            """);
+        await using var row = await count.ExecuteReaderAsync(ct);
+        await row.ReadAsync(ct);
+        var oldest = row.IsDBNull(1) ? (DateTimeOffset?)null : row.GetFieldValue<DateTimeOffset>(1);
+        metrics.Backlog(row.GetInt64(0), oldest is { } since ? Math.Max(0, (time.GetUtcNow() - since).TotalSeconds) : 0);
+    }
 
     /// <summary>Claims and sends one batch of due notifications; how many were claimed.</summary>
     public async Task<int> DispatchDueAsync(CancellationToken ct)

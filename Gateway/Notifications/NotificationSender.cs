@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Mesh.Gateway.Metrics;
 using Mesh.Gateway.Outbox;
 using Mesh.Gateway.Payments;
 using Mesh.ServiceDefaults.Database;
@@ -21,6 +22,7 @@ namespace Mesh.Gateway.Notifications;
 public sealed class NotificationSender(
     NpgsqlDataSource db,
     NotificationMessages messages,
+    GatewayMetrics metrics,
     IOptions<NotificationOptions> options,
     TimeProvider time,
     ILogger<NotificationSender> logger) : IDisposable
@@ -118,6 +120,7 @@ public sealed class NotificationSender(
             WHERE outbox_id = $1
             """, notification.NotificationId, attempt, error, now, next));
         await record.ExecuteNonQueryAsync(ct);
+        metrics.NotificationAttempt(error is null ? "delivered" : next is null ? "given_up" : "retry");
         if (error is null)
         {
             logger.LogInformation("Notification {NotificationId} of order {OrderId} delivered on attempt {Attempt}", notification.NotificationId,

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Mesh.Gateway.Metrics;
 using Mesh.ServiceDefaults.Database;
 using Npgsql;
 
@@ -9,7 +10,7 @@ namespace Mesh.Gateway.Orders;
 /// same order again is the same order; a paid or pending one is a duplicate; a failed one may be
 /// paid again (as NetPay allows), which starts a new attempt with a higher version.
 /// </summary>
-public sealed class OrderBook(NpgsqlDataSource db, TimeProvider time)
+public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, TimeProvider time)
 {
     public const int ListLimitMax = 100;
 
@@ -54,6 +55,7 @@ public sealed class OrderBook(NpgsqlDataSource db, TimeProvider time)
         var order = (await FindAsync(request.MerchantId, request.OrderId, ct))!;
         if (inserted is bool fresh)
         {
+            metrics.OrderCreated(request.Protocol);
             return (fresh ? Opening.Opened : Opening.Reopened, order);
         }
         return (order.Status == OrderStatus.Created && order.SameAs(request) ? Opening.AlreadyOpen : Opening.Duplicate, order);

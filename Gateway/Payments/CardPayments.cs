@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Mesh.Gateway.Acquiring;
+using Mesh.Gateway.Metrics;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Outbox;
@@ -41,6 +42,7 @@ public sealed class CardPayments(
     NpgsqlDataSource db,
     PaymentSessions sessions,
     Acquirer acquirer,
+    GatewayMetrics metrics,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<CardPayments> logger)
@@ -51,6 +53,25 @@ public sealed class CardPayments(
     public static readonly TimeSpan InlineDeliveryLease = TimeSpan.FromSeconds(60);
 
     public async Task<PaymentOutcome> PayAsync(PaymentSession session, Order order, Pan pan, string expiry, EncryptedPin pin, CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        var outcome = await AuthorizeAsync(session, order, pan, expiry, pin, ct);
+        metrics.Paid(ResultTag(outcome.Result), outcome.ResponseCode, time.GetElapsedTime(started).TotalMilliseconds);
+        return outcome;
+    }
+
+    private static string ResultTag(PaymentResult result) => result switch
+    {
+        PaymentResult.Approved => "approved",
+        PaymentResult.Declined => "declined",
+        PaymentResult.WrongPin => "wrong_pin",
+        PaymentResult.Pending => "pending",
+        PaymentResult.NotPayable => "not_payable",
+        PaymentResult.BadPin => "bad_pin",
+        _ => throw new ArgumentOutOfRangeException(nameof(result), result, null),
+    };
+
+    private async Task<PaymentOutcome> AuthorizeAsync(PaymentSession session, Order order, Pan pan, string expiry, EncryptedPin pin, CancellationToken ct)
     {
         using var activity = Telemetry.StartActivity("gateway purchase");
         activity?.SetTag("mesh.merchant_id", order.MerchantId).SetTag("mesh.order_id", order.OrderId).SetTag("mesh.pan", pan.Masked)

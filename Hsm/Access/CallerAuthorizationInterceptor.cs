@@ -14,7 +14,8 @@ namespace Mesh.Hsm.Access;
 /// (<c>authorization: Bearer</c>) must match the Hsm's configuration, and the role must allow the
 /// command, or the call is refused with 68. Key-management commands, allowed or not, are audited.
 /// </summary>
-public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options, AuditLog audit, ILogger<CallerAuthorizationInterceptor> logger) : Interceptor
+public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options, AuditLog audit, HsmMetrics metrics, TimeProvider time,
+    ILogger<CallerAuthorizationInterceptor> logger) : Interceptor
 {
     public const string CallerHeader = "x-mesh-caller";
     private const string ServicePrefix = "/mesh.hsm.Hsm/";
@@ -29,26 +30,33 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
         var command = context.Method[ServicePrefix.Length..];
         var caller = Authenticate(context);
         context.UserState[RoleKey] = caller.Role;
+        context.UserState[CallerKey] = caller.Name;
         var keyId = KeyIdOf(request);
+        var started = time.GetTimestamp();
         if (!CallerPolicy.May(caller.Role, command))
         {
+            metrics.Ran(command, caller.Name, "refused", 0);
             logger.LogWarning("Refused {Command} to {Caller} ({Role})", command, caller.Name, caller.Role);
             await audit.RecordAsync(caller.Name, command, keyId, "refused", context.CancellationToken);
             throw HsmErrorInterceptor.ToRpcException(new HsmException(HsmErrorCode.CommandDisabled, $"{command} is not allowed for {caller.Name}"));
         }
-        if (!CallerPolicy.IsKeyManagement(command))
-        {
-            return await continuation(request, context);
-        }
         try
         {
             var response = await continuation(request, context);
-            await audit.RecordAsync(caller.Name, command, keyId, "done", context.CancellationToken);
+            metrics.Ran(command, caller.Name, "done", time.GetElapsedTime(started).TotalMilliseconds);
+            if (CallerPolicy.IsKeyManagement(command))
+            {
+                await audit.RecordAsync(caller.Name, command, keyId, "done", context.CancellationToken);
+            }
             return response;
         }
         catch (RpcException ex)
         {
-            await audit.RecordAsync(caller.Name, command, keyId, $"failed: {ex.StatusCode}", context.CancellationToken);
+            metrics.Ran(command, caller.Name, "failed", time.GetElapsedTime(started).TotalMilliseconds);
+            if (CallerPolicy.IsKeyManagement(command))
+            {
+                await audit.RecordAsync(caller.Name, command, keyId, $"failed: {ex.StatusCode}", context.CancellationToken);
+            }
             throw;
         }
     }
@@ -62,6 +70,7 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
     {
         var caller = Authenticate(context);
         context.UserState[RoleKey] = caller.Role;
+        context.UserState[CallerKey] = caller.Name;
         logger.LogInformation("Session opened by {Caller} ({Role})", caller.Name, caller.Role);
         await continuation(requestStream, responseStream, context);
     }
@@ -70,7 +79,12 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
     public static string RoleOf(ServerCallContext context) =>
         context.UserState.TryGetValue(RoleKey, out var role) && role is string name ? name : "";
 
+    /// <summary>The name of the caller of a unary command, or of the one that opened a session stream.</summary>
+    public static string CallerOf(ServerCallContext context) =>
+        context.UserState.TryGetValue(CallerKey, out var caller) && caller is string name ? name : "";
+
     private const string RoleKey = "mesh.hsm.role";
+    private const string CallerKey = "mesh.hsm.caller";
 
     private (string Name, string Role) Authenticate(ServerCallContext context)
     {

@@ -21,6 +21,7 @@ public sealed class HsmService(
     DataProtection data,
     Signatures signatures,
     LmkRotation rotation,
+    HsmMetrics metrics,
     TimeProvider time) : Contracts.Hsm.Hsm.HsmBase
 {
     public const string FirmwareVersion = "mesh-hsm-0.2";
@@ -36,6 +37,7 @@ public sealed class HsmService(
     public override async Task Session(IAsyncStreamReader<HsmCommand> requestStream, IServerStreamWriter<HsmResult> responseStream, ServerCallContext context)
     {
         var role = CallerAuthorizationInterceptor.RoleOf(context);
+        var caller = CallerAuthorizationInterceptor.CallerOf(context);
         var results = Channel.CreateBounded<HsmResult>(SessionInFlightMax);
         using var inFlight = new SemaphoreSlim(SessionInFlightMax, SessionInFlightMax);
         var writer = Task.Run(async () =>
@@ -70,7 +72,7 @@ public sealed class HsmService(
         {
             try
             {
-                await results.Writer.WriteAsync(await ExecuteAsync(command, role, context));
+                await results.Writer.WriteAsync(await ExecuteAsync(command, role, caller, context));
             }
             catch (ChannelClosedException)
             {
@@ -82,7 +84,20 @@ public sealed class HsmService(
         }
     }
 
-    private async Task<HsmResult> ExecuteAsync(HsmCommand command, string role, ServerCallContext context)
+    private async Task<HsmResult> ExecuteAsync(HsmCommand command, string role, string caller, ServerCallContext context)
+    {
+        var started = time.GetTimestamp();
+        var result = await RunAsync(command, role, context);
+        metrics.Ran(command.CommandCase.ToString(), caller, result.ResultCase switch
+        {
+            HsmResult.ResultOneofCase.Refusal when result.Refusal.HsmErrorCode == HsmErrorCode.CommandDisabled => "refused",
+            HsmResult.ResultOneofCase.Refusal => "failed",
+            _ => "done",
+        }, time.GetElapsedTime(started).TotalMilliseconds);
+        return result;
+    }
+
+    private async Task<HsmResult> RunAsync(HsmCommand command, string role, ServerCallContext context)
     {
         var name = command.CommandCase.ToString();
         ActivityContext.TryParse(command.Traceparent, null, out var parent);

@@ -35,7 +35,8 @@ public static class TelemetryDefaults
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddMeter(SourcePrefix)
-                .AddMeter("Npgsql"))
+                .AddMeter("Npgsql")
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(SourcePrefix)

@@ -1,6 +1,7 @@
 using Mesh.Contracts.Settlement;
 using Mesh.ServiceDefaults.Database;
 using Mesh.ServiceDefaults.Safety;
+using Mesh.Settlement.Metrics;
 using Npgsql;
 
 namespace Mesh.Settlement.Ledger;
@@ -25,7 +26,7 @@ public sealed record PlannedEntry(string TransactionId, string Kind, DateOnly Se
 /// transaction. Writers share the ledger lock that closing a day takes alone, so no entry slips
 /// into a date while it closes; an event whose date is closed goes to the first open date.
 /// </summary>
-public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calendar, TimeProvider time)
+public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calendar, LedgerMetrics metrics, TimeProvider time)
 {
     public const long LedgerLockKey = 0x4D45_5348_4C45_4447; // "MESHLEDG"
     public const string Purchase = "purchase";
@@ -89,6 +90,11 @@ public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calenda
         }
         await tx.CommitAsync(ct);
         reply.Posted = planned.Count;
+        foreach (var entry in planned)
+        {
+            metrics.Posted(entry.Kind, entry.Currency, entry.Lines.Length, entry.AmountMinor);
+        }
+        metrics.Duplicates(reply.Duplicates);
         return reply;
     }
 

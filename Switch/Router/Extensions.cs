@@ -5,6 +5,7 @@ using Mesh.Switch.Authorization;
 using Mesh.Switch.Grpc;
 using Mesh.Switch.Journal;
 using Mesh.Switch.Links;
+using Mesh.Switch.Metrics;
 using Mesh.Switch.Onboarding;
 using Mesh.Switch.Options;
 using Mesh.Switch.Reversals;
@@ -35,6 +36,7 @@ public static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IssuerLinks>());
         builder.Services.AddSingleton<BinTable>();
         builder.Services.AddSingleton<SecurityModule>();
+        builder.Services.AddSingleton<SwitchMetrics>();
         builder.Services.AddSingleton<AuthorizationFlow>();
         builder.Services.AddSingleton<OutcomeLookup>();
         builder.Services.AddSingleton<IssuerOnboarding>();

@@ -5,6 +5,7 @@ using Mesh.Iso8583.Packaging;
 using Mesh.ServiceDefaults.Database;
 using Mesh.Switch.Journal;
 using Mesh.Switch.Links;
+using Mesh.Switch.Metrics;
 using Mesh.Switch.Options;
 using Mesh.Switch.Reversals;
 using Mesh.Switch.Routing;
@@ -31,6 +32,7 @@ public sealed class AuthorizationFlow(
     MessageJournal journal,
     NpgsqlDataSource db,
     GroupCommit writes,
+    SwitchMetrics metrics,
     IOptions<SwitchOptions> options,
     TimeProvider time,
     ILogger<AuthorizationFlow> logger)
@@ -53,40 +55,42 @@ public sealed class AuthorizationFlow(
             return packager.Pack(refusal);
         }
         var request = unpacked.Message!;
-        var answer = await DecideAsync(request, ct);
+        var (answer, issuer) = await DecideAsync(request, ct);
+        metrics.Answered(issuer, request.Mti, answer.GetString(IsoFields.ResponseCode) ?? "none");
         return packager.Pack(answer);
     }
 
-    private async Task<IsoMessage> DecideAsync(IsoMessage request, CancellationToken ct)
+    /// <summary>The answer for the acquirer, and the issuer it was routed to (null when none).</summary>
+    private async Task<(IsoMessage Answer, string? Issuer)> DecideAsync(IsoMessage request, CancellationToken ct)
     {
         if (request.Mti is not ("0200" or "0100" or "0220"))
         {
-            return Answer(request, ResponseCodes.InvalidTransaction);
+            return (Answer(request, ResponseCodes.InvalidTransaction), null);
         }
         var acquirer = options.Value.Acquirers.FirstOrDefault(a => a.Id == request.GetString(IsoFields.AcquirerId));
         if (acquirer is null || !Has(request, IsoFields.Pan, IsoFields.AmountTransaction, IsoFields.TransmissionDateTime, IsoFields.Stan, IsoFields.Mac)
             || (IsAdvice(request) && !request.Has(IsoFields.OriginalDataElements)))
         {
-            return Answer(request, ResponseCodes.FormatError);
+            return (Answer(request, ResponseCodes.FormatError), null);
         }
         var zak = $"{acquirer.KeyPrefix}.zak";
         if (!await security.MacIsValidAsync(zak, request, ct))
         {
             await journal.RecordAsync(acquirer.Id, request, null, ExchangeOutcome.Refused, 0, ct);
-            return await security.SignAsync(zak, Answer(request, "A0"), ct);
+            return (await security.SignAsync(zak, Answer(request, "A0"), ct), null);
         }
         var issuerName = bins.Route(request.GetString(IsoFields.Pan)!);
         var link = issuerName is null ? null : links.Find(issuerName);
         if (await ClaimAsync(request, link?.Name, ct) is { } previous)
         {
-            return previous;
+            return (previous, link?.Name);
         }
         // What the exchange leaves to record (journal, an advice owed) is written with the answer, in one round trip.
         var records = new List<NpgsqlBatchCommand>(2);
         var answer = link is null ? Answer(request, NoSuchIssuer) : await RouteAsync(request, acquirer, link, records, ct);
         await security.SignAsync(zak, answer, ct);
         await RememberAsync(request, answer, records, ct);
-        return answer;
+        return (answer, link?.Name);
     }
 
     private async Task<IsoMessage> RouteAsync(IsoMessage request, AcquirerOptions acquirer, IssuerLink link, List<NpgsqlBatchCommand> records,
@@ -127,14 +131,17 @@ public sealed class AuthorizationFlow(
         {
             // Never sent: nothing to reverse.
             records.Add(journal.Entry(link.Name, forward, null, ExchangeOutcome.LinkDown, Elapsed(started)));
+            metrics.IssuerExchange(link.Name, "link_down", Elapsed(started));
             return Answer(request, UnknownOutcome);
         }
         catch (Exception ex) when (ex is TimeoutException or IOException)
         {
             records.Add(journal.Entry(link.Name, forward, null, ExchangeOutcome.Timeout, Elapsed(started)));
+            metrics.IssuerExchange(link.Name, ex is TimeoutException ? "timeout" : "link_lost", Elapsed(started));
             return OutcomeUnknown(request, forward, link, ex is TimeoutException ? "no answer in time" : "link lost with the request in flight", records);
         }
         records.Add(journal.Entry(link.Name, forward, issuerAnswer, ExchangeOutcome.Answered, Elapsed(started)));
+        metrics.IssuerExchange(link.Name, "answered", Elapsed(started));
         var code = issuerAnswer.GetString(IsoFields.ResponseCode);
         if (!await security.MacIsValidAsync(link.ZakId, issuerAnswer, ct) || code is null or UnknownOutcome or ResponseCodes.SystemMalfunction)
         {

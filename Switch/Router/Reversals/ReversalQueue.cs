@@ -4,6 +4,7 @@ using Mesh.ServiceDefaults.Database;
 using Mesh.Switch.Authorization;
 using Mesh.Switch.Journal;
 using Mesh.Switch.Links;
+using Mesh.Switch.Metrics;
 using Mesh.Switch.Options;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -23,10 +24,14 @@ public sealed class ReversalQueue(
     IssuerLinks links,
     SecurityModule security,
     MessageJournal journal,
+    SwitchMetrics metrics,
     IOptions<SwitchOptions> options,
     TimeProvider time,
     ILogger<ReversalQueue> logger) : BackgroundService
 {
+    /// <summary>How often the pass also counts the advices still owed, for the metrics (a count every pass would double the idle queries).</summary>
+    public static readonly TimeSpan BacklogMeasuredEvery = TimeSpan.FromSeconds(5);
+
     /// <summary>An advice that has failed this often is still repeated, at the longest back-off, and logged as stuck.</summary>
     public const int AttemptsBeforeAlarm = 20;
 
@@ -96,14 +101,30 @@ public sealed class ReversalQueue(
         return (long)(await count.ExecuteScalarAsync(ct))!;
     }
 
+    /// <summary>Advices not yet acknowledged, and how long the oldest has waited, into <see cref="SwitchMetrics"/>.</summary>
+    public async Task MeasureBacklogAsync(CancellationToken ct)
+    {
+        await using var count = db.CreateCommand("SELECT count(*), min(created_at) FROM reversals WHERE acknowledged_at IS NULL");
+        await using var row = await count.ExecuteReaderAsync(ct);
+        await row.ReadAsync(ct);
+        var oldest = row.IsDBNull(1) ? (DateTimeOffset?)null : row.GetFieldValue<DateTimeOffset>(1);
+        metrics.Backlog(row.GetInt64(0), oldest is { } since ? Math.Max(0, (time.GetUtcNow() - since).TotalSeconds) : 0);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var measured = long.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await SweepOrphansAsync(stoppingToken);
                 await SendDueAsync(stoppingToken);
+                if (measured == long.MinValue || time.GetElapsedTime(measured) >= BacklogMeasuredEvery)
+                {
+                    await MeasureBacklogAsync(stoppingToken);
+                    measured = time.GetTimestamp();
+                }
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
             {
