@@ -59,6 +59,7 @@ var gateway = builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithReference(settlement).WaitFor(settlement)
     .WithGatewayTls(data)
     .WithExternalHttpEndpoints()
+    .WithNotificationCommands(gatewayAdminKey)
     .WithHttpHealthCheck("/health", endpointName: "http");
 gateway.WithEnvironment("Gateway__PaymentPageBaseUrl", gateway.GetEndpoint("https"));
 

@@ -35,7 +35,7 @@ public static class IssuerBanks
         {
             bank.WithEnvironment($"Bank__Bins__{i}", bins[i]);
         }
-        return bank.WithZoneKeyExportCommand();
+        return bank.WithZoneKeyExportCommand().WithFaultCommands();
     }
 
     /// <summary>The ZMK a bank and the platform share, formed at their key ceremony; the switch's link of the same name uses it.</summary>
@@ -52,7 +52,10 @@ public static class IssuerBanks
         return settlement;
     }
 
-    /// <summary>Tells the switch where each bank's ISO 8583 listener is, and the BINs of the onboarded ones; waits for the banks.</summary>
+    /// <summary>
+    /// Tells the switch where each bank's ISO 8583 listener is, and the BINs of the onboarded ones;
+    /// waits for the banks; gives each bank the dashboard commands that sign its link off and on.
+    /// </summary>
     public static IResourceBuilder<ProjectResource> WithIssuerLinks(this IResourceBuilder<ProjectResource> cardSwitch,
         params IResourceBuilder<ProjectResource>[] issuers)
     {
@@ -65,6 +68,7 @@ public static class IssuerBanks
                 .WithEnvironment($"Switch__Issuers__{i}__BankId", bank.BankId)
                 .WithEnvironment($"Switch__Issuers__{i}__Endpoint", issuer.GetEndpoint(Iso8583Endpoint))
                 .WaitFor(issuer);
+            issuer.WithSignOnOffCommands(cardSwitch);
             for (var b = 0; bank.Onboarded && b < bank.Bins.Length; b++)
             {
                 cardSwitch.WithEnvironment($"Switch__Issuers__{i}__Bins__{b}", bank.Bins[b]);

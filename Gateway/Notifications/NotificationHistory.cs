@@ -29,6 +29,26 @@ public sealed class NotificationHistory(NpgsqlDataSource db, TimeProvider time)
         return await resend.ExecuteScalarAsync(ct) as int?;
     }
 
+    /// <summary>At most this many notifications are made due by one <see cref="ResendPendingAsync"/>.</summary>
+    public const int ResendPendingMax = 10_000;
+
+    /// <summary>
+    /// Makes every notification still owed due now, the given-up ones too (after the merchant fixed
+    /// its endpoint, say), oldest first and at most <see cref="ResendPendingMax"/>; how many.
+    /// </summary>
+    public async Task<int> ResendPendingAsync(CancellationToken ct)
+    {
+        await using var resend = db.CreateCommand(
+            """
+            UPDATE outbox o SET next_attempt_at = $1, given_up_at = NULL FROM (
+                SELECT outbox_id FROM outbox WHERE topic = 'notification' AND delivered_at IS NULL AND superseded_at IS NULL
+                ORDER BY outbox_id LIMIT $2 FOR UPDATE SKIP LOCKED) owed
+            WHERE o.outbox_id = owed.outbox_id
+            """);
+        BatchSql.Bind(resend, time.GetUtcNow(), ResendPendingMax);
+        return await resend.ExecuteNonQueryAsync(ct);
+    }
+
     private async Task<List<NotificationState>> ReadAsync(string where, CancellationToken ct, params object[] values)
     {
         await using var find = db.CreateCommand(

@@ -9,7 +9,8 @@ public sealed record NotificationState(long NotificationId, string OrderId, int 
 
 /// <summary>
 /// Notifications for operators, under <c>/admin</c> (operator key): an order's notifications with
-/// every attempt, and a re-send on demand (due now, even after the schedule gave up).
+/// every attempt, and a re-send on demand (due now, even after the schedule gave up), of one or of
+/// every notification still owed.
 /// </summary>
 public static class NotificationsAdminApi
 {
@@ -19,11 +20,19 @@ public static class NotificationsAdminApi
             .WithSummary("An order's notifications to the merchant, each with its attempts (time, status code, latency, error)");
         group.MapPost("/notifications/{notificationId:long}/resend", ResendAsync).WithName("ResendNotification").WithTags("Admin")
             .WithSummary("Makes a notification due now (also one that was given up); its history is kept");
+        group.MapPost("/notifications/resend-pending", ResendPendingAsync).WithName("ResendPendingNotifications").WithTags("Admin")
+            .WithSummary($"Makes every notification still owed due now, the given-up ones too (at most {NotificationHistory.ResendPendingMax} a call)");
         return group;
     }
 
     private static async Task<IResult> ListAsync(string merchantId, string orderId, NotificationHistory history, CancellationToken ct) =>
         TypedResults.Ok(await history.OfOrderAsync(merchantId, orderId, ct));
+
+    private static async Task<IResult> ResendPendingAsync(NotificationHistory history, TimeProvider time, CancellationToken ct)
+    {
+        var due = await history.ResendPendingAsync(ct);
+        return TypedResults.Ok(new { due, dueAt = time.GetUtcNow(), more = due == NotificationHistory.ResendPendingMax });
+    }
 
     private static async Task<IResult> ResendAsync(long notificationId, NotificationHistory history, TimeProvider time, CancellationToken ct) =>
         await history.ResendAsync(notificationId, merchantId: null, ct) is { } attempts

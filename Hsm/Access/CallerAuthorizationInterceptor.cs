@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
@@ -28,6 +29,8 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
             return await continuation(request, context); // the gRPC health service
         }
         var command = context.Method[ServicePrefix.Length..];
+        // The server span of a unary command reads as the session's do: "hsm TranslatePinFromBrowser".
+        Activity.Current?.SetTag("hsm.command", command).DisplayName = $"hsm {command}";
         var caller = Authenticate(context);
         context.UserState[RoleKey] = caller.Role;
         context.UserState[CallerKey] = caller.Name;

@@ -53,6 +53,7 @@ public static class Extensions
     public static WebApplication MapSwitchServices(this WebApplication app)
     {
         app.MapGrpcService<CardSwitchService>();
+        app.MapLinksAdminApi();
         return app;
     }
 }

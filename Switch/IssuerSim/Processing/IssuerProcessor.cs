@@ -42,6 +42,7 @@ public sealed class IssuerProcessor(
         using var activity = IssuerTelemetry.Source.StartActivity($"iso8583 {request.Mti} ← switch", ActivityKind.Server, parent);
         activity?.SetTag("iso8583.mti", request.Mti);
         activity?.SetTag("iso8583.stan", request.GetString(IsoFields.Stan));
+        activity?.SetTag("iso8583.rrn", request.GetString(IsoFields.Rrn));
         activity?.SetTag("mesh.bank_id", bank.Value.Id);
 
         var settings = faults.Get();

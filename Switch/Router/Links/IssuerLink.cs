@@ -9,13 +9,16 @@ namespace Mesh.Switch.Links;
 
 /// <summary>
 /// The switch's side of one TCP link to an issuing bank: connect, sign on (0800/001), stay
-/// connected, reconnect with back-off. Every exchange on it is one client span that carries the
-/// trace context to the bank in field 124.
+/// connected, reconnect with back-off. An operator may sign the link off (0800/002, then the
+/// connection closes and stays closed: the bank's cards get 91 at once and advices wait) and on
+/// again. Every exchange on it is one client span that carries the trace context to the bank in
+/// field 124.
 /// </summary>
 public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, IsoPackager packager, StanSequence stans, TimeProvider time, ILogger logger)
 {
     private const int ReconnectDelayMsMin = 100;
     private volatile IsoClientChannel? _channel;
+    private volatile TaskCompletionSource? _signedOff;
 
     public string Name => issuer.Name;
 
@@ -35,12 +38,52 @@ public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, 
 
     public bool IsSignedOn => _channel is { IsOpen: true };
 
+    /// <summary>Signed off by an operator: the link stays down until <see cref="SignOn"/>.</summary>
+    public bool IsSignedOffByOperator => _signedOff is not null;
+
+    /// <summary>
+    /// Tells the bank the switch signs off (0800/002, best effort: a link already down has no one
+    /// to tell), closes the connection and keeps it closed until <see cref="SignOn"/>.
+    /// </summary>
+    public async Task SignOffAsync(CancellationToken ct)
+    {
+        Interlocked.CompareExchange(ref _signedOff, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+        if (_channel is { } channel)
+        {
+            try
+            {
+                await ExchangeAsync(channel, NetworkManagement(NetworkManagementCodes.SignOff), options.EchoTimeoutMs, ct);
+            }
+            catch (Exception ex) when (ex is IOException or TimeoutException or IsoLinkException)
+            {
+                logger.LogWarning("Sign-off from {Issuer} was not answered: {Reason}; closing the link anyway", Name, ex.Message);
+            }
+            await channel.DisposeAsync();
+        }
+        logger.LogWarning("Signed off from {Issuer} by an operator: its cards get 91 until it is signed on again", Name);
+    }
+
+    /// <summary>Lets the link connect and sign on again after an operator's sign-off.</summary>
+    public void SignOn()
+    {
+        if (Interlocked.Exchange(ref _signedOff, null) is { } waiting)
+        {
+            logger.LogInformation("{Issuer} may sign on again", Name);
+            waiting.TrySetResult();
+        }
+    }
+
     public async Task RunAsync(CancellationToken ct)
     {
         IssuerLinkOptions.TryParseEndpoint(issuer.Endpoint, out var host, out var port);
         var delayMs = ReconnectDelayMsMin;
         while (!ct.IsCancellationRequested)
         {
+            if (_signedOff is { } signedOff)
+            {
+                await signedOff.Task.WaitAsync(ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                continue;
+            }
             IsoClientChannel? channel = null;
             try
             {
@@ -49,6 +92,10 @@ public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, 
                 channel.Closed += _ => closed.TrySetResult();
                 channel.UnmatchedAnswer += m => LateAnswer?.Invoke(this, m);
                 await SignOnAsync(channel, ct);
+                if (_signedOff is not null)
+                {
+                    continue; // signed off while this connection was signing on
+                }
                 _channel = channel;
                 delayMs = ReconnectDelayMsMin;
                 logger.LogInformation("Signed on to {Issuer} at {Endpoint}", Name, issuer.Endpoint);
@@ -96,7 +143,13 @@ public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, 
         using var activity = SwitchTelemetry.Source.StartActivity($"iso8583 {request.Mti} → {Name}", ActivityKind.Client);
         activity?.SetTag("iso8583.mti", request.Mti);
         activity?.SetTag("iso8583.stan", request.GetString(IsoFields.Stan));
+        activity?.SetTag("iso8583.rrn", request.GetString(IsoFields.Rrn));
         activity?.SetTag("mesh.issuer", Name);
+        activity?.SetTag("mesh.merchant_id", request.GetString(IsoFields.MerchantId));
+        if (request.GetString(IsoFields.Pan) is { } pan)
+        {
+            activity?.SetTag("mesh.pan", Pan.Mask(pan));
+        }
         activity?.SetTag("peer.service", Name);
         IsoTraceContext.Inject(request, activity);
         try

@@ -40,7 +40,7 @@ public sealed class IssuerLinksHealthCheck(IssuerLinks links) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var down = links.All.Where(l => !l.IsSignedOn).Select(l => l.Name).ToList();
+        var down = links.All.Where(l => !l.IsSignedOn).Select(l => l.IsSignedOffByOperator ? $"{l.Name} (signed off by an operator)" : l.Name).ToList();
         var description = $"not signed on: {string.Join(", ", down)}";
         return Task.FromResult(down.Count switch
         {
