@@ -1,5 +1,6 @@
 using Mesh.AppHost;
 using Mesh.AppHost.Postgres;
+using Microsoft.Extensions.Configuration;
 
 var builder = DistributedApplication.CreateBuilder(args);
 var data = MeshDataFolder.Resolve(builder);
@@ -33,11 +34,20 @@ var issuerBoc = builder.AddIssuerBank("issuer-boc", bankId: "01040000", bankName
 
 hsm.WithProvisionedKeys("gateway", issuerIcbc, issuerCcb, issuerBoc);
 
+// Mesh:Replicas (1 unless set): how many processes of the gateway and the switch run. Their work
+// queues (outbox, notifications, unresolved payments, reversals) are claimed with row locks, so
+// replicas share them; DCP's proxy spreads requests over the replicas.
+var replicas = builder.Configuration.GetValue("Mesh:Replicas", 1);
+if (replicas is < 1 or > 4)
+{
+    throw new InvalidOperationException($"Mesh:Replicas is 1 to 4, not {replicas}");
+}
 var cardSwitch = builder.AddProject<Projects.Mesh_Switch>("switch")
     .WithReference(switchDb).WaitFor(switchDb)
     .WithHsmCaller(hsm, role: "switch")
     .WithIssuerLinks(issuerIcbc, issuerCcb, issuerBoc)
     .WithAcquirer(0, acquirerId: "08010000", keyPrefix: "gateway")
+    .WithReplicas(replicas)
     .WithHttpHealthCheck("/health", endpointName: "http");
 
 var settlement = builder.AddProject<Projects.Mesh_Settlement>("settlement")
@@ -60,6 +70,7 @@ var gateway = builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithGatewayTls(data)
     .WithExternalHttpEndpoints()
     .WithNotificationCommands(gatewayAdminKey)
+    .WithReplicas(replicas)
     .WithHttpHealthCheck("/health", endpointName: "http");
 gateway.WithEnvironment("Gateway__PaymentPageBaseUrl", gateway.GetEndpoint("https"));
 
@@ -69,7 +80,8 @@ builder.AddDemoShop(gateway, shopDb, gatewayAdminKey, data);
 // Every service runs in the AppHost's environment (Development under `dotnet run`): the
 // development-only parts (the banks' fault knobs, the created LMK) follow it. Services listen on
 // their own ports: a payment crosses five hops, and DCP's forwarding proxy in front of each one
-// cost more CPU than the switch itself.
+// cost more CPU than the switch itself. Replicated services keep the proxy: it is what spreads
+// requests over their replicas.
 foreach (var project in builder.Resources.OfType<ProjectResource>())
 {
 #pragma warning disable ASPIREPROXYENDPOINTS001 // proxy-less endpoints are marked for evaluation
@@ -81,7 +93,7 @@ foreach (var project in builder.Resources.OfType<ProjectResource>())
         // no spinning took authorizations from 1,830/s to 2,045/s (tests/Mesh.Switch.Benchmarks).
         .WithEnvironment("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0")
         .WithEnvironment("DOTNET_gcServer", "0")
-        .WithEndpointProxySupport(false);
+        .WithEndpointProxySupport(project.GetReplicaCount() > 1);
 #pragma warning restore ASPIREPROXYENDPOINTS001
 }
 

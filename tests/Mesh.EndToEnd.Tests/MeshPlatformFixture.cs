@@ -5,6 +5,9 @@ using Aspire.Hosting.Testing;
 using Mesh.EndToEnd.Tests.Otlp;
 using Microsoft.Extensions.DependencyInjection;
 
+// Each collection starts a whole platform on the AppHost's fixed ports: one at a time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>
@@ -12,7 +15,7 @@ namespace Mesh.EndToEnd.Tests;
 /// the machine's binaries in a fresh data folder, every service, the issuer banks. The services
 /// export their spans to an in-test OTLP receiver.
 /// </summary>
-public sealed class MeshPlatformFixture : IAsyncLifetime
+public class MeshPlatformFixture : IAsyncLifetime
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
     /// <summary>The platform's services: a payment's trace crosses all of them.</summary>
@@ -34,11 +37,14 @@ public sealed class MeshPlatformFixture : IAsyncLifetime
 
     private readonly CancellationTokenSource _stopWatching = new();
 
+    /// <summary>Processes of the gateway and of the switch (the AppHost's Mesh:Replicas).</summary>
+    public virtual int Replicas => 1;
+
     public async Task InitializeAsync()
     {
         Traces = await OtlpTraceReceiver.StartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Mesh_AppHost>(
-            [$"--Mesh:DataDir={_dataDir}"],
+            [$"--Mesh:DataDir={_dataDir}", $"--Mesh:Replicas={Replicas}"],
             (options, _) => options.DisableDashboard = true);
         foreach (var project in builder.Resources.OfType<ProjectResource>())
         {
@@ -145,4 +151,16 @@ public sealed class MeshPlatformFixture : IAsyncLifetime
 public sealed class MeshPlatformCollection : ICollectionFixture<MeshPlatformFixture>
 {
     public const string Name = "Mesh platform";
+}
+
+/// <summary>The platform with two gateways and two switches behind the AppHost's proxies.</summary>
+public sealed class ReplicatedPlatformFixture : MeshPlatformFixture
+{
+    public override int Replicas => 2;
+}
+
+[CollectionDefinition(Name)]
+public sealed class ReplicatedPlatformCollection : ICollectionFixture<ReplicatedPlatformFixture>
+{
+    public const string Name = "Mesh platform, two replicas";
 }

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Mesh.EndToEnd.Tests.Otlp;
 
-/// <summary>One span as a test sees it: which service sent it, in which trace.</summary>
-public sealed record ReceivedSpan(string Service, string TraceId, string SpanId, string Name, string Scope);
+/// <summary>A span as exported: its service, trace, id, name, instrumentation scope, and the process that made it (service.instance.id, a replica's own id).</summary>
+public sealed record ReceivedSpan(string Service, string TraceId, string SpanId, string Name, string Scope, string Instance = "");
 
 /// <summary>
 /// An OTLP/HTTP (protobuf) receiver inside the test process: the services export their spans
@@ -52,6 +52,7 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
         foreach (var resourceSpans in export.ResourceSpans)
         {
             var service = resourceSpans.Resource?.Attributes.FirstOrDefault(a => a.Key == "service.name")?.Value?.StringValue ?? "?";
+            var instance = resourceSpans.Resource?.Attributes.FirstOrDefault(a => a.Key == "service.instance.id")?.Value?.StringValue ?? "";
             foreach (var scope in resourceSpans.ScopeSpans)
             {
                 foreach (var span in scope.Spans)
@@ -59,7 +60,7 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
                     if (_spans.Count < SpansMax)
                     {
                         _spans.Enqueue(new ReceivedSpan(service, Convert.ToHexStringLower(span.TraceId.Span),
-                            Convert.ToHexStringLower(span.SpanId.Span), span.Name, scope.Scope?.Name ?? ""));
+                            Convert.ToHexStringLower(span.SpanId.Span), span.Name, scope.Scope?.Name ?? "", instance));
                     }
                 }
             }
