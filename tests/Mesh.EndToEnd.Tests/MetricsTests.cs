@@ -17,7 +17,7 @@ public sealed class MetricsTests(MeshPlatformFixture platform)
         var before = await ScrapeAllAsync();
         using var merchant = await TestMerchant.OnboardAsync(platform);
         using var consumer = new TestConsumer(platform);
-        var card = Acquirer.TestCard("622202", 7);
+        var card = Acquirer.TestCard("622202", 1); // the approvable test card (7 is the one blocked by wrong PINs)
         var page = await consumer.StartNetPayAsync(merchant.NetPayOrder(TestMerchant.NewOrderId(), 3_21));
         var result = await consumer.PayAsync(page, card);
         Assert.Contains("successful", result, StringComparison.OrdinalIgnoreCase);
