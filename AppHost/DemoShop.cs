@@ -60,7 +60,7 @@ public static class DemoShop
                     notificationProtocol = "plain",
                     feeRatePpm = 6_000,
                     feeMinimumMinor = 100,
-                    settlementAccount = "6222020000000015",
+                    settlementAccount = "1202020209000012345",
                 }),
             };
             request.Headers.Add("X-Mesh-Admin-Key", await adminKey.Resource.GetValueAsync(ct));

@@ -6,6 +6,7 @@ using Mesh.Contracts.Switch;
 using Mesh.Gateway.Options;
 using Mesh.Iso8583.Messages;
 using Mesh.Iso8583.Packaging;
+using Mesh.ServiceDefaults.Safety;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Gateway.Acquiring;
@@ -110,6 +111,28 @@ public sealed class Acquirer(Hsm.HsmClient hsm, CardSwitch.CardSwitchClient card
             Padding = MacPadding.Method1,
         }, cancellationToken: ct);
         return packager.Pack(request.SetBinary(IsoFields.Mac, mac.Mac.Span));
+    }
+
+    /// <summary>
+    /// The packed request as it is stored to be sent again: without the card number (field 2),
+    /// which the gateway keeps only encrypted (<c>pan_ciphertext</c>). Putting the number back
+    /// gives the very bytes first sent, MAC included; checked here, on every request.
+    /// </summary>
+    public byte[] WithoutPan(byte[] packed)
+    {
+        var message = packager.Unpack(packed).Message ?? throw new InvalidOperationException("the gateway packed a request it cannot read");
+        var pan = message.GetString(IsoFields.Pan);
+        var stored = packager.Pack(message.Remove(IsoFields.Pan));
+        Invariant.Holds(pan is not null && packager.Pack(packager.Unpack(stored).Message!.Set(IsoFields.Pan, pan)).AsSpan().SequenceEqual(packed),
+            "a stored request with its card number back is the request first sent");
+        return stored;
+    }
+
+    /// <summary>A stored request (<see cref="WithoutPan"/>) with its card number back from the Hsm: the bytes first sent.</summary>
+    public async Task<byte[]> WithPanAsync(byte[] stored, byte[] panCiphertext, CancellationToken ct)
+    {
+        var message = packager.Unpack(stored).Message ?? throw new InvalidOperationException("a stored request cannot be read");
+        return packager.Pack(message.Set(IsoFields.Pan, await RevealPanAsync(panCiphertext, ct)));
     }
 
     /// <summary>

@@ -29,7 +29,11 @@ public enum PaymentResult
 
 public sealed record PaymentOutcome(PaymentResult Result, string? ResponseCode, string Message, int WrongPinsLeft = 0);
 
-/// <summary>One card payment as stored before it is sent: what is needed to send it again or settle it.</summary>
+/// <summary>
+/// One card payment as stored before it is sent: what is needed to send it again or settle it.
+/// <paramref name="Request"/> is the packed request; the database keeps it without the card number
+/// (<see cref="Acquirer.WithoutPan"/>), which it holds only encrypted.
+/// </summary>
 public sealed record PaymentAttempt(long PaymentId, string MerchantId, string OrderId, string SessionId, int WrongPinsBefore, long AmountMinor,
     string Currency, string PanMasked, string Stan, string Transmission, string Rrn, byte[] Request);
 
@@ -112,7 +116,7 @@ public sealed class CardPayments(
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'sent', $14) RETURNING payment_id
             """);
         BatchSql.Bind(insert, order.MerchantId, order.OrderId, session.SessionId, pan.Masked, protectedPan.Ciphertext, protectedPan.LookupHash, expiry,
-            order.AmountMinor, order.Currency, stan, transmission, rrn, packed, now);
+            order.AmountMinor, order.Currency, stan, transmission, rrn, acquirer.WithoutPan(packed), now);
         var paymentId = (long)(await insert.ExecuteScalarAsync(ct))!;
         return new PaymentAttempt(paymentId, order.MerchantId, order.OrderId, session.SessionId, session.WrongPins, order.AmountMinor, order.Currency,
             pan.Masked, stan, transmission, rrn, packed);

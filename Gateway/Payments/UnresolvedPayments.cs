@@ -40,34 +40,35 @@ public sealed class UnresolvedPayments(
         await using var due = db.CreateCommand(
             """
             SELECT p.payment_id, p.merchant_id, p.order_id, p.session_id, s.wrong_pins, p.amount_minor, p.currency, p.pan_masked, p.stan,
-                   p.transmission, p.rrn, p.request
+                   p.transmission, p.rrn, p.request, p.pan_ciphertext
             FROM payments p JOIN payment_sessions s ON s.session_id = p.session_id
             WHERE p.status = 'unknown' OR (p.status = 'sent' AND p.created_at < $1)
             ORDER BY p.created_at LIMIT $2
             """);
         BatchSql.Bind(due, now.AddMilliseconds(-options.Value.ResolveAfterMs), BatchSizeMax);
-        var attempts = new List<PaymentAttempt>();
+        var attempts = new List<(PaymentAttempt Attempt, byte[] PanCiphertext)>();
         await using (var row = await due.ExecuteReaderAsync(ct))
         {
             while (await row.ReadAsync(ct))
             {
-                attempts.Add(new PaymentAttempt(row.GetInt64(0), row.GetString(1), row.GetString(2), row.GetString(3), row.GetInt32(4), row.GetInt64(5),
-                    row.GetString(6), row.GetString(7), row.GetString(8), row.GetString(9), row.GetString(10), row.GetFieldValue<byte[]>(11)));
+                attempts.Add((new PaymentAttempt(row.GetInt64(0), row.GetString(1), row.GetString(2), row.GetString(3), row.GetInt32(4), row.GetInt64(5),
+                    row.GetString(6), row.GetString(7), row.GetString(8), row.GetString(9), row.GetString(10), row.GetFieldValue<byte[]>(11)),
+                    row.GetFieldValue<byte[]>(12)));
             }
         }
-        foreach (var attempt in attempts)
+        foreach (var (attempt, panCiphertext) in attempts)
         {
-            await ResolveAsync(attempt, ct);
+            await ResolveAsync(attempt, panCiphertext, ct);
         }
     }
 
-    private async Task ResolveAsync(PaymentAttempt attempt, CancellationToken ct)
+    private async Task ResolveAsync(PaymentAttempt attempt, byte[] panCiphertext, CancellationToken ct)
     {
         var outcome = await acquirer.OutcomeAsync(attempt.Stan, attempt.Transmission, ct);
         if (!outcome.Received)
         {
             logger.LogInformation("Payment STAN {Stan} never reached the switch: sending it again", attempt.Stan);
-            var answer = await acquirer.SendAsync(attempt.Request, ct);
+            var answer = await acquirer.SendAsync(await acquirer.WithPanAsync(attempt.Request, panCiphertext, ct), ct);
             await payments.SettleAsync(attempt, answer?.GetString(IsoFields.ResponseCode), answer?.GetString(IsoFields.AuthCode), false, ct,
                 issuerId: answer?.GetString(IsoFields.ReceivingInstitution));
             return;

@@ -115,7 +115,7 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
                 INSERT INTO refunds (merchant_id, refund_id, order_id, payment_id, amount_minor, currency, status, stan, transmission, request, created_at, kind)
                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING
                 """, connection, tx);
-            BatchSql.Bind(insert, merchantId, refundId, orderId, paymentId, amountMinor, currency, stan, transmission, packed, now, kind);
+            BatchSql.Bind(insert, merchantId, refundId, orderId, paymentId, amountMinor, currency, stan, transmission, acquirer.WithoutPan(packed), now, kind);
             if (await insert.ExecuteNonQueryAsync(ct) == 0)
             {
                 // The same refund id, sent twice at once: the first one is the refund.
@@ -208,19 +208,22 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
     public async Task ResolveDueAsync(int batchSizeMax, CancellationToken ct)
     {
         await using var due = db.CreateCommand(
-            "SELECT merchant_id, refund_id, request FROM refunds WHERE status = 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2");
+            """
+            SELECT r.merchant_id, r.refund_id, r.request, p.pan_ciphertext FROM refunds r JOIN payments p ON p.payment_id = r.payment_id
+            WHERE r.status = 'pending' AND r.created_at < $1 ORDER BY r.created_at LIMIT $2
+            """);
         BatchSql.Bind(due, time.GetUtcNow().AddMilliseconds(-options.Value.ResolveAfterMs), batchSizeMax);
-        var pending = new List<(string MerchantId, string RefundId, byte[] Request)>();
+        var pending = new List<(string MerchantId, string RefundId, byte[] Request, byte[] PanCiphertext)>();
         await using (var row = await due.ExecuteReaderAsync(ct))
         {
             while (await row.ReadAsync(ct))
             {
-                pending.Add((row.GetString(0), row.GetString(1), row.GetFieldValue<byte[]>(2)));
+                pending.Add((row.GetString(0), row.GetString(1), row.GetFieldValue<byte[]>(2), row.GetFieldValue<byte[]>(3)));
             }
         }
-        foreach (var (merchantId, refundId, request) in pending)
+        foreach (var (merchantId, refundId, request, panCiphertext) in pending)
         {
-            var answer = await acquirer.SendAsync(request, ct);
+            var answer = await acquirer.SendAsync(await acquirer.WithPanAsync(request, panCiphertext, ct), ct);
             await SettleAsync(merchantId, refundId, answer?.GetString(IsoFields.ResponseCode), ct);
         }
     }

@@ -148,7 +148,7 @@ public sealed class MerchantOnboardingTests(MeshPlatformFixture platform)
     private static string NewMerchantId() => "8" + RandomNumberGenerator.GetInt32(0, int.MaxValue).ToString("D14", System.Globalization.CultureInfo.InvariantCulture);
 
     private static ApplicationBody Application(string id, string pem, int feeRatePpm = 6_000) =>
-        new(id, "Demo Shop", pem, "realtime", "plain", feeRatePpm, 100, "6222020000000015");
+        new(id, "Demo Shop", pem, "realtime", "plain", feeRatePpm, 100, "1202020209000012345");
 
     private static string PublicKeyPem(string kind) => kind switch
     {

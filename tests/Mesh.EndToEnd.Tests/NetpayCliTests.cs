@@ -36,7 +36,7 @@ public sealed class NetpayCliTests(MeshPlatformFixture platform)
                     notificationProtocol = "plain",
                     feeRatePpm = 6_000,
                     feeMinimumMinor = 100,
-                    settlementAccount = "6222020000000015",
+                    settlementAccount = "1202020209000012345",
                 });
                 onboarded.EnsureSuccessStatusCode();
             }

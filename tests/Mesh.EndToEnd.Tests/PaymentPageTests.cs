@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.EndToEnd.Tests;
 
@@ -142,6 +144,43 @@ public sealed class PaymentPageTests(MeshPlatformFixture platform)
         Assert.Contains("not been charged", final);
         Assert.Equal("reversed", await platform.ScalarAsync<string>("gatewaydb", "SELECT status FROM payments WHERE order_id = $1", ordId));
         Assert.Equal(2L, await platform.ScalarAsync<long>("gatewaydb", "SELECT count(*) FROM outbox WHERE order_id = $1 AND payload->>'status' = 'failed'", ordId));
+    }
+
+    [Fact]
+    public async Task TheSwitchDownAtSubmit_ThePaymentIsSentAgainWhenItIsBack_AndPaidOnce()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform);
+        using var consumer = new TestConsumer(platform);
+        var ordId = TestMerchant.NewOrderId();
+        var page = await consumer.StartNetPayAsync(merchant.NetPayOrder(ordId, 8_00));
+        var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
+
+        string pending;
+        var stopped = await commands.ExecuteCommandAsync("switch", KnownResourceCommands.StopCommand);
+        try
+        {
+            Assert.True(stopped.Success, stopped.Message);
+            pending = await consumer.PayAsync(page, Acquirer.TestCard("622202", 1));
+        }
+        finally
+        {
+            var started = await commands.ExecuteCommandAsync("switch", KnownResourceCommands.StartCommand);
+            Assert.True(started.Success, started.Message);
+            using var healthy = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("switch", healthy.Token);
+        }
+        var status = "pending";
+        for (var i = 0; i < 300 && status == "pending"; i++)
+        {
+            await Task.Delay(200);
+            status = await platform.ScalarAsync<string>("gatewaydb", "SELECT status FROM orders WHERE order_id = $1", ordId);
+        }
+        var stan = await platform.ScalarAsync<string>("gatewaydb", "SELECT stan FROM payments WHERE order_id = $1", ordId);
+
+        // The request the gateway kept had no card number (it is stored encrypted only): the Hsm gave it back for the repeat.
+        Assert.Contains("Payment pending", pending);
+        Assert.Equal("paid", status);
+        Assert.Equal(1L, await platform.ScalarAsync<long>("switchdb", "SELECT count(*) FROM authorizations WHERE stan = $1 AND response_code = '00'", stan));
     }
 
     private static async Task SetDropAnswersAsync(HttpClient bank, bool drop)

@@ -48,7 +48,7 @@ public sealed class TestMerchant : IDisposable
             tlsPinnedSha256,
             feeRatePpm = 6_000,
             feeMinimumMinor = 100,
-            settlementAccount = "6222020000000015",
+            settlementAccount = "1202020209000012345",
         });
         created.EnsureSuccessStatusCode();
         return merchant;

@@ -153,7 +153,7 @@ internal static class Merchants
                 notificationProtocol = "plain",
                 feeRatePpm = 6_000,
                 feeMinimumMinor = 1,
-                settlementAccount = "6222020000000015",
+                settlementAccount = "1202020209000012345",
             });
             created.EnsureSuccessStatusCode();
             merchants.Add(new NetPayClientOptions { GatewayUrl = gateway, MerchantId = merchantId, Key = key });

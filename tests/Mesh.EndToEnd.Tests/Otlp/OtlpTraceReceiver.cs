@@ -9,8 +9,12 @@ using Microsoft.Extensions.Logging;
 
 namespace Mesh.EndToEnd.Tests.Otlp;
 
-/// <summary>A span as exported: its service, trace, id, name, instrumentation scope, and the process that made it (service.instance.id, a replica's own id).</summary>
-public sealed record ReceivedSpan(string Service, string TraceId, string SpanId, string Name, string Scope, string Instance = "");
+/// <summary>
+/// A span as exported: its service, trace, id, name, instrumentation scope, the process that made
+/// it (service.instance.id, a replica's own id), and its attributes' values as text (what a
+/// tracing backend would store).
+/// </summary>
+public sealed record ReceivedSpan(string Service, string TraceId, string SpanId, string Name, string Scope, string Instance = "", string Attributes = "");
 
 /// <summary>
 /// An OTLP/HTTP (protobuf) receiver inside the test process: the services export their spans
@@ -60,7 +64,8 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
                     if (_spans.Count < SpansMax)
                     {
                         _spans.Enqueue(new ReceivedSpan(service, Convert.ToHexStringLower(span.TraceId.Span),
-                            Convert.ToHexStringLower(span.SpanId.Span), span.Name, scope.Scope?.Name ?? "", instance));
+                            Convert.ToHexStringLower(span.SpanId.Span), span.Name, scope.Scope?.Name ?? "", instance,
+                            string.Join('\n', span.Attributes.Concat(span.Events.SelectMany(e => e.Attributes)).Select(a => $"{a.Key}={a.Value?.StringValue}"))));
                     }
                 }
             }
