@@ -37,7 +37,10 @@ public sealed class NotificationSender(
         {
             return false;
         }
-        using var activity = CardPayments.Telemetry.StartActivity("notify merchant");
+        // On the page's path the payment's span is current; from the dispatcher, the attempt joins the payment's trace kept with the event.
+        using var activity = Activity.Current is null && ActivityContext.TryParse(notification.Event.Traceparent, null, out var payment)
+            ? CardPayments.Telemetry.StartActivity("notify merchant", ActivityKind.Producer, payment)
+            : CardPayments.Telemetry.StartActivity("notify merchant");
         activity?.SetTag("mesh.merchant_id", notification.Event.MerchantId).SetTag("mesh.order_id", notification.Event.OrderId)
             .SetTag("mesh.notification_id", notificationId).SetTag("mesh.attempt", notification.Attempts + 1);
         var started = time.GetTimestamp();

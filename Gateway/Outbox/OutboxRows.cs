@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Mesh.ServiceDefaults.Database;
 using Npgsql;
@@ -5,7 +6,11 @@ using NpgsqlTypes;
 
 namespace Mesh.Gateway.Outbox;
 
-/// <summary>What a final state owes the rest of the platform, written in the same transaction as the state.</summary>
+/// <summary>
+/// What a final state owes the rest of the platform, written in the same transaction as the state;
+/// <see cref="Traceparent"/> is the payment's trace (W3C), so the ledger's posting and a later
+/// notification attempt join it.
+/// </summary>
 public sealed record OutboxEvent(
     string Kind,
     string MerchantId,
@@ -22,7 +27,8 @@ public sealed record OutboxEvent(
     string? AuthCode,
     string? RefundId,
     DateTimeOffset At,
-    string? IssuerId = null);
+    string? IssuerId = null,
+    string? Traceparent = null);
 
 /// <summary>
 /// Outbox rows: one for the merchant's notification, one for settlement, per final state. The
@@ -37,7 +43,7 @@ public static class OutboxRows
     /// <summary>The two rows of <paramref name="e"/>; the notification is due at <paramref name="notifyAt"/>.</summary>
     public static IEnumerable<NpgsqlBatchCommand> For(OutboxEvent e, DateTimeOffset notifyAt)
     {
-        var payload = JsonSerializer.Serialize(e, Json);
+        var payload = JsonSerializer.Serialize(e with { Traceparent = e.Traceparent ?? Activity.Current?.Id }, Json);
         foreach (var topic in new[] { Notification, Settlement })
         {
             yield return BatchSql.Command(

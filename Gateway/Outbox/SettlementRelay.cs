@@ -60,6 +60,7 @@ public sealed class SettlementRelay(NpgsqlDataSource db, Settlement.SettlementCl
                     Rrn = e.Rrn ?? "",
                     Stan = e.Stan,
                     Transmission = e.Transmission,
+                    Traceparent = e.Traceparent ?? "",
                 });
             }
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Mesh.Contracts.Settlement;
 using Mesh.ServiceDefaults.Database;
 using Mesh.ServiceDefaults.Safety;
@@ -35,7 +36,50 @@ public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calenda
     public const string InterbankPurchase = "interbank_purchase";
     public const string InterbankRefund = "interbank_refund";
 
+    /// <summary>The ledger's spans: one per posted event, in the trace of the payment that moved the money.</summary>
+    public static readonly ActivitySource Telemetry = new("Mesh.Settlement");
+
     public async Task<RecordReply> RecordAsync(IReadOnlyList<LedgerEvent> events, CancellationToken ct)
+    {
+        var spans = PaymentSpans(events);
+        try
+        {
+            return await PostAsync(events, ct);
+        }
+        finally
+        {
+            var current = Activity.Current;
+            foreach (var span in spans)
+            {
+                span.Dispose();
+            }
+            Activity.Current = current;
+        }
+    }
+
+    /// <summary>
+    /// A "ledger post …" span per event that carries its payment's traceparent, as a child of that
+    /// payment's trace (the batch's own request span stays the current one).
+    /// </summary>
+    private static List<Activity> PaymentSpans(IReadOnlyList<LedgerEvent> events)
+    {
+        var spans = new List<Activity>();
+        var current = Activity.Current;
+        foreach (var e in events)
+        {
+            if (ActivityContext.TryParse(e.Traceparent, null, out var payment)
+                && Telemetry.StartActivity($"ledger post {e.Kind}", ActivityKind.Consumer, payment) is { } span)
+            {
+                span.SetTag("mesh.transaction_id", e.TransactionId).SetTag("mesh.merchant_id", e.MerchantId).SetTag("mesh.order_id", e.OrderId)
+                    .SetTag("mesh.amount_minor", e.AmountMinor).SetTag("mesh.currency", e.Currency);
+                spans.Add(span);
+            }
+        }
+        Activity.Current = current;
+        return spans;
+    }
+
+    private async Task<RecordReply> PostAsync(IReadOnlyList<LedgerEvent> events, CancellationToken ct)
     {
         var reply = new RecordReply();
         await using var connection = await db.OpenConnectionAsync(ct);
