@@ -35,6 +35,13 @@ public static class Extensions
         // No request waits on a lock or a statement without end: a stuck transaction becomes an error that names itself.
         builder.AddMeshDatabase("gatewaydb", connection => connection.Options = "-c lock_timeout=10s -c statement_timeout=30s");
         builder.Services.AddProblemDetails();
+        // Browsers that reached the pages over TLS keep to TLS for a year (not on localhost: a
+        // developer's other local sites would be forced to HTTPS too).
+        builder.Services.AddHsts(hsts =>
+        {
+            hsts.MaxAge = TimeSpan.FromDays(365);
+            hsts.IncludeSubDomains = true;
+        });
         // Nothing a merchant or a consumer sends is large: forms and bodies are bounded before they are read.
         builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(o =>
         {
@@ -111,6 +118,7 @@ public static class Extensions
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/pay") || context.Request.Path.StartsWithSegments("/console")
                 || context.Request.Path.StartsWithSegments("/ops"),
             pages => pages.UseHttpsRedirection());
+        app.UseHsts();
         app.UseMiddleware<EnvelopeOpening>();
         return app;
     }

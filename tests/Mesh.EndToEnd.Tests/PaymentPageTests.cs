@@ -147,6 +147,22 @@ public sealed class PaymentPageTests(MeshPlatformFixture platform)
     }
 
     [Fact]
+    public async Task OverTls_ThePlatformAsksBrowsersToKeepToTls_ForAYear_ButNotOverPlainHttp()
+    {
+        // As a browser would ask for the platform's public name (the development certificate is for localhost: not checked here).
+        using var consumer = new TestConsumer(platform);
+        using var http = platform.App.CreateHttpClient("gateway", "http");
+        using var secure = new HttpRequestMessage(HttpMethod.Get, "/health") { Headers = { Host = "pay.mesh.example" } };
+        using var plain = new HttpRequestMessage(HttpMethod.Get, "/health") { Headers = { Host = "api.mesh.example" } };
+
+        using var overTls = await consumer.Http.SendAsync(secure);
+        using var overHttp = await http.SendAsync(plain);
+
+        Assert.Equal("max-age=31536000; includeSubDomains", string.Join(',', overTls.Headers.GetValues("Strict-Transport-Security")));
+        Assert.False(overHttp.Headers.Contains("Strict-Transport-Security"));
+    }
+
+    [Fact]
     public async Task TheSwitchDownAtSubmit_ThePaymentIsSentAgainWhenItIsBack_AndPaidOnce()
     {
         using var merchant = await TestMerchant.OnboardAsync(platform);
