@@ -1,5 +1,7 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
 using Mesh.Iso8583.Messages;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -31,7 +33,8 @@ public sealed class DashboardCommandsTests(MeshPlatformFixture platform)
         {
             var signedOn = await RunAsync(Bank, "sign-on");
             Assert.True(signedOn.Success, signedOn.Message);
-            Assert.True(Link(signedOn).GetProperty("signedOn").GetBoolean(), "the link is up again when the command answers");
+            Assert.False(Link(signedOn).GetProperty("signedOffByOperator").GetBoolean());
+            await LinkUpAsync();
         }
         var afterSignOn = (await acquirer.PurchaseAsync(card, "3012", "123456", 2_00)).GetString(IsoFields.ResponseCode);
 
@@ -50,6 +53,7 @@ public sealed class DashboardCommandsTests(MeshPlatformFixture platform)
         string during;
         try
         {
+            await LinkUpAsync();
             var injected = await RunAsync(Bank, "fault-answer-96");
             Assert.True(injected.Success, injected.Message);
             during = (await acquirer.PurchaseAsync(card, "3012", "123456", 3_00)).GetString(IsoFields.ResponseCode)!;
@@ -74,6 +78,23 @@ public sealed class DashboardCommandsTests(MeshPlatformFixture platform)
         using var answer = JsonDocument.Parse(resent.Data!.Value);
         Assert.True(answer.RootElement.GetProperty("due").GetInt32() >= 0);
         Assert.False(answer.RootElement.GetProperty("more").GetBoolean());
+    }
+
+    /// <summary>The switch reconnects on its own (an echo timeout at worst): the link is up within 30 s, or the switch's lines about it say why not.</summary>
+    private async Task LinkUpAsync()
+    {
+        using var cardSwitch = platform.App.CreateHttpClient("switch", "http");
+        for (var i = 0; i < 150; i++)
+        {
+            var links = await cardSwitch.GetFromJsonAsync<JsonElement>("/admin/links");
+            if (links.EnumerateArray().Any(l => l.GetProperty("issuer").GetString() == Bank && l.GetProperty("signedOn").GetBoolean()))
+            {
+                return;
+            }
+            await Task.Delay(200);
+        }
+        Assert.Fail($"{Bank} is not signed on after 30 s; the switch said:\n"
+            + string.Join('\n', platform.Logs.Where(l => l.Resource == "switch" && l.Line.Contains(Bank, StringComparison.Ordinal)).TakeLast(20).Select(l => l.Line)));
     }
 
     private async Task<ExecuteCommandResult> RunAsync(string resource, string command) =>

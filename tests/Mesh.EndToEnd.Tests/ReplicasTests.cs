@@ -87,12 +87,20 @@ public sealed class ReplicasTests(ReplicatedPlatformFixture platform)
         Assert.Equal(told.Count, told.Distinct().Count());
 
         // Both replicas of each did some of the work (their spans carry their own instance ids).
+        // Each gateway keeps one HTTP/2 connection to the switch, so both may reach the same switch replica: acquirers on
+        // connections of their own (at most ten) reach the other one too.
         await Task.Delay(1_000);
-        var gateways = platform.Traces.Spans.Where(s => s.Service == "gateway" && s.Name == "gateway purchase").Select(s => s.Instance).Distinct().Count();
-        var switches = platform.Traces.Spans.Where(s => s.Service == "switch" && s.Name.StartsWith("iso8583 0200", StringComparison.Ordinal))
+        int SwitchReplicasSeen() => platform.Traces.Spans.Where(s => s.Service == "switch" && s.Name.StartsWith("iso8583 0200", StringComparison.Ordinal))
             .Select(s => s.Instance).Distinct().Count();
+        for (var i = 0; i < 10 && SwitchReplicasSeen() < 2; i++)
+        {
+            using var another = await platform.NewAcquirerAsync();
+            Assert.Equal(ResponseCodes.Approved, (await another.PurchaseAsync(Acquirer.TestCard("622202", 1), "3012", "123456", 1_00)).GetString(IsoFields.ResponseCode));
+            await Task.Delay(500);
+        }
+        var gateways = platform.Traces.Spans.Where(s => s.Service == "gateway" && s.Name == "gateway purchase").Select(s => s.Instance).Distinct().Count();
         Assert.True(gateways == 2, $"purchases were paid through {gateways} gateway replica(s)");
-        Assert.True(switches == 2, $"purchases were switched by {switches} switch replica(s)");
+        Assert.True(SwitchReplicasSeen() == 2, $"purchases were switched by {SwitchReplicasSeen()} switch replica(s)");
     }
 
     private static async Task SetDropAnswersAsync(HttpClient bank, bool drop)

@@ -17,8 +17,11 @@ namespace Mesh.Switch.Links;
 public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, IsoPackager packager, StanSequence stans, TimeProvider time, ILogger logger)
 {
     private const int ReconnectDelayMsMin = 100;
+    private const int SignOffWaitsMax = 100;
+    private const int SignOffWaitMs = 20;
     private volatile IsoClientChannel? _channel;
     private volatile TaskCompletionSource? _signedOff;
+    private volatile TaskCompletionSource _closeRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public string Name => issuer.Name;
 
@@ -43,7 +46,7 @@ public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, 
 
     /// <summary>
     /// Tells the bank the switch signs off (0800/002, best effort: a link already down has no one
-    /// to tell), closes the connection and keeps it closed until <see cref="SignOn"/>.
+    /// to tell), has the link's loop close the connection, and keeps it closed until <see cref="SignOn"/>.
     /// </summary>
     public async Task SignOffAsync(CancellationToken ct)
     {
@@ -54,11 +57,16 @@ public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, 
             {
                 await ExchangeAsync(channel, NetworkManagement(NetworkManagementCodes.SignOff), options.EchoTimeoutMs, ct);
             }
-            catch (Exception ex) when (ex is IOException or TimeoutException or IsoLinkException)
+            catch (Exception ex) when (ex is IOException or TimeoutException or IsoLinkException or ObjectDisposedException)
             {
                 logger.LogWarning("Sign-off from {Issuer} was not answered: {Reason}; closing the link anyway", Name, ex.Message);
             }
-            await channel.DisposeAsync();
+        }
+        _closeRequested.TrySetResult();
+        // The link's loop closes the connection at once; the operator is answered once it is closed (bounded).
+        for (var i = 0; i < SignOffWaitsMax && _channel is not null; i++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(SignOffWaitMs), time, ct);
         }
         logger.LogWarning("Signed off from {Issuer} by an operator: its cards get 91 until it is signed on again", Name);
     }
@@ -89,6 +97,7 @@ public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, 
             {
                 channel = await IsoClientChannel.ConnectAsync(host, port, packager, ct);
                 var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var closeRequested = _closeRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 channel.Closed += _ => closed.TrySetResult();
                 channel.UnmatchedAnswer += m => LateAnswer?.Invoke(this, m);
                 await SignOnAsync(channel, ct);
@@ -99,7 +108,8 @@ public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, 
                 _channel = channel;
                 delayMs = ReconnectDelayMsMin;
                 logger.LogInformation("Signed on to {Issuer} at {Endpoint}", Name, issuer.Endpoint);
-                await KeepAliveAsync(channel, closed.Task, ct);
+                // The connection ends when the bank closes it, an echo goes unanswered, or an operator signs off.
+                await KeepAliveAsync(channel, Task.WhenAny(closed.Task, closeRequested.Task), ct);
                 logger.LogWarning("Link to {Issuer} closed", Name);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
