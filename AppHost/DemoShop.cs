@@ -1,6 +1,8 @@
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Mesh.AppHost.Postgres;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Mesh.AppHost;
 
@@ -46,7 +48,7 @@ public static class DemoShop
             .WithHttpHealthCheck("/health", endpointName: "http");
         shop.WithEnvironment("Shop__PublicUrl", shop.GetEndpoint("http"));
 
-        builder.Eventing.Subscribe<ResourceReadyEvent>(gateway.Resource, async (_, ct) =>
+        builder.Eventing.Subscribe<ResourceReadyEvent>(gateway.Resource, async (ready, ct) =>
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(gateway.GetEndpoint("http").Url), "/admin/merchants"))
@@ -65,6 +67,13 @@ public static class DemoShop
             };
             request.Headers.Add("X-Mesh-Admin-Key", await adminKey.Resource.GetValueAsync(ct));
             using var response = await http.SendAsync(request, ct);
+            if (response.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+                // A data folder from an earlier version onboarded the shop with other details (its key is the same file): it is kept.
+                ready.Services.GetRequiredService<ResourceLoggerService>().GetLogger(shop.Resource)
+                    .LogWarning("Merchant {MerchantId} is onboarded with other details than this version's; they are kept", MerchantId);
+                return;
+            }
             if (!response.IsSuccessStatusCode)
             {
                 throw new InvalidOperationException($"onboarding the demo shop: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
