@@ -44,15 +44,12 @@ public sealed class NotificationDispatcher(
     /// <summary>Notifications owed, and how long the oldest has waited, into <see cref="GatewayMetrics"/>.</summary>
     public async Task MeasureBacklogAsync(CancellationToken ct)
     {
-        await using var count = db.CreateCommand(
+        var (owed, oldestAgeSeconds) = await QueueBacklog.MeasureAsync(db,
             """
             SELECT count(*), min(created_at) FROM outbox
             WHERE topic = 'notification' AND delivered_at IS NULL AND given_up_at IS NULL AND superseded_at IS NULL
-            """);
-        await using var row = await count.ExecuteReaderAsync(ct);
-        await row.ReadAsync(ct);
-        var oldest = row.IsDBNull(1) ? (DateTimeOffset?)null : row.GetFieldValue<DateTimeOffset>(1);
-        metrics.Backlog(row.GetInt64(0), oldest is { } since ? Math.Max(0, (time.GetUtcNow() - since).TotalSeconds) : 0);
+            """, time, ct);
+        metrics.Backlog(owed, oldestAgeSeconds);
     }
 
     /// <summary>Claims and sends one batch of due notifications; how many were claimed.</summary>

@@ -104,11 +104,9 @@ public sealed class ReversalQueue(
     /// <summary>Advices not yet acknowledged, and how long the oldest has waited, into <see cref="SwitchMetrics"/>.</summary>
     public async Task MeasureBacklogAsync(CancellationToken ct)
     {
-        await using var count = db.CreateCommand("SELECT count(*), min(created_at) FROM reversals WHERE acknowledged_at IS NULL");
-        await using var row = await count.ExecuteReaderAsync(ct);
-        await row.ReadAsync(ct);
-        var oldest = row.IsDBNull(1) ? (DateTimeOffset?)null : row.GetFieldValue<DateTimeOffset>(1);
-        metrics.Backlog(row.GetInt64(0), oldest is { } since ? Math.Max(0, (time.GetUtcNow() - since).TotalSeconds) : 0);
+        var (pending, oldestAgeSeconds) = await QueueBacklog.MeasureAsync(db,
+            "SELECT count(*), min(created_at) FROM reversals WHERE acknowledged_at IS NULL", time, ct);
+        metrics.Backlog(pending, oldestAgeSeconds);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
