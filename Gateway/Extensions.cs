@@ -15,6 +15,7 @@ using Mesh.Gateway.Pages;
 using Mesh.Gateway.Payments;
 using Mesh.Gateway.Platform;
 using Mesh.Gateway.Refunds;
+using Mesh.Gateway.Resilience;
 using Mesh.Gateway.Signatures;
 using Mesh.Iso8583.Packaging;
 using Mesh.ServiceDefaults.Database;
@@ -35,6 +36,7 @@ public static class Extensions
         // No request waits on a lock or a statement without end: a stuck transaction becomes an error that names itself.
         builder.AddMeshDatabase("gatewaydb", connection => connection.Options = "-c lock_timeout=10s -c statement_timeout=30s");
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<DependencyUnavailableHandler>();
         // Browsers that reached the pages over TLS keep to TLS for a year (not on localhost: a
         // developer's other local sites would be forced to HTTPS too).
         builder.Services.AddHsts(hsts =>

@@ -38,12 +38,18 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     --auth-host=scram-sha-256 --auth-local=scram-sha-256 -E UTF8 --locale=C.UTF-8
 fi
 
-# A server left behind by a killed AppHost still holds the data folder: stop it first.
+# A server left behind by a killed AppHost still holds the data folder: stop it first. One that
+# was itself killed (-9) may still be exiting: wait for it, up to 30 s, and PostgreSQL's own
+# crash recovery does the rest when the new server starts.
 if [ -f "$PGDATA/postmaster.pid" ]; then
   old_pid=$(head -n 1 "$PGDATA/postmaster.pid")
   if [ -n "$old_pid" ] && kill -0 "$old_pid" 2>/dev/null; then
     echo "stopping a PostgreSQL left running (pid $old_pid)"
-    as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA" stop -m fast -w -t 60 || kill -9 "$old_pid"
+    as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA" stop -m fast -w -t 60 || kill -9 "$old_pid" 2>/dev/null || true
+    for _ in $(seq 1 300); do
+      kill -0 "$old_pid" 2>/dev/null || break
+      sleep 0.1
+    done
   fi
 fi
 

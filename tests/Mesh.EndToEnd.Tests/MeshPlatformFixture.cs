@@ -40,6 +40,11 @@ public class MeshPlatformFixture : IAsyncLifetime
     /// <summary>Processes of the gateway and of the switch (the AppHost's Mesh:Replicas).</summary>
     public virtual int Replicas => 1;
 
+    /// <summary>A derived platform's own settings, applied after the shared ones.</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         Traces = await OtlpTraceReceiver.StartAsync();
@@ -76,6 +81,7 @@ public class MeshPlatformFixture : IAsyncLifetime
             .WithEnvironment("Notifications__TimeoutMs", "1500")
             .WithEnvironment("Notifications__PollMs", "200");
 
+        Configure(builder);
         App = await builder.BuildAsync();
         using var cts = new CancellationTokenSource(StartTimeout);
         await App.StartAsync(cts.Token);
@@ -163,4 +169,28 @@ public sealed class ReplicatedPlatformFixture : MeshPlatformFixture
 public sealed class ReplicatedPlatformCollection : ICollectionFixture<ReplicatedPlatformFixture>
 {
     public const string Name = "Mesh platform, two replicas";
+}
+
+/// <summary>
+/// The platform the crash campaign kills processes of: its own, so no other test sees the faults,
+/// with a notification schedule long enough (1 s, 1 s, 2 s, then doubling to a minute) that a
+/// merchant is still being tried when every process is back.
+/// </summary>
+public sealed class CrashPlatformFixture : MeshPlatformFixture
+{
+    protected override void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+        var gateway = builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "gateway"));
+        int[] later = [4, 8, 15, 30, 60, 60, 60];
+        for (var i = 0; i < later.Length; i++)
+        {
+            gateway.WithEnvironment($"Notifications__ScheduleSeconds__{i + 3}", later[i].ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class CrashPlatformCollection : ICollectionFixture<CrashPlatformFixture>
+{
+    public const string Name = "Mesh platform, crash campaign";
 }

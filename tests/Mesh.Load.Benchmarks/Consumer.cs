@@ -44,7 +44,7 @@ public sealed partial class Consumer : IDisposable
         var submit = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         if (submitted.StatusCode != HttpStatusCode.Redirect)
         {
-            throw new LoadException("payment refused", $"the payment form was answered {(int)submitted.StatusCode}: {await submitted.Content.ReadAsStringAsync()}");
+            throw new LoadException($"payment refused {(int)submitted.StatusCode}", $"the payment form was answered {(int)submitted.StatusCode}: {await submitted.Content.ReadAsStringAsync()}");
         }
         started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = await GetFollowingAsync(submitted.Headers.Location!.OriginalString);

@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 //   closed [concurrency] [seconds]        N payers, each starting again when done
 //   open [rate] [seconds]                 a fixed arrival rate
 //   sweep [rate,rate,...] [seconds each]  open loop at rising rates up to the knee, and a chart (SVG)
+//   crash [seed] [faults] [payers]        the crash and fault campaign under load (tests/CrashCampaign.cs), then the invariants
 // Options by environment: LOAD_WARMUP_SECONDS (15), LOAD_CARDS per bank (500), LOAD_MIX "queries,refunds" percent (5,5),
 // LOAD_CHART path of the sweep's SVG (docs/performance-latency.svg).
 var mode = args.ElementAtOrDefault(0) ?? "closed";
@@ -26,6 +27,10 @@ await using var platform = await BenchmarkPlatform.StartAsync(builder =>
     {
         builder.CreateResourceBuilder(issuer).WithEnvironment("Bank__LoadTestCards", cardsPerBank.ToString(CultureInfo.InvariantCulture));
     }
+    if (mode == "crash")
+    {
+        CrashSettings.Apply(builder);
+    }
 });
 var app = platform.App;
 var gateway = app.GetEndpoint("gateway", "http");
@@ -34,7 +39,7 @@ var resourceLogs = app.Services.GetRequiredService<ResourceLoggerService>();
 if (Environment.GetEnvironmentVariable("LOAD_LOGS") is { Length: > 0 } logFolder)
 {
     Directory.CreateDirectory(logFolder);
-    foreach (var resource in app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>())
+    foreach (var resource in app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<IResourceWithEnvironment>())
     {
         _ = Task.Run(async () =>
         {
@@ -122,8 +127,29 @@ switch (mode)
             await report.PgBenchAsync(platform, 64, points.Max(p => p.AchievedPerSecond));
             break;
         }
+    case "crash":
+        {
+            var seed = int.Parse(args.ElementAtOrDefault(1) ?? Random.Shared.Next(1_000_000).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+            var faults = int.Parse(args.ElementAtOrDefault(2) ?? "30", CultureInfo.InvariantCulture);
+            var payers = int.Parse(args.ElementAtOrDefault(3) ?? "8", CultureInfo.InvariantCulture);
+            var campaign = new Mesh.Testing.CrashCampaign(app,
+                new Mesh.Testing.CrashCampaignOptions(seed, faults, payers, merchants.Select(m => m.MerchantId).ToArray(), TimeSpan.FromMinutes(10),
+                    CrashSettings.AuthorizationTimeoutMs),
+                async n =>
+                {
+                    var one = new Recorder();
+                    await work.RunOneAsync(one, System.Diagnostics.Stopwatch.GetTimestamp());
+                    return one.Errors.Keys.FirstOrDefault() ?? (one.Completed > 0 ? "paid" : "query or refund answered");
+                },
+                line => Console.WriteLine(line));
+            Console.WriteLine($"crash campaign: seed {seed}, {faults} faults, {payers} payers (rerun: crash {seed} {faults} {payers})");
+            var result = await campaign.RunAsync(CancellationToken.None);
+            Console.WriteLine(result.ToTable());
+            Console.WriteLine($"notifications verified by the merchants' SDK endpoint: {merchantBackend.Told}");
+            return result.Passed ? 0 : 2;
+        }
     default:
-        Console.Error.WriteLine("usage: closed [concurrency] [seconds] | open [rate] [seconds] | sweep [rates] [seconds each]");
+        Console.Error.WriteLine("usage: closed [concurrency] [seconds] | open [rate] [seconds] | sweep [rates] [seconds each] | crash [seed] [faults] [payers]");
         return 1;
 }
 await report.DurabilityAsync(platform, merchants.Select(m => m.MerchantId).ToArray(), () => merchantBackend.Told);
@@ -131,6 +157,33 @@ return 0;
 
 static int Env(string name, int fallback) =>
     int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : fallback;
+
+/// <summary>
+/// The crash campaign's timings: the switch's timeout and the gateway's look-ups short enough for
+/// the queues to drain in minutes, and a notification schedule long enough (1 s doubling to 5 min)
+/// that a merchant is still being tried when every process is back.
+/// </summary>
+internal static class CrashSettings
+{
+    public const int AuthorizationTimeoutMs = 2_000;
+
+    public static void Apply(IDistributedApplicationTestingBuilder builder)
+    {
+        var projects = builder.Resources.OfType<ProjectResource>().ToDictionary(r => r.Name);
+        builder.CreateResourceBuilder(projects["switch"])
+            .WithEnvironment("Switch__AuthorizationTimeoutMs", AuthorizationTimeoutMs.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("Switch__ReversalPollMs", "200");
+        var gateway = builder.CreateResourceBuilder(projects["gateway"])
+            .WithEnvironment("Gateway__ResolveAfterMs", "4000")
+            .WithEnvironment("Gateway__ResolvePollMs", "500")
+            .WithEnvironment("Notifications__PollMs", "200");
+        int[] schedule = [1, 2, 4, 8, 15, 30, 60, 120, 300, 300, 300];
+        for (var i = 0; i < schedule.Length; i++)
+        {
+            gateway.WithEnvironment($"Notifications__ScheduleSeconds__{i}", schedule[i].ToString(CultureInfo.InvariantCulture));
+        }
+    }
+}
 
 /// <summary>The load's merchants: ECDSA P-256 keys (cheap to sign with, as a busy merchant would choose), onboarded through the admin API, each with its SDK client.</summary>
 internal static class Merchants

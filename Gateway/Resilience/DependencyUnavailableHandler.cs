@@ -1,0 +1,52 @@
+using Grpc.Core;
+using Microsoft.AspNetCore.Diagnostics;
+using Npgsql;
+
+namespace Mesh.Gateway.Resilience;
+
+/// <summary>
+/// A request that fails because the gateway's database or one of its services is out of reach
+/// (restarting, failing over, overloaded) is answered 503 with <c>Retry-After</c>, as RFC 9457
+/// problem details: nothing the client sent was wrong, and the same request may be sent again
+/// (every create is idempotent on its key). Anything else stays a 500 for the default handler.
+/// </summary>
+public sealed class DependencyUnavailableHandler(IProblemDetailsService problems, ILogger<DependencyUnavailableHandler> logger) : IExceptionHandler
+{
+    public const int RetryAfterSeconds = 2;
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
+    {
+        if (Unavailable(exception) is not { } dependency || context.Response.HasStarted)
+        {
+            return false;
+        }
+        logger.LogWarning("{Method} {Path} answered 503: {Dependency} unavailable ({Reason})", context.Request.Method, context.Request.Path, dependency,
+            exception.Message);
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            Exception = exception,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "The platform is briefly unavailable",
+                Detail = $"Send the same request again in {RetryAfterSeconds} s; a request with the same key is done once.",
+            },
+        });
+    }
+
+    /// <summary>What was out of reach, or null when the exception is not an outage.</summary>
+    public static string? Unavailable(Exception exception) => exception switch
+    {
+        // Connection refused or lost, a server shutting down (57P), a connection failure (08), a timeout.
+        PostgresException { SqlState: var state } when state.StartsWith("57P", StringComparison.Ordinal) || state.StartsWith("08", StringComparison.Ordinal) => "database",
+        PostgresException => null,
+        NpgsqlException { IsTransient: true } => "database",
+        NpgsqlException { InnerException: System.Net.Sockets.SocketException or IOException or TimeoutException } => "database",
+        RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } => "internal service",
+        _ when exception.InnerException is { } inner => Unavailable(inner),
+        _ => null,
+    };
+}

@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Net;
+using Mesh.Testing;
+using Xunit.Abstractions;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>
+/// The crash campaign's bounded smoke run: while four consumers pay, every process is killed
+/// with SIGKILL once (PostgreSQL included) and started again, and each link fault is injected
+/// once; then the queues drain and every invariant must hold. The seed is new each run and
+/// printed; <c>MESH_CRASH_SEED</c> replays one. The long run is the load generator's
+/// <c>crash</c> command.
+/// </summary>
+[Collection(CrashPlatformCollection.Name)]
+public sealed class CrashCampaignTests(CrashPlatformFixture platform, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task KillingEveryProcessAndBreakingTheLinks_UnderLoad_LosesNoMoneyMakesNoneUp_AndEveryMerchantIsTold()
+    {
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("MESH_CRASH_SEED"), NumberStyles.None, CultureInfo.InvariantCulture, out var s)
+            ? s : Random.Shared.Next(1_000_000);
+        await using var merchantEndpoint = await MerchantServer.StartAsync();
+        using var merchant = await TestMerchant.OnboardAsync(platform);
+        var faults = CrashCampaign.Processes.Length + CrashCampaign.LinkFaults.Length;
+        var campaign = new CrashCampaign(platform.App,
+            new CrashCampaignOptions(seed, faults, Payers: 4, [merchant.MerchantId], TimeSpan.FromMinutes(4), AuthorizationTimeoutMs: 2_000,
+                PauseMsMin: 1_000, PauseMsMax: 3_000),
+            n => PayAsync(merchant, merchantEndpoint.Url, n),
+            line => output.WriteLine(line));
+
+        var report = await campaign.RunAsync(CancellationToken.None);
+
+        output.WriteLine(report.ToTable());
+        Assert.True(report.Passed, $"seed {seed} (replay with MESH_CRASH_SEED={seed}):\n{report.ToTable()}");
+        Assert.Equal(faults, report.Faults.Count);
+        Assert.Equal(CrashCampaign.Processes.Order(), report.Faults.Where(f => f.Kind == "kill -9").Select(f => f.Target).Order());
+        Assert.True(report.OrdersByStatus.GetValueOrDefault("paid") > 0, report.ToTable());
+    }
+
+    /// <summary>
+    /// One consumer's purchase through the NetPay form and the payment page, what the consumer saw:
+    /// three in five with the approvable card, the others with cards the bank declines.
+    /// </summary>
+    private async Task<string> PayAsync(TestMerchant merchant, string notifyUrl, long n)
+    {
+        using var consumer = new TestConsumer(platform);
+        var order = merchant.NetPayOrder(TestMerchant.NewOrderId(), 1_00 + n % 50, bgRetUrl: notifyUrl);
+        using var posted = await consumer.PostFormAsync("/pay/TransGet", order);
+        if (posted.StatusCode is not (HttpStatusCode.Redirect or HttpStatusCode.SeeOther))
+        {
+            var problem = await posted.Content.ReadAsStringAsync();
+            return $"order answered {(int)posted.StatusCode}" + (posted.StatusCode == HttpStatusCode.BadRequest ? $": {problem[..Math.Min(120, problem.Length)]}" : "");
+        }
+        var location = posted.Headers.Location!.OriginalString;
+        using var opened = await consumer.Http.GetAsync(location);
+        using var page = opened.StatusCode == HttpStatusCode.Redirect ? await consumer.Http.GetAsync(opened.Headers.Location) : null;
+        var pageAnswer = page ?? opened;
+        if (pageAnswer.StatusCode != HttpStatusCode.OK)
+        {
+            return $"page answered {(int)pageAnswer.StatusCode}";
+        }
+        var form = TestConsumer.Read(await pageAnswer.Content.ReadAsStringAsync());
+        using var submitted = await consumer.SubmitAsync(form, Acquirer.TestCard(n % 2 == 0 ? "622202" : "621700", (int)(n % 5 switch { 3 => 2, 4 => 3, _ => 1 })), "12/30", "123456");
+        if (submitted.StatusCode != HttpStatusCode.Redirect)
+        {
+            return $"payment answered {(int)submitted.StatusCode}";
+        }
+        using var result = await consumer.Http.GetAsync(submitted.Headers.Location);
+        var html = await result.Content.ReadAsStringAsync();
+        return result.StatusCode != HttpStatusCode.OK ? $"result answered {(int)result.StatusCode}"
+            : html.Contains("successful", StringComparison.OrdinalIgnoreCase) ? "paid" : "not paid";
+    }
+}
