@@ -4,7 +4,7 @@ namespace Mesh.ServiceDefaults.Background;
 
 /// <summary>
 /// The shape of the background workers (the gateway's notifications, settlement relay and
-/// unresolved payments; the ledger's interbank intake): run a round until stopped; after a round that found less than a full batch, wait;
+/// unresolved payments; the switch's reversal queue; the ledger's interbank intake): run a round until stopped; after a round that found less than a full batch, wait;
 /// a failed round is logged and tried again after the wait.
 /// </summary>
 public static class PollingLoop
@@ -20,8 +20,11 @@ public static class PollingLoop
             {
                 busy = await round(stoppingToken);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                // Whatever a round meets (a database restarting, the Hsm out of reach, a timeout
+                // surfacing as a cancellation) is logged and the round tried again: a worker that
+                // threw would stop the whole process.
                 logger.LogWarning(ex, "{What} failed; trying again", what);
             }
             if (!busy)

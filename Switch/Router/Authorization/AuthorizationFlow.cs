@@ -143,7 +143,7 @@ public sealed class AuthorizationFlow(
         records.Add(journal.Entry(link.Name, forward, issuerAnswer, ExchangeOutcome.Answered, Elapsed(started)));
         metrics.IssuerExchange(link.Name, "answered", Elapsed(started));
         var code = issuerAnswer.GetString(IsoFields.ResponseCode);
-        if (!await security.MacIsValidAsync(link.ZakId, issuerAnswer, ct) || code is null or UnknownOutcome or ResponseCodes.SystemMalfunction)
+        if (!ReversalProtocol.SettlesTheOutcome(code, await security.MacIsValidAsync(link.ZakId, issuerAnswer, ct)))
         {
             return OutcomeUnknown(request, forward, link, $"answer {code ?? "without a response code"} or a bad MAC: outcome unknown", records);
         }

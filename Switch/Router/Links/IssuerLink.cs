@@ -116,9 +116,11 @@ public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, 
             {
                 break;
             }
-            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or TimeoutException or IsoLinkException)
+            catch (Exception ex) when (!ct.IsCancellationRequested)
             {
-                logger.LogWarning("Link to {Issuer} failed: {Reason}; retrying in {DelayMs} ms", Name, ex.Message, delayMs);
+                // The bank, the network or the Hsm (signing the sign-on) out of reach: a link that
+                // stopped trying would leave the bank's cards at 91 until the switch restarts.
+                logger.LogWarning("Link to {Issuer} failed: {Reason} ({Kind}); retrying in {DelayMs} ms", Name, ex.Message, ex.GetType().Name, delayMs);
             }
             finally
             {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Mesh.Iso8583.Messages;
+using Mesh.ServiceDefaults.Background;
 using Mesh.ServiceDefaults.Database;
 using Mesh.Switch.Authorization;
 using Mesh.Switch.Journal;
@@ -54,15 +55,12 @@ public sealed class ReversalQueue(
             """,
             issuer, original.GetString(IsoFields.AcquirerId)!, original.GetString(IsoFields.Stan)!, original.GetString(IsoFields.TransmissionDateTime)!,
             long.Parse(original.GetString(IsoFields.AmountTransaction)!, CultureInfo.InvariantCulture), original.GetString(IsoFields.ProcessingCode) ?? "000000",
-            original.GetString(IsoFields.Currency) ?? "156", reason, time.GetUtcNow(), AdviceFor(original.Mti), original.Mti,
+            original.GetString(IsoFields.Currency) ?? "156", reason, time.GetUtcNow(), ReversalProtocol.AdviceFor(original.Mti), original.Mti,
             original.GetString(IsoFields.OriginalDataElements));
-        logger.LogWarning("{Advice} queued to {Issuer} for {Mti} STAN {Stan}: {Reason}", AdviceFor(original.Mti), issuer, original.Mti,
+        logger.LogWarning("{Advice} queued to {Issuer} for {Mti} STAN {Stan}: {Reason}", ReversalProtocol.AdviceFor(original.Mti), issuer, original.Mti,
             original.GetString(IsoFields.Stan), reason);
         return insert;
     }
-
-    /// <summary>A refund is repeated as itself; anything else is reversed.</summary>
-    private static string AdviceFor(string mti) => mti is "0220" or "0221" ? "0220" : "0420";
 
     /// <summary>
     /// Requests claimed more than <see cref="OrphanAfterTimeouts"/> timeouts ago and never answered
@@ -109,27 +107,22 @@ public sealed class ReversalQueue(
         metrics.Backlog(pending, oldestAgeSeconds);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PollingLoop.RunAsync(PassAsync, () => TimeSpan.FromMilliseconds(options.Value.ReversalPollMs), time, logger, "Reversal queue pass", stoppingToken);
+
+    private long _measured = long.MinValue;
+
+    /// <summary>One pass: sweep orphans, send what is due, and now and then count the backlog. Never busy: the next pass waits the poll interval.</summary>
+    private async Task<bool> PassAsync(CancellationToken ct)
     {
-        var measured = long.MinValue;
-        while (!stoppingToken.IsCancellationRequested)
+        await SweepOrphansAsync(ct);
+        await SendDueAsync(ct);
+        if (_measured == long.MinValue || time.GetElapsedTime(_measured) >= BacklogMeasuredEvery)
         {
-            try
-            {
-                await SweepOrphansAsync(stoppingToken);
-                await SendDueAsync(stoppingToken);
-                if (measured == long.MinValue || time.GetElapsedTime(measured) >= BacklogMeasuredEvery)
-                {
-                    await MeasureBacklogAsync(stoppingToken);
-                    measured = time.GetTimestamp();
-                }
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-            {
-                logger.LogWarning("Reversal queue pass failed: {Reason}", ex.Message);
-            }
-            await Task.Delay(TimeSpan.FromMilliseconds(options.Value.ReversalPollMs), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await MeasureBacklogAsync(ct);
+            _measured = time.GetTimestamp();
         }
+        return false;
     }
 
     /// <summary>One pass: claim the advices that are due, send each, record the outcome, all in one transaction.</summary>
@@ -137,7 +130,7 @@ public sealed class ReversalQueue(
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var due = new List<Advice>();
+        var due = new List<PendingAdvice>();
         await using (var claim = new NpgsqlCommand(
             $"""
             SELECT reversal_id, issuer, acquirer_id, stan, transmission, amount_minor, processing_code, currency, attempts,
@@ -150,7 +143,7 @@ public sealed class ReversalQueue(
             await using var rows = await claim.ExecuteReaderAsync(ct);
             while (await rows.ReadAsync(ct))
             {
-                due.Add(new Advice(rows.GetInt64(0), rows.GetString(1), rows.GetString(2), rows.GetString(3), rows.GetString(4),
+                due.Add(new PendingAdvice(rows.GetInt64(0), rows.GetString(1), rows.GetString(2), rows.GetString(3), rows.GetString(4),
                     rows.GetInt64(5), rows.GetString(6), rows.GetString(7), rows.GetInt32(8), rows.GetString(9), rows.GetString(10),
                     rows.IsDBNull(11) ? null : rows.GetString(11)));
             }
@@ -168,7 +161,7 @@ public sealed class ReversalQueue(
             update.Parameters.AddWithValue("id", advice.Id);
             update.Parameters.AddWithValue("code", (object?)answerCode ?? DBNull.Value);
             update.Parameters.AddWithValue("now", time.GetUtcNow());
-            update.Parameters.AddWithValue("next", time.GetUtcNow().AddMilliseconds(BackoffMs(advice.Attempts + 1)));
+            update.Parameters.AddWithValue("next", time.GetUtcNow().AddMilliseconds(ReversalProtocol.BackoffMs(advice.Attempts + 1, options.Value.ReversalBackoffMsMax)));
             await update.ExecuteNonQueryAsync(ct);
             if (!acknowledged && advice.Attempts + 1 >= AttemptsBeforeAlarm)
             {
@@ -179,36 +172,21 @@ public sealed class ReversalQueue(
     }
 
     /// <summary>Sends one advice; the issuer's field 39 when it acknowledged it, null when it must be repeated.</summary>
-    private async Task<string?> SendAsync(Advice advice, CancellationToken ct)
+    private async Task<string?> SendAsync(PendingAdvice advice, CancellationToken ct)
     {
         var link = links.Find(advice.Issuer);
         if (link is not { IsSignedOn: true })
         {
             return null;
         }
-        var isRefund = advice.AdviceMti == "0220";
-        var message = new IsoMessage(isRefund ? "0221" : advice.Attempts == 0 ? "0420" : "0421")
-            .Set(IsoFields.ProcessingCode, advice.ProcessingCode)
-            .Set(IsoFields.AmountTransaction, advice.AmountMinor.ToString("D12", CultureInfo.InvariantCulture))
-            .Set(IsoFields.TransmissionDateTime, advice.Transmission)
-            .Set(IsoFields.Stan, advice.Stan)
-            .Set(IsoFields.AcquirerId, advice.AcquirerId)
-            .Set(IsoFields.ForwardingId, options.Value.InstitutionId)
-            .Set(IsoFields.Currency, advice.Currency)
-            .Set(IsoFields.OriginalDataElements, isRefund && advice.OriginalData is { } purchase
-                ? purchase
-                : string.Concat(advice.OriginalMti, advice.Stan, advice.Transmission, advice.AcquirerId.PadLeft(11, '0'), options.Value.InstitutionId.PadLeft(11, '0')))
-            .Set(IsoFields.ReceivingInstitution, link.BankId);
+        var message = ReversalProtocol.Message(advice, options.Value.InstitutionId, link.BankId);
         await security.SignAsync(link.ZakId, message, ct);
         var started = time.GetTimestamp();
         try
         {
             var answer = await link.ExchangeAsync(message, options.Value.AuthorizationTimeoutMs, ct);
             await journal.RecordAsync(advice.Issuer, message, answer, ExchangeOutcome.Answered, time.GetElapsedTime(started).TotalMilliseconds, ct);
-            var code = answer.GetString(IsoFields.ResponseCode);
-            var acknowledged = answer.Mti == IsoMessage.ResponseMti(message.Mti) && await security.MacIsValidAsync(link.ZakId, answer, ct)
-                && (isRefund ? code is not (null or ResponseCodes.IssuerUnavailable or ResponseCodes.SystemMalfunction) : code == ResponseCodes.Approved);
-            return acknowledged ? code : null;
+            return ReversalProtocol.Acknowledgement(message, answer, await security.MacIsValidAsync(link.ZakId, answer, ct));
         }
         catch (Exception ex) when (ex is TimeoutException or IOException or IsoLinkException)
         {
@@ -216,9 +194,4 @@ public sealed class ReversalQueue(
             return null;
         }
     }
-
-    private long BackoffMs(int attempts) => Math.Min(options.Value.ReversalBackoffMsMax, 1_000L << Math.Min(attempts - 1, 16));
-
-    private sealed record Advice(long Id, string Issuer, string AcquirerId, string Stan, string Transmission, long AmountMinor,
-        string ProcessingCode, string Currency, int Attempts, string AdviceMti, string OriginalMti, string? OriginalData);
 }
