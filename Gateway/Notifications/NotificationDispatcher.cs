@@ -65,7 +65,7 @@ public sealed class NotificationDispatcher(
             WHERE o.outbox_id = due.outbox_id
             RETURNING o.outbox_id
             """);
-        BatchSql.Bind(claim, now, now.AddMilliseconds(options.Value.TimeoutMs * 3L), options.Value.BatchSizeMax);
+        BatchSql.Bind(claim, now, NotificationSchedule.LeaseUntil(now, options.Value.TimeoutMs), options.Value.BatchSizeMax);
         var ids = new List<long>();
         await using (var row = await claim.ExecuteReaderAsync(ct))
         {

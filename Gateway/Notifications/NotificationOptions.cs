@@ -32,6 +32,12 @@ public sealed class NotificationOptions
 /// <summary>When the next attempt is due after <c>attemptsMade</c> attempts, the last at <c>lastAttemptAt</c>; null when delivery gives up.</summary>
 public static class NotificationSchedule
 {
+    /// <summary>A claimed notification is leased for this many send timeouts: no replica claims it again while a send can still be running.</summary>
+    public const int LeaseTimeouts = 3;
+
+    /// <summary>Until when a notification claimed at <paramref name="now"/> is another replica's to leave alone.</summary>
+    public static DateTimeOffset LeaseUntil(DateTimeOffset now, int timeoutMs) => now.AddMilliseconds((long)timeoutMs * LeaseTimeouts);
+
     public static DateTimeOffset? NextAttemptAt(IReadOnlyList<int> scheduleSeconds, int attemptsMade, DateTimeOffset lastAttemptAt) =>
         attemptsMade >= 1 && attemptsMade <= scheduleSeconds.Count ? lastAttemptAt.AddSeconds(scheduleSeconds[attemptsMade - 1]) : null;
 }
