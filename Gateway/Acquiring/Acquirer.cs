@@ -152,7 +152,10 @@ public sealed class Acquirer(Hsm.HsmClient hsm, CardSwitch.CardSwitchClient card
         {
             return null;
         }
-        return await ReadAnswerAsync(reply.Message.Memory, ct);
+        // 94: the switch is still deciding the first of these requests; its outcome is asked again later.
+        return await ReadAnswerAsync(reply.Message.Memory, ct) is { } answer && answer.GetString(IsoFields.ResponseCode) != ResponseCodes.DuplicateTransmission
+            ? answer
+            : null;
     }
 
     /// <summary>The switch's answer if it is readable and its MAC is good; null otherwise.</summary>

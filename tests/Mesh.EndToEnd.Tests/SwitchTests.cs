@@ -342,6 +342,56 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         Assert.Equal(1L, await IssuerScalarAsync("01020000", "SELECT count(*) FROM authorizations WHERE stan = @stan AND reversed_at IS NOT NULL", stan));
     }
 
+    /// <summary>
+    /// Found by the crash campaign: a refund at the bank when the switch was killed was swept after
+    /// the restart, but a repeat of it got an unsigned 94 for ever, so the gateway sent it again and
+    /// again. The repeat now gets the sweep's answer, signed: 00, accepted for delivery, and the
+    /// switch's queue gets the refund to the bank once.
+    /// </summary>
+    [Fact]
+    public async Task SwitchKilledWithARefundAtTheIssuer_ARepeatAfterTheRestartIsAccepted_AndTheBankCreditsItOnce()
+    {
+        using var bank = platform.App.CreateHttpClient("issuer-icbc", "http");
+        using var acquirer = await platform.NewAcquirerAsync();
+        var purchase = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("622202", 1), Expiry, Pin, 3_300);
+        Assert.Equal("00", (await acquirer.SendAsync(purchase)).GetString(IsoFields.ResponseCode));
+        var refund = await acquirer.BuildRefundAsync(purchase, 3_300);
+        var stan = refund.GetString(IsoFields.Stan)!;
+        await SetFaultsAsync(bank, dropAnswers: false, latencyMs: 4_000);
+        try
+        {
+            var inFlight = acquirer.SendAsync(refund);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (await SwitchScalarAsync("SELECT count(*) FROM authorizations WHERE stan = @stan", stan) == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+            await Task.Delay(300); // claimed, and on the wire to the bank
+            Assert.True(platform.App.ResourceNotifications.TryGetCurrentState("switch", out var state));
+            var pid = Convert.ToInt32(state.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
+            System.Diagnostics.Process.GetProcessById(pid).Kill(entireProcessTree: true);
+            await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => inFlight);
+        }
+        finally
+        {
+            await SetFaultsAsync(bank, dropAnswers: false);
+        }
+        var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
+        var model = platform.App.Services.GetRequiredService<DistributedApplicationModel>();
+        var started = await commands.ExecuteCommandAsync(model.Resources.Single(r => r.Name == "switch"), KnownResourceCommands.StartCommand);
+        Assert.True(started.Success, started.Message);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("switch", cts.Token);
+        Assert.Equal(1L, await SwitchScalarOnceNonZeroAsync("SELECT count(*) FROM authorizations WHERE stan = @stan AND answered_at IS NOT NULL", stan));
+
+        var repeated = await acquirer.SendAsync(refund);
+
+        Assert.Equal(("0230", "00"), (repeated.Mti, repeated.GetString(IsoFields.ResponseCode)));
+        Assert.True(await acquirer.MacIsValidAsync(repeated));
+        Assert.Equal(1L, await SwitchScalarOnceNonZeroAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND advice_mti = '0220' AND acknowledged_at IS NOT NULL", stan));
+        Assert.Equal(3_300L, await IssuerScalarAsync("01020000", "SELECT coalesce(sum(balance_delta_minor), 0) FROM postings WHERE stan = @stan", stan));
+    }
+
     private static async Task SetFaultsAsync(HttpClient bank, bool dropAnswers, int latencyMs = 0)
     {
         using var response = await bank.PutAsJsonAsync("/admin/faults", new { latencyMs, dropAnswers, closeConnections = false, systemMalfunction = false });

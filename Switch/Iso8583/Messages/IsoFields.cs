@@ -51,5 +51,6 @@ public static class ResponseCodes
     public const string InvalidTransaction = "12";
     public const string FormatError = "30";
     public const string IssuerUnavailable = "91";
+    public const string DuplicateTransmission = "94";
     public const string SystemMalfunction = "96";
 }

@@ -81,7 +81,7 @@ public sealed class AuthorizationFlow(
         }
         var issuerName = bins.Route(request.GetString(IsoFields.Pan)!);
         var link = issuerName is null ? null : links.Find(issuerName);
-        if (await ClaimAsync(request, link?.Name, ct) is { } previous)
+        if (await ClaimAsync(request, link?.Name, zak, ct) is { } previous)
         {
             return (previous, link?.Name);
         }
@@ -173,7 +173,7 @@ public sealed class AuthorizationFlow(
     /// The first request with this acquirer, STAN and transmission time is claimed; a repeat gets
     /// the stored answer, or 94 while the first is still being decided. Never a second authorization.
     /// </summary>
-    private async Task<IsoMessage?> ClaimAsync(IsoMessage request, string? issuer, CancellationToken ct)
+    private async Task<IsoMessage?> ClaimAsync(IsoMessage request, string? issuer, string zak, CancellationToken ct)
     {
         var claim = BatchSql.Command(
             """
@@ -189,14 +189,20 @@ public sealed class AuthorizationFlow(
         {
             return null;
         }
-        await using var stored = db.CreateCommand("SELECT answer FROM authorizations WHERE acquirer_id = @acq AND stan = @stan AND transmission = @tx");
+        await using var stored = db.CreateCommand(
+            "SELECT answer, response_code FROM authorizations WHERE acquirer_id = @acq AND stan = @stan AND transmission = @tx");
         Bind(stored, request);
-        if (await stored.ExecuteScalarAsync(ct) is byte[] answer && packager.Unpack(answer) is { Ok: true } previous)
+        await using var row = await stored.ExecuteReaderAsync(ct);
+        var (answer, code) = await row.ReadAsync(ct) ? (row.IsDBNull(0) ? null : row.GetFieldValue<byte[]>(0), row.IsDBNull(1) ? null : row.GetString(1)) : (null, null);
+        if (answer is not null && packager.Unpack(answer) is { Ok: true } previous)
         {
             logger.LogInformation("Duplicate of STAN {Stan}: the stored answer is replayed", request.GetString(IsoFields.Stan));
             return previous.Message;
         }
-        return Answer(request, "94");
+        // Decided without an answer to replay (a switch that stopped with the request at the bank:
+        // the sweep answered it and queued its advice), or still being decided (94: ask again later).
+        logger.LogInformation("Duplicate of STAN {Stan}: answered {Code}", request.GetString(IsoFields.Stan), code ?? ResponseCodes.DuplicateTransmission);
+        return await security.SignAsync(zak, Answer(request, code ?? ResponseCodes.DuplicateTransmission), ct);
     }
 
     /// <summary>The answer, with what the exchange left to record, in one transaction (grouped with other requests'), before the acquirer hears it.</summary>

@@ -64,14 +64,15 @@ public sealed class ReversalQueue(
 
     /// <summary>
     /// Requests claimed more than <see cref="OrphanAfterTimeouts"/> timeouts ago and never answered
-    /// are answered 91 in the claim (a duplicate then gets 94) and queued like any unknown outcome.
+    /// are answered in the claim as an unknown outcome is (91; a refund advice 00, accepted for
+    /// delivery) and queued like one; a repeat of the request then gets that answer.
     /// </summary>
     public async Task<int> SweepOrphansAsync(CancellationToken ct)
     {
         await using var sweep = db.CreateCommand(
             """
             WITH orphans AS (
-                UPDATE authorizations SET response_code = '91', answered_at = @now
+                UPDATE authorizations SET response_code = CASE WHEN mti IN ('0220', '0221') THEN '00' ELSE '91' END, answered_at = @now
                 WHERE answered_at IS NULL AND issuer IS NOT NULL AND created_at < @before
                 RETURNING issuer, acquirer_id, stan, transmission, amount_minor, processing_code, currency, mti, original_data)
             INSERT INTO reversals (issuer, acquirer_id, stan, transmission, amount_minor, processing_code, currency, reason, next_attempt_at, created_at,
