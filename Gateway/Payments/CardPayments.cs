@@ -86,15 +86,14 @@ public sealed class CardPayments(
             return new PaymentOutcome(PaymentResult.BadPin, null, "The PIN could not be read. Please enter it again.");
         }
         var protectedPan = await acquirer.ProtectPanAsync(pan, ct);
-        if (await sessions.ClaimAsync(session, ct) is not { } sequence)
+        var now = time.GetUtcNow();
+        var stan = Acquirer.Stan(await sessions.NextStanAsync(ct));
+        var request = Acquirer.Purchase(pan, expiry, order.AmountMinor, order.Currency, stan, now, order.MerchantId, pinBlock);
+        var packed = await acquirer.SignAndPackAsync(request, ct);
+        if (await ClaimAndRecordAsync(session, order, pan, expiry, protectedPan, stan, request, packed, now, ct) is not { } attempt)
         {
             return new PaymentOutcome(PaymentResult.NotPayable, null, "This payment page can no longer be used.");
         }
-        var now = time.GetUtcNow();
-        var stan = Acquirer.Stan(sequence);
-        var request = Acquirer.Purchase(pan, expiry, order.AmountMinor, order.Currency, stan, now, order.MerchantId, pinBlock);
-        var packed = await acquirer.SignAndPackAsync(request, ct);
-        var attempt = await RecordAsync(session, order, pan, expiry, protectedPan, stan, request, packed, now, ct);
         activity?.SetTag("iso8583.stan", stan).SetTag("iso8583.rrn", attempt.Rrn);
         var answer = await acquirer.SendAsync(packed, ct);
         var code = answer?.GetString(IsoFields.ResponseCode);
@@ -104,20 +103,30 @@ public sealed class CardPayments(
             ?? new PaymentOutcome(PaymentResult.Pending, code, "Payment pending.");
     }
 
-    private async Task<PaymentAttempt> RecordAsync(PaymentSession session, Order order, Pan pan, string expiry, (byte[] Ciphertext, byte[] LookupHash) protectedPan,
-        string stan, IsoMessage request, byte[] packed, DateTimeOffset now, CancellationToken ct)
+    /// <summary>Claims the session and its order and records the signed request as a payment, in one transaction; null when no longer payable.</summary>
+    private async Task<PaymentAttempt?> ClaimAndRecordAsync(PaymentSession session, Order order, Pan pan, string expiry,
+        (byte[] Ciphertext, byte[] LookupHash) protectedPan, string stan, IsoMessage request, byte[] packed, DateTimeOffset now, CancellationToken ct)
     {
         var transmission = request.GetString(IsoFields.TransmissionDateTime)!;
         var rrn = request.GetString(IsoFields.Rrn)!;
-        await using var insert = db.CreateCommand(
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var insert = new NpgsqlCommand(PaymentSessions.ClaimSql +
             """
             INSERT INTO payments (merchant_id, order_id, session_id, pan_masked, pan_ciphertext, pan_hash, expiry, amount_minor, currency, stan,
                                   transmission, rrn, request, status, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'sent', $14) RETURNING payment_id
-            """);
-        BatchSql.Bind(insert, order.MerchantId, order.OrderId, session.SessionId, pan.Masked, protectedPan.Ciphertext, protectedPan.LookupHash, expiry,
-            order.AmountMinor, order.Currency, stan, transmission, rrn, acquirer.WithoutPan(packed), now);
-        var paymentId = (long)(await insert.ExecuteScalarAsync(ct))!;
+            SELECT merchant_id, order_id, $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'sent', $2 FROM claimed
+            RETURNING payment_id
+            """, connection, tx);
+        BatchSql.Bind(insert, session.SessionId, now, pan.Masked, protectedPan.Ciphertext, protectedPan.LookupHash, expiry,
+            order.AmountMinor, order.Currency, stan, transmission, rrn, acquirer.WithoutPan(packed));
+        if (await insert.ExecuteScalarAsync(ct) is not long paymentId)
+        {
+            // The session was taken but not its order (paid elsewhere, or a new attempt): the session stays as it was.
+            await tx.RollbackAsync(ct);
+            return null;
+        }
+        await tx.CommitAsync(ct);
         return new PaymentAttempt(paymentId, order.MerchantId, order.OrderId, session.SessionId, session.WrongPins, order.AmountMinor, order.Currency,
             pan.Masked, stan, transmission, rrn, packed);
     }

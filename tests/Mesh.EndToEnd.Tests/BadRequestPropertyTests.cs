@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -63,8 +62,6 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
         "currency", "notifyUrl", "returnUrl", "signature", "keyId", "reason", "bankId", "bin", "host", "port", "mode", "protocol", "url", "certificatePem",
     ];
 
-    private sealed record Session(string? Cookie, string? Csrf);
-
     private sealed record BadRequest(string Method, string Path, string Query, int Credentials, int CsrfKind, int BodyKind, string[] Fields, string[] Values,
         byte[] Bytes, string? IdempotencyKey)
     {
@@ -78,7 +75,7 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
     public async Task EveryRoute_GivenBadInput_AnswersBelow500_AndA4xxChangesNothing_AndTheApisAnswerProblems()
     {
         var known = await KnownValuesAsync();
-        var sessions = new[] { new Session(null, null), known.MerchantSession, known.OperatorSession, new Session("mesh_console=" + Hostile[11], "x") };
+        var sessions = new[] { ConsoleSession.None, known.MerchantSession, known.OperatorSession, new ConsoleSession("mesh_console=" + Hostile[11], "x") };
         var value = Gen.OneOf<string>(Gen.OneOf(Hostile), Gen.OneOf(known.Real), Gen.String[Gen.Char.AlphaNumeric, 0, 40], Gen.String[0, 60]);
         var request = Gen.Select(Gen.Int[0, Routes.Length - 1], value.Array[6], Gen.Int[0, 3], Gen.Int[0, 2], Gen.Int[0, 6], Gen.Int[0, FieldNames.Length - 1].Array[0, 8])
             .SelectMany(r => Gen.Select(value.Array[r.Item6.Length, r.Item6.Length], Gen.Byte.Array[0, 4_096], value.Null(0.5),
@@ -145,7 +142,7 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
         Assert.True(statuses.Keys.Count(s => s is >= 400 and < 500) >= 4, string.Join(", ", statuses));
     }
 
-    private static HttpRequestMessage Build(BadRequest bad, Session session, string adminKey)
+    private static HttpRequestMessage Build(BadRequest bad, ConsoleSession session, string adminKey)
     {
         var message = new HttpRequestMessage(new HttpMethod(bad.Method), bad.Path + bad.Query);
         // Each request on its own connection: one the server closed after refusing a body cannot fail the next.
@@ -194,7 +191,7 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
         _ => null,
     };
 
-    private sealed record Known(string[] Real, Session MerchantSession, Session OperatorSession, string AdminKey);
+    private sealed record Known(string[] Real, ConsoleSession MerchantSession, ConsoleSession OperatorSession, string AdminKey);
 
     /// <summary>Real ids to mix in (a merchant, its paid order, a payment session), and signed-in sessions of both consoles with their CSRF tokens.</summary>
     private async Task<Known> KnownValuesAsync()
@@ -214,34 +211,12 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
         (await admin.PostAsJsonAsync($"/admin/merchants/{merchant.MerchantId}/console-users", new { operatorId, role = "admin", password = Password }))
             .EnsureSuccessStatusCode();
         (await admin.PostAsJsonAsync("/admin/platform-operators", new { operatorId, role = "platform-admin", password = Password })).EnsureSuccessStatusCode();
-        var merchantSession = await SignInAsync("/console", new() { ["merchantId"] = merchant.MerchantId, ["operatorId"] = operatorId, ["password"] = Password });
-        var operatorSession = await SignInAsync("/ops", new() { ["operatorId"] = operatorId, ["password"] = Password });
+        var merchantSession = await ConsoleSession.SignInAsync(platform, "/console", new() { ["merchantId"] = merchant.MerchantId, ["operatorId"] = operatorId, ["password"] = Password });
+        var operatorSession = await ConsoleSession.SignInAsync(platform, "/ops", new() { ["operatorId"] = operatorId, ["password"] = Password });
         var notificationId = await platform.ScalarAsync<long>("gatewaydb", "SELECT coalesce(max(outbox_id), 1) FROM outbox WHERE merchant_id = $1",
             merchant.MerchantId);
         return new Known([merchant.MerchantId, orderId, sessionId, notificationId.ToString(CultureInfo.InvariantCulture), "1", TestMerchant.Today,
             "detail", "summary", "app.js"], merchantSession, operatorSession, adminKey);
-    }
-
-    /// <summary>Signs in through the console's own form (its sign-in token cookie and field); the session cookie and the pages' CSRF token.</summary>
-    private async Task<Session> SignInAsync(string console, Dictionary<string, string> form)
-    {
-        using var http = new HttpClient(new HttpClientHandler
-        {
-            AllowAutoRedirect = false,
-            ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
-        })
-        { BaseAddress = platform.App.GetEndpoint("gateway", "https") };
-        var login = await http.GetStringAsync(console + "/login");
-        form["csrf"] = CsrfPattern().Match(login).Groups[1].Value;
-        using var signedIn = await http.PostAsync(console + "/login", new FormUrlEncodedContent(form));
-        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
-        var cookie = string.Join("; ", signedIn.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Where(c => !c.EndsWith('=')));
-        using var home = new HttpRequestMessage(HttpMethod.Get, console);
-        home.Headers.Add("Cookie", cookie);
-        using var homePage = await http.SendAsync(home);
-        var csrf = CsrfPattern().Match(await homePage.Content.ReadAsStringAsync()).Groups[1].Value;
-        Assert.False(string.IsNullOrEmpty(csrf), $"no CSRF token on {console}");
-        return new Session(cookie, csrf);
     }
 
     /// <summary>
@@ -298,7 +273,4 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
 
     [GeneratedRegex("""\{[a-zA-Z]+\}""")]
     private static partial Regex PlaceholderPattern();
-
-    [GeneratedRegex(""""name="csrf" value="([^"]+)"""")]
-    private static partial Regex CsrfPattern();
 }

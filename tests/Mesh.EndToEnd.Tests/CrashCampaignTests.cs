@@ -61,7 +61,7 @@ public sealed class CrashCampaignTests(CrashPlatformFixture platform, ITestOutpu
             return $"page answered {(int)pageAnswer.StatusCode}";
         }
         var form = TestConsumer.Read(await pageAnswer.Content.ReadAsStringAsync());
-        using var submitted = await consumer.SubmitAsync(form, Acquirer.TestCard(n % 2 == 0 ? "622202" : "621700", (int)(n % 5 switch { 3 => 2, 4 => 3, _ => 1 })), "12/30", "123456");
+        using var submitted = await consumer.SubmitAsync(form, Acquirer.TestCard(n % 2 == 0 ? "622202" : "621700", (int)((n % 5) switch { 3 => 2, 4 => 3, _ => 1 })), "12/30", "123456");
         if (submitted.StatusCode != HttpStatusCode.Redirect)
         {
             return $"payment answered {(int)submitted.StatusCode}";

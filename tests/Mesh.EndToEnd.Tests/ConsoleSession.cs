@@ -1,0 +1,36 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Aspire.Hosting.Testing;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>A signed-in console browser, without the browser: its cookie header and the pages' CSRF token.</summary>
+public sealed partial record ConsoleSession(string? Cookie, string? Csrf)
+{
+    public static readonly ConsoleSession None = new(null, null);
+
+    /// <summary>Signs in through the console's own form (<c>/console</c> or <c>/ops</c>, with its sign-in token cookie and field).</summary>
+    public static async Task<ConsoleSession> SignInAsync(MeshPlatformFixture platform, string console, Dictionary<string, string> form)
+    {
+        using var http = new HttpClient(new HttpClientHandler
+        {
+            AllowAutoRedirect = false,
+            ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
+        })
+        { BaseAddress = platform.App.GetEndpoint("gateway", "https") };
+        var login = await http.GetStringAsync(console + "/login");
+        form["csrf"] = CsrfPattern().Match(login).Groups[1].Value;
+        using var signedIn = await http.PostAsync(console + "/login", new FormUrlEncodedContent(form));
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        var cookie = string.Join("; ", signedIn.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Where(c => !c.EndsWith('=')));
+        using var home = new HttpRequestMessage(HttpMethod.Get, console);
+        home.Headers.Add("Cookie", cookie);
+        using var homePage = await http.SendAsync(home);
+        var csrf = CsrfPattern().Match(await homePage.Content.ReadAsStringAsync()).Groups[1].Value;
+        Assert.False(string.IsNullOrEmpty(csrf), $"no CSRF token on {console}");
+        return new ConsoleSession(cookie, csrf);
+    }
+
+    [GeneratedRegex(""""name="csrf" value="([^"]+)"""")]
+    private static partial Regex CsrfPattern();
+}
