@@ -80,3 +80,33 @@ public sealed class LossyNetwork(SimulatedWorld world, double dropRate, double d
         }
     }
 }
+
+/// <summary>
+/// Many seeded runs of one simulation: from a new first seed each time, or only the seed in
+/// <c>MESH_SIM_SEED</c> (a replay). Each run must come out unbroken, and together the runs must
+/// have reached every case the simulation is for.
+/// </summary>
+public static class SeededRuns
+{
+    public static string Run(int runs, Func<int, (IReadOnlyList<string> Broken, IReadOnlyDictionary<string, long> Counts)> run, params string[] reached)
+    {
+        var replay = int.TryParse(Environment.GetEnvironmentVariable("MESH_SIM_SEED"), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var replayed);
+        var first = replay ? replayed : Random.Shared.Next(0, int.MaxValue - runs);
+        var totals = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        for (var seed = first; seed < first + (replay ? 1 : runs); seed++)
+        {
+            var (broken, counts) = run(seed);
+            Assert.True(broken.Count == 0, $"seed {seed} (replay with MESH_SIM_SEED={seed}): {string.Join("; ", broken.Take(5))}");
+            foreach (var (name, count) in counts)
+            {
+                totals[name] = totals.GetValueOrDefault(name) + count;
+            }
+        }
+        foreach (var name in reached)
+        {
+            Assert.True(replay || totals.GetValueOrDefault(name) > 0, $"no run reached {name}: {string.Join(", ", totals)}");
+        }
+        return $"{(replay ? 1 : runs)} runs from seed {first}: {string.Join(", ", totals.Select(t => $"{t.Key} {t.Value}"))}";
+    }
+}

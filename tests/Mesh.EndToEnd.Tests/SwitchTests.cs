@@ -310,32 +310,8 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         using var acquirer = await platform.NewAcquirerAsync();
         var request = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("622202", 1), Expiry, Pin, 2_700);
         var stan = request.GetString(IsoFields.Stan)!;
-        await SetFaultsAsync(bank, dropAnswers: false, latencyMs: 4_000);
-        try
-        {
-            var inFlight = acquirer.SendAsync(request);
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (await SwitchScalarAsync("SELECT count(*) FROM message_journal WHERE stan = @stan", stan) == 0
-                && await SwitchScalarAsync("SELECT count(*) FROM authorizations WHERE stan = @stan", stan) == 0 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
-            await Task.Delay(300); // claimed, and on the wire to the bank
-            Assert.True(platform.App.ResourceNotifications.TryGetCurrentState("switch", out var state));
-            var pid = Convert.ToInt32(state.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
-            System.Diagnostics.Process.GetProcessById(pid).Kill(entireProcessTree: true);
-            await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => inFlight);
-        }
-        finally
-        {
-            await SetFaultsAsync(bank, dropAnswers: false);
-        }
-        var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
-        var model = platform.App.Services.GetRequiredService<DistributedApplicationModel>();
-        var started = await commands.ExecuteCommandAsync(model.Resources.Single(r => r.Name == "switch"), KnownResourceCommands.StartCommand);
-        Assert.True(started.Success, started.Message);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("switch", cts.Token);
+        await KillTheSwitchWithTheRequestAtTheBankAsync(bank, acquirer, request);
+        await StartTheSwitchAgainAsync();
 
         Assert.Equal(1L, await SwitchScalarOnceNonZeroAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND acknowledged_at IS NOT NULL", stan));
         Assert.Equal(0L, await IssuerScalarAsync("01020000", NetPostings, stan));
@@ -357,10 +333,26 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         Assert.Equal("00", (await acquirer.SendAsync(purchase)).GetString(IsoFields.ResponseCode));
         var refund = await acquirer.BuildRefundAsync(purchase, 3_300);
         var stan = refund.GetString(IsoFields.Stan)!;
+        await KillTheSwitchWithTheRequestAtTheBankAsync(bank, acquirer, refund);
+        await StartTheSwitchAgainAsync();
+        Assert.Equal(1L, await SwitchScalarOnceNonZeroAsync("SELECT count(*) FROM authorizations WHERE stan = @stan AND answered_at IS NOT NULL", stan));
+
+        var repeated = await acquirer.SendAsync(refund);
+
+        Assert.Equal(("0230", "00"), (repeated.Mti, repeated.GetString(IsoFields.ResponseCode)));
+        Assert.True(await acquirer.MacIsValidAsync(repeated));
+        Assert.Equal(1L, await SwitchScalarOnceNonZeroAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND advice_mti = '0220' AND acknowledged_at IS NOT NULL", stan));
+        Assert.Equal(3_300L, await IssuerScalarAsync("01020000", "SELECT coalesce(sum(balance_delta_minor), 0) FROM postings WHERE stan = @stan", stan));
+    }
+
+    /// <summary>Sends the request with the bank answering 4 s late, and kills the switch (SIGKILL) once it has claimed the request and sent it on.</summary>
+    private async Task KillTheSwitchWithTheRequestAtTheBankAsync(HttpClient bank, Acquirer acquirer, IsoMessage request)
+    {
+        var stan = request.GetString(IsoFields.Stan)!;
         await SetFaultsAsync(bank, dropAnswers: false, latencyMs: 4_000);
         try
         {
-            var inFlight = acquirer.SendAsync(refund);
+            var inFlight = acquirer.SendAsync(request);
             var deadline = DateTime.UtcNow.AddSeconds(10);
             while (await SwitchScalarAsync("SELECT count(*) FROM authorizations WHERE stan = @stan", stan) == 0 && DateTime.UtcNow < deadline)
             {
@@ -376,20 +368,16 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         {
             await SetFaultsAsync(bank, dropAnswers: false);
         }
+    }
+
+    private async Task StartTheSwitchAgainAsync()
+    {
         var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
         var model = platform.App.Services.GetRequiredService<DistributedApplicationModel>();
         var started = await commands.ExecuteCommandAsync(model.Resources.Single(r => r.Name == "switch"), KnownResourceCommands.StartCommand);
         Assert.True(started.Success, started.Message);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("switch", cts.Token);
-        Assert.Equal(1L, await SwitchScalarOnceNonZeroAsync("SELECT count(*) FROM authorizations WHERE stan = @stan AND answered_at IS NOT NULL", stan));
-
-        var repeated = await acquirer.SendAsync(refund);
-
-        Assert.Equal(("0230", "00"), (repeated.Mti, repeated.GetString(IsoFields.ResponseCode)));
-        Assert.True(await acquirer.MacIsValidAsync(repeated));
-        Assert.Equal(1L, await SwitchScalarOnceNonZeroAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND advice_mti = '0220' AND acknowledged_at IS NOT NULL", stan));
-        Assert.Equal(3_300L, await IssuerScalarAsync("01020000", "SELECT coalesce(sum(balance_delta_minor), 0) FROM postings WHERE stan = @stan", stan));
     }
 
     private static async Task SetFaultsAsync(HttpClient bank, bool dropAnswers, int latencyMs = 0)

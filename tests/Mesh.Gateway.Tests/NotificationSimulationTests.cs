@@ -1,4 +1,3 @@
-using System.Globalization;
 using Mesh.Gateway.Notifications;
 using Mesh.Testing;
 using Xunit.Abstractions;
@@ -21,26 +20,13 @@ public sealed class NotificationSimulationTests(ITestOutputHelper output)
     [Fact]
     public void UnderOutagesLossAndReplicaCrashes_EveryMerchantLearnsTheLatestState_OrTheScheduleRanOutAndOperatorsAreTold()
     {
-        var replay = int.TryParse(Environment.GetEnvironmentVariable("MESH_SIM_SEED"), NumberStyles.None, CultureInfo.InvariantCulture, out var s);
-        var first = replay ? s : Random.Shared.Next(0, int.MaxValue - Runs);
-        var totals = new Dictionary<string, long>(StringComparer.Ordinal);
-        for (var seed = first; seed < first + (replay ? 1 : Runs); seed++)
+        output.WriteLine(SeededRuns.Run(Runs, seed =>
         {
             var run = new NotificationSimulation(seed);
-            var broken = run.Run();
-            Assert.True(broken.Count == 0, $"seed {seed} (replay with MESH_SIM_SEED={seed}): {string.Join("; ", broken.Take(5))}");
-            foreach (var (name, count) in run.Counts)
-            {
-                totals[name] = totals.GetValueOrDefault(name) + count;
-            }
-        }
-
-        output.WriteLine($"{(replay ? 1 : Runs)} runs from seed {first}: {string.Join(", ", totals.Select(t => $"{t.Key} {t.Value}"))}");
-        foreach (var reached in new[] { "delivered", "given up", "retries", "duplicates at the merchant", "old versions ignored by the merchant",
-                     "replica crashes", "leases expired", "superseded" })
-        {
-            Assert.True(replay || totals.GetValueOrDefault(reached) > 0, $"no run reached {reached}: {string.Join(", ", totals)}");
-        }
+            return (run.Run(), run.Counts);
+        },
+            "delivered", "given up", "retries", "duplicates at the merchant", "old versions ignored by the merchant",
+            "replica crashes", "leases expired", "superseded"));
     }
 }
 

@@ -58,7 +58,8 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyU
         }
         catch (NetPayException ex)
         {
-            recorder.Fail(ex.Status == 0 ? "untrusted answer" : $"refused {ex.Status}", ex.Message);
+            // Status 0: the SDK got no answer through its retries (an inner exception), or refused the answer it got.
+            recorder.Fail(ex.Status != 0 ? $"refused {ex.Status}" : ex.InnerException is not null ? "no answer after the SDK's retries" : "untrusted answer", ex.Message);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
         {

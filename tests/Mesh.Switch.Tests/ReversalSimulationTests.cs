@@ -23,27 +23,13 @@ public sealed class ReversalSimulationTests(ITestOutputHelper output)
     [Fact]
     public void UnderLossDelayDuplicationReorderingAndCrashes_EveryUnknownOutcomeIsReversedUntilAcknowledged_AndTheBankAgreesWithTheAcquirer()
     {
-        var replay = int.TryParse(Environment.GetEnvironmentVariable("MESH_SIM_SEED"), NumberStyles.None, CultureInfo.InvariantCulture, out var s);
-        var first = replay ? s : Random.Shared.Next(0, int.MaxValue - Runs);
-        var totals = new Dictionary<string, long>(StringComparer.Ordinal);
-        for (var seed = first; seed < first + (replay ? 1 : Runs); seed++)
+        output.WriteLine(SeededRuns.Run(Runs, seed =>
         {
             var run = new ReversalSimulation(seed);
-            var broken = run.Run();
-            Assert.True(broken.Count == 0, $"seed {seed} (replay with MESH_SIM_SEED={seed}): {string.Join("; ", broken.Take(5))}");
-            foreach (var (name, count) in run.Counts)
-            {
-                totals[name] = totals.GetValueOrDefault(name) + count;
-            }
-        }
-
-        output.WriteLine($"{(replay ? 1 : Runs)} runs from seed {first}: {string.Join(", ", totals.Select(t => $"{t.Key} {t.Value}"))}");
-        // The runs reached the cases they are for.
-        foreach (var reached in new[] { "unknown outcomes", "advices repeated", "late answers", "duplicates delivered", "messages dropped", "switch crashes",
-                     "orphans swept", "reversals before their original", "approved" })
-        {
-            Assert.True(replay || totals.GetValueOrDefault(reached) > 0, $"no run reached {reached}: {string.Join(", ", totals)}");
-        }
+            return (run.Run(), run.Counts);
+        },
+            "unknown outcomes", "advices repeated", "late answers", "duplicates delivered", "messages dropped", "switch crashes",
+            "orphans swept", "reversals before their original", "approved"));
     }
 
     [Fact]
