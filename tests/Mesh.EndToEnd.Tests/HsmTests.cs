@@ -192,6 +192,72 @@ public sealed class HsmTests(MeshPlatformFixture platform)
         Assert.Equal("", (await op.DiagnosticsAsync(new HsmDiagnosticsRequest())).PreviousLmkCheckValue);
     }
 
+    /// <summary>The commands each caller may run (least privilege), written out independently of the Hsm's own table.</summary>
+    private static readonly Dictionary<string, string[]> MayRun = new(StringComparer.Ordinal)
+    {
+        ["gateway"] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "TranslatePinFromBrowser", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData",
+            "LookupHash", "Sign", "Verify", "OpenEnvelopeKey"],
+        ["switch"] = ["Diagnostics", "KeyCheckValue", "TranslatePin", "GenerateMac", "VerifyMac", "ImportKey"],
+        ["issuer-icbc"] = ["Diagnostics", "KeyCheckValue", "ExportKey", "VerifyPin", "GeneratePinVerificationValue", "EncryptClearPin", "GenerateCvv",
+            "VerifyCvv", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData", "LookupHash"],
+        ["settlement"] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "Sign", "Verify"],
+        ["operator"] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "GenerateKey", "FormKeyFromComponents", "ImportKey", "ExportKey", "RotateLmk",
+            "EraseOldLmk"],
+    };
+
+    /// <summary>
+    /// Every command of the Hsm's contract, called by every caller with an empty request: a command
+    /// the caller may not run is refused with 68 before it reads the request (and audited); one it
+    /// may run gets as far as validating the request (an import names a ZPK, the kind of key services
+    /// may move). The LMK's rotation and erasure, which an
+    /// operator may run, are not called here with an empty request (<see cref="LmkRotation_ReencryptsEveryKey_KeysKeepWorking_ThenTheOldLmkIsErased"/>).
+    /// </summary>
+    [Fact]
+    public async Task EveryCommand_ForEveryCaller_IsRunOrRefusedWith68_AsTheLeastPrivilegeTableSays()
+    {
+        var commands = Hsm.Descriptor.Methods.Where(m => !m.IsClientStreaming && !m.IsServerStreaming).ToList();
+        var wrong = new List<string>();
+        var cells = 0;
+        foreach (var (caller, allowed) in MayRun)
+        {
+            var (client, channel) = await AsAsync(caller);
+            using var _ = channel;
+            foreach (var command in commands)
+            {
+                var may = allowed.Contains(command.Name);
+                if (may && command.Name is "RotateLmk" or "EraseOldLmk")
+                {
+                    continue;
+                }
+                cells++;
+                var request = command.InputType.Parser.ParseFrom(ByteString.Empty);
+                // Services move zone keys only: an import names a ZPK, or it would be refused for its key type, not its command.
+                command.InputType.FindFieldByName("key_type")?.Accessor.SetValue(request, KeyType.Zpk);
+                var call = typeof(Hsm.HsmClient).GetMethod(command.Name + "Async",
+                    [request.GetType(), typeof(Metadata), typeof(DateTime?), typeof(CancellationToken)])!;
+                using var pending = (IDisposable)call.Invoke(client, [request, null, DateTime.UtcNow.AddSeconds(10), CancellationToken.None])!;
+                string outcome;
+                try
+                {
+                    await (Task)pending.GetType().GetProperty("ResponseAsync")!.GetValue(pending)!;
+                    outcome = "done";
+                }
+                catch (RpcException ex)
+                {
+                    outcome = ErrorCode(ex) ?? ex.StatusCode.ToString();
+                }
+                if ((outcome == "68") == may)
+                {
+                    wrong.Add($"{caller} {command.Name}: {outcome} ({(may ? "may run it" : "may not")})");
+                }
+            }
+        }
+
+        Assert.True(commands.Count >= 24, $"the contract has {commands.Count} unary commands");
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+        Assert.Equal((commands.Count * MayRun.Count) - 2, cells); // every cell but the operator's two LMK commands
+    }
+
     private static string? ErrorCode(RpcException ex) =>
         ex.GetRpcStatus()?.Details.Select(d => d.TryUnpack<ErrorInfo>(out var info) ? info : null).FirstOrDefault(i => i?.Domain == "hsm.mesh")?.Reason;
 }
