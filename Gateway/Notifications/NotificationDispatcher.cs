@@ -21,10 +21,7 @@ public sealed class NotificationDispatcher(
 {
     public const int SendsInParallelMax = 8;
 
-    /// <summary>How often a pass also counts the notifications owed, for the metrics.</summary>
-    public static readonly TimeSpan BacklogMeasuredEvery = TimeSpan.FromSeconds(5);
-
-    private long _measured = long.MinValue;
+    private readonly BacklogSchedule _backlog = new(time);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         PollingLoop.RunAsync(PassAsync, () => TimeSpan.FromMilliseconds(options.Value.PollMs), time, logger, "Dispatching notifications", stoppingToken);
@@ -33,11 +30,7 @@ public sealed class NotificationDispatcher(
     private async Task<bool> PassAsync(CancellationToken ct)
     {
         var full = await DispatchDueAsync(ct) >= options.Value.BatchSizeMax;
-        if (_measured == long.MinValue || time.GetElapsedTime(_measured) >= BacklogMeasuredEvery)
-        {
-            await MeasureBacklogAsync(ct);
-            _measured = time.GetTimestamp();
-        }
+        await _backlog.MeasureIfDueAsync(MeasureBacklogAsync, ct);
         return full;
     }
 

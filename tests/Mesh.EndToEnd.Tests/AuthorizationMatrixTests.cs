@@ -60,8 +60,8 @@ public sealed class AuthorizationMatrixTests(MeshPlatformFixture platform, ITest
     [Fact]
     public async Task EveryRoute_ForEveryRoleAndMerchant_AllowsOrDeniesAsTheTableSays()
     {
-        var a = await TestMerchant.OnboardAsync(platform);
-        var b = await TestMerchant.OnboardAsync(platform);
+        using var a = await TestMerchant.OnboardAsync(platform);
+        using var b = await TestMerchant.OnboardAsync(platform);
         using var consumer = new TestConsumer(platform);
         var orderId = TestMerchant.NewOrderId();
         Assert.Contains("successful", await consumer.PayAsync(await consumer.StartNetPayAsync(a.NetPayOrder(orderId, 7_00)), Acquirer.TestCard("622202", 1)),

@@ -113,9 +113,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         }
 
         Assert.Equal("91", answer.GetString(IsoFields.ResponseCode));
-        Assert.Equal(1L, await SwitchScalarOnceNonZeroAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND acknowledged_at IS NOT NULL", stan));
-        Assert.Equal(0L, await IssuerScalarAsync("01050000", NetPostings, stan));
-        Assert.Equal(1L, await IssuerScalarAsync("01050000", "SELECT count(*) FROM authorizations WHERE stan = @stan AND reversed_at IS NOT NULL", stan));
+        await AssertReversedAndTheCardWholeAsync("01050000", stan);
     }
 
     [Fact]
@@ -313,9 +311,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         await KillTheSwitchWithTheRequestAtTheBankAsync(bank, acquirer, request);
         await StartTheSwitchAgainAsync();
 
-        Assert.Equal(1L, await SwitchScalarOnceNonZeroAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND acknowledged_at IS NOT NULL", stan));
-        Assert.Equal(0L, await IssuerScalarAsync("01020000", NetPostings, stan));
-        Assert.Equal(1L, await IssuerScalarAsync("01020000", "SELECT count(*) FROM authorizations WHERE stan = @stan AND reversed_at IS NOT NULL", stan));
+        await AssertReversedAndTheCardWholeAsync("01020000", stan);
     }
 
     /// <summary>
@@ -343,6 +339,14 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         Assert.True(await acquirer.MacIsValidAsync(repeated));
         Assert.Equal(1L, await SwitchScalarOnceNonZeroAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND advice_mti = '0220' AND acknowledged_at IS NOT NULL", stan));
         Assert.Equal(3_300L, await IssuerScalarAsync("01020000", "SELECT coalesce(sum(balance_delta_minor), 0) FROM postings WHERE stan = @stan", stan));
+    }
+
+    /// <summary>The switch's reversal of the request was acknowledged, the bank marked it reversed, and what it did to the card's money is undone.</summary>
+    private async Task AssertReversedAndTheCardWholeAsync(string bankId, string stan)
+    {
+        Assert.Equal(1L, await SwitchScalarOnceNonZeroAsync("SELECT count(*) FROM reversals WHERE stan = @stan AND acknowledged_at IS NOT NULL", stan));
+        Assert.Equal(0L, await IssuerScalarAsync(bankId, NetPostings, stan));
+        Assert.Equal(1L, await IssuerScalarAsync(bankId, "SELECT count(*) FROM authorizations WHERE stan = @stan AND reversed_at IS NOT NULL", stan));
     }
 
     /// <summary>Sends the request with the bank answering 4 s late, and kills the switch (SIGKILL) once it has claimed the request and sent it on.</summary>

@@ -30,8 +30,7 @@ public sealed class ReversalQueue(
     TimeProvider time,
     ILogger<ReversalQueue> logger) : BackgroundService
 {
-    /// <summary>How often the pass also counts the advices still owed, for the metrics (a count every pass would double the idle queries).</summary>
-    public static readonly TimeSpan BacklogMeasuredEvery = TimeSpan.FromSeconds(5);
+    private readonly BacklogSchedule _backlog = new(time);
 
     /// <summary>An advice that has failed this often is still repeated, at the longest back-off, and logged as stuck.</summary>
     public const int AttemptsBeforeAlarm = 20;
@@ -111,18 +110,12 @@ public sealed class ReversalQueue(
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         PollingLoop.RunAsync(PassAsync, () => TimeSpan.FromMilliseconds(options.Value.ReversalPollMs), time, logger, "Reversal queue pass", stoppingToken);
 
-    private long _measured = long.MinValue;
-
     /// <summary>One pass: sweep orphans, send what is due, and now and then count the backlog. Never busy: the next pass waits the poll interval.</summary>
     private async Task<bool> PassAsync(CancellationToken ct)
     {
         await SweepOrphansAsync(ct);
         await SendDueAsync(ct);
-        if (_measured == long.MinValue || time.GetElapsedTime(_measured) >= BacklogMeasuredEvery)
-        {
-            await MeasureBacklogAsync(ct);
-            _measured = time.GetTimestamp();
-        }
+        await _backlog.MeasureIfDueAsync(MeasureBacklogAsync, ct);
         return false;
     }
 
