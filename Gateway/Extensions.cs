@@ -55,6 +55,8 @@ public static class Extensions
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = 1024 * 1024);
         builder.Services.AddOpenApi();
         builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = HsmAddress).WithHsmCallerCredentials(builder.Configuration);
+        // A purchase's Hsm commands (PIN, card number, MACs, signatures) go over one long-lived session stream.
+        builder.Services.AddSingleton(sp => new HsmSession(() => sp.GetRequiredService<Hsm.HsmClient>()));
         builder.Services.AddGrpcClient<CardSwitch.CardSwitchClient>(o => o.Address = SwitchAddress).AsMeshGrpcClient();
         builder.Services.AddGrpcClient<Settlement.SettlementClient>(o => o.Address = SettlementAddress).AsMeshGrpcClient();
         builder.Services.AddSingleton<DiagnosticsProbe>();

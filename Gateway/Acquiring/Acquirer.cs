@@ -16,7 +16,7 @@ namespace Mesh.Gateway.Acquiring;
 /// under the acquirer ZPK and protects card numbers at rest; requests are built as ISO 8583,
 /// MAC'd under the acquirer ZAK, and sent through the switch, whose answers are MAC-checked.
 /// </summary>
-public sealed class Acquirer(Hsm.HsmClient hsm, CardSwitch.CardSwitchClient cardSwitch, IsoPackager packager, IOptions<GatewayOptions> options)
+public sealed class Acquirer(HsmSession hsm, CardSwitch.CardSwitchClient cardSwitch, IsoPackager packager, IOptions<GatewayOptions> options)
 {
     public const string AcquirerId = "08010000";
     public const string ZpkId = "gateway.zpk";
@@ -47,7 +47,7 @@ public sealed class Acquirer(Hsm.HsmClient hsm, CardSwitch.CardSwitchClient card
         }
         try
         {
-            return (await hsm.TranslatePinFromBrowserAsync(request, cancellationToken: ct)).PinBlock.ToByteArray();
+            return (await hsm.TranslatePinFromBrowserAsync(request, ct)).PinBlock.ToByteArray();
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
         {
@@ -58,13 +58,12 @@ public sealed class Acquirer(Hsm.HsmClient hsm, CardSwitch.CardSwitchClient card
     /// <summary>The card number as stored: the Hsm's AES-GCM ciphertext under the gateway DEK and its keyed hash.</summary>
     public async Task<(byte[] Ciphertext, byte[] LookupHash)> ProtectPanAsync(Pan pan, CancellationToken ct)
     {
-        var reply = await hsm.EncryptDataAsync(new EncryptDataRequest { DekId = DekId, Plaintext = ByteString.CopyFromUtf8(pan.Reveal()) },
-            cancellationToken: ct);
+        var reply = await hsm.EncryptDataAsync(new EncryptDataRequest { DekId = DekId, Plaintext = ByteString.CopyFromUtf8(pan.Reveal()) }, ct);
         return (reply.Ciphertext.ToByteArray(), reply.LookupHash.ToByteArray());
     }
 
     public async Task<string> RevealPanAsync(byte[] ciphertext, CancellationToken ct) =>
-        (await hsm.DecryptDataAsync(new DecryptDataRequest { DekId = DekId, Ciphertext = ByteString.CopyFrom(ciphertext) }, cancellationToken: ct))
+        (await hsm.DecryptDataAsync(new DecryptDataRequest { DekId = DekId, Ciphertext = ByteString.CopyFrom(ciphertext) }, ct))
         .Plaintext.ToStringUtf8();
 
     public static IsoMessage Purchase(Pan pan, string expiry, long amountMinor, string currency, string stan, DateTimeOffset now, string merchantId,
@@ -109,7 +108,7 @@ public sealed class Acquirer(Hsm.HsmClient hsm, CardSwitch.CardSwitchClient card
             Data = ByteString.CopyFrom(IsoMac.Input(request)),
             Algorithm = MacAlgorithm.Iso9797Alg3,
             Padding = MacPadding.Method1,
-        }, cancellationToken: ct);
+        }, ct);
         return packager.Pack(request.SetBinary(IsoFields.Mac, mac.Mac.Span));
     }
 
@@ -176,7 +175,7 @@ public sealed class Acquirer(Hsm.HsmClient hsm, CardSwitch.CardSwitchClient card
                 Mac = ByteString.CopyFrom(mac.Span),
                 Algorithm = MacAlgorithm.Iso9797Alg3,
                 Padding = MacPadding.Method1,
-            }, cancellationToken: ct);
+            }, ct);
             return answer;
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)

@@ -39,7 +39,7 @@ public sealed record PendingNotification(
 /// (stable across attempts, for dedupe) and the order's version (a late duplicate cannot roll a
 /// state back).
 /// </summary>
-public sealed class NotificationMessages(NetPaySignature netPay, Hsm.HsmClient hsm, PlatformCertificate platform)
+public sealed class NotificationMessages(NetPaySignature netPay, HsmSession hsm, PlatformCertificate platform)
 {
     public const string NotificationIdHeader = "Mesh-Notification-Id";
     public const string OrderVersionHeader = "Mesh-Order-Version";
@@ -62,7 +62,7 @@ public sealed class NotificationMessages(NetPaySignature netPay, Hsm.HsmClient h
                 KeyId = PlatformCertificate.KeyId,
                 Data = ByteString.CopyFrom(body),
                 Scheme = SignatureScheme.RsaPkcs1Sha256,
-            }, cancellationToken: ct);
+            }, ct);
             request.Headers.Add(SignatureHeader, Convert.ToBase64String(signature.Signature.Span));
             request.Headers.Add(CertIdHeader, await platform.CertIdAsync(ct));
         }

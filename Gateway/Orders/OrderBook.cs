@@ -22,15 +22,23 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, TimeP
         Duplicate,
     }
 
-    private const string Columns =
+    /// <summary>An order's columns as <see cref="Read"/> reads them, from <c>orders o</c> joined with <see cref="LatestPayment"/>.</summary>
+    public const string SelectList =
         """
         o.merchant_id, o.order_id, o.protocol, o.amount_minor, o.currency, o.trans_date, o.trans_type, o.netpay_version, o.bg_ret_url,
         o.page_ret_url, o.gate_id, o.priv1, o.status, o.version, o.attempts, o.response_code, o.result_message, o.paid_minor,
         o.refunded_minor, o.created_at, o.updated_at, o.paid_at, p.pan_masked, p.auth_code, p.rrn
-        FROM orders o LEFT JOIN LATERAL (
+        """;
+
+    /// <summary>The join that gives an order (<c>o</c>) its latest payment's card, authorization code and RRN (<c>p</c>).</summary>
+    public const string LatestPayment =
+        """
+        LEFT JOIN LATERAL (
             SELECT pan_masked, auth_code, rrn FROM payments p WHERE p.merchant_id = o.merchant_id AND p.order_id = o.order_id
             ORDER BY payment_id DESC LIMIT 1) p ON true
         """;
+
+    private const string Columns = SelectList + " FROM orders o " + LatestPayment;
 
     public async Task<(Opening Opening, Order Order)> OpenAsync(OrderRequest request, CancellationToken ct)
     {
@@ -121,12 +129,14 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, TimeP
 
     private static NpgsqlParameter Typed(object? value, NpgsqlTypes.NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
 
-    private static Order Read(DbDataReader row)
+    /// <summary>The order in a row that holds <see cref="SelectList"/> from column <paramref name="first"/> on.</summary>
+    public static Order Read(DbDataReader row, int first = 0)
     {
-        string? Text(int i) => row.IsDBNull(i) ? null : row.GetString(i);
-        return new Order(row.GetString(0), row.GetString(1), row.GetString(2), row.GetInt64(3), row.GetString(4), row.GetString(5), row.GetString(6),
-            Text(7), Text(8), Text(9), Text(10), Text(11), row.GetString(12), row.GetInt32(13), row.GetInt32(14), Text(15), Text(16),
-            row.GetInt64(17), row.GetInt64(18), row.GetFieldValue<DateTimeOffset>(19), row.GetFieldValue<DateTimeOffset>(20),
-            row.IsDBNull(21) ? null : row.GetFieldValue<DateTimeOffset>(21), Text(22), Text(23), Text(24));
+        string? Text(int i) => row.IsDBNull(first + i) ? null : row.GetString(first + i);
+        string Required(int i) => row.GetString(first + i);
+        DateTimeOffset At(int i) => row.GetFieldValue<DateTimeOffset>(first + i);
+        return new Order(Required(0), Required(1), Required(2), row.GetInt64(first + 3), Required(4), Required(5), Required(6),
+            Text(7), Text(8), Text(9), Text(10), Text(11), Required(12), row.GetInt32(first + 13), row.GetInt32(first + 14), Text(15), Text(16),
+            row.GetInt64(first + 17), row.GetInt64(first + 18), At(19), At(20), row.IsDBNull(first + 21) ? null : At(21), Text(22), Text(23), Text(24));
     }
 }

@@ -98,10 +98,10 @@ public static class PaymentPageApi
         return Results.Redirect($"/pay/s/{session.SessionId}");
     }
 
-    private static async Task<IResult> ShowAsync(HttpContext context, string sessionId, PaymentSessions sessions, OrderBook orders,
+    private static async Task<IResult> ShowAsync(HttpContext context, string sessionId, PaymentSessions sessions,
         MerchantRegistry merchants, PinTransportKeys keys, IOptions<GatewayOptions> options, CancellationToken ct)
     {
-        if (await sessions.FindAsync(sessionId, ct) is not { } session)
+        if (await sessions.FindWithOrderAsync(sessionId, ct) is not ({ } session, { } order))
         {
             return PaymentPages.Error(StatusCodes.Status404NotFound, "No such payment page", "The payment link is not valid.");
         }
@@ -121,14 +121,14 @@ public static class PaymentPageApi
             Path = "/",
             Expires = session.ExpiresAt,
         });
-        return await PageAsync(session, orders, merchants, keys, options.Value, null, StatusCodes.Status200OK, ct);
+        return await PageAsync(session, order, merchants, keys, options.Value, null, StatusCodes.Status200OK, ct);
     }
 
-    private static async Task<IResult> SubmitAsync(HttpContext context, string sessionId, PaymentSessions sessions, OrderBook orders,
+    private static async Task<IResult> SubmitAsync(HttpContext context, string sessionId, PaymentSessions sessions,
         MerchantRegistry merchants, PinTransportKeys keys, CardPayments payments, ResultDelivery delivery, IOptions<GatewayOptions> options,
         CancellationToken ct)
     {
-        if (await sessions.FindAsync(sessionId, ct) is not { } session)
+        if (await sessions.FindWithOrderAsync(sessionId, ct) is not ({ } session, { } order))
         {
             return PaymentPages.Error(StatusCodes.Status404NotFound, "No such payment page", "The payment link is not valid.");
         }
@@ -149,7 +149,6 @@ public static class PaymentPageApi
         {
             return Expired();
         }
-        var order = (await orders.FindAsync(session.MerchantId, session.OrderId, ct))!;
         string? Refuse(string message) => message;
         var error =
             !Pan.TryParse(form["pan"].ToString().Replace(" ", "", StringComparison.Ordinal), out var pan) ? Refuse("Please check the card number.")
@@ -165,17 +164,17 @@ public static class PaymentPageApi
         }
         if (error is not null)
         {
-            return await PageAsync(session, orders, merchants, keys, options.Value, error, StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(session, order, merchants, keys, options.Value, error, StatusCodes.Status400BadRequest, ct);
         }
         var outcome = await payments.PayAsync(session, order, pan, ExpiryYyMm(form["expiry"])!, pin!, ct);
         switch (outcome.Result)
         {
             case PaymentResult.WrongPin:
-                var again = (await sessions.FindAsync(sessionId, ct))!;
-                return await PageAsync(again, orders, merchants, keys, options.Value,
+                var (again, orderAgain) = (await sessions.FindWithOrderAsync(sessionId, ct))!.Value;
+                return await PageAsync(again, orderAgain, merchants, keys, options.Value,
                     $"{outcome.Message} {outcome.WrongPinsLeft} {(outcome.WrongPinsLeft == 1 ? "try" : "tries")} left.", StatusCodes.Status200OK, ct);
             case PaymentResult.BadPin:
-                return await PageAsync(session, orders, merchants, keys, options.Value, outcome.Message, StatusCodes.Status400BadRequest, ct);
+                return await PageAsync(session, order, merchants, keys, options.Value, outcome.Message, StatusCodes.Status400BadRequest, ct);
             case PaymentResult.Approved or PaymentResult.Declined:
                 await delivery.AfterPaymentAsync(order.MerchantId, order.OrderId, ct);
                 return Results.Redirect($"/pay/s/{session.SessionId}/result");
@@ -184,14 +183,13 @@ public static class PaymentPageApi
         }
     }
 
-    private static async Task<IResult> ResultAsync(string sessionId, PaymentSessions sessions, OrderBook orders, MerchantRegistry merchants,
+    private static async Task<IResult> ResultAsync(string sessionId, PaymentSessions sessions, MerchantRegistry merchants,
         OrderAnswers answers, CancellationToken ct)
     {
-        if (await sessions.FindAsync(sessionId, ct) is not { } session)
+        if (await sessions.FindWithOrderAsync(sessionId, ct) is not (_, { } order))
         {
             return PaymentPages.Error(StatusCodes.Status404NotFound, "No such payment page", "The payment link is not valid.");
         }
-        var order = (await orders.FindAsync(session.MerchantId, session.OrderId, ct))!;
         var merchantName = (await merchants.FindAsync(order.MerchantId, ct))?.Name ?? order.MerchantId;
         if (order.IsFinal && !string.IsNullOrEmpty(order.PageRetUrl))
         {
@@ -200,10 +198,9 @@ public static class PaymentPageApi
         return PaymentPages.Result(order, merchantName, null);
     }
 
-    private static async Task<IResult> PageAsync(PaymentSession session, OrderBook orders, MerchantRegistry merchants, PinTransportKeys keys,
+    private static async Task<IResult> PageAsync(PaymentSession session, Order order, MerchantRegistry merchants, PinTransportKeys keys,
         GatewayOptions options, string? error, int statusCode, CancellationToken ct)
     {
-        var order = (await orders.FindAsync(session.MerchantId, session.OrderId, ct))!;
         var merchant = await merchants.FindAsync(order.MerchantId, ct);
         var scheme = options.PinTransport == EncryptedPin.RsaOaep ? EncryptedPin.RsaOaep : EncryptedPin.Ecdh;
         return PaymentPages.Payment(session, order, merchant?.Name ?? order.MerchantId, scheme, await keys.SpkiBase64Async(scheme, ct), options.Banks,

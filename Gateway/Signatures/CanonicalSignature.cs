@@ -14,7 +14,7 @@ namespace Mesh.Gateway.Signatures;
 /// the signature is base64. ECDSA signatures are accepted as IEEE P1363 (r‖s, 64 bytes) or DER.
 /// The platform signs its answers the same way with its RSA key in the Hsm.
 /// </summary>
-public sealed class CanonicalSignature(Hsm.HsmClient hsm, PlatformCertificate platform)
+public sealed class CanonicalSignature(HsmSession hsm, PlatformCertificate platform)
 {
     public const string SignatureField = "signature";
     public const string CertIdField = "certId";
@@ -67,7 +67,7 @@ public sealed class CanonicalSignature(Hsm.HsmClient hsm, PlatformCertificate pl
             KeyId = PlatformCertificate.KeyId,
             Data = ByteString.CopyFrom(SignedBytes(withCertId)),
             Scheme = SignatureScheme.RsaPkcs1Sha256,
-        }, cancellationToken: ct);
+        }, ct);
         return (certId, Convert.ToBase64String(reply.Signature.Span));
     }
 }

@@ -11,7 +11,7 @@ namespace Mesh.Gateway.Signatures;
 /// their key; the platform signs answers with its NetPay key in the Hsm (RSA-1024, PGID
 /// <see cref="PlatformGatewayId"/>).
 /// </summary>
-public sealed class NetPaySignature(Hsm.HsmClient hsm)
+public sealed class NetPaySignature(HsmSession hsm)
 {
     public const string KeyId = "gateway.netpay-signing";
     public const string PlatformGatewayId = "999999999999999";
@@ -56,7 +56,7 @@ public sealed class NetPaySignature(Hsm.HsmClient hsm)
             KeyId = KeyId,
             Data = ByteString.CopyFrom(Encoding.UTF8.GetBytes(text)),
             Scheme = SignatureScheme.RsaPkcs1Sha1,
-        }, cancellationToken: ct);
+        }, ct);
         return Convert.ToHexString(reply.Signature.Span);
     }
 }

@@ -127,6 +127,18 @@ public sealed class HsmService(
                 case HsmCommand.CommandOneofCase.LookupHash:
                     result.LookupHash = await LookupHash(command.LookupHash, context);
                     break;
+                case HsmCommand.CommandOneofCase.TranslatePinFromBrowser:
+                    result.TranslatePinFromBrowser = await TranslatePinFromBrowser(command.TranslatePinFromBrowser, context);
+                    break;
+                case HsmCommand.CommandOneofCase.EncryptData:
+                    result.EncryptData = await EncryptData(command.EncryptData, context);
+                    break;
+                case HsmCommand.CommandOneofCase.DecryptData:
+                    result.DecryptData = await DecryptData(command.DecryptData, context);
+                    break;
+                case HsmCommand.CommandOneofCase.Sign:
+                    result.Sign = await Sign(command.Sign, context);
+                    break;
             }
         }
         catch (HsmException ex)

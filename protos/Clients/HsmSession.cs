@@ -36,6 +36,18 @@ public sealed class HsmSession(Func<Hsm.HsmClient> clients) : IAsyncDisposable
     public async Task<LookupHashReply> LookupHashAsync(LookupHashRequest request, CancellationToken ct) =>
         (await ExecuteAsync(new HsmCommand { LookupHash = request }, ct)).LookupHash;
 
+    public async Task<TranslatePinReply> TranslatePinFromBrowserAsync(TranslatePinFromBrowserRequest request, CancellationToken ct) =>
+        (await ExecuteAsync(new HsmCommand { TranslatePinFromBrowser = request }, ct)).TranslatePinFromBrowser;
+
+    public async Task<EncryptDataReply> EncryptDataAsync(EncryptDataRequest request, CancellationToken ct) =>
+        (await ExecuteAsync(new HsmCommand { EncryptData = request }, ct)).EncryptData;
+
+    public async Task<DecryptDataReply> DecryptDataAsync(DecryptDataRequest request, CancellationToken ct) =>
+        (await ExecuteAsync(new HsmCommand { DecryptData = request }, ct)).DecryptData;
+
+    public async Task<SignReply> SignAsync(SignRequest request, CancellationToken ct) =>
+        (await ExecuteAsync(new HsmCommand { Sign = request }, ct)).Sign;
+
     private async Task<HsmResult> ExecuteAsync(HsmCommand command, CancellationToken ct)
     {
         using var activity = Source.StartActivity($"hsm {command.CommandCase}", ActivityKind.Client);

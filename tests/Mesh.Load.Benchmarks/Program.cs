@@ -14,10 +14,10 @@ using Microsoft.Extensions.DependencyInjection;
 //   open [rate] [seconds]                 a fixed arrival rate
 //   sweep [rate,rate,...] [seconds each]  open loop at rising rates up to the knee, and a chart (SVG)
 //   crash [seed] [faults] [payers]        the crash and fault campaign under load (tests/CrashCampaign.cs), then the invariants
-// Options by environment: LOAD_WARMUP_SECONDS (15), LOAD_CARDS per bank (500), LOAD_MIX "queries,refunds" percent (5,5),
+// Options by environment: LOAD_WARMUP_SECONDS (60: tiered JIT settles in about a minute under load), LOAD_CARDS per bank (500), LOAD_MIX "queries,refunds" percent (5,5),
 // LOAD_CHART path of the sweep's SVG (docs/performance-latency.svg).
 var mode = args.ElementAtOrDefault(0) ?? "closed";
-var warmupSeconds = Env("LOAD_WARMUP_SECONDS", 15);
+var warmupSeconds = Env("LOAD_WARMUP_SECONDS", 60);
 var cardsPerBank = Env("LOAD_CARDS", 500);
 var mix = (Environment.GetEnvironmentVariable("LOAD_MIX") ?? "5,5").Split(',').Select(int.Parse).ToArray();
 
@@ -83,12 +83,14 @@ switch (mode)
             var seconds = int.Parse(args.ElementAtOrDefault(2) ?? "60", CultureInfo.InvariantCulture);
             var cpu = MachineCpu.Snapshot();
             var databases = await DatabaseCounters.SnapshotAsync(platform);
+            var services = await ServiceCounters.SnapshotAsync(platform);
             await DatabaseCounters.ResetStatementsAsync(platform);
             var (recorder, elapsed) = await LoadRun.ClosedAsync(work, concurrency, seconds, $"closed loop, {concurrency} payers");
             Console.Error.WriteLine();
             report.Phase($"closed loop, {concurrency} payers, {seconds} s", recorder, elapsed, cpu, MachineCpu.Snapshot(), work);
             Console.WriteLine($"PostgreSQL per purchase: {DatabaseCounters.PerPurchase(databases, await DatabaseCounters.SnapshotAsync(platform), recorder.Completed)}");
             Console.Write(await DatabaseCounters.TopStatementsAsync(platform, recorder.Completed));
+            Console.Write(ServiceCounters.PerPurchase(services, await ServiceCounters.SnapshotAsync(platform), recorder.Completed));
             await report.PgBenchAsync(platform, concurrency, recorder.Completed / elapsed.TotalSeconds);
             break;
         }
