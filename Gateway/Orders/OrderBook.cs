@@ -43,24 +43,41 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, TimeP
     public async Task<(Opening Opening, Order Order)> OpenAsync(OrderRequest request, CancellationToken ct)
     {
         var now = time.GetUtcNow();
+        // The order as it now is, in the same round trip: the row written, or the one already there.
         await using var open = db.CreateCommand(
-            """
-            INSERT INTO orders AS o (merchant_id, order_id, protocol, amount_minor, currency, trans_date, trans_type, netpay_version, bg_ret_url,
-                                     page_ret_url, gate_id, priv1, status, created_at, updated_at, notification_mode)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'created', $13, $13, $14)
-            ON CONFLICT (merchant_id, order_id) DO UPDATE SET
-                protocol = EXCLUDED.protocol, amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency, trans_date = EXCLUDED.trans_date,
-                trans_type = EXCLUDED.trans_type, netpay_version = EXCLUDED.netpay_version, bg_ret_url = EXCLUDED.bg_ret_url,
-                page_ret_url = EXCLUDED.page_ret_url, gate_id = EXCLUDED.gate_id, priv1 = EXCLUDED.priv1, status = 'created',
-                notification_mode = EXCLUDED.notification_mode,
-                version = o.version + 1, attempts = o.attempts + 1, response_code = NULL, result_message = NULL, updated_at = EXCLUDED.updated_at
-            WHERE o.status = 'failed'
-            RETURNING o.xmax = 0
+            $"""
+            WITH written AS (
+                INSERT INTO orders AS o (merchant_id, order_id, protocol, amount_minor, currency, trans_date, trans_type, netpay_version, bg_ret_url,
+                                         page_ret_url, gate_id, priv1, status, created_at, updated_at, notification_mode)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'created', $13, $13, $14)
+                ON CONFLICT (merchant_id, order_id) DO UPDATE SET
+                    protocol = EXCLUDED.protocol, amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency, trans_date = EXCLUDED.trans_date,
+                    trans_type = EXCLUDED.trans_type, netpay_version = EXCLUDED.netpay_version, bg_ret_url = EXCLUDED.bg_ret_url,
+                    page_ret_url = EXCLUDED.page_ret_url, gate_id = EXCLUDED.gate_id, priv1 = EXCLUDED.priv1, status = 'created',
+                    notification_mode = EXCLUDED.notification_mode,
+                    version = o.version + 1, attempts = o.attempts + 1, response_code = NULL, result_message = NULL, updated_at = EXCLUDED.updated_at
+                WHERE o.status = 'failed'
+                RETURNING o.*, o.xmax = 0 AS fresh
+            )
+            SELECT o.fresh, {SelectList} FROM written o {LatestPayment}
+            UNION ALL
+            SELECT NULL, {SelectList} FROM orders o {LatestPayment}
+            WHERE o.merchant_id = $1 AND o.order_id = $2 AND NOT EXISTS (SELECT FROM written)
             """);
         BatchSql.Bind(open, request.MerchantId, request.OrderId, request.Protocol, request.AmountMinor, request.Currency, request.TransDate, request.TransType,
             request.NetPayVersion, request.BgRetUrl, request.PageRetUrl, request.GateId, request.Priv1, now, request.NotificationMode);
-        var inserted = await open.ExecuteScalarAsync(ct);
-        var order = (await FindAsync(request.MerchantId, request.OrderId, ct))!;
+        object? inserted = null;
+        Order? written = null;
+        await using (var row = await open.ExecuteReaderAsync(ct))
+        {
+            if (await row.ReadAsync(ct))
+            {
+                inserted = row.IsDBNull(0) ? null : row.GetBoolean(0);
+                written = Read(row, 1);
+            }
+        }
+        // No row: the order was created by a transaction that committed after this statement's snapshot; read it now.
+        var order = written ?? (await FindAsync(request.MerchantId, request.OrderId, ct))!;
         if (inserted is bool fresh)
         {
             metrics.OrderCreated(request.Protocol);

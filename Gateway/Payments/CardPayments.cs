@@ -165,19 +165,20 @@ public sealed class CardPayments(
 
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await using var answered = new NpgsqlCommand(
+        const string Answered =
             """
             UPDATE payments SET status = $2, response_code = $3, auth_code = $4, answered_at = $5, issuer_id = $6
             WHERE payment_id = $1 AND status IN ('sent', 'unknown')
-            """, connection, tx);
-        BatchSql.Bind(answered, attempt.PaymentId, status, code, authCode, now, issuerId);
-        if (await answered.ExecuteNonQueryAsync(ct) == 0)
-        {
-            await tx.RollbackAsync(ct);
-            return new PaymentOutcome(PaymentResult.NotPayable, code, "This payment was already completed.");
-        }
+            """;
         if (retry)
         {
+            await using var answered = new NpgsqlCommand(Answered, connection, tx);
+            BatchSql.Bind(answered, attempt.PaymentId, status, code, authCode, now, issuerId);
+            if (await answered.ExecuteNonQueryAsync(ct) == 0)
+            {
+                await tx.RollbackAsync(ct);
+                return new PaymentOutcome(PaymentResult.NotPayable, code, "This payment was already completed.");
+            }
             await using var again = new NpgsqlBatch(connection, tx)
             {
                 BatchCommands =
@@ -192,14 +193,20 @@ public sealed class CardPayments(
             await tx.CommitAsync(ct);
             return new PaymentOutcome(PaymentResult.WrongPin, code, message, options.Value.WrongPinsMax - wrongPins);
         }
+        // The payment's answer and the order's final state in one statement: no row when the payment was already answered by another path.
         await using var final = new NpgsqlCommand(
-            """
-            UPDATE orders SET status = $3, version = version + 1, response_code = $4, result_message = $5,
-                paid_minor = CASE WHEN $3 = 'paid' THEN amount_minor ELSE 0 END, paid_at = CASE WHEN $3 = 'paid' THEN $6 END, updated_at = $6
-            WHERE merchant_id = $1 AND order_id = $2 AND status = 'pending' RETURNING version
+            $"""
+            WITH answered AS ({Answered} RETURNING payment_id)
+            UPDATE orders SET status = $9, version = version + 1, response_code = $3, result_message = $10,
+                paid_minor = CASE WHEN $9 = 'paid' THEN amount_minor ELSE 0 END, paid_at = CASE WHEN $9 = 'paid' THEN $5 END, updated_at = $5
+            WHERE merchant_id = $7 AND order_id = $8 AND status = 'pending' AND EXISTS (SELECT FROM answered) RETURNING version
             """, connection, tx);
-        BatchSql.Bind(final, attempt.MerchantId, attempt.OrderId, orderStatus, code, message, now);
-        var version = (int)(await final.ExecuteScalarAsync(ct))!;
+        BatchSql.Bind(final, attempt.PaymentId, status, code, authCode, now, issuerId, attempt.MerchantId, attempt.OrderId, orderStatus, message);
+        if (await final.ExecuteScalarAsync(ct) is not int version)
+        {
+            await tx.RollbackAsync(ct);
+            return new PaymentOutcome(PaymentResult.NotPayable, code, "This payment was already completed.");
+        }
         await using var records = new NpgsqlBatch(connection, tx);
         foreach (var row in OutboxRows.For(new OutboxEvent("purchase", attempt.MerchantId, attempt.OrderId, version, orderStatus, attempt.AmountMinor,
                      attempt.Currency, code, attempt.PanMasked, attempt.Stan, attempt.Transmission, attempt.Rrn, authCode, null, now, issuerId),

@@ -53,7 +53,7 @@ public static partial class ServiceCounters
             .Where(k => k.Contains(" http_server_request_duration_seconds_count{", StringComparison.Ordinal))
             .Select(k => (Key: k, Service: k[..k.IndexOf(' ', StringComparison.Ordinal)], Route: Label(k, "http_route"), Calls: Delta(k),
                 Seconds: Delta(k.Replace("_count{", "_sum{", StringComparison.Ordinal))))
-            .Where(r => r.Calls > 0)
+            .Where(r => r.Calls > 0 && r.Route.Length > 0 && r.Route != "/health")
             .GroupBy(r => (r.Service, r.Route))
             .Select(g => (g.Key.Service, g.Key.Route, Calls: g.Sum(r => r.Calls), Seconds: g.Sum(r => r.Seconds)))
             .OrderByDescending(r => r.Calls)
@@ -74,11 +74,20 @@ public static partial class ServiceCounters
             .Select(g => (g.Key.Caller, g.Key.Command, Count: g.Sum(c => c.Count)))
             .OrderBy(c => c.Caller, StringComparer.Ordinal).ThenByDescending(c => c.Count)
             .ToList();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Hsm commands per purchase: {commands.Sum(c => c.Count) / per:F1}");
+        // The Hsm's own time per command (inside the Hsm, unary or on a session), from its duration histogram.
+        var commandMs = after.Keys
+            .Where(k => k.StartsWith("hsm mesh_hsm_command_duration_milliseconds_count{", StringComparison.Ordinal))
+            .GroupBy(k => Label(k, "command"))
+            .ToDictionary(g => g.Key, g =>
+            {
+                var calls = g.Sum(Delta);
+                return calls > 0 ? g.Sum(k => Delta(k.Replace("_count{", "_sum{", StringComparison.Ordinal))) / calls : 0;
+            });
+        text.AppendLine(CultureInfo.InvariantCulture, $"Hsm commands per purchase: {commands.Sum(c => c.Count) / per:F1} (count, and µs inside the Hsm)");
         foreach (var caller in commands.GroupBy(c => c.Caller))
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"  {caller.Key,-12} {caller.Sum(c => c.Count) / per,5:F1}: {string.Join(", ", caller.Select(c => $"{c.Command} {c.Count / per:F2}"))}");
+                $"  {caller.Key,-12} {caller.Sum(c => c.Count) / per,5:F1}: {string.Join(", ", caller.Select(c => $"{c.Command} {c.Count / per:F2} × {commandMs.GetValueOrDefault(c.Command) * 1000:F0}"))}");
         }
         return text.ToString();
     }
