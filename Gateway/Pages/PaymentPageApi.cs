@@ -81,8 +81,9 @@ public static class PaymentPageApi
         return Results.Redirect($"/pay/s/{session.SessionId}", permanent: false, preserveMethod: false);
     }
 
+    /// <summary>A new payment page for a /v1 order, answered at once (no redirect): its form posts to the session's own address.</summary>
     private static async Task<IResult> StartAsync(HttpContext context, string merchantId, string orderId, OrderBook orders, PaymentSessions sessions,
-        MerchantRegistry merchants, CancellationToken ct)
+        MerchantRegistry merchants, PinTransportKeys keys, IOptions<GatewayOptions> options, CancellationToken ct)
     {
         if (!OrderRules.MerchantId().IsMatch(merchantId) || !OrderRules.V1OrderId().IsMatch(orderId)
             || await orders.FindAsync(merchantId, orderId, ct) is not { } order)
@@ -95,7 +96,7 @@ public static class PaymentPageApi
             return PaymentPages.Result(order, merchant?.Name ?? merchantId, null);
         }
         var session = await sessions.StartAsync(order.MerchantId, order.OrderId, order.Attempts, ct);
-        return Results.Redirect($"/pay/s/{session.SessionId}");
+        return await ShowPageAsync(context, session, order, merchants, keys, options.Value, ct);
     }
 
     private static async Task<IResult> ShowAsync(HttpContext context, string sessionId, PaymentSessions sessions,
@@ -113,6 +114,13 @@ public static class PaymentPageApi
         {
             return Expired();
         }
+        return await ShowPageAsync(context, session, order, merchants, keys, options.Value, ct);
+    }
+
+    /// <summary>The payment page of an open session, with its CSRF cookie.</summary>
+    private static async Task<IResult> ShowPageAsync(HttpContext context, PaymentSession session, Order order, MerchantRegistry merchants,
+        PinTransportKeys keys, GatewayOptions options, CancellationToken ct)
+    {
         context.Response.Cookies.Append(CsrfCookie, session.CsrfToken, new CookieOptions
         {
             Secure = true,
@@ -121,7 +129,7 @@ public static class PaymentPageApi
             Path = "/",
             Expires = session.ExpiresAt,
         });
-        return await PageAsync(session, order, merchants, keys, options.Value, null, StatusCodes.Status200OK, ct);
+        return await PageAsync(session, order, merchants, keys, options, null, StatusCodes.Status200OK, ct);
     }
 
     private static async Task<IResult> SubmitAsync(HttpContext context, string sessionId, PaymentSessions sessions,

@@ -42,14 +42,10 @@ public sealed class CanonicalSignature(HsmSession hsm, PlatformCertificate platf
             var bytes = Convert.FromBase64String(signature);
             if (algorithm == MerchantKey.EcdsaP256)
             {
-                using var ec = ECDsa.Create();
-                ec.ImportSubjectPublicKeyInfo(merchantSpki, out _);
                 var format = bytes.Length == 64 ? DSASignatureFormat.IeeeP1363FixedFieldConcatenation : DSASignatureFormat.Rfc3279DerSequence;
-                return ec.VerifyData(signed, bytes, HashAlgorithmName.SHA256, format);
+                return MerchantPublicKeys.Ecdsa(merchantSpki).VerifyData(signed, bytes, HashAlgorithmName.SHA256, format);
             }
-            using var rsa = RSA.Create();
-            rsa.ImportSubjectPublicKeyInfo(merchantSpki, out _);
-            return rsa.VerifyData(signed, bytes, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            return MerchantPublicKeys.Rsa(merchantSpki).VerifyData(signed, bytes, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         }
         catch (Exception ex) when (ex is CryptographicException or FormatException)
         {

@@ -38,9 +38,8 @@ public sealed class NetPaySignature(HsmSession hsm)
         }
         try
         {
-            using var rsa = RSA.Create();
-            rsa.ImportSubjectPublicKeyInfo(merchantSpki, out _);
-            return rsa.VerifyData(Encoding.UTF8.GetBytes(text), Convert.FromHexString(chkValue), HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1);
+            return MerchantPublicKeys.Rsa(merchantSpki).VerifyData(Encoding.UTF8.GetBytes(text), Convert.FromHexString(chkValue), HashAlgorithmName.SHA1,
+                RSASignaturePadding.Pkcs1);
         }
         catch (CryptographicException)
         {

@@ -67,7 +67,7 @@ public sealed class BrowserPins(KeyManagement keys)
         {
             throw new HsmException(HsmErrorCode.InvalidInput, "ECDH needs a 65-byte uncompressed P-256 point, a 12-byte IV and ciphertext with its tag");
         }
-        using var ecdh = KeyPairs.AsKeyAgreement(transport);
+        var ecdh = transport.Agreement;
         byte[] shared;
         try
         {

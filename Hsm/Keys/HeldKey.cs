@@ -10,6 +10,7 @@ namespace Mesh.Hsm.Keys;
 public sealed class HeldKey(string keyId, KeyType type, KeyAlgorithm algorithm, byte[] value)
 {
     private readonly Lazy<AsymmetricAlgorithm> _pair = new(() => KeyPairs.Load(algorithm, value));
+    private readonly Lazy<ECDiffieHellman> _agreement = new(() => KeyPairs.LoadKeyAgreement(keyId, algorithm, value));
 
     public string KeyId { get; } = keyId;
 
@@ -25,6 +26,9 @@ public sealed class HeldKey(string keyId, KeyType type, KeyAlgorithm algorithm, 
 
     /// <summary>The loaded key pair (RSA, ECDsa); loaded once, used by every command after.</summary>
     internal AsymmetricAlgorithm Pair => IsKeyPair ? _pair.Value : throw new Crypto.HsmException(Crypto.HsmErrorCode.InvalidKeyType, $"{KeyId} is not a key pair");
+
+    /// <summary>The ECDH view of a P-256 key pair (same private scalar), loaded once: browsers' PIN transport runs on every payment.</summary>
+    internal ECDiffieHellman Agreement => _agreement.Value;
 
     /// <summary>DES family: 3 bytes of E(K, 0); AES: 5 bytes of CMAC(K, 0); key pairs: 5 bytes of SHA-256 of the public key.</summary>
     public string CheckValue => IsKeyPair

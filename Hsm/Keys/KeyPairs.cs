@@ -33,14 +33,14 @@ public static class KeyPairs
     public static byte[] PublicKeyInfo(AsymmetricAlgorithm pair) => pair.ExportSubjectPublicKeyInfo();
 
     /// <summary>The ECDH view of a P-256 key pair (same private scalar), for PIN transport from browsers.</summary>
-    public static ECDiffieHellman AsKeyAgreement(HeldKey key)
+    public static ECDiffieHellman LoadKeyAgreement(string keyId, KeyAlgorithm algorithm, byte[] pkcs8)
     {
-        if (key.Algorithm != KeyAlgorithm.EcP256)
+        if (algorithm != KeyAlgorithm.EcP256)
         {
-            throw new HsmException(HsmErrorCode.InvalidKeyType, $"{key.KeyId} is not a P-256 key pair");
+            throw new HsmException(HsmErrorCode.InvalidKeyType, $"{keyId} is not a P-256 key pair");
         }
         var ecdh = ECDiffieHellman.Create();
-        ecdh.ImportPkcs8PrivateKey(key.Value, out _);
+        ecdh.ImportPkcs8PrivateKey(pkcs8, out _);
         return ecdh;
     }
 }

@@ -27,7 +27,9 @@ public sealed class DemoShopTests(MeshPlatformFixture platform)
         await page.ClickAsync("#add-tieguanyin");
         var total = await page.TextContentAsync("#total");
         await page.ClickAsync("#checkout");
-        await page.WaitForURLAsync("**/pay/s/**");
+        // A /v1 order's payUrl answers with the payment page itself.
+        await page.WaitForURLAsync("**/pay/orders/**");
+        await page.WaitForSelectorAsync("#pay");
         var paymentPage = page.Url;
         await page.CheckAsync("input[name=gateId][value='0102']");
         await page.FillAsync("#pan", Acquirer.TestCard("622202", 1));
