@@ -10,10 +10,19 @@ public static class MachineCpu
 {
     private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
 
-    /// <summary>CPU seconds per command name, now.</summary>
+    /// <summary>
+    /// The key of the machine's stolen time in a snapshot (CPU seconds the hypervisor gave to other
+    /// guests, from /proc/stat): not a process, so <see cref="PerUnit"/> and totals leave it out.
+    /// </summary>
+    public const string Stolen = "\0stolen";
+
+    /// <summary>CPU seconds per command name, now, and the machine's <see cref="Stolen"/> seconds.</summary>
     public static Dictionary<string, double> Snapshot()
     {
         var totals = new Dictionary<string, double>(StringComparer.Ordinal);
+        // "cpu  user nice system idle iowait irq softirq steal ...": the sum over all cores.
+        var machine = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        totals[Stolen] = double.Parse(machine[8], CultureInfo.InvariantCulture) / TicksPerSecond;
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out _))
@@ -52,7 +61,7 @@ public static class MachineCpu
     public static string PerUnit(Dictionary<string, double> before, Dictionary<string, double> after, long units, int top = 8) =>
         string.Join(", ", after
             .Select(p => (Name: p.Key, Seconds: p.Value - before.GetValueOrDefault(p.Key)))
-            .Where(p => p.Seconds > 0)
+            .Where(p => p.Seconds > 0 && p.Name != Stolen)
             .OrderByDescending(p => p.Seconds)
             .Take(top)
             .Select(p => $"{p.Name} {p.Seconds * 1e6 / Math.Max(1, units):F0} µs"));

@@ -82,20 +82,19 @@ public static class PaymentPageApi
     }
 
     /// <summary>A new payment page for a /v1 order, answered at once (no redirect): its form posts to the session's own address.</summary>
-    private static async Task<IResult> StartAsync(HttpContext context, string merchantId, string orderId, OrderBook orders, PaymentSessions sessions,
+    private static async Task<IResult> StartAsync(HttpContext context, string merchantId, string orderId, PaymentSessions sessions,
         MerchantRegistry merchants, PinTransportKeys keys, IOptions<GatewayOptions> options, CancellationToken ct)
     {
         if (!OrderRules.MerchantId().IsMatch(merchantId) || !OrderRules.V1OrderId().IsMatch(orderId)
-            || await orders.FindAsync(merchantId, orderId, ct) is not { } order)
+            || await sessions.StartForOrderAsync(merchantId, orderId, ct) is not ({ } order, var started))
         {
             return PaymentPages.Error(StatusCodes.Status404NotFound, "No such order", "The payment link is not valid.");
         }
-        if (order.Status != OrderStatus.Created)
+        if (started is not { } session)
         {
             var merchant = await merchants.FindAsync(merchantId, ct);
             return PaymentPages.Result(order, merchant?.Name ?? merchantId, null);
         }
-        var session = await sessions.StartAsync(order.MerchantId, order.OrderId, order.Attempts, ct);
         return await ShowPageAsync(context, session, order, merchants, keys, options.Value, ct);
     }
 

@@ -193,15 +193,18 @@ public sealed class CardPayments(
             await tx.CommitAsync(ct);
             return new PaymentOutcome(PaymentResult.WrongPin, code, message, options.Value.WrongPinsMax - wrongPins);
         }
-        // The payment's answer and the order's final state in one statement: no row when the payment was already answered by another path.
+        // The payment's answer, its session closed and the order's final state in one statement: no row when the payment was already
+        // answered by another path.
         await using var final = new NpgsqlCommand(
             $"""
-            WITH answered AS ({Answered} RETURNING payment_id)
+            WITH answered AS ({Answered} RETURNING payment_id),
+            closed AS (UPDATE payment_sessions SET status = 'done', wrong_pins = $11 WHERE session_id = $12 AND EXISTS (SELECT FROM answered))
             UPDATE orders SET status = $9, version = version + 1, response_code = $3, result_message = $10,
                 paid_minor = CASE WHEN $9 = 'paid' THEN amount_minor ELSE 0 END, paid_at = CASE WHEN $9 = 'paid' THEN $5 END, updated_at = $5
             WHERE merchant_id = $7 AND order_id = $8 AND status = 'pending' AND EXISTS (SELECT FROM answered) RETURNING version
             """, connection, tx);
-        BatchSql.Bind(final, attempt.PaymentId, status, code, authCode, now, issuerId, attempt.MerchantId, attempt.OrderId, orderStatus, message);
+        BatchSql.Bind(final, attempt.PaymentId, status, code, authCode, now, issuerId, attempt.MerchantId, attempt.OrderId, orderStatus, message,
+            wrongPins, attempt.SessionId);
         if (await final.ExecuteScalarAsync(ct) is not int version)
         {
             await tx.RollbackAsync(ct);
@@ -214,8 +217,6 @@ public sealed class CardPayments(
         {
             records.BatchCommands.Add(row);
         }
-        records.BatchCommands.Add(BatchSql.Command("UPDATE payment_sessions SET status = 'done', wrong_pins = $2 WHERE session_id = $1",
-            attempt.SessionId, wrongPins));
         await records.ExecuteNonQueryAsync(ct);
         await tx.CommitAsync(ct);
         logger.LogInformation("Order {OrderId} of merchant {MerchantId} is {Status}: response {Code}, card {Pan}, STAN {Stan}",

@@ -38,6 +38,34 @@ public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions
         return session;
     }
 
+    /// <summary>
+    /// A /v1 order and, when it can be paid (created), a new session for it, in one statement: null
+    /// when there is no such order; no session when the order is already pending or final.
+    /// </summary>
+    public async Task<(Order Order, PaymentSession? Session)?> StartForOrderAsync(string merchantId, string orderId, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var (sessionId, csrfToken, pinNonce, expiresAt) = (Token(), Token(), Token(), now.AddMinutes(options.Value.PaymentSessionMinutes));
+        await using var start = db.CreateCommand(
+            $"""
+            WITH started AS (
+                INSERT INTO payment_sessions (session_id, merchant_id, order_id, order_attempt, csrf_token, pin_nonce, status, expires_at, created_at)
+                SELECT $3, o.merchant_id, o.order_id, o.attempts, $4, $5, 'open', $6, $7 FROM orders o
+                WHERE o.merchant_id = $1 AND o.order_id = $2 AND o.status = 'created'
+                RETURNING order_attempt)
+            SELECT (SELECT order_attempt FROM started), {OrderBook.SelectList} FROM orders o {OrderBook.LatestPayment}
+            WHERE o.merchant_id = $1 AND o.order_id = $2
+            """);
+        BatchSql.Bind(start, merchantId, orderId, sessionId, csrfToken, pinNonce, expiresAt, now);
+        await using var row = await start.ExecuteReaderAsync(ct);
+        if (!await row.ReadAsync(ct))
+        {
+            return null;
+        }
+        var order = OrderBook.Read(row, 1);
+        return (order, row.IsDBNull(0) ? null : new PaymentSession(sessionId, merchantId, orderId, row.GetInt32(0), csrfToken, pinNonce, 0, Open, expiresAt));
+    }
+
     /// <summary>A session and its order, read together (each page of a payment needs both): null when there is no such session.</summary>
     public async Task<(PaymentSession Session, Order Order)?> FindWithOrderAsync(string sessionId, CancellationToken ct)
     {
