@@ -33,14 +33,16 @@ public sealed class IdempotencyKeys(NpgsqlDataSource db, TimeProvider time)
     public async Task<Claim> ClaimAsync(string merchantId, string key, byte[] requestHash, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        await using var claim = db.CreateBatch();
-        claim.BatchCommands.Add(BatchSql.Command("DELETE FROM idempotency_keys WHERE merchant_id = $1 AND idempotency_key = $2 AND created_at < $3",
-            merchantId, key, now - KeptFor));
-        claim.BatchCommands.Add(BatchSql.Command(
-            "INSERT INTO idempotency_keys (merchant_id, idempotency_key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            merchantId, key, requestHash, now));
-        await claim.ExecuteNonQueryAsync(ct);
-        if (claim.BatchCommands[1].RecordsAffected == 1)
+        // A new key, or one kept past KeptFor (taken over as new), is the caller's in one statement.
+        await using var claim = db.CreateCommand(
+            """
+            INSERT INTO idempotency_keys AS k (merchant_id, idempotency_key, request_hash, created_at) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (merchant_id, idempotency_key) DO UPDATE
+                SET request_hash = EXCLUDED.request_hash, created_at = EXCLUDED.created_at, response_status = NULL, response_body = NULL
+                WHERE k.created_at < $5
+            """);
+        BatchSql.Bind(claim, merchantId, key, requestHash, now, now - KeptFor);
+        if (await claim.ExecuteNonQueryAsync(ct) == 1)
         {
             return new Fresh();
         }

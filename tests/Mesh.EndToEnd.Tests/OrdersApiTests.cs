@@ -60,6 +60,32 @@ public sealed class OrdersApiTests(MeshPlatformFixture platform)
     }
 
     [Fact]
+    public async Task IdempotencyKey_KeptPast24Hours_IsTakenAsNew_ForAnotherOrder()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform, "ecdsa-p256");
+        using var http = platform.App.CreateHttpClient("gateway", "http");
+        var key = Guid.NewGuid().ToString();
+        var firstOrder = "idem-old-" + TestMerchant.NewOrderId();
+        var secondOrder = "idem-new-" + TestMerchant.NewOrderId();
+
+        using var first = await PostAsync(http, "/v1/orders", merchant.SignV1(Order(merchant, firstOrder, 5_00)), key);
+        await platform.ScalarAsync<long>("gatewaydb",
+            "WITH aged AS (UPDATE idempotency_keys SET created_at = created_at - interval '25 hours' WHERE merchant_id = $1 AND idempotency_key = $2 RETURNING 1) SELECT count(*) FROM aged",
+            merchant.MerchantId, key);
+        using var second = await PostAsync(http, "/v1/orders", merchant.SignV1(Order(merchant, secondOrder, 6_00)), key);
+        using var replayed = await PostAsync(http, "/v1/orders", merchant.SignV1(Order(merchant, secondOrder, 6_00)), key);
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        Assert.False(second.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal("true", replayed.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(600L, await platform.ScalarAsync<long>("gatewaydb", "SELECT amount_minor FROM orders WHERE merchant_id = $1 AND order_id = $2",
+            merchant.MerchantId, secondOrder));
+        Assert.Equal(1L, await platform.ScalarAsync<long>("gatewaydb", "SELECT count(*) FROM idempotency_keys WHERE merchant_id = $1 AND idempotency_key = $2",
+            merchant.MerchantId, key));
+    }
+
+    [Fact]
     public async Task ListOrders_ByTimeRange_InPages_ThatTogetherHoldEveryOrderOnce()
     {
         using var merchant = await TestMerchant.OnboardAsync(platform, "ecdsa-p256");
