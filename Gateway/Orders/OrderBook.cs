@@ -66,22 +66,22 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, TimeP
             """);
         BatchSql.Bind(open, request.MerchantId, request.OrderId, request.Protocol, request.AmountMinor, request.Currency, request.TransDate, request.TransType,
             request.NetPayVersion, request.BgRetUrl, request.PageRetUrl, request.GateId, request.Priv1, now, request.NotificationMode);
-        object? inserted = null;
+        bool? fresh = null;
         Order? written = null;
         await using (var row = await open.ExecuteReaderAsync(ct))
         {
             if (await row.ReadAsync(ct))
             {
-                inserted = row.IsDBNull(0) ? null : row.GetBoolean(0);
+                fresh = row.IsDBNull(0) ? null : row.GetBoolean(0);
                 written = Read(row, 1);
             }
         }
         // No row: the order was created by a transaction that committed after this statement's snapshot; read it now.
         var order = written ?? (await FindAsync(request.MerchantId, request.OrderId, ct))!;
-        if (inserted is bool fresh)
+        if (fresh is { } inserted)
         {
             metrics.OrderCreated(request.Protocol);
-            return (fresh ? Opening.Opened : Opening.Reopened, order);
+            return (inserted ? Opening.Opened : Opening.Reopened, order);
         }
         return (order.Status == OrderStatus.Created && order.SameAs(request) ? Opening.AlreadyOpen : Opening.Duplicate, order);
     }
