@@ -5,7 +5,7 @@ namespace Mesh.Iso8583.Tests;
 
 /// <summary>
 /// The bounded run of the fuzz campaign (the long one: <c>dotnet run -c Release --project
-/// tests/Mesh.Iso8583.Benchmarks -- fuzz 1000000 [seed]</c>). Each run takes a new seed
+/// tests/Mesh.Benchmarks -- fuzz 1000000 [seed]</c>). Each run takes a new seed
 /// (<c>MESH_FUZZ_SEED</c> replays one); a failure names it.
 /// </summary>
 public sealed class IsoFuzzTests

@@ -2,7 +2,9 @@ using System.Globalization;
 using BenchmarkDotNet.Running;
 using Mesh.Iso8583.Fuzzing;
 
-// BenchmarkDotNet's switcher, or the fuzz campaign: fuzz [cases] [seed].
+// The component benchmarks (BenchmarkDotNet): with no arguments, every one of them in a short job;
+// otherwise BenchmarkDotNet's own arguments (--filter '*Ledger*', --job default, ...).
+// fuzz [cases] [seed]: the long ISO 8583 fuzz campaign instead.
 if (args.ElementAtOrDefault(0) == "fuzz")
 {
     var cases = long.Parse(args.ElementAtOrDefault(1) ?? "1000000", CultureInfo.InvariantCulture);
@@ -17,5 +19,5 @@ if (args.ElementAtOrDefault(0) == "fuzz")
     }
     return report.Failures.Count == 0 ? 0 : 1;
 }
-BenchmarkSwitcher.FromAssembly(typeof(Mesh.Iso8583.Benchmarks.PackagerBenchmarks).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(Mesh.Benchmarks.Iso8583.PackagerBenchmarks).Assembly).Run(args.Length == 0 ? ["--filter", "*", "--job", "short"] : args);
 return 0;

@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Mesh.Iso8583.Messages;
 using Mesh.Iso8583.Packaging;
 
-namespace Mesh.Iso8583.Benchmarks;
+namespace Mesh.Benchmarks.Iso8583;
 
 /// <summary>Pack and unpack of a typical 0200 purchase (with PIN block, MAC and trace context), on one core.</summary>
 [MemoryDiagnoser]
