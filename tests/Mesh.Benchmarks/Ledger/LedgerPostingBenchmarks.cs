@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Aspire.Hosting.Testing;
 using BenchmarkDotNet.Attributes;
 using Mesh.Contracts.Settlement;
@@ -5,7 +6,6 @@ using Mesh.ServiceDefaults.Database;
 using Mesh.Settlement.Ledger;
 using Mesh.Settlement.Metrics;
 using Microsoft.Extensions.DependencyInjection;
-using System.Diagnostics.Metrics;
 using Npgsql;
 
 namespace Mesh.Benchmarks.Ledger;
@@ -16,7 +16,6 @@ namespace Mesh.Benchmarks.Ledger;
 /// platform's own PostgreSQL (started through the AppHost, fsync on). The settlement service
 /// posts what the gateway's outbox hands it this way, a batch per call.
 /// </summary>
-[InProcess]
 [MemoryDiagnoser]
 public class LedgerPostingBenchmarks
 {
