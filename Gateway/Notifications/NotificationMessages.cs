@@ -57,14 +57,15 @@ public sealed class NotificationMessages(NetPaySignature netPay, HsmSession hsm,
         request.Headers.Add(OrderVersionHeader, n.Event.OrderVersion.ToString(CultureInfo.InvariantCulture));
         if (n.OrderProtocol != OrderProtocol.NetPay)
         {
+            var key = await platform.SigningKeyAsync(ct);
             var signature = await hsm.SignAsync(new SignRequest
             {
                 KeyId = PlatformCertificate.KeyId,
                 Data = ByteString.CopyFrom(body),
-                Scheme = SignatureScheme.RsaPkcs1Sha256,
+                Scheme = key.Scheme,
             }, ct);
-            request.Headers.Add(SignatureHeader, Convert.ToBase64String(signature.Signature.Span));
-            request.Headers.Add(CertIdHeader, await platform.CertIdAsync(ct));
+            request.Headers.Add(SignatureHeader, Convert.ToBase64String(SigningKeys.Published(key.Scheme, signature.Signature.Span)));
+            request.Headers.Add(CertIdHeader, key.CertId);
         }
         if (n.MerchantProtocol == "envelope")
         {

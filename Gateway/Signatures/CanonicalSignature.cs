@@ -12,7 +12,8 @@ namespace Mesh.Gateway.Signatures;
 /// the keys (ordinal), join <c>k=v</c> with <c>&amp;</c>, take the SHA-256 hex digest (lower case) of
 /// that string, and sign the digest's ASCII with RSA-SHA256 (PKCS#1 v1.5) or ECDSA P-256 SHA-256;
 /// the signature is base64. ECDSA signatures are accepted as IEEE P1363 (r‖s, 64 bytes) or DER.
-/// The platform signs its answers the same way with its RSA key in the Hsm.
+/// The platform signs its answers the same way with its key in the Hsm: ECDSA P-256 (DER), or
+/// RSA-SHA256 where an installation's key predates that.
 /// </summary>
 public sealed class CanonicalSignature(HsmSession hsm, PlatformCertificate platform)
 {
@@ -56,14 +57,14 @@ public sealed class CanonicalSignature(HsmSession hsm, PlatformCertificate platf
     /// <summary>The platform's signature over <paramref name="fields"/> (made in the Hsm), with the certId that names its certificate.</summary>
     public async Task<(string CertId, string Signature)> SignAsync(IEnumerable<KeyValuePair<string, string?>> fields, CancellationToken ct)
     {
-        var certId = await platform.CertIdAsync(ct);
-        var withCertId = fields.Where(f => f.Key != CertIdField).Append(new(CertIdField, certId));
+        var key = await platform.SigningKeyAsync(ct);
+        var withCertId = fields.Where(f => f.Key != CertIdField).Append(new(CertIdField, key.CertId));
         var reply = await hsm.SignAsync(new SignRequest
         {
             KeyId = PlatformCertificate.KeyId,
             Data = ByteString.CopyFrom(SignedBytes(withCertId)),
-            Scheme = SignatureScheme.RsaPkcs1Sha256,
+            Scheme = key.Scheme,
         }, ct);
-        return (certId, Convert.ToBase64String(reply.Signature.Span));
+        return (key.CertId, Convert.ToBase64String(SigningKeys.Published(key.Scheme, reply.Signature.Span)));
     }
 }

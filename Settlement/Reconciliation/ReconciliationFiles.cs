@@ -13,7 +13,8 @@ namespace Mesh.Settlement.Reconciliation;
 /// A merchant's files for a closed settlement date, made once and kept: the detail (对交易明细,
 /// one line per transaction: order number, kind, amount, fee, net, status, masked PAN, settlement
 /// date, RRN, time) and the totals (对交易总账, its batch). Each is signed in the Hsm with the
-/// platform's key (RSA-SHA256, detached), which merchants verify with the platform certificate.
+/// platform's key (detached: ECDSA P-256 with SHA-256 as DER, or RSA-SHA256 where an
+/// installation's key predates that), which merchants verify with the platform certificate.
 /// </summary>
 public sealed class ReconciliationFiles(NpgsqlDataSource db, Hsm.HsmClient hsm, TimeProvider time)
 {
@@ -23,6 +24,9 @@ public sealed class ReconciliationFiles(NpgsqlDataSource db, Hsm.HsmClient hsm, 
     public const string DetailHeader = "settlement_date,order_id,kind,amount_minor,fee_minor,net_minor,currency,status,pan_masked,rrn,occurred_at_utc";
     public const string TotalsHeader =
         "settlement_date,merchant_id,currency,transactions,gross_sales_minor,refunds_minor,fees_minor,adjustments_minor,net_payable_minor,fund_status";
+
+    /// <summary>The scheme of the platform's signing key, read from the Hsm once.</summary>
+    private SignatureScheme? _scheme;
 
     public async Task<ReconciliationFile> GetAsync(string merchantId, DateOnly date, string kind, CancellationToken ct)
     {
@@ -43,7 +47,9 @@ public sealed class ReconciliationFiles(NpgsqlDataSource db, Hsm.HsmClient hsm, 
             }
         }
         var (content, lines) = kind == Detail ? await DetailAsync(merchantId, date, ct) : await TotalsAsync(merchantId, date, ct);
-        var signature = await hsm.SignAsync(new SignRequest { KeyId = SigningKeyId, Data = ByteString.CopyFrom(content), Scheme = SignatureScheme.RsaPkcs1Sha256 },
+        _scheme ??= SigningKeys.Sha256SchemeOf((await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = SigningKeyId }, cancellationToken: ct))
+            .SubjectPublicKeyInfo.ToByteArray());
+        var signature = await hsm.SignAsync(new SignRequest { KeyId = SigningKeyId, Data = ByteString.CopyFrom(content), Scheme = _scheme.Value },
             cancellationToken: ct);
         await using (var keep = db.CreateCommand(
                          """
@@ -51,7 +57,8 @@ public sealed class ReconciliationFiles(NpgsqlDataSource db, Hsm.HsmClient hsm, 
                          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING
                          """))
         {
-            await BatchSql.Bind(keep, date, merchantId, kind, content, signature.Signature.ToByteArray(), lines, time.GetUtcNow()).ExecuteNonQueryAsync(ct);
+            await BatchSql.Bind(keep, date, merchantId, kind, content, SigningKeys.Published(_scheme.Value, signature.Signature.Span), lines, time.GetUtcNow())
+                .ExecuteNonQueryAsync(ct);
         }
         return (await StoredAsync(merchantId, date, kind, ct))!;
     }

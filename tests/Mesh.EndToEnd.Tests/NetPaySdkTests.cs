@@ -15,7 +15,8 @@ namespace Mesh.EndToEnd.Tests;
 /// The merchant SDK against the running gateway, as a merchant uses it: sign and create, the
 /// consumer pays, the notification is read and verified, query, list, refund (safe to repeat),
 /// and a closed day's file downloaded, verified and read. Also: an order signed by openssl on
-/// the command line is accepted, and a request sealed in a digital envelope goes through.
+/// the command line is accepted, its answer verifies with openssl as the guide shows, and a
+/// request sealed in a digital envelope goes through.
 /// </summary>
 [Collection(MeshPlatformCollection.Name)]
 public sealed class NetPaySdkTests(MeshPlatformFixture platform)
@@ -108,7 +109,7 @@ public sealed class NetPaySdkTests(MeshPlatformFixture platform)
     }
 
     [Fact]
-    public async Task AnOrderSignedByOpensslOnTheCommandLine_IsAccepted_AndOneSealedInAnEnvelope_Too()
+    public async Task AnOrderSignedByOpensslOnTheCommandLine_IsAccepted_ItsAnswerVerifiesWithOpenssl_AndOneSealedInAnEnvelope_Too()
     {
         using var merchant = await TestMerchant.OnboardAsync(platform, "rsa-2048");
         var dir = Directory.CreateTempSubdirectory("netpay-openssl-");
@@ -132,11 +133,21 @@ public sealed class NetPaySdkTests(MeshPlatformFixture platform)
             fields["signature"] = signature.Trim();
             using var http = platform.App.CreateHttpClient("gateway", "http");
             using var accepted = await http.PostAsJsonAsync("/v1/orders", fields);
+            // The guide's check of the platform's answer: its certificate's public key, the answer's digest, openssl dgst -verify.
+            var answer = await accepted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+            var answerFields = answer.EnumerateObject().Where(p => p.Value.ValueKind == System.Text.Json.JsonValueKind.String)
+                .Select(p => new KeyValuePair<string, string?>(p.Name, p.Value.GetString())).ToList();
+            await File.WriteAllTextAsync(Path.Combine(dir.FullName, "platform.pem"), await http.GetStringAsync("/v1/platform-certificate"));
+            await File.WriteAllTextAsync(Path.Combine(dir.FullName, "answer-digest.txt"), TestMerchant.Digest(answerFields));
+            await File.WriteAllBytesAsync(Path.Combine(dir.FullName, "answer-signature.bin"), Convert.FromBase64String(answer.GetProperty("signature").GetString()!));
+            var (answerExit, verified) = await ShellAsync($"cd '{dir.FullName}' && openssl x509 -in platform.pem -pubkey -noout > platform.pub "
+                + "&& openssl dgst -sha256 -verify platform.pub -signature answer-signature.bin answer-digest.txt");
             using var sealedClient = Client(merchant, seal: true);
             var sealedOrder = await sealedClient.CreateOrderAsync(new CreateOrder("sealed-" + TestMerchant.NewOrderId(), 66_00));
 
             Assert.Equal(0, exit);
             Assert.Equal(HttpStatusCode.Created, accepted.StatusCode);
+            Assert.Equal((0, "Verified OK"), (answerExit, verified.Trim()));
             Assert.Equal(("created", 66_00L), (sealedOrder.Status, sealedOrder.AmountMinor));
         }
         finally

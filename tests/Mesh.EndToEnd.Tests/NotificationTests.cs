@@ -142,8 +142,9 @@ public sealed class NotificationTests(MeshPlatformFixture platform)
         Assert.Single(server.Received.Select(r => r.Headers["Mesh-Notification-Id"]).Distinct());
         var body = JsonDocument.Parse(told.Body).RootElement;
         Assert.Equal(("paid", orderId, "2"), (body.GetProperty("status").GetString(), body.GetProperty("orderId").GetString(), body.GetProperty("version").GetString()));
-        using var platformKey = X509Certificate2.CreateFromPem(await http.GetStringAsync("/v1/platform-certificate")).GetRSAPublicKey()!;
-        Assert.True(platformKey.VerifyData(told.Body, Convert.FromBase64String(told.Headers["Mesh-Signature"]), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        using var platformKey = X509Certificate2.CreateFromPem(await http.GetStringAsync("/v1/platform-certificate")).GetECDsaPublicKey()!;
+        Assert.True(platformKey.VerifyData(told.Body, Convert.FromBase64String(told.Headers["Mesh-Signature"]), HashAlgorithmName.SHA256,
+            DSASignatureFormat.Rfc3279DerSequence));
     }
 
     [Fact]

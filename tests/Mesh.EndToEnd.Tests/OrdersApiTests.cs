@@ -180,6 +180,7 @@ public sealed class OrdersApiTests(MeshPlatformFixture platform)
         using var tampered = await http.PostAsync("/v1/orders", Seal(envelopeCertificate, merchant.SignV1(Order(merchant, tamperedId, 3_00)), tamper: true));
 
         Assert.Equal(platformCertificate.Subject, envelopeCertificate.Issuer);
+        Assert.True(Mesh.NetPay.Api.PlatformKeys.IsIssuedBy(envelopeCertificate, platformCertificate));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, tampered.StatusCode);
         Assert.Equal("application/problem+json", tampered.Content.Headers.ContentType?.MediaType);
@@ -246,6 +247,6 @@ public sealed class OrdersApiTests(MeshPlatformFixture platform)
         return await http.SendAsync(request);
     }
 
-    private static async Task<RSA> PlatformKeyAsync(HttpClient http) =>
-        X509Certificate2.CreateFromPem(await http.GetStringAsync("/v1/platform-certificate")).GetRSAPublicKey()!;
+    private static async Task<ECDsa> PlatformKeyAsync(HttpClient http) =>
+        X509Certificate2.CreateFromPem(await http.GetStringAsync("/v1/platform-certificate")).GetECDsaPublicKey()!;
 }

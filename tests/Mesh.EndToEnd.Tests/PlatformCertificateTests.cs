@@ -19,8 +19,8 @@ public sealed class PlatformCertificateTests(MeshPlatformFixture platform)
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
 
         Assert.Contains("CN=Mesh payment gateway", certificate.Subject, StringComparison.Ordinal);
-        Assert.Equal(2048, certificate.GetRSAPublicKey()!.KeySize);
-        Assert.Equal("1.2.840.113549.1.1.11", certificate.SignatureAlgorithm.Value); // sha256WithRSAEncryption
+        Assert.Equal(256, certificate.GetECDsaPublicKey()!.KeySize);
+        Assert.Equal("1.2.840.10045.4.3.2", certificate.SignatureAlgorithm.Value); // ecdsa-with-SHA256
         Assert.True(chain.Build(certificate), string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation)));
         Assert.Equal(pem, await http.GetStringAsync("/v1/platform-certificate"));
     }

@@ -143,13 +143,13 @@ public sealed class TestMerchant : IDisposable
         return string.Join('&', fields.Select(f => $"{f.Key}={Uri.EscapeDataString(f.Value!)}"));
     }
 
-    /// <summary>Checks a /v1 answer's signature with the platform certificate: every top-level string field but signature.</summary>
-    public static bool PlatformSigned(JsonElement answer, RSA platformKey)
+    /// <summary>Checks a /v1 answer's signature with the platform certificate's ECDSA P-256 key (DER, as openssl makes and reads it): every top-level string field but signature.</summary>
+    public static bool PlatformSigned(JsonElement answer, ECDsa platformKey)
     {
         var fields = answer.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String)
             .Select(p => new KeyValuePair<string, string?>(p.Name, p.Value.GetString()));
         var signature = Convert.FromBase64String(answer.GetProperty("signature").GetString()!);
-        return platformKey.VerifyData(Encoding.ASCII.GetBytes(Digest(fields)), signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        return platformKey.VerifyData(Encoding.ASCII.GetBytes(Digest(fields)), signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
     }
 
     public void Dispose() => _key.Dispose();

@@ -30,7 +30,7 @@ public sealed class NotificationAndFileTests : IDisposable
             ["maskedPan"] = "622202******0015",
             ["txnDate"] = "20261126",
         });
-        var signature = Convert.ToBase64String(_platform.SigningKey.SignData(body, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        var signature = Convert.ToBase64String(_platform.Sign(body));
         return (new() { ["Mesh-Signature"] = signature, ["Mesh-Cert-Id"] = V1Signature.CertIdOf(_platform.Certificate) }, body);
     }
 

@@ -7,18 +7,24 @@ using Mesh.NetPay.Signing;
 
 namespace Mesh.NetPayClient.Tests;
 
-/// <summary>A stand-in for the platform's keys inside unit tests: a signing certificate and a NetPay key, and answers signed as the gateway signs them.</summary>
+/// <summary>
+/// A stand-in for the platform's keys inside unit tests: a signing certificate (ECDSA P-256, as
+/// the platform signs; or RSA-2048, as an installation whose key predates that does) and a NetPay
+/// key, and answers signed as the gateway signs them.
+/// </summary>
 public sealed class TestPlatform : IDisposable
 {
-    public TestPlatform()
+    public TestPlatform(bool rsa = false)
     {
-        SigningKey = RSA.Create(2048);
-        Certificate = new CertificateRequest("CN=Test Platform", SigningKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
-            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        SigningKey = rsa ? RSA.Create(2048) : ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = SigningKey is RSA rsaKey
+            ? new CertificateRequest("CN=Test Platform", rsaKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            : new CertificateRequest("CN=Test Platform", (ECDsa)SigningKey, HashAlgorithmName.SHA256);
+        Certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
         NetPayKey = RSA.Create(1024);
     }
 
-    public RSA SigningKey { get; }
+    public AsymmetricAlgorithm SigningKey { get; }
 
     public X509Certificate2 Certificate { get; }
 
@@ -29,10 +35,14 @@ public sealed class TestPlatform : IDisposable
     public Dictionary<string, string?> Signed(Dictionary<string, string?> fields)
     {
         fields["certId"] = V1Signature.CertIdOf(Certificate);
-        fields["signature"] = Convert.ToBase64String(SigningKey.SignData(Encoding.ASCII.GetBytes(V1Signature.Digest(fields)), HashAlgorithmName.SHA256,
-            RSASignaturePadding.Pkcs1));
+        fields["signature"] = Convert.ToBase64String(Sign(Encoding.ASCII.GetBytes(V1Signature.Digest(fields))));
         return fields;
     }
+
+    /// <summary>The platform's signature of <paramref name="data"/>, as the gateway publishes it: ECDSA as DER, or RSA PKCS#1 v1.5; SHA-256.</summary>
+    public byte[] Sign(byte[] data) => SigningKey is RSA rsa
+        ? rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+        : ((ECDsa)SigningKey).SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
 
     public static Dictionary<string, string?> OrderFields(string orderId, string status = "paid") => new()
     {

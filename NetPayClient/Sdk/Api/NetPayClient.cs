@@ -167,9 +167,8 @@ public sealed class NetPayClient : IDisposable
             received += read;
             progress?.Report((received, total));
         }
-        using var rsa = platform.GetRSAPublicKey()!;
         if (signature is null || !Base64.TryDecode(signature, out var signatureBytes)
-            || !rsa.VerifyHash(hash.GetHashAndReset(), signatureBytes, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
+            || !PlatformSignature.VerifyHash(platform, hash.GetHashAndReset(), signatureBytes))
         {
             throw new NetPayException($"the reconciliation file's signature does not verify with the platform certificate {V1Signature.CertIdOf(platform)}");
         }

@@ -1,6 +1,7 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Mesh.NetPay.Signing;
 
 namespace Mesh.NetPay.Api;
 
@@ -28,13 +29,13 @@ public static class PlatformKeys
         return rsa;
     }
 
-    /// <summary>True when <paramref name="issued"/> carries a SHA256withRSA signature by <paramref name="issuer"/>'s key.</summary>
+    /// <summary>True when <paramref name="issued"/> carries a signature by <paramref name="issuer"/>'s key: SHA256withECDSA or SHA256withRSA.</summary>
     public static bool IsIssuedBy(X509Certificate2 issued, X509Certificate2 issuer)
     {
         ArgumentNullException.ThrowIfNull(issued);
         ArgumentNullException.ThrowIfNull(issuer);
-        using var key = issuer.GetRSAPublicKey();
-        if (key is null || issued.SignatureAlgorithm.Value != "1.2.840.113549.1.1.11")
+        var algorithm = issued.SignatureAlgorithm.Value;
+        if (algorithm != EcdsaWithSha256 && algorithm != Sha256WithRsa)
         {
             return false;
         }
@@ -45,11 +46,17 @@ public static class PlatformKeys
             var tbs = certificate.ReadEncodedValue().ToArray();
             certificate.ReadSequence();
             var signature = certificate.ReadBitString(out _);
-            return key.VerifyData(tbs, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            // An ECDSA signature in a certificate is DER, never r‖s.
+            return (algorithm == EcdsaWithSha256) == (issuer.GetKeyAlgorithm() == EcPublicKey)
+                && PlatformSignature.VerifyHash(issuer, SHA256.HashData(tbs), signature, DSASignatureFormat.Rfc3279DerSequence);
         }
         catch (AsnContentException)
         {
             return false;
         }
     }
+
+    private const string Sha256WithRsa = "1.2.840.113549.1.1.11";
+    private const string EcdsaWithSha256 = "1.2.840.10045.4.3.2";
+    private const string EcPublicKey = "1.2.840.10045.2.1";
 }

@@ -78,9 +78,8 @@ public sealed class NotificationReader(X509Certificate2 platformCertificate, RSA
 
     private PaymentNotification ReadV1(byte[] body, string? signature, string? certId)
     {
-        using var rsa = platformCertificate.GetRSAPublicKey()!;
         if (certId != V1Signature.CertIdOf(platformCertificate) || signature is null || !Base64.TryDecode(signature, out var signatureBytes)
-            || !rsa.VerifyData(body, signatureBytes, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
+            || !PlatformSignature.VerifyData(platformCertificate, body, signatureBytes))
         {
             throw new NotificationRejectedException("the notification is not signed by the platform certificate");
         }

@@ -47,24 +47,12 @@ public static class V1Signature
         return fields;
     }
 
-    /// <summary>True when <paramref name="signature"/> is the platform's RSA-SHA256 signature over <paramref name="fields"/>.</summary>
+    /// <summary>True when <paramref name="signature"/> is the platform's signature over <paramref name="fields"/> (ECDSA P-256 or RSA, by its certificate).</summary>
     public static bool IsPlatformSigned(IEnumerable<KeyValuePair<string, string?>> fields, string? signature, X509Certificate2 platform)
     {
         ArgumentNullException.ThrowIfNull(platform);
-        if (string.IsNullOrEmpty(signature))
-        {
-            return false;
-        }
-        using var rsa = platform.GetRSAPublicKey();
-        try
-        {
-            return rsa is not null && rsa.VerifyData(Encoding.ASCII.GetBytes(Digest(fields)), Convert.FromBase64String(signature),
-                HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
+        return !string.IsNullOrEmpty(signature) && Base64.TryDecode(signature, out var bytes)
+            && PlatformSignature.VerifyData(platform, Encoding.ASCII.GetBytes(Digest(fields)), bytes);
     }
 
     /// <summary>The <c>certId</c> of a platform certificate: the first 16 hex digits of the SHA-256 of its public key (SubjectPublicKeyInfo).</summary>
