@@ -37,8 +37,7 @@ public class LedgerPostingBenchmarks
         _platform = await BenchmarkPlatform.StartAsync();
         await _platform.App.ResourceNotifications.WaitForResourceHealthyAsync("settlement");
         var builder = new NpgsqlDataSourceBuilder(await _platform.App.GetConnectionStringAsync("settlementdb"));
-        builder.ConnectionStringBuilder.MaxAutoPrepare = MeshDatabase.PreparedStatementsMax;
-        builder.ConnectionStringBuilder.AutoPrepareMinUsages = MeshDatabase.UsesBeforePrepared;
+        MeshDatabase.Prepared(builder.ConnectionStringBuilder);
         _db = builder.Build();
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         _writer = new LedgerWriter(_db, SettlementCalendar.From(new SettlementOptions()), new LedgerMetrics(_services.GetRequiredService<IMeterFactory>()),
