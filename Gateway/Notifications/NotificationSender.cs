@@ -31,12 +31,24 @@ public sealed class NotificationSender(
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentDictionary<string, HttpMessageInvoker> _clients = new(StringComparer.Ordinal);
 
-    public async Task<bool> SendAsync(long notificationId, CancellationToken ct)
+    /// <summary>
+    /// What a pending notification's message is built from, for a query over <c>outbox x</c> joined to
+    /// its order <c>o</c> and merchant <c>m</c>; <see cref="ReadPending"/> reads it back.
+    /// </summary>
+    public const string PendingColumns =
+        """
+        x.outbox_id, x.attempts, x.payload::text, o.protocol, o.trans_date, o.trans_type, o.gate_id, o.priv1, o.bg_ret_url, m.notification_protocol,
+        m.public_key_spki, m.certificate_pem, m.notify_allow_list, m.tls_pinned_sha256
+        """;
+
+    public async Task<bool> SendAsync(long notificationId, CancellationToken ct) =>
+        await LoadAsync(notificationId, ct) is { } notification && await SendAsync(notification, ct);
+
+    /// <summary>One attempt of a notification already read (with <see cref="PendingColumns"/>), as the page's path has it.</summary>
+    public async Task<bool> SendAsync(PendingNotification notification, CancellationToken ct)
     {
-        if (await LoadAsync(notificationId, ct) is not { } notification)
-        {
-            return false;
-        }
+        ArgumentNullException.ThrowIfNull(notification);
+        var notificationId = notification.NotificationId;
         // On the page's path the payment's span is current; from the dispatcher, the attempt joins the payment's trace kept with the event.
         using var activity = Activity.Current is null && ActivityContext.TryParse(notification.Event.Traceparent, null, out var payment)
             ? CardPayments.Telemetry.StartActivity("notify merchant", ActivityKind.Producer, payment)
@@ -83,22 +95,24 @@ public sealed class NotificationSender(
     private async Task<PendingNotification?> LoadAsync(long notificationId, CancellationToken ct)
     {
         await using var load = db.CreateCommand(
-            """
-            SELECT x.attempts, x.payload::text, o.protocol, o.trans_date, o.trans_type, o.gate_id, o.priv1, o.bg_ret_url, m.notification_protocol,
-                   m.public_key_spki, m.certificate_pem, m.notify_allow_list, m.tls_pinned_sha256
+            $"""
+            SELECT {PendingColumns}
             FROM outbox x JOIN orders o ON o.merchant_id = x.merchant_id AND o.order_id = x.order_id JOIN merchants m ON m.merchant_id = x.merchant_id
             WHERE x.outbox_id = $1 AND x.topic = 'notification' AND x.delivered_at IS NULL AND x.superseded_at IS NULL
             """);
         BatchSql.Bind(load, notificationId);
         await using var row = await load.ExecuteReaderAsync(ct);
-        if (!await row.ReadAsync(ct))
-        {
-            return null;
-        }
-        string? Text(int i) => row.IsDBNull(i) ? null : row.GetString(i);
-        return new PendingNotification(notificationId, row.GetInt32(0), JsonSerializer.Deserialize<OutboxEvent>(row.GetString(1), Json)!, row.GetString(2),
-            row.GetString(3), row.GetString(4), Text(5), Text(6), Text(7), row.GetString(8), row.IsDBNull(9) ? null : row.GetFieldValue<byte[]>(9), Text(10),
-            row.GetFieldValue<string[]>(11), Text(12));
+        return await row.ReadAsync(ct) ? ReadPending(row, 0) : null;
+    }
+
+    /// <summary>A notification from <see cref="PendingColumns"/>, starting at column <paramref name="first"/> of the row.</summary>
+    public static PendingNotification ReadPending(NpgsqlDataReader row, int first)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        string? Text(int i) => row.IsDBNull(first + i) ? null : row.GetString(first + i);
+        return new PendingNotification(row.GetInt64(first), row.GetInt32(first + 1), JsonSerializer.Deserialize<OutboxEvent>(row.GetString(first + 2), Json)!,
+            row.GetString(first + 3), row.GetString(first + 4), row.GetString(first + 5), Text(6), Text(7), Text(8), row.GetString(first + 9),
+            row.IsDBNull(first + 10) ? null : row.GetFieldValue<byte[]>(first + 10), Text(11), row.GetFieldValue<string[]>(first + 12), Text(13));
     }
 
     private async Task RecordAsync(PendingNotification notification, string url, int? statusCode, double latencyMs, string? error, CancellationToken ct)

@@ -33,15 +33,16 @@ public sealed class ResultDelivery(
 
     public async Task AfterPaymentAsync(string merchantId, string orderId, CancellationToken ct)
     {
+        // The notification is read whole here: the sender builds its message from this row, not from a second look-up.
         await using var find = db.CreateCommand(
-            """
-            SELECT x.outbox_id, coalesce(o.notification_mode, m.notification_mode), o.status, o.version, o.paid_minor - o.refunded_minor
+            $"""
+            SELECT coalesce(o.notification_mode, m.notification_mode), o.status, o.version, o.paid_minor - o.refunded_minor, {NotificationSender.PendingColumns}
             FROM orders o JOIN merchants m ON m.merchant_id = o.merchant_id
             JOIN outbox x ON x.merchant_id = o.merchant_id AND x.order_id = o.order_id AND x.order_version = o.version AND x.topic = 'notification'
             WHERE o.merchant_id = $1 AND o.order_id = $2 AND x.delivered_at IS NULL AND x.superseded_at IS NULL
             """);
         BatchSql.Bind(find, merchantId, orderId);
-        long notificationId;
+        PendingNotification notification;
         string mode, status;
         int version;
         long refundableMinor;
@@ -51,16 +52,17 @@ public sealed class ResultDelivery(
             {
                 return;
             }
-            (notificationId, mode, status, version, refundableMinor) = (row.GetInt64(0), row.GetString(1), row.GetString(2), row.GetInt32(3), row.GetInt64(4));
+            (mode, status, version, refundableMinor) = (row.GetString(0), row.GetString(1), row.GetInt32(2), row.GetInt64(3));
+            notification = NotificationSender.ReadPending(row, 4);
         }
         if (mode == Redirect)
         {
             await using var later = db.CreateCommand("UPDATE outbox SET next_attempt_at = $2 WHERE outbox_id = $1 AND delivered_at IS NULL");
-            BatchSql.Bind(later, notificationId, time.GetUtcNow().AddSeconds(options.Value.Schedule[0]));
+            BatchSql.Bind(later, notification.NotificationId, time.GetUtcNow().AddSeconds(options.Value.Schedule[0]));
             await later.ExecuteNonQueryAsync(ct);
             return;
         }
-        var delivered = await sender.SendAsync(notificationId, ct);
+        var delivered = await sender.SendAsync(notification, ct);
         if (delivered || mode != Realtime || status != OrderStatus.Paid || refundableMinor <= 0)
         {
             return;

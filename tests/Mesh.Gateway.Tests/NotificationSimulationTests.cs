@@ -224,7 +224,7 @@ internal sealed class NotificationSimulation
         }
     }
 
-    /// <summary>One attempt, as <see cref="NotificationSender.SendAsync"/>: POST within the timeout; a 2xx is delivered, anything else scheduled again or given up.</summary>
+    /// <summary>One attempt, as <see cref="NotificationSender.SendAsync(PendingNotification, CancellationToken)"/>: POST within the timeout; a 2xx is delivered, anything else scheduled again or given up.</summary>
     private void Send(Replica replica, int generation, Row row, Action done)
     {
         var start = _world.NowMs;
