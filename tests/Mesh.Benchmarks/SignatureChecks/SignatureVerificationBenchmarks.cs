@@ -12,7 +12,7 @@ namespace Mesh.Benchmarks.SignatureChecks;
 /// Signature checks, as the gateway makes them on every signed merchant request (a <c>/v1</c>
 /// order: ECDSA P-256 or RSA-2048 over the canonical digest; a NetPay order: RSA SHA-1 over the
 /// concatenated fields), and as a merchant's SDK makes them on every answer and notification the
-/// platform signs (RSA-2048).
+/// platform signs (ECDSA P-256; RSA-2048 where an installation's key predates that).
 /// </summary>
 [MemoryDiagnoser]
 public class SignatureVerificationBenchmarks
@@ -37,6 +37,8 @@ public class SignatureVerificationBenchmarks
     private string _netPayChkValue = null!;
     private X509Certificate2 _platform = null!;
     private string _platformSignature = null!;
+    private X509Certificate2 _rsaPlatform = null!;
+    private string _rsaPlatformSignature = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -51,20 +53,30 @@ public class SignatureVerificationBenchmarks
         _netPayText = NetPaySignature.OrderText("808080000000001", "0000000123", "000000012345", "156", "20261127", "0001", "20070129", "");
         _netPayChkValue = Convert.ToHexString(((RSA)rsa.Algorithm).SignData(Encoding.UTF8.GetBytes(_netPayText), HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1));
 
-        using var platformKey = RSA.Create(2048);
-        var request = new CertificateRequest("CN=Mesh platform", platformKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        _platform = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
-        using var signer = MerchantKey.FromPem(platformKey.ExportPkcs8PrivateKeyPem());
-        _platformSignature = V1Signature.Sign(_order, signer);
+        using var platformKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        _platform = new CertificateRequest("CN=Mesh platform", platformKey, HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        _platformSignature = Convert.ToBase64String(platformKey.SignData(Encoding.ASCII.GetBytes(V1Signature.Digest(_order)), HashAlgorithmName.SHA256,
+            DSASignatureFormat.Rfc3279DerSequence));
 
-        if (!V1OrderEcdsaP256() || !V1OrderRsa2048() || !NetPayOrderRsaSha1() || !PlatformAnswerAtTheMerchant())
+        using var rsaPlatformKey = RSA.Create(2048);
+        _rsaPlatform = new CertificateRequest("CN=Mesh platform", rsaPlatformKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        using var rsaSigner = MerchantKey.FromPem(rsaPlatformKey.ExportPkcs8PrivateKeyPem());
+        _rsaPlatformSignature = V1Signature.Sign(_order, rsaSigner);
+
+        if (!V1OrderEcdsaP256() || !V1OrderRsa2048() || !NetPayOrderRsaSha1() || !PlatformAnswerAtTheMerchant() || !PlatformAnswerAtTheMerchant_Rsa2048())
         {
             throw new InvalidOperationException("a benchmarked signature does not verify");
         }
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _platform.Dispose();
+    public void Cleanup()
+    {
+        _platform.Dispose();
+        _rsaPlatform.Dispose();
+    }
 
     /// <summary>The gateway: a <c>/v1</c> order signed with the merchant's ECDSA P-256 key.</summary>
     [Benchmark]
@@ -78,7 +90,11 @@ public class SignatureVerificationBenchmarks
     [Benchmark]
     public bool NetPayOrderRsaSha1() => NetPaySignature.IsValid(_rsaSpki, _netPayText, _netPayChkValue);
 
-    /// <summary>The merchant's SDK: the platform's RSA-2048 signature on an answer or a notification.</summary>
+    /// <summary>The merchant's SDK: the platform's ECDSA P-256 signature (DER) on an answer or a notification.</summary>
     [Benchmark]
     public bool PlatformAnswerAtTheMerchant() => V1Signature.IsPlatformSigned(_order, _platformSignature, _platform);
+
+    /// <summary>The same, from an installation whose platform key is RSA-2048.</summary>
+    [Benchmark]
+    public bool PlatformAnswerAtTheMerchant_Rsa2048() => V1Signature.IsPlatformSigned(_order, _rsaPlatformSignature, _rsaPlatform);
 }
