@@ -14,7 +14,8 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddMeshDatabase("settlementdb");
+        // The ledger's statements take batches as arrays: each is planned for the batch at hand.
+        builder.AddMeshDatabase("settlementdb", connection => connection.Options = MeshDatabase.CustomPlans);
         builder.Services.AddOptions<SettlementOptions>()
             .Bind(builder.Configuration.GetSection(SettlementOptions.Section))
             .Validate(o => TimeZoneInfo.TryFindSystemTimeZoneById(o.TimeZone, out _), "Settlement:TimeZone is a time zone this machine knows (Asia/Shanghai)")
