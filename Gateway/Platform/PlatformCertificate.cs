@@ -61,7 +61,7 @@ public sealed class PlatformCertificate(Hsm.HsmClient hsm, TimeProvider time)
             return known;
         }
         var spki = (await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = KeyId }, cancellationToken: ct)).SubjectPublicKeyInfo.ToByteArray();
-        return _signing = new SigningKey(Convert.ToHexStringLower(SHA256.HashData(spki))[..16], SigningKeys.Sha256SchemeOf(spki));
+        return _signing = new SigningKey(Convert.ToHexStringLower(SHA256.HashData(spki))[..16], SigningKeys.Sha256SchemeOf(spki), spki);
     }
 
     /// <summary>A certificate for a key pair held in the Hsm, issued by the platform (signed in the Hsm with <see cref="KeyId"/>).</summary>
@@ -69,11 +69,8 @@ public sealed class PlatformCertificate(Hsm.HsmClient hsm, TimeProvider time)
     {
         var publicKey = await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = keyId }, cancellationToken: ct);
         var key = PublicKey.CreateFromSubjectPublicKeyInfo(publicKey.SubjectPublicKeyInfo.ToByteArray(), out _);
-        var signing = keyId == KeyId
-            ? key
-            : PublicKey.CreateFromSubjectPublicKeyInfo((await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = KeyId }, cancellationToken: ct))
-                .SubjectPublicKeyInfo.ToByteArray(), out _);
-        var scheme = (await SigningKeyAsync(ct)).Scheme;
+        var platformKey = await SigningKeyAsync(ct);
+        var signing = keyId == KeyId ? key : PublicKey.CreateFromSubjectPublicKeyInfo(platformKey.SubjectPublicKeyInfo, out _);
         var request = new CertificateRequest(new X500DistinguishedName(subjectName), key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, critical: true));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));
@@ -81,7 +78,7 @@ public sealed class PlatformCertificate(Hsm.HsmClient hsm, TimeProvider time)
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F; // a positive serial number
         // X509SignatureGenerator is synchronous: the one Hsm call runs off the request's thread.
-        var certificate = await Task.Run(() => request.Create(new X500DistinguishedName(SubjectName), new HsmSignatureGenerator(hsm, signing, scheme),
+        var certificate = await Task.Run(() => request.Create(new X500DistinguishedName(SubjectName), new HsmSignatureGenerator(hsm, signing, platformKey.Scheme),
             now.AddMinutes(-5), now.AddDays(ValidityDays), serial), ct);
         return certificate.ExportCertificatePem();
     }
@@ -107,5 +104,5 @@ public sealed class PlatformCertificate(Hsm.HsmClient hsm, TimeProvider time)
     }
 }
 
-/// <summary>The platform's signing key: the certId that names it, and the scheme it signs with.</summary>
-public sealed record SigningKey(string CertId, SignatureScheme Scheme);
+/// <summary>The platform's signing key: the certId that names it, the scheme it signs with, and its public key (read from the Hsm once).</summary>
+public sealed record SigningKey(string CertId, SignatureScheme Scheme, byte[] SubjectPublicKeyInfo);
