@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the machine's PostgreSQL in the foreground for the Mesh AppHost.
 #   first start: initdb into $PGDATA with the superuser password from $PG_PASSWORD_FILE
-#   every start: postgres on 127.0.0.1:$PGPORT, stderr folded into stdout, fsync on,
-#   pg_stat_statements loaded (what each statement costs, for operators and the load generator)
+#   every start: the superuser's password set to the file's; postgres on 127.0.0.1:$PGPORT,
+#   stderr folded into stdout, fsync on, pg_stat_statements loaded (what each statement costs,
+#   for operators and the load generator)
 # As root it drops to the postgres OS user (postgres refuses to run as root).
 # SIGTERM/SIGINT become a fast shutdown, so stopping the AppHost leaves no server behind.
 set -euo pipefail
@@ -52,6 +53,16 @@ if [ -f "$PGDATA/postmaster.pid" ]; then
     done
   fi
 fi
+
+# The password file is the AppHost's record of the superuser's password, and the services get
+# theirs from it: make the server agree with it before it starts. A data folder from an older
+# layout, or a password file lost or replaced, would otherwise leave PostgreSQL refusing the
+# AppHost's password and every service waiting for a database that never becomes ready.
+# Single-user mode reads the statement from stdin (never the command line) and takes ~0.1 s.
+password=$(tr -d '\r\n' < "$PG_PASSWORD_FILE")
+printf "ALTER ROLE postgres PASSWORD '%s';\n" "${password//\'/\'\'}" \
+  | as_postgres "$PG_BIN/postgres" --single -D "$PGDATA" -c log_checkpoints=off postgres > /dev/null
+unset password
 
 server_command=("$PG_BIN/postgres" -D "$PGDATA" -p "$PGPORT"
   -c listen_addresses=127.0.0.1
