@@ -27,8 +27,35 @@ public sealed class Acquirer(HsmSession hsm, CardSwitch.CardSwitchClient cardSwi
     public const string TerminalId = "NETPAY01";
     public const string MerchantCategory = "5999";
 
-    /// <summary>The PIN block under the acquirer ZPK, or null when the Hsm finds the ciphertext unreadable (a bad key, nonce or tampering).</summary>
-    public async Task<byte[]?> PinBlockAsync(EncryptedPin pin, string pan, CancellationToken ct)
+    /// <summary>A purchase ready to store and send: the packed request (PIN block and MAC in) and the card number as stored.</summary>
+    public sealed record SealedPurchase(byte[] Packed, byte[] PanCiphertext, byte[] PanLookupHash);
+
+    /// <summary>
+    /// The Hsm's whole part of a purchase's request, in one round trip: the browser's PIN turned
+    /// into a PIN block under the acquirer ZPK, the card number encrypted for storage, and the
+    /// request MAC'd under the acquirer ZAK (the MAC does not cover the PIN block). Null when the
+    /// Hsm finds the PIN ciphertext unreadable (a bad key, nonce or tampering).
+    /// </summary>
+    public async Task<SealedPurchase?> SealPurchaseAsync(IsoMessage request, EncryptedPin pin, Pan pan, CancellationToken ct)
+    {
+        var results = await hsm.ExecuteBatchAsync(
+            [
+                new HsmCommand { TranslatePinFromBrowser = BrowserPin(pin, pan.Reveal()) },
+                new HsmCommand { EncryptData = new EncryptDataRequest { DekId = DekId, Plaintext = ByteString.CopyFromUtf8(pan.Reveal()) } },
+                new HsmCommand { GenerateMac = MacRequest(request.Remove(IsoFields.Mac)) },
+            ], ct);
+        if (results[0].Refusal is { StatusCode: (int)StatusCode.InvalidArgument or (int)StatusCode.FailedPrecondition })
+        {
+            return null;
+        }
+        var pinBlock = HsmSession.Checked(results[0]).TranslatePinFromBrowser.PinBlock.Span;
+        var protectedPan = HsmSession.Checked(results[1]).EncryptData;
+        var mac = HsmSession.Checked(results[2]).GenerateMac.Mac.Span;
+        var packed = packager.Pack(request.SetBinary(IsoFields.PinBlock, pinBlock).SetBinary(IsoFields.Mac, mac));
+        return new SealedPurchase(packed, protectedPan.Ciphertext.ToByteArray(), protectedPan.LookupHash.ToByteArray());
+    }
+
+    private static TranslatePinFromBrowserRequest BrowserPin(EncryptedPin pin, string pan)
     {
         var request = new TranslatePinFromBrowserRequest
         {
@@ -45,30 +72,16 @@ public sealed class Acquirer(HsmSession hsm, CardSwitch.CardSwitchClient cardSwi
             request.EphemeralPublicKey = ByteString.CopyFrom(point);
             request.Iv = ByteString.CopyFrom(pin.Iv);
         }
-        try
-        {
-            return (await hsm.TranslatePinFromBrowserAsync(request, ct)).PinBlock.ToByteArray();
-        }
-        catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>The card number as stored: the Hsm's AES-GCM ciphertext under the gateway DEK and its keyed hash.</summary>
-    public async Task<(byte[] Ciphertext, byte[] LookupHash)> ProtectPanAsync(Pan pan, CancellationToken ct)
-    {
-        var reply = await hsm.EncryptDataAsync(new EncryptDataRequest { DekId = DekId, Plaintext = ByteString.CopyFromUtf8(pan.Reveal()) }, ct);
-        return (reply.Ciphertext.ToByteArray(), reply.LookupHash.ToByteArray());
+        return request;
     }
 
     public async Task<string> RevealPanAsync(byte[] ciphertext, CancellationToken ct) =>
         (await hsm.DecryptDataAsync(new DecryptDataRequest { DekId = DekId, Ciphertext = ByteString.CopyFrom(ciphertext) }, ct))
         .Plaintext.ToStringUtf8();
 
-    public static IsoMessage Purchase(Pan pan, string expiry, long amountMinor, string currency, string stan, DateTimeOffset now, string merchantId,
-        byte[] pinBlock) =>
-        Build("0200", "000000", pan.Reveal(), expiry, amountMinor, currency, stan, now, merchantId).SetBinary(IsoFields.PinBlock, pinBlock);
+    /// <summary>A purchase (0200) without its PIN block and MAC, which <see cref="SealPurchaseAsync"/> puts in.</summary>
+    public static IsoMessage Purchase(Pan pan, string expiry, long amountMinor, string currency, string stan, DateTimeOffset now, string merchantId) =>
+        Build("0200", "000000", pan.Reveal(), expiry, amountMinor, currency, stan, now, merchantId);
 
     /// <summary>A refund advice (0220, processing code 20) pointing at the purchase in field 90.</summary>
     public static IsoMessage Refund(string pan, string expiry, long amountMinor, string currency, string stan, DateTimeOffset now, string merchantId,
@@ -101,16 +114,17 @@ public sealed class Acquirer(HsmSession hsm, CardSwitch.CardSwitchClient cardSwi
     /// <summary>MACs the request under the acquirer ZAK and packs it: the bytes that are stored and, if need be, sent again.</summary>
     public async Task<byte[]> SignAndPackAsync(IsoMessage request, CancellationToken ct)
     {
-        request.Remove(IsoFields.Mac);
-        var mac = await hsm.GenerateMacAsync(new GenerateMacRequest
-        {
-            KeyId = ZakId,
-            Data = ByteString.CopyFrom(IsoMac.Input(request)),
-            Algorithm = MacAlgorithm.Iso9797Alg3,
-            Padding = MacPadding.Method1,
-        }, ct);
+        var mac = await hsm.GenerateMacAsync(MacRequest(request.Remove(IsoFields.Mac)), ct);
         return packager.Pack(request.SetBinary(IsoFields.Mac, mac.Mac.Span));
     }
+
+    private static GenerateMacRequest MacRequest(IsoMessage message) => new()
+    {
+        KeyId = ZakId,
+        Data = ByteString.CopyFrom(IsoMac.Input(message)),
+        Algorithm = MacAlgorithm.Iso9797Alg3,
+        Padding = MacPadding.Method1,
+    };
 
     /// <summary>
     /// The packed request as it is stored to be sent again: without the card number (field 2),

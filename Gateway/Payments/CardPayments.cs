@@ -80,22 +80,20 @@ public sealed class CardPayments(
         using var activity = Telemetry.StartActivity("gateway purchase");
         activity?.SetTag("mesh.merchant_id", order.MerchantId).SetTag("mesh.order_id", order.OrderId).SetTag("mesh.pan", pan.Masked)
             .SetTag("mesh.amount_minor", order.AmountMinor);
-        var pinBlock = await acquirer.PinBlockAsync(pin, pan.Reveal(), ct);
-        if (pinBlock is null)
+        var stan = Acquirer.Stan(await sessions.NextStanAsync(ct));
+        var now = time.GetUtcNow();
+        var request = Acquirer.Purchase(pan, expiry, order.AmountMinor, order.Currency, stan, now, order.MerchantId);
+        // A PIN the Hsm cannot read leaves a gap in the STANs: nothing was sent under that one.
+        if (await acquirer.SealPurchaseAsync(request, pin, pan, ct) is not { } sealedPurchase)
         {
             return new PaymentOutcome(PaymentResult.BadPin, null, "The PIN could not be read. Please enter it again.");
         }
-        var protectedPan = await acquirer.ProtectPanAsync(pan, ct);
-        var now = time.GetUtcNow();
-        var stan = Acquirer.Stan(await sessions.NextStanAsync(ct));
-        var request = Acquirer.Purchase(pan, expiry, order.AmountMinor, order.Currency, stan, now, order.MerchantId, pinBlock);
-        var packed = await acquirer.SignAndPackAsync(request, ct);
-        if (await ClaimAndRecordAsync(session, order, pan, expiry, protectedPan, stan, request, packed, now, ct) is not { } attempt)
+        if (await ClaimAndRecordAsync(session, order, pan, expiry, sealedPurchase, stan, request, now, ct) is not { } attempt)
         {
             return new PaymentOutcome(PaymentResult.NotPayable, null, "This payment page can no longer be used.");
         }
         activity?.SetTag("iso8583.stan", stan).SetTag("iso8583.rrn", attempt.Rrn);
-        var answer = await acquirer.SendAsync(packed, ct);
+        var answer = await acquirer.SendAsync(sealedPurchase.Packed, ct);
         var code = answer?.GetString(IsoFields.ResponseCode);
         activity?.SetTag("iso8583.response_code", code ?? "none");
         return await SettleAsync(attempt, code, answer?.GetString(IsoFields.AuthCode), reversalAcknowledged: false, ct, consumerWaiting: true,
@@ -105,7 +103,7 @@ public sealed class CardPayments(
 
     /// <summary>Claims the session and its order and records the signed request as a payment, in one transaction; null when no longer payable.</summary>
     private async Task<PaymentAttempt?> ClaimAndRecordAsync(PaymentSession session, Order order, Pan pan, string expiry,
-        (byte[] Ciphertext, byte[] LookupHash) protectedPan, string stan, IsoMessage request, byte[] packed, DateTimeOffset now, CancellationToken ct)
+        Acquirer.SealedPurchase sealedPurchase, string stan, IsoMessage request, DateTimeOffset now, CancellationToken ct)
     {
         var transmission = request.GetString(IsoFields.TransmissionDateTime)!;
         var rrn = request.GetString(IsoFields.Rrn)!;
@@ -118,8 +116,8 @@ public sealed class CardPayments(
             SELECT merchant_id, order_id, $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'sent', $2 FROM claimed
             RETURNING payment_id
             """, connection, tx);
-        BatchSql.Bind(insert, session.SessionId, now, pan.Masked, protectedPan.Ciphertext, protectedPan.LookupHash, expiry,
-            order.AmountMinor, order.Currency, stan, transmission, rrn, acquirer.WithoutPan(packed));
+        BatchSql.Bind(insert, session.SessionId, now, pan.Masked, sealedPurchase.PanCiphertext, sealedPurchase.PanLookupHash, expiry,
+            order.AmountMinor, order.Currency, stan, transmission, rrn, acquirer.WithoutPan(sealedPurchase.Packed));
         if (await insert.ExecuteScalarAsync(ct) is not long paymentId)
         {
             // The session was taken but not its order (paid elsewhere, or a new attempt): the session stays as it was.
@@ -128,7 +126,7 @@ public sealed class CardPayments(
         }
         await tx.CommitAsync(ct);
         return new PaymentAttempt(paymentId, order.MerchantId, order.OrderId, session.SessionId, session.WrongPins, order.AmountMinor, order.Currency,
-            pan.Masked, stan, transmission, rrn, packed);
+            pan.Masked, stan, transmission, rrn, sealedPurchase.Packed);
     }
 
     /// <summary>

@@ -84,8 +84,15 @@ public sealed class HsmService(
         }
     }
 
+    /// <summary>Most commands in one batch (<see cref="HsmBatch"/>).</summary>
+    public const int BatchMax = HsmSession.BatchMax;
+
     private async Task<HsmResult> ExecuteAsync(HsmCommand command, string role, string caller, ServerCallContext context)
     {
+        if (command.CommandCase == HsmCommand.CommandOneofCase.Batch)
+        {
+            return await ExecuteBatchAsync(command, role, caller, context);
+        }
         var started = time.GetTimestamp();
         var result = await RunAsync(command, role, context);
         metrics.Ran(command.CommandCase.ToString(), caller, result.ResultCase switch
@@ -95,6 +102,36 @@ public sealed class HsmService(
             _ => "done",
         }, time.GetElapsedTime(started).TotalMilliseconds);
         return result;
+    }
+
+    /// <summary>
+    /// Each command of a batch in order, as if it had come alone: checked against the caller's
+    /// role, counted, its span in the caller's trace, answered or refused on its own.
+    /// </summary>
+    private async Task<HsmResult> ExecuteBatchAsync(HsmCommand batch, string role, string caller, ServerCallContext context)
+    {
+        var commands = batch.Batch.Commands;
+        if (commands.Count is 0 or > BatchMax || commands.Any(c => c.CommandCase == HsmCommand.CommandOneofCase.Batch))
+        {
+            return new HsmResult
+            {
+                Id = batch.Id,
+                Refusal = new HsmRefusal
+                {
+                    StatusCode = (int)StatusCode.InvalidArgument,
+                    HsmErrorCode = HsmErrorCode.InvalidInput,
+                    Message = $"{HsmErrorCode.InvalidInput}: a batch holds 1 to {BatchMax} commands, none of them a batch",
+                },
+            };
+        }
+        var results = new HsmBatchResult();
+        foreach (var command in commands)
+        {
+            command.Id = batch.Id;
+            command.Traceparent = batch.Traceparent;
+            results.Results.Add(await ExecuteAsync(command, role, caller, context));
+        }
+        return new HsmResult { Id = batch.Id, Batch = results };
     }
 
     private async Task<HsmResult> RunAsync(HsmCommand command, string role, ServerCallContext context)

@@ -48,6 +48,32 @@ public sealed class HsmSession(Func<Hsm.HsmClient> clients) : IAsyncDisposable
     public async Task<SignReply> SignAsync(SignRequest request, CancellationToken ct) =>
         (await ExecuteAsync(new HsmCommand { Sign = request }, ct)).Sign;
 
+    /// <summary>Most commands in one <see cref="HsmBatch"/>.</summary>
+    public const int BatchMax = 8;
+
+    /// <summary>
+    /// Commands that do not depend on one another in one round trip. Each result is what the
+    /// command sent alone would have answered, a refusal included: <see cref="Checked"/> turns it
+    /// into that call's <see cref="RpcException"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<HsmResult>> ExecuteBatchAsync(IReadOnlyCollection<HsmCommand> commands, CancellationToken ct)
+    {
+        if (commands.Count is 0 or > BatchMax)
+        {
+            throw new ArgumentOutOfRangeException(nameof(commands), commands.Count, $"a batch holds 1 to {BatchMax} commands");
+        }
+        var results = (await ExecuteAsync(new HsmCommand { Batch = new HsmBatch { Commands = { commands } } }, ct)).Batch.Results;
+        if (results.Count != commands.Count)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, $"the Hsm answered {results.Count} results to a batch of {commands.Count}"));
+        }
+        return results;
+    }
+
+    /// <summary>A batch's result as its command's own call gives it: the result, or the <see cref="RpcException"/> of its refusal.</summary>
+    public static HsmResult Checked(HsmResult result) =>
+        result.Refusal is { } refusal ? throw new RpcException(new Status((StatusCode)refusal.StatusCode, refusal.Message)) : result;
+
     private async Task<HsmResult> ExecuteAsync(HsmCommand command, CancellationToken ct)
     {
         using var activity = Source.StartActivity($"hsm {command.CommandCase}", ActivityKind.Client);
@@ -63,9 +89,8 @@ public sealed class HsmSession(Func<Hsm.HsmClient> clients) : IAsyncDisposable
             if (result.Refusal is { } refusal)
             {
                 activity?.SetTag("hsm.error_code", refusal.HsmErrorCode);
-                throw new RpcException(new Status((StatusCode)refusal.StatusCode, refusal.Message));
             }
-            return result;
+            return Checked(result);
         }
         catch (TimeoutException)
         {

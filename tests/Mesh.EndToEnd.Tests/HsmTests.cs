@@ -258,6 +258,77 @@ public sealed class HsmTests(MeshPlatformFixture platform)
         Assert.Equal((commands.Count * MayRun.Count) - 2, cells); // every cell but the operator's two LMK commands
     }
 
+    [Fact]
+    public async Task Batch_OnTheSessionStream_AnswersEachCommandAsIfSentAlone_EachCheckedAgainstTheCallersRole()
+    {
+        var (op, opChannel) = await AsAsync("operator");
+        var (switchHsm, switchChannel) = await AsAsync("switch");
+        using var a = opChannel;
+        using var b = switchChannel;
+        var zak = Unique("zak");
+        var zpkFrom = Unique("zpk-acq");
+        var zpkTo = Unique("zpk-iss");
+        await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = zak, KeyType = KeyType.Zak, Algorithm = KeyAlgorithm.Tdes2Key });
+        await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = zpkFrom, KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key });
+        await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = zpkTo, KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key });
+        var data = ByteString.CopyFromUtf8("0200 6222021234567890128 000000 000000012345");
+        var mac = new GenerateMacRequest { KeyId = zak, Data = data, Algorithm = MacAlgorithm.Iso9797Alg3, Padding = MacPadding.Method1 };
+        var alone = (await switchHsm.GenerateMacAsync(mac)).Mac;
+        var wrongMac = alone.ToByteArray();
+        wrongMac[0] ^= 0x01;
+        await using var session = new HsmSession(() => switchHsm);
+
+        var results = await session.ExecuteBatchAsync(
+            [
+                new HsmCommand { GenerateMac = mac },
+                new HsmCommand { VerifyMac = new VerifyMacRequest { KeyId = zak, Data = data, Mac = alone, Algorithm = MacAlgorithm.Iso9797Alg3, Padding = MacPadding.Method1 } },
+                new HsmCommand { VerifyMac = new VerifyMacRequest { KeyId = zak, Data = data, Mac = ByteString.CopyFrom(wrongMac), Algorithm = MacAlgorithm.Iso9797Alg3, Padding = MacPadding.Method1 } },
+                new HsmCommand
+                {
+                    TranslatePin = new TranslatePinRequest
+                    {
+                        SourceZpkId = zpkFrom, DestinationZpkId = zpkTo, PinBlock = ByteString.CopyFrom(new byte[8]),
+                        SourceFormat = PinBlockFormat.Iso0, DestinationFormat = PinBlockFormat.Iso0, Pan = Pan,
+                    },
+                },
+                // The switch may not verify PINs: refused in the batch as it would be alone, and the rest still run.
+                new HsmCommand { VerifyPin = new VerifyPinRequest { ZpkId = zpkTo, PinBlock = ByteString.CopyFrom(new byte[8]), Pan = Pan } },
+            ], CancellationToken.None);
+
+        Assert.Equal(alone, results[0].GenerateMac.Mac);
+        Assert.Equal(HsmResult.ResultOneofCase.VerifyMac, results[1].ResultCase);
+        Assert.Equal(((int)StatusCode.FailedPrecondition, "01"), (results[2].Refusal.StatusCode, results[2].Refusal.HsmErrorCode));
+        Assert.Equal(((int)StatusCode.InvalidArgument, "20"), (results[3].Refusal.StatusCode, results[3].Refusal.HsmErrorCode));
+        Assert.Equal(((int)StatusCode.PermissionDenied, "68"), (results[4].Refusal.StatusCode, results[4].Refusal.HsmErrorCode));
+        Assert.Equal(StatusCode.FailedPrecondition, Assert.Throws<RpcException>(() => HsmSession.Checked(results[2])).StatusCode);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(9)]
+    [InlineData(-1)] // a batch inside a batch
+    public async Task Batch_TooLargeEmptyOrNested_IsRefusedWhole_AndTheStreamGoesOn(int size)
+    {
+        var (switchHsm, channel) = await AsAsync("switch");
+        using var _ = channel;
+        var unknownKey = new HsmCommand { VerifyMac = new VerifyMacRequest { KeyId = "no-such-zak" } };
+        var batch = new HsmBatch();
+        batch.Commands.AddRange(size < 0 ? [new HsmCommand { Batch = new HsmBatch { Commands = { unknownKey } } }] : Enumerable.Repeat(unknownKey, size));
+        using var stream = switchHsm.Session();
+
+        await stream.RequestStream.WriteAsync(new HsmCommand { Id = 1, Batch = batch });
+        await stream.RequestStream.WriteAsync(new HsmCommand { Id = 2, VerifyMac = unknownKey.VerifyMac });
+        await stream.RequestStream.CompleteAsync();
+        var results = new Dictionary<ulong, HsmResult>();
+        await foreach (var result in stream.ResponseStream.ReadAllAsync())
+        {
+            results[result.Id] = result;
+        }
+
+        Assert.Equal(((int)StatusCode.InvalidArgument, "15"), (results[1].Refusal.StatusCode, results[1].Refusal.HsmErrorCode));
+        Assert.Equal("K1", results[2].Refusal.HsmErrorCode); // the next command is still answered: no such key
+    }
+
     private static string? ErrorCode(RpcException ex) =>
         ex.GetRpcStatus()?.Details.Select(d => d.TryUnpack<ErrorInfo>(out var info) ? info : null).FirstOrDefault(i => i?.Domain == "hsm.mesh")?.Reason;
 }

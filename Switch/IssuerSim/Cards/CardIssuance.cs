@@ -99,8 +99,10 @@ public sealed class CardIssuance(NpgsqlDataSource db, Hsm.HsmClient hsm, HsmSess
     }
 
     public async Task<byte[]> PanHashAsync(string pan, CancellationToken ct) =>
-        (await session.LookupHashAsync(new LookupHashRequest { DekId = bank.Value.DekId, Data = ByteString.CopyFrom(Encoding.ASCII.GetBytes(pan)) },
-            ct)).LookupHash.ToByteArray();
+        (await session.LookupHashAsync(PanHashRequest(pan), ct)).LookupHash.ToByteArray();
+
+    /// <summary>The Hsm command for the card number's keyed hash under the bank's DEK: how the bank finds a card.</summary>
+    public LookupHashRequest PanHashRequest(string pan) => new() { DekId = bank.Value.DekId, Data = ByteString.CopyFrom(Encoding.ASCII.GetBytes(pan)) };
 
     private static NpgsqlBatchCommand Command(string sql, params (string Name, object Value)[] parameters)
     {

@@ -99,17 +99,20 @@ public sealed class IssuerProcessor(
         {
             return Answer(request, ResponseCodes.FormatError);
         }
-        if (!await MacIsValidAsync(request, ct))
+        // A purchase's card is looked up by its keyed hash: made with the MAC check, in one Hsm round trip.
+        var authorizesCard = kind is FinancialKind.Purchase or FinancialKind.PreAuthorization;
+        var (macValid, panHash) = await CheckMacAndHashPanAsync(request, authorizesCard ? request.GetString(IsoFields.Pan) : null, ct);
+        if (!macValid)
         {
             return await SignedAsync(Answer(request, "A0"), ct);
         }
         FinancialRequest financial;
-        if (kind is FinancialKind.Purchase or FinancialKind.PreAuthorization)
+        if (authorizesCard)
         {
             var pan = request.GetString(IsoFields.Pan);
             var expiry = request.GetString(IsoFields.ExpiryDate);
             var pinBlock = request.GetBytes(IsoFields.PinBlock);
-            if (pan is null || expiry is null || pinBlock is null)
+            if (pan is null || panHash is null || expiry is null || pinBlock is null)
             {
                 return await SignedAsync(Answer(request, ResponseCodes.FormatError), ct);
             }
@@ -120,7 +123,6 @@ public sealed class IssuerProcessor(
             {
                 return await SignedAsync(Answer(request, ResponseCodes.FormatError), ct);
             }
-            var panHash = await cards.PanHashAsync(pan, ct);
             var pinVerified = await PinIsRightAsync(panHash, pan, pinBlock.Value, ct);
             var cvvRejected = cvv2 is not null && !await cards.Cvv2IsRightAsync(pan, expiry, cvv2, ct);
             financial = new FinancialRequest(kind, key.Value, amountMinor, panHash, expiry, pinVerified, CvvRejected: cvvRejected);
@@ -181,25 +183,30 @@ public sealed class IssuerProcessor(
         }
     }
 
-    private async Task<bool> MacIsValidAsync(IsoMessage message, CancellationToken ct)
+    private async Task<bool> MacIsValidAsync(IsoMessage message, CancellationToken ct) => (await CheckMacAndHashPanAsync(message, null, ct)).MacValid;
+
+    /// <summary>The switch's MAC checked and, when <paramref name="pan"/> is given, its keyed hash made, in one Hsm round trip.</summary>
+    private async Task<(bool MacValid, byte[]? PanHash)> CheckMacAndHashPanAsync(IsoMessage message, string? pan, CancellationToken ct)
     {
-        try
+        var check = new HsmCommand
         {
-            await hsm.VerifyMacAsync(new VerifyMacRequest
+            VerifyMac = new VerifyMacRequest
             {
                 KeyId = bank.Value.ZakId,
                 Data = ByteString.CopyFrom(IsoMac.Input(message)),
                 Mac = ByteString.CopyFrom(message.GetBytes(IsoFields.Mac)!.Value.Span),
                 Algorithm = MacAlgorithm.Iso9797Alg3,
                 Padding = MacPadding.Method1,
-            }, ct);
-            return true;
-        }
-        catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
+            },
+        };
+        var results = await hsm.ExecuteBatchAsync(pan is null ? [check] : [check, new HsmCommand { LookupHash = cards.PanHashRequest(pan) }], ct);
+        if (results[0].Refusal is { StatusCode: (int)StatusCode.FailedPrecondition or (int)StatusCode.InvalidArgument })
         {
             logger.LogWarning("MAC of {Message} from the switch does not verify", message);
-            return false;
+            return (false, null);
         }
+        HsmSession.Checked(results[0]);
+        return (true, pan is null ? null : HsmSession.Checked(results[1]).LookupHash.LookupHash.ToByteArray());
     }
 
     private async Task<IsoMessage> SignedAsync(IsoMessage answer, CancellationToken ct)

@@ -74,27 +74,37 @@ public sealed class AuthorizationFlow(
             return (Answer(request, ResponseCodes.FormatError), null);
         }
         var zak = $"{acquirer.KeyPrefix}.zak";
-        if (!await security.MacIsValidAsync(zak, request, ct))
+        var issuerName = bins.Route(request.GetString(IsoFields.Pan)!);
+        var link = issuerName is null ? null : links.Find(issuerName);
+        // The request's MAC is checked, and its forward to the issuer prepared, in one Hsm round trip: the forward is wasted only
+        // on a bad MAC or a duplicate, both rare.
+        var forward = link is null ? null : Forward(request, acquirer, link);
+        var inbound = await security.CheckAndForwardAsync(zak, request, forward, ct);
+        if (!inbound.MacValid)
         {
             await journal.RecordAsync(acquirer.Id, request, null, ExchangeOutcome.Refused, 0, ct);
             return (await security.SignAsync(zak, Answer(request, "A0"), ct), null);
         }
-        var issuerName = bins.Route(request.GetString(IsoFields.Pan)!);
-        var link = issuerName is null ? null : links.Find(issuerName);
         if (await ClaimAsync(request, link?.Name, zak, ct) is { } previous)
         {
             return (previous, link?.Name);
         }
         // What the exchange leaves to record (journal, an advice owed) is written with the answer, in one round trip.
         var records = new List<NpgsqlBatchCommand>(2);
-        var answer = link is null ? Answer(request, NoSuchIssuer) : await RouteAsync(request, acquirer, link, records, ct);
-        await security.SignAsync(zak, answer, ct);
+        var answer = link is null ? Answer(request, NoSuchIssuer)
+            : inbound.PinRefused ? Answer(request, "55")
+            : await ExchangeAsync(request, forward!.Message, link, zak, records, ct);
+        // An answer that settles the issuer's outcome was MAC'd with the check of the issuer's MAC; the others are MAC'd here.
+        if (!answer.Has(IsoFields.Mac))
+        {
+            await security.SignAsync(zak, answer, ct);
+        }
         await RememberAsync(request, answer, records, ct);
         return (answer, link?.Name);
     }
 
-    private async Task<IsoMessage> RouteAsync(IsoMessage request, AcquirerOptions acquirer, IssuerLink link, List<NpgsqlBatchCommand> records,
-        CancellationToken ct)
+    /// <summary>The request as the issuer gets it: the acquirer's fields, the switch as forwarder; its PIN block and MAC come from the Hsm.</summary>
+    private SecurityModule.Forwarding Forward(IsoMessage request, AcquirerOptions acquirer, IssuerLink link)
     {
         var forward = new IsoMessage(request.Mti);
         foreach (var field in ForwardedFields)
@@ -105,21 +115,11 @@ public sealed class AuthorizationFlow(
             }
         }
         forward.Set(IsoFields.ForwardingId, options.Value.InstitutionId).Set(IsoFields.ReceivingInstitution, link.BankId);
-        if (request.GetBytes(IsoFields.PinBlock) is { } pinBlock)
-        {
-            var translated = await security.TranslatePinAsync($"{acquirer.KeyPrefix}.zpk", link.ZpkId, pinBlock, request.GetString(IsoFields.Pan)!, ct);
-            if (translated is null)
-            {
-                return Answer(request, "55");
-            }
-            forward.SetBinary(IsoFields.PinBlock, translated);
-        }
-        await security.SignAsync(link.ZakId, forward, ct);
-        return await ExchangeAsync(request, forward, link, records, ct);
+        return new SecurityModule.Forwarding(forward, $"{acquirer.KeyPrefix}.zpk", link.ZpkId, link.ZakId, request.GetString(IsoFields.Pan)!);
     }
 
-    private async Task<IsoMessage> ExchangeAsync(IsoMessage request, IsoMessage forward, IssuerLink link, List<NpgsqlBatchCommand> records,
-        CancellationToken ct)
+    private async Task<IsoMessage> ExchangeAsync(IsoMessage request, IsoMessage forward, IssuerLink link, string acquirerZakId,
+        List<NpgsqlBatchCommand> records, CancellationToken ct)
     {
         var started = time.GetTimestamp();
         IsoMessage issuerAnswer;
@@ -143,15 +143,19 @@ public sealed class AuthorizationFlow(
         records.Add(journal.Entry(link.Name, forward, issuerAnswer, ExchangeOutcome.Answered, Elapsed(started)));
         metrics.IssuerExchange(link.Name, "answered", Elapsed(started));
         var code = issuerAnswer.GetString(IsoFields.ResponseCode);
-        if (!ReversalProtocol.SettlesTheOutcome(code, await security.MacIsValidAsync(link.ZakId, issuerAnswer, ct)))
+        if (code is null)
         {
-            return OutcomeUnknown(request, forward, link, $"answer {code ?? "without a response code"} or a bad MAC: outcome unknown", records);
+            return OutcomeUnknown(request, forward, link, "answer without a response code: outcome unknown", records);
         }
         // Field 100 tells the acquirer which bank answered: settlement books the bank's receivable on it.
         var answer = Answer(request, code).Set(IsoFields.ReceivingInstitution, link.BankId);
         if (issuerAnswer.GetString(IsoFields.AuthCode) is { } authCode)
         {
             answer.Set(IsoFields.AuthCode, authCode);
+        }
+        if (!ReversalProtocol.SettlesTheOutcome(code, await security.CheckAnswerAndSignAsync(link.ZakId, issuerAnswer, acquirerZakId, answer, ct)))
+        {
+            return OutcomeUnknown(request, forward, link, $"answer {code} or a bad MAC: outcome unknown", records);
         }
         return answer;
     }
