@@ -1,6 +1,3 @@
-using Org.BouncyCastle.Crypto.Engines;
-using Org.BouncyCastle.Crypto.Parameters;
-
 namespace Mesh.Hsm.Crypto;
 
 public enum MacAlgorithm
@@ -48,9 +45,7 @@ public static class MessageAuthentication
 
     private static byte[] CbcMac(ReadOnlySpan<byte> key, byte[] padded)
     {
-        var engine = BlockCiphers.Engine(key, aes: false);
-        engine.Init(true, new KeyParameter(key.ToArray()));
-        return Chain(engine, padded);
+        return Chain(BlockCiphers.Keyed(key, forEncryption: true), padded);
     }
 
     private static byte[] RetailMac(ReadOnlySpan<byte> key, byte[] padded)
@@ -59,15 +54,10 @@ public static class MessageAuthentication
         {
             throw new ArgumentException("Algorithm 3 takes a double-length key (K1 ‖ K2)", nameof(key));
         }
-        var k1 = key[..8].ToArray();
-        var k2 = key[8..].ToArray();
-        var des = new DesEngine();
-        des.Init(true, new KeyParameter(k1));
+        var des = BlockCiphers.Keyed(key[..8], forEncryption: true);
         var state = Chain(des, padded);
         var output = new byte[8];
-        var decrypt = new DesEngine();
-        decrypt.Init(false, new KeyParameter(k2));
-        decrypt.ProcessBlock(state, 0, output, 0);
+        BlockCiphers.Keyed(key[8..], forEncryption: false).ProcessBlock(state, 0, output, 0);
         des.ProcessBlock(output, 0, state, 0);
         return state;
     }
