@@ -103,6 +103,6 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
         throw new RpcException(new Status(StatusCode.Unauthenticated, "unknown caller or wrong secret"));
     }
 
-    private static string? KeyIdOf(object request) =>
+    internal static string? KeyIdOf(object request) =>
         request.GetType().GetProperty("KeyId")?.GetValue(request) as string;
 }

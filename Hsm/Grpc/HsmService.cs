@@ -7,6 +7,7 @@ using Mesh.Hsm.Access;
 using Mesh.Hsm.Commands;
 using Mesh.Hsm.Crypto;
 using Mesh.Hsm.Keys;
+using Npgsql;
 
 namespace Mesh.Hsm.Grpc;
 
@@ -22,7 +23,9 @@ public sealed class HsmService(
     Signatures signatures,
     LmkRotation rotation,
     HsmMetrics metrics,
-    TimeProvider time) : Contracts.Hsm.Hsm.HsmBase
+    AuditLog audit,
+    TimeProvider time,
+    ILogger<HsmService> logger) : Contracts.Hsm.Hsm.HsmBase
 {
     public const string FirmwareVersion = "mesh-hsm-0.2";
 
@@ -94,7 +97,7 @@ public sealed class HsmService(
             return await ExecuteBatchAsync(command, role, caller, context);
         }
         var started = time.GetTimestamp();
-        var result = await RunAsync(command, role, context);
+        var result = await RunAsync(command, role, caller, context);
         metrics.Ran(command.CommandCase.ToString(), caller, result.ResultCase switch
         {
             HsmResult.ResultOneofCase.Refusal when result.Refusal.HsmErrorCode == HsmErrorCode.CommandDisabled => "refused",
@@ -134,7 +137,7 @@ public sealed class HsmService(
         return new HsmResult { Id = batch.Id, Batch = results };
     }
 
-    private async Task<HsmResult> RunAsync(HsmCommand command, string role, ServerCallContext context)
+    private async Task<HsmResult> RunAsync(HsmCommand command, string role, string caller, ServerCallContext context)
     {
         var name = command.CommandCase.ToString();
         ActivityContext.TryParse(command.Traceparent, null, out var parent);
@@ -142,6 +145,7 @@ public sealed class HsmService(
         var result = new HsmResult { Id = command.Id };
         if (command.CommandCase == HsmCommand.CommandOneofCase.None || !CallerPolicy.May(role, name))
         {
+            await AuditRefusalAsync(command, name, role, caller);
             result.Refusal = new HsmRefusal { StatusCode = (int)StatusCode.PermissionDenied, HsmErrorCode = HsmErrorCode.CommandDisabled, Message = $"{name} is not allowed" };
             return result;
         }
@@ -190,6 +194,24 @@ public sealed class HsmService(
             result.Refusal = new HsmRefusal { StatusCode = (int)StatusCode.Unavailable, Message = $"{name} could not be run" };
         }
         return result;
+    }
+
+    /// <summary>
+    /// A command refused on a session stream is logged and audited as a unary one is (the
+    /// interceptor does that); the refusal is answered even when the audit cannot be written.
+    /// </summary>
+    private async Task AuditRefusalAsync(HsmCommand command, string name, string role, string caller)
+    {
+        logger.LogWarning("Refused {Command} to {Caller} ({Role}) on its session", name, caller, role);
+        var request = HsmCommand.Descriptor.Oneofs[0].Accessor.GetCaseFieldDescriptor(command)?.Accessor.GetValue(command);
+        try
+        {
+            await audit.RecordAsync(caller, name, request is null ? null : CallerAuthorizationInterceptor.KeyIdOf(request), "refused", CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            logger.LogError(ex, "The refusal of {Command} to {Caller} could not be audited", name, caller);
+        }
     }
 
     /// <summary>payShield NC: the LMK check value and what the key store holds.</summary>

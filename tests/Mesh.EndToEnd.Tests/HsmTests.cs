@@ -277,6 +277,11 @@ public sealed class HsmTests(MeshPlatformFixture platform)
         var wrongMac = alone.ToByteArray();
         wrongMac[0] ^= 0x01;
         await using var session = new HsmSession(() => switchHsm);
+        await using var db = new NpgsqlConnection(await platform.App.GetConnectionStringAsync("hsmdb"));
+        await db.OpenAsync();
+        await using var audited = new NpgsqlCommand(
+            "SELECT count(*) FROM audit_log WHERE caller = 'switch' AND command = 'VerifyPin' AND outcome = 'refused'", db);
+        var refusalsBefore = (long)(await audited.ExecuteScalarAsync())!;
 
         var results = await session.ExecuteBatchAsync(
             [
@@ -301,6 +306,8 @@ public sealed class HsmTests(MeshPlatformFixture platform)
         Assert.Equal(((int)StatusCode.InvalidArgument, "20"), (results[3].Refusal.StatusCode, results[3].Refusal.HsmErrorCode));
         Assert.Equal(((int)StatusCode.PermissionDenied, "68"), (results[4].Refusal.StatusCode, results[4].Refusal.HsmErrorCode));
         Assert.Equal(StatusCode.FailedPrecondition, Assert.Throws<RpcException>(() => HsmSession.Checked(results[2])).StatusCode);
+        // Refused on the stream, audited as a unary refusal is.
+        Assert.Equal(refusalsBefore + 1, (long)(await audited.ExecuteScalarAsync())!);
     }
 
     [Theory]
