@@ -38,17 +38,18 @@ public sealed class Acquirer(HsmSession hsm, CardSwitch.CardSwitchClient cardSwi
     /// </summary>
     public async Task<SealedPurchase?> SealPurchaseAsync(IsoMessage request, EncryptedPin pin, Pan pan, CancellationToken ct)
     {
+        var cardNumber = pan.Reveal();
         var results = await hsm.ExecuteBatchAsync(
             [
-                new HsmCommand { TranslatePinFromBrowser = BrowserPin(pin, pan.Reveal()) },
-                new HsmCommand { EncryptData = new EncryptDataRequest { DekId = DekId, Plaintext = ByteString.CopyFromUtf8(pan.Reveal()) } },
+                new HsmCommand { TranslatePinFromBrowser = BrowserPin(pin, cardNumber) },
+                new HsmCommand { EncryptData = new EncryptDataRequest { DekId = DekId, Plaintext = ByteString.CopyFromUtf8(cardNumber) } },
                 new HsmCommand { GenerateMac = MacRequest(request.Remove(IsoFields.Mac)) },
             ], ct);
-        if (results[0].Refusal is { StatusCode: (int)StatusCode.InvalidArgument or (int)StatusCode.FailedPrecondition })
+        if (!HsmSession.Accepted(results[0]))
         {
             return null;
         }
-        var pinBlock = HsmSession.Checked(results[0]).TranslatePinFromBrowser.PinBlock.Span;
+        var pinBlock = results[0].TranslatePinFromBrowser.PinBlock.Span;
         var protectedPan = HsmSession.Checked(results[1]).EncryptData;
         var mac = HsmSession.Checked(results[2]).GenerateMac.Mac.Span;
         var packed = packager.Pack(request.SetBinary(IsoFields.PinBlock, pinBlock).SetBinary(IsoFields.Mac, mac));

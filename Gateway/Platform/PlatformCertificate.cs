@@ -67,10 +67,12 @@ public sealed class PlatformCertificate(Hsm.HsmClient hsm, TimeProvider time)
     /// <summary>A certificate for a key pair held in the Hsm, issued by the platform (signed in the Hsm with <see cref="KeyId"/>).</summary>
     private async Task<string> MakeAsync(string keyId, string subjectName, X509KeyUsageFlags usage, CancellationToken ct)
     {
-        var publicKey = await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = keyId }, cancellationToken: ct);
-        var key = PublicKey.CreateFromSubjectPublicKeyInfo(publicKey.SubjectPublicKeyInfo.ToByteArray(), out _);
         var platformKey = await SigningKeyAsync(ct);
-        var signing = keyId == KeyId ? key : PublicKey.CreateFromSubjectPublicKeyInfo(platformKey.SubjectPublicKeyInfo, out _);
+        var signing = PublicKey.CreateFromSubjectPublicKeyInfo(platformKey.SubjectPublicKeyInfo, out _);
+        var key = keyId == KeyId
+            ? signing
+            : PublicKey.CreateFromSubjectPublicKeyInfo(
+                (await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = keyId }, cancellationToken: ct)).SubjectPublicKeyInfo.ToByteArray(), out _);
         var request = new CertificateRequest(new X500DistinguishedName(subjectName), key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, critical: true));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));

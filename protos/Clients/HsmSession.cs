@@ -21,9 +21,6 @@ public sealed class HsmSession(Func<Hsm.HsmClient> clients) : IAsyncDisposable
     private Connection? _connection;
     private long _nextId;
 
-    public async Task<TranslatePinReply> TranslatePinAsync(TranslatePinRequest request, CancellationToken ct) =>
-        (await ExecuteAsync(new HsmCommand { TranslatePin = request }, ct)).TranslatePin;
-
     public async Task<GenerateMacReply> GenerateMacAsync(GenerateMacRequest request, CancellationToken ct) =>
         (await ExecuteAsync(new HsmCommand { GenerateMac = request }, ct)).GenerateMac;
 
@@ -35,12 +32,6 @@ public sealed class HsmSession(Func<Hsm.HsmClient> clients) : IAsyncDisposable
 
     public async Task<LookupHashReply> LookupHashAsync(LookupHashRequest request, CancellationToken ct) =>
         (await ExecuteAsync(new HsmCommand { LookupHash = request }, ct)).LookupHash;
-
-    public async Task<TranslatePinReply> TranslatePinFromBrowserAsync(TranslatePinFromBrowserRequest request, CancellationToken ct) =>
-        (await ExecuteAsync(new HsmCommand { TranslatePinFromBrowser = request }, ct)).TranslatePinFromBrowser;
-
-    public async Task<EncryptDataReply> EncryptDataAsync(EncryptDataRequest request, CancellationToken ct) =>
-        (await ExecuteAsync(new HsmCommand { EncryptData = request }, ct)).EncryptData;
 
     public async Task<DecryptDataReply> DecryptDataAsync(DecryptDataRequest request, CancellationToken ct) =>
         (await ExecuteAsync(new HsmCommand { DecryptData = request }, ct)).DecryptData;
@@ -73,6 +64,15 @@ public sealed class HsmSession(Func<Hsm.HsmClient> clients) : IAsyncDisposable
     /// <summary>A batch's result as its command's own call gives it: the result, or the <see cref="RpcException"/> of its refusal.</summary>
     public static HsmResult Checked(HsmResult result) =>
         result.Refusal is { } refusal ? throw new RpcException(new Status((StatusCode)refusal.StatusCode, refusal.Message)) : result;
+
+    /// <summary>
+    /// Whether a batch's command was accepted: true when it ran, false when the Hsm refused its
+    /// input as wrong or unreadable (a MAC that does not verify, a PIN ciphertext that does not
+    /// open); any other refusal (unavailable, not allowed) throws as <see cref="Checked"/> does.
+    /// </summary>
+    public static bool Accepted(HsmResult result) =>
+        result.Refusal is not { StatusCode: (int)StatusCode.FailedPrecondition or (int)StatusCode.InvalidArgument }
+        && Checked(result) is not null;
 
     private async Task<HsmResult> ExecuteAsync(HsmCommand command, CancellationToken ct)
     {

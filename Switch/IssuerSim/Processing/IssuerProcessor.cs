@@ -200,12 +200,11 @@ public sealed class IssuerProcessor(
             },
         };
         var results = await hsm.ExecuteBatchAsync(pan is null ? [check] : [check, new HsmCommand { LookupHash = cards.PanHashRequest(pan) }], ct);
-        if (results[0].Refusal is { StatusCode: (int)StatusCode.FailedPrecondition or (int)StatusCode.InvalidArgument })
+        if (!HsmSession.Accepted(results[0]))
         {
             logger.LogWarning("MAC of {Message} from the switch does not verify", message);
             return (false, null);
         }
-        HsmSession.Checked(results[0]);
         return (true, pan is null ? null : HsmSession.Checked(results[1]).LookupHash.LookupHash.ToByteArray());
     }
 

@@ -69,7 +69,7 @@ public sealed class SecurityModule(HsmSession hsm)
             commands.Add(GenerateMac(forwarding.ZakId, forwarding.Message.Remove(IsoFields.Mac)));
         }
         var results = await hsm.ExecuteBatchAsync(commands, ct);
-        if (!MacVerified(results[0]))
+        if (!HsmSession.Accepted(results[0]))
         {
             return new Inbound(MacValid: false, PinRefused: false);
         }
@@ -102,7 +102,7 @@ public sealed class SecurityModule(HsmSession hsm)
             return false;
         }
         var results = await hsm.ExecuteBatchAsync([VerifyMac(issuerZakId, issuerAnswer, mac), GenerateMac(acquirerZakId, answer.Remove(IsoFields.Mac))], ct);
-        if (!MacVerified(results[0]))
+        if (!HsmSession.Accepted(results[0]))
         {
             return false;
         }
@@ -115,11 +115,6 @@ public sealed class SecurityModule(HsmSession hsm)
         var reply = await hsm.GenerateMacAsync(GenerateMac(zakId, message.Remove(IsoFields.Mac)).GenerateMac, ct);
         return message.SetBinary(IsoFields.Mac, reply.Mac.Span);
     }
-
-    /// <summary>A MAC check's result: true when good, false when the Hsm found it wrong or unreadable; any other refusal throws.</summary>
-    private static bool MacVerified(HsmResult result) =>
-        result.Refusal is not { StatusCode: (int)StatusCode.FailedPrecondition or (int)StatusCode.InvalidArgument }
-        && HsmSession.Checked(result) is not null;
 
     private static HsmCommand VerifyMac(string zakId, IsoMessage message, ReadOnlyMemory<byte> mac) => new()
     {
