@@ -1,4 +1,5 @@
 using Mesh.Gateway.Orders;
+using Mesh.Gateway.Payments;
 using Mesh.Gateway.Refunds;
 using Mesh.ServiceDefaults.Database;
 using Microsoft.Extensions.Options;
@@ -31,30 +32,12 @@ public sealed class ResultDelivery(
     public const string Deferred = "deferred";
     public const string Redirect = "redirect";
 
-    public async Task AfterPaymentAsync(string merchantId, string orderId, CancellationToken ct)
+    /// <summary>The notification a payment's final state owes, as <see cref="CardPayments"/> writes it and the page's path delivers it.</summary>
+    public async Task AfterPaymentAsync(OwedNotification owed, CancellationToken ct)
     {
-        // The notification is read whole here: the sender builds its message from this row, not from a second look-up.
-        await using var find = db.CreateCommand(
-            $"""
-            SELECT coalesce(o.notification_mode, m.notification_mode), o.status, o.version, o.paid_minor - o.refunded_minor, {NotificationSender.PendingColumns}
-            FROM orders o JOIN merchants m ON m.merchant_id = o.merchant_id
-            JOIN outbox x ON x.merchant_id = o.merchant_id AND x.order_id = o.order_id AND x.order_version = o.version AND x.topic = 'notification'
-            WHERE o.merchant_id = $1 AND o.order_id = $2 AND x.delivered_at IS NULL AND x.superseded_at IS NULL
-            """);
-        BatchSql.Bind(find, merchantId, orderId);
-        PendingNotification notification;
-        string mode, status;
-        int version;
-        long refundableMinor;
-        await using (var row = await find.ExecuteReaderAsync(ct))
-        {
-            if (!await row.ReadAsync(ct))
-            {
-                return;
-            }
-            (mode, status, version, refundableMinor) = (row.GetString(0), row.GetString(1), row.GetInt32(2), row.GetInt64(3));
-            notification = NotificationSender.ReadPending(row, 4);
-        }
+        ArgumentNullException.ThrowIfNull(owed);
+        var (mode, status, version, refundableMinor, notification) = owed;
+        var (merchantId, orderId) = (notification.Event.MerchantId, notification.Event.OrderId);
         if (mode == Redirect)
         {
             await using var later = db.CreateCommand("UPDATE outbox SET next_attempt_at = $2 WHERE outbox_id = $1 AND delivered_at IS NULL");
@@ -74,5 +57,24 @@ public sealed class ResultDelivery(
             logger.LogWarning("The reversal of order {OrderId} is {State}: the order stays paid until the issuer takes it", orderId,
                 reversal?.Status ?? refusal.ToString());
         }
+    }
+}
+
+/// <summary>
+/// A final state's notification with what the page's path decides by: the delivery mode (the
+/// order's own, else the merchant's), the order's state and version, and what is left to reverse.
+/// </summary>
+public sealed record OwedNotification(string Mode, string Status, int Version, long RefundableMinor, PendingNotification Notification)
+{
+    /// <summary>Its columns, over the order <c>o</c>, its merchant <c>m</c> and the notification's outbox row <c>x</c>.</summary>
+    public const string Columns =
+        $"coalesce(o.notification_mode, m.notification_mode), o.status, o.version, o.paid_minor - o.refunded_minor, {NotificationSender.PendingColumns}";
+
+    /// <summary>One from <see cref="Columns"/>, starting at column <paramref name="first"/> of the row.</summary>
+    public static OwedNotification Read(NpgsqlDataReader row, int first)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return new OwedNotification(row.GetString(first), row.GetString(first + 1), row.GetInt32(first + 2), row.GetInt64(first + 3),
+            NotificationSender.ReadPending(row, first + 4));
     }
 }

@@ -40,16 +40,25 @@ public static class OutboxRows
     public const string Settlement = "settlement";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The name of <see cref="OutboxEvent.OrderVersion"/> in a payload, for a statement that writes the version it sets.</summary>
+    public static readonly string OrderVersionKey = Json.PropertyNamingPolicy!.ConvertName(nameof(OutboxEvent.OrderVersion));
+
     /// <summary>The two rows of <paramref name="e"/>; the notification is due at <paramref name="notifyAt"/>.</summary>
     public static IEnumerable<NpgsqlBatchCommand> For(OutboxEvent e, DateTimeOffset notifyAt)
     {
-        var payload = JsonSerializer.Serialize(e with { Traceparent = e.Traceparent ?? Activity.Current?.Id }, Json);
+        var payload = Payload(e);
         foreach (var topic in new[] { Notification, Settlement })
         {
             yield return BatchSql.Command(
                 "INSERT INTO outbox (topic, merchant_id, order_id, order_version, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                topic, e.MerchantId, e.OrderId, e.OrderVersion, new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = payload }, e.At,
+                topic, e.MerchantId, e.OrderId, e.OrderVersion, Jsonb(payload), e.At,
                 topic == Notification ? notifyAt : null);
         }
     }
+
+    /// <summary><paramref name="e"/> as an outbox row's payload, carrying the current trace unless it has one.</summary>
+    public static string Payload(OutboxEvent e) => JsonSerializer.Serialize(e with { Traceparent = e.Traceparent ?? Activity.Current?.Id }, Json);
+
+    /// <summary>A payload as a jsonb parameter.</summary>
+    public static NpgsqlParameter Jsonb(string payload) => new() { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = payload };
 }

@@ -183,7 +183,7 @@ public static class PaymentPageApi
             case PaymentResult.BadPin:
                 return await PageAsync(session, order, merchants, keys, options.Value, outcome.Message, StatusCodes.Status400BadRequest, ct);
             case PaymentResult.Approved or PaymentResult.Declined:
-                await delivery.AfterPaymentAsync(order.MerchantId, order.OrderId, ct);
+                await delivery.AfterPaymentAsync(outcome.Notification!, ct);
                 return Results.Redirect($"/pay/s/{session.SessionId}/result");
             default:
                 return Results.Redirect($"/pay/s/{session.SessionId}/result");

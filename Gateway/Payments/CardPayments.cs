@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Mesh.Gateway.Acquiring;
 using Mesh.Gateway.Metrics;
+using Mesh.Gateway.Notifications;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Outbox;
@@ -27,7 +28,8 @@ public enum PaymentResult
     BadPin,
 }
 
-public sealed record PaymentOutcome(PaymentResult Result, string? ResponseCode, string Message, int WrongPinsLeft = 0);
+/// <summary>How a payment ended; a final state carries the merchant's <paramref name="Notification"/>, written with it, for the page's path to deliver.</summary>
+public sealed record PaymentOutcome(PaymentResult Result, string? ResponseCode, string Message, int WrongPinsLeft = 0, OwedNotification? Notification = null);
 
 /// <summary>
 /// One card payment as stored before it is sent: what is needed to send it again or settle it.
@@ -191,35 +193,47 @@ public sealed class CardPayments(
             await tx.CommitAsync(ct);
             return new PaymentOutcome(PaymentResult.WrongPin, code, message, options.Value.WrongPinsMax - wrongPins);
         }
-        // The payment's answer, its session closed and the order's final state in one statement: no row when the payment was already
-        // answered by another path.
+        // The payment's answer, its session closed, the order's final state and its two outbox rows in one statement, which reads back the
+        // notification for the page's path to deliver: no row when the payment was already answered by another path. The payload's order
+        // version is the one the statement writes.
         await using var final = new NpgsqlCommand(
             $"""
             WITH answered AS ({Answered} RETURNING payment_id),
-            closed AS (UPDATE payment_sessions SET status = 'done', wrong_pins = $11 WHERE session_id = $12 AND EXISTS (SELECT FROM answered))
-            UPDATE orders SET status = $9, version = version + 1, response_code = $3, result_message = $10,
-                paid_minor = CASE WHEN $9 = 'paid' THEN amount_minor ELSE 0 END, paid_at = CASE WHEN $9 = 'paid' THEN $5 END, updated_at = $5
-            WHERE merchant_id = $7 AND order_id = $8 AND status = 'pending' AND EXISTS (SELECT FROM answered) RETURNING version
+            closed AS (UPDATE payment_sessions SET status = 'done', wrong_pins = $11 WHERE session_id = $12 AND EXISTS (SELECT FROM answered)),
+            o AS (
+                UPDATE orders SET status = $9, version = version + 1, response_code = $3, result_message = $10,
+                    paid_minor = CASE WHEN $9 = 'paid' THEN amount_minor ELSE 0 END, paid_at = CASE WHEN $9 = 'paid' THEN $5 END, updated_at = $5
+                WHERE merchant_id = $7 AND order_id = $8 AND status = 'pending' AND EXISTS (SELECT FROM answered) RETURNING *),
+            x AS (
+                INSERT INTO outbox (topic, merchant_id, order_id, order_version, payload, created_at, next_attempt_at)
+                SELECT t.topic, o.merchant_id, o.order_id, o.version, jsonb_set($13, $15, to_jsonb(o.version)), $5, t.due
+                FROM o CROSS JOIN (VALUES ('{OutboxRows.Notification}', $14::timestamptz), ('{OutboxRows.Settlement}', NULL)) t (topic, due)
+                RETURNING *)
+            SELECT {OwedNotification.Columns}
+            FROM o JOIN merchants m ON m.merchant_id = o.merchant_id JOIN x ON x.topic = '{OutboxRows.Notification}'
             """, connection, tx);
         BatchSql.Bind(final, attempt.PaymentId, status, code, authCode, now, issuerId, attempt.MerchantId, attempt.OrderId, orderStatus, message,
-            wrongPins, attempt.SessionId);
-        if (await final.ExecuteScalarAsync(ct) is not int version)
+            wrongPins, attempt.SessionId,
+            OutboxRows.Jsonb(OutboxRows.Payload(new OutboxEvent("purchase", attempt.MerchantId, attempt.OrderId, 0, orderStatus, attempt.AmountMinor,
+                attempt.Currency, code, attempt.PanMasked, attempt.Stan, attempt.Transmission, attempt.Rrn, authCode, null, now, issuerId))),
+            consumerWaiting ? now.Add(InlineDeliveryLease) : now, new[] { OutboxRows.OrderVersionKey });
+        OwedNotification? owed = null;
+        await using (var row = await final.ExecuteReaderAsync(ct))
+        {
+            if (await row.ReadAsync(ct))
+            {
+                owed = OwedNotification.Read(row, 0);
+            }
+        }
+        if (owed is null)
         {
             await tx.RollbackAsync(ct);
             return new PaymentOutcome(PaymentResult.NotPayable, code, "This payment was already completed.");
         }
-        await using var records = new NpgsqlBatch(connection, tx);
-        foreach (var row in OutboxRows.For(new OutboxEvent("purchase", attempt.MerchantId, attempt.OrderId, version, orderStatus, attempt.AmountMinor,
-                     attempt.Currency, code, attempt.PanMasked, attempt.Stan, attempt.Transmission, attempt.Rrn, authCode, null, now, issuerId),
-                     consumerWaiting ? now.Add(InlineDeliveryLease) : now))
-        {
-            records.BatchCommands.Add(row);
-        }
-        await records.ExecuteNonQueryAsync(ct);
         await tx.CommitAsync(ct);
         logger.LogInformation("Order {OrderId} of merchant {MerchantId} is {Status}: response {Code}, card {Pan}, STAN {Stan}",
             attempt.OrderId, attempt.MerchantId, orderStatus, code, attempt.PanMasked, attempt.Stan);
-        return new PaymentOutcome(orderStatus == OrderStatus.Paid ? PaymentResult.Approved : PaymentResult.Declined, code, message);
+        return new PaymentOutcome(orderStatus == OrderStatus.Paid ? PaymentResult.Approved : PaymentResult.Declined, code, message, Notification: owed);
     }
 
     private async Task CloseSessionAsync(string sessionId, CancellationToken ct)
