@@ -20,10 +20,13 @@ public static class MeshDatabase
     /// Server options for a data source whose prepared statements keep their generic plan.
     /// PostgreSQL's default plans a prepared statement again on every execution while its generic
     /// plan's estimate looks dearer than the custom ones; the gateway's key look-ups and CTE writes
-    /// were replanned every time, 8% of the database's CPU under load. Not for statements that take
-    /// arrays (<c>= ANY($1)</c>, <c>unnest</c>): a generic plan cannot see an array's length, and one
-    /// made while a table was nearly empty scanned it whole until the next analyze (the ledger's
-    /// duplicate check did, 0.5 ms at 11,000 entries).
+    /// were replanned every time, 8% of the database's CPU under load, and so were the issuers'
+    /// batches (<c>= ANY($1)</c>, <c>unnest</c>), another 6%. A generic plan cannot see an array's
+    /// length, so it suits arrays only where the plan is a key look-up per element whatever the
+    /// length: the issuers' few-row batches by primary key, yes; the ledger's batches of hundreds,
+    /// no. A plan made while a table is nearly empty may scan it whole until autovacuum's next
+    /// analyze replans it (the ledger's duplicate check did, 0.5 ms at 11,000 entries); an issuer's
+    /// cards and accounts are loaded before its first authorization.
     /// </summary>
     public const string GenericPlans = "-c plan_cache_mode=force_generic_plan";
 

@@ -16,7 +16,11 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         var schema = BankOptions.SchemaFor(builder.Configuration["Bank:Id"]);
-        builder.AddMeshDatabase("issuerdb", connection => connection.SearchPath = schema);
+        builder.AddMeshDatabase("issuerdb", connection =>
+        {
+            connection.SearchPath = schema;
+            connection.Options = MeshDatabase.GenericPlans;
+        });
         builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);
         builder.Services.AddSingleton(sp => new HsmSession(() => sp.GetRequiredService<Hsm.HsmClient>()));
         builder.Services.AddOptions<BankOptions>()

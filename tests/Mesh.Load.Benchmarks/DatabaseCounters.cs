@@ -8,7 +8,7 @@ namespace Mesh.Load;
 
 /// <summary>
 /// What PostgreSQL is asked to do per purchase: commits and rows written per database
-/// (pg_stat_database), and the statements that cost the most (pg_stat_statements).
+/// (pg_stat_database), WAL flushes (pg_stat_wal), and the statements that cost the most (pg_stat_statements).
 /// </summary>
 public static class DatabaseCounters
 {
@@ -28,6 +28,25 @@ public static class DatabaseCounters
             counts[row.GetString(0)] = new Counts(row.GetInt64(1), row.GetInt64(2), row.GetInt64(3), row.GetInt64(4));
         }
         return counts;
+    }
+
+    /// <summary>The server's WAL counters (pg_stat_wal, every database): flushes to disk, writes and bytes.</summary>
+    public sealed record Wal(long Syncs, long Writes, decimal Bytes);
+
+    public static async Task<Wal> WalAsync(BenchmarkPlatform platform)
+    {
+        await using var connection = await OpenAsync(platform);
+        await using var read = new NpgsqlCommand("SELECT wal_sync, wal_write, wal_bytes FROM pg_stat_wal", connection);
+        await using var row = await read.ExecuteReaderAsync();
+        await row.ReadAsync();
+        return new Wal(row.GetInt64(0), row.GetInt64(1), row.GetDecimal(2));
+    }
+
+    public static string PerPurchase(Wal before, Wal after, long purchases)
+    {
+        var per = Math.Max(1, purchases);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"WAL per purchase: {(double)(after.Syncs - before.Syncs) / per:F2} flushes to disk, {(double)(after.Writes - before.Writes) / per:F2} writes, {(after.Bytes - before.Bytes) / per:F0} bytes");
     }
 
     public static string PerPurchase(Dictionary<string, Counts> before, Dictionary<string, Counts> after, long purchases) =>

@@ -83,12 +83,14 @@ switch (mode)
             var seconds = int.Parse(args.ElementAtOrDefault(2) ?? "60", CultureInfo.InvariantCulture);
             var cpu = MachineCpu.Snapshot();
             var databases = await DatabaseCounters.SnapshotAsync(platform);
+            var wal = await DatabaseCounters.WalAsync(platform);
             var services = await ServiceCounters.SnapshotAsync(platform);
             await DatabaseCounters.ResetStatementsAsync(platform);
             var (recorder, elapsed) = await LoadRun.ClosedAsync(work, concurrency, seconds, $"closed loop, {concurrency} payers");
             Console.Error.WriteLine();
             report.Phase($"closed loop, {concurrency} payers, {seconds} s", recorder, elapsed, cpu, MachineCpu.Snapshot(), work);
             Console.WriteLine($"PostgreSQL per purchase: {DatabaseCounters.PerPurchase(databases, await DatabaseCounters.SnapshotAsync(platform), recorder.Completed)}");
+            Console.WriteLine(DatabaseCounters.PerPurchase(wal, await DatabaseCounters.WalAsync(platform), recorder.Completed));
             Console.Write(await DatabaseCounters.TopStatementsAsync(platform, recorder.Completed));
             Console.Write(ServiceCounters.PerPurchase(services, await ServiceCounters.SnapshotAsync(platform), recorder.Completed));
             await report.PgBenchAsync(platform, concurrency, recorder.Completed / elapsed.TotalSeconds);
