@@ -40,8 +40,8 @@ public static class OutboxRows
     public const string Settlement = "settlement";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>The name of <see cref="OutboxEvent.OrderVersion"/> in a payload, for a statement that writes the version it sets.</summary>
-    public static readonly string OrderVersionKey = Json.PropertyNamingPolicy!.ConvertName(nameof(OutboxEvent.OrderVersion));
+    /// <summary>Where <see cref="OutboxEvent.OrderVersion"/> is in a payload (a jsonb path), for a statement that writes the version it sets.</summary>
+    public static readonly string[] OrderVersionPath = [Json.PropertyNamingPolicy!.ConvertName(nameof(OutboxEvent.OrderVersion))];
 
     /// <summary>The two rows of <paramref name="e"/>; the notification is due at <paramref name="notifyAt"/>.</summary>
     public static IEnumerable<NpgsqlBatchCommand> For(OutboxEvent e, DateTimeOffset notifyAt)

@@ -216,7 +216,7 @@ public sealed class CardPayments(
             wrongPins, attempt.SessionId,
             OutboxRows.Jsonb(OutboxRows.Payload(new OutboxEvent("purchase", attempt.MerchantId, attempt.OrderId, 0, orderStatus, attempt.AmountMinor,
                 attempt.Currency, code, attempt.PanMasked, attempt.Stan, attempt.Transmission, attempt.Rrn, authCode, null, now, issuerId))),
-            consumerWaiting ? now.Add(InlineDeliveryLease) : now, new[] { OutboxRows.OrderVersionKey });
+            consumerWaiting ? now.Add(InlineDeliveryLease) : now, OutboxRows.OrderVersionPath);
         OwedNotification? owed = null;
         await using (var row = await final.ExecuteReaderAsync(ct))
         {
