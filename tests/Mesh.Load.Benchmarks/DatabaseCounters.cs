@@ -57,6 +57,36 @@ public static class DatabaseCounters
             return $"{p.Key} {Per(p.Value.Commits - b.Commits):F1} commits {Per(p.Value.Inserted - b.Inserted):F1} ins {Per(p.Value.Updated - b.Updated):F1} upd";
         }));
 
+    /// <summary>A gatewaydb table's updates: all, and those PostgreSQL kept on the row's page without touching its indexes (HOT).</summary>
+    public sealed record TableUpdates(long Updated, long Hot);
+
+    public static async Task<Dictionary<string, TableUpdates>> GatewayUpdatesAsync(BenchmarkPlatform platform)
+    {
+        await using var connection = await OpenAsync(platform);
+        await using var read = new NpgsqlCommand("SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables", connection);
+        await using var row = await read.ExecuteReaderAsync();
+        var updates = new Dictionary<string, TableUpdates>(StringComparer.Ordinal);
+        while (await row.ReadAsync())
+        {
+            updates[row.GetString(0)] = new TableUpdates(row.GetInt64(1), row.GetInt64(2));
+        }
+        return updates;
+    }
+
+    /// <summary>The gateway's most updated tables: updates per purchase, and the share that were HOT.</summary>
+    public static string PerPurchase(Dictionary<string, TableUpdates> before, Dictionary<string, TableUpdates> after, long purchases)
+    {
+        var per = (double)Math.Max(1, purchases);
+        var tables = after
+            .Select(p => (Table: p.Key, Updated: p.Value.Updated - (before.GetValueOrDefault(p.Key)?.Updated ?? 0),
+                Hot: p.Value.Hot - (before.GetValueOrDefault(p.Key)?.Hot ?? 0)))
+            .Where(t => t.Updated > 0)
+            .OrderByDescending(t => t.Updated)
+            .Take(6);
+        return "gatewaydb updates per purchase (HOT share): "
+            + string.Join(", ", tables.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Table} {t.Updated / per:F2} ({100.0 * t.Hot / t.Updated:F0}% HOT)")));
+    }
+
     /// <summary>Starts counting statements from zero (the server loads pg_stat_statements; the extension is created here).</summary>
     public static async Task ResetStatementsAsync(BenchmarkPlatform platform)
     {

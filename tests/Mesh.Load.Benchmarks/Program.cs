@@ -84,6 +84,7 @@ switch (mode)
             var cpu = MachineCpu.Snapshot();
             var databases = await DatabaseCounters.SnapshotAsync(platform);
             var wal = await DatabaseCounters.WalAsync(platform);
+            var updates = await DatabaseCounters.GatewayUpdatesAsync(platform);
             var services = await ServiceCounters.SnapshotAsync(platform);
             await DatabaseCounters.ResetStatementsAsync(platform);
             var (recorder, elapsed) = await LoadRun.ClosedAsync(work, concurrency, seconds, $"closed loop, {concurrency} payers");
@@ -91,6 +92,7 @@ switch (mode)
             report.Phase($"closed loop, {concurrency} payers, {seconds} s", recorder, elapsed, cpu, MachineCpu.Snapshot(), work);
             Console.WriteLine($"PostgreSQL per purchase: {DatabaseCounters.PerPurchase(databases, await DatabaseCounters.SnapshotAsync(platform), recorder.Completed)}");
             Console.WriteLine(DatabaseCounters.PerPurchase(wal, await DatabaseCounters.WalAsync(platform), recorder.Completed));
+            Console.WriteLine(DatabaseCounters.PerPurchase(updates, await DatabaseCounters.GatewayUpdatesAsync(platform), recorder.Completed));
             Console.Write(await DatabaseCounters.TopStatementsAsync(platform, recorder.Completed));
             Console.Write(ServiceCounters.PerPurchase(services, await ServiceCounters.SnapshotAsync(platform), recorder.Completed));
             await report.PgBenchAsync(platform, concurrency, recorder.Completed / elapsed.TotalSeconds);
