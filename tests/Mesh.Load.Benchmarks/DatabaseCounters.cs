@@ -78,8 +78,8 @@ public static class DatabaseCounters
     {
         var per = (double)Math.Max(1, purchases);
         var tables = after
-            .Select(p => (Table: p.Key, Updated: p.Value.Updated - (before.GetValueOrDefault(p.Key)?.Updated ?? 0),
-                Hot: p.Value.Hot - (before.GetValueOrDefault(p.Key)?.Hot ?? 0)))
+            .Select(p => (Table: p.Key, Was: before.GetValueOrDefault(p.Key) ?? new TableUpdates(0, 0), Now: p.Value))
+            .Select(t => (t.Table, Updated: t.Now.Updated - t.Was.Updated, Hot: t.Now.Hot - t.Was.Hot))
             .Where(t => t.Updated > 0)
             .OrderByDescending(t => t.Updated)
             .Take(6);
