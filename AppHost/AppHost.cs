@@ -32,7 +32,7 @@ var issuerBoc = builder.AddIssuerBank("issuer-boc", bankId: "01040000", bankName
     .WithReference(issuerDb).WaitFor(issuerDb)
     .WithHsmCaller(hsm, role: "issuer");
 
-hsm.WithProvisionedKeys("gateway", issuerIcbc, issuerCcb, issuerBoc);
+hsm.WithProvisionedKeys("gateway", "switch", issuerIcbc, issuerCcb, issuerBoc);
 
 // Mesh:Replicas (1 unless set): how many processes of the gateway and the switch run. Their work
 // queues (outbox, notifications, unresolved payments, reversals) are claimed with row locks, so
@@ -52,7 +52,6 @@ var cardSwitch = builder.AddProject<Projects.Mesh_Switch>("switch")
 
 var settlement = builder.AddProject<Projects.Mesh_Settlement>("settlement")
     .WithReference(settlementDb).WaitFor(settlementDb)
-    .WithHsmCaller(hsm, role: "settlement")
     // Three-way reconciliation asks the switch and every bank for their side of a day.
     .WithReference(cardSwitch)
     .WithReconciledIssuers(issuerIcbc, issuerCcb, issuerBoc)

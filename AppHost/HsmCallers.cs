@@ -14,7 +14,10 @@ public static class HsmCallers
     {
         var name = caller.Resource.Name;
         var secret = caller.ApplicationBuilder.AddParameter($"{name}-hsm-secret", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), secret: true);
-        hsm.WithEnvironment($"Hsm__Callers__{name}__Role", role)
+        // A bank in development also issues its test cards at start (clear PIN in, PVV out, CVV2 printed):
+        // the card-issuing role, which the Hsm accepts only in development.
+        var roles = role == "issuer" && caller.ApplicationBuilder.Environment.IsDevelopment() ? "issuer,card-issuing" : role;
+        hsm.WithEnvironment($"Hsm__Callers__{name}__Role", roles)
            .WithEnvironment($"Hsm__Callers__{name}__Secret", secret);
         return caller
             .WithEnvironment("HsmClient__CallerName", name)
@@ -39,41 +42,55 @@ public static class HsmCallers
 
     /// <summary>
     /// The key ceremony, written down: working keys the Hsm generates at start if they do not exist
-    /// (ids <c>{owner}.{kind}</c>). Each bank shares a ZMK with the platform; an onboarded bank's
-    /// ZPK and ZAK are shared by switch and bank (a bank onboarded later has its own, and the switch
-    /// imports them under the ZMK); each bank has a PVK, a CVK and a DEK for its cards; the acquirer (gateway) a ZPK, a ZAK and
-    /// the PIN-transport key pairs browsers encrypt to, and the key pair the platform signs with.
+    /// (ids <c>{owner}.{kind}</c>), each with its owners and the uses each may make of it, sealed
+    /// into its key block. Each bank shares a ZMK with the platform (the bank wraps under it, the
+    /// switch unwraps); an onboarded bank's ZPK and ZAK serve the bank and the switch's link to it (a
+    /// bank onboarded later has its own, and the switch imports them under the ZMK); each bank's
+    /// PVK, CVK and DEK serve that bank alone. The acquirer's (gateway's) ZPK and ZAK serve the
+    /// gateway and the switch; its PIN-transport, signing, envelope keys and DEK the gateway alone.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithProvisionedKeys(this IResourceBuilder<ProjectResource> hsm,
-        string acquirer, params IResourceBuilder<ProjectResource>[] banks)
+        string acquirer, string cardSwitch, params IResourceBuilder<ProjectResource>[] banks)
     {
-        var keys = new List<(string Id, string Type, string Algorithm)>
+        var development = hsm.ApplicationBuilder.Environment.IsDevelopment();
+        var keys = new List<(string Id, string Type, string Algorithm, (string Caller, string Uses)[] Owners)>
         {
-            ($"{acquirer}.zpk", "Zpk", "Tdes2Key"),
-            ($"{acquirer}.zak", "Zak", "Tdes2Key"),
-            ($"{acquirer}.pin-transport-rsa", "PinTransport", "Rsa2048"),
-            ($"{acquirer}.pin-transport-ec", "PinTransport", "EcP256"),
-            // The platform signs /v1 answers, notifications, reconciliation files and its certificates
-            // with ECDSA P-256: a tenth of an RSA-2048 signature's cost, twice on every purchase.
-            ($"{acquirer}.signing", "Signing", "EcP256"),
+            ($"{acquirer}.zpk", "Zpk", "Tdes2Key", [(acquirer, "PinEncrypt"), (cardSwitch, "PinDecrypt")]),
+            ($"{acquirer}.zak", "Zak", "Tdes2Key", [(acquirer, "MacGenerate,MacVerify"), (cardSwitch, "MacGenerate,MacVerify")]),
+            ($"{acquirer}.pin-transport-rsa", "PinTransport", "Rsa2048", [(acquirer, "PinTransport")]),
+            ($"{acquirer}.pin-transport-ec", "PinTransport", "EcP256", [(acquirer, "PinTransport")]),
+            // The platform signs /v1 answers, notifications, reconciliation files (as the gateway serves
+            // them) and its certificates with ECDSA P-256: a tenth of an RSA-2048 signature's cost.
+            ($"{acquirer}.signing", "Signing", "EcP256", [(acquirer, "Sign,SignatureVerify")]),
             // The NetPay form protocol signs answers with RSA-1024 and SHA-1 (ChkValue is 256 hex digits).
-            ($"{acquirer}.netpay-signing", "Signing", "Rsa1024"),
+            ($"{acquirer}.netpay-signing", "Signing", "Rsa1024", [(acquirer, "Sign,SignatureVerify")]),
             // Merchants may seal their requests to the platform: the content key is encrypted to this pair.
-            ($"{acquirer}.envelope", "Envelope", "Rsa2048"),
+            ($"{acquirer}.envelope", "Envelope", "Rsa2048", [(acquirer, "EnvelopeOpen")]),
             // Card numbers at rest: AES-GCM ciphertext and a keyed hash for look-ups.
-            ($"{acquirer}.dek", "Dek", "Aes256"),
+            ($"{acquirer}.dek", "Dek", "Aes256", [(acquirer, "DataEncrypt,DataDecrypt,LookupHash")]),
         };
         foreach (var bank in banks)
         {
-            var own = bank.Resource.Annotations.OfType<IssuerBankAnnotation>().Single().KeyPrefix;
-            keys.Add((IssuerBanks.ZmkIdOf(bank.Resource.Name), "Zmk", "Tdes2Key"));
-            keys.AddRange([($"{own}.zpk", "Zpk", "Tdes2Key"), ($"{own}.zak", "Zak", "Tdes2Key"), ($"{own}.pvk", "Pvk", "Tdes2Key"), ($"{own}.dek", "Dek", "Aes256"), ($"{own}.cvk", "Cvk", "Tdes2Key")]);
+            var annotation = bank.Resource.Annotations.OfType<IssuerBankAnnotation>().Single();
+            var (name, own) = (bank.Resource.Name, annotation.KeyPrefix);
+            var link = annotation.Onboarded ? new[] { (cardSwitch, "PinEncrypt") } : [];
+            var macLink = annotation.Onboarded ? new[] { (cardSwitch, "MacGenerate,MacVerify") } : [];
+            keys.Add((IssuerBanks.ZmkIdOf(name), "Zmk", "Tdes2Key", [(name, "Wrap"), (cardSwitch, "Unwrap")]));
+            keys.Add(($"{own}.zpk", "Zpk", "Tdes2Key", [(name, development ? "PinDecrypt,Export,PinEncrypt" : "PinDecrypt,Export"), .. link]));
+            keys.Add(($"{own}.zak", "Zak", "Tdes2Key", [(name, "MacGenerate,MacVerify,Export"), .. macLink]));
+            keys.Add(($"{own}.pvk", "Pvk", "Tdes2Key", [(name, "PinVerification")]));
+            keys.Add(($"{own}.dek", "Dek", "Aes256", [(name, "DataEncrypt,DataDecrypt,LookupHash")]));
+            keys.Add(($"{own}.cvk", "Cvk", "Tdes2Key", [(name, development ? "CvvVerify,CvvGenerate" : "CvvVerify")]));
         }
         for (var i = 0; i < keys.Count; i++)
         {
             hsm.WithEnvironment($"Hsm__Provision__{i}__KeyId", keys[i].Id)
                .WithEnvironment($"Hsm__Provision__{i}__Type", keys[i].Type)
                .WithEnvironment($"Hsm__Provision__{i}__Algorithm", keys[i].Algorithm);
+            foreach (var (caller, uses) in keys[i].Owners)
+            {
+                hsm.WithEnvironment($"Hsm__Provision__{i}__Owners__{caller}", uses);
+            }
         }
         return hsm;
     }

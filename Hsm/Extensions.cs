@@ -17,7 +17,10 @@ public static class Extensions
             .Bind(builder.Configuration.GetSection(HsmOptions.Section))
             .Validate(o => o.LmkHex is not null || o.LmkPath is not null, "Set Hsm:LmkHex or Hsm:LmkPath: the Hsm needs a local master key")
             .Validate(o => o.Callers.Values.All(c => CallerPolicy.IsKnownRole(c.Role) && c.Secret.Length >= 32),
-                "Every Hsm:Callers entry has a known Role and a Secret of at least 32 characters")
+                "Every Hsm:Callers entry has known roles and a Secret of at least 32 characters")
+            .Validate(o => builder.Environment.IsDevelopment() || !o.Callers.Values.Any(c => CallerPolicy.Has(c.Role, CallerPolicy.CardIssuing)),
+                $"The {CallerPolicy.CardIssuing} role (clear PINs in, for test cards) exists only in Development")
+            .Validate(o => o.Provision.All(k => k.Owners.Count > 0), "Every provisioned key names its owners (Hsm:Provision:N:Owners)")
             .ValidateOnStart();
         builder.Services.AddSingleton<HsmMetrics>();
         builder.Services.AddSingleton<LocalMasterKey>();
@@ -31,6 +34,8 @@ public static class Extensions
         builder.Services.AddSingleton<Signatures>();
         builder.Services.AddSingleton<LmkRotation>();
         builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddSingleton<KeyAccess>();
+        builder.Services.AddSingleton<PinFailureWatch>();
         builder.Services.AddGrpc(options =>
         {
             options.Interceptors.Add<CallerAuthorizationInterceptor>();
@@ -38,15 +43,17 @@ public static class Extensions
         });
     }
 
-    /// <summary>Generates the configured working keys that do not exist yet.</summary>
+    /// <summary>Generates the configured working keys that do not exist yet, and seals each with its stated owners and uses.</summary>
     public static async Task ProvisionKeysAsync(this WebApplication app)
     {
         var keys = app.Services.GetRequiredService<KeyManagement>();
         var options = app.Services.GetRequiredService<IOptions<HsmOptions>>().Value;
         foreach (var key in options.Provision)
         {
-            var held = await keys.GenerateAsync(key.KeyId, key.Type, key.Algorithm, CancellationToken.None);
-            app.Logger.LogInformation("Key {KeyId} ready: {KeyType}, check value {CheckValue}", held.KeyId, held.Type, held.CheckValue);
+            var policy = key.Policy();
+            var held = await keys.GenerateAsync(key.KeyId, key.Type, key.Algorithm, CancellationToken.None, policy);
+            held = await keys.EnsurePolicyAsync(held, policy, CancellationToken.None);
+            app.Logger.LogInformation("Key {KeyId} ready: {KeyType}, check value {CheckValue}, owners {Owners}", held.KeyId, held.Type, held.CheckValue, held.Policy);
         }
     }
 

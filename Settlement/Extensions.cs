@@ -36,7 +36,6 @@ public static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<InterbankIntake>());
         builder.Services.AddHttpClient();
         builder.Services.AddGrpcClient<Contracts.Switch.CardSwitch.CardSwitchClient>(o => o.Address = new Uri("http://_grpc.switch")).AsMeshGrpcClient();
-        builder.Services.AddGrpcClient<Contracts.Hsm.Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);
     }
 
     public static WebApplication MapSettlementServices(this WebApplication app)

@@ -43,9 +43,10 @@ public static class ReconciliationApi
         {
             var file = await settlement.GetReconciliationFileAsync(new ReconciliationFileRequest { MerchantId = fields["merId"]!, SettlementDate = settlementDate, Kind = kind },
                 cancellationToken: ct);
-            response.Headers[FileSignatureHeader] = Convert.ToBase64String(file.Signature.Span);
+            var content = file.Content.ToByteArray();
+            response.Headers[FileSignatureHeader] = Convert.ToBase64String(await platform.SignFileAsync(content, ct));
             response.Headers["Mesh-Cert-Id"] = await platform.CertIdAsync(ct);
-            return TypedResults.File(file.Content.ToByteArray(), "text/csv; charset=utf-8", file.Name);
+            return TypedResults.File(content, "text/csv; charset=utf-8", file.Name);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
         {

@@ -386,7 +386,8 @@ public static class MerchantConsoleApi
         return ConsolePages.Settlement(session, batches.Batches);
     }
 
-    private static async Task<IResult> FileAsync(string settlementDate, string kind, HttpContext http, Settlement.SettlementClient settlement, CancellationToken ct)
+    private static async Task<IResult> FileAsync(string settlementDate, string kind, HttpContext http, Settlement.SettlementClient settlement,
+        Platform.PlatformCertificate platform, CancellationToken ct)
     {
         var session = Session(http);
         if (kind is not ("detail" or "totals") || !DateOnly.TryParseExact(settlementDate, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
@@ -397,8 +398,9 @@ public static class MerchantConsoleApi
         {
             var file = await settlement.GetReconciliationFileAsync(
                 new ReconciliationFileRequest { MerchantId = session.MerchantId, SettlementDate = settlementDate, Kind = kind }, cancellationToken: ct);
-            http.Response.Headers["Mesh-File-Signature"] = Convert.ToBase64String(file.Signature.Span);
-            return Results.File(file.Content.ToByteArray(), "text/csv; charset=utf-8", $"{kind}-{session.MerchantId}-{settlementDate}.csv");
+            var content = file.Content.ToByteArray();
+            http.Response.Headers["Mesh-File-Signature"] = Convert.ToBase64String(await platform.SignFileAsync(content, ct));
+            return Results.File(content, "text/csv; charset=utf-8", $"{kind}-{session.MerchantId}-{settlementDate}.csv");
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound)
         {

@@ -53,6 +53,17 @@ public sealed class PlatformCertificate(Hsm.HsmClient hsm, TimeProvider time)
     /// </summary>
     public async Task<string> CertIdAsync(CancellationToken ct) => (await SigningKeyAsync(ct)).CertId;
 
+    /// <summary>
+    /// The platform's detached signature over a file's bytes (a reconciliation file), as published
+    /// (ECDSA in DER). The gateway signs files as it serves them: settlement holds no signing key.
+    /// </summary>
+    public async Task<byte[]> SignFileAsync(byte[] content, CancellationToken ct)
+    {
+        var key = await SigningKeyAsync(ct);
+        var reply = await hsm.SignAsync(new SignRequest { KeyId = KeyId, Data = ByteString.CopyFrom(content), Scheme = key.Scheme }, cancellationToken: ct);
+        return SigningKeys.Published(key.Scheme, reply.Signature.Span);
+    }
+
     /// <summary>The platform's signing key as signers need it: its certId and the SHA-256 scheme its algorithm takes.</summary>
     public async Task<SigningKey> SigningKeyAsync(CancellationToken ct)
     {

@@ -13,10 +13,12 @@ namespace Mesh.Hsm.Access;
 /// <summary>
 /// Who is calling, and may they: the caller name (<c>x-mesh-caller</c>) and its secret
 /// (<c>authorization: Bearer</c>) must match the Hsm's configuration, and the role must allow the
-/// command, or the call is refused with 68. Key-management commands, allowed or not, are audited.
+/// command, or the call is refused with 68; each key the command names must be the caller's for that
+/// use (<see cref="KeyAccess"/>), or it is refused with K3. Key-management commands, allowed or not,
+/// and every refusal are audited; failures of PIN commands are watched per caller.
 /// </summary>
-public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options, AuditLog audit, HsmMetrics metrics, TimeProvider time,
-    ILogger<CallerAuthorizationInterceptor> logger) : Interceptor
+public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options, AuditLog audit, KeyAccess keyAccess, PinFailureWatch pinFailures,
+    HsmMetrics metrics, TimeProvider time, ILogger<CallerAuthorizationInterceptor> logger) : Interceptor
 {
     public const string CallerHeader = "x-mesh-caller";
     private const string ServicePrefix = "/mesh.hsm.Hsm/";
@@ -45,6 +47,21 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
         }
         try
         {
+            await keyAccess.CheckAsync(caller.Name, caller.Role, request, context.CancellationToken);
+        }
+        catch (HsmException ex) when (ex.Code == HsmErrorCode.KeyNotPermitted)
+        {
+            metrics.Ran(command, caller.Name, "refused", 0);
+            logger.LogWarning("Refused {Command} to {Caller} ({Role}): {Reason}", command, caller.Name, caller.Role, ex.Message);
+            await audit.RecordAsync(caller.Name, command, ex.KeyId ?? keyId, $"refused: {ex.Code}", context.CancellationToken);
+            throw HsmErrorInterceptor.ToRpcException(ex);
+        }
+        catch (HsmException ex)
+        {
+            throw HsmErrorInterceptor.ToRpcException(ex);
+        }
+        try
+        {
             var response = await continuation(request, context);
             metrics.Ran(command, caller.Name, "done", time.GetElapsedTime(started).TotalMilliseconds);
             if (CallerPolicy.IsKeyManagement(command))
@@ -56,6 +73,7 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
         catch (RpcException ex)
         {
             metrics.Ran(command, caller.Name, "failed", time.GetElapsedTime(started).TotalMilliseconds);
+            await pinFailures.FailedAsync(caller.Name, command, HsmErrorInterceptor.ErrorCodeOf(ex), context.CancellationToken);
             if (CallerPolicy.IsKeyManagement(command))
             {
                 await audit.RecordAsync(caller.Name, command, keyId, $"failed: {ex.StatusCode}", context.CancellationToken);
@@ -103,6 +121,8 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
         throw new RpcException(new Status(StatusCode.Unauthenticated, "unknown caller or wrong secret"));
     }
 
-    internal static string? KeyIdOf(object request) =>
-        request.GetType().GetProperty("KeyId")?.GetValue(request) as string;
+    /// <summary>The key a request is about, for the audit log: the first it names for use, else the one it creates.</summary>
+    internal static string? KeyIdOf(object request) => KeyAccess.UsesOf(request) is [var first, ..]
+        ? first.KeyId
+        : request.GetType().GetProperty("KeyId")?.GetValue(request) as string;
 }

@@ -3,19 +3,22 @@ using Mesh.Contracts.Hsm;
 namespace Mesh.Hsm.Access;
 
 /// <summary>
-/// Least privilege: each caller of the Hsm has a role, and a role a list of the commands it may
-/// run. The gateway cannot verify PINs, and only an operator generates keys, forms them from
-/// components and manages the LMK. Zone keys travel between the switch and a bank under their ZMK
-/// as host commands (payShield A6 and A8): a bank exports its ZPK and ZAK, the switch imports
-/// them, and neither moves any other kind of key (<see cref="MayExchange"/>).
+/// Least privilege: each caller of the Hsm has a role (or a few, comma-separated), and a role a list
+/// of the commands it may run. The gateway cannot verify PINs, and only an operator generates keys,
+/// forms them from components and manages the LMK. Zone keys travel between the switch and a bank
+/// under their ZMK as host commands (payShield A6 and A8): a bank exports its ZPK and ZAK, the switch
+/// imports them, and neither imports any other kind of key (<see cref="MayExchange"/>); which keys a
+/// caller may use at all is each key's own policy (<see cref="KeyAccess"/>). Making PIN blocks from
+/// clear PINs and PIN verification values (card issuance) is the <see cref="CardIssuing"/> role's,
+/// which only a development Hsm accepts: a production bank never hands the Hsm a clear PIN.
 /// </summary>
 public static class CallerPolicy
 {
     public const string Gateway = "gateway";
     public const string Switch = "switch";
     public const string Issuer = "issuer";
-    public const string Settlement = "settlement";
     public const string Operator = "operator";
+    public const string CardIssuing = "card-issuing";
 
     private static readonly HashSet<string> KeyManagement =
         ["GenerateKey", "FormKeyFromComponents", "ImportKey", "ExportKey", "RotateLmk", "EraseOldLmk"];
@@ -24,21 +27,26 @@ public static class CallerPolicy
     {
         [Gateway] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "TranslatePinFromBrowser", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData", "LookupHash", "Sign", "Verify", "OpenEnvelopeKey"],
         [Switch] = ["Diagnostics", "KeyCheckValue", "TranslatePin", "GenerateMac", "VerifyMac", "ImportKey"],
-        [Issuer] = ["Diagnostics", "KeyCheckValue", "ExportKey", "VerifyPin", "GeneratePinVerificationValue", "EncryptClearPin", "GenerateCvv", "VerifyCvv", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData", "LookupHash"],
-        [Settlement] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "Sign", "Verify"],
+        [Issuer] = ["Diagnostics", "KeyCheckValue", "ExportKey", "VerifyPin", "VerifyCvv", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData", "LookupHash"],
+        [CardIssuing] = ["EncryptClearPin", "GeneratePinVerificationValue", "GenerateCvv"],
         [Operator] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", .. KeyManagement],
     };
 
-    public static bool IsKnownRole(string role) => Allowed.ContainsKey(role);
+    public static IEnumerable<string> RolesOf(string roles) => roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
-    public static bool May(string role, string command) => Allowed.TryGetValue(role, out var commands) && commands.Contains(command);
+    public static bool IsKnownRole(string roles) => RolesOf(roles).Any() && RolesOf(roles).All(Allowed.ContainsKey);
+
+    public static bool Has(string roles, string role) => RolesOf(roles).Contains(role, StringComparer.Ordinal);
+
+    public static bool May(string roles, string command) =>
+        RolesOf(roles).Any(role => Allowed.TryGetValue(role, out var commands) && commands.Contains(command));
 
     /// <summary>
-    /// Which keys a caller may import or export under a ZMK: an operator any that travels, every
-    /// other role only zone keys (ZPK and ZAK).
+    /// Which keys a caller may import under a ZMK: an operator any that travels, every other role
+    /// only zone keys (ZPK and ZAK).
     /// </summary>
-    public static bool MayExchange(string role, KeyType type) =>
-        role == Operator || type is KeyType.Zpk or KeyType.Zak;
+    public static bool MayExchange(string roles, KeyType type) =>
+        Has(roles, Operator) || type is KeyType.Zpk or KeyType.Zak;
 
     /// <summary>Commands whose every use, allowed or refused, goes to the audit log.</summary>
     public static bool IsKeyManagement(string command) => KeyManagement.Contains(command);

@@ -13,7 +13,7 @@ public sealed class KeyManagement(IKeyStore keys)
     public const int ComponentsMin = 2;
     public const int ComponentsMax = 3;
 
-    public async Task<HeldKey> GenerateAsync(string keyId, KeyType type, KeyAlgorithm algorithm, CancellationToken ct)
+    public async Task<HeldKey> GenerateAsync(string keyId, KeyType type, KeyAlgorithm algorithm, CancellationToken ct, KeyPolicy? policy = null)
     {
         CheckType(type, algorithm);
         if (KeyPairs.IsKeyPair(algorithm) != type is KeyType.Signing or KeyType.PinTransport or KeyType.Envelope)
@@ -33,10 +33,11 @@ public sealed class KeyManagement(IKeyStore keys)
                 BlockCiphers.SetOddParity(value);
             }
         }
-        return await StoreNewAsync(new HeldKey(keyId, type, algorithm, value), ct);
+        return await StoreNewAsync(new HeldKey(keyId, type, algorithm, value, policy), ct);
     }
 
-    public async Task<HeldKey> FormFromComponentsAsync(string keyId, KeyType type, KeyAlgorithm algorithm, IReadOnlyList<byte[]> components, CancellationToken ct)
+    public async Task<HeldKey> FormFromComponentsAsync(string keyId, KeyType type, KeyAlgorithm algorithm, IReadOnlyList<byte[]> components, CancellationToken ct,
+        KeyPolicy? policy = null)
     {
         CheckType(type, algorithm);
         var length = HeldKey.LengthOf(algorithm);
@@ -61,10 +62,16 @@ public sealed class KeyManagement(IKeyStore keys)
             // XOR of an odd number of odd-parity components keeps odd parity; of two, it must be set again.
             BlockCiphers.SetOddParity(value);
         }
-        return await StoreNewAsync(new HeldKey(keyId, type, algorithm, value), ct, sameValueOnly: true);
+        CheckHalvesDiffer(algorithm, value);
+        return await StoreNewAsync(new HeldKey(keyId, type, algorithm, value, policy), ct, sameValueOnly: true);
     }
 
-    public async Task<HeldKey> ImportAsync(string keyId, KeyType type, KeyAlgorithm algorithm, string zmkId, byte[] cryptogram, string expectedCheckValue, CancellationToken ct)
+    /// <summary>
+    /// FA: a key received under a ZMK. Without a stated policy it serves the two ends of the ZMK's
+    /// link (the ZMK's owners) as a zone key: PINs in and out under a ZPK, MACs under a ZAK or TAK.
+    /// </summary>
+    public async Task<HeldKey> ImportAsync(string keyId, KeyType type, KeyAlgorithm algorithm, string zmkId, byte[] cryptogram, string expectedCheckValue,
+        CancellationToken ct, KeyPolicy? policy = null)
     {
         CheckType(type, algorithm);
         var zmk = await RequireAsync(zmkId, KeyType.Zmk, ct);
@@ -73,7 +80,14 @@ public sealed class KeyManagement(IKeyStore keys)
         {
             throw new HsmException(HsmErrorCode.KeyParity, "the imported key does not have odd parity");
         }
-        var key = new HeldKey(keyId, type, algorithm, value);
+        CheckHalvesDiffer(algorithm, value);
+        policy ??= type switch
+        {
+            KeyType.Zpk => zmk.Policy.For(zmk.Policy.Owners, KeyUse.PinEncrypt, KeyUse.PinDecrypt),
+            KeyType.Zak or KeyType.Tak => zmk.Policy.For(zmk.Policy.Owners, KeyUse.MacGenerate, KeyUse.MacVerify),
+            _ => KeyPolicy.None,
+        };
+        var key = new HeldKey(keyId, type, algorithm, value, policy);
         if (!CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(key.CheckValue), System.Text.Encoding.ASCII.GetBytes(expectedCheckValue.ToUpperInvariant())))
         {
             throw new HsmException(HsmErrorCode.VerificationFailure, "the key's check value is not the one announced");
@@ -85,12 +99,43 @@ public sealed class KeyManagement(IKeyStore keys)
     {
         var zmk = await RequireAsync(zmkId, KeyType.Zmk, ct);
         var key = await keys.GetAsync(keyId, ct);
-        if (key.Type == KeyType.Zmk || key.IsKeyPair)
+        if (key.Type is not (KeyType.Zpk or KeyType.Zak or KeyType.Tak or KeyType.Tpk))
         {
-            throw new HsmException(HsmErrorCode.InvalidKeyType, "ZMKs and private keys are not exported");
+            throw new HsmException(HsmErrorCode.InvalidKeyType, $"a {key.Type} never leaves the Hsm: only zone and terminal keys are exported");
+        }
+        if (StrengthBits(zmk.Algorithm) < StrengthBits(key.Algorithm))
+        {
+            throw new HsmException(HsmErrorCode.InvalidKeyType, $"a {zmk.Algorithm} ZMK is weaker than the {key.Algorithm} key it would carry");
         }
         return (Wrap(zmk, key.Value), key.CheckValue);
     }
+
+    /// <summary>The security strength of a symmetric key (NIST SP 800-57): 2-key 3DES 80 bits, 3-key 112.</summary>
+    internal static int StrengthBits(KeyAlgorithm algorithm) => algorithm switch
+    {
+        KeyAlgorithm.Tdes2Key => 80,
+        KeyAlgorithm.Tdes3Key => 112,
+        KeyAlgorithm.Aes128 => 128,
+        KeyAlgorithm.Aes256 => 256,
+        _ => 0,
+    };
+
+    /// <summary>A 3DES key with two equal adjacent halves is single DES in effect: refused (15).</summary>
+    private static void CheckHalvesDiffer(KeyAlgorithm algorithm, byte[] value)
+    {
+        if (algorithm == KeyAlgorithm.Tdes2Key && value.AsSpan(0, 8).SequenceEqual(value.AsSpan(8, 8))
+            || algorithm == KeyAlgorithm.Tdes3Key && (value.AsSpan(0, 8).SequenceEqual(value.AsSpan(8, 8)) || value.AsSpan(8, 8).SequenceEqual(value.AsSpan(16, 8))))
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, "a 3DES key with equal halves is single DES and is refused");
+        }
+    }
+
+    /// <summary>
+    /// Provisioning states each working key's policy: a key that exists with another policy (or an
+    /// M1 block, which had none) is re-sealed with the stated one.
+    /// </summary>
+    public async Task<HeldKey> EnsurePolicyAsync(HeldKey key, KeyPolicy policy, CancellationToken ct) =>
+        key.Policy.SameAs(policy) ? key : await keys.ChangePolicyAsync(key, policy, ct);
 
     public Task<HeldKey> GetAsync(string keyId, CancellationToken ct) => keys.GetAsync(keyId, ct);
 

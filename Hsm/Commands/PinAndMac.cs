@@ -8,6 +8,9 @@ namespace Mesh.Hsm.Commands;
 /// <summary>CC, M6 and M8: PINs move between zones and messages carry MACs.</summary>
 public sealed class PinAndMac(KeyManagement keys)
 {
+    /// <summary>The shortest MAC verified: 8 bytes (ISO 8583 field 128, a full DES/AES block's first half).</summary>
+    public const int MacBytesMin = 8;
+
     /// <summary>
     /// CC: decrypt under the source ZPK, read the PIN, build the destination format, encrypt under
     /// the destination ZPK. The clear PIN lives only in this method's locals.
@@ -18,6 +21,7 @@ public sealed class PinAndMac(KeyManagement keys)
         var source = await keys.RequireAsync(sourceZpkId, KeyType.Zpk, ct);
         var destination = await keys.RequireAsync(destinationZpkId, KeyType.Zpk, ct);
         CheckFormatFitsKey(destination, destinationFormat);
+        CheckFormatChange(sourceFormat, destinationFormat);
         var pin = ReadPin(source, pinBlock, sourceFormat, pan);
         return WritePin(destination, pin, destinationFormat, pan);
     }
@@ -38,12 +42,16 @@ public sealed class PinAndMac(KeyManagement keys)
     public async Task VerifyMacAsync(string keyId, byte[] data, Crypto.MacAlgorithm algorithm, Crypto.MacPadding padding, byte[] mac, CancellationToken ct)
     {
         var expected = await GenerateMacAsync(keyId, data, algorithm, padding, ct);
-        if (mac.Length is < 4 || mac.Length > expected.Length || !CryptographicOperations.FixedTimeEquals(expected.AsSpan(0, mac.Length), mac))
+        if (mac.Length < MacBytesMin || mac.Length > expected.Length || !CryptographicOperations.FixedTimeEquals(expected.AsSpan(0, mac.Length), mac))
         {
             throw new HsmException(HsmErrorCode.VerificationFailure, "MAC verification failed");
         }
     }
 
+    /// <summary>
+    /// The PIN of a block. Whatever is wrong inside the block (a wrong PAN, a wrong key, a tampered
+    /// block) is one error with one message, so a caller learns nothing from which check failed.
+    /// </summary>
     internal static string ReadPin(HeldKey zpk, byte[] block, Crypto.PinBlockFormat format, string? pan)
     {
         CheckFormatFitsKey(zpk, format);
@@ -51,9 +59,30 @@ public sealed class PinAndMac(KeyManagement keys)
         {
             throw new HsmException(HsmErrorCode.InvalidInput, $"a format {(int)format} PIN block is {PinBlocks.BlockBytes(format)} bytes");
         }
-        return format == Crypto.PinBlockFormat.Iso4
-            ? PinBlocks.DecipherIso4(zpk.Value, block, pan)
-            : PinBlocks.ReadClear(format, BlockCiphers.DecryptBlocks(zpk.Value, block), pan);
+        try
+        {
+            return format == Crypto.PinBlockFormat.Iso4
+                ? PinBlocks.DecipherIso4(zpk.Value, block, pan)
+                : PinBlocks.ReadClear(format, BlockCiphers.DecryptBlocks(zpk.Value, block), pan);
+        }
+        catch (HsmException ex) when (ex.Code is HsmErrorCode.PinBlockInvalid or HsmErrorCode.PinLength)
+        {
+            throw new HsmException(HsmErrorCode.PinBlockInvalid, UnreadableBlock);
+        }
+    }
+
+    public const string UnreadableBlock = "the PIN block does not hold a PIN of its format for that card";
+
+    /// <summary>
+    /// A PAN-bound block (formats 0, 3, 4) never becomes format 1, which binds no PAN: that change
+    /// would let the PIN be moved to any card and is the first step of known PIN-extraction attacks.
+    /// </summary>
+    internal static void CheckFormatChange(Crypto.PinBlockFormat source, Crypto.PinBlockFormat destination)
+    {
+        if (destination == Crypto.PinBlockFormat.Iso1 && source != Crypto.PinBlockFormat.Iso1)
+        {
+            throw new HsmException(HsmErrorCode.InvalidPinBlockFormat, $"a format {(int)source} block is bound to its card and is not translated into format 1");
+        }
     }
 
     internal static byte[] WritePin(HeldKey zpk, string pin, Crypto.PinBlockFormat format, string? pan)

@@ -7,19 +7,35 @@ namespace Mesh.Hsm.Commands;
 /// <summary>
 /// DC/EC and their issuing counterparts: a PIN is checked against what the issuer stored for the
 /// card, an IBM 3624 offset or a Visa PVV, both derived under the PVK. The PIN itself is never stored.
+/// What an attacker would choose is fixed here: the decimalisation table is the Hsm's own
+/// (<see cref="DecimalisationTable"/>), the validation data must bind the card ('N'), and a PIN of
+/// another length than the one issued fails, so neither command is an oracle for a PIN's digits.
 /// </summary>
 public sealed class PinVerification(KeyManagement keys)
 {
+    /// <summary>The IBM 3624 decimalisation table every PVK uses; callers cannot choose another.</summary>
+    public const string DecimalisationTable = "0123456789012345";
+
     public async Task VerifyAsync(VerifyPinRequest request, CancellationToken ct)
     {
         var pin = await ReadPinAsync(request.ZpkId, request.PinBlock.ToByteArray(), request.Format, request.Pan, ct);
         var pvk = await keys.RequireAsync(request.Verification.PvkId, KeyType.Pvk, ct);
+        CheckIssuedLength(request.Verification.PinLength);
         var expected = Compute(pvk, pin, request.Pan, request.Verification);
         var stored = request.Verification.Method == PinVerificationMethod.Ibm3624Offset ? request.Verification.Offset : request.Verification.Pvv;
+        var sameLength = pin.Length == request.Verification.PinLength;
         if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-                System.Text.Encoding.ASCII.GetBytes(expected), System.Text.Encoding.ASCII.GetBytes(stored)))
+                System.Text.Encoding.ASCII.GetBytes(expected), System.Text.Encoding.ASCII.GetBytes(stored)) | !sameLength)
         {
             throw new HsmException(HsmErrorCode.VerificationFailure, "PIN verification failed");
+        }
+    }
+
+    private static void CheckIssuedLength(int pinLength)
+    {
+        if (pinLength is < PinBlocks.PinLengthMin or > PinBlocks.PinLengthMax)
+        {
+            throw new HsmException(HsmErrorCode.PinLength, $"the issued PIN length is {PinBlocks.PinLengthMin} to {PinBlocks.PinLengthMax}");
         }
     }
 
@@ -44,6 +60,8 @@ public sealed class PinVerification(KeyManagement keys)
         }
         return data.Method switch
         {
+            PinVerificationMethod.Ibm3624Offset when !data.ValidationData.Contains('N', StringComparison.Ordinal) =>
+                throw new HsmException(HsmErrorCode.InvalidInput, "the PIN validation data binds the card: it contains 'N'"),
             PinVerificationMethod.Ibm3624Offset => Ibm3624Offset(pvk.Value, pin, pan, data.DecimalisationTable, data.ValidationData),
             PinVerificationMethod.VisaPvv => VisaPvv(pvk.Value, pin, pan, data.Pvki),
             _ => throw new HsmException(HsmErrorCode.InvalidInput, "unknown PIN verification method"),
@@ -56,10 +74,11 @@ public sealed class PinVerification(KeyManagement keys)
     /// </summary>
     internal static string Ibm3624Offset(byte[] pvk, string pin, string pan, string table, string validationData)
     {
-        if (table.Length != 16 || !table.All(char.IsAsciiDigit))
+        if (table.Length != 0 && table != DecimalisationTable)
         {
-            throw new HsmException(HsmErrorCode.InvalidInput, "the decimalisation table is 16 digits");
+            throw new HsmException(HsmErrorCode.InvalidInput, "the decimalisation table is the Hsm's own; send none");
         }
+        table = DecimalisationTable;
         var data = validationData.Replace("N", LastFiveBeforeCheckDigit(pan), StringComparison.Ordinal);
         if (data.Length != 16 || !data.All(char.IsAsciiHexDigit))
         {

@@ -39,12 +39,16 @@ public sealed class HsmErrorInterceptor(ILogger<HsmErrorInterceptor> logger) : I
         return status.ToRpcException();
     }
 
+    /// <summary>The payShield code of a refusal this interceptor made ("01"), or the gRPC status name for any other failure.</summary>
+    public static string ErrorCodeOf(RpcException ex) =>
+        ex.Status.Detail.IndexOf(':', StringComparison.Ordinal) is > 0 and <= 2 and var colon ? ex.Status.Detail[..colon] : ex.StatusCode.ToString();
+
     public static Code StatusCodeOf(string code) => code switch
     {
         HsmErrorCode.KeyNotFound => Code.NotFound,
         HsmErrorCode.KeyExists => Code.AlreadyExists,
         HsmErrorCode.VerificationFailure => Code.FailedPrecondition,
-        HsmErrorCode.CommandDisabled => Code.PermissionDenied,
+        HsmErrorCode.CommandDisabled or HsmErrorCode.KeyNotPermitted => Code.PermissionDenied,
         _ => Code.InvalidArgument,
     };
 }

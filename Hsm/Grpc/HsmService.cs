@@ -24,6 +24,8 @@ public sealed class HsmService(
     LmkRotation rotation,
     HsmMetrics metrics,
     AuditLog audit,
+    KeyAccess keyAccess,
+    PinFailureWatch pinFailures,
     TimeProvider time,
     ILogger<HsmService> logger) : Contracts.Hsm.Hsm.HsmBase
 {
@@ -143,10 +145,26 @@ public sealed class HsmService(
         ActivityContext.TryParse(command.Traceparent, null, out var parent);
         using var activity = HsmTelemetry.Source.StartActivity($"hsm {name}", ActivityKind.Server, parent);
         var result = new HsmResult { Id = command.Id };
-        if (command.CommandCase == HsmCommand.CommandOneofCase.None || !CallerPolicy.May(role, name))
+        var request = HsmCommand.Descriptor.Oneofs[0].Accessor.GetCaseFieldDescriptor(command)?.Accessor.GetValue(command);
+        if (request is null || !CallerPolicy.May(role, name))
         {
-            await AuditRefusalAsync(command, name, role, caller);
+            await AuditRefusalAsync(request is null ? null : CallerAuthorizationInterceptor.KeyIdOf(request), name, role, caller, HsmErrorCode.CommandDisabled, $"{name} is not allowed");
             result.Refusal = new HsmRefusal { StatusCode = (int)StatusCode.PermissionDenied, HsmErrorCode = HsmErrorCode.CommandDisabled, Message = $"{name} is not allowed" };
+            return result;
+        }
+        try
+        {
+            await keyAccess.CheckAsync(caller, role, request, context.CancellationToken);
+        }
+        catch (HsmException ex) when (ex.Code == HsmErrorCode.KeyNotPermitted)
+        {
+            await AuditRefusalAsync(ex.KeyId, name, role, caller, ex.Code, ex.Message);
+            result.Refusal = new HsmRefusal { StatusCode = (int)StatusCode.PermissionDenied, HsmErrorCode = ex.Code, Message = $"{ex.Code}: {ex.Message}" };
+            return result;
+        }
+        catch (HsmException ex)
+        {
+            result.Refusal = new HsmRefusal { StatusCode = (int)HsmErrorInterceptor.StatusCodeOf(ex.Code), HsmErrorCode = ex.Code, Message = $"{ex.Code}: {ex.Message}" };
             return result;
         }
         try
@@ -186,6 +204,7 @@ public sealed class HsmService(
         {
             activity?.SetTag("hsm.error_code", ex.Code);
             result.Refusal = new HsmRefusal { StatusCode = (int)HsmErrorInterceptor.StatusCodeOf(ex.Code), HsmErrorCode = ex.Code, Message = $"{ex.Code}: {ex.Message}" };
+            await pinFailures.FailedAsync(caller, name, ex.Code, CancellationToken.None);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -200,13 +219,12 @@ public sealed class HsmService(
     /// A command refused on a session stream is logged and audited as a unary one is (the
     /// interceptor does that); the refusal is answered even when the audit cannot be written.
     /// </summary>
-    private async Task AuditRefusalAsync(HsmCommand command, string name, string role, string caller)
+    private async Task AuditRefusalAsync(string? keyId, string name, string role, string caller, string code, string reason)
     {
-        logger.LogWarning("Refused {Command} to {Caller} ({Role}) on its session", name, caller, role);
-        var request = HsmCommand.Descriptor.Oneofs[0].Accessor.GetCaseFieldDescriptor(command)?.Accessor.GetValue(command);
+        logger.LogWarning("Refused {Command} to {Caller} ({Role}) on its session: {Reason}", name, caller, role, reason);
         try
         {
-            await audit.RecordAsync(caller, name, request is null ? null : CallerAuthorizationInterceptor.KeyIdOf(request), "refused", CancellationToken.None);
+            await audit.RecordAsync(caller, name, keyId, code == HsmErrorCode.CommandDisabled ? "refused" : $"refused: {code}", CancellationToken.None);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
         {
@@ -240,11 +258,11 @@ public sealed class HsmService(
         new() { ErasedCheckValue = await rotation.ErasePreviousAsync(context.CancellationToken) };
 
     public override async Task<KeyInfo> GenerateKey(GenerateKeyRequest request, ServerCallContext context) =>
-        (await keys.GenerateAsync(request.KeyId, request.KeyType, request.Algorithm, context.CancellationToken)).ToInfo();
+        (await keys.GenerateAsync(request.KeyId, request.KeyType, request.Algorithm, context.CancellationToken, KeyPolicy.FromProto(request.Owners))).ToInfo();
 
     public override async Task<KeyInfo> FormKeyFromComponents(FormKeyFromComponentsRequest request, ServerCallContext context) =>
         (await keys.FormFromComponentsAsync(request.KeyId, request.KeyType, request.Algorithm,
-            [.. request.Components.Select(c => c.ToByteArray())], context.CancellationToken)).ToInfo();
+            [.. request.Components.Select(c => c.ToByteArray())], context.CancellationToken, KeyPolicy.FromProto(request.Owners))).ToInfo();
 
     public override async Task<KeyInfo> KeyCheckValue(KeyCheckValueRequest request, ServerCallContext context) =>
         (await keys.GetAsync(request.KeyId, context.CancellationToken)).ToInfo();
@@ -253,12 +271,12 @@ public sealed class HsmService(
     {
         CheckExchange(context, request.KeyType);
         return (await keys.ImportAsync(request.KeyId, request.KeyType, request.Algorithm, request.ZmkId,
-            request.Cryptogram.ToByteArray(), request.ExpectedCheckValue, context.CancellationToken)).ToInfo();
+            request.Cryptogram.ToByteArray(), request.ExpectedCheckValue, context.CancellationToken,
+            request.Owners.Count == 0 ? null : KeyPolicy.FromProto(request.Owners))).ToInfo();
     }
 
     public override async Task<ExportKeyReply> ExportKey(ExportKeyRequest request, ServerCallContext context)
     {
-        CheckExchange(context, (await keys.GetAsync(request.KeyId, context.CancellationToken)).Type);
         var (cryptogram, checkValue) = await keys.ExportAsync(request.KeyId, request.ZmkId, context.CancellationToken);
         return new ExportKeyReply { Cryptogram = ByteString.CopyFrom(cryptogram), CheckValue = checkValue };
     }

@@ -7,7 +7,7 @@ namespace Mesh.Hsm.Keys;
 /// A key inside the Hsm: its identity, type, algorithm and value (a symmetric key, or a key
 /// pair's PKCS#8 private key). The value never leaves the process in clear.
 /// </summary>
-public sealed class HeldKey(string keyId, KeyType type, KeyAlgorithm algorithm, byte[] value)
+public sealed class HeldKey(string keyId, KeyType type, KeyAlgorithm algorithm, byte[] value, KeyPolicy? policy = null)
 {
     private readonly Lazy<AsymmetricAlgorithm> _pair = new(() => KeyPairs.Load(algorithm, value));
     private readonly Lazy<ECDiffieHellman> _agreement = new(() => KeyPairs.LoadKeyAgreement(keyId, algorithm, value));
@@ -17,6 +17,12 @@ public sealed class HeldKey(string keyId, KeyType type, KeyAlgorithm algorithm, 
     public KeyType Type { get; } = type;
 
     public KeyAlgorithm Algorithm { get; } = algorithm;
+
+    /// <summary>Its owners and the uses each may make of it, bound into its key block.</summary>
+    public KeyPolicy Policy { get; } = policy ?? KeyPolicy.None;
+
+    /// <summary>The same key under another policy (provisioning states the policy; an old block had none).</summary>
+    public HeldKey WithPolicy(KeyPolicy next) => new(KeyId, Type, Algorithm, Value, next);
 
     internal byte[] Value { get; } = value;
 
@@ -35,10 +41,10 @@ public sealed class HeldKey(string keyId, KeyType type, KeyAlgorithm algorithm, 
         ? Convert.ToHexString(SHA256.HashData(KeyPairs.PublicKeyInfo(Pair)), 0, 5)
         : IsAes ? KeyCheckValue.Aes(Value) : KeyCheckValue.TripleDes(Value);
 
-    public KeyInfo ToInfo() => new() { KeyId = KeyId, KeyType = Type, Algorithm = Algorithm, CheckValue = CheckValue };
+    public KeyInfo ToInfo() => new() { KeyId = KeyId, KeyType = Type, Algorithm = Algorithm, CheckValue = CheckValue, Owners = { Policy.ToProto() } };
 
     /// <summary>Masked: key values are never printed.</summary>
-    public override string ToString() => $"{Type} {KeyId} ({Algorithm}, KCV {CheckValue})";
+    public override string ToString() => $"{Type} {KeyId} ({Algorithm}, KCV {CheckValue}, owners {Policy})";
 
     public static int LengthOf(KeyAlgorithm algorithm) => algorithm switch
     {

@@ -7,21 +7,24 @@ using Mesh.Hsm.Crypto;
 namespace Mesh.Hsm.Keys;
 
 /// <summary>
-/// A key at rest, TR-31-like: a header that binds the key to its id, type and algorithm, and the
-/// key encrypted under a key derived from the LMK with AES-256-GCM, the header as associated
-/// data. Changing a byte of header or key makes the block unreadable (the GCM tag is the MAC).
+/// A key at rest, TR-31-like: a header that binds the key to its id, type, algorithm and policy
+/// (its owners and the uses each may make of it), and the key encrypted under a key derived from
+/// the LMK with AES-256-GCM, the header as associated data. Changing a byte of header or key makes
+/// the block unreadable (the GCM tag is the MAC). Blocks of version M1 (before policies) open with
+/// no owners: they serve no command until provisioning or an operator states their policy.
 /// Layout: header length (2, big-endian) ‖ header (ASCII) ‖ nonce (12) ‖ encrypted key ‖ tag (16).
 /// </summary>
 public static class KeyBlock
 {
-    private const string Version = "M1";
+    private const string Version = "M2";
+    private const string VersionWithoutPolicy = "M1";
     private const int NonceBytes = 12;
     private const int TagBytes = 16;
     private static readonly byte[] DerivationInfo = Encoding.ASCII.GetBytes("mesh key block encryption v1");
 
     public static byte[] Seal(ReadOnlySpan<byte> lmk, HeldKey key)
     {
-        var header = Encoding.ASCII.GetBytes(Header(key.KeyId, key.Type, key.Algorithm));
+        var header = Encoding.ASCII.GetBytes($"{Version}|{key.KeyId}|{key.Type}|{key.Algorithm}|{key.Policy.Encode()}");
         var block = new byte[2 + header.Length + NonceBytes + key.Value.Length + TagBytes];
         BinaryPrimitives.WriteUInt16BigEndian(block, (ushort)header.Length);
         header.CopyTo(block, 2);
@@ -47,7 +50,8 @@ public static class KeyBlock
         }
         var header = block.Slice(2, headerLength);
         var parts = Encoding.ASCII.GetString(header).Split('|');
-        if (parts.Length != 4 || parts[0] != Version || parts[1] != keyId
+        var fields = parts[0] switch { Version => 5, VersionWithoutPolicy => 4, _ => 0 };
+        if (parts.Length != fields || parts[1] != keyId
             || !Enum.TryParse<KeyType>(parts[2], out var type) || !Enum.TryParse<KeyAlgorithm>(parts[3], out var algorithm))
         {
             throw new HsmException(HsmErrorCode.InvalidInput, $"key block header does not belong to key {keyId}");
@@ -63,10 +67,8 @@ public static class KeyBlock
         {
             throw new HsmException(HsmErrorCode.VerificationFailure, $"key block of {keyId} fails its authentication (tampered, or another LMK)");
         }
-        return new HeldKey(keyId, type, algorithm, value);
+        return new HeldKey(keyId, type, algorithm, value, fields == 5 ? KeyPolicy.Decode(parts[4]) : KeyPolicy.None);
     }
-
-    private static string Header(string keyId, KeyType type, KeyAlgorithm algorithm) => $"{Version}|{keyId}|{type}|{algorithm}";
 
     private static byte[] DeriveKey(ReadOnlySpan<byte> lmk) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, lmk.ToArray(), 32, salt: [], info: DerivationInfo);

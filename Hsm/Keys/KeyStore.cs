@@ -15,6 +15,9 @@ public interface IKeyStore
 
     Task<long> CountAsync(CancellationToken ct);
 
+    /// <summary>Re-seals a held key under another policy (provisioning states each working key's owners and uses).</summary>
+    Task<HeldKey> ChangePolicyAsync(HeldKey key, KeyPolicy policy, CancellationToken ct);
+
     /// <summary>Re-seals every key not yet under <paramref name="lmkCheckValue"/> with <paramref name="seal"/>, in one transaction.</summary>
     Task<long> ResealAllAsync(Func<HeldKey, byte[]> seal, string lmkCheckValue, CancellationToken ct);
 
@@ -66,6 +69,19 @@ public sealed class KeyStore(NpgsqlDataSource db, LocalMasterKey lmk, TimeProvid
         command.Parameters.AddWithValue("at", time.GetUtcNow());
         var inserted = await command.ExecuteNonQueryAsync(ct) == 1;
         return inserted ? _loaded.GetOrAdd(key.KeyId, key) : await GetAsync(key.KeyId, ct);
+    }
+
+    public async Task<HeldKey> ChangePolicyAsync(HeldKey key, KeyPolicy policy, CancellationToken ct)
+    {
+        var changed = key.WithPolicy(policy);
+        await using var command = db.CreateCommand(
+            "UPDATE key_blocks SET key_block = @block, lmk_check_value = @lmk WHERE key_id = @id");
+        command.Parameters.AddWithValue("id", key.KeyId);
+        command.Parameters.AddWithValue("block", lmk.Seal(changed));
+        command.Parameters.AddWithValue("lmk", lmk.CheckValue);
+        await command.ExecuteNonQueryAsync(ct);
+        _loaded[key.KeyId] = changed;
+        return changed;
     }
 
     public async Task<long> CountAsync(CancellationToken ct)

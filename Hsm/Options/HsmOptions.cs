@@ -30,4 +30,17 @@ public sealed class ProvisionedKey
     public Contracts.Hsm.KeyType Type { get; set; }
 
     public Contracts.Hsm.KeyAlgorithm Algorithm { get; set; }
+
+    /// <summary>
+    /// Who may use the key, by caller name, each with its uses comma-separated
+    /// (<c>Owners:gateway = PinEncrypt</c>, <c>Owners:switch = PinDecrypt</c>): sealed into the key
+    /// block at every start, so the ceremony's word is the policy.
+    /// </summary>
+    public Dictionary<string, string> Owners { get; set; } = new(StringComparer.Ordinal);
+
+    public Keys.KeyPolicy Policy() => Keys.KeyPolicy.Of(Owners.Select(o => (o.Key,
+        o.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(use => Enum.TryParse<Contracts.Hsm.KeyUse>(use, out var parsed) && parsed != Contracts.Hsm.KeyUse.Unspecified
+                ? parsed
+                : throw new InvalidOperationException($"{KeyId}: {use} is not a key use")))));
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
-using Mesh.Contracts.Hsm;
 using Mesh.Contracts.Settlement;
 using Mesh.ServiceDefaults.Database;
 using Npgsql;
@@ -12,21 +11,16 @@ namespace Mesh.Settlement.Reconciliation;
 /// <summary>
 /// A merchant's files for a closed settlement date, made once and kept: the detail (对交易明细,
 /// one line per transaction: order number, kind, amount, fee, net, status, masked PAN, settlement
-/// date, RRN, time) and the totals (对交易总账, its batch). Each is signed in the Hsm with the
-/// platform's key (detached: ECDSA P-256 with SHA-256 as DER, or RSA-SHA256 where an
-/// installation's key predates that), which merchants verify with the platform certificate.
+/// date, RRN, time) and the totals (对交易总账, its batch). The gateway signs each as it serves it,
+/// with the platform's key in the Hsm; settlement holds no signing key and never calls the Hsm.
 /// </summary>
-public sealed class ReconciliationFiles(NpgsqlDataSource db, Hsm.HsmClient hsm, TimeProvider time)
+public sealed class ReconciliationFiles(NpgsqlDataSource db, TimeProvider time)
 {
-    public const string SigningKeyId = "gateway.signing";
     public const string Detail = "detail";
     public const string Totals = "totals";
     public const string DetailHeader = "settlement_date,order_id,kind,amount_minor,fee_minor,net_minor,currency,status,pan_masked,rrn,occurred_at_utc";
     public const string TotalsHeader =
         "settlement_date,merchant_id,currency,transactions,gross_sales_minor,refunds_minor,fees_minor,adjustments_minor,net_payable_minor,fund_status";
-
-    /// <summary>The scheme of the platform's signing key, read from the Hsm once.</summary>
-    private SignatureScheme? _scheme;
 
     public async Task<ReconciliationFile> GetAsync(string merchantId, DateOnly date, string kind, CancellationToken ct)
     {
@@ -47,17 +41,13 @@ public sealed class ReconciliationFiles(NpgsqlDataSource db, Hsm.HsmClient hsm, 
             }
         }
         var (content, lines) = kind == Detail ? await DetailAsync(merchantId, date, ct) : await TotalsAsync(merchantId, date, ct);
-        _scheme ??= SigningKeys.Sha256SchemeOf((await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = SigningKeyId }, cancellationToken: ct))
-            .SubjectPublicKeyInfo.ToByteArray());
-        var signature = await hsm.SignAsync(new SignRequest { KeyId = SigningKeyId, Data = ByteString.CopyFrom(content), Scheme = _scheme.Value },
-            cancellationToken: ct);
         await using (var keep = db.CreateCommand(
                          """
-                         INSERT INTO reconciliation_files (settlement_date, merchant_id, kind, content, signature, lines, created_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING
+                         INSERT INTO reconciliation_files (settlement_date, merchant_id, kind, content, lines, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING
                          """))
         {
-            await BatchSql.Bind(keep, date, merchantId, kind, content, SigningKeys.Published(_scheme.Value, signature.Signature.Span), lines, time.GetUtcNow())
+            await BatchSql.Bind(keep, date, merchantId, kind, content, lines, time.GetUtcNow())
                 .ExecuteNonQueryAsync(ct);
         }
         return (await StoredAsync(merchantId, date, kind, ct))!;
@@ -66,7 +56,7 @@ public sealed class ReconciliationFiles(NpgsqlDataSource db, Hsm.HsmClient hsm, 
     private async Task<ReconciliationFile?> StoredAsync(string merchantId, DateOnly date, string kind, CancellationToken ct)
     {
         await using var find = db.CreateCommand(
-            "SELECT content, signature, lines FROM reconciliation_files WHERE settlement_date = $1 AND merchant_id = $2 AND kind = $3");
+            "SELECT content, lines FROM reconciliation_files WHERE settlement_date = $1 AND merchant_id = $2 AND kind = $3");
         BatchSql.Bind(find, date, merchantId, kind);
         await using var row = await find.ExecuteReaderAsync(ct);
         return await row.ReadAsync(ct)
@@ -74,8 +64,7 @@ public sealed class ReconciliationFiles(NpgsqlDataSource db, Hsm.HsmClient hsm, 
             {
                 Name = $"{merchantId}-{date:yyyyMMdd}-{kind}.csv",
                 Content = ByteString.CopyFrom(row.GetFieldValue<byte[]>(0)),
-                Signature = ByteString.CopyFrom(row.GetFieldValue<byte[]>(1)),
-                Lines = row.GetInt32(2),
+                Lines = row.GetInt32(1),
             }
             : null;
     }

@@ -38,8 +38,14 @@ public static class GrpcLoad
             KeyType = KeyType.Zpk,
             Algorithm = KeyAlgorithm.Tdes2Key,
             Components = { ByteString.CopyFrom(c1), ByteString.CopyFrom(c2) },
+            // The switch translates out of it; the issuer's ZPK is the switch's to translate into.
+            Owners = { new KeyOwner { Caller = "switch", Uses = { KeyUse.PinDecrypt } } },
         });
-        await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = "bench-zpk-iss", KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key });
+        await op.GenerateKeyAsync(new GenerateKeyRequest
+        {
+            KeyId = "bench-zpk-iss", KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key,
+            Owners = { new KeyOwner { Caller = "switch", Uses = { KeyUse.PinEncrypt } } },
+        });
         var zpk = Convert.FromHexString("0123456789ABCDEFFEDCBA9876543210"); // c1 XOR c2, odd parity
         using var des = System.Security.Cryptography.TripleDES.Create();
         des.Key = [.. zpk, .. zpk[..8]];

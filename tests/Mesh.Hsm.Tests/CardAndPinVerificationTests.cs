@@ -74,6 +74,7 @@ public class CardAndPinVerificationTests
                 DecimalisationTable = "0123456789012345",
                 ValidationData = "ABCDEF01234N",
                 Pvki = 1,
+                PinLength = 6,
             };
             var good = PinAndMac.WritePin(zpk, "246810", PinFormat.Iso0, pan);
             var value = await verification.GenerateAsync(new GeneratePinVerificationValueRequest

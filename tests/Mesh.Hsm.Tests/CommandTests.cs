@@ -22,7 +22,8 @@ public class CommandTests
         var data = new TheoryData<PinFormat, PinFormat>();
         foreach (var a in DesFormats)
         {
-            foreach (var b in DesFormats)
+            // A card-bound block never becomes format 1, so a round trip through format 1 is 1 → 1 only.
+            foreach (var b in DesFormats.Where(b => (a == PinFormat.Iso1) == (b == PinFormat.Iso1)))
             {
                 data.Add(a, b);
             }
@@ -64,8 +65,37 @@ public class CommandTests
     }
 
     [Theory]
+    [InlineData(PinFormat.Iso0, PinFormat.Iso1)]
+    [InlineData(PinFormat.Iso3, PinFormat.Iso1)]
+    [InlineData(PinFormat.Iso4, PinFormat.Iso1)]
+    public async Task TranslatePin_FromACardBoundFormat_IntoFormat1_IsError23(PinFormat bound, PinFormat free)
+    {
+        var source = bound == PinFormat.Iso4
+            ? await _keys.GenerateAsync("zpk-bound-aes", KeyType.Zpk, KeyAlgorithm.Aes128, default)
+            : await _keys.GenerateAsync("zpk-bound", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        await _keys.GenerateAsync("zpk-free", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        var block = PinAndMac.WritePin(source, "1234", bound, Pan);
+
+        var error = await Assert.ThrowsAsync<HsmException>(() => _pins.TranslatePinAsync(source.KeyId, "zpk-free", block, bound, free, Pan, default));
+
+        Assert.Equal(HsmErrorCode.InvalidPinBlockFormat, error.Code);
+    }
+
+    [Theory]
     [InlineData(PinFormat.Iso0)]
-    [InlineData(PinFormat.Iso1)]
+    [InlineData(PinFormat.Iso3)]
+    public async Task TranslatePin_FromFormat1_IntoACardBoundFormat_KeepsThePin(PinFormat bound)
+    {
+        var source = await _keys.GenerateAsync("zpk-free-1", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        var destination = await _keys.GenerateAsync("zpk-bound-1", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+
+        var translated = await _pins.TranslatePinAsync("zpk-free-1", "zpk-bound-1", PinAndMac.WritePin(source, "13579", PinFormat.Iso1, Pan), PinFormat.Iso1, bound, Pan, default);
+
+        Assert.Equal("13579", PinAndMac.ReadPin(destination, translated, bound, Pan));
+    }
+
+    [Theory]
+    [InlineData(PinFormat.Iso0)]
     [InlineData(PinFormat.Iso3)]
     public async Task TranslatePin_BetweenA3DesFormat_AndAesFormat4_BothWays_KeepsThePin(PinFormat desFormat)
     {

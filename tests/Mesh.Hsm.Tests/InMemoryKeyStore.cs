@@ -14,6 +14,9 @@ internal sealed class InMemoryKeyStore : IKeyStore
 
     public Task<HeldKey> AddAsync(HeldKey key, CancellationToken ct) => Task.FromResult(_keys.GetOrAdd(key.KeyId, key));
 
+    public Task<HeldKey> ChangePolicyAsync(HeldKey key, KeyPolicy policy, CancellationToken ct) =>
+        Task.FromResult(_keys[key.KeyId] = key.WithPolicy(policy));
+
     public Task<long> CountAsync(CancellationToken ct) => Task.FromResult((long)_keys.Count);
 
     public Task<long> ResealAllAsync(Func<HeldKey, byte[]> seal, string lmkCheckValue, CancellationToken ct) => Task.FromResult(0L);

@@ -56,11 +56,11 @@ public sealed class CardIssuance(NpgsqlDataSource db, Hsm.HsmClient hsm, HsmSess
                 ("a", accountId), ("b", card.BalanceMinor)));
             batch.BatchCommands.Add(Command(
                 """
-                INSERT INTO cards (pan_hash, pan_masked, expiry, status, pvv, pvki, account_id, daily_limit_minor)
-                VALUES (@h, @m, @e, @s, @p, @k, @a, @l) ON CONFLICT DO NOTHING
+                INSERT INTO cards (pan_hash, pan_masked, expiry, status, pvv, pvki, pin_length, account_id, daily_limit_minor)
+                VALUES (@h, @m, @e, @s, @p, @k, @n, @a, @l) ON CONFLICT DO NOTHING
                 """,
                 ("h", panHash), ("m", Pan.Mask(card.Pan)), ("e", card.Expiry), ("s", card.Status), ("p", pvv.Value),
-                ("k", (short)Pvki), ("a", accountId), ("l", card.DailyLimitMinor)));
+                ("k", (short)Pvki), ("n", (short)card.Pin.Length), ("a", accountId), ("l", card.DailyLimitMinor)));
             await batch.ExecuteNonQueryAsync(ct);
             issued++;
         }

@@ -57,7 +57,7 @@ public sealed class Authorizer : IAsyncDisposable
     private readonly NpgsqlDataSource _db;
     private readonly TimeProvider _time;
     private readonly MicroBatcher<FinancialRequest, Decision> _groups;
-    private readonly ConcurrentDictionary<string, (string Pvv, int Pvki)> _pinChecks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Pvv, int Pvki, int PinLength)> _pinChecks = new(StringComparer.Ordinal);
 
     public Authorizer(NpgsqlDataSource db, TimeProvider time, ILogger<Authorizer> logger)
     {
@@ -346,25 +346,25 @@ public sealed class Authorizer : IAsyncDisposable
     }
 
     /// <summary>
-    /// What the bank stored to check a card's PIN (Visa PVV and its key index), or null for an
+    /// What the bank stored to check a card's PIN (Visa PVV, its key index, the PIN's length), or null for an
     /// unknown card. A card's PVV never changes here (there is no PIN change), so it is read once
     /// and kept, up to <see cref="PinCheckCacheMax"/> cards.
     /// </summary>
-    public async Task<(string Pvv, int Pvki)?> PinCheckDataAsync(byte[] panHash, CancellationToken ct)
+    public async Task<(string Pvv, int Pvki, int PinLength)?> PinCheckDataAsync(byte[] panHash, CancellationToken ct)
     {
         var key = Convert.ToHexString(panHash);
         if (_pinChecks.TryGetValue(key, out var known))
         {
             return known;
         }
-        await using var command = _db.CreateCommand("SELECT pvv, pvki FROM cards WHERE pan_hash = $1");
+        await using var command = _db.CreateCommand("SELECT pvv, pvki, pin_length FROM cards WHERE pan_hash = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = panHash });
         await using var row = await command.ExecuteReaderAsync(ct);
         if (!await row.ReadAsync(ct))
         {
             return null;
         }
-        var stored = (row.GetString(0), (int)row.GetInt16(1));
+        var stored = (row.GetString(0), (int)row.GetInt16(1), (int)row.GetInt16(2));
         if (_pinChecks.Count < PinCheckCacheMax)
         {
             _pinChecks.TryAdd(key, stored);

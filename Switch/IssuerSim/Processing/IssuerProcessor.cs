@@ -173,7 +173,7 @@ public sealed class IssuerProcessor(
                 PinBlock = ByteString.CopyFrom(pinBlock.Span),
                 Format = PinBlockFormat.Iso0,
                 Pan = pan,
-                Verification = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = bank.Value.PvkId, Pvki = stored.Pvki, Pvv = stored.Pvv },
+                Verification = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = bank.Value.PvkId, Pvki = stored.Pvki, Pvv = stored.Pvv, PinLength = stored.PinLength },
             }, ct);
             return true;
         }

@@ -61,7 +61,7 @@ public class HsmCommandBenchmarks
             DestinationFormat = Contracts.Hsm.PinBlockFormat.Iso0,
             Pan = Pan,
         };
-        var data = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = "pvk", Pvki = 1 };
+        var data = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = "pvk", Pvki = 1, PinLength = 6 };
         data.Pvv = await _verification.GenerateAsync(new GeneratePinVerificationValueRequest
         {
             ZpkId = "zpk-acq",

@@ -1,0 +1,63 @@
+using Mesh.Contracts.Hsm;
+using Mesh.Hsm.Crypto;
+using Mesh.Hsm.Keys;
+
+namespace Mesh.Hsm.Access;
+
+/// <summary>
+/// The second half of every authorization: the caller's role may run the command
+/// (<see cref="CallerPolicy"/>), and each key the command names must be owned by that caller for
+/// the use the command makes of it (<see cref="KeyPolicy"/>, bound into the key block). Anyone
+/// else's use is refused with K3, whatever the role. An operator reads check values and public
+/// keys of every key and moves zone keys under ZMKs, and uses no key for transactions.
+/// </summary>
+public sealed class KeyAccess(IKeyStore keys)
+{
+    /// <summary>The keys a command names and the use it makes of each; none for commands that name no key.</summary>
+    public static IReadOnlyList<(string KeyId, KeyUse Use)> UsesOf(object request) => request switch
+    {
+        TranslatePinRequest r => [(r.SourceZpkId, KeyUse.PinDecrypt), (r.DestinationZpkId, KeyUse.PinEncrypt)],
+        TranslatePinFromBrowserRequest r => [(r.TransportKeyId, KeyUse.PinTransport), (r.DestinationZpkId, KeyUse.PinEncrypt)],
+        EncryptClearPinRequest r => [(r.ZpkId, KeyUse.PinEncrypt)],
+        VerifyPinRequest r => [(r.ZpkId, KeyUse.PinDecrypt), (r.Verification?.PvkId ?? "", KeyUse.PinVerification)],
+        GeneratePinVerificationValueRequest r => [(r.ZpkId, KeyUse.PinDecrypt), (r.Verification?.PvkId ?? "", KeyUse.PinVerification)],
+        GenerateMacRequest r => [(r.KeyId, KeyUse.MacGenerate)],
+        VerifyMacRequest r => [(r.KeyId, KeyUse.MacVerify)],
+        GenerateCvvRequest r => [(r.CvkId, KeyUse.CvvGenerate)],
+        VerifyCvvRequest r => [(r.CvkId, KeyUse.CvvVerify)],
+        EncryptDataRequest r => [(r.DekId, KeyUse.DataEncrypt)],
+        DecryptDataRequest r => [(r.DekId, KeyUse.DataDecrypt)],
+        LookupHashRequest r => [(r.DekId, KeyUse.LookupHash)],
+        SignRequest r => [(r.KeyId, KeyUse.Sign)],
+        VerifyRequest r => [(r.KeyId, KeyUse.SignatureVerify)],
+        OpenEnvelopeKeyRequest r => [(r.KeyId, KeyUse.EnvelopeOpen)],
+        ExportKeyRequest r => [(r.KeyId, KeyUse.Export), (r.ZmkId, KeyUse.Wrap)],
+        ImportKeyRequest r => [(r.ZmkId, KeyUse.Unwrap)],
+        // Reading a check value or a public key is any use by an owner.
+        KeyCheckValueRequest r => [(r.KeyId, KeyUse.Unspecified)],
+        GetPublicKeyRequest r => [(r.KeyId, KeyUse.Unspecified)],
+        _ => [],
+    };
+
+    /// <summary>Throws K3 for the first key the caller may not use as the command would; K1 for a key that does not exist.</summary>
+    public async Task CheckAsync(string caller, string role, object request, CancellationToken ct)
+    {
+        var operatorMayReadOrMove = CallerPolicy.Has(role, CallerPolicy.Operator)
+            && request is KeyCheckValueRequest or GetPublicKeyRequest or ExportKeyRequest or ImportKeyRequest;
+        if (operatorMayReadOrMove)
+        {
+            return;
+        }
+        foreach (var (keyId, use) in UsesOf(request))
+        {
+            KeyStore.CheckKeyId(keyId);
+            var key = await keys.GetAsync(keyId, ct);
+            var allowed = use == KeyUse.Unspecified ? key.Policy.IsOwnedBy(caller) : key.Policy.Allows(caller, use);
+            if (!allowed)
+            {
+                throw new HsmException(HsmErrorCode.KeyNotPermitted,
+                    use == KeyUse.Unspecified ? $"{keyId} is not {caller}'s key" : $"{keyId} does not serve {caller} for {use}", keyId);
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Collections.Frozen;
+using System.Globalization;
+using Mesh.Contracts.Hsm;
+using Mesh.Hsm.Crypto;
+
+namespace Mesh.Hsm.Keys;
+
+/// <summary>
+/// Who may use a key, and how: each owner (a caller of the Hsm, by name) with the uses it may make
+/// of the key. It travels in the key block's authenticated header (as TR-31's key usage and mode of
+/// use do), so it cannot be changed without the LMK. A key with no owners serves no command.
+/// </summary>
+public sealed class KeyPolicy
+{
+    public const int OwnersMax = 8;
+    public const int CallerNameLengthMax = 48;
+
+    public static readonly KeyPolicy None = new(FrozenDictionary<string, FrozenSet<KeyUse>>.Empty);
+
+    private readonly FrozenDictionary<string, FrozenSet<KeyUse>> _owners;
+
+    private KeyPolicy(FrozenDictionary<string, FrozenSet<KeyUse>> owners) => _owners = owners;
+
+    public IEnumerable<string> Owners => _owners.Keys.Order(StringComparer.Ordinal);
+
+    public bool IsOwnedBy(string caller) => _owners.ContainsKey(caller);
+
+    public bool Allows(string caller, KeyUse use) => _owners.TryGetValue(caller, out var uses) && uses.Contains(use);
+
+    public IReadOnlySet<KeyUse> UsesOf(string caller) => _owners.TryGetValue(caller, out var uses) ? uses : FrozenSet<KeyUse>.Empty;
+
+    /// <summary>A policy from owners and their uses; an unknown use, a bad caller name or too many owners is error 15.</summary>
+    public static KeyPolicy Of(IEnumerable<(string Caller, IEnumerable<KeyUse> Uses)> owners)
+    {
+        var map = new Dictionary<string, HashSet<KeyUse>>(StringComparer.Ordinal);
+        foreach (var (caller, uses) in owners)
+        {
+            CheckCallerName(caller);
+            if (!map.TryGetValue(caller, out var set))
+            {
+                map[caller] = set = [];
+            }
+            foreach (var use in uses)
+            {
+                if (use == KeyUse.Unspecified || !Enum.IsDefined(use))
+                {
+                    throw new HsmException(HsmErrorCode.InvalidInput, $"unknown key use {(int)use}");
+                }
+                set.Add(use);
+            }
+        }
+        if (map.Count > OwnersMax)
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"a key has at most {OwnersMax} owners");
+        }
+        return new KeyPolicy(map.ToFrozenDictionary(o => o.Key, o => o.Value.ToFrozenSet(), StringComparer.Ordinal));
+    }
+
+    public static KeyPolicy FromProto(IEnumerable<KeyOwner> owners) => Of(owners.Select(o => (o.Caller, (IEnumerable<KeyUse>)o.Uses)));
+
+    public IEnumerable<KeyOwner> ToProto() =>
+        Owners.Select(o => new KeyOwner { Caller = o, Uses = { _owners[o].Order() } });
+
+    /// <summary>The same uses for other owners: an imported zone key serves both ends of the ZMK's link.</summary>
+    public KeyPolicy For(IEnumerable<string> callers, params KeyUse[] uses) => Of(callers.Select(c => (c, (IEnumerable<KeyUse>)uses)));
+
+    /// <summary>Header form, e.g. <c>gateway=1.3.4;switch=2.3.4</c>: owners in order, uses by number.</summary>
+    public string Encode() => string.Join(';', Owners.Select(o =>
+        $"{o}={string.Join('.', _owners[o].Order().Select(u => ((int)u).ToString(CultureInfo.InvariantCulture)))}"));
+
+    public static KeyPolicy Decode(string text)
+    {
+        if (text.Length == 0)
+        {
+            return None;
+        }
+        return Of(text.Split(';').Select(owner =>
+        {
+            var parts = owner.Split('=');
+            if (parts.Length != 2)
+            {
+                throw new HsmException(HsmErrorCode.InvalidInput, "key block policy malformed");
+            }
+            return (parts[0], parts[1].Length == 0
+                ? Enumerable.Empty<KeyUse>()
+                : parts[1].Split('.').Select(u => (KeyUse)int.Parse(u, NumberStyles.None, CultureInfo.InvariantCulture)));
+        }));
+    }
+
+    public bool SameAs(KeyPolicy other) => Encode() == other.Encode();
+
+    public override string ToString() => Encode();
+
+    private static void CheckCallerName(string caller)
+    {
+        if (string.IsNullOrEmpty(caller) || caller.Length > CallerNameLengthMax
+            || caller.Any(c => !(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_' or '.')))
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"an owner is a caller name of 1 to {CallerNameLengthMax} of a-z 0-9 - _ .");
+        }
+    }
+}

@@ -1,0 +1,242 @@
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Google.Protobuf;
+using Grpc.Core;
+using Mesh.Contracts.Hsm;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>
+/// The Hsm attacked by a process that holds one service's credential, through the published
+/// contract only, on the running platform: each attack is refused with its payShield code, leaves
+/// an audit row, and changes nothing.
+/// </summary>
+[Collection(MeshPlatformCollection.Name)]
+public sealed class HsmAttackTests(MeshPlatformFixture platform)
+{
+    private const string IcbcCard = "6222020000000015";
+
+    /// <summary>
+    /// The ceremony's key policy, written out independently of the AppHost: who owns each working
+    /// key. Any caller not listed must be refused (K3) even to read the key's check value.
+    /// </summary>
+    private static readonly Dictionary<string, string[]> Owners = new(StringComparer.Ordinal)
+    {
+        ["gateway.zpk"] = ["gateway", "switch"],
+        ["gateway.zak"] = ["gateway", "switch"],
+        ["gateway.dek"] = ["gateway"],
+        ["gateway.signing"] = ["gateway"],
+        ["gateway.netpay-signing"] = ["gateway"],
+        ["gateway.envelope"] = ["gateway"],
+        ["gateway.pin-transport-ec"] = ["gateway"],
+        ["gateway.pin-transport-rsa"] = ["gateway"],
+        ["issuer-icbc.zmk"] = ["issuer-icbc", "switch"],
+        ["issuer-icbc.zpk"] = ["issuer-icbc", "switch"],
+        ["issuer-icbc.zak"] = ["issuer-icbc", "switch"],
+        ["issuer-icbc.pvk"] = ["issuer-icbc"],
+        ["issuer-icbc.cvk"] = ["issuer-icbc"],
+        ["issuer-icbc.dek"] = ["issuer-icbc"],
+        ["issuer-ccb.zpk"] = ["issuer-ccb", "switch"],
+        ["issuer-ccb.pvk"] = ["issuer-ccb"],
+        ["issuer-ccb.dek"] = ["issuer-ccb"],
+        ["issuer-boc.zmk"] = ["issuer-boc", "switch"],
+        ["issuer-boc.bank.zpk"] = ["issuer-boc"],
+        ["issuer-boc.bank.zak"] = ["issuer-boc"],
+        ["issuer-boc.bank.pvk"] = ["issuer-boc"],
+    };
+
+    private static readonly string[] Services = ["gateway", "switch", "issuer-icbc", "issuer-ccb", "issuer-boc"];
+
+    [Fact]
+    public async Task EveryService_ReadsOnlyTheKeysItOwns_EveryOtherIsRefusedWithK3_AndAudited()
+    {
+        var wrong = new List<string>();
+        foreach (var caller in Services)
+        {
+            var (hsm, channel) = await HsmCaller.ConnectAsync(platform, caller);
+            using var _ = channel;
+            foreach (var (keyId, owners) in Owners)
+            {
+                var owned = owners.Contains(caller);
+                var outcome = "done";
+                try
+                {
+                    await hsm.KeyCheckValueAsync(new KeyCheckValueRequest { KeyId = keyId });
+                }
+                catch (RpcException ex)
+                {
+                    outcome = HsmCaller.ErrorCode(ex) ?? ex.StatusCode.ToString();
+                }
+                if (owned ? outcome != "done" : outcome != "K3")
+                {
+                    wrong.Add($"{caller} {keyId}: {outcome}");
+                }
+            }
+        }
+
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+        Assert.True(await AuditedAsync("issuer-icbc", "KeyCheckValue", "gateway.zpk", "refused: K3") >= 1);
+    }
+
+    [Fact]
+    public async Task Attack1_ABankMakesAPinBlockUnderTheAcquirersZpk_AndReadsItThroughADecimalisationTable_IsRefused()
+    {
+        var (bank, channel) = await HsmCaller.ConnectAsync(platform, "issuer-icbc");
+        using var _ = channel;
+
+        var foreignBlock = await Assert.ThrowsAsync<RpcException>(async () => await bank.EncryptClearPinAsync(new EncryptClearPinRequest
+        {
+            ZpkId = "gateway.zpk", Pin = "123456", Format = PinBlockFormat.Iso0, Pan = IcbcCard,
+        }));
+        // Its own ZPK (development issues test cards with it), then the classic attack: a table of zeros makes the offset the PIN.
+        var ownBlock = await bank.EncryptClearPinAsync(new EncryptClearPinRequest { ZpkId = "issuer-icbc.zpk", Pin = "123456", Format = PinBlockFormat.Iso0, Pan = IcbcCard });
+        var zeros = await Assert.ThrowsAsync<RpcException>(async () => await bank.GeneratePinVerificationValueAsync(new GeneratePinVerificationValueRequest
+        {
+            ZpkId = "issuer-icbc.zpk",
+            PinBlock = ownBlock.PinBlock,
+            Format = PinBlockFormat.Iso0,
+            Pan = IcbcCard,
+            Verification = new PinVerificationData
+            {
+                Method = PinVerificationMethod.Ibm3624Offset, PvkId = "issuer-icbc.pvk", DecimalisationTable = "0000000000000000", ValidationData = "0123456789AN",
+            },
+        }));
+
+        Assert.Equal("K3", HsmCaller.ErrorCode(foreignBlock));
+        Assert.Equal(StatusCode.PermissionDenied, foreignBlock.StatusCode);
+        Assert.Equal("15", HsmCaller.ErrorCode(zeros));
+        Assert.True(await AuditedAsync("issuer-icbc", "EncryptClearPin", "gateway.zpk", "refused: K3") >= 1);
+        Assert.True(await AuditedAsync("issuer-icbc", "GeneratePinVerificationValue", null, "failed: 15") >= 1);
+    }
+
+    [Fact]
+    public async Task Attack2_ABankExportsTheAcquirersZpkUnderItsOwnZmk_IsRefused()
+    {
+        var (bank, channel) = await HsmCaller.ConnectAsync(platform, "issuer-icbc");
+        using var _ = channel;
+
+        var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+            await bank.ExportKeyAsync(new ExportKeyRequest { KeyId = "gateway.zpk", ZmkId = "issuer-icbc.zmk" }));
+        var own = await bank.ExportKeyAsync(new ExportKeyRequest { KeyId = "issuer-icbc.zpk", ZmkId = "issuer-icbc.zmk" });
+
+        Assert.Equal("K3", HsmCaller.ErrorCode(refused));
+        Assert.NotEmpty(own.Cryptogram);
+        Assert.True(await AuditedAsync("issuer-icbc", "ExportKey", "gateway.zpk", "refused: K3") >= 1);
+    }
+
+    [Fact]
+    public async Task Attack3_TheGatewayMacsUnderABanksZak_IsRefused_OnTheSessionStreamToo()
+    {
+        var (gateway, channel) = await HsmCaller.ConnectAsync(platform, "gateway");
+        using var _ = channel;
+        var forged = new GenerateMacRequest { KeyId = "issuer-icbc.zak", Data = ByteString.CopyFromUtf8("0420 reversal"), Algorithm = MacAlgorithm.Iso9797Alg3 };
+        var auditedBefore = await AuditedAsync("gateway", "GenerateMac", null, "refused: K3");
+
+        var unary = await Assert.ThrowsAsync<RpcException>(async () => await gateway.GenerateMacAsync(forged));
+        await using var session = new HsmSession(() => gateway);
+        var onStream = await session.ExecuteBatchAsync([new HsmCommand { GenerateMac = forged }], CancellationToken.None);
+
+        Assert.Equal("K3", HsmCaller.ErrorCode(unary));
+        Assert.Equal(((int)StatusCode.PermissionDenied, "K3"), (onStream[0].Refusal.StatusCode, onStream[0].Refusal.HsmErrorCode));
+        Assert.Equal(auditedBefore + 2, await AuditedAsync("gateway", "GenerateMac", null, "refused: K3"));
+    }
+
+    [Fact]
+    public async Task Attack4_TheSwitchTranslatesACardBoundBlockIntoFormat1_IsRefused()
+    {
+        using var acquirer = await platform.NewAcquirerAsync();
+        var (cardSwitch, switchChannel) = await HsmCaller.ConnectAsync(platform, "switch");
+        using var _ = switchChannel;
+        var pin = ByteString.CopyFrom(await acquirer.PinBlockAsync("123456", IcbcCard));
+
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await cardSwitch.TranslatePinAsync(new TranslatePinRequest
+        {
+            SourceZpkId = "gateway.zpk", DestinationZpkId = "issuer-icbc.zpk", PinBlock = pin,
+            SourceFormat = PinBlockFormat.Iso0, DestinationFormat = PinBlockFormat.Iso1, Pan = IcbcCard,
+        }));
+        var allowed = await cardSwitch.TranslatePinAsync(new TranslatePinRequest
+        {
+            SourceZpkId = "gateway.zpk", DestinationZpkId = "issuer-icbc.zpk", PinBlock = pin,
+            SourceFormat = PinBlockFormat.Iso0, DestinationFormat = PinBlockFormat.Iso3, Pan = IcbcCard,
+        });
+
+        Assert.Equal("23", HsmCaller.ErrorCode(refused));
+        Assert.Equal(8, allowed.PinBlock.Length);
+    }
+
+    [Fact]
+    public async Task Attack5_NoServiceButTheGatewaySignsWithThePlatformsKey_AndSettlementHoldsNoHsmCredential()
+    {
+        var model = platform.App.Services.GetRequiredService<DistributedApplicationModel>();
+        Assert.DoesNotContain(model.Resources.OfType<ParameterResource>(), p => p.Name == "settlement-hsm-secret");
+        foreach (var caller in new[] { "switch", "issuer-icbc" })
+        {
+            var (hsm, channel) = await HsmCaller.ConnectAsync(platform, caller);
+            using var _ = channel;
+            var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+                await hsm.SignAsync(new SignRequest { KeyId = "gateway.signing", Data = ByteString.CopyFromUtf8("respCode=0000"), Scheme = SignatureScheme.EcdsaP256Sha256 }));
+            Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task NoCredential_AWrongSecret_AndAnotherServicesSecretUnderThisName_AreUnauthenticated()
+    {
+        var switchSecret = await HsmCaller.SecretOfAsync(platform, "switch");
+        var attempts = new[]
+        {
+            await HsmCaller.ConnectAsync(platform, "gateway", secret: ""),
+            await HsmCaller.ConnectAsync(platform, "gateway", secret: new string('0', 64)),
+            // A secret stolen from the switch, presented as the gateway's.
+            await HsmCaller.ConnectAsync(platform, "gateway", secret: switchSecret),
+            await HsmCaller.ConnectAsync(platform, "nobody", secret: switchSecret),
+        };
+        foreach (var (hsm, channel) in attempts)
+        {
+            using var _ = channel;
+            var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+                await hsm.SignAsync(new SignRequest { KeyId = "gateway.signing", Data = ByteString.CopyFromUtf8("x"), Scheme = SignatureScheme.EcdsaP256Sha256 }));
+            Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task ABurstOfPinFailures_IsCountedAndAuditedOnce()
+    {
+        var (bank, channel) = await HsmCaller.ConnectAsync(platform, "issuer-ccb");
+        using var _ = channel;
+        const string card = "6217000000000014";
+        var block = await bank.EncryptClearPinAsync(new EncryptClearPinRequest { ZpkId = "issuer-ccb.zpk", Pin = "999999", Format = PinBlockFormat.Iso0, Pan = card });
+
+        for (var i = 0; i < 25; i++)
+        {
+            await Assert.ThrowsAsync<RpcException>(async () => await bank.VerifyPinAsync(new VerifyPinRequest
+            {
+                ZpkId = "issuer-ccb.zpk", PinBlock = block.PinBlock, Format = PinBlockFormat.Iso0, Pan = card,
+                Verification = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = "issuer-ccb.pvk", Pvki = 1, Pvv = "0000", PinLength = 6 },
+            }));
+        }
+
+        Assert.True(await AuditedAsync("issuer-ccb", "VerifyPin", null, "failed: 01") >= 25);
+        Assert.True(await AuditedAsync("issuer-ccb", "PinFailureBurst", null, null) >= 1);
+    }
+
+    private async Task<long> AuditedAsync(string caller, string command, string? keyId, string? outcome)
+    {
+        await using var db = new NpgsqlConnection(await platform.App.GetConnectionStringAsync("hsmdb"));
+        await db.OpenAsync();
+        await using var count = new NpgsqlCommand(
+            """
+            SELECT count(*) FROM audit_log
+            WHERE caller = @caller AND command = @command AND (@key::text IS NULL OR key_id = @key) AND (@outcome::text IS NULL OR outcome = @outcome)
+            """, db);
+        count.Parameters.AddWithValue("caller", caller);
+        count.Parameters.AddWithValue("command", command);
+        count.Parameters.Add(new NpgsqlParameter("key", NpgsqlDbType.Text) { Value = (object?)keyId ?? DBNull.Value });
+        count.Parameters.Add(new NpgsqlParameter("outcome", NpgsqlDbType.Text) { Value = (object?)outcome ?? DBNull.Value });
+        return (long)(await count.ExecuteScalarAsync())!;
+    }
+}
