@@ -19,6 +19,7 @@ var hsm = builder.AddProject<Projects.Mesh_Hsm>("hsm")
     .WithReference(hsmDb).WaitFor(hsmDb)
     .WithLocalMasterKey(data)
     .WithHsmOperator(data.HsmOperatorSecretPath)
+    .WithHsmCustodians(data.HsmOperatorSecretPath)
     .WithHttpHealthCheck("/health", endpointName: "http");
 
 var issuerIcbc = builder.AddIssuerBank("issuer-icbc", bankId: "01020000", bankName: "Industrial and Commercial Bank of China", bins: ["622202", "622208"])

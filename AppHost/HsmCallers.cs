@@ -95,6 +95,29 @@ public static class HsmCallers
         return hsm;
     }
 
+    /// <summary>Key custodians: two people who each hold one component of a key formed under dual control.</summary>
+    public const int KeyCustodians = 2;
+
+    /// <summary>
+    /// The key custodians' credentials (<c>custodian-1</c>, <c>custodian-2</c>), each its own secret:
+    /// the parameter <c>hsm-custodian-N-secret</c> when configured (each held by its custodian), else
+    /// in development a file beside the operator's. Only custodians submit key components.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithHsmCustodians(this IResourceBuilder<ProjectResource> hsm, string operatorSecretPath)
+    {
+        var builder = hsm.ApplicationBuilder;
+        for (var i = 1; i <= KeyCustodians; i++)
+        {
+            var name = $"hsm-custodian-{i}-secret";
+            var secret = string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{name}"])
+                ? builder.AddParameter(name, OwnerOnlyFile.ReadOrCreateSecret(Path.Combine(Path.GetDirectoryName(operatorSecretPath)!, $"custodian-{i}.secret")), secret: true)
+                : builder.AddParameter(name, secret: true);
+            hsm.WithEnvironment($"Hsm__Callers__custodian-{i}__Role", "custodian")
+               .WithEnvironment($"Hsm__Callers__custodian-{i}__Secret", secret);
+        }
+        return hsm;
+    }
+
     /// <summary>The operator credential (key management, LMK rotation), kept at <paramref name="secretPath"/>.</summary>
     public static IResourceBuilder<ProjectResource> WithHsmOperator(this IResourceBuilder<ProjectResource> hsm, string secretPath)
     {

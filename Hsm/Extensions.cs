@@ -35,6 +35,8 @@ public static class Extensions
         builder.Services.AddSingleton<LmkRotation>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton<KeyAccess>();
+        builder.Services.AddSingleton<Ceremonies.CeremonyStore>();
+        builder.Services.AddSingleton<Ceremonies.KeyCeremonies>();
         builder.Services.AddSingleton<PinFailureWatch>();
         builder.Services.AddGrpc(options =>
         {

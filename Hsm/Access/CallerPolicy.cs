@@ -4,8 +4,9 @@ namespace Mesh.Hsm.Access;
 
 /// <summary>
 /// Least privilege: each caller of the Hsm has a role (or a few, comma-separated), and a role a list
-/// of the commands it may run. The gateway cannot verify PINs, and only an operator generates keys,
-/// forms them from components and manages the LMK. Zone keys travel between the switch and a bank
+/// of the commands it may run. The gateway cannot verify PINs; only an operator generates keys and
+/// manages the LMK; a key is formed from components only by two or three custodians, each with its
+/// own credential (<see cref="Ceremonies.KeyCeremonies"/>). Zone keys travel between the switch and a bank
 /// under their ZMK as host commands (payShield A6 and A8): a bank exports its ZPK and ZAK, the switch
 /// imports them, and neither imports any other kind of key (<see cref="MayExchange"/>); which keys a
 /// caller may use at all is each key's own policy (<see cref="KeyAccess"/>). Making PIN blocks from
@@ -19,9 +20,10 @@ public static class CallerPolicy
     public const string Issuer = "issuer";
     public const string Operator = "operator";
     public const string CardIssuing = "card-issuing";
+    public const string Custodian = "custodian";
 
     private static readonly HashSet<string> KeyManagement =
-        ["GenerateKey", "FormKeyFromComponents", "ImportKey", "ExportKey", "RotateLmk", "EraseOldLmk"];
+        ["GenerateKey", "SubmitKeyComponent", "ImportKey", "ExportKey", "RotateLmk", "EraseOldLmk"];
 
     private static readonly Dictionary<string, HashSet<string>> Allowed = new(StringComparer.Ordinal)
     {
@@ -29,7 +31,9 @@ public static class CallerPolicy
         [Switch] = ["Diagnostics", "KeyCheckValue", "TranslatePin", "GenerateMac", "VerifyMac", "ImportKey"],
         [Issuer] = ["Diagnostics", "KeyCheckValue", "ExportKey", "VerifyPin", "VerifyCvv", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData", "LookupHash"],
         [CardIssuing] = ["EncryptClearPin", "GeneratePinVerificationValue", "GenerateCvv"],
-        [Operator] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", .. KeyManagement],
+        [Operator] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "GenerateKey", "ImportKey", "ExportKey", "RotateLmk", "EraseOldLmk"],
+        // Key custodians each hold one component of a key formed under dual control, and nothing else.
+        [Custodian] = ["SubmitKeyComponent"],
     };
 
     public static IEnumerable<string> RolesOf(string roles) => roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);

@@ -15,6 +15,7 @@ public sealed class HsmService(
     LocalMasterKey lmk,
     IKeyStore store,
     KeyManagement keys,
+    Ceremonies.KeyCeremonies ceremonies,
     PinAndMac pins,
     BrowserPins browserPins,
     PinVerification pinVerification,
@@ -260,9 +261,8 @@ public sealed class HsmService(
     public override async Task<KeyInfo> GenerateKey(GenerateKeyRequest request, ServerCallContext context) =>
         (await keys.GenerateAsync(request.KeyId, request.KeyType, request.Algorithm, context.CancellationToken, KeyPolicy.FromProto(request.Owners))).ToInfo();
 
-    public override async Task<KeyInfo> FormKeyFromComponents(FormKeyFromComponentsRequest request, ServerCallContext context) =>
-        (await keys.FormFromComponentsAsync(request.KeyId, request.KeyType, request.Algorithm,
-            [.. request.Components.Select(c => c.ToByteArray())], context.CancellationToken, KeyPolicy.FromProto(request.Owners))).ToInfo();
+    public override Task<SubmitKeyComponentReply> SubmitKeyComponent(SubmitKeyComponentRequest request, ServerCallContext context) =>
+        ceremonies.SubmitAsync(CallerAuthorizationInterceptor.CallerOf(context), request, context.CancellationToken);
 
     public override async Task<KeyInfo> KeyCheckValue(KeyCheckValueRequest request, ServerCallContext context) =>
         (await keys.GetAsync(request.KeyId, context.CancellationToken)).ToInfo();

@@ -224,6 +224,39 @@ public sealed class HsmAttackTests(MeshPlatformFixture platform)
         Assert.True(await AuditedAsync("issuer-ccb", "PinFailureBurst", null, null) >= 1);
     }
 
+    [Fact]
+    public async Task DualControl_NoSingleCallerFormsAKey_NotTheOperator_NotOneCustodianTwice_NotWithOtherAttributes()
+    {
+        var (op, opChannel) = await HsmCaller.ConnectAsync(platform, "operator");
+        var (first, firstChannel) = await HsmCaller.ConnectAsync(platform, "custodian-1");
+        var (second, secondChannel) = await HsmCaller.ConnectAsync(platform, "custodian-2");
+        using var a = opChannel;
+        using var b = firstChannel;
+        using var c = secondChannel;
+        var keyId = $"zmk-dual-{Guid.NewGuid():N}"[..30];
+        SubmitKeyComponentRequest Component(string hex, KeyType type = KeyType.Zmk) => new()
+        {
+            KeyId = keyId, KeyType = type, Algorithm = KeyAlgorithm.Tdes2Key, ComponentsRequired = 2,
+            Component = ByteString.CopyFrom(Convert.FromHexString(hex)),
+        };
+
+        var byOperator = await Assert.ThrowsAsync<RpcException>(async () => await op.SubmitKeyComponentAsync(Component("10101010101010101010101010101010")));
+        await first.SubmitKeyComponentAsync(Component("10101010101010101010101010101010"));
+        var twice = await Assert.ThrowsAsync<RpcException>(async () => await first.SubmitKeyComponentAsync(Component("1032547698BADCFEEFCDAB8967452301")));
+        var otherType = await Assert.ThrowsAsync<RpcException>(async () =>
+            await second.SubmitKeyComponentAsync(Component("1032547698BADCFEEFCDAB8967452301", KeyType.Zpk)));
+        var notFormed = await Assert.ThrowsAsync<RpcException>(async () => await op.KeyCheckValueAsync(new KeyCheckValueRequest { KeyId = keyId }));
+        var formed = await second.SubmitKeyComponentAsync(Component("1032547698BADCFEEFCDAB8967452301"));
+
+        Assert.Equal("68", HsmCaller.ErrorCode(byOperator));
+        Assert.Equal("15", HsmCaller.ErrorCode(twice));
+        Assert.Equal("15", HsmCaller.ErrorCode(otherType));
+        Assert.Equal("K1", HsmCaller.ErrorCode(notFormed));
+        Assert.Equal("08D7B4", formed.Key.CheckValue);
+        Assert.True(await AuditedAsync("custodian-1", "SubmitKeyComponent", keyId, "done") >= 1);
+        Assert.True(await AuditedAsync("operator", "SubmitKeyComponent", keyId, "refused") >= 1);
+    }
+
     private async Task<long> AuditedAsync(string caller, string command, string? keyId, string? outcome)
     {
         await using var db = new NpgsqlConnection(await platform.App.GetConnectionStringAsync("hsmdb"));

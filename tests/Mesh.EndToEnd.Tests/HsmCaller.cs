@@ -9,8 +9,9 @@ namespace Mesh.EndToEnd.Tests;
 /// <summary>A client of the platform's Hsm as one of its callers: the caller's name and its secret (or another one, to attack with).</summary>
 internal static class HsmCaller
 {
-    public static async Task<string> SecretOfAsync(MeshPlatformFixture platform, string caller) => caller == "operator"
-        ? (await File.ReadAllTextAsync(Path.Combine(platform.DataDir, "hsm", "operator.secret"))).Trim()
+    /// <summary>The operator's and the key custodians' secrets are files in the data folder (development); a service's is a parameter.</summary>
+    public static async Task<string> SecretOfAsync(MeshPlatformFixture platform, string caller) => caller == "operator" || caller.StartsWith("custodian-", StringComparison.Ordinal)
+        ? (await File.ReadAllTextAsync(Path.Combine(platform.DataDir, "hsm", $"{caller}.secret"))).Trim()
         : await platform.ParameterAsync($"{caller}-hsm-secret");
 
     public static async Task<(Hsm.HsmClient Client, GrpcChannel Channel)> ConnectAsync(MeshPlatformFixture platform, string caller, string? secret = null)

@@ -18,22 +18,25 @@ public sealed class HsmTests(MeshPlatformFixture platform)
     private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..30];
 
     [Fact]
-    public async Task FormKeyFromComponents_GivesThePublishedCheckValue_AndTheKeyIsHeldInHsmdb()
+    public async Task TwoCustodians_EachSubmitAComponent_TheKeyHasThePublishedCheckValue_AndIsHeldInHsmdb()
     {
-        var (op, channel) = await AsAsync("operator");
-        using var _ = channel;
+        var (first, firstChannel) = await AsAsync("custodian-1");
+        var (second, secondChannel) = await AsAsync("custodian-2");
+        using var a = firstChannel;
+        using var b = secondChannel;
         var keyId = Unique("zmk");
-        var c1 = Convert.FromHexString("10101010101010101010101010101010");
-        var c2 = Convert.FromHexString("1032547698BADCFEEFCDAB8967452301");
-
-        var key = await op.FormKeyFromComponentsAsync(new FormKeyFromComponentsRequest
+        SubmitKeyComponentRequest Component(string hex) => new()
         {
-            KeyId = keyId,
-            KeyType = KeyType.Zmk,
-            Algorithm = KeyAlgorithm.Tdes2Key,
-            Components = { ByteString.CopyFrom(c1), ByteString.CopyFrom(c2) },
-        });
+            KeyId = keyId, KeyType = KeyType.Zmk, Algorithm = KeyAlgorithm.Tdes2Key, ComponentsRequired = 2,
+            Component = ByteString.CopyFrom(Convert.FromHexString(hex)),
+        };
 
+        var half = await first.SubmitKeyComponentAsync(Component("10101010101010101010101010101010"));
+        var formed = await second.SubmitKeyComponentAsync(Component("1032547698BADCFEEFCDAB8967452301"));
+        var key = formed.Key;
+
+        Assert.Equal((1, 2, null), (half.ComponentsReceived, half.ComponentsRequired, half.Key));
+        Assert.Equal(2, formed.ComponentsReceived);
         Assert.Equal("08D7B4", key.CheckValue);
         await using var db = new NpgsqlConnection(await platform.App.GetConnectionStringAsync("hsmdb"));
         await db.OpenAsync();
@@ -110,7 +113,7 @@ public sealed class HsmTests(MeshPlatformFixture platform)
             async () => await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = "", KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key }),
             async () => await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = "x", KeyType = KeyType.Unspecified, Algorithm = KeyAlgorithm.Tdes2Key }),
             async () => await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = "x", KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Rsa2048 }),
-            async () => await op.FormKeyFromComponentsAsync(new FormKeyFromComponentsRequest { KeyId = "x", KeyType = KeyType.Zmk, Algorithm = KeyAlgorithm.Tdes2Key }),
+            async () => await op.SubmitKeyComponentAsync(new SubmitKeyComponentRequest { KeyId = "x", KeyType = KeyType.Zmk, Algorithm = KeyAlgorithm.Tdes2Key }),
             async () => await op.KeyCheckValueAsync(new KeyCheckValueRequest { KeyId = "no-such-key" }),
             async () => await op.ImportKeyAsync(new ImportKeyRequest { KeyId = "x", KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key, ZmkId = "no-such-zmk" }),
         };
@@ -126,20 +129,21 @@ public sealed class HsmTests(MeshPlatformFixture platform)
     [Fact]
     public async Task LogsOfTheHsm_NeverHoldAPinAKeyOrASecret()
     {
-        var (op, channel) = await AsAsync("operator");
+        var (custodian, channel) = await AsAsync("custodian-1");
         using var _ = channel;
-        var secret = (await File.ReadAllTextAsync(Path.Combine(platform.DataDir, "hsm", "operator.secret"))).Trim();
+        var secret = await HsmCaller.SecretOfAsync(platform, "custodian-1");
         var component = "7C31A7E3F4B9C1D52A6E8F0B3D5C7E91";
         // The Hsm's line about this refusal (the components' parity) proves the lines searched below include this command's.
         bool Refusal((string Resource, string Line) l) => l.Resource == "hsm"
-            && l.Line.Contains("FormKeyFromComponents refused", StringComparison.Ordinal) && l.Line.Contains("odd parity", StringComparison.Ordinal);
+            && l.Line.Contains("SubmitKeyComponent refused", StringComparison.Ordinal) && l.Line.Contains("odd parity", StringComparison.Ordinal);
         var refusals = platform.Logs.Count(Refusal);
-        await Assert.ThrowsAsync<RpcException>(async () => await op.FormKeyFromComponentsAsync(new FormKeyFromComponentsRequest
+        await Assert.ThrowsAsync<RpcException>(async () => await custodian.SubmitKeyComponentAsync(new SubmitKeyComponentRequest
         {
             KeyId = "bad-components",
             KeyType = KeyType.Zmk,
             Algorithm = KeyAlgorithm.Tdes2Key,
-            Components = { ByteString.CopyFrom(Convert.FromHexString(component)), ByteString.CopyFrom(new byte[16]) },
+            ComponentsRequired = 2,
+            Component = ByteString.CopyFrom(Convert.FromHexString(component)),
         }));
         for (var i = 0; i < 100 && platform.Logs.Count(Refusal) <= refusals; i++)
         {
@@ -189,8 +193,8 @@ public sealed class HsmTests(MeshPlatformFixture platform)
         ["switch"] = ["Diagnostics", "KeyCheckValue", "TranslatePin", "GenerateMac", "VerifyMac", "ImportKey"],
         ["issuer-icbc"] = ["Diagnostics", "KeyCheckValue", "ExportKey", "VerifyPin", "GeneratePinVerificationValue", "EncryptClearPin", "GenerateCvv",
             "VerifyCvv", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData", "LookupHash"],
-        ["operator"] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "GenerateKey", "FormKeyFromComponents", "ImportKey", "ExportKey", "RotateLmk",
-            "EraseOldLmk"],
+        ["operator"] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "GenerateKey", "ImportKey", "ExportKey", "RotateLmk", "EraseOldLmk"],
+        ["custodian-1"] = ["SubmitKeyComponent"],
     };
 
     /// <summary>

@@ -28,25 +28,31 @@ public static class GrpcLoad
         var operatorSecret = (await File.ReadAllTextAsync(Path.Combine(platform.DataDir, "hsm", "operator.secret"))).Trim();
         using var operatorChannel = Channel(address, "operator", operatorSecret);
         var op = new Contracts.Hsm.Hsm.HsmClient(operatorChannel);
-        // The acquirer's ZPK is loaded from known components, as a bank loads one: the load
-        // generator then holds it in clear and makes PIN blocks the way an acquirer does.
-        var c1 = Convert.FromHexString("10101010101010101010101010101010");
-        var c2 = Convert.FromHexString("1032547698BADCFEEFCDAB8967452301");
-        await op.FormKeyFromComponentsAsync(new FormKeyFromComponentsRequest
+        // The acquirer's ZPK is loaded from known components, as a bank loads one (two custodians, one
+        // component each): the load generator then holds it in clear and makes PIN blocks the way an acquirer does.
+        string[] components = ["10101010101010101010101010101010", "1032547698BADCFEEFCDAB8967452301"];
+        for (var i = 0; i < components.Length; i++)
         {
-            KeyId = "bench-zpk-acq",
-            KeyType = KeyType.Zpk,
-            Algorithm = KeyAlgorithm.Tdes2Key,
-            Components = { ByteString.CopyFrom(c1), ByteString.CopyFrom(c2) },
-            // The switch translates out of it; the issuer's ZPK is the switch's to translate into.
-            Owners = { new KeyOwner { Caller = "switch", Uses = { KeyUse.PinDecrypt } } },
-        });
+            var custodian = $"custodian-{i + 1}";
+            var secret = (await File.ReadAllTextAsync(Path.Combine(platform.DataDir, "hsm", $"{custodian}.secret"))).Trim();
+            using var custodianChannel = Channel(address, custodian, secret);
+            await new Contracts.Hsm.Hsm.HsmClient(custodianChannel).SubmitKeyComponentAsync(new SubmitKeyComponentRequest
+            {
+                KeyId = "bench-zpk-acq",
+                KeyType = KeyType.Zpk,
+                Algorithm = KeyAlgorithm.Tdes2Key,
+                ComponentsRequired = components.Length,
+                Component = ByteString.CopyFrom(Convert.FromHexString(components[i])),
+                // The switch translates out of it; the issuer's ZPK is the switch's to translate into.
+                Owners = { new KeyOwner { Caller = "switch", Uses = { KeyUse.PinDecrypt } } },
+            });
+        }
         await op.GenerateKeyAsync(new GenerateKeyRequest
         {
             KeyId = "bench-zpk-iss", KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key,
             Owners = { new KeyOwner { Caller = "switch", Uses = { KeyUse.PinEncrypt } } },
         });
-        var zpk = Convert.FromHexString("0123456789ABCDEFFEDCBA9876543210"); // c1 XOR c2, odd parity
+        var zpk = Convert.FromHexString("0123456789ABCDEFFEDCBA9876543210"); // the two components XORed, odd parity
         using var des = System.Security.Cryptography.TripleDES.Create();
         des.Key = [.. zpk, .. zpk[..8]];
         var block = ByteString.CopyFrom(des.EncryptEcb(Convert.FromHexString(ClearFormat0("135790", Pan)), System.Security.Cryptography.PaddingMode.None));

@@ -1,0 +1,72 @@
+using Mesh.Contracts.Hsm;
+using Mesh.Hsm.Commands;
+using Mesh.Hsm.Crypto;
+using Mesh.Hsm.Keys;
+
+namespace Mesh.Hsm.Ceremonies;
+
+/// <summary>
+/// A4 under split knowledge and dual control: each key custodian, authenticated with its own
+/// secret, submits one clear component; the Hsm holds it sealed under the LMK; when
+/// <c>components_required</c> distinct custodians have submitted, the components are XORed into
+/// the key (<see cref="KeyManagement.FormFromComponentsAsync"/>) and erased. No caller, the operator
+/// included, can form a key alone, and a custodian cannot submit twice.
+/// </summary>
+public sealed class KeyCeremonies(CeremonyStore ceremonies, KeyManagement keys, LocalMasterKey lmk)
+{
+    public async Task<SubmitKeyComponentReply> SubmitAsync(string custodian, SubmitKeyComponentRequest request, CancellationToken ct)
+    {
+        KeyStore.CheckKeyId(request.KeyId);
+        if (request.ComponentsRequired is < KeyManagement.ComponentsMin or > KeyManagement.ComponentsMax)
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"a key is formed from {KeyManagement.ComponentsMin} or {KeyManagement.ComponentsMax} components");
+        }
+        if (request.KeyType == KeyType.Unspecified || !Enum.IsDefined(request.KeyType) || KeyPairs.IsKeyPair(request.Algorithm) || !Enum.IsDefined(request.Algorithm))
+        {
+            throw new HsmException(HsmErrorCode.InvalidKeyType, "components form symmetric keys of a known type");
+        }
+        var component = request.Component.ToByteArray();
+        if (component.Length != HeldKey.LengthOf(request.Algorithm))
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"a component of a {request.Algorithm} key is {HeldKey.LengthOf(request.Algorithm)} bytes");
+        }
+        var isAes = request.Algorithm is KeyAlgorithm.Aes128 or KeyAlgorithm.Aes256;
+        if (!isAes && !BlockCiphers.HasOddParity(component))
+        {
+            throw new HsmException(HsmErrorCode.KeyParity, "the component does not have odd parity");
+        }
+        var policy = KeyPolicy.FromProto(request.Owners);
+        var wanted = new Ceremony(request.KeyId, request.KeyType.ToString(), request.Algorithm.ToString(), policy.Encode(), request.ComponentsRequired);
+        var sealedComponent = new SealedComponent(custodian,
+            lmk.Seal(new HeldKey(ComponentId(request.KeyId, custodian), request.KeyType, request.Algorithm, component)), lmk.CheckValue);
+        HeldKey? formed = null;
+        var outcome = await ceremonies.SubmitAsync(wanted, sealedComponent, async (stored, all) =>
+        {
+            if (all.Count < stored.ComponentsRequired)
+            {
+                return false;
+            }
+            var clear = all.Select(c => lmk.Open(c.Block, ComponentId(stored.KeyId, c.Custodian), c.LmkCheckValue).Value).ToList();
+            formed = await keys.FormFromComponentsAsync(request.KeyId, request.KeyType, request.Algorithm, clear, ct, policy);
+            return true;
+        }, ct) ?? throw new HsmException(HsmErrorCode.InvalidInput, $"{custodian} has already submitted a component of {request.KeyId}: each custodian submits one");
+        if (outcome.Components.Count == 0)
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput,
+                $"the ceremony for {request.KeyId} forms a {outcome.Stored.KeyType} ({outcome.Stored.Algorithm}) from {outcome.Stored.ComponentsRequired} components with owners {outcome.Stored.Policy}: every custodian states the same");
+        }
+        var reply = new SubmitKeyComponentReply
+        {
+            ComponentsReceived = outcome.Components.Count,
+            ComponentsRequired = outcome.Stored.ComponentsRequired,
+            ComponentCheckValue = isAes ? KeyCheckValue.Aes(component) : KeyCheckValue.TripleDes(component),
+        };
+        if (formed is not null)
+        {
+            reply.Key = formed.ToInfo();
+        }
+        return reply;
+    }
+
+    private static string ComponentId(string keyId, string custodian) => $"component:{keyId}:{custodian}";
+}
