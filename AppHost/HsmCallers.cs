@@ -75,7 +75,8 @@ public static class HsmCallers
             var (name, own) = (bank.Resource.Name, annotation.KeyPrefix);
             var link = annotation.Onboarded ? new[] { (cardSwitch, "PinEncrypt") } : [];
             var macLink = annotation.Onboarded ? new[] { (cardSwitch, "MacGenerate,MacVerify") } : [];
-            keys.Add((IssuerBanks.ZmkIdOf(name), "Zmk", "Tdes2Key", [(name, "Wrap"), (cardSwitch, "Unwrap")]));
+            // AES-256: the key block protection key of the TR-31 blocks zone keys travel in.
+            keys.Add((IssuerBanks.ZmkIdOf(name), "Zmk", "Aes256", [(name, "Wrap"), (cardSwitch, "Unwrap")]));
             keys.Add(($"{own}.zpk", "Zpk", "Tdes2Key", [(name, development ? "PinDecrypt,Export,PinEncrypt" : "PinDecrypt,Export"), .. link]));
             keys.Add(($"{own}.zak", "Zak", "Tdes2Key", [(name, "MacGenerate,MacVerify,Export"), .. macLink]));
             keys.Add(($"{own}.pvk", "Pvk", "Tdes2Key", [(name, "PinVerification")]));

@@ -53,7 +53,17 @@ public static class Extensions
         foreach (var key in options.Provision)
         {
             var policy = key.Policy();
-            var held = await keys.GenerateAsync(key.KeyId, key.Type, key.Algorithm, CancellationToken.None, policy);
+            HeldKey held;
+            try
+            {
+                held = await keys.GenerateAsync(key.KeyId, key.Type, key.Algorithm, CancellationToken.None, policy);
+            }
+            catch (Crypto.HsmException ex) when (ex.Code == Crypto.HsmErrorCode.KeyExists)
+            {
+                // Made before the ceremony changed its algorithm (a bank's ZMK was 3DES before TR-31): kept, not replaced.
+                held = await keys.GetAsync(key.KeyId, CancellationToken.None);
+                app.Logger.LogWarning("Key {KeyId} is a {Algorithm}, the ceremony now says {Wanted}: kept as it is", key.KeyId, held.Algorithm, key.Algorithm);
+            }
             held = await keys.EnsurePolicyAsync(held, policy, CancellationToken.None);
             app.Logger.LogInformation("Key {KeyId} ready: {KeyType}, check value {CheckValue}, owners {Owners}", held.KeyId, held.Type, held.CheckValue, held.Policy);
         }

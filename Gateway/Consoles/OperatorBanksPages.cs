@@ -58,21 +58,31 @@ public static class OperatorBanksPages
         }
     }
 
-    private static ZoneKeyUnderZmk KeyFrom(string? cryptogramHex, string? checkValue, string name, List<string> problems)
+    /// <summary>
+    /// A zone key from the sheet: a TR-31 key block (letters and digits, starting with its version
+    /// D), or, for a bank configured for the 3DES form, a cryptogram of 32 hex digits.
+    /// </summary>
+    private static ZoneKeyUnderZmk KeyFrom(string? entered, string? checkValue, string name, List<string> problems)
     {
-        var hex = (cryptogramHex ?? "").Replace(" ", "", StringComparison.Ordinal).Trim();
+        var text = (entered ?? "").Replace(" ", "", StringComparison.Ordinal).Trim();
         var kcv = (checkValue ?? "").Trim().ToUpperInvariant();
-        if (hex.Length != 32 || !hex.All(char.IsAsciiHexDigit))
-        {
-            problems.Add($"the {name} under the ZMK is 32 hex digits");
-            return new ZoneKeyUnderZmk();
-        }
         if (kcv.Length != 6 || !kcv.All(char.IsAsciiHexDigit))
         {
             problems.Add($"the {name} check value is 6 hex digits");
         }
-        return new ZoneKeyUnderZmk { Cryptogram = ByteString.CopyFrom(Convert.FromHexString(hex)), CheckValue = kcv };
+        if (text.Length == 32 && text.All(char.IsAsciiHexDigit))
+        {
+            return new ZoneKeyUnderZmk { Cryptogram = ByteString.CopyFrom(Convert.FromHexString(text)), CheckValue = kcv };
+        }
+        if (text.Length is > 16 and <= KeyBlockCharsMax && text[0] == 'D' && text.All(char.IsAsciiLetterOrDigit))
+        {
+            return new ZoneKeyUnderZmk { KeyBlock = text, CheckValue = kcv };
+        }
+        problems.Add($"the {name} under the ZMK is a TR-31 key block (version D) or a cryptogram of 32 hex digits");
+        return new ZoneKeyUnderZmk();
     }
+
+    private const int KeyBlockCharsMax = 512;
 
     private static async Task<IResult> PageAsync(ConsoleSession session, CardSwitch.CardSwitchClient cardSwitch, string? message, string? error,
         IFormCollection? entered, int statusCode, CancellationToken ct)
@@ -112,11 +122,11 @@ public static class OperatorBanksPages
                 ?? links.Links.FirstOrDefault(l => l.Bins.Count == 0)?.Issuer ?? "");
             html.Append("<label for=\"bins\">BIN prefixes (6 to 11 digits, separated by commas)</label><input id=\"bins\" name=\"bins\" maxlength=\"600\" required value=\"")
                 .Append(Entered("bins")).Append("\">")
-                .Append("<label for=\"zpk\">ZPK under the ZMK (32 hex digits)</label><input id=\"zpk\" name=\"zpk\" maxlength=\"40\" required autocomplete=\"off\" value=\"")
+                .Append("<label for=\"zpk\">ZPK under the ZMK (TR-31 key block)</label><input id=\"zpk\" name=\"zpk\" maxlength=\"512\" required autocomplete=\"off\" value=\"")
                 .Append(Entered("zpk")).Append("\">")
                 .Append("<label for=\"zpkCheckValue\">ZPK check value</label><input id=\"zpkCheckValue\" name=\"zpkCheckValue\" maxlength=\"6\" required value=\"")
                 .Append(Entered("zpkCheckValue")).Append("\">")
-                .Append("<label for=\"zak\">ZAK under the ZMK (32 hex digits)</label><input id=\"zak\" name=\"zak\" maxlength=\"40\" required autocomplete=\"off\" value=\"")
+                .Append("<label for=\"zak\">ZAK under the ZMK (TR-31 key block)</label><input id=\"zak\" name=\"zak\" maxlength=\"512\" required autocomplete=\"off\" value=\"")
                 .Append(Entered("zak")).Append("\">")
                 .Append("<label for=\"zakCheckValue\">ZAK check value</label><input id=\"zakCheckValue\" name=\"zakCheckValue\" maxlength=\"6\" required value=\"")
                 .Append(Entered("zakCheckValue")).Append("\">")

@@ -71,11 +71,13 @@ public sealed class KeyManagement(IKeyStore keys)
     /// link (the ZMK's owners) as a zone key: PINs in and out under a ZPK, MACs under a ZAK or TAK.
     /// </summary>
     public async Task<HeldKey> ImportAsync(string keyId, KeyType type, KeyAlgorithm algorithm, string zmkId, byte[] cryptogram, string expectedCheckValue,
-        CancellationToken ct, KeyPolicy? policy = null)
+        CancellationToken ct, KeyPolicy? policy = null, string? keyBlock = null)
     {
         CheckType(type, algorithm);
         var zmk = await RequireAsync(zmkId, KeyType.Zmk, ct);
-        var value = Unwrap(zmk, cryptogram, HeldKey.LengthOf(algorithm));
+        var value = keyBlock is { Length: > 0 }
+            ? cryptogram.Length == 0 ? Tr31KeyBlock.Unwrap(zmk, keyBlock, type, algorithm) : throw new HsmException(HsmErrorCode.InvalidInput, "a key block or a cryptogram, not both")
+            : Unwrap(zmk, cryptogram, HeldKey.LengthOf(algorithm));
         if (!IsAes(algorithm) && !BlockCiphers.HasOddParity(value))
         {
             throw new HsmException(HsmErrorCode.KeyParity, "the imported key does not have odd parity");
@@ -97,6 +99,19 @@ public sealed class KeyManagement(IKeyStore keys)
 
     public async Task<(byte[] Cryptogram, string CheckValue)> ExportAsync(string keyId, string zmkId, CancellationToken ct)
     {
+        var (zmk, key) = await ExportableAsync(keyId, zmkId, ct);
+        return (Wrap(zmk, key.Value), key.CheckValue);
+    }
+
+    /// <summary>The key as a TR-31 version D key block under an AES ZMK, with its check value.</summary>
+    public async Task<(string KeyBlock, string CheckValue)> ExportKeyBlockAsync(string keyId, string zmkId, CancellationToken ct)
+    {
+        var (zmk, key) = await ExportableAsync(keyId, zmkId, ct);
+        return (Tr31KeyBlock.Wrap(zmk, key), key.CheckValue);
+    }
+
+    private async Task<(HeldKey Zmk, HeldKey Key)> ExportableAsync(string keyId, string zmkId, CancellationToken ct)
+    {
         var zmk = await RequireAsync(zmkId, KeyType.Zmk, ct);
         var key = await keys.GetAsync(keyId, ct);
         if (key.Type is not (KeyType.Zpk or KeyType.Zak or KeyType.Tak or KeyType.Tpk))
@@ -107,7 +122,7 @@ public sealed class KeyManagement(IKeyStore keys)
         {
             throw new HsmException(HsmErrorCode.InvalidKeyType, $"a {zmk.Algorithm} ZMK is weaker than the {key.Algorithm} key it would carry");
         }
-        return (Wrap(zmk, key.Value), key.CheckValue);
+        return (zmk, key);
     }
 
     /// <summary>The security strength of a symmetric key (NIST SP 800-57): 2-key 3DES 80 bits, 3-key 112.</summary>

@@ -272,11 +272,16 @@ public sealed class HsmService(
         CheckExchange(context, request.KeyType);
         return (await keys.ImportAsync(request.KeyId, request.KeyType, request.Algorithm, request.ZmkId,
             request.Cryptogram.ToByteArray(), request.ExpectedCheckValue, context.CancellationToken,
-            request.Owners.Count == 0 ? null : KeyPolicy.FromProto(request.Owners))).ToInfo();
+            request.Owners.Count == 0 ? null : KeyPolicy.FromProto(request.Owners), request.KeyBlock)).ToInfo();
     }
 
     public override async Task<ExportKeyReply> ExportKey(ExportKeyRequest request, ServerCallContext context)
     {
+        if (request.Format == KeyExchangeFormat.Tr31)
+        {
+            var (block, kcv) = await keys.ExportKeyBlockAsync(request.KeyId, request.ZmkId, context.CancellationToken);
+            return new ExportKeyReply { KeyBlock = block, CheckValue = kcv };
+        }
         var (cryptogram, checkValue) = await keys.ExportAsync(request.KeyId, request.ZmkId, context.CancellationToken);
         return new ExportKeyReply { Cryptogram = ByteString.CopyFrom(cryptogram), CheckValue = checkValue };
     }

@@ -27,6 +27,7 @@ public static class Extensions
             .Bind(builder.Configuration.GetSection(BankOptions.Section))
             .Validate(o => o.Id.Length is >= 1 and <= 11 && o.Id.All(char.IsAsciiDigit), "Bank:Id is 1 to 11 digits")
             .Validate(o => !string.IsNullOrWhiteSpace(o.Name), "Bank:Name is required")
+            .Validate(o => o.KeyExchange is "tr31" or "cryptogram", "Bank:KeyExchange is tr31 or cryptogram")
             .Validate(o => o.Bins.Count > 0 && o.Bins.All(b => b.Length is >= 6 and <= 11 && b.All(char.IsAsciiDigit)), "Bank:Bins lists 6 to 11 digit prefixes")
             .Validate(o => o.KeyPrefix.Length > 0, "Bank:KeyPrefix names the bank's keys in the Hsm")
             .Validate(o => o.LoadTestCards is >= 0 and <= 100_000, "Bank:LoadTestCards within 0..100000")

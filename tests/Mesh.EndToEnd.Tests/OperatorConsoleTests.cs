@@ -103,6 +103,7 @@ public sealed class OperatorConsoleTests(MeshPlatformFixture platform)
         var declinedOrder = await PayAsync(merchant, card);
         using var bank = platform.App.CreateHttpClient("issuer-boc", "http");
         using var exported = await bank.PostAsync("/admin/zone-keys/export", null);
+        Assert.True(exported.IsSuccessStatusCode, await exported.Content.ReadAsStringAsync());
         var sheet = await exported.Content.ReadFromJsonAsync<JsonElement>();
         var (zpk, zak) = (sheet.GetProperty("zpk"), sheet.GetProperty("zak"));
         using var playwright = await Playwright.CreateAsync();
@@ -117,9 +118,9 @@ public sealed class OperatorConsoleTests(MeshPlatformFixture platform)
         {
             await page.SelectOptionAsync("#issuer", "issuer-boc");
             await page.FillAsync("#bins", "621661, 456351");
-            await page.FillAsync("#zpk", zpk.GetProperty("cryptogramHex").GetString()!);
+            await page.FillAsync("#zpk", zpk.GetProperty("keyBlock").GetString()!);
             await page.FillAsync("#zpkCheckValue", zpk.GetProperty("checkValue").GetString()!);
-            await page.FillAsync("#zak", zak.GetProperty("cryptogramHex").GetString()!);
+            await page.FillAsync("#zak", zak.GetProperty("keyBlock").GetString()!);
             await page.FillAsync("#zakCheckValue", zakCheckValue);
             await page.ClickAsync("#onboard-bank");
         }

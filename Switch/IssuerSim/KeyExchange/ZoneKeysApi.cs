@@ -5,8 +5,11 @@ using Microsoft.Extensions.Options;
 
 namespace Mesh.IssuerSim.KeyExchange;
 
-/// <summary>One zone key as it travels: hex of the key under the ZMK, and the clear key's check value.</summary>
-public sealed record ZoneKeyUnderZmk(string CryptogramHex, string CheckValue);
+/// <summary>
+/// One zone key as it travels: a TR-31 key block under the ZMK (or, for a bank configured for it,
+/// the hex of a bare cryptogram), and the clear key's check value.
+/// </summary>
+public sealed record ZoneKeyUnderZmk(string? KeyBlock, string? CryptogramHex, string CheckValue);
 
 /// <summary>The key sheet a bank's security officer hands the platform: the ZMK it is under, both zone keys and the card ranges.</summary>
 public sealed record ZoneKeySheet(string BankId, string BankName, string ZmkId, ZoneKeyUnderZmk Zpk, ZoneKeyUnderZmk Zak, IReadOnlyList<string> Bins);
@@ -31,8 +34,8 @@ public static class ZoneKeysApi
             }
             try
             {
-                return Results.Ok(new ZoneKeySheet(bank.Id, bank.Name, bank.ZmkId, await ExportAsync(hsm, bank.ZpkId, bank.ZmkId, ct),
-                    await ExportAsync(hsm, bank.ZakId, bank.ZmkId, ct), bank.Bins));
+                return Results.Ok(new ZoneKeySheet(bank.Id, bank.Name, bank.ZmkId, await ExportAsync(hsm, bank, bank.ZpkId, ct),
+                    await ExportAsync(hsm, bank, bank.ZakId, ct), bank.Bins));
             }
             catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.PermissionDenied or StatusCode.InvalidArgument)
             {
@@ -42,9 +45,17 @@ public static class ZoneKeysApi
         return app;
     }
 
-    private static async Task<ZoneKeyUnderZmk> ExportAsync(Hsm.HsmClient hsm, string keyId, string zmkId, CancellationToken ct)
+    private static async Task<ZoneKeyUnderZmk> ExportAsync(Hsm.HsmClient hsm, BankOptions bank, string keyId, CancellationToken ct)
     {
-        var exported = await hsm.ExportKeyAsync(new ExportKeyRequest { KeyId = keyId, ZmkId = zmkId }, cancellationToken: ct);
-        return new ZoneKeyUnderZmk(Convert.ToHexString(exported.Cryptogram.Span), exported.CheckValue);
+        var cryptogram = bank.KeyExchange == "cryptogram";
+        var exported = await hsm.ExportKeyAsync(new ExportKeyRequest
+        {
+            KeyId = keyId,
+            ZmkId = bank.ZmkId,
+            Format = cryptogram ? KeyExchangeFormat.Cryptogram : KeyExchangeFormat.Tr31,
+        }, cancellationToken: ct);
+        return cryptogram
+            ? new ZoneKeyUnderZmk(null, Convert.ToHexString(exported.Cryptogram.Span), exported.CheckValue)
+            : new ZoneKeyUnderZmk(exported.KeyBlock, null, exported.CheckValue);
     }
 }

@@ -19,6 +19,12 @@ public sealed class BankOptions
     /// <summary>The Hsm id of the ZMK this bank shares with the platform; its zone keys are exported under it.</summary>
     public string ZmkId { get; set; } = "";
 
+    /// <summary>
+    /// How the bank's zone keys leave it: <c>tr31</c> (TR-31 version D key blocks under its AES ZMK,
+    /// the default) or <c>cryptogram</c> (bare cryptograms, for a ZMK made before TR-31 or a bank configured so).
+    /// </summary>
+    public string KeyExchange { get; set; } = "tr31";
+
     /// <summary>How many extra approvable cards to issue for load tests (0 outside them).</summary>
     public int LoadTestCards { get; set; }
 

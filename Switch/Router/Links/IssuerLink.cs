@@ -33,6 +33,9 @@ public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, 
 
     public string ZmkId => issuer.ZmkId;
 
+    /// <summary>The form the bank's zone keys arrive in (<see cref="KeyExchangeForms"/>).</summary>
+    public string KeyExchange => issuer.KeyExchange;
+
     /// <summary>How long the last echo took to come back, in milliseconds (0 before the first).</summary>
     public double LastEchoLatencyMs { get; private set; }
 

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Mesh.Contracts.Hsm;
 using Mesh.Contracts.Switch;
 using Mesh.Switch.Links;
+using Mesh.Switch.Options;
 using Mesh.Switch.Routing;
 
 namespace Mesh.Switch.Onboarding;
@@ -18,6 +19,7 @@ public sealed class IssuerOnboarding(IssuerLinks links, BinTable bins, Hsm.HsmCl
     public const int BinDigitsMin = 6;
     public const int BinDigitsMax = 11;
     public const int CryptogramBytes = 16;
+    public const int KeyBlockCharsMax = 512;
 
     public async Task<LinkState> OnboardAsync(OnboardIssuerRequest request, CancellationToken ct)
     {
@@ -28,8 +30,8 @@ public sealed class IssuerOnboarding(IssuerLinks links, BinTable bins, Hsm.HsmCl
         {
             throw Invalid($"1 to {BinsMax} distinct BIN prefixes of {BinDigitsMin} to {BinDigitsMax} digits");
         }
-        CheckKey("zpk", request.Zpk);
-        CheckKey("zak", request.Zak);
+        CheckKey(link, "zpk", request.Zpk);
+        CheckKey(link, "zak", request.Zak);
         var routes = bins.Routes;
         if (prefixes.FirstOrDefault(p => routes.TryGetValue(p, out var issuer) && issuer != link.Name) is { } taken)
         {
@@ -87,6 +89,7 @@ public sealed class IssuerOnboarding(IssuerLinks links, BinTable bins, Hsm.HsmCl
                 Algorithm = KeyAlgorithm.Tdes2Key,
                 ZmkId = link.ZmkId,
                 Cryptogram = key.Cryptogram,
+                KeyBlock = key.KeyBlock,
                 ExpectedCheckValue = key.CheckValue,
             }, cancellationToken: ct);
             return imported.CheckValue;
@@ -99,11 +102,24 @@ public sealed class IssuerOnboarding(IssuerLinks links, BinTable bins, Hsm.HsmCl
         }
     }
 
-    private static void CheckKey(string field, ZoneKeyUnderZmk? key)
+    /// <summary>
+    /// A zone key as the link takes it: a TR-31 key block (the Hsm checks its header and
+    /// authenticator), or a bare cryptogram only on a link configured for that form.
+    /// </summary>
+    private static void CheckKey(IssuerLink link, string field, ZoneKeyUnderZmk? key)
     {
-        if (key is null || key.Cryptogram.Length != CryptogramBytes || key.CheckValue.Length != 6 || !key.CheckValue.All(char.IsAsciiHexDigit))
+        if (key is null || key.CheckValue.Length != 6 || !key.CheckValue.All(char.IsAsciiHexDigit))
         {
-            throw Invalid($"{field}: a {CryptogramBytes}-byte cryptogram under the ZMK and a 6-hex-digit check value");
+            throw Invalid($"{field}: a key under the ZMK and a 6-hex-digit check value");
+        }
+        var form = link.KeyExchange == KeyExchangeForms.Cryptogram
+            ? key.Cryptogram.Length == CryptogramBytes && key.KeyBlock.Length == 0
+            : key.Cryptogram.Length == 0 && key.KeyBlock.Length is > 0 and <= KeyBlockCharsMax && key.KeyBlock.All(char.IsAsciiLetterOrDigit);
+        if (!form)
+        {
+            throw Invalid(link.KeyExchange == KeyExchangeForms.Cryptogram
+                ? $"{field}: {link.Name} takes its zone keys as {CryptogramBytes}-byte cryptograms under the ZMK"
+                : $"{field}: {link.Name} takes its zone keys as TR-31 key blocks (version D) under the ZMK, at most {KeyBlockCharsMax} characters");
         }
     }
 

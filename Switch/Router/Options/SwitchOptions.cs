@@ -57,6 +57,12 @@ public sealed class IssuerLinkOptions
     /// </summary>
     public List<string> Bins { get; set; } = [];
 
+    /// <summary>
+    /// How the bank's zone keys arrive: <c>tr31</c> (TR-31 version D key blocks under an AES ZMK,
+    /// the default) or <c>cryptogram</c> (bare 3DES cryptograms, for a bank configured for them).
+    /// </summary>
+    public string KeyExchange { get; set; } = KeyExchangeForms.Tr31;
+
     public string ZpkId => $"{Name}.zpk";
 
     public string ZakId => $"{Name}.zak";
@@ -76,4 +82,13 @@ public sealed class IssuerLinkOptions
         port = uri.Port;
         return true;
     }
+}
+
+/// <summary>The forms zone keys travel in between the platform and a bank.</summary>
+public static class KeyExchangeForms
+{
+    public const string Tr31 = "tr31";
+    public const string Cryptogram = "cryptogram";
+
+    public static bool IsKnown(string form) => form is Tr31 or Cryptogram;
 }
