@@ -53,8 +53,10 @@ var cardSwitch = builder.AddProject<Projects.Mesh_Switch>("switch")
 
 var settlement = builder.AddProject<Projects.Mesh_Settlement>("settlement")
     .WithReference(settlementDb).WaitFor(settlementDb)
-    // Three-way reconciliation asks the switch and every bank for their side of a day.
+    // Three-way reconciliation asks the switch and every bank for their side of a day; the switch's
+    // authorizations are also its interbank clearing. Each server knows settlement by its own secret.
     .WithReference(cardSwitch)
+    .WithMeshCaller(cardSwitch, role: "settlement")
     .WithReconciledIssuers(issuerIcbc, issuerCcb, issuerBoc)
     .WithSettlementCommands()
     .WithHttpHealthCheck("/health", endpointName: "http");
@@ -67,6 +69,12 @@ var gateway = builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithHsmCaller(hsm, role: "gateway")
     .WithReference(cardSwitch).WaitFor(cardSwitch)
     .WithReference(settlement).WaitFor(settlement)
+    // The payment path is an acquirer at the switch; merchants' records and reads are the gateway's at
+    // settlement. The operator console's levers hold a second credential, the operator's, at each.
+    .WithMeshCaller(cardSwitch, role: "acquirer")
+    .WithMeshCaller(settlement, role: "gateway")
+    .WithMeshCaller(cardSwitch, role: "operator", identity: "operator")
+    .WithMeshCaller(settlement, role: "operator", identity: "operator")
     .WithGatewayTls(data)
     .WithExternalHttpEndpoints()
     .WithNotificationCommands(gatewayAdminKey)

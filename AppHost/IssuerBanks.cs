@@ -41,13 +41,17 @@ public static class IssuerBanks
     /// <summary>The ZMK a bank and the platform share, formed at their key ceremony; the switch's link of the same name uses it.</summary>
     public static string ZmkIdOf(string bankName) => $"{bankName}.zmk";
 
-    /// <summary>Settlement reconciles with each bank's postings (<c>/admin/postings</c> on its http endpoint).</summary>
+    /// <summary>
+    /// Settlement reconciles with each bank's postings (<c>/admin/postings</c> on its http endpoint),
+    /// with its own credential at each bank (role <c>settlement</c>).
+    /// </summary>
     public static IResourceBuilder<ProjectResource> WithReconciledIssuers(this IResourceBuilder<ProjectResource> settlement,
         params IResourceBuilder<ProjectResource>[] banks)
     {
         for (var i = 0; i < banks.Length; i++)
         {
-            settlement.WithReference(banks[i]).WithEnvironment($"Settlement__Issuers__{i}", banks[i].Resource.Name);
+            settlement.WithReference(banks[i]).WithEnvironment($"Settlement__Issuers__{i}", banks[i].Resource.Name)
+                .WithMeshCaller(banks[i], role: "settlement");
         }
         return settlement;
     }

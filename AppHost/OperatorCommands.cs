@@ -8,7 +8,8 @@ namespace Mesh.AppHost;
 /// Commands on the Aspire dashboard for what operators do by hand: verify the ledger and close
 /// the previous business day, on the settlement resource; re-send the notifications still owed, on
 /// the gateway; on each bank, its key sheet, signing its link off and on at the switch, and (in
-/// development) its fault knobs. Each calls the service's internal http endpoint and shows the
+/// development) its fault knobs. Each calls the service's internal http endpoint as an operator
+/// (the <c>dashboard</c> caller: the AppHost made its secrets, so it holds them) and shows the
 /// JSON answer; enabled while the resource is healthy.
 /// </summary>
 public static class OperatorCommands
@@ -29,6 +30,7 @@ public static class OperatorCommands
 
     public static IResourceBuilder<ProjectResource> WithSettlementCommands(this IResourceBuilder<ProjectResource> settlement)
     {
+        settlement.WithDashboardOperator();
         settlement.WithCommand(VerifyLedger, "Verify the ledger", context => PostAsync(settlement, "/admin/ledger/verify", context), new CommandOptions
         {
             Description = "Checks every entry sums to zero, every line has its entry and account, every cached balance against its lines",
@@ -48,7 +50,7 @@ public static class OperatorCommands
 
     /// <summary>On a bank: its zone keys exported under the ZMK it shares with the platform, the key sheet for onboarding it.</summary>
     public static IResourceBuilder<ProjectResource> WithZoneKeyExportCommand(this IResourceBuilder<ProjectResource> bank) =>
-        bank.WithCommand(ExportZoneKeys, "Export zone keys under the ZMK", context => PostAsync(bank, "/admin/zone-keys/export", context), new CommandOptions
+        bank.WithDashboardOperator().WithCommand(ExportZoneKeys, "Export zone keys under the ZMK", context => PostAsync(bank, "/admin/zone-keys/export", context), new CommandOptions
         {
             Description = "The bank's ZPK and ZAK under its ZMK with their check values, and its BINs: what the operator console's Banks page asks for",
             IconName = "Key",
@@ -60,6 +62,7 @@ public static class OperatorCommands
         IResourceBuilder<ProjectResource> cardSwitch)
     {
         var name = bank.Resource.Name;
+        cardSwitch.WithDashboardOperator();
         bank.WithCommand(SignOff, "Sign off from the switch", context => SendAsync(cardSwitch, HttpMethod.Post, $"/admin/links/{name}/sign-off", context),
             new CommandOptions
             {
@@ -85,6 +88,7 @@ public static class OperatorCommands
         {
             return bank;
         }
+        bank.WithDashboardOperator();
         (string Name, string Display, string Description, string Icon, object Faults)[] knobs =
         [
             (SlowAnswers, "Fault: answer after the timeout", $"Answers {SlowAnswersLatencyMs} ms late, past the switch's timeout: purchases end 91 and are reversed",
@@ -133,7 +137,7 @@ public static class OperatorCommands
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(10) };
         using var request = new HttpRequestMessage(method, new Uri(new Uri(resource.GetEndpoint("http").Url), path)) { Content = content };
-        foreach (var (name, value) in headers ?? [])
+        foreach (var (name, value) in (headers ?? []).Concat(await MeshCallers.DashboardHeadersAsync(resource.Resource, context.CancellationToken)))
         {
             request.Headers.Add(name, value);
         }

@@ -18,6 +18,7 @@ using Mesh.Gateway.Refunds;
 using Mesh.Gateway.Resilience;
 using Mesh.Gateway.Signatures;
 using Mesh.Iso8583.Packaging;
+using Mesh.ServiceDefaults.Access;
 using Mesh.ServiceDefaults.Database;
 using Mesh.ServiceDefaults.Grpc;
 using Scalar.AspNetCore;
@@ -58,8 +59,13 @@ public static class Extensions
         builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = HsmAddress).WithHsmCallerCredentials(builder.Configuration);
         // A purchase's Hsm commands (PIN, card number, MACs, signatures) go over one long-lived session stream.
         builder.Services.AddSingleton(sp => new HsmSession(() => sp.GetRequiredService<Hsm.HsmClient>()));
-        builder.Services.AddGrpcClient<CardSwitch.CardSwitchClient>(o => o.Address = SwitchAddress).AsMeshGrpcClient();
-        builder.Services.AddGrpcClient<Settlement.SettlementClient>(o => o.Address = SettlementAddress).AsMeshGrpcClient();
+        // Two credentials at the switch and at settlement: the payment path and the merchant-facing
+        // code present the acquirer's and the gateway's; only the operator console's clients the operator's.
+        builder.Services.AddGrpcClient<CardSwitch.CardSwitchClient>(o => o.Address = SwitchAddress).WithMeshCallerCredentials(builder.Configuration, "switch");
+        builder.Services.AddGrpcClient<Settlement.SettlementClient>(o => o.Address = SettlementAddress).WithMeshCallerCredentials(builder.Configuration, "settlement");
+        builder.Services.AddGrpcClient<OperatorSwitchClient>(o => o.Address = SwitchAddress).WithMeshCallerCredentials(builder.Configuration, "switch:operator");
+        builder.Services.AddGrpcClient<OperatorSettlementClient>(o => o.Address = SettlementAddress)
+            .WithMeshCallerCredentials(builder.Configuration, "settlement:operator");
         builder.Services.AddSingleton<DiagnosticsProbe>();
         builder.Services.AddOptions<GatewayOptions>()
             .Bind(builder.Configuration.GetSection(GatewayOptions.Section))

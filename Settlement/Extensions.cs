@@ -1,5 +1,5 @@
+using Mesh.ServiceDefaults.Access;
 using Mesh.ServiceDefaults.Database;
-using Mesh.ServiceDefaults.Grpc;
 using Mesh.Settlement.Clearing;
 using Mesh.Settlement.Grpc;
 using Mesh.Settlement.Ledger;
@@ -16,6 +16,7 @@ public static class Extensions
     {
         // The ledger's statements take batches as arrays: each is planned for the batch at hand.
         builder.AddMeshDatabase("settlementdb", connection => connection.Options = MeshDatabase.CustomPlans);
+        builder.AddMeshCallerAccess(SettlementAccessPolicy.Policy);
         builder.Services.AddOptions<SettlementOptions>()
             .Bind(builder.Configuration.GetSection(SettlementOptions.Section))
             .Validate(o => TimeZoneInfo.TryFindSystemTimeZoneById(o.TimeZone, out _), "Settlement:TimeZone is a time zone this machine knows (Asia/Shanghai)")
@@ -35,7 +36,13 @@ public static class Extensions
         builder.Services.AddSingleton<InterbankIntake>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<InterbankIntake>());
         builder.Services.AddHttpClient();
-        builder.Services.AddGrpcClient<Contracts.Switch.CardSwitch.CardSwitchClient>(o => o.Address = new Uri("http://_grpc.switch")).AsMeshGrpcClient();
+        // Each bank's /admin/postings with settlement's credential at that bank (a client named after the bank).
+        foreach (var issuer in builder.Configuration.GetSection($"{SettlementOptions.Section}:{nameof(SettlementOptions.Issuers)}").Get<string[]>() ?? [])
+        {
+            builder.Services.AddHttpClient(issuer).AddMeshCallerHandler(builder.Configuration, issuer);
+        }
+        builder.Services.AddGrpcClient<Contracts.Switch.CardSwitch.CardSwitchClient>(o => o.Address = new Uri("http://_grpc.switch"))
+            .WithMeshCallerCredentials(builder.Configuration, "switch");
     }
 
     public static WebApplication MapSettlementServices(this WebApplication app)

@@ -148,7 +148,7 @@ public sealed class CrashCampaign(DistributedApplication app, CrashCampaignOptio
 
     private async Task BreakLinkAsync(string bank, string fault, CancellationToken ct)
     {
-        using var http = app.CreateHttpClient(bank, "http");
+        using var http = await app.CreateCallerHttpClientAsync(bank);
         var faults = new
         {
             latencyMs = fault == "answers after the timeout" ? options.AuthorizationTimeoutMs + 1_000 : 0,
@@ -352,7 +352,7 @@ public static class PlatformInvariants
             Check("no card was debited twice for one order", debitedTwice),
         };
 
-        using (var settlementHttp = app.CreateHttpClient("settlement", "http"))
+        using (var settlementHttp = await app.CreateCallerHttpClientAsync("settlement"))
         {
             using var verified = await settlementHttp.PostAsync("/admin/ledger/verify", null, ct);
             var body = await verified.Content.ReadFromJsonAsync<JsonElement>(ct);

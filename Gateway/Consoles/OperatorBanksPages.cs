@@ -18,13 +18,13 @@ public static class OperatorBanksPages
 
     public static RouteGroupBuilder MapBanks(this RouteGroupBuilder signedIn)
     {
-        signedIn.MapGet("/banks", async (HttpContext http, CardSwitch.CardSwitchClient cardSwitch, CancellationToken ct) =>
+        signedIn.MapGet("/banks", async (HttpContext http, OperatorSwitchClient cardSwitch, CancellationToken ct) =>
             await PageAsync(MerchantConsoleApi.Session(http), cardSwitch, null, null, null, StatusCodes.Status200OK, ct));
         signedIn.MapPost("/banks", OnboardAsync);
         return signedIn;
     }
 
-    private static async Task<IResult> OnboardAsync(HttpContext http, CardSwitch.CardSwitchClient cardSwitch, ConsoleAccounts accounts, CancellationToken ct)
+    private static async Task<IResult> OnboardAsync(HttpContext http, OperatorSwitchClient cardSwitch, ConsoleAccounts accounts, CancellationToken ct)
     {
         var session = MerchantConsoleApi.Session(http);
         if (session.Role != ConsoleRoles.PlatformAdmin)
@@ -84,7 +84,7 @@ public static class OperatorBanksPages
 
     private const int KeyBlockCharsMax = 512;
 
-    private static async Task<IResult> PageAsync(ConsoleSession session, CardSwitch.CardSwitchClient cardSwitch, string? message, string? error,
+    private static async Task<IResult> PageAsync(ConsoleSession session, OperatorSwitchClient cardSwitch, string? message, string? error,
         IFormCollection? entered, int statusCode, CancellationToken ct)
     {
         var html = ConsolePages.Layout(session, "Banks");

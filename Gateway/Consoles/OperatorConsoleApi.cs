@@ -72,7 +72,7 @@ public static class OperatorConsoleApi
         return Results.Redirect("/ops/login");
     }
 
-    private static async Task<IResult> LinksAsync(HttpContext http, CardSwitch.CardSwitchClient cardSwitch, CancellationToken ct)
+    private static async Task<IResult> LinksAsync(HttpContext http, OperatorSwitchClient cardSwitch, CancellationToken ct)
     {
         var session = MerchantConsoleApi.Session(http);
         var html = ConsolePages.Layout(session, "Switch");
@@ -157,10 +157,10 @@ public static class OperatorConsoleApi
         return ConsolePages.Finish(html, error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
     }
 
-    private static async Task<IResult> BatchesAsync(HttpContext http, Settlement.SettlementClient settlement, CancellationToken ct) =>
+    private static async Task<IResult> BatchesAsync(HttpContext http, OperatorSettlementClient settlement, CancellationToken ct) =>
         await BatchesPageAsync(MerchantConsoleApi.Session(http), http.Request.Query["date"].ToString(), settlement, null, null, ct);
 
-    private static async Task<IResult> PayoutAsync(long batchId, HttpContext http, Settlement.SettlementClient settlement, ConsoleAccounts accounts,
+    private static async Task<IResult> PayoutAsync(long batchId, HttpContext http, OperatorSettlementClient settlement, ConsoleAccounts accounts,
         CancellationToken ct)
     {
         var session = MerchantConsoleApi.Session(http);
@@ -186,7 +186,7 @@ public static class OperatorConsoleApi
         }
     }
 
-    private static async Task<IResult> BatchesPageAsync(ConsoleSession session, string date, Settlement.SettlementClient settlement, string? message, string? error,
+    private static async Task<IResult> BatchesPageAsync(ConsoleSession session, string date, OperatorSettlementClient settlement, string? message, string? error,
         CancellationToken ct)
     {
         var html = ConsolePages.Layout(session, "Settlement");
@@ -214,7 +214,7 @@ public static class OperatorConsoleApi
         return ConsolePages.Finish(html);
     }
 
-    private static async Task<IResult> ReconciliationAsync(HttpContext http, Settlement.SettlementClient settlement, CancellationToken ct)
+    private static async Task<IResult> ReconciliationAsync(HttpContext http, OperatorSettlementClient settlement, CancellationToken ct)
     {
         var session = MerchantConsoleApi.Session(http);
         var date = http.Request.Query["date"].ToString();

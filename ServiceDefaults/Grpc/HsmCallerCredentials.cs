@@ -1,3 +1,4 @@
+using Mesh.ServiceDefaults.Access;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
@@ -6,11 +7,12 @@ namespace Mesh.ServiceDefaults.Grpc;
 
 /// <summary>
 /// How a service identifies itself to the Hsm: its caller name and secret on every call, from
-/// <c>HsmClient:CallerName</c> and <c>HsmClient:Secret</c> (set by the AppHost).
+/// <c>HsmClient:CallerName</c> and <c>HsmClient:Secret</c> (set by the AppHost). The same headers
+/// as every other Mesh server's (<see cref="MeshCallerCredentials"/>).
 /// </summary>
 public static class HsmCallerCredentials
 {
-    public const string CallerHeader = "x-mesh-caller";
+    public const string CallerHeader = MeshCallerAuthenticator.CallerHeader;
 
     /// <summary>
     /// A gRPC client of another Mesh service: no resilience pipeline (a payment call is never
@@ -30,19 +32,6 @@ public static class HsmCallerCredentials
             })
             .AddInterceptor(services => new DefaultDeadline(services.GetService<TimeProvider>() ?? TimeProvider.System));
 
-    public static IHttpClientBuilder WithHsmCallerCredentials(this IHttpClientBuilder client, IConfiguration configuration)
-    {
-        var name = configuration["HsmClient:CallerName"] ?? "";
-        var secret = configuration["HsmClient:Secret"] ?? "";
-        return client
-            .AsMeshGrpcClient()
-            .AddCallCredentials((_, metadata) =>
-            {
-                metadata.Add(CallerHeader, name);
-                metadata.Add("authorization", $"Bearer {secret}");
-                return Task.CompletedTask;
-            })
-            // Inside the mesh gRPC is plain HTTP/2; the secret travels on loopback or the private network.
-            .ConfigureChannel(options => options.UnsafeUseInsecureChannelCallCredentials = true);
-    }
+    public static IHttpClientBuilder WithHsmCallerCredentials(this IHttpClientBuilder client, IConfiguration configuration) =>
+        client.WithCallerCredentials(configuration["HsmClient:CallerName"] ?? "", configuration["HsmClient:Secret"] ?? "");
 }

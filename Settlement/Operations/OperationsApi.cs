@@ -1,5 +1,6 @@
 using System.Globalization;
 using Grpc.Core;
+using Mesh.ServiceDefaults.Access;
 using Mesh.Settlement.Ledger;
 
 namespace Mesh.Settlement.Operations;
@@ -7,13 +8,14 @@ namespace Mesh.Settlement.Operations;
 /// <summary>
 /// The operators' levers on the settlement's internal http endpoint, behind the Aspire
 /// dashboard's commands: verify the ledger, close a business day. Each does what the gRPC call of
-/// the same name does; a refusal is a problem (409 for a day that cannot close yet).
+/// the same name does, for an operator's credential only; a refusal is a problem (409 for a day
+/// that cannot close yet).
 /// </summary>
 public static class OperationsApi
 {
     public static WebApplication MapOperationsApi(this WebApplication app)
     {
-        var admin = app.MapGroup("/admin");
+        var admin = app.MapGroup("/admin").RequireMeshCaller(MeshRoles.Operator);
         admin.MapPost("/ledger/verify", VerifyAsync);
         admin.MapPost("/days/{date}/close", CloseAsync);
         return app;

@@ -46,7 +46,7 @@ public sealed class ThreeWayReconciliation(
         var posted = new Dictionary<(string, string), long>();
         foreach (var issuer in options.Value.Issuers)
         {
-            using var client = http.CreateClient();
+            using var client = http.CreateClient(issuer); // with settlement's credential at this bank
             var postings = await client.GetFromJsonAsync<List<Posted>>(
                 $"http://{issuer}/admin/postings?fromUnixMs={from.ToUnixTimeMilliseconds()}&toUnixMs={to.ToUnixTimeMilliseconds()}", ct) ?? [];
             foreach (var p in postings)

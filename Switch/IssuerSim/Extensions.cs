@@ -4,6 +4,7 @@ using Mesh.IssuerSim.Cards;
 using Mesh.IssuerSim.Faults;
 using Mesh.IssuerSim.Options;
 using Mesh.IssuerSim.Processing;
+using Mesh.ServiceDefaults.Access;
 using Mesh.ServiceDefaults.Database;
 using Mesh.ServiceDefaults.Grpc;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,7 @@ public static class Extensions
             connection.SearchPath = schema;
             connection.Options = MeshDatabase.GenericPlans;
         });
+        builder.AddMeshCallerAccess();
         builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);
         builder.Services.AddSingleton(sp => new HsmSession(() => sp.GetRequiredService<Hsm.HsmClient>()));
         builder.Services.AddOptions<BankOptions>()
@@ -50,7 +52,7 @@ public static class Extensions
     /// <summary>
     /// Fault knobs for tests (development only): <c>GET</c> and <c>PUT /admin/faults</c> with
     /// latency, dropped answers, closed connections and <c>96</c> answers; and the bank's test
-    /// cards with their CVV2 (<c>GET /admin/test-cards</c>).
+    /// cards with their CVV2 (<c>GET /admin/test-cards</c>). An operator's credential only.
     /// </summary>
     public static WebApplication MapFaultKnobs(this WebApplication app)
     {
@@ -58,9 +60,10 @@ public static class Extensions
         {
             return app;
         }
-        app.MapGet("/admin/faults", (FaultKnobs faults) => faults.Get());
-        app.MapGet("/admin/test-cards", (CardIssuance cards, CancellationToken ct) => cards.PublishedTestCardsAsync(ct));
-        app.MapPut("/admin/faults", (FaultSettings settings, FaultKnobs faults) =>
+        var admin = app.MapGroup("/admin").RequireMeshCaller(MeshRoles.Operator);
+        admin.MapGet("/faults", (FaultKnobs faults) => faults.Get());
+        admin.MapGet("/test-cards", (CardIssuance cards, CancellationToken ct) => cards.PublishedTestCardsAsync(ct));
+        admin.MapPut("/faults", (FaultSettings settings, FaultKnobs faults) =>
         {
             faults.Set(settings);
             return faults.Get();

@@ -1,4 +1,5 @@
 using Mesh.Iso8583.Packaging;
+using Mesh.ServiceDefaults.Access;
 using Mesh.ServiceDefaults.Database;
 using Mesh.ServiceDefaults.Grpc;
 using Mesh.Switch.Authorization;
@@ -18,6 +19,7 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddMeshDatabase("switchdb");
+        builder.AddMeshCallerAccess(SwitchAccessPolicy.Policy);
         builder.Services.AddSingleton(sp => new GroupCommit(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         builder.Services.AddOptions<SwitchOptions>()
             .Bind(builder.Configuration.GetSection(SwitchOptions.Section))

@@ -36,20 +36,9 @@ public sealed class Acquirer : IDisposable
 
     public CardSwitch.CardSwitchClient Switch => _switch;
 
-    public static Acquirer Create(Uri hsmAddress, string secret, Uri switchAddress)
-    {
-        var hsmChannel = GrpcChannel.ForAddress(hsmAddress, new GrpcChannelOptions
-        {
-            Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, CallCredentials.FromInterceptor((_, metadata) =>
-            {
-                metadata.Add("x-mesh-caller", "gateway");
-                metadata.Add("authorization", $"Bearer {secret}");
-                return Task.CompletedTask;
-            })),
-            UnsafeUseInsecureChannelCallCredentials = true,
-        });
-        return new Acquirer(hsmChannel, GrpcChannel.ForAddress(switchAddress));
-    }
+    /// <summary>The gateway's credentials: at the Hsm (<c>gateway-hsm-secret</c>) and at the switch, as an acquirer (<c>gateway-switch-secret</c>).</summary>
+    public static Acquirer Create(Uri hsmAddress, string hsmSecret, Uri switchAddress, string switchSecret) =>
+        new(MeshCallerChannels.Open(hsmAddress, "gateway", hsmSecret), MeshCallerChannels.Open(switchAddress, "gateway", switchSecret));
 
     /// <summary>A test card of a bank: BIN, eight zeros, the outcome digit, the Luhn digit.</summary>
     public static string TestCard(string bin, int outcomeDigit)

@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Testing;
 using Mesh.Iso8583.Messages;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -70,20 +70,53 @@ public sealed class DashboardCommandsTests(MeshPlatformFixture platform)
     }
 
     [Fact]
-    public async Task ResendingPendingNotificationsFromTheDashboard_SaysHowManyAreDueNow()
+    public async Task ResendingPendingNotificationsFromTheDashboard_DeliversOneTheScheduleGaveUpOn_AndCountsItDue()
     {
-        var resent = await RunAsync("gateway", "resend-pending-notifications");
+        await using var server = await MerchantServer.StartAsync();
+        server.AlwaysFail = true;
+        using var merchant = await TestMerchant.OnboardAsync(platform, mode: "deferred");
+        using var consumer = new TestConsumer(platform);
+        var ordId = TestMerchant.NewOrderId();
+        var paid = await consumer.PayAsync(await consumer.StartNetPayAsync(merchant.NetPayOrder(ordId, 11_00, bgRetUrl: server.Url)),
+            Acquirer.TestCard("622202", 1));
+        // The fixture's schedule (1 s, 1 s, 2 s) gives up after four failed attempts; then the merchant fixes its endpoint.
+        var givenUp = await NotificationReachesAsync(merchant.MerchantId, ordId, "given_up_at IS NOT NULL");
+        server.AlwaysFail = false;
 
+        var resent = await RunAsync("gateway", "resend-pending-notifications");
+        var delivered = await server.WaitForAsync(r => Encoding.ASCII.GetString(r.Body).Contains($"orderno={ordId}", StringComparison.Ordinal));
+        var recorded = await NotificationReachesAsync(merchant.MerchantId, ordId, "delivered_at IS NOT NULL AND given_up_at IS NULL");
+
+        Assert.Contains("Payment successful", paid);
+        Assert.True(givenUp, $"the notification of order {ordId} was not given up within 30 s");
         Assert.True(resent.Success, resent.Message);
         using var answer = JsonDocument.Parse(resent.Data!.Value);
-        Assert.True(answer.RootElement.GetProperty("due").GetInt32() >= 0);
+        Assert.InRange(answer.RootElement.GetProperty("due").GetInt32(), 1, 9_999); // this order's notification at least, less than one call's limit
         Assert.False(answer.RootElement.GetProperty("more").GetBoolean());
+        Assert.NotNull(delivered);
+        Assert.True(recorded, $"the notification of order {ordId} is not recorded delivered within 30 s");
+    }
+
+    /// <summary>Whether the order's (current) notification is in the given state in gatewaydb within 30 s.</summary>
+    private async Task<bool> NotificationReachesAsync(string merchantId, string orderId, string state)
+    {
+        for (var i = 0; i < 150; i++)
+        {
+            if (await platform.ScalarAsync<long>("gatewaydb",
+                $"SELECT count(*) FROM outbox WHERE topic = 'notification' AND merchant_id = $1 AND order_id = $2 AND superseded_at IS NULL AND {state}",
+                merchantId, orderId) > 0)
+            {
+                return true;
+            }
+            await Task.Delay(200);
+        }
+        return false;
     }
 
     /// <summary>The switch reconnects on its own (an echo timeout at worst): the link is up within 30 s, or the switch's lines about it say why not.</summary>
     private async Task LinkUpAsync()
     {
-        using var cardSwitch = platform.App.CreateHttpClient("switch", "http");
+        using var cardSwitch = await platform.HttpClientAsync("switch");
         for (var i = 0; i < 150; i++)
         {
             var links = await cardSwitch.GetFromJsonAsync<JsonElement>("/admin/links");

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Grpc.Net.Client;
 using Mesh.EndToEnd.Tests.Otlp;
+using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 // Each collection starts a whole platform on the AppHost's fixed ports: one at a time.
@@ -102,9 +104,31 @@ public class MeshPlatformFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>An acquirer (the gateway's identity at the Hsm) talking to this platform's Hsm and switch.</summary>
+    /// <summary>An acquirer (the gateway's identity at the Hsm and at the switch) talking to this platform's Hsm and switch.</summary>
     public async Task<Acquirer> NewAcquirerAsync() =>
-        Acquirer.Create(App.GetEndpoint("hsm", "grpc"), await ParameterAsync("gateway-hsm-secret"), App.GetEndpoint("switch", "grpc"));
+        Acquirer.Create(App.GetEndpoint("hsm", "grpc"), await ParameterAsync("gateway-hsm-secret"),
+            App.GetEndpoint("switch", "grpc"), await App.SecretAsync("gateway", "switch"));
+
+    /// <summary>
+    /// A gRPC channel to <paramref name="server"/> (<c>switch</c>, <c>settlement</c>) with
+    /// <paramref name="caller"/>'s credential there: <c>gateway</c> (acquirer at the switch, gateway at
+    /// settlement), <c>gateway-operator</c>, <c>settlement</c>, or <see cref="MeshCallers.Dashboard"/> (an operator).
+    /// </summary>
+    public Task<GrpcChannel> ChannelAsync(string server, string caller) => App.OpenCallerChannelAsync(server, caller);
+
+    /// <summary>
+    /// Settlement as the ledger tests drive it: events recorded as the gateway records them (<c>Record</c>,
+    /// with the gateway's credential), everything else as an operator (the dashboard's credential).
+    /// </summary>
+    public async Task<GrpcChannel> SettlementChannelAsync()
+    {
+        var gateway = ("gateway", await App.SecretAsync("gateway", "settlement"));
+        var operations = (MeshCallers.Dashboard, await App.SecretAsync(MeshCallers.Dashboard, "settlement"));
+        return MeshCallerChannels.Open(App.GetEndpoint("settlement", "grpc"), method => method == "Record" ? gateway : operations);
+    }
+
+    /// <summary>An HttpClient for <paramref name="server"/>'s http endpoint (its /admin routes) with <paramref name="caller"/>'s credential there.</summary>
+    public Task<HttpClient> HttpClientAsync(string server, string caller = MeshCallers.Dashboard) => App.CreateCallerHttpClientAsync(server, caller);
 
     /// <summary>A secret parameter the AppHost generated (service credentials for the Hsm, say).</summary>
     public async Task<string> ParameterAsync(string name)

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using Aspire.Hosting.Testing;
-using Grpc.Net.Client;
 using Mesh.Contracts.Settlement;
 using Mesh.NetPay.Api;
 using Mesh.NetPay.Notifications;
@@ -73,7 +72,7 @@ public sealed class NetPaySdkTests(MeshPlatformFixture platform)
     {
         using var merchant = await TestMerchant.OnboardAsync(platform, "rsa-2048");
         using var client = Client(merchant);
-        using var channel = GrpcChannel.ForAddress(platform.App.GetEndpoint("settlement", "grpc"));
+        using var channel = await platform.SettlementChannelAsync();
         var settlement = new Settlement.SettlementClient(channel);
         var day = SettlementLedgerTests.NextDay();
         var at = new DateTimeOffset(day.ToDateTime(new TimeOnly(3, 0)), TimeSpan.Zero);

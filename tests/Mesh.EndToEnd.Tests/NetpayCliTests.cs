@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting.Testing;
-using Grpc.Net.Client;
 using Mesh.Contracts.Settlement;
 
 namespace Mesh.EndToEnd.Tests;
@@ -98,7 +97,7 @@ public sealed class NetpayCliTests(MeshPlatformFixture platform)
         {
             var keyFile = Path.Combine(dir.FullName, "merchant.key.pem");
             await File.WriteAllTextAsync(keyFile, merchant.RsaKey.ExportPkcs8PrivateKeyPem());
-            using var channel = GrpcChannel.ForAddress(platform.App.GetEndpoint("settlement", "grpc"));
+            using var channel = await platform.SettlementChannelAsync();
             var settlement = new Settlement.SettlementClient(channel);
             var day = SettlementLedgerTests.NextDay();
             var sale = new SettlementLedgerTests.Purchase(0, merchant.MerchantId, 50_000, new DateTimeOffset(day.ToDateTime(new TimeOnly(5, 0)), TimeSpan.Zero));

@@ -101,7 +101,7 @@ public sealed class OperatorConsoleTests(MeshPlatformFixture platform)
         using var merchant = await TestMerchant.OnboardAsync(platform);
         var card = Acquirer.TestCard("621661", 1);
         var declinedOrder = await PayAsync(merchant, card);
-        using var bank = platform.App.CreateHttpClient("issuer-boc", "http");
+        using var bank = await platform.HttpClientAsync("issuer-boc");
         using var exported = await bank.PostAsync("/admin/zone-keys/export", null);
         Assert.True(exported.IsSuccessStatusCode, await exported.Content.ReadAsStringAsync());
         var sheet = await exported.Content.ReadFromJsonAsync<JsonElement>();

@@ -32,6 +32,7 @@ public sealed class PanSweepTests(MeshPlatformFixture platform)
         await using var merchantEndpoint = await MerchantServer.StartAsync();
         using var merchant = await TestMerchant.OnboardAsync(platform, "ecdsa-p256");
         using var http = platform.App.CreateHttpClient("gateway", "http");
+        var payments = new List<(string OrderId, string Masked, bool Approved)>();
         foreach (var (card, expected) in new[] { (Acquirer.TestCard("622202", 1), "Payment successful"), (Acquirer.TestCard("621700", 2), "Payment failed") })
         {
             using var consumer = new TestConsumer(platform);
@@ -44,6 +45,7 @@ public sealed class PanSweepTests(MeshPlatformFixture platform)
             var result = await consumer.PayAsync(page, card);
             Assert.Contains(expected, result);
             pages.AppendLine(result);
+            payments.Add((orderId, Masked(card), expected == "Payment successful"));
             if (expected == "Payment successful")
             {
                 using var refunded = await http.PostAsJsonAsync($"/v1/orders/{orderId}/refunds",
@@ -54,26 +56,103 @@ public sealed class PanSweepTests(MeshPlatformFixture platform)
                 pages.AppendLine(await queried.Content.ReadAsStringAsync());
             }
         }
-        Assert.NotNull(await merchantEndpoint.WaitForAsync(_ => true));
-        await Task.Delay(1_500); // the last spans and log lines are exported
+        // Until what is searched holds these payments (at most 30 s): the lines, spans, notifications and ledger rows they make
+        // arrive after the answers, so a sweep that did not wait for them could find no card number because it saw none.
+        var traces = new Dictionary<string, string>(StringComparer.Ordinal);
+        var missing = MissingEvidence(payments, merchantEndpoint, traces);
+        for (var i = 0; i < 150 && missing.Count > 0; i++)
+        {
+            await Task.Delay(200);
+            missing = MissingEvidence(payments, merchantEndpoint, traces);
+        }
+        Assert.True(missing.Count == 0, "not there after 30 s:\n" + string.Join('\n', missing));
 
         var found = new List<string>();
-        Search("the pages and answers", pages.ToString(), found);
-        Search("the merchant's notifications", string.Join('\n', merchantEndpoint.Received.Select(r => Encoding.UTF8.GetString(r.Body))), found);
-        Search("the services' logs", string.Join('\n', platform.Logs.Select(l => $"{l.Resource}: {l.Line}")), found);
-        Search("the exported spans", string.Join('\n', platform.Traces.Spans.Select(s => $"{s.Service} {s.Name} {s.Attributes}")), found);
-        var rows = 0L;
+        var orderIds = payments.Select(p => p.OrderId).ToArray();
+        bool Ours(string text) => orderIds.Any(id => text.Contains(id, StringComparison.Ordinal));
+        var pagesText = pages.ToString();
+        var notifications = merchantEndpoint.Received.Select(r => Encoding.UTF8.GetString(r.Body)).ToList();
+        var logs = platform.Logs.ToList();
+        var spans = platform.Traces.Spans.ToList();
+        Search("the pages and answers", pagesText, found);
+        Search("the merchant's notifications", string.Join('\n', notifications), found);
+        Search("the services' logs", string.Join('\n', logs.Select(l => $"{l.Resource}: {l.Line}")), found);
+        Search("the exported spans", string.Join('\n', spans.Select(s => $"{s.Service} {s.Name} {s.Attributes}")), found);
+        var (rows, ourRows) = (0L, 0L);
         foreach (var database in Databases)
         {
-            rows += await SearchDatabaseAsync(database, found);
+            var (read, ours) = await SearchDatabaseAsync(database, orderIds, found);
+            rows += read;
+            ourRows += ours;
         }
-        var bytes = SearchFiles(platform.DataDir, found);
+        var (bytes, ourFiles) = SearchFiles(platform.DataDir, orderIds, found);
 
-        Assert.True(platform.Logs.Count > 200 && platform.Traces.Spans.Count > 50, $"the sweep had {platform.Logs.Count} log lines and {platform.Traces.Spans.Count} spans to search");
+        // The sweep read these payments themselves, not only what other tests left.
+        var ourLines = logs.Count(l => Ours(l.Line));
+        var ourSpans = spans.Count(s => traces.ContainsValue(s.TraceId));
+        var ourNotifications = notifications.Count(Ours);
+        Assert.True(ourLines >= payments.Count, $"the sweep had {ourLines} log lines of the test's payments");
+        Assert.True(ourSpans >= 2 * payments.Count, $"the sweep had {ourSpans} spans of the test's payments");
+        Assert.True(ourNotifications >= payments.Count, $"the sweep had {ourNotifications} notifications of the test's payments");
+        Assert.True(ourRows >= 2 * payments.Count, $"the sweep read {ourRows} rows of the test's payments");
+        Assert.True(ourFiles > 0, "no file under the data folder holds the test's order numbers");
+        Assert.Contains(payments.Single(p => p.Approved).Masked, pagesText, StringComparison.Ordinal);
+        Assert.True(logs.Count > 200 && spans.Count > 50, $"the sweep had {logs.Count} log lines and {spans.Count} spans to search");
         Assert.True(rows > 100, $"the sweep read {rows} rows");
         Assert.True(bytes > 10_000_000, $"the sweep read {bytes} bytes of files");
         Assert.True(found.Count == 0, "full card numbers found:\n" + string.Join('\n', found.Take(20)));
     }
+
+    /// <summary>
+    /// What is not yet there to be searched: for each payment, the gateway's log line and purchase span (order and masked number)
+    /// and a notification the merchant took; for the approved one, the switch's span of the same trace (masked number), the
+    /// ledger's posting in it and the refund's log line. The purchase spans' traces are added to <paramref name="traces"/>.
+    /// </summary>
+    private List<string> MissingEvidence(List<(string OrderId, string Masked, bool Approved)> payments, MerchantServer merchantEndpoint,
+        Dictionary<string, string> traces)
+    {
+        var missing = new List<string>();
+        var spans = platform.Traces.Spans.ToList();
+        var logs = platform.Logs.ToList();
+        foreach (var (orderId, masked, approved) in payments)
+        {
+            if (!logs.Any(l => l.Resource == "gateway" && l.Line.Contains(orderId, StringComparison.Ordinal) && l.Line.Contains(masked, StringComparison.Ordinal)))
+            {
+                missing.Add($"the gateway's log line of order {orderId} with card {masked}");
+            }
+            if (!merchantEndpoint.Received.Any(r => r.AnsweredStatus == 200 && Encoding.UTF8.GetString(r.Body).Contains(orderId, StringComparison.Ordinal)))
+            {
+                missing.Add($"a notification of order {orderId} the merchant took");
+            }
+            if (spans.FirstOrDefault(s => s.Service == "gateway" && s.Name == "gateway purchase"
+                && s.Attributes.Contains($"mesh.order_id={orderId}", StringComparison.Ordinal) && s.Attributes.Contains($"mesh.pan={masked}", StringComparison.Ordinal))
+                is not { } purchase)
+            {
+                missing.Add($"the gateway purchase span of order {orderId} with card {masked}");
+                continue;
+            }
+            traces[orderId] = purchase.TraceId;
+            if (!approved)
+            {
+                continue;
+            }
+            if (!spans.Any(s => s.TraceId == purchase.TraceId && s.Service == "switch" && s.Attributes.Contains($"mesh.pan={masked}", StringComparison.Ordinal)))
+            {
+                missing.Add($"the switch's span of order {orderId} (trace {purchase.TraceId}) with card {masked}");
+            }
+            if (!spans.Any(s => s.TraceId == purchase.TraceId && s.Service == "settlement" && s.Name == "ledger post purchase"))
+            {
+                missing.Add($"the ledger's posting of order {orderId} (trace {purchase.TraceId})");
+            }
+            if (!logs.Any(l => l.Resource == "gateway" && l.Line.Contains($"Refund r-{orderId} of order {orderId}", StringComparison.Ordinal)))
+            {
+                missing.Add($"the gateway's log line of the refund of order {orderId}");
+            }
+        }
+        return missing;
+    }
+
+    private static string Masked(string card) => card[..6] + new string('*', card.Length - 10) + card[^4..];
 
     private static void Search(string where, string text, List<string> found)
     {
@@ -84,8 +163,11 @@ public sealed class PanSweepTests(MeshPlatformFixture platform)
         }
     }
 
-    /// <summary>Every row of every table, as text (bytea as hex, so a number inside bytes is searched for as hex too); how many rows.</summary>
-    private async Task<long> SearchDatabaseAsync(string database, List<string> found)
+    /// <summary>
+    /// Every row of every table, as text (bytea as hex, so a number inside bytes is searched for as hex too); how many rows, and how
+    /// many of them name one of <paramref name="orderIds"/>.
+    /// </summary>
+    private async Task<(long Rows, long Ours)> SearchDatabaseAsync(string database, string[] orderIds, List<string> found)
     {
         await using var db = new NpgsqlConnection(await platform.App.GetConnectionStringAsync(database));
         await db.OpenAsync();
@@ -101,6 +183,7 @@ public sealed class PanSweepTests(MeshPlatformFixture platform)
         }
         var hexCards = TestCards.ToDictionary(c => Convert.ToHexStringLower(Encoding.ASCII.GetBytes(c)), c => c);
         long rows = 0;
+        long ours = 0;
         foreach (var table in tables)
         {
             await using var read = new NpgsqlCommand($"SELECT t::text FROM {table} t", db);
@@ -109,6 +192,10 @@ public sealed class PanSweepTests(MeshPlatformFixture platform)
             {
                 rows++;
                 var text = row.GetString(0);
+                if (orderIds.Any(id => text.Contains(id, StringComparison.Ordinal)))
+                {
+                    ours++;
+                }
                 Search($"{database} {table}", text, found);
                 foreach (var (hex, card) in hexCards.Where(h => text.Contains(h.Key, StringComparison.Ordinal)))
                 {
@@ -116,14 +203,16 @@ public sealed class PanSweepTests(MeshPlatformFixture platform)
                 }
             }
         }
-        return rows;
+        return (rows, ours);
     }
 
-    /// <summary>Every file under the data folder, byte for byte; how many bytes were read.</summary>
-    private static long SearchFiles(string folder, List<string> found)
+    /// <summary>Every file under the data folder, byte for byte; how many bytes were read, and how many files hold one of <paramref name="orderIds"/>.</summary>
+    private static (long Bytes, int Ours) SearchFiles(string folder, string[] orderIds, List<string> found)
     {
         var patterns = TestCards.Select(c => (Card: c, Bytes: Encoding.ASCII.GetBytes(c))).ToArray();
+        var ourPatterns = orderIds.Select(id => Encoding.ASCII.GetBytes(id)).ToArray();
         long total = 0;
+        var ours = 0;
         foreach (var file in Directory.EnumerateFiles(folder, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true }))
         {
             byte[] content;
@@ -140,8 +229,12 @@ public sealed class PanSweepTests(MeshPlatformFixture platform)
             {
                 found.Add($"{Pan(card)} in the file {Path.GetRelativePath(folder, file)}");
             }
+            if (ourPatterns.Any(p => content.AsSpan().IndexOf(p) >= 0))
+            {
+                ours++;
+            }
         }
-        return total;
+        return (total, ours);
     }
 
     private static string Pan(string card) => Mesh.Iso8583.Messages.Pan.Mask(card) + " (" + card.Length.ToString(CultureInfo.InvariantCulture) + " digits)";

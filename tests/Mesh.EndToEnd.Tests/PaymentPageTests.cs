@@ -117,7 +117,7 @@ public sealed class PaymentPageTests(MeshPlatformFixture platform)
     {
         using var merchant = await TestMerchant.OnboardAsync(platform);
         using var consumer = new TestConsumer(platform);
-        using var bank = platform.App.CreateHttpClient("issuer-icbc", "http");
+        using var bank = await platform.HttpClientAsync("issuer-icbc");
         var ordId = TestMerchant.NewOrderId();
         var page = await consumer.StartNetPayAsync(merchant.NetPayOrder(ordId, 7_00));
 

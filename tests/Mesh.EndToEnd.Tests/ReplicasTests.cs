@@ -51,7 +51,7 @@ public sealed class ReplicasTests(ReplicatedPlatformFixture platform)
 
         // A purchase whose answer the bank drops: the switch answers 91 and reverses it until the bank acknowledges.
         using var acquirer = await platform.NewAcquirerAsync();
-        using var bank = platform.App.CreateHttpClient("issuer-ccb", "http");
+        using var bank = await platform.HttpClientAsync("issuer-ccb");
         var dropped = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("621700", 1), "3012", "123456", 7_00);
         await SetDropAnswersAsync(bank, true);
         IsoMessage answer;

@@ -4,7 +4,6 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using CsCheck;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Mesh.Contracts.Settlement;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -34,7 +33,7 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
     [Fact]
     public async Task RandomPurchasesRefundsAndReversalsAroundTheCutoff_WithTheSwitchsClearing_BalancesAndBatchesMatchAPlainModel_TheLedgerSumsToZero()
     {
-        using var channel = GrpcChannel.ForAddress(platform.App.GetEndpoint("settlement", "grpc"));
+        using var channel = await platform.SettlementChannelAsync();
         var settlement = new Settlement.SettlementClient(channel);
         var operations = Gen.Select(Gen.Int[0, 3], Gen.Int[0, 2], Gen.Long[1, 300_000], Gen.Int[-150, 150], Gen.Int[0, 600]).Array[1, 40];
 
@@ -163,7 +162,7 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
     [Fact]
     public async Task AReversalAfterItsDayClosed_IsAnAdjustmentOnTheNextDay_AndAPayoutMovesTheBatchToPaid()
     {
-        using var channel = GrpcChannel.ForAddress(platform.App.GetEndpoint("settlement", "grpc"));
+        using var channel = await platform.SettlementChannelAsync();
         var settlement = new Settlement.SettlementClient(channel);
         var day = NextDay();
         var at = new DateTimeOffset(day.ToDateTime(new TimeOnly(4, 0)), TimeSpan.Zero); // noon in Shanghai
@@ -194,7 +193,7 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
     {
         using var merchant = await TestMerchant.OnboardAsync(platform);
         using var consumer = new TestConsumer(platform);
-        using var channel = GrpcChannel.ForAddress(platform.App.GetEndpoint("settlement", "grpc"));
+        using var channel = await platform.SettlementChannelAsync();
         var settlement = new Settlement.SettlementClient(channel);
         var ordId = TestMerchant.NewOrderId();
         await consumer.PayAsync(await consumer.StartNetPayAsync(merchant.NetPayOrder(ordId, 100_00)), Acquirer.TestCard("622202", 1));
@@ -236,7 +235,7 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
     {
         using var merchant = await TestMerchant.OnboardAsync(platform, "ecdsa-p256");
         using var http = platform.App.CreateHttpClient("gateway", "http");
-        using var channel = GrpcChannel.ForAddress(platform.App.GetEndpoint("settlement", "grpc"));
+        using var channel = await platform.SettlementChannelAsync();
         var settlement = new Settlement.SettlementClient(channel);
         var day = NextDay();
         var at = new DateTimeOffset(day.ToDateTime(new TimeOnly(2, 0)), TimeSpan.Zero);
@@ -276,7 +275,7 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
         using var merchant = await TestMerchant.OnboardAsync(platform);
         using var consumer = new TestConsumer(platform);
         using var acquirer = await platform.NewAcquirerAsync();
-        using var channel = GrpcChannel.ForAddress(platform.App.GetEndpoint("settlement", "grpc"));
+        using var channel = await platform.SettlementChannelAsync();
         var settlement = new Settlement.SettlementClient(channel);
         var ordId = TestMerchant.NewOrderId();
         await consumer.PayAsync(await consumer.StartNetPayAsync(merchant.NetPayOrder(ordId, 20_00)), Acquirer.TestCard("622202", 1));
@@ -305,7 +304,7 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
     public async Task TheDashboardsVerifyCommand_FindsTheLedgerSound_AndADayThatHasNotEnded_IsNotClosed_WithTheReason()
     {
         var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
-        using var http = platform.App.CreateHttpClient("settlement", "http");
+        using var http = await platform.HttpClientAsync("settlement");
         var tomorrow = $"{DateOnly.FromDateTime(DateTime.UtcNow.AddDays(2)):yyyy-MM-dd}";
 
         var verified = await commands.ExecuteCommandAsync("settlement", "verify-ledger");
@@ -328,7 +327,7 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
     [Fact]
     public async Task BadEvents_AreRefusedWhole_WithTheReason()
     {
-        using var channel = GrpcChannel.ForAddress(platform.App.GetEndpoint("settlement", "grpc"));
+        using var channel = await platform.SettlementChannelAsync();
         var settlement = new Settlement.SettlementClient(channel);
         var good = Event($"bad-{Guid.NewGuid():N}", "purchase", "paid", new Purchase(0, "808080000000009", 100, DateTimeOffset.UtcNow), 100, DateTimeOffset.UtcNow);
         var bad = good.Clone();

@@ -1,8 +1,10 @@
 using System.Net.Http.Json;
+using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Mesh.Contracts.Switch;
 using Mesh.Iso8583.Messages;
+using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -96,7 +98,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     public async Task NoAnswerFromTheIssuer_Is91_AndTheReversalIsRepeatedUntilAcknowledged_BalanceRestored()
     {
         using var acquirer = await platform.NewAcquirerAsync();
-        using var bank = platform.App.CreateHttpClient("issuer-ccb", "http");
+        using var bank = await platform.HttpClientAsync("issuer-ccb");
         var request = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("621700", 1), Expiry, Pin, 4_200);
         var stan = request.GetString(IsoFields.Stan)!;
 
@@ -119,7 +121,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     [Fact]
     public async Task ReversalQueue_SurvivesARestartOfTheSwitch_AndIsAcknowledgedAfterIt()
     {
-        using var bank = platform.App.CreateHttpClient("issuer-icbc", "http");
+        using var bank = await platform.HttpClientAsync("issuer-icbc");
         string stan;
         await SetFaultsAsync(bank, dropAnswers: true);
         try
@@ -149,10 +151,11 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     [Fact]
     public async Task Links_AreSignedOn_AndTheRoutingTableHasTheBanksBins()
     {
-        using var acquirer = await platform.NewAcquirerAsync();
+        using var channel = await platform.ChannelAsync("switch", MeshCallers.Dashboard);
+        var operations = new CardSwitch.CardSwitchClient(channel);
 
-        var links = await acquirer.Switch.ListLinksAsync(new ListLinksRequest());
-        var routes = await acquirer.Switch.ListBinRoutesAsync(new ListBinRoutesRequest());
+        var links = await operations.ListLinksAsync(new ListLinksRequest());
+        var routes = await operations.ListBinRoutesAsync(new ListBinRoutesRequest());
 
         Assert.All(links.Links, l => Assert.True(l.SignedOn, $"{l.Issuer} is not signed on"));
         Assert.Contains(routes.Routes, r => r.Prefix == "622202" && r.Issuer == "issuer-icbc");
@@ -182,7 +185,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     public async Task Cvv2_IsCheckedByTheBank_TheCardsOwnIsApproved_AnotherIs05()
     {
         using var acquirer = await platform.NewAcquirerAsync();
-        using var bank = platform.App.CreateHttpClient("issuer-icbc", "http");
+        using var bank = await platform.HttpClientAsync("issuer-icbc");
         var cards = await bank.GetFromJsonAsync<List<PublishedCard>>("/admin/test-cards");
         var card = cards!.Single(c => c.Outcome == "Approved");
         var other = card.Cvv2 == "000" ? "001" : "000";
@@ -276,7 +279,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     public async Task RefundWhoseAnswerIsLost_IsAcceptedForDelivery_AndRepeatedUntilTheIssuerHasIt()
     {
         using var acquirer = await platform.NewAcquirerAsync();
-        using var bank = platform.App.CreateHttpClient("issuer-ccb", "http");
+        using var bank = await platform.HttpClientAsync("issuer-ccb");
         var purchase = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("621700", 1), Expiry, Pin, 6_000);
         Assert.Equal("00", (await acquirer.SendAsync(purchase)).GetString(IsoFields.ResponseCode));
         var refund = await acquirer.BuildRefundAsync(purchase, 6_000);
@@ -304,7 +307,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     [Fact]
     public async Task SwitchKilledWithThePurchaseAtTheIssuer_ReversesItAfterTheRestart_AndTheCardIsWhole()
     {
-        using var bank = platform.App.CreateHttpClient("issuer-icbc", "http");
+        using var bank = await platform.HttpClientAsync("issuer-icbc");
         using var acquirer = await platform.NewAcquirerAsync();
         var request = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("622202", 1), Expiry, Pin, 2_700);
         var stan = request.GetString(IsoFields.Stan)!;
@@ -323,7 +326,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     [Fact]
     public async Task SwitchKilledWithARefundAtTheIssuer_ARepeatAfterTheRestartIsAccepted_AndTheBankCreditsItOnce()
     {
-        using var bank = platform.App.CreateHttpClient("issuer-icbc", "http");
+        using var bank = await platform.HttpClientAsync("issuer-icbc");
         using var acquirer = await platform.NewAcquirerAsync();
         var purchase = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("622202", 1), Expiry, Pin, 3_300);
         Assert.Equal("00", (await acquirer.SendAsync(purchase)).GetString(IsoFields.ResponseCode));
@@ -381,7 +384,15 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         var started = await commands.ExecuteCommandAsync(model.Resources.Single(r => r.Name == "switch"), KnownResourceCommands.StartCommand);
         Assert.True(started.Success, started.Message);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("switch", cts.Token);
+        try
+        {
+            await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("switch", cts.Token);
+        }
+        catch (Exception ex) when (ex is DistributedApplicationException or OperationCanceledException)
+        {
+            Assert.Fail($"the switch did not come back ({ex.Message}); it said:\n"
+                + string.Join('\n', platform.Logs.Where(l => l.Resource == "switch").TakeLast(30).Select(l => l.Line)));
+        }
     }
 
     private static async Task SetFaultsAsync(HttpClient bank, bool dropAnswers, int latencyMs = 0)

@@ -114,17 +114,89 @@ public class IsoPackagerTests
     }
 
     [Fact]
-    public void Unpack_MutatedMessages_NeverThrow()
+    public void Unpack_MutatedMessages_GiveWhatTheBytesHold_OrTheFormatErrorWhereTheyGoWrong()
     {
-        var valid = Packager.Pack(Echo().Set(IsoFields.Pan, "6222021234567890").Set(IsoFields.AdditionalData, "hello"));
+        var original = Echo().Set(IsoFields.Pan, "6222021234567890").Set(IsoFields.AdditionalData, "hello");
+        var valid = Packager.Pack(original);
+        // Where each data element of the valid message ends (after the MTI and both bitmaps): a prefix of it is cut in that element.
+        var ends = new List<(int Field, int End)>();
+        var end = 4 + 16;
+        foreach (var number in original.Fields())
+        {
+            var spec = IsoDialect.UnionPay1987[number]!;
+            end += (spec.Length switch { LengthKind.LlVar => 2, LengthKind.LllVar => 3, _ => 0 }) + original.GetBytes(number)!.Value.Length;
+            ends.Add((number, end));
+        }
+        Assert.Equal(valid.Length, end);
+
         Gen.Select(Gen.Int[0, valid.Length - 1], Gen.Byte, Gen.Int[0, valid.Length]).Sample((at, value, cut) =>
         {
             var mutated = (byte[])valid.Clone();
             mutated[at] = value;
-            var result = Packager.Unpack(mutated.AsSpan(0, cut));
-            return result.Ok || result.Error is not null;
+            var input = mutated.AsSpan(0, cut).ToArray();
+            var result = Packager.Unpack(input);
+            if (at >= cut || value == valid[at])
+            {
+                // The valid message's own bytes: all of them are the original message; fewer are cut short, in the MTI and primary
+                // bitmap (0), the secondary bitmap (1) or the first element that ends after the cut.
+                return cut == valid.Length
+                    ? result.Ok && result.Message!.ContentEquals(original)
+                    : !result.Ok && result.Error!.Field == (cut < 12 ? 0 : cut < 20 ? 1 : ends.First(e => e.End > cut).Field) && AsTheBytesSay(input, result);
+            }
+            return AsTheBytesSay(input, result);
         }, iter: 5_000);
     }
+
+    /// <summary>
+    /// What unpacking any bytes must give. A message: exactly what the bytes hold, so that packing it gives them back (less an
+    /// all-zero secondary bitmap, which packing leaves out). Otherwise no message but a format error in the framing or MTI (0), a
+    /// bitmap (1) or an element the bitmap announces; once the MTI is read, what was read before the error is kept: elements the
+    /// bitmap announces, before the one in error, as the bytes hold them.
+    /// </summary>
+    private static bool AsTheBytesSay(byte[] input, IsoUnpackResult result)
+    {
+        if (result.Ok)
+        {
+            return result.Message is { } message && result.Partial is null
+                && Packager.Pack(message).AsSpan().SequenceEqual(WithoutAnEmptySecondaryBitmap(input));
+        }
+        if (result.Message is not null || result.Error is not { Field: >= 0 and <= IsoMessage.FieldNumberMax, Reason.Length: > 0 } error)
+        {
+            return false;
+        }
+        if (input.Length < 12 || input.Take(4).Any(b => b is < (byte)'0' or > (byte)'9'))
+        {
+            return error.Field == 0 && result.Partial is null;
+        }
+        if (result.Partial is not { } partial || partial.Mti != Encoding.ASCII.GetString(input, 0, 4))
+        {
+            return false;
+        }
+        if (error.Field == 1)
+        {
+            return !partial.Fields().Any();
+        }
+        if ((error.Field >= 2 && !Announced(input, error.Field)) || partial.Fields().Any(f => !Announced(input, f) || (error.Field >= 2 && f >= error.Field)))
+        {
+            return false;
+        }
+        var read = Packager.Pack(partial);
+        return input.AsSpan(DataStart(input)).StartsWith(read.AsSpan(DataStart(read)));
+    }
+
+    /// <summary>Whether the bitmaps (the secondary one only when bit 1 announces it and it is there) have the element's bit.</summary>
+    private static bool Announced(byte[] input, int number) =>
+        number is >= 2 and <= IsoMessage.FieldNumberMax
+        && (number <= 64 || ((input[4] & 0x80) != 0 && input.Length >= 20))
+        && (input[4 + ((number - 1) / 8)] & (0x80 >> ((number - 1) % 8))) != 0;
+
+    /// <summary>Where the data elements start: after the MTI and one bitmap, or two when bit 1 is set.</summary>
+    private static int DataStart(byte[] bytes) => 4 + ((bytes[4] & 0x80) != 0 ? 16 : 8);
+
+    private static byte[] WithoutAnEmptySecondaryBitmap(byte[] input) =>
+        input.Length >= 20 && (input[4] & 0x80) != 0 && !input.AsSpan(12, 8).ContainsAnyExcept((byte)0)
+            ? [.. input[..4], (byte)(input[4] & 0x7F), .. input[5..12], .. input[20..]]
+            : input;
 
     [Fact]
     public void Unpack_MoreThanTheMessageLimit_IsRefused()

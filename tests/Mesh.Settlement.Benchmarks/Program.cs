@@ -1,16 +1,18 @@
 using System.Diagnostics;
 using System.Globalization;
-using Aspire.Hosting.Testing;
-using Grpc.Net.Client;
 using Mesh.Benchmarks;
 using Mesh.Contracts.Settlement;
+using Mesh.Testing;
 
 // Usage: dotnet run -c Release --project tests/Mesh.Settlement.Benchmarks -- [seconds=20] [closeTransactions=1000000]
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
 var closeTransactions = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000;
 await using var platform = await BenchmarkPlatform.StartAsync();
-using var channel = GrpcChannel.ForAddress(platform.App.GetEndpoint("settlement", "grpc"));
+// The gateway records (its credential at settlement); an operator closes days and verifies (the dashboard's).
+using var channel = await platform.App.OpenCallerChannelAsync("settlement", "gateway");
 var settlement = new Settlement.SettlementClient(channel);
+using var operatorChannel = await platform.App.OpenCallerChannelAsync("settlement", MeshCallers.Dashboard);
+var operations = new Settlement.SettlementClient(operatorChannel);
 var day = new DateOnly(2021, 3, 1);
 
 var batched = await PostAsync("batched: 500 events per call, 4 writers", writers: 4, perCall: 500, TimeSpan.FromSeconds(seconds), day);
@@ -19,7 +21,7 @@ Console.WriteLine($"ratio batched / one per transaction: {batched / single:F1}x"
 
 // The posting runs' day closes first (dates close in order); then a day of closeTransactions purchases
 // over 1,000 merchants, and its close with every merchant's files.
-await settlement.CloseDayAsync(new CloseDayRequest { SettlementDate = $"{day:yyyy-MM-dd}" }, deadline: DateTime.UtcNow.AddMinutes(30));
+await operations.CloseDayAsync(new CloseDayRequest { SettlementDate = $"{day:yyyy-MM-dd}" }, deadline: DateTime.UtcNow.AddMinutes(30));
 var closeDay = day.AddDays(3);
 var loaded = Stopwatch.StartNew();
 var parts = Enumerable.Range(0, closeTransactions / 5_000).ToList();
@@ -43,10 +45,10 @@ await Parallel.ForEachAsync(parts, new ParallelOptions { MaxDegreeOfParallelism 
 });
 Console.WriteLine($"loaded {closeTransactions:N0} transactions and their interbank clearing in {loaded.Elapsed.TotalSeconds:F1} s");
 var closing = Stopwatch.StartNew();
-var closed = await settlement.CloseDayAsync(new CloseDayRequest { SettlementDate = $"{closeDay:yyyy-MM-dd}" }, deadline: DateTime.UtcNow.AddMinutes(30));
+var closed = await operations.CloseDayAsync(new CloseDayRequest { SettlementDate = $"{closeDay:yyyy-MM-dd}" }, deadline: DateTime.UtcNow.AddMinutes(30));
 Console.WriteLine($"closed {closeDay:yyyy-MM-dd}: {closed.Batches.Count:N0} batches, {closed.Batches.Sum(b => b.Transactions):N0} transactions, "
     + $"{closed.IssuerPositions.Count} bank positions, clearing difference {closed.ClearingDifferences.Sum(d => d.AmountMinor)}, files included, in {closing.Elapsed.TotalSeconds:F1} s");
-var verified = await settlement.VerifyAsync(new VerifyLedgerRequest(), deadline: DateTime.UtcNow.AddMinutes(10));
+var verified = await operations.VerifyAsync(new VerifyLedgerRequest(), deadline: DateTime.UtcNow.AddMinutes(10));
 Console.WriteLine($"verify: ok={verified.Ok}, {verified.Entries:N0} entries, ledger sum {verified.LedgerSumMinor}");
 
 async Task<double> PostAsync(string name, int writers, int perCall, TimeSpan duration, DateOnly date)

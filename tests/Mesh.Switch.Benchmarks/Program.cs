@@ -7,6 +7,7 @@ using Grpc.Core;
 using Mesh.Benchmarks;
 using Mesh.EndToEnd.Tests;
 using Mesh.Iso8583.Messages;
+using Mesh.Testing;
 
 // Authorizations end to end: acquirer → gRPC → switch (MAC check, route, PIN translation, MAC)
 // → TCP → issuer (MAC, PIN check, durable hold) → back. Usage: [seconds] [concurrency] [cards per bank]
@@ -24,7 +25,7 @@ await using var platform = await BenchmarkPlatform.StartAsync(builder =>
 });
 var app = platform.App;
 var secret = await platform.ParameterAsync("gateway-hsm-secret");
-using var acquirer = Acquirer.Create(app.GetEndpoint("hsm", "grpc"), secret, app.GetEndpoint("switch", "grpc"));
+using var acquirer = Acquirer.Create(app.GetEndpoint("hsm", "grpc"), secret, app.GetEndpoint("switch", "grpc"), await app.SecretAsync("gateway", "switch"));
 
 var cards = new[] { "622202", "621700" }
     .SelectMany(bin => Enumerable.Range(1000, cardsPerBank).Select(serial =>

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Mesh.Contracts.Hsm;
 using Mesh.IssuerSim.Options;
+using Mesh.ServiceDefaults.Access;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.IssuerSim.KeyExchange;
@@ -18,7 +19,8 @@ public sealed record ZoneKeySheet(string BankId, string BankName, string ZmkId, 
 /// The bank's side of joining the network: <c>POST /admin/zone-keys/export</c> has the Hsm export
 /// the bank's ZPK and ZAK under the ZMK it shares with the platform (payShield A8), and answers the
 /// key sheet the platform's operator enters in the operator console. A cryptogram under a ZMK and
-/// a check value are what key exchange puts on paper; neither reveals the key.
+/// a check value are what key exchange puts on paper; neither reveals the key. An operator's
+/// credential only.
 /// </summary>
 public static class ZoneKeysApi
 {
@@ -41,7 +43,7 @@ public static class ZoneKeysApi
             {
                 return Results.Problem(ex.Status.Detail, statusCode: StatusCodes.Status409Conflict, title: "The Hsm did not export the zone keys");
             }
-        });
+        }).RequireMeshCaller(MeshRoles.Operator);
         return app;
     }
 

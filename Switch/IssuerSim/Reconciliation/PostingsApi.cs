@@ -1,3 +1,4 @@
+using Mesh.ServiceDefaults.Access;
 using Mesh.ServiceDefaults.Database;
 using Npgsql;
 
@@ -9,7 +10,7 @@ public sealed record PostedMessage(string AcquirerId, string Stan, string Transm
 /// <summary>
 /// The bank's side of reconciliation: <c>GET /admin/postings?fromUnixMs&amp;toUnixMs</c>, the net
 /// of its postings per message (acquirer, STAN, transmission time) made in the window; a reversal
-/// is posted under the message it reverses.
+/// is posted under the message it reverses. Settlement's credential or an operator's.
 /// </summary>
 public static class PostingsApi
 {
@@ -36,7 +37,7 @@ public static class PostingsApi
                 posted.Add(new PostedMessage(row.GetString(0).TrimStart('0'), row.GetString(1), row.GetString(2), row.GetInt64(3)));
             }
             return Results.Ok(posted);
-        });
+        }).RequireMeshCaller(MeshRoles.Settlement, MeshRoles.Operator);
         return app;
     }
 }

@@ -1,9 +1,11 @@
+using Mesh.ServiceDefaults.Access;
+
 namespace Mesh.Switch.Links;
 
 /// <summary>
 /// The operators' levers on the issuer links, on the switch's internal http endpoint behind the
 /// Aspire dashboard's commands: list the links, sign one off (its cards get 91 at once, advices
-/// to it wait) and on again. An unknown issuer is a 404 problem.
+/// to it wait) and on again. An operator's credential only. An unknown issuer is a 404 problem.
 /// </summary>
 public static class LinksAdminApi
 {
@@ -11,7 +13,7 @@ public static class LinksAdminApi
 
     public static WebApplication MapLinksAdminApi(this WebApplication app)
     {
-        var admin = app.MapGroup("/admin/links");
+        var admin = app.MapGroup("/admin/links").RequireMeshCaller(MeshRoles.Operator);
         admin.MapGet("", (IssuerLinks links) => TypedResults.Ok(links.All.Select(View).ToArray()));
         admin.MapPost("/{issuer}/sign-off", async (string issuer, IssuerLinks links, CancellationToken ct) =>
         {

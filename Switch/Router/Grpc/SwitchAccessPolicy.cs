@@ -1,0 +1,26 @@
+using Mesh.Contracts.Switch;
+using Mesh.ServiceDefaults.Access;
+
+namespace Mesh.Switch.Grpc;
+
+/// <summary>
+/// Who may call what at the switch: only an acquirer authorizes and looks up outcomes; only
+/// settlement lists authorizations (interbank clearing and reconciliation); only an operator
+/// changes routes and onboards banks. A method not listed here is refused to everyone.
+/// </summary>
+public static class SwitchAccessPolicy
+{
+    public static readonly MeshAccessPolicy Policy = new(CardSwitch.Descriptor.FullName, new Dictionary<string, string[]>
+    {
+        [nameof(CardSwitch.CardSwitchBase.Authorize)] = [MeshRoles.Acquirer],
+        [nameof(CardSwitch.CardSwitchBase.GetOutcome)] = [MeshRoles.Acquirer],
+        // The gateway's diagnostics and the operators'.
+        [nameof(CardSwitch.CardSwitchBase.EchoIssuers)] = [MeshRoles.Acquirer, MeshRoles.Operator],
+        [nameof(CardSwitch.CardSwitchBase.ListAuthorizations)] = [MeshRoles.Settlement],
+        [nameof(CardSwitch.CardSwitchBase.ListLinks)] = [MeshRoles.Operator],
+        [nameof(CardSwitch.CardSwitchBase.ListBinRoutes)] = [MeshRoles.Operator],
+        [nameof(CardSwitch.CardSwitchBase.SetBinRoute)] = [MeshRoles.Operator],
+        [nameof(CardSwitch.CardSwitchBase.DeleteBinRoute)] = [MeshRoles.Operator],
+        [nameof(CardSwitch.CardSwitchBase.OnboardIssuer)] = [MeshRoles.Operator],
+    });
+}
