@@ -89,7 +89,10 @@ public sealed class HsmAttackTests(MeshPlatformFixture platform)
 
         var foreignBlock = await Assert.ThrowsAsync<RpcException>(async () => await bank.EncryptClearPinAsync(new EncryptClearPinRequest
         {
-            ZpkId = "gateway.zpk", Pin = "123456", Format = PinBlockFormat.Iso0, Pan = IcbcCard,
+            ZpkId = "gateway.zpk",
+            Pin = "123456",
+            Format = PinBlockFormat.Iso0,
+            Pan = IcbcCard,
         }));
         // Its own ZPK (development issues test cards with it), then the classic attack: a table of zeros makes the offset the PIN.
         var ownBlock = await bank.EncryptClearPinAsync(new EncryptClearPinRequest { ZpkId = "issuer-icbc.zpk", Pin = "123456", Format = PinBlockFormat.Iso0, Pan = IcbcCard });
@@ -101,7 +104,10 @@ public sealed class HsmAttackTests(MeshPlatformFixture platform)
             Pan = IcbcCard,
             Verification = new PinVerificationData
             {
-                Method = PinVerificationMethod.Ibm3624Offset, PvkId = "issuer-icbc.pvk", DecimalisationTable = "0000000000000000", ValidationData = "0123456789AN",
+                Method = PinVerificationMethod.Ibm3624Offset,
+                PvkId = "issuer-icbc.pvk",
+                DecimalisationTable = "0000000000000000",
+                ValidationData = "0123456789AN",
             },
         }));
 
@@ -154,13 +160,21 @@ public sealed class HsmAttackTests(MeshPlatformFixture platform)
 
         var refused = await Assert.ThrowsAsync<RpcException>(async () => await cardSwitch.TranslatePinAsync(new TranslatePinRequest
         {
-            SourceZpkId = "gateway.zpk", DestinationZpkId = "issuer-icbc.zpk", PinBlock = pin,
-            SourceFormat = PinBlockFormat.Iso0, DestinationFormat = PinBlockFormat.Iso1, Pan = IcbcCard,
+            SourceZpkId = "gateway.zpk",
+            DestinationZpkId = "issuer-icbc.zpk",
+            PinBlock = pin,
+            SourceFormat = PinBlockFormat.Iso0,
+            DestinationFormat = PinBlockFormat.Iso1,
+            Pan = IcbcCard,
         }));
         var allowed = await cardSwitch.TranslatePinAsync(new TranslatePinRequest
         {
-            SourceZpkId = "gateway.zpk", DestinationZpkId = "issuer-icbc.zpk", PinBlock = pin,
-            SourceFormat = PinBlockFormat.Iso0, DestinationFormat = PinBlockFormat.Iso3, Pan = IcbcCard,
+            SourceZpkId = "gateway.zpk",
+            DestinationZpkId = "issuer-icbc.zpk",
+            PinBlock = pin,
+            SourceFormat = PinBlockFormat.Iso0,
+            DestinationFormat = PinBlockFormat.Iso3,
+            Pan = IcbcCard,
         });
 
         Assert.Equal("23", HsmCaller.ErrorCode(refused));
@@ -215,7 +229,10 @@ public sealed class HsmAttackTests(MeshPlatformFixture platform)
         {
             await Assert.ThrowsAsync<RpcException>(async () => await bank.VerifyPinAsync(new VerifyPinRequest
             {
-                ZpkId = "issuer-ccb.zpk", PinBlock = block.PinBlock, Format = PinBlockFormat.Iso0, Pan = card,
+                ZpkId = "issuer-ccb.zpk",
+                PinBlock = block.PinBlock,
+                Format = PinBlockFormat.Iso0,
+                Pan = card,
                 Verification = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = "issuer-ccb.pvk", Pvki = 1, Pvv = "0000", PinLength = 6 },
             }));
         }
@@ -236,7 +253,10 @@ public sealed class HsmAttackTests(MeshPlatformFixture platform)
         var keyId = $"zmk-dual-{Guid.NewGuid():N}"[..30];
         SubmitKeyComponentRequest Component(string hex, KeyType type = KeyType.Zmk) => new()
         {
-            KeyId = keyId, KeyType = type, Algorithm = KeyAlgorithm.Tdes2Key, ComponentsRequired = 2,
+            KeyId = keyId,
+            KeyType = type,
+            Algorithm = KeyAlgorithm.Tdes2Key,
+            ComponentsRequired = 2,
             Component = ByteString.CopyFrom(Convert.FromHexString(hex)),
         };
 

@@ -27,7 +27,10 @@ public sealed class HsmTests(MeshPlatformFixture platform)
         var keyId = Unique("zmk");
         SubmitKeyComponentRequest Component(string hex) => new()
         {
-            KeyId = keyId, KeyType = KeyType.Zmk, Algorithm = KeyAlgorithm.Tdes2Key, ComponentsRequired = 2,
+            KeyId = keyId,
+            KeyType = KeyType.Zmk,
+            Algorithm = KeyAlgorithm.Tdes2Key,
+            ComponentsRequired = 2,
             Component = ByteString.CopyFrom(Convert.FromHexString(hex)),
         };
 
@@ -260,8 +263,13 @@ public sealed class HsmTests(MeshPlatformFixture platform)
         var zak = Unique("zak");
         var zpkFrom = Unique("zpk-acq");
         var zpkTo = Unique("zpk-iss");
-        await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = zak, KeyType = KeyType.Zak, Algorithm = KeyAlgorithm.Tdes2Key,
-            Owners = { Owner("switch", KeyUse.MacGenerate, KeyUse.MacVerify) } });
+        await op.GenerateKeyAsync(new GenerateKeyRequest
+        {
+            KeyId = zak,
+            KeyType = KeyType.Zak,
+            Algorithm = KeyAlgorithm.Tdes2Key,
+            Owners = { Owner("switch", KeyUse.MacGenerate, KeyUse.MacVerify) }
+        });
         await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = zpkFrom, KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key, Owners = { Owner("switch", KeyUse.PinDecrypt) } });
         await op.GenerateKeyAsync(new GenerateKeyRequest { KeyId = zpkTo, KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key, Owners = { Owner("switch", KeyUse.PinEncrypt) } });
         var data = ByteString.CopyFromUtf8("0200 6222021234567890128 000000 000000012345");

@@ -49,7 +49,9 @@ public static class GrpcLoad
         }
         await op.GenerateKeyAsync(new GenerateKeyRequest
         {
-            KeyId = "bench-zpk-iss", KeyType = KeyType.Zpk, Algorithm = KeyAlgorithm.Tdes2Key,
+            KeyId = "bench-zpk-iss",
+            KeyType = KeyType.Zpk,
+            Algorithm = KeyAlgorithm.Tdes2Key,
             Owners = { new KeyOwner { Caller = "switch", Uses = { KeyUse.PinEncrypt } } },
         });
         var zpk = Convert.FromHexString("0123456789ABCDEFFEDCBA9876543210"); // the two components XORed, odd parity
