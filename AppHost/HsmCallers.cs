@@ -110,9 +110,15 @@ public static class HsmCallers
         for (var i = 1; i <= KeyCustodians; i++)
         {
             var name = $"hsm-custodian-{i}-secret";
-            var secret = string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{name}"])
-                ? builder.AddParameter(name, OwnerOnlyFile.ReadOrCreateSecret(Path.Combine(Path.GetDirectoryName(operatorSecretPath)!, $"custodian-{i}.secret")), secret: true)
-                : builder.AddParameter(name, secret: true);
+            var configured = !string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{name}"]);
+            if (!configured && !builder.Environment.IsDevelopment())
+            {
+                // Two files in one folder would be one person's knowledge: outside development each custodian supplies its own.
+                throw new InvalidOperationException($"Set the parameter {name}: each key custodian's secret is supplied by that custodian");
+            }
+            var secret = configured
+                ? builder.AddParameter(name, secret: true)
+                : builder.AddParameter(name, OwnerOnlyFile.ReadOrCreateSecret(Path.Combine(Path.GetDirectoryName(operatorSecretPath)!, $"custodian-{i}.secret")), secret: true);
             hsm.WithEnvironment($"Hsm__Callers__custodian-{i}__Role", "custodian")
                .WithEnvironment($"Hsm__Callers__custodian-{i}__Secret", secret);
         }

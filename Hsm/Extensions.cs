@@ -61,7 +61,12 @@ public static class Extensions
             catch (Crypto.HsmException ex) when (ex.Code == Crypto.HsmErrorCode.KeyExists)
             {
                 // Made before the ceremony changed its algorithm (a bank's ZMK was 3DES before TR-31): kept, not replaced.
+                // A key of another type under a provisioned id (taken by an import, say) stops the Hsm instead.
                 held = await keys.GetAsync(key.KeyId, CancellationToken.None);
+                if (held.Type != key.Type)
+                {
+                    throw new InvalidOperationException($"Key {key.KeyId} is a {held.Type}, the ceremony says a {key.Type}: the Hsm does not start", ex);
+                }
                 app.Logger.LogWarning("Key {KeyId} is a {Algorithm}, the ceremony now says {Wanted}: kept as it is", key.KeyId, held.Algorithm, key.Algorithm);
             }
             held = await keys.EnsurePolicyAsync(held, policy, CancellationToken.None);

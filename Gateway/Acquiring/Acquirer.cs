@@ -65,7 +65,7 @@ public sealed class Acquirer(HsmSession hsm, CardSwitch.CardSwitchClient cardSwi
             Ciphertext = ByteString.CopyFrom(pin.Ciphertext),
             SessionNonce = pin.SessionNonce,
             DestinationZpkId = ZpkId,
-            DestinationFormat = PinBlockFormat.Iso0,
+            DestinationFormat = PinBlockFormat.Iso3,
             Pan = pan,
         };
         if (pin.EphemeralPublicKey is { } point)

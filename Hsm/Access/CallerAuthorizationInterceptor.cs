@@ -66,7 +66,8 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
             metrics.Ran(command, caller.Name, "done", time.GetElapsedTime(started).TotalMilliseconds);
             if (CallerPolicy.IsKeyManagement(command))
             {
-                await audit.RecordAsync(caller.Name, command, keyId, "done", context.CancellationToken);
+                // The command has run: its row is written even if the caller has gone.
+                await audit.RecordAsync(caller.Name, command, keyId, "done", CancellationToken.None);
             }
             return response;
         }
@@ -76,7 +77,7 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
             await pinFailures.FailedAsync(caller.Name, command, HsmErrorInterceptor.ErrorCodeOf(ex), context.CancellationToken);
             if (CallerPolicy.IsKeyManagement(command))
             {
-                await audit.RecordAsync(caller.Name, command, keyId, $"failed: {ex.StatusCode}", context.CancellationToken);
+                await audit.RecordAsync(caller.Name, command, keyId, $"failed: {ex.StatusCode}", CancellationToken.None);
             }
             throw;
         }

@@ -29,6 +29,8 @@ public sealed class KeyAccess(IKeyStore keys)
         DecryptDataRequest r => [(r.DekId, KeyUse.DataDecrypt)],
         LookupHashRequest r => [(r.DekId, KeyUse.LookupHash)],
         SignRequest r => [(r.KeyId, KeyUse.Sign)],
+        // An inline public key (no key id) names no held key.
+        VerifyRequest { KeyId.Length: 0 } => [],
         VerifyRequest r => [(r.KeyId, KeyUse.SignatureVerify)],
         OpenEnvelopeKeyRequest r => [(r.KeyId, KeyUse.EnvelopeOpen)],
         ExportKeyRequest r => [(r.KeyId, KeyUse.Export), (r.ZmkId, KeyUse.Wrap)],
@@ -59,5 +61,31 @@ public sealed class KeyAccess(IKeyStore keys)
                     use == KeyUse.Unspecified ? $"{keyId} is not {caller}'s key" : $"{keyId} does not serve {caller} for {use}", keyId);
             }
         }
+    }
+
+    /// <summary>
+    /// Who may use an imported key. An operator states it. A service importing a zone key under a ZMK
+    /// it owns (the switch, from a bank) gets the receiving end's uses and no more: PINs in under a
+    /// ZPK (translated to the bank), MACs under a ZAK; the id must be of the ZMK's link
+    /// (<c>issuer-boc.zpk</c> under <c>issuer-boc.zmk</c>), so no import takes another link's id.
+    /// </summary>
+    public static KeyPolicy ImportPolicy(ImportKeyRequest request, string caller, string role)
+    {
+        if (CallerPolicy.Has(role, CallerPolicy.Operator))
+        {
+            return KeyPolicy.FromProto(request.Owners);
+        }
+        if (request.Owners.Count > 0)
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, "only an operator states an imported key's owners");
+        }
+        var link = request.ZmkId.EndsWith(".zmk", StringComparison.Ordinal) ? request.ZmkId[..^".zmk".Length] + "." : null;
+        if (link is null || !request.KeyId.StartsWith(link, StringComparison.Ordinal) || request.KeyId.Length == link.Length)
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"a key imported under {request.ZmkId} takes an id of its link ({link}…)");
+        }
+        return request.KeyType == KeyType.Zpk
+            ? KeyPolicy.Of([(caller, [KeyUse.PinEncrypt])])
+            : KeyPolicy.Of([(caller, [KeyUse.MacGenerate, KeyUse.MacVerify])]);
     }
 }

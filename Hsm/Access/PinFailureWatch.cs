@@ -13,6 +13,9 @@ namespace Mesh.Hsm.Access;
 public sealed class PinFailureWatch(AuditLog audit, HsmMetrics metrics, TimeProvider time, ILogger<PinFailureWatch> logger)
 {
     public const int BurstFailures = 20;
+
+    /// <summary>Failure rows one caller writes per window; past it the failures are counted, and the burst row says how many.</summary>
+    public const int AuditedFailuresPerWindowMax = 200;
     public static readonly TimeSpan BurstWindow = TimeSpan.FromMinutes(1);
 
     /// <summary>Callers watched at once; a caller is one of the Hsm's configured few, so this bounds only a misuse.</summary>
@@ -33,11 +36,14 @@ public sealed class PinFailureWatch(AuditLog audit, HsmMetrics metrics, TimeProv
             return;
         }
         metrics.PinFailed(caller, command, errorCode);
-        var burst = Count(caller);
+        var (failures, burst) = Count(caller);
         try
         {
-            await audit.RecordAsync(caller, command, null, $"failed: {errorCode}", ct);
-            if (burst is { } failures)
+            if (failures <= AuditedFailuresPerWindowMax)
+            {
+                await audit.RecordAsync(caller, command, null, $"failed: {errorCode}", ct);
+            }
+            if (burst)
             {
                 logger.LogWarning("PIN failure burst: {Caller} had {Failures} failed PIN commands within {WindowSeconds} s", caller, failures, BurstWindow.TotalSeconds);
                 await audit.RecordAsync(caller, "PinFailureBurst", null, $"{failures} failures within {BurstWindow.TotalSeconds:0} s", ct);
@@ -49,8 +55,8 @@ public sealed class PinFailureWatch(AuditLog audit, HsmMetrics metrics, TimeProv
         }
     }
 
-    /// <summary>The failure count when this failure makes the caller's window a burst (once per window), else null.</summary>
-    private int? Count(string caller)
+    /// <summary>The caller's failures in its window so far, and whether this one makes the window a burst (once per window).</summary>
+    private (int Failures, bool Burst) Count(string caller)
     {
         if (_windows.Count >= CallersMax && !_windows.ContainsKey(caller))
         {
@@ -67,12 +73,9 @@ public sealed class PinFailureWatch(AuditLog audit, HsmMetrics metrics, TimeProv
                 window.Reported = false;
             }
             window.Failures++;
-            if (window.Failures >= BurstFailures && !window.Reported)
-            {
-                window.Reported = true;
-                return window.Failures;
-            }
-            return null;
+            var burst = window.Failures >= BurstFailures && !window.Reported;
+            window.Reported |= burst;
+            return (window.Failures, burst);
         }
     }
 

@@ -1,7 +1,10 @@
 using Mesh.Contracts.Hsm;
+using Mesh.Hsm.Access;
 using Mesh.Hsm.Commands;
 using Mesh.Hsm.Crypto;
 using Mesh.Hsm.Keys;
+using Mesh.Hsm.Options;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Hsm.Ceremonies;
 
@@ -12,14 +15,18 @@ namespace Mesh.Hsm.Ceremonies;
 /// the key (<see cref="KeyManagement.FormFromComponentsAsync"/>) and erased. No caller, the operator
 /// included, can form a key alone, and a custodian cannot submit twice.
 /// </summary>
-public sealed class KeyCeremonies(CeremonyStore ceremonies, KeyManagement keys, LocalMasterKey lmk)
+public sealed class KeyCeremonies(CeremonyStore ceremonies, KeyManagement keys, LocalMasterKey lmk, IOptions<HsmOptions> options)
 {
+    /// <summary>The custodians the Hsm knows: a ceremony cannot ask for more components than there are custodians to give them.</summary>
+    private int Custodians => options.Value.Callers.Values.Count(c => CallerPolicy.Has(c.Role, CallerPolicy.Custodian));
+
     public async Task<SubmitKeyComponentReply> SubmitAsync(string custodian, SubmitKeyComponentRequest request, CancellationToken ct)
     {
         KeyStore.CheckKeyId(request.KeyId);
-        if (request.ComponentsRequired is < KeyManagement.ComponentsMin or > KeyManagement.ComponentsMax)
+        if (request.ComponentsRequired < KeyManagement.ComponentsMin || request.ComponentsRequired > Math.Min(KeyManagement.ComponentsMax, Custodians))
         {
-            throw new HsmException(HsmErrorCode.InvalidInput, $"a key is formed from {KeyManagement.ComponentsMin} or {KeyManagement.ComponentsMax} components");
+            throw new HsmException(HsmErrorCode.InvalidInput,
+                $"a key is formed from {KeyManagement.ComponentsMin} to {Math.Min(KeyManagement.ComponentsMax, Custodians)} components (the custodians this Hsm has)");
         }
         if (request.KeyType == KeyType.Unspecified || !Enum.IsDefined(request.KeyType) || KeyPairs.IsKeyPair(request.Algorithm) || !Enum.IsDefined(request.Algorithm))
         {

@@ -24,6 +24,13 @@ public sealed class BrowserPins(KeyManagement keys)
         {
             throw new HsmException(HsmErrorCode.InvalidInput, "a session nonce and a ciphertext are required");
         }
+        if (request.DestinationFormat is not (Contracts.Hsm.PinBlockFormat.Iso3 or Contracts.Hsm.PinBlockFormat.Iso4))
+        {
+            // A browser PIN becomes a randomly filled block only: the transport key is public and the
+            // nonce the caller's, so a deterministic format (0) would let the caller build a table of
+            // every PIN's block for a card and read the PIN of any block it is handed.
+            throw new HsmException(HsmErrorCode.InvalidPinBlockFormat, "a browser PIN becomes an ISO format 3 or 4 block (random fill)");
+        }
         var transport = await keys.RequireAsync(request.TransportKeyId, KeyType.PinTransport, ct);
         var zpk = await keys.RequireAsync(request.DestinationZpkId, KeyType.Zpk, ct);
         var plaintext = request.Scheme switch

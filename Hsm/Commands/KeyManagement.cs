@@ -75,6 +75,10 @@ public sealed class KeyManagement(IKeyStore keys)
     {
         CheckType(type, algorithm);
         var zmk = await RequireAsync(zmkId, KeyType.Zmk, ct);
+        if (zmk.IsAes && keyBlock is not { Length: > 0 })
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, "an AES ZMK carries TR-31 key blocks only: a bare cryptogram binds no key type");
+        }
         var value = keyBlock is { Length: > 0 }
             ? cryptogram.Length == 0 ? Tr31KeyBlock.Unwrap(zmk, keyBlock, type, algorithm) : throw new HsmException(HsmErrorCode.InvalidInput, "a key block or a cryptogram, not both")
             : Unwrap(zmk, cryptogram, HeldKey.LengthOf(algorithm));
@@ -83,13 +87,7 @@ public sealed class KeyManagement(IKeyStore keys)
             throw new HsmException(HsmErrorCode.KeyParity, "the imported key does not have odd parity");
         }
         CheckHalvesDiffer(algorithm, value);
-        policy ??= type switch
-        {
-            KeyType.Zpk => zmk.Policy.For(zmk.Policy.Owners, KeyUse.PinEncrypt, KeyUse.PinDecrypt),
-            KeyType.Zak or KeyType.Tak => zmk.Policy.For(zmk.Policy.Owners, KeyUse.MacGenerate, KeyUse.MacVerify),
-            _ => KeyPolicy.None,
-        };
-        var key = new HeldKey(keyId, type, algorithm, value, policy);
+        var key = new HeldKey(keyId, type, algorithm, value, policy ?? KeyPolicy.None);
         if (!CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(key.CheckValue), System.Text.Encoding.ASCII.GetBytes(expectedCheckValue.ToUpperInvariant())))
         {
             throw new HsmException(HsmErrorCode.VerificationFailure, "the key's check value is not the one announced");
@@ -100,6 +98,10 @@ public sealed class KeyManagement(IKeyStore keys)
     public async Task<(byte[] Cryptogram, string CheckValue)> ExportAsync(string keyId, string zmkId, CancellationToken ct)
     {
         var (zmk, key) = await ExportableAsync(keyId, zmkId, ct);
+        if (zmk.IsAes)
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, "an AES ZMK carries TR-31 key blocks only: a bare cryptogram binds no key type");
+        }
         return (Wrap(zmk, key.Value), key.CheckValue);
     }
 
@@ -204,6 +206,12 @@ public sealed class KeyManagement(IKeyStore keys)
     /// </summary>
     private async Task<HeldKey> StoreNewAsync(HeldKey key, CancellationToken ct, bool sameValueOnly = false)
     {
+        if (sameValueOnly && (await keys.TypesWithCheckValueAsync(key.CheckValue, key.KeyId, ct)).Any(t => t != key.Type.ToString()))
+        {
+            // Key separation: one key value serves one type. A ZAK brought in again as a ZPK would let
+            // PIN blocks be encrypted under the MAC key and compared with MACs of guessed PINs.
+            throw new HsmException(HsmErrorCode.InvalidKeyType, $"the Hsm already holds this key (check value {key.CheckValue}) as another type");
+        }
         var stored = await keys.AddAsync(key, ct);
         if (stored.Type != key.Type || stored.Algorithm != key.Algorithm)
         {

@@ -18,7 +18,17 @@ public sealed class PinVerification(KeyManagement keys)
 
     public async Task VerifyAsync(VerifyPinRequest request, CancellationToken ct)
     {
-        var pin = await ReadPinAsync(request.ZpkId, request.PinBlock.ToByteArray(), request.Format, request.Pan, ct);
+        string pin;
+        try
+        {
+            pin = await ReadPinAsync(request.ZpkId, request.PinBlock.ToByteArray(), request.Format, request.Pan, ct);
+        }
+        catch (HsmException ex) when (ex.Code == HsmErrorCode.PinBlockInvalid)
+        {
+            // A block that does not read under this PAN is a wrong PIN to the caller: 20 against 01
+            // would say which PAN changes keep the PIN digits valid, an oracle on the digits.
+            throw new HsmException(HsmErrorCode.VerificationFailure, "PIN verification failed");
+        }
         var pvk = await keys.RequireAsync(request.Verification.PvkId, KeyType.Pvk, ct);
         CheckIssuedLength(request.Verification.PinLength);
         var expected = Compute(pvk, pin, request.Pan, request.Verification);

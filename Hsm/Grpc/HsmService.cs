@@ -272,7 +272,7 @@ public sealed class HsmService(
         CheckExchange(context, request.KeyType);
         return (await keys.ImportAsync(request.KeyId, request.KeyType, request.Algorithm, request.ZmkId,
             request.Cryptogram.ToByteArray(), request.ExpectedCheckValue, context.CancellationToken,
-            request.Owners.Count == 0 ? null : KeyPolicy.FromProto(request.Owners), request.KeyBlock)).ToInfo();
+            KeyAccess.ImportPolicy(request, CallerAuthorizationInterceptor.CallerOf(context), CallerAuthorizationInterceptor.RoleOf(context)), request.KeyBlock)).ToInfo();
     }
 
     public override async Task<ExportKeyReply> ExportKey(ExportKeyRequest request, ServerCallContext context)

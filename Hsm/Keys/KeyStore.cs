@@ -15,6 +15,9 @@ public interface IKeyStore
 
     Task<long> CountAsync(CancellationToken ct);
 
+    /// <summary>The types of the held keys, other than <paramref name="keyId"/>, whose check value is <paramref name="checkValue"/>.</summary>
+    Task<IReadOnlyList<string>> TypesWithCheckValueAsync(string checkValue, string keyId, CancellationToken ct);
+
     /// <summary>Re-seals a held key under another policy (provisioning states each working key's owners and uses).</summary>
     Task<HeldKey> ChangePolicyAsync(HeldKey key, KeyPolicy policy, CancellationToken ct);
 
@@ -82,6 +85,20 @@ public sealed class KeyStore(NpgsqlDataSource db, LocalMasterKey lmk, TimeProvid
         await command.ExecuteNonQueryAsync(ct);
         _loaded[key.KeyId] = changed;
         return changed;
+    }
+
+    public async Task<IReadOnlyList<string>> TypesWithCheckValueAsync(string checkValue, string keyId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("SELECT DISTINCT key_type FROM key_blocks WHERE check_value = @kcv AND key_id <> @id");
+        command.Parameters.AddWithValue("kcv", checkValue);
+        command.Parameters.AddWithValue("id", keyId);
+        var types = new List<string>();
+        await using var rows = await command.ExecuteReaderAsync(ct);
+        while (await rows.ReadAsync(ct))
+        {
+            types.Add(rows.GetString(0));
+        }
+        return types;
     }
 
     public async Task<long> CountAsync(CancellationToken ct)

@@ -156,7 +156,7 @@ public sealed class Acquirer : IDisposable
             Iv = ByteString.CopyFrom(sealedPin.Iv),
             SessionNonce = nonce,
             DestinationZpkId = "gateway.zpk",
-            DestinationFormat = PinBlockFormat.Iso0,
+            DestinationFormat = PinBlockFormat.Iso3,
             Pan = pan,
         });
         return reply.PinBlock.ToByteArray();

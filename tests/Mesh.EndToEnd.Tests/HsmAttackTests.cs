@@ -163,7 +163,7 @@ public sealed class HsmAttackTests(MeshPlatformFixture platform)
             SourceZpkId = "gateway.zpk",
             DestinationZpkId = "issuer-icbc.zpk",
             PinBlock = pin,
-            SourceFormat = PinBlockFormat.Iso0,
+            SourceFormat = PinBlockFormat.Iso3,
             DestinationFormat = PinBlockFormat.Iso1,
             Pan = IcbcCard,
         }));
@@ -172,13 +172,55 @@ public sealed class HsmAttackTests(MeshPlatformFixture platform)
             SourceZpkId = "gateway.zpk",
             DestinationZpkId = "issuer-icbc.zpk",
             PinBlock = pin,
-            SourceFormat = PinBlockFormat.Iso0,
-            DestinationFormat = PinBlockFormat.Iso3,
+            SourceFormat = PinBlockFormat.Iso3,
+            DestinationFormat = PinBlockFormat.Iso0,
             Pan = IcbcCard,
         });
 
         Assert.Equal("23", HsmCaller.ErrorCode(refused));
         Assert.Equal(8, allowed.PinBlock.Length);
+    }
+
+    [Fact]
+    public async Task TheSwitch_ImportsAZoneKeyOnlyAsItsLinksOwn_NeitherChoosingOwnersNorIdsNorTypes()
+    {
+        var (bank, bankChannel) = await HsmCaller.ConnectAsync(platform, "issuer-icbc");
+        var (cardSwitch, switchChannel) = await HsmCaller.ConnectAsync(platform, "switch");
+        using var a = bankChannel;
+        using var b = switchChannel;
+        var zak = await bank.ExportKeyAsync(new ExportKeyRequest { KeyId = "issuer-icbc.zak", ZmkId = "issuer-icbc.zmk" });
+        ImportKeyRequest Import(string keyId, KeyType type) => new()
+        {
+            KeyId = keyId,
+            KeyType = type,
+            Algorithm = KeyAlgorithm.Tdes2Key,
+            ZmkId = "issuer-icbc.zmk",
+            KeyBlock = zak.KeyBlock,
+            ExpectedCheckValue = zak.CheckValue,
+        };
+        var withOwners = Import("issuer-icbc.zak-2", KeyType.Zak);
+        withOwners.Owners.Add(new KeyOwner { Caller = "switch", Uses = { KeyUse.PinDecrypt } });
+
+        var owners = await Assert.ThrowsAsync<RpcException>(async () => await cardSwitch.ImportKeyAsync(withOwners));
+        var otherLink = await Assert.ThrowsAsync<RpcException>(async () => await cardSwitch.ImportKeyAsync(Import("issuer-ccb.zak-2", KeyType.Zak)));
+        var asPinKey = await Assert.ThrowsAsync<RpcException>(async () => await cardSwitch.ImportKeyAsync(Import("issuer-icbc.zpk-2", KeyType.Zpk)));
+        var bare = await Assert.ThrowsAsync<RpcException>(async () => await cardSwitch.ImportKeyAsync(new ImportKeyRequest
+        {
+            KeyId = "issuer-icbc.zak-3",
+            KeyType = KeyType.Zak,
+            Algorithm = KeyAlgorithm.Tdes2Key,
+            ZmkId = "issuer-icbc.zmk",
+            Cryptogram = ByteString.CopyFrom(new byte[16]),
+            ExpectedCheckValue = zak.CheckValue,
+        }));
+
+        Assert.Equal(("15", "15", "04", "15"), (HsmCaller.ErrorCode(owners), HsmCaller.ErrorCode(otherLink), HsmCaller.ErrorCode(asPinKey), HsmCaller.ErrorCode(bare)));
+        var (op, opChannel) = await HsmCaller.ConnectAsync(platform, "operator");
+        using var c = opChannel;
+        foreach (var keyId in new[] { "issuer-icbc.zak-2", "issuer-ccb.zak-2", "issuer-icbc.zpk-2", "issuer-icbc.zak-3" })
+        {
+            Assert.Equal("K1", HsmCaller.ErrorCode(await Assert.ThrowsAsync<RpcException>(async () => await op.KeyCheckValueAsync(new KeyCheckValueRequest { KeyId = keyId }))));
+        }
     }
 
     [Fact]

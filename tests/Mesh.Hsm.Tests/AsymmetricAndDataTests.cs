@@ -34,11 +34,44 @@ public class AsymmetricAndDataTests
             Ciphertext = ByteString.CopyFrom(ciphertext),
             SessionNonce = "session-42",
             DestinationZpkId = "zpk-acq",
-            DestinationFormat = Contracts.Hsm.PinBlockFormat.Iso0,
+            DestinationFormat = Contracts.Hsm.PinBlockFormat.Iso3,
             Pan = Pan,
         }, default);
 
-        Assert.Equal("135790", PinAndMac.ReadPin(zpk, block, PinFormat.Iso0, Pan));
+        Assert.Equal("135790", PinAndMac.ReadPin(zpk, block, PinFormat.Iso3, Pan));
+    }
+
+    /// <summary>
+    /// The transport key is public and the nonce the caller's: were the output deterministic, the
+    /// gateway could seal every PIN itself, build each one's block for a card and read the PIN of a
+    /// real block by lookup. Only randomly filled formats come out, so equal PINs give unequal blocks.
+    /// </summary>
+    [Fact]
+    public async Task BrowserPin_IntoADeterministicFormat_IsError23_AndTheSamePinTwiceGivesTwoBlocks()
+    {
+        var transport = await _keys.GenerateAsync("pin-transport-rsa-2", KeyType.PinTransport, KeyAlgorithm.Rsa2048, default);
+        await _keys.GenerateAsync("zpk-acq-2", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        using var browser = RSA.Create();
+        browser.ImportSubjectPublicKeyInfo(KeyPairs.PublicKeyInfo(transport.Pair), out _);
+        TranslatePinFromBrowserRequest Request(Contracts.Hsm.PinBlockFormat format) => new()
+        {
+            TransportKeyId = "pin-transport-rsa-2",
+            Scheme = BrowserPinScheme.RsaOaepSha256,
+            Ciphertext = ByteString.CopyFrom(browser.Encrypt(Encoding.ASCII.GetBytes("chosen-nonce|1234"), RSAEncryptionPadding.OaepSHA256)),
+            SessionNonce = "chosen-nonce",
+            DestinationZpkId = "zpk-acq-2",
+            DestinationFormat = format,
+            Pan = Pan,
+        };
+        var pins = new BrowserPins(_keys);
+
+        foreach (var format in new[] { Contracts.Hsm.PinBlockFormat.Iso0, Contracts.Hsm.PinBlockFormat.Iso1 })
+        {
+            Assert.Equal(HsmErrorCode.InvalidPinBlockFormat, (await Assert.ThrowsAsync<HsmException>(() => pins.TranslateAsync(Request(format), default))).Code);
+        }
+        var first = await pins.TranslateAsync(Request(Contracts.Hsm.PinBlockFormat.Iso3), default);
+        var second = await pins.TranslateAsync(Request(Contracts.Hsm.PinBlockFormat.Iso3), default);
+        Assert.NotEqual(Convert.ToHexString(first), Convert.ToHexString(second));
     }
 
     [Fact]

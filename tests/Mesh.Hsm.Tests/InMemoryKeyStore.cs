@@ -17,6 +17,9 @@ internal sealed class InMemoryKeyStore : IKeyStore
     public Task<HeldKey> ChangePolicyAsync(HeldKey key, KeyPolicy policy, CancellationToken ct) =>
         Task.FromResult(_keys[key.KeyId] = key.WithPolicy(policy));
 
+    public Task<IReadOnlyList<string>> TypesWithCheckValueAsync(string checkValue, string keyId, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<string>>([.. _keys.Values.Where(k => k.KeyId != keyId && k.CheckValue == checkValue).Select(k => k.Type.ToString()).Distinct()]);
+
     public Task<long> CountAsync(CancellationToken ct) => Task.FromResult((long)_keys.Count);
 
     public Task<long> ResealAllAsync(Func<HeldKey, byte[]> seal, string lmkCheckValue, CancellationToken ct) => Task.FromResult(0L);

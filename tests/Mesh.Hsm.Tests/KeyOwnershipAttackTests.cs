@@ -134,22 +134,84 @@ public class KeyOwnershipAttackTests
     }
 
     [Fact]
-    public async Task AnImportedZoneKey_ServesTheTwoEndsOfTheZmksLink_AndNoOneElse()
+    public async Task AnImportedZoneKey_ServesTheImporterForTheReceivingEndsUses_AndNoOneElse()
     {
         await ProvisionAsync();
         var bankZpk = await _keys.GenerateAsync("issuer-boc.bank.zpk", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default,
             Owned(("issuer-boc", [KeyUse.PinDecrypt, KeyUse.Export])));
-        await _keys.GenerateAsync("issuer-boc.zmk", KeyType.Zmk, KeyAlgorithm.Tdes2Key, default,
+        await _keys.GenerateAsync("issuer-boc.zmk", KeyType.Zmk, KeyAlgorithm.Aes256, default,
             Owned(("issuer-boc", [KeyUse.Wrap]), ("switch", [KeyUse.Unwrap])));
-        var (cryptogram, checkValue) = await _keys.ExportAsync("issuer-boc.bank.zpk", "issuer-boc.zmk", default);
+        var (block, checkValue) = await _keys.ExportKeyBlockAsync("issuer-boc.bank.zpk", "issuer-boc.zmk", default);
+        var request = new ImportKeyRequest
+        {
+            KeyId = "issuer-boc.zpk",
+            KeyType = KeyType.Zpk,
+            Algorithm = KeyAlgorithm.Tdes2Key,
+            ZmkId = "issuer-boc.zmk",
+            KeyBlock = block,
+            ExpectedCheckValue = checkValue,
+        };
 
-        var imported = await _keys.ImportAsync("issuer-boc.zpk", KeyType.Zpk, KeyAlgorithm.Tdes2Key, "issuer-boc.zmk", cryptogram, checkValue, default);
+        var policy = KeyAccess.ImportPolicy(request, "switch", CallerPolicy.Switch);
+        var imported = await _keys.ImportAsync(request.KeyId, request.KeyType, request.Algorithm, request.ZmkId, [], checkValue, default, policy, block);
 
         Assert.Equal(bankZpk.CheckValue, imported.CheckValue);
         Assert.True(imported.Policy.Allows("switch", KeyUse.PinEncrypt));
-        Assert.True(imported.Policy.Allows("issuer-boc", KeyUse.PinDecrypt));
-        Assert.False(imported.Policy.IsOwnedBy("gateway"));
-        Assert.False(imported.Policy.IsOwnedBy("issuer-icbc"));
+        Assert.False(imported.Policy.Allows("switch", KeyUse.PinDecrypt));
+        Assert.Equal(["switch"], imported.Policy.Owners);
+        // Another link's id, or owners the importer chose, are refused before anything is stored.
+        Assert.Throws<HsmException>(() => KeyAccess.ImportPolicy(new ImportKeyRequest(request) { KeyId = "issuer-icbc.zpk" }, "switch", CallerPolicy.Switch));
+        var chosen = new ImportKeyRequest(request);
+        chosen.Owners.Add(new KeyOwner { Caller = "switch", Uses = { KeyUse.PinDecrypt } });
+        Assert.Throws<HsmException>(() => KeyAccess.ImportPolicy(chosen, "switch", CallerPolicy.Switch));
+    }
+
+    [Fact]
+    public async Task AnAesZmk_CarriesOnlyKeyBlocks_AndAKeyValueIsNeverHeldAsTwoTypes()
+    {
+        await _keys.GenerateAsync("aes.zmk", KeyType.Zmk, KeyAlgorithm.Aes256, default);
+        await _keys.GenerateAsync("tdes.zmk", KeyType.Zmk, KeyAlgorithm.Tdes2Key, default);
+        var zak = await _keys.GenerateAsync("bank.zak", KeyType.Zak, KeyAlgorithm.Tdes2Key, default);
+        var (cryptogram, checkValue) = await _keys.ExportAsync("bank.zak", "tdes.zmk", default);
+        var (block, _) = await _keys.ExportKeyBlockAsync("bank.zak", "aes.zmk", default);
+
+        var bareUnderAes = await Assert.ThrowsAsync<HsmException>(() => _keys.ExportAsync("bank.zak", "aes.zmk", default));
+        var importBare = await Assert.ThrowsAsync<HsmException>(() =>
+            _keys.ImportAsync("bank.zak2", KeyType.Zak, KeyAlgorithm.Tdes2Key, "aes.zmk", Convert.FromHexString("0123456789ABCDEF0123456789ABCDEF"), "000000", default));
+        // The MAC key brought in again as a PIN key, where the 3DES form binds no type: refused by its value.
+        var asPinKey = await Assert.ThrowsAsync<HsmException>(() =>
+            _keys.ImportAsync("bank.zpk-from-zak", KeyType.Zpk, KeyAlgorithm.Tdes2Key, "tdes.zmk", cryptogram, checkValue, default));
+        var asPinKeyBlock = await Assert.ThrowsAsync<HsmException>(() =>
+            _keys.ImportAsync("bank.zpk-from-block", KeyType.Zpk, KeyAlgorithm.Tdes2Key, "aes.zmk", [], checkValue, default, keyBlock: block));
+
+        Assert.Equal(HsmErrorCode.InvalidInput, bareUnderAes.Code);
+        Assert.Equal(HsmErrorCode.InvalidInput, importBare.Code);
+        Assert.Equal(HsmErrorCode.InvalidKeyType, asPinKey.Code);
+        Assert.Equal(HsmErrorCode.InvalidKeyType, asPinKeyBlock.Code);
+        Assert.Equal(zak.CheckValue, (await _keys.ImportAsync("bank.zak-copy", KeyType.Zak, KeyAlgorithm.Tdes2Key, "aes.zmk", [], checkValue, default, keyBlock: block)).CheckValue);
+    }
+
+    [Fact]
+    public async Task VerifyPin_AnUnreadableBlock_IsAFailedVerification_NotAnotherCode()
+    {
+        var (zpk, verification) = await IssuerAsync();
+        var data = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = "pvk", Pvki = 1, Pvv = "0000", PinLength = 6 };
+        var block = PinAndMac.WritePin(zpk, "123456", PinFormat.Iso0, Pan);
+        var codes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var pan in Enumerable.Range(0, 30).Select(i => $"62220200{i:D2}0000015").Append(Pan))
+        {
+            var refused = await Assert.ThrowsAsync<HsmException>(() => verification.VerifyAsync(new VerifyPinRequest
+            {
+                ZpkId = zpk.KeyId,
+                PinBlock = ByteString.CopyFrom(block),
+                Format = Contracts.Hsm.PinBlockFormat.Iso0,
+                Pan = pan,
+                Verification = data,
+            }, default));
+            codes.Add(refused.Code);
+        }
+
+        Assert.Equal([HsmErrorCode.VerificationFailure], codes);
     }
 
     [Theory]

@@ -59,7 +59,8 @@ public sealed class SecurityModule(HsmSession hsm)
                         SourceZpkId = forwarding.FromZpkId,
                         DestinationZpkId = forwarding.ToZpkId,
                         PinBlock = ByteString.CopyFrom(block.Span),
-                        SourceFormat = PinBlockFormat.Iso0,
+                        // The acquirer's block is ISO format 3 (random fill: the Hsm makes no other from a browser's PIN); the banks take format 0.
+                        SourceFormat = PinBlockFormat.Iso3,
                         DestinationFormat = PinBlockFormat.Iso0,
                         Pan = forwarding.Pan,
                     },

@@ -58,7 +58,7 @@ public class HsmCommandBenchmarks
             Iv = ByteString.CopyFrom(sealedPin.Iv),
             SessionNonce = nonce,
             DestinationZpkId = "zpk-acq",
-            DestinationFormat = Contracts.Hsm.PinBlockFormat.Iso0,
+            DestinationFormat = Contracts.Hsm.PinBlockFormat.Iso3,
             Pan = Pan,
         };
         var data = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = "pvk", Pvki = 1, PinLength = 6 };
