@@ -12,7 +12,8 @@ namespace Mesh.Gateway.Apis;
 /// parameters gets that answer again (marked <c>Idempotent-Replayed: true</c>); with other
 /// parameters it is refused (422); while the first is still running, a repeat is a conflict (409).
 /// Requests refused before they ran (malformed, unauthenticated) keep nothing, so they may be fixed
-/// and sent again with the same key.
+/// and sent again with the same key. The merchant's signature is checked before the key is looked
+/// at: a request that is not the merchant's gets the signature's refusal, never the stored answer.
 /// </summary>
 public sealed class IdempotencyKeys(NpgsqlDataSource db, TimeProvider time)
 {
@@ -95,6 +96,19 @@ public sealed class IdempotencyKeys(NpgsqlDataSource db, TimeProvider time)
         {
             return TypedResults.Problem($"{Header} is 1 to {KeyCharsMax} printable characters", statusCode: StatusCodes.Status400BadRequest,
                 title: $"Bad {Header}");
+        }
+        // Only the merchant's own request may see what its key stored: the signature is checked before anything is claimed or replayed.
+        var signed = new Dictionary<string, string?>(fields, StringComparer.Ordinal);
+        foreach (var (name, value) in http.Request.RouteValues)
+        {
+            if (value is string text)
+            {
+                signed[name] = text;
+            }
+        }
+        if (await http.RequestServices.GetRequiredService<MerchantRequests>().RefuseOnceAsync(http, signed, http.RequestAborted) is { } refusal)
+        {
+            return refusal;
         }
         var keys = http.RequestServices.GetRequiredService<IdempotencyKeys>();
         var routeValues = string.Join('/', http.Request.RouteValues.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}={v.Value}"));

@@ -11,10 +11,30 @@ namespace Mesh.Gateway.Apis;
 /// Who is asking, on <c>/v1</c>: every request names its merchant (<c>merId</c>) and carries the
 /// merchant's signature over its fields (<see cref="CanonicalSignature"/>); queries also carry a
 /// <c>timestamp</c> (yyyyMMddHHmmss, UTC) close to the gateway's clock, so a captured query
-/// cannot be replayed for long.
+/// cannot be replayed for long. <c>/v1</c> takes RSA keys of <see cref="MerchantKey.V1RsaBitsMin"/>
+/// bits or more (or ECDSA P-256): a merchant whose key is the NetPay protocol's RSA-1024 signs
+/// only NetPay forms.
 /// </summary>
 public sealed class MerchantRequests(MerchantRegistry merchants, IOptions<GatewayOptions> options, TimeProvider time)
 {
+    /// <summary>Set on a request whose signature an earlier step (the Idempotency-Key filter) has already checked.</summary>
+    private const string VerifiedItem = "mesh.merchant-request-verified";
+
+    /// <summary>As <see cref="RefuseAsync"/>, once per request: a request the Idempotency-Key filter already checked is not checked twice.</summary>
+    public async Task<IResult?> RefuseOnceAsync(HttpContext http, Dictionary<string, string?> fields, CancellationToken ct)
+    {
+        if (http.Items.ContainsKey(VerifiedItem))
+        {
+            return null;
+        }
+        var refusal = await RefuseAsync(fields, query: false, ct);
+        if (refusal is null)
+        {
+            http.Items[VerifiedItem] = true;
+        }
+        return refusal;
+    }
+
     /// <summary>Null when the request is the merchant's; otherwise the refusal to answer with.</summary>
     public async Task<IResult?> RefuseAsync(Dictionary<string, string?> fields, bool query, CancellationToken ct)
     {
@@ -32,6 +52,12 @@ public sealed class MerchantRequests(MerchantRegistry merchants, IOptions<Gatewa
             return TypedResults.Problem($"merId {merchantId} is not an active merchant", statusCode: StatusCodes.Status403Forbidden,
                 title: "The merchant is not accepted");
         }
+        if (merchant.KeyAlgorithm != MerchantKey.EcdsaP256 && RsaBits(key) < MerchantKey.V1RsaBitsMin)
+        {
+            return Validation("publicKeyPem",
+                $"/v1 takes an RSA key of {MerchantKey.V1RsaBitsMin} bits or more, or ECDSA P-256; merId {merchantId} was onboarded with a shorter RSA key, "
+                + "which signs NetPay forms only: give the platform a new key");
+        }
         if (!CanonicalSignature.IsValid(key, merchant.KeyAlgorithm, fields, fields.GetValueOrDefault(CanonicalSignature.SignatureField)))
         {
             return TypedResults.Problem(
@@ -40,6 +66,18 @@ public sealed class MerchantRequests(MerchantRegistry merchants, IOptions<Gatewa
                 statusCode: StatusCodes.Status401Unauthorized, title: "The signature does not verify");
         }
         return null;
+    }
+
+    private static int RsaBits(byte[] spki)
+    {
+        try
+        {
+            return MerchantPublicKeys.Rsa(spki).KeySize;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return 0;
+        }
     }
 
     private bool Fresh(string? timestamp) =>

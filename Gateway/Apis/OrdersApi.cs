@@ -44,14 +44,14 @@ public static class OrdersApi
         return group;
     }
 
-    private static async Task<IResult> CreateAsync(Dictionary<string, string?> body, MerchantRequests requests, OrderBook orders, OrderAnswers answers,
-        IOptions<GatewayOptions> options, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(Dictionary<string, string?> body, HttpContext http, MerchantRequests requests, OrderBook orders,
+        OrderAnswers answers, Merchants.MerchantRegistry merchants, IOptions<GatewayOptions> options, CancellationToken ct)
     {
         if (Shape(body, CreateFields) is { } malformed)
         {
             return malformed;
         }
-        if (await requests.RefuseAsync(body, query: false, ct) is { } refusal)
+        if (await requests.RefuseOnceAsync(http, body, ct) is { } refusal)
         {
             return refusal;
         }
@@ -76,6 +76,10 @@ public static class OrdersApi
             problems["notifyMode"] = [$"blank (the merchant's), or one of {string.Join(", ", Merchants.MerchantApplication.NotificationModes)}"];
         }
         OrderRules.Check(request, options.Value, problems, netPayNames: false);
+        if (await merchants.FindAsync(request.MerchantId, ct) is { } merchant)
+        {
+            OrderRules.CheckAddresses(request, merchant, problems, netPayNames: false);
+        }
         // After the shared checks: an unreadable amount is named as such, not as out of range.
         if (amount is null)
         {
@@ -169,15 +173,15 @@ public static class OrdersApi
         return V1Answer.Of(StatusCodes.Status200OK, answer);
     }
 
-    private static async Task<IResult> RefundAsync(string orderId, Dictionary<string, string?> body, MerchantRequests requests, RefundDesk desk,
-        OrderAnswers answers, CancellationToken ct)
+    private static async Task<IResult> RefundAsync(string orderId, Dictionary<string, string?> body, HttpContext http, MerchantRequests requests,
+        RefundDesk desk, OrderAnswers answers, CancellationToken ct)
     {
         if (Shape(body, RefundFields) is { } malformed)
         {
             return malformed;
         }
         var fields = new Dictionary<string, string?>(body, StringComparer.Ordinal) { ["orderId"] = orderId };
-        if (await requests.RefuseAsync(fields, query: false, ct) is { } refusal)
+        if (await requests.RefuseOnceAsync(http, fields, ct) is { } refusal)
         {
             return refusal;
         }

@@ -86,37 +86,32 @@ public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILog
     }
 
     /// <summary>
-    /// Checks a login; on success the new session's cookie value. The password is hashed outside any
-    /// transaction, at most <see cref="HashingAtOnceMax"/> at a time (a burst of logins cannot take
-    /// every core or every connection); wrong passwords are counted by one atomic update, so
-    /// attempts racing each other cannot slip past the lockout. Null when the console is too busy.
+    /// Checks a login; on success the new session's cookie value. Each attempt is reserved before the
+    /// password is hashed: one atomic update counts it as a failure (and locks the operator out when
+    /// it is the <see cref="FailuresBeforeLockout"/>th in a row) unless the operator is locked, and
+    /// only a reserved attempt is hashed; a right password then clears the count. So however many
+    /// guesses race each other, across replicas too, at most <see cref="FailuresBeforeLockout"/> are
+    /// evaluated and the rest are refused as locked. Passwords are hashed outside any transaction, at
+    /// most <see cref="HashingAtOnceMax"/> at a time (a burst of logins cannot take every core or
+    /// every connection). Null when the console is too busy.
     /// </summary>
     public async Task<(LogIn Outcome, string? Cookie)?> LogInAsync(string merchantId, string operatorId, string password, CancellationToken ct)
     {
-        await using var find = db.CreateCommand(
-            "SELECT role, password_hash, password_salt, iterations, locked_until FROM console_users WHERE merchant_id = $1 AND operator_id = $2");
-        BatchSql.Bind(find, merchantId, operatorId);
-        (string Role, byte[] Hash, byte[] Salt, int Iterations, DateTimeOffset? LockedUntil)? user = null;
-        await using (var row = await find.ExecuteReaderAsync(ct))
-        {
-            if (await row.ReadAsync(ct))
-            {
-                user = (row.GetString(0), row.GetFieldValue<byte[]>(1), row.GetFieldValue<byte[]>(2), row.GetInt32(3),
-                    row.IsDBNull(4) ? null : row.GetFieldValue<DateTimeOffset>(4));
-            }
-        }
-        if (user?.LockedUntil > time.GetUtcNow())
-        {
-            await AuditAsync(merchantId, operatorId, "login-refused", $"locked until {user.Value.LockedUntil:O}", ct);
-            return (LogIn.Locked, null);
-        }
+        // The turn to hash comes first, so that no attempt is reserved and then left unevaluated.
         if (!await _hashing.WaitAsync(HashingWaitMax, ct))
         {
             return null;
         }
+        (string Role, byte[] Hash, byte[] Salt, int Iterations, bool LocksIfWrong)? user;
         bool matches;
         try
         {
+            user = await ReserveAttemptAsync(merchantId, operatorId, time.GetUtcNow(), ct);
+            if (user is null && await LockedUntilAsync(merchantId, operatorId, ct) is { } lockedUntil)
+            {
+                await AuditAsync(merchantId, operatorId, "login-refused", $"locked until {lockedUntil:O}", ct);
+                return (LogIn.Locked, null);
+            }
             // A missing operator costs the same hashing as a wrong password, so the time taken tells nothing.
             var hash = Hash(password, user?.Salt ?? new byte[SaltBytes], user?.Iterations ?? Pbkdf2Iterations);
             matches = user is { } found && CryptographicOperations.FixedTimeEquals(hash, found.Hash);
@@ -125,25 +120,19 @@ public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILog
         {
             _hashing.Release();
         }
-        var now = time.GetUtcNow();
         if (!matches)
         {
-            if (user is null)
+            if (user is not { } wrong)
             {
                 return (LogIn.Wrong, null);
             }
-            await using var failed = db.CreateCommand(
-                """
-                UPDATE console_users SET failed_logins = CASE WHEN failed_logins + 1 >= $3 THEN 0 ELSE failed_logins + 1 END,
-                                         locked_until = CASE WHEN failed_logins + 1 >= $3 THEN $4 ELSE locked_until END
-                WHERE merchant_id = $1 AND operator_id = $2 RETURNING locked_until = $4
-                """);
-            BatchSql.Bind(failed, merchantId, operatorId, FailuresBeforeLockout, now + LockoutFor);
-            var locks = await failed.ExecuteScalarAsync(ct) is true;
-            await AuditAsync(merchantId, operatorId, "login-failed", locks ? $"wrong password; locked for {LockoutFor.TotalMinutes} minutes" : "wrong password", ct);
-            logger.LogWarning("Console login of {OperatorId} at merchant {MerchantId} failed{Locked}", operatorId, merchantId, locks ? "; locked out" : "");
-            return (locks ? LogIn.Locked : LogIn.Wrong, null);
+            await AuditAsync(merchantId, operatorId, "login-failed",
+                wrong.LocksIfWrong ? $"wrong password; locked for {LockoutFor.TotalMinutes} minutes" : "wrong password", ct);
+            logger.LogWarning("Console login of {OperatorId} at merchant {MerchantId} failed{Locked}", operatorId, merchantId,
+                wrong.LocksIfWrong ? "; locked out" : "");
+            return (wrong.LocksIfWrong ? LogIn.Locked : LogIn.Wrong, null);
         }
+        var now = time.GetUtcNow();
         var cookie = Base64Url(RandomNumberGenerator.GetBytes(32));
         await using var start = db.CreateBatch();
         start.BatchCommands.Add(BatchSql.Command("UPDATE console_users SET failed_logins = 0, locked_until = NULL WHERE merchant_id = $1 AND operator_id = $2",
@@ -156,6 +145,38 @@ public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILog
         start.BatchCommands.Add(AuditCommand(merchantId, operatorId, "login", "signed in", now));
         await start.ExecuteNonQueryAsync(ct);
         return (LogIn.Ok, cookie);
+    }
+
+    /// <summary>
+    /// Counts an attempt as a failure before it is evaluated, unless the operator is locked out: the
+    /// operator's hash, salt and iterations, and whether this attempt locks the operator out if the
+    /// password is wrong. Null when there is no such operator or it is locked. A lockout that has run
+    /// out starts the count again.
+    /// </summary>
+    private async Task<(string Role, byte[] Hash, byte[] Salt, int Iterations, bool LocksIfWrong)?> ReserveAttemptAsync(string merchantId,
+        string operatorId, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var reserve = db.CreateCommand(
+            """
+            UPDATE console_users SET
+                failed_logins = CASE WHEN locked_until IS NULL THEN failed_logins ELSE 0 END + 1,
+                locked_until = CASE WHEN (CASE WHEN locked_until IS NULL THEN failed_logins ELSE 0 END) + 1 >= $3 THEN $4 END
+            WHERE merchant_id = $1 AND operator_id = $2 AND (locked_until IS NULL OR locked_until <= $5)
+            RETURNING role, password_hash, password_salt, iterations, locked_until IS NOT NULL
+            """);
+        BatchSql.Bind(reserve, merchantId, operatorId, FailuresBeforeLockout, now + LockoutFor, now);
+        await using var row = await reserve.ExecuteReaderAsync(ct);
+        return await row.ReadAsync(ct)
+            ? (row.GetString(0), row.GetFieldValue<byte[]>(1), row.GetFieldValue<byte[]>(2), row.GetInt32(3), row.GetBoolean(4))
+            : null;
+    }
+
+    /// <summary>Until when an operator is locked out; null when there is no such operator (or it is not locked).</summary>
+    private async Task<DateTimeOffset?> LockedUntilAsync(string merchantId, string operatorId, CancellationToken ct)
+    {
+        await using var find = db.CreateCommand("SELECT locked_until FROM console_users WHERE merchant_id = $1 AND operator_id = $2");
+        BatchSql.Bind(find, merchantId, operatorId);
+        return await find.ExecuteScalarAsync(ct) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
     }
 
     /// <summary>The session a cookie names, if it is still alive; each request moves its idle clock.</summary>

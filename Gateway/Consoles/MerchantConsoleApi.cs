@@ -316,6 +316,11 @@ public static class MerchantConsoleApi
         {
             return ConsolePages.Settings(session, merchant, null, "The envelope protocol needs an RSA key or certificate to encrypt to.");
         }
+        if (protocol == "https" && merchant.ReturnUrlPrefixes.Any(p => !p.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
+        {
+            return ConsolePages.Settings(session, merchant, null,
+                "The https protocol never sends to http, and some of your registered return addresses are http: ask the platform to change them first.");
+        }
         await merchants.UpdateNotificationsAsync(session.MerchantId, mode, protocol, ct);
         await accounts.AuditAsync(session, "settings", $"notifications: {merchant.NotificationMode}/{merchant.NotificationProtocol} -> {mode}/{protocol}", ct);
         return ConsolePages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, "Notification settings saved.", null);

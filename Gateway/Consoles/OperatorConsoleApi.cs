@@ -111,7 +111,8 @@ public static class OperatorConsoleApi
         var form = await http.Request.ReadFormAsync(ct);
         var application = new MerchantApplication(form["merchantId"], form["name"], form["publicKeyPem"], form["notificationMode"], form["notificationProtocol"],
             int.TryParse(form["feeRatePpm"], NumberStyles.None, CultureInfo.InvariantCulture, out var ppm) ? ppm : -1,
-            long.TryParse(form["feeMinimumMinor"], NumberStyles.None, CultureInfo.InvariantCulture, out var minimum) ? minimum : -1, form["settlementAccount"]);
+            long.TryParse(form["feeMinimumMinor"], NumberStyles.None, CultureInfo.InvariantCulture, out var minimum) ? minimum : -1, form["settlementAccount"],
+            ReturnUrlPrefixes: form["returnUrlPrefixes"].ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         var (problems, key) = MerchantsAdminApi.Check(application);
         if (problems.Count > 0)
         {
@@ -152,6 +153,8 @@ public static class OperatorConsoleApi
             html.Append("<label for=\"feeRatePpm\">Fee (parts per million)</label><input id=\"feeRatePpm\" name=\"feeRatePpm\" value=\"6000\" required>")
                 .Append("<label for=\"feeMinimumMinor\">Minimum fee (minor units)</label><input id=\"feeMinimumMinor\" name=\"feeMinimumMinor\" value=\"100\" required>")
                 .Append("<label for=\"settlementAccount\">Settlement account</label><input id=\"settlementAccount\" name=\"settlementAccount\" maxlength=\"34\" required>")
+                .Append("<label for=\"returnUrlPrefixes\">Return address prefixes, one a line (NetPay's BgRetUrl and PageRetUrl must lie under one)</label>")
+                .Append("<textarea id=\"returnUrlPrefixes\" name=\"returnUrlPrefixes\" rows=\"3\" cols=\"72\"></textarea>")
                 .Append("<br><button class=\"primary\" type=\"submit\" id=\"onboard\">Onboard</button></form>");
         }
         return ConsolePages.Finish(html, error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);

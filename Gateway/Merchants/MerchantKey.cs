@@ -12,6 +12,9 @@ public sealed record MerchantKey(byte[] SubjectPublicKeyInfo, string Algorithm, 
     /// <summary>RSA from 1024 bits (the NetPay protocol's keys) to 4096.</summary>
     public const int RsaBitsMin = 1024;
     public const int RsaBitsMax = 4096;
+
+    /// <summary>The shortest RSA key <c>/v1</c> takes: the NetPay protocol keeps its RSA-1024, the JSON API does not.</summary>
+    public const int V1RsaBitsMin = 2048;
     public const int PemCharsMax = 16_384;
 
     /// <summary>SHA-256 of the SubjectPublicKeyInfo, as operators compare keys.</summary>

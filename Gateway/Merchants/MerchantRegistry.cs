@@ -4,10 +4,10 @@ using Npgsql;
 
 namespace Mesh.Gateway.Merchants;
 
-/// <summary>A merchant as onboarded.</summary>
+/// <summary>A merchant as onboarded; <paramref name="ReturnUrlPrefixes"/> are where its NetPay orders' BgRetUrl and PageRetUrl may point.</summary>
 public sealed record Merchant(string MerchantId, string Name, string Status, string KeyAlgorithm, int KeyBits, string KeyFingerprint,
     bool HasCertificate, string NotificationMode, string NotificationProtocol, int FeeRatePpm, long FeeMinimumMinor, string SettlementAccount,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt, string[] ReturnUrlPrefixes);
 
 /// <summary>Merchants in gatewaydb. Onboarding is idempotent on the merchant id: the same details again change nothing.</summary>
 public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
@@ -36,12 +36,14 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
         await using var insert = db.CreateCommand(
             """
             INSERT INTO merchants (merchant_id, name, public_key_spki, key_algorithm, key_bits, certificate_pem, notification_mode, notification_protocol,
-                                   fee_rate_ppm, fee_minimum_minor, settlement_account, created_at, notify_allow_list, tls_pinned_sha256)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (merchant_id) DO NOTHING
+                                   fee_rate_ppm, fee_minimum_minor, settlement_account, created_at, notify_allow_list, tls_pinned_sha256,
+                                   return_url_prefixes)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (merchant_id) DO NOTHING
             """);
         BatchSql.Bind(insert, application.MerchantId, application.Name, key.SubjectPublicKeyInfo, key.Algorithm, key.Bits, key.CertificatePem,
             application.NotificationMode, application.NotificationProtocol, application.FeeRatePpm, application.FeeMinimumMinor,
-            application.SettlementAccount, time.GetUtcNow(), application.NotifyAllowList ?? [], application.TlsPinnedSha256);
+            application.SettlementAccount, time.GetUtcNow(), application.NotifyAllowList ?? [], application.TlsPinnedSha256,
+            application.ReturnUrlPrefixes ?? []);
         var created = await insert.ExecuteNonQueryAsync(ct) == 1;
         var stored = (await FindAsync(application.MerchantId!, ct))!;
         if (created)
@@ -50,7 +52,8 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
         }
         var same = stored.Name == application.Name && stored.KeyFingerprint == key.Fingerprint && stored.NotificationMode == application.NotificationMode
             && stored.NotificationProtocol == application.NotificationProtocol && stored.FeeRatePpm == application.FeeRatePpm
-            && stored.FeeMinimumMinor == application.FeeMinimumMinor && stored.SettlementAccount == application.SettlementAccount;
+            && stored.FeeMinimumMinor == application.FeeMinimumMinor && stored.SettlementAccount == application.SettlementAccount
+            && stored.ReturnUrlPrefixes.Order(StringComparer.Ordinal).SequenceEqual((application.ReturnUrlPrefixes ?? []).Order(StringComparer.Ordinal));
         return (same ? Outcome.AlreadyTheSame : Outcome.Conflict, stored);
     }
 
@@ -78,7 +81,8 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
     private const string Columns =
         """
         merchant_id, name, status, coalesce(key_algorithm, ''), coalesce(key_bits, 0), public_key_spki, certificate_pem IS NOT NULL,
-        notification_mode, notification_protocol, fee_rate_ppm, fee_minimum_minor, coalesce(settlement_account, ''), created_at
+        notification_mode, notification_protocol, fee_rate_ppm, fee_minimum_minor, coalesce(settlement_account, ''), created_at,
+        return_url_prefixes
         FROM merchants
         """;
 
@@ -127,6 +131,6 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
         var spki = row.IsDBNull(5) ? [] : row.GetFieldValue<byte[]>(5);
         return (new Merchant(row.GetString(0), row.GetString(1), row.GetString(2), row.GetString(3), row.GetInt32(4),
             new MerchantKey(spki, row.GetString(3), row.GetInt32(4), null).Fingerprint, row.GetBoolean(6), row.GetString(7), row.GetString(8),
-            row.GetInt32(9), row.GetInt64(10), row.GetString(11), row.GetFieldValue<DateTimeOffset>(12)), spki);
+            row.GetInt32(9), row.GetInt64(10), row.GetString(11), row.GetFieldValue<DateTimeOffset>(12), row.GetFieldValue<string[]>(13)), spki);
     }
 }

@@ -37,9 +37,12 @@ public sealed record PendingNotification(
 /// EnvelopedData (AES-256-CBC, RSA-OAEP-SHA256) when the merchant gave a certificate, else
 /// RSA-OAEP-SHA256 + AES-256-GCM in a JSON envelope. Every message carries the notification id
 /// (stable across attempts, for dedupe) and the order's version (a late duplicate cannot roll a
-/// state back).
+/// state back). Both are inside what the platform signs: the /v1 body is signed whole; a NetPay
+/// form, whose <c>checkvalue</c> covers only NetPay's own fields, also carries <c>certId</c> and
+/// <c>signature</c>, the platform certificate's /v1 signature over every other field of the form
+/// (<c>NotificationId</c> and <c>OrderVersion</c> included), which legacy NetPay parsers ignore.
 /// </summary>
-public sealed class NotificationMessages(NetPaySignature netPay, HsmSession hsm, PlatformCertificate platform)
+public sealed class NotificationMessages(NetPaySignature netPay, CanonicalSignature canonical, HsmSession hsm, PlatformCertificate platform)
 {
     public const string NotificationIdHeader = "Mesh-Notification-Id";
     public const string OrderVersionHeader = "Mesh-Order-Version";
@@ -85,7 +88,7 @@ public sealed class NotificationMessages(NetPaySignature netPay, HsmSession hsm,
         var transType = refund ? "0002" : n.TransType;
         var status = e.Status is OrderStatus.Paid or "succeeded" ? OrderAnswers.NetPayPaid : OrderAnswers.NetPayNotPaid;
         var checkValue = await netPay.SignAsync(NetPaySignature.AnswerText(e.MerchantId, e.OrderId, amount, e.Currency, n.TransDate, transType, status), ct);
-        var fields = new Dictionary<string, string>
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["merid"] = e.MerchantId,
             ["orderno"] = e.OrderId,
@@ -100,6 +103,9 @@ public sealed class NotificationMessages(NetPaySignature netPay, HsmSession hsm,
             ["NotificationId"] = n.NotificationId.ToString(CultureInfo.InvariantCulture),
             ["OrderVersion"] = e.OrderVersion.ToString(CultureInfo.InvariantCulture),
         };
+        var (certId, signature) = await canonical.SignAsync(fields.Select(f => new KeyValuePair<string, string?>(f.Key, f.Value)), ct);
+        fields[CanonicalSignature.CertIdField] = certId;
+        fields[CanonicalSignature.SignatureField] = signature;
         using var form = new FormUrlEncodedContent(fields);
         return (await form.ReadAsByteArrayAsync(ct), "application/x-www-form-urlencoded");
     }

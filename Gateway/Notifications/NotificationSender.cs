@@ -63,6 +63,10 @@ public sealed class NotificationSender(
         {
             error = "no BgRetUrl, or not an http(s) address";
         }
+        else if (notification.MerchantProtocol == "https" && !url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            error = "an http address, and the merchant's notification protocol is https: nothing is sent in clear";
+        }
         else
         {
             try

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Mesh.Gateway.Merchants;
 using Mesh.Gateway.Options;
 
 namespace Mesh.Gateway.Orders;
@@ -48,6 +49,34 @@ public static partial class OrderRules
         if (order.Priv1 is { } priv1 && (System.Text.Encoding.UTF8.GetByteCount(priv1) > Priv1BytesMax || priv1.Any(char.IsControl)))
         {
             problems[Name("Priv1", "reqReserved")] = [$"at most {Priv1BytesMax} bytes, no control characters"];
+        }
+    }
+
+    /// <summary>
+    /// The checks of an order's addresses against its merchant: on the https notification protocol
+    /// every address is https; a NetPay order's BgRetUrl and PageRetUrl, which its ChkValue does not
+    /// cover, lie under the merchant's <see cref="Merchant.ReturnUrlPrefixes"/> (none registered:
+    /// neither is accepted). A <c>/v1</c> order's addresses are signed by the merchant.
+    /// </summary>
+    public static void CheckAddresses(OrderRequest order, Merchant merchant, IDictionary<string, string[]> problems, bool netPayNames)
+    {
+        string Name(string netPay, string v1) => netPayNames ? netPay : v1;
+        foreach (var (field, url) in new[] { (Name("BgRetUrl", "backUrl"), order.BgRetUrl), (Name("PageRetUrl", "frontUrl"), order.PageRetUrl) })
+        {
+            if (string.IsNullOrEmpty(url) || problems.ContainsKey(field))
+            {
+                continue;
+            }
+            if (merchant.NotificationProtocol == "https" && !url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            {
+                problems[field] = ["an https address: the merchant's notification protocol is https, which never sends to http"];
+            }
+            else if (netPayNames && !ReturnUrlPrefixes.IsUnderAny(url, merchant.ReturnUrlPrefixes))
+            {
+                problems[field] = [merchant.ReturnUrlPrefixes.Length == 0
+                    ? "not accepted: the merchant registered no return address prefixes (returnUrlPrefixes) at onboarding"
+                    : $"an address under one the merchant registered at onboarding ({string.Join(", ", merchant.ReturnUrlPrefixes)})"];
+            }
         }
     }
 

@@ -61,6 +61,7 @@ public static class PaymentPageApi
                 "ChkValue is the RSA SHA-1 signature of MerId+OrdId+TransAmt+CuryId+TransDate+TransType(+Priv1) by the merchant's key");
         }
         OrderRules.Check(request.Order, options.Value, problems, netPayNames: true);
+        OrderRules.CheckAddresses(request.Order, merchant, problems, netPayNames: true);
         if (problems.Count > 0)
         {
             return ValidationProblem(context, problems);

@@ -36,7 +36,7 @@ public sealed record PaymentOutcome(PaymentResult Result, string? ResponseCode, 
 /// <paramref name="Request"/> is the packed request; the database keeps it without the card number
 /// (<see cref="Acquirer.WithoutPan"/>), which it holds only encrypted.
 /// </summary>
-public sealed record PaymentAttempt(long PaymentId, string MerchantId, string OrderId, string SessionId, int WrongPinsBefore, long AmountMinor,
+public sealed record PaymentAttempt(long PaymentId, string MerchantId, string OrderId, string SessionId, long AmountMinor,
     string Currency, string PanMasked, string Stan, string Transmission, string Rrn, byte[] Request);
 
 /// <summary>
@@ -127,15 +127,16 @@ public sealed class CardPayments(
             return null;
         }
         await tx.CommitAsync(ct);
-        return new PaymentAttempt(paymentId, order.MerchantId, order.OrderId, session.SessionId, session.WrongPins, order.AmountMinor, order.Currency,
+        return new PaymentAttempt(paymentId, order.MerchantId, order.OrderId, session.SessionId, order.AmountMinor, order.Currency,
             pan.Masked, stan, transmission, rrn, sealedPurchase.Packed);
     }
 
     /// <summary>
-    /// Writes what the answer means: approved → paid; a wrong PIN with tries left → the page asks
-    /// again; 91/96 or no answer → pending until the reversal is acknowledged; anything else →
-    /// failed. Null when the outcome is still unknown. Applied once: a payment already settled by
-    /// another path (the resolver) is left as it is. With the consumer waiting, the merchant's
+    /// Writes what the answer means: approved → paid; a wrong PIN with tries left (counted on the
+    /// order, <see cref="GatewayOptions.WrongPinsMax"/> in all) → the page asks again; 91/96 or no
+    /// answer → pending until the reversal is acknowledged; anything else → failed. Null when the
+    /// outcome is still unknown. Applied once: a payment already settled by another path (the
+    /// resolver) is left as it is. With the consumer waiting, the merchant's
     /// notification is first tried on the page's path (<see cref="Notifications.ResultDelivery"/>):
     /// the dispatcher leaves it alone for a while.
     /// </summary>
@@ -155,16 +156,25 @@ public sealed class CardPayments(
                 attempt.Stan, attempt.OrderId, code ?? "no answer");
             return null;
         }
-        var wrongPins = attempt.WrongPinsBefore + (code == "55" ? 1 : 0);
-        var retry = code == "55" && wrongPins < options.Value.WrongPinsMax;
         var status = unknown ? "reversed" : code == ResponseCodes.Approved ? "approved" : "declined";
         var orderStatus = code == ResponseCodes.Approved ? OrderStatus.Paid : OrderStatus.Failed;
-        var message = wrongPins >= options.Value.WrongPinsMax && code == "55"
-            ? $"The PIN was wrong {wrongPins} times: the payment has failed."
-            : ConsumerMessages.For(code);
 
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
+        var wrongPins = 0;
+        if (code == WrongPinCode)
+        {
+            if (await CountWrongPinAsync(attempt, connection, tx, ct) is not { } counted)
+            {
+                await tx.RollbackAsync(ct);
+                return new PaymentOutcome(PaymentResult.NotPayable, code, "This payment was already completed.");
+            }
+            wrongPins = counted;
+        }
+        var retry = code == WrongPinCode && wrongPins < options.Value.WrongPinsMax;
+        var message = code == WrongPinCode && !retry
+            ? $"The PIN was wrong {wrongPins} times: the payment has failed."
+            : ConsumerMessages.For(code);
         const string Answered =
             """
             UPDATE payments SET status = $2, response_code = $3, auth_code = $4, answered_at = $5, issuer_id = $6
@@ -185,8 +195,8 @@ public sealed class CardPayments(
                 {
                     BatchSql.Command("UPDATE orders SET status = 'created', updated_at = $3 WHERE merchant_id = $1 AND order_id = $2 AND status = 'pending'",
                         attempt.MerchantId, attempt.OrderId, now),
-                    BatchSql.Command("UPDATE payment_sessions SET status = 'open', wrong_pins = $2, pin_nonce = $3 WHERE session_id = $1",
-                        attempt.SessionId, wrongPins, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))),
+                    BatchSql.Command("UPDATE payment_sessions SET status = 'open', pin_nonce = $2 WHERE session_id = $1",
+                        attempt.SessionId, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))),
                 },
             };
             await again.ExecuteNonQueryAsync(ct);
@@ -199,21 +209,21 @@ public sealed class CardPayments(
         await using var final = new NpgsqlCommand(
             $"""
             WITH answered AS ({Answered} RETURNING payment_id),
-            closed AS (UPDATE payment_sessions SET status = 'done', wrong_pins = $11 WHERE session_id = $12 AND EXISTS (SELECT FROM answered)),
+            closed AS (UPDATE payment_sessions SET status = 'done' WHERE session_id = $11 AND EXISTS (SELECT FROM answered)),
             o AS (
                 UPDATE orders SET status = $9, version = version + 1, response_code = $3, result_message = $10,
                     paid_minor = CASE WHEN $9 = 'paid' THEN amount_minor ELSE 0 END, paid_at = CASE WHEN $9 = 'paid' THEN $5 END, updated_at = $5
                 WHERE merchant_id = $7 AND order_id = $8 AND status = 'pending' AND EXISTS (SELECT FROM answered) RETURNING *),
             x AS (
                 INSERT INTO outbox (topic, merchant_id, order_id, order_version, payload, created_at, next_attempt_at)
-                SELECT t.topic, o.merchant_id, o.order_id, o.version, jsonb_set($13, $15, to_jsonb(o.version)), $5, t.due
-                FROM o CROSS JOIN (VALUES ('{OutboxRows.Notification}', $14::timestamptz), ('{OutboxRows.Settlement}', NULL)) t (topic, due)
+                SELECT t.topic, o.merchant_id, o.order_id, o.version, jsonb_set($12, $14, to_jsonb(o.version)), $5, t.due
+                FROM o CROSS JOIN (VALUES ('{OutboxRows.Notification}', $13::timestamptz), ('{OutboxRows.Settlement}', NULL)) t (topic, due)
                 RETURNING *)
             SELECT {OwedNotification.Columns}
             FROM o JOIN merchants m ON m.merchant_id = o.merchant_id JOIN x ON x.topic = '{OutboxRows.Notification}'
             """, connection, tx);
         BatchSql.Bind(final, attempt.PaymentId, status, code, authCode, now, issuerId, attempt.MerchantId, attempt.OrderId, orderStatus, message,
-            wrongPins, attempt.SessionId,
+            attempt.SessionId,
             OutboxRows.Jsonb(OutboxRows.Payload(new OutboxEvent("purchase", attempt.MerchantId, attempt.OrderId, 0, orderStatus, attempt.AmountMinor,
                 attempt.Currency, code, attempt.PanMasked, attempt.Stan, attempt.Transmission, attempt.Rrn, authCode, null, now, issuerId))),
             consumerWaiting ? now.Add(InlineDeliveryLease) : now, OutboxRows.OrderVersionPath);
@@ -234,6 +244,28 @@ public sealed class CardPayments(
         logger.LogInformation("Order {OrderId} of merchant {MerchantId} is {Status}: response {Code}, card {Pan}, STAN {Stan}",
             attempt.OrderId, attempt.MerchantId, orderStatus, code, attempt.PanMasked, attempt.Stan);
         return new PaymentOutcome(orderStatus == OrderStatus.Paid ? PaymentResult.Approved : PaymentResult.Declined, code, message, Notification: owed);
+    }
+
+    /// <summary>The issuer's answer to a wrong PIN.</summary>
+    public const string WrongPinCode = "55";
+
+    /// <summary>
+    /// Counts a wrong PIN on the order (not on the page's session, so a new page does not start the
+    /// count again) and returns the order's wrong PINs so far; null when the payment was already
+    /// answered by another path. The payment's row is locked first, so the page's path and the
+    /// resolver cannot both count one answer.
+    /// </summary>
+    private static async Task<int?> CountWrongPinAsync(PaymentAttempt attempt, NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        await using var count = new NpgsqlCommand(
+            """
+            WITH p AS (SELECT payment_id FROM payments WHERE payment_id = $1 AND status IN ('sent', 'unknown') FOR UPDATE)
+            UPDATE orders SET wrong_pins = wrong_pins + 1
+            WHERE merchant_id = $2 AND order_id = $3 AND EXISTS (SELECT FROM p)
+            RETURNING wrong_pins
+            """, connection, tx);
+        BatchSql.Bind(count, attempt.PaymentId, attempt.MerchantId, attempt.OrderId);
+        return await count.ExecuteScalarAsync(ct) is int wrongPins ? wrongPins : null;
     }
 
     private async Task CloseSessionAsync(string sessionId, CancellationToken ct)

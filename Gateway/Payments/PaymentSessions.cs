@@ -10,12 +10,12 @@ namespace Mesh.Gateway.Payments;
 
 /// <summary>A consumer's visit to the payment page for one order attempt.</summary>
 public sealed record PaymentSession(string SessionId, string MerchantId, string OrderId, int OrderAttempt, string CsrfToken, string PinNonce,
-    int WrongPins, string Status, DateTimeOffset ExpiresAt);
+    string Status, DateTimeOffset ExpiresAt);
 
 /// <summary>
 /// Payment sessions: an unguessable id in the page's address, a CSRF token, the nonce the PIN is
-/// encrypted with (new after every wrong PIN), the wrong PINs so far, and an expiry
-/// (<see cref="GatewayOptions.PaymentSessionMinutes"/>).
+/// encrypted with (new after every wrong PIN) and an expiry (<see cref="GatewayOptions.PaymentSessionMinutes"/>).
+/// Wrong PINs are counted on the order, not here: a new session does not start the count again.
 /// </summary>
 public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions> options, TimeProvider time)
 {
@@ -26,7 +26,7 @@ public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions
     public async Task<PaymentSession> StartAsync(string merchantId, string orderId, int orderAttempt, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var session = new PaymentSession(Token(), merchantId, orderId, orderAttempt, Token(), Token(), 0, Open,
+        var session = new PaymentSession(Token(), merchantId, orderId, orderAttempt, Token(), Token(), Open,
             now.AddMinutes(options.Value.PaymentSessionMinutes));
         await using var insert = db.CreateCommand(
             """
@@ -63,7 +63,7 @@ public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions
             return null;
         }
         var order = OrderBook.Read(row, 1);
-        return (order, row.IsDBNull(0) ? null : new PaymentSession(sessionId, merchantId, orderId, row.GetInt32(0), csrfToken, pinNonce, 0, Open, expiresAt));
+        return (order, row.IsDBNull(0) ? null : new PaymentSession(sessionId, merchantId, orderId, row.GetInt32(0), csrfToken, pinNonce, Open, expiresAt));
     }
 
     /// <summary>A session and its order, read together (each page of a payment needs both): null when there is no such session.</summary>
@@ -75,7 +75,7 @@ public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions
         }
         await using var find = db.CreateCommand(
             $"""
-            SELECT s.session_id, s.merchant_id, s.order_id, s.order_attempt, s.csrf_token, s.pin_nonce, s.wrong_pins, s.status, s.expires_at,
+            SELECT s.session_id, s.merchant_id, s.order_id, s.order_attempt, s.csrf_token, s.pin_nonce, s.status, s.expires_at,
                    {OrderBook.SelectList}
             FROM payment_sessions s JOIN orders o ON o.merchant_id = s.merchant_id AND o.order_id = s.order_id {OrderBook.LatestPayment}
             WHERE s.session_id = $1
@@ -84,11 +84,11 @@ public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions
         await using var row = await find.ExecuteReaderAsync(ct);
         return await row.ReadAsync(ct)
             ? (new PaymentSession(row.GetString(0), row.GetString(1), row.GetString(2), row.GetInt32(3), row.GetString(4), row.GetString(5),
-                row.GetInt32(6), row.GetString(7), row.GetFieldValue<DateTimeOffset>(8)), OrderBook.Read(row, SessionColumnCount))
+                row.GetString(6), row.GetFieldValue<DateTimeOffset>(7)), OrderBook.Read(row, SessionColumnCount))
             : null;
     }
 
-    private const int SessionColumnCount = 9;
+    private const int SessionColumnCount = 8;
 
     public bool IsExpired(PaymentSession session) => session.ExpiresAt <= time.GetUtcNow();
 

@@ -39,9 +39,9 @@ public sealed class UnresolvedPayments(
         var now = time.GetUtcNow();
         await using var due = db.CreateCommand(
             """
-            SELECT p.payment_id, p.merchant_id, p.order_id, p.session_id, s.wrong_pins, p.amount_minor, p.currency, p.pan_masked, p.stan,
+            SELECT p.payment_id, p.merchant_id, p.order_id, p.session_id, p.amount_minor, p.currency, p.pan_masked, p.stan,
                    p.transmission, p.rrn, p.request, p.pan_ciphertext
-            FROM payments p JOIN payment_sessions s ON s.session_id = p.session_id
+            FROM payments p
             WHERE p.status = 'unknown' OR (p.status = 'sent' AND p.created_at < $1)
             ORDER BY p.created_at LIMIT $2
             """);
@@ -51,9 +51,9 @@ public sealed class UnresolvedPayments(
         {
             while (await row.ReadAsync(ct))
             {
-                attempts.Add((new PaymentAttempt(row.GetInt64(0), row.GetString(1), row.GetString(2), row.GetString(3), row.GetInt32(4), row.GetInt64(5),
-                    row.GetString(6), row.GetString(7), row.GetString(8), row.GetString(9), row.GetString(10), row.GetFieldValue<byte[]>(11)),
-                    row.GetFieldValue<byte[]>(12)));
+                attempts.Add((new PaymentAttempt(row.GetInt64(0), row.GetString(1), row.GetString(2), row.GetString(3), row.GetInt64(4),
+                    row.GetString(5), row.GetString(6), row.GetString(7), row.GetString(8), row.GetString(9), row.GetFieldValue<byte[]>(10)),
+                    row.GetFieldValue<byte[]>(11)));
             }
         }
         foreach (var (attempt, panCiphertext) in attempts)

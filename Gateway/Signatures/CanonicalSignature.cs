@@ -9,8 +9,9 @@ namespace Mesh.Gateway.Signatures;
 
 /// <summary>
 /// The <c>/v1</c> signatures, in the UnionPay style: drop <c>signature</c> and empty values, sort
-/// the keys (ordinal), join <c>k=v</c> with <c>&amp;</c>, take the SHA-256 hex digest (lower case) of
-/// that string, and sign the digest's ASCII with RSA-SHA256 (PKCS#1 v1.5) or ECDSA P-256 SHA-256;
+/// the keys (ordinal), join <c>k=v</c> with <c>&amp;</c> (in names and values <c>%</c>, <c>&amp;</c> and
+/// <c>=</c> written <c>%25</c>, <c>%26</c>, <c>%3D</c>, so that no two sets of fields give one string),
+/// take the SHA-256 hex digest (lower case) of that string, and sign the digest's ASCII with RSA-SHA256 (PKCS#1 v1.5) or ECDSA P-256 SHA-256;
 /// the signature is base64. ECDSA signatures are accepted as IEEE P1363 (r‖s, 64 bytes) or DER.
 /// The platform signs its answers the same way with its key in the Hsm: ECDSA P-256 (DER), or
 /// RSA-SHA256 where an installation's key predates that.
@@ -25,7 +26,16 @@ public sealed class CanonicalSignature(HsmSession hsm, PlatformCertificate platf
         string.Join('&', fields
             .Where(f => f.Key != SignatureField && !string.IsNullOrEmpty(f.Value))
             .OrderBy(f => f.Key, StringComparer.Ordinal)
-            .Select(f => $"{f.Key}={f.Value}"));
+            .Select(f => $"{Escape(f.Key)}={Escape(f.Value!)}"));
+
+    /// <summary>
+    /// A name or value as the canonical string holds it: <c>%</c>, <c>&amp;</c> and <c>=</c> percent-encoded
+    /// (<c>%</c> first), everything else as it is. Without it <c>a=1&amp;b=2</c> was both {a: "1", b: "2"}
+    /// and {a: "1&amp;b=2"}, and one signature stood for both.
+    /// </summary>
+    public static string Escape(string text) =>
+        text.AsSpan().IndexOfAny('%', '&', '=') < 0 ? text : text.Replace("%", "%25", StringComparison.Ordinal)
+            .Replace("&", "%26", StringComparison.Ordinal).Replace("=", "%3D", StringComparison.Ordinal);
 
     /// <summary>What is signed: the ASCII of the canonical string's SHA-256 hex digest.</summary>
     public static byte[] SignedBytes(IEnumerable<KeyValuePair<string, string?>> fields) =>

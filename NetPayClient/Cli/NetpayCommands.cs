@@ -132,7 +132,16 @@ public static class NetpayCommands
             }
             else
             {
-                V1Signature.SignInPlace(fields, key);
+                try
+                {
+                    V1Signature.SignInPlace(fields, key);
+                }
+                catch (ArgumentException ex)
+                {
+                    // An RSA-1024 key is the NetPay protocol's: /v1 would refuse what it signs.
+                    Console.Error.WriteLine(ex.Message);
+                    return 1;
+                }
             }
             Console.Out.WriteLine(JsonSerializer.Serialize(fields, new JsonSerializerOptions { WriteIndented = true }));
             return 0;

@@ -126,19 +126,29 @@ public sealed class AuthorizationMatrixTests(MeshPlatformFixture platform, ITest
         }
 
         // The merchant API: A's signature reads A's order; B's signature finds nothing of A's; a query signed by B in A's name is 401.
+        // /v1 takes RSA-2048 or ECDSA P-256, not the NetPay protocol's RSA-1024: this part has /v1 merchants of its own.
         using var api = platform.App.CreateHttpClient("gateway", "http");
+        using var va = await TestMerchant.OnboardAsync(platform, "ecdsa-p256");
+        using var vb = await TestMerchant.OnboardAsync(platform, "ecdsa-p256");
+        var v1OrderId = "matrix-" + TestMerchant.NewOrderId();
+        using (var created = await api.PostAsJsonAsync("/v1/orders", va.SignV1(OrdersApiTests.Order(va, v1OrderId, 7_00))))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
         var v1 = new (string Who, string Query, HttpStatusCode Expected)[]
         {
-            ("A's key", a.Query([], ("orderId", orderId)), HttpStatusCode.OK),
-            ("B's key", b.Query([], ("orderId", orderId)), HttpStatusCode.NotFound),
-            ("B's key in A's name", b.Query([], ("orderId", orderId)).Replace($"merId={b.MerchantId}", $"merId={a.MerchantId}", StringComparison.Ordinal),
+            ("A's key", va.Query([], ("orderId", v1OrderId)), HttpStatusCode.OK),
+            ("B's key", vb.Query([], ("orderId", v1OrderId)), HttpStatusCode.NotFound),
+            ("B's key in A's name", vb.Query([], ("orderId", v1OrderId)).Replace($"merId={vb.MerchantId}", $"merId={va.MerchantId}", StringComparison.Ordinal),
                 HttpStatusCode.Unauthorized),
             // Without timestamp and signature the query is incomplete: refused as a bad request, before any look-up.
-            ("no signature", $"merId={a.MerchantId}", HttpStatusCode.BadRequest),
+            ("no signature", $"merId={va.MerchantId}", HttpStatusCode.BadRequest),
+            // A NetPay merchant's RSA-1024 key signs NetPay forms only.
+            ("a NetPay key (RSA-1024)", a.Query([], ("orderId", v1OrderId)), HttpStatusCode.BadRequest),
         };
         foreach (var (who, query, expected) in v1)
         {
-            using var answer = await api.GetAsync($"/v1/orders/{orderId}?{query}");
+            using var answer = await api.GetAsync($"/v1/orders/{v1OrderId}?{query}");
             table.Append(CultureInfo.InvariantCulture, $"| GET /v1/orders/{{order}} as {who} | {(int)answer.StatusCode} |\n");
             if (answer.StatusCode != expected)
             {

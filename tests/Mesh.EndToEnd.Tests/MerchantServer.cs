@@ -29,6 +29,14 @@ public sealed class MerchantServer : IAsyncDisposable
         Certificate = certificate;
     }
 
+    private static readonly ConcurrentDictionary<string, byte> Live = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The addresses of the servers running now, as return-address prefixes: a test merchant
+    /// registers them at onboarding (NetPay's BgRetUrl must lie under a registered prefix).
+    /// </summary>
+    public static IReadOnlyList<string> LivePrefixes => [.. Live.Keys];
+
     public ConcurrentQueue<ReceivedNotification> Received { get; } = new();
 
     public X509Certificate2? Certificate { get; }
@@ -69,6 +77,7 @@ public sealed class MerchantServer : IAsyncDisposable
         app.MapPost("/notify", (Delegate)server.ReceiveAsync);
         await app.StartAsync();
         server.Url = $"{(https ? "https" : "http")}://127.0.0.1:{new Uri(app.Urls.First()).Port}/notify";
+        Live[server.Url] = 0;
         return server;
     }
 
@@ -104,6 +113,7 @@ public sealed class MerchantServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Live.TryRemove(Url, out _);
         await _app.StopAsync();
         await _app.DisposeAsync();
         Certificate?.Dispose();

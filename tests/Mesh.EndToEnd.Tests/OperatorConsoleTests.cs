@@ -98,7 +98,7 @@ public sealed class OperatorConsoleTests(MeshPlatformFixture platform)
     public async Task APlatformAdmin_OnboardsABankFromItsKeySheet_RefusedOnAWrongCheckValue_AndItsCardsThenAuthorize()
     {
         var operatorId = await AddPlatformAdminAsync();
-        using var merchant = await TestMerchant.OnboardAsync(platform);
+        using var merchant = await TestMerchant.OnboardAsync(platform, "rsa-2048");
         var card = Acquirer.TestCard("621661", 1);
         var declinedOrder = await PayAsync(merchant, card);
         using var bank = await platform.HttpClientAsync("issuer-boc");

@@ -26,9 +26,19 @@ public sealed class TestMerchant : IDisposable
 
     public string MerchantId { get; }
 
+    /// <summary>The return-address prefix every test merchant registers: the made-up shop the tests' orders name.</summary>
+    public const string ShopPrefix = "https://shop.example/";
+
+    /// <summary>
+    /// Onboards a merchant. Unless <paramref name="returnUrlPrefixes"/> says otherwise it registers
+    /// <see cref="ShopPrefix"/> and the notification servers running now (https ones only on the
+    /// https protocol), under which its NetPay orders' BgRetUrl and PageRetUrl must lie.
+    /// </summary>
     public static async Task<TestMerchant> OnboardAsync(MeshPlatformFixture platform, string keyKind = "rsa-1024", string mode = "deferred",
-        string protocol = "plain", bool withCertificate = false, string? tlsPinnedSha256 = null)
+        string protocol = "plain", bool withCertificate = false, string? tlsPinnedSha256 = null, string[]? returnUrlPrefixes = null)
     {
+        returnUrlPrefixes ??= [.. new[] { ShopPrefix }.Concat(MerchantServer.LivePrefixes)
+            .Where(p => protocol != "https" || p.StartsWith("https://", StringComparison.Ordinal)).Take(10)];
         AsymmetricAlgorithm key = keyKind switch
         {
             "rsa-1024" => RSA.Create(1024),
@@ -46,6 +56,7 @@ public sealed class TestMerchant : IDisposable
             notificationMode = mode,
             notificationProtocol = protocol,
             tlsPinnedSha256,
+            returnUrlPrefixes,
             feeRatePpm = 6_000,
             feeMinimumMinor = 100,
             settlementAccount = "1202020209000012345",
@@ -126,7 +137,10 @@ public sealed class TestMerchant : IDisposable
 
     public static string Canonical(IEnumerable<KeyValuePair<string, string?>> fields) =>
         string.Join('&', fields.Where(f => f.Key != "signature" && !string.IsNullOrEmpty(f.Value)).OrderBy(f => f.Key, StringComparer.Ordinal)
-            .Select(f => $"{f.Key}={f.Value}"));
+            .Select(f => $"{Escape(f.Key)}={Escape(f.Value!)}"));
+
+    private static string Escape(string text) => text.Replace("%", "%25", StringComparison.Ordinal).Replace("&", "%26", StringComparison.Ordinal)
+        .Replace("=", "%3D", StringComparison.Ordinal);
 
     public static string Digest(IEnumerable<KeyValuePair<string, string?>> fields) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Canonical(fields))));

@@ -23,6 +23,20 @@ public sealed class SignatureTextTests
         Assert.Equal("merId=808080000000001&orderId=A1&txnAmt=100", CanonicalSignature.CanonicalString(fields));
     }
 
+    /// <summary>A value holding <c>&amp;</c> or <c>=</c> could once pass for other fields under one signature; escaped, it cannot.</summary>
+    [Fact]
+    public void CanonicalString_EscapesPercentAmpersandAndEquals_SoTwoFieldSetsCannotShareOneString()
+    {
+        var smuggled = new Dictionary<string, string?> { ["merId"] = "808080000000001", ["reqReserved"] = "x&txnAmt=1" };
+        var honest = new Dictionary<string, string?> { ["merId"] = "808080000000001", ["reqReserved"] = "x", ["txnAmt"] = "1" };
+        var preEscaped = new Dictionary<string, string?> { ["merId"] = "808080000000001", ["reqReserved"] = "x%26txnAmt%3D1" };
+
+        Assert.Equal("merId=808080000000001&reqReserved=x%26txnAmt%3D1", CanonicalSignature.CanonicalString(smuggled));
+        Assert.Equal("merId=808080000000001&reqReserved=x&txnAmt=1", CanonicalSignature.CanonicalString(honest));
+        Assert.Equal("merId=808080000000001&reqReserved=x%2526txnAmt%253D1", CanonicalSignature.CanonicalString(preEscaped));
+        Assert.NotEqual(CanonicalSignature.SignedBytes(smuggled), CanonicalSignature.SignedBytes(honest));
+    }
+
     [Fact]
     public void TheSignedBytes_AreTheAsciiOfTheCanonicalStringsSha256Hex()
     {

@@ -59,21 +59,94 @@ public sealed class NotificationAndFileTests : IDisposable
         Assert.Throws<NotificationRejectedException>(() => otherReader.Read(headers, "application/json", body));
     }
 
+    /// <summary>
+    /// A NetPay notification as the gateway sends it: NetPay's fields with checkvalue (the PGID key),
+    /// NotificationId and OrderVersion, and certId and signature (the platform certificate over every
+    /// other field); then <paramref name="changed"/> is applied, as by someone in between.
+    /// </summary>
+    private byte[] NetPayNotification(string amount = "000000012800", params (string Name, string Value)[] changed)
+    {
+        var text = string.Concat("808080000000001", "2026112600000001", "000000012800", "156", "20261126", "0001", "1001");
+        var fields = new Dictionary<string, string?>
+        {
+            ["merid"] = "808080000000001",
+            ["orderno"] = "2026112600000001",
+            ["transdate"] = "20261126",
+            ["amount"] = amount,
+            ["currencycode"] = "156",
+            ["transtype"] = "0001",
+            ["status"] = "1001",
+            ["checkvalue"] = Convert.ToHexString(_platform.NetPayKey.SignData(Encoding.UTF8.GetBytes(text), HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1)),
+            ["GateId"] = "0102",
+            ["Priv1"] = "tea shop",
+            ["NotificationId"] = "7",
+            ["OrderVersion"] = "2",
+        };
+        _platform.Signed(fields);
+        foreach (var (name, value) in changed)
+        {
+            fields[name] = value;
+        }
+        using var form = new FormUrlEncodedContent(fields.Select(f => new KeyValuePair<string, string>(f.Key, f.Value ?? "")));
+        return form.ReadAsByteArrayAsync().GetAwaiter().GetResult();
+    }
+
+    private PaymentNotification ReadForm(byte[] body, Dictionary<string, string>? headers = null) =>
+        Reader.Read(headers ?? [], "application/x-www-form-urlencoded", body);
+
     [Fact]
     public void ANetPayNotification_IsCheckedAgainstThePgidKey_AndATamperedAmountIsRefused()
     {
-        var text = string.Concat("808080000000001", "2026112600000001", "000000012800", "156", "20261126", "0001", "1001");
-        var checkValue = Convert.ToHexString(_platform.NetPayKey.SignData(Encoding.UTF8.GetBytes(text), HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1));
-        string Form(string amount) =>
-            $"merid=808080000000001&orderno=2026112600000001&transdate=20261126&amount={amount}&currencycode=156&transtype=0001&status=1001&checkvalue={checkValue}"
-            + "&GateId=0102&Priv1=tea+shop&NotificationId=7&OrderVersion=2";
+        var n = ReadForm(NetPayNotification());
 
-        var n = Reader.Read(new Dictionary<string, string>(), "application/x-www-form-urlencoded", Encoding.UTF8.GetBytes(Form("000000012800")));
-
-        Assert.Equal(("7", "purchase", 128_00L, "tea shop", "netpay"), (n.NotificationId, n.Kind, n.AmountMinor, n.ReqReserved, n.Protocol));
+        Assert.Equal(("7", "purchase", 128_00L, 2L, "tea shop", "netpay"), (n.NotificationId, n.Kind, n.AmountMinor, n.OrderVersion, n.ReqReserved, n.Protocol));
         Assert.True(n.Succeeded);
+        Assert.Throws<NotificationRejectedException>(() => ReadForm(NetPayNotification("000000099999")));
+    }
+
+    [Theory]
+    [InlineData("NotificationId", "8")] // a new id: the merchant's inbox would handle a replay again
+    [InlineData("OrderVersion", "9")] // a higher version: an old "paid" would overrule a later "refunded"
+    [InlineData("NotificationId", "")]
+    public void ANetPayNotification_WithItsIdOrVersionChanged_IsRefused_ThoughItsCheckvalueStillVerifies(string field, string value)
+    {
+        var tampered = NetPayNotification(changed: (field, value));
+
+        var refused = Assert.Throws<NotificationRejectedException>(() => ReadForm(tampered));
+        Assert.Contains("not signed", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ANetPayNotification_WithoutThePlatformCertificatesSignature_IsRefused()
+    {
+        var unsigned = NetPayNotification(changed: [("signature", ""), ("certId", "")]);
+
+        Assert.Throws<NotificationRejectedException>(() => ReadForm(unsigned));
+    }
+
+    [Fact]
+    public void NotificationHeaders_ThatDisagreeWithTheSignedIdOrVersion_AreRefused()
+    {
+        var (headers, body) = V1Notification();
+        headers["Mesh-Notification-Id"] = "41";
+        headers["Mesh-Order-Version"] = "2";
+        Assert.Equal("41", Reader.Read(headers, "application/json", body).NotificationId);
+
+        headers["Mesh-Order-Version"] = "3";
+        Assert.Throws<NotificationRejectedException>(() => Reader.Read(headers, "application/json", body));
+        Assert.Throws<NotificationRejectedException>(() => ReadForm(NetPayNotification(), new() { ["Mesh-Notification-Id"] = "99" }));
+    }
+
+    [Fact]
+    public void AV1Notification_WithItsIdOrVersionChanged_IsRefused()
+    {
+        var (headers, body) = V1Notification();
+        var text = Encoding.UTF8.GetString(body);
+
         Assert.Throws<NotificationRejectedException>(() =>
-            Reader.Read(new Dictionary<string, string>(), "application/x-www-form-urlencoded", Encoding.UTF8.GetBytes(Form("000000099999"))));
+            Reader.Read(headers, "application/json", Encoding.UTF8.GetBytes(text.Replace("\"notificationId\":\"41\"", "\"notificationId\":\"42\"", StringComparison.Ordinal))));
+        Assert.Throws<NotificationRejectedException>(() =>
+            Reader.Read(headers, "application/json", Encoding.UTF8.GetBytes(text.Replace("\"version\":\"2\"", "\"version\":\"5\"", StringComparison.Ordinal))));
     }
 
     [Fact]

@@ -34,6 +34,41 @@ public class SignatureTests
         Assert.Equal("2e2752bd25c64a1a6cdad7818a95fc646fbd74be7fb57752b54cff2a54f6737b", V1Signature.Digest(FixedOrder));
     }
 
+    /// <summary>
+    /// Before values were escaped, {reqReserved: "x&amp;txnAmt=1"} and {reqReserved: "x", txnAmt: "1"} gave one
+    /// canonical string, so one signature stood for both; now <c>%</c>, <c>&amp;</c> and <c>=</c> inside a
+    /// value are percent-encoded and the two differ.
+    /// </summary>
+    [Theory]
+    [InlineData("x&txnAmt=1", "x", "1")]
+    [InlineData("x%26txnAmt%3D1", "x", "1")]
+    public void V1_TwoFieldSetsThatOnceGaveOneString_NowGiveTwo(string smuggled, string reqReserved, string txnAmt)
+    {
+        var one = new Dictionary<string, string?> { ["merId"] = "808080000000001", ["reqReserved"] = smuggled };
+        var other = new Dictionary<string, string?> { ["merId"] = "808080000000001", ["reqReserved"] = reqReserved, ["txnAmt"] = txnAmt };
+
+        Assert.Equal("merId=808080000000001&reqReserved=x&txnAmt=1", string.Join('&', other.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key}={f.Value}")));
+        Assert.NotEqual(V1Signature.CanonicalString(one), V1Signature.CanonicalString(other));
+        Assert.NotEqual(V1Signature.Digest(one), V1Signature.Digest(other));
+    }
+
+    [Fact]
+    public void V1_PercentAmpersandAndEquals_AreEscapedInTheCanonicalString_AsTheDocumentShows()
+    {
+        var order = new Dictionary<string, string?>(FixedOrder) { ["reqReserved"] = "cart=7&gift=100%" };
+
+        Assert.Equal("backUrl=https://shop.example/netpay/notify&currencyCode=CNY&merId=808080000000001&orderId=DOC-20261126-0001"
+            + "&reqReserved=cart%3D7%26gift%3D100%25&txnAmt=12800&txnDate=20261126", V1Signature.CanonicalString(order));
+    }
+
+    [Fact]
+    public void V1_AnRsa1024Key_IsRefusedForSigning_ItSignsNetPayFormsOnly()
+    {
+        using var key = MerchantKey.FromPem(Vector("merchant-rsa1024.key.pem"));
+
+        Assert.Throws<ArgumentException>(() => V1Signature.Sign(FixedOrder, key));
+    }
+
     [Fact]
     public void V1_TheFixedKeyAndOrder_GiveOpensslsSignature()
     {

@@ -26,7 +26,12 @@ public sealed class NotificationRejectedException(string reason) : Exception(rea
 /// Reads a notification as it arrives at the merchant's BgRetUrl and checks it is the
 /// platform's: a <c>/v1</c> JSON body against <c>Mesh-Signature</c> (RSA-SHA256 by the platform
 /// certificate named in <c>Mesh-Cert-Id</c>), a NetPay form against its <c>checkvalue</c> (the
-/// PGID key). A digital envelope (JSON or CMS) is opened first with the merchant's key.
+/// PGID key) and against its <c>signature</c> (the platform certificate's /v1 signature over every
+/// other field, named by <c>certId</c>): NetPay's checkvalue does not cover <c>NotificationId</c>
+/// and <c>OrderVersion</c>, so they are believed only under that second signature. The
+/// <c>Mesh-Notification-Id</c> and <c>Mesh-Order-Version</c> headers are not signed: when present
+/// they must agree with the signed values. A digital envelope (JSON or CMS) is opened first with
+/// the merchant's key.
 /// </summary>
 public sealed class NotificationReader(X509Certificate2 platformCertificate, RSA platformNetPayKey, RSA? merchantEnvelopeKey = null,
     X509Certificate2? merchantCertificate = null)
@@ -52,9 +57,15 @@ public sealed class NotificationReader(X509Certificate2 platformCertificate, RSA
             body = Open(contentType, body);
             contentType = Header("Mesh-Enveloped-Content-Type") ?? throw new NotificationRejectedException("an envelope without Mesh-Enveloped-Content-Type");
         }
-        return contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
+        var notification = contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
             ? ReadNetPay(body)
             : ReadV1(body, Header("Mesh-Signature"), Header("Mesh-Cert-Id"));
+        if ((Header("Mesh-Notification-Id") is { } id && id != notification.NotificationId)
+            || (Header("Mesh-Order-Version") is { } version && version != notification.OrderVersion.ToString(CultureInfo.InvariantCulture)))
+        {
+            throw new NotificationRejectedException("Mesh-Notification-Id or Mesh-Order-Version differs from the signed notification");
+        }
+        return notification;
     }
 
     private byte[] Open(string contentType, byte[] body)
@@ -107,6 +118,12 @@ public sealed class NotificationReader(X509Certificate2 platformCertificate, RSA
         if (!NetPayForm.IsPlatformSigned(f, platformNetPayKey))
         {
             throw new NotificationRejectedException("the notification's checkvalue is not the platform's");
+        }
+        if (f.GetValueOrDefault(V1Signature.CertIdField) != V1Signature.CertIdOf(platformCertificate)
+            || !V1Signature.IsPlatformSigned(f.Select(kv => new KeyValuePair<string, string?>(kv.Key, kv.Value)), f.GetValueOrDefault(V1Signature.SignatureField),
+                platformCertificate))
+        {
+            throw new NotificationRejectedException("the notification's NotificationId and OrderVersion are not signed by the platform certificate");
         }
         return new PaymentNotification(Get(f, "NotificationId"), Get(f, "transtype") == NetPayForm.Refund ? PaymentNotification.Refund : PaymentNotification.Purchase,
             Get(f, "merid"), Get(f, "orderno"), Number(Get(f, "OrderVersion")), Get(f, "status"), Number(Get(f, "amount")), Get(f, "currencycode"),

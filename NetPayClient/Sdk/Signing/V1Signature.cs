@@ -6,7 +6,8 @@ namespace Mesh.NetPay.Signing;
 
 /// <summary>
 /// The <c>/v1</c> signature, both ways: drop <c>signature</c> and empty values, sort the names
-/// (ordinal), join <c>name=value</c> with <c>&amp;</c>; take the SHA-256 hex digest (lower case) of
+/// (ordinal), join <c>name=value</c> with <c>&amp;</c>, with <c>%</c>, <c>&amp;</c> and <c>=</c> inside a name or
+/// value written <c>%25</c>, <c>%26</c> and <c>%3D</c>; take the SHA-256 hex digest (lower case) of
 /// that UTF-8 string, and sign the digest's ASCII with RSA-SHA256 (PKCS#1 v1.5) or ECDSA P-256
 /// SHA-256; the signature is base64. The platform signs its answers the same way (with
 /// <c>certId</c> naming its certificate).
@@ -19,20 +20,40 @@ public static class V1Signature
     /// <summary>The field that names the platform certificate an answer is signed with.</summary>
     public const string CertIdField = "certId";
 
-    /// <summary>The string that is digested: <c>a=1&amp;b=2</c>, sorted, without empties or the signature.</summary>
+    /// <summary>The string that is digested: <c>a=1&amp;b=2</c>, sorted, without empties or the signature, <c>%&amp;=</c> percent-encoded.</summary>
     public static string CanonicalString(IEnumerable<KeyValuePair<string, string?>> fields) =>
         string.Join('&', fields
             .Where(f => f.Key != SignatureField && !string.IsNullOrEmpty(f.Value))
             .OrderBy(f => f.Key, StringComparer.Ordinal)
-            .Select(f => $"{f.Key}={f.Value}"));
+            .Select(f => $"{Escape(f.Key)}={Escape(f.Value!)}"));
+
+    /// <summary>A name or value as the canonical string holds it: <c>%</c> → <c>%25</c> (first), <c>&amp;</c> → <c>%26</c>, <c>=</c> → <c>%3D</c>.</summary>
+    public static string Escape(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.AsSpan().IndexOfAny('%', '&', '=') < 0 ? text : text.Replace("%", "%25", StringComparison.Ordinal)
+            .Replace("&", "%26", StringComparison.Ordinal).Replace("=", "%3D", StringComparison.Ordinal);
+    }
 
     /// <summary>The lower-case SHA-256 hex of the canonical string: what is signed, as ASCII.</summary>
     public static string Digest(IEnumerable<KeyValuePair<string, string?>> fields) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalString(fields))));
 
+    /// <summary>The shortest RSA key <c>/v1</c> takes; the NetPay form protocol's RSA-1024 keys sign NetPay forms only.</summary>
+    public const int RsaBitsMin = 2048;
+
     /// <summary>The merchant's base64 signature over <paramref name="fields"/>.</summary>
-    public static string Sign(IEnumerable<KeyValuePair<string, string?>> fields, MerchantKey key) =>
-        Convert.ToBase64String(key.Sign(Encoding.ASCII.GetBytes(Digest(fields)), HashAlgorithmName.SHA256));
+    /// <exception cref="ArgumentException">The key is RSA of fewer than <see cref="RsaBitsMin"/> bits, which the platform refuses on <c>/v1</c>.</exception>
+    public static string Sign(IEnumerable<KeyValuePair<string, string?>> fields, MerchantKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (key.Algorithm is RSA { KeySize: < RsaBitsMin } rsa)
+        {
+            throw new ArgumentException($"/v1 takes RSA keys of {RsaBitsMin} bits or more, or ECDSA P-256; this RSA-{rsa.KeySize} key signs NetPay forms only",
+                nameof(key));
+        }
+        return Convert.ToBase64String(key.Sign(Encoding.ASCII.GetBytes(Digest(fields)), HashAlgorithmName.SHA256));
+    }
 
     /// <summary>Adds <c>signature</c> to <paramref name="fields"/>, signed together with <paramref name="alsoSigned"/> (path values the request carries in its URL).</summary>
     public static Dictionary<string, string?> SignInPlace(Dictionary<string, string?> fields, MerchantKey key, params (string Name, string Value)[] alsoSigned)
