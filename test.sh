@@ -7,25 +7,8 @@ cd "$(dirname "$0")"
 
 log() { printf '\n== %s\n' "$*"; }
 
-need_apt=()
-[ -x /usr/lib/postgresql/15/bin/postgres ] || need_apt+=(postgresql-15)
-command -v setpriv >/dev/null || need_apt+=(util-linux)
-# The SDK's tests check its signatures against the openssl command line.
-command -v openssl >/dev/null || need_apt+=(openssl)
-# The payment page's browser tests drive the machine's Chromium (Playwright downloads no browser here).
-[ -x /usr/bin/chromium ] || need_apt+=(chromium)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "missing: ${need_apt[*]} (install them, or run as root so this script can)"; exit 1
-  fi
-  log "installing ${need_apt[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
-if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
-  echo "the postgres OS user is missing (it comes with the postgresql-15 package)"; exit 1
-fi
-command -v dotnet >/dev/null || { echo "the .NET 10 SDK is required (dotnet on PATH)"; exit 1; }
+# PostgreSQL 15, openssl and Chromium, installed when missing (as root).
+./scripts/prerequisites.sh tests
 
 log "build (warnings are errors)"
 dotnet build Mesh.sln -c Release -nologo -v quiet
