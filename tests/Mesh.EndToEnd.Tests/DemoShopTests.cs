@@ -36,7 +36,16 @@ public sealed class DemoShopTests(MeshPlatformFixture platform)
         await page.FillAsync("#expiry", "12/30");
         await page.FillAsync("#pin", "123456");
         await page.ClickAsync("#pay-button");
-        await page.WaitForURLAsync($"{shop.GetLeftPart(UriPartial.Authority)}/orders/**", new() { Timeout = 30_000 });
+        try
+        {
+            await page.WaitForURLAsync($"{shop.GetLeftPart(UriPartial.Authority)}/orders/**", new() { Timeout = 30_000 });
+        }
+        catch (TimeoutException ex)
+        {
+            // Where the consumer was left instead, and what it read there: the payment's answer, or the page that did not move on.
+            var text = await page.InnerTextAsync("body");
+            throw new TimeoutException($"not back at the shop after paying; at {page.Url}: {text[..Math.Min(text.Length, 600)]}", ex);
+        }
         await page.WaitForSelectorAsync("#order-status.paid", new() { Timeout = 30_000 });
         var orderId = await page.TextContentAsync("#order-id");
         await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath("shop-order-paid"), FullPage = true });
