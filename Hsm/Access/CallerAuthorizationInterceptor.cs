@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Mesh.Hsm.Crypto;
 using Mesh.Hsm.Grpc;
 using Mesh.Hsm.Options;
+using Mesh.ServiceDefaults.Access;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Hsm.Access;
@@ -20,7 +19,7 @@ namespace Mesh.Hsm.Access;
 public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options, AuditLog audit, KeyAccess keyAccess, PinFailureWatch pinFailures,
     HsmMetrics metrics, TimeProvider time, ILogger<CallerAuthorizationInterceptor> logger) : Interceptor
 {
-    public const string CallerHeader = "x-mesh-caller";
+    public const string CallerHeader = MeshCallerAuthenticator.CallerHeader;
     private const string ServicePrefix = "/mesh.hsm.Hsm/";
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
@@ -111,12 +110,10 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
     private (string Name, string Role) Authenticate(ServerCallContext context)
     {
         var name = context.RequestHeaders.GetValue(CallerHeader) ?? "";
-        var bearer = context.RequestHeaders.GetValue("authorization") ?? "";
-        var secret = bearer.StartsWith("Bearer ", StringComparison.Ordinal) ? bearer[7..] : "";
-        if (options.Value.Callers.TryGetValue(name, out var configured) && configured.Secret.Length > 0
-            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(configured.Secret), Encoding.UTF8.GetBytes(secret)))
+        var known = options.Value.Callers.TryGetValue(name, out var configured);
+        if (MeshCallerAuthenticator.BearerMatches(context.RequestHeaders.GetValue(MeshCallerAuthenticator.AuthorizationHeader), known ? configured!.Secret : "") && known)
         {
-            return (name, configured.Role);
+            return (name, configured!.Role);
         }
         logger.LogWarning("Unauthenticated call to {Method} claiming to be {Caller}", context.Method, name);
         throw new RpcException(new Status(StatusCode.Unauthenticated, "unknown caller or wrong secret"));

@@ -25,11 +25,21 @@ public sealed class MeshCallerAuthenticator(IOptions<MeshAccessOptions> options,
 
     public MeshCaller? Authenticate(string? name, string? authorization)
     {
-        var presented = authorization is not null && authorization.StartsWith(BearerPrefix, StringComparison.Ordinal) ? authorization[BearerPrefix.Length..] : "";
         var known = options.Value.Callers.TryGetValue(name ?? "", out var configured);
-        var expected = known ? configured!.Secret : "";
+        return BearerMatches(authorization, known ? configured!.Secret : "") && known ? new MeshCaller(name!, configured!.Role) : null;
+    }
+
+    /// <summary>
+    /// Whether an <c>authorization</c> header carries the bearer secret <paramref name="expected"/>:
+    /// compared as SHA-256 digests in fixed time, so neither the secret's length nor its prefix
+    /// shows in the time taken; an empty expected secret (an unknown caller) never matches. The one
+    /// check of a caller's secret, for every server and for the Hsm.
+    /// </summary>
+    public static bool BearerMatches(string? authorization, string expected)
+    {
+        var presented = authorization is not null && authorization.StartsWith(BearerPrefix, StringComparison.Ordinal) ? authorization[BearerPrefix.Length..] : "";
         var equal = CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(expected)), SHA256.HashData(Encoding.UTF8.GetBytes(presented)));
-        return known && expected.Length > 0 && equal ? new MeshCaller(name!, configured!.Role) : null;
+        return equal && expected.Length > 0;
     }
 
     /// <summary>Logs and counts a refusal. A name this service does not know is counted as <c>unknown</c>: anyone may claim any name.</summary>
