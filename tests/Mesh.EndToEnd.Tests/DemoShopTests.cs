@@ -28,7 +28,7 @@ public sealed class DemoShopTests(MeshPlatformFixture platform)
         var total = await page.TextContentAsync("#total");
         await page.ClickAsync("#checkout");
         // A /v1 order's payUrl answers with the payment page itself.
-        await page.WaitForURLAsync("**/pay/orders/**");
+        await TestBrowser.WaitForPageAsync(page, "**/pay/orders/**");
         await page.WaitForSelectorAsync("#pay");
         var paymentPage = page.Url;
         await page.CheckAsync("input[name=gateId][value='0102']");
@@ -38,7 +38,7 @@ public sealed class DemoShopTests(MeshPlatformFixture platform)
         await page.ClickAsync("#pay-button");
         try
         {
-            await page.WaitForURLAsync($"{shop.GetLeftPart(UriPartial.Authority)}/orders/**", new() { Timeout = 30_000 });
+            await page.WaitForURLAsync($"{shop.GetLeftPart(UriPartial.Authority)}/orders/**", new() { Timeout = 30_000, WaitUntil = WaitUntilState.Commit });
         }
         catch (TimeoutException ex)
         {

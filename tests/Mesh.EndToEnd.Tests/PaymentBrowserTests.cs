@@ -49,7 +49,7 @@ public sealed class PaymentBrowserTests(MeshPlatformFixture platform)
 
         await page.SetContentAsync(MerchantCheckoutPage(new Uri(gateway, "/pay/TransGet"), order));
         await page.ClickAsync("#checkout");
-        await page.WaitForURLAsync("**/pay/s/**");
+        await TestBrowser.WaitForPageAsync(page, "**/pay/s/**");
         await page.CheckAsync("input[name=gateId][value='0102']");
         await page.FillAsync("#pan", Acquirer.TestCard("622202", cardOutcome));
         await page.FillAsync("#expiry", "12/30");
