@@ -46,7 +46,7 @@ if (replicas is < 1 or > 4)
 var cardSwitch = builder.AddProject<Projects.Mesh_Switch>("switch")
     .WithReference(switchDb).WaitFor(switchDb)
     .WithHsmCaller(hsm, role: "switch")
-    .WithIssuerLinks(issuerIcbc, issuerCcb, issuerBoc)
+    .WithIssuerLinks(data, issuerIcbc, issuerCcb, issuerBoc)
     .WithAcquirer(0, acquirerId: "08010000", keyPrefix: "gateway")
     .WithReplicas(replicas)
     .WithHttpHealthCheck("/health", endpointName: "http");

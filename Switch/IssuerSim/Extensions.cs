@@ -37,6 +37,8 @@ public static class Extensions
         builder.Services.AddOptions<Iso8583ListenerOptions>()
             .Bind(builder.Configuration.GetSection(Iso8583ListenerOptions.Section))
             .Validate(o => o.Port is > 0 and < 65536, "Iso8583:Port is a TCP port")
+            .Validate(o => o.Tls.IsComplete, "Iso8583:Tls names the listener's certificate, key and trust anchor files, and they exist")
+            .Validate(o => o.Peer.Length > 0, "Iso8583:Peer names the switch's certificate")
             .ValidateOnStart();
         builder.Services.AddSingleton(new IsoPackager(IsoDialect.UnionPay1987));
         builder.Services.AddSingleton<IssuerProcessor>();

@@ -31,6 +31,7 @@ public static class Extensions
             .Validate(o => o.EchoIntervalMs >= 1_000 && o.ReversalPollMs >= 10 && o.ReversalBatchMax is >= 1 and <= 1_000, "Switch echo, reversal poll and batch limits")
             .Validate(o => o.Acquirers.All(a => a.Id.Length > 0 && a.KeyPrefix.Length > 0), "Every Switch:Acquirers entry has an Id and a KeyPrefix")
             .Validate(o => o.Issuers.All(i => KeyExchangeForms.IsKnown(i.KeyExchange)), "Switch:Issuers:N:KeyExchange is tr31 or cryptogram")
+            .Validate(o => o.IsoTls.IsComplete, "Switch:IsoTls names the ISO links' certificate, key and trust anchor files, and they exist")
             .ValidateOnStart();
         builder.Services.AddSingleton(new IsoPackager(IsoDialect.UnionPay1987));
         builder.Services.AddSingleton<StanSequence>();

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Aspire.Hosting.Testing;
 using Google.Protobuf;
@@ -8,6 +11,7 @@ using Google.Rpc;
 using Grpc.Core;
 using Mesh.Contracts.Settlement;
 using Mesh.Contracts.Switch;
+using Mesh.Iso8583.Channel;
 using Mesh.Iso8583.Messages;
 using Mesh.Iso8583.Packaging;
 using Mesh.Testing;
@@ -155,6 +159,54 @@ public sealed class ServiceAccessAttackTests(MeshPlatformFixture platform)
         Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
         Assert.Equal(0L, atTheSwitch);
         Assert.Equal("00", answer.GetString(IsoFields.ResponseCode));
+    }
+
+    /// <summary>
+    /// A process on the network that reaches a bank's ISO 8583 port: a neatly framed reversal
+    /// advice in clear, and the same inside TLS with a certificate of its own naming the switch,
+    /// are both refused before a byte is read; the bank's link to the switch carries on.
+    /// </summary>
+    [Fact]
+    public async Task ABanksIsoListener_TakesNoPeerButTheSwitch_AndTheLinkCarriesOn()
+    {
+        using var acquirer = await platform.NewAcquirerAsync();
+        var listener = platform.App.GetEndpoint("issuer-icbc", "iso8583");
+        var advice = new IsoMessage("0420").Set(IsoFields.Pan, Acquirer.TestCard("622202", 1)).Set(IsoFields.ProcessingCode, "000000")
+            .Set(IsoFields.AmountTransaction, "000000000123").Set(IsoFields.Stan, "424242").Set(IsoFields.NetworkManagementCode, "000");
+
+        using (var tcp = new TcpClient())
+        {
+            await tcp.ConnectAsync(listener.Host, listener.Port);
+            var stream = tcp.GetStream();
+            await stream.WriteAsync(IsoFraming.Frame(Packager.Pack(advice)));
+            var received = new MemoryStream();
+            await Record.ExceptionAsync(() => stream.CopyToAsync(received));
+            var bytes = received.ToArray();
+            // All the bank says in clear is TLS's refusal (an alert record, type 21) before it closes.
+            Assert.True(bytes.Length == 0 || bytes[0] == 21, $"the bank answered in clear: {Convert.ToHexString(bytes)}");
+        }
+        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            var request = new CertificateRequest("CN=switch", key, HashAlgorithmName.SHA256);
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddDnsName("switch");
+            request.CertificateExtensions.Add(names.Build());
+            using var selfMade = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            var impostor = new IsoLinkTls(
+                X509CertificateLoader.LoadPkcs12(selfMade.Export(X509ContentType.Pkcs12), null),
+                selfMade, TimeProvider.System);
+            var refused = await Record.ExceptionAsync(async () =>
+            {
+                await using var channel = await IsoClientChannel.ConnectAsync(listener.Host, listener.Port, impostor, "issuer-icbc", Packager, CancellationToken.None);
+                await channel.SendRequestAsync(advice, 5_000, CancellationToken.None);
+            });
+            // The impostor cannot even trust the bank (its certificate is the scheme's, not the impostor's), and the bank refuses it.
+            Assert.True(refused is AuthenticationException or IOException, $"expected a refusal, got {refused?.GetType().Name ?? "an answer"}");
+        }
+        var answer = await acquirer.SendAsync(await acquirer.BuildPurchaseAsync(Acquirer.TestCard("622202", 1), "3012", "123456", 1_23));
+
+        Assert.Equal("00", answer.GetString(IsoFields.ResponseCode));
+        Assert.Equal(0L, await platform.ScalarAsync<long>("issuerdb", "SELECT count(*) FROM bank_01020000.postings WHERE stan = '424242'"));
     }
 
     [Fact]

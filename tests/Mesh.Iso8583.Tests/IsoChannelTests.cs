@@ -9,10 +9,13 @@ using Mesh.Iso8583.Packaging;
 
 namespace Mesh.Iso8583.Tests;
 
-/// <summary>Client and server over real loopback TCP.</summary>
+/// <summary>Client and server over real loopback TCP, inside mutual TLS as a bank's listener and the switch run it.</summary>
 public sealed class IsoChannelTests : IAsyncLifetime
 {
     private static readonly IsoPackager Packager = new(IsoDialect.UnionPay1987);
+    private readonly TestLinkCertificates _scheme = new();
+    private readonly IsoLinkTls _bank;
+    private readonly IsoLinkTls _switch;
     private readonly CancellationTokenSource _stop = new(TimeSpan.FromSeconds(60));
     private readonly List<string> _serverLog = [];
     private readonly List<string?> _receivedTraceParents = [];
@@ -20,15 +23,27 @@ public sealed class IsoChannelTests : IAsyncLifetime
     private Task _serverTask = Task.CompletedTask;
     private int _port;
 
+    public IsoChannelTests()
+    {
+        _bank = _scheme.End("issuer-test", TestLinkCertificates.ServerAuthentication);
+        _switch = _scheme.End("switch", TestLinkCertificates.ClientAuthentication);
+    }
+
     public async Task InitializeAsync()
     {
         _port = FreePort();
-        _server = new IsoServer(Packager, AnswerAsync, (what, _) => { lock (_serverLog) { _serverLog.Add(what); } });
+        _server = new IsoServer(Packager, AnswerAsync, _bank, "switch", (what, _) => { lock (_serverLog) { _serverLog.Add(what); } });
         _serverTask = _server.RunAsync(new IPEndPoint(IPAddress.Loopback, _port), _stop.Token);
-        for (var i = 0; i < 100 && !_server.IsListening; i++)
+        await WaitUntilListeningAsync(_server);
+    }
+
+    private static async Task WaitUntilListeningAsync(IsoServer server)
+    {
+        for (var i = 0; i < 100 && !server.IsListening; i++)
         {
             await Task.Delay(20);
         }
+        Assert.True(server.IsListening);
     }
 
     public async Task DisposeAsync()
@@ -36,6 +51,7 @@ public sealed class IsoChannelTests : IAsyncLifetime
         await _stop.CancelAsync();
         await _serverTask;
         _stop.Dispose();
+        _scheme.Dispose();
     }
 
     private ValueTask<IsoMessage?> AnswerAsync(IsoMessage request, CancellationToken ct)
@@ -53,7 +69,7 @@ public sealed class IsoChannelTests : IAsyncLifetime
     [Fact]
     public async Task ManyRequestsInFlight_EachGetsTheAnswerWithItsStan()
     {
-        await using var client = await IsoClientChannel.ConnectAsync("127.0.0.1", _port, Packager, _stop.Token);
+        await using var client = await IsoClientChannel.ConnectAsync("127.0.0.1", _port, _switch, "issuer-test", Packager, _stop.Token);
 
         var answers = await Task.WhenAll(Enumerable.Range(1, 200).Select(async i =>
         {
@@ -80,7 +96,7 @@ public sealed class IsoChannelTests : IAsyncLifetime
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
         };
         ActivitySource.AddActivityListener(listener);
-        await using var client = await IsoClientChannel.ConnectAsync("127.0.0.1", _port, Packager, _stop.Token);
+        await using var client = await IsoClientChannel.ConnectAsync("127.0.0.1", _port, _switch, "issuer-test", Packager, _stop.Token);
         using var activity = source.StartActivity("echo")!;
         var request = new IsoMessage("0800").Set(IsoFields.Stan, "000777").Set(IsoFields.NetworkManagementCode, NetworkManagementCodes.Echo);
         IsoTraceContext.Inject(request, activity);
@@ -98,7 +114,7 @@ public sealed class IsoChannelTests : IAsyncLifetime
     {
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, _port, _stop.Token);
-        var stream = tcp.GetStream();
+        await using var stream = await _switch.ConnectAsync(tcp.GetStream(), "issuer-test", _stop.Token);
         var echo = Packager.Pack(new IsoMessage("0800").Set(IsoFields.Stan, "000042").Set(IsoFields.NetworkManagementCode, "301"));
         echo[^1] = (byte)'X'; // field 70 is numeric
 
@@ -114,11 +130,11 @@ public sealed class IsoChannelTests : IAsyncLifetime
     [Fact]
     public async Task NoAnswerInTime_IsATimeout()
     {
-        using var silent = new TcpListener(IPAddress.Loopback, 0);
-        silent.Start();
-        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
-        await using var client = await IsoClientChannel.ConnectAsync("127.0.0.1", port, Packager, _stop.Token);
-        using var peer = await silent.AcceptTcpClientAsync(_stop.Token);
+        var port = FreePort();
+        var silent = new IsoServer(Packager, (_, _) => ValueTask.FromResult<IsoMessage?>(null), _bank, "switch", (_, _) => { });
+        _ = silent.RunAsync(new IPEndPoint(IPAddress.Loopback, port), _stop.Token);
+        await WaitUntilListeningAsync(silent);
+        await using var client = await IsoClientChannel.ConnectAsync("127.0.0.1", port, _switch, "issuer-test", Packager, _stop.Token);
 
         var request = new IsoMessage("0800").Set(IsoFields.Stan, "000001").Set(IsoFields.NetworkManagementCode, "301");
         await Assert.ThrowsAsync<TimeoutException>(() => client.SendRequestAsync(request, 200, _stop.Token));
@@ -129,7 +145,7 @@ public sealed class IsoChannelTests : IAsyncLifetime
     {
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, _port, _stop.Token);
-        var stream = tcp.GetStream();
+        await using var stream = await _switch.ConnectAsync(tcp.GetStream(), "issuer-test", _stop.Token);
         var header = new byte[2];
         BinaryPrimitives.WriteUInt16BigEndian(header, IsoPackager.MessageBytesMax + 1);
 

@@ -6,7 +6,7 @@ using Mesh.Iso8583.Packaging;
 namespace Mesh.Iso8583.Channel;
 
 /// <summary>
-/// One TCP connection to a peer, many requests in flight on it: each request waits for the answer
+/// One mutual-TLS connection to a peer (<see cref="IsoLinkTls"/>), many requests in flight on it: each request waits for the answer
 /// with the same STAN and acquirer id. Answers that match nothing (late, or unknown) are handed to
 /// <see cref="UnmatchedAnswer"/> so the caller can reconcile them.
 /// </summary>
@@ -15,17 +15,17 @@ public sealed class IsoClientChannel : IAsyncDisposable
     public const int InFlightMax = 4096;
 
     private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly IsoPackager _packager;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<string, TaskCompletionSource<IsoMessage>> _pending = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _readLoop;
 
-    private IsoClientChannel(TcpClient tcp, IsoPackager packager)
+    private IsoClientChannel(TcpClient tcp, Stream stream, IsoPackager packager)
     {
         _tcp = tcp;
-        _stream = tcp.GetStream();
+        _stream = stream;
         _packager = packager;
         _readLoop = Task.Run(ReadLoopAsync);
     }
@@ -38,13 +38,15 @@ public sealed class IsoClientChannel : IAsyncDisposable
 
     public bool IsOpen => !_closing.IsCancellationRequested;
 
-    public static async Task<IsoClientChannel> ConnectAsync(string host, int port, IsoPackager packager, CancellationToken ct)
+    /// <summary>Connects to <paramref name="host"/> and proves, in a mutual TLS handshake, that the peer is <paramref name="expectedServer"/>.</summary>
+    public static async Task<IsoClientChannel> ConnectAsync(string host, int port, IsoLinkTls tls, string expectedServer, IsoPackager packager, CancellationToken ct)
     {
         var tcp = new TcpClient { NoDelay = true };
         try
         {
             await tcp.ConnectAsync(host, port, ct);
-            return new IsoClientChannel(tcp, packager);
+            var stream = await tls.ConnectAsync(tcp.GetStream(), expectedServer, ct);
+            return new IsoClientChannel(tcp, stream, packager);
         }
         catch
         {
@@ -153,6 +155,7 @@ public sealed class IsoClientChannel : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _closing.CancelAsync();
+        await _stream.DisposeAsync();
         _tcp.Dispose();
         await _readLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _closing.Dispose();

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Mesh.Iso8583.Messages;
 using Mesh.Iso8583.Packaging;
 
@@ -12,11 +14,13 @@ public delegate ValueTask<IsoMessage?> IsoRequestHandler(IsoMessage request, Can
 public sealed class IsoCloseConnectionException(string reason) : Exception(reason);
 
 /// <summary>
-/// A TCP server speaking framed ISO 8583: every connection is read in a loop, requests are
-/// handled concurrently up to <see cref="RequestsInFlightMax"/> per connection, and bytes that do
-/// not unpack are answered with response code 30 when the MTI can be read, never with an exception.
+/// A TCP server speaking framed ISO 8583 inside mutual TLS: a connection is served only after its
+/// peer proved to be <paramref name="expectedClient"/> (<see cref="IsoLinkTls"/>); every
+/// connection is then read in a loop, requests are handled concurrently up to
+/// <see cref="RequestsInFlightMax"/> per connection, and bytes that do not unpack are answered
+/// with response code 30 when the MTI can be read, never with an exception.
 /// </summary>
-public sealed class IsoServer(IsoPackager packager, IsoRequestHandler handler, Action<string, Exception?> log)
+public sealed class IsoServer(IsoPackager packager, IsoRequestHandler handler, IsoLinkTls tls, string expectedClient, Action<string, Exception?> log)
 {
     public const int ConnectionsMax = 256;
     public const int RequestsInFlightMax = 512;
@@ -62,7 +66,19 @@ public sealed class IsoServer(IsoPackager packager, IsoRequestHandler handler, A
     {
         client.NoDelay = true;
         var peer = client.Client.RemoteEndPoint?.ToString() ?? "?";
-        var stream = client.GetStream();
+        SslStream stream;
+        try
+        {
+            stream = await tls.AcceptAsync(client.GetStream(), expectedClient, ct);
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
+        {
+            // Not the link's peer (no certificate, another CA's, another name), or no TLS at all: nothing is read from it.
+            log($"connection from {peer} refused: not {expectedClient} over TLS", ex is OperationCanceledException ? null : ex);
+            client.Dispose();
+            Interlocked.Decrement(ref _connections);
+            return;
+        }
         using var writeLock = new SemaphoreSlim(1, 1);
         using var inFlight = new SemaphoreSlim(RequestsInFlightMax, RequestsInFlightMax);
         var handlers = new List<Task>();
@@ -90,6 +106,7 @@ public sealed class IsoServer(IsoPackager packager, IsoRequestHandler handler, A
         finally
         {
             await Task.WhenAll(handlers).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await stream.DisposeAsync();
             client.Dispose();
             Interlocked.Decrement(ref _connections);
         }

@@ -1,3 +1,5 @@
+using Mesh.Iso8583.Channel;
+
 namespace Mesh.IssuerSim.Options;
 
 /// <summary>Who this simulated issuing bank is.</summary>
@@ -52,4 +54,10 @@ public sealed class Iso8583ListenerOptions
     public int Port { get; set; }
 
     public string BindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>The bank's certificate and key for its listener and the scheme's trust anchor.</summary>
+    public IsoLinkTlsOptions Tls { get; set; } = new();
+
+    /// <summary>The one peer the listener serves: the name the switch's client certificate must carry.</summary>
+    public string Peer { get; set; } = "switch";
 }

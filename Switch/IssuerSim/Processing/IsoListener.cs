@@ -7,8 +7,9 @@ using Microsoft.Extensions.Options;
 
 namespace Mesh.IssuerSim.Processing;
 
-/// <summary>The bank's ISO 8583 TCP listener, where the switch connects.</summary>
-public sealed class IsoListener(IOptions<Iso8583ListenerOptions> options, IsoPackager packager, IssuerProcessor processor, ILogger<IsoListener> logger)
+/// <summary>The bank's ISO 8583 listener, where the switch connects: mutual TLS, and no peer but the switch.</summary>
+public sealed class IsoListener(IOptions<Iso8583ListenerOptions> options, IsoPackager packager, IssuerProcessor processor, TimeProvider time,
+    ILogger<IsoListener> logger)
     : BackgroundService
 {
     private IsoServer? _server;
@@ -18,7 +19,7 @@ public sealed class IsoListener(IOptions<Iso8583ListenerOptions> options, IsoPac
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var endpoint = new IPEndPoint(IPAddress.Parse(options.Value.BindAddress), options.Value.Port);
-        _server = new IsoServer(packager, processor.HandleAsync, Log);
+        _server = new IsoServer(packager, processor.HandleAsync, options.Value.Tls.Load(time), options.Value.Peer, Log);
         return _server.RunAsync(endpoint, stoppingToken);
     }
 

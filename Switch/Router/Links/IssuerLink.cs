@@ -8,13 +8,14 @@ using Mesh.Switch.Options;
 namespace Mesh.Switch.Links;
 
 /// <summary>
-/// The switch's side of one TCP link to an issuing bank: connect, sign on (0800/001), stay
+/// The switch's side of one TCP link to an issuing bank: connect (mutual TLS: the bank must present
+/// a certificate naming the link, <see cref="IsoLinkTls"/>), sign on (0800/001), stay
 /// connected, reconnect with back-off. An operator may sign the link off (0800/002, then the
 /// connection closes and stays closed: the bank's cards get 91 at once and advices wait) and on
 /// again. Every exchange on it is one client span that carries the trace context to the bank in
 /// field 124.
 /// </summary>
-public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, IsoPackager packager, StanSequence stans, TimeProvider time, ILogger logger)
+public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, IsoLinkTls tls, IsoPackager packager, StanSequence stans, TimeProvider time, ILogger logger)
 {
     private const int ReconnectDelayMsMin = 100;
     private const int SignOffWaitsMax = 100;
@@ -98,7 +99,7 @@ public sealed class IssuerLink(IssuerLinkOptions issuer, SwitchOptions options, 
             IsoClientChannel? channel = null;
             try
             {
-                channel = await IsoClientChannel.ConnectAsync(host, port, packager, ct);
+                channel = await IsoClientChannel.ConnectAsync(host, port, tls, issuer.Name, packager, ct);
                 var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 var closeRequested = _closeRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 channel.Closed += _ => closed.TrySetResult();

@@ -12,8 +12,9 @@ public sealed class IssuerLinks : BackgroundService
     public IssuerLinks(IOptions<SwitchOptions> options, IsoPackager packager, StanSequence stans, MessageJournal journal, TimeProvider time, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger<IssuerLink>();
+        var tls = options.Value.IsoTls.Load(time);
         All = options.Value.Issuers
-            .Select(issuer => new IssuerLink(issuer, options.Value, packager, stans, time, logger))
+            .Select(issuer => new IssuerLink(issuer, options.Value, tls, packager, stans, time, logger))
             .ToList();
         foreach (var link in All)
         {

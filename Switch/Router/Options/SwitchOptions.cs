@@ -1,3 +1,5 @@
+using Mesh.Iso8583.Channel;
+
 namespace Mesh.Switch.Options;
 
 public sealed class SwitchOptions
@@ -5,6 +7,12 @@ public sealed class SwitchOptions
     public const string Section = "Switch";
 
     public List<IssuerLinkOptions> Issuers { get; set; } = [];
+
+    /// <summary>
+    /// The switch's certificate and key for its ISO links (client authentication) and the scheme's
+    /// trust anchor; each bank must present a certificate naming the link (<see cref="IssuerLinkOptions.Name"/>).
+    /// </summary>
+    public IsoLinkTlsOptions IsoTls { get; set; } = new();
 
     /// <summary>How long an echo or sign-on waits for its 0810.</summary>
     public int EchoTimeoutMs { get; set; } = 5_000;
