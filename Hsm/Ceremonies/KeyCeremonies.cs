@@ -42,7 +42,7 @@ public sealed class KeyCeremonies(CeremonyStore ceremonies, KeyManagement keys, 
         {
             throw new HsmException(HsmErrorCode.KeyParity, "the component does not have odd parity");
         }
-        var policy = KeyPolicy.FromProto(request.Owners);
+        var policy = KeyPolicy.FromProto(request.Owners, request.PinBlockFormats);
         var wanted = new Ceremony(request.KeyId, request.KeyType.ToString(), request.Algorithm.ToString(), policy.Encode(), request.ComponentsRequired);
         var sealedComponent = new SealedComponent(custodian,
             lmk.Seal(new HeldKey(ComponentId(request.KeyId, custodian), request.KeyType, request.Algorithm, component)), lmk.CheckValue);

@@ -206,6 +206,7 @@ public sealed class KeyManagement(IKeyStore keys)
     /// </summary>
     private async Task<HeldKey> StoreNewAsync(HeldKey key, CancellationToken ct, bool sameValueOnly = false)
     {
+        CheckPinBlockFormats(key);
         if (sameValueOnly && (await keys.TypesWithCheckValueAsync(key.CheckValue, key.KeyId, ct)).Any(t => t != key.Type.ToString()))
         {
             // Key separation: one key value serves one type. A ZAK brought in again as a ZPK would let
@@ -222,6 +223,23 @@ public sealed class KeyManagement(IKeyStore keys)
             throw new HsmException(HsmErrorCode.KeyExists, $"key id {key.KeyId} holds another key (check value {stored.CheckValue})");
         }
         return stored;
+    }
+
+    /// <summary>Only a PIN key names PIN block formats, and only those its algorithm can make (4 for AES; 0, 1, 3 for 3DES).</summary>
+    private static void CheckPinBlockFormats(HeldKey key)
+    {
+        if (key.Policy.PinBlockFormats is not { } formats)
+        {
+            return;
+        }
+        if (key.Type is not (KeyType.Zpk or KeyType.Tpk))
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"a {key.Type} carries no PIN blocks: its policy names no PIN block format");
+        }
+        if (formats.Any(f => (f == Crypto.PinBlockFormat.Iso4) != key.IsAes))
+        {
+            throw new HsmException(HsmErrorCode.InvalidPinBlockFormat, $"a {key.Algorithm} ZPK carries {(key.IsAes ? "format 4 only" : "formats 0, 1 and 3 only")}");
+        }
     }
 
     private static bool IsAes(KeyAlgorithm algorithm) => algorithm is KeyAlgorithm.Aes128 or KeyAlgorithm.Aes256;

@@ -93,7 +93,10 @@ public sealed class PinAndMac(KeyManagement keys)
             : BlockCiphers.EncryptBlocks(zpk.Value, PinBlocks.BuildClear(format, pin, pan));
     }
 
-    /// <summary>Format 4 is an AES format; formats 0, 1 and 3 are 3DES formats.</summary>
+    /// <summary>
+    /// Format 4 is an AES format; formats 0, 1 and 3 are 3DES formats; and the key's policy must name
+    /// the format (<see cref="HeldKey.PinBlockFormats"/>), on the way in and out of every command.
+    /// </summary>
     private static void CheckFormatFitsKey(HeldKey zpk, Crypto.PinBlockFormat format)
     {
         if (!Enum.IsDefined(format))
@@ -103,6 +106,11 @@ public sealed class PinAndMac(KeyManagement keys)
         if ((format == Crypto.PinBlockFormat.Iso4) != zpk.IsAes)
         {
             throw new HsmException(HsmErrorCode.InvalidPinBlockFormat, $"format {(int)format} does not fit a {zpk.Algorithm} ZPK");
+        }
+        if (!zpk.PinBlockFormats.Contains(format))
+        {
+            throw new HsmException(HsmErrorCode.InvalidPinBlockFormat,
+                $"the policy of {zpk.KeyId} allows PIN block formats {string.Join(", ", zpk.PinBlockFormats.Order().Select(f => (int)f))}, not {(int)format}");
         }
     }
 

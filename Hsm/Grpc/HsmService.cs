@@ -259,7 +259,7 @@ public sealed class HsmService(
         new() { ErasedCheckValue = await rotation.ErasePreviousAsync(context.CancellationToken) };
 
     public override async Task<KeyInfo> GenerateKey(GenerateKeyRequest request, ServerCallContext context) =>
-        (await keys.GenerateAsync(request.KeyId, request.KeyType, request.Algorithm, context.CancellationToken, KeyPolicy.FromProto(request.Owners))).ToInfo();
+        (await keys.GenerateAsync(request.KeyId, request.KeyType, request.Algorithm, context.CancellationToken, KeyPolicy.FromProto(request.Owners, request.PinBlockFormats))).ToInfo();
 
     public override Task<SubmitKeyComponentReply> SubmitKeyComponent(SubmitKeyComponentRequest request, ServerCallContext context) =>
         ceremonies.SubmitAsync(CallerAuthorizationInterceptor.CallerOf(context), request, context.CancellationToken);

@@ -28,6 +28,17 @@ public sealed class HeldKey(string keyId, KeyType type, KeyAlgorithm algorithm, 
 
     public bool IsAes => Algorithm is KeyAlgorithm.Aes128 or KeyAlgorithm.Aes256;
 
+    /// <summary>
+    /// The PIN block formats this key may carry, into or out of any PIN command: those its policy
+    /// names, or by default the card-bound formats its algorithm takes (0 and 3 for 3DES, 4 for
+    /// AES). Format 1, which carries no card number, only where the policy names it.
+    /// </summary>
+    public IReadOnlySet<Crypto.PinBlockFormat> PinBlockFormats => Policy.PinBlockFormats ?? (IsAes ? AesPinBlockFormats : TripleDesPinBlockFormats);
+
+    private static readonly IReadOnlySet<Crypto.PinBlockFormat> AesPinBlockFormats = new HashSet<Crypto.PinBlockFormat> { Crypto.PinBlockFormat.Iso4 };
+    private static readonly IReadOnlySet<Crypto.PinBlockFormat> TripleDesPinBlockFormats =
+        new HashSet<Crypto.PinBlockFormat> { Crypto.PinBlockFormat.Iso0, Crypto.PinBlockFormat.Iso3 };
+
     public bool IsKeyPair => KeyPairs.IsKeyPair(Algorithm);
 
     /// <summary>The loaded key pair (RSA, ECDsa); loaded once, used by every command after.</summary>
@@ -41,7 +52,15 @@ public sealed class HeldKey(string keyId, KeyType type, KeyAlgorithm algorithm, 
         ? Convert.ToHexString(SHA256.HashData(KeyPairs.PublicKeyInfo(Pair)), 0, 5)
         : IsAes ? KeyCheckValue.Aes(Value) : KeyCheckValue.TripleDes(Value);
 
-    public KeyInfo ToInfo() => new() { KeyId = KeyId, KeyType = Type, Algorithm = Algorithm, CheckValue = CheckValue, Owners = { Policy.ToProto() } };
+    public KeyInfo ToInfo()
+    {
+        var info = new KeyInfo { KeyId = KeyId, KeyType = Type, Algorithm = Algorithm, CheckValue = CheckValue, Owners = { Policy.ToProto() } };
+        if (Type is KeyType.Zpk or KeyType.Tpk)
+        {
+            info.PinBlockFormats.AddRange(PinBlockFormats.Order().Select(f => (PinBlockFormat)f));
+        }
+        return info;
+    }
 
     /// <summary>Masked: key values are never printed.</summary>
     public override string ToString() => $"{Type} {KeyId} ({Algorithm}, KCV {CheckValue}, owners {Policy})";

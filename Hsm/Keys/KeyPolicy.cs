@@ -2,24 +2,45 @@ using System.Collections.Frozen;
 using System.Globalization;
 using Mesh.Contracts.Hsm;
 using Mesh.Hsm.Crypto;
+using PinBlockFormat = Mesh.Hsm.Crypto.PinBlockFormat;
 
 namespace Mesh.Hsm.Keys;
 
 /// <summary>
 /// Who may use a key, and how: each owner (a caller of the Hsm, by name) with the uses it may make
-/// of the key. It travels in the key block's authenticated header (as TR-31's key usage and mode of
-/// use do), so it cannot be changed without the LMK. A key with no owners serves no command.
+/// of the key, and for a PIN key the PIN block formats it may carry (in or out of a translation).
+/// It travels in the key block's authenticated header (as TR-31's key usage and mode of use do), so
+/// it cannot be changed without the LMK. A key with no owners serves no command.
 /// </summary>
 public sealed class KeyPolicy
 {
     public const int OwnersMax = 8;
     public const int CallerNameLengthMax = 48;
+    private const string PinBlockFormatsEntry = "#pin=";
 
-    public static readonly KeyPolicy None = new(FrozenDictionary<string, FrozenSet<KeyUse>>.Empty);
+    public static readonly KeyPolicy None = new(FrozenDictionary<string, FrozenSet<KeyUse>>.Empty, null);
 
     private readonly FrozenDictionary<string, FrozenSet<KeyUse>> _owners;
 
-    private KeyPolicy(FrozenDictionary<string, FrozenSet<KeyUse>> owners) => _owners = owners;
+    private KeyPolicy(FrozenDictionary<string, FrozenSet<KeyUse>> owners, FrozenSet<PinBlockFormat>? pinBlockFormats)
+    {
+        _owners = owners;
+        PinBlockFormats = pinBlockFormats;
+    }
+
+    /// <summary>The PIN block formats the key's policy names, or null where it names none (the key's algorithm then decides: <see cref="HeldKey.PinBlockFormats"/>).</summary>
+    public IReadOnlySet<PinBlockFormat>? PinBlockFormats { get; }
+
+    /// <summary>The same owners, and these PIN block formats (at least one, each a known one).</summary>
+    public KeyPolicy WithPinBlockFormats(IEnumerable<PinBlockFormat> formats)
+    {
+        var set = formats.ToFrozenSet();
+        if (set.Count == 0 || set.Any(f => !Enum.IsDefined(f)))
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, "a PIN key's policy names at least one known PIN block format");
+        }
+        return new KeyPolicy(_owners, set);
+    }
 
     public IEnumerable<string> Owners => _owners.Keys.Order(StringComparer.Ordinal);
 
@@ -53,10 +74,17 @@ public sealed class KeyPolicy
         {
             throw new HsmException(HsmErrorCode.InvalidInput, $"a key has at most {OwnersMax} owners");
         }
-        return new KeyPolicy(map.ToFrozenDictionary(o => o.Key, o => o.Value.ToFrozenSet(), StringComparer.Ordinal));
+        return new KeyPolicy(map.ToFrozenDictionary(o => o.Key, o => o.Value.ToFrozenSet(), StringComparer.Ordinal), null);
     }
 
     public static KeyPolicy FromProto(IEnumerable<KeyOwner> owners) => Of(owners.Select(o => (o.Caller, (IEnumerable<KeyUse>)o.Uses)));
+
+    /// <summary>Owners and, when any are named, the PIN block formats of a request.</summary>
+    public static KeyPolicy FromProto(IEnumerable<KeyOwner> owners, IReadOnlyCollection<Contracts.Hsm.PinBlockFormat> pinBlockFormats)
+    {
+        var policy = FromProto(owners);
+        return pinBlockFormats.Count == 0 ? policy : policy.WithPinBlockFormats(pinBlockFormats.Select(f => (PinBlockFormat)f));
+    }
 
     public IEnumerable<KeyOwner> ToProto() =>
         Owners.Select(o => new KeyOwner { Caller = o, Uses = { _owners[o].Order() } });
@@ -64,9 +92,17 @@ public sealed class KeyPolicy
     /// <summary>The same uses for other owners: an imported zone key serves both ends of the ZMK's link.</summary>
     public KeyPolicy For(IEnumerable<string> callers, params KeyUse[] uses) => Of(callers.Select(c => (c, (IEnumerable<KeyUse>)uses)));
 
-    /// <summary>Header form, e.g. <c>gateway=1.3.4;switch=2.3.4</c>: owners in order, uses by number.</summary>
-    public string Encode() => string.Join(';', Owners.Select(o =>
-        $"{o}={string.Join('.', _owners[o].Order().Select(u => ((int)u).ToString(CultureInfo.InvariantCulture)))}"));
+    /// <summary>
+    /// Header form, e.g. <c>gateway=1.3.4;switch=2.3.4;#pin=0.3</c>: owners in order, uses by
+    /// number, then the PIN block formats when the policy names them (<c>#</c> is never in a caller's name).
+    /// </summary>
+    public string Encode()
+    {
+        var entries = Owners.Select(o => $"{o}={Numbers(_owners[o].Order().Select(u => (int)u))}");
+        return string.Join(';', PinBlockFormats is { } formats ? entries.Append(PinBlockFormatsEntry + Numbers(formats.Order().Select(f => (int)f))) : entries);
+    }
+
+    private static string Numbers(IEnumerable<int> numbers) => string.Join('.', numbers.Select(n => n.ToString(CultureInfo.InvariantCulture)));
 
     public static KeyPolicy Decode(string text)
     {
@@ -74,7 +110,9 @@ public sealed class KeyPolicy
         {
             return None;
         }
-        return Of(text.Split(';').Select(owner =>
+        var entries = text.Split(';');
+        var formats = entries.Where(e => e.StartsWith(PinBlockFormatsEntry, StringComparison.Ordinal)).ToArray();
+        var owners = Of(entries.Where(e => !e.StartsWith(PinBlockFormatsEntry, StringComparison.Ordinal)).Select(owner =>
         {
             var parts = owner.Split('=');
             if (parts.Length != 2)
@@ -85,6 +123,13 @@ public sealed class KeyPolicy
                 ? Enumerable.Empty<KeyUse>()
                 : parts[1].Split('.').Select(u => (KeyUse)int.Parse(u, NumberStyles.None, CultureInfo.InvariantCulture)));
         }));
+        return formats.Length switch
+        {
+            0 => owners,
+            1 => owners.WithPinBlockFormats(formats[0][PinBlockFormatsEntry.Length..].Split('.')
+                .Select(f => (PinBlockFormat)int.Parse(f, NumberStyles.None, CultureInfo.InvariantCulture))),
+            _ => throw new HsmException(HsmErrorCode.InvalidInput, "key block policy malformed"),
+        };
     }
 
     public bool SameAs(KeyPolicy other) => Encode() == other.Encode();

@@ -17,6 +17,9 @@ public class CommandTests
 
     private static readonly PinFormat[] DesFormats = [PinFormat.Iso0, PinFormat.Iso1, PinFormat.Iso3];
 
+    /// <summary>A 3DES ZPK whose policy names format 1 too (by default a ZPK takes only the card-bound formats).</summary>
+    private static readonly KeyPolicy AllTripleDesFormats = KeyPolicy.None.WithPinBlockFormats(DesFormats);
+
     public static TheoryData<PinFormat, PinFormat> DesFormatPairs()
     {
         var data = new TheoryData<PinFormat, PinFormat>();
@@ -35,8 +38,8 @@ public class CommandTests
     [MemberData(nameof(DesFormatPairs))]
     public async Task TranslatePin_AtoB_ThenBtoA_KeepsThePin_AndFormat0KeepsTheBlock(PinFormat a, PinFormat b)
     {
-        var zpkA = await _keys.GenerateAsync("zpk-a", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
-        await _keys.GenerateAsync("zpk-b", KeyType.Zpk, KeyAlgorithm.Tdes3Key, default);
+        var zpkA = await _keys.GenerateAsync("zpk-a", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default, AllTripleDesFormats);
+        await _keys.GenerateAsync("zpk-b", KeyType.Zpk, KeyAlgorithm.Tdes3Key, default, AllTripleDesFormats);
         foreach (var pin in new[] { "1234", "000000", "987654321098" })
         {
             var original = PinAndMac.WritePin(zpkA, pin, a, Pan);
@@ -73,7 +76,7 @@ public class CommandTests
         var source = bound == PinFormat.Iso4
             ? await _keys.GenerateAsync("zpk-bound-aes", KeyType.Zpk, KeyAlgorithm.Aes128, default)
             : await _keys.GenerateAsync("zpk-bound", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
-        await _keys.GenerateAsync("zpk-free", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        await _keys.GenerateAsync("zpk-free", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default, AllTripleDesFormats);
         var block = PinAndMac.WritePin(source, "1234", bound, Pan);
 
         var error = await Assert.ThrowsAsync<HsmException>(() => _pins.TranslatePinAsync(source.KeyId, "zpk-free", block, bound, free, Pan, default));
@@ -81,13 +84,45 @@ public class CommandTests
         Assert.Equal(HsmErrorCode.InvalidPinBlockFormat, error.Code);
     }
 
+    [Fact]
+    public async Task AZpksPolicy_NamesItsPinBlockFormats_BoundIntoItsKeyBlock_AndNoOtherIsTakenInOrOut()
+    {
+        var store = new InMemoryKeyStore();
+        var keys = new KeyManagement(store);
+        var pins = new PinAndMac(keys);
+        var bankZpk = await keys.GenerateAsync("zpk-format-0", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default, KeyPolicy.None.WithPinBlockFormats([PinFormat.Iso0]));
+        var acquirerZpk = await keys.GenerateAsync("zpk-default", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        var freeZpk = await keys.GenerateAsync("zpk-format-1", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default, KeyPolicy.None.WithPinBlockFormats([PinFormat.Iso1]));
+        var format3 = PinAndMac.WritePin(acquirerZpk, "2468", PinFormat.Iso3, Pan);
+
+        // Into the bank's zone: format 0 only. Out of the acquirer's (no formats named): 0 and 3, never 1.
+        var into0 = await pins.TranslatePinAsync("zpk-default", "zpk-format-0", format3, PinFormat.Iso3, PinFormat.Iso0, Pan, default);
+        var into3 = await Assert.ThrowsAsync<HsmException>(() => pins.TranslatePinAsync("zpk-default", "zpk-format-0", format3, PinFormat.Iso3, PinFormat.Iso3, Pan, default));
+        var outOf1 = await Assert.ThrowsAsync<HsmException>(() => pins.TranslatePinAsync("zpk-default", "zpk-format-0",
+            PinAndMac.WritePin(freeZpk, "2468", PinFormat.Iso1, Pan), PinFormat.Iso1, PinFormat.Iso0, Pan, default));
+        var aDefaultKeyIn1 = Assert.Throws<HsmException>(() => PinAndMac.WritePin(acquirerZpk, "2468", PinFormat.Iso1, Pan));
+        var onAMacKey = await Assert.ThrowsAsync<HsmException>(() => keys.GenerateAsync("zak-formats", KeyType.Zak, KeyAlgorithm.Tdes2Key, default,
+            KeyPolicy.None.WithPinBlockFormats([PinFormat.Iso0])));
+        var format4OnA3DesKey = await Assert.ThrowsAsync<HsmException>(() => keys.GenerateAsync("zpk-4", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default,
+            KeyPolicy.None.WithPinBlockFormats([PinFormat.Iso4])));
+
+        Assert.Equal("2468", PinAndMac.ReadPin(bankZpk, into0, PinFormat.Iso0, Pan));
+        Assert.All([into3, outOf1, aDefaultKeyIn1], e => Assert.Equal(HsmErrorCode.InvalidPinBlockFormat, e.Code));
+        Assert.Contains("allows PIN block formats 0, not 3", into3.Message);
+        Assert.Equal(HsmErrorCode.InvalidInput, onAMacKey.Code);
+        Assert.Equal(HsmErrorCode.InvalidPinBlockFormat, format4OnA3DesKey.Code);
+        Assert.Equal([Contracts.Hsm.PinBlockFormat.Iso0], (await keys.GetAsync("zpk-format-0", default)).ToInfo().PinBlockFormats);
+        Assert.Equal([Contracts.Hsm.PinBlockFormat.Iso0, Contracts.Hsm.PinBlockFormat.Iso3], acquirerZpk.ToInfo().PinBlockFormats);
+        Assert.Equal("#pin=0", KeyPolicy.Decode(bankZpk.Policy.Encode()).Encode());
+    }
+
     [Theory]
     [InlineData(PinFormat.Iso0)]
     [InlineData(PinFormat.Iso3)]
     public async Task TranslatePin_FromFormat1_IntoACardBoundFormat_KeepsThePin(PinFormat bound)
     {
-        var source = await _keys.GenerateAsync("zpk-free-1", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
-        var destination = await _keys.GenerateAsync("zpk-bound-1", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default);
+        var source = await _keys.GenerateAsync("zpk-free-1", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default, AllTripleDesFormats);
+        var destination = await _keys.GenerateAsync("zpk-bound-1", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default, AllTripleDesFormats);
 
         var translated = await _pins.TranslatePinAsync("zpk-free-1", "zpk-bound-1", PinAndMac.WritePin(source, "13579", PinFormat.Iso1, Pan), PinFormat.Iso1, bound, Pan, default);
 
