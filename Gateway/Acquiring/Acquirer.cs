@@ -33,17 +33,21 @@ public sealed class Acquirer(HsmSession hsm, CardSwitch.CardSwitchClient cardSwi
     /// <summary>
     /// The Hsm's whole part of a purchase's request, in one round trip: the browser's PIN turned
     /// into a PIN block under the acquirer ZPK, the card number encrypted for storage, and the
-    /// request MAC'd under the acquirer ZAK (the MAC does not cover the PIN block). Null when the
-    /// Hsm finds the PIN ciphertext unreadable (a bad key, nonce or tampering).
+    /// request MAC'd under the acquirer ZAK, that PIN block included (the Hsm splices it into the
+    /// MAC's input). Null when the Hsm finds the PIN ciphertext unreadable (a bad key, nonce or
+    /// tampering).
     /// </summary>
     public async Task<SealedPurchase?> SealPurchaseAsync(IsoMessage request, EncryptedPin pin, Pan pan, CancellationToken ct)
     {
         var cardNumber = pan.Reveal();
+        var (macInput, pinBlockOffset) = IsoMac.InputAwaitingPinBlock(request.Remove(IsoFields.Mac));
+        var macOverPinBlock = MacRequest(macInput);
+        macOverPinBlock.PinBlockFromBatch = new PinBlockSplice { CommandIndex = 0, Offset = (uint)pinBlockOffset };
         var results = await hsm.ExecuteBatchAsync(
             [
                 new HsmCommand { TranslatePinFromBrowser = BrowserPin(pin, cardNumber) },
                 new HsmCommand { EncryptData = new EncryptDataRequest { DekId = DekId, Plaintext = ByteString.CopyFromUtf8(cardNumber) } },
-                new HsmCommand { GenerateMac = MacRequest(request.Remove(IsoFields.Mac)) },
+                new HsmCommand { GenerateMac = macOverPinBlock },
             ], ct);
         if (!HsmSession.Accepted(results[0]))
         {
@@ -115,14 +119,14 @@ public sealed class Acquirer(HsmSession hsm, CardSwitch.CardSwitchClient cardSwi
     /// <summary>MACs the request under the acquirer ZAK and packs it: the bytes that are stored and, if need be, sent again.</summary>
     public async Task<byte[]> SignAndPackAsync(IsoMessage request, CancellationToken ct)
     {
-        var mac = await hsm.GenerateMacAsync(MacRequest(request.Remove(IsoFields.Mac)), ct);
+        var mac = await hsm.GenerateMacAsync(MacRequest(IsoMac.Input(request.Remove(IsoFields.Mac))), ct);
         return packager.Pack(request.SetBinary(IsoFields.Mac, mac.Mac.Span));
     }
 
-    private static GenerateMacRequest MacRequest(IsoMessage message) => new()
+    private static GenerateMacRequest MacRequest(byte[] input) => new()
     {
         KeyId = ZakId,
-        Data = ByteString.CopyFrom(IsoMac.Input(message)),
+        Data = ByteString.CopyFrom(input),
         Algorithm = MacAlgorithm.Iso9797Alg3,
         Padding = MacPadding.Method1,
     };

@@ -93,14 +93,14 @@ public sealed class HsmService(
     /// <summary>Most commands in one batch (<see cref="HsmBatch"/>).</summary>
     public const int BatchMax = HsmSession.BatchMax;
 
-    private async Task<HsmResult> ExecuteAsync(HsmCommand command, string role, string caller, ServerCallContext context)
+    private async Task<HsmResult> ExecuteAsync(HsmCommand command, string role, string caller, ServerCallContext context, BatchSoFar? batch = null)
     {
         if (command.CommandCase == HsmCommand.CommandOneofCase.Batch)
         {
             return await ExecuteBatchAsync(command, role, caller, context);
         }
         var started = time.GetTimestamp();
-        var result = await RunAsync(command, role, caller, context);
+        var result = await RunAsync(command, role, caller, context, batch);
         metrics.Ran(command.CommandCase.ToString(), caller, result.ResultCase switch
         {
             HsmResult.ResultOneofCase.Refusal when result.Refusal.HsmErrorCode == HsmErrorCode.CommandDisabled => "refused",
@@ -112,7 +112,8 @@ public sealed class HsmService(
 
     /// <summary>
     /// Each command of a batch in order, as if it had come alone: checked against the caller's
-    /// role, counted, its span in the caller's trace, answered or refused on its own.
+    /// role, counted, its span in the caller's trace, answered or refused on its own. A GenerateMac
+    /// may take the PIN block of an earlier command (<see cref="PinBlockSplicing"/>).
     /// </summary>
     private async Task<HsmResult> ExecuteBatchAsync(HsmCommand batch, string role, string caller, ServerCallContext context)
     {
@@ -131,16 +132,17 @@ public sealed class HsmService(
             };
         }
         var results = new HsmBatchResult();
+        var soFar = new BatchSoFar(commands, results.Results);
         foreach (var command in commands)
         {
             command.Id = batch.Id;
             command.Traceparent = batch.Traceparent;
-            results.Results.Add(await ExecuteAsync(command, role, caller, context));
+            results.Results.Add(await ExecuteAsync(command, role, caller, context, soFar));
         }
         return new HsmResult { Id = batch.Id, Batch = results };
     }
 
-    private async Task<HsmResult> RunAsync(HsmCommand command, string role, string caller, ServerCallContext context)
+    private async Task<HsmResult> RunAsync(HsmCommand command, string role, string caller, ServerCallContext context, BatchSoFar? batch)
     {
         var name = command.CommandCase.ToString();
         ActivityContext.TryParse(command.Traceparent, null, out var parent);
@@ -176,7 +178,9 @@ public sealed class HsmService(
                     result.TranslatePin = await TranslatePin(command.TranslatePin, context);
                     break;
                 case HsmCommand.CommandOneofCase.GenerateMac:
-                    result.GenerateMac = await GenerateMac(command.GenerateMac, context);
+                    result.GenerateMac = await GenerateMac(
+                        batch is not null && command.GenerateMac.PinBlockFromBatch is not null ? PinBlockSplicing.Spliced(command.GenerateMac, batch) : command.GenerateMac,
+                        context);
                     break;
                 case HsmCommand.CommandOneofCase.VerifyMac:
                     result.VerifyMac = await VerifyMac(command.VerifyMac, context);
@@ -315,6 +319,10 @@ public sealed class HsmService(
 
     public override async Task<GenerateMacReply> GenerateMac(GenerateMacRequest request, ServerCallContext context)
     {
+        if (request.PinBlockFromBatch is not null)
+        {
+            throw PinBlockSplicing.OutsideABatch();
+        }
         var mac = await pins.GenerateMacAsync(request.KeyId, request.Data.ToByteArray(), Map(request.Algorithm), Map(request.Padding), context.CancellationToken);
         return new GenerateMacReply { Mac = ByteString.CopyFrom(mac) };
     }

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Mesh.Contracts.Hsm;
+using Mesh.Iso8583.Messages;
 using Npgsql;
 
 namespace Mesh.EndToEnd.Tests;
@@ -309,6 +310,69 @@ public sealed class HsmTests(MeshPlatformFixture platform)
         Assert.Equal(StatusCode.FailedPrecondition, Assert.Throws<RpcException>(() => HsmSession.Checked(results[2])).StatusCode);
         // Refused on the stream, audited as a unary refusal is.
         Assert.Equal(refusalsBefore + 1, (long)(await audited.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task Batch_AMacOverThePinBlockAnEarlierCommandMade_VerifiesAsTheIsoMacOfTheCompletedMessage_AndABadReferenceIsRefused()
+    {
+        using var acquirer = await platform.NewAcquirerAsync();
+        var (switchHsm, channel) = await AsAsync("switch");
+        using var _ = channel;
+        await using var session = new HsmSession(() => switchHsm);
+        var forward = new IsoMessage("0200").Set(IsoFields.Pan, Pan).Set(IsoFields.AmountTransaction, "000000012345").Set(IsoFields.Stan, "000042")
+            .Set(IsoFields.Currency, "156").Set(IsoFields.OriginalDataElements, "0200");
+        var (input, offset) = IsoMac.InputAwaitingPinBlock(forward);
+        HsmCommand Translate(byte[] block) => new()
+        {
+            TranslatePin = new TranslatePinRequest
+            {
+                SourceZpkId = "gateway.zpk",
+                DestinationZpkId = "issuer-icbc.zpk",
+                PinBlock = ByteString.CopyFrom(block),
+                SourceFormat = PinBlockFormat.Iso3,
+                DestinationFormat = PinBlockFormat.Iso0,
+                Pan = Pan,
+            },
+        };
+        GenerateMacRequest MacOverPinBlockOf(uint commandIndex) => new()
+        {
+            KeyId = "issuer-icbc.zak",
+            Data = ByteString.CopyFrom(input),
+            Algorithm = MacAlgorithm.Iso9797Alg3,
+            Padding = MacPadding.Method1,
+            PinBlockFromBatch = new PinBlockSplice { CommandIndex = commandIndex, Offset = (uint)offset },
+        };
+
+        var results = await session.ExecuteBatchAsync(
+            [
+                Translate(await acquirer.PinBlockAsync("123456", Pan)),
+                new HsmCommand { GenerateMac = MacOverPinBlockOf(0) },
+                new HsmCommand { GenerateMac = MacOverPinBlockOf(3) }, // a later command
+                Translate(new byte[8]), // not a PIN block: refused
+                new HsmCommand { GenerateMac = MacOverPinBlockOf(3) }, // over that refused translation
+                new HsmCommand { GenerateMac = MacOverPinBlockOf(1) }, // not a PIN translation
+            ], CancellationToken.None);
+        var unary = await Assert.ThrowsAsync<RpcException>(async () => await switchHsm.GenerateMacAsync(MacOverPinBlockOf(0)));
+        var aloneOnTheStream = await Assert.ThrowsAsync<RpcException>(() => session.GenerateMacAsync(MacOverPinBlockOf(0), CancellationToken.None));
+
+        var completed = forward.SetBinary(IsoFields.PinBlock, results[0].TranslatePin.PinBlock.Span);
+        await switchHsm.VerifyMacAsync(new VerifyMacRequest
+        {
+            KeyId = "issuer-icbc.zak",
+            Data = ByteString.CopyFrom(IsoMac.Input(completed)),
+            Mac = results[1].GenerateMac.Mac,
+            Algorithm = MacAlgorithm.Iso9797Alg3,
+            Padding = MacPadding.Method1,
+        });
+        Assert.Equal(HsmResult.ResultOneofCase.Refusal, results[3].ResultCase);
+        foreach (var refused in new[] { results[2], results[4], results[5] })
+        {
+            Assert.Equal(((int)StatusCode.InvalidArgument, "15"), (refused.Refusal.StatusCode, refused.Refusal.HsmErrorCode));
+        }
+        Assert.Contains("was refused: there is no PIN block to MAC", results[4].Refusal.Message, StringComparison.Ordinal);
+        Assert.Equal((StatusCode.InvalidArgument, "15"), (unary.StatusCode, ErrorCode(unary)));
+        Assert.Equal(StatusCode.InvalidArgument, aloneOnTheStream.StatusCode);
+        Assert.Contains("only inside an HsmBatch", aloneOnTheStream.Status.Detail, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -42,6 +42,11 @@ public class MeshPlatformFixture : IAsyncLifetime
 
     public string DataDir => _dataDir;
 
+    /// <summary>The switch's end of the banks' ISO links: its certificate and key and the scheme's CA, as the AppHost made them.</summary>
+    public Mesh.Iso8583.Channel.IsoLinkTls SwitchIsoLinkTls() => Mesh.Iso8583.Channel.IsoLinkTls.Load(
+        Path.Combine(_dataDir, "switch", "iso-tls.crt"), Path.Combine(_dataDir, "switch", "iso-tls.key"),
+        Path.Combine(_dataDir, "iso-link-ca", "ca.crt"), TimeProvider.System);
+
     private readonly CancellationTokenSource _stopWatching = new();
 
     /// <summary>Processes of the gateway and of the switch (the AppHost's Mesh:Replicas).</summary>

@@ -2,8 +2,12 @@ using System.Net.Http.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Google.Protobuf;
+using Mesh.Contracts.Hsm;
 using Mesh.Contracts.Switch;
+using Mesh.Iso8583.Channel;
 using Mesh.Iso8583.Messages;
+using Mesh.Iso8583.Packaging;
 using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -92,6 +96,64 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
 
         Assert.Equal("A0", answer.GetString(IsoFields.ResponseCode));
         Assert.Equal(0L, await IssuerScalarAsync("01020000", "SELECT count(*) FROM authorizations WHERE stan = @stan", request.GetString(IsoFields.Stan)!));
+    }
+
+    [Fact]
+    public async Task PinBlockSwappedForAnotherValidOne_IsRefusedWithA0ByTheSwitch_AndNothingReachesTheIssuer()
+    {
+        using var acquirer = await platform.NewAcquirerAsync();
+        var card = Acquirer.TestCard("622202", 1);
+        var request = await acquirer.BuildPurchaseAsync(card, Expiry, Pin, 502);
+        // A PIN block the acquirer made for the same card, as another message on the link would carry it.
+        request.SetBinary(IsoFields.PinBlock, await acquirer.PinBlockAsync("654321", card));
+
+        var answer = await acquirer.SendAsync(request);
+
+        Assert.Equal("A0", answer.GetString(IsoFields.ResponseCode));
+        Assert.Equal(0L, await IssuerScalarAsync("01020000", "SELECT count(*) FROM authorizations WHERE stan = @stan", request.GetString(IsoFields.Stan)!));
+    }
+
+    [Fact]
+    public async Task PinBlockSwappedOnTheBanksLink_FailsTheBanksMacCheck_A0_WhileTheRequestAsTheSwitchMacdItIsApproved()
+    {
+        using var acquirer = await platform.NewAcquirerAsync();
+        var (switchHsm, hsmChannel) = await HsmCaller.ConnectAsync(platform, "switch");
+        using var _ = hsmChannel;
+        var card = Acquirer.TestCard("622202", 1);
+        async Task<byte[]> UnderTheBanksZpkAsync(string pin) => (await switchHsm.TranslatePinAsync(new TranslatePinRequest
+        {
+            SourceZpkId = "gateway.zpk",
+            DestinationZpkId = "issuer-icbc.zpk",
+            PinBlock = ByteString.CopyFrom(await acquirer.PinBlockAsync(pin, card)),
+            SourceFormat = PinBlockFormat.Iso3,
+            DestinationFormat = PinBlockFormat.Iso0,
+            Pan = card,
+        })).PinBlock.ToByteArray();
+        // The request as the switch forwards it: its PIN block under the bank's ZPK, MAC'd under the link's ZAK.
+        var forward = (await acquirer.BuildPurchaseAsync(card, Expiry, new byte[8], 503, DateTime.UtcNow))
+            .SetBinary(IsoFields.PinBlock, await UnderTheBanksZpkAsync(Pin)).Set(IsoFields.ForwardingId, "00010000").Remove(IsoFields.Mac);
+        var mac = await switchHsm.GenerateMacAsync(new GenerateMacRequest
+        {
+            KeyId = "issuer-icbc.zak",
+            Data = ByteString.CopyFrom(IsoMac.Input(forward)),
+            Algorithm = MacAlgorithm.Iso9797Alg3,
+            Padding = MacPadding.Method1,
+        });
+        forward.SetBinary(IsoFields.Mac, mac.Mac.Span);
+        var rightPinBlock = forward.GetBytes(IsoFields.PinBlock)!.Value.ToArray();
+        var stan = forward.GetString(IsoFields.Stan)!;
+        var link = platform.App.GetEndpoint("issuer-icbc", "iso8583");
+        // On the link as the switch itself (its certificate): what TLS cannot tell apart, the MAC must.
+        await using var bank = await IsoClientChannel.ConnectAsync(link.Host, link.Port, platform.SwitchIsoLinkTls(), "issuer-icbc",
+            new IsoPackager(IsoDialect.UnionPay1987), CancellationToken.None);
+
+        var swapped = await bank.SendRequestAsync(forward.SetBinary(IsoFields.PinBlock, await UnderTheBanksZpkAsync("654321")), 10_000, CancellationToken.None);
+        var authorizationsAfterTheSwap = await IssuerScalarAsync("01020000", "SELECT count(*) FROM authorizations WHERE stan = @stan", stan);
+        var genuine = await bank.SendRequestAsync(forward.SetBinary(IsoFields.PinBlock, rightPinBlock), 10_000, CancellationToken.None);
+
+        Assert.Equal("A0", swapped.GetString(IsoFields.ResponseCode));
+        Assert.Equal(0L, authorizationsAfterTheSwap);
+        Assert.Equal("00", genuine.GetString(IsoFields.ResponseCode));
     }
 
     [Fact]

@@ -30,6 +30,48 @@ public class IsoMacTests
     }
 
     [Fact]
+    public void ThePinBlock_IsCoveredAsUppercaseHex_AtItsPlaceInFieldOrder()
+    {
+        var message = Purchase().SetBinary(IsoFields.PinBlock, Convert.FromHexString("041234feffffffff")).Set(IsoFields.OriginalDataElements, "0200");
+
+        var input = Encoding.ASCII.GetString(IsoMac.Input(message));
+
+        Assert.Equal("0200 6222020000000015 000000 000000012345 000001 3012 CV2123 156 041234FEFFFFFFFF 0200", input);
+    }
+
+    [Fact]
+    public void AnotherPinBlock_ChangesWhatTheMacCovers()
+    {
+        var original = IsoMac.Input(Purchase().SetBinary(IsoFields.PinBlock, Convert.FromHexString("041234FEFFFFFFFF")));
+
+        var swapped = IsoMac.Input(Purchase().SetBinary(IsoFields.PinBlock, Convert.FromHexString("046543FEFFFFFFFF")));
+
+        Assert.NotEqual(original, swapped);
+    }
+
+    [Theory]
+    [InlineData(false, "041234FEFFFFFFFF")]
+    [InlineData(true, "041234FEFFFFFFFF")]
+    [InlineData(true, "00112233445566778899AABBCCDDEEFF")] // an AES (format 4) block is 16 bytes
+    public void TheInputAwaitingThePinBlock_WithTheBlocksHexAtItsOffset_IsTheInputOfTheCompletedMessage(bool fieldsAfterThePinBlock, string pinBlockHex)
+    {
+        var message = Purchase();
+        if (fieldsAfterThePinBlock)
+        {
+            message.Set(IsoFields.OriginalDataElements, "0200" + "000001" + "1205034622" + "00008010000" + "00000000000");
+        }
+
+        var (data, offset) = IsoMac.InputAwaitingPinBlock(message);
+        var spliced = Encoding.ASCII.GetString(data).Insert(offset, pinBlockHex);
+
+        Assert.Equal(Encoding.ASCII.GetString(IsoMac.Input(message.SetBinary(IsoFields.PinBlock, Convert.FromHexString(pinBlockHex)))), spliced);
+    }
+
+    [Fact]
+    public void TheInputAwaitingThePinBlock_OfAMessageThatHasOne_IsRefused() =>
+        Assert.Throws<ArgumentException>(() => IsoMac.InputAwaitingPinBlock(Purchase().SetBinary(IsoFields.PinBlock, new byte[8])));
+
+    [Fact]
     public void TheTraceContext_IsNotCovered()
     {
         var original = IsoMac.Input(Purchase());

@@ -36,9 +36,10 @@ public sealed class SecurityModule(HsmSession hsm)
     }
 
     /// <summary>
-    /// The acquirer's MAC checked and, for a request routed to an issuer, its PIN block translated
-    /// into the issuer's zone and the forwarded request MAC'd under the link's ZAK, in one round
-    /// trip. The forwarded message is complete when the MAC is good and the PIN was not refused.
+    /// The acquirer's MAC (over the PIN block too) checked and, for a request routed to an issuer,
+    /// its PIN block translated into the issuer's zone and the forwarded request MAC'd under the
+    /// link's ZAK, the translated block included (the Hsm splices it into the MAC's input), in one
+    /// round trip. The forwarded message is complete when the MAC is good and the PIN was not refused.
     /// </summary>
     public async Task<Inbound> CheckAndForwardAsync(string acquirerZakId, IsoMessage request, Forwarding? forwarding, CancellationToken ct)
     {
@@ -65,9 +66,12 @@ public sealed class SecurityModule(HsmSession hsm)
                         Pan = forwarding.Pan,
                     },
                 });
+                commands.Add(GenerateMacOverTranslatedPinBlock(forwarding.ZakId, forwarding.Message.Remove(IsoFields.Mac), translationIndex: commands.Count - 1));
             }
-            // The MAC covers neither field 52 nor 128 (IsoMac): the forwarded request is MAC'd before its PIN block is in.
-            commands.Add(GenerateMac(forwarding.ZakId, forwarding.Message.Remove(IsoFields.Mac)));
+            else
+            {
+                commands.Add(GenerateMac(forwarding.ZakId, forwarding.Message.Remove(IsoFields.Mac)));
+            }
         }
         var results = await hsm.ExecuteBatchAsync(commands, ct);
         if (!HsmSession.Accepted(results[0]))
@@ -129,12 +133,23 @@ public sealed class SecurityModule(HsmSession hsm)
         },
     };
 
-    private static HsmCommand GenerateMac(string zakId, IsoMessage message) => new()
+    private static HsmCommand GenerateMac(string zakId, IsoMessage message) => GenerateMac(zakId, IsoMac.Input(message));
+
+    /// <summary>The MAC of a message whose PIN block is the one the batch's command at <paramref name="translationIndex"/> makes.</summary>
+    private static HsmCommand GenerateMacOverTranslatedPinBlock(string zakId, IsoMessage message, int translationIndex)
+    {
+        var (input, pinBlockOffset) = IsoMac.InputAwaitingPinBlock(message);
+        var command = GenerateMac(zakId, input);
+        command.GenerateMac.PinBlockFromBatch = new PinBlockSplice { CommandIndex = (uint)translationIndex, Offset = (uint)pinBlockOffset };
+        return command;
+    }
+
+    private static HsmCommand GenerateMac(string zakId, byte[] input) => new()
     {
         GenerateMac = new GenerateMacRequest
         {
             KeyId = zakId,
-            Data = ByteString.CopyFrom(IsoMac.Input(message)),
+            Data = ByteString.CopyFrom(input),
             Algorithm = MacAlgorithm.Iso9797Alg3,
             Padding = MacPadding.Method1,
         },
