@@ -47,7 +47,8 @@ public static class HsmCallers
     /// switch unwraps); an onboarded bank's ZPK and ZAK serve the bank and the switch's link to it (a
     /// bank onboarded later has its own, and the switch imports them under the ZMK); each bank's
     /// PVK, CVK and DEK serve that bank alone. The acquirer's (gateway's) ZPK and ZAK serve the
-    /// gateway and the switch; its PIN-transport, signing, envelope keys and DEK the gateway alone.
+    /// gateway and the switch; its PIN-transport, signing (answers, files, certificates), envelope keys
+    /// and DEK the gateway alone.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithProvisionedKeys(this IResourceBuilder<ProjectResource> hsm,
         string acquirer, string cardSwitch, params IResourceBuilder<ProjectResource>[] banks)
@@ -59,9 +60,13 @@ public static class HsmCallers
             ($"{acquirer}.zak", "Zak", "Tdes2Key", [(acquirer, "MacGenerate,MacVerify"), (cardSwitch, "MacGenerate,MacVerify")]),
             ($"{acquirer}.pin-transport-rsa", "PinTransport", "Rsa2048", [(acquirer, "PinTransport")]),
             ($"{acquirer}.pin-transport-ec", "PinTransport", "EcP256", [(acquirer, "PinTransport")]),
-            // The platform signs /v1 answers, notifications, reconciliation files (as the gateway serves
-            // them) and its certificates with ECDSA P-256: a tenth of an RSA-2048 signature's cost.
+            // The platform signs with ECDSA P-256 (a tenth of an RSA-2048 signature's cost), one key per
+            // purpose, so that a signature made for one is never taken for another: /v1 answers and
+            // notifications; reconciliation files (as the gateway serves them); certificates (its own
+            // and the other platform keys'). Generated at the next start where missing.
             ($"{acquirer}.signing", "Signing", "EcP256", [(acquirer, "Sign,SignatureVerify")]),
+            ($"{acquirer}.files", "Signing", "EcP256", [(acquirer, "Sign,SignatureVerify")]),
+            ($"{acquirer}.certificates", "Signing", "EcP256", [(acquirer, "Sign,SignatureVerify")]),
             // The NetPay form protocol signs answers with RSA-1024 and SHA-1 (ChkValue is 256 hex digits).
             ($"{acquirer}.netpay-signing", "Signing", "Rsa1024", [(acquirer, "Sign,SignatureVerify")]),
             // Merchants may seal their requests to the platform: the content key is encrypted to this pair.

@@ -78,7 +78,7 @@ public static class Extensions
                 "Gateway:Banks lists at least one bank, each with a 4-digit GateId and a name")
             .ValidateOnStart();
         builder.Services.AddSingleton<MerchantRegistry>();
-        builder.Services.AddSingleton<PlatformCertificate>();
+        builder.Services.AddSingleton<PlatformCertificates>();
         builder.Services.AddSingleton(new IsoPackager(IsoDialect.UnionPay1987));
         builder.Services.AddSingleton<NetPaySignature>();
         builder.Services.AddSingleton<CanonicalSignature>();
@@ -138,7 +138,7 @@ public static class Extensions
     {
         app.MapOpenApi();
         app.MapScalarApiReference(options => options.DefaultFonts = false);
-        app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificateApi().MapOrdersApi().MapReconciliationApi();
+        app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificatesApi().MapOrdersApi().MapReconciliationApi();
         app.MapGroup("/admin").MapMerchantsAdminApi().MapNotificationsAdminApi();
         app.MapGroup("/pay").MapPaymentPages().MapNetPayRefund();
         app.MapGroup("/console").MapMerchantConsole().ExcludeFromDescription();

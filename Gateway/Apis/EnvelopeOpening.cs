@@ -17,7 +17,7 @@ namespace Mesh.Gateway.Apis;
 public sealed class EnvelopeOpening(RequestDelegate next)
 {
     public const string ContentType = "application/vnd.mesh.envelope+json";
-    public const string KeyId = Platform.PlatformCertificate.EnvelopeKeyId;
+    public const string KeyId = Platform.PlatformCertificates.EnvelopeKeyId;
     public const int EnvelopeBytesMax = 64 * 1024;
 
     public async Task InvokeAsync(HttpContext context, Hsm.HsmClient hsm)

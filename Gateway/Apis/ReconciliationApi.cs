@@ -6,8 +6,8 @@ namespace Mesh.Gateway.Apis;
 
 /// <summary>
 /// A merchant's reconciliation files of a closed settlement date, through the merchant API: the
-/// CSV, with the platform's detached signature in <c>Mesh-File-Signature</c> (RSA-SHA256 of the
-/// bytes, base64) and the signing certificate named in <c>Mesh-Cert-Id</c>.
+/// CSV, with the platform's detached signature in <c>Mesh-File-Signature</c> (by the files key:
+/// ECDSA P-256 SHA-256 of the bytes, DER, base64) and the files certificate named in <c>Mesh-Cert-Id</c>.
 /// </summary>
 public static class ReconciliationApi
 {
@@ -22,7 +22,7 @@ public static class ReconciliationApi
     }
 
     private static async Task<IResult> DownloadAsync(string settlementDate, string kind, HttpRequest http, HttpResponse response, MerchantRequests requests,
-        Settlement.SettlementClient settlement, PlatformCertificate platform, CancellationToken ct)
+        Settlement.SettlementClient settlement, PlatformCertificates platform, CancellationToken ct)
     {
         var fields = OrdersApi.Query(http, "merId", "timestamp", "signature");
         if (fields is null)
@@ -44,8 +44,9 @@ public static class ReconciliationApi
             var file = await settlement.GetReconciliationFileAsync(new ReconciliationFileRequest { MerchantId = fields["merId"]!, SettlementDate = settlementDate, Kind = kind },
                 cancellationToken: ct);
             var content = file.Content.ToByteArray();
-            response.Headers[FileSignatureHeader] = Convert.ToBase64String(await platform.SignFileAsync(content, ct));
-            response.Headers["Mesh-Cert-Id"] = await platform.CertIdAsync(ct);
+            var (certId, signature) = await platform.SignFileAsync(content, ct);
+            response.Headers[FileSignatureHeader] = Convert.ToBase64String(signature);
+            response.Headers["Mesh-Cert-Id"] = certId;
             return TypedResults.File(content, "text/csv; charset=utf-8", file.Name);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)

@@ -242,7 +242,9 @@ public static class ConsolePages
         Messages(html, message, error);
         html.Append("<dl><dt>Your key</dt><dd id=\"key\">").Append(E(merchant.KeyAlgorithm)).Append(' ').Append(merchant.KeyBits).Append(" · SHA-256 ")
             .Append(E(merchant.KeyFingerprint)).Append(merchant.HasCertificate ? " · certificate" : "").Append("</dd>")
-            .Append("<dt>Platform certificate</dt><dd><a id=\"platform-certificate\" href=\"/v1/platform-certificate\">download (PEM)</a></dd></dl>");
+            .Append("<dt>Platform certificate (answers, notifications)</dt><dd><a id=\"platform-certificate\" href=\"/v1/platform-certificate\">download (PEM)</a></dd>")
+            .Append("<dt>Files certificate (reconciliation files)</dt><dd><a id=\"platform-files-certificate\" href=\"/v1/platform-files-certificate\">download (PEM)</a></dd>")
+            .Append("<dt>Issuing certificate (issued the two above)</dt><dd><a id=\"platform-issuing-certificate\" href=\"/v1/platform-issuing-certificate\">download (PEM)</a></dd></dl>");
         html.Append("<h1>Notifications</h1><form method=\"post\" action=\"/console/settings/notifications\">");
         Csrf(html, session);
         Select(html, "mode", "Mode", Merchants.MerchantApplication.NotificationModes, merchant.NotificationMode);

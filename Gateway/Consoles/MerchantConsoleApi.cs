@@ -392,7 +392,7 @@ public static class MerchantConsoleApi
     }
 
     private static async Task<IResult> FileAsync(string settlementDate, string kind, HttpContext http, Settlement.SettlementClient settlement,
-        Platform.PlatformCertificate platform, CancellationToken ct)
+        Platform.PlatformCertificates platform, CancellationToken ct)
     {
         var session = Session(http);
         if (kind is not ("detail" or "totals") || !DateOnly.TryParseExact(settlementDate, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
@@ -404,7 +404,9 @@ public static class MerchantConsoleApi
             var file = await settlement.GetReconciliationFileAsync(
                 new ReconciliationFileRequest { MerchantId = session.MerchantId, SettlementDate = settlementDate, Kind = kind }, cancellationToken: ct);
             var content = file.Content.ToByteArray();
-            http.Response.Headers["Mesh-File-Signature"] = Convert.ToBase64String(await platform.SignFileAsync(content, ct));
+            var (certId, signature) = await platform.SignFileAsync(content, ct);
+            http.Response.Headers["Mesh-File-Signature"] = Convert.ToBase64String(signature);
+            http.Response.Headers["Mesh-Cert-Id"] = certId;
             return Results.File(content, "text/csv; charset=utf-8", $"{kind}-{session.MerchantId}-{settlementDate}.csv");
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound)

@@ -32,8 +32,8 @@ public sealed record PendingNotification(
 
 /// <summary>
 /// A notification as it goes on the wire. Plain: NetPay's form fields and checkvalue for NetPay
-/// orders, or JSON signed in the <c>Mesh-Signature</c> header (RSA-SHA256 over the body, by the
-/// platform's key) for /v1 orders. Envelope: that message encrypted to the merchant: CMS
+/// orders, or JSON signed in the <c>Mesh-Signature</c> header (ECDSA P-256 SHA-256 over the body, by
+/// the platform's answers key) for /v1 orders. Envelope: that message encrypted to the merchant: CMS
 /// EnvelopedData (AES-256-CBC, RSA-OAEP-SHA256) when the merchant gave a certificate, else
 /// RSA-OAEP-SHA256 + AES-256-GCM in a JSON envelope. Every message carries the notification id
 /// (stable across attempts, for dedupe) and the order's version (a late duplicate cannot roll a
@@ -42,7 +42,7 @@ public sealed record PendingNotification(
 /// <c>signature</c>, the platform certificate's /v1 signature over every other field of the form
 /// (<c>NotificationId</c> and <c>OrderVersion</c> included), which legacy NetPay parsers ignore.
 /// </summary>
-public sealed class NotificationMessages(NetPaySignature netPay, CanonicalSignature canonical, HsmSession hsm, PlatformCertificate platform)
+public sealed class NotificationMessages(NetPaySignature netPay, CanonicalSignature canonical, HsmSession hsm, PlatformCertificates platform)
 {
     public const string NotificationIdHeader = "Mesh-Notification-Id";
     public const string OrderVersionHeader = "Mesh-Order-Version";
@@ -60,10 +60,10 @@ public sealed class NotificationMessages(NetPaySignature netPay, CanonicalSignat
         request.Headers.Add(OrderVersionHeader, n.Event.OrderVersion.ToString(CultureInfo.InvariantCulture));
         if (n.OrderProtocol != OrderProtocol.NetPay)
         {
-            var key = await platform.SigningKeyAsync(ct);
+            var key = await platform.AnswersKeyAsync(ct);
             var signature = await hsm.SignAsync(new SignRequest
             {
-                KeyId = PlatformCertificate.KeyId,
+                KeyId = PlatformCertificates.AnswersKeyId,
                 Data = ByteString.CopyFrom(body),
                 Scheme = key.Scheme,
             }, ct);

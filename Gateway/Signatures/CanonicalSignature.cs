@@ -16,7 +16,7 @@ namespace Mesh.Gateway.Signatures;
 /// The platform signs its answers the same way with its key in the Hsm: ECDSA P-256 (DER), or
 /// RSA-SHA256 where an installation's key predates that.
 /// </summary>
-public sealed class CanonicalSignature(HsmSession hsm, PlatformCertificate platform)
+public sealed class CanonicalSignature(HsmSession hsm, PlatformCertificates platform)
 {
     public const string SignatureField = "signature";
     public const string CertIdField = "certId";
@@ -64,14 +64,14 @@ public sealed class CanonicalSignature(HsmSession hsm, PlatformCertificate platf
         }
     }
 
-    /// <summary>The platform's signature over <paramref name="fields"/> (made in the Hsm), with the certId that names its certificate.</summary>
+    /// <summary>The platform's signature over <paramref name="fields"/> (made in the Hsm with the answers key), with the certId that names its certificate.</summary>
     public async Task<(string CertId, string Signature)> SignAsync(IEnumerable<KeyValuePair<string, string?>> fields, CancellationToken ct)
     {
-        var key = await platform.SigningKeyAsync(ct);
+        var key = await platform.AnswersKeyAsync(ct);
         var withCertId = fields.Where(f => f.Key != CertIdField).Append(new(CertIdField, key.CertId));
         var reply = await hsm.SignAsync(new SignRequest
         {
-            KeyId = PlatformCertificate.KeyId,
+            KeyId = PlatformCertificates.AnswersKeyId,
             Data = ByteString.CopyFrom(SignedBytes(withCertId)),
             Scheme = key.Scheme,
         }, ct);

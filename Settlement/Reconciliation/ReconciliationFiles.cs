@@ -12,7 +12,7 @@ namespace Mesh.Settlement.Reconciliation;
 /// A merchant's files for a closed settlement date, made once and kept: the detail (对交易明细,
 /// one line per transaction: order number, kind, amount, fee, net, status, masked PAN, settlement
 /// date, RRN, time) and the totals (对交易总账, its batch). The gateway signs each as it serves it,
-/// with the platform's key in the Hsm; settlement holds no signing key and never calls the Hsm.
+/// with the platform's files key in the Hsm; settlement holds no signing key and never calls the Hsm.
 /// </summary>
 public sealed class ReconciliationFiles(NpgsqlDataSource db, TimeProvider time)
 {

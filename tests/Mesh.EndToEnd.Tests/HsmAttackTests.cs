@@ -29,6 +29,8 @@ public sealed class HsmAttackTests(MeshPlatformFixture platform)
         ["gateway.zak"] = ["gateway", "switch"],
         ["gateway.dek"] = ["gateway"],
         ["gateway.signing"] = ["gateway"],
+        ["gateway.files"] = ["gateway"],
+        ["gateway.certificates"] = ["gateway"],
         ["gateway.netpay-signing"] = ["gateway"],
         ["gateway.envelope"] = ["gateway"],
         ["gateway.pin-transport-ec"] = ["gateway"],
@@ -224,7 +226,7 @@ public sealed class HsmAttackTests(MeshPlatformFixture platform)
     }
 
     [Fact]
-    public async Task Attack5_NoServiceButTheGatewaySignsWithThePlatformsKey_AndSettlementHoldsNoHsmCredential()
+    public async Task Attack5_NoServiceButTheGatewaySignsWithThePlatformsKeys_AndSettlementHoldsNoHsmCredential()
     {
         var model = platform.App.Services.GetRequiredService<DistributedApplicationModel>();
         Assert.DoesNotContain(model.Resources.OfType<ParameterResource>(), p => p.Name == "settlement-hsm-secret");
@@ -232,9 +234,12 @@ public sealed class HsmAttackTests(MeshPlatformFixture platform)
         {
             var (hsm, channel) = await HsmCaller.ConnectAsync(platform, caller);
             using var _ = channel;
-            var refused = await Assert.ThrowsAsync<RpcException>(async () =>
-                await hsm.SignAsync(new SignRequest { KeyId = "gateway.signing", Data = ByteString.CopyFromUtf8("respCode=0000"), Scheme = SignatureScheme.EcdsaP256Sha256 }));
-            Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+            foreach (var keyId in new[] { "gateway.signing", "gateway.files", "gateway.certificates" })
+            {
+                var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+                    await hsm.SignAsync(new SignRequest { KeyId = keyId, Data = ByteString.CopyFromUtf8("respCode=0000"), Scheme = SignatureScheme.EcdsaP256Sha256 }));
+                Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+            }
         }
     }
 

@@ -174,15 +174,15 @@ public sealed class OrdersApiTests(MeshPlatformFixture platform)
         using var merchant = await TestMerchant.OnboardAsync(platform, "ecdsa-p256");
         using var http = platform.App.CreateHttpClient("gateway", "http");
         using var envelopeCertificate = X509Certificate2.CreateFromPem(await http.GetStringAsync("/v1/platform-envelope-certificate"));
-        using var platformCertificate = X509Certificate2.CreateFromPem(await http.GetStringAsync("/v1/platform-certificate"));
+        using var issuingCertificate = X509Certificate2.CreateFromPem(await http.GetStringAsync(Mesh.NetPay.Api.PlatformKeys.IssuingCertificatePath));
         var sealedId = "env-" + TestMerchant.NewOrderId();
         var tamperedId = "env-" + TestMerchant.NewOrderId();
 
         using var created = await http.PostAsync("/v1/orders", Seal(envelopeCertificate, merchant.SignV1(Order(merchant, sealedId, 3_00)), tamper: false));
         using var tampered = await http.PostAsync("/v1/orders", Seal(envelopeCertificate, merchant.SignV1(Order(merchant, tamperedId, 3_00)), tamper: true));
 
-        Assert.Equal(platformCertificate.Subject, envelopeCertificate.Issuer);
-        Assert.True(Mesh.NetPay.Api.PlatformKeys.IsIssuedBy(envelopeCertificate, platformCertificate));
+        Assert.Equal(issuingCertificate.Subject, envelopeCertificate.Issuer);
+        Assert.True(Mesh.NetPay.Api.PlatformKeys.IsIssuedBy(envelopeCertificate, issuingCertificate));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, tampered.StatusCode);
         Assert.Equal("application/problem+json", tampered.Content.Headers.ContentType?.MediaType);

@@ -250,14 +250,24 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
         await settlement.CloseDayAsync(new CloseDayRequest { SettlementDate = date });
         using var detail = await http.GetAsync($"/v1/reconciliation/{date}/detail?{merchant.Query([], ("settlementDate", date), ("kind", "detail"))}");
         using var totals = await http.GetAsync($"/v1/reconciliation/{date}/totals?{merchant.Query([], ("settlementDate", date), ("kind", "totals"))}");
-        using var platformKey = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(await http.GetStringAsync("/v1/platform-certificate")).GetECDsaPublicKey()!;
+        using var filesCertificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(
+            await http.GetStringAsync(Mesh.NetPay.Api.PlatformKeys.FilesCertificatePath));
+        using var filesKey = filesCertificate.GetECDsaPublicKey()!;
+        using var answersKey = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(
+            await http.GetStringAsync(Mesh.NetPay.Api.PlatformKeys.CertificatePath)).GetECDsaPublicKey()!;
 
         Assert.Equal(System.Net.HttpStatusCode.Conflict, early.StatusCode);
         foreach (var file in new[] { detail, totals })
         {
             Assert.Equal(System.Net.HttpStatusCode.OK, file.StatusCode);
-            Assert.True(platformKey.VerifyData(await file.Content.ReadAsByteArrayAsync(), Convert.FromBase64String(file.Headers.GetValues("Mesh-File-Signature").Single()),
-                System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.DSASignatureFormat.Rfc3279DerSequence));
+            var content = await file.Content.ReadAsByteArrayAsync();
+            var signature = Convert.FromBase64String(file.Headers.GetValues("Mesh-File-Signature").Single());
+            Assert.True(filesKey.VerifyData(content, signature, System.Security.Cryptography.HashAlgorithmName.SHA256,
+                System.Security.Cryptography.DSASignatureFormat.Rfc3279DerSequence));
+            // One key per purpose: a file's signature is no answer's, and the header names the files certificate.
+            Assert.False(answersKey.VerifyData(content, signature, System.Security.Cryptography.HashAlgorithmName.SHA256,
+                System.Security.Cryptography.DSASignatureFormat.Rfc3279DerSequence));
+            Assert.Equal(Mesh.NetPay.Signing.V1Signature.CertIdOf(filesCertificate), file.Headers.GetValues("Mesh-Cert-Id").Single());
         }
         var detailLines = (await detail.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')).ToList();
         var total = (await totals.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Split(',');

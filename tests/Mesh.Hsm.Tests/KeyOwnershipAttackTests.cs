@@ -86,9 +86,13 @@ public class KeyOwnershipAttackTests
         { "issuer-ccb", "verify pin with issuer-icbc.pvk" },
         // The switch reads card numbers with the gateway's DEK.
         { "switch", "decrypt with gateway.dek" },
-        // Attack 5: any service but the gateway signs with the platform's key.
+        // Attack 5: any service but the gateway signs with one of the platform's keys (answers, files, certificates).
         { "switch", "sign with gateway.signing" },
         { "issuer-icbc", "sign with gateway.signing" },
+        { "switch", "sign with gateway.files" },
+        { "issuer-icbc", "sign with gateway.files" },
+        { "switch", "sign with gateway.certificates" },
+        { "issuer-icbc", "sign with gateway.certificates" },
         // The gateway translates a PIN out of a bank's zone.
         { "gateway", "translate from issuer-icbc.zpk" },
         // A bank reads a PIN block under the acquirer's ZPK.
@@ -107,6 +111,8 @@ public class KeyOwnershipAttackTests
             "verify pin with issuer-icbc.pvk" => new VerifyPinRequest { ZpkId = "issuer-ccb.zpk", Verification = new PinVerificationData { PvkId = "issuer-icbc.pvk" } },
             "decrypt with gateway.dek" => new DecryptDataRequest { DekId = "gateway.dek" },
             "sign with gateway.signing" => new SignRequest { KeyId = "gateway.signing" },
+            "sign with gateway.files" => new SignRequest { KeyId = "gateway.files" },
+            "sign with gateway.certificates" => new SignRequest { KeyId = "gateway.certificates" },
             "translate from issuer-icbc.zpk" => new TranslatePinRequest { SourceZpkId = "issuer-icbc.zpk", DestinationZpkId = "gateway.zpk" },
             "verify gateway.zpk block" => new VerifyPinRequest { ZpkId = "gateway.zpk", Verification = new PinVerificationData { PvkId = "issuer-icbc.pvk" } },
             _ => throw new ArgumentOutOfRangeException(nameof(attack)),
@@ -127,6 +133,10 @@ public class KeyOwnershipAttackTests
         await _access.CheckAsync("issuer-icbc", "issuer", new VerifyPinRequest { ZpkId = "issuer-icbc.zpk", Verification = new PinVerificationData { PvkId = "issuer-icbc.pvk" } }, default);
         await _access.CheckAsync("issuer-icbc", "issuer", new ExportKeyRequest { KeyId = "issuer-icbc.zpk", ZmkId = "issuer-icbc.zmk" }, default);
         await _access.CheckAsync("operator", "operator", new KeyCheckValueRequest { KeyId = "issuer-icbc.pvk" }, default);
+        foreach (var signing in new[] { "gateway.signing", "gateway.files", "gateway.certificates" })
+        {
+            await _access.CheckAsync("gateway", "gateway", new SignRequest { KeyId = signing }, default);
+        }
         // The operator reads check values of every key but uses none in a transaction.
         var operatorMac = await Assert.ThrowsAsync<HsmException>(() =>
             _access.CheckAsync("operator", "operator", new GenerateMacRequest { KeyId = "gateway.zak" }, default));
@@ -403,7 +413,10 @@ public class KeyOwnershipAttackTests
         await _keys.GenerateAsync("gateway.zak", KeyType.Zak, KeyAlgorithm.Tdes2Key, default,
             Owned(("gateway", [KeyUse.MacGenerate, KeyUse.MacVerify]), ("switch", [KeyUse.MacGenerate, KeyUse.MacVerify])));
         await _keys.GenerateAsync("gateway.dek", KeyType.Dek, KeyAlgorithm.Aes256, default, Owned(("gateway", [KeyUse.DataEncrypt, KeyUse.DataDecrypt])));
-        await _keys.GenerateAsync("gateway.signing", KeyType.Signing, KeyAlgorithm.EcP256, default, Owned(("gateway", [KeyUse.Sign])));
+        foreach (var signing in new[] { "gateway.signing", "gateway.files", "gateway.certificates" })
+        {
+            await _keys.GenerateAsync(signing, KeyType.Signing, KeyAlgorithm.EcP256, default, Owned(("gateway", [KeyUse.Sign, KeyUse.SignatureVerify])));
+        }
         await _keys.GenerateAsync("gateway.pin-transport-ec", KeyType.PinTransport, KeyAlgorithm.EcP256, default, Owned(("gateway", [KeyUse.PinTransport])));
         foreach (var bank in new[] { "issuer-icbc", "issuer-ccb" })
         {

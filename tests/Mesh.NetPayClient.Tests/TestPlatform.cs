@@ -3,24 +3,38 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Mesh.NetPay.Api;
 using Mesh.NetPay.Signing;
 
 namespace Mesh.NetPayClient.Tests;
 
 /// <summary>
-/// A stand-in for the platform's keys inside unit tests: a signing certificate (ECDSA P-256, as
-/// the platform signs; or RSA-2048, as an installation whose key predates that does) and a NetPay
-/// key, and answers signed as the gateway signs them.
+/// A stand-in for the platform's keys inside unit tests, one per purpose as the gateway has them:
+/// the platform certificate's key (answers, notifications; ECDSA P-256, as the platform signs, or
+/// RSA-2048, as an installation whose key predates that does), the files key, the issuing key
+/// (self-signed; it issued the other two certificates) and a NetPay key, and answers signed as
+/// the gateway signs them.
 /// </summary>
 public sealed class TestPlatform : IDisposable
 {
     public TestPlatform(bool rsa = false)
     {
+        var from = DateTimeOffset.UtcNow.AddDays(-1);
+        var to = DateTimeOffset.UtcNow.AddDays(30);
+        IssuingKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var issuing = new CertificateRequest("CN=Test Platform certificates", IssuingKey, HashAlgorithmName.SHA256);
+        issuing.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, critical: true));
+        IssuingCertificate = issuing.CreateSelfSigned(from, to);
         SigningKey = rsa ? RSA.Create(2048) : ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = SigningKey is RSA rsaKey
             ? new CertificateRequest("CN=Test Platform", rsaKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
             : new CertificateRequest("CN=Test Platform", (ECDsa)SigningKey, HashAlgorithmName.SHA256);
-        Certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(PlatformKeys.AnswersPurposeOid)], critical: false));
+        Certificate = Issue(request, from, to);
+        FilesKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var files = new CertificateRequest("CN=Test Platform files", FilesKey, HashAlgorithmName.SHA256);
+        files.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(PlatformKeys.FilesPurposeOid)], critical: false));
+        FilesCertificate = Issue(files, from, to);
         NetPayKey = RSA.Create(1024);
     }
 
@@ -28,7 +42,19 @@ public sealed class TestPlatform : IDisposable
 
     public X509Certificate2 Certificate { get; }
 
+    public ECDsa FilesKey { get; }
+
+    public X509Certificate2 FilesCertificate { get; }
+
+    public ECDsa IssuingKey { get; }
+
+    public X509Certificate2 IssuingCertificate { get; }
+
     public RSA NetPayKey { get; }
+
+    /// <summary>A certificate issued by the platform's issuing key.</summary>
+    public X509Certificate2 Issue(CertificateRequest request, DateTimeOffset from, DateTimeOffset to) =>
+        request.Create(IssuingCertificate.SubjectName, X509SignatureGenerator.CreateForECDsa(IssuingKey), from, to, RandomNumberGenerator.GetBytes(8));
 
     public string CertificatePem => Certificate.ExportCertificatePem();
 
@@ -68,6 +94,10 @@ public sealed class TestPlatform : IDisposable
     {
         SigningKey.Dispose();
         Certificate.Dispose();
+        FilesKey.Dispose();
+        FilesCertificate.Dispose();
+        IssuingKey.Dispose();
+        IssuingCertificate.Dispose();
         NetPayKey.Dispose();
     }
 }

@@ -34,6 +34,8 @@ public sealed class NetPayClient : IDisposable
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _certificateLock = new(1, 1);
     private X509Certificate2? _platform;
+    private X509Certificate2? _issuing;
+    private X509Certificate2? _files;
     private X509Certificate2? _envelope;
 
     /// <summary>A client; pass an <paramref name="http"/> from IHttpClientFactory in ASP.NET Core, or none to own one.</summary>
@@ -136,8 +138,8 @@ public sealed class NetPayClient : IDisposable
     /// <summary>
     /// Downloads a closed settlement date's reconciliation file into <paramref name="destination"/>,
     /// reporting bytes received to <paramref name="progress"/> (with the total when known), and
-    /// checks the platform's signature over every byte; a file whose signature does not verify
-    /// throws. Returns the file's name and size.
+    /// checks the platform's signature over every byte with its files certificate; a file whose
+    /// signature does not verify throws. Returns the file's name and size.
     /// </summary>
     public async Task<(string FileName, long Bytes)> DownloadReconciliationAsync(DateOnly settlementDate, ReconciliationKind kind, Stream destination,
         IProgress<(long Received, long? Total)>? progress = null, CancellationToken ct = default)
@@ -145,7 +147,7 @@ public sealed class NetPayClient : IDisposable
         ArgumentNullException.ThrowIfNull(destination);
         var date = settlementDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var kindName = kind == ReconciliationKind.Detail ? "detail" : "totals";
-        var platform = await PlatformCertificateAsync(ct);
+        var files = await PlatformFilesCertificateAsync(ct);
         using var response = await SendWithRetriesAsync(() => new HttpRequestMessage(HttpMethod.Get,
             new Uri(_options.GatewayUrl, $"/v1/reconciliation/{date}/{kindName}?{SignedQuery([], ("settlementDate", date), ("kind", kindName))}")), null,
             HttpCompletionOption.ResponseHeadersRead, ct);
@@ -168,15 +170,15 @@ public sealed class NetPayClient : IDisposable
             progress?.Report((received, total));
         }
         if (signature is null || !Base64.TryDecode(signature, out var signatureBytes)
-            || !PlatformSignature.VerifyHash(platform, hash.GetHashAndReset(), signatureBytes))
+            || !PlatformSignature.VerifyHash(files, hash.GetHashAndReset(), signatureBytes))
         {
-            throw new NetPayException($"the reconciliation file's signature does not verify with the platform certificate {V1Signature.CertIdOf(platform)}");
+            throw new NetPayException($"the reconciliation file's signature does not verify with the platform's files certificate {V1Signature.CertIdOf(files)}");
         }
         return (response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName?.Trim('"')
             ?? $"{MerchantId}-{settlementDate:yyyyMMdd}-{kindName}.csv", received);
     }
 
-    /// <summary>The platform's signing certificate: the pinned one, or the gateway's, fetched once.</summary>
+    /// <summary>The certificate of the platform's answers and notifications: the pinned one, or the gateway's, fetched once.</summary>
     public async Task<X509Certificate2> PlatformCertificateAsync(CancellationToken ct = default)
     {
         if (_platform is { } known)
@@ -194,19 +196,36 @@ public sealed class NetPayClient : IDisposable
         }
     }
 
-    /// <summary>The certificate requests are sealed to: fetched once, and used only if the platform's signing key issued it.</summary>
-    public async Task<X509Certificate2> PlatformEnvelopeCertificateAsync(CancellationToken ct = default)
+    /// <summary>
+    /// The certificate of the platform's issuing key, which signs certificates and nothing else:
+    /// fetched once, and believed only if it is self-signed and issued the platform certificate
+    /// (<see cref="PlatformCertificateAsync"/>, pinned or fetched).
+    /// </summary>
+    public async Task<X509Certificate2> PlatformIssuingCertificateAsync(CancellationToken ct = default)
     {
-        if (_envelope is { } known)
+        if (_issuing is { } known)
         {
             return known;
         }
         var platform = await PlatformCertificateAsync(ct);
-        var envelope = X509Certificate2.CreateFromPem(await _http.GetStringAsync(new Uri(_options.GatewayUrl, "/v1/platform-envelope-certificate"), ct));
-        return PlatformKeys.IsIssuedBy(envelope, platform)
-            ? _envelope = envelope
-            : throw new NetPayException("the envelope certificate was not issued by the platform's signing key");
+        var issuing = await FetchCertificateAsync(PlatformKeys.IssuingCertificatePath, ct);
+        return PlatformKeys.IsIssuedBy(issuing, issuing) && PlatformKeys.IsIssuedBy(platform, issuing)
+            ? _issuing = issuing
+            : throw new NetPayException($"the issuing certificate did not issue the platform certificate {V1Signature.CertIdOf(platform)}");
     }
+
+    /// <summary>
+    /// The certificate reconciliation files are signed with: fetched once, and used only if the
+    /// platform's issuing key issued it for that purpose (<see cref="PlatformKeys.FilesPurposeOid"/>).
+    /// </summary>
+    public async Task<X509Certificate2> PlatformFilesCertificateAsync(CancellationToken ct = default) =>
+        _files ??= await IssuedCertificateAsync(PlatformKeys.FilesCertificatePath, "files",
+            certificate => PlatformKeys.HasPurpose(certificate, PlatformKeys.FilesPurposeOid), ct);
+
+    /// <summary>The certificate requests are sealed to: fetched once, and used only if the platform's issuing key issued it for key encipherment.</summary>
+    public async Task<X509Certificate2> PlatformEnvelopeCertificateAsync(CancellationToken ct = default) =>
+        _envelope ??= await IssuedCertificateAsync(PlatformKeys.EnvelopeCertificatePath, "envelope",
+            certificate => PlatformKeys.HasKeyUsage(certificate, X509KeyUsageFlags.KeyEncipherment), ct);
 
     /// <summary>The public key NetPay form-protocol answers are signed with (PGID key, RSA-1024).</summary>
     public Task<RSA> PlatformNetPayKeyAsync(CancellationToken ct = default) => PlatformKeys.FetchNetPayKeyAsync(_http, _options.GatewayUrl, ct);
@@ -220,6 +239,20 @@ public sealed class NetPayClient : IDisposable
             _http.Dispose();
         }
     }
+
+    private async Task<X509Certificate2> IssuedCertificateAsync(string path, string purpose, Func<X509Certificate2, bool> isForPurpose, CancellationToken ct)
+    {
+        var issuing = await PlatformIssuingCertificateAsync(ct);
+        var certificate = await FetchCertificateAsync(path, ct);
+        if (!PlatformKeys.IsIssuedBy(certificate, issuing))
+        {
+            throw new NetPayException($"the {purpose} certificate was not issued by the platform's issuing key");
+        }
+        return isForPurpose(certificate) ? certificate : throw new NetPayException($"the {purpose} certificate was issued for another purpose");
+    }
+
+    private async Task<X509Certificate2> FetchCertificateAsync(string path, CancellationToken ct) =>
+        X509Certificate2.CreateFromPem(await _http.GetStringAsync(new Uri(_options.GatewayUrl, path), ct));
 
     /// <summary>A signed query string: merId, timestamp, the parameters, signature; path values are signed but not sent.</summary>
     private string SignedQuery(IEnumerable<(string Name, string Value)> parameters, params (string Name, string Value)[] pathValues)

@@ -5,8 +5,9 @@ using System.Security.Cryptography.X509Certificates;
 namespace Mesh.NetPay.Signing;
 
 /// <summary>
-/// Checks the platform's signatures (answers, notifications, reconciliation files) with its
-/// certificate, whichever key it holds: ECDSA P-256 with SHA-256 (what the platform signs with;
+/// Checks the platform's signatures with the certificate of their purpose (the platform
+/// certificate for answers and notifications, the files certificate for reconciliation files),
+/// whichever key it holds: ECDSA P-256 with SHA-256 (what the platform signs with;
 /// the signature is DER, as openssl makes it, or r‖s, 64 bytes, as Web Crypto does) or RSA with
 /// SHA-256 (PKCS#1 v1.5: an installation whose signing key predates ECDSA). The certificate's public key is loaded
 /// once per certificate, not on every check.
