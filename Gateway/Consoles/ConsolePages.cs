@@ -250,6 +250,12 @@ public static class ConsolePages
         Select(html, "mode", "Mode", Merchants.MerchantApplication.NotificationModes, merchant.NotificationMode);
         Select(html, "protocol", "Protocol", Merchants.MerchantApplication.NotificationProtocols, merchant.NotificationProtocol);
         html.Append("<br><button class=\"primary\" type=\"submit\" id=\"save-notifications\">Save</button></form>");
+        html.Append("<h1>Return addresses</h1><form method=\"post\" action=\"/console/settings/return-addresses\">");
+        Csrf(html, session);
+        html.Append("<label for=\"returnUrlPrefixes\">Address prefixes, one a line: a NetPay order's BgRetUrl and PageRetUrl must lie under one (none: neither is accepted)</label>")
+            .Append("<textarea id=\"returnUrlPrefixes\" name=\"returnUrlPrefixes\" rows=\"4\" cols=\"72\" maxlength=\"2200\">")
+            .Append(E(string.Join('\n', merchant.ReturnUrlPrefixes))).Append("</textarea>")
+            .Append("<br><button class=\"primary\" type=\"submit\" id=\"save-return-addresses\">Save</button></form>");
         html.Append("<h1>Upload a new certificate or public key</h1><form method=\"post\" action=\"/console/settings/certificate\">");
         Csrf(html, session);
         html.Append("<label for=\"pem\">PEM</label><textarea id=\"pem\" name=\"pem\" rows=\"8\" cols=\"72\" maxlength=\"16000\" required></textarea>")

@@ -43,6 +43,7 @@ public static class MerchantConsoleApi
         signedIn.MapPost("/notifications/{notificationId:long}/resend", ResendAsync);
         signedIn.MapGet("/settings", SettingsAsync);
         signedIn.MapPost("/settings/notifications", SaveNotificationsAsync);
+        signedIn.MapPost("/settings/return-addresses", SaveReturnAddressesAsync);
         signedIn.MapPost("/settings/certificate", UploadKeyAsync);
         signedIn.MapGet("/users", UsersAsync);
         signedIn.MapPost("/users", AddUserAsync);
@@ -319,11 +320,33 @@ public static class MerchantConsoleApi
         if (protocol == "https" && merchant.ReturnUrlPrefixes.Any(p => !p.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
         {
             return ConsolePages.Settings(session, merchant, null,
-                "The https protocol never sends to http, and some of your registered return addresses are http: ask the platform to change them first.");
+                "The https protocol never sends to http, and some of your registered return addresses are http: change them first.");
         }
         await merchants.UpdateNotificationsAsync(session.MerchantId, mode, protocol, ct);
         await accounts.AuditAsync(session, "settings", $"notifications: {merchant.NotificationMode}/{merchant.NotificationProtocol} -> {mode}/{protocol}", ct);
         return ConsolePages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, "Notification settings saved.", null);
+    }
+
+    /// <summary>The addresses the merchant's NetPay BgRetUrl and PageRetUrl may lie under, one a line; none refuses both fields.</summary>
+    private static async Task<IResult> SaveReturnAddressesAsync(HttpContext http, MerchantRegistry merchants, ConsoleAccounts accounts, CancellationToken ct)
+    {
+        var session = Session(http);
+        if (session.Role != ConsoleRoles.Admin)
+        {
+            return Forbidden(session);
+        }
+        var form = await http.Request.ReadFormAsync(ct);
+        var merchant = (await merchants.FindAsync(session.MerchantId, ct))!;
+        var prefixes = form["returnUrlPrefixes"].ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Distinct(StringComparer.Ordinal).ToArray();
+        if (ReturnUrlPrefixes.Refusal(prefixes, merchant.NotificationProtocol) is { } refusal)
+        {
+            return ConsolePages.Settings(session, merchant, null, $"Return addresses: {refusal}.");
+        }
+        await merchants.UpdateReturnUrlPrefixesAsync(session.MerchantId, prefixes, ct);
+        await accounts.AuditAsync(session, "settings",
+            $"return addresses: [{string.Join(", ", merchant.ReturnUrlPrefixes)}] -> [{string.Join(", ", prefixes)}]", ct);
+        return ConsolePages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, "Return addresses saved.", null);
     }
 
     private static async Task<IResult> UploadKeyAsync(HttpContext http, MerchantRegistry merchants, ConsoleAccounts accounts, CancellationToken ct)

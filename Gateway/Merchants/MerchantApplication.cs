@@ -43,13 +43,9 @@ public sealed partial record MerchantApplication(
         Check(SettlementAccount is not null && AccountFormat().IsMatch(SettlementAccount), "settlementAccount", "6 to 34 letters and digits");
         Check(NotifyAllowList is null || (NotifyAllowList.Length <= AllowListEntriesMax && NotifyAllowList.All(e => System.Net.IPNetwork.TryParse(e, out _))),
             "notifyAllowList", $"at most {AllowListEntriesMax} networks in CIDR form (10.1.2.0/24) that notifications may reach although private");
-        Check(ReturnUrlPrefixes is null || (ReturnUrlPrefixes.Length <= Merchants.ReturnUrlPrefixes.PrefixesMax
-                && ReturnUrlPrefixes.All(Merchants.ReturnUrlPrefixes.IsValidPrefix)),
-            "returnUrlPrefixes", $"at most {Merchants.ReturnUrlPrefixes.PrefixesMax} absolute http(s) addresses of at most "
-                + $"{Merchants.ReturnUrlPrefixes.PrefixCharsMax} characters, without credentials, query or fragment, that NetPay's BgRetUrl and PageRetUrl must lie under");
-        if (NotificationProtocol == "https" && ReturnUrlPrefixes?.Any(p => !p.StartsWith("https://", StringComparison.OrdinalIgnoreCase)) == true)
+        if (Merchants.ReturnUrlPrefixes.Refusal(ReturnUrlPrefixes ?? [], NotificationProtocol ?? "") is { } refusal)
         {
-            problems["returnUrlPrefixes"] = ["https addresses only: the https notification protocol never sends to http"];
+            problems["returnUrlPrefixes"] = [refusal];
         }
         Check(TlsPinnedSha256 is null || PinFormat().IsMatch(TlsPinnedSha256), "tlsPinnedSha256",
             "the SHA-256 of the merchant's TLS certificate, 64 lower-case hex digits");

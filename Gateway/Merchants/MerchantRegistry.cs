@@ -66,6 +66,15 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
         _cache.TryRemove(merchantId, out _);
     }
 
+    /// <summary>The addresses a merchant's NetPay BgRetUrl and PageRetUrl may lie under, as it now registers them (its console's settings).</summary>
+    public async Task UpdateReturnUrlPrefixesAsync(string merchantId, string[] prefixes, CancellationToken ct)
+    {
+        await using var update = db.CreateCommand("UPDATE merchants SET return_url_prefixes = $2 WHERE merchant_id = $1");
+        BatchSql.Bind(update, merchantId, prefixes);
+        await update.ExecuteNonQueryAsync(ct);
+        _cache.TryRemove(merchantId, out _);
+    }
+
     /// <summary>A merchant's new key or certificate: its signatures are checked with it from the next request on.</summary>
     public async Task ReplaceKeyAsync(string merchantId, MerchantKey key, CancellationToken ct)
     {

@@ -19,6 +19,22 @@ public static class ReturnUrlPrefixes
         && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) && uri.UserInfo.Length == 0 && uri.Query.Length == 0
         && uri.Fragment.Length == 0 && !HasEscapedSeparators(uri);
 
+    /// <summary>
+    /// What is wrong with a set of prefixes, or null when it may be registered: at most
+    /// <see cref="PrefixesMax"/>, each valid, and https only for a merchant notified by the https protocol.
+    /// </summary>
+    public static string? Refusal(IReadOnlyCollection<string> prefixes, string notificationProtocol)
+    {
+        if (prefixes.Count > PrefixesMax || !prefixes.All(IsValidPrefix))
+        {
+            return $"at most {PrefixesMax} absolute http(s) addresses of at most {PrefixCharsMax} characters, without credentials, query or fragment, "
+                + "that NetPay's BgRetUrl and PageRetUrl must lie under";
+        }
+        return notificationProtocol == "https" && prefixes.Any(p => !p.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            ? "https addresses only: the https notification protocol never sends to http"
+            : null;
+    }
+
     /// <summary>True when <paramref name="url"/> lies under one of <paramref name="prefixes"/>.</summary>
     public static bool IsUnderAny(string url, IReadOnlyList<string> prefixes) => prefixes.Any(p => IsUnder(url, p));
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using Aspire.Hosting.Testing;
 using Microsoft.Playwright;
@@ -182,6 +183,44 @@ public sealed class MerchantConsoleTests(MeshPlatformFixture platform)
         Assert.Equal("login:2,logout:1,notification-resend:1,settings:2,user-added:1", await platform.ScalarAsync<string>("gatewaydb",
             "SELECT string_agg(action || ':' || n, ',' ORDER BY action) FROM (SELECT action, count(*) n FROM console_audit WHERE merchant_id = $1 GROUP BY action) a",
             merchant.MerchantId));
+    }
+
+    [Fact]
+    public async Task AnAdmin_RegistersReturnAddresses_NetPayOrdersMayReturnThereNext_AndABadOneChangesNothing()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform, returnUrlPrefixes: ["https://shop.example/netpay/"]);
+        using var consumer = new TestConsumer(platform);
+        await AddUserAsync(merchant.MerchantId, "erin", "admin");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await TestBrowser.LaunchAsync(playwright);
+        var page = await (await browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true })).NewPageAsync();
+        var gateway = platform.App.GetEndpoint("gateway", "https");
+        using var before = await consumer.PostFormAsync("/pay/TransGet",
+            merchant.NetPayOrder(TestMerchant.NewOrderId(), 10_00, bgRetUrl: "https://shop.example/v2/notify"));
+
+        Assert.Equal("", await SignInAsync(page, merchant.MerchantId, "erin", Password));
+        await page.GotoAsync(new Uri(gateway, "/console/settings").ToString());
+        var shown = await page.InputValueAsync("#returnUrlPrefixes");
+        await page.FillAsync("#returnUrlPrefixes", "https://shop.example/netpay/\nhttps://shop.example/v2/");
+        await page.ClickAsync("#save-return-addresses");
+        var saved = await page.TextContentAsync("#message");
+        await page.FillAsync("#returnUrlPrefixes", "https://shop.example/v3/\nftp://shop.example/");
+        await page.ClickAsync("#save-return-addresses");
+        var refused = await page.TextContentAsync("#error-message");
+        var ordId = TestMerchant.NewOrderId();
+        using var after = await consumer.PostFormAsync("/pay/TransGet", merchant.NetPayOrder(ordId, 10_00, bgRetUrl: "https://shop.example/v2/notify"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, before.StatusCode);
+        Assert.Equal("https://shop.example/netpay/", shown);
+        Assert.Equal("Return addresses saved.", saved);
+        Assert.Contains("absolute http(s) addresses", refused);
+        Assert.Equal("{https://shop.example/netpay/,https://shop.example/v2/}", await platform.ScalarAsync<string>("gatewaydb",
+            "SELECT return_url_prefixes::text FROM merchants WHERE merchant_id = $1", merchant.MerchantId));
+        Assert.True((int)after.StatusCode is >= 200 and < 400, $"{(int)after.StatusCode}");
+        Assert.Equal(1L, await platform.ScalarAsync<long>("gatewaydb", "SELECT count(*) FROM orders WHERE merchant_id = $1 AND order_id = $2",
+            merchant.MerchantId, ordId));
+        Assert.Equal(1L, await platform.ScalarAsync<long>("gatewaydb",
+            "SELECT count(*) FROM console_audit WHERE merchant_id = $1 AND action = 'settings' AND detail LIKE 'return addresses:%'", merchant.MerchantId));
     }
 
     [Fact]
