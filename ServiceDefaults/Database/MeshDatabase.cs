@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 
@@ -6,7 +7,8 @@ namespace Mesh.ServiceDefaults.Database;
 /// <summary>
 /// A service's PostgreSQL data source, as every Mesh service opens it: Aspire's (pooling, health
 /// check, traces, metrics) with Npgsql's automatic preparation, so the statements a service runs
-/// on every request are parsed once per connection instead of on every execution.
+/// on every request are parsed once per connection instead of on every execution; and a command
+/// is traced only inside a traced operation (<see cref="InsideATrace"/>).
 /// </summary>
 public static class MeshDatabase
 {
@@ -50,9 +52,24 @@ public static class MeshDatabase
         {
             Prepared(dataSource.ConnectionStringBuilder);
             configure?.Invoke(dataSource.ConnectionStringBuilder);
+            // A physical connection's opening is left to the metrics (db.client.connection.create_time):
+            // Npgsql traces it whoever opens it, so a poll's pool growth began traces of its own.
+            dataSource.ConfigureTracing(tracing => tracing
+                .ConfigureCommandFilter(_ => InsideATrace())
+                .ConfigureBatchFilter(_ => InsideATrace())
+                .ConfigureCopyOperationFilter(_ => InsideATrace())
+                .EnablePhysicalOpenTracing(false));
         });
         return builder;
     }
+
+    /// <summary>
+    /// True inside a traced operation (a request, a call, a poll's work that traces itself). A
+    /// background poll's query runs outside any: each, several a second on an idle platform, was a
+    /// trace of its own and buried the payments' traces on the dashboard. A poll that finds work
+    /// is traced from the work's own calls on (a notification sent, a reversal, a ledger batch).
+    /// </summary>
+    public static bool InsideATrace() => Activity.Current is { Recorded: true };
 
     /// <summary>Automatic preparation, as every service's data source has it.</summary>
     public static NpgsqlConnectionStringBuilder Prepared(NpgsqlConnectionStringBuilder connection)

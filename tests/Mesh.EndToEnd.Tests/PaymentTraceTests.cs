@@ -46,5 +46,10 @@ public sealed class PaymentTraceTests(MeshPlatformFixture platform)
         Assert.Contains(platform.Traces.Spans, s => s.TraceId == traceId && s.Service == "switch" && s.Name == "iso8583 0200 → issuer-icbc");
         Assert.Contains(later, s => s.Service == "settlement" && s.Name == "ledger post purchase");
         Assert.True(later.Count(s => s.Service == "gateway" && s.Name == "notify merchant") >= 2, "the page's notification attempt and the dispatcher's repeat are in the trace");
+        // The payment's database commands are in its trace; the background polls' queries, running
+        // several a second all along (the dispatcher's among them), make no trace of their own.
+        Assert.Contains(platform.Traces.Spans, s => s.TraceId == traceId && s.Service == "gateway" && s.Scope == "Npgsql");
+        var rootQueries = platform.Traces.Spans.Where(s => s.Scope == "Npgsql" && s.ParentSpanId.Length == 0).ToList();
+        Assert.True(rootQueries.Count == 0, $"{rootQueries.Count} database commands began a trace, e.g. {rootQueries.FirstOrDefault()}");
     }
 }

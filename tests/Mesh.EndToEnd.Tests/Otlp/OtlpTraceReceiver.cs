@@ -11,10 +11,11 @@ namespace Mesh.EndToEnd.Tests.Otlp;
 
 /// <summary>
 /// A span as exported: its service, trace, id, name, instrumentation scope, the process that made
-/// it (service.instance.id, a replica's own id), and its attributes' values as text (what a
-/// tracing backend would store).
+/// it (service.instance.id, a replica's own id), its attributes' values as text (what a tracing
+/// backend would store), and its parent's id (empty for a trace's root).
 /// </summary>
-public sealed record ReceivedSpan(string Service, string TraceId, string SpanId, string Name, string Scope, string Instance = "", string Attributes = "");
+public sealed record ReceivedSpan(string Service, string TraceId, string SpanId, string Name, string Scope, string Instance = "", string Attributes = "",
+    string ParentSpanId = "");
 
 /// <summary>
 /// An OTLP/HTTP (protobuf) receiver inside the test process: the services export their spans
@@ -65,7 +66,8 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
                     {
                         _spans.Enqueue(new ReceivedSpan(service, Convert.ToHexStringLower(span.TraceId.Span),
                             Convert.ToHexStringLower(span.SpanId.Span), span.Name, scope.Scope?.Name ?? "", instance,
-                            string.Join('\n', span.Attributes.Concat(span.Events.SelectMany(e => e.Attributes)).Select(a => $"{a.Key}={a.Value?.StringValue}"))));
+                            string.Join('\n', span.Attributes.Concat(span.Events.SelectMany(e => e.Attributes)).Select(a => $"{a.Key}={a.Value?.StringValue}")),
+                            Convert.ToHexStringLower(span.ParentSpanId.Span)));
                     }
                 }
             }
