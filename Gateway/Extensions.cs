@@ -72,6 +72,9 @@ public static class Extensions
             .Validate(o => o.AdminKey.Length >= GatewayOptions.AdminKeyCharsMin, $"Gateway:AdminKey has at least {GatewayOptions.AdminKeyCharsMin} characters")
             .Validate(o => o.OrderAmountMinorMax > 0 && o.PaymentSessionMinutes is > 0 and <= 120 && o.WrongPinsMax is > 0 and <= 10,
                 "Gateway: OrderAmountMinorMax above 0, PaymentSessionMinutes 1 to 120, WrongPinsMax 1 to 10")
+            .Validate(o => o.PayMinutesDefault > 0 && o.PayMinutesDefault <= o.PayMinutesMax && o.PayMinutesMax <= GatewayOptions.PayMinutesLimit
+                    && o.CloseExpiredPollMs > 0,
+                $"Gateway: PayMinutesDefault 1 to PayMinutesMax, PayMinutesMax at most {GatewayOptions.PayMinutesLimit}, CloseExpiredPollMs above 0")
             .Validate(o => o.PinTransport is EncryptedPin.Ecdh or EncryptedPin.RsaOaep, "Gateway:PinTransport is ecdh or rsa-oaep")
             .Validate(o => o.SwitchDeadlineMs > 0 && o.ResolveAfterMs > 0 && o.ResolvePollMs > 0, "Gateway: the switch deadline and resolver times are positive")
             .Validate(o => o.Banks.Count > 0 && o.Banks.All(b => b.GateId.Length == 4 && b.GateId.All(char.IsAsciiDigit) && b.Name.Length > 0),
@@ -109,6 +112,8 @@ public static class Extensions
         builder.Services.AddHostedService<SettlementRelay>();
         builder.Services.AddSingleton<UnresolvedPayments>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UnresolvedPayments>());
+        builder.Services.AddSingleton<OrderClosing>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OrderClosing>());
     }
 
     public static WebApplication UseGatewayPipeline(this WebApplication app)

@@ -10,17 +10,20 @@ using Microsoft.Extensions.Options;
 namespace Mesh.Gateway.Apis;
 
 /// <summary>
-/// The merchant's JSON API: create an order, get one, list them by creation time with paging, and
-/// refund. Requests are flat JSON objects (or query strings) of string values, signed by the
-/// merchant; answers are signed by the platform the same way (<c>certId</c>, <c>signature</c>).
-/// Creates honour <c>Idempotency-Key</c>.
+/// The merchant's JSON API: create an order, get one, list them by creation time with paging, close
+/// one that is not paid, and refund. Requests are flat JSON objects (or query strings) of string
+/// values, signed by the merchant; answers are signed by the platform the same way (<c>certId</c>,
+/// <c>signature</c>).
+/// Creates, closes and refunds honour <c>Idempotency-Key</c>.
 /// </summary>
 public static class OrdersApi
 {
     public const int FieldsMax = 20;
     public const int FieldCharsMax = 1024;
-    private static readonly string[] CreateFields = ["merId", "orderId", "txnAmt", "currencyCode", "txnDate", "backUrl", "frontUrl", "gateId", "reqReserved", "notifyMode", "signature"];
+    private static readonly string[] CreateFields =
+        ["merId", "orderId", "txnAmt", "currencyCode", "txnDate", "backUrl", "frontUrl", "gateId", "reqReserved", "notifyMode", "payTimeout", "signature"];
     private static readonly string[] RefundFields = ["merId", "refundId", "refundAmt", "signature"];
+    private static readonly string[] CloseFields = ["merId", "signature"];
 
     public static RouteGroupBuilder MapOrdersApi(this RouteGroupBuilder group)
     {
@@ -28,13 +31,19 @@ public static class OrdersApi
             .WithName("CreateOrder").WithTags("Orders")
             .WithSummary("Creates an order the consumer then pays at payUrl")
             .WithDescription("Body: merId, orderId (1-32 of A-Z a-z 0-9 _ -), txnAmt (minor units), currencyCode (156 or CNY), txnDate (yyyyMMdd), "
-                + "backUrl, frontUrl, gateId, reqReserved, notifyMode (realtime, deferred or redirect; blank: the merchant's), signature; all strings. 201 with the signed order; the same order again is 200; "
-                + "a paid or pending order number is 409; a failed one may be paid again.");
+                + "backUrl, frontUrl, gateId, reqReserved, notifyMode (realtime, deferred or redirect; blank: the merchant's), "
+                + "payTimeout (yyyyMMddHHmmss UTC, the pay-by time; blank: the platform's default), signature; all strings. "
+                + "201 with the signed order; the same order again is 200; a paid, pending or closed order number is 409; a failed one may be paid again.");
         group.MapGet("/orders/{orderId}", GetAsync).WithName("GetOrder").WithTags("Orders")
             .WithSummary("An order, signed by the platform (query: merId, timestamp, signature)");
         group.MapGet("/orders", ListAsync).WithName("ListOrders").WithTags("Orders")
             .WithSummary("Orders created in [from, to) (yyyyMMddHHmmss UTC), oldest first, in pages (query: merId, from, to, limit, cursor, timestamp, signature)")
             .WithDescription("The answer's ordersDigest is the SHA-256 hex of the orders' canonical strings joined by newlines; the signature covers it.");
+        group.MapPost("/orders/{orderId}/close", CloseAsync).AddEndpointFilter(IdempotencyKeys.FilterAsync)
+            .WithName("CloseOrder").WithTags("Orders")
+            .WithSummary("Closes an order that is not paid: it can no longer be paid; closing it again changes nothing")
+            .WithDescription("Body: merId, signature; orderId from the path is signed too. 200 with the signed order (status closed), the first time and "
+                + "every time after; 409 when the order is paid or a payment of it is in flight; 404 when there is no such order.");
         group.MapPost("/orders/{orderId}/refunds", RefundAsync).AddEndpointFilter(IdempotencyKeys.FilterAsync)
             .WithName("RefundOrder").WithTags("Refunds")
             .WithSummary("Refunds all or part of a paid order; several partial refunds may not exceed the amount paid")
@@ -45,7 +54,7 @@ public static class OrdersApi
     }
 
     private static async Task<IResult> CreateAsync(Dictionary<string, string?> body, HttpContext http, MerchantRequests requests, OrderBook orders,
-        OrderAnswers answers, Merchants.MerchantRegistry merchants, IOptions<GatewayOptions> options, CancellationToken ct)
+        OrderAnswers answers, Merchants.MerchantRegistry merchants, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
     {
         if (Shape(body, CreateFields) is { } malformed)
         {
@@ -68,9 +77,14 @@ public static class OrdersApi
         {
             problems["txnDate"] = ["yyyyMMdd"];
         }
+        var (payBy, payTimeoutProblem) = OrderLifetime.ReadPayTimeout(body.GetValueOrDefault("payTimeout"), time.GetUtcNow(), options.Value);
+        if (payTimeoutProblem is not null)
+        {
+            problems["payTimeout"] = [payTimeoutProblem];
+        }
         var request = new OrderRequest(body["merId"]!, orderId, OrderProtocol.V1, amount ?? 0, currency ?? body.GetValueOrDefault("currencyCode") ?? "",
             txnDate, NetPayOrderForm.Purchase, null, Blank(body.GetValueOrDefault("backUrl")), Blank(body.GetValueOrDefault("frontUrl")),
-            Blank(body.GetValueOrDefault("gateId")), Blank(body.GetValueOrDefault("reqReserved")), Blank(body.GetValueOrDefault("notifyMode")));
+            Blank(body.GetValueOrDefault("gateId")), Blank(body.GetValueOrDefault("reqReserved")), Blank(body.GetValueOrDefault("notifyMode")), payBy);
         if (request.NotificationMode is { } mode && !Merchants.MerchantApplication.NotificationModes.Contains(mode))
         {
             problems["notifyMode"] = [$"blank (the merchant's), or one of {string.Join(", ", Merchants.MerchantApplication.NotificationModes)}"];
@@ -171,6 +185,35 @@ public static class OrdersApi
         var answer = signed.Where(f => f.Value is not null).ToDictionary(f => f.Key, f => (object?)f.Value);
         answer["orders"] = entries;
         return V1Answer.Of(StatusCodes.Status200OK, answer);
+    }
+
+    private static async Task<IResult> CloseAsync(string orderId, Dictionary<string, string?> body, HttpContext http, MerchantRequests requests,
+        OrderClosing closing, OrderAnswers answers, IOptions<GatewayOptions> options, CancellationToken ct)
+    {
+        if (Shape(body, CloseFields) is { } malformed)
+        {
+            return malformed;
+        }
+        var fields = new Dictionary<string, string?>(body, StringComparer.Ordinal) { ["orderId"] = orderId };
+        if (await requests.RefuseOnceAsync(http, fields, ct) is { } refusal)
+        {
+            return refusal;
+        }
+        if (!OrderRules.V1OrderId().IsMatch(orderId))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["orderId"] = ["1 to 32 of A-Z a-z 0-9 _ -"] },
+                title: "The close has errors");
+        }
+        var (closed, order) = await closing.CloseAsync(body["merId"]!, orderId, ct);
+        return closed switch
+        {
+            OrderLifetime.Closing.NoSuchOrder => V1Answer.Problem(StatusCodes.Status404NotFound, "No such order", $"No order {orderId}"),
+            OrderLifetime.Closing.Paid => V1Answer.Problem(StatusCodes.Status409Conflict, "The order is paid",
+                $"Order {orderId} is paid and cannot be closed; refund it instead"),
+            OrderLifetime.Closing.PaymentInFlight => V1Answer.Problem(StatusCodes.Status409Conflict, "A payment is in flight",
+                $"A payment of order {orderId} is waiting for the bank's answer; query the order, and close it if that payment fails"),
+            _ => V1Answer.Signed(StatusCodes.Status200OK, await answers.V1Async(V1Answer.OrderFields(order!, options.Value.PaymentPageBaseUrl), ct)),
+        };
     }
 
     private static async Task<IResult> RefundAsync(string orderId, Dictionary<string, string?> body, HttpContext http, MerchantRequests requests,

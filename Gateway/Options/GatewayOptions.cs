@@ -5,6 +5,9 @@ public sealed class GatewayOptions
     public const string Section = "Gateway";
     public const int AdminKeyCharsMin = 32;
 
+    /// <summary>The longest pay-by time an installation may allow: 30 days.</summary>
+    public const int PayMinutesLimit = 43_200;
+
     /// <summary>The operators' key for <c>/admin</c> (the AppHost's <c>gateway-admin-key</c> parameter).</summary>
     public string AdminKey { get; set; } = "";
 
@@ -13,6 +16,15 @@ public sealed class GatewayOptions
 
     /// <summary>How long a consumer's payment page stays usable.</summary>
     public int PaymentSessionMinutes { get; set; } = 15;
+
+    /// <summary>How long a consumer has to pay an order whose merchant set no pay-by time (NetPay orders, and /v1 orders without payTimeout).</summary>
+    public int PayMinutesDefault { get; set; } = 30;
+
+    /// <summary>How far ahead a merchant may set an order's pay-by time (/v1 payTimeout).</summary>
+    public int PayMinutesMax { get; set; } = 10_080;
+
+    /// <summary>How often orders past their pay-by time are looked for and closed.</summary>
+    public int CloseExpiredPollMs { get; set; } = 1_000;
 
     /// <summary>Wrong PINs on one order before it fails.</summary>
     public int WrongPinsMax { get; set; } = 3;

@@ -7,13 +7,17 @@ public static class OrderProtocol
     public const string V1 = "v1";
 }
 
-/// <summary>An order's states: created (page not yet paid), pending (an authorization is out), paid, failed.</summary>
+/// <summary>
+/// An order's states: created (page not yet paid), pending (an authorization is out), paid, failed, closed (its pay-by time passed,
+/// or its merchant closed it, before it was paid: it can never be paid).
+/// </summary>
 public static class OrderStatus
 {
     public const string Created = "created";
     public const string Pending = "pending";
     public const string Paid = "paid";
     public const string Failed = "failed";
+    public const string Closed = "closed";
 }
 
 /// <summary>What a merchant asks for, from either front door, once read and checked.</summary>
@@ -30,7 +34,8 @@ public sealed record OrderRequest(
     string? PageRetUrl,
     string? GateId,
     string? Priv1,
-    string? NotificationMode = null);
+    string? NotificationMode = null,
+    DateTimeOffset? PayBy = null);
 
 /// <summary>An order as stored, with what became of its payment.</summary>
 public sealed record Order(
@@ -58,9 +63,10 @@ public sealed record Order(
     DateTimeOffset? PaidAt,
     string? PanMasked,
     string? AuthCode,
-    string? Rrn)
+    string? Rrn,
+    DateTimeOffset PayBy)
 {
-    public bool IsFinal => Status is OrderStatus.Paid or OrderStatus.Failed;
+    public bool IsFinal => Status is OrderStatus.Paid or OrderStatus.Failed or OrderStatus.Closed;
 
     public bool SameAs(OrderRequest request) =>
         AmountMinor == request.AmountMinor && Currency == request.Currency && TransDate == request.TransDate && Protocol == request.Protocol

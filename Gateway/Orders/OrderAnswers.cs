@@ -39,6 +39,7 @@ public sealed class OrderAnswers(NetPaySignature netPay, CanonicalSignature cano
         new("respCode", order.ResponseCode), new("respMsg", order.ResultMessage), new("paidAmt", Minor(order.PaidMinor)),
         new("refundedAmt", Minor(order.RefundedMinor)), new("maskedPan", order.PanMasked), new("authCode", order.AuthCode), new("rrn", order.Rrn),
         new("reqReserved", order.Priv1), new("createdAt", Timestamp(order.CreatedAt)), new("paidAt", order.PaidAt is { } paid ? Timestamp(paid) : null),
+        new("payTimeout", Timestamp(order.PayBy)),
     ];
 
     /// <summary>Adds <c>signTime</c>, <c>certId</c> and the platform's <c>signature</c> to <paramref name="fields"/>.</summary>

@@ -1,6 +1,8 @@
 using System.Data.Common;
 using Mesh.Gateway.Metrics;
+using Mesh.Gateway.Options;
 using Mesh.ServiceDefaults.Database;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Mesh.Gateway.Orders;
@@ -8,9 +10,10 @@ namespace Mesh.Gateway.Orders;
 /// <summary>
 /// Orders in gatewaydb, keyed by merchant and order number. Opening an order is idempotent: the
 /// same order again is the same order; a paid or pending one is a duplicate; a failed one may be
-/// paid again (as NetPay allows), which starts a new attempt with a higher version.
+/// paid again (as NetPay allows), which starts a new attempt with a higher version. Each attempt has
+/// its pay-by time (<see cref="OrderLifetime"/>); the same order again keeps the one it has.
 /// </summary>
-public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, TimeProvider time)
+public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, IOptions<GatewayOptions> options, TimeProvider time)
 {
     public const int ListLimitMax = 100;
 
@@ -27,7 +30,7 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, TimeP
         """
         o.merchant_id, o.order_id, o.protocol, o.amount_minor, o.currency, o.trans_date, o.trans_type, o.netpay_version, o.bg_ret_url,
         o.page_ret_url, o.gate_id, o.priv1, o.status, o.version, o.attempts, o.response_code, o.result_message, o.paid_minor,
-        o.refunded_minor, o.created_at, o.updated_at, o.paid_at, p.pan_masked, p.auth_code, p.rrn
+        o.refunded_minor, o.created_at, o.updated_at, o.paid_at, p.pan_masked, p.auth_code, p.rrn, o.pay_by
         """;
 
     /// <summary>The join that gives an order (<c>o</c>) its latest payment's card, authorization code and RRN (<c>p</c>).</summary>
@@ -48,13 +51,13 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, TimeP
             $"""
             WITH written AS (
                 INSERT INTO orders AS o (merchant_id, order_id, protocol, amount_minor, currency, trans_date, trans_type, netpay_version, bg_ret_url,
-                                         page_ret_url, gate_id, priv1, status, created_at, updated_at, notification_mode)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'created', $13, $13, $14)
+                                         page_ret_url, gate_id, priv1, status, created_at, updated_at, notification_mode, pay_by)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'created', $13, $13, $14, $15)
                 ON CONFLICT (merchant_id, order_id) DO UPDATE SET
                     protocol = EXCLUDED.protocol, amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency, trans_date = EXCLUDED.trans_date,
                     trans_type = EXCLUDED.trans_type, netpay_version = EXCLUDED.netpay_version, bg_ret_url = EXCLUDED.bg_ret_url,
                     page_ret_url = EXCLUDED.page_ret_url, gate_id = EXCLUDED.gate_id, priv1 = EXCLUDED.priv1, status = 'created',
-                    notification_mode = EXCLUDED.notification_mode,
+                    notification_mode = EXCLUDED.notification_mode, pay_by = EXCLUDED.pay_by,
                     version = o.version + 1, attempts = o.attempts + 1, response_code = NULL, result_message = NULL, updated_at = EXCLUDED.updated_at
                 WHERE o.status = 'failed'
                 RETURNING o.*, o.xmax = 0 AS fresh
@@ -65,7 +68,8 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, TimeP
             WHERE o.merchant_id = $1 AND o.order_id = $2 AND NOT EXISTS (SELECT FROM written)
             """);
         BatchSql.Bind(open, request.MerchantId, request.OrderId, request.Protocol, request.AmountMinor, request.Currency, request.TransDate, request.TransType,
-            request.NetPayVersion, request.BgRetUrl, request.PageRetUrl, request.GateId, request.Priv1, now, request.NotificationMode);
+            request.NetPayVersion, request.BgRetUrl, request.PageRetUrl, request.GateId, request.Priv1, now, request.NotificationMode,
+            OrderLifetime.PayBy(request.PayBy, now, options.Value));
         bool? fresh = null;
         Order? written = null;
         await using (var row = await open.ExecuteReaderAsync(ct))
@@ -154,6 +158,7 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, TimeP
         DateTimeOffset At(int i) => row.GetFieldValue<DateTimeOffset>(first + i);
         return new Order(Required(0), Required(1), Required(2), row.GetInt64(first + 3), Required(4), Required(5), Required(6),
             Text(7), Text(8), Text(9), Text(10), Text(11), Required(12), row.GetInt32(first + 13), row.GetInt32(first + 14), Text(15), Text(16),
-            row.GetInt64(first + 17), row.GetInt64(first + 18), At(19), At(20), row.IsDBNull(first + 21) ? null : At(21), Text(22), Text(23), Text(24));
+            row.GetInt64(first + 17), row.GetInt64(first + 18), At(19), At(20), row.IsDBNull(first + 21) ? null : At(21), Text(22), Text(23), Text(24),
+            At(25));
     }
 }

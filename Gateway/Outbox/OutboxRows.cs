@@ -41,7 +41,20 @@ public static class OutboxRows
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Where <see cref="OutboxEvent.OrderVersion"/> is in a payload (a jsonb path), for a statement that writes the version it sets.</summary>
-    public static readonly string[] OrderVersionPath = [Json.PropertyNamingPolicy!.ConvertName(nameof(OutboxEvent.OrderVersion))];
+    public static readonly string[] OrderVersionPath = [Name(nameof(OutboxEvent.OrderVersion))];
+
+    /// <summary>
+    /// A jsonb expression of an order's own fields in a payload (merchant, order, version, amount, currency), from the row
+    /// <paramref name="order"/> of a statement: with <c>||</c> after a payload, it fills them in per order.
+    /// </summary>
+    public static string OrderFieldsSql(string order) =>
+        $"""
+        jsonb_build_object('{Name(nameof(OutboxEvent.MerchantId))}', {order}.merchant_id, '{Name(nameof(OutboxEvent.OrderId))}', {order}.order_id,
+            '{Name(nameof(OutboxEvent.OrderVersion))}', {order}.version, '{Name(nameof(OutboxEvent.AmountMinor))}', {order}.amount_minor,
+            '{Name(nameof(OutboxEvent.Currency))}', {order}.currency)
+        """;
+
+    private static string Name(string property) => Json.PropertyNamingPolicy!.ConvertName(property);
 
     /// <summary>The two rows of <paramref name="e"/>; the notification is due at <paramref name="notifyAt"/>.</summary>
     public static IEnumerable<NpgsqlBatchCommand> For(OutboxEvent e, DateTimeOffset notifyAt)

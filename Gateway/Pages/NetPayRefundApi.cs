@@ -15,8 +15,9 @@ namespace Mesh.Gateway.Pages;
 /// answer signed by the platform's NetPay key over
 /// <c>MerID+ProcessDate+TransType+OrderId+RefundAmount+Status+Priv1</c>. Status <c>1001</c> is
 /// refunded, <c>1000</c> accepted and still pending, <c>1002</c> refused. NetPay refunds carry no
-/// refund number: one is identified by its order, date, amount and Priv1, so a second refund of
-/// the same amount on the same day needs another Priv1.
+/// refund number: one is identified by its order, date, amount and Priv1 (<see cref="RefundId"/>),
+/// so the same form again is the same refund, and a second refund of one order of the same amount
+/// on the same day needs another Priv1.
 /// </summary>
 public static class NetPayRefundApi
 {
@@ -69,8 +70,8 @@ public static class NetPayRefundApi
             return TypedResults.Problem("ChkValue is the RSA SHA-1 signature of MerID+TransDate+TransType+OrderId+RefundAmount+Priv1 by an active merchant's key",
                 statusCode: StatusCodes.Status403Forbidden, title: "The signature does not verify");
         }
-        var refundId = $"np-{transDate}-{refundAmount}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(priv1)))[..6]}";
-        var (refusal, refund, _) = await desk.RefundAsync(merId, orderId, refundId, long.Parse(refundAmount, CultureInfo.InvariantCulture), ct);
+        var (refusal, refund, _) = await desk.RefundAsync(merId, orderId, RefundId(orderId, transDate, refundAmount, priv1),
+            long.Parse(refundAmount, CultureInfo.InvariantCulture), ct);
         var status = refusal != RefundDesk.Refusal.None ? Refused
             : refund!.Status == RefundStatus.Succeeded ? Refunded
             : refund.Status == RefundStatus.Pending ? Pending
@@ -95,10 +96,18 @@ public static class NetPayRefundApi
                 RefundDesk.Refusal.OverRemainder => "the refund exceeds what is left to refund",
                 RefundDesk.Refusal.NotPaid => "the order is not paid",
                 RefundDesk.Refusal.NoSuchOrder => "no such order",
-                _ => "a refund with this date, amount and Priv1 was made for another order",
+                _ => "the refund was refused",
             },
         };
         return Results.Text(string.Join('&', answer.Select(a => $"{a.Key}={Uri.EscapeDataString(a.Value)}")), "application/x-www-form-urlencoded",
             statusCode: refusal is RefundDesk.Refusal.None ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
     }
+
+    /// <summary>
+    /// A NetPay refund's id, the same for the same form: <c>np-{OrderId}-{TransDate}-{RefundAmount}-</c> and the first six hex
+    /// digits of the SHA-256 of Priv1. Unique per merchant, as every refund id is; its order is part of it, so two orders refunded
+    /// alike are two refunds.
+    /// </summary>
+    public static string RefundId(string orderId, string transDate, string refundAmount, string priv1) =>
+        $"np-{orderId}-{transDate}-{refundAmount}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(priv1)))[..6]}";
 }

@@ -39,7 +39,7 @@ public static class PaymentPageApi
     }
 
     private static async Task<IResult> TransGetAsync(HttpContext context, MerchantRegistry merchants, OrderBook orders, PaymentSessions sessions,
-        IOptions<GatewayOptions> options, CancellationToken ct)
+        IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
     {
         if (await ReadFormAsync(context) is not { } form)
         {
@@ -66,11 +66,11 @@ public static class PaymentPageApi
         {
             return ValidationProblem(context, problems);
         }
-        return await OpenAndShowAsync(context, request.Order, orders, sessions, ct);
+        return await OpenAndShowAsync(context, request.Order, orders, sessions, time, ct);
     }
 
     private static async Task<IResult> OpenAndShowAsync(HttpContext context, OrderRequest request, OrderBook orders, PaymentSessions sessions,
-        CancellationToken ct)
+        TimeProvider time, CancellationToken ct)
     {
         var (opening, order) = await orders.OpenAsync(request, ct);
         if (opening == OrderBook.Opening.Duplicate)
@@ -78,13 +78,17 @@ public static class PaymentPageApi
             return Problem(context, StatusCodes.Status409Conflict, "Duplicate order",
                 $"Order {order.OrderId} is already {order.Status}; only a failed order number may be paid again");
         }
+        if (OrderLifetime.HasEnded(order, time.GetUtcNow()))
+        {
+            return Problem(context, StatusCodes.Status410Gone, ClosedTitle, ClosedDetail);
+        }
         var session = await sessions.StartAsync(order.MerchantId, order.OrderId, order.Attempts, ct);
         return Results.Redirect($"/pay/s/{session.SessionId}", permanent: false, preserveMethod: false);
     }
 
     /// <summary>A new payment page for a /v1 order, answered at once (no redirect): its form posts to the session's own address.</summary>
     private static async Task<IResult> StartAsync(HttpContext context, string merchantId, string orderId, PaymentSessions sessions,
-        MerchantRegistry merchants, PinTransportKeys keys, IOptions<GatewayOptions> options, CancellationToken ct)
+        MerchantRegistry merchants, PinTransportKeys keys, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
     {
         if (!OrderRules.MerchantId().IsMatch(merchantId) || !OrderRules.V1OrderId().IsMatch(orderId)
             || await sessions.StartForOrderAsync(merchantId, orderId, ct) is not ({ } order, var started))
@@ -93,6 +97,10 @@ public static class PaymentPageApi
         }
         if (started is not { } session)
         {
+            if (OrderLifetime.HasEnded(order, time.GetUtcNow()))
+            {
+                return Closed();
+            }
             var merchant = await merchants.FindAsync(merchantId, ct);
             return PaymentPages.Result(order, merchant?.Name ?? merchantId, null);
         }
@@ -100,7 +108,7 @@ public static class PaymentPageApi
     }
 
     private static async Task<IResult> ShowAsync(HttpContext context, string sessionId, PaymentSessions sessions,
-        MerchantRegistry merchants, PinTransportKeys keys, IOptions<GatewayOptions> options, CancellationToken ct)
+        MerchantRegistry merchants, PinTransportKeys keys, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
     {
         if (await sessions.FindWithOrderAsync(sessionId, ct) is not ({ } session, { } order))
         {
@@ -113,6 +121,10 @@ public static class PaymentPageApi
         if (sessions.IsExpired(session))
         {
             return Expired();
+        }
+        if (OrderLifetime.HasEnded(order, time.GetUtcNow()))
+        {
+            return Closed();
         }
         return await ShowPageAsync(context, session, order, merchants, keys, options.Value, ct);
     }
@@ -134,7 +146,7 @@ public static class PaymentPageApi
 
     private static async Task<IResult> SubmitAsync(HttpContext context, string sessionId, PaymentSessions sessions,
         MerchantRegistry merchants, PinTransportKeys keys, CardPayments payments, ResultDelivery delivery, IOptions<GatewayOptions> options,
-        CancellationToken ct)
+        TimeProvider time, CancellationToken ct)
     {
         if (await sessions.FindWithOrderAsync(sessionId, ct) is not ({ } session, { } order))
         {
@@ -156,6 +168,10 @@ public static class PaymentPageApi
         if (sessions.IsExpired(session))
         {
             return Expired();
+        }
+        if (OrderLifetime.HasEnded(order, time.GetUtcNow()))
+        {
+            return Closed();
         }
         string? Refuse(string message) => message;
         var error =
@@ -214,6 +230,11 @@ public static class PaymentPageApi
         return PaymentPages.Payment(session, order, merchant?.Name ?? order.MerchantId, scheme, await keys.SpkiBase64Async(scheme, ct), options.Banks,
             error, statusCode);
     }
+
+    private const string ClosedTitle = "This order is closed";
+    private const string ClosedDetail = "The time to pay it has passed, or the merchant closed it. Nothing was charged. Please return to the merchant.";
+
+    private static IResult Closed() => PaymentPages.Error(StatusCodes.Status410Gone, ClosedTitle, ClosedDetail);
 
     private static IResult Expired() =>
         PaymentPages.Error(StatusCodes.Status410Gone, "This payment page has expired", "Nothing was charged. Please return to the merchant and pay again.");

@@ -58,6 +58,7 @@ public static class PaymentPages
         {
             OrderStatus.Paid => ("Payment successful", "ok"),
             OrderStatus.Failed => ("Payment failed", "error"),
+            OrderStatus.Closed => ("Order closed", "error"),
             _ => ("Payment pending", ""),
         };
         html.Append("<h1 id=\"result\" class=\"").Append(css).Append("\">").Append(title).Append("</h1>");
@@ -73,8 +74,12 @@ public static class PaymentPages
     {
         var html = new StringBuilder();
         Head(html, "Returning to the merchant");
-        html.Append("<h1 id=\"result\" class=\"").Append(order.Status == OrderStatus.Paid ? "ok\">Payment successful" : "error\">Payment failed")
-            .Append("</h1>");
+        html.Append("<h1 id=\"result\" class=\"").Append(order.Status switch
+        {
+            OrderStatus.Paid => "ok\">Payment successful",
+            OrderStatus.Closed => "error\">Order closed",
+            _ => "error\">Payment failed",
+        }).Append("</h1>");
         Summary(html, order, merchantName);
         html.Append("<p id=\"message\">").Append(E(order.ResultMessage ?? "")).Append("</p>");
         html.Append("<form id=\"return\" method=\"post\" action=\"").Append(E(order.PageRetUrl!)).Append("\">");

@@ -39,8 +39,8 @@ public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions
     }
 
     /// <summary>
-    /// A /v1 order and, when it can be paid (created), a new session for it, in one statement: null
-    /// when there is no such order; no session when the order is already pending or final.
+    /// A /v1 order and, when it can be paid (created, before its pay-by time), a new session for it, in one statement: null
+    /// when there is no such order; no session when the order is already pending or final, or past its pay-by time.
     /// </summary>
     public async Task<(Order Order, PaymentSession? Session)?> StartForOrderAsync(string merchantId, string orderId, CancellationToken ct)
     {
@@ -51,7 +51,7 @@ public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions
             WITH started AS (
                 INSERT INTO payment_sessions (session_id, merchant_id, order_id, order_attempt, csrf_token, pin_nonce, status, expires_at, created_at)
                 SELECT $3, o.merchant_id, o.order_id, o.attempts, $4, $5, 'open', $6, $7 FROM orders o
-                WHERE o.merchant_id = $1 AND o.order_id = $2 AND o.status = 'created'
+                WHERE o.merchant_id = $1 AND o.order_id = $2 AND o.status = 'created' AND o.pay_by > $7
                 RETURNING order_attempt)
             SELECT (SELECT order_attempt FROM started), {OrderBook.SelectList} FROM orders o {OrderBook.LatestPayment}
             WHERE o.merchant_id = $1 AND o.order_id = $2
@@ -137,7 +137,7 @@ public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions
     /// The start of a statement that takes an open, unexpired session and its order (created, same
     /// attempt) for one payment: its rows are <c>claimed (merchant_id, order_id)</c>, none when the
     /// session or the order is no longer payable (a double submit, an expired page, an order paid
-    /// elsewhere). Parameters $1 (the session) and $2 (now). The payment is recorded in the same
+    /// elsewhere, closed, or past its pay-by time: the order's row decides between a payment and a close). Parameters $1 (the session) and $2 (now). The payment is recorded in the same
     /// transaction, after the request is signed, so a crash, a lost database or a failed Hsm call can
     /// never leave an order pending without the payment that would settle it (the crash campaign
     /// found three such orders after killing the Hsm and PostgreSQL under load).
@@ -149,7 +149,7 @@ public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions
             RETURNING merchant_id, order_id, order_attempt),
         claimed AS (
             UPDATE orders o SET status = 'pending', updated_at = $2 FROM s
-            WHERE o.merchant_id = s.merchant_id AND o.order_id = s.order_id AND o.status = 'created' AND o.attempts = s.order_attempt
+            WHERE o.merchant_id = s.merchant_id AND o.order_id = s.order_id AND o.status = 'created' AND o.attempts = s.order_attempt AND o.pay_by > $2
             RETURNING o.merchant_id, o.order_id)
         """;
 

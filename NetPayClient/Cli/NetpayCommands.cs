@@ -10,7 +10,7 @@ using Mesh.NetPay.Signing;
 namespace Mesh.NetPay.Cli;
 
 /// <summary>
-/// <c>netpay</c>: keygen, sign, verify, order create/get/list, refund, recon download. Settings
+/// <c>netpay</c>: keygen, sign, verify, order create/get/list/close, refund, recon download. Settings
 /// come from options or the environment (<c>NETPAY_GATEWAY</c>, <c>NETPAY_MERCHANT_ID</c>,
 /// <c>NETPAY_KEY</c>, <c>NETPAY_PLATFORM_CERT</c>). Exit codes: 0 done, 1 usage, 2 refused by the
 /// platform, 3 not signed by the platform (or a signature that does not verify), 4 no answer.
@@ -223,7 +223,10 @@ public static class NetpayCommands
                 ("REFUNDED", o => Output.Money(o.RefundedMinor, o.Currency), true), ("CARD", o => o.MaskedPan ?? "", false),
                 ("CREATED (UTC)", o => o.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), false));
         }));
-        return new Command("order", "Create, get and list orders") { create, get, list };
+        var closeId = new Argument<string>("orderId") { Description = "The order number" };
+        var close = new Command("close", "Closes an order that is not paid, so that it can no longer be paid; safe to repeat") { closeId };
+        close.SetAction((result, ct) => Call(result, async client => PrintOrder(result, await client.CloseOrderAsync(result.GetValue(closeId)!, ct))));
+        return new Command("order", "Create, get, list and close orders") { create, get, list, close };
     }
 
     private static Command RefundCommand()

@@ -120,7 +120,7 @@ public static class Extensions
         {
             return ShopPages.Problem(StatusCodes.Status404NotFound, "No such order", "We have no order with that number.");
         }
-        if (order.Status is not ("paid" or "failed"))
+        if (order.Status is not (Order.Paid or Order.Failed or Order.Closed))
         {
             try
             {
@@ -136,7 +136,7 @@ public static class Extensions
                 logger.LogWarning("Could not ask the platform about order {OrderId}: {Reason}", orderId, ex.Message);
             }
         }
-        return ShopPages.OrderPage(order, refresh: order.Status is not ("paid" or "failed"));
+        return ShopPages.OrderPage(order, refresh: order.Status is not (Order.Paid or Order.Failed or Order.Closed));
     }
 
     private static string Token(HttpContext http, IAntiforgery antiforgery)

@@ -118,6 +118,36 @@ public sealed class NetPayProtocolTests(MeshPlatformFixture platform)
         Assert.Equal(10_00L, await platform.ScalarAsync<long>("gatewaydb", "SELECT refunded_minor FROM orders WHERE order_id = $1", ordId));
     }
 
+    [Fact]
+    public async Task Refunds_OfTwoOrders_SameAmountDayAndPriv1_AreTwoRefunds_AndTheSameFormAgainIsTheSameRefund()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform);
+        using var consumer = new TestConsumer(platform);
+        var (first, second) = (TestMerchant.NewOrderId(), TestMerchant.NewOrderId());
+        foreach (var ordId in new[] { first, second })
+        {
+            await consumer.PayAsync(await consumer.StartNetPayAsync(merchant.NetPayOrder(ordId, 20_00)), Acquirer.TestCard("622202", 1));
+        }
+
+        var ofFirst = await RefundAsync(consumer, merchant, first, 5_00, "same");
+        var ofSecond = await RefundAsync(consumer, merchant, second, 5_00, "same");
+        var ofFirstAgain = await RefundAsync(consumer, merchant, first, 5_00, "same");
+        var withoutPriv1 = await RefundAsync(consumer, merchant, first, 3_00, "");
+        var withoutPriv1OfSecond = await RefundAsync(consumer, merchant, second, 3_00, "");
+
+        Assert.Equal(("1001", "0"), (ofFirst["Status"], ofFirst["ResponseCode"]));
+        Assert.Equal(("1001", "0"), (ofSecond["Status"], ofSecond["ResponseCode"]));
+        Assert.Equal(("1001", "0"), (ofFirstAgain["Status"], ofFirstAgain["ResponseCode"]));
+        Assert.Equal(("1001", "1001"), (withoutPriv1["Status"], withoutPriv1OfSecond["Status"]));
+        foreach (var ordId in new[] { first, second })
+        {
+            Assert.Equal(8_00L, await platform.ScalarAsync<long>("gatewaydb", "SELECT refunded_minor FROM orders WHERE merchant_id = $1 AND order_id = $2",
+                merchant.MerchantId, ordId));
+            Assert.Equal(2L, await platform.ScalarAsync<long>("gatewaydb", "SELECT count(*) FROM refunds WHERE merchant_id = $1 AND order_id = $2",
+                merchant.MerchantId, ordId));
+        }
+    }
+
     private static async Task<Dictionary<string, string>> RefundAsync(TestConsumer consumer, TestMerchant merchant, string ordId, long amountMinor, string priv1)
     {
         using var response = await consumer.PostFormAsync("/pay/Refund", merchant.NetPayRefund(ordId, amountMinor, priv1));

@@ -15,7 +15,7 @@ namespace Mesh.EndToEnd.Tests;
 public sealed class NetpayCliTests(MeshPlatformFixture platform)
 {
     [Fact]
-    public async Task Netpay_MakesAKey_CreatesGetsAndListsOrders_VerifiesAnswers_AndSaysByItsExitCodeWhatWentWrong()
+    public async Task Netpay_MakesAKey_CreatesGetsListsAndClosesOrders_VerifiesAnswers_AndSaysByItsExitCodeWhatWentWrong()
     {
         var dir = Directory.CreateTempSubdirectory("netpay-cli-");
         try
@@ -60,6 +60,8 @@ public sealed class NetpayCliTests(MeshPlatformFixture platform)
             var orderFile = Path.Combine(dir.FullName, "order.json");
             await File.WriteAllTextAsync(orderFile, JsonSerializer.Serialize(new Dictionary<string, string> { ["merId"] = merchantId, ["orderId"] = "x", ["txnAmt"] = "1" }));
             var (signed, signedOut, _) = await NetpayAsync(dir, Merchant("sign", "--file", orderFile));
+            var (closed, closedOut, _) = await NetpayAsync(dir, Merchant("order", "close", orderId, "--json"));
+            var (closedAgain, closedAgainOut, _) = await NetpayAsync(dir, Merchant("order", "close", orderId));
 
             Assert.Equal(0, keygen);
             Assert.Contains("merchant.key.pem", keygenOut);
@@ -81,6 +83,10 @@ public sealed class NetpayCliTests(MeshPlatformFixture platform)
             Assert.Contains("NO", tamperedOut);
             Assert.Equal(0, signed);
             Assert.True(JsonDocument.Parse(signedOut).RootElement.TryGetProperty("signature", out _));
+            Assert.Equal(0, closed);
+            Assert.Equal("closed", JsonDocument.Parse(closedOut).RootElement.GetProperty("status").GetString());
+            Assert.Equal(0, closedAgain);
+            Assert.Contains("closed", closedAgainOut);
         }
         finally
         {

@@ -10,8 +10,9 @@ namespace Mesh.NetPay.Api;
 /// <param name="GateId">The consumer's bank, or null to choose on the payment page.</param>
 /// <param name="ReqReserved">The merchant's own field, returned as is.</param>
 /// <param name="NotifyMode">realtime, deferred or redirect; null for the merchant's setting.</param>
+/// <param name="PayTimeout">When the order stops being payable and is closed; null for the platform's default.</param>
 public sealed record CreateOrder(string OrderId, long AmountMinor, string Currency = "CNY", string? TxnDate = null, string? BackUrl = null,
-    string? FrontUrl = null, string? GateId = null, string? ReqReserved = null, string? NotifyMode = null);
+    string? FrontUrl = null, string? GateId = null, string? ReqReserved = null, string? NotifyMode = null, DateTimeOffset? PayTimeout = null);
 
 /// <summary>An order as the platform signed it.</summary>
 public sealed record Order(
@@ -32,9 +33,13 @@ public sealed record Order(
     string? ReqReserved,
     DateTimeOffset CreatedAt,
     DateTimeOffset? PaidAt,
-    Uri? PayUrl)
+    Uri? PayUrl,
+    DateTimeOffset? PayTimeout)
 {
-    /// <summary>Order statuses: created (not paid yet), pending (the bank's answer is not known yet), paid, failed.</summary>
+    /// <summary>
+    /// Order statuses: created (not paid yet), pending (the bank's answer is not known yet), paid, failed, closed (not paid by its
+    /// pay-by time, or closed by the merchant: it can no longer be paid).
+    /// </summary>
     public const string Created = "created";
 
     /// <inheritdoc cref="Created"/>
@@ -42,6 +47,9 @@ public sealed record Order(
 
     /// <inheritdoc cref="Created"/>
     public const string Failed = "failed";
+
+    /// <inheritdoc cref="Created"/>
+    public const string Closed = "closed";
 
     /// <summary>What can still be refunded, in minor units.</summary>
     public long RefundableMinor => Math.Max(0, PaidMinor - RefundedMinor);

@@ -73,6 +73,7 @@ public sealed class NetPayClient : IDisposable
             ["gateId"] = order.GateId,
             ["reqReserved"] = order.ReqReserved,
             ["notifyMode"] = order.NotifyMode,
+            ["payTimeout"] = order.PayTimeout is { } payBy ? Timestamp(payBy) : null,
         };
         foreach (var empty in fields.Where(f => string.IsNullOrEmpty(f.Value)).Select(f => f.Key).ToList())
         {
@@ -114,6 +115,17 @@ public sealed class NetPayClient : IDisposable
             cursor = page.Fields.GetValueOrDefault("nextCursor");
         }
         while (cursor is not null);
+    }
+
+    /// <summary>
+    /// Closes an order that is not paid, so that it can no longer be paid; closing a closed order gives it back as it is. A paid
+    /// order, or one whose payment is waiting for the bank, is refused (<see cref="NetPayException"/>, status 409).
+    /// </summary>
+    public async Task<Order> CloseOrderAsync(string orderId, CancellationToken ct = default)
+    {
+        var fields = new Dictionary<string, string?>(StringComparer.Ordinal) { ["merId"] = MerchantId };
+        V1Signature.SignInPlace(fields, _options.Key, ("orderId", orderId));
+        return OrderFrom(await SendAsync(HttpMethod.Post, $"/v1/orders/{Uri.EscapeDataString(orderId)}/close", fields, "close-" + orderId, ct));
     }
 
     /// <summary>Refunds <paramref name="amountMinor"/> of a paid order; <paramref name="refundId"/> is the merchant's, and the same refund id is the same refund.</summary>
@@ -417,7 +429,7 @@ public sealed class NetPayClient : IDisposable
         return new Order(Required(f, "merId"), Required(f, "orderId"), Minor(f, "txnAmt"), Required(f, "currencyCode"), Required(f, "txnDate"),
             Required(f, "status"), Minor(f, "version"), f.GetValueOrDefault("respCode"), f.GetValueOrDefault("respMsg"), Minor(f, "paidAmt"), Minor(f, "refundedAmt"),
             f.GetValueOrDefault("maskedPan"), f.GetValueOrDefault("authCode"), f.GetValueOrDefault("rrn"), f.GetValueOrDefault("reqReserved"),
-            Time(f, "createdAt")!.Value, Time(f, "paidAt"), f.GetValueOrDefault("payUrl") is { } url ? new Uri(url) : null);
+            Time(f, "createdAt")!.Value, Time(f, "paidAt"), f.GetValueOrDefault("payUrl") is { } url ? new Uri(url) : null, Time(f, "payTimeout"));
     }
 
     private static Refund RefundFrom(Answer answer)
