@@ -226,6 +226,39 @@ public sealed class HsmAttackTests(MeshPlatformFixture platform)
     }
 
     [Fact]
+    public async Task AKeyFromABlockThatForbidsExport_IsNeverExported_NotByTheOperator_NorByAnOwnerItWasGivenExportFor()
+    {
+        var (bank, bankChannel) = await HsmCaller.ConnectAsync(platform, "issuer-icbc");
+        var (op, opChannel) = await HsmCaller.ConnectAsync(platform, "operator");
+        using var a = bankChannel;
+        using var b = opChannel;
+        var sent = await bank.ExportKeyAsync(new ExportKeyRequest { KeyId = "issuer-icbc.zak", ZmkId = "issuer-icbc.zmk" });
+        var keyId = $"issuer-icbc.zak-{Guid.NewGuid():N}"[..32];
+        var imported = await op.ImportKeyAsync(new ImportKeyRequest
+        {
+            KeyId = keyId,
+            KeyType = KeyType.Zak,
+            Algorithm = KeyAlgorithm.Tdes2Key,
+            ZmkId = "issuer-icbc.zmk",
+            KeyBlock = sent.KeyBlock,
+            ExpectedCheckValue = sent.CheckValue,
+            Owners = { new KeyOwner { Caller = "issuer-icbc", Uses = { KeyUse.MacGenerate, KeyUse.MacVerify, KeyUse.Export } } },
+        });
+        var export = new ExportKeyRequest { KeyId = keyId, ZmkId = "issuer-icbc.zmk" };
+
+        var byOperator = await Assert.ThrowsAsync<RpcException>(async () => await op.ExportKeyAsync(export));
+        var byOwner = await Assert.ThrowsAsync<RpcException>(async () => await bank.ExportKeyAsync(export));
+        var mac = await bank.GenerateMacAsync(new GenerateMacRequest { KeyId = keyId, Data = ByteString.CopyFromUtf8("0800"), Algorithm = MacAlgorithm.Iso9797Alg3 });
+
+        Assert.Equal('N', sent.KeyBlock[11]); // the block's exportability
+        Assert.Equal([KeyUse.MacGenerate, KeyUse.MacVerify], imported.Owners.Single().Uses);
+        Assert.Equal(("K3", "K3"), (HsmCaller.ErrorCode(byOperator), HsmCaller.ErrorCode(byOwner)));
+        Assert.Equal(8, mac.Mac.Length);
+        Assert.Equal(1L, await AuditedAsync("operator", "ExportKey", keyId, "refused: K3"));
+        Assert.Equal(1L, await AuditedAsync("issuer-icbc", "ExportKey", keyId, "refused: K3"));
+    }
+
+    [Fact]
     public async Task Attack5_NoServiceButTheGatewaySignsWithThePlatformsKeys_AndSettlementHoldsNoHsmCredential()
     {
         var model = platform.App.Services.GetRequiredService<DistributedApplicationModel>();
