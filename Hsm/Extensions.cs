@@ -21,6 +21,8 @@ public static class Extensions
             .Validate(o => builder.Environment.IsDevelopment() || !o.Callers.Values.Any(c => CallerPolicy.Has(c.Role, CallerPolicy.CardIssuing)),
                 $"The {CallerPolicy.CardIssuing} role (clear PINs in, for test cards) exists only in Development")
             .Validate(o => o.Provision.All(k => k.Owners.Count > 0), "Every provisioned key names its owners (Hsm:Provision:N:Owners)")
+            .Validate(o => o.Ceremonies.ExpiryMinutes is >= 1 and <= CeremonyOptions.ExpiryMinutesMax,
+                $"Hsm:Ceremonies:ExpiryMinutes is 1 to {CeremonyOptions.ExpiryMinutesMax}: how long a key ceremony waits for its components")
             .ValidateOnStart();
         builder.Services.AddSingleton<HsmMetrics>();
         builder.Services.AddSingleton<LocalMasterKey>();
@@ -37,6 +39,7 @@ public static class Extensions
         builder.Services.AddSingleton<KeyAccess>();
         builder.Services.AddSingleton<Ceremonies.CeremonyStore>();
         builder.Services.AddSingleton<Ceremonies.KeyCeremonies>();
+        builder.Services.AddHostedService<Ceremonies.CeremonySweep>();
         builder.Services.AddSingleton<PinFailureWatch>();
         builder.Services.AddGrpc(options =>
         {

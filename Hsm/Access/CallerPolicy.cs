@@ -23,7 +23,7 @@ public static class CallerPolicy
     public const string Custodian = "custodian";
 
     private static readonly HashSet<string> KeyManagement =
-        ["GenerateKey", "SubmitKeyComponent", "ImportKey", "ExportKey", "RotateLmk", "EraseOldLmk"];
+        ["GenerateKey", "SubmitKeyComponent", "AbortKeyCeremony", "ImportKey", "ExportKey", "RotateLmk", "EraseOldLmk"];
 
     private static readonly Dictionary<string, HashSet<string>> Allowed = new(StringComparer.Ordinal)
     {
@@ -31,9 +31,10 @@ public static class CallerPolicy
         [Switch] = ["Diagnostics", "KeyCheckValue", "TranslatePin", "GenerateMac", "VerifyMac", "ImportKey"],
         [Issuer] = ["Diagnostics", "KeyCheckValue", "ExportKey", "VerifyPin", "VerifyCvv", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData", "LookupHash"],
         [CardIssuing] = ["EncryptClearPin", "GeneratePinVerificationValue", "GenerateCvv"],
-        [Operator] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "GenerateKey", "ImportKey", "ExportKey", "RotateLmk", "EraseOldLmk"],
-        // Key custodians each hold one component of a key formed under dual control, and nothing else.
-        [Custodian] = ["SubmitKeyComponent"],
+        // The operator ends a key ceremony that will not complete; it never submits a component.
+        [Operator] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "GenerateKey", "AbortKeyCeremony", "ImportKey", "ExportKey", "RotateLmk", "EraseOldLmk"],
+        // Key custodians each hold one component of a key formed under dual control (and may end a ceremony), and nothing else.
+        [Custodian] = ["SubmitKeyComponent", "AbortKeyCeremony"],
     };
 
     public static IEnumerable<string> RolesOf(string roles) => roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);

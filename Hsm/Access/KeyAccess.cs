@@ -9,7 +9,8 @@ namespace Mesh.Hsm.Access;
 /// (<see cref="CallerPolicy"/>), and each key the command names must be owned by that caller for
 /// the use the command makes of it (<see cref="KeyPolicy"/>, bound into the key block). Anyone
 /// else's use is refused with K3, whatever the role. An operator reads check values and public
-/// keys of every key and moves zone keys under ZMKs, and uses no key for transactions.
+/// keys of every key and moves zone keys under ZMKs, and uses no key for transactions; a use the
+/// key's TR-31 block forbade (<see cref="KeyPolicy.Forbidden"/>) is refused to the operator too.
 /// </summary>
 public sealed class KeyAccess(IKeyStore keys)
 {
@@ -46,14 +47,22 @@ public sealed class KeyAccess(IKeyStore keys)
     {
         var operatorMayReadOrMove = CallerPolicy.Has(role, CallerPolicy.Operator)
             && request is KeyCheckValueRequest or GetPublicKeyRequest or ExportKeyRequest or ImportKeyRequest;
-        if (operatorMayReadOrMove)
-        {
-            return;
-        }
         foreach (var (keyId, use) in UsesOf(request))
         {
+            if (operatorMayReadOrMove && use != KeyUse.Export)
+            {
+                continue;
+            }
             KeyStore.CheckKeyId(keyId);
             var key = await keys.GetAsync(keyId, ct);
+            if (key.Policy.Forbidden.Contains(use))
+            {
+                throw new HsmException(HsmErrorCode.KeyNotPermitted, $"{keyId} came in a key block that forbids {use}, to every caller", keyId);
+            }
+            if (operatorMayReadOrMove)
+            {
+                continue;
+            }
             var allowed = use == KeyUse.Unspecified ? key.Policy.IsOwnedBy(caller) : key.Policy.Allows(caller, use);
             if (!allowed)
             {
@@ -68,6 +77,8 @@ public sealed class KeyAccess(IKeyStore keys)
     /// it owns (the switch, from a bank) gets the receiving end's uses and no more: PINs in under a
     /// ZPK (translated to the bank), MACs under a ZAK; the id must be of the ZMK's link
     /// (<c>issuer-boc.zpk</c> under <c>issuer-boc.zmk</c>), so no import takes another link's id.
+    /// Either policy is then narrowed by a TR-31 block's mode of use and exportability
+    /// (<see cref="Commands.KeyManagement.ImportAsync"/>): a stated policy is never wider than the block.
     /// </summary>
     public static KeyPolicy ImportPolicy(ImportKeyRequest request, string caller, string role)
     {

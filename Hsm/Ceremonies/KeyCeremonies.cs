@@ -13,7 +13,9 @@ namespace Mesh.Hsm.Ceremonies;
 /// secret, submits one clear component; the Hsm holds it sealed under the LMK; when
 /// <c>components_required</c> distinct custodians have submitted, the components are XORed into
 /// the key (<see cref="KeyManagement.FormFromComponentsAsync"/>) and erased. No caller, the operator
-/// included, can form a key alone, and a custodian cannot submit twice.
+/// included, can form a key alone, and a custodian cannot submit twice. A ceremony that does not
+/// complete is aborted (<see cref="AbortAsync"/>) or expires (<see cref="CeremonyStore"/>,
+/// <see cref="CeremonySweep"/>): its components are erased and its key id is free again.
 /// </summary>
 public sealed class KeyCeremonies(CeremonyStore ceremonies, KeyManagement keys, LocalMasterKey lmk, IOptions<HsmOptions> options)
 {
@@ -56,23 +58,28 @@ public sealed class KeyCeremonies(CeremonyStore ceremonies, KeyManagement keys, 
             var clear = all.Select(c => lmk.Open(c.Block, ComponentId(stored.KeyId, c.Custodian), c.LmkCheckValue).Value).ToList();
             formed = await keys.FormFromComponentsAsync(request.KeyId, request.KeyType, request.Algorithm, clear, ct, policy);
             return true;
-        }, ct) ?? throw new HsmException(HsmErrorCode.InvalidInput, $"{custodian} has already submitted a component of {request.KeyId}: each custodian submits one");
-        if (outcome.Components.Count == 0)
-        {
-            throw new HsmException(HsmErrorCode.InvalidInput,
-                $"the ceremony for {request.KeyId} forms a {outcome.Stored.KeyType} ({outcome.Stored.Algorithm}) from {outcome.Stored.ComponentsRequired} components with owners {outcome.Stored.Policy}: every custodian states the same");
-        }
+        }, ct);
         var reply = new SubmitKeyComponentReply
         {
             ComponentsReceived = outcome.Components.Count,
             ComponentsRequired = outcome.Stored.ComponentsRequired,
             ComponentCheckValue = isAes ? KeyCheckValue.Aes(component) : KeyCheckValue.TripleDes(component),
+            ExpiresAtUnixMs = outcome.ExpiresAt.ToUnixTimeMilliseconds(),
+            ExpiredComponentsErased = outcome.ExpiredComponentsErased,
         };
         if (formed is not null)
         {
             reply.Key = formed.ToInfo();
         }
         return reply;
+    }
+
+    /// <summary>Ends the ceremony for a key id without forming its key: its components are erased (K1 when none is under way).</summary>
+    public async Task<AbortKeyCeremonyReply> AbortAsync(string keyId, CancellationToken ct)
+    {
+        KeyStore.CheckKeyId(keyId);
+        var erased = await ceremonies.AbortAsync(keyId, ct) ?? throw new HsmException(HsmErrorCode.KeyNotFound, $"no key ceremony for {keyId} is under way");
+        return new AbortKeyCeremonyReply { ComponentsErased = erased };
     }
 
     private static string ComponentId(string keyId, string custodian) => $"component:{keyId}:{custodian}";

@@ -67,8 +67,9 @@ public sealed class KeyManagement(IKeyStore keys)
     }
 
     /// <summary>
-    /// FA: a key received under a ZMK. Without a stated policy it serves the two ends of the ZMK's
-    /// link (the ZMK's owners) as a zone key: PINs in and out under a ZPK, MACs under a ZAK or TAK.
+    /// FA: a key received under a ZMK, held under <paramref name="policy"/> (no owners when none is
+    /// given). A TR-31 block's mode of use and exportability narrow that policy for good: the uses
+    /// they leave out are taken from every owner and forbidden (<see cref="KeyPolicy.Forbidding"/>).
     /// </summary>
     public async Task<HeldKey> ImportAsync(string keyId, KeyType type, KeyAlgorithm algorithm, string zmkId, byte[] cryptogram, string expectedCheckValue,
         CancellationToken ct, KeyPolicy? policy = null, string? keyBlock = null)
@@ -79,15 +80,15 @@ public sealed class KeyManagement(IKeyStore keys)
         {
             throw new HsmException(HsmErrorCode.InvalidInput, "an AES ZMK carries TR-31 key blocks only: a bare cryptogram binds no key type");
         }
-        var value = keyBlock is { Length: > 0 }
+        var (value, forbidden) = keyBlock is { Length: > 0 }
             ? cryptogram.Length == 0 ? Tr31KeyBlock.Unwrap(zmk, keyBlock, type, algorithm) : throw new HsmException(HsmErrorCode.InvalidInput, "a key block or a cryptogram, not both")
-            : Unwrap(zmk, cryptogram, HeldKey.LengthOf(algorithm));
+            : new Tr31KeyBlock.Unwrapped(Unwrap(zmk, cryptogram, HeldKey.LengthOf(algorithm)), new HashSet<KeyUse>());
         if (!IsAes(algorithm) && !BlockCiphers.HasOddParity(value))
         {
             throw new HsmException(HsmErrorCode.KeyParity, "the imported key does not have odd parity");
         }
         CheckHalvesDiffer(algorithm, value);
-        var key = new HeldKey(keyId, type, algorithm, value, policy ?? KeyPolicy.None);
+        var key = new HeldKey(keyId, type, algorithm, value, (policy ?? KeyPolicy.None).Forbidding(forbidden));
         if (!CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(key.CheckValue), System.Text.Encoding.ASCII.GetBytes(expectedCheckValue.ToUpperInvariant())))
         {
             throw new HsmException(HsmErrorCode.VerificationFailure, "the key's check value is not the one announced");
@@ -149,10 +150,14 @@ public sealed class KeyManagement(IKeyStore keys)
 
     /// <summary>
     /// Provisioning states each working key's policy: a key that exists with another policy (or an
-    /// M1 block, which had none) is re-sealed with the stated one.
+    /// M1 block, which had none) is re-sealed with the stated one, less the uses its TR-31 block forbade.
     /// </summary>
-    public async Task<HeldKey> EnsurePolicyAsync(HeldKey key, KeyPolicy policy, CancellationToken ct) =>
-        key.Policy.SameAs(policy) ? key : await keys.ChangePolicyAsync(key, policy, ct);
+    public async Task<HeldKey> EnsurePolicyAsync(HeldKey key, KeyPolicy policy, CancellationToken ct)
+    {
+        // A key received in a TR-31 block keeps what its block forbade, whatever provisioning states.
+        var kept = policy.KeepingForbiddenOf(key.Policy);
+        return key.Policy.SameAs(kept) ? key : await keys.ChangePolicyAsync(key, kept, ct);
+    }
 
     public Task<HeldKey> GetAsync(string keyId, CancellationToken ct) => keys.GetAsync(keyId, ct);
 

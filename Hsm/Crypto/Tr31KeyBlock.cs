@@ -12,10 +12,14 @@ namespace Mesh.Hsm.Crypto;
 /// algorithm, mode of use, key version, exportability) bound to the key by a CMAC, so a key's type,
 /// use and halves cannot be swapped in transit. The key data (its length in bits, the key, random
 /// padding) is encrypted with AES-CBC under a key derived from the KBPK, the CMAC as the IV.
-/// Key derivation: NIST SP 800-108 counter mode with AES-CMAC, as X9.143 has it.
+/// Key derivation: NIST SP 800-108 counter mode with AES-CMAC, as X9.143 has it. A received block's
+/// mode of use and exportability become uses its key may never serve (<see cref="Unwrapped.ForbiddenUses"/>).
 /// </summary>
 public static class Tr31KeyBlock
 {
+    /// <summary>A key taken out of a block, and the uses the block's header forbids it.</summary>
+    public sealed record Unwrapped(byte[] Key, IReadOnlySet<KeyUse> ForbiddenUses);
+
     public const int HeaderChars = 16;
     private const int MacBytes = 16;
 
@@ -49,9 +53,10 @@ public static class Tr31KeyBlock
 
     /// <summary>
     /// The key inside a block, after its CMAC verifies and its header says it is a key of the
-    /// <paramref name="type"/> and <paramref name="algorithm"/> the importer expects; anything else is refused.
+    /// <paramref name="type"/> and <paramref name="algorithm"/> the importer expects; anything else is
+    /// refused. With it, the uses its mode of use and exportability forbid (<see cref="ForbiddenBy"/>).
     /// </summary>
-    public static byte[] Unwrap(HeldKey kbpk, string block, KeyType type, KeyAlgorithm algorithm)
+    public static Unwrapped Unwrap(HeldKey kbpk, string block, KeyType type, KeyAlgorithm algorithm)
     {
         CheckKbpk(kbpk);
         if (block.Length < HeaderChars || block[0] != 'D' || !int.TryParse(block.AsSpan(1, 4), NumberStyles.None, CultureInfo.InvariantCulture, out var length)
@@ -65,6 +70,10 @@ public static class Tr31KeyBlock
         {
             throw new HsmException(HsmErrorCode.InvalidKeyType,
                 $"the key block holds a key of usage {header[5..7]}, algorithm {header[7]}, mode {header[8]}; a {type} ({algorithm}) is {usage}, {AlgorithmOf(algorithm)}, one of {modes}");
+        }
+        if (!Exportabilities.Contains(header[11]))
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"the key block's exportability is {header[11]}, not one of {Exportabilities}");
         }
         var encrypted = Convert.FromHexString(block[HeaderChars..^(MacBytes * 2)]);
         var mac = Convert.FromHexString(block[^(MacBytes * 2)..]);
@@ -81,7 +90,40 @@ public static class Tr31KeyBlock
         {
             throw new HsmException(HsmErrorCode.InvalidInput, "the key block holds a key of another length");
         }
-        return clear[2..(2 + (bits / 8))];
+        return new Unwrapped(clear[2..(2 + (bits / 8))], ForbiddenBy(header[8], header[11]));
+    }
+
+    /// <summary>Exportability (X9.143): E under a KEK in a key block, S under a KEK in any form, N never.</summary>
+    private const string Exportabilities = "ENS";
+
+    /// <summary>
+    /// What a block's mode of use and exportability leave out: E (encrypt only) the reading of PIN
+    /// blocks, D (decrypt only) their writing, G (generate only) MAC verification, V (verify only) MAC
+    /// generation; exportability N any export. B and C allow both directions, E and S export.
+    /// </summary>
+    private static IReadOnlySet<KeyUse> ForbiddenBy(char modeOfUse, char exportability)
+    {
+        var forbidden = new HashSet<KeyUse>();
+        switch (modeOfUse)
+        {
+            case 'E':
+                forbidden.Add(KeyUse.PinDecrypt);
+                break;
+            case 'D':
+                forbidden.Add(KeyUse.PinEncrypt);
+                break;
+            case 'G':
+                forbidden.Add(KeyUse.MacVerify);
+                break;
+            case 'V':
+                forbidden.Add(KeyUse.MacGenerate);
+                break;
+        }
+        if (exportability == 'N')
+        {
+            forbidden.Add(KeyUse.Export);
+        }
+        return forbidden;
     }
 
     /// <summary>

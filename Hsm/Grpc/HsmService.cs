@@ -268,6 +268,9 @@ public sealed class HsmService(
     public override Task<SubmitKeyComponentReply> SubmitKeyComponent(SubmitKeyComponentRequest request, ServerCallContext context) =>
         ceremonies.SubmitAsync(CallerAuthorizationInterceptor.CallerOf(context), request, context.CancellationToken);
 
+    public override Task<AbortKeyCeremonyReply> AbortKeyCeremony(AbortKeyCeremonyRequest request, ServerCallContext context) =>
+        ceremonies.AbortAsync(request.KeyId, context.CancellationToken);
+
     public override async Task<KeyInfo> KeyCheckValue(KeyCheckValueRequest request, ServerCallContext context) =>
         (await keys.GetAsync(request.KeyId, context.CancellationToken)).ToInfo();
 

@@ -10,26 +10,49 @@ namespace Mesh.Hsm.Keys;
 /// Who may use a key, and how: each owner (a caller of the Hsm, by name) with the uses it may make
 /// of the key, and for a PIN key the PIN block formats it may carry (in or out of a translation).
 /// It travels in the key block's authenticated header (as TR-31's key usage and mode of use do), so
-/// it cannot be changed without the LMK. A key with no owners serves no command.
+/// it cannot be changed without the LMK. A key with no owners serves no command. A key received in
+/// a TR-31 block keeps, for its life, the uses the block's mode of use and exportability forbid
+/// (<see cref="Forbidden"/>): no owner, the operator included, ever makes them.
 /// </summary>
 public sealed class KeyPolicy
 {
     public const int OwnersMax = 8;
     public const int CallerNameLengthMax = 48;
     private const string PinBlockFormatsEntry = "#pin=";
+    private const string ForbiddenEntry = "#forbid=";
 
-    public static readonly KeyPolicy None = new(FrozenDictionary<string, FrozenSet<KeyUse>>.Empty, null);
+    public static readonly KeyPolicy None = new(FrozenDictionary<string, FrozenSet<KeyUse>>.Empty, null, FrozenSet<KeyUse>.Empty);
 
     private readonly FrozenDictionary<string, FrozenSet<KeyUse>> _owners;
 
-    private KeyPolicy(FrozenDictionary<string, FrozenSet<KeyUse>> owners, FrozenSet<PinBlockFormat>? pinBlockFormats)
+    private readonly FrozenSet<PinBlockFormat>? _pinBlockFormats;
+    private readonly FrozenSet<KeyUse> _forbidden;
+
+    private KeyPolicy(FrozenDictionary<string, FrozenSet<KeyUse>> owners, FrozenSet<PinBlockFormat>? pinBlockFormats, FrozenSet<KeyUse> forbidden)
     {
         _owners = owners;
-        PinBlockFormats = pinBlockFormats;
+        _pinBlockFormats = pinBlockFormats;
+        _forbidden = forbidden;
     }
 
+    /// <summary>Uses no one may make of the key, whatever its owners are given: what the TR-31 block it arrived in forbade.</summary>
+    public IReadOnlySet<KeyUse> Forbidden => _forbidden;
+
+    /// <summary>
+    /// The same policy with <paramref name="uses"/> forbidden for good: taken from every owner, and
+    /// kept through any later change of owners (<see cref="KeepingForbiddenOf"/>).
+    /// </summary>
+    public KeyPolicy Forbidding(IEnumerable<KeyUse> uses)
+    {
+        var forbidden = Forbidden.Concat(uses).ToFrozenSet();
+        return new KeyPolicy(_owners.ToFrozenDictionary(o => o.Key, o => o.Value.Except(forbidden).ToFrozenSet(), StringComparer.Ordinal), _pinBlockFormats, forbidden);
+    }
+
+    /// <summary>This policy, with what <paramref name="current"/> forbids still forbidden: a new statement of owners never widens a key beyond its block.</summary>
+    public KeyPolicy KeepingForbiddenOf(KeyPolicy current) => current.Forbidden.Count == 0 ? this : Forbidding(current.Forbidden);
+
     /// <summary>The PIN block formats the key's policy names, or null where it names none (the key's algorithm then decides: <see cref="HeldKey.PinBlockFormats"/>).</summary>
-    public IReadOnlySet<PinBlockFormat>? PinBlockFormats { get; }
+    public IReadOnlySet<PinBlockFormat>? PinBlockFormats => _pinBlockFormats;
 
     /// <summary>The same owners, and these PIN block formats (at least one, each a known one).</summary>
     public KeyPolicy WithPinBlockFormats(IEnumerable<PinBlockFormat> formats)
@@ -39,7 +62,7 @@ public sealed class KeyPolicy
         {
             throw new HsmException(HsmErrorCode.InvalidInput, "a PIN key's policy names at least one known PIN block format");
         }
-        return new KeyPolicy(_owners, set);
+        return new KeyPolicy(_owners, set, _forbidden);
     }
 
     public IEnumerable<string> Owners => _owners.Keys.Order(StringComparer.Ordinal);
@@ -74,7 +97,7 @@ public sealed class KeyPolicy
         {
             throw new HsmException(HsmErrorCode.InvalidInput, $"a key has at most {OwnersMax} owners");
         }
-        return new KeyPolicy(map.ToFrozenDictionary(o => o.Key, o => o.Value.ToFrozenSet(), StringComparer.Ordinal), null);
+        return new KeyPolicy(map.ToFrozenDictionary(o => o.Key, o => o.Value.ToFrozenSet(), StringComparer.Ordinal), null, FrozenSet<KeyUse>.Empty);
     }
 
     public static KeyPolicy FromProto(IEnumerable<KeyOwner> owners) => Of(owners.Select(o => (o.Caller, (IEnumerable<KeyUse>)o.Uses)));
@@ -93,13 +116,22 @@ public sealed class KeyPolicy
     public KeyPolicy For(IEnumerable<string> callers, params KeyUse[] uses) => Of(callers.Select(c => (c, (IEnumerable<KeyUse>)uses)));
 
     /// <summary>
-    /// Header form, e.g. <c>gateway=1.3.4;switch=2.3.4;#pin=0.3</c>: owners in order, uses by
-    /// number, then the PIN block formats when the policy names them (<c>#</c> is never in a caller's name).
+    /// Header form, e.g. <c>gateway=1.3.4;switch=2.3.4;#pin=0.3;#forbid=2.17</c>: owners in order,
+    /// uses by number, then the PIN block formats when the policy names them and the forbidden uses
+    /// when there are any (<c>#</c> is never in a caller's name).
     /// </summary>
     public string Encode()
     {
         var entries = Owners.Select(o => $"{o}={Numbers(_owners[o].Order().Select(u => (int)u))}");
-        return string.Join(';', PinBlockFormats is { } formats ? entries.Append(PinBlockFormatsEntry + Numbers(formats.Order().Select(f => (int)f))) : entries);
+        if (PinBlockFormats is { } formats)
+        {
+            entries = entries.Append(PinBlockFormatsEntry + Numbers(formats.Order().Select(f => (int)f)));
+        }
+        if (Forbidden.Count > 0)
+        {
+            entries = entries.Append(ForbiddenEntry + Numbers(Forbidden.Order().Select(u => (int)u)));
+        }
+        return string.Join(';', entries);
     }
 
     private static string Numbers(IEnumerable<int> numbers) => string.Join('.', numbers.Select(n => n.ToString(CultureInfo.InvariantCulture)));
@@ -112,7 +144,8 @@ public sealed class KeyPolicy
         }
         var entries = text.Split(';');
         var formats = entries.Where(e => e.StartsWith(PinBlockFormatsEntry, StringComparison.Ordinal)).ToArray();
-        var owners = Of(entries.Where(e => !e.StartsWith(PinBlockFormatsEntry, StringComparison.Ordinal)).Select(owner =>
+        var forbidden = entries.Where(e => e.StartsWith(ForbiddenEntry, StringComparison.Ordinal)).ToArray();
+        var owners = Of(entries.Where(e => !e.StartsWith('#')).Select(owner =>
         {
             var parts = owner.Split('=');
             if (parts.Length != 2)
@@ -123,13 +156,14 @@ public sealed class KeyPolicy
                 ? Enumerable.Empty<KeyUse>()
                 : parts[1].Split('.').Select(u => (KeyUse)int.Parse(u, NumberStyles.None, CultureInfo.InvariantCulture)));
         }));
-        return formats.Length switch
+        if (formats.Length > 1 || forbidden.Length > 1 || entries.Count(e => e.StartsWith('#')) != formats.Length + forbidden.Length)
         {
-            0 => owners,
-            1 => owners.WithPinBlockFormats(formats[0][PinBlockFormatsEntry.Length..].Split('.')
-                .Select(f => (PinBlockFormat)int.Parse(f, NumberStyles.None, CultureInfo.InvariantCulture))),
-            _ => throw new HsmException(HsmErrorCode.InvalidInput, "key block policy malformed"),
-        };
+            throw new HsmException(HsmErrorCode.InvalidInput, "key block policy malformed");
+        }
+        var withFormats = formats.Length == 0 ? owners : owners.WithPinBlockFormats(formats[0][PinBlockFormatsEntry.Length..].Split('.')
+            .Select(f => (PinBlockFormat)int.Parse(f, NumberStyles.None, CultureInfo.InvariantCulture)));
+        return forbidden.Length == 0 ? withFormats : withFormats.Forbidding(forbidden[0][ForbiddenEntry.Length..].Split('.')
+            .Select(u => (KeyUse)int.Parse(u, NumberStyles.None, CultureInfo.InvariantCulture)));
     }
 
     public bool SameAs(KeyPolicy other) => Encode() == other.Encode();

@@ -21,6 +21,17 @@ public sealed class HsmOptions
 
     /// <summary>Who may call the Hsm, by caller name (the <c>x-mesh-caller</c> header).</summary>
     public Dictionary<string, Access.HsmCallerOptions> Callers { get; set; } = new(StringComparer.Ordinal);
+
+    public CeremonyOptions Ceremonies { get; set; } = new();
+}
+
+/// <summary>Key ceremonies under dual control (<c>Hsm:Ceremonies</c>).</summary>
+public sealed class CeremonyOptions
+{
+    public const int ExpiryMinutesMax = 24 * 60;
+
+    /// <summary>How long after its first component a ceremony may wait for the others; then its components are erased.</summary>
+    public int ExpiryMinutes { get; set; } = 60;
 }
 
 public sealed class ProvisionedKey

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Text;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Google.Protobuf;
@@ -6,6 +9,9 @@ using Mesh.Contracts.Hsm;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
+using Org.BouncyCastle.Crypto.Engines;
+using Org.BouncyCastle.Crypto.Macs;
+using Org.BouncyCastle.Crypto.Parameters;
 
 namespace Mesh.EndToEnd.Tests;
 
@@ -223,6 +229,150 @@ public sealed class HsmAttackTests(MeshPlatformFixture platform)
         {
             Assert.Equal("K1", HsmCaller.ErrorCode(await Assert.ThrowsAsync<RpcException>(async () => await op.KeyCheckValueAsync(new KeyCheckValueRequest { KeyId = keyId }))));
         }
+    }
+
+    [Fact]
+    public async Task AKeyFromABlockThatForbidsExport_IsNeverExported_NotByTheOperator_NorByAnOwnerItWasGivenExportFor()
+    {
+        var (bank, bankChannel) = await HsmCaller.ConnectAsync(platform, "issuer-icbc");
+        var (op, opChannel) = await HsmCaller.ConnectAsync(platform, "operator");
+        using var a = bankChannel;
+        using var b = opChannel;
+        var sent = await bank.ExportKeyAsync(new ExportKeyRequest { KeyId = "issuer-icbc.zak", ZmkId = "issuer-icbc.zmk" });
+        var keyId = $"issuer-icbc.zak-{Guid.NewGuid():N}"[..32];
+        var imported = await op.ImportKeyAsync(new ImportKeyRequest
+        {
+            KeyId = keyId,
+            KeyType = KeyType.Zak,
+            Algorithm = KeyAlgorithm.Tdes2Key,
+            ZmkId = "issuer-icbc.zmk",
+            KeyBlock = sent.KeyBlock,
+            ExpectedCheckValue = sent.CheckValue,
+            Owners = { new KeyOwner { Caller = "issuer-icbc", Uses = { KeyUse.MacGenerate, KeyUse.MacVerify, KeyUse.Export } } },
+        });
+        var export = new ExportKeyRequest { KeyId = keyId, ZmkId = "issuer-icbc.zmk" };
+
+        var byOperator = await Assert.ThrowsAsync<RpcException>(async () => await op.ExportKeyAsync(export));
+        var byOwner = await Assert.ThrowsAsync<RpcException>(async () => await bank.ExportKeyAsync(export));
+        var mac = await bank.GenerateMacAsync(new GenerateMacRequest { KeyId = keyId, Data = ByteString.CopyFromUtf8("0800"), Algorithm = MacAlgorithm.Iso9797Alg3 });
+
+        Assert.Equal('N', sent.KeyBlock[11]); // the block's exportability
+        Assert.Equal([KeyUse.MacGenerate, KeyUse.MacVerify], imported.Owners.Single().Uses);
+        Assert.Equal(("K3", "K3"), (HsmCaller.ErrorCode(byOperator), HsmCaller.ErrorCode(byOwner)));
+        Assert.Equal(8, mac.Mac.Length);
+        Assert.Equal(1L, await AuditedAsync("operator", "ExportKey", keyId, "refused: K3"));
+        Assert.Equal(1L, await AuditedAsync("issuer-icbc", "ExportKey", keyId, "refused: K3"));
+    }
+
+    /// <summary>
+    /// A bank sends a ZPK and a ZAK in TR-31 blocks that allow one direction only, under a ZMK formed
+    /// by the custodians; the operator imports each stating both directions for the bank. The
+    /// direction each block left out is refused to the bank (K3) and audited; the other one works.
+    /// </summary>
+    [Fact]
+    public async Task AKeyFromAOneDirectionTr31Block_IsRefusedTheOtherDirection_AndEachRefusalIsAudited()
+    {
+        var (op, opChannel) = await HsmCaller.ConnectAsync(platform, "operator");
+        var (bank, bankChannel) = await HsmCaller.ConnectAsync(platform, "issuer-icbc");
+        var (first, firstChannel) = await HsmCaller.ConnectAsync(platform, "custodian-1");
+        var (second, secondChannel) = await HsmCaller.ConnectAsync(platform, "custodian-2");
+        using var a = opChannel;
+        using var b = bankChannel;
+        using var c = firstChannel;
+        using var d = secondChannel;
+        var zmkId = $"zmk-tr31-{Guid.NewGuid():N}"[..30];
+        var components = new[] { RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(32) };
+        var custodians = new[] { first, second };
+        for (var i = 0; i < 2; i++)
+        {
+            await custodians[i].SubmitKeyComponentAsync(new SubmitKeyComponentRequest
+            {
+                KeyId = zmkId,
+                KeyType = KeyType.Zmk,
+                Algorithm = KeyAlgorithm.Aes256,
+                ComponentsRequired = 2,
+                Component = ByteString.CopyFrom(components[i]),
+            });
+        }
+        var zmk = components[0].Zip(components[1], (x, y) => (byte)(x ^ y)).ToArray();
+        async Task<string> ImportAsync(KeyType type, string usage, char mode, params KeyUse[] uses)
+        {
+            var key = RandomNumberGenerator.GetBytes(16);
+            for (var i = 0; i < key.Length; i++)
+            {
+                key[i] = (byte)((key[i] & 0xFE) | (BitOperations.PopCount((uint)key[i] & 0xFE) % 2 == 0 ? 1 : 0));
+            }
+            using var tdes = TripleDES.Create();
+            tdes.Key = [.. key, .. key[..8]]; // 2-key 3DES as K1 K2 K1
+            var keyId = $"issuer-icbc.{usage}{mode}-{Guid.NewGuid():N}"[..32];
+            await op.ImportKeyAsync(new ImportKeyRequest
+            {
+                KeyId = keyId,
+                KeyType = type,
+                Algorithm = KeyAlgorithm.Tdes2Key,
+                ZmkId = zmkId,
+                KeyBlock = Tr31VersionD(zmk, usage, mode, key),
+                ExpectedCheckValue = Convert.ToHexString(tdes.EncryptEcb(new byte[8], PaddingMode.None), 0, 3),
+                Owners = { new KeyOwner { Caller = "issuer-icbc", Uses = { uses } } },
+            });
+            return keyId;
+        }
+        var encryptOnly = await ImportAsync(KeyType.Zpk, "P0", 'E', KeyUse.PinEncrypt, KeyUse.PinDecrypt);
+        var decryptOnly = await ImportAsync(KeyType.Zpk, "P0", 'D', KeyUse.PinEncrypt, KeyUse.PinDecrypt);
+        var generateOnly = await ImportAsync(KeyType.Zak, "M3", 'G', KeyUse.MacGenerate, KeyUse.MacVerify);
+        var verifyOnly = await ImportAsync(KeyType.Zak, "M3", 'V', KeyUse.MacGenerate, KeyUse.MacVerify);
+        var data = ByteString.CopyFromUtf8("0200 purchase");
+
+        var pinBlock = await bank.EncryptClearPinAsync(new EncryptClearPinRequest { ZpkId = encryptOnly, Pin = "123456", Format = PinBlockFormat.Iso0, Pan = IcbcCard });
+        var readUnderEncryptOnly = await Assert.ThrowsAsync<RpcException>(async () => await bank.VerifyPinAsync(new VerifyPinRequest
+        {
+            ZpkId = encryptOnly,
+            PinBlock = pinBlock.PinBlock,
+            Format = PinBlockFormat.Iso0,
+            Pan = IcbcCard,
+            Verification = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = "issuer-icbc.pvk", Pvki = 1, Pvv = "0000", PinLength = 6 },
+        }));
+        var writtenUnderDecryptOnly = await Assert.ThrowsAsync<RpcException>(async () =>
+            await bank.EncryptClearPinAsync(new EncryptClearPinRequest { ZpkId = decryptOnly, Pin = "123456", Format = PinBlockFormat.Iso0, Pan = IcbcCard }));
+        var mac = await bank.GenerateMacAsync(new GenerateMacRequest { KeyId = generateOnly, Data = data, Algorithm = MacAlgorithm.Iso9797Alg3 });
+        var verifiedUnderGenerateOnly = await Assert.ThrowsAsync<RpcException>(async () =>
+            await bank.VerifyMacAsync(new VerifyMacRequest { KeyId = generateOnly, Data = data, Mac = mac.Mac, Algorithm = MacAlgorithm.Iso9797Alg3 }));
+        var generatedUnderVerifyOnly = await Assert.ThrowsAsync<RpcException>(async () =>
+            await bank.GenerateMacAsync(new GenerateMacRequest { KeyId = verifyOnly, Data = data, Algorithm = MacAlgorithm.Iso9797Alg3 }));
+
+        Assert.Equal(8, pinBlock.PinBlock.Length);
+        Assert.All([readUnderEncryptOnly, writtenUnderDecryptOnly, verifiedUnderGenerateOnly, generatedUnderVerifyOnly],
+            refused => Assert.Equal("K3", HsmCaller.ErrorCode(refused)));
+        Assert.Equal(1L, await AuditedAsync("issuer-icbc", "VerifyPin", encryptOnly, "refused: K3"));
+        Assert.Equal(1L, await AuditedAsync("issuer-icbc", "EncryptClearPin", decryptOnly, "refused: K3"));
+        Assert.Equal(1L, await AuditedAsync("issuer-icbc", "VerifyMac", generateOnly, "refused: K3"));
+        Assert.Equal(1L, await AuditedAsync("issuer-icbc", "GenerateMac", verifyOnly, "refused: K3"));
+    }
+
+    /// <summary>
+    /// An X9.143 / TR-31 version D block of a 2-key 3DES key under an AES-256 KBPK, exportable (E),
+    /// written here independently of the Hsm: KBEK and KBMK by AES-CMAC in counter mode, the CMAC of
+    /// header and padded key data as the MAC and the IV of the AES-CBC encryption.
+    /// </summary>
+    private static string Tr31VersionD(byte[] kbpk, string usage, char mode, byte[] key)
+    {
+        byte[] Cmac(byte[] macKey, byte[] input)
+        {
+            var cmac = new CMac(new AesEngine());
+            cmac.Init(new KeyParameter(macKey));
+            cmac.BlockUpdate(input, 0, input.Length);
+            var output = new byte[16];
+            cmac.DoFinal(output, 0);
+            return output;
+        }
+        byte[] Derive(byte keyUsage) =>
+            [.. Cmac(kbpk, [1, 0, keyUsage, 0, 0, 4, 1, 0]), .. Cmac(kbpk, [2, 0, keyUsage, 0, 0, 4, 1, 0])];
+        byte[] clear = [0x00, 0x80, .. key, .. RandomNumberGenerator.GetBytes(14)];
+        var header = $"D0112{usage}T{mode}00E0000";
+        var mac = Cmac(Derive(1), [.. Encoding.ASCII.GetBytes(header), .. clear]);
+        using var aes = Aes.Create();
+        aes.Key = Derive(0);
+        return header + Convert.ToHexString(aes.EncryptCbc(clear, mac, PaddingMode.None)) + Convert.ToHexString(mac);
     }
 
     [Fact]

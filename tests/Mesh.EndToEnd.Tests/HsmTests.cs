@@ -53,6 +53,94 @@ public sealed class HsmTests(MeshPlatformFixture platform)
     }
 
     [Fact]
+    public async Task AKeyCeremony_Aborted_ErasesItsComponents_AndTheKeyIdStartsAnew_EachAbortAudited()
+    {
+        var (op, opChannel) = await AsAsync("operator");
+        var (first, firstChannel) = await AsAsync("custodian-1");
+        var (second, secondChannel) = await AsAsync("custodian-2");
+        using var a = opChannel;
+        using var b = firstChannel;
+        using var c = secondChannel;
+        var keyId = Unique("zmk-abort");
+        var abort = new AbortKeyCeremonyRequest { KeyId = keyId };
+
+        await first.SubmitKeyComponentAsync(Component(keyId, "10101010101010101010101010101010"));
+        var byOperator = await op.AbortKeyCeremonyAsync(abort);
+        var nothingLeft = await Assert.ThrowsAsync<RpcException>(async () => await op.AbortKeyCeremonyAsync(abort));
+        var anew = await second.SubmitKeyComponentAsync(Component(keyId, "1032547698BADCFEEFCDAB8967452301"));
+        var components = await CeremonyComponentsAsync(keyId);
+        var byCustodian = await first.AbortKeyCeremonyAsync(abort);
+
+        Assert.Equal(1, byOperator.ComponentsErased);
+        Assert.Equal("K1", ErrorCode(nothingLeft));
+        Assert.Equal((1, 0, null), (anew.ComponentsReceived, anew.ExpiredComponentsErased, anew.Key));
+        Assert.Equal(["custodian-2"], components);
+        Assert.Equal(1, byCustodian.ComponentsErased);
+        Assert.Empty(await CeremonyComponentsAsync(keyId));
+        Assert.Equal(1L, await AuditedAsync("operator", "AbortKeyCeremony", keyId, "done"));
+        Assert.Equal(1L, await AuditedAsync("custodian-1", "AbortKeyCeremony", keyId, "done"));
+        Assert.Equal(1L, await AuditedAsync("operator", "AbortKeyCeremony", keyId, "failed: NotFound"));
+    }
+
+    [Fact]
+    public async Task AKeyCeremony_ExpiresAnHourAfterItsFirstComponent_ItsComponentsErasedWithOrWithoutANextSubmission_EachExpiryAudited()
+    {
+        var (first, firstChannel) = await AsAsync("custodian-1");
+        var (second, secondChannel) = await AsAsync("custodian-2");
+        using var a = firstChannel;
+        using var b = secondChannel;
+        var keyId = Unique("zmk-expiry");
+
+        var started = await first.SubmitKeyComponentAsync(Component(keyId, "10101010101010101010101010101010"));
+        // An hour and a minute go by: the ceremony's clock is moved back, as the wall clock would have moved on.
+        await StartCeremonyEarlierAsync(keyId, TimeSpan.FromMinutes(61));
+        var afterExpiry = await second.SubmitKeyComponentAsync(Component(keyId, "1032547698BADCFEEFCDAB8967452301"));
+
+        Assert.InRange(started.ExpiresAtUnixMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 59 * 60_000, 60 * 60_000);
+        Assert.Equal((1, 1, null), (afterExpiry.ExpiredComponentsErased, afterExpiry.ComponentsReceived, afterExpiry.Key));
+        Assert.Equal(["custodian-2"], await CeremonyComponentsAsync(keyId));
+        Assert.Equal(1L, await AuditedAsync("hsm", "KeyCeremonyExpired", keyId, "erased: 1 component(s), 60 min after the first"));
+
+        // Left alone past its expiry, the new ceremony is erased by the Hsm without any submission.
+        await StartCeremonyEarlierAsync(keyId, TimeSpan.FromMinutes(61));
+        var erased = await WithinAsync(TimeSpan.FromSeconds(60), async () => await AuditedAsync("hsm", "KeyCeremonyExpired", keyId, null) == 2);
+
+        Assert.True(erased, "the expired ceremony was not erased within 60 s");
+        Assert.Empty(await CeremonyComponentsAsync(keyId));
+    }
+
+    [Fact]
+    public async Task AKeyFormed_WhoseCeremonyRowsOutlivedIt_IsNotFormedAgain_AndTheRowsAreErasedAndAudited()
+    {
+        var (first, firstChannel) = await AsAsync("custodian-1");
+        var (second, secondChannel) = await AsAsync("custodian-2");
+        using var a = firstChannel;
+        using var b = secondChannel;
+        var keyId = Unique("zmk-left");
+        await first.SubmitKeyComponentAsync(Component(keyId, "10101010101010101010101010101010"));
+        await second.SubmitKeyComponentAsync(Component(keyId, "1032547698BADCFEEFCDAB8967452301"));
+        // The Hsm stopped after storing the formed key and before deleting its ceremony: the rows are still there.
+        await using (var db = await OpenHsmDbAsync())
+        {
+            await using var leftOver = new NpgsqlCommand(
+                """
+                INSERT INTO key_ceremonies (key_id, key_type, algorithm, policy, components_required, started_at) VALUES (@id, 'Zmk', 'Tdes2Key', '', 2, now());
+                INSERT INTO key_ceremony_components (key_id, custodian, component_block, lmk_check_value, submitted_at)
+                VALUES (@id, 'custodian-1', '\x00', '000000', now()), (@id, 'custodian-2', '\x00', '000000', now());
+                """, db);
+            leftOver.Parameters.AddWithValue("id", keyId);
+            await leftOver.ExecuteNonQueryAsync();
+        }
+
+        var again = await Assert.ThrowsAsync<RpcException>(async () => await first.SubmitKeyComponentAsync(Component(keyId, "1032547698BADCFEEFCDAB8967452301")));
+        var erased = await WithinAsync(TimeSpan.FromSeconds(60), async () => await AuditedAsync("hsm", "KeyCeremonyLeftOver", keyId, "erased: 2 component(s) of a key already formed") == 1);
+
+        Assert.Equal("K2", ErrorCode(again));
+        Assert.True(erased, "the formed key's ceremony rows were not erased within 60 s");
+        Assert.Empty(await CeremonyComponentsAsync(keyId));
+    }
+
+    [Fact]
     public async Task TranslatePin_AsTheSwitch_Works_AsTheGateway_IsRefusedWith68_AndAudited()
     {
         var (op, opChannel) = await AsAsync("operator");
@@ -197,8 +285,8 @@ public sealed class HsmTests(MeshPlatformFixture platform)
         ["switch"] = ["Diagnostics", "KeyCheckValue", "TranslatePin", "GenerateMac", "VerifyMac", "ImportKey"],
         ["issuer-icbc"] = ["Diagnostics", "KeyCheckValue", "ExportKey", "VerifyPin", "GeneratePinVerificationValue", "EncryptClearPin", "GenerateCvv",
             "VerifyCvv", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData", "LookupHash"],
-        ["operator"] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "GenerateKey", "ImportKey", "ExportKey", "RotateLmk", "EraseOldLmk"],
-        ["custodian-1"] = ["SubmitKeyComponent"],
+        ["operator"] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "GenerateKey", "AbortKeyCeremony", "ImportKey", "ExportKey", "RotateLmk", "EraseOldLmk"],
+        ["custodian-1"] = ["SubmitKeyComponent", "AbortKeyCeremony"],
     };
 
     /// <summary>
@@ -402,6 +490,73 @@ public sealed class HsmTests(MeshPlatformFixture platform)
     }
 
     private static KeyOwner Owner(string caller, params KeyUse[] uses) => new() { Caller = caller, Uses = { uses } };
+
+    private static SubmitKeyComponentRequest Component(string keyId, string hex) => new()
+    {
+        KeyId = keyId,
+        KeyType = KeyType.Zmk,
+        Algorithm = KeyAlgorithm.Tdes2Key,
+        ComponentsRequired = 2,
+        Component = ByteString.CopyFrom(Convert.FromHexString(hex)),
+    };
+
+    private async Task<NpgsqlConnection> OpenHsmDbAsync()
+    {
+        var db = new NpgsqlConnection(await platform.App.GetConnectionStringAsync("hsmdb"));
+        await db.OpenAsync();
+        return db;
+    }
+
+    /// <summary>The custodians whose components hsmdb holds for a key id.</summary>
+    private async Task<List<string>> CeremonyComponentsAsync(string keyId)
+    {
+        await using var db = await OpenHsmDbAsync();
+        await using var query = new NpgsqlCommand("SELECT custodian FROM key_ceremony_components WHERE key_id = @id ORDER BY custodian", db);
+        query.Parameters.AddWithValue("id", keyId);
+        var custodians = new List<string>();
+        await using var rows = await query.ExecuteReaderAsync();
+        while (await rows.ReadAsync())
+        {
+            custodians.Add(rows.GetString(0));
+        }
+        return custodians;
+    }
+
+    private async Task StartCeremonyEarlierAsync(string keyId, TimeSpan by)
+    {
+        await using var db = await OpenHsmDbAsync();
+        await using var update = new NpgsqlCommand("UPDATE key_ceremonies SET started_at = started_at - @by WHERE key_id = @id", db);
+        update.Parameters.AddWithValue("by", by);
+        update.Parameters.AddWithValue("id", keyId);
+        Assert.Equal(1, await update.ExecuteNonQueryAsync());
+    }
+
+    private async Task<long> AuditedAsync(string caller, string command, string keyId, string? outcome)
+    {
+        await using var db = await OpenHsmDbAsync();
+        await using var count = new NpgsqlCommand(
+            "SELECT count(*) FROM audit_log WHERE caller = @caller AND command = @command AND key_id = @key AND (@outcome::text IS NULL OR outcome = @outcome)", db);
+        count.Parameters.AddWithValue("caller", caller);
+        count.Parameters.AddWithValue("command", command);
+        count.Parameters.AddWithValue("key", keyId);
+        count.Parameters.Add(new NpgsqlParameter("outcome", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)outcome ?? DBNull.Value });
+        return (long)(await count.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Whether <paramref name="condition"/> holds within <paramref name="timeout"/>, asked every 200 ms.</summary>
+    private static async Task<bool> WithinAsync(TimeSpan timeout, Func<Task<bool>> condition)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > until)
+            {
+                return false;
+            }
+            await Task.Delay(200);
+        }
+        return true;
+    }
 
     private static string? ErrorCode(RpcException ex) => HsmCaller.ErrorCode(ex);
 }

@@ -176,6 +176,57 @@ public class KeyOwnershipAttackTests
         Assert.Throws<HsmException>(() => KeyAccess.ImportPolicy(chosen, "switch", CallerPolicy.Switch));
     }
 
+    /// <summary>
+    /// A bank sends a key whose TR-31 header allows one direction only, or no export; the operator
+    /// states owners with every use. The key serves what the block allows and nothing more: the
+    /// use the header left out is refused (K3) to every owner, and an export forbidden by
+    /// exportability N to the operator too, even after provisioning states a wider policy.
+    /// </summary>
+    [Theory]
+    [InlineData("P0", 'E', 'E', KeyUse.PinDecrypt, KeyUse.PinEncrypt)]
+    [InlineData("P0", 'D', 'E', KeyUse.PinEncrypt, KeyUse.PinDecrypt)]
+    [InlineData("M3", 'G', 'E', KeyUse.MacVerify, KeyUse.MacGenerate)]
+    [InlineData("M3", 'V', 'E', KeyUse.MacGenerate, KeyUse.MacVerify)]
+    [InlineData("P0", 'B', 'N', KeyUse.Export, KeyUse.PinDecrypt)]
+    [InlineData("M3", 'C', 'N', KeyUse.Export, KeyUse.MacVerify)]
+    public async Task AKeyFromATr31Block_NeverServesAUseItsModeOfUseOrExportabilityLeftOut(string usage, char mode, char exportability, KeyUse forbidden, KeyUse allowed)
+    {
+        var type = usage == "P0" ? KeyType.Zpk : KeyType.Zak;
+        var zmk = await _keys.GenerateAsync("issuer-boc.zmk", KeyType.Zmk, KeyAlgorithm.Aes256, default,
+            Owned(("issuer-boc", [KeyUse.Wrap, KeyUse.Unwrap]), ("switch", [KeyUse.Unwrap])));
+        await _keys.GenerateAsync("issuer-boc.out.zpk", KeyType.Zpk, KeyAlgorithm.Tdes2Key, default, Owned(("issuer-boc", [KeyUse.PinEncrypt])));
+        var value = RandomNumberGenerator.GetBytes(16);
+        BlockCiphers.SetOddParity(value);
+        var block = Tr31KeyBlock.Wrap(zmk.Value, usage, 'T', mode, exportability, value, null);
+        KeyUse[] every = type == KeyType.Zpk ? [KeyUse.PinEncrypt, KeyUse.PinDecrypt, KeyUse.Export] : [KeyUse.MacGenerate, KeyUse.MacVerify, KeyUse.Export];
+        var stated = Owned(("issuer-boc", every), ("switch", every));
+        var checkValue = new HeldKey("sent", type, KeyAlgorithm.Tdes2Key, value).CheckValue;
+
+        var imported = await _keys.ImportAsync("issuer-boc.sent", type, KeyAlgorithm.Tdes2Key, "issuer-boc.zmk", [], checkValue, default, stated, block);
+        var reprovisioned = await _keys.EnsurePolicyAsync(imported, stated, default);
+
+        object Using(KeyUse use) => use switch
+        {
+            KeyUse.PinEncrypt => new EncryptClearPinRequest { ZpkId = "issuer-boc.sent" },
+            KeyUse.PinDecrypt => new TranslatePinRequest { SourceZpkId = "issuer-boc.sent", DestinationZpkId = "issuer-boc.out.zpk" },
+            KeyUse.MacGenerate => new GenerateMacRequest { KeyId = "issuer-boc.sent" },
+            KeyUse.MacVerify => new VerifyMacRequest { KeyId = "issuer-boc.sent" },
+            _ => new ExportKeyRequest { KeyId = "issuer-boc.sent", ZmkId = "issuer-boc.zmk" },
+        };
+        foreach (var owner in new[] { "issuer-boc", "switch" })
+        {
+            var refused = await Assert.ThrowsAsync<HsmException>(() => _access.CheckAsync(owner, "issuer,switch", Using(forbidden), default));
+            Assert.Equal((HsmErrorCode.KeyNotPermitted, "issuer-boc.sent"), (refused.Code, refused.KeyId));
+            Assert.DoesNotContain(forbidden, imported.ToInfo().Owners.Single(o => o.Caller == owner).Uses);
+        }
+        await _access.CheckAsync("issuer-boc", "issuer,switch", Using(allowed), default);
+        Assert.Equal([forbidden], reprovisioned.Policy.Forbidden);
+        Assert.False(reprovisioned.Policy.Allows("issuer-boc", forbidden));
+        Assert.Equal(imported.Policy.Encode(), KeyBlock.Open(Lmk, KeyBlock.Seal(Lmk, imported), "issuer-boc.sent").Policy.Encode());
+        var byOperator = await Record.ExceptionAsync(() => _access.CheckAsync("operator", CallerPolicy.Operator, Using(KeyUse.Export), default));
+        Assert.Equal(forbidden == KeyUse.Export, byOperator is HsmException { Code: HsmErrorCode.KeyNotPermitted });
+    }
+
     [Fact]
     public async Task AnAesZmk_CarriesOnlyKeyBlocks_AndAKeyValueIsNeverHeldAsTwoTypes()
     {

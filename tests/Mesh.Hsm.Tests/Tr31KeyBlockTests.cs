@@ -23,9 +23,39 @@ public class Tr31KeyBlockTests
     }
 
     [Fact]
-    public void Unwrap_ThePublishedBlock_GivesItsKey()
+    public void Unwrap_ThePublishedBlock_GivesItsKey_AndWhatItsEncryptOnlyModeForbids()
     {
-        Assert.Equal(Key, Convert.ToHexString(Tr31KeyBlock.Unwrap(Zmk, Block, KeyType.Zpk, KeyAlgorithm.Aes128)));
+        var unwrapped = Tr31KeyBlock.Unwrap(Zmk, Block, KeyType.Zpk, KeyAlgorithm.Aes128);
+
+        Assert.Equal(Key, Convert.ToHexString(unwrapped.Key));
+        // Mode E (encrypt only), exportability E: PIN blocks are written under it, never read; it may travel on.
+        Assert.Equal([KeyUse.PinDecrypt], unwrapped.ForbiddenUses);
+    }
+
+    [Theory]
+    [InlineData("P0", 'B', 'E', new KeyUse[0])]
+    [InlineData("P0", 'E', 'S', new[] { KeyUse.PinDecrypt })]
+    [InlineData("P0", 'D', 'E', new[] { KeyUse.PinEncrypt })]
+    [InlineData("M6", 'C', 'N', new[] { KeyUse.Export })]
+    [InlineData("M6", 'G', 'E', new[] { KeyUse.MacVerify })]
+    [InlineData("M6", 'V', 'N', new[] { KeyUse.MacGenerate, KeyUse.Export })]
+    public void ModeOfUseAndExportability_ForbidTheUsesTheyLeaveOut(string usage, char mode, char exportability, KeyUse[] forbidden)
+    {
+        var block = Tr31KeyBlock.Wrap(Convert.FromHexString(Kbpk), usage, 'A', mode, exportability, Convert.FromHexString(Key), null);
+
+        var unwrapped = Tr31KeyBlock.Unwrap(Zmk, block, usage == "P0" ? KeyType.Zpk : KeyType.Zak, KeyAlgorithm.Aes128);
+
+        Assert.Equal(forbidden.Order(), unwrapped.ForbiddenUses.Order());
+    }
+
+    [Theory]
+    [InlineData('X')] // no exportability X9.143 defines
+    [InlineData('0')]
+    public void AnUnknownExportability_IsRefused(char exportability)
+    {
+        var block = Tr31KeyBlock.Wrap(Convert.FromHexString(Kbpk), "P0", 'A', 'B', exportability, Convert.FromHexString(Key), null);
+
+        Assert.Equal(HsmErrorCode.InvalidInput, Assert.Throws<HsmException>(() => Tr31KeyBlock.Unwrap(Zmk, block, KeyType.Zpk, KeyAlgorithm.Aes128)).Code);
     }
 
     [Fact]
@@ -36,7 +66,7 @@ public class Tr31KeyBlockTests
         var block = Tr31KeyBlock.Wrap(Zmk, zak);
 
         Assert.StartsWith("D0112M3TC00N0000", block, StringComparison.Ordinal);
-        Assert.Equal("0123456789ABCDEFFEDCBA9876543210", Convert.ToHexString(Tr31KeyBlock.Unwrap(Zmk, block, KeyType.Zak, KeyAlgorithm.Tdes2Key)));
+        Assert.Equal("0123456789ABCDEFFEDCBA9876543210", Convert.ToHexString(Tr31KeyBlock.Unwrap(Zmk, block, KeyType.Zak, KeyAlgorithm.Tdes2Key).Key));
         // A MAC key presented as a PIN key (the swap TR-31 exists to stop).
         Assert.Equal(HsmErrorCode.InvalidKeyType, Assert.Throws<HsmException>(() => Tr31KeyBlock.Unwrap(Zmk, block, KeyType.Zpk, KeyAlgorithm.Tdes2Key)).Code);
         Assert.Equal(HsmErrorCode.InvalidKeyType, Assert.Throws<HsmException>(() => Tr31KeyBlock.Unwrap(Zmk, block, KeyType.Zak, KeyAlgorithm.Aes128)).Code);
