@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Payments;
 using Mesh.Gateway.Refunds;
@@ -51,13 +54,22 @@ public sealed class ResultDelivery(
             return;
         }
         logger.LogWarning("Order {OrderId} of merchant {MerchantId} is paid but the merchant could not be told: reversing it", orderId, merchantId);
-        var (refusal, reversal, _) = await refunds.RefundAsync(merchantId, orderId, $"reversal-v{version}", refundableMinor, ct, RefundKind.Reversal);
+        var (refusal, reversal, _) = await refunds.RefundAsync(merchantId, orderId, ReversalRefundId(orderId, version), refundableMinor, ct, RefundKind.Reversal);
         if (refusal != RefundDesk.Refusal.None || reversal?.Status != RefundStatus.Succeeded)
         {
             logger.LogWarning("The reversal of order {OrderId} is {State}: the order stays paid until the issuer takes it", orderId,
                 reversal?.Status ?? refusal.ToString());
         }
     }
+
+    /// <summary>
+    /// The refund id of the reversal an order's unannounced payment gets: of that order and its
+    /// version (refund ids are unique per merchant, so an id of the version alone made the second
+    /// order reversed at the same version a "taken refund id", and that order stayed paid), within
+    /// the 32 characters a refund id has: <c>rv{version}-</c> and 24 hex digits of the order id's SHA-256.
+    /// </summary>
+    public static string ReversalRefundId(string orderId, int version) =>
+        $"rv{version.ToString(CultureInfo.InvariantCulture)}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(orderId)))[..24]}";
 }
 
 /// <summary>

@@ -77,6 +77,28 @@ public sealed class NotificationTests(MeshPlatformFixture platform)
     }
 
     [Fact]
+    public async Task Realtime_TwoOrdersOfOneMerchantItCannotBeToldOf_AreBothReversed_NotOnlyTheFirst()
+    {
+        await using var server = await MerchantServer.StartAsync();
+        server.AlwaysFail = true;
+        using var merchant = await TestMerchant.OnboardAsync(platform, mode: "realtime");
+        using var consumer = new TestConsumer(platform);
+        var (first, second) = (TestMerchant.NewOrderId(), TestMerchant.NewOrderId());
+
+        // Both payments reach the same order version; their reversals must not share a refund id.
+        var firstResult = await consumer.PayAsync(await consumer.StartNetPayAsync(merchant.NetPayOrder(first, 21_00, bgRetUrl: server.Url)), ApprovedCard);
+        var secondResult = await consumer.PayAsync(await consumer.StartNetPayAsync(merchant.NetPayOrder(second, 22_00, bgRetUrl: server.Url)), ApprovedCard);
+
+        Assert.Contains("Payment failed", firstResult);
+        Assert.Contains("Payment failed", secondResult);
+        Assert.Equal("failed,failed", await platform.ScalarAsync<string>("gatewaydb",
+            "SELECT string_agg(status, ',' ORDER BY order_id) FROM orders WHERE merchant_id = $1 AND order_id IN ($2, $3)", merchant.MerchantId, first, second));
+        Assert.Equal(2L, await platform.ScalarAsync<long>("gatewaydb",
+            "SELECT count(DISTINCT refund_id) FROM refunds WHERE merchant_id = $1 AND kind = 'reversal' AND status = 'succeeded' AND order_id IN ($2, $3)",
+            merchant.MerchantId, first, second));
+    }
+
+    [Fact]
     public async Task Realtime_MerchantCannotBeTold_ThePaymentIsReversed_TheOrderFails_AndTheMerchantIsEventuallyToldFailed()
     {
         await using var server = await MerchantServer.StartAsync();
