@@ -97,7 +97,9 @@ public sealed class HsmTests(MeshPlatformFixture platform)
         var afterExpiry = await second.SubmitKeyComponentAsync(Component(keyId, "1032547698BADCFEEFCDAB8967452301"));
 
         Assert.InRange(started.ExpiresAtUnixMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 59 * 60_000, 60 * 60_000);
-        Assert.Equal((1, 1, null), (afterExpiry.ExpiredComponentsErased, afterExpiry.ComponentsReceived, afterExpiry.Key));
+        Assert.Equal((1, null), (afterExpiry.ComponentsReceived, afterExpiry.Key));
+        // This submission erased the expired component, unless the Hsm's sweep (every 15 s) did in the moment between: either way once, audited once.
+        Assert.InRange(afterExpiry.ExpiredComponentsErased, 0, 1);
         Assert.Equal(["custodian-2"], await CeremonyComponentsAsync(keyId));
         Assert.Equal(1L, await AuditedAsync("hsm", "KeyCeremonyExpired", keyId, "erased: 1 component(s), 60 min after the first"));
 
