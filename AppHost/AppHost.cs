@@ -77,6 +77,7 @@ var gateway = builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithMeshCaller(settlement, role: "operator", identity: "operator")
     .WithGatewayTls(data)
     .WithExternalHttpEndpoints()
+    .WithGatewayLinks()
     .WithNotificationCommands(gatewayAdminKey)
     .WithReplicas(replicas)
     .WithHttpHealthCheck("/health", endpointName: "http");

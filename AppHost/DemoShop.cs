@@ -45,6 +45,7 @@ public static class DemoShop
             .WithEnvironment("Shop__GatewayUrl", gateway.GetEndpoint("http"))
             .WithHttpEndpoint(port: Port, name: "http")
             .WithExternalHttpEndpoints()
+            .WithShopLink()
             .WithHttpHealthCheck("/health", endpointName: "http");
         shop.WithEnvironment("Shop__PublicUrl", shop.GetEndpoint("http"));
 

@@ -18,6 +18,35 @@ public sealed class DashboardCommandsTests(MeshPlatformFixture platform)
     private const string Bank = "issuer-ccb";
 
     [Fact]
+    public async Task TheDashboardLinks_TheConsoles_TheApiReference_AndTheShop_AndEachOpens()
+    {
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var gateway = await platform.App.ResourceNotifications.WaitForResourceAsync("gateway",
+            e => e.Snapshot.Urls.Count(u => u.DisplayProperties.DisplayName.Length > 0) >= 3, wait.Token);
+        var shop = await platform.App.ResourceNotifications.WaitForResourceAsync("shop",
+            e => e.Snapshot.Urls.Any(u => u.DisplayProperties.DisplayName == Mesh.AppHost.ResourceLinks.Shop), wait.Token);
+        var links = gateway.Snapshot.Urls.Concat(shop.Snapshot.Urls).Where(u => u.DisplayProperties.DisplayName.Length > 0)
+            .ToDictionary(u => u.DisplayProperties.DisplayName, u => u.Url);
+        using var browser = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true });
+
+        var opened = new Dictionary<string, (int Status, string Path)>();
+        foreach (var name in new[] { Mesh.AppHost.ResourceLinks.MerchantConsole, Mesh.AppHost.ResourceLinks.OperatorConsole, Mesh.AppHost.ResourceLinks.ApiReference,
+            Mesh.AppHost.ResourceLinks.Shop })
+        {
+            using var response = await browser.GetAsync(links[name]);
+            opened[name] = ((int)response.StatusCode, response.RequestMessage!.RequestUri!.AbsolutePath);
+        }
+
+        // The consoles send a visitor to sign in; the API reference and the shop open.
+        Assert.Equal((200, "/console/login"), opened[Mesh.AppHost.ResourceLinks.MerchantConsole]);
+        Assert.Equal((200, "/ops/login"), opened[Mesh.AppHost.ResourceLinks.OperatorConsole]);
+        Assert.Equal(200, opened[Mesh.AppHost.ResourceLinks.ApiReference].Status);
+        Assert.StartsWith("/scalar", opened[Mesh.AppHost.ResourceLinks.ApiReference].Path, StringComparison.Ordinal);
+        Assert.Equal((200, "/"), opened[Mesh.AppHost.ResourceLinks.Shop]);
+        Assert.StartsWith("https://", links[Mesh.AppHost.ResourceLinks.MerchantConsole], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ABankSignedOffFromTheDashboard_Gets91_AndPaysAgainOnceSignedOn()
     {
         using var acquirer = await platform.NewAcquirerAsync();
