@@ -76,6 +76,7 @@ public static class Extensions
                     && o.CloseExpiredPollMs > 0,
                 $"Gateway: PayMinutesDefault 1 to PayMinutesMax, PayMinutesMax at most {GatewayOptions.PayMinutesLimit}, CloseExpiredPollMs above 0")
             .Validate(o => o.PinTransport is EncryptedPin.Ecdh or EncryptedPin.RsaOaep, "Gateway:PinTransport is ecdh or rsa-oaep")
+            .Validate(o => BusinessDay.TryFrom(o) is not null, "Gateway: SettlementCutoffLocalTime is HH:mm and SettlementTimeZone a known time zone")
             .Validate(o => o.SwitchDeadlineMs > 0 && o.ResolveAfterMs > 0 && o.ResolvePollMs > 0, "Gateway: the switch deadline and resolver times are positive")
             .Validate(o => o.Banks.Count > 0 && o.Banks.All(b => b.GateId.Length == 4 && b.GateId.All(char.IsAsciiDigit) && b.Name.Length > 0),
                 "Gateway:Banks lists at least one bank, each with a 4-digit GateId and a name")
@@ -112,6 +113,7 @@ public static class Extensions
         builder.Services.AddHostedService<SettlementRelay>();
         builder.Services.AddSingleton<UnresolvedPayments>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UnresolvedPayments>());
+        builder.Services.AddSingleton<OrderVoiding>();
         builder.Services.AddSingleton<OrderClosing>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OrderClosing>());
     }

@@ -11,10 +11,10 @@ namespace Mesh.Gateway.Apis;
 
 /// <summary>
 /// The merchant's JSON API: create an order, get one, list them by creation time with paging, close
-/// one that is not paid, and refund. Requests are flat JSON objects (or query strings) of string
+/// one that is not paid, void one paid today, and refund. Requests are flat JSON objects (or query strings) of string
 /// values, signed by the merchant; answers are signed by the platform the same way (<c>certId</c>,
 /// <c>signature</c>).
-/// Creates, closes and refunds honour <c>Idempotency-Key</c>.
+/// Creates, closes, voids and refunds honour <c>Idempotency-Key</c>.
 /// </summary>
 public static class OrdersApi
 {
@@ -24,6 +24,7 @@ public static class OrdersApi
         ["merId", "orderId", "txnAmt", "currencyCode", "txnDate", "backUrl", "frontUrl", "gateId", "reqReserved", "notifyMode", "payTimeout", "signature"];
     private static readonly string[] RefundFields = ["merId", "refundId", "refundAmt", "signature"];
     private static readonly string[] CloseFields = ["merId", "signature"];
+    private static readonly string[] VoidFields = CloseFields;
 
     public static RouteGroupBuilder MapOrdersApi(this RouteGroupBuilder group)
     {
@@ -44,6 +45,12 @@ public static class OrdersApi
             .WithSummary("Closes an order that is not paid: it can no longer be paid; closing it again changes nothing")
             .WithDescription("Body: merId, signature; orderId from the path is signed too. 200 with the signed order (status closed), the first time and "
                 + "every time after; 409 when the order is paid or a payment of it is in flight; 404 when there is no such order.");
+        group.MapPost("/orders/{orderId}/void", VoidAsync).AddEndpointFilter(IdempotencyKeys.FilterAsync)
+            .WithName("VoidOrder").WithTags("Orders")
+            .WithSummary("Voids (撤销) a paid order before the cut-off of the business day it was paid on: the whole amount goes back to the card, no fee")
+            .WithDescription("Body: merId, signature; orderId from the path is signed too. 200 with the signed order (status voided), the first time and "
+                + "every time after; 409 when the order is not paid, has refunds, or its business day has ended (refund it instead), or when the bank "
+                + "refuses or has not yet answered the void; 404 when there is no such order.");
         group.MapPost("/orders/{orderId}/refunds", RefundAsync).AddEndpointFilter(IdempotencyKeys.FilterAsync)
             .WithName("RefundOrder").WithTags("Refunds")
             .WithSummary("Refunds all or part of a paid order; several partial refunds may not exceed the amount paid")
@@ -210,8 +217,45 @@ public static class OrdersApi
             OrderLifetime.Closing.NoSuchOrder => V1Answer.Problem(StatusCodes.Status404NotFound, "No such order", $"No order {orderId}"),
             OrderLifetime.Closing.Paid => V1Answer.Problem(StatusCodes.Status409Conflict, "The order is paid",
                 $"Order {orderId} is paid and cannot be closed; refund it instead"),
+            OrderLifetime.Closing.Voided => V1Answer.Problem(StatusCodes.Status409Conflict, "The order is voided",
+                $"Order {orderId} was paid and then voided: it cannot be closed"),
             OrderLifetime.Closing.PaymentInFlight => V1Answer.Problem(StatusCodes.Status409Conflict, "A payment is in flight",
                 $"A payment of order {orderId} is waiting for the bank's answer; query the order, and close it if that payment fails"),
+            _ => V1Answer.Signed(StatusCodes.Status200OK, await answers.V1Async(V1Answer.OrderFields(order!, options.Value.PaymentPageBaseUrl), ct)),
+        };
+    }
+
+    private static async Task<IResult> VoidAsync(string orderId, Dictionary<string, string?> body, HttpContext http, MerchantRequests requests,
+        OrderVoiding voiding, OrderAnswers answers, IOptions<GatewayOptions> options, CancellationToken ct)
+    {
+        if (Shape(body, VoidFields) is { } malformed)
+        {
+            return malformed;
+        }
+        var fields = new Dictionary<string, string?>(body, StringComparer.Ordinal) { ["orderId"] = orderId };
+        if (await requests.RefuseOnceAsync(http, fields, ct) is { } refusal)
+        {
+            return refusal;
+        }
+        if (!OrderRules.V1OrderId().IsMatch(orderId))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["orderId"] = ["1 to 32 of A-Z a-z 0-9 _ -"] },
+                title: "The void has errors");
+        }
+        var (voided, outcome, order) = await voiding.VoidAsync(body["merId"]!, orderId, ct);
+        return (voided, outcome) switch
+        {
+            (OrderLifetime.Voiding.NoSuchOrder, _) => V1Answer.Problem(StatusCodes.Status404NotFound, "No such order", $"No order {orderId}"),
+            (OrderLifetime.Voiding.NotPaid, _) => V1Answer.Problem(StatusCodes.Status409Conflict, "The order is not paid",
+                $"Order {orderId} is {order!.Status}: only a paid order can be voided"),
+            (OrderLifetime.Voiding.Refunded, _) => V1Answer.Problem(StatusCodes.Status409Conflict, "The order has refunds",
+                $"Order {orderId} is already refunded in part or in full and cannot be voided; refund what is left instead"),
+            (OrderLifetime.Voiding.PastCutoff, _) => V1Answer.Problem(StatusCodes.Status409Conflict, "The business day has ended",
+                $"Order {orderId} was paid on a business day that has ended (its cut-off has passed) and cannot be voided; a refund is needed instead"),
+            (_, OrderVoiding.Outcome.InFlight) => V1Answer.Problem(StatusCodes.Status409Conflict, "A void is in flight",
+                $"The void of order {orderId} is waiting for the bank's answer; query the order"),
+            (_, OrderVoiding.Outcome.Refused) => V1Answer.Problem(StatusCodes.Status409Conflict, "The bank refused the void",
+                $"The bank refused to void order {orderId}: it stays paid; refund it instead"),
             _ => V1Answer.Signed(StatusCodes.Status200OK, await answers.V1Async(V1Answer.OrderFields(order!, options.Value.PaymentPageBaseUrl), ct)),
         };
     }

@@ -80,7 +80,7 @@ public static class ConsolePages
         Field(html, "from", "From", filters.From, "date");
         Field(html, "to", "To", filters.To, "date");
         html.Append("<label for=\"status\">Status<br><select id=\"status\" name=\"status\"><option value=\"\">any</option>");
-        foreach (var status in new[] { OrderStatus.Created, OrderStatus.Pending, OrderStatus.Paid, OrderStatus.Failed, OrderStatus.Closed })
+        foreach (var status in new[] { OrderStatus.Created, OrderStatus.Pending, OrderStatus.Paid, OrderStatus.Failed, OrderStatus.Closed, OrderStatus.Voided })
         {
             html.Append("<option").Append(filters.Status == status ? " selected" : "").Append('>').Append(status).Append("</option>");
         }

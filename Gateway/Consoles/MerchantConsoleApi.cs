@@ -147,7 +147,7 @@ public static class MerchantConsoleApi
         var min = Amount(filters.Min, "amount from", problems);
         var max = Amount(filters.Max, "amount to", problems);
         var status = filters.Status.Length == 0 ? null : filters.Status;
-        if (status is not null && status is not (OrderStatus.Created or OrderStatus.Pending or OrderStatus.Paid or OrderStatus.Failed or OrderStatus.Closed))
+        if (status is not null && status is not (OrderStatus.Created or OrderStatus.Pending or OrderStatus.Paid or OrderStatus.Failed or OrderStatus.Closed or OrderStatus.Voided))
         {
             problems.Add("status is created, pending, paid, failed or closed");
         }

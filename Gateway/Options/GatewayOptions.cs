@@ -47,6 +47,15 @@ public sealed class GatewayOptions
     /// <summary>Where consumers reach the payment page (the gateway's HTTPS address): /v1 orders' payUrl starts with it.</summary>
     public string PaymentPageBaseUrl { get; set; } = "https://localhost:5443";
 
+    /// <summary>
+    /// The business day's cut-off, local time (HH:mm) of <see cref="SettlementTimeZone"/>, as settlement has it: a payment
+    /// may be voided until the cut-off that ends its settlement date, and only refunded after.
+    /// </summary>
+    public string SettlementCutoffLocalTime { get; set; } = "23:00";
+
+    /// <summary>The time zone of settlement's business day (an IANA id).</summary>
+    public string SettlementTimeZone { get; set; } = "Asia/Shanghai";
+
     /// <summary>The banks a consumer may choose (GateId); the switch routes by card number whatever is chosen.</summary>
     public List<BankGate> Banks { get; set; } = [];
 }

@@ -18,6 +18,7 @@ public static class OrderStatus
     public const string Paid = "paid";
     public const string Failed = "failed";
     public const string Closed = "closed";
+    public const string Voided = "voided";
 }
 
 /// <summary>What a merchant asks for, from either front door, once read and checked.</summary>
@@ -66,7 +67,7 @@ public sealed record Order(
     string? Rrn,
     DateTimeOffset PayBy)
 {
-    public bool IsFinal => Status is OrderStatus.Paid or OrderStatus.Failed or OrderStatus.Closed;
+    public bool IsFinal => Status is OrderStatus.Paid or OrderStatus.Failed or OrderStatus.Closed or OrderStatus.Voided;
 
     public bool SameAs(OrderRequest request) =>
         AmountMinor == request.AmountMinor && Currency == request.Currency && TransDate == request.TransDate && Protocol == request.Protocol

@@ -9,7 +9,8 @@ namespace Mesh.Gateway.Orders;
 /// <see cref="GatewayOptions.PayMinutesMax"/> ahead), else <see cref="GatewayOptions.PayMinutesDefault"/>
 /// from its creation. Only a created order before its pay-by time can be paid. Past it, a created
 /// order is closed; a merchant may close a created or failed order at any time. A paid order, or
-/// one whose payment is in flight, is never closed; a closed one stays closed.
+/// one whose payment is in flight, is never closed; a closed one stays closed. A paid order may be
+/// voided (撤销) on the business day it was paid (<see cref="OnVoid"/>); a voided order stays voided.
 /// </summary>
 public static class OrderLifetime
 {
@@ -17,6 +18,7 @@ public static class OrderLifetime
 
     public const string ExpiredMessage = "The time to pay this order has passed: it is closed, and nothing was charged.";
     public const string ClosedByMerchantMessage = "The merchant closed this order: nothing was charged.";
+    public const string VoidedMessage = "The merchant voided this payment: the whole amount went back to the card.";
 
     /// <summary>The states a merchant's close takes an order out of.</summary>
     public static readonly string[] Closable = [OrderStatus.Created, OrderStatus.Failed];
@@ -28,6 +30,18 @@ public static class OrderLifetime
         AlreadyClosed,
         Paid,
         PaymentInFlight,
+        Voided,
+        NoSuchOrder,
+    }
+
+    /// <summary>What a merchant's void of an order comes to.</summary>
+    public enum Voiding
+    {
+        Void,
+        AlreadyVoided,
+        NotPaid,
+        Refunded,
+        PastCutoff,
         NoSuchOrder,
     }
 
@@ -38,8 +52,27 @@ public static class OrderLifetime
         OrderStatus.Closed => Closing.AlreadyClosed,
         OrderStatus.Paid => Closing.Paid,
         OrderStatus.Pending => Closing.PaymentInFlight,
+        OrderStatus.Voided => Closing.Voided,
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, "not an order status"),
     };
+
+    /// <summary>
+    /// What voiding <paramref name="order"/> at <paramref name="now"/> does: only a paid order with
+    /// nothing refunded, before the cut-off that ends the business day it was paid on, is voided.
+    /// </summary>
+    public static Voiding OnVoid(Order order, DateTimeOffset now, BusinessDay day)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ArgumentNullException.ThrowIfNull(day);
+        return order switch
+        {
+            { Status: OrderStatus.Voided } => Voiding.AlreadyVoided,
+            { Status: not OrderStatus.Paid } or { PaidAt: null } => Voiding.NotPaid,
+            { RefundedMinor: > 0 } => Voiding.Refunded,
+            _ when now >= day.EndOf(order.PaidAt.Value) => Voiding.PastCutoff,
+            _ => Voiding.Void,
+        };
+    }
 
     /// <summary>The pay-by time of an order opened at <paramref name="now"/>: the merchant's, else the default.</summary>
     public static DateTimeOffset PayBy(DateTimeOffset? requested, DateTimeOffset now, GatewayOptions options)

@@ -59,6 +59,7 @@ public static class PaymentPages
             OrderStatus.Paid => ("Payment successful", "ok"),
             OrderStatus.Failed => ("Payment failed", "error"),
             OrderStatus.Closed => ("Order closed", "error"),
+            OrderStatus.Voided => ("Payment voided", "error"),
             _ => ("Payment pending", ""),
         };
         html.Append("<h1 id=\"result\" class=\"").Append(css).Append("\">").Append(title).Append("</h1>");
@@ -78,6 +79,7 @@ public static class PaymentPages
         {
             OrderStatus.Paid => "ok\">Payment successful",
             OrderStatus.Closed => "error\">Order closed",
+            OrderStatus.Voided => "error\">Payment voided",
             _ => "error\">Payment failed",
         }).Append("</h1>");
         Summary(html, order, merchantName);

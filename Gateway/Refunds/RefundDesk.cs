@@ -13,6 +13,12 @@ public static class RefundKind
 {
     public const string Refund = "refund";
     public const string Reversal = "reversal";
+
+    /// <summary>A merchant's void (撤销): a reversal of the whole amount at the issuer that leaves the order voided.</summary>
+    public const string Void = "void";
+
+    /// <summary>Whether a refund of <paramref name="kind"/> takes the whole payment back (settlement books it as a reversal).</summary>
+    public static bool TakesPaymentBack(string kind) => kind is Reversal or Void;
 }
 
 public static class RefundStatus
@@ -164,19 +170,20 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
                 row.GetString(4), row.GetString(5));
             issuerId = row.IsDBNull(6) ? null : row.GetString(6);
         }
-        var reversal = kind == RefundKind.Reversal;
+        var reversal = RefundKind.TakesPaymentBack(kind);
+        var endStatus = kind == RefundKind.Void ? Orders.OrderStatus.Voided : Orders.OrderStatus.Failed;
         await using var order = new NpgsqlCommand(
             (succeeded, reversal) switch
             {
                 (true, false) => "UPDATE orders SET version = version + 1, updated_at = $3 WHERE merchant_id = $1 AND order_id = $2 RETURNING version",
-                (true, true) => "UPDATE orders SET status = 'failed', version = version + 1, result_message = $5, updated_at = $3 WHERE merchant_id = $1 AND order_id = $2 RETURNING version",
+                (true, true) => "UPDATE orders SET status = $5, version = version + 1, result_message = $6, updated_at = $3 WHERE merchant_id = $1 AND order_id = $2 RETURNING version",
                 _ => "UPDATE orders SET refunded_minor = refunded_minor - $4, updated_at = $3 WHERE merchant_id = $1 AND order_id = $2 RETURNING version",
             },
             connection, tx);
         BatchSql.Bind(order, merchantId, orderId, now, amountMinor);
         if (succeeded && reversal)
         {
-            BatchSql.Bind(order, ReversedMessage);
+            BatchSql.Bind(order, endStatus, kind == RefundKind.Void ? Orders.OrderLifetime.VoidedMessage : ReversedMessage);
         }
         var version = (int)(await order.ExecuteScalarAsync(ct))!;
         if (succeeded)
@@ -184,15 +191,15 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
             await using var outbox = new NpgsqlBatch(connection, tx);
             if (reversal)
             {
-                // "Paid" must not reach the merchant after "failed".
+                // "Paid" must not reach the merchant after "failed" or "voided".
                 outbox.BatchCommands.Add(BatchSql.Command(
                     """
                     UPDATE outbox SET superseded_at = $3 WHERE merchant_id = $1 AND order_id = $2 AND topic = 'notification'
                         AND delivered_at IS NULL AND given_up_at IS NULL AND superseded_at IS NULL
                     """, merchantId, orderId, now));
             }
-            foreach (var command in OutboxRows.For(new OutboxEvent(kind, merchantId, orderId, version,
-                         reversal ? Orders.OrderStatus.Failed : RefundStatus.Succeeded, amountMinor, currency, code, null, stan, transmission, null, null,
+            foreach (var command in OutboxRows.For(new OutboxEvent(reversal ? RefundKind.Reversal : kind, merchantId, orderId, version,
+                         reversal ? endStatus : RefundStatus.Succeeded, amountMinor, currency, code, null, stan, transmission, null, null,
                          refundId, now, issuerId), now))
             {
                 outbox.BatchCommands.Add(command);

@@ -10,7 +10,7 @@ using Mesh.NetPay.Signing;
 namespace Mesh.NetPay.Cli;
 
 /// <summary>
-/// <c>netpay</c>: keygen, sign, verify, order create/get/list/close, refund, recon download. Settings
+/// <c>netpay</c>: keygen, sign, verify, order create/get/list/close/void, refund, recon download. Settings
 /// come from options or the environment (<c>NETPAY_GATEWAY</c>, <c>NETPAY_MERCHANT_ID</c>,
 /// <c>NETPAY_KEY</c>, <c>NETPAY_PLATFORM_CERT</c>). Exit codes: 0 done, 1 usage, 2 refused by the
 /// platform, 3 not signed by the platform (or a signature that does not verify), 4 no answer.
@@ -226,7 +226,10 @@ public static class NetpayCommands
         var closeId = new Argument<string>("orderId") { Description = "The order number" };
         var close = new Command("close", "Closes an order that is not paid, so that it can no longer be paid; safe to repeat") { closeId };
         close.SetAction((result, ct) => Call(result, async client => PrintOrder(result, await client.CloseOrderAsync(result.GetValue(closeId)!, ct))));
-        return new Command("order", "Create, get, list and close orders") { create, get, list, close };
+        var voidId = new Argument<string>("orderId") { Description = "The order number" };
+        var @void = new Command("void", "Voids a paid order before the day's cut-off: the whole amount goes back to the card; safe to repeat") { voidId };
+        @void.SetAction((result, ct) => Call(result, async client => PrintOrder(result, await client.VoidOrderAsync(result.GetValue(voidId)!, ct))));
+        return new Command("order", "Create, get, list, close and void orders") { create, get, list, close, @void };
     }
 
     private static Command RefundCommand()

@@ -34,7 +34,7 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
         ("GET", "/v1/diagnostics"), ("GET", "/v1/platform-certificate"), ("GET", "/v1/platform-files-certificate"),
         ("GET", "/v1/platform-issuing-certificate"), ("GET", "/v1/platform-envelope-certificate"), ("GET", "/v1/platform-netpay-key"),
         ("POST", "/v1/orders"), ("GET", "/v1/orders/{orderId}"), ("GET", "/v1/orders"), ("POST", "/v1/orders/{orderId}/refunds"),
-        ("POST", "/v1/orders/{orderId}/close"), ("GET", "/v1/orders/{orderId}/refunds/{refundId}"), ("GET", "/v1/reconciliation/{date}/{kind}"),
+        ("POST", "/v1/orders/{orderId}/close"), ("POST", "/v1/orders/{orderId}/void"), ("GET", "/v1/orders/{orderId}/refunds/{refundId}"), ("GET", "/v1/reconciliation/{date}/{kind}"),
         ("POST", "/pay/TransGet"), ("POST", "/pay/Refund"), ("GET", "/pay/orders/{merchantId}/{orderId}"), ("GET", "/pay/s/{sessionId}"),
         ("POST", "/pay/s/{sessionId}"), ("GET", "/pay/s/{sessionId}/result"), ("GET", "/pay/assets/{name}"),
         ("GET", "/console/login"), ("POST", "/console/login"), ("GET", "/console"), ("POST", "/console/logout"), ("GET", "/console/transactions"),

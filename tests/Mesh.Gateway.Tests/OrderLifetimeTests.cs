@@ -5,7 +5,8 @@ namespace Mesh.Gateway.Tests;
 
 /// <summary>
 /// How an order ends unpaid: its pay-by time (the merchant's payTimeout within bounds, else the
-/// default), who may pay it when, and what a close does in each state.
+/// default), who may pay it when, what a close does in each state, and until when a paid order
+/// may be voided.
 /// </summary>
 public sealed class OrderLifetimeTests
 {
@@ -66,9 +67,43 @@ public sealed class OrderLifetimeTests
     [InlineData(OrderStatus.Closed, OrderLifetime.Closing.AlreadyClosed)]
     [InlineData(OrderStatus.Paid, OrderLifetime.Closing.Paid)]
     [InlineData(OrderStatus.Pending, OrderLifetime.Closing.PaymentInFlight)]
+    [InlineData(OrderStatus.Voided, OrderLifetime.Closing.Voided)]
     public void WhatACloseDoes_ByTheOrdersState(string status, OrderLifetime.Closing expected)
     {
         Assert.Equal(expected, OrderLifetime.OnClose(status));
         Assert.Equal(expected == OrderLifetime.Closing.Closed, OrderLifetime.Closable.Contains(status));
+    }
+
+    [Theory]
+    [InlineData("2026-11-26T08:00:00Z", "2026-11-26T15:00:00Z")] // 16:00 in Shanghai: that day's 23:00
+    [InlineData("2026-11-26T14:59:59Z", "2026-11-26T15:00:00Z")] // 22:59:59: still that day
+    [InlineData("2026-11-26T15:00:00Z", "2026-11-27T15:00:00Z")] // 23:00: the next business day
+    [InlineData("2026-11-25T16:30:00Z", "2026-11-26T15:00:00Z")] // 00:30 the next local day
+    public void ABusinessDay_EndsAtTheCutoffAfterTheInstant(string instant, string end) =>
+        Assert.Equal(DateTimeOffset.Parse(end, System.Globalization.CultureInfo.InvariantCulture),
+            BusinessDay.TryFrom(new GatewayOptions())!.EndOf(DateTimeOffset.Parse(instant, System.Globalization.CultureInfo.InvariantCulture)));
+
+    [Theory]
+    [InlineData("23:00", "Nowhere/Atlantis")]
+    [InlineData("24:00", "Asia/Shanghai")]
+    [InlineData("11pm", "Asia/Shanghai")]
+    public void ACutoffOrTimeZoneThatCannotBeRead_IsNoBusinessDay(string cutoff, string zone) =>
+        Assert.Null(BusinessDay.TryFrom(new GatewayOptions { SettlementCutoffLocalTime = cutoff, SettlementTimeZone = zone }));
+
+    [Fact]
+    public void AVoid_TakesOnlyAPaidOrderWithNothingRefunded_BeforeTheCutoffOfTheDayItWasPaid()
+    {
+        var day = BusinessDay.TryFrom(new GatewayOptions())!;
+        var paid = OrderOf(OrderStatus.Paid, Now) with { PaidMinor = 100, PaidAt = Now };
+        var cutoff = new DateTimeOffset(2026, 11, 26, 15, 0, 0, TimeSpan.Zero);
+
+        Assert.Equal(OrderLifetime.Voiding.Void, OrderLifetime.OnVoid(paid, cutoff.AddTicks(-1), day));
+        Assert.Equal(OrderLifetime.Voiding.PastCutoff, OrderLifetime.OnVoid(paid, cutoff, day));
+        Assert.Equal(OrderLifetime.Voiding.Refunded, OrderLifetime.OnVoid(paid with { RefundedMinor = 1 }, Now, day));
+        Assert.Equal(OrderLifetime.Voiding.AlreadyVoided, OrderLifetime.OnVoid(paid with { Status = OrderStatus.Voided }, cutoff.AddDays(3), day));
+        foreach (var status in new[] { OrderStatus.Created, OrderStatus.Pending, OrderStatus.Failed, OrderStatus.Closed })
+        {
+            Assert.Equal(OrderLifetime.Voiding.NotPaid, OrderLifetime.OnVoid(OrderOf(status, Now), Now, day));
+        }
     }
 }

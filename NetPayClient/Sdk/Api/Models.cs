@@ -51,6 +51,9 @@ public sealed record Order(
     /// <inheritdoc cref="Created"/>
     public const string Closed = "closed";
 
+    /// <inheritdoc cref="Created"/>
+    public const string Voided = "voided";
+
     /// <summary>What can still be refunded, in minor units.</summary>
     public long RefundableMinor => Math.Max(0, PaidMinor - RefundedMinor);
 }

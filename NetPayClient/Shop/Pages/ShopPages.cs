@@ -62,6 +62,7 @@ public static class ShopPages
             "paid" => ("Thank you: your order is paid", "paid"),
             "failed" => ("The payment did not go through", "failed"),
             "closed" => ("The order was closed before it was paid: nothing was charged", "failed"),
+            "voided" => ("The payment was voided: the whole amount went back to the card", "failed"),
             _ => ("Waiting for the payment's result", ""),
         };
         html.Append("<h1 id=\"order-status\" class=\"").Append(css).Append("\">").Append(E(title)).Append("</h1><table>")
