@@ -7,7 +7,9 @@ namespace Mesh.Load;
 /// <summary>
 /// A consumer without a browser: opens the payment page over HTTPS with its own cookies, seals
 /// the PIN exactly as the page's script does (ECDH P-256 + HKDF-SHA256 + AES-GCM to the Hsm's
-/// transport key, the session nonce as associated data) and submits card, expiry and PIN.
+/// transport key, the session nonce as associated data) and submits card, expiry and PIN. One
+/// consumer pays once: a new person's browser, with a new connection, a full TLS handshake (no
+/// session to resume) and no cookies; disposing it closes the connection.
 /// </summary>
 public sealed partial class Consumer : IDisposable
 {
@@ -19,8 +21,7 @@ public sealed partial class Consumer : IDisposable
         {
             AllowAutoRedirect = false,
             CookieContainer = new CookieContainer(),
-            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
-            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true, AllowTlsResume = false },
         };
         _http = new HttpClient(handler) { BaseAddress = paymentPage, Timeout = TimeSpan.FromSeconds(60) };
     }
@@ -75,7 +76,6 @@ public sealed partial class Consumer : IDisposable
         WebUtility.HtmlDecode(pattern.Match(html) is { Success: true } m ? m.Groups[1].Value : throw new LoadException("not a payment page", pattern.ToString()));
 
     public void Dispose() => _http.Dispose();
-
 }
 
 /// <summary>A purchase that went wrong, with its kind (what the error table counts) and the detail.</summary>

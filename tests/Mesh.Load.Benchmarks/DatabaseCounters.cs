@@ -87,6 +87,45 @@ public static class DatabaseCounters
             + string.Join(", ", tables.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Table} {t.Updated / per:F2} ({100.0 * t.Hot / t.Updated:F0}% HOT)")));
     }
 
+    /// <summary>The server's checkpoints so far (pg_stat_bgwriter): on its timer, and asked for (CHECKPOINT, or WAL past max_wal_size).</summary>
+    public sealed record Checkpoints(long Timed, long Requested);
+
+    public static async Task<Checkpoints> CheckpointsAsync(BenchmarkPlatform platform)
+    {
+        await using var connection = await OpenAsync(platform);
+        await using var read = new NpgsqlCommand("SELECT checkpoints_timed, checkpoints_req FROM pg_stat_bgwriter", connection);
+        await using var row = await read.ExecuteReaderAsync();
+        await row.ReadAsync();
+        return new Checkpoints(row.GetInt64(0), row.GetInt64(1));
+    }
+
+    /// <summary>
+    /// After <paramref name="delay"/>, a CHECKPOINT (the platform's user must be the superuser: the
+    /// gatewaydb connection string's is), so the measured window pays for writing every dirty page
+    /// as a server running for hours does; returns how long it took.
+    /// </summary>
+    public static async Task<TimeSpan> CheckpointAfterAsync(BenchmarkPlatform platform, TimeSpan delay)
+    {
+        await Task.Delay(delay);
+        await using var connection = await OpenAsync(platform);
+        await using (var superuser = new NpgsqlCommand("SELECT rolsuper FROM pg_roles WHERE rolname = current_user", connection))
+        {
+            if (await superuser.ExecuteScalarAsync() is not true)
+            {
+                throw new InvalidOperationException($"{connection.UserName} is not the superuser: CHECKPOINT needs it");
+            }
+        }
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await using var checkpoint = new NpgsqlCommand("CHECKPOINT", connection) { CommandTimeout = 0 };
+        await checkpoint.ExecuteNonQueryAsync();
+        return System.Diagnostics.Stopwatch.GetElapsedTime(started);
+    }
+
+    public static string InWindow(Checkpoints before, Checkpoints after, TimeSpan issuedAt, TimeSpan took) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"checkpoints in the window: {after.Timed + after.Requested - before.Timed - before.Requested} ({after.Timed - before.Timed} timed, {after.Requested - before.Requested} requested); "
+            + $"CHECKPOINT issued at {issuedAt.TotalSeconds:F0} s as the superuser took {took.TotalMilliseconds:F0} ms");
+
     /// <summary>Starts counting statements from zero (the server loads pg_stat_statements; the extension is created here).</summary>
     public static async Task ResetStatementsAsync(BenchmarkPlatform platform)
     {

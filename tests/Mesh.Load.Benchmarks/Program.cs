@@ -10,12 +10,14 @@ using Microsoft.Extensions.DependencyInjection;
 
 // End-to-end purchases against the whole platform on this machine, and the machine's own limit
 // (pgbench TPC-B on the same PostgreSQL) in the same run. Usage:
-//   closed [concurrency] [seconds]        N payers, each starting again when done
-//   open [rate] [seconds]                 a fixed arrival rate
+//   closed [concurrency] [seconds]        N payers, each starting again when done (64, 180 s)
+//   open [rate] [seconds]                 a fixed arrival rate (500/s, 180 s)
 //   sweep [rate,rate,...] [seconds each]  open loop at rising rates up to the knee, and a chart (SVG)
 //   crash [seed] [faults] [payers]        the crash and fault campaign under load (tests/CrashCampaign.cs), then the invariants
 // Options by environment: LOAD_WARMUP_SECONDS (60: tiered JIT settles in about a minute under load), LOAD_CARDS per bank (500), LOAD_MIX "queries,refunds" percent (5,5),
 // LOAD_CHART path of the sweep's SVG (docs/performance-latency.svg).
+// The closed and open windows hold a CHECKPOINT at their middle, as hours of running would; the
+// durability check compares, order by order, what the generator saw paid with every store.
 var mode = args.ElementAtOrDefault(0) ?? "closed";
 var warmupSeconds = Env("LOAD_WARMUP_SECONDS", 60);
 var cardsPerBank = Env("LOAD_CARDS", 500);
@@ -55,6 +57,7 @@ if (Environment.GetEnvironmentVariable("LOAD_LOGS") is { Length: > 0 } logFolder
         });
     }
 }
+var processCpu = ProcessCpu.Watch(app);
 var merchantKeys = await Merchants.OnboardAsync(platform, gateway, count: 8);
 await using var merchantBackend = await MerchantBackend.StartAsync(merchantKeys[0]);
 var sharedHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
@@ -80,16 +83,17 @@ switch (mode)
     case "closed":
         {
             var concurrency = int.Parse(args.ElementAtOrDefault(1) ?? "64", CultureInfo.InvariantCulture);
-            var seconds = int.Parse(args.ElementAtOrDefault(2) ?? "60", CultureInfo.InvariantCulture);
-            var cpu = MachineCpu.Snapshot();
+            var seconds = int.Parse(args.ElementAtOrDefault(2) ?? "180", CultureInfo.InvariantCulture);
+            var cpu = processCpu.Now();
             var databases = await DatabaseCounters.SnapshotAsync(platform);
             var wal = await DatabaseCounters.WalAsync(platform);
             var updates = await DatabaseCounters.GatewayUpdatesAsync(platform);
             var services = await ServiceCounters.SnapshotAsync(platform);
             await DatabaseCounters.ResetStatementsAsync(platform);
-            var (recorder, elapsed) = await LoadRun.ClosedAsync(work, concurrency, seconds, $"closed loop, {concurrency} payers");
+            var (recorder, elapsed, checkpoints) = await WithCheckpointAsync(seconds, () => LoadRun.ClosedAsync(work, concurrency, seconds, $"closed loop, {concurrency} payers"));
             Console.Error.WriteLine();
-            report.Phase($"closed loop, {concurrency} payers, {seconds} s", recorder, elapsed, cpu, MachineCpu.Snapshot(), work);
+            report.Phase($"closed loop, {concurrency} payers, {seconds} s", recorder, elapsed, cpu, processCpu.Now());
+            Console.WriteLine(checkpoints);
             Console.WriteLine($"PostgreSQL per purchase: {DatabaseCounters.PerPurchase(databases, await DatabaseCounters.SnapshotAsync(platform), recorder.Completed)}");
             Console.WriteLine(DatabaseCounters.PerPurchase(wal, await DatabaseCounters.WalAsync(platform), recorder.Completed));
             Console.WriteLine(DatabaseCounters.PerPurchase(updates, await DatabaseCounters.GatewayUpdatesAsync(platform), recorder.Completed));
@@ -101,11 +105,12 @@ switch (mode)
     case "open":
         {
             var rate = double.Parse(args.ElementAtOrDefault(1) ?? "500", CultureInfo.InvariantCulture);
-            var seconds = int.Parse(args.ElementAtOrDefault(2) ?? "60", CultureInfo.InvariantCulture);
-            var cpu = MachineCpu.Snapshot();
-            var (recorder, elapsed) = await LoadRun.OpenAsync(work, rate, seconds, $"open loop, {rate}/s");
+            var seconds = int.Parse(args.ElementAtOrDefault(2) ?? "180", CultureInfo.InvariantCulture);
+            var cpu = processCpu.Now();
+            var (recorder, elapsed, checkpoints) = await WithCheckpointAsync(seconds, () => LoadRun.OpenAsync(work, rate, seconds, $"open loop, {rate}/s"));
             Console.Error.WriteLine();
-            report.Phase($"open loop, {rate}/s offered, {seconds} s", recorder, elapsed, cpu, MachineCpu.Snapshot(), work);
+            report.Phase($"open loop, {rate}/s offered, {seconds} s", recorder, elapsed, cpu, processCpu.Now());
+            Console.WriteLine(checkpoints);
             await report.PgBenchAsync(platform, 64, recorder.Completed / elapsed.TotalSeconds);
             break;
         }
@@ -116,10 +121,10 @@ switch (mode)
             var points = new List<Report.SweepPoint>();
             foreach (var rate in rates)
             {
-                var cpu = MachineCpu.Snapshot();
+                var cpu = processCpu.Now();
                 var (recorder, elapsed) = await LoadRun.OpenAsync(work, rate, seconds, $"open loop, {rate}/s");
                 Console.Error.WriteLine();
-                var point = report.Phase($"open loop, {rate}/s offered, {seconds} s", recorder, elapsed, cpu, MachineCpu.Snapshot(), work);
+                var point = report.Phase($"open loop, {rate}/s offered, {seconds} s", recorder, elapsed, cpu, processCpu.Now());
                 points.Add(point with { OfferedPerSecond = rate });
                 if (point.P99Ms > 2_000 || recorder.Failed > recorder.Completed / 100)
                 {
@@ -158,8 +163,18 @@ switch (mode)
         Console.Error.WriteLine("usage: closed [concurrency] [seconds] | open [rate] [seconds] | sweep [rates] [seconds each] | crash [seed] [faults] [payers]");
         return 1;
 }
-await report.DurabilityAsync(platform, merchants.Select(m => m.MerchantId).ToArray(), () => merchantBackend.Told);
-return 0;
+return await Durability.CheckAsync(platform, merchants.Select(m => m.MerchantId).ToArray(), work, () => merchantBackend.Told) ? 0 : 2;
+
+// The load's window with a CHECKPOINT at its middle, and what pg_stat_bgwriter counted in it.
+async Task<(Recorder Recorder, TimeSpan Elapsed, string Checkpoints)> WithCheckpointAsync(int seconds, Func<Task<(Recorder, TimeSpan)>> load)
+{
+    var before = await DatabaseCounters.CheckpointsAsync(platform);
+    var middle = TimeSpan.FromSeconds(seconds / 2.0);
+    var checkpoint = DatabaseCounters.CheckpointAfterAsync(platform, middle);
+    var (recorder, elapsed) = await load();
+    var took = await checkpoint;
+    return (recorder, elapsed, DatabaseCounters.InWindow(before, await DatabaseCounters.CheckpointsAsync(platform), middle, took));
+}
 
 static int Env(string name, int fallback) =>
     int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : fallback;

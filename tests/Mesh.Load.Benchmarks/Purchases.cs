@@ -5,27 +5,51 @@ using Mesh.NetPay.Api;
 
 namespace Mesh.Load;
 
+/// <summary>An order by its merchant, as every store of the platform names it.</summary>
+public readonly record struct OrderKey(string MerchantId, string OrderId)
+{
+    public override string ToString() => $"{MerchantId}/{OrderId}";
+}
+
+/// <summary>A refund by its merchant and the merchant's id for it.</summary>
+public readonly record struct RefundKey(string MerchantId, string RefundId)
+{
+    public override string ToString() => $"{MerchantId}/{RefundId}";
+}
+
 /// <summary>
 /// The work: a purchase as merchants and consumers make it (a signed /v1 order, the payment page,
-/// the PIN sealed as the page does, the result, the merchant's notification), and in the mix a signed query of a paid order or
-/// a refund of one fen of it. Consumers (each with its own cookies and connections) and paid
-/// orders are pooled.
+/// the PIN sealed as the page does, the result, the merchant's notification), and in the mix a
+/// signed query of a paid order or a refund of one fen of it. Every purchase is a new consumer: a
+/// new TLS connection and new cookies, as a new person's browser has. Merchants keep their pooled
+/// connections. What the generator saw paid and refunded is kept, order by order, for the
+/// durability check.
 /// </summary>
 public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyUrl, Uri paymentPage, IReadOnlyList<string> cards, int queryPercent, int refundPercent)
 {
     public const long AmountMinor = 1_00;
-    private const int PaidKeptMax = 10_000;
-    private readonly ConcurrentBag<Consumer> _consumers = [];
-    private readonly ConcurrentQueue<(NetPayClient Merchant, string OrderId)> _paid = new();
+    private const long RefundAmountMinor = 1;
+    private const int RefundableKeptMax = 10_000;
+
+    // Every order seen paid (the run's length bounds it): queries pick any of them, the durability check compares them all.
+    private readonly List<(NetPayClient Merchant, string OrderId)> _seenPaid = [];
+    private readonly ConcurrentQueue<(NetPayClient Merchant, string OrderId)> _refundable = new();
+    private readonly ConcurrentDictionary<RefundKey, long> _seenRefundedMinor = new();
     private long _sequence;
 
-    public long Queries;
-    public long Refunds;
+    public IReadOnlyList<OrderKey> SeenPaid
+    {
+        get
+        {
+            lock (_seenPaid)
+            {
+                return [.. _seenPaid.Select(p => new OrderKey(p.Merchant.MerchantId, p.OrderId))];
+            }
+        }
+    }
 
-    /// <summary>Latencies of the mix's queries and refunds, in milliseconds.</summary>
-    public ConcurrentQueue<double> QueryMs { get; } = new();
-
-    public ConcurrentQueue<double> RefundMs { get; } = new();
+    /// <summary>The refunds the generator saw succeed, with their amounts in minor units.</summary>
+    public IReadOnlyDictionary<RefundKey, long> SeenRefundedMinor => _seenRefundedMinor;
 
     /// <summary>One unit of the mix; <paramref name="dueTimestamp"/> is when it should have started (open loop), so queueing counts in its latency.</summary>
     public async Task RunOneAsync(Recorder recorder, long dueTimestamp)
@@ -34,20 +58,15 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyU
         var roll = (int)(n * 7919 % 100);
         try
         {
-            if (roll < queryPercent && _paid.TryPeek(out var queried))
+            if (roll < queryPercent && TryPickPaid(out var queried))
             {
-                var asked = Stopwatch.GetTimestamp();
                 await queried.Merchant.GetOrderAsync(queried.OrderId);
-                QueryMs.Enqueue(Stopwatch.GetElapsedTime(asked).TotalMilliseconds);
-                Interlocked.Increment(ref Queries);
+                recorder.RecordQuery(Stopwatch.GetElapsedTime(dueTimestamp).TotalMilliseconds);
                 return;
             }
-            if (roll < queryPercent + refundPercent && _paid.TryDequeue(out var refunded))
+            if (roll < queryPercent + refundPercent && _refundable.TryDequeue(out var refunded))
             {
-                var asked = Stopwatch.GetTimestamp();
-                await refunded.Merchant.RefundAsync(refunded.OrderId, "r" + n.ToString(CultureInfo.InvariantCulture), 1);
-                RefundMs.Enqueue(Stopwatch.GetElapsedTime(asked).TotalMilliseconds);
-                Interlocked.Increment(ref Refunds);
+                await RefundAsync(recorder, refunded.Merchant, refunded.OrderId, "r" + n.ToString(CultureInfo.InvariantCulture), dueTimestamp);
                 return;
             }
             await PurchaseAsync(recorder, n, dueTimestamp);
@@ -67,6 +86,17 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyU
         }
     }
 
+    private async Task RefundAsync(Recorder recorder, NetPayClient merchant, string orderId, string refundId, long dueTimestamp)
+    {
+        var refund = await merchant.RefundAsync(orderId, refundId, RefundAmountMinor);
+        if (refund.Status != "succeeded")
+        {
+            throw new LoadException($"refund {refund.Status}", $"{merchant.MerchantId}/{orderId} refund {refundId}: {refund.Status} {refund.ResponseCode}");
+        }
+        _seenRefundedMinor[new RefundKey(merchant.MerchantId, refundId)] = refund.AmountMinor;
+        recorder.RecordRefund(Stopwatch.GetElapsedTime(dueTimestamp).TotalMilliseconds);
+    }
+
     private async Task PurchaseAsync(Recorder recorder, long n, long dueTimestamp)
     {
         var merchant = merchants[(int)(n % merchants.Count)];
@@ -74,26 +104,30 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyU
         var started = Stopwatch.GetTimestamp();
         var order = await merchant.CreateOrderAsync(new CreateOrder(orderId, AmountMinor, BackUrl: notifyUrl.ToString(), GateId: "0102"));
         var created = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        if (!_consumers.TryTake(out var consumer))
+        using var consumer = new Consumer(paymentPage);
+        var (paid, open, submit, result) = await consumer.PayAsync(order.PayUrl!, cards[(int)(n % cards.Count)], "123456");
+        if (!paid)
         {
-            consumer = new Consumer(paymentPage);
+            throw new LoadException("not paid", orderId);
         }
-        try
+        lock (_seenPaid)
         {
-            var (paid, open, submit, result) = await consumer.PayAsync(order.PayUrl!, cards[(int)(n % cards.Count)], "123456");
-            if (!paid)
-            {
-                throw new LoadException("not paid", orderId);
-            }
-            recorder.Record(new Sample(Stopwatch.GetElapsedTime(dueTimestamp).TotalMilliseconds, created, open, submit, result));
-            if (_paid.Count < PaidKeptMax)
-            {
-                _paid.Enqueue((merchant, orderId));
-            }
+            _seenPaid.Add((merchant, orderId));
         }
-        finally
+        recorder.Record(new Sample(Stopwatch.GetElapsedTime(dueTimestamp).TotalMilliseconds, created, open, submit, result));
+        if (_refundable.Count < RefundableKeptMax)
         {
-            _consumers.Add(consumer);
+            _refundable.Enqueue((merchant, orderId));
+        }
+    }
+
+    /// <summary>Any order seen paid, not always the same one: a query of one hot row would flatter.</summary>
+    private bool TryPickPaid(out (NetPayClient Merchant, string OrderId) paid)
+    {
+        lock (_seenPaid)
+        {
+            paid = _seenPaid.Count > 0 ? _seenPaid[Random.Shared.Next(_seenPaid.Count)] : default;
+            return _seenPaid.Count > 0;
         }
     }
 }

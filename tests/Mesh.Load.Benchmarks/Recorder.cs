@@ -5,10 +5,16 @@ namespace Mesh.Load;
 /// <summary>One purchase's timings, in milliseconds: the whole (from when it was due) and each step.</summary>
 public readonly record struct Sample(double TotalMs, double CreateMs, double OpenMs, double SubmitMs, double ResultMs);
 
-/// <summary>What a phase of the run measured: samples of completed purchases, errors by kind, and the live counters the progress line reads.</summary>
+/// <summary>
+/// What a phase of the run measured: samples of completed purchases, the latencies of the mix's
+/// queries and refunds (each counted in the phase it finished in, not the whole run), errors by
+/// kind, and the live counters the progress line reads.
+/// </summary>
 public sealed class Recorder
 {
     private readonly ConcurrentQueue<Sample> _samples = new();
+    private readonly ConcurrentQueue<double> _queryMs = new();
+    private readonly ConcurrentQueue<double> _refundMs = new();
     private readonly ConcurrentDictionary<string, int> _errors = new(StringComparer.Ordinal);
     private long _completed;
     private long _failed;
@@ -24,6 +30,10 @@ public sealed class Recorder
         _samples.Enqueue(sample);
         Interlocked.Increment(ref _completed);
     }
+
+    public void RecordQuery(double latencyMs) => _queryMs.Enqueue(latencyMs);
+
+    public void RecordRefund(double latencyMs) => _refundMs.Enqueue(latencyMs);
 
     private readonly ConcurrentDictionary<string, string> _examples = new(StringComparer.Ordinal);
 
@@ -41,6 +51,10 @@ public sealed class Recorder
     }
 
     public IReadOnlyList<Sample> Samples => [.. _samples];
+
+    public IReadOnlyList<double> QueryMs => [.. _queryMs];
+
+    public IReadOnlyList<double> RefundMs => [.. _refundMs];
 
     public static double Percentile(IReadOnlyList<double> sorted, double p) =>
         sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];

@@ -7,12 +7,12 @@ using Npgsql;
 
 namespace Mesh.Load;
 
-/// <summary>What a run prints: per phase, throughput, latency percentiles (the whole purchase and each step), errors by kind and CPU per purchase by process; then pgbench on the same server, and the durability check.</summary>
+/// <summary>What a run prints: per phase, throughput, latency percentiles (the whole purchase, each step, the queries and refunds), errors by kind and CPU per purchase by process; then pgbench on the same server.</summary>
 public sealed class Report
 {
     public sealed record SweepPoint(double OfferedPerSecond, double AchievedPerSecond, double P50Ms, double P90Ms, double P99Ms, long Errors);
 
-    public SweepPoint Phase(string title, Recorder recorder, TimeSpan elapsed, Dictionary<string, double> cpuBefore, Dictionary<string, double> cpuAfter, Purchases work)
+    public SweepPoint Phase(string title, Recorder recorder, TimeSpan elapsed, ProcessCpu.Snapshot cpuBefore, ProcessCpu.Snapshot cpuAfter)
     {
         var samples = recorder.Samples;
         var rate = samples.Count / elapsed.TotalSeconds;
@@ -20,7 +20,7 @@ public sealed class Report
         var total = Sorted(s => s.TotalMs);
         Console.WriteLine();
         Console.WriteLine($"== {title}");
-        Console.WriteLine($"purchases        {samples.Count} paid in {elapsed.TotalSeconds:F1} s = {rate:F0}/s; queries {Interlocked.Read(ref work.Queries)}, refunds {Interlocked.Read(ref work.Refunds)} (whole run)");
+        Console.WriteLine($"purchases        {samples.Count} paid in {elapsed.TotalSeconds:F1} s = {rate:F0}/s");
         Console.WriteLine($"latency          p50 {P(total, 50)}  p90 {P(total, 90)}  p99 {P(total, 99)}  max {(total.Length == 0 ? 0 : total[^1]):F1} ms");
         foreach (var (step, pick) in new (string, Func<Sample, double>)[]
         {
@@ -30,22 +30,41 @@ public sealed class Report
             var sorted = Sorted(pick);
             Console.WriteLine($"  {step,-18} p50 {P(sorted, 50)}  p99 {P(sorted, 99)} ms");
         }
-        foreach (var (kind, latencies) in new[] { ("queries (whole run)", work.QueryMs), ("refunds (whole run)", work.RefundMs) })
+        foreach (var (operation, latencies) in new[] { ("queries", recorder.QueryMs), ("refunds", recorder.RefundMs) })
         {
             double[] sorted = [.. latencies.Order()];
-            Console.WriteLine($"  {kind,-18} p50 {P(sorted, 50)}  p99 {P(sorted, 99)}  max {(sorted.Length == 0 ? 0 : sorted[^1]):F1} ms");
+            Console.WriteLine($"{operation,-16} {sorted.Length} in {elapsed.TotalSeconds:F1} s = {sorted.Length / elapsed.TotalSeconds:F1}/s; "
+                + $"p50 {P(sorted, 50)}  p90 {P(sorted, 90)}  p99 {P(sorted, 99)}  max {(sorted.Length == 0 ? 0 : sorted[^1]):F1} ms");
         }
         Console.WriteLine($"errors           {(recorder.Errors.Count == 0 ? "none" : string.Join(", ", recorder.Errors.Select(e => $"{e.Key}: {e.Value}")))}");
         foreach (var (kind, example) in recorder.Examples)
         {
             Console.WriteLine($"  e.g. {kind}: {System.Text.RegularExpressions.Regex.Replace(example, "<[^>]+>", " ")}");
         }
-        Console.WriteLine($"CPU per purchase {MachineCpu.PerUnit(cpuBefore, cpuAfter, samples.Count, top: 10)}");
-        var cpuTotal = cpuAfter.Where(p => p.Key != MachineCpu.Stolen).Sum(p => p.Value - cpuBefore.GetValueOrDefault(p.Key));
-        var stolen = cpuAfter.GetValueOrDefault(MachineCpu.Stolen) - cpuBefore.GetValueOrDefault(MachineCpu.Stolen);
-        Console.WriteLine($"                 all processes {cpuTotal * 1000 / Math.Max(1, samples.Count):F2} ms CPU per purchase ({cpuTotal / elapsed.TotalSeconds / Environment.ProcessorCount:P0} of the machine; "
-            + $"{stolen / elapsed.TotalSeconds / Environment.ProcessorCount:P0} stolen by the hypervisor)");
+        Cpu(ProcessCpu.Between(cpuBefore, cpuAfter), cpuAfter.StolenSeconds - cpuBefore.StolenSeconds, samples.Count, elapsed);
         return new SweepPoint(0, rate, Recorder.Percentile(total, 50), Recorder.Percentile(total, 90), Recorder.Percentile(total, 99), recorder.Failed);
+    }
+
+    /// <summary>CPU per purchase: each process of the platform, the platform's total, the generator's own, what ran outside the run, and all of it.</summary>
+    private static void Cpu(IReadOnlyList<ProcessCpu.Use> uses, double stolenSeconds, long purchases, TimeSpan elapsed)
+    {
+        double PerPurchaseUs(double seconds) => seconds * 1e6 / Math.Max(1, purchases);
+        static string Processes(ProcessCpu.Use use) => use.Processes > 1 ? $"  ({use.Processes} processes)" : "";
+        var platform = uses.Where(u => u.Owner is not (ProcessCpu.Generator or ProcessCpu.Outside)).ToList();
+        Console.WriteLine("CPU per purchase, by process:");
+        foreach (var use in platform)
+        {
+            Console.WriteLine($"  {use.Owner,-16} {PerPurchaseUs(use.CpuSeconds),8:F0} µs{Processes(use)}");
+        }
+        Console.WriteLine($"  {"platform",-16} {PerPurchaseUs(platform.Sum(u => u.CpuSeconds)),8:F0} µs  (every process of the run but the load generator)");
+        foreach (var owner in new[] { ProcessCpu.Generator, ProcessCpu.Outside })
+        {
+            var use = uses.FirstOrDefault(u => u.Owner == owner) ?? new ProcessCpu.Use(owner, 0, 0);
+            Console.WriteLine($"  {owner,-16} {PerPurchaseUs(use.CpuSeconds),8:F0} µs{(owner == ProcessCpu.Generator ? $"  (this process, pid {Environment.ProcessId})" : "  (other work on the machine)")}");
+        }
+        var cpuTotal = uses.Sum(u => u.CpuSeconds);
+        Console.WriteLine($"                 all processes {cpuTotal * 1000 / Math.Max(1, purchases):F2} ms CPU per purchase ({cpuTotal / elapsed.TotalSeconds / Environment.ProcessorCount:P0} of the machine; "
+            + $"{stolenSeconds / elapsed.TotalSeconds / Environment.ProcessorCount:P0} stolen by the hypervisor)");
     }
 
     /// <summary>pgbench TPC-B on the platform's own PostgreSQL, with as many clients as the load had payers: the machine's limit for durable transactions.</summary>
@@ -67,64 +86,6 @@ public sealed class Report
         Console.WriteLine();
         Console.WriteLine($"== pgbench TPC-B, {clients} clients, 30 s, same PostgreSQL: {tps:F0} tps");
         Console.WriteLine($"e2e purchases/s ÷ pgbench tps = {purchasesPerSecond:F0} ÷ {tps:F0} = {purchasesPerSecond / tps:F3}");
-    }
-
-    /// <summary>
-    /// Every paid order is durable at gateway, switch, issuers and ledger: the counts agree once the
-    /// outbox has drained; and every notification the gateway owes the merchants was delivered.
-    /// </summary>
-    public async Task DurabilityAsync(BenchmarkPlatform platform, string[] merchantIds, Func<long> merchantsTold)
-    {
-        var app = platform.App;
-        async Task<long> ScalarAsync(string database, string sql, params object[] values)
-        {
-            await using var connection = new NpgsqlConnection(await app.GetConnectionStringAsync(database));
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(sql, connection);
-            foreach (var value in values)
-            {
-                command.Parameters.Add(new NpgsqlParameter { Value = value });
-            }
-            return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
-        }
-        var paid = await ScalarAsync("gatewaydb", "SELECT count(*) FROM orders WHERE merchant_id = ANY($1) AND status = 'paid'", (object)merchantIds);
-        var refunds = await ScalarAsync("gatewaydb", "SELECT count(*) FROM refunds WHERE merchant_id = ANY($1) AND status = 'succeeded'", (object)merchantIds);
-        var approved = await ScalarAsync("switchdb", "SELECT count(*) FROM authorizations WHERE mti = '0200' AND response_code = '00'");
-        var issuerNet = await ScalarAsync("issuerdb",
-            "SELECT coalesce(sum(balance_delta_minor + held_delta_minor), 0) FROM (SELECT * FROM bank_01020000.postings UNION ALL SELECT * FROM bank_01050000.postings) p");
-        long ledger = 0;
-        for (var i = 0; i < 120 && ledger < paid; i++)
-        {
-            ledger = await ScalarAsync("settlementdb", "SELECT count(*) FROM journal_entries WHERE merchant_id = ANY($1) AND kind = 'purchase'", (object)merchantIds);
-            if (ledger < paid)
-            {
-                await Task.Delay(500);
-            }
-        }
-        const string Undelivered = "SELECT count(*) FROM outbox WHERE merchant_id = ANY($1) AND topic = 'notification' AND delivered_at IS NULL AND superseded_at IS NULL";
-        var owed = long.MaxValue;
-        for (var i = 0; i < 120 && owed > 0; i++)
-        {
-            owed = await ScalarAsync("gatewaydb", Undelivered, (object)merchantIds);
-            if (owed > 0)
-            {
-                await Task.Delay(500);
-            }
-        }
-        var delivered = await ScalarAsync("gatewaydb",
-            "SELECT count(*) FROM outbox WHERE merchant_id = ANY($1) AND topic = 'notification' AND delivered_at IS NOT NULL", (object)merchantIds);
-        var expectedIssuerNet = -(paid * Purchases.AmountMinor) + refunds;
-        Console.WriteLine();
-        Console.WriteLine("== durability (whole run, warm-up included)");
-        Console.WriteLine($"gateway paid orders {paid}, switch approved 0200s {approved}, ledger purchases {ledger}, refunds {refunds}");
-        Console.WriteLine($"issuers' postings net {issuerNet} minor units; paid × {Purchases.AmountMinor} − refunds = {expectedIssuerNet}");
-        Console.WriteLine(paid == approved && paid == ledger && issuerNet == expectedIssuerNet
-            ? "every paid purchase is durable at gateway, switch, issuer and ledger"
-            : "MISMATCH: the counts above disagree");
-        Console.WriteLine($"notifications delivered {delivered}, verified by the merchants' SDK endpoint {merchantsTold()}, still owed {owed}");
-        Console.WriteLine(owed == 0 && merchantsTold() >= delivered
-            ? "every merchant was told every final state"
-            : "MISMATCH: notifications owed or not verified");
     }
 
     public static string RepositoryRoot()
