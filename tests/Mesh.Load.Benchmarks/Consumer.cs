@@ -42,10 +42,16 @@ public sealed partial class Consumer : IDisposable
         PagePinSealing.AddTo(form, PagePinSealing.Seal(Convert.FromBase64String(Attribute(html, PaymentPageMarkup.KeyPattern())), Attribute(html, PaymentPageMarkup.NoncePattern()), pin));
         started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var submitted = await _http.PostAsync(Attribute(html, PaymentPageMarkup.ActionPattern()), new FormUrlEncodedContent(form));
+        var answer = await submitted.Content.ReadAsStringAsync();
         var submit = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (submitted.StatusCode == HttpStatusCode.OK)
+        {
+            // The submit answered with the result: there is no result page to ask for.
+            return (answer.Contains("Payment successful", StringComparison.Ordinal), opened, submit, 0);
+        }
         if (submitted.StatusCode != HttpStatusCode.Redirect)
         {
-            throw new LoadException($"payment refused {(int)submitted.StatusCode}", $"the payment form was answered {(int)submitted.StatusCode}: {await submitted.Content.ReadAsStringAsync()}");
+            throw new LoadException($"payment refused {(int)submitted.StatusCode}", $"the payment form was answered {(int)submitted.StatusCode}: {answer}");
         }
         started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = await GetFollowingAsync(submitted.Headers.Location!.OriginalString);
