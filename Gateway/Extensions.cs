@@ -89,6 +89,7 @@ public static class Extensions
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<OrderBook>();
         builder.Services.AddSingleton<OrderAnswers>();
+        builder.AddPageTokenProtection();
         builder.Services.AddSingleton<PaymentSessions>();
         builder.Services.AddSingleton<Acquirer>();
         builder.Services.AddSingleton<CardPayments>();

@@ -1,4 +1,5 @@
 using Mesh.Gateway;
+using Mesh.Gateway.Payments;
 using Mesh.ServiceDefaults.Database;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -7,6 +8,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync(typeof(Program).Assembly);
+await app.EnsurePageTokenKeyAsync();
 app.UseGatewayPipeline();
 app.MapDefaultEndpoints();
 app.MapGatewayApis();

@@ -82,6 +82,33 @@ public sealed class IdempotencyKeys(NpgsqlDataSource db, TimeProvider time)
     public static byte[] RequestHash(string endpoint, IEnumerable<KeyValuePair<string, string?>> fields) =>
         SHA256.HashData(Encoding.UTF8.GetBytes(endpoint + "\n" + CanonicalSignature.CanonicalString(fields)));
 
+    /// <summary>
+    /// Whether a create's <c>Idempotency-Key</c> is the order's own: its order id, or <c>order-</c> and its order id (as the SDK
+    /// sends). Then the order's row is the key's record (an order id is unique per merchant and never reused), so nothing
+    /// else is written: a repeat with the same parameters is answered with the order as it now is, marked replayed; with
+    /// other parameters it is refused (422), as any key is.
+    /// </summary>
+    public static bool IsOrdersOwnKey(HttpRequest request, string? orderId)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var key = request.Headers[Header].ToString();
+        return !string.IsNullOrEmpty(orderId) && (key == orderId || key == OrderKeyPrefix + orderId);
+    }
+
+    /// <summary>What the SDK puts before an order id to make its create's Idempotency-Key.</summary>
+    public const string OrderKeyPrefix = "order-";
+
+    /// <summary>The create's filter: <see cref="FilterAsync"/>, unless the key is the order's own (<see cref="IsOrdersOwnKey"/>).</summary>
+    public static async ValueTask<object?> OrderCreateFilterAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        var fields = context.Arguments.OfType<Dictionary<string, string?>>().FirstOrDefault();
+        return IsOrdersOwnKey(context.HttpContext.Request, fields?.GetValueOrDefault("orderId"))
+            ? await next(context)
+            : await FilterAsync(context, next);
+    }
+
     /// <summary>An endpoint filter for a POST whose first argument of type <see cref="Dictionary{TKey,TValue}"/> is the request's fields.</summary>
     public static async ValueTask<object?> FilterAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {

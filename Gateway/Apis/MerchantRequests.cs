@@ -17,8 +17,15 @@ namespace Mesh.Gateway.Apis;
 /// </summary>
 public sealed class MerchantRequests(MerchantRegistry merchants, IOptions<GatewayOptions> options, TimeProvider time)
 {
-    /// <summary>Set on a request whose signature an earlier step (the Idempotency-Key filter) has already checked.</summary>
+    /// <summary>Set on a request whose signature an earlier step (the Idempotency-Key filter) has already checked: the merchant it was checked against.</summary>
     private const string VerifiedItem = "mesh.merchant-request-verified";
+
+    /// <summary>The merchant whose signature <see cref="RefuseOnceAsync"/> found on this request, as read then: no second read of its row.</summary>
+    public static Merchant? VerifiedMerchant(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        return http.Items[VerifiedItem] as Merchant;
+    }
 
     /// <summary>As <see cref="RefuseAsync"/>, once per request: a request the Idempotency-Key filter already checked is not checked twice.</summary>
     public async Task<IResult?> RefuseOnceAsync(HttpContext http, Dictionary<string, string?> fields, CancellationToken ct)
@@ -27,45 +34,48 @@ public sealed class MerchantRequests(MerchantRegistry merchants, IOptions<Gatewa
         {
             return null;
         }
-        var refusal = await RefuseAsync(fields, query: false, ct);
+        var (refusal, merchant) = await CheckAsync(fields, query: false, ct);
         if (refusal is null)
         {
-            http.Items[VerifiedItem] = true;
+            http.Items[VerifiedItem] = merchant;
         }
         return refusal;
     }
 
     /// <summary>Null when the request is the merchant's; otherwise the refusal to answer with.</summary>
-    public async Task<IResult?> RefuseAsync(Dictionary<string, string?> fields, bool query, CancellationToken ct)
+    public async Task<IResult?> RefuseAsync(Dictionary<string, string?> fields, bool query, CancellationToken ct) =>
+        (await CheckAsync(fields, query, ct)).Refusal;
+
+    private async Task<(IResult? Refusal, Merchant? Merchant)> CheckAsync(Dictionary<string, string?> fields, bool query, CancellationToken ct)
     {
         var merchantId = fields.GetValueOrDefault("merId");
         if (merchantId is null || !OrderRules.MerchantId().IsMatch(merchantId))
         {
-            return Validation("merId", "15 digits");
+            return (Validation("merId", "15 digits"), null);
         }
         if (query && !Fresh(fields.GetValueOrDefault("timestamp")))
         {
-            return Validation("timestamp", $"yyyyMMddHHmmss (UTC), within {options.Value.QueryClockSkewSeconds} s of the gateway's clock");
+            return (Validation("timestamp", $"yyyyMMddHHmmss (UTC), within {options.Value.QueryClockSkewSeconds} s of the gateway's clock"), null);
         }
         if (await merchants.FindWithKeyAsync(merchantId, ct) is not ({ Status: "active" } merchant, { Length: > 0 } key))
         {
-            return TypedResults.Problem($"merId {merchantId} is not an active merchant", statusCode: StatusCodes.Status403Forbidden,
-                title: "The merchant is not accepted");
+            return (TypedResults.Problem($"merId {merchantId} is not an active merchant", statusCode: StatusCodes.Status403Forbidden,
+                title: "The merchant is not accepted"), null);
         }
         if (merchant.KeyAlgorithm != MerchantKey.EcdsaP256 && RsaBits(key) < MerchantKey.V1RsaBitsMin)
         {
-            return Validation("publicKeyPem",
+            return (Validation("publicKeyPem",
                 $"/v1 takes an RSA key of {MerchantKey.V1RsaBitsMin} bits or more, or ECDSA P-256; merId {merchantId} was onboarded with a shorter RSA key, "
-                + "which signs NetPay forms only: give the platform a new key");
+                + "which signs NetPay forms only: give the platform a new key"), null);
         }
         if (!CanonicalSignature.IsValid(key, merchant.KeyAlgorithm, fields, fields.GetValueOrDefault(CanonicalSignature.SignatureField)))
         {
-            return TypedResults.Problem(
+            return (TypedResults.Problem(
                 "signature is the base64 RSA-SHA256 (or ECDSA P-256 SHA-256) signature, by the merchant's key, of the SHA-256 hex digest of the "
                 + "request's fields without signature and empty values, sorted by name and joined as k=v&k=v",
-                statusCode: StatusCodes.Status401Unauthorized, title: "The signature does not verify");
+                statusCode: StatusCodes.Status401Unauthorized, title: "The signature does not verify"), null);
         }
-        return null;
+        return (null, merchant);
     }
 
     private static int RsaBits(byte[] spki)

@@ -28,7 +28,7 @@ public static class OrdersApi
 
     public static RouteGroupBuilder MapOrdersApi(this RouteGroupBuilder group)
     {
-        group.MapPost("/orders", CreateAsync).AddEndpointFilter(IdempotencyKeys.FilterAsync)
+        group.MapPost("/orders", CreateAsync).AddEndpointFilter(IdempotencyKeys.OrderCreateFilterAsync)
             .WithName("CreateOrder").WithTags("Orders")
             .WithSummary("Creates an order the consumer then pays at payUrl")
             .WithDescription("Body: merId, orderId (1-32 of A-Z a-z 0-9 _ -), txnAmt (minor units), currencyCode (156 or CNY), txnDate (yyyyMMdd), "
@@ -61,7 +61,7 @@ public static class OrdersApi
     }
 
     private static async Task<IResult> CreateAsync(Dictionary<string, string?> body, HttpContext http, MerchantRequests requests, OrderBook orders,
-        OrderAnswers answers, Merchants.MerchantRegistry merchants, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
+        OrderAnswers answers, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
     {
         if (Shape(body, CreateFields) is { } malformed)
         {
@@ -97,7 +97,7 @@ public static class OrdersApi
             problems["notifyMode"] = [$"blank (the merchant's), or one of {string.Join(", ", Merchants.MerchantApplication.NotificationModes)}"];
         }
         OrderRules.Check(request, options.Value, problems, netPayNames: false);
-        if (await merchants.FindAsync(request.MerchantId, ct) is { } merchant)
+        if (MerchantRequests.VerifiedMerchant(http) is { } merchant)
         {
             OrderRules.CheckAddresses(request, merchant, problems, netPayNames: false);
         }
@@ -110,7 +110,17 @@ public static class OrdersApi
         {
             return TypedResults.ValidationProblem(problems, title: "The order has errors");
         }
-        var (opening, order) = await orders.OpenAsync(request, ct);
+        var ownKey = IdempotencyKeys.IsOrdersOwnKey(http.Request, orderId);
+        var (opening, order) = await orders.OpenAsync(request, ct, reopenFailed: !ownKey);
+        if (ownKey && opening is OrderBook.Opening.AlreadyOpen or OrderBook.Opening.Duplicate)
+        {
+            // A repeat under the order's own key: the order as it now is, when it is the same request.
+            return order.SameAs(request)
+                ? V1Answer.Signed(StatusCodes.Status201Created, await answers.V1Async(V1Answer.OrderFields(order, options.Value.PaymentPageBaseUrl), ct),
+                    $"/v1/orders/{order.OrderId}").AsReplay()
+                : V1Answer.Problem(StatusCodes.Status422UnprocessableEntity, "Idempotency key reused",
+                    $"{IdempotencyKeys.Header} {http.Request.Headers[IdempotencyKeys.Header]} was used with other parameters; a key is for one request");
+        }
         if (opening == OrderBook.Opening.Duplicate)
         {
             return V1Answer.Problem(StatusCodes.Status409Conflict, "Duplicate order",

@@ -27,6 +27,9 @@ public sealed class V1Answer(int statusCode, string body, string contentType = "
         new(statusCode, JsonSerializer.Serialize(fields.Where(f => f.Value is not null).ToDictionary(f => f.Key, f => f.Value), Json),
             location: location);
 
+    /// <summary>This answer, marked as a repeat's (<see cref="ReplayedHeader"/>).</summary>
+    public V1Answer AsReplay() => new(StatusCode, Body, ContentType, Location) { Replayed = true };
+
     public static V1Answer Of(int statusCode, object value) => new(statusCode, JsonSerializer.Serialize(value, Json));
 
     public static V1Answer Problem(int statusCode, string title, string detail) =>

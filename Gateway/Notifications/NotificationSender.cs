@@ -15,9 +15,10 @@ namespace Mesh.Gateway.Notifications;
 
 /// <summary>
 /// One delivery attempt of one notification: build the message, POST it to the merchant's
-/// BgRetUrl within the timeout (any 2xx is success; redirects are not followed), and record the
-/// attempt (time, status code, latency, error). A failure schedules the next attempt, or, after
-/// the last, gives up and flags the notification for operators.
+/// BgRetUrl within the timeout (any 2xx is success; redirects are not followed), and record it: a
+/// delivery on the notification's row (its attempts and delivery time), a failed attempt in full
+/// besides (time, status code, latency, error). A failure schedules the next attempt, or, after the
+/// last, gives up and flags the notification for operators.
 /// </summary>
 public sealed class NotificationSender(
     NpgsqlDataSource db,
@@ -40,6 +41,9 @@ public sealed class NotificationSender(
         x.outbox_id, x.attempts, x.payload::text, o.protocol, o.trans_date, o.trans_type, o.gate_id, o.priv1, o.bg_ret_url, m.notification_protocol,
         m.public_key_spki, m.certificate_pem, m.notify_allow_list, m.tls_pinned_sha256
         """;
+
+    /// <summary>How many columns <see cref="PendingColumns"/> has.</summary>
+    public const int PendingColumnCount = 14;
 
     public async Task<bool> SendAsync(long notificationId, CancellationToken ct) =>
         await LoadAsync(notificationId, ct) is { } notification && await SendAsync(notification, ct);
@@ -129,9 +133,13 @@ public sealed class NotificationSender(
             error = error[..ErrorCharsMax];
         }
         await using var record = db.CreateBatch();
-        record.BatchCommands.Add(ServiceDefaults.Database.BatchSql.Command(
-            "INSERT INTO notification_attempts (outbox_id, attempt, attempted_at, url, status_code, latency_ms, error) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-            notification.NotificationId, attempt, now, url, statusCode, latencyMs, error));
+        // A delivery is recorded on the notification's own row (attempts, delivered_at); an attempt that failed is kept in full too.
+        if (error is not null)
+        {
+            record.BatchCommands.Add(ServiceDefaults.Database.BatchSql.Command(
+                "INSERT INTO notification_attempts (outbox_id, attempt, attempted_at, url, status_code, latency_ms, error) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                notification.NotificationId, attempt, now, url, statusCode, latencyMs, error));
+        }
         record.BatchCommands.Add(ServiceDefaults.Database.BatchSql.Command(
             """
             UPDATE outbox SET attempts = $2, last_error = $3,

@@ -1,7 +1,7 @@
 
 namespace Mesh.Gateway.Notifications;
 
-/// <summary>A notification's attempts, as operators and the console read them.</summary>
+/// <summary>A notification's failed attempts, as operators and the console read them; its delivery is <see cref="NotificationState.DeliveredAt"/>.</summary>
 public sealed record NotificationAttempt(int Attempt, DateTimeOffset AttemptedAt, string Url, int? StatusCode, double LatencyMs, string? Error);
 
 public sealed record NotificationState(long NotificationId, string OrderId, int OrderVersion, int Attempts, DateTimeOffset? NextAttemptAt,
@@ -17,7 +17,7 @@ public static class NotificationsAdminApi
     public static RouteGroupBuilder MapNotificationsAdminApi(this RouteGroupBuilder group)
     {
         group.MapGet("/merchants/{merchantId}/orders/{orderId}/notifications", ListAsync).WithName("ListNotifications").WithTags("Admin")
-            .WithSummary("An order's notifications to the merchant, each with its attempts (time, status code, latency, error)");
+            .WithSummary("An order's notifications to the merchant: attempts, delivery time, and each failed attempt (time, status code, latency, error)");
         group.MapPost("/notifications/{notificationId:long}/resend", ResendAsync).WithName("ResendNotification").WithTags("Admin")
             .WithSummary("Makes a notification due now (also one that was given up); its history is kept");
         group.MapPost("/notifications/resend-pending", ResendPendingAsync).WithName("ResendPendingNotifications").WithTags("Admin")

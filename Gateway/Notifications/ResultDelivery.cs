@@ -35,8 +35,11 @@ public sealed class ResultDelivery(
     public const string Deferred = "deferred";
     public const string Redirect = "redirect";
 
-    /// <summary>The notification a payment's final state owes, as <see cref="CardPayments"/> writes it and the page's path delivers it.</summary>
-    public async Task AfterPaymentAsync(OwedNotification owed, CancellationToken ct)
+    /// <summary>
+    /// The notification a payment's final state owes, as <see cref="CardPayments"/> writes it and the page's path delivers it: true
+    /// when the order may have changed since (a realtime merchant could not be told, so its payment was reversed).
+    /// </summary>
+    public async Task<bool> AfterPaymentAsync(OwedNotification owed, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(owed);
         var (mode, status, version, refundableMinor, notification) = owed;
@@ -46,12 +49,12 @@ public sealed class ResultDelivery(
             await using var later = db.CreateCommand("UPDATE outbox SET next_attempt_at = $2 WHERE outbox_id = $1 AND delivered_at IS NULL");
             BatchSql.Bind(later, notification.NotificationId, time.GetUtcNow().AddSeconds(options.Value.Schedule[0]));
             await later.ExecuteNonQueryAsync(ct);
-            return;
+            return false;
         }
         var delivered = await sender.SendAsync(notification, ct);
         if (delivered || mode != Realtime || status != OrderStatus.Paid || refundableMinor <= 0)
         {
-            return;
+            return false;
         }
         logger.LogWarning("Order {OrderId} of merchant {MerchantId} is paid but the merchant could not be told: reversing it", orderId, merchantId);
         var (refusal, reversal, _) = await refunds.RefundAsync(merchantId, orderId, ReversalRefundId(orderId, version), refundableMinor, ct, RefundKind.Reversal);
@@ -60,6 +63,7 @@ public sealed class ResultDelivery(
             logger.LogWarning("The reversal of order {OrderId} is {State}: the order stays paid until the issuer takes it", orderId,
                 reversal?.Status ?? refusal.ToString());
         }
+        return true;
     }
 
     /// <summary>
@@ -81,6 +85,9 @@ public sealed record OwedNotification(string Mode, string Status, int Version, l
     /// <summary>Its columns, over the order <c>o</c>, its merchant <c>m</c> and the notification's outbox row <c>x</c>.</summary>
     public const string Columns =
         $"coalesce(o.notification_mode, m.notification_mode), o.status, o.version, o.paid_minor - o.refunded_minor, {NotificationSender.PendingColumns}";
+
+    /// <summary>How many columns <see cref="Columns"/> has.</summary>
+    public const int ColumnCount = 4 + NotificationSender.PendingColumnCount;
 
     /// <summary>One from <see cref="Columns"/>, starting at column <paramref name="first"/> of the row.</summary>
     public static OwedNotification Read(NpgsqlDataReader row, int first)

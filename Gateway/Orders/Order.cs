@@ -65,7 +65,8 @@ public sealed record Order(
     string? PanMasked,
     string? AuthCode,
     string? Rrn,
-    DateTimeOffset PayBy)
+    DateTimeOffset PayBy,
+    int WrongPins)
 {
     public bool IsFinal => Status is OrderStatus.Paid or OrderStatus.Failed or OrderStatus.Closed or OrderStatus.Voided;
 

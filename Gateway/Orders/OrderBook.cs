@@ -30,7 +30,7 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, IOpti
         """
         o.merchant_id, o.order_id, o.protocol, o.amount_minor, o.currency, o.trans_date, o.trans_type, o.netpay_version, o.bg_ret_url,
         o.page_ret_url, o.gate_id, o.priv1, o.status, o.version, o.attempts, o.response_code, o.result_message, o.paid_minor,
-        o.refunded_minor, o.created_at, o.updated_at, o.paid_at, p.pan_masked, p.auth_code, p.rrn, o.pay_by
+        o.refunded_minor, o.created_at, o.updated_at, o.paid_at, p.pan_masked, p.auth_code, p.rrn, o.pay_by, o.wrong_pins
         """;
 
     /// <summary>The join that gives an order (<c>o</c>) its latest payment's card, authorization code and RRN (<c>p</c>).</summary>
@@ -43,7 +43,11 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, IOpti
 
     private const string Columns = SelectList + " FROM orders o " + LatestPayment;
 
-    public async Task<(Opening Opening, Order Order)> OpenAsync(OrderRequest request, CancellationToken ct)
+    /// <summary>
+    /// Opens the order, or finds it: a failed one is reopened as a new attempt unless <paramref name="reopenFailed"/> is false
+    /// (the request is a repeat of the one that created it, as an Idempotency-Key that is the order's own says).
+    /// </summary>
+    public async Task<(Opening Opening, Order Order)> OpenAsync(OrderRequest request, CancellationToken ct, bool reopenFailed = true)
     {
         var now = time.GetUtcNow();
         // The order as it now is, in the same round trip: the row written, or the one already there.
@@ -59,7 +63,7 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, IOpti
                     page_ret_url = EXCLUDED.page_ret_url, gate_id = EXCLUDED.gate_id, priv1 = EXCLUDED.priv1, status = 'created',
                     notification_mode = EXCLUDED.notification_mode, pay_by = EXCLUDED.pay_by,
                     version = o.version + 1, attempts = o.attempts + 1, response_code = NULL, result_message = NULL, updated_at = EXCLUDED.updated_at
-                WHERE o.status = 'failed'
+                WHERE o.status = 'failed' AND $16
                 RETURNING o.*, o.xmax = 0 AS fresh
             )
             SELECT o.fresh, {SelectList} FROM written o {LatestPayment}
@@ -69,7 +73,7 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, IOpti
             """);
         BatchSql.Bind(open, request.MerchantId, request.OrderId, request.Protocol, request.AmountMinor, request.Currency, request.TransDate, request.TransType,
             request.NetPayVersion, request.BgRetUrl, request.PageRetUrl, request.GateId, request.Priv1, now, request.NotificationMode,
-            OrderLifetime.PayBy(request.PayBy, now, options.Value));
+            OrderLifetime.PayBy(request.PayBy, now, options.Value), reopenFailed);
         bool? fresh = null;
         Order? written = null;
         await using (var row = await open.ExecuteReaderAsync(ct))
@@ -89,6 +93,19 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, IOpti
         }
         return (order.Status == OrderStatus.Created && order.SameAs(request) ? Opening.AlreadyOpen : Opening.Duplicate, order);
     }
+
+    /// <summary>An order with its merchant's name, as a payment page shows them, in one read: null when there is no such order.</summary>
+    public async Task<(Order Order, string MerchantName)?> FindForPageAsync(string merchantId, string orderId, CancellationToken ct)
+    {
+        await using var find = db.CreateCommand(
+            $"SELECT {SelectList}, m.name FROM orders o JOIN merchants m ON m.merchant_id = o.merchant_id {LatestPayment} WHERE o.merchant_id = $1 AND o.order_id = $2");
+        BatchSql.Bind(find, merchantId, orderId);
+        await using var row = await find.ExecuteReaderAsync(ct);
+        return await row.ReadAsync(ct) ? (Read(row), row.GetString(SelectListColumns)) : null;
+    }
+
+    /// <summary>How many columns <see cref="SelectList"/> has.</summary>
+    public const int SelectListColumns = 27;
 
     public async Task<Order?> FindAsync(string merchantId, string orderId, CancellationToken ct)
     {
@@ -159,6 +176,6 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, IOpti
         return new Order(Required(0), Required(1), Required(2), row.GetInt64(first + 3), Required(4), Required(5), Required(6),
             Text(7), Text(8), Text(9), Text(10), Text(11), Required(12), row.GetInt32(first + 13), row.GetInt32(first + 14), Text(15), Text(16),
             row.GetInt64(first + 17), row.GetInt64(first + 18), At(19), At(20), row.IsDBNull(first + 21) ? null : At(21), Text(22), Text(23), Text(24),
-            At(25));
+            At(25), row.GetInt32(first + 26));
     }
 }

@@ -31,7 +31,7 @@ public static class PaymentPageApi
             .WithSummary("Where a /v1 order's payUrl sends the consumer: a new payment page for the order");
         group.MapGet("/s/{sessionId}", ShowAsync).ExcludeFromDescription();
         group.MapPost("/s/{sessionId}", SubmitAsync).ExcludeFromDescription();
-        group.MapGet("/s/{sessionId}/result", ResultAsync).ExcludeFromDescription();
+        group.MapGet("/s/{sessionId}/result", ShowResultAsync).ExcludeFromDescription();
         group.MapGet("/assets/{name}", (string name) => PageAssets.Files.TryGetValue(name, out var file)
             ? Results.Bytes(file.Bytes, file.ContentType)
             : Results.NotFound()).ExcludeFromDescription();
@@ -82,41 +82,35 @@ public static class PaymentPageApi
         {
             return Problem(context, StatusCodes.Status410Gone, ClosedTitle, ClosedDetail);
         }
-        var session = await sessions.StartAsync(order.MerchantId, order.OrderId, order.Attempts, ct);
-        return Results.Redirect($"/pay/s/{session.SessionId}", permanent: false, preserveMethod: false);
+        return Results.Redirect($"/pay/s/{sessions.Seal(sessions.Start(order))}", permanent: false, preserveMethod: false);
     }
 
     /// <summary>A new payment page for a /v1 order, answered at once (no redirect): its form posts to the session's own address.</summary>
-    private static async Task<IResult> StartAsync(HttpContext context, string merchantId, string orderId, PaymentSessions sessions,
-        MerchantRegistry merchants, PinTransportKeys keys, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> StartAsync(HttpContext context, string merchantId, string orderId, OrderBook orders, PaymentSessions sessions,
+        PinTransportKeys keys, OrderAnswers answers, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
     {
         if (!OrderRules.MerchantId().IsMatch(merchantId) || !OrderRules.V1OrderId().IsMatch(orderId)
-            || await sessions.StartForOrderAsync(merchantId, orderId, ct) is not ({ } order, var started))
+            || await orders.FindForPageAsync(merchantId, orderId, ct) is not ({ } order, var merchantName))
         {
             return PaymentPages.Error(StatusCodes.Status404NotFound, "No such order", "The payment link is not valid.");
         }
-        if (started is not { } session)
+        if (order.Status != OrderStatus.Created || OrderLifetime.HasEnded(order, time.GetUtcNow()))
         {
-            if (OrderLifetime.HasEnded(order, time.GetUtcNow()))
-            {
-                return Closed();
-            }
-            var merchant = await merchants.FindAsync(merchantId, ct);
-            return PaymentPages.Result(order, merchant?.Name ?? merchantId, null);
+            return await ResultAsync(order, merchantName, null, answers, time, ct);
         }
-        return await ShowPageAsync(context, session, order, merchants, keys, options.Value, ct);
+        return await ShowPageAsync(context, sessions.Start(order), merchantName, sessions, keys, options.Value, ct);
     }
 
-    private static async Task<IResult> ShowAsync(HttpContext context, string sessionId, PaymentSessions sessions,
-        MerchantRegistry merchants, PinTransportKeys keys, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> ShowAsync(HttpContext context, string sessionId, OrderBook orders, PaymentSessions sessions,
+        PinTransportKeys keys, OrderAnswers answers, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
     {
-        if (await sessions.FindWithOrderAsync(sessionId, ct) is not ({ } session, { } order))
+        if (sessions.Open(sessionId) is not { } session || await orders.FindForPageAsync(session.MerchantId, session.OrderId, ct) is not ({ } order, var merchantName))
         {
-            return PaymentPages.Error(StatusCodes.Status404NotFound, "No such payment page", "The payment link is not valid.");
+            return NoSuchPage();
         }
-        if (session.Status != PaymentSessions.Open)
+        if (order.Status != OrderStatus.Created || order.Attempts != session.OrderAttempt)
         {
-            return Results.Redirect($"/pay/s/{session.SessionId}/result");
+            return await ResultAsync(order, merchantName, sessionId, answers, time, ct);
         }
         if (sessions.IsExpired(session))
         {
@@ -126,11 +120,11 @@ public static class PaymentPageApi
         {
             return Closed();
         }
-        return await ShowPageAsync(context, session, order, merchants, keys, options.Value, ct);
+        return await ShowPageAsync(context, session.After(order.WrongPins), merchantName, sessions, keys, options.Value, ct);
     }
 
-    /// <summary>The payment page of an open session, with its CSRF cookie.</summary>
-    private static async Task<IResult> ShowPageAsync(HttpContext context, PaymentSession session, Order order, MerchantRegistry merchants,
+    /// <summary>The payment page of a session, with its CSRF cookie.</summary>
+    private static async Task<IResult> ShowPageAsync(HttpContext context, PaymentSession session, string merchantName, PaymentSessions sessions,
         PinTransportKeys keys, GatewayOptions options, CancellationToken ct)
     {
         context.Response.Cookies.Append(CsrfCookie, session.CsrfToken, new CookieOptions
@@ -141,16 +135,21 @@ public static class PaymentPageApi
             Path = "/",
             Expires = session.ExpiresAt,
         });
-        return await PageAsync(session, order, merchants, keys, options, null, StatusCodes.Status200OK, ct);
+        return await PageAsync(session, merchantName, sessions, keys, options, null, StatusCodes.Status200OK, ct);
     }
 
-    private static async Task<IResult> SubmitAsync(HttpContext context, string sessionId, PaymentSessions sessions,
-        MerchantRegistry merchants, PinTransportKeys keys, CardPayments payments, ResultDelivery delivery, IOptions<GatewayOptions> options,
+    /// <summary>
+    /// The payment form's submit, answered with the result itself (no redirect to a page that would
+    /// read back what the payment just wrote). The session is the token in the address; the order's
+    /// row decides whether it can still be paid.
+    /// </summary>
+    private static async Task<IResult> SubmitAsync(HttpContext context, string sessionId, OrderBook orders, PaymentSessions sessions,
+        PinTransportKeys keys, CardPayments payments, ResultDelivery delivery, OrderAnswers answers, IOptions<GatewayOptions> options,
         TimeProvider time, CancellationToken ct)
     {
-        if (await sessions.FindWithOrderAsync(sessionId, ct) is not ({ } session, { } order))
+        if (sessions.Open(sessionId) is not { } session)
         {
-            return PaymentPages.Error(StatusCodes.Status404NotFound, "No such payment page", "The payment link is not valid.");
+            return NoSuchPage();
         }
         if (await ReadFormAsync(context) is not { } form)
         {
@@ -161,23 +160,15 @@ public static class PaymentPageApi
             return PaymentPages.Error(StatusCodes.Status403Forbidden, "The form was not sent from this payment page",
                 "For your safety the payment was not made. Please open the payment page again.");
         }
-        if (session.Status != PaymentSessions.Open)
-        {
-            return Results.Redirect($"/pay/s/{session.SessionId}/result");
-        }
         if (sessions.IsExpired(session))
         {
             return Expired();
-        }
-        if (OrderLifetime.HasEnded(order, time.GetUtcNow()))
-        {
-            return Closed();
         }
         string? Refuse(string message) => message;
         var error =
             !Pan.TryParse(form["pan"].ToString().Replace(" ", "", StringComparison.Ordinal), out var pan) ? Refuse("Please check the card number.")
             : ExpiryYyMm(form["expiry"]) is null ? Refuse("The expiry date is MM/YY, as printed on the card.")
-            : string.IsNullOrEmpty(order.GateId) && options.Value.Banks.All(b => b.GateId != form["gateId"]) ? Refuse("Please choose your bank.")
+            : string.IsNullOrEmpty(session.GateId) && options.Value.Banks.All(b => b.GateId != form["gateId"]) ? Refuse("Please choose your bank.")
             : null;
         var pin = error is null
             ? EncryptedPin.Read(form["pinScheme"], form["pinCiphertext"], form["pinEphemeralKey"], form["pinIv"], session.PinNonce)
@@ -186,50 +177,66 @@ public static class PaymentPageApi
         {
             error = "The PIN could not be read. Please enter it again.";
         }
-        if (error is not null)
+        var outcome = error is null ? await payments.PayAsync(session, pan, ExpiryYyMm(form["expiry"])!, pin!, ct) : null;
+        if (outcome is { Result: PaymentResult.Approved or PaymentResult.Declined, Order: { } final, MerchantName: { } name }
+            && !await delivery.AfterPaymentAsync(outcome.Notification!, ct))
         {
-            return await PageAsync(session, order, merchants, keys, options.Value, error, StatusCodes.Status400BadRequest, ct);
+            return await ResultAsync(final, name, sessionId, answers, time, ct);
         }
-        var outcome = await payments.PayAsync(session, order, pan, ExpiryYyMm(form["expiry"])!, pin!, ct);
-        switch (outcome.Result)
+        // Every other way on reads the order as it now is: a page to fill in again, or its result.
+        if (await orders.FindForPageAsync(session.MerchantId, session.OrderId, ct) is not ({ } order, var merchantName))
         {
-            case PaymentResult.WrongPin:
-                var (again, orderAgain) = (await sessions.FindWithOrderAsync(sessionId, ct))!.Value;
-                return await PageAsync(again, orderAgain, merchants, keys, options.Value,
-                    $"{outcome.Message} {outcome.WrongPinsLeft} {(outcome.WrongPinsLeft == 1 ? "try" : "tries")} left.", StatusCodes.Status200OK, ct);
-            case PaymentResult.BadPin:
-                return await PageAsync(session, order, merchants, keys, options.Value, outcome.Message, StatusCodes.Status400BadRequest, ct);
-            case PaymentResult.Approved or PaymentResult.Declined:
-                await delivery.AfterPaymentAsync(outcome.Notification!, ct);
-                return Results.Redirect($"/pay/s/{session.SessionId}/result");
-            default:
-                return Results.Redirect($"/pay/s/{session.SessionId}/result");
+            return NoSuchPage();
         }
+        var again = order.Status == OrderStatus.Created && order.Attempts == session.OrderAttempt && !OrderLifetime.HasEnded(order, time.GetUtcNow());
+        return outcome?.Result switch
+        {
+            null when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, options.Value, error,
+                StatusCodes.Status400BadRequest, ct),
+            PaymentResult.BadPin when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, options.Value,
+                outcome.Message, StatusCodes.Status400BadRequest, ct),
+            PaymentResult.NotPayable when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, options.Value,
+                "This page was out of date, and nothing was charged. Please enter the PIN again.", StatusCodes.Status409Conflict, ct),
+            PaymentResult.WrongPin when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, options.Value,
+                $"{outcome.Message} {outcome.WrongPinsLeft} {(outcome.WrongPinsLeft == 1 ? "try" : "tries")} left.", StatusCodes.Status200OK, ct),
+            _ => await ResultAsync(order, merchantName, sessionId, answers, time, ct),
+        };
     }
 
-    private static async Task<IResult> ResultAsync(string sessionId, PaymentSessions sessions, MerchantRegistry merchants,
-        OrderAnswers answers, CancellationToken ct)
+    private static async Task<IResult> ShowResultAsync(string sessionId, OrderBook orders, PaymentSessions sessions, OrderAnswers answers, TimeProvider time,
+        CancellationToken ct) =>
+        sessions.Open(sessionId) is { } session && await orders.FindForPageAsync(session.MerchantId, session.OrderId, ct) is ({ } order, var merchantName)
+            ? await ResultAsync(order, merchantName, sessionId, answers, time, ct)
+            : NoSuchPage();
+
+    /// <summary>
+    /// What the consumer sees of an order that is not waiting for a card: closed, the way back to the
+    /// merchant with the signed answer (a final order with a PageRetUrl), or its result (a pending one
+    /// refreshes itself at the session's result address).
+    /// </summary>
+    private static async Task<IResult> ResultAsync(Order order, string merchantName, string? sessionId, OrderAnswers answers, TimeProvider time,
+        CancellationToken ct)
     {
-        if (await sessions.FindWithOrderAsync(sessionId, ct) is not (_, { } order))
+        if (order.Status == OrderStatus.Created && OrderLifetime.HasEnded(order, time.GetUtcNow()))
         {
-            return PaymentPages.Error(StatusCodes.Status404NotFound, "No such payment page", "The payment link is not valid.");
+            return Closed();
         }
-        var merchantName = (await merchants.FindAsync(order.MerchantId, ct))?.Name ?? order.MerchantId;
         if (order.IsFinal && !string.IsNullOrEmpty(order.PageRetUrl))
         {
             return PaymentPages.ReturnToMerchant(order, merchantName, await answers.SignedAsync(order, ct));
         }
-        return PaymentPages.Result(order, merchantName, null);
+        return PaymentPages.Result(order, merchantName, null, sessionId is null ? null : $"/pay/s/{sessionId}/result");
     }
 
-    private static async Task<IResult> PageAsync(PaymentSession session, Order order, MerchantRegistry merchants, PinTransportKeys keys,
+    private static async Task<IResult> PageAsync(PaymentSession session, string merchantName, PaymentSessions sessions, PinTransportKeys keys,
         GatewayOptions options, string? error, int statusCode, CancellationToken ct)
     {
-        var merchant = await merchants.FindAsync(order.MerchantId, ct);
         var scheme = options.PinTransport == EncryptedPin.RsaOaep ? EncryptedPin.RsaOaep : EncryptedPin.Ecdh;
-        return PaymentPages.Payment(session, order, merchant?.Name ?? order.MerchantId, scheme, await keys.SpkiBase64Async(scheme, ct), options.Banks,
+        return PaymentPages.Payment(sessions.Seal(session), session, merchantName, scheme, await keys.SpkiBase64Async(scheme, ct), options.Banks,
             error, statusCode);
     }
+
+    private static IResult NoSuchPage() => PaymentPages.Error(StatusCodes.Status404NotFound, "No such payment page", "The payment link is not valid.");
 
     private const string ClosedTitle = "This order is closed";
     private const string ClosedDetail = "The time to pay it has passed, or the merchant closed it. Nothing was charged. Please return to the merchant.";

@@ -13,24 +13,25 @@ namespace Mesh.Gateway.Pages;
 /// </summary>
 public static class PaymentPages
 {
-    public static IResult Payment(PaymentSession session, Order order, string merchantName, string pinScheme, string transportKey,
+    /// <summary>The payment form of <paramref name="session"/>, posting to its <paramref name="token"/>'s address.</summary>
+    public static IResult Payment(string token, PaymentSession session, string merchantName, string pinScheme, string transportKey,
         IReadOnlyList<BankGate> banks, string? error, int statusCode = StatusCodes.Status200OK)
     {
         var html = new StringBuilder();
         Head(html, "Pay by bank card");
         html.Append("<h1>Pay by bank card</h1>");
-        Summary(html, order, merchantName);
+        Summary(html, session.OrderId, session.AmountMinor, session.Currency, merchantName);
         if (error is not null)
         {
             html.Append("<p class=\"error\" role=\"alert\" id=\"page-error\">").Append(E(error)).Append("</p>");
         }
-        html.Append("<form id=\"pay\" method=\"post\" action=\"/pay/s/").Append(E(session.SessionId)).Append("\" autocomplete=\"off\"")
+        html.Append("<form id=\"pay\" method=\"post\" action=\"/pay/s/").Append(E(token)).Append("\" autocomplete=\"off\"")
             .Append(" data-pin-scheme=\"").Append(E(pinScheme)).Append("\" data-transport-key=\"").Append(E(transportKey))
             .Append("\" data-pin-nonce=\"").Append(E(session.PinNonce)).Append("\">")
             .Append("<input type=\"hidden\" name=\"csrf\" value=\"").Append(E(session.CsrfToken)).Append("\">")
             .Append("<input type=\"hidden\" name=\"pinScheme\" value=\"").Append(E(pinScheme)).Append("\">")
             .Append("<input type=\"hidden\" name=\"pinCiphertext\"><input type=\"hidden\" name=\"pinEphemeralKey\"><input type=\"hidden\" name=\"pinIv\">");
-        if (string.IsNullOrEmpty(order.GateId))
+        if (string.IsNullOrEmpty(session.GateId))
         {
             html.Append("<fieldset><legend>Your bank</legend>");
             foreach (var bank in banks)
@@ -44,16 +45,17 @@ public static class PaymentPages
             .Append("<label for=\"expiry\">Expiry (MM/YY)</label><input type=\"text\" id=\"expiry\" name=\"expiry\" inputmode=\"numeric\" maxlength=\"5\" placeholder=\"MM/YY\" required>")
             .Append("<label for=\"pin\">PIN</label><input type=\"password\" id=\"pin\" inputmode=\"numeric\" maxlength=\"12\" required>")
             .Append("<p class=\"error\" id=\"pin-error\" role=\"alert\"></p>")
-            .Append("<button type=\"submit\" id=\"pay-button\">Pay ").Append(E(Money(order.AmountMinor, order.Currency))).Append("</button></form>")
+            .Append("<button type=\"submit\" id=\"pay-button\">Pay ").Append(E(Money(session.AmountMinor, session.Currency))).Append("</button></form>")
             .Append("<script src=\"/pay/assets/pay.js\" integrity=\"").Append(PageAssets.Integrity("pay.js")).Append("\"></script>");
         return Finish(html, statusCode, formAction: null);
     }
 
-    public static IResult Result(Order order, string merchantName, string? message)
+    /// <summary>An order's result; a pending one reloads itself, or <paramref name="refreshUrl"/> (a GET, never the form's POST again), every two seconds.</summary>
+    public static IResult Result(Order order, string merchantName, string? message, string? refreshUrl = null)
     {
         var html = new StringBuilder();
         var pending = !order.IsFinal;
-        Head(html, "Payment result", refreshSeconds: pending ? 2 : null);
+        Head(html, "Payment result", refresh: !pending ? null : refreshUrl is null ? "2" : $"2;url={refreshUrl}");
         var (title, css) = order.Status switch
         {
             OrderStatus.Paid => ("Payment successful", "ok"),
@@ -107,16 +109,19 @@ public static class PaymentPages
         + (amountMinor % 100).ToString("D2", CultureInfo.InvariantCulture);
 
     private static void Summary(StringBuilder html, Order order, string merchantName) =>
+        Summary(html, order.OrderId, order.AmountMinor, order.Currency, merchantName);
+
+    private static void Summary(StringBuilder html, string orderId, long amountMinor, string currency, string merchantName) =>
         html.Append("<dl><dt>Merchant</dt><dd id=\"merchant\">").Append(E(merchantName)).Append("</dd><dt>Order</dt><dd id=\"order\">")
-            .Append(E(order.OrderId)).Append("</dd><dt>Amount</dt><dd id=\"amount\" class=\"amount\">").Append(E(Money(order.AmountMinor, order.Currency)))
+            .Append(E(orderId)).Append("</dd><dt>Amount</dt><dd id=\"amount\" class=\"amount\">").Append(E(Money(amountMinor, currency)))
             .Append("</dd></dl>");
 
-    private static void Head(StringBuilder html, string title, int? refreshSeconds = null)
+    private static void Head(StringBuilder html, string title, string? refresh = null)
     {
         html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
-        if (refreshSeconds is { } seconds)
+        if (refresh is not null)
         {
-            html.Append("<meta http-equiv=\"refresh\" content=\"").Append(seconds).Append("\">");
+            html.Append("<meta http-equiv=\"refresh\" content=\"").Append(E(refresh)).Append("\">");
         }
         html.Append("<title>").Append(E(title)).Append(" · Mesh</title><link rel=\"stylesheet\" href=\"/pay/assets/pay.css\" integrity=\"")
             .Append(PageAssets.Integrity("pay.css")).Append("\"></head><body><main>");

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Mesh.Gateway.Acquiring;
 using Mesh.Gateway.Metrics;
 using Mesh.Gateway.Notifications;
@@ -28,8 +27,12 @@ public enum PaymentResult
     BadPin,
 }
 
-/// <summary>How a payment ended; a final state carries the merchant's <paramref name="Notification"/>, written with it, for the page's path to deliver.</summary>
-public sealed record PaymentOutcome(PaymentResult Result, string? ResponseCode, string Message, int WrongPinsLeft = 0, OwedNotification? Notification = null);
+/// <summary>
+/// How a payment ended; a final state carries the merchant's <paramref name="Notification"/>, written with it, for the page's path to
+/// deliver, and the <paramref name="Order"/> as it now is with its <paramref name="MerchantName"/>, for the consumer's result.
+/// </summary>
+public sealed record PaymentOutcome(PaymentResult Result, string? ResponseCode, string Message, int WrongPinsLeft = 0, OwedNotification? Notification = null,
+    Order? Order = null, string? MerchantName = null);
 
 /// <summary>
 /// One card payment as stored before it is sent: what is needed to send it again or settle it.
@@ -58,10 +61,10 @@ public sealed class CardPayments(
     /// <summary>How long the dispatcher leaves a notification to the page's path, which tries it first.</summary>
     public static readonly TimeSpan InlineDeliveryLease = TimeSpan.FromSeconds(60);
 
-    public async Task<PaymentOutcome> PayAsync(PaymentSession session, Order order, Pan pan, string expiry, EncryptedPin pin, CancellationToken ct)
+    public async Task<PaymentOutcome> PayAsync(PaymentSession session, Pan pan, string expiry, EncryptedPin pin, CancellationToken ct)
     {
         var started = time.GetTimestamp();
-        var outcome = await AuthorizeAsync(session, order, pan, expiry, pin, ct);
+        var outcome = await AuthorizeAsync(session, pan, expiry, pin, ct);
         metrics.Paid(ResultTag(outcome.Result), outcome.ResponseCode, time.GetElapsedTime(started).TotalMilliseconds);
         return outcome;
     }
@@ -77,20 +80,20 @@ public sealed class CardPayments(
         _ => throw new ArgumentOutOfRangeException(nameof(result), result, null),
     };
 
-    private async Task<PaymentOutcome> AuthorizeAsync(PaymentSession session, Order order, Pan pan, string expiry, EncryptedPin pin, CancellationToken ct)
+    private async Task<PaymentOutcome> AuthorizeAsync(PaymentSession session, Pan pan, string expiry, EncryptedPin pin, CancellationToken ct)
     {
         using var activity = Telemetry.StartActivity("gateway purchase");
-        activity?.SetTag("mesh.merchant_id", order.MerchantId).SetTag("mesh.order_id", order.OrderId).SetTag("mesh.pan", pan.Masked)
-            .SetTag("mesh.amount_minor", order.AmountMinor);
+        activity?.SetTag("mesh.merchant_id", session.MerchantId).SetTag("mesh.order_id", session.OrderId).SetTag("mesh.pan", pan.Masked)
+            .SetTag("mesh.amount_minor", session.AmountMinor);
         var stan = Acquirer.Stan(await sessions.NextStanAsync(ct));
         var now = time.GetUtcNow();
-        var request = Acquirer.Purchase(pan, expiry, order.AmountMinor, order.Currency, stan, now, order.MerchantId);
+        var request = Acquirer.Purchase(pan, expiry, session.AmountMinor, session.Currency, stan, now, session.MerchantId);
         // A PIN the Hsm cannot read leaves a gap in the STANs: nothing was sent under that one.
         if (await acquirer.SealPurchaseAsync(request, pin, pan, ct) is not { } sealedPurchase)
         {
             return new PaymentOutcome(PaymentResult.BadPin, null, "The PIN could not be read. Please enter it again.");
         }
-        if (await ClaimAndRecordAsync(session, order, pan, expiry, sealedPurchase, stan, request, now, ct) is not { } attempt)
+        if (await ClaimAndRecordAsync(session, pan, expiry, sealedPurchase, stan, request, now, ct) is not { } attempt)
         {
             return new PaymentOutcome(PaymentResult.NotPayable, null, "This payment page can no longer be used.");
         }
@@ -103,39 +106,48 @@ public sealed class CardPayments(
             ?? new PaymentOutcome(PaymentResult.Pending, code, "Payment pending.");
     }
 
-    /// <summary>Claims the session and its order and records the signed request as a payment, in one transaction; null when no longer payable.</summary>
-    private async Task<PaymentAttempt?> ClaimAndRecordAsync(PaymentSession session, Order order, Pan pan, string expiry,
+    /// <summary>
+    /// Claims the order for one payment and records the signed request, in one statement: null when
+    /// the order is no longer payable in this session (a double submit, a form sent again after a
+    /// wrong PIN, an order paid elsewhere, closed, past its pay-by time, or of another attempt). The
+    /// order's row is the only guard, so two submits of one page, or two pages of one order, cannot
+    /// both claim it. The payment is recorded in the same statement as the claim, after the request
+    /// is signed, so a crash, a lost database or a failed Hsm call can never leave an order pending
+    /// without the payment that would settle it.
+    /// </summary>
+    private async Task<PaymentAttempt?> ClaimAndRecordAsync(PaymentSession session, Pan pan, string expiry,
         Acquirer.SealedPurchase sealedPurchase, string stan, IsoMessage request, DateTimeOffset now, CancellationToken ct)
     {
         var transmission = request.GetString(IsoFields.TransmissionDateTime)!;
         var rrn = request.GetString(IsoFields.Rrn)!;
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await using var insert = new NpgsqlCommand(PaymentSessions.ClaimSql +
+        await using var claim = db.CreateCommand(
             """
+            WITH claimed AS (
+                UPDATE orders o SET status = 'pending', updated_at = $2
+                WHERE o.merchant_id = $13 AND o.order_id = $14 AND o.status = 'created' AND o.attempts = $15 AND o.wrong_pins = $16 AND o.pay_by > $2
+                  AND o.amount_minor = $7 AND o.currency = $8
+                RETURNING o.merchant_id, o.order_id)
             INSERT INTO payments (merchant_id, order_id, session_id, pan_masked, pan_ciphertext, pan_hash, expiry, amount_minor, currency, stan,
                                   transmission, rrn, request, status, created_at)
             SELECT merchant_id, order_id, $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'sent', $2 FROM claimed
             RETURNING payment_id
-            """, connection, tx);
-        BatchSql.Bind(insert, session.SessionId, now, pan.Masked, sealedPurchase.PanCiphertext, sealedPurchase.PanLookupHash, expiry,
-            order.AmountMinor, order.Currency, stan, transmission, rrn, acquirer.WithoutPan(sealedPurchase.Packed));
-        if (await insert.ExecuteScalarAsync(ct) is not long paymentId)
+            """);
+        BatchSql.Bind(claim, session.SessionId, now, pan.Masked, sealedPurchase.PanCiphertext, sealedPurchase.PanLookupHash, expiry,
+            session.AmountMinor, session.Currency, stan, transmission, rrn, acquirer.WithoutPan(sealedPurchase.Packed), session.MerchantId,
+            session.OrderId, session.OrderAttempt, session.WrongPins);
+        if (await claim.ExecuteScalarAsync(ct) is not long paymentId)
         {
-            // The session was taken but not its order (paid elsewhere, or a new attempt): the session stays as it was.
-            await tx.RollbackAsync(ct);
             return null;
         }
-        await tx.CommitAsync(ct);
-        return new PaymentAttempt(paymentId, order.MerchantId, order.OrderId, session.SessionId, order.AmountMinor, order.Currency,
+        return new PaymentAttempt(paymentId, session.MerchantId, session.OrderId, session.SessionId, session.AmountMinor, session.Currency,
             pan.Masked, stan, transmission, rrn, sealedPurchase.Packed);
     }
 
     /// <summary>
-    /// Writes what the answer means: approved → paid; a wrong PIN with tries left (counted on the
-    /// order, <see cref="GatewayOptions.WrongPinsMax"/> in all) → the page asks again; 91/96 or no
-    /// answer → pending until the reversal is acknowledged; anything else → failed. Null when the
-    /// outcome is still unknown. Applied once: a payment already settled by another path (the
+    /// Writes what the answer means (<see cref="IssuerAnswer"/>): approved → paid; a wrong PIN with
+    /// tries left (counted on the order, <see cref="GatewayOptions.WrongPinsMax"/> in all) → the page
+    /// asks again; 91/96 or no answer → pending until the reversal is acknowledged; anything else →
+    /// failed. Null when the outcome is still unknown. Applied once: a payment already settled by another path (the
     /// resolver) is left as it is. With the consumer waiting, the merchant's
     /// notification is first tried on the page's path (<see cref="Notifications.ResultDelivery"/>):
     /// the dispatcher leaves it alone for a while.
@@ -143,111 +155,110 @@ public sealed class CardPayments(
     public async Task<PaymentOutcome?> SettleAsync(PaymentAttempt attempt, string? code, string? authCode, bool reversalAcknowledged, CancellationToken ct,
         bool consumerWaiting = false, string? issuerId = null)
     {
-        var now = time.GetUtcNow();
-        var unknown = code is null or ResponseCodes.IssuerUnavailable or ResponseCodes.SystemMalfunction;
-        if (unknown && !reversalAcknowledged)
+        var answer = new IssuerAnswer(code, reversalAcknowledged);
+        if (answer.IsUnknown)
         {
             await using var mark = db.CreateCommand(
                 "UPDATE payments SET status = 'unknown', response_code = $2 WHERE payment_id = $1 AND status = 'sent'");
             BatchSql.Bind(mark, attempt.PaymentId, code);
             await mark.ExecuteNonQueryAsync(ct);
-            await CloseSessionAsync(attempt.SessionId, ct);
             logger.LogWarning("Payment STAN {Stan} of order {OrderId}: outcome unknown ({Code}); pending until the switch's reversal is acknowledged",
                 attempt.Stan, attempt.OrderId, code ?? "no answer");
             return null;
         }
-        var status = unknown ? "reversed" : code == ResponseCodes.Approved ? "approved" : "declined";
-        var orderStatus = code == ResponseCodes.Approved ? OrderStatus.Paid : OrderStatus.Failed;
-
+        var final = new FinalAnswer(attempt, answer, authCode, issuerId, time.GetUtcNow(), consumerWaiting);
+        if (!answer.IsWrongPin)
+        {
+            // One statement, committed on its own: nothing to undo when the payment was already answered by another path.
+            return await WriteFinalAsync(final, ConsumerMessages.For(code), db.CreateCommand(), ct);
+        }
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var wrongPins = 0;
-        if (code == WrongPinCode)
+        if (await CountWrongPinAsync(attempt, connection, tx, ct) is not { } wrongPins)
         {
-            if (await CountWrongPinAsync(attempt, connection, tx, ct) is not { } counted)
-            {
-                await tx.RollbackAsync(ct);
-                return new PaymentOutcome(PaymentResult.NotPayable, code, "This payment was already completed.");
-            }
-            wrongPins = counted;
+            await tx.RollbackAsync(ct);
+            return AlreadyCompleted(code);
         }
-        var retry = code == WrongPinCode && wrongPins < options.Value.WrongPinsMax;
-        var message = code == WrongPinCode && !retry
-            ? $"The PIN was wrong {wrongPins} times: the payment has failed."
-            : ConsumerMessages.For(code);
-        const string Answered =
-            """
-            UPDATE payments SET status = $2, response_code = $3, auth_code = $4, answered_at = $5, issuer_id = $6
-            WHERE payment_id = $1 AND status IN ('sent', 'unknown')
-            """;
-        if (retry)
+        if (!answer.AsksAgain(wrongPins, options.Value.WrongPinsMax))
         {
-            await using var answered = new NpgsqlCommand(Answered, connection, tx);
-            BatchSql.Bind(answered, attempt.PaymentId, status, code, authCode, now, issuerId);
-            if (await answered.ExecuteNonQueryAsync(ct) == 0)
-            {
-                await tx.RollbackAsync(ct);
-                return new PaymentOutcome(PaymentResult.NotPayable, code, "This payment was already completed.");
-            }
-            await using var again = new NpgsqlBatch(connection, tx)
-            {
-                BatchCommands =
-                {
-                    BatchSql.Command("UPDATE orders SET status = 'created', updated_at = $3 WHERE merchant_id = $1 AND order_id = $2 AND status = 'pending'",
-                        attempt.MerchantId, attempt.OrderId, now),
-                    BatchSql.Command("UPDATE payment_sessions SET status = 'open', pin_nonce = $2 WHERE session_id = $1",
-                        attempt.SessionId, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))),
-                },
-            };
-            await again.ExecuteNonQueryAsync(ct);
+            var outcome = await WriteFinalAsync(final, $"The PIN was wrong {wrongPins} times: the payment has failed.", new NpgsqlCommand(null, connection, tx), ct);
             await tx.CommitAsync(ct);
-            return new PaymentOutcome(PaymentResult.WrongPin, code, message, options.Value.WrongPinsMax - wrongPins);
+            return outcome;
         }
-        // The payment's answer, its session closed, the order's final state and its two outbox rows in one statement, which reads back the
-        // notification for the page's path to deliver: no row when the payment was already answered by another path. The payload's order
-        // version is the one the statement writes.
-        await using var final = new NpgsqlCommand(
+        // The order is payable again at its new count of wrong PINs: a form sealed for the old count no longer claims it.
+        await using var again = new NpgsqlCommand(
             $"""
-            WITH answered AS ({Answered} RETURNING payment_id),
-            closed AS (UPDATE payment_sessions SET status = 'done' WHERE session_id = $11 AND EXISTS (SELECT FROM answered)),
+            WITH answered AS ({Answered} RETURNING payment_id)
+            UPDATE orders SET status = 'created', updated_at = $5
+            WHERE merchant_id = $7 AND order_id = $8 AND status = 'pending' AND EXISTS (SELECT FROM answered)
+            """, connection, tx);
+        BatchSql.Bind(again, attempt.PaymentId, answer.PaymentStatus, code, authCode, final.At, issuerId, attempt.MerchantId, attempt.OrderId);
+        if (await again.ExecuteNonQueryAsync(ct) == 0)
+        {
+            await tx.RollbackAsync(ct);
+            return AlreadyCompleted(code);
+        }
+        await tx.CommitAsync(ct);
+        return new PaymentOutcome(PaymentResult.WrongPin, code, ConsumerMessages.For(code), options.Value.WrongPinsMax - wrongPins);
+    }
+
+    private static PaymentOutcome AlreadyCompleted(string? code) => new(PaymentResult.NotPayable, code, "This payment was already completed.");
+
+    /// <summary>The payment's answer, as the final statement writes it.</summary>
+    private const string Answered =
+        """
+        UPDATE payments SET status = $2, response_code = $3, auth_code = $4, answered_at = $5, issuer_id = $6
+        WHERE payment_id = $1 AND status IN ('sent', 'unknown')
+        """;
+
+    private sealed record FinalAnswer(PaymentAttempt Attempt, IssuerAnswer Answer, string? AuthCode, string? IssuerId, DateTimeOffset At, bool ConsumerWaiting);
+
+    /// <summary>
+    /// The payment's answer, the order's final state and its two outbox rows in one statement, which
+    /// reads back the notification for the page's path to deliver and the order as the consumer's
+    /// result page shows it: no row (and nothing written) when the payment was already answered by
+    /// another path. The payload's order version is the one the statement writes.
+    /// </summary>
+    private async Task<PaymentOutcome> WriteFinalAsync(FinalAnswer final, string message, NpgsqlCommand command, CancellationToken ct)
+    {
+        var (attempt, answer, authCode, issuerId, now, consumerWaiting) = final;
+        var orderStatus = answer.FinalOrderStatus;
+        await using var write = command;
+        write.CommandText =
+            $"""
+            WITH answered AS ({Answered}
+                AND EXISTS (SELECT FROM orders WHERE merchant_id = $7 AND order_id = $8 AND status = 'pending')
+                RETURNING pan_masked, auth_code, rrn),
             o AS (
                 UPDATE orders SET status = $9, version = version + 1, response_code = $3, result_message = $10,
                     paid_minor = CASE WHEN $9 = 'paid' THEN amount_minor ELSE 0 END, paid_at = CASE WHEN $9 = 'paid' THEN $5 END, updated_at = $5
                 WHERE merchant_id = $7 AND order_id = $8 AND status = 'pending' AND EXISTS (SELECT FROM answered) RETURNING *),
             x AS (
                 INSERT INTO outbox (topic, merchant_id, order_id, order_version, payload, created_at, next_attempt_at)
-                SELECT t.topic, o.merchant_id, o.order_id, o.version, jsonb_set($12, $14, to_jsonb(o.version)), $5, t.due
-                FROM o CROSS JOIN (VALUES ('{OutboxRows.Notification}', $13::timestamptz), ('{OutboxRows.Settlement}', NULL)) t (topic, due)
+                SELECT t.topic, o.merchant_id, o.order_id, o.version, jsonb_set($11, $13, to_jsonb(o.version)), $5, t.due
+                FROM o CROSS JOIN (VALUES ('{OutboxRows.Notification}', $12::timestamptz), ('{OutboxRows.Settlement}', NULL)) t (topic, due)
                 RETURNING *)
-            SELECT {OwedNotification.Columns}
-            FROM o JOIN merchants m ON m.merchant_id = o.merchant_id JOIN x ON x.topic = '{OutboxRows.Notification}'
-            """, connection, tx);
-        BatchSql.Bind(final, attempt.PaymentId, status, code, authCode, now, issuerId, attempt.MerchantId, attempt.OrderId, orderStatus, message,
-            attempt.SessionId,
+            SELECT {OwedNotification.Columns}, m.name, {OrderBook.SelectList}
+            FROM o JOIN merchants m ON m.merchant_id = o.merchant_id JOIN x ON x.topic = '{OutboxRows.Notification}' CROSS JOIN answered p
+            """;
+        BatchSql.Bind(write, attempt.PaymentId, answer.PaymentStatus, answer.Code, authCode, now, issuerId, attempt.MerchantId, attempt.OrderId,
+            orderStatus, message,
             OutboxRows.Jsonb(OutboxRows.Payload(new OutboxEvent("purchase", attempt.MerchantId, attempt.OrderId, 0, orderStatus, attempt.AmountMinor,
-                attempt.Currency, code, attempt.PanMasked, attempt.Stan, attempt.Transmission, attempt.Rrn, authCode, null, now, issuerId))),
+                attempt.Currency, answer.Code, attempt.PanMasked, attempt.Stan, attempt.Transmission, attempt.Rrn, authCode, null, now, issuerId))),
             consumerWaiting ? now.Add(InlineDeliveryLease) : now, OutboxRows.OrderVersionPath);
-        OwedNotification? owed = null;
-        await using (var row = await final.ExecuteReaderAsync(ct))
+        await using var row = await write.ExecuteReaderAsync(ct);
+        if (!await row.ReadAsync(ct))
         {
-            if (await row.ReadAsync(ct))
-            {
-                owed = OwedNotification.Read(row, 0);
-            }
+            return AlreadyCompleted(answer.Code);
         }
-        if (owed is null)
-        {
-            await tx.RollbackAsync(ct);
-            return new PaymentOutcome(PaymentResult.NotPayable, code, "This payment was already completed.");
-        }
-        await tx.CommitAsync(ct);
+        var owed = OwedNotification.Read(row, 0);
+        var merchantName = row.GetString(OwedNotification.ColumnCount);
+        var order = OrderBook.Read(row, OwedNotification.ColumnCount + 1);
         logger.LogInformation("Order {OrderId} of merchant {MerchantId} is {Status}: response {Code}, card {Pan}, STAN {Stan}",
-            attempt.OrderId, attempt.MerchantId, orderStatus, code, attempt.PanMasked, attempt.Stan);
-        return new PaymentOutcome(orderStatus == OrderStatus.Paid ? PaymentResult.Approved : PaymentResult.Declined, code, message, Notification: owed);
+            attempt.OrderId, attempt.MerchantId, orderStatus, answer.Code, attempt.PanMasked, attempt.Stan);
+        return new PaymentOutcome(orderStatus == OrderStatus.Paid ? PaymentResult.Approved : PaymentResult.Declined, answer.Code, message,
+            Notification: owed, Order: order, MerchantName: merchantName);
     }
-
-    /// <summary>The issuer's answer to a wrong PIN.</summary>
-    public const string WrongPinCode = "55";
 
     /// <summary>
     /// Counts a wrong PIN on the order (not on the page's session, so a new page does not start the
@@ -266,12 +277,5 @@ public sealed class CardPayments(
             """, connection, tx);
         BatchSql.Bind(count, attempt.PaymentId, attempt.MerchantId, attempt.OrderId);
         return await count.ExecuteScalarAsync(ct) is int wrongPins ? wrongPins : null;
-    }
-
-    private async Task CloseSessionAsync(string sessionId, CancellationToken ct)
-    {
-        await using var close = db.CreateCommand("UPDATE payment_sessions SET status = 'done' WHERE session_id = $1");
-        BatchSql.Bind(close, sessionId);
-        await close.ExecuteNonQueryAsync(ct);
     }
 }

@@ -1,94 +1,98 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Orders;
 using Mesh.ServiceDefaults.Database;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Mesh.Gateway.Payments;
 
-/// <summary>A consumer's visit to the payment page for one order attempt.</summary>
-public sealed record PaymentSession(string SessionId, string MerchantId, string OrderId, int OrderAttempt, string CsrfToken, string PinNonce,
-    string Status, DateTimeOffset ExpiresAt);
+/// <summary>
+/// A consumer's visit to the payment page for one attempt of one order: what the page and its
+/// submit need, carried by the page itself as a sealed token (<see cref="PaymentSessions"/>), not
+/// kept in a database row. <see cref="WrongPins"/> is the order's count when the token was made: the
+/// PIN's nonce changes with it, and the claim takes the order only at that count, so a form sent
+/// before a wrong PIN cannot be sent again after it.
+/// </summary>
+public sealed record PaymentSession(string SessionId, string MerchantId, string OrderId, int OrderAttempt, int WrongPins, long AmountMinor,
+    string Currency, string? GateId, string CsrfToken, DateTimeOffset ExpiresAt)
+{
+    /// <summary>What the browser binds the sealed PIN to (its associated data): this visit at this count of wrong PINs.</summary>
+    public string PinNonce => $"{SessionId}.{WrongPins.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>The same visit after the order's wrong PINs reached <paramref name="wrongPins"/>.</summary>
+    public PaymentSession After(int wrongPins) => this with { WrongPins = wrongPins };
+}
 
 /// <summary>
-/// Payment sessions: an unguessable id in the page's address, a CSRF token, the nonce the PIN is
-/// encrypted with (new after every wrong PIN) and an expiry (<see cref="GatewayOptions.PaymentSessionMinutes"/>).
-/// Wrong PINs are counted on the order, not here: a new session does not start the count again.
+/// Payment sessions as tokens: the session is sealed with ASP.NET Core Data Protection (AES-256-GCM
+/// under a key ring the gateway's replicas share in gatewaydb and rotate; see
+/// <see cref="PageTokenKeyRing"/>), so the page's address and form carry it and nothing is written
+/// when a page opens. A token that was not made here, or was altered, opens as nothing. The
+/// order's row still decides whether the order can be paid (created, this attempt, this count of
+/// wrong PINs, before its pay-by time); the session adds its own expiry
+/// (<see cref="GatewayOptions.PaymentSessionMinutes"/>) and CSRF token.
 /// </summary>
-public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions> options, TimeProvider time)
+public sealed class PaymentSessions(IDataProtectionProvider protection, NpgsqlDataSource db, IOptions<GatewayOptions> options, TimeProvider time)
 {
-    public const string Open = "open";
-    public const string Paying = "paying";
-    public const string Done = "done";
+    /// <summary>The purpose the tokens are sealed for: a token of another purpose (or version of this format) does not open here.</summary>
+    public const string Purpose = "Mesh.Gateway.PaymentSession.v1";
 
-    public async Task<PaymentSession> StartAsync(string merchantId, string orderId, int orderAttempt, CancellationToken ct)
+    /// <summary>The longest token accepted: longer input is refused before it is decoded.</summary>
+    public const int TokenCharsMax = 512;
+
+    private readonly IDataProtector _protector = protection.CreateProtector(Purpose);
+
+    /// <summary>A new visit to the page of <paramref name="order"/>, which the caller has found payable.</summary>
+    public PaymentSession Start(Order order) =>
+        new(Token(), order.MerchantId, order.OrderId, order.Attempts, order.WrongPins, order.AmountMinor, order.Currency, order.GateId, Token(),
+            time.GetUtcNow().AddMinutes(options.Value.PaymentSessionMinutes));
+
+    /// <summary>The token of <paramref name="session"/>, for the page's address.</summary>
+    public string Seal(PaymentSession session)
     {
-        var now = time.GetUtcNow();
-        var session = new PaymentSession(Token(), merchantId, orderId, orderAttempt, Token(), Token(), Open,
-            now.AddMinutes(options.Value.PaymentSessionMinutes));
-        await using var insert = db.CreateCommand(
-            """
-            INSERT INTO payment_sessions (session_id, merchant_id, order_id, order_attempt, csrf_token, pin_nonce, status, expires_at, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8)
-            """);
-        BatchSql.Bind(insert, session.SessionId, merchantId, orderId, orderAttempt, session.CsrfToken, session.PinNonce, session.ExpiresAt, now);
-        await insert.ExecuteNonQueryAsync(ct);
-        return session;
+        ArgumentNullException.ThrowIfNull(session);
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(session.SessionId);
+            writer.Write(session.MerchantId);
+            writer.Write(session.OrderId);
+            writer.Write(session.OrderAttempt);
+            writer.Write(session.WrongPins);
+            writer.Write(session.AmountMinor);
+            writer.Write(session.Currency);
+            writer.Write(session.GateId ?? "");
+            writer.Write(session.CsrfToken);
+            writer.Write(session.ExpiresAt.ToUnixTimeMilliseconds());
+        }
+        return WebEncoders.Base64UrlEncode(_protector.Protect(buffer.ToArray()));
     }
 
-    /// <summary>
-    /// A /v1 order and, when it can be paid (created, before its pay-by time), a new session for it, in one statement: null
-    /// when there is no such order; no session when the order is already pending or final, or past its pay-by time.
-    /// </summary>
-    public async Task<(Order Order, PaymentSession? Session)?> StartForOrderAsync(string merchantId, string orderId, CancellationToken ct)
+    /// <summary>The session a token carries; null when the token is not one this gateway (or a replica) sealed, whole and unaltered.</summary>
+    public PaymentSession? Open(string token)
     {
-        var now = time.GetUtcNow();
-        var (sessionId, csrfToken, pinNonce, expiresAt) = (Token(), Token(), Token(), now.AddMinutes(options.Value.PaymentSessionMinutes));
-        await using var start = db.CreateCommand(
-            $"""
-            WITH started AS (
-                INSERT INTO payment_sessions (session_id, merchant_id, order_id, order_attempt, csrf_token, pin_nonce, status, expires_at, created_at)
-                SELECT $3, o.merchant_id, o.order_id, o.attempts, $4, $5, 'open', $6, $7 FROM orders o
-                WHERE o.merchant_id = $1 AND o.order_id = $2 AND o.status = 'created' AND o.pay_by > $7
-                RETURNING order_attempt)
-            SELECT (SELECT order_attempt FROM started), {OrderBook.SelectList} FROM orders o {OrderBook.LatestPayment}
-            WHERE o.merchant_id = $1 AND o.order_id = $2
-            """);
-        BatchSql.Bind(start, merchantId, orderId, sessionId, csrfToken, pinNonce, expiresAt, now);
-        await using var row = await start.ExecuteReaderAsync(ct);
-        if (!await row.ReadAsync(ct))
+        if (token.Length is 0 or > TokenCharsMax)
         {
             return null;
         }
-        var order = OrderBook.Read(row, 1);
-        return (order, row.IsDBNull(0) ? null : new PaymentSession(sessionId, merchantId, orderId, row.GetInt32(0), csrfToken, pinNonce, Open, expiresAt));
-    }
-
-    /// <summary>A session and its order, read together (each page of a payment needs both): null when there is no such session.</summary>
-    public async Task<(PaymentSession Session, Order Order)?> FindWithOrderAsync(string sessionId, CancellationToken ct)
-    {
-        if (sessionId.Length is 0 or > 64)
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(_protector.Unprotect(WebEncoders.Base64UrlDecode(token))), Encoding.UTF8);
+            return new PaymentSession(reader.ReadString(), reader.ReadString(), reader.ReadString(), reader.ReadInt32(), reader.ReadInt32(),
+                reader.ReadInt64(), reader.ReadString(), reader.ReadString() is { Length: > 0 } gateId ? gateId : null, reader.ReadString(),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64()));
+        }
+        catch (Exception ex) when (ex is FormatException or CryptographicException or EndOfStreamException)
         {
             return null;
         }
-        await using var find = db.CreateCommand(
-            $"""
-            SELECT s.session_id, s.merchant_id, s.order_id, s.order_attempt, s.csrf_token, s.pin_nonce, s.status, s.expires_at,
-                   {OrderBook.SelectList}
-            FROM payment_sessions s JOIN orders o ON o.merchant_id = s.merchant_id AND o.order_id = s.order_id {OrderBook.LatestPayment}
-            WHERE s.session_id = $1
-            """);
-        BatchSql.Bind(find, sessionId);
-        await using var row = await find.ExecuteReaderAsync(ct);
-        return await row.ReadAsync(ct)
-            ? (new PaymentSession(row.GetString(0), row.GetString(1), row.GetString(2), row.GetInt32(3), row.GetString(4), row.GetString(5),
-                row.GetString(6), row.GetFieldValue<DateTimeOffset>(7)), OrderBook.Read(row, SessionColumnCount))
-            : null;
     }
-
-    private const int SessionColumnCount = 8;
 
     public bool IsExpired(PaymentSession session) => session.ExpiresAt <= time.GetUtcNow();
 
@@ -133,25 +137,5 @@ public sealed class PaymentSessions(NpgsqlDataSource db, IOptions<GatewayOptions
         throw new InvalidOperationException($"no STAN after drawing {StanBlockSize} three times: every one was taken by others");
     }
 
-    /// <summary>
-    /// The start of a statement that takes an open, unexpired session and its order (created, same
-    /// attempt) for one payment: its rows are <c>claimed (merchant_id, order_id)</c>, none when the
-    /// session or the order is no longer payable (a double submit, an expired page, an order paid
-    /// elsewhere, closed, or past its pay-by time: the order's row decides between a payment and a close). Parameters $1 (the session) and $2 (now). The payment is recorded in the same
-    /// transaction, after the request is signed, so a crash, a lost database or a failed Hsm call can
-    /// never leave an order pending without the payment that would settle it (the crash campaign
-    /// found three such orders after killing the Hsm and PostgreSQL under load).
-    /// </summary>
-    public const string ClaimSql =
-        """
-        WITH s AS (
-            UPDATE payment_sessions SET status = 'paying' WHERE session_id = $1 AND status = 'open' AND expires_at > $2
-            RETURNING merchant_id, order_id, order_attempt),
-        claimed AS (
-            UPDATE orders o SET status = 'pending', updated_at = $2 FROM s
-            WHERE o.merchant_id = s.merchant_id AND o.order_id = s.order_id AND o.status = 'created' AND o.attempts = s.order_attempt AND o.pay_by > $2
-            RETURNING o.merchant_id, o.order_id)
-        """;
-
-    private static string Token() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+    private static string Token() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(16));
 }

@@ -48,9 +48,14 @@ public sealed class HsmService(
         using var inFlight = new SemaphoreSlim(SessionInFlightMax, SessionInFlightMax);
         var writer = Task.Run(async () =>
         {
-            await foreach (var result in results.Reader.ReadAllAsync())
+            while (await results.Reader.WaitToReadAsync())
             {
-                await responseStream.WriteAsync(result);
+                while (results.Reader.TryRead(out var result))
+                {
+                    // Results that finished together leave in one flush, as the caller's commands arrive.
+                    responseStream.WriteOptions = results.Reader.Count > 0 ? HsmSession.BufferedWrite : null;
+                    await responseStream.WriteAsync(result);
+                }
             }
         });
         try

@@ -16,6 +16,9 @@ public sealed class HsmSession(Func<Hsm.HsmClient> clients) : IAsyncDisposable
 {
     public const int CommandTimeoutMs = 10_000;
     public const int OutgoingMax = 1_024;
+
+    /// <summary>A write that more writes follow at once: gRPC need not flush it on its own.</summary>
+    public static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
     private static readonly ActivitySource Source = new("Mesh.HsmSession");
     private readonly SemaphoreSlim _opening = new(1, 1);
     private Connection? _connection;
@@ -161,9 +164,15 @@ public sealed class HsmSession(Func<Hsm.HsmClient> clients) : IAsyncDisposable
         {
             try
             {
-                await foreach (var command in Outgoing.Reader.ReadAllAsync())
+                while (await Outgoing.Reader.WaitToReadAsync())
                 {
-                    await _call.RequestStream.WriteAsync(command);
+                    while (Outgoing.Reader.TryRead(out var command))
+                    {
+                        // Commands of concurrent callers that queued up together leave in one flush: each but the last is
+                        // written with the buffer hint.
+                        _call.RequestStream.WriteOptions = Outgoing.Reader.Count > 0 ? BufferedWrite : null;
+                        await _call.RequestStream.WriteAsync(command);
+                    }
                 }
                 await _call.RequestStream.CompleteAsync();
             }

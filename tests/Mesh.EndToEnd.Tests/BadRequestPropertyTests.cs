@@ -238,7 +238,7 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
             """
             SELECT 'merchants', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM merchants t
             UNION ALL SELECT 'orders', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM orders t
-            UNION ALL SELECT 'payment_sessions', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM payment_sessions t
+            UNION ALL SELECT 'page_token_keys', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM page_token_keys t
             UNION ALL SELECT 'payments', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM payments t
             UNION ALL SELECT 'refunds', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM refunds t
             UNION ALL SELECT 'idempotency_keys', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM idempotency_keys t

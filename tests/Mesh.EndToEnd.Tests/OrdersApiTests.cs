@@ -62,6 +62,34 @@ public sealed class OrdersApiTests(MeshPlatformFixture platform)
     }
 
     [Fact]
+    public async Task IdempotencyKey_ThatIsTheOrderId_IsAnsweredByTheOrder_AndKeepsNoRowOfItsOwn()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform, "ecdsa-p256");
+        using var http = platform.App.CreateHttpClient("gateway", "http");
+        var orderId = "own-" + TestMerchant.NewOrderId();
+        var key = "order-" + orderId; // as the SDK sends it
+
+        using var first = await PostAsync(http, "/v1/orders", merchant.SignV1(Order(merchant, orderId, 9_99)), key);
+        using var again = await PostAsync(http, "/v1/orders", merchant.SignV1(Order(merchant, orderId, 9_99)), key);
+        using var other = await PostAsync(http, "/v1/orders", merchant.SignV1(Order(merchant, orderId, 10_99)), key);
+        var (firstOrder, againOrder) = (JsonDocument.Parse(await first.Content.ReadAsStringAsync()).RootElement,
+            JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement);
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
+        foreach (var field in new[] { "orderId", "status", "txnAmt", "version", "payUrl" })
+        {
+            Assert.Equal(firstOrder.GetProperty(field).GetString(), againOrder.GetProperty(field).GetString());
+        }
+        Assert.True(TestMerchant.PlatformSigned(againOrder, await PlatformKeyAsync(http)));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, other.StatusCode);
+        Assert.Equal(999L, await platform.ScalarAsync<long>("gatewaydb", "SELECT amount_minor FROM orders WHERE order_id = $1", orderId));
+        Assert.Equal(0L, await platform.ScalarAsync<long>("gatewaydb", "SELECT count(*) FROM idempotency_keys WHERE merchant_id = $1",
+            merchant.MerchantId));
+    }
+
+    [Fact]
     public async Task IdempotencyKey_KeptPast24Hours_IsTakenAsNew_ForAnotherOrder()
     {
         using var merchant = await TestMerchant.OnboardAsync(platform, "ecdsa-p256");

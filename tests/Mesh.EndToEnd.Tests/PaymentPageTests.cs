@@ -59,20 +59,40 @@ public sealed class PaymentPageTests(MeshPlatformFixture platform)
     }
 
     [Fact]
-    public async Task AnExpiredPage_Is410_AndTheOrderStaysUnpaid()
+    public async Task AnAlteredPageAddress_IsNoPage_AndTheOrderStaysUnpaid()
     {
         using var merchant = await TestMerchant.OnboardAsync(platform);
         using var consumer = new TestConsumer(platform);
         var ordId = TestMerchant.NewOrderId();
         var page = await consumer.StartNetPayAsync(merchant.NetPayOrder(ordId, 5_00));
-        // Fifteen minutes pass.
-        await platform.ScalarAsync<int>("gatewaydb", "WITH u AS (UPDATE payment_sessions SET expires_at = now() - interval '1 second' WHERE order_id = $1 RETURNING 1) SELECT count(*)::int FROM u", ordId);
+        // The session is a sealed token in the address: one character changed, and it opens as nothing.
+        var token = page.Action.Split('/')[^1];
+        var altered = page with { Action = page.Action[..^token.Length] + token[..10] + (token[10] == 'A' ? 'B' : 'A') + token[11..] };
 
-        using var late = await consumer.SubmitAsync(page, Acquirer.TestCard("622202", 1), "12/30", "123456");
+        using var forged = await consumer.SubmitAsync(altered, Acquirer.TestCard("622202", 1), "12/30", "123456");
 
-        Assert.Equal(HttpStatusCode.Gone, late.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, forged.StatusCode);
         Assert.Equal("created", await platform.ScalarAsync<string>("gatewaydb", "SELECT status FROM orders WHERE order_id = $1", ordId));
         Assert.Equal(0L, await platform.ScalarAsync<long>("gatewaydb", "SELECT count(*) FROM payments WHERE order_id = $1", ordId));
+    }
+
+    [Fact]
+    public async Task AFormSentAgainAfterAWrongPin_IsRefused_AndTheNewPageStillPays()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform);
+        using var consumer = new TestConsumer(platform);
+        var ordId = TestMerchant.NewOrderId();
+        var page = await consumer.StartNetPayAsync(merchant.NetPayOrder(ordId, 5_00));
+        var card = Acquirer.TestCard("622202", 1);
+
+        var wrong = await consumer.PayAsync(page, card, pin: "999999");
+        var replayed = await consumer.PayAsync(page, card);
+        var paid = await consumer.PayAsync(TestConsumer.Read(wrong), card);
+
+        Assert.Contains("2 tries left", wrong);
+        Assert.Contains("out of date", replayed);
+        Assert.Contains("Payment successful", paid);
+        Assert.Equal(2L, await platform.ScalarAsync<long>("gatewaydb", "SELECT count(*) FROM payments WHERE order_id = $1", ordId));
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class OrderLifetimeTests
 
     private static Order OrderOf(string status, DateTimeOffset payBy) =>
         new("808080000000001", "o-1", OrderProtocol.V1, 100, "156", "20261126", "0001", null, null, null, null, null, status, 1, 1, null, null, 0, 0,
-            Now, Now, null, null, null, null, payBy);
+            Now, Now, null, null, null, null, payBy, 0);
 
     [Fact]
     public void WithoutPayTimeout_TheDefaultApplies_FromNow()
