@@ -110,12 +110,12 @@ public static class OrdersApi
         {
             return TypedResults.ValidationProblem(problems, title: "The order has errors");
         }
-        var ownKey = IdempotencyKeys.IsOrdersOwnKey(http.Request, orderId);
-        var (opening, order) = await orders.OpenAsync(request, ct, reopenFailed: !ownKey);
-        if (ownKey && opening is OrderBook.Opening.AlreadyOpen or OrderBook.Opening.Duplicate)
+        var (opening, order) = await orders.OpenAsync(request, ct);
+        if (IdempotencyKeys.IsOrdersOwnKey(http.Request, orderId) && opening is OrderBook.Opening.AlreadyOpen or OrderBook.Opening.Duplicate)
         {
-            // A repeat under the order's own key: the order as it now is, when it is the same request.
-            return order.SameAs(request)
+            // A repeat under the order's own key: the order as it now is, when it is the same request. (A failed order is paid
+            // again, as without the key: its first create was answered before the consumer could fail to pay it.)
+            return order.SameRequest(request)
                 ? V1Answer.Signed(StatusCodes.Status201Created, await answers.V1Async(V1Answer.OrderFields(order, options.Value.PaymentPageBaseUrl), ct),
                     $"/v1/orders/{order.OrderId}").AsReplay()
                 : V1Answer.Problem(StatusCodes.Status422UnprocessableEntity, "Idempotency key reused",

@@ -70,6 +70,13 @@ public sealed record Order(
 {
     public bool IsFinal => Status is OrderStatus.Paid or OrderStatus.Failed or OrderStatus.Closed or OrderStatus.Voided;
 
+    /// <summary>
+    /// Whether <paramref name="request"/> is the one that made this order, every field it signed compared (a repeat under an
+    /// Idempotency-Key must be the same request); the notification mode is not kept on the order and is not compared.
+    /// </summary>
+    public bool SameRequest(OrderRequest request) =>
+        SameAs(request) && (GateId ?? "") == (request.GateId ?? "") && (request.PayBy is not { } payBy || payBy == PayBy);
+
     public bool SameAs(OrderRequest request) =>
         AmountMinor == request.AmountMinor && Currency == request.Currency && TransDate == request.TransDate && Protocol == request.Protocol
         && (PageRetUrl ?? "") == (request.PageRetUrl ?? "") && (BgRetUrl ?? "") == (request.BgRetUrl ?? "") && (Priv1 ?? "") == (request.Priv1 ?? "");

@@ -43,11 +43,7 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, IOpti
 
     private const string Columns = SelectList + " FROM orders o " + LatestPayment;
 
-    /// <summary>
-    /// Opens the order, or finds it: a failed one is reopened as a new attempt unless <paramref name="reopenFailed"/> is false
-    /// (the request is a repeat of the one that created it, as an Idempotency-Key that is the order's own says).
-    /// </summary>
-    public async Task<(Opening Opening, Order Order)> OpenAsync(OrderRequest request, CancellationToken ct, bool reopenFailed = true)
+    public async Task<(Opening Opening, Order Order)> OpenAsync(OrderRequest request, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         // The order as it now is, in the same round trip: the row written, or the one already there.
@@ -63,7 +59,7 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, IOpti
                     page_ret_url = EXCLUDED.page_ret_url, gate_id = EXCLUDED.gate_id, priv1 = EXCLUDED.priv1, status = 'created',
                     notification_mode = EXCLUDED.notification_mode, pay_by = EXCLUDED.pay_by,
                     version = o.version + 1, attempts = o.attempts + 1, response_code = NULL, result_message = NULL, updated_at = EXCLUDED.updated_at
-                WHERE o.status = 'failed' AND $16
+                WHERE o.status = 'failed'
                 RETURNING o.*, o.xmax = 0 AS fresh
             )
             SELECT o.fresh, {SelectList} FROM written o {LatestPayment}
@@ -73,7 +69,7 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, IOpti
             """);
         BatchSql.Bind(open, request.MerchantId, request.OrderId, request.Protocol, request.AmountMinor, request.Currency, request.TransDate, request.TransType,
             request.NetPayVersion, request.BgRetUrl, request.PageRetUrl, request.GateId, request.Priv1, now, request.NotificationMode,
-            OrderLifetime.PayBy(request.PayBy, now, options.Value), reopenFailed);
+            OrderLifetime.PayBy(request.PayBy, now, options.Value));
         bool? fresh = null;
         Order? written = null;
         await using (var row = await open.ExecuteReaderAsync(ct))

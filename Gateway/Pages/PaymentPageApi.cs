@@ -210,18 +210,25 @@ public static class PaymentPageApi
             : NoSuchPage();
 
     /// <summary>
-    /// What the consumer sees of an order that is not waiting for a card: closed, the way back to the
-    /// merchant with the signed answer (a final order with a PageRetUrl), or its result (a pending one
-    /// refreshes itself at the session's result address).
+    /// What the consumer sees of an order that is not waiting for this page: closed (its pay-by time
+    /// passed, or its merchant closed it), out of date (a page of an earlier attempt), the way back to
+    /// the merchant with the signed answer (a final order with a PageRetUrl, only to the holder of the
+    /// page's session: the signed answer carries the card's masked number and the authorization), or its
+    /// result (a pending one refreshes itself at the session's result address).
     /// </summary>
     private static async Task<IResult> ResultAsync(Order order, string merchantName, string? sessionId, OrderAnswers answers, TimeProvider time,
         CancellationToken ct)
     {
-        if (order.Status == OrderStatus.Created && OrderLifetime.HasEnded(order, time.GetUtcNow()))
+        if (OrderLifetime.HasEnded(order, time.GetUtcNow()))
         {
             return Closed();
         }
-        if (order.IsFinal && !string.IsNullOrEmpty(order.PageRetUrl))
+        if (order.Status == OrderStatus.Created)
+        {
+            return PaymentPages.Error(StatusCodes.Status410Gone, "This payment page is out of date",
+                "Nothing was charged on it. Please open the payment page again from the merchant.");
+        }
+        if (sessionId is not null && order.IsFinal && !string.IsNullOrEmpty(order.PageRetUrl))
         {
             return PaymentPages.ReturnToMerchant(order, merchantName, await answers.SignedAsync(order, ct));
         }

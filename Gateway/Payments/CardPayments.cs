@@ -182,7 +182,8 @@ public sealed class CardPayments(
         if (!answer.AsksAgain(wrongPins, options.Value.WrongPinsMax))
         {
             var outcome = await WriteFinalAsync(final, $"The PIN was wrong {wrongPins} times: the payment has failed.", new NpgsqlCommand(null, connection, tx), ct);
-            await tx.CommitAsync(ct);
+            // Nothing written: the wrong PIN is not counted either.
+            await (outcome.Result == PaymentResult.NotPayable ? tx.RollbackAsync(ct) : tx.CommitAsync(ct));
             return outcome;
         }
         // The order is payable again at its new count of wrong PINs: a form sealed for the old count no longer claims it.
