@@ -47,7 +47,9 @@ var settlement = builder.AddProject<Projects.Mesh_Settlement>("settlement")
     .WithReference(settlementDb).WaitFor(settlementDb)
     // Three-way reconciliation asks the switch and every bank for their side of a day; the switch's
     // authorizations are also its interbank clearing. Each server knows settlement by its own secret.
-    .WithReference(cardSwitch)
+    // A caller is given only the endpoints it calls (gRPC here, a bank's http): the deployment's
+    // network policies allow exactly these (deploy/k8s).
+    .WithReference(cardSwitch.GetEndpoint("grpc"))
     .WithMeshCaller(cardSwitch, role: "settlement")
     .WithReconciledIssuers(banks)
     .WithSettlementCommands()
@@ -59,8 +61,8 @@ var gateway = builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithReference(gatewayDb).WaitFor(gatewayDb)
     .WithEnvironment("Gateway__AdminKey", gatewayAdminKey)
     .WithHsmCaller(hsm, role: "gateway")
-    .WithReference(cardSwitch).WaitFor(cardSwitch)
-    .WithReference(settlement).WaitFor(settlement)
+    .WithReference(cardSwitch.GetEndpoint("grpc")).WaitFor(cardSwitch)
+    .WithReference(settlement.GetEndpoint("grpc")).WaitFor(settlement)
     // The payment path is an acquirer at the switch; merchants' records and reads are the gateway's at
     // settlement. The operator console's levers hold a second credential, the operator's, at each.
     .WithMeshCaller(cardSwitch, role: "acquirer")

@@ -22,7 +22,7 @@ public static class HsmCallers
         return caller
             .WithEnvironment("HsmClient__CallerName", name)
             .WithEnvironment("HsmClient__Secret", secret)
-            .WithReference(hsm).WaitFor(hsm);
+            .WithReference(hsm.GetEndpoint("grpc")).WaitFor(hsm);
     }
 
     /// <summary>

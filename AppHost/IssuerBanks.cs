@@ -76,7 +76,7 @@ public static class IssuerBanks
     {
         for (var i = 0; i < banks.Length; i++)
         {
-            settlement.WithReference(banks[i]).WithEnvironment($"Settlement__Issuers__{i}", banks[i].Resource.Name)
+            settlement.WithReference(banks[i].GetEndpoint("http")).WithEnvironment($"Settlement__Issuers__{i}", banks[i].Resource.Name)
                 .WithMeshCaller(banks[i], role: "settlement");
         }
         return settlement;
