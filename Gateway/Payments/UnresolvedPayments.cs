@@ -1,8 +1,6 @@
 using Mesh.Contracts.Switch;
 using Mesh.Gateway.Acquiring;
-using Mesh.Gateway.Notifications;
 using Mesh.Gateway.Options;
-using Mesh.Gateway.Outbox;
 using Mesh.Iso8583.Messages;
 using Mesh.ServiceDefaults.Background;
 using Mesh.ServiceDefaults.Database;
@@ -19,15 +17,14 @@ namespace Mesh.Gateway.Payments;
 /// Between rounds the resolver sleeps until the earliest payment or refund still in flight comes to
 /// <see cref="GatewayOptions.ResolveAfterMs"/> (a second while one looked up is still unknown), or
 /// its fallback poll <see cref="GatewayOptions.ResolvePollMs"/>, which finds the ones marked unknown
-/// since. What it settles owes notifications and settlement rows: it rings their workers.
+/// since. What it settles is written by <see cref="CardPayments"/> and the refund desk, which ring
+/// the workers of its notification and settlement row.
 /// </summary>
 public sealed class UnresolvedPayments(
     NpgsqlDataSource db,
     Acquirer acquirer,
     CardPayments payments,
     Refunds.RefundDesk refunds,
-    NotificationDispatcher notifications,
-    SettlementRelay relay,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<UnresolvedPayments> logger) : BackgroundService
@@ -57,12 +54,6 @@ public sealed class UnresolvedPayments(
         if (refundsDue)
         {
             await refunds.ResolveDueAsync(BatchSizeMax, ct);
-        }
-        if (settled > 0 || refundsDue)
-        {
-            // A payment or refund settled here wrote its notification (due now) and its settlement row.
-            notifications.Wake();
-            relay.Wake();
         }
         return looked > settled || refundsDue ? NextRound.Due(now + StillUnknownLookedUpEvery) : NextRound.Due(await NextDueAsync(dueBefore, ct));
     }
