@@ -16,7 +16,7 @@ public sealed class NotificationOptions
 
     /// <summary>
     /// The dispatcher's fallback poll: it sleeps until the earliest next attempt it knows of, or until a writer in this
-    /// process rings it; this finds what was made due since without a ring (another replica's rows, a re-send).
+    /// process rings it; this finds what was made due since without a ring (another replica's rows and re-sends).
     /// </summary>
     public int PollMs { get; set; } = 5_000;
 
