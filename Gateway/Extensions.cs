@@ -95,6 +95,7 @@ public static class Extensions
         builder.Services.AddSingleton<PaymentSessions>();
         builder.Services.AddSingleton<Acquirer>();
         builder.Services.AddSingleton<CardPayments>();
+        builder.Services.AddSingleton<PaymentsInDoubt>();
         builder.Services.AddSingleton<PinTransportKeys>();
         builder.Services.AddSingleton<RefundDesk>();
         builder.Services.AddSingleton<NotificationHistory>();

@@ -54,6 +54,7 @@ public sealed class CardPayments(
     GatewayMetrics metrics,
     SettlementRelay relay,
     NotificationDispatcher notifications,
+    PaymentsInDoubt inDoubt,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<CardPayments> logger)
@@ -163,7 +164,10 @@ public sealed class CardPayments(
             await using var mark = db.CreateCommand(
                 "UPDATE payments SET status = 'unknown', response_code = $2 WHERE payment_id = $1 AND status = 'sent'");
             BatchSql.Bind(mark, attempt.PaymentId, code);
-            await mark.ExecuteNonQueryAsync(ct);
+            if (await mark.ExecuteNonQueryAsync(ct) > 0)
+            {
+                inDoubt.Wake();
+            }
             logger.LogWarning("Payment STAN {Stan} of order {OrderId}: outcome unknown ({Code}); pending until the switch's reversal is acknowledged",
                 attempt.Stan, attempt.OrderId, code ?? "no answer");
             return null;

@@ -16,8 +16,8 @@ namespace Mesh.Gateway.Payments;
 /// authorized twice); one being reversed waits for the issuer's acknowledgement, then fails.
 /// Between rounds the resolver sleeps until the earliest payment or refund still in flight comes to
 /// <see cref="GatewayOptions.ResolveAfterMs"/> (a second while one looked up is still unknown), or
-/// its fallback poll <see cref="GatewayOptions.ResolvePollMs"/>, which finds the ones marked unknown
-/// since. What it settles is written by <see cref="CardPayments"/> and the refund desk, which ring
+/// a payment marked unknown rings it (<see cref="PaymentsInDoubt"/>), and its fallback poll
+/// <see cref="GatewayOptions.ResolvePollMs"/> finds whatever nobody rang for. What it settles is written by <see cref="CardPayments"/> and the refund desk, which ring
 /// the workers of its notification and settlement row.
 /// </summary>
 public sealed class UnresolvedPayments(
@@ -25,20 +25,21 @@ public sealed class UnresolvedPayments(
     Acquirer acquirer,
     CardPayments payments,
     Refunds.RefundDesk refunds,
+    PaymentsInDoubt inDoubt,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<UnresolvedPayments> logger) : BackgroundService
 {
     public const int BatchSizeMax = 100;
 
-    /// <summary>Rounds start at least this far apart (nothing rings the resolver: a guard against a due time that stays due).</summary>
+    /// <summary>Rounds start at least this far apart: a guard against a due time that stays due, and against rings in a burst.</summary>
     public static readonly TimeSpan RoundsApartMin = TimeSpan.FromMilliseconds(250);
 
     /// <summary>While a payment or refund looked up is still unknown (being reversed), it is looked up again this often, or at the fallback poll if sooner.</summary>
     public static readonly TimeSpan StillUnknownLookedUpEvery = TimeSpan.FromSeconds(1);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        PollingLoop.RunAsync(RoundAsync, signal: null, () => TimeSpan.FromMilliseconds(options.Value.ResolvePollMs), RoundsApartMin, time, logger,
+        PollingLoop.RunAsync(RoundAsync, inDoubt.Signal, () => TimeSpan.FromMilliseconds(options.Value.ResolvePollMs), RoundsApartMin, time, logger,
             "Looking up unresolved payments", stoppingToken);
 
     /// <summary>
