@@ -73,11 +73,13 @@ public static class Extensions
             .Validate(o => o.OrderAmountMinorMax > 0 && o.PaymentSessionMinutes is > 0 and <= 120 && o.WrongPinsMax is > 0 and <= 10,
                 "Gateway: OrderAmountMinorMax above 0, PaymentSessionMinutes 1 to 120, WrongPinsMax 1 to 10")
             .Validate(o => o.PayMinutesDefault > 0 && o.PayMinutesDefault <= o.PayMinutesMax && o.PayMinutesMax <= GatewayOptions.PayMinutesLimit
-                    && o.CloseExpiredPollMs > 0,
-                $"Gateway: PayMinutesDefault 1 to PayMinutesMax, PayMinutesMax at most {GatewayOptions.PayMinutesLimit}, CloseExpiredPollMs above 0")
+                    && o.CloseExpiredPollMs is > 0 and <= GatewayOptions.PollMsMax,
+                $"Gateway: PayMinutesDefault 1 to PayMinutesMax, PayMinutesMax at most {GatewayOptions.PayMinutesLimit}, CloseExpiredPollMs 1 to {GatewayOptions.PollMsMax}")
             .Validate(o => o.PinTransport is EncryptedPin.Ecdh or EncryptedPin.RsaOaep, "Gateway:PinTransport is ecdh or rsa-oaep")
             .Validate(o => BusinessDay.TryFrom(o) is not null, "Gateway: SettlementCutoffLocalTime is HH:mm and SettlementTimeZone a known time zone")
-            .Validate(o => o.SwitchDeadlineMs > 0 && o.ResolveAfterMs > 0 && o.ResolvePollMs > 0, "Gateway: the switch deadline and resolver times are positive")
+            .Validate(o => o.SwitchDeadlineMs > 0 && o.ResolveAfterMs > 0 && o.ResolvePollMs is > 0 and <= GatewayOptions.PollMsMax,
+                $"Gateway: the switch deadline and resolver times are positive, ResolvePollMs at most {GatewayOptions.PollMsMax}")
+            .Validate(o => o.SettlementRelayPollMs is > 0 and <= GatewayOptions.PollMsMax, $"Gateway:SettlementRelayPollMs is 1 to {GatewayOptions.PollMsMax}")
             .Validate(o => o.Banks.Count > 0 && o.Banks.All(b => b.GateId.Length == 4 && b.GateId.All(char.IsAsciiDigit) && b.Name.Length > 0),
                 "Gateway:Banks lists at least one bank, each with a 4-digit GateId and a name")
             .ValidateOnStart();
@@ -93,6 +95,7 @@ public static class Extensions
         builder.Services.AddSingleton<PaymentSessions>();
         builder.Services.AddSingleton<Acquirer>();
         builder.Services.AddSingleton<CardPayments>();
+        builder.Services.AddSingleton<PaymentsInDoubt>();
         builder.Services.AddSingleton<PinTransportKeys>();
         builder.Services.AddSingleton<RefundDesk>();
         builder.Services.AddSingleton<NotificationHistory>();
@@ -103,15 +106,16 @@ public static class Extensions
         builder.Services.AddOptions<NotificationOptions>()
             .Bind(builder.Configuration.GetSection(NotificationOptions.Section))
             .Configure(o => o.AllowLoopback |= builder.Environment.IsDevelopment())
-            .Validate(o => o.Schedule.All(m => m > 0) && o.TimeoutMs > 0 && o.PollMs > 0 && o.BatchSizeMax is > 0 and <= 1_000,
-                "Notifications: schedule minutes, TimeoutMs and PollMs are positive; BatchSizeMax is 1 to 1000")
+            .Validate(o => o.Schedule.All(m => m > 0) && o.TimeoutMs > 0 && o.PollMs is > 0 and <= GatewayOptions.PollMsMax && o.BatchSizeMax is > 0 and <= 1_000,
+                $"Notifications: schedule minutes and TimeoutMs are positive; PollMs is 1 to {GatewayOptions.PollMsMax}; BatchSizeMax is 1 to 1000")
             .ValidateOnStart();
         builder.Services.AddSingleton<NotificationMessages>();
         builder.Services.AddSingleton<NotificationSender>();
         builder.Services.AddSingleton<ResultDelivery>();
         builder.Services.AddSingleton<NotificationDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
-        builder.Services.AddHostedService<SettlementRelay>();
+        builder.Services.AddSingleton<SettlementRelay>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SettlementRelay>());
         builder.Services.AddSingleton<UnresolvedPayments>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UnresolvedPayments>());
         builder.Services.AddSingleton<OrderVoiding>();

@@ -5,7 +5,11 @@ namespace Mesh.AppHost.Postgres;
 
 /// <summary>
 /// Ready when the server answers a query; for a database, creates it first if it does not exist
-/// (the way Aspire's own PostgreSQL integration does when the server becomes ready).
+/// (the way Aspire's own PostgreSQL integration does when the server becomes ready). The check
+/// runs every 30 s for as long as the platform runs, so it keeps one pooled connection: a new
+/// connection each time was a new backend process with a SCRAM exchange, seven every 30 s, about
+/// 3.5 ms of PostgreSQL's CPU per second on an idle platform. A connection the server dropped
+/// (it restarted) fails one check and is replaced on the next.
 /// </summary>
 public sealed class PostgresReadinessCheck(IResourceWithConnectionString server, string? databaseName) : IHealthCheck
 {
@@ -28,7 +32,8 @@ public sealed class PostgresReadinessCheck(IResourceWithConnectionString server,
             var target = new NpgsqlConnectionStringBuilder(serverConnection)
             {
                 Database = databaseName ?? "postgres",
-                Pooling = false,
+                MaxPoolSize = 1,
+                NoResetOnClose = true,
                 Timeout = 5,
             };
             await using var connection = new NpgsqlConnection(target.ConnectionString);

@@ -10,6 +10,10 @@ namespace Mesh.Gateway.Notifications;
 /// Sends the notifications that are due. Rows are claimed with <c>FOR UPDATE SKIP LOCKED</c> and
 /// leased (their next attempt moved past the send's timeout), so replicas share the work and never
 /// send one notification twice at once; a replica that dies mid-send leaves the lease to expire.
+/// After a round it sleeps until the earliest next attempt in the table (a retry, a lease, any
+/// replica's), or until a writer that made one due now rings it (<see cref="Wake"/>), or the
+/// fallback poll (<see cref="NotificationOptions.PollMs"/>), which finds what a writer that does
+/// not ring made due.
 /// </summary>
 public sealed class NotificationDispatcher(
     NpgsqlDataSource db,
@@ -21,18 +25,34 @@ public sealed class NotificationDispatcher(
 {
     public const int SendsInParallelMax = 8;
 
+    /// <summary>Rings for a notification made due now are taken together when they come closer than this.</summary>
+    public static readonly TimeSpan RoundsApartMin = TimeSpan.FromMilliseconds(250);
+
     private readonly BacklogSchedule _backlog = new(time);
+    private readonly WorkSignal _due = new();
+
+    /// <summary>A notification was made due now (its row committed): the dispatcher looks at once rather than at its fallback poll.</summary>
+    public void Wake() => _due.Wake();
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        PollingLoop.RunAsync(PassAsync, () => TimeSpan.FromMilliseconds(options.Value.PollMs), time, logger, "Dispatching notifications", stoppingToken);
+        PollingLoop.RunAsync(PassAsync, _due, () => TimeSpan.FromMilliseconds(options.Value.PollMs), RoundsApartMin, time, logger,
+            "Dispatching notifications", stoppingToken);
 
-    /// <summary>One pass; true when the batch was full (more may be due at once).</summary>
-    private async Task<bool> PassAsync(CancellationToken ct)
+    /// <summary>One pass: at once again when the batch was full, else when the earliest notification still owed is due.</summary>
+    private async Task<NextRound> PassAsync(CancellationToken ct)
     {
         var full = await DispatchDueAsync(ct) >= options.Value.BatchSizeMax;
         await _backlog.MeasureIfDueAsync(MeasureBacklogAsync, ct);
-        return full;
+        return full ? NextRound.AtOnce : NextRound.Due(await NextDueAsync(ct));
     }
+
+    /// <summary>When the earliest notification still owed is due (its next attempt, or its lease's end); null when none is owed.</summary>
+    public Task<DateTimeOffset?> NextDueAsync(CancellationToken ct) =>
+        DueTimes.EarliestAsync(db,
+            """
+            SELECT min(next_attempt_at) FROM outbox
+            WHERE topic = 'notification' AND delivered_at IS NULL AND given_up_at IS NULL AND superseded_at IS NULL
+            """, ct);
 
     /// <summary>Notifications owed, and how long the oldest has waited, into <see cref="GatewayMetrics"/>.</summary>
     public async Task MeasureBacklogAsync(CancellationToken ct)

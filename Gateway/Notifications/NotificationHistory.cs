@@ -3,8 +3,11 @@ using Npgsql;
 
 namespace Mesh.Gateway.Notifications;
 
-/// <summary>Notifications to merchants with every attempt, and a re-send on demand: for the operators' API and the merchant console.</summary>
-public sealed class NotificationHistory(NpgsqlDataSource db, TimeProvider time)
+/// <summary>
+/// Notifications to merchants with every attempt, and a re-send on demand: for the operators' API and the merchant console. A
+/// re-send rings the dispatcher once the notifications it made due are committed.
+/// </summary>
+public sealed class NotificationHistory(NpgsqlDataSource db, NotificationDispatcher notifications, TimeProvider time)
 {
     public const int ListedMax = 200;
 
@@ -26,7 +29,12 @@ public sealed class NotificationHistory(NpgsqlDataSource db, TimeProvider time)
             WHERE outbox_id = $1 AND topic = 'notification' AND superseded_at IS NULL AND ($3::text IS NULL OR merchant_id = $3) RETURNING attempts
             """);
         BatchSql.Bind(resend, notificationId, time.GetUtcNow(), new NpgsqlParameter { Value = (object?)merchantId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        return await resend.ExecuteScalarAsync(ct) as int?;
+        var attempts = await resend.ExecuteScalarAsync(ct) as int?;
+        if (attempts is not null)
+        {
+            notifications.Wake();
+        }
+        return attempts;
     }
 
     /// <summary>At most this many notifications are made due by one <see cref="ResendPendingAsync"/>.</summary>
@@ -46,7 +54,12 @@ public sealed class NotificationHistory(NpgsqlDataSource db, TimeProvider time)
             WHERE o.outbox_id = owed.outbox_id
             """);
         BatchSql.Bind(resend, time.GetUtcNow(), ResendPendingMax);
-        return await resend.ExecuteNonQueryAsync(ct);
+        var due = await resend.ExecuteNonQueryAsync(ct);
+        if (due > 0)
+        {
+            notifications.Wake();
+        }
+        return due;
     }
 
     private async Task<List<NotificationState>> ReadAsync(string where, CancellationToken ct, params object[] values)

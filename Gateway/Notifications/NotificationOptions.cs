@@ -14,8 +14,11 @@ public sealed class NotificationOptions
     /// <summary>How long one delivery attempt may take.</summary>
     public int TimeoutMs { get; set; } = 10_000;
 
-    /// <summary>How often the dispatcher looks for due notifications.</summary>
-    public int PollMs { get; set; } = 1_000;
+    /// <summary>
+    /// The dispatcher's fallback poll: it sleeps until the earliest next attempt it knows of, or until a writer in this
+    /// process rings it; this finds what was made due since without a ring (another replica's rows and re-sends).
+    /// </summary>
+    public int PollMs { get; set; } = 5_000;
 
     /// <summary>At most this many notifications claimed and sent at once per replica.</summary>
     public int BatchSizeMax { get; set; } = 32;

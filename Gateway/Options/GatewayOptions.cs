@@ -23,8 +23,11 @@ public sealed class GatewayOptions
     /// <summary>How far ahead a merchant may set an order's pay-by time (/v1 payTimeout).</summary>
     public int PayMinutesMax { get; set; } = 10_080;
 
-    /// <summary>How often orders past their pay-by time are looked for and closed.</summary>
-    public int CloseExpiredPollMs { get; set; } = 1_000;
+    /// <summary>
+    /// The fallback poll of the background closing of orders past their pay-by time: it sleeps until the earliest
+    /// pay-by time it knows of, and looks at least this often for orders created since (by any replica).
+    /// </summary>
+    public int CloseExpiredPollMs { get; set; } = 5_000;
 
     /// <summary>Wrong PINs on one order before it fails.</summary>
     public int WrongPinsMax { get; set; } = 3;
@@ -38,8 +41,21 @@ public sealed class GatewayOptions
     /// <summary>A payment still unresolved this long after it was sent is looked up at the switch.</summary>
     public int ResolveAfterMs { get; set; } = 35_000;
 
-    /// <summary>How often unresolved payments and refunds are looked for.</summary>
-    public int ResolvePollMs { get; set; } = 1_000;
+    /// <summary>
+    /// The fallback poll of the look-ups of unresolved payments and refunds, which finds the answers marked unknown since:
+    /// otherwise the resolver sleeps until the earliest payment or refund in flight comes to <see cref="ResolveAfterMs"/>,
+    /// or a second while one it looked up is still unknown.
+    /// </summary>
+    public int ResolvePollMs { get; set; } = 5_000;
+
+    /// <summary>
+    /// The settlement relay's fallback poll: a writer in this process rings it when its rows are committed; this finds
+    /// the rows nobody rang for (another replica's, one that stopped).
+    /// </summary>
+    public int SettlementRelayPollMs { get; set; } = 5_000;
+
+    /// <summary>The longest fallback poll a background worker may be given: ten minutes.</summary>
+    public const int PollMsMax = 600_000;
 
     /// <summary>How far a signed query's timestamp may be from the gateway's clock.</summary>
     public int QueryClockSkewSeconds { get; set; } = 300;

@@ -1,3 +1,4 @@
+using Mesh.Gateway.Notifications;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Outbox;
 using Mesh.ServiceDefaults.Background;
@@ -14,12 +15,23 @@ namespace Mesh.Gateway.Orders;
 /// (a closed order moved no money: nothing goes to settlement). The order's row decides: a payment
 /// claims it only while it is created and before its pay-by time, a close only while it is created
 /// (or failed), so of a payment and a close racing exactly one takes it. Replicas share the
-/// background work: each round claims its orders with <c>FOR UPDATE SKIP LOCKED</c>.
+/// background work: each round claims its orders with <c>FOR UPDATE SKIP LOCKED</c>. Between rounds
+/// it sleeps until the earliest pay-by time of the orders still open, or its fallback poll
+/// (<see cref="GatewayOptions.CloseExpiredPollMs"/>), which finds orders created since. A close
+/// owes a notification: it rings the dispatcher.
 /// </summary>
-public sealed class OrderClosing(NpgsqlDataSource db, OrderBook orders, IOptions<GatewayOptions> options, TimeProvider time, ILogger<OrderClosing> logger)
-    : BackgroundService
+public sealed class OrderClosing(
+    NpgsqlDataSource db,
+    OrderBook orders,
+    NotificationDispatcher notifications,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<OrderClosing> logger) : BackgroundService
 {
     public const int BatchSizeMax = 100;
+
+    /// <summary>Rounds that did not close a full batch start at least this far apart: a guard against a pay-by time that stays due.</summary>
+    public static readonly TimeSpan RoundsApartMin = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
     /// The close of the orders in <c>target (merchant_id, order_id)</c> that are in one of the states $2, at $1 with the
@@ -39,8 +51,14 @@ public sealed class OrderClosing(NpgsqlDataSource db, OrderBook orders, IOptions
         """;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        PollingLoop.RunAsync(async ct => await CloseExpiredAsync(ct) >= BatchSizeMax, () => TimeSpan.FromMilliseconds(options.Value.CloseExpiredPollMs),
-            time, logger, "Closing orders past their pay-by time", stoppingToken);
+        PollingLoop.RunAsync(RoundAsync, signal: null, () => TimeSpan.FromMilliseconds(options.Value.CloseExpiredPollMs), RoundsApartMin, time, logger,
+            "Closing orders past their pay-by time", stoppingToken);
+
+    /// <summary>One round: at once again after a full batch, else when the earliest open order's pay-by time comes.</summary>
+    private async Task<NextRound> RoundAsync(CancellationToken ct) =>
+        await CloseExpiredAsync(ct) >= BatchSizeMax
+            ? NextRound.AtOnce
+            : NextRound.Due(await DueTimes.EarliestAsync(db, $"SELECT min(pay_by) FROM orders WHERE status = '{OrderStatus.Created}'", ct));
 
     /// <summary>Closes created orders past their pay-by time, at most <see cref="BatchSizeMax"/>; how many it closed.</summary>
     public async Task<int> CloseExpiredAsync(CancellationToken ct)
@@ -57,6 +75,7 @@ public sealed class OrderClosing(NpgsqlDataSource db, OrderBook orders, IOptions
         var closed = (int)(await close.ExecuteScalarAsync(ct))!;
         if (closed > 0)
         {
+            notifications.Wake();
             logger.LogInformation("Closed {Count} orders past their pay-by time", closed);
         }
         return closed;
@@ -90,6 +109,7 @@ public sealed class OrderClosing(NpgsqlDataSource db, OrderBook orders, IOptions
         }
         if (closing == OrderLifetime.Closing.Closed)
         {
+            notifications.Wake();
             logger.LogInformation("Order {OrderId} of merchant {MerchantId} closed by the merchant", orderId, merchantId);
         }
         return (closing, await orders.FindAsync(merchantId, orderId, ct));

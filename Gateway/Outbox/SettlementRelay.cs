@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Mesh.Contracts.Settlement;
+using Mesh.Gateway.Options;
 using Mesh.ServiceDefaults.Background;
 using Mesh.ServiceDefaults.Database;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Mesh.Gateway.Outbox;
@@ -11,16 +13,32 @@ namespace Mesh.Gateway.Outbox;
 /// with <c>FOR UPDATE SKIP LOCKED</c> inside a transaction that marks them delivered only once
 /// settlement has taken them, so replicas share the work. Settlement is idempotent by
 /// transaction id (<c>gw-</c> and the row's id): a batch sent again after a crash posts nothing twice.
+/// A writer rings it once its rows are committed (<see cref="Wake"/>); rings closer than
+/// <see cref="RoundsApartMin"/> share a round, so under load a round carries many rows. The
+/// fallback poll (<see cref="GatewayOptions.SettlementRelayPollMs"/>) finds the rows nobody rang for:
+/// another replica's, one that stopped, a writer that does not ring.
 /// </summary>
-public sealed class SettlementRelay(NpgsqlDataSource db, Settlement.SettlementClient settlement, TimeProvider time, ILogger<SettlementRelay> logger)
-    : BackgroundService
+public sealed class SettlementRelay(
+    NpgsqlDataSource db,
+    Settlement.SettlementClient settlement,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<SettlementRelay> logger) : BackgroundService
 {
     public const int BatchSizeMax = 500;
-    public static readonly TimeSpan IdleDelay = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Rounds that did not take a full batch start at least this far apart: half a second of a busy gateway's rows in one batch.</summary>
+    public static readonly TimeSpan RoundsApartMin = TimeSpan.FromMilliseconds(500);
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly WorkSignal _written = new();
+
+    /// <summary>Settlement rows were committed: the relay hands them over now rather than at its fallback poll.</summary>
+    public void Wake() => _written.Wake();
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        PollingLoop.RunAsync(async ct => await RelayAsync(ct) >= BatchSizeMax, () => IdleDelay, time, logger, "Handing settlement rows to the ledger",
+        PollingLoop.RunAsync(async ct => await RelayAsync(ct) >= BatchSizeMax ? NextRound.AtOnce : NextRound.WhenWoken, _written,
+            () => TimeSpan.FromMilliseconds(options.Value.SettlementRelayPollMs), RoundsApartMin, time, logger, "Handing settlement rows to the ledger",
             stoppingToken);
 
     public async Task<int> RelayAsync(CancellationToken ct)

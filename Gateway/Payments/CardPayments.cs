@@ -52,6 +52,9 @@ public sealed class CardPayments(
     PaymentSessions sessions,
     Acquirer acquirer,
     GatewayMetrics metrics,
+    SettlementRelay relay,
+    NotificationDispatcher notifications,
+    PaymentsInDoubt inDoubt,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<CardPayments> logger)
@@ -161,7 +164,10 @@ public sealed class CardPayments(
             await using var mark = db.CreateCommand(
                 "UPDATE payments SET status = 'unknown', response_code = $2 WHERE payment_id = $1 AND status = 'sent'");
             BatchSql.Bind(mark, attempt.PaymentId, code);
-            await mark.ExecuteNonQueryAsync(ct);
+            if (await mark.ExecuteNonQueryAsync(ct) > 0)
+            {
+                inDoubt.Wake();
+            }
             logger.LogWarning("Payment STAN {Stan} of order {OrderId}: outcome unknown ({Code}); pending until the switch's reversal is acknowledged",
                 attempt.Stan, attempt.OrderId, code ?? "no answer");
             return null;
@@ -169,8 +175,9 @@ public sealed class CardPayments(
         var final = new FinalAnswer(attempt, answer, authCode, issuerId, time.GetUtcNow(), consumerWaiting);
         if (!answer.IsWrongPin)
         {
-            // One statement, committed on its own: nothing to undo when the payment was already answered by another path.
-            return await WriteFinalAsync(final, ConsumerMessages.For(code), db.CreateCommand(), ct);
+            // One statement, committed on its own (its reader is closed when it returns): nothing to undo when the payment was
+            // already answered by another path.
+            return Committed(await WriteFinalAsync(final, ConsumerMessages.For(code), db.CreateCommand(), ct), consumerWaiting);
         }
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -184,7 +191,7 @@ public sealed class CardPayments(
             var outcome = await WriteFinalAsync(final, $"The PIN was wrong {wrongPins} times: the payment has failed.", new NpgsqlCommand(null, connection, tx), ct);
             // Nothing written: the wrong PIN is not counted either.
             await (outcome.Result == PaymentResult.NotPayable ? tx.RollbackAsync(ct) : tx.CommitAsync(ct));
-            return outcome;
+            return Committed(outcome, consumerWaiting);
         }
         // The order is payable again at its new count of wrong PINs: a form sealed for the old count no longer claims it.
         await using var again = new NpgsqlCommand(
@@ -201,6 +208,24 @@ public sealed class CardPayments(
         }
         await tx.CommitAsync(ct);
         return new PaymentOutcome(PaymentResult.WrongPin, code, ConsumerMessages.For(code), options.Value.WrongPinsMax - wrongPins);
+    }
+
+    /// <summary>
+    /// After the final statement of <paramref name="outcome"/> committed: when it wrote the final state, its settlement row
+    /// is the relay's to hand over now, and its notification the dispatcher's, unless the page's path is delivering it
+    /// (<paramref name="consumerWaiting"/>: the row is leased to it). Both would otherwise wait for their fallback polls.
+    /// </summary>
+    private PaymentOutcome Committed(PaymentOutcome outcome, bool consumerWaiting)
+    {
+        if (outcome.Result != PaymentResult.NotPayable)
+        {
+            relay.Wake();
+            if (!consumerWaiting)
+            {
+                notifications.Wake();
+            }
+        }
+        return outcome;
     }
 
     private static PaymentOutcome AlreadyCompleted(string? code) => new(PaymentResult.NotPayable, code, "This payment was already completed.");

@@ -14,27 +14,66 @@ namespace Mesh.Gateway.Payments;
 /// (the call failed, or the gateway stopped). Each is looked up at the switch: a request the
 /// switch never received is sent again (a repeat is answered with the first answer, never
 /// authorized twice); one being reversed waits for the issuer's acknowledgement, then fails.
+/// Between rounds the resolver sleeps until the earliest payment or refund still in flight comes to
+/// <see cref="GatewayOptions.ResolveAfterMs"/> (a second while one looked up is still unknown), or
+/// a payment marked unknown rings it (<see cref="PaymentsInDoubt"/>), and its fallback poll
+/// <see cref="GatewayOptions.ResolvePollMs"/> finds whatever nobody rang for. What it settles is written by <see cref="CardPayments"/> and the refund desk, which ring
+/// the workers of its notification and settlement row.
 /// </summary>
 public sealed class UnresolvedPayments(
     NpgsqlDataSource db,
     Acquirer acquirer,
     CardPayments payments,
     Refunds.RefundDesk refunds,
+    PaymentsInDoubt inDoubt,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<UnresolvedPayments> logger) : BackgroundService
 {
     public const int BatchSizeMax = 100;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        PollingLoop.RunAsync(async ct =>
-        {
-            await ResolveDueAsync(ct);
-            await refunds.ResolveDueAsync(BatchSizeMax, ct);
-            return false;
-        }, () => TimeSpan.FromMilliseconds(options.Value.ResolvePollMs), time, logger, "Looking up unresolved payments", stoppingToken);
+    /// <summary>Rounds start at least this far apart: a guard against a due time that stays due, and against rings in a burst.</summary>
+    public static readonly TimeSpan RoundsApartMin = TimeSpan.FromMilliseconds(250);
 
-    public async Task ResolveDueAsync(CancellationToken ct)
+    /// <summary>While a payment or refund looked up is still unknown (being reversed), it is looked up again this often, or at the fallback poll if sooner.</summary>
+    public static readonly TimeSpan StillUnknownLookedUpEvery = TimeSpan.FromSeconds(1);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PollingLoop.RunAsync(RoundAsync, inDoubt.Signal, () => TimeSpan.FromMilliseconds(options.Value.ResolvePollMs), RoundsApartMin, time, logger,
+            "Looking up unresolved payments", stoppingToken);
+
+    /// <summary>
+    /// One round: the payments and refunds due looked up. Then again in a second while one is still unknown, else asleep until the
+    /// next one in flight comes due.
+    /// </summary>
+    private async Task<NextRound> RoundAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var dueBefore = now.AddMilliseconds(-options.Value.ResolveAfterMs);
+        var refundsDue = await DueTimes.EarliestAsync(db, "SELECT min(created_at) FROM refunds WHERE status = 'pending'", ct) < dueBefore;
+        var (looked, settled) = await ResolveDueAsync(ct);
+        if (refundsDue)
+        {
+            await refunds.ResolveDueAsync(BatchSizeMax, ct);
+        }
+        return looked > settled || refundsDue ? NextRound.Due(now + StillUnknownLookedUpEvery) : NextRound.Due(await NextDueAsync(dueBefore, ct));
+    }
+
+    /// <summary>
+    /// When the earliest payment or refund still in flight, and not yet due, comes to <see cref="GatewayOptions.ResolveAfterMs"/>;
+    /// null when none is.
+    /// </summary>
+    private async Task<DateTimeOffset?> NextDueAsync(DateTimeOffset dueBefore, CancellationToken ct) =>
+        await DueTimes.EarliestAsync(db,
+            """
+            SELECT least((SELECT min(created_at) FROM payments WHERE status = 'sent' AND created_at >= $1),
+                         (SELECT min(created_at) FROM refunds WHERE status = 'pending' AND created_at >= $1))
+            """, ct, dueBefore) is { } sentAt
+            ? sentAt.AddMilliseconds(options.Value.ResolveAfterMs)
+            : null;
+
+    /// <summary>Looks up the payments due (at most <see cref="BatchSizeMax"/>): how many it looked up, and how many of them it settled.</summary>
+    public async Task<(int Looked, int Settled)> ResolveDueAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
         await using var due = db.CreateCommand(
@@ -56,31 +95,34 @@ public sealed class UnresolvedPayments(
                     row.GetFieldValue<byte[]>(11)));
             }
         }
+        var settled = 0;
         foreach (var (attempt, panCiphertext) in attempts)
         {
-            await ResolveAsync(attempt, panCiphertext, ct);
+            // A payment another path answered meanwhile comes back not payable: nothing written here.
+            settled += await ResolveAsync(attempt, panCiphertext, ct) is { Result: not PaymentResult.NotPayable } ? 1 : 0;
         }
+        return (attempts.Count, settled);
     }
 
-    private async Task ResolveAsync(PaymentAttempt attempt, byte[] panCiphertext, CancellationToken ct)
+    /// <summary>Looks one payment up, and settles it if its outcome is known; the outcome written (null: still unknown).</summary>
+    private async Task<PaymentOutcome?> ResolveAsync(PaymentAttempt attempt, byte[] panCiphertext, CancellationToken ct)
     {
         var outcome = await acquirer.OutcomeAsync(attempt.Stan, attempt.Transmission, ct);
         if (!outcome.Received)
         {
             logger.LogInformation("Payment STAN {Stan} never reached the switch: sending it again", attempt.Stan);
             var answer = await acquirer.SendAsync(await acquirer.WithPanAsync(attempt.Request, panCiphertext, ct), ct);
-            await payments.SettleAsync(attempt, answer?.GetString(IsoFields.ResponseCode), answer?.GetString(IsoFields.AuthCode), false, ct,
+            return await payments.SettleAsync(attempt, answer?.GetString(IsoFields.ResponseCode), answer?.GetString(IsoFields.AuthCode), false, ct,
                 issuerId: answer?.GetString(IsoFields.ReceivingInstitution));
-            return;
         }
         if (outcome.ResponseCode.Length == 0 || outcome.Reversal == ReversalState.Pending)
         {
-            return; // still being decided, or still being reversed
+            return null; // still being decided, or still being reversed
         }
         var answered = outcome.Answer.IsEmpty ? null : await acquirer.ReadAnswerAsync(outcome.Answer.Memory, ct);
         var code = answered?.GetString(IsoFields.ResponseCode) ?? outcome.ResponseCode;
         var reversed = code is ResponseCodes.IssuerUnavailable or ResponseCodes.SystemMalfunction;
-        await payments.SettleAsync(attempt, code, answered?.GetString(IsoFields.AuthCode), reversalAcknowledged: reversed, ct,
+        return await payments.SettleAsync(attempt, code, answered?.GetString(IsoFields.AuthCode), reversalAcknowledged: reversed, ct,
             issuerId: answered?.GetString(IsoFields.ReceivingInstitution));
     }
 }

@@ -1,4 +1,5 @@
 using Mesh.Gateway.Acquiring;
+using Mesh.Gateway.Notifications;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Outbox;
 using Mesh.Gateway.Payments;
@@ -36,9 +37,18 @@ public sealed record Refund(string MerchantId, string RefundId, string OrderId, 
 /// on the order under its row lock before the refund is sent, so refunds racing each other can
 /// never exceed what was paid; a refund the issuer refuses gives its reservation back. A refund
 /// is a 0220 advice through the switch, idempotent on the merchant's refund id; one whose answer
-/// was lost is sent again (the switch answers a repeat with its first answer).
+/// was lost is sent again (the switch answers a repeat with its first answer). A refund that
+/// succeeded rings the settlement relay and the notification dispatcher once its outbox rows are
+/// committed.
 /// </summary>
-public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<GatewayOptions> options, TimeProvider time, ILogger<RefundDesk> logger)
+public sealed class RefundDesk(
+    NpgsqlDataSource db,
+    Acquirer acquirer,
+    SettlementRelay relay,
+    NotificationDispatcher notifications,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<RefundDesk> logger)
 {
     public const string ReversedMessage = "The merchant could not be told in time: the payment was reversed and you have not been charged.";
 
@@ -137,8 +147,9 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
     }
 
     /// <summary>
-    /// Writes the issuer's answer: 00 → succeeded, with the order's new version and its outbox rows;
-    /// another code → failed, and the reservation is given back; no answer → still pending.
+    /// Writes the issuer's answer: 00 → succeeded, with the order's new version and its outbox rows
+    /// (due now: the relay and the dispatcher are rung after the commit); another code → failed, and
+    /// the reservation is given back; no answer → still pending.
     /// </summary>
     public async Task SettleAsync(string merchantId, string refundId, string? code, CancellationToken ct)
     {
@@ -207,6 +218,11 @@ public sealed class RefundDesk(NpgsqlDataSource db, Acquirer acquirer, IOptions<
             await outbox.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
+        if (succeeded)
+        {
+            relay.Wake();
+            notifications.Wake();
+        }
         logger.LogInformation("Refund {RefundId} of order {OrderId} ({AmountMinor}) is {Status}: response {Code}", refundId, orderId, amountMinor,
             succeeded ? RefundStatus.Succeeded : RefundStatus.Failed, code);
     }

@@ -28,7 +28,8 @@ public static class Extensions
             .Validate(o => o.Issuers.Select(i => i.Name).Distinct(StringComparer.Ordinal).Count() == o.Issuers.Count, "Issuer names are unique")
             .Validate(o => o.EchoTimeoutMs is > 0 and <= 60_000, "Switch:EchoTimeoutMs within 1..60000")
             .Validate(o => o.AuthorizationTimeoutMs is >= 100 and <= 120_000, "Switch:AuthorizationTimeoutMs within 100..120000")
-            .Validate(o => o.EchoIntervalMs >= 1_000 && o.ReversalPollMs >= 10 && o.ReversalBatchMax is >= 1 and <= 1_000, "Switch echo, reversal poll and batch limits")
+            .Validate(o => o.EchoIntervalMs >= 1_000 && o.ReversalPollMs is >= 10 and <= 600_000 && o.ReversalBatchMax is >= 1 and <= 1_000,
+                "Switch echo, reversal poll (10 to 600000 ms) and batch limits")
             .Validate(o => o.Acquirers.All(a => a.Id.Length > 0 && a.KeyPrefix.Length > 0), "Every Switch:Acquirers entry has an Id and a KeyPrefix")
             .Validate(o => o.Issuers.All(i => KeyExchangeForms.IsKnown(i.KeyExchange)), "Switch:Issuers:N:KeyExchange is tr31 or cryptogram")
             .Validate(o => o.IsoTls.IsComplete, "Switch:IsoTls names the ISO links' certificate, key and trust anchor files, and they exist")

@@ -72,7 +72,7 @@ var work = new Purchases(merchants, merchantBackend.NotifyUrl, app.GetEndpoint("
 Console.WriteLine($"Mesh end-to-end load: {Environment.ProcessorCount} cores, {cards.Length} cards, {merchants.Count} merchants, mix {mix[0]}% queries {mix[1]}% refunds");
 var idleBefore = MachineCpu.Snapshot();
 await Task.Delay(TimeSpan.FromSeconds(10));
-Console.WriteLine($"idle for 10 s, CPU per second: {MachineCpu.PerUnit(idleBefore, MachineCpu.Snapshot(), 10, top: 6)} (background pollers)");
+Console.WriteLine($"idle for 10 s, CPU per second: {MachineCpu.PerUnit(idleBefore, MachineCpu.Snapshot(), 10, top: 6)} (just started: mostly the JIT tiering up; settled idle is in docs/operations.md)");
 Console.WriteLine($"warm-up {warmupSeconds} s");
 await LoadRun.ClosedAsync(work, 32, warmupSeconds, "warm-up");
 Console.Error.WriteLine();

@@ -31,8 +31,11 @@ public sealed class SwitchOptions
     /// <summary>An idle link sends an echo (0800/301) this often.</summary>
     public int EchoIntervalMs { get; set; } = 30_000;
 
-    /// <summary>How often the reversal queue looks for advices that are due.</summary>
-    public int ReversalPollMs { get; set; } = 500;
+    /// <summary>
+    /// The reversal queue's fallback poll: it sleeps until its earliest advice is due or an advice is queued in this
+    /// process; this finds advices queued by another replica.
+    /// </summary>
+    public int ReversalPollMs { get; set; } = 5_000;
 
     /// <summary>Longest wait between two repeats of one reversal advice.</summary>
     public int ReversalBackoffMsMax { get; set; } = 60_000;

@@ -18,7 +18,9 @@ namespace Mesh.Switch.Reversals;
 /// answer never came (repeated as 0221 until a 0230). Rows are claimed with
 /// <c>FOR UPDATE SKIP LOCKED</c>, so switch replicas share the queue. Each pass also sweeps
 /// requests a switch claimed but never answered (it stopped while they were at the issuer) into
-/// the queue.
+/// the queue. Between passes the queue sleeps until its earliest advice is due or its earliest
+/// unanswered request would be an orphan, until an advice is queued in this process, or until its
+/// fallback poll (<see cref="SwitchOptions.ReversalPollMs"/>), which finds another replica's.
 /// </summary>
 public sealed class ReversalQueue(
     NpgsqlDataSource db,
@@ -31,6 +33,19 @@ public sealed class ReversalQueue(
     ILogger<ReversalQueue> logger) : BackgroundService
 {
     private readonly BacklogSchedule _backlog = new(time);
+    private readonly WorkSignal _queued = new();
+
+    /// <summary>
+    /// Passes that were not busy start at least this far apart (or the fallback poll apart, if shorter): advices queued by a
+    /// burst of timeouts go out together.
+    /// </summary>
+    public static readonly TimeSpan PassesApartMin = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// How long after <see cref="Enqueue"/> the queue looks: the advice is written with the request's answer, in a group
+    /// commit that takes milliseconds, after <see cref="Enqueue"/> returns. One written later waits for the fallback poll.
+    /// </summary>
+    public static readonly TimeSpan QueuedLookAfter = TimeSpan.FromMilliseconds(200);
 
     /// <summary>An advice that has failed this often is still repeated, at the longest back-off, and logged as stuck.</summary>
     public const int AttemptsBeforeAlarm = 20;
@@ -58,6 +73,7 @@ public sealed class ReversalQueue(
             original.GetString(IsoFields.OriginalDataElements));
         logger.LogWarning("{Advice} queued to {Issuer} for {Mti} STAN {Stan}: {Reason}", ReversalProtocol.AdviceFor(original.Mti), issuer, original.Mti,
             original.GetString(IsoFields.Stan), reason);
+        _queued.WakeAt(time.GetUtcNow() + QueuedLookAfter);
         return insert;
     }
 
@@ -108,16 +124,28 @@ public sealed class ReversalQueue(
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        PollingLoop.RunAsync(PassAsync, () => TimeSpan.FromMilliseconds(options.Value.ReversalPollMs), time, logger, "Reversal queue pass", stoppingToken);
+        PollingLoop.RunAsync(PassAsync, _queued, () => TimeSpan.FromMilliseconds(options.Value.ReversalPollMs), PassesApartMin, time, logger,
+            "Reversal queue pass", stoppingToken);
 
-    /// <summary>One pass: sweep orphans, send what is due, and now and then count the backlog. Never busy: the next pass waits the poll interval.</summary>
-    private async Task<bool> PassAsync(CancellationToken ct)
+    /// <summary>
+    /// One pass: sweep orphans, send what is due, and now and then count the backlog. Never busy: the next pass waits for the
+    /// earliest advice due (one left over from a full batch is due already) or request that would be an orphan.
+    /// </summary>
+    private async Task<NextRound> PassAsync(CancellationToken ct)
     {
         await SweepOrphansAsync(ct);
         await SendDueAsync(ct);
         await _backlog.MeasureIfDueAsync(MeasureBacklogAsync, ct);
-        return false;
+        return NextRound.Due(await NextDueAsync(ct));
     }
+
+    /// <summary>When the earliest advice not yet acknowledged is due, or the earliest request claimed and not yet answered would be swept as an orphan.</summary>
+    public Task<DateTimeOffset?> NextDueAsync(CancellationToken ct) =>
+        DueTimes.EarliestAsync(db,
+            """
+            SELECT least((SELECT min(next_attempt_at) FROM reversals WHERE acknowledged_at IS NULL),
+                         (SELECT min(created_at) FROM authorizations WHERE answered_at IS NULL AND issuer IS NOT NULL) + $1)
+            """, ct, TimeSpan.FromMilliseconds((long)OrphanAfterTimeouts * options.Value.AuthorizationTimeoutMs));
 
     /// <summary>One pass: claim the advices that are due, send each, record the outcome, all in one transaction.</summary>
     public async Task SendDueAsync(CancellationToken ct)
