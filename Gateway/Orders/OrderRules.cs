@@ -67,17 +67,32 @@ public static partial class OrderRules
             {
                 continue;
             }
-            if (merchant.NotificationProtocol == "https" && !url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            if (AddressProblem(url, merchant, netPayNames) is { } problem)
             {
-                problems[field] = ["an https address: the merchant's notification protocol is https, which never sends to http"];
-            }
-            else if (netPayNames && !ReturnUrlPrefixes.IsUnderAny(url, merchant.ReturnUrlPrefixes))
-            {
-                problems[field] = [merchant.ReturnUrlPrefixes.Length == 0
-                    ? "not accepted: the merchant registered no return address prefixes (returnUrlPrefixes) at onboarding"
-                    : $"an address under one the merchant registered at onboarding ({string.Join(", ", merchant.ReturnUrlPrefixes)})"];
+                problems[field] = [problem];
             }
         }
+    }
+
+    /// <summary>
+    /// What is wrong with a well-formed address of <paramref name="merchant"/>'s (a NetPay BgRetUrl, PageRetUrl or a refund's
+    /// ReturnURL when <paramref name="underPrefixes"/>), or null: on the https notification protocol only https; under a registered
+    /// prefix when asked.
+    /// </summary>
+    public static string? AddressProblem(string url, Merchant merchant, bool underPrefixes)
+    {
+        ArgumentNullException.ThrowIfNull(merchant);
+        if (merchant.NotificationProtocol == "https" && !url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            return "an https address: the merchant's notification protocol is https, which never sends to http";
+        }
+        if (underPrefixes && !ReturnUrlPrefixes.IsUnderAny(url, merchant.ReturnUrlPrefixes))
+        {
+            return merchant.ReturnUrlPrefixes.Length == 0
+                ? "not accepted: the merchant registered no return address prefixes (returnUrlPrefixes) at onboarding"
+                : $"an address under one the merchant registered at onboarding ({string.Join(", ", merchant.ReturnUrlPrefixes)})";
+        }
+        return null;
     }
 
     public static bool IsWebAddress(string url) =>
