@@ -7,7 +7,7 @@ namespace Mesh.Gateway.Orders;
 /// <summary>
 /// The checks both front doors make of an order, each failure named by the field it concerns:
 /// amount above zero and under the limit, a known currency, the order number's format, the URLs'
-/// form and length, the bank (GateId) and the merchant's private field.
+/// form and length, the bank (GateId, an enabled <see cref="GateCodes"/> code) and the merchant's private field.
 /// </summary>
 public static partial class OrderRules
 {
@@ -23,7 +23,7 @@ public static partial class OrderRules
         [Cny] = Cny,
     };
 
-    public static void Check(OrderRequest order, GatewayOptions options, IDictionary<string, string[]> problems, bool netPayNames)
+    public static void Check(OrderRequest order, GatewayOptions options, IReadOnlyList<GateCode> gates, IDictionary<string, string[]> problems, bool netPayNames)
     {
         string Name(string netPay, string v1) => netPayNames ? netPay : v1;
         if (order.AmountMinor <= 0 || order.AmountMinor > options.OrderAmountMinorMax)
@@ -42,9 +42,9 @@ public static partial class OrderRules
                 problems[field] = [$"an absolute http or https address of at most {urlMax} bytes"];
             }
         }
-        if (!string.IsNullOrEmpty(order.GateId) && options.Banks.All(b => b.GateId != order.GateId))
+        if (!string.IsNullOrEmpty(order.GateId) && gates.All(g => g.GateId != order.GateId))
         {
-            problems[Name("GateId", "gateId")] = [$"blank, or one of {string.Join(", ", options.Banks.Select(b => b.GateId))}"];
+            problems[Name("GateId", "gateId")] = [$"blank, or an enabled gate code: {string.Join(", ", gates.Select(g => g.GateId))}"];
         }
         if (order.Priv1 is { } priv1 && (System.Text.Encoding.UTF8.GetByteCount(priv1) > Priv1BytesMax || priv1.Any(char.IsControl)))
         {
