@@ -151,7 +151,7 @@ public static class Extensions
         app.MapScalarApiReference(options => options.DefaultFonts = false);
         app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificatesApi().MapOrdersApi().MapReconciliationApi();
         app.MapGroup("/admin").MapMerchantsAdminApi().MapNotificationsAdminApi();
-        app.MapGroup("/pay").MapPaymentPages().MapNetPayRefund();
+        app.MapGroup("/pay").MapPaymentPages().MapNetPayRefund().MapNetPayQuery();
         app.MapGroup("/console").MapMerchantConsole().ExcludeFromDescription();
         app.MapGroup("/ops").MapOperatorConsole().ExcludeFromDescription();
         return app;
