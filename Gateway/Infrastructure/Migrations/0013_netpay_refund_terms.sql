@@ -5,3 +5,12 @@
 ALTER TABLE refunds ADD COLUMN netpay_trans_type text CHECK (netpay_trans_type IN ('0002', '0012', '0102', '0112'));
 ALTER TABLE refunds ADD COLUMN netpay_priv1 text;
 ALTER TABLE refunds ADD COLUMN return_url text;
+
+-- A NetPay refund's result no longer goes to its order's BgRetUrl, where a payment handler that
+-- checks only the signature and status=1001 booked it as money received: one still waiting to be
+-- sent there is not sent.
+UPDATE outbox x SET superseded_at = now()
+FROM orders o
+WHERE o.merchant_id = x.merchant_id AND o.order_id = x.order_id AND o.protocol = 'netpay'
+  AND x.topic = 'notification' AND x.payload->>'kind' = 'refund'
+  AND x.delivered_at IS NULL AND x.given_up_at IS NULL AND x.superseded_at IS NULL;
