@@ -53,9 +53,15 @@ public static class OperatorGatesPages
         {
             return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin manages gate codes.");
         }
-        if (!GateCodes.IsGateId(gateId) || await gates.DisableAsync(gateId, ct) is not { } code)
+        var (outcome, code) = GateCodes.IsGateId(gateId) ? await gates.DisableAsync(gateId, ct) : (GateCodes.Disabling.NoSuchCode, null);
+        if (outcome == GateCodes.Disabling.NoSuchCode || code is null)
         {
             return await PageAsync(session, gates, null, "No such gate code.", StatusCodes.Status404NotFound, ct);
+        }
+        if (outcome == GateCodes.Disabling.LastEnabled)
+        {
+            return await PageAsync(session, gates, null, $"{code.GateId} is the last enabled gate code: consumers need one bank to choose.",
+                StatusCodes.Status409Conflict, ct);
         }
         await accounts.AuditAsync(session, "gate-code-disabled", $"{code.GateId} {code.BankName}: disabled", ct);
         return await PageAsync(session, gates, $"{code.GateId} ({code.BankName}) is disabled: new orders may not name it.", null, StatusCodes.Status200OK, ct);

@@ -71,13 +71,30 @@ public sealed class GateCodes(NpgsqlDataSource db, TimeProvider time)
         return await WriteAsync(add, ct) ?? throw new InvalidOperationException("an upsert returns its row");
     }
 
-    /// <summary>Disables a code (orders that named it keep it); null when there is no such code.</summary>
-    public async Task<GateCode?> DisableAsync(string gateId, CancellationToken ct)
+    public enum Disabling
+    {
+        Disabled,
+        NoSuchCode,
+
+        /// <summary>The last enabled code stays: a consumer whose order names no bank must have one to choose.</summary>
+        LastEnabled,
+    }
+
+    /// <summary>Disables a code (orders that named it keep it), unless it is the last enabled one; the code as it now is.</summary>
+    public async Task<(Disabling Outcome, GateCode? Code)> DisableAsync(string gateId, CancellationToken ct)
     {
         await using var disable = db.CreateCommand(
-            "UPDATE gate_codes SET enabled = false, updated_at = $2 WHERE gate_id = $1 RETURNING gate_id, bank_name, enabled, updated_at");
+            """
+            UPDATE gate_codes SET enabled = false, updated_at = $2
+            WHERE gate_id = $1 AND (NOT enabled OR EXISTS (SELECT 1 FROM gate_codes g WHERE g.enabled AND g.gate_id <> $1))
+            RETURNING gate_id, bank_name, enabled, updated_at
+            """);
         BatchSql.Bind(disable, gateId, time.GetUtcNow());
-        return await WriteAsync(disable, ct);
+        if (await WriteAsync(disable, ct) is { } code)
+        {
+            return (Disabling.Disabled, code);
+        }
+        return (await ListAsync(ct)).FirstOrDefault(g => g.GateId == gateId) is { } kept ? (Disabling.LastEnabled, kept) : (Disabling.NoSuchCode, null);
     }
 
     private async Task<GateCode?> WriteAsync(NpgsqlCommand write, CancellationToken ct)
