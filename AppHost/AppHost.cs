@@ -6,14 +6,12 @@ var builder = DistributedApplication.CreateBuilder(args);
 var data = MeshDataFolder.Resolve(builder);
 
 // PostgreSQL: the machine's binaries as a process (no containers here), or an operator's own
-// server when ConnectionStrings:postgres is configured. One database per service.
+// server when ConnectionStrings:postgres is configured (always so when published). One database per service.
 var postgres = builder.AddMeshPostgres("postgres", data);
 var hsmDb = postgres.AddDatabase("hsmdb");
 var switchDb = postgres.AddDatabase("switchdb");
-var issuerDb = postgres.AddDatabase("issuerdb");
 var settlementDb = postgres.AddDatabase("settlementdb");
 var gatewayDb = postgres.AddDatabase("gatewaydb");
-var shopDb = postgres.AddDatabase("shopdb");
 
 var hsm = builder.AddProject<Projects.Mesh_Hsm>("hsm")
     .WithReference(hsmDb).WaitFor(hsmDb)
@@ -22,18 +20,12 @@ var hsm = builder.AddProject<Projects.Mesh_Hsm>("hsm")
     .WithHsmCustodians(data.HsmOperatorSecretPath)
     .WithHttpHealthCheck("/health", endpointName: "http");
 
-var issuerIcbc = builder.AddIssuerBank("issuer-icbc", bankId: "01020000", bankName: "Industrial and Commercial Bank of China", bins: ["622202", "622208"])
-    .WithReference(issuerDb).WaitFor(issuerDb)
-    .WithHsmCaller(hsm, role: "issuer");
-var issuerCcb = builder.AddIssuerBank("issuer-ccb", bankId: "01050000", bankName: "China Construction Bank", bins: ["621700", "436742"])
-    .WithReference(issuerDb).WaitFor(issuerDb)
-    .WithHsmCaller(hsm, role: "issuer");
-// A bank that has joined the network but is not yet in service: the operator console onboards it.
-var issuerBoc = builder.AddIssuerBank("issuer-boc", bankId: "01040000", bankName: "Bank of China", bins: ["621661", "456351"], onboarded: false)
-    .WithReference(issuerDb).WaitFor(issuerDb)
-    .WithHsmCaller(hsm, role: "issuer");
+// The simulated banks: under `dotnet run` always; published only when asked for (Mesh:Publish:IncludeSimulators),
+// a deployment's banks being real ones, linked by configuration (docs/operations.md).
+var simulators = builder.IncludesSimulators();
+var banks = simulators ? builder.AddSimulatedBanks(postgres.AddDatabase("issuerdb"), hsm) : [];
 
-hsm.WithProvisionedKeys("gateway", "switch", issuerIcbc, issuerCcb, issuerBoc);
+hsm.WithProvisionedKeys("gateway", "switch", banks);
 
 // Mesh:Replicas (1 unless set): how many processes of the gateway and the switch run. Their work
 // queues (outbox, notifications, unresolved payments, reversals) are claimed with row locks, so
@@ -46,7 +38,7 @@ if (replicas is < 1 or > 4)
 var cardSwitch = builder.AddProject<Projects.Mesh_Switch>("switch")
     .WithReference(switchDb).WaitFor(switchDb)
     .WithHsmCaller(hsm, role: "switch")
-    .WithIssuerLinks(data, issuerIcbc, issuerCcb, issuerBoc)
+    .WithIssuerLinks(data, banks)
     .WithAcquirer(0, acquirerId: "08010000", keyPrefix: "gateway")
     .WithReplicas(replicas)
     .WithHttpHealthCheck("/health", endpointName: "http");
@@ -55,20 +47,22 @@ var settlement = builder.AddProject<Projects.Mesh_Settlement>("settlement")
     .WithReference(settlementDb).WaitFor(settlementDb)
     // Three-way reconciliation asks the switch and every bank for their side of a day; the switch's
     // authorizations are also its interbank clearing. Each server knows settlement by its own secret.
-    .WithReference(cardSwitch)
+    // A caller is given only the endpoints it calls (gRPC here, a bank's http): the deployment's
+    // network policies allow exactly these (deploy/k8s).
+    .WithReference(cardSwitch.GetEndpoint("grpc"))
     .WithMeshCaller(cardSwitch, role: "settlement")
-    .WithReconciledIssuers(issuerIcbc, issuerCcb, issuerBoc)
+    .WithReconciledIssuers(banks)
     .WithSettlementCommands()
     .WithHttpHealthCheck("/health", endpointName: "http");
 
-var gatewayAdminKey = builder.AddParameter("gateway-admin-key",
-    Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), secret: true);
+var gatewayAdminKey = builder.AddMeshSecret("gateway-admin-key",
+    () => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
 var gateway = builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithReference(gatewayDb).WaitFor(gatewayDb)
     .WithEnvironment("Gateway__AdminKey", gatewayAdminKey)
     .WithHsmCaller(hsm, role: "gateway")
-    .WithReference(cardSwitch).WaitFor(cardSwitch)
-    .WithReference(settlement).WaitFor(settlement)
+    .WithReference(cardSwitch.GetEndpoint("grpc")).WaitFor(cardSwitch)
+    .WithReference(settlement.GetEndpoint("grpc")).WaitFor(settlement)
     // The payment path is an acquirer at the switch; merchants' records and reads are the gateway's at
     // settlement. The operator console's levers hold a second credential, the operator's, at each.
     .WithMeshCaller(cardSwitch, role: "acquirer")
@@ -81,21 +75,30 @@ var gateway = builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithNotificationCommands(gatewayAdminKey)
     .WithReplicas(replicas)
     .WithHttpHealthCheck("/health", endpointName: "http");
-gateway.WithEnvironment("Gateway__PaymentPageBaseUrl", gateway.GetEndpoint("https"));
+gateway.WithPaymentPageBaseUrl();
 
 // A merchant's store built on the SDK alone: catalogue, cart, checkout to the payment page, its orders.
-builder.AddDemoShop(gateway, shopDb, gatewayAdminKey, data);
+if (simulators)
+{
+    builder.AddDemoShop(gateway, postgres.AddDatabase("shopdb"), gatewayAdminKey, data);
+}
 
-// Every service runs in the AppHost's environment (Development under `dotnet run`): the
-// development-only parts (the banks' fault knobs, the created LMK) follow it. Services listen on
+// Every service runs in the AppHost's environment (Development under `dotnet run`; published, Production
+// unless the simulators are in): the development-only parts (the banks' fault knobs, the created LMK)
+// follow it. Published, only the gateway keeps an https endpoint: it alone serves TLS. Services listen on
 // their own ports: a payment crosses five hops, and DCP's forwarding proxy in front of each one
 // cost more CPU than the switch itself. Replicated services keep the proxy: it is what spreads
 // requests over their replicas.
 foreach (var project in builder.Resources.OfType<ProjectResource>())
 {
 #pragma warning disable ASPIREPROXYENDPOINTS001 // proxy-less endpoints are marked for evaluation
-    builder.CreateResourceBuilder(project)
-        .WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName)
+    var service = builder.CreateResourceBuilder(project);
+    if (builder.IsPublishing() && project != gateway.Resource)
+    {
+        service.WithoutHttpsEndpoint();
+    }
+    service
+        .WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.ServicesEnvironmentName())
         // Six processes share the machine's cores: server GC gives each process a heap and a spinning
         // GC thread per core. Workstation GC and no thread-pool spinning (set by the build, for every
         // executable) took authorizations from 1,830/s to 2,045/s (tests/Mesh.Switch.Benchmarks).

@@ -11,7 +11,8 @@ namespace Mesh.AppHost;
 /// made once in the data folder; once the gateway is up, the AppHost, playing the platform's
 /// operator, onboards it as merchant <see cref="MerchantId"/> with the public half (the same
 /// request again changes nothing). The shop gets only its private key's path, never an operator
-/// credential.
+/// credential. Published (with the simulators), its key is a file the deployment mounts
+/// (<c>shop-merchant-key-path</c>) and the operator onboards it (docs/operations.md).
 /// </summary>
 public static class DemoShop
 {
@@ -24,6 +25,12 @@ public static class DemoShop
     public static IResourceBuilder<ProjectResource> AddDemoShop(this IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> gateway,
         IResourceBuilder<MeshDatabaseResource> shopDb, IResourceBuilder<ParameterResource> adminKey, MeshDataFolder data)
     {
+        if (builder.IsPublishing())
+        {
+            return builder.AddShopProject(gateway, shopDb)
+                .WithEnvironment("Shop__KeyPath", builder.AddParameter("shop-merchant-key-path"))
+                .WithEnvironment("Shop__PublicUrl", builder.AddParameter(MeshPublishing.ShopPublicUrl));
+        }
         var keyPath = Path.Combine(data.Root, "shop", "merchant.key.pem");
         using var key = RSA.Create();
         if (File.Exists(keyPath))
@@ -37,16 +44,8 @@ public static class DemoShop
         }
         var publicKeyPem = key.ExportSubjectPublicKeyInfoPem();
 
-        var shop = builder.AddProject<Projects.Mesh_Shop>("shop")
-            .WithReference(shopDb).WaitFor(shopDb)
-            .WaitFor(gateway)
-            .WithEnvironment("Shop__MerchantId", MerchantId)
-            .WithEnvironment("Shop__KeyPath", keyPath)
-            .WithEnvironment("Shop__GatewayUrl", gateway.GetEndpoint("http"))
-            .WithHttpEndpoint(port: Port, name: "http")
-            .WithExternalHttpEndpoints()
-            .WithShopLink()
-            .WithHttpHealthCheck("/health", endpointName: "http");
+        var shop = builder.AddShopProject(gateway, shopDb)
+            .WithEnvironment("Shop__KeyPath", keyPath);
         shop.WithEnvironment("Shop__PublicUrl", shop.GetEndpoint("http"));
 
         builder.Eventing.Subscribe<ResourceReadyEvent>(gateway.Resource, async (ready, ct) =>
@@ -82,4 +81,16 @@ public static class DemoShop
         });
         return shop;
     }
+
+    private static IResourceBuilder<ProjectResource> AddShopProject(this IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> gateway,
+        IResourceBuilder<MeshDatabaseResource> shopDb) =>
+        builder.AddProject<Projects.Mesh_Shop>("shop")
+            .WithReference(shopDb).WaitFor(shopDb)
+            .WaitFor(gateway)
+            .WithEnvironment("Shop__MerchantId", MerchantId)
+            .WithEnvironment("Shop__GatewayUrl", gateway.GetEndpoint("http"))
+            .WithHttpEndpoint(port: Port, targetPort: builder.IsPublishing() ? Port : null, name: "http")
+            .WithExternalHttpEndpoints()
+            .WithShopLink()
+            .WithHttpHealthCheck("/health", endpointName: "http");
 }

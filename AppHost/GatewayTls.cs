@@ -8,14 +8,33 @@ namespace Mesh.AppHost;
 /// The payment page is served over HTTPS. An operator gives the gateway's certificate and key as
 /// PEM files (parameters <c>gateway-tls-certificate-path</c> and <c>gateway-tls-key-path</c>);
 /// without them the AppHost makes a self-signed one for localhost in the data folder, once.
+/// Published, the two are always parameters (where the deployment mounts the files), and the
+/// payment page's address is the parameter <see cref="MeshPublishing.GatewayPublicUrl"/>.
 /// </summary>
 public static class GatewayTls
 {
     public const int ValidityDays = 397;
 
+    /// <summary>The https port as Gateway/appsettings.json has it; Aspire's publisher would give it the http one's.</summary>
+    public const int PublishedHttpsPort = 5443;
+
+    /// <summary>Where the payment page sends the consumer's browser: the https endpoint, or published the public address.</summary>
+    public static IResourceBuilder<ProjectResource> WithPaymentPageBaseUrl(this IResourceBuilder<ProjectResource> gateway) =>
+        gateway.ApplicationBuilder.IsPublishing()
+            ? gateway.WithEnvironment("Gateway__PaymentPageBaseUrl", gateway.ApplicationBuilder.AddParameter(MeshPublishing.GatewayPublicUrl))
+            : gateway.WithEnvironment("Gateway__PaymentPageBaseUrl", gateway.GetEndpoint("https"));
+
     public static IResourceBuilder<ProjectResource> WithGatewayTls(this IResourceBuilder<ProjectResource> gateway, MeshDataFolder data)
     {
-        var configuration = gateway.ApplicationBuilder.Configuration;
+        var builder = gateway.ApplicationBuilder;
+        if (builder.IsPublishing())
+        {
+            return gateway
+                .WithEndpoint("https", endpoint => endpoint.TargetPort = PublishedHttpsPort)
+                .WithEnvironment("Kestrel__Endpoints__https__Certificate__Path", builder.AddParameter("gateway-tls-certificate-path"))
+                .WithEnvironment("Kestrel__Endpoints__https__Certificate__KeyPath", builder.AddParameter("gateway-tls-key-path"));
+        }
+        var configuration = builder.Configuration;
         var certificatePath = configuration["Parameters:gateway-tls-certificate-path"];
         var keyPath = configuration["Parameters:gateway-tls-key-path"];
         if (string.IsNullOrWhiteSpace(certificatePath) || string.IsNullOrWhiteSpace(keyPath))

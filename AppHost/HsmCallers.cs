@@ -13,26 +13,26 @@ public static class HsmCallers
         IResourceBuilder<ProjectResource> hsm, string role)
     {
         var name = caller.Resource.Name;
-        var secret = caller.ApplicationBuilder.AddParameter($"{name}-hsm-secret", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), secret: true);
+        var secret = caller.ApplicationBuilder.AddMeshSecret($"{name}-hsm-secret", () => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
         // A bank in development also issues its test cards at start (clear PIN in, PVV out, CVV2 printed):
         // the card-issuing role, which the Hsm accepts only in development.
-        var roles = role == "issuer" && caller.ApplicationBuilder.Environment.IsDevelopment() ? "issuer,card-issuing" : role;
+        var roles = role == "issuer" && caller.ApplicationBuilder.IsDevelopmentInstallation() ? "issuer,card-issuing" : role;
         hsm.WithEnvironment($"Hsm__Callers__{name}__Role", roles)
            .WithEnvironment($"Hsm__Callers__{name}__Secret", secret);
         return caller
             .WithEnvironment("HsmClient__CallerName", name)
             .WithEnvironment("HsmClient__Secret", secret)
-            .WithReference(hsm).WaitFor(hsm);
+            .WithReference(hsm.GetEndpoint("grpc")).WaitFor(hsm);
     }
 
     /// <summary>
-    /// The LMK: from the secret parameter <c>hsm-lmk</c> (64 hex digits) when it is configured, else
-    /// from a file in the data folder, created at first start in development and rotatable.
+    /// The LMK: from the secret parameter <c>hsm-lmk</c> (64 hex digits) when it is configured or
+    /// published, else from a file in the data folder, created at first start in development and rotatable.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithLocalMasterKey(this IResourceBuilder<ProjectResource> hsm, MeshDataFolder data)
     {
         var builder = hsm.ApplicationBuilder;
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["Parameters:hsm-lmk"]))
+        if (builder.IsPublishing() || !string.IsNullOrWhiteSpace(builder.Configuration["Parameters:hsm-lmk"]))
         {
             return hsm.WithEnvironment("Hsm__LmkHex", builder.AddParameter("hsm-lmk", secret: true));
         }
@@ -53,7 +53,7 @@ public static class HsmCallers
     public static IResourceBuilder<ProjectResource> WithProvisionedKeys(this IResourceBuilder<ProjectResource> hsm,
         string acquirer, string cardSwitch, params IResourceBuilder<ProjectResource>[] banks)
     {
-        var development = hsm.ApplicationBuilder.Environment.IsDevelopment();
+        var development = hsm.ApplicationBuilder.IsDevelopmentInstallation();
         var keys = new List<(string Id, string Type, string Algorithm, (string Caller, string Uses)[] Owners)>
         {
             ($"{acquirer}.zpk", "Zpk", "Tdes2Key", [(acquirer, "PinEncrypt"), (cardSwitch, "PinDecrypt")]),
@@ -106,8 +106,8 @@ public static class HsmCallers
 
     /// <summary>
     /// The key custodians' credentials (<c>custodian-1</c>, <c>custodian-2</c>), each its own secret:
-    /// the parameter <c>hsm-custodian-N-secret</c> when configured (each held by its custodian), else
-    /// in development a file beside the operator's. Only custodians submit key components.
+    /// the parameter <c>hsm-custodian-N-secret</c> when configured or published (each held by its
+    /// custodian), else in development a file beside the operator's. Only custodians submit key components.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithHsmCustodians(this IResourceBuilder<ProjectResource> hsm, string operatorSecretPath)
     {
@@ -115,7 +115,7 @@ public static class HsmCallers
         for (var i = 1; i <= KeyCustodians; i++)
         {
             var name = $"hsm-custodian-{i}-secret";
-            var configured = !string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{name}"]);
+            var configured = builder.IsPublishing() || !string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{name}"]);
             if (!configured && !builder.Environment.IsDevelopment())
             {
                 // Two files in one folder would be one person's knowledge: outside development each custodian supplies its own.
@@ -130,10 +130,10 @@ public static class HsmCallers
         return hsm;
     }
 
-    /// <summary>The operator credential (key management, LMK rotation), kept at <paramref name="secretPath"/>.</summary>
+    /// <summary>The operator credential (key management, LMK rotation), kept at <paramref name="secretPath"/> (published, a parameter).</summary>
     public static IResourceBuilder<ProjectResource> WithHsmOperator(this IResourceBuilder<ProjectResource> hsm, string secretPath)
     {
-        var secret = hsm.ApplicationBuilder.AddParameter("hsm-operator-secret", OwnerOnlyFile.ReadOrCreateSecret(secretPath), secret: true);
+        var secret = hsm.ApplicationBuilder.AddMeshSecret("hsm-operator-secret", () => OwnerOnlyFile.ReadOrCreateSecret(secretPath));
         return hsm.WithEnvironment("Hsm__Callers__operator__Role", "operator")
                   .WithEnvironment("Hsm__Callers__operator__Secret", secret);
     }

@@ -9,7 +9,8 @@ namespace Mesh.AppHost;
 /// certificate (parameter <c>iso-tls-trust-anchor-path</c>) and each end's certificate and key
 /// (<c>{name}-iso-tls-certificate-path</c>, <c>{name}-iso-tls-key-path</c>) as PEM files; without
 /// them the AppHost keeps a development CA in the data folder and issues each end its certificate
-/// there: the switch's for client authentication, a bank's for server authentication.
+/// there: the switch's for client authentication, a bank's for server authentication. Published,
+/// the three are always parameters: the paths where the deployment mounts the files.
 /// </summary>
 public static class IsoLinkCertificates
 {
@@ -32,7 +33,15 @@ public static class IsoLinkCertificates
         string environmentPrefix, Oid purpose)
     {
         var name = resource.Resource.Name;
-        var configuration = resource.ApplicationBuilder.Configuration;
+        var builder = resource.ApplicationBuilder;
+        if (builder.IsPublishing())
+        {
+            return resource
+                .WithEnvironment(environmentPrefix + "CertificatePath", builder.AddParameter($"{name}-iso-tls-certificate-path"))
+                .WithEnvironment(environmentPrefix + "KeyPath", builder.AddParameter($"{name}-iso-tls-key-path"))
+                .WithEnvironment(environmentPrefix + "TrustAnchorPath", builder.SharedParameter("iso-tls-trust-anchor-path"));
+        }
+        var configuration = builder.Configuration;
         var trustAnchorPath = configuration["Parameters:iso-tls-trust-anchor-path"];
         string certificatePath, keyPath;
         if (string.IsNullOrWhiteSpace(trustAnchorPath))

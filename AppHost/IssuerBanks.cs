@@ -1,3 +1,5 @@
+using Mesh.AppHost.Postgres;
+
 namespace Mesh.AppHost;
 
 /// <summary>
@@ -11,6 +13,29 @@ public static class IssuerBanks
 {
     private const string Iso8583Endpoint = "iso8583";
 
+    /// <summary>Published, each bank is its own pod: every bank listens on the same ports (dynamic ones under <c>dotnet run</c>).</summary>
+    public const int PublishedHttpPort = 8080;
+    public const int PublishedIso8583Port = 8583;
+
+    /// <summary>
+    /// The three simulated banks, which share <paramref name="issuerDb"/> (a schema each) and call the Hsm:
+    /// two onboarded, and one (<c>issuer-boc</c>) that has joined the network but is not yet in service,
+    /// for the operator console to onboard.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource>[] AddSimulatedBanks(this IDistributedApplicationBuilder builder,
+        IResourceBuilder<MeshDatabaseResource> issuerDb, IResourceBuilder<ProjectResource> hsm) =>
+    [
+        builder.AddIssuerBank("issuer-icbc", bankId: "01020000", bankName: "Industrial and Commercial Bank of China", bins: ["622202", "622208"])
+            .WithReference(issuerDb).WaitFor(issuerDb)
+            .WithHsmCaller(hsm, role: "issuer"),
+        builder.AddIssuerBank("issuer-ccb", bankId: "01050000", bankName: "China Construction Bank", bins: ["621700", "436742"])
+            .WithReference(issuerDb).WaitFor(issuerDb)
+            .WithHsmCaller(hsm, role: "issuer"),
+        builder.AddIssuerBank("issuer-boc", bankId: "01040000", bankName: "Bank of China", bins: ["621661", "456351"], onboarded: false)
+            .WithReference(issuerDb).WaitFor(issuerDb)
+            .WithHsmCaller(hsm, role: "issuer"),
+    ];
+
     /// <summary>
     /// A bank at the end of a switch link. An onboarded bank shares its zone keys with the switch
     /// from the start (one Hsm, the same key ids). One that is not (<paramref name="onboarded"/>
@@ -22,10 +47,11 @@ public static class IssuerBanks
         [ResourceName] string name, string bankId, string bankName, string[] bins, bool onboarded = true)
     {
         var keyPrefix = onboarded ? name : $"{name}.bank";
+        var publishing = builder.IsPublishing();
         var bank = builder.AddProject<Projects.Mesh_IssuerSim>(name)
             .WithAnnotation(new IssuerBankAnnotation(bankId, bins, keyPrefix, onboarded))
-            .WithHttpEndpoint(name: "http")
-            .WithEndpoint(name: Iso8583Endpoint, scheme: "tcp", env: "Iso8583__Port")
+            .WithHttpEndpoint(name: "http", targetPort: publishing ? PublishedHttpPort : null)
+            .WithEndpoint(name: Iso8583Endpoint, scheme: "tcp", env: "Iso8583__Port", targetPort: publishing ? PublishedIso8583Port : null)
             .WithEnvironment("Bank__Id", bankId)
             .WithEnvironment("Bank__Name", bankName)
             .WithEnvironment("Bank__KeyPrefix", keyPrefix)
@@ -50,7 +76,7 @@ public static class IssuerBanks
     {
         for (var i = 0; i < banks.Length; i++)
         {
-            settlement.WithReference(banks[i]).WithEnvironment($"Settlement__Issuers__{i}", banks[i].Resource.Name)
+            settlement.WithReference(banks[i].GetEndpoint("http")).WithEnvironment($"Settlement__Issuers__{i}", banks[i].Resource.Name)
                 .WithMeshCaller(banks[i], role: "settlement");
         }
         return settlement;

@@ -58,8 +58,8 @@ public static class MeshCallers
 
     private static IResourceBuilder<ParameterResource> WithMeshCallerSecret(this IResourceBuilder<ProjectResource> server, string callerName, string role)
     {
-        var secret = server.ApplicationBuilder.AddParameter($"{callerName}-{server.Resource.Name}-secret",
-            Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), secret: true);
+        var secret = server.ApplicationBuilder.AddMeshSecret($"{callerName}-{server.Resource.Name}-secret",
+            () => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
         server.WithEnvironment($"Mesh__Callers__{callerName}__Role", role)
               .WithEnvironment($"Mesh__Callers__{callerName}__Secret", secret);
         return secret;

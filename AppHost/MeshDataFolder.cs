@@ -5,7 +5,8 @@ namespace Mesh.AppHost;
 
 /// <summary>
 /// Where the running platform keeps its state between starts: by default the git-ignored
-/// <c>.data/</c> folder at the repository root (<c>Mesh:DataDir</c> overrides it).
+/// <c>.data/</c> folder at the repository root (<c>Mesh:DataDir</c> overrides it). Publishing
+/// creates nothing in it: a deployment's state is its own (<see cref="MeshPublishing"/>).
 /// </summary>
 public sealed record MeshDataFolder(string Root, string PostgresData, string PostgresPasswordFile, string HsmLmkPath, string HsmOperatorSecretPath)
 {
@@ -14,7 +15,10 @@ public sealed record MeshDataFolder(string Root, string PostgresData, string Pos
         var root = builder.Configuration["Mesh:DataDir"] is { Length: > 0 } configured
             ? Path.GetFullPath(configured)
             : Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".data"));
-        Directory.CreateDirectory(root);
+        if (!builder.IsPublishing())
+        {
+            Directory.CreateDirectory(root);
+        }
         var postgresRoot = ReachableByPostgresUser(root)
             ? root
             : Path.Combine("/var/tmp", $"mesh-{ShortHash(root)}");

@@ -10,12 +10,13 @@ public static class PostgresExtensions
     /// <summary>
     /// The platform's PostgreSQL: an operator's server when <c>ConnectionStrings:{name}</c> is set,
     /// otherwise the machine's PostgreSQL 15 binaries run as a process on the port Aspire assigns,
-    /// with <c>initdb</c> into the data folder on first start.
+    /// with <c>initdb</c> into the data folder on first start. Published, always the former: the
+    /// connection string is a secret parameter the operator supplies.
     /// </summary>
     public static IResourceBuilder<IResourceWithConnectionString> AddMeshPostgres(this IDistributedApplicationBuilder builder,
         [ResourceName] string name, MeshDataFolder data)
     {
-        if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(name)))
+        if (builder.IsPublishing() || !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(name)))
         {
             return builder.AddConnectionString(name);
         }
