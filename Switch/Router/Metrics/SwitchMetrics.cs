@@ -12,7 +12,11 @@ public sealed class SwitchMetrics
     public const string MeterName = "Mesh.Switch";
 
     private readonly Counter<long> _authorizations;
-    private readonly Histogram<double> _issuerMs;
+    /// <summary>A bank answers in milliseconds; a timeout is seconds (<c>Switch:AuthorizationTimeoutMs</c>, at most 120).</summary>
+    public static readonly IReadOnlyList<double> IssuerDurationBuckets =
+        [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+    private readonly Histogram<double> _issuerSeconds;
     private readonly ApprovalWindow _approvals;
     private ReversalBacklog _backlog = new(0, 0);
 
@@ -22,8 +26,9 @@ public sealed class SwitchMetrics
         _approvals = new ApprovalWindow(time);
         _authorizations = meter.CreateCounter<long>("mesh.switch.authorizations", "{authorization}",
             "Requests the switch answered, by issuer (none when not routed), message type and response code");
-        _issuerMs = meter.CreateHistogram<double>("mesh.switch.issuer.duration", "ms",
-            "From the request sent to the issuer to its answer, or to the timeout, by issuer and outcome");
+        _issuerSeconds = meter.CreateHistogram("mesh.switch.issuer.duration", "s",
+            "From the request sent to the issuer to its answer, or to the timeout, by issuer and outcome",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = IssuerDurationBuckets });
         meter.CreateObservableGauge("mesh.switch.approval_rate", () => _approvals.Rate(), "1",
             "Approved (00) among the purchases and pre-authorizations answered in the last minute");
         meter.CreateObservableGauge("mesh.switch.reversals.pending", () => _backlog.Pending, "{advice}",
@@ -42,8 +47,8 @@ public sealed class SwitchMetrics
         }
     }
 
-    public void IssuerExchange(string issuer, string outcome, double elapsedMs) =>
-        _issuerMs.Record(elapsedMs, new KeyValuePair<string, object?>("issuer", issuer), new KeyValuePair<string, object?>("outcome", outcome));
+    public void IssuerExchange(string issuer, string outcome, TimeSpan elapsed) =>
+        _issuerSeconds.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("issuer", issuer), new KeyValuePair<string, object?>("outcome", outcome));
 
     public void Backlog(long pending, double oldestAgeSeconds) => _backlog = new ReversalBacklog(pending, oldestAgeSeconds);
 
