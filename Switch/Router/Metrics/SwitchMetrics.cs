@@ -4,8 +4,9 @@ namespace Mesh.Switch.Metrics;
 
 /// <summary>
 /// The switch's meter (<c>Mesh.Switch</c>): authorizations by issuer, message type and response
-/// code; the issuer's answer time; the approval rate over the last minute; and the advices owed to
-/// issuers (how many, and how long the oldest has waited), as of the reversal queue's last pass.
+/// code; the issuer's answer time; the approval rate over the last minute; the advices owed to
+/// issuers (how many, and how long the oldest has waited), as of the reversal queue's last pass;
+/// and each issuer link's state (signed on, or signed off by an operator), read when collected.
 /// </summary>
 public sealed class SwitchMetrics
 {
@@ -20,7 +21,7 @@ public sealed class SwitchMetrics
     private readonly ApprovalWindow _approvals;
     private ReversalBacklog _backlog = new(0, 0);
 
-    public SwitchMetrics(IMeterFactory meters, TimeProvider time)
+    public SwitchMetrics(IMeterFactory meters, TimeProvider time, Func<IEnumerable<LinkState>> links)
     {
         var meter = meters.Create(MeterName);
         _approvals = new ApprovalWindow(time);
@@ -35,6 +36,10 @@ public sealed class SwitchMetrics
             "Reversals and refund advices not yet acknowledged by their issuer");
         meter.CreateObservableGauge("mesh.switch.reversals.oldest_age", () => _backlog.OldestAgeSeconds, "s",
             "How long the oldest unacknowledged advice has waited");
+        meter.CreateObservableGauge("mesh.switch.issuer.link.up", () => links().Select(l => Link(l, l.SignedOn)), "{link}",
+            "1 while the issuer link is signed on, 0 while it is not, by issuer");
+        meter.CreateObservableGauge("mesh.switch.issuer.link.signed_off", () => links().Select(l => Link(l, l.SignedOffByOperator)), "{link}",
+            "1 while an operator has signed the issuer link off (the switch does not reconnect it), by issuer");
     }
 
     public void Answered(string? issuer, string mti, string responseCode)
@@ -52,5 +57,11 @@ public sealed class SwitchMetrics
 
     public void Backlog(long pending, double oldestAgeSeconds) => _backlog = new ReversalBacklog(pending, oldestAgeSeconds);
 
+    private static Measurement<int> Link(LinkState link, bool state) =>
+        new(state ? 1 : 0, new KeyValuePair<string, object?>("issuer", link.Issuer));
+
     private sealed record ReversalBacklog(long Pending, double OldestAgeSeconds);
 }
+
+/// <summary>An issuer link as the metrics see it.</summary>
+public sealed record LinkState(string Issuer, bool SignedOn, bool SignedOffByOperator);
