@@ -80,8 +80,6 @@ public static class Extensions
             .Validate(o => o.SwitchDeadlineMs > 0 && o.ResolveAfterMs > 0 && o.ResolvePollMs is > 0 and <= GatewayOptions.PollMsMax,
                 $"Gateway: the switch deadline and resolver times are positive, ResolvePollMs at most {GatewayOptions.PollMsMax}")
             .Validate(o => o.SettlementRelayPollMs is > 0 and <= GatewayOptions.PollMsMax, $"Gateway:SettlementRelayPollMs is 1 to {GatewayOptions.PollMsMax}")
-            .Validate(o => o.Banks.Count > 0 && o.Banks.All(b => b.GateId.Length == 4 && b.GateId.All(char.IsAsciiDigit) && b.Name.Length > 0),
-                "Gateway:Banks lists at least one bank, each with a 4-digit GateId and a name")
             .ValidateOnStart();
         builder.Services.AddSingleton<MerchantRegistry>();
         builder.Services.AddSingleton<PlatformCertificates>();
@@ -90,6 +88,7 @@ public static class Extensions
         builder.Services.AddSingleton<CanonicalSignature>();
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<OrderBook>();
+        builder.Services.AddSingleton<GateCodes>();
         builder.Services.AddSingleton<OrderAnswers>();
         builder.AddPageTokenProtection();
         builder.Services.AddSingleton<PaymentSessions>();
@@ -152,7 +151,7 @@ public static class Extensions
         app.MapScalarApiReference(options => options.DefaultFonts = false);
         app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificatesApi().MapOrdersApi().MapReconciliationApi();
         app.MapGroup("/admin").MapMerchantsAdminApi().MapNotificationsAdminApi();
-        app.MapGroup("/pay").MapPaymentPages().MapNetPayRefund();
+        app.MapGroup("/pay").MapPaymentPages().MapNetPayRefund().MapNetPayQuery();
         app.MapGroup("/console").MapMerchantConsole().ExcludeFromDescription();
         app.MapGroup("/ops").MapOperatorConsole().ExcludeFromDescription();
         return app;

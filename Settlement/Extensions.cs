@@ -25,12 +25,14 @@ public static class Extensions
             .Validate(o => o.InterbankSettleAfterMs is >= 100 and <= 3_600_000, "Settlement:InterbankSettleAfterMs is 100 to 3600000")
             .Validate(o => o.InterbankPollMs is >= 50 and <= 600_000, "Settlement:InterbankPollMs is 50 to 600000")
             .Validate(o => o.InterbankRecordsMax is >= 100 and <= 200_000, "Settlement:InterbankRecordsMax is 100 to 200000")
+            .Validate(o => o.LedgerVerifyIntervalMs is >= 60_000 and <= 86_400_000, "Settlement:LedgerVerifyIntervalMs is 60000 to 86400000")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => SettlementCalendar.From(sp.GetRequiredService<IOptions<SettlementOptions>>().Value));
         builder.Services.AddSingleton<LedgerMetrics>();
         builder.Services.AddSingleton<LedgerWriter>();
         builder.Services.AddSingleton<DayClose>();
         builder.Services.AddSingleton<LedgerVerifier>();
+        builder.Services.AddHostedService<LedgerAudit>();
         builder.Services.AddSingleton<ReconciliationFiles>();
         builder.Services.AddSingleton<ThreeWayReconciliation>();
         builder.Services.AddSingleton<InterbankIntake>();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Mesh needs on a fresh Debian machine of this kind, when it is missing:
 #   scripts/prerequisites.sh platform   the PostgreSQL 15 server binaries (the AppHost runs them)
-#   scripts/prerequisites.sh tests      those, plus openssl, Chromium and kubectl for the test projects
+#   scripts/prerequisites.sh tests      those, plus openssl, Chromium, kubectl and promtool for the test projects
 # Installing needs root (apt); without it the script names what is missing and stops.
 set -euo pipefail
 what=${1:-platform}
@@ -16,6 +16,8 @@ if [ "$what" = tests ]; then
   [ -x /usr/bin/chromium ] || need_apt+=(chromium)
   # The deployment tests render deploy/k8s with kubectl's kustomize (any kubectl; Debian's is 1.20).
   command -v kubectl >/dev/null || need_apt+=(kubernetes-client)
+  # The alert rules in deploy/prometheus are checked and unit-tested by promtool (Debian's prometheus package).
+  command -v promtool >/dev/null || need_apt+=(prometheus)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

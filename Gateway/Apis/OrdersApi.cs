@@ -61,7 +61,7 @@ public static class OrdersApi
     }
 
     private static async Task<IResult> CreateAsync(Dictionary<string, string?> body, HttpContext http, MerchantRequests requests, OrderBook orders,
-        OrderAnswers answers, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
+        OrderAnswers answers, GateCodes gates, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
     {
         if (Shape(body, CreateFields) is { } malformed)
         {
@@ -96,7 +96,7 @@ public static class OrdersApi
         {
             problems["notifyMode"] = [$"blank (the merchant's), or one of {string.Join(", ", Merchants.MerchantApplication.NotificationModes)}"];
         }
-        OrderRules.Check(request, options.Value, problems, netPayNames: false);
+        OrderRules.Check(request, options.Value, await gates.EnabledAsync(ct), problems, netPayNames: false);
         if (MerchantRequests.VerifiedMerchant(http) is { } merchant)
         {
             OrderRules.CheckAddresses(request, merchant, problems, netPayNames: false);

@@ -14,7 +14,11 @@ public sealed class GatewayMetrics
 
     private readonly Counter<long> _orders;
     private readonly Counter<long> _payments;
-    private readonly Histogram<double> _paymentMs;
+    /// <summary>A payment is tens of milliseconds on a quiet platform, seconds when a bank is slow.</summary>
+    public static readonly IReadOnlyList<double> PaymentDurationBuckets =
+        [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+    private readonly Histogram<double> _paymentSeconds;
     private readonly Counter<long> _notificationAttempts;
     private NotificationBacklog _backlog = new(0, 0);
 
@@ -24,8 +28,9 @@ public sealed class GatewayMetrics
         _orders = meter.CreateCounter<long>("mesh.gateway.orders", "{order}", "Orders created, by protocol (v1 or netpay)");
         _payments = meter.CreateCounter<long>("mesh.gateway.payments", "{payment}",
             "Card payments submitted on the payment page, by result (approved, declined, wrong_pin, pending, not_payable, bad_pin) and response code");
-        _paymentMs = meter.CreateHistogram<double>("mesh.gateway.payment.duration", "ms",
-            "From the consumer's submit to the payment's outcome: PIN, switch, issuer and the writes, by result");
+        _paymentSeconds = meter.CreateHistogram("mesh.gateway.payment.duration", "s",
+            "From the consumer's submit to the payment's outcome: PIN, switch, issuer and the writes, by result",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = PaymentDurationBuckets });
         _notificationAttempts = meter.CreateCounter<long>("mesh.gateway.notifications.attempts", "{attempt}",
             "Merchant notification attempts, by outcome (delivered, retry, given_up)");
         meter.CreateObservableGauge("mesh.gateway.notifications.backlog", () => _backlog.Owed, "{notification}",
@@ -36,11 +41,11 @@ public sealed class GatewayMetrics
 
     public void OrderCreated(string protocol) => _orders.Add(1, new KeyValuePair<string, object?>("protocol", protocol));
 
-    public void Paid(string result, string? responseCode, double elapsedMs)
+    public void Paid(string result, string? responseCode, TimeSpan elapsed)
     {
         var resultTag = new KeyValuePair<string, object?>("result", result);
         _payments.Add(1, resultTag, new KeyValuePair<string, object?>("response_code", responseCode ?? "none"));
-        _paymentMs.Record(elapsedMs, resultTag);
+        _paymentSeconds.Record(elapsed.TotalSeconds, resultTag);
     }
 
     public void NotificationAttempt(string outcome) => _notificationAttempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome));

@@ -8,7 +8,9 @@ using Google.Protobuf;
 using Mesh.Contracts.Hsm;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Outbox;
+using Mesh.Gateway.Pages;
 using Mesh.Gateway.Platform;
+using Mesh.Gateway.Refunds;
 using Mesh.Gateway.Signatures;
 
 namespace Mesh.Gateway.Notifications;
@@ -28,11 +30,21 @@ public sealed record PendingNotification(
     byte[]? MerchantSpki,
     string? MerchantCertificatePem,
     string[] AllowList,
-    string? PinnedSha256);
+    string? PinnedSha256)
+{
+    /// <summary>
+    /// Whether it is a NetPay refund's result: it goes to the refund's own ReturnURL, as NetPay sends it, and never to the order's
+    /// BgRetUrl, where a payment's handler would book it as money received.
+    /// </summary>
+    public bool IsNetPayRefundResult => OrderProtocol == Orders.OrderProtocol.NetPay && Event.Kind == RefundKind.Refund;
+
+    /// <summary>Where it goes: a NetPay refund's result to its ReturnURL (none if it had none), the rest to the order's BgRetUrl or backUrl.</summary>
+    public string? Url => IsNetPayRefundResult ? Event.NetPayRefund?.ReturnUrl : BgRetUrl;
+}
 
 /// <summary>
 /// A notification as it goes on the wire. Plain: NetPay's form fields and checkvalue for NetPay
-/// orders, or JSON signed in the <c>Mesh-Signature</c> header (ECDSA P-256 SHA-256 over the body, by
+/// orders (a refund's result in the fields NetPay posts to the refund's ReturnURL), or JSON signed in the <c>Mesh-Signature</c> header (ECDSA P-256 SHA-256 over the body, by
 /// the platform's answers key) for /v1 orders. Envelope: that message encrypted to the merchant: CMS
 /// EnvelopedData (AES-256-CBC, RSA-OAEP-SHA256) when the merchant gave a certificate, else
 /// RSA-OAEP-SHA256 + AES-256-GCM in a JSON envelope. Every message carries the notification id
@@ -42,7 +54,7 @@ public sealed record PendingNotification(
 /// <c>signature</c>, the platform certificate's /v1 signature over every other field of the form
 /// (<c>NotificationId</c> and <c>OrderVersion</c> included), which legacy NetPay parsers ignore.
 /// </summary>
-public sealed class NotificationMessages(NetPaySignature netPay, CanonicalSignature canonical, HsmSession hsm, PlatformCertificates platform)
+public sealed class NotificationMessages(NetPaySignature netPay, CanonicalSignature canonical, HsmSession hsm, PlatformCertificates platform, TimeProvider time)
 {
     public const string NotificationIdHeader = "Mesh-Notification-Id";
     public const string OrderVersionHeader = "Mesh-Order-Version";
@@ -54,8 +66,10 @@ public sealed class NotificationMessages(NetPaySignature netPay, CanonicalSignat
 
     public async Task<HttpRequestMessage> BuildAsync(PendingNotification n, CancellationToken ct)
     {
-        var (body, contentType) = n.OrderProtocol == OrderProtocol.NetPay ? await NetPayFormAsync(n, ct) : V1Json(n);
-        var request = new HttpRequestMessage(HttpMethod.Post, n.BgRetUrl);
+        var (body, contentType) = n.IsNetPayRefundResult ? await NetPayRefundResultAsync(n, ct)
+            : n.OrderProtocol == OrderProtocol.NetPay ? await NetPayFormAsync(n, ct)
+            : V1Json(n);
+        var request = new HttpRequestMessage(HttpMethod.Post, n.Url);
         request.Headers.Add(NotificationIdHeader, n.NotificationId.ToString(CultureInfo.InvariantCulture));
         request.Headers.Add(OrderVersionHeader, n.Event.OrderVersion.ToString(CultureInfo.InvariantCulture));
         if (n.OrderProtocol != OrderProtocol.NetPay)
@@ -83,10 +97,9 @@ public sealed class NotificationMessages(NetPaySignature netPay, CanonicalSignat
     private async Task<(byte[] Body, string ContentType)> NetPayFormAsync(PendingNotification n, CancellationToken ct)
     {
         var e = n.Event;
-        var refund = e.Kind == "refund";
         var amount = e.AmountMinor.ToString("D12", CultureInfo.InvariantCulture);
-        var transType = refund ? "0002" : n.TransType;
-        var status = e.Status is OrderStatus.Paid or "succeeded" ? OrderAnswers.NetPayPaid : OrderAnswers.NetPayNotPaid;
+        var transType = n.TransType;
+        var status = e.Status == OrderStatus.Paid ? OrderAnswers.NetPayPaid : OrderAnswers.NetPayNotPaid;
         var checkValue = await netPay.SignAsync(NetPaySignature.AnswerText(e.MerchantId, e.OrderId, amount, e.Currency, n.TransDate, transType, status), ct);
         var fields = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -103,6 +116,43 @@ public sealed class NotificationMessages(NetPaySignature netPay, CanonicalSignat
             ["NotificationId"] = n.NotificationId.ToString(CultureInfo.InvariantCulture),
             ["OrderVersion"] = e.OrderVersion.ToString(CultureInfo.InvariantCulture),
         };
+        return await SignedFormAsync(fields, ct);
+    }
+
+    /// <summary>
+    /// A NetPay refund's result, as NetPay posts it to the refund's ReturnURL: <c>ResponseCode, MerID, OrderId, TransType,
+    /// RefundAmout</c> (NetPay's spelling)<c>, ProcessDate, SendTime, Status</c> (3 succeeded, 8 failed)<c>, Priv1, CheckValue</c>,
+    /// CheckValue signed as the refund's answer was; then <c>NotificationId</c>, <c>OrderVersion</c> and the /v1 signature.
+    /// </summary>
+    private async Task<(byte[] Body, string ContentType)> NetPayRefundResultAsync(PendingNotification n, CancellationToken ct)
+    {
+        var e = n.Event;
+        var refund = e.NetPayRefund!;
+        var amount = e.AmountMinor.ToString("D12", CultureInfo.InvariantCulture);
+        var status = e.Status == RefundStatus.Succeeded ? NetPayRefundApi.Succeeded : NetPayRefundApi.Failed;
+        var checkValue = await netPay.SignAsync(NetPaySignature.RefundAnswerText(e.MerchantId, refund.ProcessDate, refund.TransType, e.OrderId, amount, status,
+            refund.Priv1), ct);
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["ResponseCode"] = NetPayRefundApi.Accepted,
+            ["MerID"] = e.MerchantId,
+            ["OrderId"] = e.OrderId,
+            ["TransType"] = refund.TransType,
+            ["RefundAmout"] = amount,
+            ["ProcessDate"] = refund.ProcessDate,
+            ["SendTime"] = NetPayRefundApi.SendTime(time.GetUtcNow()),
+            ["Status"] = status,
+            ["Priv1"] = refund.Priv1,
+            ["CheckValue"] = checkValue,
+            ["NotificationId"] = n.NotificationId.ToString(CultureInfo.InvariantCulture),
+            ["OrderVersion"] = e.OrderVersion.ToString(CultureInfo.InvariantCulture),
+        };
+        return await SignedFormAsync(fields, ct);
+    }
+
+    /// <summary>The form with <c>certId</c> and the platform certificate's /v1 <c>signature</c> over every other field.</summary>
+    private async Task<(byte[] Body, string ContentType)> SignedFormAsync(Dictionary<string, string> fields, CancellationToken ct)
+    {
         var (certId, signature) = await canonical.SignAsync(fields.Select(f => new KeyValuePair<string, string?>(f.Key, f.Value)), ct);
         fields[CanonicalSignature.CertIdField] = certId;
         fields[CanonicalSignature.SignatureField] = signature;
@@ -121,7 +171,7 @@ public sealed class NotificationMessages(NetPaySignature netPay, CanonicalSignat
             ["orderId"] = e.OrderId,
             ["version"] = e.OrderVersion.ToString(CultureInfo.InvariantCulture),
             ["status"] = e.Status,
-            [e.Kind == "refund" ? "refundAmt" : "txnAmt"] = e.AmountMinor.ToString(CultureInfo.InvariantCulture),
+            [e.Kind == RefundKind.Refund ? "refundAmt" : "txnAmt"] = e.AmountMinor.ToString(CultureInfo.InvariantCulture),
             ["currencyCode"] = e.Currency,
             ["respCode"] = e.ResponseCode,
             ["maskedPan"] = e.PanMasked,

@@ -15,7 +15,7 @@ namespace Mesh.Gateway.Notifications;
 
 /// <summary>
 /// One delivery attempt of one notification: build the message, POST it to the merchant's
-/// BgRetUrl within the timeout (any 2xx is success; redirects are not followed), and record it: a
+/// BgRetUrl (a NetPay refund's result: to the refund's ReturnURL) within the timeout (any 2xx is success; redirects are not followed), and record it: a
 /// delivery on the notification's row (its attempts and delivery time), a failed attempt in full
 /// besides (time, status code, latency, error). A failure schedules the next attempt, or, after the
 /// last, gives up and flags the notification for operators.
@@ -62,10 +62,10 @@ public sealed class NotificationSender(
         var started = time.GetTimestamp();
         int? statusCode = null;
         string? error = null;
-        var url = notification.BgRetUrl ?? "";
+        var url = notification.Url ?? "";
         if (!OutboundAddressPolicy.IsAllowedUrl(url))
         {
-            error = "no BgRetUrl, or not an http(s) address";
+            error = notification.IsNetPayRefundResult ? "no ReturnURL, or not an http(s) address" : "no BgRetUrl, or not an http(s) address";
         }
         else if (notification.MerchantProtocol == "https" && !url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {

@@ -71,14 +71,4 @@ public sealed class GatewayOptions
 
     /// <summary>The time zone of settlement's business day (an IANA id).</summary>
     public string SettlementTimeZone { get; set; } = "Asia/Shanghai";
-
-    /// <summary>The banks a consumer may choose (GateId); the switch routes by card number whatever is chosen.</summary>
-    public List<BankGate> Banks { get; set; } = [];
-}
-
-public sealed class BankGate
-{
-    public string GateId { get; set; } = "";
-
-    public string Name { get; set; } = "";
 }

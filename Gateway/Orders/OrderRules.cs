@@ -7,7 +7,7 @@ namespace Mesh.Gateway.Orders;
 /// <summary>
 /// The checks both front doors make of an order, each failure named by the field it concerns:
 /// amount above zero and under the limit, a known currency, the order number's format, the URLs'
-/// form and length, the bank (GateId) and the merchant's private field.
+/// form and length, the bank (GateId, an enabled <see cref="GateCodes"/> code) and the merchant's private field.
 /// </summary>
 public static partial class OrderRules
 {
@@ -23,7 +23,7 @@ public static partial class OrderRules
         [Cny] = Cny,
     };
 
-    public static void Check(OrderRequest order, GatewayOptions options, IDictionary<string, string[]> problems, bool netPayNames)
+    public static void Check(OrderRequest order, GatewayOptions options, IReadOnlyList<GateCode> gates, IDictionary<string, string[]> problems, bool netPayNames)
     {
         string Name(string netPay, string v1) => netPayNames ? netPay : v1;
         if (order.AmountMinor <= 0 || order.AmountMinor > options.OrderAmountMinorMax)
@@ -42,9 +42,9 @@ public static partial class OrderRules
                 problems[field] = [$"an absolute http or https address of at most {urlMax} bytes"];
             }
         }
-        if (!string.IsNullOrEmpty(order.GateId) && options.Banks.All(b => b.GateId != order.GateId))
+        if (!string.IsNullOrEmpty(order.GateId) && gates.All(g => g.GateId != order.GateId))
         {
-            problems[Name("GateId", "gateId")] = [$"blank, or one of {string.Join(", ", options.Banks.Select(b => b.GateId))}"];
+            problems[Name("GateId", "gateId")] = [$"blank, or an enabled gate code: {string.Join(", ", gates.Select(g => g.GateId))}"];
         }
         if (order.Priv1 is { } priv1 && (System.Text.Encoding.UTF8.GetByteCount(priv1) > Priv1BytesMax || priv1.Any(char.IsControl)))
         {
@@ -67,17 +67,32 @@ public static partial class OrderRules
             {
                 continue;
             }
-            if (merchant.NotificationProtocol == "https" && !url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            if (AddressProblem(url, merchant, netPayNames) is { } problem)
             {
-                problems[field] = ["an https address: the merchant's notification protocol is https, which never sends to http"];
-            }
-            else if (netPayNames && !ReturnUrlPrefixes.IsUnderAny(url, merchant.ReturnUrlPrefixes))
-            {
-                problems[field] = [merchant.ReturnUrlPrefixes.Length == 0
-                    ? "not accepted: the merchant registered no return address prefixes (returnUrlPrefixes) at onboarding"
-                    : $"an address under one the merchant registered at onboarding ({string.Join(", ", merchant.ReturnUrlPrefixes)})"];
+                problems[field] = [problem];
             }
         }
+    }
+
+    /// <summary>
+    /// What is wrong with a well-formed address of <paramref name="merchant"/>'s (a NetPay BgRetUrl, PageRetUrl or a refund's
+    /// ReturnURL when <paramref name="underPrefixes"/>), or null: on the https notification protocol only https; under a registered
+    /// prefix when asked.
+    /// </summary>
+    public static string? AddressProblem(string url, Merchant merchant, bool underPrefixes)
+    {
+        ArgumentNullException.ThrowIfNull(merchant);
+        if (merchant.NotificationProtocol == "https" && !url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            return "an https address: the merchant's notification protocol is https, which never sends to http";
+        }
+        if (underPrefixes && !ReturnUrlPrefixes.IsUnderAny(url, merchant.ReturnUrlPrefixes))
+        {
+            return merchant.ReturnUrlPrefixes.Length == 0
+                ? "not accepted: the merchant registered no return address prefixes (returnUrlPrefixes) at onboarding"
+                : $"an address under one the merchant registered at onboarding ({string.Join(", ", merchant.ReturnUrlPrefixes)})";
+        }
+        return null;
     }
 
     public static bool IsWebAddress(string url) =>

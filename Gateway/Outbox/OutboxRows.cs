@@ -28,7 +28,14 @@ public sealed record OutboxEvent(
     string? RefundId,
     DateTimeOffset At,
     string? IssuerId = null,
-    string? Traceparent = null);
+    string? Traceparent = null,
+    NetPayRefundResult? NetPayRefund = null);
+
+/// <summary>
+/// What a NetPay refund's result carries besides the event (<see cref="OutboxEvent.NetPayRefund"/>):
+/// its TransType, its Priv1, the ReturnURL it goes to and its ProcessDate (yyyyMMdd, China time).
+/// </summary>
+public sealed record NetPayRefundResult(string TransType, string Priv1, string ReturnUrl, string ProcessDate);
 
 /// <summary>
 /// Outbox rows: one for the merchant's notification, one for settlement, per final state. The
@@ -56,11 +63,14 @@ public static class OutboxRows
 
     private static string Name(string property) => Json.PropertyNamingPolicy!.ConvertName(property);
 
-    /// <summary>The two rows of <paramref name="e"/>; the notification is due at <paramref name="notifyAt"/>.</summary>
-    public static IEnumerable<NpgsqlBatchCommand> For(OutboxEvent e, DateTimeOffset notifyAt)
+    /// <summary>
+    /// The rows of <paramref name="e"/>, one per topic of <paramref name="topics"/>; the notification is due at
+    /// <paramref name="notifyAt"/>.
+    /// </summary>
+    public static IEnumerable<NpgsqlBatchCommand> For(OutboxEvent e, DateTimeOffset notifyAt, IReadOnlyCollection<string> topics)
     {
         var payload = Payload(e);
-        foreach (var topic in new[] { Notification, Settlement })
+        foreach (var topic in topics)
         {
             yield return BatchSql.Command(
                 "INSERT INTO outbox (topic, merchant_id, order_id, order_version, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",

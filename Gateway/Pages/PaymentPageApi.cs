@@ -39,7 +39,7 @@ public static class PaymentPageApi
     }
 
     private static async Task<IResult> TransGetAsync(HttpContext context, MerchantRegistry merchants, OrderBook orders, PaymentSessions sessions,
-        IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
+        GateCodes gates, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
     {
         if (await ReadFormAsync(context) is not { } form)
         {
@@ -60,7 +60,7 @@ public static class PaymentPageApi
             return Problem(context, StatusCodes.Status403Forbidden, "The signature does not verify",
                 "ChkValue is the RSA SHA-1 signature of MerId+OrdId+TransAmt+CuryId+TransDate+TransType(+Priv1) by the merchant's key");
         }
-        OrderRules.Check(request.Order, options.Value, problems, netPayNames: true);
+        OrderRules.Check(request.Order, options.Value, await gates.EnabledAsync(ct), problems, netPayNames: true);
         OrderRules.CheckAddresses(request.Order, merchant, problems, netPayNames: true);
         if (problems.Count > 0)
         {
@@ -87,7 +87,7 @@ public static class PaymentPageApi
 
     /// <summary>A new payment page for a /v1 order, answered at once (no redirect): its form posts to the session's own address.</summary>
     private static async Task<IResult> StartAsync(HttpContext context, string merchantId, string orderId, OrderBook orders, PaymentSessions sessions,
-        PinTransportKeys keys, OrderAnswers answers, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
+        PinTransportKeys keys, GateCodes gates, OrderAnswers answers, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
     {
         if (!OrderRules.MerchantId().IsMatch(merchantId) || !OrderRules.V1OrderId().IsMatch(orderId)
             || await orders.FindForPageAsync(merchantId, orderId, ct) is not ({ } order, var merchantName))
@@ -98,11 +98,11 @@ public static class PaymentPageApi
         {
             return await ResultAsync(order, merchantName, null, answers, time, ct);
         }
-        return await ShowPageAsync(context, sessions.Start(order), merchantName, sessions, keys, options.Value, ct);
+        return await ShowPageAsync(context, sessions.Start(order), merchantName, sessions, keys, gates, options.Value, ct);
     }
 
     private static async Task<IResult> ShowAsync(HttpContext context, string sessionId, OrderBook orders, PaymentSessions sessions,
-        PinTransportKeys keys, OrderAnswers answers, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
+        PinTransportKeys keys, GateCodes gates, OrderAnswers answers, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
     {
         if (sessions.Open(sessionId) is not { } session || await orders.FindForPageAsync(session.MerchantId, session.OrderId, ct) is not ({ } order, var merchantName))
         {
@@ -120,12 +120,12 @@ public static class PaymentPageApi
         {
             return Closed();
         }
-        return await ShowPageAsync(context, session.After(order.WrongPins), merchantName, sessions, keys, options.Value, ct);
+        return await ShowPageAsync(context, session.After(order.WrongPins), merchantName, sessions, keys, gates, options.Value, ct);
     }
 
     /// <summary>The payment page of a session, with its CSRF cookie.</summary>
     private static async Task<IResult> ShowPageAsync(HttpContext context, PaymentSession session, string merchantName, PaymentSessions sessions,
-        PinTransportKeys keys, GatewayOptions options, CancellationToken ct)
+        PinTransportKeys keys, GateCodes gates, GatewayOptions options, CancellationToken ct)
     {
         context.Response.Cookies.Append(CsrfCookie, session.CsrfToken, new CookieOptions
         {
@@ -135,7 +135,7 @@ public static class PaymentPageApi
             Path = "/",
             Expires = session.ExpiresAt,
         });
-        return await PageAsync(session, merchantName, sessions, keys, options, null, StatusCodes.Status200OK, ct);
+        return await PageAsync(session, merchantName, sessions, keys, gates, options, null, StatusCodes.Status200OK, ct);
     }
 
     /// <summary>
@@ -144,7 +144,7 @@ public static class PaymentPageApi
     /// row decides whether it can still be paid.
     /// </summary>
     private static async Task<IResult> SubmitAsync(HttpContext context, string sessionId, OrderBook orders, PaymentSessions sessions,
-        PinTransportKeys keys, CardPayments payments, ResultDelivery delivery, OrderAnswers answers, IOptions<GatewayOptions> options,
+        PinTransportKeys keys, GateCodes gates, CardPayments payments, ResultDelivery delivery, OrderAnswers answers, IOptions<GatewayOptions> options,
         TimeProvider time, CancellationToken ct)
     {
         if (sessions.Open(sessionId) is not { } session)
@@ -168,7 +168,7 @@ public static class PaymentPageApi
         var error =
             !Pan.TryParse(form["pan"].ToString().Replace(" ", "", StringComparison.Ordinal), out var pan) ? Refuse("Please check the card number.")
             : ExpiryYyMm(form["expiry"]) is null ? Refuse("The expiry date is MM/YY, as printed on the card.")
-            : string.IsNullOrEmpty(session.GateId) && options.Value.Banks.All(b => b.GateId != form["gateId"]) ? Refuse("Please choose your bank.")
+            : string.IsNullOrEmpty(session.GateId) && !await gates.IsEnabledAsync(form["gateId"], ct) ? Refuse("Please choose your bank.")
             : null;
         var pin = error is null
             ? EncryptedPin.Read(form["pinScheme"], form["pinCiphertext"], form["pinEphemeralKey"], form["pinIv"], session.PinNonce)
@@ -191,13 +191,13 @@ public static class PaymentPageApi
         var again = order.Status == OrderStatus.Created && order.Attempts == session.OrderAttempt && !OrderLifetime.HasEnded(order, time.GetUtcNow());
         return outcome?.Result switch
         {
-            null when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, options.Value, error,
+            null when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, gates, options.Value, error,
                 StatusCodes.Status400BadRequest, ct),
-            PaymentResult.BadPin when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, options.Value,
+            PaymentResult.BadPin when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, gates, options.Value,
                 outcome.Message, StatusCodes.Status400BadRequest, ct),
-            PaymentResult.NotPayable when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, options.Value,
+            PaymentResult.NotPayable when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, gates, options.Value,
                 "This page was out of date, and nothing was charged. Please enter the PIN again.", StatusCodes.Status409Conflict, ct),
-            PaymentResult.WrongPin when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, options.Value,
+            PaymentResult.WrongPin when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, gates, options.Value,
                 $"{outcome.Message} {outcome.WrongPinsLeft} {(outcome.WrongPinsLeft == 1 ? "try" : "tries")} left.", StatusCodes.Status200OK, ct),
             _ => await ResultAsync(order, merchantName, sessionId, answers, time, ct),
         };
@@ -235,11 +235,11 @@ public static class PaymentPageApi
         return PaymentPages.Result(order, merchantName, null, sessionId is null ? null : $"/pay/s/{sessionId}/result");
     }
 
-    private static async Task<IResult> PageAsync(PaymentSession session, string merchantName, PaymentSessions sessions, PinTransportKeys keys,
+    private static async Task<IResult> PageAsync(PaymentSession session, string merchantName, PaymentSessions sessions, PinTransportKeys keys, GateCodes gates,
         GatewayOptions options, string? error, int statusCode, CancellationToken ct)
     {
         var scheme = options.PinTransport == EncryptedPin.RsaOaep ? EncryptedPin.RsaOaep : EncryptedPin.Ecdh;
-        return PaymentPages.Payment(sessions.Seal(session), session, merchantName, scheme, await keys.SpkiBase64Async(scheme, ct), options.Banks,
+        return PaymentPages.Payment(sessions.Seal(session), session, merchantName, scheme, await keys.SpkiBase64Async(scheme, ct), await gates.EnabledAsync(ct),
             error, statusCode);
     }
 

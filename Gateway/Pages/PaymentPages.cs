@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
-using Mesh.Gateway.Options;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Payments;
 
@@ -15,7 +14,7 @@ public static class PaymentPages
 {
     /// <summary>The payment form of <paramref name="session"/>, posting to its <paramref name="token"/>'s address.</summary>
     public static IResult Payment(string token, PaymentSession session, string merchantName, string pinScheme, string transportKey,
-        IReadOnlyList<BankGate> banks, string? error, int statusCode = StatusCodes.Status200OK)
+        IReadOnlyList<GateCode> banks, string? error, int statusCode = StatusCodes.Status200OK)
     {
         var html = new StringBuilder();
         Head(html, "Pay by bank card");
@@ -37,7 +36,7 @@ public static class PaymentPages
             foreach (var bank in banks)
             {
                 html.Append("<label><input type=\"radio\" name=\"gateId\" required value=\"").Append(E(bank.GateId)).Append("\"> ")
-                    .Append(E(bank.Name)).Append("</label>");
+                    .Append(E(bank.BankName)).Append("</label>");
             }
             html.Append("</fieldset>");
         }

@@ -68,7 +68,7 @@ public sealed class CardPayments(
     {
         var started = time.GetTimestamp();
         var outcome = await AuthorizeAsync(session, pan, expiry, pin, ct);
-        metrics.Paid(ResultTag(outcome.Result), outcome.ResponseCode, time.GetElapsedTime(started).TotalMilliseconds);
+        metrics.Paid(ResultTag(outcome.Result), outcome.ResponseCode, time.GetElapsedTime(started));
         return outcome;
     }
 

@@ -30,16 +30,30 @@ public static class RefundStatus
 }
 
 public sealed record Refund(string MerchantId, string RefundId, string OrderId, long AmountMinor, string Currency, string Status, string? ResponseCode,
-    DateTimeOffset CreatedAt, DateTimeOffset? AnsweredAt);
+    DateTimeOffset CreatedAt, DateTimeOffset? AnsweredAt, NetPayRefundTerms? NetPay = null);
+
+/// <summary>
+/// A NetPay refund's own terms: its TransType (0002, 0012, 0102 or 0112), its Priv1 (the merchant's
+/// refund serial) and its ReturnURL (blank: none), where its result is posted once known.
+/// </summary>
+public sealed record NetPayRefundTerms(string TransType, string Priv1, string? ReturnUrl)
+{
+    /// <summary>NetPay's refund TransTypes: first full, second full, first partial, second partial.</summary>
+    public static readonly string[] TransTypes = ["0002", "0012", "0102", "0112"];
+
+    /// <summary>A refund's ProcessDate, as NetPay answers it: the day it was taken, in China (UTC+8).</summary>
+    public static string ProcessDate(DateTimeOffset createdAt) =>
+        createdAt.ToOffset(TimeSpan.FromHours(8)).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+}
 
 /// <summary>
 /// Refunds of paid orders, full or partial, several up to the amount paid. The amount is reserved
 /// on the order under its row lock before the refund is sent, so refunds racing each other can
 /// never exceed what was paid; a refund the issuer refuses gives its reservation back. A refund
 /// is a 0220 advice through the switch, idempotent on the merchant's refund id; one whose answer
-/// was lost is sent again (the switch answers a repeat with its first answer). A refund that
-/// succeeded rings the settlement relay and the notification dispatcher once its outbox rows are
-/// committed.
+/// was lost is sent again (the switch answers a repeat with its first answer). A refund's result
+/// rings the settlement relay and the notification dispatcher for the outbox rows it wrote, once
+/// they are committed.
 /// </summary>
 public sealed class RefundDesk(
     NpgsqlDataSource db,
@@ -62,7 +76,7 @@ public sealed class RefundDesk(
     }
 
     public async Task<(Refusal Refusal, Refund? Refund, long RefundableMinor)> RefundAsync(string merchantId, string orderId, string refundId,
-        long amountMinor, CancellationToken ct, string kind = RefundKind.Refund)
+        long amountMinor, CancellationToken ct, string kind = RefundKind.Refund, NetPayRefundTerms? netPay = null)
     {
         using var activity = CardPayments.Telemetry.StartActivity("gateway refund");
         activity?.SetTag("mesh.merchant_id", merchantId).SetTag("mesh.order_id", orderId).SetTag("mesh.amount_minor", amountMinor);
@@ -128,10 +142,12 @@ public sealed class RefundDesk(
             }
             await using var insert = new NpgsqlCommand(
                 """
-                INSERT INTO refunds (merchant_id, refund_id, order_id, payment_id, amount_minor, currency, status, stan, transmission, request, created_at, kind)
-                VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING
+                INSERT INTO refunds (merchant_id, refund_id, order_id, payment_id, amount_minor, currency, status, stan, transmission, request, created_at, kind,
+                                     netpay_trans_type, netpay_priv1, return_url)
+                VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING
                 """, connection, tx);
-            BatchSql.Bind(insert, merchantId, refundId, orderId, paymentId, amountMinor, currency, stan, transmission, acquirer.WithoutPan(packed), now, kind);
+            BatchSql.Bind(insert, merchantId, refundId, orderId, paymentId, amountMinor, currency, stan, transmission, acquirer.WithoutPan(packed), now, kind,
+                netPay?.TransType, netPay?.Priv1, netPay?.ReturnUrl);
             if (await insert.ExecuteNonQueryAsync(ct) == 0)
             {
                 // The same refund id, sent twice at once: the first one is the refund.
@@ -149,7 +165,10 @@ public sealed class RefundDesk(
     /// <summary>
     /// Writes the issuer's answer: 00 → succeeded, with the order's new version and its outbox rows
     /// (due now: the relay and the dispatcher are rung after the commit); another code → failed, and
-    /// the reservation is given back; no answer → still pending.
+    /// the reservation is given back; no answer → still pending. The merchant is told of a refund's
+    /// result either way: a <c>/v1</c> order's at its backUrl, a NetPay refund's at its own ReturnURL
+    /// (none without one), never at the order's BgRetUrl, where a payment's handler would read it as
+    /// money received.
     /// </summary>
     public async Task SettleAsync(string merchantId, string refundId, string? code, CancellationToken ct)
     {
@@ -165,21 +184,28 @@ public sealed class RefundDesk(
         await using var answered = new NpgsqlCommand(
             """
             UPDATE refunds SET status = $3, response_code = $4, answered_at = $5 WHERE merchant_id = $1 AND refund_id = $2 AND status = 'pending'
-            RETURNING order_id, amount_minor, currency, stan, transmission, kind, (SELECT issuer_id FROM payments p WHERE p.payment_id = refunds.payment_id)
+            RETURNING order_id, amount_minor, currency, stan, transmission, kind, (SELECT issuer_id FROM payments p WHERE p.payment_id = refunds.payment_id),
+                (SELECT protocol FROM orders o WHERE o.merchant_id = refunds.merchant_id AND o.order_id = refunds.order_id),
+                netpay_trans_type, netpay_priv1, return_url, created_at
             """, connection, tx);
         BatchSql.Bind(answered, merchantId, refundId, succeeded ? RefundStatus.Succeeded : RefundStatus.Failed, code, now);
-        string orderId, currency, stan, transmission, kind;
+        string orderId, currency, stan, transmission, kind, protocol;
         long amountMinor;
         string? issuerId;
+        NetPayRefundResult? netPay;
         await using (var row = await answered.ExecuteReaderAsync(ct))
         {
             if (!await row.ReadAsync(ct))
             {
                 return; // already settled
             }
-            (orderId, amountMinor, currency, stan, transmission, kind) = (row.GetString(0), row.GetInt64(1), row.GetString(2), row.GetString(3),
-                row.GetString(4), row.GetString(5));
+            (orderId, amountMinor, currency, stan, transmission, kind, protocol) = (row.GetString(0), row.GetInt64(1), row.GetString(2), row.GetString(3),
+                row.GetString(4), row.GetString(5), row.GetString(7));
             issuerId = row.IsDBNull(6) ? null : row.GetString(6);
+            netPay = protocol == Orders.OrderProtocol.NetPay && kind == RefundKind.Refund
+                ? new NetPayRefundResult(row.IsDBNull(8) ? NetPayRefundTerms.TransTypes[0] : row.GetString(8), row.IsDBNull(9) ? "" : row.GetString(9),
+                    row.IsDBNull(10) ? "" : row.GetString(10), NetPayRefundTerms.ProcessDate(row.GetFieldValue<DateTimeOffset>(11)))
+                : null;
         }
         var reversal = RefundKind.TakesPaymentBack(kind);
         var endStatus = kind == RefundKind.Void ? Orders.OrderStatus.Voided : Orders.OrderStatus.Failed;
@@ -197,30 +223,43 @@ public sealed class RefundDesk(
             BatchSql.Bind(order, endStatus, kind == RefundKind.Void ? Orders.OrderLifetime.VoidedMessage : ReversedMessage);
         }
         var version = (int)(await order.ExecuteScalarAsync(ct))!;
+        // A failed refund moved no money: the merchant is told (a refund of theirs), settlement is not.
+        var topics = new List<string>(2);
+        if ((succeeded || kind == RefundKind.Refund) && netPay is not { ReturnUrl.Length: 0 })
+        {
+            topics.Add(OutboxRows.Notification);
+        }
         if (succeeded)
         {
-            await using var outbox = new NpgsqlBatch(connection, tx);
-            if (reversal)
-            {
-                // "Paid" must not reach the merchant after "failed" or "voided".
-                outbox.BatchCommands.Add(BatchSql.Command(
-                    """
-                    UPDATE outbox SET superseded_at = $3 WHERE merchant_id = $1 AND order_id = $2 AND topic = 'notification'
-                        AND delivered_at IS NULL AND given_up_at IS NULL AND superseded_at IS NULL
-                    """, merchantId, orderId, now));
-            }
-            foreach (var command in OutboxRows.For(new OutboxEvent(reversal ? RefundKind.Reversal : kind, merchantId, orderId, version,
-                         reversal ? endStatus : RefundStatus.Succeeded, amountMinor, currency, code, null, stan, transmission, null, null,
-                         refundId, now, issuerId), now))
-            {
-                outbox.BatchCommands.Add(command);
-            }
+            topics.Add(OutboxRows.Settlement);
+        }
+        await using var outbox = new NpgsqlBatch(connection, tx);
+        if (succeeded && reversal)
+        {
+            // "Paid" must not reach the merchant after "failed" or "voided".
+            outbox.BatchCommands.Add(BatchSql.Command(
+                """
+                UPDATE outbox SET superseded_at = $3 WHERE merchant_id = $1 AND order_id = $2 AND topic = 'notification'
+                    AND delivered_at IS NULL AND given_up_at IS NULL AND superseded_at IS NULL
+                """, merchantId, orderId, now));
+        }
+        foreach (var command in OutboxRows.For(new OutboxEvent(reversal ? RefundKind.Reversal : kind, merchantId, orderId, version,
+                     !succeeded ? RefundStatus.Failed : reversal ? endStatus : RefundStatus.Succeeded, amountMinor, currency, code, null, stan, transmission,
+                     null, null, refundId, now, issuerId, NetPayRefund: netPay), now, topics))
+        {
+            outbox.BatchCommands.Add(command);
+        }
+        if (outbox.BatchCommands.Count > 0)
+        {
             await outbox.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
-        if (succeeded)
+        if (topics.Contains(OutboxRows.Settlement))
         {
             relay.Wake();
+        }
+        if (topics.Contains(OutboxRows.Notification))
+        {
             notifications.Wake();
         }
         logger.LogInformation("Refund {RefundId} of order {OrderId} ({AmountMinor}) is {Status}: response {Code}", refundId, orderId, amountMinor,
@@ -255,14 +294,16 @@ public sealed class RefundDesk(
     {
         await using var find = db.CreateCommand(
             """
-            SELECT merchant_id, refund_id, order_id, amount_minor, currency, status, response_code, created_at, answered_at
+            SELECT merchant_id, refund_id, order_id, amount_minor, currency, status, response_code, created_at, answered_at,
+                   netpay_trans_type, netpay_priv1, return_url
             FROM refunds WHERE merchant_id = $1 AND refund_id = $2
             """);
         BatchSql.Bind(find, merchantId, refundId);
         await using var row = await find.ExecuteReaderAsync(ct);
         return await row.ReadAsync(ct)
             ? new Refund(row.GetString(0), row.GetString(1), row.GetString(2), row.GetInt64(3), row.GetString(4), row.GetString(5),
-                row.IsDBNull(6) ? null : row.GetString(6), row.GetFieldValue<DateTimeOffset>(7), row.IsDBNull(8) ? null : row.GetFieldValue<DateTimeOffset>(8))
+                row.IsDBNull(6) ? null : row.GetString(6), row.GetFieldValue<DateTimeOffset>(7), row.IsDBNull(8) ? null : row.GetFieldValue<DateTimeOffset>(8),
+                row.IsDBNull(9) ? null : new NetPayRefundTerms(row.GetString(9), row.IsDBNull(10) ? "" : row.GetString(10), row.IsDBNull(11) ? null : row.GetString(11)))
             : null;
     }
 

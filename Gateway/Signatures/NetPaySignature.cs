@@ -29,6 +29,17 @@ public sealed class NetPaySignature(HsmSession hsm)
     public static string RefundText(string merId, string transDate, string transType, string orderId, string refundAmount, string priv1) =>
         string.Concat(merId, transDate, transType, orderId, refundAmount, priv1);
 
+    /// <summary>
+    /// The signed text of the platform's refund answer and result: MerID+ProcessDate+TransType+OrderId+RefundAmout+Status+Priv1
+    /// (SendTime is not signed).
+    /// </summary>
+    public static string RefundAnswerText(string merId, string processDate, string transType, string orderId, string refundAmount, string status,
+        string priv1) =>
+        string.Concat(merId, processDate, transType, orderId, refundAmount, status, priv1);
+
+    /// <summary>The signed text of an order query: MerId+TransDate+OrdId+TransType.</summary>
+    public static string QueryText(string merId, string transDate, string ordId, string transType) => string.Concat(merId, transDate, ordId, transType);
+
     /// <summary>True when <paramref name="chkValue"/> is the merchant's RSA SHA-1 signature of <paramref name="text"/>.</summary>
     public static bool IsValid(byte[] merchantSpki, string text, string? chkValue)
     {

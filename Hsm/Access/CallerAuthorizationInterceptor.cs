@@ -39,7 +39,7 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
         var started = time.GetTimestamp();
         if (!CallerPolicy.May(caller.Role, command))
         {
-            metrics.Ran(command, caller.Name, "refused", 0);
+            metrics.Ran(command, caller.Name, "refused", TimeSpan.Zero);
             logger.LogWarning("Refused {Command} to {Caller} ({Role})", command, caller.Name, caller.Role);
             await audit.RecordAsync(caller.Name, command, keyId, "refused", context.CancellationToken);
             throw HsmErrorInterceptor.ToRpcException(new HsmException(HsmErrorCode.CommandDisabled, $"{command} is not allowed for {caller.Name}"));
@@ -50,7 +50,7 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
         }
         catch (HsmException ex) when (ex.Code == HsmErrorCode.KeyNotPermitted)
         {
-            metrics.Ran(command, caller.Name, "refused", 0);
+            metrics.Ran(command, caller.Name, "refused", TimeSpan.Zero);
             logger.LogWarning("Refused {Command} to {Caller} ({Role}): {Reason}", command, caller.Name, caller.Role, ex.Message);
             await audit.RecordAsync(caller.Name, command, ex.KeyId ?? keyId, $"refused: {ex.Code}", context.CancellationToken);
             throw HsmErrorInterceptor.ToRpcException(ex);
@@ -62,7 +62,7 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
         try
         {
             var response = await continuation(request, context);
-            metrics.Ran(command, caller.Name, "done", time.GetElapsedTime(started).TotalMilliseconds);
+            metrics.Ran(command, caller.Name, "done", time.GetElapsedTime(started));
             if (CallerPolicy.IsKeyManagement(command))
             {
                 // The command has run: its row is written even if the caller has gone.
@@ -72,7 +72,7 @@ public sealed class CallerAuthorizationInterceptor(IOptions<HsmOptions> options,
         }
         catch (RpcException ex)
         {
-            metrics.Ran(command, caller.Name, "failed", time.GetElapsedTime(started).TotalMilliseconds);
+            metrics.Ran(command, caller.Name, "failed", time.GetElapsedTime(started));
             await pinFailures.FailedAsync(caller.Name, command, HsmErrorInterceptor.ErrorCodeOf(ex), context.CancellationToken);
             if (CallerPolicy.IsKeyManagement(command))
             {

@@ -12,22 +12,27 @@ public sealed class HsmMetrics
     public const string MeterName = "Mesh.Hsm";
 
     private readonly Counter<long> _commands;
-    private readonly Histogram<double> _commandMs;
+    /// <summary>A command is microseconds of cryptography; a key-management command writes to the database.</summary>
+    public static readonly IReadOnlyList<double> CommandDurationBuckets =
+        [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05];
+
+    private readonly Histogram<double> _commandSeconds;
     private readonly Counter<long> _pinFailures;
 
     public HsmMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(MeterName);
         _commands = meter.CreateCounter<long>("mesh.hsm.commands", "{command}", "Commands run, by command, caller and outcome (done, refused, failed)");
-        _commandMs = meter.CreateHistogram<double>("mesh.hsm.command.duration", "ms", "How long a command took inside the Hsm, by command");
+        _commandSeconds = meter.CreateHistogram("mesh.hsm.command.duration", "s", "How long a command took inside the Hsm, by command",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CommandDurationBuckets });
         _pinFailures = meter.CreateCounter<long>("mesh.hsm.pin.failures", "{failure}", "Failed PIN commands, by caller, command and payShield error code");
     }
 
-    public void Ran(string command, string caller, string outcome, double elapsedMs)
+    public void Ran(string command, string caller, string outcome, TimeSpan elapsed)
     {
         _commands.Add(1, new KeyValuePair<string, object?>("command", command), new KeyValuePair<string, object?>("caller", caller),
             new KeyValuePair<string, object?>("outcome", outcome));
-        _commandMs.Record(elapsedMs, new KeyValuePair<string, object?>("command", command));
+        _commandSeconds.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("command", command));
     }
 
     public void PinFailed(string caller, string command, string errorCode) =>

@@ -111,7 +111,7 @@ public sealed class HsmService(
             HsmResult.ResultOneofCase.Refusal when result.Refusal.HsmErrorCode == HsmErrorCode.CommandDisabled => "refused",
             HsmResult.ResultOneofCase.Refusal => "failed",
             _ => "done",
-        }, time.GetElapsedTime(started).TotalMilliseconds);
+        }, time.GetElapsedTime(started));
         return result;
     }
 

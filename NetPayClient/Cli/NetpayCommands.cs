@@ -10,7 +10,7 @@ using Mesh.NetPay.Signing;
 namespace Mesh.NetPay.Cli;
 
 /// <summary>
-/// <c>netpay</c>: keygen, sign, verify, order create/get/list/close/void, refund, recon download. Settings
+/// <c>netpay</c>: keygen, sign, verify, order create/get/list/close/void, refund, query (NetPay's order query), recon download. Settings
 /// come from options or the environment (<c>NETPAY_GATEWAY</c>, <c>NETPAY_MERCHANT_ID</c>,
 /// <c>NETPAY_KEY</c>, <c>NETPAY_PLATFORM_CERT</c>). Exit codes: 0 done, 1 usage, 2 refused by the
 /// platform, 3 not signed by the platform (or a signature that does not verify), 4 no answer.
@@ -61,6 +61,7 @@ public static class NetpayCommands
         root.Subcommands.Add(Verify());
         root.Subcommands.Add(Orders());
         root.Subcommands.Add(RefundCommand());
+        root.Subcommands.Add(Query());
         root.Subcommands.Add(Recon());
         return root;
     }
@@ -114,7 +115,7 @@ public static class NetpayCommands
 
     private static Command Sign()
     {
-        var command = new Command("sign", "Signs a JSON object of fields: /v1 adds signature; netpay adds ChkValue (a purchase, or a refund with TransType 0002)")
+        var command = new Command("sign", "Signs a JSON object of fields: /v1 adds signature; netpay adds ChkValue (a purchase, or a refund with TransType 0002, 0012, 0102 or 0112)")
         {
             Protocol, Input,
         };
@@ -125,7 +126,7 @@ public static class NetpayCommands
             if (result.GetValue(Protocol) == "netpay")
             {
                 string Get(string name) => fields.GetValueOrDefault(name) ?? "";
-                var text = Get("TransType") == NetPayForm.Refund
+                var text = RefundTransTypes.Contains(Get("TransType"))
                     ? string.Concat(Get("MerID"), Get("TransDate"), Get("TransType"), Get("OrderId"), Get("RefundAmount"), Get("Priv1"))
                     : string.Concat(Get("MerId"), Get("OrdId"), Get("TransAmt"), Get("CuryId"), Get("TransDate"), Get("TransType"), Get("Priv1"));
                 fields["ChkValue"] = NetPayForm.ChkValue(text, key);
@@ -167,7 +168,8 @@ public static class NetpayCommands
                 if (result.GetValue(Protocol) == "netpay")
                 {
                     using var netPayKey = await PlatformKeys.FetchNetPayKeyAsync(http, result.GetValue(Gateway)!, ct);
-                    valid = NetPayForm.IsPlatformSigned(fields.ToDictionary(f => f.Key, f => f.Value ?? ""), netPayKey);
+                    var answer = fields.ToDictionary(f => f.Key, f => f.Value ?? "");
+                    valid = answer.ContainsKey("RefundAmout") ? NetPayForm.IsRefundAnswerSigned(answer, netPayKey) : NetPayForm.IsPlatformSigned(answer, netPayKey);
                     signer = "the platform's NetPay key";
                 }
                 else
@@ -247,6 +249,51 @@ public static class NetpayCommands
                 ("response code", refund.ResponseCode),
             ]);
         }));
+        return command;
+    }
+
+    private static readonly string[] RefundTransTypes = [NetPayForm.Refund, "0012", "0102", "0112"];
+
+    private static Command Query()
+    {
+        var orderId = new Option<string>("--order-id") { Description = "The NetPay order's 16 digits (OrdId)", Required = true };
+        var transDate = new Option<string>("--trans-date") { Description = "The order's date, yyyyMMdd (TransDate)", Required = true };
+        var command = new Command("query", "NetPay's order query, signed with the NetPay (RSA-1024) key; prints the order's status, checked against the platform's NetPay key")
+        {
+            orderId, transDate,
+        };
+        command.SetAction(async (result, ct) =>
+        {
+            var output = new Output(Console.Out, result.GetValue(Json));
+            try
+            {
+                using var key = LoadKey(result);
+                var form = NetPayForm.SignQuery(new NetPayQuery(result.GetValue(MerchantId)!, result.GetValue(orderId)!, result.GetValue(transDate)!), key);
+                using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+                using var content = new FormUrlEncodedContent(form);
+                using var response = await http.PostAsync(new Uri(result.GetValue(Gateway)!, NetPayForm.QueryPath), content, ct);
+                var answer = NetPayForm.ReadAnswer(await response.Content.ReadAsByteArrayAsync(ct));
+                if (answer.GetValueOrDefault("ResponeseCode") != "0")
+                {
+                    Console.Error.WriteLine($"refused: {answer.GetValueOrDefault("ResponeseCode") ?? $"HTTP {(int)response.StatusCode}"} {answer.GetValueOrDefault("Message")}");
+                    return Refused;
+                }
+                using var netPayKey = await PlatformKeys.FetchNetPayKeyAsync(http, result.GetValue(Gateway)!, ct);
+                var valid = NetPayForm.IsPlatformSigned(answer, netPayKey);
+                output.Record(answer, [.. answer.Where(f => f.Key != "checkvalue").Select(f => (f.Key, (string?)f.Value)), ("signed by the platform", valid ? "yes" : "NO")]);
+                return valid ? 0 : Untrusted;
+            }
+            catch (HttpRequestException ex)
+            {
+                Console.Error.WriteLine($"no answer from {result.GetValue(Gateway)}: {ex.Message}");
+                return Unreachable;
+            }
+            catch (Exception ex) when (ex is ArgumentException or IOException or CryptographicException)
+            {
+                Console.Error.WriteLine(ex.Message);
+                return 1;
+            }
+        });
         return command;
     }
 

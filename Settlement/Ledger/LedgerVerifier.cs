@@ -1,4 +1,5 @@
 using Mesh.Contracts.Settlement;
+using Mesh.Settlement.Metrics;
 using Npgsql;
 
 namespace Mesh.Settlement.Ledger;
@@ -6,9 +7,10 @@ namespace Mesh.Settlement.Ledger;
 /// <summary>
 /// The ledger's audit: every entry has two lines or more summing to zero, every line belongs to an
 /// entry and an account, every cached balance equals the sum of its account's lines, and all lines
-/// together sum to zero.
+/// together sum to zero. What it found goes to <see cref="LedgerMetrics"/>, for the alert on a
+/// ledger that does not balance.
 /// </summary>
-public sealed class LedgerVerifier(NpgsqlDataSource db)
+public sealed class LedgerVerifier(NpgsqlDataSource db, LedgerMetrics metrics)
 {
     public const int ProblemsListedMax = 50;
 
@@ -50,6 +52,7 @@ public sealed class LedgerVerifier(NpgsqlDataSource db)
             reply.Problems.Add($"the ledger sums to {reply.LedgerSumMinor}, not zero");
         }
         reply.Ok = reply.Problems.Count == 0;
+        metrics.Verified(reply.Problems.Count, reply.LedgerSumMinor);
         return reply;
     }
 }

@@ -28,6 +28,9 @@ public sealed class SettlementOptions
 
     /// <summary>At most this many of the switch's authorizations are taken in per round.</summary>
     public int InterbankRecordsMax { get; set; } = 20_000;
+
+    /// <summary>How often the whole ledger is verified (each time a full read of its lines).</summary>
+    public int LedgerVerifyIntervalMs { get; set; } = 900_000;
 }
 
 /// <summary>

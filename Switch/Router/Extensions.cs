@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Mesh.Iso8583.Packaging;
 using Mesh.ServiceDefaults.Access;
 using Mesh.ServiceDefaults.Database;
@@ -41,7 +42,8 @@ public static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IssuerLinks>());
         builder.Services.AddSingleton<BinTable>();
         builder.Services.AddSingleton<SecurityModule>();
-        builder.Services.AddSingleton<SwitchMetrics>();
+        builder.Services.AddSingleton(sp => new SwitchMetrics(sp.GetRequiredService<IMeterFactory>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IssuerLinks>().States));
         builder.Services.AddSingleton<AuthorizationFlow>();
         builder.Services.AddSingleton<OutcomeLookup>();
         builder.Services.AddSingleton<IssuerOnboarding>();

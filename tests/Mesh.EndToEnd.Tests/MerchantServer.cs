@@ -10,8 +10,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Mesh.EndToEnd.Tests;
 
-/// <summary>A notification as the merchant's server received it.</summary>
-public sealed record ReceivedNotification(string ContentType, IReadOnlyDictionary<string, string> Headers, byte[] Body, int AnsweredStatus);
+/// <summary>A notification as the merchant's server received it, and the path it was posted to.</summary>
+public sealed record ReceivedNotification(string ContentType, IReadOnlyDictionary<string, string> Headers, byte[] Body, int AnsweredStatus, string Path);
 
 /// <summary>
 /// The merchant's notification endpoint: real Kestrel on loopback (HTTP, or HTTPS with a
@@ -75,6 +75,7 @@ public sealed class MerchantServer : IAsyncDisposable
         var app = builder.Build();
         var server = new MerchantServer(app, certificate);
         app.MapPost("/notify", (Delegate)server.ReceiveAsync);
+        app.MapPost("/notify/{**rest}", (Delegate)server.ReceiveAsync);
         await app.StartAsync();
         server.Url = $"{(https ? "https" : "http")}://127.0.0.1:{new Uri(app.Urls.First()).Port}/notify";
         Live[server.Url] = 0;
@@ -92,7 +93,8 @@ public sealed class MerchantServer : IAsyncDisposable
         }
         var status = AlwaysFail || Interlocked.Decrement(ref _failNext) >= 0 ? 500 : 200;
         Received.Enqueue(new ReceivedNotification(context.Request.ContentType ?? "",
-            context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body.ToArray(), status));
+            context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body.ToArray(), status,
+            context.Request.Path.Value ?? ""));
         return Results.StatusCode(status);
     }
 

@@ -36,9 +36,9 @@ public sealed class MetricsTests(MeshPlatformFixture platform)
         double Grew(string service, string name, params string[] labels) => Sum(after[service], name, labels) - Sum(before[service], name, labels);
         Assert.True(Grew("gateway", "mesh_gateway_payments_total", "result=\"approved\"", "response_code=\"00\"") >= 1, after["gateway"]);
         Assert.True(Grew("gateway", "mesh_gateway_orders_total", "protocol=\"netpay\"") >= 1, after["gateway"]);
-        Assert.True(Grew("gateway", "mesh_gateway_payment_duration_milliseconds_count", "result=\"approved\"") >= 1, after["gateway"]);
+        Assert.True(Grew("gateway", "mesh_gateway_payment_duration_seconds_count", "result=\"approved\"") >= 1, after["gateway"]);
         Assert.True(Grew("switch", "mesh_switch_authorizations_total", "issuer=\"issuer-icbc\"", "mti=\"0200\"", "response_code=\"00\"") >= 1, after["switch"]);
-        Assert.True(Grew("switch", "mesh_switch_issuer_duration_milliseconds_count", "issuer=\"issuer-icbc\"", "outcome=\"answered\"") >= 1, after["switch"]);
+        Assert.True(Grew("switch", "mesh_switch_issuer_duration_seconds_count", "issuer=\"issuer-icbc\"", "outcome=\"answered\"") >= 1, after["switch"]);
         Assert.True(Sum(after["switch"], "mesh_switch_approval_rate") is > 0 and <= 1, after["switch"]);
         Assert.Contains("mesh_switch_reversals_pending", after["switch"], StringComparison.Ordinal);
         Assert.True(Grew("hsm", "mesh_hsm_commands_total", "command=\"TranslatePin\"", "caller=\"switch\"", "outcome=\"done\"") >= 1, after["hsm"]);

@@ -100,21 +100,56 @@ public sealed class TestMerchant : IDisposable
     }
 
     /// <summary>NetPay's refund form, signed over MerID+TransDate+TransType+OrderId+RefundAmount+Priv1.</summary>
-    public Dictionary<string, string> NetPayRefund(string orderId, long amountMinor, string priv1)
+    public Dictionary<string, string> NetPayRefund(string orderId, long amountMinor, string priv1, string transType = "0002",
+        string returnUrl = "https://shop.example/netpay/refunded")
     {
         var form = new Dictionary<string, string>
         {
             ["MerID"] = MerchantId,
-            ["TransType"] = "0002",
+            ["TransType"] = transType,
             ["OrderId"] = orderId,
             ["RefundAmount"] = amountMinor.ToString("D12", CultureInfo.InvariantCulture),
             ["TransDate"] = Today,
             ["Version"] = "20070129",
-            ["ReturnURL"] = "https://shop.example/netpay/refunded",
+            ["ReturnURL"] = returnUrl,
             ["Priv1"] = priv1,
         };
         form["ChkValue"] = NetPaySign(form["MerID"] + form["TransDate"] + form["TransType"] + form["OrderId"] + form["RefundAmount"] + priv1);
         return form;
+    }
+
+    /// <summary>NetPay's order query form, signed over MerId+TransDate+OrdId+TransType.</summary>
+    public Dictionary<string, string> NetPayQuery(string ordId, string? transDate = null)
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["MerId"] = MerchantId,
+            ["TransType"] = "0001",
+            ["OrdId"] = ordId,
+            ["TransDate"] = transDate ?? Today,
+            ["Version"] = "20060831",
+            ["Resv"] = "memo",
+        };
+        form["ChkValue"] = NetPaySign(form["MerId"] + form["TransDate"] + form["OrdId"] + form["TransType"]);
+        return form;
+    }
+
+    /// <summary>
+    /// A NetPay server-to-server answer read as NetPay's PHP demo reads it: decoded as its envelope's GB2312 (GB18030), the tags
+    /// stripped, split on &amp; and =, pairs kept raw.
+    /// </summary>
+    public static Dictionary<string, string> ReadNetPayAnswer(byte[] body)
+    {
+        var text = System.Text.RegularExpressions.Regex.Replace(CodePagesEncodingProvider.Instance.GetEncoding(54936)!.GetString(body), "<[^>]*>", "").Trim();
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var data in text.Split('&'))
+        {
+            if (data.Split('=') is { Length: 2 } nameValue)
+            {
+                fields[nameValue[0]] = nameValue[1];
+            }
+        }
+        return fields;
     }
 
     public string NetPaySign(string text) =>

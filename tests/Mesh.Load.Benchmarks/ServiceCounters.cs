@@ -75,8 +75,8 @@ public static partial class ServiceCounters
             .OrderBy(c => c.Caller, StringComparer.Ordinal).ThenByDescending(c => c.Count)
             .ToList();
         // The Hsm's own time per command (inside the Hsm, unary or on a session), from its duration histogram.
-        var commandMs = after.Keys
-            .Where(k => k.StartsWith("hsm mesh_hsm_command_duration_milliseconds_count{", StringComparison.Ordinal))
+        var commandSeconds = after.Keys
+            .Where(k => k.StartsWith("hsm mesh_hsm_command_duration_seconds_count{", StringComparison.Ordinal))
             .GroupBy(k => Label(k, "command"))
             .ToDictionary(g => g.Key, g =>
             {
@@ -87,7 +87,7 @@ public static partial class ServiceCounters
         foreach (var caller in commands.GroupBy(c => c.Caller))
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"  {caller.Key,-12} {caller.Sum(c => c.Count) / per,5:F1}: {string.Join(", ", caller.Select(c => $"{c.Command} {c.Count / per:F2} × {commandMs.GetValueOrDefault(c.Command) * 1000:F0}"))}");
+                $"  {caller.Key,-12} {caller.Sum(c => c.Count) / per,5:F1}: {string.Join(", ", caller.Select(c => $"{c.Command} {c.Count / per:F2} × {commandSeconds.GetValueOrDefault(c.Command) * 1e6:F0}"))}");
         }
         return text.ToString();
     }

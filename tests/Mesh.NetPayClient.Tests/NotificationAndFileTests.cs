@@ -94,6 +94,47 @@ public sealed class NotificationAndFileTests : IDisposable
     private PaymentNotification ReadForm(byte[] body, Dictionary<string, string>? headers = null) =>
         Reader.Read(headers ?? [], "application/x-www-form-urlencoded", body);
 
+    /// <summary>A NetPay refund's result as the gateway posts it to the refund's ReturnURL (NetPay's refund fields, Status 3 or 8).</summary>
+    private byte[] NetPayRefundResult(string status, params (string Name, string Value)[] changed)
+    {
+        var text = string.Concat("808080000000001", "20261126", "0102", "2026112600000001", "000000003000", status, "rf-1");
+        var fields = new Dictionary<string, string?>
+        {
+            ["ResponseCode"] = "0",
+            ["MerID"] = "808080000000001",
+            ["OrderId"] = "2026112600000001",
+            ["TransType"] = "0102",
+            ["RefundAmout"] = "000000003000",
+            ["ProcessDate"] = "20261126",
+            ["SendTime"] = "103015",
+            ["Status"] = status,
+            ["Priv1"] = "rf-1",
+            ["CheckValue"] = Convert.ToHexString(_platform.NetPayKey.SignData(Encoding.UTF8.GetBytes(text), HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1)),
+            ["NotificationId"] = "9",
+            ["OrderVersion"] = "3",
+        };
+        _platform.Signed(fields);
+        foreach (var (name, value) in changed)
+        {
+            fields[name] = value;
+        }
+        using var form = new FormUrlEncodedContent(fields.Select(f => new KeyValuePair<string, string>(f.Key, f.Value ?? "")));
+        return form.ReadAsByteArrayAsync().GetAwaiter().GetResult();
+    }
+
+    [Fact]
+    public void ANetPayRefundsResult_IsARefund_Succeeded3_Failed8_NeverAPaidPurchase_AndATamperedOneIsRefused()
+    {
+        var succeeded = ReadForm(NetPayRefundResult("3"));
+        var failed = ReadForm(NetPayRefundResult("8"));
+
+        Assert.Equal((PaymentNotification.Refund, "2026112600000001", 30_00L, "9", 3L, true), (succeeded.Kind, succeeded.OrderId, succeeded.AmountMinor,
+            succeeded.NotificationId, succeeded.OrderVersion, succeeded.Succeeded));
+        Assert.Equal((PaymentNotification.Refund, false), (failed.Kind, failed.Succeeded));
+        Assert.Throws<NotificationRejectedException>(() => ReadForm(NetPayRefundResult("8", ("Status", "3"))));
+        Assert.Throws<NotificationRejectedException>(() => ReadForm(NetPayRefundResult("3", ("NotificationId", "10"))));
+    }
+
     [Fact]
     public void ANetPayNotification_IsCheckedAgainstThePgidKey_AndATamperedAmountIsRefused()
     {

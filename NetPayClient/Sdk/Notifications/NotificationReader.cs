@@ -115,9 +115,10 @@ public sealed class NotificationReader(X509Certificate2 platformCertificate, RSA
             .Select(pair => pair.Split('=', 2))
             .GroupBy(kv => Uri.UnescapeDataString(kv[0].Replace('+', ' ')), StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => Uri.UnescapeDataString((g.First().ElementAtOrDefault(1) ?? "").Replace('+', ' ')), StringComparer.Ordinal);
-        if (!NetPayForm.IsPlatformSigned(f, platformNetPayKey))
+        var refund = f.ContainsKey("RefundAmout");
+        if (refund ? !NetPayForm.IsRefundAnswerSigned(f, platformNetPayKey) : !NetPayForm.IsPlatformSigned(f, platformNetPayKey))
         {
-            throw new NotificationRejectedException("the notification's checkvalue is not the platform's");
+            throw new NotificationRejectedException(refund ? "the refund result's CheckValue is not the platform's" : "the notification's checkvalue is not the platform's");
         }
         if (f.GetValueOrDefault(V1Signature.CertIdField) != V1Signature.CertIdOf(platformCertificate)
             || !V1Signature.IsPlatformSigned(f.Select(kv => new KeyValuePair<string, string?>(kv.Key, kv.Value)), f.GetValueOrDefault(V1Signature.SignatureField),
@@ -125,9 +126,12 @@ public sealed class NotificationReader(X509Certificate2 platformCertificate, RSA
         {
             throw new NotificationRejectedException("the notification's NotificationId and OrderVersion are not signed by the platform certificate");
         }
-        return new PaymentNotification(Get(f, "NotificationId"), Get(f, "transtype") == NetPayForm.Refund ? PaymentNotification.Refund : PaymentNotification.Purchase,
-            Get(f, "merid"), Get(f, "orderno"), Number(Get(f, "OrderVersion")), Get(f, "status"), Number(Get(f, "amount")), Get(f, "currencycode"),
-            null, null, null, Get(f, "transdate"), f.GetValueOrDefault("Priv1"), "netpay");
+        // A refund's result comes to the refund's ReturnURL in NetPay's refund fields (Status 3 or 8), never as a payment's form.
+        return refund
+            ? new PaymentNotification(Get(f, "NotificationId"), PaymentNotification.Refund, Get(f, "MerID"), Get(f, "OrderId"), Number(Get(f, "OrderVersion")),
+                Get(f, "Status"), Number(Get(f, "RefundAmout")), "156", null, null, null, Get(f, "ProcessDate"), f.GetValueOrDefault("Priv1"), "netpay")
+            : new PaymentNotification(Get(f, "NotificationId"), PaymentNotification.Purchase, Get(f, "merid"), Get(f, "orderno"), Number(Get(f, "OrderVersion")),
+                Get(f, "status"), Number(Get(f, "amount")), Get(f, "currencycode"), null, null, null, Get(f, "transdate"), f.GetValueOrDefault("Priv1"), "netpay");
     }
 
     private static string Get(Dictionary<string, string> fields, string name) =>

@@ -28,6 +28,9 @@ public sealed record PaymentNotification(
     /// <summary>A refund's result.</summary>
     public const string Refund = "refund";
 
-    /// <summary>True when the purchase is paid or the refund went through.</summary>
-    public bool Succeeded => Status is "paid" or "succeeded" or "1001";
+    /// <summary>
+    /// True when the purchase is paid (<c>paid</c>, NetPay's <c>1001</c>) or the refund went through (<c>succeeded</c>, NetPay's
+    /// <c>3</c>). A refund is never read as a payment: only a purchase is paid.
+    /// </summary>
+    public bool Succeeded => Kind == Refund ? Status is "succeeded" or "3" : Status is "paid" or "1001";
 }

@@ -131,17 +131,17 @@ public sealed class AuthorizationFlow(
         {
             // Never sent: nothing to reverse.
             records.Add(journal.Entry(link.Name, forward, null, ExchangeOutcome.LinkDown, Elapsed(started)));
-            metrics.IssuerExchange(link.Name, "link_down", Elapsed(started));
+            metrics.IssuerExchange(link.Name, "link_down", time.GetElapsedTime(started));
             return Answer(request, UnknownOutcome);
         }
         catch (Exception ex) when (ex is TimeoutException or IOException)
         {
             records.Add(journal.Entry(link.Name, forward, null, ExchangeOutcome.Timeout, Elapsed(started)));
-            metrics.IssuerExchange(link.Name, ex is TimeoutException ? "timeout" : "link_lost", Elapsed(started));
+            metrics.IssuerExchange(link.Name, ex is TimeoutException ? "timeout" : "link_lost", time.GetElapsedTime(started));
             return OutcomeUnknown(request, forward, link, ex is TimeoutException ? "no answer in time" : "link lost with the request in flight", records);
         }
         records.Add(journal.Entry(link.Name, forward, issuerAnswer, ExchangeOutcome.Answered, Elapsed(started)));
-        metrics.IssuerExchange(link.Name, "answered", Elapsed(started));
+        metrics.IssuerExchange(link.Name, "answered", time.GetElapsedTime(started));
         var code = issuerAnswer.GetString(IsoFields.ResponseCode);
         if (code is null)
         {

@@ -1,5 +1,6 @@
 using Mesh.Iso8583.Packaging;
 using Mesh.Switch.Journal;
+using Mesh.Switch.Metrics;
 using Mesh.Switch.Options;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -31,6 +32,9 @@ public sealed class IssuerLinks : BackgroundService
     public IReadOnlyList<IssuerLink> All { get; }
 
     public IssuerLink? Find(string name) => All.FirstOrDefault(l => l.Name == name);
+
+    /// <summary>Each link's state now, for <see cref="SwitchMetrics"/>.</summary>
+    public IEnumerable<LinkState> States() => All.Select(l => new LinkState(l.Name, l.IsSignedOn, l.IsSignedOffByOperator));
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(All.Select(link => link.RunAsync(stoppingToken)));
