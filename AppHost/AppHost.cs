@@ -2,7 +2,10 @@ using Mesh.AppHost;
 using Mesh.AppHost.Postgres;
 using Microsoft.Extensions.Configuration;
 
-var builder = DistributedApplication.CreateBuilder(args);
+// The mesh's services trust only the mesh's own certificate authorities: Aspire does not add the
+// ASP.NET Core development certificate to their trust or serve with it (scripts/dev-certificate.sh
+// trusts it only so that the dashboard finds one).
+var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions { Args = args, TrustDeveloperCertificate = false });
 var data = MeshDataFolder.Resolve(builder);
 
 // PostgreSQL: the machine's binaries as a process (no containers here), or an operator's own

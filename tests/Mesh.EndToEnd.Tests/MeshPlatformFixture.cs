@@ -6,6 +6,7 @@ using Grpc.Net.Client;
 using Mesh.EndToEnd.Tests.Otlp;
 using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 // Each collection starts a whole platform on the AppHost's fixed ports: one at a time.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
@@ -96,17 +97,46 @@ public class MeshPlatformFixture : IAsyncLifetime
         Configure(builder);
         App = await builder.BuildAsync();
         using var cts = new CancellationTokenSource(StartTimeout);
-        await App.StartAsync(cts.Token);
-        var logs = App.Services.GetRequiredService<ResourceLoggerService>();
-        var model = App.Services.GetRequiredService<DistributedApplicationModel>();
-        foreach (var resource in model.Resources.Where(r => ServiceResources.Contains(r.Name)))
+        try
         {
-            _ = WatchLogsAsync(logs, resource);
+            await App.StartAsync(cts.Token);
+            // Watched once started: a watch begun before the start follows no process's lines.
+            var logs = App.Services.GetRequiredService<ResourceLoggerService>();
+            var model = App.Services.GetRequiredService<DistributedApplicationModel>();
+            foreach (var resource in model.Resources.Where(r => ServiceResources.Contains(r.Name) || r.Name == "postgres"))
+            {
+                _ = WatchLogsAsync(logs, resource);
+            }
+            foreach (var resource in ServiceResources)
+            {
+                await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
+            }
         }
-        foreach (var resource in ServiceResources)
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
-            await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
+            throw new TimeoutException(StartReport());
         }
+    }
+
+    /// <summary>Why a start took too long: each resource's state and health, and the last lines of those not healthy.</summary>
+    private string StartReport()
+    {
+        const int LinesPerResource = 15;
+        var report = new System.Text.StringBuilder($"the platform was not healthy within {StartTimeout.TotalSeconds:F0} s:");
+        foreach (var name in ServiceResources.Prepend("postgres"))
+        {
+            var healthy = App.ResourceNotifications.TryGetCurrentState(name, out var state) && state.Snapshot.HealthStatus == HealthStatus.Healthy;
+            report.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"\n{name}: {state?.Snapshot.State?.Text ?? "no state"}, {state?.Snapshot.HealthStatus?.ToString() ?? "no health"}");
+            if (!healthy)
+            {
+                foreach (var (_, line) in Logs.Where(l => l.Resource == name).TakeLast(LinesPerResource))
+                {
+                    report.Append("\n    ").Append(line);
+                }
+            }
+        }
+        return report.ToString();
     }
 
     /// <summary>An acquirer (the gateway's identity at the Hsm and at the switch) talking to this platform's Hsm and switch.</summary>
