@@ -7,7 +7,7 @@ namespace Mesh.Gateway.Orders;
 public sealed record NetPayOrder(OrderRequest Order, string SignedText, string ChkValue);
 
 /// <summary>
-/// Reads NetPay's purchase form (reference.md): <c>MerId, OrdId, TransAmt, CuryId, TransDate,
+/// Reads NetPay's purchase form (docs/merchant-integration.md): <c>MerId, OrdId, TransAmt, CuryId, TransDate,
 /// TransType, Version, BgRetUrl, PageRetUrl, GateId, Priv1, ChkValue</c>, each in its exact format.
 /// Every problem is named by its field.
 /// </summary>

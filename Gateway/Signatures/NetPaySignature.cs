@@ -6,7 +6,7 @@ using Mesh.Contracts.Hsm;
 namespace Mesh.Gateway.Signatures;
 
 /// <summary>
-/// The NetPay form protocol's signatures (reference.md): RSASSA-PKCS1-v1_5 with SHA-1 over the
+/// The NetPay form protocol's signatures (docs/merchant-integration.md): RSASSA-PKCS1-v1_5 with SHA-1 over the
 /// fields concatenated in a fixed order, as 256 upper-case hex digits. Merchants sign orders with
 /// their key; the platform signs answers with its NetPay key in the Hsm (RSA-1024, PGID
 /// <see cref="PlatformGatewayId"/>).

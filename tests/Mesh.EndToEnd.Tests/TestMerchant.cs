@@ -11,7 +11,7 @@ namespace Mesh.EndToEnd.Tests;
 /// <summary>
 /// A merchant as a test plays it: onboarded with its own key (the NetPay protocol's RSA-1024, or
 /// RSA-2048 / ECDSA P-256 for /v1), signing its orders and checking the platform's answers the
-/// way reference.md and the gateway's OpenAPI describe, with nothing from the gateway's code.
+/// way docs/merchant-integration.md and the gateway's OpenAPI describe, with nothing from the gateway's code.
 /// </summary>
 public sealed class TestMerchant : IDisposable
 {

@@ -3,7 +3,7 @@ using Mesh.Gateway.Signatures;
 
 namespace Mesh.Gateway.Tests;
 
-/// <summary>The texts merchants sign, exactly as reference.md and the /v1 documentation give them.</summary>
+/// <summary>The texts merchants sign, exactly as docs/merchant-integration.md gives them for NetPay and /v1.</summary>
 public sealed class SignatureTextTests
 {
     [Fact]

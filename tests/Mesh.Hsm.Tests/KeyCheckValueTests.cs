@@ -7,7 +7,7 @@ public class KeyCheckValueTests
     [Fact]
     public void TripleDes_PublishedKnownAnswer()
     {
-        // reference.md: KCV of 0123456789ABCDEFFEDCBA9876543210 is 08D7B4.
+        // docs/hsm.md (KeyCheckValue): KCV of 0123456789ABCDEFFEDCBA9876543210 is 08D7B4.
         Assert.Equal("08D7B4", KeyCheckValue.TripleDes(Convert.FromHexString("0123456789ABCDEFFEDCBA9876543210")));
     }
 

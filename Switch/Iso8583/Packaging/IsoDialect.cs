@@ -30,7 +30,7 @@ public sealed class IsoDialect
 
     /// <summary>
     /// The 1987 table in the China UnionPay style that Mesh's switch and banks speak
-    /// (<c>reference.md</c>): ASCII numerics, binary bitmaps, binary PIN block and MAC.
+    /// (docs/iso8583.md): ASCII numerics, binary bitmaps, binary PIN block and MAC.
     /// </summary>
     public static IsoDialect UnionPay1987 { get; } = new("cup-1987",
     [
