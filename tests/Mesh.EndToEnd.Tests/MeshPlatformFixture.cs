@@ -52,6 +52,9 @@ public class MeshPlatformFixture : IAsyncLifetime
     /// <summary>Processes of the gateway and of the switch (the AppHost's Mesh:Replicas).</summary>
     public virtual int Replicas => 1;
 
+    /// <summary>A derived platform's own AppHost arguments (its PostgreSQL topology, say).</summary>
+    protected virtual string[] AppHostArguments => [];
+
     /// <summary>A derived platform's own settings, applied after the shared ones.</summary>
     protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
     {
@@ -61,7 +64,7 @@ public class MeshPlatformFixture : IAsyncLifetime
     {
         Traces = await OtlpTraceReceiver.StartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Mesh_AppHost>(
-            [$"--Mesh:DataDir={_dataDir}", $"--Mesh:Replicas={Replicas}"],
+            [$"--Mesh:DataDir={_dataDir}", $"--Mesh:Replicas={Replicas}", .. AppHostArguments],
             (options, _) => options.DisableDashboard = true);
         foreach (var project in builder.Resources.OfType<ProjectResource>())
         {
@@ -228,3 +231,16 @@ public sealed class CrashPlatformCollection : ICollectionFixture<CrashPlatformFi
 {
     public const string Name = "Mesh platform, crash campaign";
 }
+
+/// <summary>The platform with its services' databases behind PgBouncer in transaction pooling mode.</summary>
+public sealed class PooledPlatformFixture : MeshPlatformFixture
+{
+    protected override string[] AppHostArguments => ["--Mesh:Postgres:Pooler=pgbouncer"];
+}
+
+[CollectionDefinition(Name)]
+public sealed class PooledPlatformCollection : ICollectionFixture<PooledPlatformFixture>
+{
+    public const string Name = "Mesh platform, through PgBouncer";
+}
+
