@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Mesh needs on a fresh Debian machine of this kind, when it is missing:
 #   scripts/prerequisites.sh platform   the PostgreSQL 15 server binaries (the AppHost runs them), and
-#                                       PgBouncer, Patroni, etcd and HAProxy (Mesh:Postgres:Pooler, Mesh:Postgres=ha)
+#                                       PgBouncer, Patroni and etcd (Mesh:Postgres:Pooler, Mesh:Postgres=ha)
 #   scripts/prerequisites.sh tests      those, plus openssl, Chromium, kubectl and promtool for the test projects
 # Installing needs root (apt); without it the script names what is missing and stops.
 set -euo pipefail
@@ -14,7 +14,6 @@ command -v setpriv >/dev/null || need_apt+=(util-linux)
 [ -x /usr/sbin/pgbouncer ] || need_apt+=(pgbouncer)
 command -v patroni >/dev/null || need_apt+=(patroni)
 command -v etcd >/dev/null || need_apt+=(etcd-server)
-[ -x /usr/sbin/haproxy ] || need_apt+=(haproxy)
 if [ "$what" = tests ]; then
   # The SDK's tests check its signatures against the openssl command line.
   command -v openssl >/dev/null || need_apt+=(openssl)

@@ -13,7 +13,8 @@ public static class PostgresExtensions
     /// with <c>initdb</c> into the data folder on first start. Published, always the former: the
     /// connection string is a secret parameter the operator supplies. With <c>Mesh:Postgres:Pooler=pgbouncer</c>
     /// the process server gets Debian's PgBouncer in front, in transaction mode, and the services'
-    /// databases are reached through it (<see cref="AddPgBouncer"/>).
+    /// databases are reached through it (<see cref="AddPgBouncer"/>). With <c>Mesh:Postgres=ha</c>, two
+    /// Patroni-managed nodes with synchronous replication instead (<see cref="PatroniCluster.AddPatroniCluster"/>).
     /// </summary>
     public static IResourceBuilder<IResourceWithConnectionString> AddMeshPostgres(this IDistributedApplicationBuilder builder,
         [ResourceName] string name, MeshDataFolder data)
@@ -24,6 +25,15 @@ public static class PostgresExtensions
         }
 
         var password = builder.AddParameter($"{name}-password", OwnerOnlyFile.ReadOrCreateSecret(data.PostgresPasswordFile), secret: true);
+        var topology = builder.Configuration[TopologyKey] ?? Process;
+        if (topology is not (Process or HighlyAvailable))
+        {
+            throw new InvalidOperationException($"{TopologyKey} is {Process} (the default) or {HighlyAvailable}, not {topology}");
+        }
+        if (topology == HighlyAvailable)
+        {
+            return builder.AddPatroniCluster(name, data, password, builder.Configuration["Postgres:BinDir"] ?? BinariesDefault);
+        }
         var script = Path.Combine(builder.AppHostDirectory, "Postgres", "run-postgres.sh");
         var server = new PostgresProcessResource(name, "bash", builder.AppHostDirectory, password.Resource);
         var healthCheckKey = $"{name}_ready";
@@ -47,6 +57,11 @@ public static class PostgresExtensions
         }
         return resource;
     }
+
+    /// <summary>Where the AppHost is told which PostgreSQL to run, and the topologies it knows.</summary>
+    public const string TopologyKey = "Mesh:Postgres";
+    public const string Process = "process";
+    public const string HighlyAvailable = "ha";
 
     /// <summary>Where the AppHost is told to put a pooler in front of its PostgreSQL, and the one it knows.</summary>
     public const string PoolerKey = "Mesh:Postgres:Pooler";

@@ -244,3 +244,17 @@ public sealed class PooledPlatformCollection : ICollectionFixture<PooledPlatform
     public const string Name = "Mesh platform, through PgBouncer";
 }
 
+/// <summary>
+/// The platform on the highly available PostgreSQL (<c>Mesh:Postgres=ha</c>): etcd and two Patroni nodes with
+/// synchronous replication, the services following the primary. Its own, so no other test sees a failover.
+/// </summary>
+public sealed class HaPlatformFixture : MeshPlatformFixture
+{
+    protected override string[] AppHostArguments => ["--Mesh:Postgres=ha"];
+}
+
+[CollectionDefinition(Name)]
+public sealed class HaPlatformCollection : ICollectionFixture<HaPlatformFixture>
+{
+    public const string Name = "Mesh platform, highly available PostgreSQL";
+}
