@@ -14,22 +14,29 @@ public static class PostgresExtensions
     /// connection string is a secret parameter the operator supplies. With <c>Mesh:Postgres:Pooler=pgbouncer</c>
     /// the process server gets Debian's PgBouncer in front, in transaction mode, and the services'
     /// databases are reached through it (<see cref="AddPgBouncer"/>). With <c>Mesh:Postgres=ha</c>, two
-    /// Patroni-managed nodes with synchronous replication instead (<see cref="PatroniCluster.AddPatroniCluster"/>).
+    /// Patroni-managed nodes with synchronous replication instead (<see cref="PatroniCluster.AddPatroniCluster"/>);
+    /// with <c>Mesh:Postgres=container</c>, Aspire's own PostgreSQL container resource (run or published).
     /// </summary>
     public static IResourceBuilder<IResourceWithConnectionString> AddMeshPostgres(this IDistributedApplicationBuilder builder,
         [ResourceName] string name, MeshDataFolder data)
     {
+        var topology = builder.Configuration[TopologyKey] ?? Process;
+        if (topology is not (Process or HighlyAvailable or Container))
+        {
+            throw new InvalidOperationException($"{TopologyKey} is {Process} (the default), {HighlyAvailable} or {Container}, not {topology}");
+        }
+        if (topology == Container)
+        {
+            // Aspire's own PostgreSQL resource, where a container engine runs it (this machine has none): its
+            // image, its volume, its password parameter, published as a container. PostgreSQL 15, as everywhere else.
+            return builder.AddPostgres(name).WithImageTag("15").WithDataVolume();
+        }
         if (builder.IsPublishing() || !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(name)))
         {
             return builder.AddConnectionString(name);
         }
 
         var password = builder.AddParameter($"{name}-password", OwnerOnlyFile.ReadOrCreateSecret(data.PostgresPasswordFile), secret: true);
-        var topology = builder.Configuration[TopologyKey] ?? Process;
-        if (topology is not (Process or HighlyAvailable))
-        {
-            throw new InvalidOperationException($"{TopologyKey} is {Process} (the default) or {HighlyAvailable}, not {topology}");
-        }
         if (topology == HighlyAvailable)
         {
             return builder.AddPatroniCluster(name, data, password, builder.Configuration["Postgres:BinDir"] ?? BinariesDefault);
@@ -62,6 +69,7 @@ public static class PostgresExtensions
     public const string TopologyKey = "Mesh:Postgres";
     public const string Process = "process";
     public const string HighlyAvailable = "ha";
+    public const string Container = "container";
 
     /// <summary>Where the AppHost is told to put a pooler in front of its PostgreSQL, and the one it knows.</summary>
     public const string PoolerKey = "Mesh:Postgres:Pooler";
