@@ -10,6 +10,7 @@ var data = MeshDataFolder.Resolve(builder);
 
 // PostgreSQL: the machine's binaries as a process (no containers here), or an operator's own
 // server when ConnectionStrings:postgres is configured (always so when published). One database per service.
+// Mesh:Postgres:Pooler=pgbouncer puts Debian's PgBouncer in front, in transaction mode (docs/operations.md).
 var postgres = builder.AddMeshPostgres("postgres", data);
 var hsmDb = postgres.AddDatabase("hsmdb");
 var switchDb = postgres.AddDatabase("switchdb");
@@ -26,7 +27,9 @@ var hsm = builder.AddProject<Projects.Mesh_Hsm>("hsm")
 // The simulated banks: under `dotnet run` always; published only when asked for (Mesh:Publish:IncludeSimulators),
 // a deployment's banks being real ones, linked by configuration (docs/operations.md).
 var simulators = builder.IncludesSimulators();
-var banks = simulators ? builder.AddSimulatedBanks(postgres.AddDatabase("issuerdb"), hsm) : [];
+// The banks share issuerdb, a schema each, chosen by their connections' search path: session state a
+// transaction pooler cannot carry, so they reach PostgreSQL directly.
+var banks = simulators ? builder.AddSimulatedBanks(postgres.AddDatabase("issuerdb", pooled: false), hsm) : [];
 
 hsm.WithProvisionedKeys("gateway", "switch", banks);
 
@@ -111,6 +114,11 @@ foreach (var project in builder.Resources.OfType<ProjectResource>())
         // the dashboard's. Spans and logs still leave within a second.
         .WithEnvironment("OTEL_METRIC_EXPORT_INTERVAL", "5000")
         .WithEndpointProxySupport(project.GetReplicaCount() > 1);
+    // Behind a pooler in transaction mode a service prepares nothing by name (ServiceDefaults' MeshDatabase).
+    if (project.Annotations.OfType<ResourceRelationshipAnnotation>().Any(r => r.Resource is MeshDatabaseResource { ThroughPooler: true }))
+    {
+        service.WithEnvironment("Mesh__Database__TransactionPooling", "true");
+    }
 #pragma warning restore ASPIREPROXYENDPOINTS001
 }
 

@@ -7,8 +7,10 @@ namespace Mesh.AppHost;
 /// Where the running platform keeps its state between starts: by default the git-ignored
 /// <c>.data/</c> folder at the repository root (<c>Mesh:DataDir</c> overrides it). Publishing
 /// creates nothing in it: a deployment's state is its own (<see cref="MeshPublishing"/>).
+/// <see cref="PostgresRoot"/> holds what the <c>postgres</c> OS user runs from: the server's data,
+/// and PgBouncer's and Patroni's folders when those run.
 /// </summary>
-public sealed record MeshDataFolder(string Root, string PostgresData, string PostgresPasswordFile, string HsmLmkPath, string HsmOperatorSecretPath)
+public sealed record MeshDataFolder(string Root, string PostgresRoot, string PostgresData, string PostgresPasswordFile, string HsmLmkPath, string HsmOperatorSecretPath)
 {
     public static MeshDataFolder Resolve(IDistributedApplicationBuilder builder)
     {
@@ -24,6 +26,7 @@ public sealed record MeshDataFolder(string Root, string PostgresData, string Pos
             : Path.Combine("/var/tmp", $"mesh-{ShortHash(root)}");
         return new MeshDataFolder(
             root,
+            postgresRoot,
             Path.Combine(postgresRoot, "postgres"),
             Path.Combine(postgresRoot, "postgres-superuser.password"),
             Path.Combine(root, "hsm", "lmk.key"),

@@ -36,7 +36,7 @@ public static class Extensions
     {
         // No request waits on a lock or a statement without end: a stuck transaction becomes an error that names itself.
         // The payment path's statements are key look-ups and writes without arrays: they keep their generic plans.
-        builder.AddMeshDatabase("gatewaydb", connection => connection.Options = $"-c lock_timeout=10s -c statement_timeout=30s {MeshDatabase.GenericPlans}");
+        builder.AddMeshDatabase("gatewaydb");
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<DependencyUnavailableHandler>();
         // Browsers that reached the pages over TLS keep to TLS for a year (not on localhost: a

@@ -15,7 +15,7 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         // The ledger's statements take batches as arrays: each is planned for the batch at hand.
-        builder.AddMeshDatabase("settlementdb", connection => connection.Options = MeshDatabase.CustomPlans);
+        builder.AddMeshDatabase("settlementdb");
         builder.AddMeshCallerAccess(SettlementAccessPolicy.Policy);
         builder.Services.AddOptions<SettlementOptions>()
             .Bind(builder.Configuration.GetSection(SettlementOptions.Section))

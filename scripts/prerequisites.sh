@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Mesh needs on a fresh Debian machine of this kind, when it is missing:
-#   scripts/prerequisites.sh platform   the PostgreSQL 15 server binaries (the AppHost runs them)
+#   scripts/prerequisites.sh platform   the PostgreSQL 15 server binaries (the AppHost runs them), and
+#                                       PgBouncer, Patroni and etcd (Mesh:Postgres:Pooler, Mesh:Postgres=ha)
 #   scripts/prerequisites.sh tests      those, plus openssl, Chromium, kubectl and promtool for the test projects
 # Installing needs root (apt); without it the script names what is missing and stops.
 set -euo pipefail
@@ -9,6 +10,10 @@ what=${1:-platform}
 need_apt=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need_apt+=(postgresql-15)
 command -v setpriv >/dev/null || need_apt+=(util-linux)
+# The pooler and the highly available topology (docs/operations.md), and their tests.
+[ -x /usr/sbin/pgbouncer ] || need_apt+=(pgbouncer)
+command -v patroni >/dev/null || need_apt+=(patroni)
+command -v etcd >/dev/null || need_apt+=(etcd-server)
 if [ "$what" = tests ]; then
   # The SDK's tests check its signatures against the openssl command line.
   command -v openssl >/dev/null || need_apt+=(openssl)

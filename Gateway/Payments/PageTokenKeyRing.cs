@@ -64,7 +64,9 @@ public static class PageTokenKeyRingExtensions
 
     /// <summary>
     /// Before the gateway serves a page: the key ring has a key that seals now, made under an
-    /// advisory lock, so replicas that start together share it instead of each making its own.
+    /// advisory lock, so replicas that start together share it instead of each making its own. The
+    /// lock is the transaction's: through a pooler in transaction mode a session's lock and its
+    /// unlock could reach different server connections, and the lock would outlive the gateway.
     /// </summary>
     public static async Task EnsurePageTokenKeyAsync(this WebApplication app)
     {
@@ -72,23 +74,16 @@ public static class PageTokenKeyRingExtensions
         var keys = app.Services.GetRequiredService<IKeyManager>();
         var now = app.Services.GetRequiredService<TimeProvider>().GetUtcNow();
         await using var connection = await db.OpenConnectionAsync();
-        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock($1)", connection))
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var take = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
         {
             BatchSql.Bind(take, FirstKeyLock);
             await take.ExecuteNonQueryAsync();
         }
-        try
+        if (!keys.GetAllKeys().Any(k => !k.IsRevoked && k.ActivationDate <= now && k.ExpirationDate > now))
         {
-            if (!keys.GetAllKeys().Any(k => !k.IsRevoked && k.ActivationDate <= now && k.ExpirationDate > now))
-            {
-                keys.CreateNewKey(now, now + PageTokenKeyRing.KeyLifetime);
-            }
+            keys.CreateNewKey(now, now + PageTokenKeyRing.KeyLifetime);
         }
-        finally
-        {
-            await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
-            BatchSql.Bind(release, FirstKeyLock);
-            await release.ExecuteNonQueryAsync();
-        }
+        await transaction.CommitAsync();
     }
 }

@@ -43,8 +43,9 @@ public sealed class DependencyUnavailableHandler(IProblemDetailsService problems
         // Connection refused or lost, a server shutting down (57P), a connection failure (08), a timeout.
         PostgresException { SqlState: var state } when state.StartsWith("57P", StringComparison.Ordinal) || state.StartsWith("08", StringComparison.Ordinal) => "database",
         PostgresException => null,
-        NpgsqlException { IsTransient: true } => "database",
-        NpgsqlException { InnerException: System.Net.Sockets.SocketException or IOException or TimeoutException } => "database",
+        // Every other Npgsql error is the connection's: refused, lost, timed out, or every host answering and
+        // none as the primary ("No suitable host was found": a failover under way, Mesh:Postgres=ha).
+        NpgsqlException => "database",
         RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } => "internal service",
         _ when exception.InnerException is { } inner => Unavailable(inner),
         _ => null,

@@ -31,6 +31,9 @@ public static class DatabaseStartup
                     await create.ExecuteNonQueryAsync(cts.Token);
                 }
                 await SchemaMigrator.MigrateAsync(dataSource, migrationsAssembly, logger, cts.Token);
+                // The settings a migration gave the database apply to sessions opened after it: the
+                // connections opened before (the migrator's) are closed rather than reused.
+                dataSource.Clear();
                 return;
             }
             catch (NpgsqlException ex) when (ex.IsTransient && !cts.IsCancellationRequested)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 
@@ -19,38 +20,29 @@ public static class MeshDatabase
     public const int UsesBeforePrepared = 2;
 
     /// <summary>
-    /// Server options for a data source whose prepared statements keep their generic plan.
-    /// PostgreSQL's default plans a prepared statement again on every execution while its generic
-    /// plan's estimate looks dearer than the custom ones; the gateway's key look-ups and CTE writes
-    /// were replanned every time, 8% of the database's CPU under load, and so were the issuers'
-    /// batches (<c>= ANY($1)</c>, <c>unnest</c>), another 6%. A generic plan cannot see an array's
-    /// length, so it suits arrays only where the plan is a key look-up per element whatever the
-    /// length: the issuers' few-row batches by primary key, yes; the ledger's batches of hundreds,
-    /// no. A plan made while a table is nearly empty may scan it whole until autovacuum's next
-    /// analyze replans it (the ledger's duplicate check did, 0.5 ms at 11,000 entries); an issuer's
-    /// cards and accounts are loaded before its first authorization.
+    /// The configuration key the AppHost sets when a service's connections go through a pooler in
+    /// transaction mode (PgBouncer): consecutive transactions of one client may run on different
+    /// server connections, so a statement prepared on one (by name) is unknown on the next, and
+    /// automatic preparation is off. Npgsql's unnamed statements (parse, bind, execute in one
+    /// round trip) still work.
     /// </summary>
-    public const string GenericPlans = "-c plan_cache_mode=force_generic_plan";
+    public const string TransactionPoolingKey = "Mesh:Database:TransactionPooling";
 
     /// <summary>
-    /// Server options for a data source whose statements are planned for their values every time:
-    /// few, large, and taking arrays. PostgreSQL's default keeps a statement's generic plan once
-    /// five custom plans cost no less, and a generic plan made while the ledger was nearly empty
-    /// kept scanning it whole for the duplicate check (26 ms of a 100-entry batch at 18,500
-    /// entries, against 0.19 ms planned for the array at hand) until the first analyze.
-    /// </summary>
-    public const string CustomPlans = "-c plan_cache_mode=force_custom_plan";
-
-    /// <summary>
-    /// The data source <paramref name="name"/>, prepared as <see cref="Prepared"/> says; <paramref name="configure"/> adds settings
-    /// (server options, <see cref="GenericPlans"/> or <see cref="CustomPlans"/>, go in <see cref="NpgsqlConnectionStringBuilder.Options"/>).
+    /// The data source <paramref name="name"/>, prepared as <see cref="Prepared"/> says (unless a transaction pooler is in
+    /// between, <see cref="TransactionPoolingKey"/>); <paramref name="configure"/> adds client settings. Server settings
+    /// (plan cache mode, timeouts) are the database's own, set by the service's migrations, never startup options
+    /// (<c>-c</c>), which a pooler in transaction mode refuses.
     /// </summary>
     public static IHostApplicationBuilder AddMeshDatabase(this IHostApplicationBuilder builder, string name,
         Action<NpgsqlConnectionStringBuilder>? configure = null)
     {
         builder.AddNpgsqlDataSource(name, configureDataSourceBuilder: dataSource =>
         {
-            Prepared(dataSource.ConnectionStringBuilder);
+            if (!builder.Configuration.GetValue<bool>(TransactionPoolingKey))
+            {
+                Prepared(dataSource.ConnectionStringBuilder);
+            }
             configure?.Invoke(dataSource.ConnectionStringBuilder);
             // A physical connection's opening is left to the metrics (db.client.connection.create_time):
             // Npgsql traces it whoever opens it, so a poll's pool growth began traces of its own.

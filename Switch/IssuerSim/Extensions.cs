@@ -17,11 +17,7 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         var schema = BankOptions.SchemaFor(builder.Configuration["Bank:Id"]);
-        builder.AddMeshDatabase("issuerdb", connection =>
-        {
-            connection.SearchPath = schema;
-            connection.Options = MeshDatabase.GenericPlans;
-        });
+        builder.AddMeshDatabase("issuerdb", connection => connection.SearchPath = schema);
         builder.AddMeshCallerAccess();
         builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);
         builder.Services.AddSingleton(sp => new HsmSession(() => sp.GetRequiredService<Hsm.HsmClient>()));

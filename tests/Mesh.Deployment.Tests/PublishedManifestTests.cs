@@ -27,8 +27,8 @@ public sealed class PublishedManifestTests(PublishedManifests published)
     [Fact]
     public void Publish_WritesTheManifestsAndNothingElse()
     {
-        Assert.Equal(["platform", Path.Combine("platform", "aspire-manifest.json"), "simulators", Path.Combine("simulators", "aspire-manifest.json")],
-            published.PublishFolderFiles);
+        Assert.Equal(["container", Path.Combine("container", "aspire-manifest.json"), "platform", Path.Combine("platform", "aspire-manifest.json"),
+            "simulators", Path.Combine("simulators", "aspire-manifest.json")], published.PublishFolderFiles);
         Assert.False(Directory.Exists(published.DataFolder), "publishing created the data folder");
         Assert.Empty(published.RepositoryFilesWritten);
     }
@@ -74,6 +74,21 @@ public sealed class PublishedManifestTests(PublishedManifests published)
             Assert.True(manifest.IsSecret("postgres"));
             Assert.All(manifest.Projects, p => Assert.NotNull(manifest.Database(p)));
         }
+    }
+
+    [Fact]
+    public void WithAContainerEngine_PostgresIsAspiresOwnPostgreSql15Container_AndEveryServicesDatabaseIsOnIt()
+    {
+        var manifest = published.WithPostgresContainer;
+        var postgres = manifest.Resources["postgres"]!;
+
+        Assert.StartsWith("container.v", postgres["type"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("docker.io/library/postgres:15", postgres["image"]!.GetValue<string>());
+        Assert.True(manifest.IsSecret("postgres-password"));
+        Assert.All(manifest.Projects, p => Assert.Matches(@"^Host=\{postgres\.bindings\.tcp\.host\};.*;Database=[a-z]+db;",
+            manifest.Resources[manifest.Database(p)!]!["connectionString"]!.GetValue<string>()));
+        // The default is unchanged: the operator's own server, a secret connection string.
+        Assert.True(published.Platform.IsSecret("postgres"));
     }
 
     [Fact]

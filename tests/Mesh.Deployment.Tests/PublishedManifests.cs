@@ -13,6 +13,9 @@ public sealed class PublishedManifests : IAsyncLifetime
 
     public PublishedManifest WithSimulators { get; private set; } = null!;
 
+    /// <summary>The platform with <c>Mesh:Postgres=container</c>: Aspire's own PostgreSQL resource.</summary>
+    public PublishedManifest WithPostgresContainer { get; private set; } = null!;
+
     /// <summary>The data folder the AppHost is pointed at: publishing must leave it uncreated.</summary>
     public string DataFolder => Path.Combine(_folder, "data");
 
@@ -27,6 +30,7 @@ public sealed class PublishedManifests : IAsyncLifetime
         var started = DateTime.UtcNow.AddSeconds(-1);
         Platform = await PublishAsync("platform");
         WithSimulators = await PublishAsync("simulators", "--Mesh:Publish:IncludeSimulators=true");
+        WithPostgresContainer = await PublishAsync("container", "--Mesh:Postgres=container");
         RepositoryFilesWritten = WrittenSince(Repository.Root, started);
         PublishFolderFiles = [.. Directory.EnumerateFileSystemEntries(_folder, "*", SearchOption.AllDirectories)
             .Select(p => Path.GetRelativePath(_folder, p)).Order(StringComparer.Ordinal)];

@@ -26,7 +26,7 @@ public sealed class CrashCampaignTests(CrashPlatformFixture platform, ITestOutpu
         var campaign = new CrashCampaign(platform.App,
             new CrashCampaignOptions(seed, faults, Payers: 4, [merchant.MerchantId], TimeSpan.FromMinutes(4), AuthorizationTimeoutMs: 2_000,
                 PauseMsMin: 1_000, PauseMsMax: 3_000),
-            n => PayAsync(merchant, merchantEndpoint.Url, n),
+            async n => (await PurchaseAsync(platform, merchant, merchantEndpoint.Url, n)).Outcome,
             line => output.WriteLine(line));
 
         var report = await campaign.RunAsync(CancellationToken.None);
@@ -40,12 +40,19 @@ public sealed class CrashCampaignTests(CrashPlatformFixture platform, ITestOutpu
 
     /// <summary>
     /// One consumer's purchase through the NetPay form and the payment page, what the consumer saw:
-    /// three in five with the approvable card, the others with cards the bank declines.
+    /// three in five with the approvable card, the others with cards the bank declines. Also the
+    /// failover campaign's purchase.
     /// </summary>
-    private async Task<string> PayAsync(TestMerchant merchant, string notifyUrl, long n)
+    internal static async Task<(string Outcome, string OrderId)> PurchaseAsync(MeshPlatformFixture platform, TestMerchant merchant, string notifyUrl, long n)
+    {
+        var orderId = TestMerchant.NewOrderId();
+        return (await PayAsync(platform, merchant, notifyUrl, n, orderId), orderId);
+    }
+
+    private static async Task<string> PayAsync(MeshPlatformFixture platform, TestMerchant merchant, string notifyUrl, long n, string orderId)
     {
         using var consumer = new TestConsumer(platform);
-        var order = merchant.NetPayOrder(TestMerchant.NewOrderId(), 1_00 + n % 50, bgRetUrl: notifyUrl);
+        var order = merchant.NetPayOrder(orderId, 1_00 + n % 50, bgRetUrl: notifyUrl);
         using var posted = await consumer.PostFormAsync("/pay/TransGet", order);
         if (posted.StatusCode is not (HttpStatusCode.Redirect or HttpStatusCode.SeeOther))
         {

@@ -53,6 +53,9 @@ public class MeshPlatformFixture : IAsyncLifetime
     /// <summary>Processes of the gateway and of the switch (the AppHost's Mesh:Replicas).</summary>
     public virtual int Replicas => 1;
 
+    /// <summary>A derived platform's own AppHost arguments (its PostgreSQL topology, say).</summary>
+    protected virtual string[] AppHostArguments => [];
+
     /// <summary>A derived platform's own settings, applied after the shared ones.</summary>
     protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
     {
@@ -62,7 +65,7 @@ public class MeshPlatformFixture : IAsyncLifetime
     {
         Traces = await OtlpTraceReceiver.StartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Mesh_AppHost>(
-            [$"--Mesh:DataDir={_dataDir}", $"--Mesh:Replicas={Replicas}"],
+            [$"--Mesh:DataDir={_dataDir}", $"--Mesh:Replicas={Replicas}", .. AppHostArguments],
             (options, _) => options.DisableDashboard = true);
         foreach (var project in builder.Resources.OfType<ProjectResource>())
         {
@@ -257,4 +260,31 @@ public sealed class CrashPlatformFixture : MeshPlatformFixture
 public sealed class CrashPlatformCollection : ICollectionFixture<CrashPlatformFixture>
 {
     public const string Name = "Mesh platform, crash campaign";
+}
+
+/// <summary>The platform with its services' databases behind PgBouncer in transaction pooling mode.</summary>
+public sealed class PooledPlatformFixture : MeshPlatformFixture
+{
+    protected override string[] AppHostArguments => ["--Mesh:Postgres:Pooler=pgbouncer"];
+}
+
+[CollectionDefinition(Name)]
+public sealed class PooledPlatformCollection : ICollectionFixture<PooledPlatformFixture>
+{
+    public const string Name = "Mesh platform, through PgBouncer";
+}
+
+/// <summary>
+/// The platform on the highly available PostgreSQL (<c>Mesh:Postgres=ha</c>): etcd and two Patroni nodes with
+/// synchronous replication, the services following the primary. Its own, so no other test sees a failover.
+/// </summary>
+public sealed class HaPlatformFixture : MeshPlatformFixture
+{
+    protected override string[] AppHostArguments => ["--Mesh:Postgres=ha"];
+}
+
+[CollectionDefinition(Name)]
+public sealed class HaPlatformCollection : ICollectionFixture<HaPlatformFixture>
+{
+    public const string Name = "Mesh platform, highly available PostgreSQL";
 }

@@ -19,6 +19,7 @@ public sealed class DependencyUnavailableTests
         new PostgresException("terminating connection due to unexpected postmaster exit", "FATAL", "FATAL", "57P01"),
         new NpgsqlException("Failed to connect to 127.0.0.1:5432", new System.Net.Sockets.SocketException(111)),
         new NpgsqlException("Exception while reading from stream", new IOException("Connection reset")),
+        new NpgsqlException("No suitable host was found."),
         new RpcException(new Status(StatusCode.Unavailable, "hsm is restarting")),
         new InvalidOperationException("wrapped", new RpcException(new Status(StatusCode.DeadlineExceeded, "switch deadline"))),
     ];

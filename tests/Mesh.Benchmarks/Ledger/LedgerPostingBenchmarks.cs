@@ -45,7 +45,8 @@ public class LedgerPostingBenchmarks
             await _platform.App.ResourceNotifications.WaitForResourceHealthyAsync(project.Name);
         }
         var builder = new NpgsqlDataSourceBuilder(await _platform.App.GetConnectionStringAsync("settlementdb"));
-        MeshDatabase.Prepared(builder.ConnectionStringBuilder).Options = MeshDatabase.CustomPlans;
+        // The database plans the ledger's statements for their values (settlement's migration 0008).
+        MeshDatabase.Prepared(builder.ConnectionStringBuilder);
         _db = builder.Build();
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         _writer = new LedgerWriter(_db, SettlementCalendar.From(new SettlementOptions()), new LedgerMetrics(_services.GetRequiredService<IMeterFactory>()),
