@@ -185,7 +185,7 @@ public static class PaymentPageApi
         {
             error = "The PIN could not be read. Please enter it again.";
         }
-        var outcome = error is null ? await payments.PayAsync(session, pan, ExpiryYyMm(form["expiry"])!, pin!, context.Connection.RemoteIpAddress, ct) : null;
+        var outcome = error is null ? await payments.PayAsync(session, pan, ExpiryYyMm(form["expiry"])!, pin!, ConsumerNetwork(context), ct) : null;
         if (outcome is { Result: PaymentResult.Approved or PaymentResult.Declined, Order: { } final, MerchantName: { } name }
             && !await delivery.AfterPaymentAsync(outcome.Notification!, ct))
         {
@@ -250,6 +250,13 @@ public static class PaymentPageApi
         return PaymentPages.Payment(sessions.Seal(session), session, merchantName, scheme, await keys.SpkiBase64Async(scheme, ct), await gates.EnabledAsync(ct),
             error, statusCode);
     }
+
+    /// <summary>
+    /// The consumer's address as the gateway sees it, for the risk controls' network block list: the connection's peer (the
+    /// gateway trusts no forwarded headers), an IPv4 address mapped into IPv6 by a dual-mode socket as IPv4.
+    /// </summary>
+    public static System.Net.IPAddress? ConsumerNetwork(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4() : context.Connection.RemoteIpAddress;
 
     private static IResult NoSuchPage() => PaymentPages.Error(StatusCodes.Status404NotFound, "No such payment page", "The payment link is not valid.");
 
