@@ -16,6 +16,7 @@ using Mesh.Gateway.Payments;
 using Mesh.Gateway.Platform;
 using Mesh.Gateway.Refunds;
 using Mesh.Gateway.Resilience;
+using Mesh.Gateway.Risk;
 using Mesh.Gateway.Signatures;
 using Mesh.Iso8583.Packaging;
 using Mesh.ServiceDefaults.Access;
@@ -89,6 +90,12 @@ public static class Extensions
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<OrderBook>();
         builder.Services.AddSingleton<GateCodes>();
+        builder.Services.AddOptions<RiskOptions>()
+            .Bind(builder.Configuration.GetSection(RiskOptions.Section))
+            .Validate(o => o.IsValid(),
+                $"Risk: VelocityAttemptsMax 0 to {RiskRules.AttemptsMaxLimit}, VelocityAmountMinorMax 0 to {RiskRules.LimitMinorMax}, VelocityWindowMinutes 1 to {RiskRules.WindowMinutesMax}")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<RiskStore>();
         builder.Services.AddSingleton<OrderAnswers>();
         builder.AddPageTokenProtection();
         builder.Services.AddSingleton<PaymentSessions>();

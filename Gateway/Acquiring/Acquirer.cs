@@ -60,6 +60,14 @@ public sealed class Acquirer(HsmSession hsm, CardSwitch.CardSwitchClient cardSwi
         return new SealedPurchase(packed, protectedPan.Ciphertext.ToByteArray(), protectedPan.LookupHash.ToByteArray());
     }
 
+    /// <summary>The Hsm's keyed lookup hash of a card number, the one payments store: how the risk controls' block list knows a card.</summary>
+    public async Task<byte[]> LookupHashAsync(Pan pan, CancellationToken ct)
+    {
+        var results = await hsm.ExecuteBatchAsync(
+            [new HsmCommand { LookupHash = new LookupHashRequest { DekId = DekId, Data = ByteString.CopyFromUtf8(pan.Reveal()) } }], ct);
+        return HsmSession.Checked(results[0]).LookupHash.LookupHash.ToByteArray();
+    }
+
     private static TranslatePinFromBrowserRequest BrowserPin(EncryptedPin pin, string pan)
     {
         var request = new TranslatePinFromBrowserRequest

@@ -4,6 +4,7 @@ using System.Text;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Refunds;
+using Mesh.Gateway.Risk;
 using Mesh.Gateway.Signatures;
 using Microsoft.Extensions.Options;
 
@@ -61,7 +62,7 @@ public static class OrdersApi
     }
 
     private static async Task<IResult> CreateAsync(Dictionary<string, string?> body, HttpContext http, MerchantRequests requests, OrderBook orders,
-        OrderAnswers answers, GateCodes gates, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
+        OrderAnswers answers, GateCodes gates, RiskStore risk, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
     {
         if (Shape(body, CreateFields) is { } malformed)
         {
@@ -109,6 +110,10 @@ public static class OrdersApi
         if (problems.Count > 0)
         {
             return TypedResults.ValidationProblem(problems, title: "The order has errors");
+        }
+        if (await RiskRefusal.AtCreationAsync(request, risk, ct) is { } overLimit)
+        {
+            return V1Answer.RiskRefusal(overLimit.Code, overLimit.Detail);
         }
         var (opening, order) = await orders.OpenAsync(request, ct);
         if (IdempotencyKeys.IsOrdersOwnKey(http.Request, orderId) && opening is OrderBook.Opening.AlreadyOpen or OrderBook.Opening.Duplicate)

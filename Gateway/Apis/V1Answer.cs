@@ -36,6 +36,17 @@ public sealed class V1Answer(int statusCode, string body, string contentType = "
         new(statusCode, JsonSerializer.Serialize(new { type = $"https://tools.ietf.org/html/rfc9110#section-15.5.{statusCode - 399}", title, status = statusCode, detail }, Json),
             "application/problem+json");
 
+    /// <summary>A refusal by the risk controls: a problem whose <c>code</c> is the rule's (<see cref="Risk.RiskCodes"/>).</summary>
+    public static V1Answer RiskRefusal(string code, string detail) =>
+        new(StatusCodes.Status422UnprocessableEntity, JsonSerializer.Serialize(new
+        {
+            type = "https://tools.ietf.org/html/rfc9110#section-15.5.21",
+            title = "Refused by risk controls",
+            status = StatusCodes.Status422UnprocessableEntity,
+            detail,
+            code,
+        }, Json), "application/problem+json");
+
     public Task ExecuteAsync(HttpContext context)
     {
         context.Response.StatusCode = StatusCode;

@@ -321,13 +321,13 @@ public static class ConsolePages
         var html = Start(title + (platform ? " · Mesh operator console" : " · Mesh merchant console")).Append("<header><strong>Mesh</strong>");
         if (platform)
         {
-            html.Append("<a href=\"/ops\">Switch</a><a href=\"/ops/merchants\">Merchants</a><a href=\"/ops/banks\">Banks</a><a href=\"/ops/gates\">Gate codes</a><a href=\"/ops/settlement\">Settlement</a>")
+            html.Append("<a href=\"/ops\">Switch</a><a href=\"/ops/merchants\">Merchants</a><a href=\"/ops/banks\">Banks</a><a href=\"/ops/gates\">Gate codes</a><a href=\"/ops/risk\">Risk</a><a href=\"/ops/settlement\">Settlement</a>")
                 .Append("<a href=\"/ops/reconciliation\">Reconciliation</a>");
         }
         else
         {
             html.Append("<a href=\"/console\">Home</a><a href=\"/console/transactions\">Transactions</a><a href=\"/console/notifications\">Notifications</a>")
-                .Append("<a href=\"/console/settlement\">Settlement</a>")
+                .Append("<a href=\"/console/settlement\">Settlement</a><a href=\"/console/risk\">Risk</a>")
                 .Append(session.Role == ConsoleRoles.Admin ? "<a href=\"/console/settings\">Keys and settings</a><a href=\"/console/users\">Operators</a>" : "");
         }
         html.Append("<span class=\"who\" id=\"who\">").Append(E(session.MerchantId)).Append(" · ").Append(E(session.OperatorId)).Append(" (").Append(E(session.Role))

@@ -49,6 +49,7 @@ public static class MerchantConsoleApi
         signedIn.MapPost("/users", AddUserAsync);
         signedIn.MapGet("/settlement", SettlementAsync);
         signedIn.MapGet("/settlement/{settlementDate}/{kind}", FileAsync);
+        signedIn.MapMerchantRisk();
         return group;
     }
 

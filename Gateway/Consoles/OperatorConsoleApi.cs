@@ -11,7 +11,7 @@ namespace Mesh.Gateway.Consoles;
 /// The operator console, the platform's own side, under <c>/ops</c> on HTTPS: its own sign-in
 /// (operator id and password, the realm <c>platform</c>, platform roles) and its own session
 /// cookie. The switch's links (signed on, echo latency, reversals owed to each bank), merchants
-/// and their onboarding, banks and theirs (<see cref="OperatorBanksPages"/>), the gate codes consumers choose from (<see cref="OperatorGatesPages"/>), settlement batches and their payouts, and a date's three-way
+/// and their onboarding, banks and theirs (<see cref="OperatorBanksPages"/>), the gate codes consumers choose from (<see cref="OperatorGatesPages"/>), the risk controls (<see cref="OperatorRiskPages"/>), settlement batches and their payouts, and a date's three-way
 /// reconciliation. Only a platform admin onboards merchants and records payouts.
 /// </summary>
 public static class OperatorConsoleApi
@@ -33,6 +33,7 @@ public static class OperatorConsoleApi
         signedIn.MapGet("/reconciliation", ReconciliationAsync);
         signedIn.MapBanks();
         signedIn.MapGates();
+        signedIn.MapRisk();
         return group;
     }
 

@@ -7,6 +7,7 @@ using Mesh.Gateway.Notifications;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Payments;
+using Mesh.Gateway.Risk;
 using Mesh.Gateway.Signatures;
 using Mesh.Iso8583.Messages;
 using Microsoft.Extensions.Options;
@@ -39,7 +40,7 @@ public static class PaymentPageApi
     }
 
     private static async Task<IResult> TransGetAsync(HttpContext context, MerchantRegistry merchants, OrderBook orders, PaymentSessions sessions,
-        GateCodes gates, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
+        GateCodes gates, RiskStore risk, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
     {
         if (await ReadFormAsync(context) is not { } form)
         {
@@ -65,6 +66,13 @@ public static class PaymentPageApi
         if (problems.Count > 0)
         {
             return ValidationProblem(context, problems);
+        }
+        if (await RiskRefusal.AtCreationAsync(request.Order, risk, ct) is { } overLimit)
+        {
+            return WantsHtml(context)
+                ? PaymentPages.Error(StatusCodes.Status422UnprocessableEntity, "Refused by risk controls", $"{overLimit.Detail} (code {overLimit.Code})")
+                : TypedResults.Problem(overLimit.Detail, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Refused by risk controls",
+                    extensions: new Dictionary<string, object?> { ["code"] = overLimit.Code });
         }
         return await OpenAndShowAsync(context, request.Order, orders, sessions, time, ct);
     }
@@ -177,7 +185,7 @@ public static class PaymentPageApi
         {
             error = "The PIN could not be read. Please enter it again.";
         }
-        var outcome = error is null ? await payments.PayAsync(session, pan, ExpiryYyMm(form["expiry"])!, pin!, ct) : null;
+        var outcome = error is null ? await payments.PayAsync(session, pan, ExpiryYyMm(form["expiry"])!, pin!, ConsumerNetwork(context), ct) : null;
         if (outcome is { Result: PaymentResult.Approved or PaymentResult.Declined, Order: { } final, MerchantName: { } name }
             && !await delivery.AfterPaymentAsync(outcome.Notification!, ct))
         {
@@ -242,6 +250,13 @@ public static class PaymentPageApi
         return PaymentPages.Payment(sessions.Seal(session), session, merchantName, scheme, await keys.SpkiBase64Async(scheme, ct), await gates.EnabledAsync(ct),
             error, statusCode);
     }
+
+    /// <summary>
+    /// The consumer's address as the gateway sees it, for the risk controls' network block list: the connection's peer (the
+    /// gateway trusts no forwarded headers), an IPv4 address mapped into IPv6 by a dual-mode socket as IPv4.
+    /// </summary>
+    public static System.Net.IPAddress? ConsumerNetwork(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4() : context.Connection.RemoteIpAddress;
 
     private static IResult NoSuchPage() => PaymentPages.Error(StatusCodes.Status404NotFound, "No such payment page", "The payment link is not valid.");
 

@@ -68,6 +68,10 @@ public static class PaymentPages
         html.Append("<p id=\"message\">").Append(E(message ?? order.ResultMessage ?? (pending
             ? "Your bank has not answered yet. This page updates by itself; you will not be charged twice."
             : ""))).Append("</p>");
+        if (Risk.RiskCodes.IsRisk(order.ResponseCode))
+        {
+            html.Append("<p id=\"risk-code\">Code ").Append(E(Risk.RiskCodes.ForConsumer(order.ResponseCode!))).Append("</p>");
+        }
         return Finish(html, StatusCodes.Status200OK, formAction: null);
     }
 

@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using System.Net;
 using Mesh.Gateway.Acquiring;
 using Mesh.Gateway.Metrics;
 using Mesh.Gateway.Notifications;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Outbox;
+using Mesh.Gateway.Risk;
 using Mesh.Iso8583.Messages;
 using Mesh.ServiceDefaults.Database;
 using Microsoft.Extensions.Options;
@@ -55,6 +57,7 @@ public sealed class CardPayments(
     SettlementRelay relay,
     NotificationDispatcher notifications,
     PaymentsInDoubt inDoubt,
+    RiskStore risk,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<CardPayments> logger)
@@ -64,10 +67,13 @@ public sealed class CardPayments(
     /// <summary>How long the dispatcher leaves a notification to the page's path, which tries it first.</summary>
     public static readonly TimeSpan InlineDeliveryLease = TimeSpan.FromSeconds(60);
 
-    public async Task<PaymentOutcome> PayAsync(PaymentSession session, Pan pan, string expiry, EncryptedPin pin, CancellationToken ct)
+    private readonly BusinessDay _day = BusinessDay.TryFrom(options.Value)!;
+
+    /// <summary>A payment of the consumer at <paramref name="network"/> (the client address the gateway sees), risk controls first.</summary>
+    public async Task<PaymentOutcome> PayAsync(PaymentSession session, Pan pan, string expiry, EncryptedPin pin, IPAddress? network, CancellationToken ct)
     {
         var started = time.GetTimestamp();
-        var outcome = await AuthorizeAsync(session, pan, expiry, pin, ct);
+        var outcome = await AuthorizeAsync(session, pan, expiry, pin, network, ct);
         metrics.Paid(ResultTag(outcome.Result), outcome.ResponseCode, time.GetElapsedTime(started));
         return outcome;
     }
@@ -83,7 +89,8 @@ public sealed class CardPayments(
         _ => throw new ArgumentOutOfRangeException(nameof(result), result, null),
     };
 
-    private async Task<PaymentOutcome> AuthorizeAsync(PaymentSession session, Pan pan, string expiry, EncryptedPin pin, CancellationToken ct)
+    private async Task<PaymentOutcome> AuthorizeAsync(PaymentSession session, Pan pan, string expiry, EncryptedPin pin, IPAddress? network,
+        CancellationToken ct)
     {
         using var activity = Telemetry.StartActivity("gateway purchase");
         activity?.SetTag("mesh.merchant_id", session.MerchantId).SetTag("mesh.order_id", session.OrderId).SetTag("mesh.pan", pan.Masked)
@@ -96,9 +103,15 @@ public sealed class CardPayments(
         {
             return new PaymentOutcome(PaymentResult.BadPin, null, "The PIN could not be read. Please enter it again.");
         }
-        if (await ClaimAndRecordAsync(session, pan, expiry, sealedPurchase, stan, request, now, ct) is not { } attempt)
+        var (attempt, refusal) = await CheckAndClaimAsync(session, pan, expiry, sealedPurchase, stan, request, now, network, ct);
+        if (refusal is not null)
         {
-            return new PaymentOutcome(PaymentResult.NotPayable, null, "This payment page can no longer be used.");
+            activity?.SetTag("mesh.risk_rule", refusal);
+            return await RefuseAsync(session, pan, refusal, network, now, ct);
+        }
+        if (attempt is null)
+        {
+            return NoLongerPayable();
         }
         activity?.SetTag("iso8583.stan", stan).SetTag("iso8583.rrn", attempt.Rrn);
         var answer = await acquirer.SendAsync(sealedPurchase.Packed, ct);
@@ -107,6 +120,92 @@ public sealed class CardPayments(
         return await SettleAsync(attempt, code, answer?.GetString(IsoFields.AuthCode), reversalAcknowledged: false, ct, consumerWaiting: true,
                 answer?.GetString(IsoFields.ReceivingInstitution))
             ?? new PaymentOutcome(PaymentResult.Pending, code, "Payment pending.");
+    }
+
+    private static PaymentOutcome NoLongerPayable() => new(PaymentResult.NotPayable, null, "This payment page can no longer be used.");
+
+    /// <summary>
+    /// The risk controls, then the claim: a blocked card or network and the per-payment limit are read first; the
+    /// merchant's day and the card's window are taken (<see cref="RiskStore.HoldAsync"/>) in the claim's transaction, so a
+    /// refusal or a claim that fails takes nothing, and two racing payments queue on the counters' rows. A refusal's code,
+    /// or the attempt (null when the order is no longer payable in this session).
+    /// </summary>
+    private async Task<(PaymentAttempt? Attempt, string? Refusal)> CheckAndClaimAsync(PaymentSession session, Pan pan, string expiry,
+        Acquirer.SealedPurchase sealedPurchase, string stan, IsoMessage request, DateTimeOffset now, IPAddress? network, CancellationToken ct)
+    {
+        if (await risk.BlockedAsync(sealedPurchase.PanLookupHash, network, ct) is { } blocked)
+        {
+            return (null, blocked);
+        }
+        var limits = await risk.LimitsAsync(session.MerchantId, session.Currency, ct);
+        if (limits.RefusesPayment(session.AmountMinor) is { } overLimit)
+        {
+            return (null, overLimit);
+        }
+        var velocity = await risk.VelocityAsync(ct);
+        var hold = new RiskHold(session.MerchantId, session.Currency, DateOnly.FromDateTime(_day.EndOf(now).AddTicks(-1).DateTime),
+            sealedPurchase.PanLookupHash, velocity.WindowStart(now), session.AmountMinor);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        if (await RiskStore.HoldAsync(hold, limits.PerDayMinor, velocity, connection, tx, ct) is { } overCounter)
+        {
+            await tx.RollbackAsync(ct);
+            return (null, overCounter);
+        }
+        if (await ClaimAndRecordAsync(session, pan, expiry, sealedPurchase, stan, request, now, new NpgsqlCommand(null, connection, tx), ct) is not { } attempt)
+        {
+            await tx.RollbackAsync(ct);
+            return (null, null);
+        }
+        await RiskStore.RecordHoldAsync(attempt.PaymentId, hold, connection, tx, ct);
+        await tx.CommitAsync(ct);
+        return (attempt, null);
+    }
+
+    /// <summary>
+    /// A payment the risk controls refused, before anything went to the switch: in one statement, while the order is
+    /// still payable in this session, it fails with the rule's code (the merchant's answers and notification carry it),
+    /// its notification is owed, and the refusal is recorded with the masked card and the consumer's address. The
+    /// consumer's message names no list (<see cref="RiskCodes.ConsumerMessage"/>).
+    /// </summary>
+    private async Task<PaymentOutcome> RefuseAsync(PaymentSession session, Pan pan, string rule, IPAddress? network, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        var message = RiskCodes.ConsumerMessage(rule);
+        await using var refuse = db.CreateCommand(
+            $"""
+            WITH o AS (
+                UPDATE orders o SET status = '{OrderStatus.Failed}', version = o.version + 1, response_code = $5, result_message = $6, paid_minor = 0,
+                    updated_at = $1
+                WHERE o.merchant_id = $2 AND o.order_id = $3 AND o.status = 'created' AND o.attempts = $7 AND o.wrong_pins = $8 AND o.pay_by > $1
+                  AND o.amount_minor = $9 AND o.currency = $10
+                RETURNING *),
+            r AS (
+                INSERT INTO risk_refusals (merchant_id, order_id, rule, amount_minor, currency, pan_masked, network, detail, refused_at)
+                SELECT merchant_id, order_id, $5, amount_minor, currency, $4, $11::inet, $12, $1 FROM o),
+            x AS (
+                INSERT INTO outbox (topic, merchant_id, order_id, order_version, payload, created_at, next_attempt_at)
+                SELECT '{OutboxRows.Notification}', o.merchant_id, o.order_id, o.version, jsonb_set($13, $14, to_jsonb(o.version)), $1, $15 FROM o
+                RETURNING *)
+            SELECT {OwedNotification.Columns}, m.name, {OrderBook.SelectList}
+            FROM o JOIN merchants m ON m.merchant_id = o.merchant_id JOIN x ON true {OrderBook.LatestPayment}
+            """);
+        BatchSql.Bind(refuse, now, session.MerchantId, session.OrderId, pan.Masked, rule, message, session.OrderAttempt, session.WrongPins,
+            session.AmountMinor, session.Currency, network, $"refused before the switch: {rule}",
+            OutboxRows.Jsonb(OutboxRows.Payload(new OutboxEvent("purchase", session.MerchantId, session.OrderId, 0, OrderStatus.Failed, session.AmountMinor,
+                session.Currency, rule, pan.Masked, "", "", null, null, null, now))),
+            OutboxRows.OrderVersionPath, now.Add(InlineDeliveryLease));
+        await using var row = await refuse.ExecuteReaderAsync(ct);
+        if (!await row.ReadAsync(ct))
+        {
+            return NoLongerPayable();
+        }
+        var owed = OwedNotification.Read(row, 0);
+        var merchantName = row.GetString(OwedNotification.ColumnCount);
+        var order = OrderBook.Read(row, OwedNotification.ColumnCount + 1);
+        logger.LogWarning("Order {OrderId} of merchant {MerchantId} refused by risk controls: {Rule}, card {Pan}", session.OrderId, session.MerchantId,
+            rule, pan.Masked);
+        return new PaymentOutcome(PaymentResult.Declined, rule, message, Notification: owed, Order: order, MerchantName: merchantName);
     }
 
     /// <summary>
@@ -119,11 +218,12 @@ public sealed class CardPayments(
     /// without the payment that would settle it.
     /// </summary>
     private async Task<PaymentAttempt?> ClaimAndRecordAsync(PaymentSession session, Pan pan, string expiry,
-        Acquirer.SealedPurchase sealedPurchase, string stan, IsoMessage request, DateTimeOffset now, CancellationToken ct)
+        Acquirer.SealedPurchase sealedPurchase, string stan, IsoMessage request, DateTimeOffset now, NpgsqlCommand command, CancellationToken ct)
     {
         var transmission = request.GetString(IsoFields.TransmissionDateTime)!;
         var rrn = request.GetString(IsoFields.Rrn)!;
-        await using var claim = db.CreateCommand(
+        await using var claim = command;
+        claim.CommandText =
             """
             WITH claimed AS (
                 UPDATE orders o SET status = 'pending', updated_at = $2
@@ -134,7 +234,7 @@ public sealed class CardPayments(
                                   transmission, rrn, request, status, created_at)
             SELECT merchant_id, order_id, $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'sent', $2 FROM claimed
             RETURNING payment_id
-            """);
+            """;
         BatchSql.Bind(claim, session.SessionId, now, pan.Masked, sealedPurchase.PanCiphertext, sealedPurchase.PanLookupHash, expiry,
             session.AmountMinor, session.Currency, stan, transmission, rrn, acquirer.WithoutPan(sealedPurchase.Packed), session.MerchantId,
             session.OrderId, session.OrderAttempt, session.WrongPins);
@@ -173,6 +273,11 @@ public sealed class CardPayments(
             return null;
         }
         var final = new FinalAnswer(attempt, answer, authCode, issuerId, time.GetUtcNow(), consumerWaiting);
+        if (answer.PaymentStatus != "approved")
+        {
+            // A declined or reversed payment gives back the amount it held of its merchant's day and its card's window.
+            await risk.ReleaseAsync(attempt.PaymentId, ct);
+        }
         if (!answer.IsWrongPin)
         {
             // One statement, committed on its own (its reader is closed when it returns): nothing to undo when the payment was

@@ -353,12 +353,13 @@ public static class NetpayCommands
 
     private static void PrintOrder(ParseResult result, Order order) =>
         new Output(Console.Out, result.GetValue(Json)).Record(order,
-        [
+        new (string, string?)[]
+        {
             ("order", order.OrderId), ("status", order.Status), ("amount", Output.Money(order.AmountMinor, order.Currency)),
             ("paid", Output.Money(order.PaidMinor, order.Currency)), ("refunded", Output.Money(order.RefundedMinor, order.Currency)),
-            ("response code", order.ResponseCode), ("card", order.MaskedPan), ("version", order.Version.ToString(CultureInfo.InvariantCulture)),
-            ("pay at", order.PayUrl?.ToString()),
-        ]);
+            ("response code", order.ResponseCode), ("refused by risk control", order.RiskRefusal), ("card", order.MaskedPan),
+            ("version", order.Version.ToString(CultureInfo.InvariantCulture)), ("pay at", order.PayUrl?.ToString()),
+        }.Where(f => f.Item1 != "refused by risk control" || f.Item2 is not null));
 
     /// <summary>Runs a call to the platform and maps its failures to exit codes, with the reason on standard error.</summary>
     private static async Task<int> Call(ParseResult result, Func<NetPayClient, Task> call)
@@ -371,7 +372,7 @@ public static class NetpayCommands
         }
         catch (NetPayException ex)
         {
-            Console.Error.WriteLine(ex.Message);
+            Console.Error.WriteLine(ex.Code is null ? ex.Message : $"{ex.Message} [code {ex.Code}]");
             return ex.Status == 0 ? Untrusted : Refused;
         }
         catch (HttpRequestException ex)

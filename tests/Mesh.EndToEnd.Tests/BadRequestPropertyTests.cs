@@ -45,6 +45,8 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
         ("GET", "/ops/login"), ("POST", "/ops/login"), ("GET", "/ops"), ("POST", "/ops/logout"), ("GET", "/ops/merchants"), ("POST", "/ops/merchants"),
         ("GET", "/ops/settlement"), ("POST", "/ops/settlement/batches/{batchId}/payout"), ("GET", "/ops/reconciliation"), ("GET", "/ops/banks"),
         ("POST", "/ops/banks"), ("GET", "/ops/gates"), ("POST", "/ops/gates"), ("POST", "/ops/gates/{gateId}/disable"),
+        ("GET", "/console/risk"), ("POST", "/console/risk/limits"), ("GET", "/ops/risk"), ("POST", "/ops/risk/velocity"), ("POST", "/ops/risk/caps"),
+        ("POST", "/ops/risk/blocks/card"), ("POST", "/ops/risk/blocks/network"), ("POST", "/ops/risk/blocks/{blockId}/remove"),
     ];
 
     /// <summary>Values no field expects: empty, huge, negative, not numbers, injections, control and right-to-left characters, another script.</summary>
@@ -62,6 +64,7 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
         "OrderId", "csrf", "pan", "expiry", "pinScheme", "pinCiphertext", "pinEphemeralKey", "merchantId", "operatorId", "password", "role", "amountMinor",
         "refundId", "name", "publicKeyPem", "notificationMode", "notificationProtocol", "feeRatePpm", "feeMinimumMinor", "settlementAccount", "orderId",
         "currency", "notifyUrl", "returnUrl", "payTimeout", "signature", "keyId", "reason", "bankId", "bin", "host", "port", "mode", "protocol", "url", "certificatePem",
+        "perPaymentMinor", "perDayMinor", "attemptsMax", "amountMinorMax", "windowMinutes", "network", "merchant", "rule",
     ];
 
     private sealed record BadRequest(string Method, string Path, string Query, int Credentials, int CsrfKind, int BodyKind, string[] Fields, string[] Values,
@@ -250,6 +253,9 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
                 FROM (SELECT session_hash, merchant_id, operator_id, role, csrf_token, created_at FROM console_sessions) t
             UNION ALL SELECT 'console_audit', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM console_audit t
             UNION ALL SELECT 'gate_codes', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM gate_codes t
+            UNION ALL SELECT 'risk_merchant_limits', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM risk_merchant_limits t
+            UNION ALL SELECT 'risk_velocity', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM risk_velocity t
+            UNION ALL SELECT 'risk_blocks', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM risk_blocks t
             UNION ALL SELECT 'outbox', count(*)::text FROM outbox
             UNION ALL SELECT 'notification_attempts', count(*)::text FROM notification_attempts WHERE outbox_id > $1
             """, db);

@@ -48,6 +48,12 @@ public sealed record Order(
     /// <inheritdoc cref="Created"/>
     public const string Failed = "failed";
 
+    /// <summary>
+    /// The risk control that refused the payment before it reached the bank (<c>risk.limit_per_payment</c>, <c>risk.limit_per_day</c>,
+    /// <c>risk.velocity</c>, <c>risk.blocked_card</c>, <c>risk.blocked_network</c>); null when none did.
+    /// </summary>
+    public string? RiskRefusal => ResponseCode is { } code && code.StartsWith("risk.", StringComparison.Ordinal) ? code : null;
+
     /// <inheritdoc cref="Created"/>
     public const string Closed = "closed";
 

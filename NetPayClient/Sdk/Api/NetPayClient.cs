@@ -400,7 +400,8 @@ public sealed class NetPayClient : IDisposable
                     : [p.Value.ToString()])
                 : null;
             return new NetPayException(status, root.TryGetProperty("title", out var t) ? t.GetString() ?? "" : response.ReasonPhrase ?? "",
-                root.TryGetProperty("detail", out var d) ? d.GetString() : null, errors);
+                root.TryGetProperty("detail", out var d) ? d.GetString() : null, errors,
+                root.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null);
         }
         catch (JsonException)
         {

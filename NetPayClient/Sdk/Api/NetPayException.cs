@@ -8,13 +8,14 @@ namespace Mesh.NetPay.Api;
 public sealed class NetPayException : Exception
 {
     /// <summary>A refusal by the platform.</summary>
-    public NetPayException(int status, string title, string? detail, IReadOnlyDictionary<string, string[]>? errors = null)
+    public NetPayException(int status, string title, string? detail, IReadOnlyDictionary<string, string[]>? errors = null, string? code = null)
         : base($"{status} {title}{(string.IsNullOrEmpty(detail) ? "" : ": " + detail)}{Describe(errors)}")
     {
         Status = status;
         Title = title;
         Detail = detail;
         Errors = errors ?? new Dictionary<string, string[]>();
+        Code = code;
     }
 
     /// <summary>An answer that is not the platform's.</summary>
@@ -42,6 +43,12 @@ public sealed class NetPayException : Exception
 
     /// <summary>The problem's detail.</summary>
     public string? Detail { get; }
+
+    /// <summary>
+    /// The refusal's stable code, when the platform gives one: a risk control's (<c>risk.limit_per_payment</c>, ...), as
+    /// <see cref="Order.ResponseCode"/> carries it for a payment the risk controls refused.
+    /// </summary>
+    public string? Code { get; }
 
     /// <summary>What is wrong with each field, for a validation problem.</summary>
     public IReadOnlyDictionary<string, string[]> Errors { get; }
