@@ -6,7 +6,7 @@ namespace Mesh.AppHost;
 /// Marks a project resource as a simulated issuing bank: its institution id, its card ranges, the
 /// prefix of its own keys in the Hsm, and whether the switch routes its cards from the start.
 /// </summary>
-public sealed record IssuerBankAnnotation(string BankId, string[] Bins, string KeyPrefix, bool Onboarded) : IResourceAnnotation;
+public sealed record IssuerBankAnnotation(string BankId, string[] Bins, string[] CreditBins, string KeyPrefix, bool Onboarded) : IResourceAnnotation;
 
 /// <summary>Simulated issuing banks: processes of one project under Switch/, each its own bank.</summary>
 public static class IssuerBanks
@@ -25,13 +25,13 @@ public static class IssuerBanks
     public static IResourceBuilder<ProjectResource>[] AddSimulatedBanks(this IDistributedApplicationBuilder builder,
         IResourceBuilder<MeshDatabaseResource> issuerDb, IResourceBuilder<ProjectResource> hsm) =>
     [
-        builder.AddIssuerBank("issuer-icbc", bankId: "01020000", bankName: "Industrial and Commercial Bank of China", bins: ["622202", "622208"])
+        builder.AddIssuerBank("issuer-icbc", bankId: "01020000", bankName: "Industrial and Commercial Bank of China", bins: ["622202", "622208"], creditBins: ["622208"])
             .WithReference(issuerDb).WaitFor(issuerDb)
             .WithHsmCaller(hsm, role: "issuer"),
-        builder.AddIssuerBank("issuer-ccb", bankId: "01050000", bankName: "China Construction Bank", bins: ["621700", "436742"])
+        builder.AddIssuerBank("issuer-ccb", bankId: "01050000", bankName: "China Construction Bank", bins: ["621700", "436742"], creditBins: ["436742"])
             .WithReference(issuerDb).WaitFor(issuerDb)
             .WithHsmCaller(hsm, role: "issuer"),
-        builder.AddIssuerBank("issuer-boc", bankId: "01040000", bankName: "Bank of China", bins: ["621661", "456351"], onboarded: false)
+        builder.AddIssuerBank("issuer-boc", bankId: "01040000", bankName: "Bank of China", bins: ["621661", "456351"], creditBins: ["456351"], onboarded: false)
             .WithReference(issuerDb).WaitFor(issuerDb)
             .WithHsmCaller(hsm, role: "issuer"),
     ];
@@ -44,12 +44,12 @@ public static class IssuerBanks
     /// the keys exported under that ZMK (the operator console's Banks page).
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddIssuerBank(this IDistributedApplicationBuilder builder,
-        [ResourceName] string name, string bankId, string bankName, string[] bins, bool onboarded = true)
+        [ResourceName] string name, string bankId, string bankName, string[] bins, string[] creditBins, bool onboarded = true)
     {
         var keyPrefix = onboarded ? name : $"{name}.bank";
         var publishing = builder.IsPublishing();
         var bank = builder.AddProject<Projects.Mesh_IssuerSim>(name)
-            .WithAnnotation(new IssuerBankAnnotation(bankId, bins, keyPrefix, onboarded))
+            .WithAnnotation(new IssuerBankAnnotation(bankId, bins, creditBins, keyPrefix, onboarded))
             .WithHttpEndpoint(name: "http", targetPort: publishing ? PublishedHttpPort : null)
             .WithEndpoint(name: Iso8583Endpoint, scheme: "tcp", env: "Iso8583__Port", targetPort: publishing ? PublishedIso8583Port : null)
             .WithEnvironment("Bank__Id", bankId)
@@ -60,6 +60,10 @@ public static class IssuerBanks
         for (var i = 0; i < bins.Length; i++)
         {
             bank.WithEnvironment($"Bank__Bins__{i}", bins[i]);
+        }
+        for (var i = 0; i < creditBins.Length; i++)
+        {
+            bank.WithEnvironment($"Bank__CreditBins__{i}", creditBins[i]);
         }
         return bank.WithZoneKeyExportCommand().WithFaultCommands();
     }
@@ -104,6 +108,11 @@ public static class IssuerBanks
             for (var b = 0; bank.Onboarded && b < bank.Bins.Length; b++)
             {
                 cardSwitch.WithEnvironment($"Switch__Issuers__{i}__Bins__{b}", bank.Bins[b]);
+            }
+            // A BIN's product is the bank's to say, routed or not yet: the payment page asks for a CVV2 on credit BINs.
+            for (var c = 0; c < bank.CreditBins.Length; c++)
+            {
+                cardSwitch.WithEnvironment($"Switch__Issuers__{i}__CreditBins__{c}", bank.CreditBins[c]);
             }
         }
         return cardSwitch;

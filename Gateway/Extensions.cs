@@ -100,6 +100,8 @@ public static class Extensions
         builder.AddPageTokenProtection();
         builder.Services.AddSingleton<PaymentSessions>();
         builder.Services.AddSingleton<Acquirer>();
+        builder.Services.AddSingleton<CardProducts>();
+        builder.Services.AddSingleton<PageForms>();
         builder.Services.AddSingleton<CardPayments>();
         builder.Services.AddSingleton<PaymentsInDoubt>();
         builder.Services.AddSingleton<PinTransportKeys>();

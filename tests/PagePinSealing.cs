@@ -58,4 +58,8 @@ public static partial class PaymentPageMarkup
 
     [GeneratedRegex("data-pin-scheme=\"([^\"]+)\"")]
     public static partial Regex SchemePattern();
+
+    /// <summary>The one-time code's page (a credit card's bank answered 1A): its form's address.</summary>
+    [GeneratedRegex("<form id=\"code\" method=\"post\" action=\"([^\"]+)\"")]
+    public static partial Regex CodeActionPattern();
 }

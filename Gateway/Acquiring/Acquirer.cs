@@ -27,8 +27,15 @@ public sealed class Acquirer(HsmSession hsm, CardSwitch.CardSwitchClient cardSwi
     public const string TerminalId = "NETPAY01";
     public const string MerchantCategory = "5999";
 
-    /// <summary>A purchase ready to store and send: the packed request (PIN block and MAC in) and the card number as stored.</summary>
-    public sealed record SealedPurchase(byte[] Packed, byte[] PanCiphertext, byte[] PanLookupHash);
+    /// <summary>
+    /// A purchase ready to store and send: the packed request (PIN block and MAC in), the card number as stored, and
+    /// <see cref="Storable"/>, the request as it may be stored and sent again: the same for a PIN purchase; for a
+    /// credit card's, the request without field 48 (its CVV2 or one-time code), MAC'd on its own.
+    /// </summary>
+    public sealed record SealedPurchase(byte[] Packed, byte[] PanCiphertext, byte[] PanLookupHash, byte[]? StorableOrSame = null)
+    {
+        public byte[] Storable => StorableOrSame ?? Packed;
+    }
 
     /// <summary>
     /// The Hsm's whole part of a purchase's request, in one round trip: the browser's PIN turned
@@ -68,6 +75,28 @@ public sealed class Acquirer(HsmSession hsm, CardSwitch.CardSwitchClient cardSwi
         return HsmSession.Checked(results[0]).LookupHash.LookupHash.ToByteArray();
     }
 
+    /// <summary>
+    /// The Hsm's part of a credit card's purchase (no PIN), in one round trip: the card number encrypted for
+    /// storage, the request MAC'd, and the same request without field 48 MAC'd too. The card's secrets in field 48
+    /// (its CVV2, or the one-time code) are sent once and never stored: should the request need sending again
+    /// (the switch never got it), the storable one goes, and the bank declines it (N7) rather than charge without them.
+    /// </summary>
+    public async Task<SealedPurchase> SealCardNotPresentAsync(IsoMessage request, Pan pan, CancellationToken ct)
+    {
+        Invariant.Holds(!request.Has(IsoFields.PinBlock) && request.Has(IsoFields.AdditionalData), "a card-not-present purchase carries field 48 and no PIN block");
+        var storable = request.Clone().Remove(IsoFields.AdditionalData).Remove(IsoFields.Mac);
+        var results = await hsm.ExecuteBatchAsync(
+            [
+                new HsmCommand { EncryptData = new EncryptDataRequest { DekId = DekId, Plaintext = ByteString.CopyFromUtf8(pan.Reveal()) } },
+                new HsmCommand { GenerateMac = MacRequest(IsoMac.Input(request.Remove(IsoFields.Mac))) },
+                new HsmCommand { GenerateMac = MacRequest(IsoMac.Input(storable)) },
+            ], ct);
+        var protectedPan = HsmSession.Checked(results[0]).EncryptData;
+        var packed = packager.Pack(request.SetBinary(IsoFields.Mac, HsmSession.Checked(results[1]).GenerateMac.Mac.Span));
+        var stored = packager.Pack(storable.SetBinary(IsoFields.Mac, HsmSession.Checked(results[2]).GenerateMac.Mac.Span));
+        return new SealedPurchase(packed, protectedPan.Ciphertext.ToByteArray(), protectedPan.LookupHash.ToByteArray(), stored);
+    }
+
     private static TranslatePinFromBrowserRequest BrowserPin(EncryptedPin pin, string pan)
     {
         var request = new TranslatePinFromBrowserRequest
@@ -95,6 +124,27 @@ public sealed class Acquirer(HsmSession hsm, CardSwitch.CardSwitchClient cardSwi
     /// <summary>A purchase (0200) without its PIN block and MAC, which <see cref="SealPurchaseAsync"/> puts in.</summary>
     public static IsoMessage Purchase(Pan pan, string expiry, long amountMinor, string currency, string stan, DateTimeOffset now, string merchantId) =>
         Build("0200", "000000", pan.Reveal(), expiry, amountMinor, currency, stan, now, merchantId);
+
+    /// <summary>A credit card's purchase (0200, no PIN): its CVV2 in field 48, MAC'd by <see cref="SealCardNotPresentAsync"/>.</summary>
+    public static IsoMessage CreditPurchase(Pan pan, string expiry, string cvv2, long amountMinor, string currency, string stan, DateTimeOffset now,
+        string merchantId) =>
+        Build("0200", "000000", pan.Reveal(), expiry, amountMinor, currency, stan, now, merchantId)
+            .Set(IsoFields.PosEntryMode, CardNotPresentEntryMode)
+            .Set(IsoFields.AdditionalData, AdditionalData.Build((AdditionalData.Cvv2, cvv2)));
+
+    /// <summary>
+    /// A credit card's purchase sent again after its bank answered 1A: the one-time code in field 48, and in field 90
+    /// the challenged purchase (whose STAN and transmission time the bank's code is bound to).
+    /// </summary>
+    public static IsoMessage PurchaseWithCode(Pan pan, string expiry, string code, long amountMinor, string currency, string stan, DateTimeOffset now,
+        string merchantId, string challengedStan, string challengedTransmission) =>
+        Build("0200", "000000", pan.Reveal(), expiry, amountMinor, currency, stan, now, merchantId)
+            .Set(IsoFields.PosEntryMode, CardNotPresentEntryMode)
+            .Set(IsoFields.AdditionalData, AdditionalData.Build((AdditionalData.OneTimeCode, code)))
+            .Set(IsoFields.OriginalDataElements, string.Concat("0200", challengedStan, challengedTransmission, AcquirerId.PadLeft(11, '0'), new string('0', 11)));
+
+    /// <summary>Field 22 of a purchase keyed in without a PIN (PAN keyed, no PIN entry capability).</summary>
+    public const string CardNotPresentEntryMode = "010";
 
     /// <summary>A refund advice (0220, processing code 20) pointing at the purchase in field 90.</summary>
     public static IsoMessage Refund(string pan, string expiry, long amountMinor, string currency, string stan, DateTimeOffset now, string merchantId,

@@ -17,6 +17,9 @@ public static class ConsumerMessages
         "57" or "58" => "This card cannot be used for this purchase.",
         "61" => "The payment is over the card's limit.",
         "75" => "Too many wrong PINs: the card is blocked for today.",
+        "1A" => "Your bank has sent a verification code to your phone. Please enter it to confirm the payment.",
+        "63" => "The verification code is wrong. Please check the message from your bank and enter it again.",
+        "N7" => "The CVV2 is wrong: the payment has failed. Nothing was charged.",
         "91" or "96" => "Your bank did not answer. You have not been charged.",
         _ => $"The payment was declined (code {responseCode}).",
     };

@@ -32,6 +32,7 @@ public static class PaymentPageApi
             .WithSummary("Where a /v1 order's payUrl sends the consumer: a new payment page for the order");
         group.MapGet("/s/{sessionId}", ShowAsync).ExcludeFromDescription();
         group.MapPost("/s/{sessionId}", SubmitAsync).ExcludeFromDescription();
+        group.MapPost("/s/{sessionId}/code", SubmitCodeAsync).ExcludeFromDescription();
         group.MapGet("/s/{sessionId}/result", ShowResultAsync).ExcludeFromDescription();
         group.MapGet("/assets/{name}", (string name) => PageAssets.Files.TryGetValue(name, out var file)
             ? Results.Bytes(file.Bytes, file.ContentType)
@@ -95,7 +96,7 @@ public static class PaymentPageApi
 
     /// <summary>A new payment page for a /v1 order, answered at once (no redirect): its form posts to the session's own address.</summary>
     private static async Task<IResult> StartAsync(HttpContext context, string merchantId, string orderId, OrderBook orders, PaymentSessions sessions,
-        PinTransportKeys keys, GateCodes gates, OrderAnswers answers, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
+        PageForms forms, OrderAnswers answers, TimeProvider time, CancellationToken ct)
     {
         if (!OrderRules.MerchantId().IsMatch(merchantId) || !OrderRules.V1OrderId().IsMatch(orderId)
             || await orders.FindForPageAsync(merchantId, orderId, ct) is not ({ } order, var merchantName))
@@ -106,11 +107,11 @@ public static class PaymentPageApi
         {
             return await ResultAsync(order, merchantName, null, answers, time, ct);
         }
-        return await ShowPageAsync(context, sessions.Start(order), merchantName, sessions, keys, gates, options.Value, ct);
+        return await ShowPageAsync(context, sessions.Start(order), merchantName, forms, ct);
     }
 
     private static async Task<IResult> ShowAsync(HttpContext context, string sessionId, OrderBook orders, PaymentSessions sessions,
-        PinTransportKeys keys, GateCodes gates, OrderAnswers answers, IOptions<GatewayOptions> options, TimeProvider time, CancellationToken ct)
+        PageForms forms, OrderAnswers answers, TimeProvider time, CancellationToken ct)
     {
         if (sessions.Open(sessionId) is not { } session || await orders.FindForPageAsync(session.MerchantId, session.OrderId, ct) is not ({ } order, var merchantName))
         {
@@ -128,12 +129,11 @@ public static class PaymentPageApi
         {
             return Closed();
         }
-        return await ShowPageAsync(context, session.After(order.WrongPins), merchantName, sessions, keys, gates, options.Value, ct);
+        return await ShowPageAsync(context, session.After(order.WrongPins), merchantName, forms, ct);
     }
 
-    /// <summary>The payment page of a session, with its CSRF cookie.</summary>
-    private static async Task<IResult> ShowPageAsync(HttpContext context, PaymentSession session, string merchantName, PaymentSessions sessions,
-        PinTransportKeys keys, GateCodes gates, GatewayOptions options, CancellationToken ct)
+    /// <summary>The payment page of a session (or, while its bank waits for the cardholder's one-time code, the code's page), with its CSRF cookie.</summary>
+    private static async Task<IResult> ShowPageAsync(HttpContext context, PaymentSession session, string merchantName, PageForms forms, CancellationToken ct)
     {
         context.Response.Cookies.Append(CsrfCookie, session.CsrfToken, new CookieOptions
         {
@@ -143,7 +143,7 @@ public static class PaymentPageApi
             Path = "/",
             Expires = session.ExpiresAt,
         });
-        return await PageAsync(session, merchantName, sessions, keys, gates, options, null, StatusCodes.Status200OK, ct);
+        return await forms.PageAsync(session, merchantName, null, StatusCodes.Status200OK, ct);
     }
 
     /// <summary>
@@ -152,7 +152,7 @@ public static class PaymentPageApi
     /// row decides whether it can still be paid.
     /// </summary>
     private static async Task<IResult> SubmitAsync(HttpContext context, string sessionId, OrderBook orders, PaymentSessions sessions,
-        PinTransportKeys keys, GateCodes gates, CardPayments payments, ResultDelivery delivery, OrderAnswers answers, IOptions<GatewayOptions> options,
+        GateCodes gates, CardPayments payments, CardProducts products, PageForms forms, ResultDelivery delivery, OrderAnswers answers,
         TimeProvider time, CancellationToken ct)
     {
         if (sessions.Open(sessionId) is not { } session)
@@ -178,14 +178,60 @@ public static class PaymentPageApi
             : ExpiryYyMm(form["expiry"]) is null ? Refuse("The expiry date is MM/YY, as printed on the card.")
             : string.IsNullOrEmpty(session.GateId) && !await gates.IsEnabledAsync(form["gateId"], ct) ? Refuse("Please choose your bank.")
             : null;
-        var pin = error is null
-            ? EncryptedPin.Read(form["pinScheme"], form["pinCiphertext"], form["pinEphemeralKey"], form["pinIv"], session.PinNonce)
-            : null;
-        if (error is null && pin is null)
+        PaymentOutcome? outcome = null;
+        if (error is null && await products.IsCreditAsync(pan, ct))
         {
-            error = "The PIN could not be read. Please enter it again.";
+            // A credit card: expiry and CVV2, no PIN. Both are checked here first, so bad input sends nothing.
+            var cvv2 = form["cvv2"].ToString();
+            var expiry = ExpiryYyMm(form["expiry"])!;
+            error = cvv2.Length != 3 || !cvv2.All(char.IsAsciiDigit) ? "The CVV2 is the 3 digits printed on the back of the card."
+                : HasExpired(expiry, time.GetUtcNow()) ? "The card has expired: please check the expiry date, or use another card."
+                : null;
+            outcome = error is null ? await payments.PayCreditAsync(session, pan, expiry, cvv2, ConsumerNetwork(context), ct) : null;
         }
-        var outcome = error is null ? await payments.PayAsync(session, pan, ExpiryYyMm(form["expiry"])!, pin!, ConsumerNetwork(context), ct) : null;
+        else if (error is null)
+        {
+            var pin = EncryptedPin.Read(form["pinScheme"], form["pinCiphertext"], form["pinEphemeralKey"], form["pinIv"], session.PinNonce);
+            error = pin is null ? "The PIN could not be read. Please enter it again." : null;
+            outcome = pin is null ? null : await payments.PayAsync(session, pan, ExpiryYyMm(form["expiry"])!, pin, ConsumerNetwork(context), ct);
+        }
+        return await AnsweredAsync(session, sessionId, outcome, error, orders, payments, forms, delivery, answers, time, ct);
+    }
+
+    /// <summary>
+    /// The one-time code's form: the purchase the bank answered 1A sent again with the code the cardholder received.
+    /// A code not of six digits, a forged CSRF token or an expired page sends nothing.
+    /// </summary>
+    private static async Task<IResult> SubmitCodeAsync(HttpContext context, string sessionId, OrderBook orders, PaymentSessions sessions,
+        CardPayments payments, PageForms forms, ResultDelivery delivery, OrderAnswers answers, TimeProvider time, CancellationToken ct)
+    {
+        if (sessions.Open(sessionId) is not { } session)
+        {
+            return NoSuchPage();
+        }
+        if (await ReadFormAsync(context) is not { } form)
+        {
+            return PaymentPages.Error(StatusCodes.Status400BadRequest, "The form could not be read", "Please go back and try again.");
+        }
+        if (!SameToken(session.CsrfToken, form["csrf"]) || !SameToken(session.CsrfToken, context.Request.Cookies[CsrfCookie]))
+        {
+            return PaymentPages.Error(StatusCodes.Status403Forbidden, "The form was not sent from this payment page",
+                "For your safety the payment was not made. Please open the payment page again.");
+        }
+        if (sessions.IsExpired(session))
+        {
+            return Expired();
+        }
+        var code = form["otp"].ToString().Trim();
+        var error = code.Length != 6 || !code.All(char.IsAsciiDigit) ? "The verification code is the 6 digits in the message from your bank." : null;
+        var outcome = error is null ? await payments.PayWithCodeAsync(session, code, ConsumerNetwork(context), ct) : null;
+        return await AnsweredAsync(session, sessionId, outcome, error, orders, payments, forms, delivery, answers, time, ct);
+    }
+
+    /// <summary>What the consumer sees after a submit: the result, or the form again (card or code) with what to correct.</summary>
+    private static async Task<IResult> AnsweredAsync(PaymentSession session, string sessionId, PaymentOutcome? outcome, string? error, OrderBook orders,
+        CardPayments payments, PageForms forms, ResultDelivery delivery, OrderAnswers answers, TimeProvider time, CancellationToken ct)
+    {
         if (outcome is { Result: PaymentResult.Approved or PaymentResult.Declined, Order: { } final, MerchantName: { } name }
             && !await delivery.AfterPaymentAsync(outcome.Notification!, ct))
         {
@@ -197,18 +243,27 @@ public static class PaymentPageApi
             return NoSuchPage();
         }
         var again = order.Status == OrderStatus.Created && order.Attempts == session.OrderAttempt && !OrderLifetime.HasEnded(order, time.GetUtcNow());
+        var next = session.After(order.WrongPins);
         return outcome?.Result switch
         {
-            null when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, gates, options.Value, error,
-                StatusCodes.Status400BadRequest, ct),
-            PaymentResult.BadPin when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, gates, options.Value,
-                outcome.Message, StatusCodes.Status400BadRequest, ct),
-            PaymentResult.NotPayable when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, gates, options.Value,
-                "This page was out of date, and nothing was charged. Please enter the PIN again.", StatusCodes.Status409Conflict, ct),
-            PaymentResult.WrongPin when again => await PageAsync(session.After(order.WrongPins), merchantName, sessions, keys, gates, options.Value,
+            null when again => await forms.PageAsync(next, merchantName, error, StatusCodes.Status400BadRequest, ct),
+            PaymentResult.BadPin when again => await forms.PageAsync(next, merchantName, outcome.Message, StatusCodes.Status400BadRequest, ct),
+            PaymentResult.NotPayable when again => await forms.PageAsync(next, merchantName,
+                "This page was out of date, and nothing was charged. Please try again.", StatusCodes.Status409Conflict, ct),
+            PaymentResult.WrongPin when again => await forms.PageAsync(next, merchantName,
                 $"{outcome.Message} {outcome.WrongPinsLeft} {(outcome.WrongPinsLeft == 1 ? "try" : "tries")} left.", StatusCodes.Status200OK, ct),
+            PaymentResult.CodeRequired when again => await forms.PageAsync(next, merchantName, null, StatusCodes.Status200OK, ct),
+            PaymentResult.WrongCode when again => await forms.PageAsync(next, merchantName, outcome.Message, StatusCodes.Status200OK, ct),
             _ => await ResultAsync(order, merchantName, sessionId, answers, time, ct),
         };
+    }
+
+    /// <summary>Whether a card of expiry <paramref name="yymm"/> has expired: it is good to the end of its month.</summary>
+    public static bool HasExpired(string yymm, DateTimeOffset now)
+    {
+        var year = 2000 + int.Parse(yymm[..2], CultureInfo.InvariantCulture);
+        var month = int.Parse(yymm[2..], CultureInfo.InvariantCulture);
+        return year < now.Year || (year == now.Year && month < now.Month);
     }
 
     private static async Task<IResult> ShowResultAsync(string sessionId, OrderBook orders, PaymentSessions sessions, OrderAnswers answers, TimeProvider time,
@@ -241,14 +296,6 @@ public static class PaymentPageApi
             return PaymentPages.ReturnToMerchant(order, merchantName, await answers.SignedAsync(order, ct));
         }
         return PaymentPages.Result(order, merchantName, null, sessionId is null ? null : $"/pay/s/{sessionId}/result");
-    }
-
-    private static async Task<IResult> PageAsync(PaymentSession session, string merchantName, PaymentSessions sessions, PinTransportKeys keys, GateCodes gates,
-        GatewayOptions options, string? error, int statusCode, CancellationToken ct)
-    {
-        var scheme = options.PinTransport == EncryptedPin.RsaOaep ? EncryptedPin.RsaOaep : EncryptedPin.Ecdh;
-        return PaymentPages.Payment(sessions.Seal(session), session, merchantName, scheme, await keys.SpkiBase64Async(scheme, ct), await gates.EnabledAsync(ct),
-            error, statusCode);
     }
 
     /// <summary>

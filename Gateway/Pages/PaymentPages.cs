@@ -14,7 +14,7 @@ public static class PaymentPages
 {
     /// <summary>The payment form of <paramref name="session"/>, posting to its <paramref name="token"/>'s address.</summary>
     public static IResult Payment(string token, PaymentSession session, string merchantName, string pinScheme, string transportKey,
-        IReadOnlyList<GateCode> banks, string? error, int statusCode = StatusCodes.Status200OK)
+        IReadOnlyList<GateCode> banks, IReadOnlyList<string> creditPrefixes, string? error, int statusCode = StatusCodes.Status200OK)
     {
         var html = new StringBuilder();
         Head(html, "Pay by bank card");
@@ -26,7 +26,8 @@ public static class PaymentPages
         }
         html.Append("<form id=\"pay\" method=\"post\" action=\"/pay/s/").Append(E(token)).Append("\" autocomplete=\"off\"")
             .Append(" data-pin-scheme=\"").Append(E(pinScheme)).Append("\" data-transport-key=\"").Append(E(transportKey))
-            .Append("\" data-pin-nonce=\"").Append(E(session.PinNonce)).Append("\">")
+            .Append("\" data-pin-nonce=\"").Append(E(session.PinNonce)).Append("\" data-credit-bins=\"").Append(E(string.Join(',', creditPrefixes)))
+            .Append("\">")
             .Append("<input type=\"hidden\" name=\"csrf\" value=\"").Append(E(session.CsrfToken)).Append("\">")
             .Append("<input type=\"hidden\" name=\"pinScheme\" value=\"").Append(E(pinScheme)).Append("\">")
             .Append("<input type=\"hidden\" name=\"pinCiphertext\"><input type=\"hidden\" name=\"pinEphemeralKey\"><input type=\"hidden\" name=\"pinIv\">");
@@ -42,10 +43,37 @@ public static class PaymentPages
         }
         html.Append("<label for=\"pan\">Card number</label><input type=\"text\" id=\"pan\" name=\"pan\" inputmode=\"numeric\" maxlength=\"23\" required>")
             .Append("<label for=\"expiry\">Expiry (MM/YY)</label><input type=\"text\" id=\"expiry\" name=\"expiry\" inputmode=\"numeric\" maxlength=\"5\" placeholder=\"MM/YY\" required>")
-            .Append("<label for=\"pin\">PIN</label><input type=\"password\" id=\"pin\" inputmode=\"numeric\" maxlength=\"12\" required>")
+            .Append("<div id=\"pin-fields\"><label for=\"pin\">PIN</label><input type=\"password\" id=\"pin\" inputmode=\"numeric\" maxlength=\"12\" required></div>")
+            // A credit card pays with its CVV2 instead of a PIN: the script shows this for a credit BIN (and the server asks for it).
+            .Append("<div id=\"credit-fields\" hidden><label for=\"cvv2\">CVV2 (the 3 digits on the back of the card)</label>")
+            .Append("<input type=\"password\" id=\"cvv2\" name=\"cvv2\" inputmode=\"numeric\" maxlength=\"3\"></div>")
             .Append("<p class=\"error\" id=\"pin-error\" role=\"alert\"></p>")
             .Append("<button type=\"submit\" id=\"pay-button\">Pay ").Append(E(Money(session.AmountMinor, session.Currency))).Append("</button></form>")
             .Append("<script src=\"/pay/assets/pay.js\" integrity=\"").Append(PageAssets.Integrity("pay.js")).Append("\"></script>");
+        return Finish(html, statusCode, formAction: null);
+    }
+
+    /// <summary>
+    /// The page that asks for the one-time code a credit card's bank sent the cardholder (after its 1A), posting to the
+    /// session's <c>/code</c> address. Shown only while the order waits for that code.
+    /// </summary>
+    public static IResult Code(string token, PaymentSession session, string merchantName, string panMasked, string? message, string? error,
+        int statusCode = StatusCodes.Status200OK)
+    {
+        var html = new StringBuilder();
+        Head(html, "Confirm the payment");
+        html.Append("<h1>Confirm the payment</h1>");
+        Summary(html, session.OrderId, session.AmountMinor, session.Currency, merchantName);
+        if (error is not null)
+        {
+            html.Append("<p class=\"error\" role=\"alert\" id=\"page-error\">").Append(E(error)).Append("</p>");
+        }
+        html.Append("<p id=\"code-message\">").Append(E(message ?? "Your bank has sent a verification code to your phone. Please enter it to confirm the payment."))
+            .Append("</p><p>Card <span id=\"card\">").Append(E(panMasked)).Append("</span></p>")
+            .Append("<form id=\"code\" method=\"post\" action=\"/pay/s/").Append(E(token)).Append("/code\" autocomplete=\"off\">")
+            .Append("<input type=\"hidden\" name=\"csrf\" value=\"").Append(E(session.CsrfToken)).Append("\">")
+            .Append("<label for=\"otp\">Verification code</label><input type=\"text\" id=\"otp\" name=\"otp\" inputmode=\"numeric\" maxlength=\"6\" required>")
+            .Append("<button type=\"submit\" id=\"code-button\">Confirm ").Append(E(Money(session.AmountMinor, session.Currency))).Append("</button></form>");
         return Finish(html, statusCode, formAction: null);
     }
 

@@ -27,6 +27,10 @@ public enum PaymentResult
     NotPayable,
     /// <summary>The PIN ciphertext could not be read: nothing was sent.</summary>
     BadPin,
+    /// <summary>A credit card's bank sent the cardholder a one-time code (1A): the page asks for it.</summary>
+    CodeRequired,
+    /// <summary>The one-time code was wrong, with tries left at the bank (63): the page asks again.</summary>
+    WrongCode,
 }
 
 /// <summary>
@@ -42,7 +46,10 @@ public sealed record PaymentOutcome(PaymentResult Result, string? ResponseCode, 
 /// (<see cref="Acquirer.WithoutPan"/>), which it holds only encrypted.
 /// </summary>
 public sealed record PaymentAttempt(long PaymentId, string MerchantId, string OrderId, string SessionId, long AmountMinor,
-    string Currency, string PanMasked, string Stan, string Transmission, string Rrn, byte[] Request);
+    string Currency, string PanMasked, string Stan, string Transmission, string Rrn, byte[] Request, bool WithCode = false);
+
+/// <summary>The payment a credit card's bank answered 1A, which the purchase sent again with the one-time code names.</summary>
+public sealed record ChallengedPayment(long PaymentId, byte[] PanCiphertext, string PanMasked, string Expiry, string Stan, string Transmission);
 
 /// <summary>
 /// A card payment from the page to the issuer and back. The payment is stored (with its packed
@@ -86,15 +93,15 @@ public sealed class CardPayments(
         PaymentResult.Pending => "pending",
         PaymentResult.NotPayable => "not_payable",
         PaymentResult.BadPin => "bad_pin",
+        PaymentResult.CodeRequired => "code_required",
+        PaymentResult.WrongCode => "wrong_code",
         _ => throw new ArgumentOutOfRangeException(nameof(result), result, null),
     };
 
     private async Task<PaymentOutcome> AuthorizeAsync(PaymentSession session, Pan pan, string expiry, EncryptedPin pin, IPAddress? network,
         CancellationToken ct)
     {
-        using var activity = Telemetry.StartActivity("gateway purchase");
-        activity?.SetTag("mesh.merchant_id", session.MerchantId).SetTag("mesh.order_id", session.OrderId).SetTag("mesh.pan", pan.Masked)
-            .SetTag("mesh.amount_minor", session.AmountMinor);
+        using var activity = StartPurchase(session, pan, "debit");
         var stan = Acquirer.Stan(await sessions.NextStanAsync(ct));
         var now = time.GetUtcNow();
         var request = Acquirer.Purchase(pan, expiry, session.AmountMinor, session.Currency, stan, now, session.MerchantId);
@@ -103,7 +110,76 @@ public sealed class CardPayments(
         {
             return new PaymentOutcome(PaymentResult.BadPin, null, "The PIN could not be read. Please enter it again.");
         }
-        var (attempt, refusal) = await CheckAndClaimAsync(session, pan, expiry, sealedPurchase, stan, request, now, network, ct);
+        return await ClaimSendAndSettleAsync(session, pan, expiry, sealedPurchase, stan, request, now, null, network, activity, ct);
+    }
+
+    /// <summary>A credit card's purchase: expiry and CVV2, no PIN. The CVV2 goes to the bank once, and is kept nowhere.</summary>
+    public async Task<PaymentOutcome> PayCreditAsync(PaymentSession session, Pan pan, string expiry, string cvv2, IPAddress? network, CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        using var activity = StartPurchase(session, pan, "credit");
+        var stan = Acquirer.Stan(await sessions.NextStanAsync(ct));
+        var now = time.GetUtcNow();
+        var request = Acquirer.CreditPurchase(pan, expiry, cvv2, session.AmountMinor, session.Currency, stan, now, session.MerchantId);
+        var sealedPurchase = await acquirer.SealCardNotPresentAsync(request, pan, ct);
+        var outcome = await ClaimSendAndSettleAsync(session, pan, expiry, sealedPurchase, stan, request, now, null, network, activity, ct);
+        metrics.Paid(ResultTag(outcome.Result), outcome.ResponseCode, time.GetElapsedTime(started));
+        return outcome;
+    }
+
+    /// <summary>
+    /// The purchase the bank answered 1A, sent again with the one-time code the cardholder received: the same card
+    /// (its number from the challenged payment, decrypted in the Hsm), amount and order, the code once and kept nowhere.
+    /// </summary>
+    public async Task<PaymentOutcome> PayWithCodeAsync(PaymentSession session, string code, IPAddress? network, CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        if (await ChallengeAsync(session, ct) is not { } challenge
+            || !Pan.TryParse(await acquirer.RevealPanAsync(challenge.PanCiphertext, ct), out var pan))
+        {
+            return new PaymentOutcome(PaymentResult.NotPayable, null, "This payment page can no longer be used.");
+        }
+        using var activity = StartPurchase(session, pan, "credit");
+        activity?.SetTag("mesh.one_time_code", true);
+        var stan = Acquirer.Stan(await sessions.NextStanAsync(ct));
+        var now = time.GetUtcNow();
+        var request = Acquirer.PurchaseWithCode(pan, challenge.Expiry, code, session.AmountMinor, session.Currency, stan, now, session.MerchantId,
+            challenge.Stan, challenge.Transmission);
+        var sealedPurchase = await acquirer.SealCardNotPresentAsync(request, pan, ct);
+        var outcome = await ClaimSendAndSettleAsync(session, pan, challenge.Expiry, sealedPurchase, stan, request, now, challenge.PaymentId, network,
+            activity, ct);
+        metrics.Paid(ResultTag(outcome.Result), outcome.ResponseCode, time.GetElapsedTime(started));
+        return outcome;
+    }
+
+    /// <summary>The payment of this session's order whose bank asked for a one-time code, while the order waits for it; null otherwise.</summary>
+    public async Task<ChallengedPayment?> ChallengeAsync(PaymentSession session, CancellationToken ct)
+    {
+        await using var find = db.CreateCommand(
+            """
+            SELECT p.payment_id, p.pan_ciphertext, p.pan_masked, p.expiry, p.stan, p.transmission
+            FROM orders o JOIN payments p ON p.payment_id = o.otp_payment_id
+            WHERE o.merchant_id = $1 AND o.order_id = $2 AND o.status = 'created' AND o.attempts = $3
+            """);
+        BatchSql.Bind(find, session.MerchantId, session.OrderId, session.OrderAttempt);
+        await using var row = await find.ExecuteReaderAsync(ct);
+        return await row.ReadAsync(ct)
+            ? new ChallengedPayment(row.GetInt64(0), row.GetFieldValue<byte[]>(1), row.GetString(2), row.GetString(3), row.GetString(4), row.GetString(5))
+            : null;
+    }
+
+    private static Activity? StartPurchase(PaymentSession session, Pan pan, string product)
+    {
+        var activity = Telemetry.StartActivity("gateway purchase");
+        activity?.SetTag("mesh.merchant_id", session.MerchantId).SetTag("mesh.order_id", session.OrderId).SetTag("mesh.pan", pan.Masked)
+            .SetTag("mesh.amount_minor", session.AmountMinor).SetTag("mesh.card_product", product);
+        return activity;
+    }
+
+    private async Task<PaymentOutcome> ClaimSendAndSettleAsync(PaymentSession session, Pan pan, string expiry, Acquirer.SealedPurchase sealedPurchase,
+        string stan, IsoMessage request, DateTimeOffset now, long? challengedPaymentId, IPAddress? network, Activity? activity, CancellationToken ct)
+    {
+        var (attempt, refusal) = await CheckAndClaimAsync(session, pan, expiry, sealedPurchase, stan, request, now, challengedPaymentId, network, ct);
         if (refusal is not null)
         {
             activity?.SetTag("mesh.risk_rule", refusal);
@@ -131,7 +207,8 @@ public sealed class CardPayments(
     /// or the attempt (null when the order is no longer payable in this session).
     /// </summary>
     private async Task<(PaymentAttempt? Attempt, string? Refusal)> CheckAndClaimAsync(PaymentSession session, Pan pan, string expiry,
-        Acquirer.SealedPurchase sealedPurchase, string stan, IsoMessage request, DateTimeOffset now, IPAddress? network, CancellationToken ct)
+        Acquirer.SealedPurchase sealedPurchase, string stan, IsoMessage request, DateTimeOffset now, long? challengedPaymentId, IPAddress? network,
+        CancellationToken ct)
     {
         if (await risk.BlockedAsync(sealedPurchase.PanLookupHash, network, ct) is { } blocked)
         {
@@ -152,7 +229,8 @@ public sealed class CardPayments(
             await tx.RollbackAsync(ct);
             return (null, overCounter);
         }
-        if (await ClaimAndRecordAsync(session, pan, expiry, sealedPurchase, stan, request, now, new NpgsqlCommand(null, connection, tx), ct) is not { } attempt)
+        if (await ClaimAndRecordAsync(session, pan, expiry, sealedPurchase, stan, request, now, challengedPaymentId, new NpgsqlCommand(null, connection, tx), ct)
+            is not { } attempt)
         {
             await tx.RollbackAsync(ct);
             return (null, null);
@@ -215,10 +293,13 @@ public sealed class CardPayments(
     /// order's row is the only guard, so two submits of one page, or two pages of one order, cannot
     /// both claim it. The payment is recorded in the same statement as the claim, after the request
     /// is signed, so a crash, a lost database or a failed Hsm call can never leave an order pending
-    /// without the payment that would settle it.
+    /// without the payment that would settle it. A purchase sent again with a one-time code claims the order only while it
+    /// still waits for the code of <paramref name="challengedPaymentId"/>. What is stored is the request that may be sent
+    /// again: never one that carries a CVV2 or a one-time code (<see cref="Acquirer.SealedPurchase.Storable"/>).
     /// </summary>
     private async Task<PaymentAttempt?> ClaimAndRecordAsync(PaymentSession session, Pan pan, string expiry,
-        Acquirer.SealedPurchase sealedPurchase, string stan, IsoMessage request, DateTimeOffset now, NpgsqlCommand command, CancellationToken ct)
+        Acquirer.SealedPurchase sealedPurchase, string stan, IsoMessage request, DateTimeOffset now, long? challengedPaymentId, NpgsqlCommand command,
+        CancellationToken ct)
     {
         var transmission = request.GetString(IsoFields.TransmissionDateTime)!;
         var rrn = request.GetString(IsoFields.Rrn)!;
@@ -228,7 +309,7 @@ public sealed class CardPayments(
             WITH claimed AS (
                 UPDATE orders o SET status = 'pending', updated_at = $2
                 WHERE o.merchant_id = $13 AND o.order_id = $14 AND o.status = 'created' AND o.attempts = $15 AND o.wrong_pins = $16 AND o.pay_by > $2
-                  AND o.amount_minor = $7 AND o.currency = $8
+                  AND o.amount_minor = $7 AND o.currency = $8 AND ($17::bigint IS NULL OR o.otp_payment_id = $17)
                 RETURNING o.merchant_id, o.order_id)
             INSERT INTO payments (merchant_id, order_id, session_id, pan_masked, pan_ciphertext, pan_hash, expiry, amount_minor, currency, stan,
                                   transmission, rrn, request, status, created_at)
@@ -236,14 +317,14 @@ public sealed class CardPayments(
             RETURNING payment_id
             """;
         BatchSql.Bind(claim, session.SessionId, now, pan.Masked, sealedPurchase.PanCiphertext, sealedPurchase.PanLookupHash, expiry,
-            session.AmountMinor, session.Currency, stan, transmission, rrn, acquirer.WithoutPan(sealedPurchase.Packed), session.MerchantId,
-            session.OrderId, session.OrderAttempt, session.WrongPins);
+            session.AmountMinor, session.Currency, stan, transmission, rrn, acquirer.WithoutPan(sealedPurchase.Storable), session.MerchantId,
+            session.OrderId, session.OrderAttempt, session.WrongPins, challengedPaymentId);
         if (await claim.ExecuteScalarAsync(ct) is not long paymentId)
         {
             return null;
         }
         return new PaymentAttempt(paymentId, session.MerchantId, session.OrderId, session.SessionId, session.AmountMinor, session.Currency,
-            pan.Masked, stan, transmission, rrn, sealedPurchase.Packed);
+            pan.Masked, stan, transmission, rrn, sealedPurchase.Packed, WithCode: challengedPaymentId is not null);
     }
 
     /// <summary>
@@ -275,14 +356,22 @@ public sealed class CardPayments(
         var final = new FinalAnswer(attempt, answer, authCode, issuerId, time.GetUtcNow(), consumerWaiting);
         if (answer.PaymentStatus != "approved")
         {
-            // A declined or reversed payment gives back the amount it held of its merchant's day and its card's window.
+            // A declined or reversed payment (or one whose bank asked for a one-time code: the purchase sent again with
+            // the code holds again) gives back the amount it held of its merchant's day and its card's window.
             await risk.ReleaseAsync(attempt.PaymentId, ct);
+        }
+        if (answer.AsksForCode)
+        {
+            return await AwaitCodeAsync(final, ct);
         }
         if (!answer.IsWrongPin)
         {
             // One statement, committed on its own (its reader is closed when it returns): nothing to undo when the payment was
             // already answered by another path.
-            return Committed(await WriteFinalAsync(final, ConsumerMessages.For(code), db.CreateCommand(), ct), consumerWaiting);
+            var message = attempt.WithCode && code == ResponseCodes.TriesExceeded
+                ? "Too many wrong verification codes: the payment has failed. Nothing was charged."
+                : ConsumerMessages.For(code);
+            return Committed(await WriteFinalAsync(final, message, db.CreateCommand(), ct), consumerWaiting);
         }
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -313,6 +402,32 @@ public sealed class CardPayments(
         }
         await tx.CommitAsync(ct);
         return new PaymentOutcome(PaymentResult.WrongPin, code, ConsumerMessages.For(code), options.Value.WrongPinsMax - wrongPins);
+    }
+
+    /// <summary>
+    /// A credit card's bank asked for the one-time code it sent (1A), or said the code was wrong with tries left (63):
+    /// the payment is answered and the order payable again, waiting for the code of the challenged payment (this one,
+    /// for a 1A; the one it names still, for a 63). Not final: no notification, nothing to settle.
+    /// </summary>
+    private async Task<PaymentOutcome> AwaitCodeAsync(FinalAnswer final, CancellationToken ct)
+    {
+        var (attempt, answer, authCode, issuerId, now, _) = final;
+        await using var wait = db.CreateCommand(
+            $"""
+            WITH answered AS ({Answered} RETURNING payment_id)
+            UPDATE orders SET status = 'created', updated_at = $5,
+                              otp_payment_id = CASE WHEN $3 = '{ResponseCodes.AuthenticationRequired}' THEN $1 ELSE otp_payment_id END
+            WHERE merchant_id = $7 AND order_id = $8 AND status = 'pending' AND EXISTS (SELECT FROM answered)
+            """);
+        BatchSql.Bind(wait, attempt.PaymentId, answer.PaymentStatus, answer.Code, authCode, now, issuerId, attempt.MerchantId, attempt.OrderId);
+        if (await wait.ExecuteNonQueryAsync(ct) == 0)
+        {
+            return AlreadyCompleted(answer.Code);
+        }
+        logger.LogInformation("Order {OrderId} of merchant {MerchantId}: the bank asks for the cardholder's one-time code ({Code}), STAN {Stan}",
+            attempt.OrderId, attempt.MerchantId, answer.Code, attempt.Stan);
+        return new PaymentOutcome(answer.Code == ResponseCodes.AuthenticationRequired ? PaymentResult.CodeRequired : PaymentResult.WrongCode,
+            answer.Code, ConsumerMessages.For(answer.Code));
     }
 
     /// <summary>

@@ -8,7 +8,8 @@ namespace Mesh.Gateway.Payments;
 /// rules of the payment's answer in one plain type, which the stores write and the tests check
 /// without a database. No answer, 91 or 96 leave the outcome unknown until the switch's reversal is
 /// acknowledged; then the payment is reversed and the order failed. 00 pays the order; 55 (a wrong
-/// PIN) asks again while tries are left; anything else fails it.
+/// PIN) asks again while tries are left; 1A and 63 (a credit card's bank asking for its one-time code)
+/// leave the order payable with the code; anything else fails it.
 /// </summary>
 public readonly record struct IssuerAnswer(string? Code, bool ReversalAcknowledged)
 {
@@ -21,6 +22,9 @@ public readonly record struct IssuerAnswer(string? Code, bool ReversalAcknowledg
     public bool IsUnknown => NoOutcome && !ReversalAcknowledged;
 
     public bool IsWrongPin => Code == WrongPinCode;
+
+    /// <summary>A credit card's bank asks for the one-time code it sent (1A), or for it again after a wrong one (63): not final.</summary>
+    public bool AsksForCode => Code is ResponseCodes.AuthenticationRequired or ResponseCodes.WrongOneTimeCode;
 
     /// <summary>The payment's final status: reversed, approved or declined.</summary>
     public string PaymentStatus =>

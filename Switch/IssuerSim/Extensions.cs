@@ -4,6 +4,7 @@ using Mesh.IssuerSim.Cards;
 using Mesh.IssuerSim.Faults;
 using Mesh.IssuerSim.Options;
 using Mesh.IssuerSim.Processing;
+using Mesh.IssuerSim.Verification;
 using Mesh.ServiceDefaults.Access;
 using Mesh.ServiceDefaults.Database;
 using Mesh.ServiceDefaults.Grpc;
@@ -27,6 +28,9 @@ public static class Extensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.Name), "Bank:Name is required")
             .Validate(o => o.KeyExchange is "tr31" or "cryptogram", "Bank:KeyExchange is tr31 or cryptogram")
             .Validate(o => o.Bins.Count > 0 && o.Bins.All(b => b.Length is >= 6 and <= 11 && b.All(char.IsAsciiDigit)), "Bank:Bins lists 6 to 11 digit prefixes")
+            .Validate(o => o.CreditBins.All(o.Bins.Contains), "Bank:CreditBins are some of Bank:Bins")
+            .Validate(o => o.Bins.Count == 0 || !o.CreditBins.Contains(o.Bins[0]), "Bank:Bins starts with a debit BIN (its debit test cards are numbered from it)")
+            .Validate(o => o.OneTimeCodeMinutes is >= 1 and <= 30, "Bank:OneTimeCodeMinutes within 1..30")
             .Validate(o => o.KeyPrefix.Length > 0, "Bank:KeyPrefix names the bank's keys in the Hsm")
             .Validate(o => o.LoadTestCards is >= 0 and <= 100_000, "Bank:LoadTestCards within 0..100000")
             .ValidateOnStart();
@@ -41,6 +45,8 @@ public static class Extensions
         builder.Services.AddSingleton<Authorizer>();
         builder.Services.AddSingleton<Reverser>();
         builder.Services.AddSingleton<CardIssuance>();
+        builder.Services.AddSingleton<OneTimeCodes>();
+        builder.Services.AddSingleton<CardholderInbox>();
         builder.Services.AddSingleton<FaultKnobs>();
         builder.Services.AddSingleton<IsoListener>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IsoListener>());
@@ -50,7 +56,8 @@ public static class Extensions
     /// <summary>
     /// Fault knobs for tests (development only): <c>GET</c> and <c>PUT /admin/faults</c> with
     /// latency, dropped answers, closed connections and <c>96</c> answers; and the bank's test
-    /// cards with their CVV2 (<c>GET /admin/test-cards</c>). An operator's credential only.
+    /// cards with their CVV2 (<c>GET /admin/test-cards</c>); the cardholders' inbox of one-time codes
+    /// (<c>GET /admin/inbox?card=</c>, the masked card number, as the bank's messages name it). An operator's credential only.
     /// </summary>
     public static WebApplication MapFaultKnobs(this WebApplication app)
     {
@@ -61,6 +68,11 @@ public static class Extensions
         var admin = app.MapGroup("/admin").RequireMeshCaller(MeshRoles.Operator);
         admin.MapGet("/faults", (FaultKnobs faults) => faults.Get());
         admin.MapGet("/test-cards", (CardIssuance cards, CancellationToken ct) => cards.PublishedTestCardsAsync(ct));
+        admin.MapGet("/inbox", (string? card, CardholderInbox inbox) => card is { Length: >= 13 and <= 19 } && card[..6].All(char.IsAsciiDigit)
+                && card[^4..].All(char.IsAsciiDigit) && card[6..^4].All(c => c == '*')
+            ? Results.Ok(inbox.For(card))
+            : Results.Problem("card is the masked card number: its first 6 and last 4 digits, asterisks between", statusCode: StatusCodes.Status400BadRequest,
+                title: "Not a masked card number"));
         admin.MapPut("/faults", (FaultSettings settings, FaultKnobs faults) =>
         {
             faults.Set(settings);

@@ -26,6 +26,8 @@ public static class Extensions
             .Bind(builder.Configuration.GetSection(SwitchOptions.Section))
             .Validate(o => o.Issuers.Count > 0, "Switch:Issuers lists no issuer")
             .Validate(o => o.Issuers.All(i => IssuerLinkOptions.TryParseEndpoint(i.Endpoint, out _, out _)), "Every issuer needs an Endpoint like tcp://host:port")
+            .Validate(o => o.Issuers.All(i => i.CreditBins.All(b => b.Length is >= 6 and <= 11 && b.All(char.IsAsciiDigit))),
+                "Switch:Issuers:N:CreditBins lists 6 to 11 digit prefixes")
             .Validate(o => o.Issuers.Select(i => i.Name).Distinct(StringComparer.Ordinal).Count() == o.Issuers.Count, "Issuer names are unique")
             .Validate(o => o.EchoTimeoutMs is > 0 and <= 60_000, "Switch:EchoTimeoutMs within 1..60000")
             .Validate(o => o.AuthorizationTimeoutMs is >= 100 and <= 120_000, "Switch:AuthorizationTimeoutMs within 100..120000")

@@ -60,6 +60,17 @@ public sealed class Acquirer : IDisposable
     public async Task<IsoMessage> BuildPurchaseAsync(string pan, string expiry, byte[] pinBlock, long amountMinor, DateTime now) =>
         await SignAsync(Build("0200", "000000", "00", pan, expiry, amountMinor, now).SetBinary(IsoFields.PinBlock, pinBlock));
 
+    /// <summary>
+    /// A signed credit card purchase (0200, no PIN block): field 48 as given (its CVV2 or one-time code), and in field 90
+    /// the purchase its bank answered 1A when it is sent again with the code.
+    /// </summary>
+    public async Task<IsoMessage> BuildCreditPurchaseAsync(string pan, string expiry, long amountMinor, string additionalData, IsoMessage? challenged = null)
+    {
+        var request = Build("0200", "000000", "00", pan, expiry, amountMinor, DateTime.UtcNow).Set(IsoFields.PosEntryMode, "010")
+            .Set(IsoFields.AdditionalData, additionalData);
+        return await SignAsync(challenged is null ? request : request.Set(IsoFields.OriginalDataElements, OriginalData(challenged)));
+    }
+
     /// <summary>A signed pre-authorization (0100, processing code 03, condition 06) with the PIN.</summary>
     public async Task<IsoMessage> BuildPreAuthorizationAsync(string pan, string expiry, string pin, long amountMinor) =>
         await SignAsync(Build("0100", "030000", "06", pan, expiry, amountMinor, DateTime.UtcNow).SetBinary(IsoFields.PinBlock, await PinBlockAsync(pin, pan)));

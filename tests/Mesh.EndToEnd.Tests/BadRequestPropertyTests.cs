@@ -36,7 +36,7 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
         ("POST", "/v1/orders"), ("GET", "/v1/orders/{orderId}"), ("GET", "/v1/orders"), ("POST", "/v1/orders/{orderId}/refunds"),
         ("POST", "/v1/orders/{orderId}/close"), ("POST", "/v1/orders/{orderId}/void"), ("GET", "/v1/orders/{orderId}/refunds/{refundId}"), ("GET", "/v1/reconciliation/{date}/{kind}"),
         ("POST", "/pay/TransGet"), ("POST", "/pay/Refund"), ("POST", "/pay/Query"), ("GET", "/pay/orders/{merchantId}/{orderId}"), ("GET", "/pay/s/{sessionId}"),
-        ("POST", "/pay/s/{sessionId}"), ("GET", "/pay/s/{sessionId}/result"), ("GET", "/pay/assets/{name}"),
+        ("POST", "/pay/s/{sessionId}"), ("POST", "/pay/s/{sessionId}/code"), ("GET", "/pay/s/{sessionId}/result"), ("GET", "/pay/assets/{name}"),
         ("GET", "/console/login"), ("POST", "/console/login"), ("GET", "/console"), ("POST", "/console/logout"), ("GET", "/console/transactions"),
         ("GET", "/console/transactions/{orderId}"), ("GET", "/console/transactions/{orderId}/refund"), ("POST", "/console/transactions/{orderId}/refund"),
         ("POST", "/console/transactions/{orderId}/refund/confirm"), ("GET", "/console/notifications"), ("POST", "/console/notifications/{notificationId}/resend"),

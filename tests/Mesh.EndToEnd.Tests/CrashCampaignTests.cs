@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Mesh.Testing;
 using Xunit.Abstractions;
 
@@ -22,11 +24,15 @@ public sealed class CrashCampaignTests(CrashPlatformFixture platform, ITestOutpu
             ? s : Random.Shared.Next(1_000_000);
         await using var merchantEndpoint = await MerchantServer.StartAsync();
         using var merchant = await TestMerchant.OnboardAsync(platform);
+        using var icbc = await platform.HttpClientAsync("issuer-icbc");
+        var creditCards = (await icbc.GetFromJsonAsync<List<JsonElement>>("/admin/test-cards"))!
+            .Where(c => c.GetProperty("product").GetString() == "credit" && c.GetProperty("outcome").GetString() is "Approved" or "OneTimeCode")
+            .ToDictionary(c => c.GetProperty("otpRequired").GetBoolean(), c => (Pan: c.GetProperty("pan").GetString()!, Cvv2: c.GetProperty("cvv2").GetString()!));
         var faults = CrashCampaign.Processes.Length + CrashCampaign.LinkFaults.Length;
         var campaign = new CrashCampaign(platform.App,
             new CrashCampaignOptions(seed, faults, Payers: 4, [merchant.MerchantId], TimeSpan.FromMinutes(4), AuthorizationTimeoutMs: 2_000,
                 PauseMsMin: 1_000, PauseMsMax: 3_000),
-            async n => (await PurchaseAsync(platform, merchant, merchantEndpoint.Url, n)).Outcome,
+            async n => (await PurchaseAsync(platform, merchant, merchantEndpoint.Url, n, creditCards)).Outcome,
             line => output.WriteLine(line));
 
         var report = await campaign.RunAsync(CancellationToken.None);
@@ -40,19 +46,23 @@ public sealed class CrashCampaignTests(CrashPlatformFixture platform, ITestOutpu
 
     /// <summary>
     /// One consumer's purchase through the NetPay form and the payment page, what the consumer saw:
-    /// three in five with the approvable card, the others with cards the bank declines. Also the
-    /// failover campaign's purchase.
+    /// three in five with the approvable card, the others with cards the bank declines; one in twenty
+    /// with a credit card (expiry and CVV2), half of those with the one-time code its bank asks for, when
+    /// <paramref name="creditCards"/> are given (by whether their bank asks for a code). Also the failover campaign's purchase.
     /// </summary>
-    internal static async Task<(string Outcome, string OrderId)> PurchaseAsync(MeshPlatformFixture platform, TestMerchant merchant, string notifyUrl, long n)
+    internal static async Task<(string Outcome, string OrderId)> PurchaseAsync(MeshPlatformFixture platform, TestMerchant merchant, string notifyUrl, long n,
+        Dictionary<bool, (string Pan, string Cvv2)>? creditCards = null)
     {
         var orderId = TestMerchant.NewOrderId();
-        return (await PayAsync(platform, merchant, notifyUrl, n, orderId), orderId);
+        return (await PayAsync(platform, merchant, notifyUrl, creditCards, n, orderId), orderId);
     }
 
-    private static async Task<string> PayAsync(MeshPlatformFixture platform, TestMerchant merchant, string notifyUrl, long n, string orderId)
+    private static async Task<string> PayAsync(MeshPlatformFixture platform, TestMerchant merchant, string notifyUrl,
+        Dictionary<bool, (string Pan, string Cvv2)>? creditCards, long n, string orderId)
     {
         using var consumer = new TestConsumer(platform);
-        var order = merchant.NetPayOrder(orderId, 1_00 + n % 50, bgRetUrl: notifyUrl);
+        var amount = 1_00 + n % 50;
+        var order = merchant.NetPayOrder(orderId, amount, bgRetUrl: notifyUrl);
         using var posted = await consumer.PostFormAsync("/pay/TransGet", order);
         if (posted.StatusCode is not (HttpStatusCode.Redirect or HttpStatusCode.SeeOther))
         {
@@ -68,10 +78,44 @@ public sealed class CrashCampaignTests(CrashPlatformFixture platform, ITestOutpu
             return $"page answered {(int)pageAnswer.StatusCode}";
         }
         var form = TestConsumer.Read(await pageAnswer.Content.ReadAsStringAsync());
+        if (creditCards is not null && n % 20 == 0)
+        {
+            return await PayCreditAsync(platform, consumer, form, creditCards[n % 40 == 0], amount);
+        }
         using var submitted = await consumer.SubmitAsync(form, Acquirer.TestCard(n % 2 == 0 ? "622202" : "621700", (int)((n % 5) switch { 3 => 2, 4 => 3, _ => 1 })), "12/30", "123456");
         // The submit answers with the result.
         var html = await submitted.Content.ReadAsStringAsync();
         return submitted.StatusCode != HttpStatusCode.OK ? $"payment answered {(int)submitted.StatusCode}"
             : html.Contains("successful", StringComparison.OrdinalIgnoreCase) ? "paid" : "not paid";
+    }
+
+    /// <summary>A credit card's purchase; when its bank asks, the code from the cardholder's inbox (gone with a bank that was killed: then none).</summary>
+    private static async Task<string> PayCreditAsync(MeshPlatformFixture platform, TestConsumer consumer, PaymentPage form, (string Pan, string Cvv2) card,
+        long amount)
+    {
+        using var submitted = await consumer.SubmitCreditAsync(form, card.Pan, "12/30", card.Cvv2);
+        var html = await submitted.Content.ReadAsStringAsync();
+        if (submitted.StatusCode == HttpStatusCode.OK && TestConsumer.AsksForCode(html))
+        {
+            using var icbc = await platform.HttpClientAsync("issuer-icbc");
+            string? code = null;
+            for (var tries = 0; code is null && tries < 50; tries++)
+            {
+                code = (await icbc.GetFromJsonAsync<List<JsonElement>>($"/admin/inbox?card={Uri.EscapeDataString(Mesh.Iso8583.Messages.Pan.Mask(card.Pan))}"))!
+                    .FirstOrDefault(m => m.GetProperty("amountMinor").GetInt64() == amount) is { ValueKind: JsonValueKind.Object } message
+                    ? message.GetProperty("code").GetString()
+                    : null;
+                await Task.Delay(code is null ? 100 : 0);
+            }
+            if (code is null)
+            {
+                return "credit: no code in the inbox";
+            }
+            using var confirmed = await consumer.SubmitCodeAsync(html, code);
+            return confirmed.StatusCode != HttpStatusCode.OK ? $"code answered {(int)confirmed.StatusCode}"
+                : (await confirmed.Content.ReadAsStringAsync()).Contains("successful", StringComparison.OrdinalIgnoreCase) ? "paid" : "credit: not paid";
+        }
+        return submitted.StatusCode != HttpStatusCode.OK ? $"credit payment answered {(int)submitted.StatusCode}"
+            : html.Contains("successful", StringComparison.OrdinalIgnoreCase) ? "paid" : "credit: not paid";
     }
 }

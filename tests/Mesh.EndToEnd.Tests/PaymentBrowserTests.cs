@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using Aspire.Hosting.Testing;
 using Microsoft.Playwright;
 
@@ -74,6 +76,64 @@ public sealed class PaymentBrowserTests(MeshPlatformFixture platform)
     }
 
     /// <summary>What a NetPay merchant's checkout page is: a form of the signed order, posted to the gateway.</summary>
+    [Fact]
+    public async Task ACreditCardInChromium_ShowsTheCvv2FieldInsteadOfThePin_AndTheCodeItsBankAsksFor_AndPays()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform);
+        using var bank = await platform.HttpClientAsync("issuer-icbc");
+        var card = (await bank.GetFromJsonAsync<List<JsonElement>>("/admin/test-cards"))!
+            .Single(c => c.GetProperty("product").GetString() == "credit" && c.GetProperty("otpRequired").GetBoolean());
+        var pan = card.GetProperty("pan").GetString()!;
+        const long amount = 77_01;
+        var order = merchant.NetPayOrder(TestMerchant.NewOrderId(), amount, gateId: "0102");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await TestBrowser.LaunchAsync(playwright);
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true });
+        var page = await context.NewPageAsync();
+        var posted = new List<string>();
+        page.Request += (_, request) =>
+        {
+            if (request.Method == "POST" && request.PostData is { } body)
+            {
+                posted.Add(body);
+            }
+        };
+        var gateway = platform.App.GetEndpoint("gateway", "https");
+
+        await page.SetContentAsync(MerchantCheckoutPage(new Uri(gateway, "/pay/TransGet"), order));
+        await page.ClickAsync("#checkout");
+        await TestBrowser.WaitForPageAsync(page, "**/pay/s/**");
+        await page.FillAsync("#pan", Acquirer.TestCard("622202", 1));
+        var debitShowsPin = await page.IsVisibleAsync("#pin") && !await page.IsVisibleAsync("#cvv2");
+        await page.FillAsync("#pan", pan);
+        var creditShowsCvv2 = await page.IsVisibleAsync("#cvv2") && !await page.IsVisibleAsync("#pin");
+        await page.FillAsync("#expiry", "12/30");
+        await page.FillAsync("#cvv2", card.GetProperty("cvv2").GetString()!);
+        await page.ClickAsync("#pay-button");
+        await page.WaitForSelectorAsync("#otp", new PageWaitForSelectorOptions { Timeout = 15_000 });
+        string? code = null;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (code is null && DateTime.UtcNow < deadline)
+        {
+            var inbox = await bank.GetFromJsonAsync<List<JsonElement>>($"/admin/inbox?card={Uri.EscapeDataString(Mesh.Iso8583.Messages.Pan.Mask(pan))}");
+            code = inbox!.FirstOrDefault(m => m.GetProperty("amountMinor").GetInt64() == amount) is { ValueKind: JsonValueKind.Object } message
+                ? message.GetProperty("code").GetString()
+                : null;
+            await Task.Delay(code is null ? 100 : 0);
+        }
+        Assert.NotNull(code);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = TestBrowser.ScreenshotPath("payment-page-one-time-code"), FullPage = true });
+        await page.FillAsync("#otp", code);
+        await page.ClickAsync("#code-button");
+        await page.WaitForSelectorAsync("#result", new PageWaitForSelectorOptions { Timeout = 15_000 });
+
+        Assert.True(debitShowsPin, "a debit card's number shows the PIN field");
+        Assert.True(creditShowsCvv2, "a credit card's number shows the CVV2 field instead of the PIN's");
+        Assert.Equal("Payment successful", await page.InnerTextAsync("#result"));
+        // The card's form went without a PIN: nothing sealed, the CVV2 in its place.
+        Assert.Contains(posted, body => body.Contains("pinCiphertext=&", StringComparison.Ordinal) && body.Contains("cvv2=", StringComparison.Ordinal));
+    }
+
     private static string MerchantCheckoutPage(Uri transGet, Dictionary<string, string> order)
     {
         var html = new StringBuilder($"<html><body><form method=\"post\" action=\"{transGet}\">");

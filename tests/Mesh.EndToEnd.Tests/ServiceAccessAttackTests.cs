@@ -107,6 +107,7 @@ public sealed class ServiceAccessAttackTests(MeshPlatformFixture platform)
         { Switch, "settlement", "GetOutcome" },
         { Switch, "settlement", "SetBinRoute" },
         { Switch, "settlement", "EchoIssuers" },
+        { Switch, "settlement", "ListCardProducts" },
         // Operators change routes and onboard banks; they do not authorize or read the clearing.
         { Switch, "gateway-operator", "Authorize" },
         { Switch, "gateway-operator", "ListAuthorizations" },
@@ -327,6 +328,7 @@ public sealed class ServiceAccessAttackTests(MeshPlatformFixture platform)
         ["ListAuthorizations"] = c => c.ListAuthorizationsAsync(new ListAuthorizationsRequest { FromUnixMs = 1, ToUnixMs = 2 }).ResponseAsync,
         ["ListLinks"] = c => c.ListLinksAsync(new ListLinksRequest()).ResponseAsync,
         ["ListBinRoutes"] = c => c.ListBinRoutesAsync(new ListBinRoutesRequest()).ResponseAsync,
+        ["ListCardProducts"] = c => c.ListCardProductsAsync(new ListCardProductsRequest()).ResponseAsync,
         // What an attacker would want: its own BIN routed, a bank's cards unrouted, a bank onboarded with its keys.
         ["SetBinRoute"] = c => c.SetBinRouteAsync(new BinRoute { Prefix = "999999", Issuer = "issuer-icbc" }).ResponseAsync,
         ["DeleteBinRoute"] = c => c.DeleteBinRouteAsync(new BinRoute { Prefix = "622202", Issuer = "issuer-icbc" }).ResponseAsync,

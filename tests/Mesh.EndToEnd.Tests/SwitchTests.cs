@@ -244,23 +244,23 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     }
 
     [Fact]
-    public async Task Cvv2_IsCheckedByTheBank_TheCardsOwnIsApproved_AnotherIs05()
+    public async Task Cvv2_IsCheckedByTheBank_TheCardsOwnIsApproved_AnotherIsN7()
     {
         using var acquirer = await platform.NewAcquirerAsync();
         using var bank = await platform.HttpClientAsync("issuer-icbc");
         var cards = await bank.GetFromJsonAsync<List<PublishedCard>>("/admin/test-cards");
-        var card = cards!.Single(c => c.Outcome == "Approved");
+        var card = cards!.Single(c => c.Outcome == "Approved" && c.Pin.Length > 0);
         var other = card.Cvv2 == "000" ? "001" : "000";
 
         var codes = new List<string?>();
         foreach (var cvv2 in new[] { card.Cvv2, other })
         {
             var request = await acquirer.BuildPurchaseAsync(card.Pan, card.Expiry, card.Pin, 100);
-            request.Set(IsoFields.AdditionalData, "CV2" + cvv2);
+            request.Set(IsoFields.AdditionalData, AdditionalData.Build((AdditionalData.Cvv2, cvv2)));
             codes.Add((await acquirer.SendAsync(await acquirer.SignAsync(request))).GetString(IsoFields.ResponseCode));
         }
 
-        Assert.Equal(["00", "05"], codes);
+        Assert.Equal(["00", "N7"], codes);
         Assert.Matches("^[0-9]{3}$", card.Cvv2);
     }
 

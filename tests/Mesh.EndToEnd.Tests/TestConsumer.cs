@@ -83,6 +83,37 @@ public sealed partial class TestConsumer : IDisposable
         return await submitted.Content.ReadAsStringAsync();
     }
 
+    /// <summary>Submits a credit card: expiry and CVV2, no PIN, as the page posts them for a credit BIN; the gateway's answer, not followed.</summary>
+    public async Task<HttpResponseMessage> SubmitCreditAsync(PaymentPage page, string pan, string expiryMmYy, string cvv2, string? csrf = null) =>
+        await PostFormAsync(page.Action, new Dictionary<string, string>
+        {
+            ["csrf"] = csrf ?? page.Csrf,
+            ["pan"] = pan,
+            ["expiry"] = expiryMmYy,
+            ["pinScheme"] = page.PinScheme,
+            ["cvv2"] = cvv2,
+        });
+
+    /// <summary>Pays with a credit card; the HTML the submit answers with (the result, the one-time code's page, or the page again).</summary>
+    public async Task<string> PayCreditAsync(PaymentPage page, string pan, string cvv2, string expiryMmYy = "12/30")
+    {
+        using var submitted = await SubmitCreditAsync(page, pan, expiryMmYy, cvv2);
+        return await submitted.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>Whether the HTML is the page that asks for the one-time code the card's bank sent.</summary>
+    public static bool AsksForCode(string html) => PaymentPageMarkup.CodeActionPattern().IsMatch(html);
+
+    /// <summary>Sends the one-time code on the code's page <paramref name="html"/>; the gateway's answer, not followed.</summary>
+    public async Task<HttpResponseMessage> SubmitCodeAsync(string html, string code, string? csrf = null)
+    {
+        var action = PaymentPageMarkup.CodeActionPattern().Match(html) is { Success: true } m
+            ? WebUtility.HtmlDecode(m.Groups[1].Value)
+            : throw new Xunit.Sdk.XunitException($"not the one-time code's page:\n{html}");
+        var token = csrf ?? WebUtility.HtmlDecode(PaymentPageMarkup.CsrfPattern().Match(html).Groups[1].Value);
+        return await PostFormAsync(action, new Dictionary<string, string> { ["csrf"] = token, ["otp"] = code });
+    }
+
     public static void Seal(PaymentPage page, string pin, Dictionary<string, string> form) =>
         PagePinSealing.AddTo(form, PagePinSealing.Seal(Convert.FromBase64String(page.TransportKey), page.PinNonce, pin));
 

@@ -47,4 +47,19 @@ public sealed class IssuerAnswerTests
         Assert.False(wrongPin.AsksAgain(wrongPinsCounted: 3, wrongPinsMax: 3));
         Assert.False(new IssuerAnswer("51", ReversalAcknowledged: false).AsksAgain(1, 3));
     }
+
+    [Theory]
+    [InlineData("1A", true)]
+    [InlineData("63", true)]
+    [InlineData("N7", false)]
+    [InlineData("75", false)]
+    [InlineData("51", false)]
+    public void ACreditCardsBankAskingForItsCode_LeavesTheOrderWaitingForIt_AnythingElseDoesNot(string code, bool asksForCode)
+    {
+        var answer = new IssuerAnswer(code, ReversalAcknowledged: false);
+
+        Assert.Equal(asksForCode, answer.AsksForCode);
+        Assert.False(answer.IsUnknown);
+        Assert.False(answer.IsWrongPin);
+    }
 }

@@ -21,7 +21,7 @@ using Microsoft.Extensions.DependencyInjection;
 var mode = args.ElementAtOrDefault(0) ?? "closed";
 var warmupSeconds = Env("LOAD_WARMUP_SECONDS", 60);
 var cardsPerBank = Env("LOAD_CARDS", 500);
-var mix = (Environment.GetEnvironmentVariable("LOAD_MIX") ?? "5,5").Split(',').Select(int.Parse).ToArray();
+var mix = (Environment.GetEnvironmentVariable("LOAD_MIX") ?? "5,5,3").Split(',').Select(int.Parse).Append(3).ToArray();
 
 await using var platform = await BenchmarkPlatform.StartAsync(builder =>
 {
@@ -67,9 +67,10 @@ var cards = new[] { "622202", "621700" }.SelectMany(bin => Enumerable.Range(1000
     var body = bin + serial.ToString(CultureInfo.InvariantCulture).PadLeft(9, '0');
     return body + Mesh.Iso8583.Messages.Pan.LuhnCheckDigit(body);
 })).ToArray();
-var work = new Purchases(merchants, merchantBackend.NotifyUrl, app.GetEndpoint("gateway", "https"), cards, mix[0], mix[1]);
+var work = new Purchases(merchants, merchantBackend.NotifyUrl, app.GetEndpoint("gateway", "https"), cards, mix[0], mix[1],
+    await CreditShare.ReadAsync(app, percent: mix[2]));
 
-Console.WriteLine($"Mesh end-to-end load: {Environment.ProcessorCount} cores, {cards.Length} cards, {merchants.Count} merchants, mix {mix[0]}% queries {mix[1]}% refunds");
+Console.WriteLine($"Mesh end-to-end load: {Environment.ProcessorCount} cores, {cards.Length} cards, {merchants.Count} merchants, mix {mix[0]}% queries {mix[1]}% refunds, {mix[2]}% of purchases by credit card");
 var idleBefore = MachineCpu.Snapshot();
 await Task.Delay(TimeSpan.FromSeconds(10));
 Console.WriteLine($"idle for 10 s, CPU per second: {MachineCpu.PerUnit(idleBefore, MachineCpu.Snapshot(), 10, top: 6)} (just started: mostly the JIT tiering up; settled idle is in docs/operations.md)");

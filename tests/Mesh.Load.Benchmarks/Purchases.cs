@@ -23,9 +23,11 @@ public readonly record struct RefundKey(string MerchantId, string RefundId)
 /// signed query of a paid order or a refund of one fen of it. Every purchase is a new consumer: a
 /// new TLS connection and new cookies, as a new person's browser has. Merchants keep their pooled
 /// connections. What the generator saw paid and refunded is kept, order by order, for the
-/// durability check.
+/// durability check. A few purchases in a hundred (<see cref="CreditCards.Percent"/>) pay with a credit
+/// card (expiry and CVV2), one in three of those with the one-time code its bank asks for.
 /// </summary>
-public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyUrl, Uri paymentPage, IReadOnlyList<string> cards, int queryPercent, int refundPercent)
+public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyUrl, Uri paymentPage, IReadOnlyList<string> cards, int queryPercent, int refundPercent,
+    CreditCards credit)
 {
     public const long AmountMinor = 1_00;
     private const long RefundAmountMinor = 1;
@@ -35,6 +37,7 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyU
     private readonly List<(NetPayClient Merchant, string OrderId)> _seenPaid = [];
     private readonly ConcurrentQueue<(NetPayClient Merchant, string OrderId)> _refundable = new();
     private readonly ConcurrentDictionary<RefundKey, long> _seenRefundedMinor = new();
+    private readonly SemaphoreSlim _codeTurn = new(1, 1);
     private long _sequence;
 
     public IReadOnlyList<OrderKey> SeenPaid
@@ -105,7 +108,9 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyU
         var order = await merchant.CreateOrderAsync(new CreateOrder(orderId, AmountMinor, BackUrl: notifyUrl.ToString(), GateId: "0102"));
         var created = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         using var consumer = new Consumer(paymentPage);
-        var (paid, open, submit, result) = await consumer.PayAsync(order.PayUrl!, cards[(int)(n % cards.Count)], "123456");
+        var (paid, open, submit, result) = (int)(n * 7877 % 100) < credit.Percent
+            ? await PayCreditAsync(consumer, order.PayUrl!, n)
+            : await consumer.PayAsync(order.PayUrl!, cards[(int)(n % cards.Count)], "123456");
         if (!paid)
         {
             throw new LoadException("not paid", orderId);
@@ -121,6 +126,27 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyU
         }
     }
 
+    /// <summary>
+    /// A credit card's purchase. Those with a one-time code go one at a time: every order is of the same amount, so the
+    /// cardholder tells the codes apart only by which came last (the bank sends the code before it answers 1A).
+    /// </summary>
+    private async Task<(bool Paid, double OpenMs, double SubmitMs, double ResultMs)> PayCreditAsync(Consumer consumer, Uri payUrl, long n)
+    {
+        if (n % 3 != 0)
+        {
+            return await consumer.PayCreditAsync(payUrl, credit.WithoutCode.Pan, credit.WithoutCode.Cvv2, () => throw new LoadException("code asked", "a card without one"));
+        }
+        await _codeTurn.WaitAsync();
+        try
+        {
+            return await consumer.PayCreditAsync(payUrl, credit.WithCode.Pan, credit.WithCode.Cvv2, () => credit.CodeAsync(credit.WithCode.Pan, AmountMinor));
+        }
+        finally
+        {
+            _codeTurn.Release();
+        }
+    }
+
     /// <summary>Any order seen paid, not always the same one: a query of one hot row would flatter.</summary>
     private bool TryPickPaid(out (NetPayClient Merchant, string OrderId) paid)
     {
@@ -131,3 +157,10 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyU
         }
     }
 }
+
+/// <summary>
+/// The credit share of the mix: a bank's published credit cards (one that needs no code, one whose bank asks for it),
+/// and how the cardholder reads the code (the bank's development inbox, newest first).
+/// </summary>
+public sealed record CreditCards(int Percent, (string Pan, string Cvv2) WithoutCode, (string Pan, string Cvv2) WithCode,
+    Func<string, long, Task<string>> CodeAsync);

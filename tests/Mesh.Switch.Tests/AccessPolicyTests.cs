@@ -37,6 +37,14 @@ public sealed class AccessPolicyTests
     }
 
     [Fact]
+    public void WhichBinsAreCredit_IsForTheAcquirerAndOperators_NotForSettlement()
+    {
+        var path = $"/{CardSwitch.Descriptor.FullName}/ListCardProducts";
+
+        Assert.Equal([MeshRoles.Acquirer, MeshRoles.Operator], Roles.Where(r => SwitchAccessPolicy.Policy.Allows(path, r)).Order());
+    }
+
+    [Fact]
     public void AMethodThePolicyDoesNotName_IsRefusedToEveryone_TheHealthServiceIsOpen()
     {
         Assert.DoesNotContain(Roles, r => SwitchAccessPolicy.Policy.Allows("/mesh.switch.CardSwitch/Unlisted", r));

@@ -1,5 +1,7 @@
 // Mesh payment page: the PIN is encrypted here, in the browser, to the Hsm's PIN-transport key.
 // The PIN field has no name, so its digits are never part of the form that is posted.
+// A credit card (its BIN in the form's data-credit-bins, from the switch) pays with its CVV2 instead:
+// the CVV2 field is shown and the PIN field hidden as the card number is typed.
 "use strict";
 (function () {
   const form = document.getElementById("pay");
@@ -38,12 +40,35 @@
     return crypto.subtle.encrypt({ name: "RSA-OAEP" }, hsmKey, enc.encode(plaintext));
   }
 
+  const creditBins = (form.dataset.creditBins || "").split(",").filter((bin) => bin.length > 0);
+  const isCredit = (pan) => creditBins.some((bin) => pan.startsWith(bin));
+  const pinFields = document.getElementById("pin-fields");
+  const creditFields = document.getElementById("credit-fields");
+  function showFieldsFor(pan) {
+    const credit = isCredit(pan);
+    creditFields.hidden = !credit;
+    pinFields.hidden = credit;
+    document.getElementById("pin").required = !credit;
+    document.getElementById("cvv2").required = credit;
+  }
+  form.elements.pan.addEventListener("input", () => showFieldsFor(form.elements.pan.value.replace(/\s+/g, "")));
+  showFieldsFor(form.elements.pan.value.replace(/\s+/g, ""));
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const pinInput = document.getElementById("pin");
     const pan = form.elements.pan.value.replace(/\s+/g, "");
     const pin = pinInput.value;
     if (!/^[0-9]{13,19}$/.test(pan) || !luhnValid(pan)) { error.textContent = "Please check the card number."; return; }
+    if (isCredit(pan)) {
+      if (!/^[0-9]{3}$/.test(form.elements.cvv2.value)) { error.textContent = "The CVV2 is the 3 digits printed on the back of the card."; return; }
+      error.textContent = "";
+      form.elements.pan.value = pan;
+      pinInput.value = "";
+      form.querySelector("button[type=submit]").disabled = true;
+      HTMLFormElement.prototype.submit.call(form);
+      return;
+    }
     if (!/^[0-9]{4,12}$/.test(pin)) { error.textContent = "The PIN is 4 to 12 digits."; return; }
     error.textContent = "";
     form.elements.pan.value = pan;

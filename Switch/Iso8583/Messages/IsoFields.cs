@@ -53,4 +53,16 @@ public static class ResponseCodes
     public const string IssuerUnavailable = "91";
     public const string DuplicateTransmission = "94";
     public const string SystemMalfunction = "96";
+
+    /// <summary>Additional customer authentication required: the issuer sent the cardholder a one-time code; send the purchase again with it.</summary>
+    public const string AuthenticationRequired = "1A";
+
+    /// <summary>Security violation: the one-time code is wrong, and tries are left.</summary>
+    public const string WrongOneTimeCode = "63";
+
+    /// <summary>Allowable number of tries exceeded (a PIN, or the one-time codes of a purchase).</summary>
+    public const string TriesExceeded = "75";
+
+    /// <summary>The CVV2 is wrong (Visa's code, which UnionPay's credit cards follow).</summary>
+    public const string Cvv2Failure = "N7";
 }

@@ -49,6 +49,17 @@ public sealed class IsoMessage
         return this;
     }
 
+    /// <summary>A copy of the message: changing either leaves the other as it was.</summary>
+    public IsoMessage Clone()
+    {
+        var copy = new IsoMessage(Mti);
+        for (var i = 2; i <= FieldNumberMax; i++)
+        {
+            copy._fields[i] = _fields[i]?.ToArray();
+        }
+        return copy;
+    }
+
     public string? GetString(int field) => _fields[CheckNumber(field)] is { } raw ? Encoding.ASCII.GetString(raw) : null;
 
     /// <summary>The field's raw bytes, or null when it is absent (never an empty value in its place).</summary>

@@ -9,13 +9,15 @@ using Npgsql;
 
 namespace Mesh.IssuerSim.Cards;
 
-/// <summary>
-/// Issues the bank's test cards at start: each gets an account, and a Visa PVV made in the Hsm
-/// from its PIN, so that the PIN itself is stored nowhere. Cards already issued are left alone.
-/// </summary>
 /// <summary>A test card as the bank publishes it to developers (development only): test numbers, never real ones.</summary>
-public sealed record PublishedTestCard(string Pan, string Expiry, string Pin, string Cvv2, string Outcome);
+public sealed record PublishedTestCard(string Pan, string Expiry, string Pin, string Cvv2, string Outcome, string Product, bool OtpRequired);
 
+/// <summary>
+/// Issues the bank's test cards at start: each gets an account; a debit card a Visa PVV made in the
+/// Hsm from its PIN, so that the PIN itself is stored nowhere; a credit card no PIN at all (its CVV2
+/// is the Hsm's under the bank's CVK, computed when it is checked or published, stored nowhere).
+/// Cards already issued are left alone.
+/// </summary>
 public sealed class CardIssuance(NpgsqlDataSource db, Hsm.HsmClient hsm, HsmSession session, IOptions<BankOptions> bank, ILogger<CardIssuance> logger)
 {
     public const int Pvki = 1;
@@ -24,7 +26,7 @@ public sealed class CardIssuance(NpgsqlDataSource db, Hsm.HsmClient hsm, HsmSess
     {
         var options = bank.Value;
         var issued = 0;
-        foreach (var card in TestCards.For(options.Bins[0]).Concat(TestCards.ForLoad(options.Bins[0], options.LoadTestCards)))
+        foreach (var card in AllTestCards(options).Concat(TestCards.ForLoad(options.Bins[0], options.LoadTestCards)))
         {
             var panHash = await PanHashAsync(card.Pan, ct);
             await using (var exists = db.CreateCommand("SELECT 1 FROM cards WHERE pan_hash = @h"))
@@ -35,36 +37,49 @@ public sealed class CardIssuance(NpgsqlDataSource db, Hsm.HsmClient hsm, HsmSess
                     continue;
                 }
             }
-            var block = await hsm.EncryptClearPinAsync(new EncryptClearPinRequest
-            {
-                ZpkId = options.ZpkId,
-                Pin = card.Pin,
-                Format = PinBlockFormat.Iso0,
-                Pan = card.Pan,
-            }, cancellationToken: ct);
-            var pvv = await hsm.GeneratePinVerificationValueAsync(new GeneratePinVerificationValueRequest
-            {
-                ZpkId = options.ZpkId,
-                PinBlock = block.PinBlock,
-                Format = PinBlockFormat.Iso0,
-                Pan = card.Pan,
-                Verification = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = options.PvkId, Pvki = Pvki },
-            }, cancellationToken: ct);
+            var pvv = card.Product == CardProduct.Credit ? null : await PvvAsync(card, ct);
             await using var batch = db.CreateBatch();
-            var accountId = $"{options.Id}-{card.Pan[^8..]}";
+            // A credit card's account is its credit line, apart from any debit card's.
+            var accountId = card.Product == CardProduct.Credit ? $"{options.Id}-c{card.Pan[^8..]}" : $"{options.Id}-{card.Pan[^8..]}";
             batch.BatchCommands.Add(Command("INSERT INTO accounts (account_id, currency, balance_minor) VALUES (@a, 'CNY', @b) ON CONFLICT DO NOTHING",
                 ("a", accountId), ("b", card.BalanceMinor)));
             batch.BatchCommands.Add(Command(
                 """
-                INSERT INTO cards (pan_hash, pan_masked, expiry, status, pvv, pvki, pin_length, account_id, daily_limit_minor)
-                VALUES (@h, @m, @e, @s, @p, @k, @n, @a, @l) ON CONFLICT DO NOTHING
+                INSERT INTO cards (pan_hash, pan_masked, expiry, status, pvv, pvki, pin_length, account_id, daily_limit_minor, product, otp_required)
+                VALUES (@h, @m, @e, @s, @p, @k, @n, @a, @l, @c, @o) ON CONFLICT DO NOTHING
                 """,
-                ("h", panHash), ("m", Pan.Mask(card.Pan)), ("e", card.Expiry), ("s", card.Status), ("p", pvv.Value),
-                ("k", (short)Pvki), ("n", (short)card.Pin.Length), ("a", accountId), ("l", card.DailyLimitMinor)));
+                ("h", panHash), ("m", Pan.Mask(card.Pan)), ("e", card.Expiry), ("s", card.Status), ("p", (object?)pvv ?? DBNull.Value),
+                ("k", (short)Pvki), ("n", (short)Math.Max(card.Pin.Length, 4)), ("a", accountId), ("l", card.DailyLimitMinor),
+                ("c", card.Product == CardProduct.Credit ? "credit" : "debit"), ("o", card.OtpRequired)));
             await batch.ExecuteNonQueryAsync(ct);
             issued++;
         }
         logger.LogInformation("Bank {BankId}: {Issued} test cards issued", options.Id, issued);
+    }
+
+    /// <summary>The published test cards: debit from the first BIN, credit from the first credit BIN (if the bank has one).</summary>
+    private static IEnumerable<TestCard> AllTestCards(BankOptions options) =>
+        TestCards.For(options.Bins[0]).Concat(options.CreditBins.Count > 0 ? TestCards.ForCredit(options.CreditBins[0]) : []);
+
+    private async Task<string> PvvAsync(TestCard card, CancellationToken ct)
+    {
+        var options = bank.Value;
+        var block = await hsm.EncryptClearPinAsync(new EncryptClearPinRequest
+        {
+            ZpkId = options.ZpkId,
+            Pin = card.Pin,
+            Format = PinBlockFormat.Iso0,
+            Pan = card.Pan,
+        }, cancellationToken: ct);
+        var pvv = await hsm.GeneratePinVerificationValueAsync(new GeneratePinVerificationValueRequest
+        {
+            ZpkId = options.ZpkId,
+            PinBlock = block.PinBlock,
+            Format = PinBlockFormat.Iso0,
+            Pan = card.Pan,
+            Verification = new PinVerificationData { Method = PinVerificationMethod.VisaPvv, PvkId = options.PvkId, Pvki = Pvki },
+        }, cancellationToken: ct);
+        return pvv.Value;
     }
 
     /// <summary>Service code of a CVV2, the value printed on the back of the card.</summary>
@@ -74,11 +89,12 @@ public sealed class CardIssuance(NpgsqlDataSource db, Hsm.HsmClient hsm, HsmSess
     public async Task<IReadOnlyList<PublishedTestCard>> PublishedTestCardsAsync(CancellationToken ct)
     {
         var published = new List<PublishedTestCard>();
-        foreach (var card in TestCards.For(bank.Value.Bins[0]))
+        foreach (var card in AllTestCards(bank.Value))
         {
             var cvv = await hsm.GenerateCvvAsync(new GenerateCvvRequest { CvkId = bank.Value.CvkId, Pan = card.Pan, Expiry = card.Expiry, ServiceCode = Cvv2ServiceCode },
                 cancellationToken: ct);
-            published.Add(new PublishedTestCard(card.Pan, card.Expiry, card.Pin, cvv.Cvv, card.Outcome.ToString()));
+            published.Add(new PublishedTestCard(card.Pan, card.Expiry, card.Pin, cvv.Cvv, card.Outcome.ToString(),
+                card.Product == CardProduct.Credit ? "credit" : "debit", card.OtpRequired));
         }
         return published;
     }

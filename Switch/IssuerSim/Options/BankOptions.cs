@@ -15,6 +15,15 @@ public sealed class BankOptions
     /// <summary>Card number prefixes this bank issues.</summary>
     public List<string> Bins { get; set; } = [];
 
+    /// <summary>
+    /// Which of <see cref="Bins"/> are credit: their cards pay with expiry and CVV2 instead of a PIN. The
+    /// first is where the bank's credit test cards are numbered from.
+    /// </summary>
+    public List<string> CreditBins { get; set; } = [];
+
+    /// <summary>How long a one-time code sent to a cardholder may be used.</summary>
+    public int OneTimeCodeMinutes { get; set; } = 5;
+
     /// <summary>Prefix of this bank's keys in the Hsm: <c>{KeyPrefix}.zpk</c>, <c>.zak</c>, <c>.pvk</c>, <c>.dek</c>, <c>.cvk</c>.</summary>
     public string KeyPrefix { get; set; } = "";
 

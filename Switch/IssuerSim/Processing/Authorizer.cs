@@ -27,13 +27,29 @@ public enum FinancialKind
     Refund,
 }
 
+/// <summary>What became of the one-time code a purchase sent again after a <c>1A</c> carried.</summary>
+public enum OneTimeCodeCheck
+{
+    /// <summary>The code the bank sent for that purchase, for this card and amount, in time: used now, once.</summary>
+    Right,
+    /// <summary>Another code, with tries left.</summary>
+    Wrong,
+    /// <summary>A wrong code that used the last try, or any code after it: the purchase is refused for good.</summary>
+    TriesExceeded,
+    /// <summary>No such challenge for this card and amount, expired, or its code already used.</summary>
+    Unusable,
+}
+
 /// <summary>
 /// A financial message for the bank to decide. Purchases and pre-authorizations name the card by
-/// its keyed hash and say whether the PIN was right (and the CVV2, when one was sent); completions and
-/// refunds name their original.
+/// its keyed hash and say whether the PIN was right (a credit card has none: it counts as right), the
+/// CVV2 when one was sent, and the one-time code when one was; completions and refunds name their original.
 /// </summary>
 public sealed record FinancialRequest(FinancialKind Kind, MessageKey Key, long AmountMinor, byte[]? PanHash = null, string? Expiry = null,
-    bool PinVerified = false, MessageKey? Original = null, bool CvvRejected = false);
+    bool PinVerified = false, MessageKey? Original = null, bool CvvRejected = false, OneTimeCodeCheck? OneTimeCode = null);
+
+/// <summary>What the bank stored to verify a card's holder: a debit card's PVV, key index and PIN length; whether it is a credit card.</summary>
+public sealed record CardCheckData(string? Pvv, int Pvki, int PinLength, bool Credit);
 
 /// <summary>The bank's answer: field 39, and field 38 when approved.</summary>
 public readonly record struct Decision(string ResponseCode, string? AuthCode);
@@ -57,7 +73,7 @@ public sealed class Authorizer : IAsyncDisposable
     private readonly NpgsqlDataSource _db;
     private readonly TimeProvider _time;
     private readonly MicroBatcher<FinancialRequest, Decision> _groups;
-    private readonly ConcurrentDictionary<string, (string Pvv, int Pvki, int PinLength)> _pinChecks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CardCheckData> _pinChecks = new(StringComparer.Ordinal);
 
     public Authorizer(NpgsqlDataSource db, TimeProvider time, ILogger<Authorizer> logger)
     {
@@ -139,7 +155,8 @@ public sealed class Authorizer : IAsyncDisposable
             requests.Select(r => r.Key.AcquirerId).ToArray(), requests.Select(r => r.Key.Stan).ToArray(), requests.Select(r => r.Key.Transmission).ToArray()));
         read.BatchCommands.Add(BatchSql.Command(
             """
-            SELECT c.pan_hash, c.account_id, c.status, c.expiry, c.daily_limit_minor, c.wrong_pin_count, c.spent_on, c.spent_today_minor, a.balance_minor, a.held_minor
+            SELECT c.pan_hash, c.account_id, c.status, c.expiry, c.daily_limit_minor, c.wrong_pin_count, c.spent_on, c.spent_today_minor, a.balance_minor, a.held_minor,
+                   c.product = 'credit', c.otp_required
             FROM cards c JOIN accounts a USING (account_id) WHERE c.pan_hash = ANY($1) ORDER BY c.pan_hash FOR UPDATE
             """, BatchSql.ByteaArray(panHashes)));
         read.BatchCommands.Add(BatchSql.Command(
@@ -172,6 +189,8 @@ public sealed class Authorizer : IAsyncDisposable
                 WrongPins = rows.GetInt32(5),
                 SpentOn = rows.IsDBNull(6) ? null : rows.GetFieldValue<DateOnly>(6),
                 SpentTodayMinor = rows.GetInt64(7),
+                Credit = rows.GetBoolean(10),
+                OtpRequired = rows.GetBoolean(11),
             };
             state.Accounts.TryAdd(accountId, new AccountState { BalanceMinor = rows.GetInt64(8), HeldMinor = rows.GetInt64(9) });
         }
@@ -261,7 +280,11 @@ public sealed class Authorizer : IAsyncDisposable
         await write.ExecuteNonQueryAsync();
     }
 
-    /// <summary>A purchase or pre-authorization: the card's status, PIN tries, expiry, daily limit and available funds, in that order.</summary>
+    /// <summary>
+    /// A purchase or pre-authorization: the card's status, PIN tries, expiry, CVV2, one-time code, daily limit and
+    /// available funds, in that order. A credit card has no PIN; one that asks for a one-time code answers 1A
+    /// until the purchase comes again with the right code.
+    /// </summary>
     private Effects DecideWithCard(FinancialRequest request, GroupState state, DateTimeOffset now)
     {
         if (!state.Cards.TryGetValue(Convert.ToHexString(request.PanHash!), out var card))
@@ -283,7 +306,11 @@ public sealed class Authorizer : IAsyncDisposable
             _ when wrongPins >= WrongPinsMax => "75",
             _ when !request.PinVerified => "55",
             _ when request.Expiry != card.Expiry || IsExpired(card.Expiry, now) => "54",
-            _ when request.CvvRejected => "05",
+            _ when request.CvvRejected => ResponseCodes.Cvv2Failure,
+            _ when card.Credit && request.OneTimeCode == OneTimeCodeCheck.Wrong => ResponseCodes.WrongOneTimeCode,
+            _ when card.Credit && request.OneTimeCode == OneTimeCodeCheck.TriesExceeded => ResponseCodes.TriesExceeded,
+            _ when card.Credit && request.OneTimeCode == OneTimeCodeCheck.Unusable => "05",
+            _ when card.Credit && card.OtpRequired && request.OneTimeCode != OneTimeCodeCheck.Right => ResponseCodes.AuthenticationRequired,
             _ when spentToday + request.AmountMinor > card.DailyLimitMinor => "61",
             _ when request.AmountMinor > account.BalanceMinor - account.HeldMinor => "51",
             _ => ResponseCodes.Approved,
@@ -346,25 +373,25 @@ public sealed class Authorizer : IAsyncDisposable
     }
 
     /// <summary>
-    /// What the bank stored to check a card's PIN (Visa PVV, its key index, the PIN's length), or null for an
-    /// unknown card. A card's PVV never changes here (there is no PIN change), so it is read once
-    /// and kept, up to <see cref="PinCheckCacheMax"/> cards.
+    /// What the bank stored to check a card's holder (Visa PVV, its key index, the PIN's length; or that it is a
+    /// credit card), or null for an unknown card. A card's PVV and product never change here (there is no PIN
+    /// change), so they are read once and kept, up to <see cref="PinCheckCacheMax"/> cards.
     /// </summary>
-    public async Task<(string Pvv, int Pvki, int PinLength)?> PinCheckDataAsync(byte[] panHash, CancellationToken ct)
+    public async Task<CardCheckData?> CardCheckDataAsync(byte[] panHash, CancellationToken ct)
     {
         var key = Convert.ToHexString(panHash);
         if (_pinChecks.TryGetValue(key, out var known))
         {
             return known;
         }
-        await using var command = _db.CreateCommand("SELECT pvv, pvki, pin_length FROM cards WHERE pan_hash = $1");
+        await using var command = _db.CreateCommand("SELECT pvv, pvki, pin_length, product = 'credit' FROM cards WHERE pan_hash = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = panHash });
         await using var row = await command.ExecuteReaderAsync(ct);
         if (!await row.ReadAsync(ct))
         {
             return null;
         }
-        var stored = (row.GetString(0), (int)row.GetInt16(1), (int)row.GetInt16(2));
+        var stored = new CardCheckData(row.IsDBNull(0) ? null : row.GetString(0), row.GetInt16(1), row.GetInt16(2), row.GetBoolean(3));
         if (_pinChecks.Count < PinCheckCacheMax)
         {
             _pinChecks.TryAdd(key, stored);
@@ -387,6 +414,14 @@ public sealed class Authorizer : IAsyncDisposable
         _ => "refund",
     };
 
+    /// <summary>Whether the bank has already decided the message with this key (a repeat gets its first answer, and checks nothing again).</summary>
+    public async Task<bool> HasDecidedAsync(MessageKey key, CancellationToken ct)
+    {
+        await using var command = _db.CreateCommand("SELECT 1 FROM authorizations WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3");
+        BatchSql.Bind(command, key.AcquirerId, key.Stan, key.Transmission);
+        return await command.ExecuteScalarAsync(ct) is not null;
+    }
+
     public ValueTask DisposeAsync() => _groups.DisposeAsync();
 
     /// <summary>What one group's read locked, changed in memory as its messages are decided in order.</summary>
@@ -407,6 +442,8 @@ public sealed class Authorizer : IAsyncDisposable
         public int WrongPins { get; set; }
         public DateOnly? SpentOn { get; set; }
         public long SpentTodayMinor { get; set; }
+        public required bool Credit { get; init; }
+        public required bool OtpRequired { get; init; }
         public bool Changed { get; set; }
     }
 

@@ -8,6 +8,7 @@ using Mesh.Iso8583.Messages;
 using Mesh.IssuerSim.Cards;
 using Mesh.IssuerSim.Faults;
 using Mesh.IssuerSim.Options;
+using Mesh.IssuerSim.Verification;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.IssuerSim.Processing;
@@ -22,13 +23,11 @@ public sealed class IssuerProcessor(
     Authorizer authorizer,
     Reverser reverser,
     CardIssuance cards,
+    OneTimeCodes codes,
     FaultKnobs faults,
     TimeProvider time,
     ILogger<IssuerProcessor> logger)
 {
-    /// <summary>Field 48 of a card-not-present purchase may carry the card's CVV2: <c>CV2</c> and three digits.</summary>
-    public const string Cvv2Tag = "CV2";
-
     /// <summary>Field 25 of a pre-authorization and of its completion.</summary>
     public const string PreAuthorizationCondition = "06";
 
@@ -111,21 +110,20 @@ public sealed class IssuerProcessor(
         {
             var pan = request.GetString(IsoFields.Pan);
             var expiry = request.GetString(IsoFields.ExpiryDate);
-            var pinBlock = request.GetBytes(IsoFields.PinBlock);
-            if (pan is null || panHash is null || expiry is null || pinBlock is null)
+            var additional = AdditionalData.Parse(request.GetString(IsoFields.AdditionalData));
+            if (pan is null || panHash is null || expiry is null || additional is null)
             {
                 return await SignedAsync(Answer(request, ResponseCodes.FormatError), ct);
             }
-            var cvv2 = request.GetString(IsoFields.AdditionalData) is { } additional && additional.StartsWith(Cvv2Tag, StringComparison.Ordinal)
-                ? additional[Cvv2Tag.Length..]
-                : null;
-            if (cvv2 is not null && (cvv2.Length != 3 || !cvv2.All(char.IsAsciiDigit)))
+            var card = await authorizer.CardCheckDataAsync(panHash, ct);
+            var checkedCard = card is { Credit: true }
+                ? await CreditCardAsync(request, kind, key.Value, amountMinor, pan, panHash, expiry, additional, ct)
+                : await DebitCardAsync(request, kind, key.Value, amountMinor, pan, panHash, expiry, additional, card, ct);
+            if (checkedCard is not { } cardRequest)
             {
                 return await SignedAsync(Answer(request, ResponseCodes.FormatError), ct);
             }
-            var pinVerified = await PinIsRightAsync(panHash, pan, pinBlock.Value, ct);
-            var cvvRejected = cvv2 is not null && !await cards.Cvv2IsRightAsync(pan, expiry, cvv2, ct);
-            financial = new FinancialRequest(kind, key.Value, amountMinor, panHash, expiry, pinVerified, CvvRejected: cvvRejected);
+            financial = cardRequest;
         }
         else
         {
@@ -136,6 +134,10 @@ public sealed class IssuerProcessor(
             financial = new FinancialRequest(kind, key.Value, amountMinor, Original: original);
         }
         var decision = await authorizer.DecideAsync(financial, ct);
+        if (decision.ResponseCode == ResponseCodes.AuthenticationRequired)
+        {
+            await codes.IssueAsync(key.Value, financial.PanHash!, Pan.Mask(request.GetString(IsoFields.Pan)!), amountMinor, ct);
+        }
         var answer = Answer(request, decision.ResponseCode);
         if (decision.AuthCode is not null)
         {
@@ -143,6 +145,53 @@ public sealed class IssuerProcessor(
         }
         return await SignedAsync(answer, ct);
     }
+
+    /// <summary>
+    /// A debit card's purchase: its PIN block verified in the Hsm, and a CVV2 in field 48 checked when one is sent.
+    /// Null when it is malformed (no PIN block, a CVV2 not of three digits).
+    /// </summary>
+    private async Task<FinancialRequest?> DebitCardAsync(IsoMessage request, FinancialKind kind, MessageKey key, long amountMinor, string pan,
+        byte[] panHash, string expiry, IReadOnlyDictionary<string, string> additional, CardCheckData? card, CancellationToken ct)
+    {
+        var cvv2 = additional.GetValueOrDefault(AdditionalData.Cvv2);
+        if (request.GetBytes(IsoFields.PinBlock) is not { } pinBlock || (cvv2 is not null && !IsCvv2(cvv2)))
+        {
+            return null;
+        }
+        // No such card: the answer is 14, not a PIN error.
+        var pinVerified = card is null || await PinIsRightAsync(card, pan, pinBlock, ct);
+        var cvvRejected = cvv2 is not null && !await cards.Cvv2IsRightAsync(pan, expiry, cvv2, ct);
+        return new FinancialRequest(kind, key, amountMinor, panHash, expiry, pinVerified, CvvRejected: cvvRejected);
+    }
+
+    /// <summary>
+    /// A credit card's purchase, without a PIN: either its CVV2 (checked in the Hsm under the bank's CVK; none at
+    /// all is a CVV2 failure), or, sent again after a 1A, the one-time code with the challenged purchase in field
+    /// 90. A repeat of a message already decided checks nothing again (it gets its first answer). Null when malformed.
+    /// </summary>
+    private async Task<FinancialRequest?> CreditCardAsync(IsoMessage request, FinancialKind kind, MessageKey key, long amountMinor, string pan,
+        byte[] panHash, string expiry, IReadOnlyDictionary<string, string> additional, CancellationToken ct)
+    {
+        var cvv2 = additional.GetValueOrDefault(AdditionalData.Cvv2);
+        var code = additional.GetValueOrDefault(AdditionalData.OneTimeCode);
+        if ((cvv2 is not null && !IsCvv2(cvv2)) || (code is not null && (!OneTimeCodes.IsWellFormed(code) || OriginalOf(request) is null)))
+        {
+            return null;
+        }
+        if (await authorizer.HasDecidedAsync(key, ct))
+        {
+            return new FinancialRequest(kind, key, amountMinor, panHash, expiry, PinVerified: true);
+        }
+        if (code is not null)
+        {
+            var check = await codes.CheckAsync(OriginalOf(request)!.Value, panHash, amountMinor, code, ct);
+            return new FinancialRequest(kind, key, amountMinor, panHash, expiry, PinVerified: true, OneTimeCode: check);
+        }
+        var cvvRejected = cvv2 is null || !await cards.Cvv2IsRightAsync(pan, expiry, cvv2, ct);
+        return new FinancialRequest(kind, key, amountMinor, panHash, expiry, PinVerified: true, CvvRejected: cvvRejected);
+    }
+
+    private static bool IsCvv2(string cvv2) => cvv2.Length == 3 && cvv2.All(char.IsAsciiDigit);
 
     private async Task<IsoMessage> ReversalAsync(IsoMessage request, CancellationToken ct)
     {
@@ -159,12 +208,8 @@ public sealed class IssuerProcessor(
         return await SignedAsync(Answer(request, ResponseCodes.Approved), ct);
     }
 
-    private async Task<bool> PinIsRightAsync(byte[] panHash, string pan, ReadOnlyMemory<byte> pinBlock, CancellationToken ct)
+    private async Task<bool> PinIsRightAsync(CardCheckData stored, string pan, ReadOnlyMemory<byte> pinBlock, CancellationToken ct)
     {
-        if (await authorizer.PinCheckDataAsync(panHash, ct) is not { } stored)
-        {
-            return true; // no such card: the answer is 14, not a PIN error
-        }
         try
         {
             await hsm.VerifyPinAsync(new VerifyPinRequest

@@ -79,6 +79,13 @@ public sealed class CardSwitchService(
         return Task.FromResult(reply);
     }
 
+    public override Task<ListCardProductsReply> ListCardProducts(ListCardProductsRequest request, ServerCallContext context)
+    {
+        var reply = new ListCardProductsReply();
+        reply.CreditPrefixes.AddRange(bins.CreditPrefixes.Order(StringComparer.Ordinal));
+        return Task.FromResult(reply);
+    }
+
     public override async Task<ListLinksReply> ListLinks(ListLinksRequest request, ServerCallContext context)
     {
         var reply = new ListLinksReply();

@@ -16,6 +16,8 @@ public static class SwitchAccessPolicy
         [nameof(CardSwitch.CardSwitchBase.GetOutcome)] = [MeshRoles.Acquirer],
         // The gateway's diagnostics and the operators'.
         [nameof(CardSwitch.CardSwitchBase.EchoIssuers)] = [MeshRoles.Acquirer, MeshRoles.Operator],
+        // The payment page's: which BINs ask for a CVV2 instead of a PIN.
+        [nameof(CardSwitch.CardSwitchBase.ListCardProducts)] = [MeshRoles.Acquirer, MeshRoles.Operator],
         [nameof(CardSwitch.CardSwitchBase.ListAuthorizations)] = [MeshRoles.Settlement],
         [nameof(CardSwitch.CardSwitchBase.ListLinks)] = [MeshRoles.Operator],
         [nameof(CardSwitch.CardSwitchBase.ListBinRoutes)] = [MeshRoles.Operator],

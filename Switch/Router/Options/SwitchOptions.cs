@@ -68,6 +68,9 @@ public sealed class IssuerLinkOptions
     /// </summary>
     public List<string> Bins { get; set; } = [];
 
+    /// <summary>The bank's BIN prefixes whose cards are credit cards (paid with expiry and CVV2), whether routed yet or not.</summary>
+    public List<string> CreditBins { get; set; } = [];
+
     /// <summary>
     /// How the bank's zone keys arrive: <c>tr31</c> (TR-31 version D key blocks under an AES ZMK,
     /// the default) or <c>cryptogram</c> (bare 3DES cryptograms, for a bank configured for them).

@@ -7,7 +7,8 @@ namespace Mesh.Switch.Routing;
 /// <summary>
 /// BIN routing: the longest prefix of the card number in <c>bin_routes</c> names the issuer. The
 /// table lives in switchdb, is filled from the issuers' configured BINs at first start, changed
-/// through the admin RPCs, and held in memory between changes.
+/// through the admin RPCs, and held in memory between changes. Which prefixes are credit cards comes
+/// from the banks' configuration (<see cref="IssuerLinkOptions.CreditBins"/>), routed or not yet.
 /// </summary>
 public sealed class BinTable(NpgsqlDataSource db, IOptions<SwitchOptions> options)
 {
@@ -15,6 +16,9 @@ public sealed class BinTable(NpgsqlDataSource db, IOptions<SwitchOptions> option
     private volatile IReadOnlyDictionary<string, string> _routes = new Dictionary<string, string>();
 
     public IReadOnlyDictionary<string, string> Routes => _routes;
+
+    /// <summary>The card number prefixes whose cards are credit cards.</summary>
+    public IReadOnlyList<string> CreditPrefixes { get; } = [.. options.Value.Issuers.SelectMany(i => i.CreditBins).Distinct(StringComparer.Ordinal)];
 
     public async Task SeedAndLoadAsync(CancellationToken ct)
     {
