@@ -376,7 +376,7 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
     private static int _days;
 
     /// <summary>Shanghai is UTC+8 all year; from 23:00 a transaction belongs to the next day.</summary>
-    private static DateOnly DateOf(DateTimeOffset at)
+    internal static DateOnly DateOf(DateTimeOffset at)
     {
         var local = at.UtcDateTime.AddHours(8);
         return DateOnly.FromDateTime(local).AddDays(local.Hour >= 23 ? 1 : 0);
