@@ -216,7 +216,11 @@ public sealed class HoldTests(MeshPlatformFixture platform)
         Assert.Equal(0L, await platform.ScalarAsync<long>("settlementdb", "SELECT coalesce(sum(amount_minor), 0)::bigint FROM journal_lines"));
     }
 
-    private async Task<string> HeldOrderAsync(TestMerchant merchant, HttpClient http, long amountMinor, string backUrl)
+    private Task<string> HeldOrderAsync(TestMerchant merchant, HttpClient http, long amountMinor, string backUrl) =>
+        HeldOrderAsync(platform, merchant, http, amountMinor, backUrl);
+
+    /// <summary>A /v1 order of captureMode hold, created and paid on its page with the approved test card: its funds are held.</summary>
+    internal static async Task<string> HeldOrderAsync(MeshPlatformFixture platform, TestMerchant merchant, HttpClient http, long amountMinor, string backUrl)
     {
         using var consumer = new TestConsumer(platform);
         var orderId = "hold-" + TestMerchant.NewOrderId();
