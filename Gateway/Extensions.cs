@@ -81,6 +81,8 @@ public static class Extensions
             .Validate(o => o.SwitchDeadlineMs > 0 && o.ResolveAfterMs > 0 && o.ResolvePollMs is > 0 and <= GatewayOptions.PollMsMax,
                 $"Gateway: the switch deadline and resolver times are positive, ResolvePollMs at most {GatewayOptions.PollMsMax}")
             .Validate(o => o.SettlementRelayPollMs is > 0 and <= GatewayOptions.PollMsMax, $"Gateway:SettlementRelayPollMs is 1 to {GatewayOptions.PollMsMax}")
+            .Validate(o => o.HoldExpiryDays is > 0 and <= GatewayOptions.HoldExpiryDaysLimit && o.HoldExpiryPollMs is > 0 and <= GatewayOptions.PollMsMax,
+                $"Gateway: HoldExpiryDays 1 to {GatewayOptions.HoldExpiryDaysLimit}, HoldExpiryPollMs 1 to {GatewayOptions.PollMsMax}")
             .ValidateOnStart();
         builder.Services.AddSingleton<MerchantRegistry>();
         builder.Services.AddSingleton<PlatformCertificates>();
@@ -127,6 +129,9 @@ public static class Extensions
         builder.Services.AddSingleton<UnresolvedPayments>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UnresolvedPayments>());
         builder.Services.AddSingleton<OrderVoiding>();
+        builder.Services.AddSingleton<Holds.HoldDesk>();
+        builder.Services.AddSingleton<Holds.HoldExpiry>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Holds.HoldExpiry>());
         builder.Services.AddSingleton<OrderClosing>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OrderClosing>());
     }
@@ -158,7 +163,7 @@ public static class Extensions
     {
         app.MapOpenApi();
         app.MapScalarApiReference(options => options.DefaultFonts = false);
-        app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificatesApi().MapOrdersApi().MapReconciliationApi();
+        app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificatesApi().MapOrdersApi().MapHoldsApi().MapReconciliationApi();
         app.MapGroup("/admin").MapMerchantsAdminApi().MapNotificationsAdminApi();
         app.MapGroup("/pay").MapPaymentPages().MapNetPayRefund().MapNetPayQuery();
         app.MapGroup("/console").MapMerchantConsole().ExcludeFromDescription();

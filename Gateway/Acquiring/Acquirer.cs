@@ -146,6 +146,34 @@ public sealed class Acquirer(HsmSession hsm, CardSwitch.CardSwitchClient cardSwi
     /// <summary>Field 22 of a purchase keyed in without a PIN (PAN keyed, no PIN entry capability).</summary>
     public const string CardNotPresentEntryMode = "010";
 
+    /// <summary>A pre-authorization (0100, processing code 03, condition 06) without its PIN block and MAC: a hold of the amount.</summary>
+    public static IsoMessage PreAuthorization(Pan pan, string expiry, long amountMinor, string currency, string stan, DateTimeOffset now, string merchantId) =>
+        Build("0100", PreAuthorizationProcessing, pan.Reveal(), expiry, amountMinor, currency, stan, now, merchantId)
+            .Set(IsoFields.PosConditionCode, PreAuthorizationCondition);
+
+    /// <summary>
+    /// A hold's completion (0200, condition 06) pointing at the pre-authorization in field 90: the bank releases the whole hold
+    /// and debits <paramref name="amountMinor"/>, at most the amount held.
+    /// </summary>
+    public static IsoMessage Completion(string pan, string expiry, long amountMinor, string currency, string stan, DateTimeOffset now, string merchantId,
+        string holdStan, string holdTransmission) =>
+        Build("0200", "000000", pan, expiry, amountMinor, currency, stan, now, merchantId)
+            .Set(IsoFields.PosConditionCode, PreAuthorizationCondition)
+            .Set(IsoFields.OriginalDataElements, OriginalData("0100", holdStan, holdTransmission));
+
+    /// <summary>A hold's release: a reversal (0420) of the pre-authorization in field 90, for the amount held.</summary>
+    public static IsoMessage Release(string pan, string expiry, long amountMinor, string currency, string stan, DateTimeOffset now, string merchantId,
+        string holdStan, string holdTransmission) =>
+        Build("0420", PreAuthorizationProcessing, pan, expiry, amountMinor, currency, stan, now, merchantId)
+            .Set(IsoFields.PosConditionCode, PreAuthorizationCondition)
+            .Set(IsoFields.OriginalDataElements, OriginalData("0100", holdStan, holdTransmission));
+
+    public const string PreAuthorizationProcessing = "030000";
+    public const string PreAuthorizationCondition = "06";
+
+    private static string OriginalData(string mti, string stan, string transmission) =>
+        string.Concat(mti, stan, transmission, AcquirerId.PadLeft(11, '0'), new string('0', 11));
+
     /// <summary>A refund advice (0220, processing code 20) pointing at the purchase in field 90.</summary>
     public static IsoMessage Refund(string pan, string expiry, long amountMinor, string currency, string stan, DateTimeOffset now, string merchantId,
         string purchaseStan, string purchaseTransmission) =>

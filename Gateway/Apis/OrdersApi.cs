@@ -22,7 +22,8 @@ public static class OrdersApi
     public const int FieldsMax = 20;
     public const int FieldCharsMax = 1024;
     private static readonly string[] CreateFields =
-        ["merId", "orderId", "txnAmt", "currencyCode", "txnDate", "backUrl", "frontUrl", "gateId", "reqReserved", "notifyMode", "payTimeout", "signature"];
+        ["merId", "orderId", "txnAmt", "currencyCode", "txnDate", "backUrl", "frontUrl", "gateId", "reqReserved", "notifyMode", "payTimeout", "captureMode",
+         "signature"];
     private static readonly string[] RefundFields = ["merId", "refundId", "refundAmt", "signature"];
     private static readonly string[] CloseFields = ["merId", "signature"];
     private static readonly string[] VoidFields = CloseFields;
@@ -34,7 +35,8 @@ public static class OrdersApi
             .WithSummary("Creates an order the consumer then pays at payUrl")
             .WithDescription("Body: merId, orderId (1-32 of A-Z a-z 0-9 _ -), txnAmt (minor units), currencyCode (156 or CNY), txnDate (yyyyMMdd), "
                 + "backUrl, frontUrl, gateId, reqReserved, notifyMode (realtime, deferred or redirect; blank: the merchant's), "
-                + "payTimeout (yyyyMMddHHmmss UTC, the pay-by time; blank: the platform's default), signature; all strings. "
+                + "payTimeout (yyyyMMddHHmmss UTC, the pay-by time; blank: the platform's default), captureMode (sale, the default, or hold: "
+                + "the payment only holds the funds, to be captured or released later), signature; all strings. "
                 + "201 with the signed order; the same order again is 200; a paid, pending or closed order number is 409; a failed one may be paid again.");
         group.MapGet("/orders/{orderId}", GetAsync).WithName("GetOrder").WithTags("Orders")
             .WithSummary("An order, signed by the platform (query: merId, timestamp, signature)");
@@ -90,9 +92,15 @@ public static class OrdersApi
         {
             problems["payTimeout"] = [payTimeoutProblem];
         }
+        var captureMode = Blank(body.GetValueOrDefault("captureMode")) ?? CaptureMode.Sale;
+        if (captureMode is not (CaptureMode.Sale or CaptureMode.Hold))
+        {
+            problems["captureMode"] = [$"blank or {CaptureMode.Sale} (the payment takes the funds), or {CaptureMode.Hold} (it only holds them)"];
+        }
         var request = new OrderRequest(body["merId"]!, orderId, OrderProtocol.V1, amount ?? 0, currency ?? body.GetValueOrDefault("currencyCode") ?? "",
             txnDate, NetPayOrderForm.Purchase, null, Blank(body.GetValueOrDefault("backUrl")), Blank(body.GetValueOrDefault("frontUrl")),
-            Blank(body.GetValueOrDefault("gateId")), Blank(body.GetValueOrDefault("reqReserved")), Blank(body.GetValueOrDefault("notifyMode")), payBy);
+            Blank(body.GetValueOrDefault("gateId")), Blank(body.GetValueOrDefault("reqReserved")), Blank(body.GetValueOrDefault("notifyMode")), payBy,
+            captureMode);
         if (request.NotificationMode is { } mode && !Merchants.MerchantApplication.NotificationModes.Contains(mode))
         {
             problems["notifyMode"] = [$"blank (the merchant's), or one of {string.Join(", ", Merchants.MerchantApplication.NotificationModes)}"];
@@ -234,6 +242,8 @@ public static class OrdersApi
                 $"Order {orderId} is paid and cannot be closed; refund it instead"),
             OrderLifetime.Closing.Voided => V1Answer.Problem(StatusCodes.Status409Conflict, "The order is voided",
                 $"Order {orderId} was paid and then voided: it cannot be closed"),
+            OrderLifetime.Closing.Held => V1Answer.Problem(StatusCodes.Status409Conflict, "The order's funds are held",
+                $"Order {orderId} holds the consumer's funds: capture or release the hold instead"),
             OrderLifetime.Closing.PaymentInFlight => V1Answer.Problem(StatusCodes.Status409Conflict, "A payment is in flight",
                 $"A payment of order {orderId} is waiting for the bank's answer; query the order, and close it if that payment fails"),
             _ => V1Answer.Signed(StatusCodes.Status200OK, await answers.V1Async(V1Answer.OrderFields(order!, options.Value.PaymentPageBaseUrl), ct)),
@@ -348,7 +358,7 @@ public static class OrdersApi
     ];
 
     /// <summary>A body of known fields only, each a short string; null when it is.</summary>
-    private static IResult? Shape(Dictionary<string, string?> body, string[] known)
+    internal static IResult? Shape(Dictionary<string, string?> body, string[] known)
     {
         var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
         foreach (var (name, value) in body.Take(FieldsMax + 1))
@@ -380,7 +390,7 @@ public static class OrdersApi
         return fields;
     }
 
-    private static long? Amount(string? text) =>
+    internal static long? Amount(string? text) =>
         text is { Length: >= 1 and <= 12 } && text.All(char.IsAsciiDigit) && long.Parse(text, CultureInfo.InvariantCulture) is > 0 and var amount
             ? amount
             : null;

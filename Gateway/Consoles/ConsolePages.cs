@@ -73,6 +73,13 @@ public static class ConsolePages
 
     public sealed record Filters(string From, string To, string Status, string OrderId, string Min, string Max);
 
+    /// <summary>The statuses the transactions page filters by.</summary>
+    public static readonly string[] Statuses =
+    [
+        OrderStatus.Created, OrderStatus.Pending, OrderStatus.Paid, OrderStatus.Failed, OrderStatus.Closed, OrderStatus.Voided, OrderStatus.Authorized,
+        OrderStatus.Capturing, OrderStatus.Released, OrderStatus.Expired,
+    ];
+
     public static IResult Transactions(ConsoleSession session, Filters filters, IReadOnlyList<Order> orders, int page, bool more, string query, string? error)
     {
         var html = Layout(session, "Transactions");
@@ -80,7 +87,7 @@ public static class ConsolePages
         Field(html, "from", "From", filters.From, "date");
         Field(html, "to", "To", filters.To, "date");
         html.Append("<label for=\"status\">Status<br><select id=\"status\" name=\"status\"><option value=\"\">any</option>");
-        foreach (var status in new[] { OrderStatus.Created, OrderStatus.Pending, OrderStatus.Paid, OrderStatus.Failed, OrderStatus.Closed, OrderStatus.Voided })
+        foreach (var status in Statuses)
         {
             html.Append("<option").Append(filters.Status == status ? " selected" : "").Append('>').Append(status).Append("</option>");
         }
@@ -98,7 +105,8 @@ public static class ConsolePages
         foreach (var o in orders)
         {
             html.Append("<tr><td><a href=\"/console/transactions/").Append(Uri.EscapeDataString(o.OrderId)).Append("\">").Append(E(o.OrderId)).Append("</a></td><td>")
-                .Append(Time(o.CreatedAt)).Append("</td><td>").Append(E(o.Status)).Append("</td><td class=\"num\">")
+                .Append(Time(o.CreatedAt)).Append("</td><td>").Append(E(o.Status)).Append(o.CaptureMode == CaptureMode.Hold ? " · hold" : "")
+                .Append("</td><td class=\"num\">")
                 .Append(E(PaymentPages.Money(o.AmountMinor, o.Currency))).Append("</td><td class=\"num\">").Append(E(PaymentPages.Money(o.RefundedMinor, o.Currency)))
                 .Append("</td><td>").Append(E(o.PanMasked ?? "")).Append("</td></tr>");
         }
@@ -126,7 +134,26 @@ public static class ConsolePages
             .Append("<dt>Refundable</dt><dd id=\"refundable\">").Append(E(PaymentPages.Money(order.PaidMinor - order.RefundedMinor, order.Currency))).Append("</dd>")
             .Append("<dt>Card</dt><dd id=\"card\">").Append(E(order.PanMasked ?? "–")).Append("</dd>")
             .Append("<dt>RRN</dt><dd>").Append(E(order.Rrn ?? "–")).Append("</dd>")
-            .Append("<dt>Created</dt><dd>").Append(Time(order.CreatedAt)).Append("</dd></dl>");
+            .Append("<dt>Created</dt><dd>").Append(Time(order.CreatedAt)).Append("</dd>");
+        if (order.CaptureMode == CaptureMode.Hold)
+        {
+            var held = order.Status is OrderStatus.Authorized or OrderStatus.Capturing ? order.AmountMinor : 0;
+            html.Append("<dt>Held</dt><dd id=\"held\">").Append(E(PaymentPages.Money(held, order.Currency))).Append("</dd>")
+                .Append("<dt>Captured</dt><dd id=\"captured\">").Append(E(PaymentPages.Money(order.PaidMinor, order.Currency))).Append("</dd>")
+                .Append("<dt>Hold expires</dt><dd id=\"hold-expires\">").Append(order.HoldExpiresAt is { } expires ? Time(expires) : "–").Append("</dd>");
+        }
+        html.Append("</dl>");
+        if (order.Status == OrderStatus.Authorized && ConsoleRoles.MayRefund(session.Role))
+        {
+            var path = "/console/transactions/" + Uri.EscapeDataString(order.OrderId);
+            html.Append("<form method=\"post\" id=\"capture\" action=\"").Append(path).Append("/capture\">");
+            Csrf(html, session);
+            html.Append("<label for=\"capture-amount\">Amount to capture</label><input id=\"capture-amount\" name=\"amount\" inputmode=\"decimal\" maxlength=\"16\" required value=\"")
+                .Append((order.AmountMinor / 100m).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)).Append("\"><button class=\"primary\" type=\"submit\">Capture</button></form>")
+                .Append("<form method=\"post\" id=\"release\" action=\"").Append(path).Append("/release\">");
+            Csrf(html, session);
+            html.Append("<button type=\"submit\">Release the hold</button></form>");
+        }
         if (order.Status == OrderStatus.Paid && order.PaidMinor > order.RefundedMinor && ConsoleRoles.MayRefund(session.Role))
         {
             html.Append("<p><a id=\"refund\" href=\"/console/transactions/").Append(Uri.EscapeDataString(order.OrderId)).Append("/refund\">Refund</a></p>");
@@ -171,6 +198,17 @@ public static class ConsolePages
             .Append("<input type=\"hidden\" name=\"refundId\" value=\"").Append(E(refundId)).Append("\">")
             .Append("<button class=\"primary\" type=\"submit\" id=\"confirm\">Confirm refund (确认退款)</button></form>")
             .Append("<p><a href=\"/console/transactions/").Append(Uri.EscapeDataString(order.OrderId)).Append("\">Cancel</a></p>");
+        return Finish(html);
+    }
+
+    /// <summary>A hold's capture or release, done: the order as it now is.</summary>
+    public static IResult HoldDone(ConsoleSession session, Order order, string what)
+    {
+        var html = Layout(session, what);
+        html.Append("<h1 id=\"hold-result\" class=\"ok\">").Append(E(what)).Append("</h1>")
+            .Append("<p>Order ").Append(E(order.OrderId)).Append(" is ").Append(E(order.Status)).Append(", ")
+            .Append(E(PaymentPages.Money(order.PaidMinor, order.Currency))).Append(" captured. <a id=\"back\" href=\"/console/transactions/")
+            .Append(Uri.EscapeDataString(order.OrderId)).Append("\">Back to the order</a></p>");
         return Finish(html);
     }
 

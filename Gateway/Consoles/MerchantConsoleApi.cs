@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
 using Mesh.Contracts.Settlement;
+using Mesh.Gateway.Holds;
 using Mesh.Gateway.Merchants;
 using Mesh.Gateway.Notifications;
 using Mesh.Gateway.Orders;
@@ -39,6 +40,8 @@ public static class MerchantConsoleApi
         signedIn.MapGet("/transactions/{orderId}/refund", RefundFormAsync);
         signedIn.MapPost("/transactions/{orderId}/refund", ReviewRefundAsync);
         signedIn.MapPost("/transactions/{orderId}/refund/confirm", ConfirmRefundAsync);
+        signedIn.MapPost("/transactions/{orderId}/capture", CaptureAsync);
+        signedIn.MapPost("/transactions/{orderId}/release", ReleaseAsync);
         signedIn.MapGet("/notifications", NotificationsAsync);
         signedIn.MapPost("/notifications/{notificationId:long}/resend", ResendAsync);
         signedIn.MapGet("/settings", SettingsAsync);
@@ -148,9 +151,9 @@ public static class MerchantConsoleApi
         var min = Amount(filters.Min, "amount from", problems);
         var max = Amount(filters.Max, "amount to", problems);
         var status = filters.Status.Length == 0 ? null : filters.Status;
-        if (status is not null && status is not (OrderStatus.Created or OrderStatus.Pending or OrderStatus.Paid or OrderStatus.Failed or OrderStatus.Closed or OrderStatus.Voided))
+        if (status is not null && !ConsolePages.Statuses.Contains(status))
         {
-            problems.Add("status is created, pending, paid, failed or closed");
+            problems.Add($"status is {string.Join(", ", ConsolePages.Statuses)}");
         }
         if (filters.OrderId.Length > 32)
         {
@@ -274,6 +277,64 @@ public static class MerchantConsoleApi
             _ => ConsolePages.Error(session, StatusCodes.Status409Conflict, "The refund was refused", refused.ToString()),
         };
     }
+
+    /// <summary>
+    /// Captures a hold from its page (amount in yuan, at most the amount held), under the session's CSRF token like every console form; a
+    /// second submit finds the hold captured and changes nothing.
+    /// </summary>
+    private static async Task<IResult> CaptureAsync(string orderId, HttpContext http, OrderBook orders, HoldDesk desk, ConsoleAccounts accounts,
+        CancellationToken ct)
+    {
+        var session = Session(http);
+        if (!ConsoleRoles.MayRefund(session.Role))
+        {
+            return Forbidden(session);
+        }
+        if (await orders.FindAsync(session.MerchantId, orderId, ct) is null)
+        {
+            return NotFound(session, orderId);
+        }
+        var form = await http.Request.ReadFormAsync(ct);
+        var problems = new List<string>();
+        var amount = Amount(form["amount"].ToString(), "the amount", problems) ?? 0;
+        if (amount <= 0 || problems.Count > 0)
+        {
+            return ConsolePages.Error(session, StatusCodes.Status400BadRequest, "The capture form is not valid", "Enter the amount to capture, above zero.");
+        }
+        var (refused, outcome, after) = await desk.CaptureAsync(session.MerchantId, orderId, amount, ct);
+        await accounts.AuditAsync(session, "capture", $"order {orderId}, {amount} minor units; {(refused == HoldRules.Refusal.None ? outcome : refused)}", ct);
+        return refused == HoldRules.Refusal.None && outcome == HoldDesk.Outcome.Captured
+            ? ConsolePages.HoldDone(session, after!, "Captured")
+            : ConsolePages.Error(session, StatusCodes.Status409Conflict, "The capture was refused", HoldRefusal(refused, outcome, after));
+    }
+
+    /// <summary>Releases a hold from its page; a second submit finds it released and changes nothing.</summary>
+    private static async Task<IResult> ReleaseAsync(string orderId, HttpContext http, OrderBook orders, HoldDesk desk, ConsoleAccounts accounts,
+        CancellationToken ct)
+    {
+        var session = Session(http);
+        if (!ConsoleRoles.MayRefund(session.Role))
+        {
+            return Forbidden(session);
+        }
+        if (await orders.FindAsync(session.MerchantId, orderId, ct) is null)
+        {
+            return NotFound(session, orderId);
+        }
+        var (refused, outcome, after) = await desk.ReleaseAsync(session.MerchantId, orderId, HoldReason.Merchant, ct);
+        await accounts.AuditAsync(session, "release", $"order {orderId}; {(refused == HoldRules.Refusal.None ? outcome : refused)}", ct);
+        return refused == HoldRules.Refusal.None
+            ? ConsolePages.HoldDone(session, after!, "Released")
+            : ConsolePages.Error(session, StatusCodes.Status409Conflict, "The release was refused", HoldRefusal(refused, outcome, after));
+    }
+
+    private static string HoldRefusal(HoldRules.Refusal refused, HoldDesk.Outcome outcome, Order? order) => (refused, outcome) switch
+    {
+        (HoldRules.Refusal.OverHeld, _) => $"At most {PaymentPages.Money(order!.AmountMinor, order.Currency)} is held.",
+        (HoldRules.Refusal.None, HoldDesk.Outcome.InFlight) or (HoldRules.Refusal.CaptureInFlight, _) => "A capture is waiting for the bank's answer.",
+        (HoldRules.Refusal.None, _) => "The bank declined the capture: the hold stands.",
+        _ => $"The order is {order?.Status}: nothing is held that can be captured or released.",
+    };
 
     private static async Task<IResult> NotificationsAsync(HttpContext http, NotificationHistory history, CancellationToken ct) =>
         ConsolePages.Notifications(Session(http), await history.RecentAsync(Session(http).MerchantId, ct), null);

@@ -29,6 +29,21 @@ public sealed class GatewayOptions
     /// </summary>
     public int CloseExpiredPollMs { get; set; } = 5_000;
 
+    /// <summary>The longest an installation may let a hold stand: 30 days, as card schemes allow a pre-authorization.</summary>
+    public const int HoldExpiryDaysLimit = 30;
+
+    /// <summary>
+    /// How many days an approved hold (a <c>/v1</c> order of capture mode <c>hold</c>) stands uncaptured before the platform
+    /// releases it and tells the merchant: 1 to <see cref="HoldExpiryDaysLimit"/>.
+    /// </summary>
+    public int HoldExpiryDays { get; set; } = 7;
+
+    /// <summary>
+    /// The fallback poll of the background release of expired holds: it sleeps until the earliest expiry it knows of, and looks
+    /// at least this often for holds approved since (by any replica).
+    /// </summary>
+    public int HoldExpiryPollMs { get; set; } = 60_000;
+
     /// <summary>Wrong PINs on one order before it fails.</summary>
     public int WrongPinsMax { get; set; } = 3;
 

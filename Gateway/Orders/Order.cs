@@ -9,7 +9,9 @@ public static class OrderProtocol
 
 /// <summary>
 /// An order's states: created (page not yet paid), pending (an authorization is out), paid, failed, closed (its pay-by time passed,
-/// or its merchant closed it, before it was paid: it can never be paid).
+/// or its merchant closed it, before it was paid: it can never be paid), voided. An order of capture mode <c>hold</c> is authorized
+/// once its hold is approved, capturing while its capture is out, then paid (at the amount captured), or released by its merchant,
+/// or expired (released by the platform).
 /// </summary>
 public static class OrderStatus
 {
@@ -19,6 +21,17 @@ public static class OrderStatus
     public const string Failed = "failed";
     public const string Closed = "closed";
     public const string Voided = "voided";
+    public const string Authorized = "authorized";
+    public const string Capturing = "capturing";
+    public const string Released = "released";
+    public const string Expired = "expired";
+}
+
+/// <summary>What an order's payment does with the funds: <c>sale</c> takes them, <c>hold</c> only holds them for a later capture.</summary>
+public static class CaptureMode
+{
+    public const string Sale = "sale";
+    public const string Hold = "hold";
 }
 
 /// <summary>What a merchant asks for, from either front door, once read and checked.</summary>
@@ -36,7 +49,8 @@ public sealed record OrderRequest(
     string? GateId,
     string? Priv1,
     string? NotificationMode = null,
-    DateTimeOffset? PayBy = null);
+    DateTimeOffset? PayBy = null,
+    string CaptureMode = CaptureMode.Sale);
 
 /// <summary>An order as stored, with what became of its payment.</summary>
 public sealed record Order(
@@ -66,9 +80,12 @@ public sealed record Order(
     string? AuthCode,
     string? Rrn,
     DateTimeOffset PayBy,
-    int WrongPins)
+    int WrongPins,
+    string CaptureMode = CaptureMode.Sale,
+    DateTimeOffset? HoldExpiresAt = null)
 {
-    public bool IsFinal => Status is OrderStatus.Paid or OrderStatus.Failed or OrderStatus.Closed or OrderStatus.Voided;
+    public bool IsFinal => Status is OrderStatus.Paid or OrderStatus.Failed or OrderStatus.Closed or OrderStatus.Voided or OrderStatus.Authorized
+        or OrderStatus.Released or OrderStatus.Expired;
 
     /// <summary>
     /// Whether <paramref name="request"/> is the one that made this order, every field it signed compared (a repeat under an
@@ -78,6 +95,6 @@ public sealed record Order(
         SameAs(request) && (GateId ?? "") == (request.GateId ?? "") && (request.PayBy is not { } payBy || payBy == PayBy);
 
     public bool SameAs(OrderRequest request) =>
-        AmountMinor == request.AmountMinor && Currency == request.Currency && TransDate == request.TransDate && Protocol == request.Protocol
+        AmountMinor == request.AmountMinor && Currency == request.Currency && CaptureMode == request.CaptureMode && TransDate == request.TransDate && Protocol == request.Protocol
         && (PageRetUrl ?? "") == (request.PageRetUrl ?? "") && (BgRetUrl ?? "") == (request.BgRetUrl ?? "") && (Priv1 ?? "") == (request.Priv1 ?? "");
 }

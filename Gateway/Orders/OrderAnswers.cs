@@ -31,8 +31,26 @@ public sealed class OrderAnswers(NetPaySignature netPay, CanonicalSignature cano
         ];
     }
 
-    /// <summary>An order's <c>/v1</c> fields, every value a string (what is signed is what is sent).</summary>
-    public static List<KeyValuePair<string, string?>> V1Fields(Order order) =>
+    /// <summary>
+    /// An order's <c>/v1</c> fields, every value a string (what is signed is what is sent). An order of capture mode <c>hold</c> adds
+    /// its mode, the amount held while the hold stands (<c>heldAmt</c>, 0 once captured, released or expired), the amount captured
+    /// (<c>capturedAmt</c>) and when the hold expires (<c>holdExpiresAt</c>).
+    /// </summary>
+    public static List<KeyValuePair<string, string?>> V1Fields(Order order)
+    {
+        var fields = SaleFields(order);
+        if (order.CaptureMode == CaptureMode.Hold)
+        {
+            var held = order.Status is OrderStatus.Authorized or OrderStatus.Capturing ? order.AmountMinor : 0;
+            fields.Add(new("captureMode", order.CaptureMode));
+            fields.Add(new("heldAmt", Minor(held)));
+            fields.Add(new("capturedAmt", Minor(order.PaidMinor)));
+            fields.Add(new("holdExpiresAt", order.HoldExpiresAt is { } expires ? Timestamp(expires) : null));
+        }
+        return fields;
+    }
+
+    private static List<KeyValuePair<string, string?>> SaleFields(Order order) =>
     [
         new("merId", order.MerchantId), new("orderId", order.OrderId), new("txnAmt", Minor(order.AmountMinor)), new("currencyCode", order.Currency),
         new("txnDate", order.TransDate), new("status", order.Status), new("version", order.Version.ToString(CultureInfo.InvariantCulture)),

@@ -30,7 +30,8 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, IOpti
         """
         o.merchant_id, o.order_id, o.protocol, o.amount_minor, o.currency, o.trans_date, o.trans_type, o.netpay_version, o.bg_ret_url,
         o.page_ret_url, o.gate_id, o.priv1, o.status, o.version, o.attempts, o.response_code, o.result_message, o.paid_minor,
-        o.refunded_minor, o.created_at, o.updated_at, o.paid_at, p.pan_masked, p.auth_code, p.rrn, o.pay_by, o.wrong_pins
+        o.refunded_minor, o.created_at, o.updated_at, o.paid_at, p.pan_masked, p.auth_code, p.rrn, o.pay_by, o.wrong_pins, o.capture_mode,
+        o.hold_expires_at
         """;
 
     /// <summary>The join that gives an order (<c>o</c>) its latest payment's card, authorization code and RRN (<c>p</c>).</summary>
@@ -51,13 +52,13 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, IOpti
             $"""
             WITH written AS (
                 INSERT INTO orders AS o (merchant_id, order_id, protocol, amount_minor, currency, trans_date, trans_type, netpay_version, bg_ret_url,
-                                         page_ret_url, gate_id, priv1, status, created_at, updated_at, notification_mode, pay_by)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'created', $13, $13, $14, $15)
+                                         page_ret_url, gate_id, priv1, status, created_at, updated_at, notification_mode, pay_by, capture_mode)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'created', $13, $13, $14, $15, $16)
                 ON CONFLICT (merchant_id, order_id) DO UPDATE SET
                     protocol = EXCLUDED.protocol, amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency, trans_date = EXCLUDED.trans_date,
                     trans_type = EXCLUDED.trans_type, netpay_version = EXCLUDED.netpay_version, bg_ret_url = EXCLUDED.bg_ret_url,
                     page_ret_url = EXCLUDED.page_ret_url, gate_id = EXCLUDED.gate_id, priv1 = EXCLUDED.priv1, status = 'created',
-                    notification_mode = EXCLUDED.notification_mode, pay_by = EXCLUDED.pay_by,
+                    notification_mode = EXCLUDED.notification_mode, pay_by = EXCLUDED.pay_by, capture_mode = EXCLUDED.capture_mode,
                     version = o.version + 1, attempts = o.attempts + 1, response_code = NULL, result_message = NULL, updated_at = EXCLUDED.updated_at
                 WHERE o.status = 'failed'
                 RETURNING o.*, o.xmax = 0 AS fresh
@@ -69,7 +70,7 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, IOpti
             """);
         BatchSql.Bind(open, request.MerchantId, request.OrderId, request.Protocol, request.AmountMinor, request.Currency, request.TransDate, request.TransType,
             request.NetPayVersion, request.BgRetUrl, request.PageRetUrl, request.GateId, request.Priv1, now, request.NotificationMode,
-            OrderLifetime.PayBy(request.PayBy, now, options.Value));
+            OrderLifetime.PayBy(request.PayBy, now, options.Value), request.CaptureMode);
         bool? fresh = null;
         Order? written = null;
         await using (var row = await open.ExecuteReaderAsync(ct))
@@ -101,7 +102,7 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, IOpti
     }
 
     /// <summary>How many columns <see cref="SelectList"/> has.</summary>
-    public const int SelectListColumns = 27;
+    public const int SelectListColumns = 29;
 
     public async Task<Order?> FindAsync(string merchantId, string orderId, CancellationToken ct)
     {
@@ -172,6 +173,6 @@ public sealed class OrderBook(NpgsqlDataSource db, GatewayMetrics metrics, IOpti
         return new Order(Required(0), Required(1), Required(2), row.GetInt64(first + 3), Required(4), Required(5), Required(6),
             Text(7), Text(8), Text(9), Text(10), Text(11), Required(12), row.GetInt32(first + 13), row.GetInt32(first + 14), Text(15), Text(16),
             row.GetInt64(first + 17), row.GetInt64(first + 18), At(19), At(20), row.IsDBNull(first + 21) ? null : At(21), Text(22), Text(23), Text(24),
-            At(25), row.GetInt32(first + 26));
+            At(25), row.GetInt32(first + 26), Required(27), row.IsDBNull(first + 28) ? null : At(28));
     }
 }

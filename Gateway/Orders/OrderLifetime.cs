@@ -31,6 +31,7 @@ public static class OrderLifetime
         Paid,
         PaymentInFlight,
         Voided,
+        Held,
         NoSuchOrder,
     }
 
@@ -53,6 +54,8 @@ public static class OrderLifetime
         OrderStatus.Paid => Closing.Paid,
         OrderStatus.Pending => Closing.PaymentInFlight,
         OrderStatus.Voided => Closing.Voided,
+        OrderStatus.Authorized or OrderStatus.Capturing => Closing.Held,
+        OrderStatus.Released or OrderStatus.Expired => Closing.AlreadyClosed,
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, "not an order status"),
     };
 

@@ -184,7 +184,9 @@ public static class PaymentPageApi
             // A credit card: expiry and CVV2, no PIN. Both are checked here first, so bad input sends nothing.
             var cvv2 = form["cvv2"].ToString();
             var expiry = ExpiryYyMm(form["expiry"])!;
-            error = cvv2.Length != 3 || !cvv2.All(char.IsAsciiDigit) ? "The CVV2 is the 3 digits printed on the back of the card."
+            // A hold (pre-authorization) goes to the bank as a 0100 with the PIN; a credit card's card-not-present purchase is a sale.
+            error = session.Hold ? "This order reserves funds before the merchant charges them: please pay with a debit card and its PIN."
+                : cvv2.Length != 3 || !cvv2.All(char.IsAsciiDigit) ? "The CVV2 is the 3 digits printed on the back of the card."
                 : HasExpired(expiry, time.GetUtcNow()) ? "The card has expired: please check the expiry date, or use another card."
                 : null;
             outcome = error is null ? await payments.PayCreditAsync(session, pan, expiry, cvv2, ConsumerNetwork(context), ct) : null;

@@ -86,6 +86,8 @@ public static class PaymentPages
         var (title, css) = order.Status switch
         {
             OrderStatus.Paid => ("Payment successful", "ok"),
+            OrderStatus.Authorized or OrderStatus.Capturing => ("Payment authorized", "ok"),
+            OrderStatus.Released or OrderStatus.Expired => ("Authorization released", "error"),
             OrderStatus.Failed => ("Payment failed", "error"),
             OrderStatus.Closed => ("Order closed", "error"),
             OrderStatus.Voided => ("Payment voided", "error"),
@@ -111,6 +113,7 @@ public static class PaymentPages
         html.Append("<h1 id=\"result\" class=\"").Append(order.Status switch
         {
             OrderStatus.Paid => "ok\">Payment successful",
+            OrderStatus.Authorized or OrderStatus.Capturing => "ok\">Payment authorized",
             OrderStatus.Closed => "error\">Order closed",
             OrderStatus.Voided => "error\">Payment voided",
             _ => "error\">Payment failed",

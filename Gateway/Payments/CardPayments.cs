@@ -104,7 +104,9 @@ public sealed class CardPayments(
         using var activity = StartPurchase(session, pan, "debit");
         var stan = Acquirer.Stan(await sessions.NextStanAsync(ct));
         var now = time.GetUtcNow();
-        var request = Acquirer.Purchase(pan, expiry, session.AmountMinor, session.Currency, stan, now, session.MerchantId);
+        var request = session.Hold
+            ? Acquirer.PreAuthorization(pan, expiry, session.AmountMinor, session.Currency, stan, now, session.MerchantId)
+            : Acquirer.Purchase(pan, expiry, session.AmountMinor, session.Currency, stan, now, session.MerchantId);
         // A PIN the Hsm cannot read leaves a gap in the STANs: nothing was sent under that one.
         if (await acquirer.SealPurchaseAsync(request, pin, pan, ct) is not { } sealedPurchase)
         {
@@ -309,7 +311,7 @@ public sealed class CardPayments(
             WITH claimed AS (
                 UPDATE orders o SET status = 'pending', updated_at = $2
                 WHERE o.merchant_id = $13 AND o.order_id = $14 AND o.status = 'created' AND o.attempts = $15 AND o.wrong_pins = $16 AND o.pay_by > $2
-                  AND o.amount_minor = $7 AND o.currency = $8 AND ($17::bigint IS NULL OR o.otp_payment_id = $17)
+                  AND o.amount_minor = $7 AND o.currency = $8 AND ($17::bigint IS NULL OR o.otp_payment_id = $17) AND o.capture_mode = $18
                 RETURNING o.merchant_id, o.order_id)
             INSERT INTO payments (merchant_id, order_id, session_id, pan_masked, pan_ciphertext, pan_hash, expiry, amount_minor, currency, stan,
                                   transmission, rrn, request, status, created_at)
@@ -318,7 +320,7 @@ public sealed class CardPayments(
             """;
         BatchSql.Bind(claim, session.SessionId, now, pan.Masked, sealedPurchase.PanCiphertext, sealedPurchase.PanLookupHash, expiry,
             session.AmountMinor, session.Currency, stan, transmission, rrn, acquirer.WithoutPan(sealedPurchase.Storable), session.MerchantId,
-            session.OrderId, session.OrderAttempt, session.WrongPins, challengedPaymentId);
+            session.OrderId, session.OrderAttempt, session.WrongPins, challengedPaymentId, session.Hold ? CaptureMode.Hold : CaptureMode.Sale);
         if (await claim.ExecuteScalarAsync(ct) is not long paymentId)
         {
             return null;
@@ -460,10 +462,12 @@ public sealed class CardPayments(
     private sealed record FinalAnswer(PaymentAttempt Attempt, IssuerAnswer Answer, string? AuthCode, string? IssuerId, DateTimeOffset At, bool ConsumerWaiting);
 
     /// <summary>
-    /// The payment's answer, the order's final state and its two outbox rows in one statement, which
+    /// The payment's answer, the order's final state and its outbox rows in one statement, which
     /// reads back the notification for the page's path to deliver and the order as the consumer's
     /// result page shows it: no row (and nothing written) when the payment was already answered by
-    /// another path. The payload's order version is the one the statement writes.
+    /// another path. The payload's order version is the one the statement writes. An approved hold (an order of capture mode
+    /// <c>hold</c>) leaves the order authorized until its hold expires (<see cref="GatewayOptions.HoldExpiryDays"/>) and owes
+    /// settlement nothing: a hold moves no money; its capture is the sale.
     /// </summary>
     private async Task<PaymentOutcome> WriteFinalAsync(FinalAnswer final, string message, NpgsqlCommand command, CancellationToken ct)
     {
@@ -476,13 +480,20 @@ public sealed class CardPayments(
                 AND EXISTS (SELECT FROM orders WHERE merchant_id = $7 AND order_id = $8 AND status = 'pending')
                 RETURNING pan_masked, auth_code, rrn),
             o AS (
-                UPDATE orders SET status = $9, version = version + 1, response_code = $3, result_message = $10,
-                    paid_minor = CASE WHEN $9 = 'paid' THEN amount_minor ELSE 0 END, paid_at = CASE WHEN $9 = 'paid' THEN $5 END, updated_at = $5
+                UPDATE orders SET status = CASE WHEN $9 = 'paid' AND capture_mode = '{CaptureMode.Hold}' THEN '{OrderStatus.Authorized}' ELSE $9 END,
+                    version = version + 1, response_code = $3, result_message = $10,
+                    paid_minor = CASE WHEN $9 = 'paid' AND capture_mode = '{CaptureMode.Sale}' THEN amount_minor ELSE 0 END,
+                    paid_at = CASE WHEN $9 = 'paid' AND capture_mode = '{CaptureMode.Sale}' THEN $5 END,
+                    hold_expires_at = CASE WHEN $9 = 'paid' AND capture_mode = '{CaptureMode.Hold}' THEN $5 + make_interval(days => $14) END, updated_at = $5
                 WHERE merchant_id = $7 AND order_id = $8 AND status = 'pending' AND EXISTS (SELECT FROM answered) RETURNING *),
             x AS (
                 INSERT INTO outbox (topic, merchant_id, order_id, order_version, payload, created_at, next_attempt_at)
-                SELECT t.topic, o.merchant_id, o.order_id, o.version, jsonb_set($11, $13, to_jsonb(o.version)), $5, t.due
+                SELECT t.topic, o.merchant_id, o.order_id, o.version,
+                    jsonb_set($11, $13, to_jsonb(o.version))
+                        || CASE WHEN o.capture_mode = '{CaptureMode.Hold}' THEN jsonb_build_object('kind', '{Holds.HoldDesk.HoldKind}', 'status', o.status) ELSE jsonb_build_object() END,
+                    $5, t.due
                 FROM o CROSS JOIN (VALUES ('{OutboxRows.Notification}', $12::timestamptz), ('{OutboxRows.Settlement}', NULL)) t (topic, due)
+                WHERE t.topic = '{OutboxRows.Notification}' OR o.capture_mode = '{CaptureMode.Sale}'
                 RETURNING *)
             SELECT {OwedNotification.Columns}, m.name, {OrderBook.SelectList}
             FROM o JOIN merchants m ON m.merchant_id = o.merchant_id JOIN x ON x.topic = '{OutboxRows.Notification}' CROSS JOIN answered p
@@ -491,7 +502,7 @@ public sealed class CardPayments(
             orderStatus, message,
             OutboxRows.Jsonb(OutboxRows.Payload(new OutboxEvent("purchase", attempt.MerchantId, attempt.OrderId, 0, orderStatus, attempt.AmountMinor,
                 attempt.Currency, answer.Code, attempt.PanMasked, attempt.Stan, attempt.Transmission, attempt.Rrn, authCode, null, now, issuerId))),
-            consumerWaiting ? now.Add(InlineDeliveryLease) : now, OutboxRows.OrderVersionPath);
+            consumerWaiting ? now.Add(InlineDeliveryLease) : now, OutboxRows.OrderVersionPath, options.Value.HoldExpiryDays);
         await using var row = await write.ExecuteReaderAsync(ct);
         if (!await row.ReadAsync(ct))
         {
@@ -502,7 +513,8 @@ public sealed class CardPayments(
         var order = OrderBook.Read(row, OwedNotification.ColumnCount + 1);
         logger.LogInformation("Order {OrderId} of merchant {MerchantId} is {Status}: response {Code}, card {Pan}, STAN {Stan}",
             attempt.OrderId, attempt.MerchantId, orderStatus, answer.Code, attempt.PanMasked, attempt.Stan);
-        return new PaymentOutcome(orderStatus == OrderStatus.Paid ? PaymentResult.Approved : PaymentResult.Declined, answer.Code, message,
+        return new PaymentOutcome(orderStatus == OrderStatus.Paid ? PaymentResult.Approved : PaymentResult.Declined, answer.Code,
+            order.Status == OrderStatus.Authorized ? Holds.HoldDesk.AuthorizedMessage : message,
             Notification: owed, Order: order, MerchantName: merchantName);
     }
 

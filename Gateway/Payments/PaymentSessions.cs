@@ -20,7 +20,7 @@ namespace Mesh.Gateway.Payments;
 /// before a wrong PIN cannot be sent again after it.
 /// </summary>
 public sealed record PaymentSession(string SessionId, string MerchantId, string OrderId, int OrderAttempt, int WrongPins, long AmountMinor,
-    string Currency, string? GateId, string CsrfToken, DateTimeOffset ExpiresAt)
+    string Currency, string? GateId, string CsrfToken, DateTimeOffset ExpiresAt, bool Hold = false)
 {
     /// <summary>What the browser binds the sealed PIN to (its associated data): this visit at this count of wrong PINs.</summary>
     public string PinNonce => $"{SessionId}.{WrongPins.ToString(CultureInfo.InvariantCulture)}";
@@ -51,7 +51,7 @@ public sealed class PaymentSessions(IDataProtectionProvider protection, NpgsqlDa
     /// <summary>A new visit to the page of <paramref name="order"/>, which the caller has found payable.</summary>
     public PaymentSession Start(Order order) =>
         new(Token(), order.MerchantId, order.OrderId, order.Attempts, order.WrongPins, order.AmountMinor, order.Currency, order.GateId, Token(),
-            time.GetUtcNow().AddMinutes(options.Value.PaymentSessionMinutes));
+            time.GetUtcNow().AddMinutes(options.Value.PaymentSessionMinutes), order.CaptureMode == CaptureMode.Hold);
 
     /// <summary>The token of <paramref name="session"/>, for the page's address.</summary>
     public string Seal(PaymentSession session)
@@ -70,6 +70,7 @@ public sealed class PaymentSessions(IDataProtectionProvider protection, NpgsqlDa
             writer.Write(session.GateId ?? "");
             writer.Write(session.CsrfToken);
             writer.Write(session.ExpiresAt.ToUnixTimeMilliseconds());
+            writer.Write(session.Hold);
         }
         return WebEncoders.Base64UrlEncode(_protector.Protect(buffer.ToArray()));
     }
@@ -86,7 +87,7 @@ public sealed class PaymentSessions(IDataProtectionProvider protection, NpgsqlDa
             using var reader = new BinaryReader(new MemoryStream(_protector.Unprotect(WebEncoders.Base64UrlDecode(token))), Encoding.UTF8);
             return new PaymentSession(reader.ReadString(), reader.ReadString(), reader.ReadString(), reader.ReadInt32(), reader.ReadInt32(),
                 reader.ReadInt64(), reader.ReadString(), reader.ReadString() is { Length: > 0 } gateId ? gateId : null, reader.ReadString(),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64()));
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64()), reader.ReadBoolean());
         }
         catch (Exception ex) when (ex is FormatException or CryptographicException or EndOfStreamException)
         {

@@ -17,7 +17,9 @@ namespace Mesh.Gateway.Payments;
 /// Between rounds the resolver sleeps until the earliest payment or refund still in flight comes to
 /// <see cref="GatewayOptions.ResolveAfterMs"/> (a second while one looked up is still unknown), or
 /// a payment marked unknown rings it (<see cref="PaymentsInDoubt"/>), and its fallback poll
-/// <see cref="GatewayOptions.ResolvePollMs"/> finds whatever nobody rang for. What it settles is written by <see cref="CardPayments"/> and the refund desk, which ring
+/// <see cref="GatewayOptions.ResolvePollMs"/> finds whatever nobody rang for. Holds' captures and releases still unanswered are looked
+/// up the same way (<see cref="Holds.HoldDesk.ResolveDueAsync"/>). What it settles is written by <see cref="CardPayments"/>, the refund
+/// desk and the hold desk, which ring
 /// the workers of its notification and settlement row.
 /// </summary>
 public sealed class UnresolvedPayments(
@@ -25,6 +27,7 @@ public sealed class UnresolvedPayments(
     Acquirer acquirer,
     CardPayments payments,
     Refunds.RefundDesk refunds,
+    Holds.HoldDesk holds,
     PaymentsInDoubt inDoubt,
     IOptions<GatewayOptions> options,
     TimeProvider time,
@@ -51,12 +54,17 @@ public sealed class UnresolvedPayments(
         var now = time.GetUtcNow();
         var dueBefore = now.AddMilliseconds(-options.Value.ResolveAfterMs);
         var refundsDue = await DueTimes.EarliestAsync(db, "SELECT min(created_at) FROM refunds WHERE status = 'pending'", ct) < dueBefore;
+        var holdsDue = await DueTimes.EarliestAsync(db, "SELECT min(created_at) FROM hold_actions WHERE status = 'pending'", ct) < dueBefore;
         var (looked, settled) = await ResolveDueAsync(ct);
         if (refundsDue)
         {
             await refunds.ResolveDueAsync(BatchSizeMax, ct);
         }
-        return looked > settled || refundsDue ? NextRound.Due(now + StillUnknownLookedUpEvery) : NextRound.Due(await NextDueAsync(dueBefore, ct));
+        if (holdsDue)
+        {
+            await holds.ResolveDueAsync(BatchSizeMax, ct);
+        }
+        return looked > settled || refundsDue || holdsDue ? NextRound.Due(now + StillUnknownLookedUpEvery) : NextRound.Due(await NextDueAsync(dueBefore, ct));
     }
 
     /// <summary>
@@ -67,7 +75,8 @@ public sealed class UnresolvedPayments(
         await DueTimes.EarliestAsync(db,
             """
             SELECT least((SELECT min(created_at) FROM payments WHERE status = 'sent' AND created_at >= $1),
-                         (SELECT min(created_at) FROM refunds WHERE status = 'pending' AND created_at >= $1))
+                         (SELECT min(created_at) FROM refunds WHERE status = 'pending' AND created_at >= $1),
+                         (SELECT min(created_at) FROM hold_actions WHERE status = 'pending' AND created_at >= $1))
             """, ct, dueBefore) is { } sentAt
             ? sentAt.AddMilliseconds(options.Value.ResolveAfterMs)
             : null;

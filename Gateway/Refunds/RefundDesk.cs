@@ -86,9 +86,10 @@ public sealed class RefundDesk(
         }
         await using var read = db.CreateCommand(
             """
-            SELECT o.status, o.paid_minor - o.refunded_minor, o.currency, p.payment_id, p.pan_ciphertext, p.expiry, p.stan, p.transmission,
-                   nextval('acquirer_stan')
+            SELECT o.status, o.paid_minor - o.refunded_minor, o.currency, p.payment_id, p.pan_ciphertext, p.expiry, coalesce(h.stan, p.stan),
+                   coalesce(h.transmission, p.transmission), nextval('acquirer_stan')
             FROM orders o LEFT JOIN payments p ON p.merchant_id = o.merchant_id AND p.order_id = o.order_id AND p.status = 'approved'
+                LEFT JOIN hold_actions h ON h.merchant_id = o.merchant_id AND h.order_id = o.order_id AND h.kind = 'capture' AND h.status = 'succeeded'
             WHERE o.merchant_id = $1 AND o.order_id = $2
             """);
         BatchSql.Bind(read, merchantId, orderId);

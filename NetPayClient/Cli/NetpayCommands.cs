@@ -10,7 +10,7 @@ using Mesh.NetPay.Signing;
 namespace Mesh.NetPay.Cli;
 
 /// <summary>
-/// <c>netpay</c>: keygen, sign, verify, order create/get/list/close/void, refund, query (NetPay's order query), recon download. Settings
+/// <c>netpay</c>: keygen, sign, verify, order create/get/list/close/void/capture/release, refund, query (NetPay's order query), recon download. Settings
 /// come from options or the environment (<c>NETPAY_GATEWAY</c>, <c>NETPAY_MERCHANT_ID</c>,
 /// <c>NETPAY_KEY</c>, <c>NETPAY_PLATFORM_CERT</c>). Exit codes: 0 done, 1 usage, 2 refused by the
 /// platform, 3 not signed by the platform (or a signature that does not verify), 4 no answer.
@@ -200,11 +200,12 @@ public static class NetpayCommands
         var currency = new Option<string>("--currency") { DefaultValueFactory = _ => "CNY" };
         var backUrl = new Option<string?>("--back-url") { Description = "Where notifications go" };
         var frontUrl = new Option<string?>("--front-url") { Description = "Where the consumer returns" };
-        var create = new Command("create", "Creates an order and prints where the consumer pays it") { orderId, amount, currency, backUrl, frontUrl };
+        var hold = new Option<bool>("--hold") { Description = "Pre-authorization: the payment only holds the amount, to be captured or released later" };
+        var create = new Command("create", "Creates an order and prints where the consumer pays it") { orderId, amount, currency, backUrl, frontUrl, hold };
         create.SetAction((result, ct) => Call(result, async client =>
         {
             var order = await client.CreateOrderAsync(new CreateOrder(result.GetValue(orderId) ?? NewOrderId(), result.GetValue(amount), result.GetValue(currency)!,
-                BackUrl: result.GetValue(backUrl), FrontUrl: result.GetValue(frontUrl)), ct);
+                BackUrl: result.GetValue(backUrl), FrontUrl: result.GetValue(frontUrl), Hold: result.GetValue(hold)), ct);
             PrintOrder(result, order);
         }));
         var id = new Argument<string>("orderId") { Description = "The order number" };
@@ -231,7 +232,15 @@ public static class NetpayCommands
         var voidId = new Argument<string>("orderId") { Description = "The order number" };
         var @void = new Command("void", "Voids a paid order before the day's cut-off: the whole amount goes back to the card; safe to repeat") { voidId };
         @void.SetAction((result, ct) => Call(result, async client => PrintOrder(result, await client.VoidOrderAsync(result.GetValue(voidId)!, ct))));
-        return new Command("order", "Create, get, list, close and void orders") { create, get, list, close, @void };
+        var captureId = new Argument<string>("orderId") { Description = "The order number" };
+        var captureAmount = new Option<long>("--amount-minor") { Description = "The amount to capture in minor units (fen), at most the amount held", Required = true };
+        var capture = new Command("capture", "Captures a held order once, up to the amount held; the rest goes back to the card") { captureId, captureAmount };
+        capture.SetAction((result, ct) => Call(result, async client =>
+            PrintOrder(result, await client.CaptureOrderAsync(result.GetValue(captureId)!, result.GetValue(captureAmount), ct))));
+        var releaseId = new Argument<string>("orderId") { Description = "The order number" };
+        var release = new Command("release", "Releases a held order: nothing is charged; safe to repeat") { releaseId };
+        release.SetAction((result, ct) => Call(result, async client => PrintOrder(result, await client.ReleaseOrderAsync(result.GetValue(releaseId)!, ct))));
+        return new Command("order", "Create, get, list, close, void, capture and release orders") { create, get, list, close, @void, capture, release };
     }
 
     private static Command RefundCommand()
@@ -351,15 +360,27 @@ public static class NetpayCommands
         return new Command("recon", "Reconciliation files") { download };
     }
 
-    private static void PrintOrder(ParseResult result, Order order) =>
-        new Output(Console.Out, result.GetValue(Json)).Record(order,
-        new (string, string?)[]
-        {
+    private static void PrintOrder(ParseResult result, Order order)
+    {
+        List<(string, string?)> fields =
+        [
             ("order", order.OrderId), ("status", order.Status), ("amount", Output.Money(order.AmountMinor, order.Currency)),
             ("paid", Output.Money(order.PaidMinor, order.Currency)), ("refunded", Output.Money(order.RefundedMinor, order.Currency)),
-            ("response code", order.ResponseCode), ("refused by risk control", order.RiskRefusal), ("card", order.MaskedPan),
-            ("version", order.Version.ToString(CultureInfo.InvariantCulture)), ("pay at", order.PayUrl?.ToString()),
-        }.Where(f => f.Item1 != "refused by risk control" || f.Item2 is not null));
+            ("response code", order.ResponseCode), ("card", order.MaskedPan), ("version", order.Version.ToString(CultureInfo.InvariantCulture)),
+            ("pay at", order.PayUrl?.ToString()),
+        ];
+        if (order.RiskRefusal is not null)
+        {
+            fields.Insert(6, ("refused by risk control", order.RiskRefusal));
+        }
+        if (order.CaptureMode == "hold")
+        {
+            fields.Add(("held", Output.Money(order.HeldMinor, order.Currency)));
+            fields.Add(("captured", Output.Money(order.CapturedMinor, order.Currency)));
+            fields.Add(("hold expires (UTC)", order.HoldExpiresAt?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)));
+        }
+        new Output(Console.Out, result.GetValue(Json)).Record(order, fields);
+    }
 
     /// <summary>Runs a call to the platform and maps its failures to exit codes, with the reason on standard error.</summary>
     private static async Task<int> Call(ParseResult result, Func<NetPayClient, Task> call)

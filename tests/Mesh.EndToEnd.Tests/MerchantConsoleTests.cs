@@ -244,6 +244,60 @@ public sealed class MerchantConsoleTests(MeshPlatformFixture platform)
         Assert.Contains("frame-ancestors 'none'", login.Headers.GetValues("Content-Security-Policy").Single());
     }
 
+    [Fact]
+    public async Task AnOperator_SeesHolds_CapturesOneInPart_ReleasesAnother_AndAFormWithoutItsCsrfTokenChangesNothing()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform, "ecdsa-p256");
+        using var http = platform.App.CreateHttpClient("gateway", "http");
+        var captured = await HoldTests.HeldOrderAsync(platform, merchant, http, 40_00, "https://shop.example/notify");
+        var released = await HoldTests.HeldOrderAsync(platform, merchant, http, 15_00, "https://shop.example/notify");
+        await AddUserAsync(merchant.MerchantId, "bob", "operator");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await TestBrowser.LaunchAsync(playwright);
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true });
+        var page = await context.NewPageAsync();
+        var gateway = platform.App.GetEndpoint("gateway", "https");
+        Assert.Equal("", await SignInAsync(page, merchant.MerchantId, "bob", Password));
+
+        await page.GotoAsync(new Uri(gateway, "/console/transactions?status=authorized").ToString());
+        var listed = await page.Locator("#transactions tbody tr").AllTextContentsAsync();
+        var forged = context.APIRequest.CreateFormData();
+        forged.Set("amount", "1.00");
+        forged.Set("csrf", "not-the-token");
+        var withoutToken = await context.APIRequest.PostAsync(new Uri(gateway, $"/console/transactions/{captured}/capture").ToString(),
+            new() { Form = forged, MaxRedirects = 0 });
+        var afterForgery = await platform.ScalarAsync<string>("gatewaydb", "SELECT status FROM orders WHERE order_id = $1", captured);
+        await page.GotoAsync(new Uri(gateway, $"/console/transactions/{captured}").ToString());
+        var held = await page.TextContentAsync("#held");
+        await page.FillAsync("#capture-amount", "25.00");
+        await page.ClickAsync("#capture button");
+        if (await page.Locator("#hold-result").CountAsync() == 0)
+        {
+            throw new Xunit.Sdk.XunitException($"no capture result at {page.Url}: {await page.ContentAsync()}");
+        }
+        var capturedResult = await page.TextContentAsync("#hold-result");
+        await page.ClickAsync("#back");
+        var capturedAmount = await page.TextContentAsync("#captured");
+        var captureFormLeft = await page.Locator("#capture").CountAsync();
+        await page.GotoAsync(new Uri(gateway, $"/console/transactions/{released}").ToString());
+        await page.ClickAsync("#release button");
+        var releasedResult = await page.TextContentAsync("#hold-result");
+
+        Assert.Equal(2, listed.Count);
+        Assert.All(listed, row => Assert.Contains("authorized · hold", row));
+        Assert.Equal(400, withoutToken.Status);
+        Assert.Equal("authorized", afterForgery);
+        Assert.Equal("¥40.00", held);
+        Assert.Equal("Captured", capturedResult?.Trim());
+        Assert.Equal("¥25.00", capturedAmount);
+        Assert.Equal(0, captureFormLeft);
+        Assert.Equal("Released", releasedResult?.Trim());
+        Assert.Equal("paid:2500|released:0", await platform.ScalarAsync<string>("gatewaydb",
+            "SELECT string_agg(status || ':' || paid_minor, '|' ORDER BY paid_minor DESC) FROM orders WHERE order_id IN ($1, $2)", captured, released));
+        Assert.Equal(2L, await platform.ScalarAsync<long>("gatewaydb",
+            "SELECT count(*) FROM console_audit WHERE merchant_id = $1 AND action IN ('capture', 'release')", merchant.MerchantId));
+    }
+
     private async Task AddUserAsync(string merchantId, string operatorId, string role)
     {
         using var admin = platform.App.CreateHttpClient("gateway", "http");

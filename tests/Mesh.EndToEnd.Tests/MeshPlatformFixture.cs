@@ -90,6 +90,8 @@ public class MeshPlatformFixture : IAsyncLifetime
         builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "gateway"))
             .WithEnvironment("Gateway__ResolveAfterMs", "4000")
             .WithEnvironment("Gateway__ResolvePollMs", "200")
+            // Holds past their expiry (a test moves it into the past) are released within a fraction of a second.
+            .WithEnvironment("Gateway__HoldExpiryPollMs", "200")
             // Notifications: a short schedule (1 s, 1 s, 2 s, then give up) and a short timeout.
             .WithEnvironment("Notifications__ScheduleSeconds__0", "1")
             .WithEnvironment("Notifications__ScheduleSeconds__1", "1")

@@ -29,6 +29,44 @@ public sealed class NetPaySdkTests(MeshPlatformFixture platform)
     });
 
     [Fact]
+    public async Task TheSdk_HoldsAnOrder_CapturesPartOfIt_ReleasesAnother_ReadsTheHoldsNotification_AndRepeatsChangingNothing()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform, "rsa-2048", mode: "realtime");
+        await using var server = await MerchantServer.StartAsync();
+        using var client = Client(merchant);
+        using var consumer = new TestConsumer(platform);
+        var (heldId, releasedId) = ("sdk-hold-" + TestMerchant.NewOrderId(), "sdk-rel-" + TestMerchant.NewOrderId());
+
+        var created = await client.CreateOrderAsync(new CreateOrder(heldId, 64_00, BackUrl: server.Url, GateId: "0102", Hold: true));
+        await consumer.PayAsync(await consumer.OpenAsync(created.PayUrl!.PathAndQuery), Acquirer.TestCard("622202", 1));
+        var toRelease = await client.CreateOrderAsync(new CreateOrder(releasedId, 12_00, BackUrl: server.Url, GateId: "0102", Hold: true));
+        await consumer.PayAsync(await consumer.OpenAsync(toRelease.PayUrl!.PathAndQuery), Acquirer.TestCard("622202", 1));
+        var received = await server.WaitForAsync(r => r.Body.Length > 0);
+        var reader = new NotificationReader(await client.PlatformCertificateAsync(), await client.PlatformNetPayKeyAsync());
+        var notification = reader.Read(received!.Headers, received.ContentType, received.Body);
+        var held = await client.GetOrderAsync(heldId);
+        var captured = await client.CaptureOrderAsync(heldId, 50_00);
+        var capturedAgain = await client.CaptureOrderAsync(heldId, 50_00);
+        var overHold = await Assert.ThrowsAsync<NetPayException>(() => client.CaptureOrderAsync(releasedId, 12_01));
+        var released = await client.ReleaseOrderAsync(releasedId);
+        var releasedAgain = await client.ReleaseOrderAsync(releasedId);
+        var afterRelease = await Assert.ThrowsAsync<NetPayException>(() => client.ReleaseOrderAsync(heldId));
+
+        Assert.Equal(("created", "hold"), (created.Status, created.CaptureMode));
+        Assert.Equal((PaymentNotification.Hold, "authorized", false), (notification.Kind, notification.Status, notification.Succeeded));
+        Assert.Equal((Order.Authorized, 64_00L, 0L), (held.Status, held.HeldMinor, held.CapturedMinor));
+        Assert.NotNull(held.HoldExpiresAt);
+        Assert.Equal((Order.Paid, 0L, 50_00L, 50_00L), (captured.Status, captured.HeldMinor, captured.CapturedMinor, captured.PaidMinor));
+        Assert.Equal((captured.Status, captured.Version), (capturedAgain.Status, capturedAgain.Version));
+        Assert.Equal(409, overHold.Status);
+        Assert.Equal((Order.Released, 0L), (released.Status, released.HeldMinor));
+        Assert.Equal(released.Version, releasedAgain.Version);
+        Assert.Equal(409, afterRelease.Status);
+        Assert.Equal(2L, await platform.ScalarAsync<long>("gatewaydb",
+            "SELECT count(*) FROM hold_actions WHERE merchant_id = $1 AND status <> 'failed'", merchant.MerchantId));
+    }
+
+    [Fact]
     public async Task TheSdk_CreatesAnOrder_ReadsItsVerifiedNotification_QueriesListsAndRefundsIt_RepeatsChangingNothing()
     {
         using var merchant = await TestMerchant.OnboardAsync(platform, "rsa-2048", mode: "realtime");

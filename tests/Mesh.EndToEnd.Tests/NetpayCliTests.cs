@@ -95,6 +95,51 @@ public sealed class NetpayCliTests(MeshPlatformFixture platform)
     }
 
     [Fact]
+    public async Task NetpayOrder_CreatesAHold_CapturesItInPart_ReleasesAnother_AndSaysByItsExitCodeThatASecondCaptureIsRefused()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform, "rsa-2048");
+        using var consumer = new TestConsumer(platform);
+        var dir = Directory.CreateTempSubdirectory("netpay-hold-");
+        try
+        {
+            var keyFile = Path.Combine(dir.FullName, "merchant.key.pem");
+            await File.WriteAllTextAsync(keyFile, merchant.RsaKey.ExportPkcs8PrivateKeyPem());
+            string[] Merchant(params string[] args) => [.. args, "--merchant-id", merchant.MerchantId, "--key", keyFile];
+            var (heldId, releasedId) = ("cli-hold-" + TestMerchant.NewOrderId(), "cli-rel-" + TestMerchant.NewOrderId());
+            foreach (var id in new[] { heldId, releasedId })
+            {
+                var (created, createdOut, _) = await NetpayAsync(dir, Merchant("order", "create", "--order-id", id, "--amount-minor", "2000", "--hold", "--json"));
+                Assert.Equal(0, created);
+                var payUrl = JsonDocument.Parse(createdOut).RootElement.GetProperty("payUrl").GetString()!;
+                using var paid = await consumer.SubmitAsync(await consumer.OpenAsync(new Uri(payUrl).PathAndQuery), Acquirer.TestCard("622202", 1), "12/30", "123456",
+                    gateId: "0102");
+                Assert.Contains("Payment authorized", await paid.Content.ReadAsStringAsync());
+            }
+
+            var (held, heldOut, _) = await NetpayAsync(dir, Merchant("order", "get", heldId));
+            var (captured, capturedOut, _) = await NetpayAsync(dir, Merchant("order", "capture", heldId, "--amount-minor", "1500"));
+            var (again, _, againError) = await NetpayAsync(dir, Merchant("order", "capture", heldId, "--amount-minor", "500"));
+            var (released, releasedOut, _) = await NetpayAsync(dir, Merchant("order", "release", releasedId, "--json"));
+
+            Assert.Equal(0, held);
+            Assert.Contains("authorized", heldOut);
+            Assert.Contains("20.00 CNY", heldOut);
+            Assert.Contains("hold expires (UTC)", heldOut);
+            Assert.Equal(0, captured);
+            Assert.Contains("paid", capturedOut);
+            Assert.Contains("15.00 CNY", capturedOut);
+            Assert.Equal(2, again);
+            Assert.Contains("captured once", againError);
+            Assert.Equal(0, released);
+            Assert.Equal("released", JsonDocument.Parse(releasedOut).RootElement.GetProperty("status").GetString());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task NetpayReconDownload_SavesAClosedDaysVerifiedFile_AndSumsItUp()
     {
         using var merchant = await TestMerchant.OnboardAsync(platform, "rsa-2048");

@@ -376,7 +376,6 @@ public sealed class SettlementLedgerTests(MeshPlatformFixture platform)
     private static int _days;
 
     /// <summary>Shanghai is UTC+8 all year; from 23:00 a transaction belongs to the next day.</summary>
-    /// <summary>The settlement date of a moment: the day in Asia/Shanghai, the next one from the 23:00 cut-off.</summary>
     internal static DateOnly DateOf(DateTimeOffset at)
     {
         var local = at.UtcDateTime.AddHours(8);

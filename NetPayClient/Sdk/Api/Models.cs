@@ -11,8 +11,13 @@ namespace Mesh.NetPay.Api;
 /// <param name="ReqReserved">The merchant's own field, returned as is.</param>
 /// <param name="NotifyMode">realtime, deferred or redirect; null for the merchant's setting.</param>
 /// <param name="PayTimeout">When the order stops being payable and is closed; null for the platform's default.</param>
+/// <param name="Hold">
+/// Pre-authorization: the payment only holds the amount on the card, to be captured (<see cref="NetPayClient.CaptureOrderAsync"/>) or
+/// released (<see cref="NetPayClient.ReleaseOrderAsync"/>) later; false for a sale, which takes it.
+/// </param>
 public sealed record CreateOrder(string OrderId, long AmountMinor, string Currency = "CNY", string? TxnDate = null, string? BackUrl = null,
-    string? FrontUrl = null, string? GateId = null, string? ReqReserved = null, string? NotifyMode = null, DateTimeOffset? PayTimeout = null);
+    string? FrontUrl = null, string? GateId = null, string? ReqReserved = null, string? NotifyMode = null, DateTimeOffset? PayTimeout = null,
+    bool Hold = false);
 
 /// <summary>An order as the platform signed it.</summary>
 public sealed record Order(
@@ -34,7 +39,11 @@ public sealed record Order(
     DateTimeOffset CreatedAt,
     DateTimeOffset? PaidAt,
     Uri? PayUrl,
-    DateTimeOffset? PayTimeout)
+    DateTimeOffset? PayTimeout,
+    string CaptureMode = "sale",
+    long HeldMinor = 0,
+    long CapturedMinor = 0,
+    DateTimeOffset? HoldExpiresAt = null)
 {
     /// <summary>
     /// Order statuses: created (not paid yet), pending (the bank's answer is not known yet), paid, failed, closed (not paid by its
@@ -59,6 +68,21 @@ public sealed record Order(
 
     /// <inheritdoc cref="Created"/>
     public const string Voided = "voided";
+
+    /// <summary>
+    /// A hold's statuses: authorized (the amount is held until <see cref="HoldExpiresAt"/>), capturing (a capture is waiting for the bank),
+    /// released (by the merchant), expired (released by the platform); a captured hold is <see cref="Paid"/> at <see cref="CapturedMinor"/>.
+    /// </summary>
+    public const string Authorized = "authorized";
+
+    /// <inheritdoc cref="Authorized"/>
+    public const string Capturing = "capturing";
+
+    /// <inheritdoc cref="Authorized"/>
+    public const string Released = "released";
+
+    /// <inheritdoc cref="Authorized"/>
+    public const string Expired = "expired";
 
     /// <summary>What can still be refunded, in minor units.</summary>
     public long RefundableMinor => Math.Max(0, PaidMinor - RefundedMinor);

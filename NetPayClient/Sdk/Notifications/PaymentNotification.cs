@@ -28,6 +28,12 @@ public sealed record PaymentNotification(
     /// <summary>A refund's result.</summary>
     public const string Refund = "refund";
 
+    /// <summary>A hold's news (an order created with <c>Hold</c>): <c>authorized</c> (the amount is held), <c>released</c> or <c>expired</c>.</summary>
+    public const string Hold = "hold";
+
+    /// <summary>A hold's capture: status <c>paid</c>, for the amount captured (the sale).</summary>
+    public const string Capture = "capture";
+
     /// <summary>
     /// True when the purchase is paid (<c>paid</c>, NetPay's <c>1001</c>) or the refund went through (<c>succeeded</c>, NetPay's
     /// <c>3</c>). A refund is never read as a payment: only a purchase is paid.

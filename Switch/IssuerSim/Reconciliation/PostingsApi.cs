@@ -4,7 +4,10 @@ using Npgsql;
 
 namespace Mesh.IssuerSim.Reconciliation;
 
-/// <summary>What the bank moved for one message: the net of its postings on the account (negative: the card was debited).</summary>
+/// <summary>
+/// What the bank moved for one message: the net of its postings on the account's balance (negative: the card was debited). A
+/// pre-authorization's hold, and its release, move no money and net to nothing here; its completion is the debit.
+/// </summary>
 public sealed record PostedMessage(string AcquirerId, string Stan, string Transmission, long NetMinor);
 
 /// <summary>
@@ -26,7 +29,7 @@ public static class PostingsApi
             }
             await using var list = db.CreateCommand(
                 """
-                SELECT acquirer_id, stan, transmission, sum(balance_delta_minor + held_delta_minor)::bigint FROM postings
+                SELECT acquirer_id, stan, transmission, sum(balance_delta_minor)::bigint FROM postings
                 WHERE created_at >= $1 AND created_at < $2 GROUP BY 1, 2, 3 LIMIT $3
                 """);
             BatchSql.Bind(list, DateTimeOffset.FromUnixTimeMilliseconds(fromUnixMs), DateTimeOffset.FromUnixTimeMilliseconds(toUnixMs), ListedMax);

@@ -21,7 +21,10 @@ namespace Mesh.Switch.Authorization;
 /// completions (0200), pre-authorizations (0100) and refunds (0220). An unknown outcome (no
 /// answer, 91, 96) of a 0200 or 0100 is answered 91 and reversed with the issuer until
 /// acknowledged; a refund whose answer never came is stored and repeated (0221) until the issuer
-/// acknowledges it, and the acquirer is told it was accepted for delivery.
+/// acknowledges it, and the acquirer is told it was accepted for delivery. A reversal (0420) from the
+/// acquirer releases one of its approved pre-authorizations (a hold the merchant released or let
+/// expire): the switch owes the issuer that reversal, queued and repeated until acknowledged, and
+/// tells the acquirer it was accepted (00); a repeat gets the same answer.
 /// </summary>
 public sealed class AuthorizationFlow(
     IsoPackager packager,
@@ -63,7 +66,7 @@ public sealed class AuthorizationFlow(
     /// <summary>The answer for the acquirer, and the issuer it was routed to (null when none).</summary>
     private async Task<(IsoMessage Answer, string? Issuer)> DecideAsync(IsoMessage request, CancellationToken ct)
     {
-        if (request.Mti is not ("0200" or "0100" or "0220"))
+        if (request.Mti is not ("0200" or "0100" or "0220" or "0420"))
         {
             return (Answer(request, ResponseCodes.InvalidTransaction), null);
         }
@@ -88,6 +91,13 @@ public sealed class AuthorizationFlow(
         if (await ClaimAsync(request, link?.Name, zak, ct) is { } previous)
         {
             return (previous, link?.Name);
+        }
+        if (request.Mti == "0420")
+        {
+            var (release, releaseRecords) = await ReleaseHoldAsync(request, ct);
+            await security.SignAsync(zak, release, ct);
+            await RememberAsync(request, release, releaseRecords, ct);
+            return (release, link?.Name);
         }
         // What the exchange leaves to record (journal, an advice owed) is written with the answer, in one round trip.
         var records = new List<NpgsqlBatchCommand>(2);
@@ -171,7 +181,48 @@ public sealed class AuthorizationFlow(
         return Answer(request, IsAdvice(request) ? ResponseCodes.Approved : UnknownOutcome);
     }
 
-    private static bool IsAdvice(IsoMessage request) => request.Mti is "0220";
+    private static bool IsAdvice(IsoMessage request) => request.Mti is "0220" or "0420";
+
+    /// <summary>Field 39 when a reversal names no approved pre-authorization of its acquirer's.</summary>
+    private const string UnableToLocateOriginal = "25";
+
+    /// <summary>
+    /// An acquirer's reversal of its pre-authorization (field 90: <c>0100</c>, STAN, transmission time, acquirer): the hold,
+    /// approved by its issuer, is owed a 0420 that the reversal queue repeats until the issuer acknowledges it (queued with the
+    /// answer, in one transaction). 25 when there is no such approved pre-authorization of this acquirer's; a hold the switch
+    /// is already reversing is not queued twice.
+    /// </summary>
+    private async Task<(IsoMessage Answer, List<NpgsqlBatchCommand> Records)> ReleaseHoldAsync(IsoMessage request, CancellationToken ct)
+    {
+        var records = new List<NpgsqlBatchCommand>(2);
+        var original = request.GetString(IsoFields.OriginalDataElements)!;
+        var acquirerId = request.GetString(IsoFields.AcquirerId)!;
+        if (original is not { Length: 42 } || !original.StartsWith("0100", StringComparison.Ordinal)
+            || original[20..31].TrimStart('0') != acquirerId.TrimStart('0'))
+        {
+            return (Answer(request, UnableToLocateOriginal), records);
+        }
+        await using var find = db.CreateCommand(
+            """
+            SELECT issuer, amount_minor, coalesce(processing_code, '030000'), coalesce(currency, '156') FROM authorizations
+            WHERE acquirer_id = $1 AND stan = $2 AND transmission = $3 AND mti = '0100' AND response_code = '00' AND issuer IS NOT NULL
+            """);
+        BatchSql.Bind(find, acquirerId, original[4..10], original[10..20]);
+        await using var row = await find.ExecuteReaderAsync(ct);
+        if (!await row.ReadAsync(ct))
+        {
+            return (Answer(request, UnableToLocateOriginal), records);
+        }
+        var hold = new IsoMessage("0100")
+            .Set(IsoFields.AcquirerId, acquirerId)
+            .Set(IsoFields.Stan, original[4..10])
+            .Set(IsoFields.TransmissionDateTime, original[10..20])
+            .Set(IsoFields.AmountTransaction, row.GetInt64(1).ToString("D12", CultureInfo.InvariantCulture))
+            .Set(IsoFields.ProcessingCode, row.GetString(2))
+            .Set(IsoFields.Currency, row.GetString(3));
+        records.Add(reversals.Enqueue(row.GetString(0), hold, "the acquirer released its pre-authorization"));
+        return (Answer(request, ResponseCodes.Approved), records);
+    }
 
     /// <summary>
     /// The first request with this acquirer, STAN and transmission time is claimed; a repeat gets
