@@ -155,23 +155,12 @@ public static class PaymentPageApi
         GateCodes gates, CardPayments payments, CardProducts products, PageForms forms, ResultDelivery delivery, OrderAnswers answers,
         TimeProvider time, CancellationToken ct)
     {
-        if (sessions.Open(sessionId) is not { } session)
+        var submitted = await SubmittedAsync(context, sessionId, sessions);
+        if (submitted.Refused is { } refused)
         {
-            return NoSuchPage();
+            return refused;
         }
-        if (await ReadFormAsync(context) is not { } form)
-        {
-            return PaymentPages.Error(StatusCodes.Status400BadRequest, "The form could not be read", "Please go back and try again.");
-        }
-        if (!SameToken(session.CsrfToken, form["csrf"]) || !SameToken(session.CsrfToken, context.Request.Cookies[CsrfCookie]))
-        {
-            return PaymentPages.Error(StatusCodes.Status403Forbidden, "The form was not sent from this payment page",
-                "For your safety the payment was not made. Please open the payment page again.");
-        }
-        if (sessions.IsExpired(session))
-        {
-            return Expired();
-        }
+        var (session, form) = (submitted.Session!, submitted.Form!);
         string? Refuse(string message) => message;
         var error =
             !Pan.TryParse(form["pan"].ToString().Replace(" ", "", StringComparison.Ordinal), out var pan) ? Refuse("Please check the card number.")
@@ -201,29 +190,41 @@ public static class PaymentPageApi
     }
 
     /// <summary>
+    /// A submitted form of the payment page, or why it is refused with nothing sent: no such page, a form that cannot be
+    /// read, a CSRF token that is not this page's (in the form and its cookie), or a page past its time.
+    /// </summary>
+    private static async Task<(PaymentSession? Session, IFormCollection? Form, IResult? Refused)> SubmittedAsync(HttpContext context, string sessionId,
+        PaymentSessions sessions)
+    {
+        if (sessions.Open(sessionId) is not { } session)
+        {
+            return (null, null, NoSuchPage());
+        }
+        if (await ReadFormAsync(context) is not { } form)
+        {
+            return (null, null, PaymentPages.Error(StatusCodes.Status400BadRequest, "The form could not be read", "Please go back and try again."));
+        }
+        if (!SameToken(session.CsrfToken, form["csrf"]) || !SameToken(session.CsrfToken, context.Request.Cookies[CsrfCookie]))
+        {
+            return (null, null, PaymentPages.Error(StatusCodes.Status403Forbidden, "The form was not sent from this payment page",
+                "For your safety the payment was not made. Please open the payment page again."));
+        }
+        return sessions.IsExpired(session) ? (null, null, Expired()) : (session, form, null);
+    }
+
+    /// <summary>
     /// The one-time code's form: the purchase the bank answered 1A sent again with the code the cardholder received.
     /// A code not of six digits, a forged CSRF token or an expired page sends nothing.
     /// </summary>
     private static async Task<IResult> SubmitCodeAsync(HttpContext context, string sessionId, OrderBook orders, PaymentSessions sessions,
         CardPayments payments, PageForms forms, ResultDelivery delivery, OrderAnswers answers, TimeProvider time, CancellationToken ct)
     {
-        if (sessions.Open(sessionId) is not { } session)
+        var submitted = await SubmittedAsync(context, sessionId, sessions);
+        if (submitted.Refused is { } refused)
         {
-            return NoSuchPage();
+            return refused;
         }
-        if (await ReadFormAsync(context) is not { } form)
-        {
-            return PaymentPages.Error(StatusCodes.Status400BadRequest, "The form could not be read", "Please go back and try again.");
-        }
-        if (!SameToken(session.CsrfToken, form["csrf"]) || !SameToken(session.CsrfToken, context.Request.Cookies[CsrfCookie]))
-        {
-            return PaymentPages.Error(StatusCodes.Status403Forbidden, "The form was not sent from this payment page",
-                "For your safety the payment was not made. Please open the payment page again.");
-        }
-        if (sessions.IsExpired(session))
-        {
-            return Expired();
-        }
+        var (session, form) = (submitted.Session!, submitted.Form!);
         var code = form["otp"].ToString().Trim();
         var error = code.Length != 6 || !code.All(char.IsAsciiDigit) ? "The verification code is the 6 digits in the message from your bank." : null;
         var outcome = error is null ? await payments.PayWithCodeAsync(session, code, ConsumerNetwork(context), ct) : null;
