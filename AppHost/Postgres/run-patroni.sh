@@ -104,6 +104,9 @@ postgresql:
 YML
 unset password quoted
 
+# Patroni and the PostgreSQL tools it runs start in the node's own folder: the AppHost's folder (this
+# script's working directory) may be one the postgres user cannot enter, and initdb then fails.
+cd "$node_dir"
 if [ "$(id -u)" = 0 ]; then
   chown -R postgres:postgres "$node_dir"
   exec setpriv --reuid=postgres --regid=postgres --init-groups -- env HOME="$node_dir" patroni "$node_dir/patroni.yml"

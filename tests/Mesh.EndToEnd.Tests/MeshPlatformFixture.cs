@@ -108,7 +108,7 @@ public class MeshPlatformFixture : IAsyncLifetime
             // Watched once started: a watch begun before the start follows no process's lines.
             var logs = App.Services.GetRequiredService<ResourceLoggerService>();
             var model = App.Services.GetRequiredService<DistributedApplicationModel>();
-            foreach (var resource in model.Resources.Where(r => ServiceResources.Contains(r.Name) || r.Name == "postgres"))
+            foreach (var resource in model.Resources.Where(r => r is ProjectResource or ExecutableResource || ServiceResources.Contains(r.Name)))
             {
                 _ = WatchLogsAsync(logs, resource);
             }
@@ -128,7 +128,8 @@ public class MeshPlatformFixture : IAsyncLifetime
     {
         const int LinesPerResource = 15;
         var report = new System.Text.StringBuilder($"the platform was not healthy within {StartTimeout.TotalSeconds:F0} s:");
-        foreach (var name in ServiceResources.Prepend("postgres"))
+        var model = App.Services.GetRequiredService<DistributedApplicationModel>();
+        foreach (var name in model.Resources.Where(r => r is ProjectResource or ExecutableResource || r.Name == "postgres").Select(r => r.Name))
         {
             var healthy = App.ResourceNotifications.TryGetCurrentState(name, out var state) && state.Snapshot.HealthStatus == HealthStatus.Healthy;
             report.Append(System.Globalization.CultureInfo.InvariantCulture,
