@@ -42,6 +42,9 @@ public sealed class DependencyUnavailableHandler(IProblemDetailsService problems
     {
         // Connection refused or lost, a server shutting down (57P), a connection failure (08), a timeout.
         PostgresException { SqlState: var state } when state.StartsWith("57P", StringComparison.Ordinal) || state.StartsWith("08", StringComparison.Ordinal) => "database",
+        // The database's own limits on a wait (lock_timeout: 55P03; statement_timeout: 57014), set on the databases by
+        // migration: a row another request holds for longer, as after a crash; busy, not broken.
+        PostgresException { SqlState: "55P03" or "57014" } => "database",
         PostgresException => null,
         // Every other Npgsql error is the connection's: refused, lost, timed out, or every host answering and
         // none as the primary ("No suitable host was found": a failover under way, Mesh:Postgres=ha).

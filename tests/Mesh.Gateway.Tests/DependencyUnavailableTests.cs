@@ -20,6 +20,8 @@ public sealed class DependencyUnavailableTests
         new NpgsqlException("Failed to connect to 127.0.0.1:5432", new System.Net.Sockets.SocketException(111)),
         new NpgsqlException("Exception while reading from stream", new IOException("Connection reset")),
         new NpgsqlException("No suitable host was found."),
+        new PostgresException("canceling statement due to lock timeout", "ERROR", "ERROR", "55P03"),
+        new PostgresException("canceling statement due to statement timeout", "ERROR", "ERROR", "57014"),
         new RpcException(new Status(StatusCode.Unavailable, "hsm is restarting")),
         new InvalidOperationException("wrapped", new RpcException(new Status(StatusCode.DeadlineExceeded, "switch deadline"))),
     ];
