@@ -20,7 +20,12 @@ public sealed class Acquirer : IDisposable
 {
     public const string AcquirerId = "08010000";
     private static readonly IsoPackager Packager = new(IsoDialect.UnionPay1987);
-    private static int _stan = RandomNumberGenerator.GetInt32(1, 500_000);
+    /// <summary>
+    /// The test acquirer shares the gateway's acquirer id, so its STANs keep to 900000-999999, which the gateway's
+    /// sequence (from 1) does not reach in a test run: a message of its must never share a key with one of the gateway's.
+    /// </summary>
+    private const int StanFirst = 900_000;
+    private static int _stan = RandomNumberGenerator.GetInt32(0, 100_000);
     private readonly GrpcChannel _hsmChannel;
     private readonly GrpcChannel _switchChannel;
     private readonly Hsm.HsmClient _hsm;
@@ -93,7 +98,7 @@ public sealed class Acquirer : IDisposable
 
     private static IsoMessage Build(string mti, string processingCode, string conditionCode, string pan, string expiry, long amountMinor, DateTime now)
     {
-        var stan = (Interlocked.Increment(ref _stan) % 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
+        var stan = (StanFirst + Interlocked.Increment(ref _stan) % 100_000).ToString("D6", CultureInfo.InvariantCulture);
         return new IsoMessage(mti)
             .Set(IsoFields.Pan, pan)
             .Set(IsoFields.ProcessingCode, processingCode)

@@ -86,6 +86,26 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
     }
 
     [Fact]
+    public async Task AnotherMessageUnderAClaimedStan_IsAnswered30_NotGivenTheFirstAnswer_AndNotForwarded()
+    {
+        using var acquirer = await platform.NewAcquirerAsync();
+        var first = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("622202", 1), Expiry, Pin, 778);
+        var approved = await acquirer.SendAsync(first);
+        // Another card and amount, sent under the first purchase's STAN and transmission time.
+        var other = await acquirer.BuildPurchaseAsync(Acquirer.TestCard("622202", 3), Expiry, "999999", 779);
+        other.Set(IsoFields.Stan, first.GetString(IsoFields.Stan)!).Set(IsoFields.TransmissionDateTime, first.GetString(IsoFields.TransmissionDateTime)!);
+
+        var answer = await acquirer.SendAsync(await acquirer.SignAsync(other));
+
+        Assert.Equal("00", approved.GetString(IsoFields.ResponseCode));
+        Assert.Equal("30", answer.GetString(IsoFields.ResponseCode));
+        Assert.Null(answer.GetString(IsoFields.AuthCode));
+        Assert.True(await acquirer.MacIsValidAsync(answer));
+        Assert.Equal(1L, await IssuerScalarAsync("01020000",
+            "SELECT count(*) FROM authorizations WHERE stan = @stan", first.GetString(IsoFields.Stan)!));
+    }
+
+    [Fact]
     public async Task WrongMac_IsRefusedWithA0_AndNothingReachesTheIssuer()
     {
         using var acquirer = await platform.NewAcquirerAsync();

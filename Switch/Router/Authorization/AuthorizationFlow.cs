@@ -227,28 +227,48 @@ public sealed class AuthorizationFlow(
     /// <summary>
     /// The first request with this acquirer, STAN and transmission time is claimed; a repeat gets
     /// the stored answer, or 94 while the first is still being decided. Never a second authorization.
+    /// Another message under a key already claimed (its type, processing code, amount, currency or card
+    /// differ) is no repeat: it is answered 30 and neither forwarded nor given the first one's answer.
     /// </summary>
     private async Task<IsoMessage?> ClaimAsync(IsoMessage request, string? issuer, string zak, CancellationToken ct)
     {
+        var panMasked = Pan.Mask(request.GetString(IsoFields.Pan)!);
+        var amountMinor = long.Parse(request.GetString(IsoFields.AmountTransaction)!, CultureInfo.InvariantCulture);
+        var processingCode = request.GetString(IsoFields.ProcessingCode) ?? "000000";
+        var currency = request.GetString(IsoFields.Currency) ?? "156";
         var claim = BatchSql.Command(
             """
             INSERT INTO authorizations (acquirer_id, stan, transmission, issuer, pan_masked, amount_minor, created_at, mti, processing_code, currency, original_data)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING
             """,
             request.GetString(IsoFields.AcquirerId)!, request.GetString(IsoFields.Stan)!, request.GetString(IsoFields.TransmissionDateTime)!, issuer,
-            Pan.Mask(request.GetString(IsoFields.Pan)!), long.Parse(request.GetString(IsoFields.AmountTransaction)!, CultureInfo.InvariantCulture),
-            time.GetUtcNow(), request.Mti, request.GetString(IsoFields.ProcessingCode) ?? "000000", request.GetString(IsoFields.Currency) ?? "156",
-            request.GetString(IsoFields.OriginalDataElements));
+            panMasked, amountMinor, time.GetUtcNow(), request.Mti, processingCode, currency, request.GetString(IsoFields.OriginalDataElements));
         await writes.ExecuteAsync([claim], ct);
         if (claim.RecordsAffected == 1)
         {
             return null;
         }
         await using var stored = db.CreateCommand(
-            "SELECT answer, response_code FROM authorizations WHERE acquirer_id = @acq AND stan = @stan AND transmission = @tx");
+            """
+            SELECT answer, response_code, (mti, processing_code, amount_minor, currency, pan_masked) IS NOT DISTINCT FROM (@mti, @pc, @amount, @currency, @pan)
+            FROM authorizations WHERE acquirer_id = @acq AND stan = @stan AND transmission = @tx
+            """);
         Bind(stored, request);
+        stored.Parameters.AddWithValue("mti", request.Mti);
+        stored.Parameters.AddWithValue("pc", processingCode);
+        stored.Parameters.AddWithValue("amount", amountMinor);
+        stored.Parameters.AddWithValue("currency", currency);
+        stored.Parameters.AddWithValue("pan", panMasked);
         await using var row = await stored.ExecuteReaderAsync(ct);
-        var (answer, code) = await row.ReadAsync(ct) ? (row.IsDBNull(0) ? null : row.GetFieldValue<byte[]>(0), row.IsDBNull(1) ? null : row.GetString(1)) : (null, null);
+        var (answer, code, same) = await row.ReadAsync(ct)
+            ? (row.IsDBNull(0) ? null : row.GetFieldValue<byte[]>(0), row.IsDBNull(1) ? null : row.GetString(1), row.GetBoolean(2))
+            : (null, null, true);
+        if (!same)
+        {
+            logger.LogWarning("STAN {Stan} at {Transmission} is reused by {Acquirer} for another message: answered {Code}",
+                request.GetString(IsoFields.Stan), request.GetString(IsoFields.TransmissionDateTime), request.GetString(IsoFields.AcquirerId), ResponseCodes.FormatError);
+            return await security.SignAsync(zak, Answer(request, ResponseCodes.FormatError), ct);
+        }
         if (answer is not null && packager.Unpack(answer) is { Ok: true } previous)
         {
             logger.LogInformation("Duplicate of STAN {Stan}: the stored answer is replayed", request.GetString(IsoFields.Stan));
