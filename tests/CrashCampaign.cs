@@ -247,6 +247,8 @@ public static class PlatformInvariants
                 "SELECT count(*) FROM payments WHERE merchant_id = ANY($1) AND status IN ('sent', 'unknown')", ct, merchantIds);
             owed["orders pending"] = await ScalarAsync(gateway, "SELECT count(*) FROM orders WHERE merchant_id = ANY($1) AND status = 'pending'", ct, merchantIds);
             owed["refunds pending"] = await ScalarAsync(gateway, "SELECT count(*) FROM refunds WHERE merchant_id = ANY($1) AND status = 'pending'", ct, merchantIds);
+            owed["captures and releases pending"] = await ScalarAsync(gateway,
+                "SELECT count(*) FROM hold_actions WHERE merchant_id = ANY($1) AND status = 'pending'", ct, merchantIds);
             owed["ledger events unrelayed"] = await ScalarAsync(gateway,
                 "SELECT count(*) FROM outbox WHERE merchant_id = ANY($1) AND topic = 'settlement' AND delivered_at IS NULL", ct, merchantIds);
             owed["notifications owed"] = await ScalarAsync(gateway,
@@ -277,11 +279,40 @@ public static class PlatformInvariants
         return counts;
     }
 
-    private sealed record GatewayOrder(string MerchantId, string OrderId, string Status, long AmountMinor, long PaidMinor, long RefundedMinor, int Version)
+    private sealed record GatewayOrder(string MerchantId, string OrderId, string Status, long AmountMinor, long PaidMinor, long RefundedMinor, int Version,
+        bool IsHold)
     {
         public List<(string Stan, string Transmission, string Status)> Payments { get; } = [];
 
         public List<(string Stan, string Transmission, string Status, long AmountMinor)> Refunds { get; } = [];
+
+        /// <summary>A hold's captures (completions) and releases, as sent to the switch.</summary>
+        public List<(string Stan, string Transmission, string Kind, string Status, long AmountMinor)> HoldActions { get; } = [];
+
+        /// <summary>What the card's bank should still hold for this order: a hold not captured, released or expired.</summary>
+        public long HeldMinor => IsHold && Status is "authorized" ? AmountMinor : 0;
+
+        /// <summary>The requests the bank keys its postings for this order by.</summary>
+        public IEnumerable<(string, string)> Keys => Payments.Select(p => (p.Stan, p.Transmission))
+            .Concat(Refunds.Select(r => (r.Stan, r.Transmission))).Concat(HoldActions.Select(a => (a.Stan, a.Transmission)));
+
+        /// <summary>Whether the order is in one final state, and its payments, captures and releases agree with it.</summary>
+        public bool IsFinal()
+        {
+            var approved = Payments.Count(p => p.Status == "approved");
+            var unresolved = Payments.Count(p => p.Status is "sent" or "unknown") + HoldActions.Count(a => a.Status == "pending");
+            var captured = HoldActions.Where(a => a.Kind == "capture" && a.Status == "succeeded").ToList();
+            var released = HoldActions.Count(a => a.Kind == "release" && a.Status != "failed");
+            return unresolved == 0 && (Status, IsHold) switch
+            {
+                ("paid", false) => approved == 1 && PaidMinor == AmountMinor,
+                ("paid", true) => approved == 1 && captured.Count == 1 && released == 0 && PaidMinor == captured[0].AmountMinor && PaidMinor <= AmountMinor,
+                ("authorized", true) => approved == 1 && captured.Count == 0 && released == 0 && PaidMinor == 0,
+                ("released" or "expired", true) => approved == 1 && captured.Count == 0 && released == 1 && PaidMinor == 0,
+                ("failed" or "created", _) => approved == 0 && PaidMinor == 0 && HoldActions.Count == 0,
+                _ => false,
+            };
+        }
     }
 
     public static async Task<List<InvariantCheck>> CheckAsync(DistributedApplication app, string[] merchantIds, CancellationToken ct)
@@ -315,30 +346,32 @@ public static class PlatformInvariants
         foreach (var order in orders)
         {
             var name = $"{order.MerchantId}/{order.OrderId}";
-            var approved = order.Payments.Count(p => p.Status == "approved");
-            var unresolved = order.Payments.Count(p => p.Status is "sent" or "unknown");
-            var final = order.Status switch
+            if (!order.IsFinal())
             {
-                "paid" => approved == 1 && unresolved == 0 && order.PaidMinor == order.AmountMinor,
-                "failed" or "created" => approved == 0 && unresolved == 0 && order.PaidMinor == 0,
-                _ => false,
-            };
-            if (!final)
-            {
-                notFinal.Add($"{name} is {order.Status} with payments [{string.Join(' ', order.Payments.Select(p => p.Status))}]");
+                notFinal.Add($"{name} ({(order.IsHold ? "hold" : "sale")}) is {order.Status} with payments [{string.Join(' ', order.Payments.Select(p => p.Status))}]"
+                    + $" and hold actions [{string.Join(' ', order.HoldActions.Select(a => $"{a.Kind}:{a.Status}"))}]");
             }
 
-            // What each record says the merchant is owed for this order, net of refunds.
+            // What each record says the merchant is owed for this order, net of refunds, and what the bank holds for it.
             var gatewayNet = order.PaidMinor - order.RefundedMinor;
-            var keys = order.Payments.Select(p => (p.Stan, p.Transmission)).Concat(order.Refunds.Select(r => (r.Stan, r.Transmission))).ToList();
-            var banksNet = -keys.Sum(k => bankNet.GetValueOrDefault(k));
+            var keys = order.Keys.ToList();
+            var banksNet = -keys.Sum(k => bankNet.GetValueOrDefault(k).DebitedMinor);
+            var banksHeld = keys.Sum(k => bankNet.GetValueOrDefault(k).HeldMinor);
             var ledger = ledgerNet.GetValueOrDefault((order.MerchantId, order.OrderId));
-            var switchApproved = order.Payments.Count(p => switchAnswers.GetValueOrDefault((p.Stan, p.Transmission)) == "00" && !switchReversed.Contains((p.Stan, p.Transmission)));
-            if (gatewayNet != banksNet || gatewayNet != ledger || switchApproved != approved)
+            // A released hold's pre-authorization stays approved at the switch, and its release is the reversal the bank acknowledged;
+            // any other approval a reversal undid is none.
+            var released = order.HoldActions.Any(a => a.Kind == "release" && a.Status != "failed");
+            var approved = order.Payments.Count(p => p.Status == "approved") + order.HoldActions.Count(a => a.Kind == "capture" && a.Status == "succeeded");
+            var switchApproved = order.Payments.Count(p => switchAnswers.GetValueOrDefault((p.Stan, p.Transmission)) == "00"
+                    && switchReversed.Contains((p.Stan, p.Transmission)) == released)
+                + order.HoldActions.Count(a => a.Kind == "capture" && switchAnswers.GetValueOrDefault((a.Stan, a.Transmission)) == "00"
+                    && !switchReversed.Contains((a.Stan, a.Transmission)));
+            if (gatewayNet != banksNet || gatewayNet != ledger || switchApproved != approved || order.HeldMinor != banksHeld)
             {
-                disagree.Add($"{name}: gateway {gatewayNet}, banks {banksNet}, ledger {ledger}, switch approved {switchApproved} vs gateway {approved}");
+                disagree.Add($"{name}: gateway {gatewayNet} (holds {order.HeldMinor}), banks {banksNet} (holds {banksHeld}), ledger {ledger}, "
+                    + $"switch approved {switchApproved} vs gateway {approved}");
             }
-            var debits = order.Payments.Count(p => bankNet.GetValueOrDefault((p.Stan, p.Transmission)) < 0);
+            var debits = keys.Count(k => bankNet.GetValueOrDefault(k).DebitedMinor < 0);
             if (debits > 1 || ledgerPurchases.GetValueOrDefault((order.MerchantId, order.OrderId)) > 1)
             {
                 debitedTwice.Add($"{name}: {debits} debits at the bank, {ledgerPurchases.GetValueOrDefault((order.MerchantId, order.OrderId))} ledger purchases");
@@ -371,11 +404,11 @@ public static class PlatformInvariants
             // The latest state of every order that reached one was delivered to its merchant.
             var untold = await ScalarAsync(gateway,
                 """
-                SELECT count(*) FROM orders o WHERE o.merchant_id = ANY($1) AND o.status IN ('paid', 'failed')
+                SELECT count(*) FROM orders o WHERE o.merchant_id = ANY($1) AND o.status IN ('paid', 'failed', 'authorized', 'released', 'expired')
                 AND NOT EXISTS (SELECT 1 FROM outbox n WHERE n.merchant_id = o.merchant_id AND n.order_id = o.order_id AND n.topic = 'notification'
                                 AND n.delivered_at IS NOT NULL AND n.order_version = o.version)
                 """, ct, merchantIds);
-            var final = orders.Count(o => o.Status is "paid" or "failed");
+            var final = orders.Count(o => o.Status is "paid" or "failed" or "authorized" or "released" or "expired");
             checks.Add(new InvariantCheck("every merchant was told the final state", untold == 0, $"{final - untold} of {final} final orders delivered"));
         }
         return checks;
@@ -389,14 +422,15 @@ public static class PlatformInvariants
         await using var gateway = await OpenAsync(app, "gatewaydb", ct);
         var orders = new Dictionary<(string, string), GatewayOrder>();
         await using (var read = new NpgsqlCommand(
-            "SELECT merchant_id, order_id, status, amount_minor, paid_minor, refunded_minor, version FROM orders WHERE merchant_id = ANY($1)", gateway))
+            "SELECT merchant_id, order_id, status, amount_minor, paid_minor, refunded_minor, version, capture_mode = 'hold' FROM orders WHERE merchant_id = ANY($1)",
+            gateway))
         {
             read.Parameters.Add(new NpgsqlParameter { Value = merchantIds });
             await using var row = await read.ExecuteReaderAsync(ct);
             while (await row.ReadAsync(ct))
             {
                 orders[(row.GetString(0), row.GetString(1))] = new GatewayOrder(row.GetString(0), row.GetString(1), row.GetString(2), row.GetInt64(3),
-                    row.GetInt64(4), row.GetInt64(5), row.GetInt32(6));
+                    row.GetInt64(4), row.GetInt64(5), row.GetInt32(6), row.GetBoolean(7));
             }
         }
         await using (var read = new NpgsqlCommand("SELECT merchant_id, order_id, stan, transmission, status FROM payments WHERE merchant_id = ANY($1)", gateway))
@@ -416,6 +450,16 @@ public static class PlatformInvariants
             while (await row.ReadAsync(ct))
             {
                 orders[(row.GetString(0), row.GetString(1))].Refunds.Add((row.GetString(2), row.GetString(3), row.GetString(4), row.GetInt64(5)));
+            }
+        }
+        await using (var read = new NpgsqlCommand(
+            "SELECT merchant_id, order_id, stan, transmission, kind, status, amount_minor FROM hold_actions WHERE merchant_id = ANY($1)", gateway))
+        {
+            read.Parameters.Add(new NpgsqlParameter { Value = merchantIds });
+            await using var row = await read.ExecuteReaderAsync(ct);
+            while (await row.ReadAsync(ct))
+            {
+                orders[(row.GetString(0), row.GetString(1))].HoldActions.Add((row.GetString(2), row.GetString(3), row.GetString(4), row.GetString(5), row.GetInt64(6)));
             }
         }
         return [.. orders.Values];
@@ -447,8 +491,8 @@ public static class PlatformInvariants
         return (answers, reversed);
     }
 
-    /// <summary>What every bank's postings moved per request (balance and hold together), over all the banks' schemas.</summary>
-    private static async Task<Dictionary<(string, string), long>> BankPostingsAsync(DistributedApplication app, CancellationToken ct)
+    /// <summary>What every bank's postings moved per request (on the balance, and on the amount held), over all the banks' schemas.</summary>
+    private static async Task<Dictionary<(string, string), (long DebitedMinor, long HeldMinor)>> BankPostingsAsync(DistributedApplication app, CancellationToken ct)
     {
         await using var banks = await OpenAsync(app, "issuerdb", ct);
         var schemas = new List<string>();
@@ -460,16 +504,18 @@ public static class PlatformInvariants
                 schemas.Add(row.GetString(0));
             }
         }
-        var net = new Dictionary<(string, string), long>();
+        var net = new Dictionary<(string, string), (long DebitedMinor, long HeldMinor)>();
         foreach (var schema in schemas)
         {
             await using var read = new NpgsqlCommand(
-                $"SELECT stan, transmission, sum(balance_delta_minor + held_delta_minor)::bigint FROM \"{schema}\".postings GROUP BY stan, transmission", banks);
+                $"SELECT stan, transmission, sum(balance_delta_minor)::bigint, sum(held_delta_minor)::bigint FROM \"{schema}\".postings GROUP BY stan, transmission",
+                banks);
             await using var row = await read.ExecuteReaderAsync(ct);
             while (await row.ReadAsync(ct))
             {
                 var key = (row.GetString(0), row.GetString(1));
-                net[key] = net.GetValueOrDefault(key) + row.GetInt64(2);
+                var (debited, held) = net.GetValueOrDefault(key);
+                net[key] = (debited + row.GetInt64(2), held + row.GetInt64(3));
             }
         }
         return net;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Aspire.Hosting.Testing;
 using Mesh.Testing;
 using Xunit.Abstractions;
 
@@ -24,15 +25,17 @@ public sealed class CrashCampaignTests(CrashPlatformFixture platform, ITestOutpu
             ? s : Random.Shared.Next(1_000_000);
         await using var merchantEndpoint = await MerchantServer.StartAsync();
         using var merchant = await TestMerchant.OnboardAsync(platform);
+        // /v1, where a pre-authorization is asked for, takes an RSA key of 2048 bits or more, or ECDSA; NetPay's is 1024 bits.
+        using var holdMerchant = await TestMerchant.OnboardAsync(platform, "ecdsa-p256");
         using var icbc = await platform.HttpClientAsync("issuer-icbc");
         var creditCards = (await icbc.GetFromJsonAsync<List<JsonElement>>("/admin/test-cards"))!
             .Where(c => c.GetProperty("product").GetString() == "credit" && c.GetProperty("outcome").GetString() is "Approved" or "OneTimeCode")
             .ToDictionary(c => c.GetProperty("otpRequired").GetBoolean(), c => (Pan: c.GetProperty("pan").GetString()!, Cvv2: c.GetProperty("cvv2").GetString()!));
         var faults = CrashCampaign.Processes.Length + CrashCampaign.LinkFaults.Length;
         var campaign = new CrashCampaign(platform.App,
-            new CrashCampaignOptions(seed, faults, Payers: 4, [merchant.MerchantId], TimeSpan.FromMinutes(4), AuthorizationTimeoutMs: 2_000,
+            new CrashCampaignOptions(seed, faults, Payers: 4, [merchant.MerchantId, holdMerchant.MerchantId], TimeSpan.FromMinutes(4), AuthorizationTimeoutMs: 2_000,
                 PauseMsMin: 1_000, PauseMsMax: 3_000),
-            async n => (await PurchaseAsync(platform, merchant, merchantEndpoint.Url, n, creditCards)).Outcome,
+            async n => (await PurchaseAsync(platform, merchant, merchantEndpoint.Url, n, creditCards, holdMerchant)).Outcome,
             line => output.WriteLine(line));
 
         var report = await campaign.RunAsync(CancellationToken.None);
@@ -48,20 +51,23 @@ public sealed class CrashCampaignTests(CrashPlatformFixture platform, ITestOutpu
     /// One consumer's purchase through the NetPay form and the payment page, what the consumer saw:
     /// three in five with the approvable card, the others with cards the bank declines; one in twenty
     /// with a credit card (expiry and CVV2), half of those with the one-time code its bank asks for, when
-    /// <paramref name="creditCards"/> are given (by whether their bank asks for a code). Also the failover campaign's purchase.
+    /// <paramref name="creditCards"/> are given (by whether their bank asks for a code); and, when <paramref name="holdMerchant"/>
+    /// is given, another one in twenty a <c>/v1</c> pre-authorization of its, which it then captures in full, in part, or releases.
+    /// Also the failover campaign's purchase.
     /// </summary>
     internal static async Task<(string Outcome, string OrderId)> PurchaseAsync(MeshPlatformFixture platform, TestMerchant merchant, string notifyUrl, long n,
-        Dictionary<bool, (string Pan, string Cvv2)>? creditCards = null)
+        Dictionary<bool, (string Pan, string Cvv2)>? creditCards = null, TestMerchant? holdMerchant = null)
     {
         var orderId = TestMerchant.NewOrderId();
-        return (await PayAsync(platform, merchant, notifyUrl, creditCards, n, orderId), orderId);
+        var amount = 1_00 + n % 50;
+        return (holdMerchant is not null && n % 20 == 10 ? await HoldAsync(platform, holdMerchant, notifyUrl, n, "hold-" + orderId, amount)
+            : await PayAsync(platform, merchant, notifyUrl, creditCards, n, orderId, amount), orderId);
     }
 
     private static async Task<string> PayAsync(MeshPlatformFixture platform, TestMerchant merchant, string notifyUrl,
-        Dictionary<bool, (string Pan, string Cvv2)>? creditCards, long n, string orderId)
+        Dictionary<bool, (string Pan, string Cvv2)>? creditCards, long n, string orderId, long amount)
     {
         using var consumer = new TestConsumer(platform);
-        var amount = 1_00 + n % 50;
         var order = merchant.NetPayOrder(orderId, amount, bgRetUrl: notifyUrl);
         using var posted = await consumer.PostFormAsync("/pay/TransGet", order);
         if (posted.StatusCode is not (HttpStatusCode.Redirect or HttpStatusCode.SeeOther))
@@ -87,6 +93,95 @@ public sealed class CrashCampaignTests(CrashPlatformFixture platform, ITestOutpu
         var html = await submitted.Content.ReadAsStringAsync();
         return submitted.StatusCode != HttpStatusCode.OK ? $"payment answered {(int)submitted.StatusCode}"
             : html.Contains("successful", StringComparison.OrdinalIgnoreCase) ? "paid" : "not paid";
+    }
+
+    /// <summary>
+    /// A pre-authorization through <c>/v1</c> (captureMode hold), paid on its page with an approvable debit card; then the merchant
+    /// fulfils the order as a merchant's back office does: it captures the whole amount, or a part, or releases the hold, and reads
+    /// the order back until the platform says it is done (a capture whose outcome was unknown puts the hold back, to be captured again).
+    /// </summary>
+    private static async Task<string> HoldAsync(MeshPlatformFixture platform, TestMerchant merchant, string notifyUrl, long n, string orderId, long amount)
+    {
+        using var http = platform.App.CreateHttpClient("gateway", "http");
+        var order = OrdersApiTests.Order(merchant, orderId, amount);
+        order["backUrl"] = notifyUrl;
+        order["captureMode"] = "hold";
+        using var created = await http.PostAsJsonAsync("/v1/orders", merchant.SignV1(order));
+        if (created.StatusCode != HttpStatusCode.Created)
+        {
+            var problem = await created.Content.ReadAsStringAsync();
+            return $"hold order answered {(int)created.StatusCode}" + (created.StatusCode == HttpStatusCode.BadRequest ? $": {problem[..Math.Min(160, problem.Length)]}" : "");
+        }
+        var payUrl = new Uri((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("payUrl").GetString()!);
+        using var consumer = new TestConsumer(platform);
+        using var opened = await consumer.Http.GetAsync(payUrl.PathAndQuery);
+        if (opened.StatusCode != HttpStatusCode.OK)
+        {
+            return $"hold page answered {(int)opened.StatusCode}";
+        }
+        using var submitted = await consumer.SubmitAsync(TestConsumer.Read(await opened.Content.ReadAsStringAsync()),
+            Acquirer.TestCard(n % 40 == 10 ? "622202" : "621700", 1), "12/30", "123456");
+        if (submitted.StatusCode != HttpStatusCode.OK)
+        {
+            return $"hold payment answered {(int)submitted.StatusCode}";
+        }
+        if (!(await submitted.Content.ReadAsStringAsync()).Contains("Payment authorized", StringComparison.Ordinal))
+        {
+            return "hold: not authorized";
+        }
+        var (path, body) = (n / 20 % 3) switch
+        {
+            0 => ("capture", new Dictionary<string, string?> { ["merId"] = merchant.MerchantId, ["captureAmt"] = amount.ToString(CultureInfo.InvariantCulture) }),
+            1 => ("capture", new Dictionary<string, string?> { ["merId"] = merchant.MerchantId, ["captureAmt"] = (amount - 37).ToString(CultureInfo.InvariantCulture) }),
+            _ => ("release", new Dictionary<string, string?> { ["merId"] = merchant.MerchantId }),
+        };
+        string? status = null;
+        for (var reads = 0; reads < 120; reads++)
+        {
+            status = await HoldStatusAsync(http, merchant, orderId);
+            switch (status)
+            {
+                case "paid":
+                    return "hold captured";
+                case "released":
+                    return "hold released";
+                case "authorized":
+                    using (var moved = await SendSafelyAsync(() => http.PostAsJsonAsync($"/v1/orders/{orderId}/{path}", merchant.SignV1(body, ("orderId", orderId)))))
+                    {
+                        if (moved?.StatusCode == HttpStatusCode.InternalServerError)
+                        {
+                            return $"{path} answered 500";
+                        }
+                    }
+                    break;
+                case "500":
+                    return "hold read answered 500";
+            }
+            await Task.Delay(500);
+        }
+        return $"hold still {status ?? "unreadable"} after a minute";
+    }
+
+    /// <summary>The order's status as its merchant reads it; its HTTP status code when the read is refused, null when no answer came.</summary>
+    private static async Task<string?> HoldStatusAsync(HttpClient http, TestMerchant merchant, string orderId)
+    {
+        using var read = await SendSafelyAsync(() => http.GetAsync($"/v1/orders/{orderId}?" + merchant.Query([], ("orderId", orderId))));
+        return read is null ? null
+            : read.StatusCode == HttpStatusCode.OK ? (await read.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString()
+            : ((int)read.StatusCode).ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A merchant's call to a gateway that may be down for a moment: null when it gave no answer.</summary>
+    private static async Task<HttpResponseMessage?> SendSafelyAsync(Func<Task<HttpResponseMessage>> send)
+    {
+        try
+        {
+            return await send();
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A credit card's purchase; when its bank asks, the code from the cardholder's inbox (gone with a bank that was killed: then none).</summary>

@@ -26,8 +26,12 @@ public sealed partial class Consumer : IDisposable
         _http = new HttpClient(handler) { BaseAddress = paymentPage, Timeout = TimeSpan.FromSeconds(60) };
     }
 
-    /// <summary>Opens the page at <paramref name="payUrl"/> (following the gateway's redirect) and pays; true when the result page says paid.</summary>
-    public async Task<(bool Paid, double OpenMs, double SubmitMs, double ResultMs)> PayAsync(Uri payUrl, string pan, string pin)
+    /// <summary>
+    /// Opens the page at <paramref name="payUrl"/> (following the gateway's redirect) and pays; true when the result page says
+    /// <paramref name="success"/> (a held order's says the payment is authorized).
+    /// </summary>
+    public async Task<(bool Paid, double OpenMs, double SubmitMs, double ResultMs)> PayAsync(Uri payUrl, string pan, string pin,
+        string success = "Payment successful")
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var html = await GetFollowingAsync(payUrl.PathAndQuery);
@@ -47,7 +51,7 @@ public sealed partial class Consumer : IDisposable
         if (submitted.StatusCode == HttpStatusCode.OK)
         {
             // The submit answered with the result: there is no result page to ask for.
-            return (answer.Contains("Payment successful", StringComparison.Ordinal), opened, submit, 0);
+            return (answer.Contains(success, StringComparison.Ordinal), opened, submit, 0);
         }
         if (submitted.StatusCode != HttpStatusCode.Redirect)
         {
@@ -56,7 +60,7 @@ public sealed partial class Consumer : IDisposable
         started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = await GetFollowingAsync(submitted.Headers.Location!.OriginalString);
         var resultMs = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        return (result.Contains("Payment successful", StringComparison.Ordinal), opened, submit, resultMs);
+        return (result.Contains(success, StringComparison.Ordinal), opened, submit, resultMs);
     }
 
     /// <summary>

@@ -52,7 +52,12 @@ public static class Durability
         var seenPaid = work.SeenPaid.ToHashSet();
         var seenRefunds = work.SeenRefundedMinor;
         // A payment's STAN and transmission time name its order; a declined or reversed one too, so a stray approval still shows which order it was.
-        var orderOfMessage = (await ReadAsync("gatewaydb", "SELECT stan, transmission, merchant_id, order_id FROM payments WHERE merchant_id = ANY($1)",
+        // A held order's capture is its sale: the completion (a 0200) and the bank's debit carry the capture's STAN.
+        var orderOfMessage = (await ReadAsync("gatewaydb",
+            """
+            SELECT stan, transmission, merchant_id, order_id FROM payments WHERE merchant_id = ANY($1)
+            UNION ALL SELECT stan, transmission, merchant_id, order_id FROM hold_actions WHERE merchant_id = ANY($1)
+            """,
             r => (Message: (r.GetString(0), r.GetString(1)), Order: new OrderKey(r.GetString(2), r.GetString(3))), (object)merchantIds))
             .ToDictionary(p => p.Message, p => p.Order);
         OrderKey OrderOf((string Stan, string Transmission) message) =>
@@ -85,9 +90,12 @@ public static class Durability
         var gatewayRefunds = await ReadAsync("gatewaydb", "SELECT merchant_id, refund_id FROM refunds WHERE merchant_id = ANY($1) AND kind = 'refund' AND status = 'succeeded'",
             r => new RefundKey(r.GetString(0), r.GetString(1)), (object)merchantIds);
 
-        var issuerNet = (await ReadAsync("issuerdb",
-            $"SELECT coalesce(sum(balance_delta_minor + held_delta_minor), 0)::bigint FROM ({string.Join(" UNION ALL ", IssuerSchemas.Select(s => $"SELECT * FROM {s}.postings"))}) p",
-            r => r.GetInt64(0)))[0];
+        var (issuerNet, issuerHeld) = (await ReadAsync("issuerdb",
+            $"""
+            SELECT coalesce(sum(balance_delta_minor), 0)::bigint, coalesce(sum(held_delta_minor), 0)::bigint
+            FROM ({string.Join(" UNION ALL ", IssuerSchemas.Select(s => $"SELECT * FROM {s}.postings"))}) p
+            """,
+            r => (r.GetInt64(0), r.GetInt64(1))))[0];
         var expectedIssuerNet = -(seenPaid.Count * Purchases.AmountMinor) + seenRefunds.Values.Sum();
 
         const string Owed = "SELECT count(*) FROM outbox WHERE merchant_id = ANY($1) AND topic = 'notification' AND delivered_at IS NULL AND superseded_at IS NULL";
@@ -120,6 +128,12 @@ public static class Durability
         if (issuerNet != expectedIssuerNet)
         {
             failed.Add("issuers' money");
+        }
+        var expectedHeld = work.HeldNotCaptured * Purchases.AmountMinor;
+        Console.WriteLine($"issuers' holds {issuerHeld} minor units; holds seen authorized and not captured × {Purchases.AmountMinor} = {expectedHeld}");
+        if (issuerHeld != expectedHeld)
+        {
+            failed.Add("issuers' holds");
         }
         Console.WriteLine($"notifications delivered {delivered}, verified by the merchants' SDK endpoint {told}, still owed {owed}");
         if (owed > 0 || told < delivered)

@@ -24,10 +24,11 @@ public readonly record struct RefundKey(string MerchantId, string RefundId)
 /// new TLS connection and new cookies, as a new person's browser has. Merchants keep their pooled
 /// connections. What the generator saw paid and refunded is kept, order by order, for the
 /// durability check. A few purchases in a hundred (<see cref="CreditCards.Percent"/>) pay with a credit
-/// card (expiry and CVV2), one in three of those with the one-time code its bank asks for.
+/// card (expiry and CVV2), one in three of those with the one-time code its bank asks for; a few others
+/// (<paramref name="holdPercent"/>) are pre-authorizations the merchant captures in full once the page says authorized.
 /// </summary>
 public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyUrl, Uri paymentPage, IReadOnlyList<string> cards, int queryPercent, int refundPercent,
-    CreditCards credit)
+    CreditCards credit, int holdPercent)
 {
     public const long AmountMinor = 1_00;
     private const long RefundAmountMinor = 1;
@@ -39,6 +40,7 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyU
     private readonly ConcurrentDictionary<RefundKey, long> _seenRefundedMinor = new();
     private readonly SemaphoreSlim _codeTurn = new(1, 1);
     private long _sequence;
+    private long _heldNotCaptured;
 
     public IReadOnlyList<OrderKey> SeenPaid
     {
@@ -50,6 +52,9 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyU
             }
         }
     }
+
+    /// <summary>Holds the generator saw authorized whose capture did not come back paid: the bank still holds each.</summary>
+    public long HeldNotCaptured => Interlocked.Read(ref _heldNotCaptured);
 
     /// <summary>The refunds the generator saw succeed, with their amounts in minor units.</summary>
     public IReadOnlyDictionary<RefundKey, long> SeenRefundedMinor => _seenRefundedMinor;
@@ -105,15 +110,28 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyU
         var merchant = merchants[(int)(n % merchants.Count)];
         var orderId = $"L{n:D9}{Environment.ProcessId % 1000:D3}";
         var started = Stopwatch.GetTimestamp();
-        var order = await merchant.CreateOrderAsync(new CreateOrder(orderId, AmountMinor, BackUrl: notifyUrl.ToString(), GateId: "0102"));
+        var byCredit = (int)(n * 7877 % 100) < credit.Percent;
+        var hold = !byCredit && (int)(n * 7873 % 100) < holdPercent;
+        var order = await merchant.CreateOrderAsync(new CreateOrder(orderId, AmountMinor, BackUrl: notifyUrl.ToString(), GateId: "0102", Hold: hold));
         var created = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         using var consumer = new Consumer(paymentPage);
-        var (paid, open, submit, result) = (int)(n * 7877 % 100) < credit.Percent
-            ? await PayCreditAsync(consumer, order.PayUrl!, n)
+        var (paid, open, submit, result) = byCredit ? await PayCreditAsync(consumer, order.PayUrl!, n)
+            : hold ? await consumer.PayAsync(order.PayUrl!, cards[(int)(n % cards.Count)], "123456", success: "Payment authorized")
             : await consumer.PayAsync(order.PayUrl!, cards[(int)(n % cards.Count)], "123456");
         if (!paid)
         {
-            throw new LoadException("not paid", orderId);
+            throw new LoadException(hold ? "not authorized" : "not paid", orderId);
+        }
+        if (hold)
+        {
+            var capturing = Stopwatch.GetTimestamp();
+            var captured = await CaptureAsync(merchant, orderId);
+            if (captured.Status != "paid")
+            {
+                Interlocked.Increment(ref _heldNotCaptured);
+                throw new LoadException($"capture {captured.Status}", $"{merchant.MerchantId}/{orderId}: {captured.Status} {captured.ResponseCode}");
+            }
+            recorder.RecordCapture(Stopwatch.GetElapsedTime(capturing).TotalMilliseconds);
         }
         lock (_seenPaid)
         {
@@ -123,6 +141,20 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyU
         if (_refundable.Count < RefundableKeptMax)
         {
             _refundable.Enqueue((merchant, orderId));
+        }
+    }
+
+    /// <summary>A held order's capture in full; one refused or unanswered leaves the hold standing.</summary>
+    private async Task<Order> CaptureAsync(NetPayClient merchant, string orderId)
+    {
+        try
+        {
+            return await merchant.CaptureOrderAsync(orderId, AmountMinor);
+        }
+        catch (Exception ex) when (ex is NetPayException or HttpRequestException or TaskCanceledException or IOException)
+        {
+            Interlocked.Increment(ref _heldNotCaptured);
+            throw;
         }
     }
 
