@@ -82,19 +82,22 @@ public sealed class LossyNetwork(SimulatedWorld world, double dropRate, double d
 }
 
 /// <summary>
-/// Many seeded runs of one simulation: from a new first seed each time, or only the seed in
-/// <c>MESH_SIM_SEED</c> (a replay). Each run must come out unbroken, and together the runs must
-/// have reached every case the simulation is for.
+/// Many seeded runs of one simulation, from a fixed first seed (<see cref="FirstSeed"/>), so CI runs
+/// the same cases every time; <c>MESH_SIM_FIRST_SEED</c> and <c>MESH_SIM_RUNS</c> move and widen the
+/// range, and <c>MESH_SIM_SEED</c> replays one seed alone. Each run must come out unbroken, and
+/// together the runs must have reached every case the simulation is for.
 /// </summary>
 public static class SeededRuns
 {
+    public const int FirstSeed = 20261205;
+
     public static string Run(int runs, Func<int, (IReadOnlyList<string> Broken, IReadOnlyDictionary<string, long> Counts)> run, params string[] reached)
     {
-        var replay = int.TryParse(Environment.GetEnvironmentVariable("MESH_SIM_SEED"), System.Globalization.NumberStyles.None,
-            System.Globalization.CultureInfo.InvariantCulture, out var replayed);
-        var first = replay ? replayed : Random.Shared.Next(0, int.MaxValue - runs);
+        var replay = Environment.GetEnvironmentVariable("MESH_SIM_SEED") is { } replayed;
+        runs = replay ? 1 : Seeds.FromEnvironment("MESH_SIM_RUNS", runs);
+        var first = replay ? Seeds.FromEnvironment("MESH_SIM_SEED", 0) : Seeds.FromEnvironment("MESH_SIM_FIRST_SEED", FirstSeed);
         var totals = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        for (var seed = first; seed < first + (replay ? 1 : runs); seed++)
+        for (var seed = first; seed < first + runs; seed++)
         {
             var (broken, counts) = run(seed);
             Assert.True(broken.Count == 0, $"seed {seed} (replay with MESH_SIM_SEED={seed}): {string.Join("; ", broken.Take(5))}");
@@ -107,6 +110,16 @@ public static class SeededRuns
         {
             Assert.True(replay || totals.GetValueOrDefault(name) > 0, $"no run reached {name}: {string.Join(", ", totals)}");
         }
-        return $"{(replay ? 1 : runs)} runs from seed {first}: {string.Join(", ", totals.Select(t => $"{t.Key} {t.Value}"))}";
+        return $"{runs} runs from seed {first}: {string.Join(", ", totals.Select(t => $"{t.Key} {t.Value}"))}";
     }
+}
+
+/// <summary>The seeds of the test suite's seeded runs: fixed, so CI is the same run each time; an environment variable replays or widens.</summary>
+public static class Seeds
+{
+    /// <summary>The whole number in <paramref name="variable"/>, or <paramref name="fixedValue"/> when it is unset.</summary>
+    public static int FromEnvironment(string variable, int fixedValue) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } text
+            ? int.Parse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture)
+            : fixedValue;
 }
