@@ -284,7 +284,7 @@ public static class PlatformInvariants
     {
         public List<(string Stan, string Transmission, string Status)> Payments { get; } = [];
 
-        public List<(string Stan, string Transmission, string Status, long AmountMinor)> Refunds { get; } = [];
+        public List<(string Stan, string Transmission, string Status, long AmountMinor, string Kind)> Refunds { get; } = [];
 
         /// <summary>A hold's captures (completions) and releases, as sent to the switch.</summary>
         public List<(string Stan, string Transmission, string Kind, string Status, long AmountMinor)> HoldActions { get; } = [];
@@ -296,6 +296,9 @@ public static class PlatformInvariants
         public IEnumerable<(string, string)> Keys => Payments.Select(p => (p.Stan, p.Transmission))
             .Concat(Refunds.Select(r => (r.Stan, r.Transmission))).Concat(HoldActions.Select(a => (a.Stan, a.Transmission)));
 
+        /// <summary>Whether the merchant voided (撤销) the sale: its whole amount reversed at the issuer.</summary>
+        public bool IsVoided => Refunds.Any(r => r.Kind == "void" && r.Status == "succeeded");
+
         /// <summary>Whether the order is in one final state, and its payments, captures and releases agree with it.</summary>
         public bool IsFinal()
         {
@@ -303,13 +306,14 @@ public static class PlatformInvariants
             var unresolved = Payments.Count(p => p.Status is "sent" or "unknown") + HoldActions.Count(a => a.Status == "pending");
             var captured = HoldActions.Where(a => a.Kind == "capture" && a.Status == "succeeded").ToList();
             var released = HoldActions.Count(a => a.Kind == "release" && a.Status != "failed");
-            return unresolved == 0 && (Status, IsHold) switch
+            return unresolved == 0 && Refunds.All(r => r.Status != "pending") && (Status, IsHold) switch
             {
-                ("paid", false) => approved == 1 && PaidMinor == AmountMinor,
+                ("paid", false) => approved == 1 && PaidMinor == AmountMinor && !IsVoided,
+                ("voided", false) => approved == 1 && PaidMinor == AmountMinor && RefundedMinor == AmountMinor && IsVoided,
                 ("paid", true) => approved == 1 && captured.Count == 1 && released == 0 && PaidMinor == captured[0].AmountMinor && PaidMinor <= AmountMinor,
                 ("authorized", true) => approved == 1 && captured.Count == 0 && released == 0 && PaidMinor == 0,
                 ("released" or "expired", true) => approved == 1 && captured.Count == 0 && released == 1 && PaidMinor == 0,
-                ("failed" or "created", _) => approved == 0 && PaidMinor == 0 && HoldActions.Count == 0,
+                ("failed" or "created" or "closed", _) => approved == 0 && PaidMinor == 0 && HoldActions.Count == 0,
                 _ => false,
             };
         }
@@ -358,14 +362,17 @@ public static class PlatformInvariants
             var banksNet = -keys.Sum(k => bankNet.GetValueOrDefault(k).DebitedMinor);
             var banksHeld = keys.Sum(k => bankNet.GetValueOrDefault(k).HeldMinor);
             var ledger = ledgerNet.GetValueOrDefault((order.MerchantId, order.OrderId));
-            // A released hold's pre-authorization stays approved at the switch, and its release is the reversal the bank acknowledged;
-            // any other approval a reversal undid is none.
+            // A released hold's approval stays approved at the switch, and its release is the reversal the bank acknowledged; any
+            // other approval a reversal undid is none. A void is its own reversal (0420) at the switch, answered 00.
             var released = order.HoldActions.Any(a => a.Kind == "release" && a.Status != "failed");
-            var approved = order.Payments.Count(p => p.Status == "approved") + order.HoldActions.Count(a => a.Kind == "capture" && a.Status == "succeeded");
+            var voids = order.Refunds.Where(r => r.Kind == "void" && r.Status == "succeeded").ToList();
+            var approved = order.Payments.Count(p => p.Status == "approved") + order.HoldActions.Count(a => a.Kind == "capture" && a.Status == "succeeded")
+                + voids.Count;
             var switchApproved = order.Payments.Count(p => switchAnswers.GetValueOrDefault((p.Stan, p.Transmission)) == "00"
                     && switchReversed.Contains((p.Stan, p.Transmission)) == released)
                 + order.HoldActions.Count(a => a.Kind == "capture" && switchAnswers.GetValueOrDefault((a.Stan, a.Transmission)) == "00"
-                    && !switchReversed.Contains((a.Stan, a.Transmission)));
+                    && !switchReversed.Contains((a.Stan, a.Transmission)))
+                + voids.Count(v => switchAnswers.GetValueOrDefault((v.Stan, v.Transmission)) == "00");
             if (gatewayNet != banksNet || gatewayNet != ledger || switchApproved != approved || order.HeldMinor != banksHeld)
             {
                 disagree.Add($"{name}: gateway {gatewayNet} (holds {order.HeldMinor}), banks {banksNet} (holds {banksHeld}), ledger {ledger}, "
@@ -404,11 +411,11 @@ public static class PlatformInvariants
             // The latest state of every order that reached one was delivered to its merchant.
             var untold = await ScalarAsync(gateway,
                 """
-                SELECT count(*) FROM orders o WHERE o.merchant_id = ANY($1) AND o.status IN ('paid', 'failed', 'authorized', 'released', 'expired')
+                SELECT count(*) FROM orders o WHERE o.merchant_id = ANY($1) AND o.status IN ('paid', 'failed', 'authorized', 'released', 'expired', 'voided', 'closed')
                 AND NOT EXISTS (SELECT 1 FROM outbox n WHERE n.merchant_id = o.merchant_id AND n.order_id = o.order_id AND n.topic = 'notification'
                                 AND n.delivered_at IS NOT NULL AND n.order_version = o.version)
                 """, ct, merchantIds);
-            var final = orders.Count(o => o.Status is "paid" or "failed" or "authorized" or "released" or "expired");
+            var final = orders.Count(o => o.Status is "paid" or "failed" or "authorized" or "released" or "expired" or "voided" or "closed");
             checks.Add(new InvariantCheck("every merchant was told the final state", untold == 0, $"{final - untold} of {final} final orders delivered"));
         }
         return checks;
@@ -443,13 +450,13 @@ public static class PlatformInvariants
             }
         }
         await using (var read = new NpgsqlCommand(
-            "SELECT merchant_id, order_id, stan, transmission, status, amount_minor FROM refunds WHERE merchant_id = ANY($1)", gateway))
+            "SELECT merchant_id, order_id, stan, transmission, status, amount_minor, kind FROM refunds WHERE merchant_id = ANY($1)", gateway))
         {
             read.Parameters.Add(new NpgsqlParameter { Value = merchantIds });
             await using var row = await read.ExecuteReaderAsync(ct);
             while (await row.ReadAsync(ct))
             {
-                orders[(row.GetString(0), row.GetString(1))].Refunds.Add((row.GetString(2), row.GetString(3), row.GetString(4), row.GetInt64(5)));
+                orders[(row.GetString(0), row.GetString(1))].Refunds.Add((row.GetString(2), row.GetString(3), row.GetString(4), row.GetInt64(5), row.GetString(6)));
             }
         }
         await using (var read = new NpgsqlCommand(

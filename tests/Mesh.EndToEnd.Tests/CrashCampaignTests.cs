@@ -55,7 +55,8 @@ public sealed class CrashCampaignTests(CrashPlatformFixture platform, ITestOutpu
     /// three in five with the approvable card, the others with cards the bank declines; one in twenty
     /// with a credit card (expiry and CVV2), half of those with the one-time code its bank asks for, when
     /// <paramref name="creditCards"/> are given (by whether their bank asks for a code); and, when <paramref name="holdMerchant"/>
-    /// is given, another one in twenty a <c>/v1</c> pre-authorization of its, which it then captures in full, in part, or releases.
+    /// (a <c>/v1</c> merchant) is given, one in twenty a pre-authorization of its, which it then captures in full, in part, or
+    /// releases, one in forty a sale it voids once paid, and one in forty a sale it closes while the consumer has the page open.
     /// Also the failover campaign's purchase.
     /// </summary>
     internal static async Task<(string Outcome, string OrderId)> PurchaseAsync(MeshPlatformFixture platform, TestMerchant merchant, string notifyUrl, long n,
@@ -63,8 +64,14 @@ public sealed class CrashCampaignTests(CrashPlatformFixture platform, ITestOutpu
     {
         var orderId = TestMerchant.NewOrderId();
         var amount = 1_00 + n % 50;
-        return (holdMerchant is not null && n % 20 == 10 ? await HoldAsync(platform, holdMerchant, notifyUrl, n, "hold-" + orderId, amount)
-            : await PayAsync(platform, merchant, notifyUrl, creditCards, n, orderId, amount), orderId);
+        return (holdMerchant is null ? await PayAsync(platform, merchant, notifyUrl, creditCards, n, orderId, amount)
+            : (n % 40) switch
+            {
+                10 or 30 => await V1Async(platform, holdMerchant, notifyUrl, n, "hold-" + orderId, amount, V1Flow.Hold),
+                15 => await V1Async(platform, holdMerchant, notifyUrl, n, "void-" + orderId, amount, V1Flow.Void),
+                35 => await V1Async(platform, holdMerchant, notifyUrl, n, "close-" + orderId, amount, V1Flow.Close),
+                _ => await PayAsync(platform, merchant, notifyUrl, creditCards, n, orderId, amount),
+            }, orderId);
     }
 
     private static async Task<string> PayAsync(MeshPlatformFixture platform, TestMerchant merchant, string notifyUrl,
@@ -98,75 +105,124 @@ public sealed class CrashCampaignTests(CrashPlatformFixture platform, ITestOutpu
             : html.Contains("successful", StringComparison.OrdinalIgnoreCase) ? "paid" : "not paid";
     }
 
+    /// <summary>What a <c>/v1</c> merchant's back office does with an order in the mix.</summary>
+    private enum V1Flow
+    {
+        /// <summary>A pre-authorization (captureMode hold), captured in full, in part, or released.</summary>
+        Hold,
+
+        /// <summary>A sale voided (撤销) once paid.</summary>
+        Void,
+
+        /// <summary>A sale closed by the merchant while the consumer has its page open; the consumer's pay then finds it closed.</summary>
+        Close,
+    }
+
     /// <summary>
-    /// A pre-authorization through <c>/v1</c> (captureMode hold), paid on its page with an approvable debit card; then the merchant
-    /// fulfils the order as a merchant's back office does: it captures the whole amount, or a part, or releases the hold, and reads
-    /// the order back until the platform says it is done (a capture whose outcome was unknown puts the hold back, to be captured again).
+    /// An order through <c>/v1</c>, paid on its page with an approvable debit card, and then what the merchant's back office does
+    /// (<paramref name="flow"/>): it asks for the move and reads the order back every 0.5 s until the platform says it is done, asking
+    /// again while the order is still where the move starts (a capture whose outcome was unknown puts the hold back, to be captured again).
     /// </summary>
-    private static async Task<string> HoldAsync(MeshPlatformFixture platform, TestMerchant merchant, string notifyUrl, long n, string orderId, long amount)
+    private static async Task<string> V1Async(MeshPlatformFixture platform, TestMerchant merchant, string notifyUrl, long n, string orderId, long amount,
+        V1Flow flow)
     {
         using var http = platform.App.CreateHttpClient("gateway", "http");
         var order = OrdersApiTests.Order(merchant, orderId, amount);
         order["backUrl"] = notifyUrl;
-        order["captureMode"] = "hold";
+        if (flow == V1Flow.Hold)
+        {
+            order["captureMode"] = "hold";
+        }
         using var created = await http.PostAsJsonAsync("/v1/orders", merchant.SignV1(order));
         if (created.StatusCode != HttpStatusCode.Created)
         {
             var problem = await created.Content.ReadAsStringAsync();
-            return $"hold order answered {(int)created.StatusCode}" + (created.StatusCode == HttpStatusCode.BadRequest ? $": {problem[..Math.Min(160, problem.Length)]}" : "");
+            return $"{flow} order answered {(int)created.StatusCode}" + (created.StatusCode == HttpStatusCode.BadRequest ? $": {problem[..Math.Min(160, problem.Length)]}" : "");
         }
         var payUrl = new Uri((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("payUrl").GetString()!);
         using var consumer = new TestConsumer(platform);
         using var opened = await consumer.Http.GetAsync(payUrl.PathAndQuery);
         if (opened.StatusCode != HttpStatusCode.OK)
         {
-            return $"hold page answered {(int)opened.StatusCode}";
+            return $"{flow} page answered {(int)opened.StatusCode}";
         }
-        using var submitted = await consumer.SubmitAsync(TestConsumer.Read(await opened.Content.ReadAsStringAsync()),
-            Acquirer.TestCard(n % 40 == 10 ? "622202" : "621700", 1), "12/30", "123456");
+        var page = TestConsumer.Read(await opened.Content.ReadAsStringAsync());
+        var fields = new Dictionary<string, string?> { ["merId"] = merchant.MerchantId };
+        if (flow == V1Flow.Close)
+        {
+            var closed = await MoveAsync(http, merchant, orderId, "close", fields, from: "created", to: "closed");
+            if (closed != "close: closed")
+            {
+                return closed;
+            }
+        }
+        using var submitted = await consumer.SubmitAsync(page, Acquirer.TestCard(n % 40 < 20 ? "622202" : "621700", 1), "12/30", "123456");
+        var result = await submitted.Content.ReadAsStringAsync();
+        if (flow == V1Flow.Close && submitted.StatusCode == HttpStatusCode.Gone)
+        {
+            return "closed: the page refused the payment (410)";
+        }
         if (submitted.StatusCode != HttpStatusCode.OK)
         {
-            return $"hold payment answered {(int)submitted.StatusCode}";
+            return $"{flow} payment answered {(int)submitted.StatusCode}";
         }
-        if (!(await submitted.Content.ReadAsStringAsync()).Contains("Payment authorized", StringComparison.Ordinal))
+        if (flow == V1Flow.Close)
         {
-            return "hold: not authorized";
+            // The invariants find a closed order with an approved payment; the payer says what it saw.
+            return result.Contains("successful", StringComparison.OrdinalIgnoreCase) ? "closed, yet paid" : "closed";
         }
-        var (path, body) = (n / 20 % 3) switch
+        if (!result.Contains(flow == V1Flow.Hold ? "Payment authorized" : "Payment successful", StringComparison.Ordinal))
         {
-            0 => ("capture", new Dictionary<string, string?> { ["merId"] = merchant.MerchantId, ["captureAmt"] = amount.ToString(CultureInfo.InvariantCulture) }),
-            1 => ("capture", new Dictionary<string, string?> { ["merId"] = merchant.MerchantId, ["captureAmt"] = (amount - 37).ToString(CultureInfo.InvariantCulture) }),
-            _ => ("release", new Dictionary<string, string?> { ["merId"] = merchant.MerchantId }),
+            return $"{flow}: not paid";
+        }
+        if (flow == V1Flow.Void)
+        {
+            return await MoveAsync(http, merchant, orderId, "void", fields, from: "paid", to: "voided");
+        }
+        return (n / 20 % 3) switch
+        {
+            0 => await MoveAsync(http, merchant, orderId, "capture", new(fields) { ["captureAmt"] = amount.ToString(CultureInfo.InvariantCulture) },
+                from: "authorized", to: "paid"),
+            1 => await MoveAsync(http, merchant, orderId, "capture", new(fields) { ["captureAmt"] = (amount - 37).ToString(CultureInfo.InvariantCulture) },
+                from: "authorized", to: "paid"),
+            _ => await MoveAsync(http, merchant, orderId, "release", fields, from: "authorized", to: "released"),
         };
+    }
+
+    /// <summary>
+    /// Asks for a move of the order (<c>POST /v1/orders/{id}/{move}</c>) while it is <paramref name="from"/>, reading it back until it is
+    /// <paramref name="to"/> or a minute has passed: the order's last status as the merchant saw it, or what answered 500.
+    /// </summary>
+    private static async Task<string> MoveAsync(HttpClient http, TestMerchant merchant, string orderId, string move, Dictionary<string, string?> fields,
+        string from, string to)
+    {
         string? status = null;
         for (var reads = 0; reads < 120; reads++)
         {
-            status = await HoldStatusAsync(http, merchant, orderId);
-            switch (status)
+            status = await OrderStatusAsync(http, merchant, orderId);
+            if (status == to)
             {
-                case "paid":
-                    return "hold captured";
-                case "released":
-                    return "hold released";
-                case "authorized":
-                    using (var moved = await SendSafelyAsync(() => http.PostAsJsonAsync($"/v1/orders/{orderId}/{path}", merchant.SignV1(body, ("orderId", orderId)))))
-                    {
-                        if (moved?.StatusCode == HttpStatusCode.InternalServerError)
-                        {
-                            return $"{path} answered 500";
-                        }
-                    }
-                    break;
-                case "500":
-                    return "hold read answered 500";
+                return $"{move}: {to}";
+            }
+            if (status == "500")
+            {
+                return "order read answered 500";
+            }
+            if (status == from)
+            {
+                using var moved = await SendSafelyAsync(() => http.PostAsJsonAsync($"/v1/orders/{orderId}/{move}", merchant.SignV1(fields, ("orderId", orderId))));
+                if (moved?.StatusCode == HttpStatusCode.InternalServerError)
+                {
+                    return $"{move} answered 500";
+                }
             }
             await Task.Delay(500);
         }
-        return $"hold still {status ?? "unreadable"} after a minute";
+        return $"{move}: still {status ?? "unreadable"} after a minute";
     }
 
     /// <summary>The order's status as its merchant reads it; its HTTP status code when the read is refused, null when no answer came.</summary>
-    private static async Task<string?> HoldStatusAsync(HttpClient http, TestMerchant merchant, string orderId)
+    private static async Task<string?> OrderStatusAsync(HttpClient http, TestMerchant merchant, string orderId)
     {
         using var read = await SendSafelyAsync(() => http.GetAsync($"/v1/orders/{orderId}?" + merchant.Query([], ("orderId", orderId))));
         return read is null ? null
