@@ -51,6 +51,10 @@ public sealed class AuthorizationMatrixTests(MeshPlatformFixture platform, ITest
         ("GET", "/ops", "LLLLAALL"),
         ("GET", "/ops/merchants", "LLLLAALL"),
         ("POST", "/ops/merchants", "LLLLAFLL"),
+        // An empty form has no reason: refused as incomplete, and merchant A stays active for the rows after.
+        ("POST", "/ops/merchants/{merchant}/suspend", "LLLLAFLL"),
+        ("POST", "/ops/merchants/{merchant}/reactivate", "LLLLAFLL"),
+        ("POST", "/ops/merchants/{merchant}/offboard", "LLLLAFLL"),
         ("GET", "/ops/settlement", "LLLLAALL"),
         ("POST", "/ops/settlement/batches/999999999/payout", "LLLLAFLL"),
         ("GET", "/ops/reconciliation", "LLLLAALL"),
