@@ -83,6 +83,8 @@ public static class Extensions
             .Validate(o => o.SettlementRelayPollMs is > 0 and <= GatewayOptions.PollMsMax, $"Gateway:SettlementRelayPollMs is 1 to {GatewayOptions.PollMsMax}")
             .Validate(o => o.HoldExpiryDays is > 0 and <= GatewayOptions.HoldExpiryDaysLimit && o.HoldExpiryPollMs is > 0 and <= GatewayOptions.PollMsMax,
                 $"Gateway: HoldExpiryDays 1 to {GatewayOptions.HoldExpiryDaysLimit}, HoldExpiryPollMs 1 to {GatewayOptions.PollMsMax}")
+            .Validate(o => o.MerchantRetentionDays is > 0 and <= GatewayOptions.MerchantRetentionDaysLimit && o.OffboardingPollMs is > 0 and <= GatewayOptions.PollMsMax,
+                $"Gateway: MerchantRetentionDays 1 to {GatewayOptions.MerchantRetentionDaysLimit}, OffboardingPollMs 1 to {GatewayOptions.PollMsMax}")
             .ValidateOnStart();
         builder.Services.AddSingleton<MerchantRegistry>();
         builder.Services.AddSingleton<PlatformCertificates>();
@@ -134,6 +136,8 @@ public static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Holds.HoldExpiry>());
         builder.Services.AddSingleton<OrderClosing>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OrderClosing>());
+        builder.Services.AddSingleton<MerchantOffboarding>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MerchantOffboarding>());
     }
 
     public static WebApplication UseGatewayPipeline(this WebApplication app)

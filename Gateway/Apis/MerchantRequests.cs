@@ -13,7 +13,9 @@ namespace Mesh.Gateway.Apis;
 /// <c>timestamp</c> (yyyyMMddHHmmss, UTC) close to the gateway's clock, so a captured query
 /// cannot be replayed for long. <c>/v1</c> takes RSA keys of <see cref="MerchantKey.V1RsaBitsMin"/>
 /// bits or more (or ECDSA P-256): a merchant whose key is the NetPay protocol's RSA-1024 signs
-/// only NetPay forms.
+/// only NetPay forms. During a key rotation's overlap either key's signature is taken. A suspended
+/// or offboarding merchant's requests are checked as any other's; what its state refuses is said
+/// by <see cref="StatusRefusal"/> with a stable <c>code</c>.
 /// </summary>
 public sealed class MerchantRequests(MerchantRegistry merchants, IOptions<GatewayOptions> options, TimeProvider time)
 {
@@ -57,23 +59,30 @@ public sealed class MerchantRequests(MerchantRegistry merchants, IOptions<Gatewa
         {
             return (Validation("timestamp", $"yyyyMMddHHmmss (UTC), within {options.Value.QueryClockSkewSeconds} s of the gateway's clock"), null);
         }
-        if (await merchants.FindWithKeyAsync(merchantId, ct) is not ({ Status: "active" } merchant, { Length: > 0 } key))
+        if (await merchants.FindWithKeyAsync(merchantId, ct) is not ({ } merchant, { } keys) || keys.Current.Length == 0)
         {
-            return (TypedResults.Problem($"merId {merchantId} is not an active merchant", statusCode: StatusCodes.Status403Forbidden,
+            return (TypedResults.Problem($"merId {merchantId} is not an onboarded merchant", statusCode: StatusCodes.Status403Forbidden,
                 title: "The merchant is not accepted"), null);
         }
-        if (merchant.KeyAlgorithm != MerchantKey.EcdsaP256 && RsaBits(key) < MerchantKey.V1RsaBitsMin)
+        var now = time.GetUtcNow();
+        var usable = keys.Verifying(now).Where(k => k.Algorithm == MerchantKey.EcdsaP256 || RsaBits(k.Spki) >= MerchantKey.V1RsaBitsMin).ToList();
+        if (usable.Count == 0)
         {
             return (Validation("publicKeyPem",
                 $"/v1 takes an RSA key of {MerchantKey.V1RsaBitsMin} bits or more, or ECDSA P-256; merId {merchantId} was onboarded with a shorter RSA key, "
                 + "which signs NetPay forms only: give the platform a new key"), null);
         }
-        if (!CanonicalSignature.IsValid(key, merchant.KeyAlgorithm, fields, fields.GetValueOrDefault(CanonicalSignature.SignatureField)))
+        var signature = fields.GetValueOrDefault(CanonicalSignature.SignatureField);
+        if (!usable.Any(k => CanonicalSignature.IsValid(k.Spki, k.Algorithm, fields, signature)))
         {
             return (TypedResults.Problem(
                 "signature is the base64 RSA-SHA256 (or ECDSA P-256 SHA-256) signature, by the merchant's key, of the SHA-256 hex digest of the "
                 + "request's fields without signature and empty values, sorted by name and joined as k=v&k=v",
                 statusCode: StatusCodes.Status401Unauthorized, title: "The signature does not verify"), null);
+        }
+        if (StatusRefusal(merchant, query ? MerchantCall.Query : MerchantCall.FollowUp) is { } closed)
+        {
+            return (closed, null);
         }
         return (null, merchant);
     }
@@ -95,6 +104,24 @@ public sealed class MerchantRequests(MerchantRegistry merchants, IOptions<Gatewa
         && DateTime.TryParseExact(timestamp, "yyyyMMddHHmmss", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal,
             out var at)
         && Math.Abs((time.GetUtcNow().UtcDateTime - at).TotalSeconds) <= options.Value.QueryClockSkewSeconds;
+
+    /// <summary>
+    /// Null when the merchant's state lets it make <paramref name="call"/>; otherwise a 403 problem whose <c>code</c> is
+    /// <c>merchant.suspended</c>, <c>merchant.offboarding</c> or <c>merchant.closed</c>. A problem result, not a stored
+    /// answer: a create refused while suspended and sent again with its Idempotency-Key after reactivation is done then.
+    /// </summary>
+    public static IResult? StatusRefusal(Merchant merchant, MerchantCall call)
+    {
+        ArgumentNullException.ThrowIfNull(merchant);
+        return MerchantLifecycle.Refuses(merchant.State, call) is { } code
+            ? TypedResults.Problem($"merId {merchant.MerchantId}: {MerchantLifecycle.Why(merchant.State)}", statusCode: StatusCodes.Status403Forbidden,
+                title: $"The merchant is {merchant.Status}", type: ProblemType,
+                extensions: new Dictionary<string, object?> { ["code"] = code, ["merchantStatus"] = merchant.Status })
+            : null;
+    }
+
+    /// <summary>The problem type of a refusal for the merchant's state (403 Forbidden); its <c>code</c> says which.</summary>
+    public const string ProblemType = "https://tools.ietf.org/html/rfc9110#section-15.5.4";
 
     public static IResult Validation(string field, string rule) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [rule] }, title: "The request has errors");

@@ -74,6 +74,10 @@ public static class OrdersApi
         {
             return refusal;
         }
+        if (MerchantRequests.VerifiedMerchant(http) is { } verified && MerchantRequests.StatusRefusal(verified, Merchants.MerchantCall.NewBusiness) is { } notTaking)
+        {
+            return notTaking;
+        }
         var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var orderId = body.GetValueOrDefault("orderId") ?? "";
         if (!OrderRules.V1OrderId().IsMatch(orderId))

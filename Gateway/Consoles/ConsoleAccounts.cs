@@ -208,7 +208,7 @@ public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILog
     public Task AuditAsync(ConsoleSession session, string action, string detail, CancellationToken ct) =>
         AuditAsync(session.MerchantId, session.OperatorId, action, detail, ct);
 
-    private async Task AuditAsync(string merchantId, string operatorId, string action, string detail, CancellationToken ct)
+    public async Task AuditAsync(string merchantId, string operatorId, string action, string detail, CancellationToken ct)
     {
         await using var audit = db.CreateBatch();
         audit.BatchCommands.Add(AuditCommand(merchantId, operatorId, action, detail, time.GetUtcNow()));

@@ -31,9 +31,10 @@ public static class ConsolePages
         return Finish(html, statusCode);
     }
 
-    public static IResult Home(ConsoleSession session, IReadOnlyList<DayVolume> days)
+    public static IResult Home(ConsoleSession session, IReadOnlyList<DayVolume> days, Merchants.Merchant merchant)
     {
         var html = Layout(session, "Home");
+        MerchantState(html, merchant);
         var today = days[^1];
         var decided = today.Paid + today.Failed;
         html.Append("<h1>Today</h1><div class=\"tiles\"><div class=\"tile\"><span id=\"today-volume\">").Append(E(PaymentPages.Money(today.PaidMinor, OrderRules.Cny)))
@@ -273,13 +274,37 @@ public static class ConsolePages
         return Finish(html);
     }
 
+    /// <summary>
+    /// The merchant's state, when it is not active: why it takes no new orders or payments (<c>#merchant-state</c>), what still works,
+    /// and until when a closed merchant's data is kept.
+    /// </summary>
+    public static void MerchantState(StringBuilder html, Merchants.Merchant merchant)
+    {
+        if (merchant.State == Merchants.MerchantStatus.Active)
+        {
+            return;
+        }
+        html.Append("<p class=\"error\" role=\"alert\" id=\"merchant-state\"><strong>").Append(E(merchant.Status)).Append("</strong>: ")
+            .Append(E(Merchants.MerchantLifecycle.Why(merchant.State))).Append(" (code ").Append(E(Merchants.MerchantLifecycle.Code(merchant.State))).Append(')')
+            .Append(merchant.StatusChangedAt is { } since ? " since " + Time(since) : "")
+            .Append(merchant.StatusReason is { Length: > 0 } reason ? " · " + E(reason) : "")
+            .Append(merchant.State == Merchants.MerchantStatus.Closed
+                ? ". Your data is kept until " + (merchant.RetainUntil is { } until ? Time(until) : "") + "."
+                : ". Refunds, queries, notifications and settlement go on.")
+            .Append("</p>");
+    }
+
     public static IResult Settings(ConsoleSession session, Merchants.Merchant merchant, string? message, string? error)
     {
         var html = Layout(session, "Keys and settings");
         html.Append("<h1>Keys and settings</h1>");
+        MerchantState(html, merchant);
         Messages(html, message, error);
         html.Append("<dl><dt>Your key</dt><dd id=\"key\">").Append(E(merchant.KeyAlgorithm)).Append(' ').Append(merchant.KeyBits).Append(" · SHA-256 ")
             .Append(E(merchant.KeyFingerprint)).Append(merchant.HasCertificate ? " · certificate" : "").Append("</dd>")
+            .Append(merchant.PreviousKeyFingerprint is { } previous && merchant.PreviousKeyExpiresAt is { } expires
+                ? $"<dt>Your previous key (still verifies)</dt><dd id=\"previous-key\">SHA-256 {E(previous)} · until {Time(expires)}</dd>"
+                : "")
             .Append("<dt>Platform certificate (answers, notifications)</dt><dd><a id=\"platform-certificate\" href=\"/v1/platform-certificate\">download (PEM)</a></dd>")
             .Append("<dt>Files certificate (reconciliation files)</dt><dd><a id=\"platform-files-certificate\" href=\"/v1/platform-files-certificate\">download (PEM)</a></dd>")
             .Append("<dt>Issuing certificate (issued the two above)</dt><dd><a id=\"platform-issuing-certificate\" href=\"/v1/platform-issuing-certificate\">download (PEM)</a></dd></dl>");
@@ -294,9 +319,14 @@ public static class ConsolePages
             .Append("<textarea id=\"returnUrlPrefixes\" name=\"returnUrlPrefixes\" rows=\"4\" cols=\"72\" maxlength=\"2200\">")
             .Append(E(string.Join('\n', merchant.ReturnUrlPrefixes))).Append("</textarea>")
             .Append("<br><button class=\"primary\" type=\"submit\" id=\"save-return-addresses\">Save</button></form>");
-        html.Append("<h1>Upload a new certificate or public key</h1><form method=\"post\" action=\"/console/settings/certificate\">");
+        html.Append("<h1>Rotate your key: upload a new certificate or public key</h1><form method=\"post\" action=\"/console/settings/certificate\">");
         Csrf(html, session);
         html.Append("<label for=\"pem\">PEM</label><textarea id=\"pem\" name=\"pem\" rows=\"8\" cols=\"72\" maxlength=\"16000\" required></textarea>")
+            .Append("<label for=\"overlapDays\">Days your current key still verifies (0 to ").Append(Merchants.MerchantKeys.OverlapDaysMax)
+            .Append(": sign with either meanwhile)</label><input id=\"overlapDays\" name=\"overlapDays\" type=\"number\" min=\"0\" max=\"")
+            .Append(Merchants.MerchantKeys.OverlapDaysMax).Append("\" value=\"7\" required>")
+            .Append("<label><input type=\"checkbox\" id=\"confirmProtocolEnds\" name=\"confirmProtocolEnds\" value=\"yes\"> ")
+            .Append("I stop using a protocol the new key cannot sign (NetPay forms need RSA-1024; /v1 needs RSA-2048 or more, or ECDSA P-256)</label>")
             .Append("<br><button class=\"primary\" type=\"submit\" id=\"upload\">Upload</button></form>");
         return Finish(html, error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
     }

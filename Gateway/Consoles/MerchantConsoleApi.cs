@@ -133,9 +133,11 @@ public static class MerchantConsoleApi
         return Results.Redirect("/console/login");
     }
 
-    private static async Task<IResult> HomeAsync(HttpContext http, ConsoleQueries queries, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> HomeAsync(HttpContext http, ConsoleQueries queries, MerchantRegistry merchants, TimeProvider time, CancellationToken ct)
     {
-        return ConsolePages.Home(Session(http), await queries.DailyAsync(Session(http).MerchantId, ConsoleQueries.Today(time), 30, ct));
+        var session = Session(http);
+        return ConsolePages.Home(session, await queries.DailyAsync(session.MerchantId, ConsoleQueries.Today(time), 30, ct),
+            (await merchants.FindAsync(session.MerchantId, ct))!);
     }
 
     private static async Task<IResult> TransactionsAsync(HttpContext http, OrderBook orders, TimeProvider time, CancellationToken ct)
@@ -411,7 +413,12 @@ public static class MerchantConsoleApi
         return ConsolePages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, "Return addresses saved.", null);
     }
 
-    private static async Task<IResult> UploadKeyAsync(HttpContext http, MerchantRegistry merchants, ConsoleAccounts accounts, CancellationToken ct)
+    /// <summary>
+    /// A key rotation: the new key verifies at once, the current one for the overlap the merchant chose (0 to 30 days). A key that
+    /// cannot sign a protocol the current one signs is refused with what breaks unless the merchant confirms it stops using it.
+    /// </summary>
+    private static async Task<IResult> UploadKeyAsync(HttpContext http, MerchantRegistry merchants, ConsoleAccounts accounts, TimeProvider time,
+        CancellationToken ct)
     {
         var session = Session(http);
         if (session.Role != ConsoleRoles.Admin)
@@ -429,9 +436,23 @@ public static class MerchantConsoleApi
         {
             return ConsolePages.Settings(session, merchant, null, "Notifications are sealed to your key (envelope): it must stay RSA.");
         }
-        await merchants.ReplaceKeyAsync(session.MerchantId, key, ct);
-        await accounts.AuditAsync(session, "settings", $"key replaced: {merchant.KeyFingerprint} -> {key.Fingerprint}", ct);
-        return ConsolePages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, "Your new key is in use.", null);
+        int? days = int.TryParse(form["overlapDays"], NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d : null;
+        if (KeyRotation.OverlapRefusal(days) is { } badOverlap)
+        {
+            return ConsolePages.Settings(session, merchant, null, $"Overlap: {badOverlap}.");
+        }
+        if (KeyRotation.Breaks(merchant.KeyAlgorithm, merchant.KeyBits, key, form["confirmProtocolEnds"] == "yes") is { } breaks)
+        {
+            await accounts.AuditAsync(session, "key-refused", $"{key.Algorithm} {key.Bits} {key.Fingerprint}: {breaks}", ct);
+            return ConsolePages.Settings(session, merchant, null, $"The key was not changed: {breaks}.");
+        }
+        var expires = days > 0 ? time.GetUtcNow().AddDays(days.Value) : (DateTimeOffset?)null;
+        await merchants.RotateKeyAsync(session.MerchantId, key, expires, ct);
+        await accounts.AuditAsync(session, "key-rotated",
+            $"{merchant.KeyFingerprint} -> {key.Fingerprint} ({key.Algorithm} {key.Bits}); the old key verifies until {(expires is { } e ? e.ToString("O", CultureInfo.InvariantCulture) : "now")}",
+            ct);
+        return ConsolePages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!,
+            expires is { } until ? $"Your new key is in use; your previous key also verifies until {ConsolePages.Time(until)}." : "Your new key is in use.", null);
     }
 
     private static async Task<IResult> UsersAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)

@@ -12,7 +12,7 @@ namespace Mesh.Gateway.Consoles;
 /// (operator id and password, the realm <c>platform</c>, platform roles) and its own session
 /// cookie. The switch's links (signed on, echo latency, reversals owed to each bank), merchants
 /// and their onboarding, banks and theirs (<see cref="OperatorBanksPages"/>), the gate codes consumers choose from (<see cref="OperatorGatesPages"/>), the risk controls (<see cref="OperatorRiskPages"/>), settlement batches and their payouts, and a date's three-way
-/// reconciliation. Only a platform admin onboards merchants and records payouts.
+/// reconciliation. Only a platform admin onboards merchants, suspends, reactivates or offboards them, and records payouts.
 /// </summary>
 public static class OperatorConsoleApi
 {
@@ -28,6 +28,12 @@ public static class OperatorConsoleApi
         signedIn.MapPost("/logout", LogOutAsync);
         signedIn.MapGet("/merchants", MerchantsAsync);
         signedIn.MapPost("/merchants", OnboardAsync);
+        signedIn.MapPost("/merchants/{merchantId}/suspend", (string merchantId, HttpContext http, MerchantRegistry merchants, MerchantOffboarding offboarding,
+            ConsoleAccounts accounts, TimeProvider time, CancellationToken ct) => MoveAsync(merchantId, MerchantMove.Suspend, http, merchants, offboarding, accounts, time, ct));
+        signedIn.MapPost("/merchants/{merchantId}/reactivate", (string merchantId, HttpContext http, MerchantRegistry merchants, MerchantOffboarding offboarding,
+            ConsoleAccounts accounts, TimeProvider time, CancellationToken ct) => MoveAsync(merchantId, MerchantMove.Reactivate, http, merchants, offboarding, accounts, time, ct));
+        signedIn.MapPost("/merchants/{merchantId}/offboard", (string merchantId, HttpContext http, MerchantRegistry merchants, MerchantOffboarding offboarding,
+            ConsoleAccounts accounts, TimeProvider time, CancellationToken ct) => MoveAsync(merchantId, MerchantMove.Offboard, http, merchants, offboarding, accounts, time, ct));
         signedIn.MapGet("/settlement", BatchesAsync);
         signedIn.MapPost("/settlement/batches/{batchId:long}/payout", PayoutAsync);
         signedIn.MapGet("/reconciliation", ReconciliationAsync);
@@ -128,19 +134,81 @@ public static class OperatorConsoleApi
             outcome == MerchantRegistry.Outcome.Conflict ? $"{merchant.MerchantId} is already onboarded with other details." : null);
     }
 
+    /// <summary>
+    /// An operator's move of a merchant's lifecycle (<see cref="MerchantLifecycle"/>), with a reason (1 to 200 characters), audited.
+    /// An offboarded merchant with nothing owed closes at once; otherwise once its last batch is paid.
+    /// </summary>
+    private static async Task<IResult> MoveAsync(string merchantId, MerchantMove move, HttpContext http, MerchantRegistry merchants,
+        MerchantOffboarding offboarding, ConsoleAccounts accounts, TimeProvider time, CancellationToken ct)
+    {
+        var session = MerchantConsoleApi.Session(http);
+        if (session.Role != ConsoleRoles.PlatformAdmin)
+        {
+            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin suspends, reactivates or offboards merchants.");
+        }
+        var form = await http.Request.ReadFormAsync(ct);
+        var reason = form["reason"].ToString().Trim();
+        if (reason.Length is 0 or > MerchantLifecycle.ReasonCharsMax)
+        {
+            return await MerchantsPageAsync(session, merchants, null, $"A reason has 1 to {MerchantLifecycle.ReasonCharsMax} characters.", ct);
+        }
+        if (merchantId.Length != 15 || await merchants.FindAsync(merchantId, ct) is not { } merchant)
+        {
+            return ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such merchant", $"There is no merchant {merchantId}.");
+        }
+        var (to, refusal) = MerchantLifecycle.Move(merchant.State, move);
+        if (refusal is not null || to is not { } next || !await merchants.MoveAsync(merchantId, merchant.State, next, reason, time.GetUtcNow(), null, ct))
+        {
+            return await MerchantsPageAsync(session, merchants, null, $"{merchantId}: {refusal ?? "another operator changed it first; look again"}.", ct);
+        }
+        await accounts.AuditAsync(session, "merchant-" + MerchantLifecycle.Text(next), $"{merchantId}: {merchant.Status} -> {MerchantLifecycle.Text(next)}: {reason}", ct);
+        var owed = next == MerchantStatus.Offboarding ? await offboarding.TryCloseAsync(merchantId, ct) : null;
+        var now = (await merchants.FindAsync(merchantId, ct))!;
+        return await MerchantsPageAsync(session, merchants,
+            $"{merchantId} ({now.Name}) is {now.Status}." + (owed is null ? "" : $" It closes once nothing is owed: {owed}."), null, ct);
+    }
+
+    private static async Task<IResult> MerchantsPageAsync(ConsoleSession session, MerchantRegistry merchants, string? message, string? error, CancellationToken ct) =>
+        MerchantsPage(session, await merchants.LatestAsync(MerchantsListed, ct), message, error);
+
     private static IResult MerchantsPage(ConsoleSession session, IReadOnlyList<Merchant> merchants, string? message, string? error)
     {
         var html = ConsolePages.Layout(session, "Merchants");
         html.Append("<h1>Merchants</h1>");
         ConsolePages.Messages(html, message, error);
         html.Append("<table id=\"merchants\"><thead><tr><th>Merchant</th><th>Name</th><th>Status</th><th>Key</th><th>Notifications</th><th class=\"num\">Fee</th>")
-            .Append("<th>Since</th></tr></thead><tbody>");
+            .Append("<th>Since</th>").Append(session.Role == ConsoleRoles.PlatformAdmin ? "<th>Suspend, reactivate, offboard</th>" : "").Append("</tr></thead><tbody>");
         foreach (var m in merchants)
         {
-            html.Append("<tr><td>").Append(ConsolePages.E(m.MerchantId)).Append("</td><td>").Append(ConsolePages.E(m.Name)).Append("</td><td>").Append(ConsolePages.E(m.Status))
-                .Append("</td><td>").Append(ConsolePages.E(m.KeyAlgorithm)).Append(' ').Append(m.KeyBits).Append("</td><td>").Append(ConsolePages.E(m.NotificationMode))
-                .Append('/').Append(ConsolePages.E(m.NotificationProtocol)).Append("</td><td class=\"num\">").Append(m.FeeRatePpm).Append(" ppm, min ")
-                .Append(m.FeeMinimumMinor).Append("</td><td>").Append(ConsolePages.Time(m.CreatedAt)).Append("</td></tr>");
+            html.Append("<tr id=\"merchant-").Append(ConsolePages.E(m.MerchantId)).Append("\"><td>").Append(ConsolePages.E(m.MerchantId)).Append("</td><td>")
+                .Append(ConsolePages.E(m.Name)).Append("</td><td class=\"merchant-status\">").Append(ConsolePages.E(m.Status))
+                .Append(m.StatusReason is { Length: > 0 } reason ? " · " + ConsolePages.E(reason) : "")
+                .Append(m.RetainUntil is { } until ? " · data kept until " + ConsolePages.Time(until) : "")
+                .Append("</td><td>").Append(ConsolePages.E(m.KeyAlgorithm)).Append(' ').Append(m.KeyBits)
+                .Append(m.PreviousKeyExpiresAt is { } previous ? " (previous key until " + ConsolePages.Time(previous) + ")" : "").Append("</td><td>")
+                .Append(ConsolePages.E(m.NotificationMode)).Append('/').Append(ConsolePages.E(m.NotificationProtocol)).Append("</td><td class=\"num\">").Append(m.FeeRatePpm)
+                .Append(" ppm, min ").Append(m.FeeMinimumMinor).Append("</td><td>").Append(ConsolePages.Time(m.CreatedAt)).Append("</td>");
+            if (session.Role == ConsoleRoles.PlatformAdmin && m.State != MerchantStatus.Closed)
+            {
+                var path = "/ops/merchants/" + ConsolePages.E(m.MerchantId);
+                html.Append("<td><form method=\"post\" action=\"").Append(path).Append("/suspend\">");
+                ConsolePages.Csrf(html, session);
+                html.Append("<input name=\"reason\" placeholder=\"reason\" maxlength=\"").Append(MerchantLifecycle.ReasonCharsMax).Append("\" required> ");
+                foreach (var move in new[] { MerchantMove.Suspend, MerchantMove.Reactivate, MerchantMove.Offboard })
+                {
+                    if (MerchantLifecycle.Move(m.State, move).To is not null)
+                    {
+                        var verb = move.ToString().ToLowerInvariant();
+                        html.Append("<button type=\"submit\" formaction=\"").Append(path).Append('/').Append(verb).Append("\">").Append(move).Append("</button> ");
+                    }
+                }
+                html.Append("</form></td>");
+            }
+            else if (session.Role == ConsoleRoles.PlatformAdmin)
+            {
+                html.Append("<td></td>");
+            }
+            html.Append("</tr>");
         }
         html.Append("</tbody></table>");
         if (session.Role == ConsoleRoles.PlatformAdmin)
@@ -166,7 +234,7 @@ public static class OperatorConsoleApi
         await BatchesPageAsync(MerchantConsoleApi.Session(http), http.Request.Query["date"].ToString(), settlement, null, null, ct);
 
     private static async Task<IResult> PayoutAsync(long batchId, HttpContext http, OperatorSettlementClient settlement, ConsoleAccounts accounts,
-        CancellationToken ct)
+        MerchantOffboarding offboarding, CancellationToken ct)
     {
         var session = MerchantConsoleApi.Session(http);
         if (session.Role != ConsoleRoles.PlatformAdmin)
@@ -183,6 +251,7 @@ public static class OperatorConsoleApi
         {
             var batch = await settlement.RecordPayoutAsync(new RecordPayoutRequest { BatchId = batchId, Reference = reference }, cancellationToken: ct);
             await accounts.AuditAsync(session, "payout", $"batch {batchId} of {batch.MerchantId} ({batch.SettlementDate}): {batch.NetPayableMinor} {batch.Currency}, {reference}", ct);
+            offboarding.Wake();
             return await BatchesPageAsync(session, form["date"].ToString(), settlement, $"Batch {batchId} is {batch.FundStatus}.", null, ct);
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)

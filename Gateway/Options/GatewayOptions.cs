@@ -84,6 +84,21 @@ public sealed class GatewayOptions
     /// </summary>
     public string SettlementCutoffLocalTime { get; set; } = "23:00";
 
+    /// <summary>The longest an installation may keep a closed merchant's data: 30 years.</summary>
+    public const int MerchantRetentionDaysLimit = 10_950;
+
+    /// <summary>
+    /// How long a closed merchant's orders, payments, refunds and audit stay in the database after it closed (in days, 1 to
+    /// <see cref="MerchantRetentionDaysLimit"/>): recorded on the merchant as <c>retain_until</c>; nothing is deleted by the gateway.
+    /// </summary>
+    public int MerchantRetentionDays { get; set; } = 1_825;
+
+    /// <summary>
+    /// The fallback poll of the closing of offboarding merchants (each closes once its last settlement batch is paid); a payout
+    /// recorded in the operator console wakes it at once.
+    /// </summary>
+    public int OffboardingPollMs { get; set; } = 60_000;
+
     /// <summary>The time zone of settlement's business day (an IANA id).</summary>
     public string SettlementTimeZone { get; set; } = "Asia/Shanghai";
 }

@@ -72,11 +72,12 @@ public static class NetPayQueryApi
         {
             return Refusal(NetPayRefundApi.BadForm, fields.Problems, StatusCodes.Status400BadRequest);
         }
-        if (await merchants.FindWithKeyAsync(merId, ct) is not ({ Status: "active" }, { Length: > 0 } key))
+        if (await merchants.FindWithKeyAsync(merId, ct) is not (_, { } keys))
         {
-            return Refusal(NetPayRefundApi.NotOpened, $"MerId {merId} is not an active merchant", StatusCodes.Status403Forbidden);
+            return Refusal(NetPayRefundApi.NotOpened, $"MerId {merId} is not an onboarded merchant", StatusCodes.Status403Forbidden);
         }
-        if (!NetPaySignature.IsValid(key, NetPaySignature.QueryText(merId, transDate, ordId, transType), chkValue))
+        var signedText = NetPaySignature.QueryText(merId, transDate, ordId, transType);
+        if (!keys.AnyVerifies(time.GetUtcNow(), (spki, _) => NetPaySignature.IsValid(spki, signedText, chkValue)))
         {
             return Refusal(NetPayRefundApi.BadSignature, "ChkValue is the RSA SHA-1 signature of MerId+TransDate+OrdId+TransType by the merchant's key",
                 StatusCodes.Status403Forbidden);

@@ -74,11 +74,13 @@ public static class NetPayRefundApi
         {
             return Refusal(BadForm, fields.Problems, StatusCodes.Status400BadRequest);
         }
-        if (await merchants.FindWithKeyAsync(merId, ct) is not ({ Status: "active" } merchant, { Length: > 0 } key))
+        if (await merchants.FindWithKeyAsync(merId, ct) is not ({ } merchant, { } keys)
+            || MerchantLifecycle.Refuses(merchant.State, MerchantCall.FollowUp) is not null)
         {
-            return Refusal(NotOpened, $"MerID {merId} is not an active merchant", StatusCodes.Status403Forbidden);
+            return Refusal(NotOpened, $"MerID {merId} is not an onboarded merchant, or has left the platform", StatusCodes.Status403Forbidden);
         }
-        if (!NetPaySignature.IsValid(key, NetPaySignature.RefundText(merId, transDate, transType, orderId, refundAmount, priv1), chkValue))
+        var signedText = NetPaySignature.RefundText(merId, transDate, transType, orderId, refundAmount, priv1);
+        if (!keys.AnyVerifies(time.GetUtcNow(), (spki, _) => NetPaySignature.IsValid(spki, signedText, chkValue)))
         {
             return Refusal(BadSignature, "ChkValue is the RSA SHA-1 signature of MerID+TransDate+TransType+OrderId+RefundAmount+Priv1 by the merchant's key",
                 StatusCodes.Status403Forbidden);

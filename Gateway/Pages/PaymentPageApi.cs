@@ -53,14 +53,18 @@ public static class PaymentPageApi
         {
             return ValidationProblem(context, problems);
         }
-        if (await merchants.FindWithKeyAsync(request!.Order.MerchantId, ct) is not ({ Status: "active" } merchant, var key))
+        if (await merchants.FindWithKeyAsync(request!.Order.MerchantId, ct) is not ({ } merchant, var keys))
         {
-            return Problem(context, StatusCodes.Status403Forbidden, "The merchant is not accepted", $"MerId {request.Order.MerchantId} is not an active merchant");
+            return Problem(context, StatusCodes.Status403Forbidden, "The merchant is not accepted", $"MerId {request.Order.MerchantId} is not an onboarded merchant");
         }
-        if (key.Length == 0 || merchant.KeyAlgorithm != MerchantKey.Rsa || !NetPaySignature.IsValid(key, request.SignedText, request.ChkValue))
+        if (!keys.AnyVerifies(time.GetUtcNow(), (spki, algorithm) => algorithm == MerchantKey.Rsa && NetPaySignature.IsValid(spki, request.SignedText, request.ChkValue)))
         {
             return Problem(context, StatusCodes.Status403Forbidden, "The signature does not verify",
                 "ChkValue is the RSA SHA-1 signature of MerId+OrdId+TransAmt+CuryId+TransDate+TransType(+Priv1) by the merchant's key");
+        }
+        if (MerchantLifecycle.Refuses(merchant.State, MerchantCall.NewBusiness) is { } notTaking)
+        {
+            return NotTaking(context, merchant.State, notTaking);
         }
         OrderRules.Check(request.Order, options.Value, await gates.EnabledAsync(ct), problems, netPayNames: true);
         OrderRules.CheckAddresses(request.Order, merchant, problems, netPayNames: true);
@@ -96,7 +100,7 @@ public static class PaymentPageApi
 
     /// <summary>A new payment page for a /v1 order, answered at once (no redirect): its form posts to the session's own address.</summary>
     private static async Task<IResult> StartAsync(HttpContext context, string merchantId, string orderId, OrderBook orders, PaymentSessions sessions,
-        PageForms forms, OrderAnswers answers, TimeProvider time, CancellationToken ct)
+        PageForms forms, OrderAnswers answers, MerchantRegistry merchants, TimeProvider time, CancellationToken ct)
     {
         if (!OrderRules.MerchantId().IsMatch(merchantId) || !OrderRules.V1OrderId().IsMatch(orderId)
             || await orders.FindForPageAsync(merchantId, orderId, ct) is not ({ } order, var merchantName))
@@ -107,11 +111,15 @@ public static class PaymentPageApi
         {
             return await ResultAsync(order, merchantName, null, answers, time, ct);
         }
+        if (await NotPayingAsync(merchants, merchantId, ct) is { } notPaying)
+        {
+            return notPaying;
+        }
         return await ShowPageAsync(context, sessions.Start(order), merchantName, forms, ct);
     }
 
     private static async Task<IResult> ShowAsync(HttpContext context, string sessionId, OrderBook orders, PaymentSessions sessions,
-        PageForms forms, OrderAnswers answers, TimeProvider time, CancellationToken ct)
+        PageForms forms, OrderAnswers answers, MerchantRegistry merchants, TimeProvider time, CancellationToken ct)
     {
         if (sessions.Open(sessionId) is not { } session || await orders.FindForPageAsync(session.MerchantId, session.OrderId, ct) is not ({ } order, var merchantName))
         {
@@ -128,6 +136,10 @@ public static class PaymentPageApi
         if (OrderLifetime.HasEnded(order, time.GetUtcNow()))
         {
             return Closed();
+        }
+        if (await NotPayingAsync(merchants, session.MerchantId, ct) is { } notPaying)
+        {
+            return notPaying;
         }
         return await ShowPageAsync(context, session.After(order.WrongPins), merchantName, forms, ct);
     }
@@ -153,9 +165,9 @@ public static class PaymentPageApi
     /// </summary>
     private static async Task<IResult> SubmitAsync(HttpContext context, string sessionId, OrderBook orders, PaymentSessions sessions,
         GateCodes gates, CardPayments payments, CardProducts products, PageForms forms, ResultDelivery delivery, OrderAnswers answers,
-        TimeProvider time, CancellationToken ct)
+        MerchantRegistry merchants, TimeProvider time, CancellationToken ct)
     {
-        var submitted = await SubmittedAsync(context, sessionId, sessions);
+        var submitted = await SubmittedAsync(context, sessionId, sessions, merchants, ct);
         if (submitted.Refused is { } refused)
         {
             return refused;
@@ -191,10 +203,10 @@ public static class PaymentPageApi
 
     /// <summary>
     /// A submitted form of the payment page, or why it is refused with nothing sent: no such page, a form that cannot be
-    /// read, a CSRF token that is not this page's (in the form and its cookie), or a page past its time.
+    /// read, a CSRF token that is not this page's (in the form and its cookie), a page past its time, or a merchant that takes no payments now.
     /// </summary>
     private static async Task<(PaymentSession? Session, IFormCollection? Form, IResult? Refused)> SubmittedAsync(HttpContext context, string sessionId,
-        PaymentSessions sessions)
+        PaymentSessions sessions, MerchantRegistry merchants, CancellationToken ct)
     {
         if (sessions.Open(sessionId) is not { } session)
         {
@@ -209,17 +221,39 @@ public static class PaymentPageApi
             return (null, null, PaymentPages.Error(StatusCodes.Status403Forbidden, "The form was not sent from this payment page",
                 "For your safety the payment was not made. Please open the payment page again."));
         }
-        return sessions.IsExpired(session) ? (null, null, Expired()) : (session, form, null);
+        if (sessions.IsExpired(session))
+        {
+            return (null, null, Expired());
+        }
+        return await NotPayingAsync(merchants, session.MerchantId, ct) is { } notPaying ? (null, null, notPaying) : (session, form, null);
     }
+
+    /// <summary>
+    /// The page's refusal while the order's merchant takes no payments (suspended, offboarding, closed), with the code the merchant's
+    /// API answers; null when it does. An order made before a suspension is paid again once the merchant is reactivated, if it has not expired.
+    /// </summary>
+    private static async Task<IResult?> NotPayingAsync(MerchantRegistry merchants, string merchantId, CancellationToken ct) =>
+        await merchants.FindAsync(merchantId, ct) is { } merchant && MerchantLifecycle.Refuses(merchant.State, MerchantCall.NewBusiness) is { } code
+            ? PaymentPages.Error(StatusCodes.Status403Forbidden, $"{merchant.Name} is not taking payments",
+                $"Nothing was charged: {MerchantLifecycle.Why(merchant.State)} (code {code}).")
+            : null;
+
+    /// <summary>TransGet's refusal of a merchant that takes no new orders: the code as a problem's <c>code</c>, or on the page.</summary>
+    private static IResult NotTaking(HttpContext context, MerchantStatus state, string code) =>
+        WantsHtml(context)
+            ? PaymentPages.Error(StatusCodes.Status403Forbidden, $"The merchant is {MerchantLifecycle.Text(state)}", $"{MerchantLifecycle.Why(state)} (code {code})")
+            : TypedResults.Problem(MerchantLifecycle.Why(state), statusCode: StatusCodes.Status403Forbidden, title: $"The merchant is {MerchantLifecycle.Text(state)}",
+                type: Apis.MerchantRequests.ProblemType, extensions: new Dictionary<string, object?> { ["code"] = code, ["merchantStatus"] = MerchantLifecycle.Text(state) });
 
     /// <summary>
     /// The one-time code's form: the purchase the bank answered 1A sent again with the code the cardholder received.
     /// A code not of six digits, a forged CSRF token or an expired page sends nothing.
     /// </summary>
     private static async Task<IResult> SubmitCodeAsync(HttpContext context, string sessionId, OrderBook orders, PaymentSessions sessions,
-        CardPayments payments, PageForms forms, ResultDelivery delivery, OrderAnswers answers, TimeProvider time, CancellationToken ct)
+        CardPayments payments, PageForms forms, ResultDelivery delivery, OrderAnswers answers, MerchantRegistry merchants, TimeProvider time,
+        CancellationToken ct)
     {
-        var submitted = await SubmittedAsync(context, sessionId, sessions);
+        var submitted = await SubmittedAsync(context, sessionId, sessions, merchants, ct);
         if (submitted.Refused is { } refused)
         {
             return refused;

@@ -51,6 +51,10 @@ public sealed class AuthorizationMatrixTests(MeshPlatformFixture platform, ITest
         ("GET", "/ops", "LLLLAALL"),
         ("GET", "/ops/merchants", "LLLLAALL"),
         ("POST", "/ops/merchants", "LLLLAFLL"),
+        // An empty form has no reason: refused as incomplete, and merchant A stays active for the rows after.
+        ("POST", "/ops/merchants/{merchant}/suspend", "LLLLAFLL"),
+        ("POST", "/ops/merchants/{merchant}/reactivate", "LLLLAFLL"),
+        ("POST", "/ops/merchants/{merchant}/offboard", "LLLLAFLL"),
         ("GET", "/ops/settlement", "LLLLAALL"),
         ("POST", "/ops/settlement/batches/999999999/payout", "LLLLAFLL"),
         ("GET", "/ops/reconciliation", "LLLLAALL"),
@@ -82,12 +86,12 @@ public sealed class AuthorizationMatrixTests(MeshPlatformFixture platform, ITest
         var suffix = Random.Shared.Next(100_000, 999_999).ToString(CultureInfo.InvariantCulture);
         var sessions = new ConsoleSession[]
         {
-            await MerchantUserAsync(a.MerchantId, "admin" + suffix, "admin", adminKey),
-            await MerchantUserAsync(a.MerchantId, "oper" + suffix, "operator", adminKey),
-            await MerchantUserAsync(a.MerchantId, "view" + suffix, "viewer", adminKey),
-            await MerchantUserAsync(b.MerchantId, "badmin" + suffix, "admin", adminKey),
-            await PlatformUserAsync("padmin" + suffix, "platform-admin", adminKey),
-            await PlatformUserAsync("poper" + suffix, "platform-operator", adminKey),
+            await MerchantUserAsync(a.MerchantId, "admin" + suffix, "admin"),
+            await MerchantUserAsync(a.MerchantId, "oper" + suffix, "operator"),
+            await MerchantUserAsync(a.MerchantId, "view" + suffix, "viewer"),
+            await MerchantUserAsync(b.MerchantId, "badmin" + suffix, "admin"),
+            await PlatformUserAsync("padmin" + suffix, "platform-admin"),
+            await PlatformUserAsync("poper" + suffix, "platform-operator"),
             ConsoleSession.None,
             ConsoleSession.None,
         };
@@ -191,19 +195,9 @@ public sealed class AuthorizationMatrixTests(MeshPlatformFixture platform, ITest
         _ => cell.ToString(),
     };
 
-    private async Task<ConsoleSession> MerchantUserAsync(string merchantId, string operatorId, string role, string adminKey)
-    {
-        using var admin = platform.App.CreateHttpClient("gateway", "http");
-        admin.DefaultRequestHeaders.Add("X-Mesh-Admin-Key", adminKey);
-        (await admin.PostAsJsonAsync($"/admin/merchants/{merchantId}/console-users", new { operatorId, role, password = Password })).EnsureSuccessStatusCode();
-        return await ConsoleSession.SignInAsync(platform, "/console", new() { ["merchantId"] = merchantId, ["operatorId"] = operatorId, ["password"] = Password });
-    }
+    private Task<ConsoleSession> MerchantUserAsync(string merchantId, string operatorId, string role) =>
+        ConsoleSession.MerchantUserAsync(platform, merchantId, operatorId, role, Password);
 
-    private async Task<ConsoleSession> PlatformUserAsync(string operatorId, string role, string adminKey)
-    {
-        using var admin = platform.App.CreateHttpClient("gateway", "http");
-        admin.DefaultRequestHeaders.Add("X-Mesh-Admin-Key", adminKey);
-        (await admin.PostAsJsonAsync("/admin/platform-operators", new { operatorId, role, password = Password })).EnsureSuccessStatusCode();
-        return await ConsoleSession.SignInAsync(platform, "/ops", new() { ["operatorId"] = operatorId, ["password"] = Password });
-    }
+    private Task<ConsoleSession> PlatformUserAsync(string operatorId, string role) =>
+        ConsoleSession.PlatformUserAsync(platform, operatorId, role, Password);
 }

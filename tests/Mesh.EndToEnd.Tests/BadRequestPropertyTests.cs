@@ -43,6 +43,7 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
         ("GET", "/console/settings"), ("POST", "/console/settings/notifications"), ("POST", "/console/settings/certificate"), ("GET", "/console/users"),
         ("POST", "/console/users"), ("GET", "/console/settlement"), ("GET", "/console/settlement/{date}/{kind}"),
         ("GET", "/ops/login"), ("POST", "/ops/login"), ("GET", "/ops"), ("POST", "/ops/logout"), ("GET", "/ops/merchants"), ("POST", "/ops/merchants"),
+        ("POST", "/ops/merchants/{merchantId}/suspend"), ("POST", "/ops/merchants/{merchantId}/reactivate"), ("POST", "/ops/merchants/{merchantId}/offboard"),
         ("GET", "/ops/settlement"), ("POST", "/ops/settlement/batches/{batchId}/payout"), ("GET", "/ops/reconciliation"), ("GET", "/ops/banks"),
         ("POST", "/ops/banks"), ("GET", "/ops/gates"), ("POST", "/ops/gates"), ("POST", "/ops/gates/{gateId}/disable"),
         ("GET", "/console/risk"), ("POST", "/console/risk/limits"), ("GET", "/ops/risk"), ("POST", "/ops/risk/velocity"), ("POST", "/ops/risk/caps"),

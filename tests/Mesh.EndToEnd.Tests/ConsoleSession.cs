@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Aspire.Hosting.Testing;
 
@@ -29,6 +30,24 @@ public sealed partial record ConsoleSession(string? Cookie, string? Csrf)
         var csrf = CsrfPattern().Match(await homePage.Content.ReadAsStringAsync()).Groups[1].Value;
         Assert.False(string.IsNullOrEmpty(csrf), $"no CSRF token on {console}");
         return new ConsoleSession(cookie, csrf);
+    }
+
+    /// <summary>Gives a merchant's person a console login through <c>/admin</c> and signs them in.</summary>
+    public static async Task<ConsoleSession> MerchantUserAsync(MeshPlatformFixture platform, string merchantId, string operatorId, string role, string password)
+    {
+        using var admin = platform.App.CreateHttpClient("gateway", "http");
+        admin.DefaultRequestHeaders.Add("X-Mesh-Admin-Key", await platform.ParameterAsync("gateway-admin-key"));
+        (await admin.PostAsJsonAsync($"/admin/merchants/{merchantId}/console-users", new { operatorId, role, password })).EnsureSuccessStatusCode();
+        return await SignInAsync(platform, "/console", new() { ["merchantId"] = merchantId, ["operatorId"] = operatorId, ["password"] = password });
+    }
+
+    /// <summary>Gives one of the platform's operators an operator console login through <c>/admin</c> and signs them in.</summary>
+    public static async Task<ConsoleSession> PlatformUserAsync(MeshPlatformFixture platform, string operatorId, string role, string password)
+    {
+        using var admin = platform.App.CreateHttpClient("gateway", "http");
+        admin.DefaultRequestHeaders.Add("X-Mesh-Admin-Key", await platform.ParameterAsync("gateway-admin-key"));
+        (await admin.PostAsJsonAsync("/admin/platform-operators", new { operatorId, role, password })).EnsureSuccessStatusCode();
+        return await SignInAsync(platform, "/ops", new() { ["operatorId"] = operatorId, ["password"] = password });
     }
 
     [GeneratedRegex(""""name="csrf" value="([^"]+)"""")]

@@ -150,6 +150,8 @@ public sealed class MerchantConsoleTests(MeshPlatformFixture platform)
         await page.ClickAsync("#save-notifications");
         var saved = await page.TextContentAsync("#message");
         await page.FillAsync("#pem", newKey.ExportSubjectPublicKeyInfoPem());
+        // The merchant's RSA-1024 key signs NetPay forms, an ECDSA key cannot: replacing it needs the admin's confirmation.
+        await page.CheckAsync("#confirmProtocolEnds");
         await page.ClickAsync("#upload");
         var uploaded = await page.TextContentAsync("#message");
         var key = await page.TextContentAsync("#key");
@@ -172,7 +174,7 @@ public sealed class MerchantConsoleTests(MeshPlatformFixture platform)
         var usersForViewer = await page.GotoAsync(new Uri(gateway, "/console/users").ToString());
 
         Assert.Equal("Notification settings saved.", saved);
-        Assert.Equal("Your new key is in use.", uploaded);
+        Assert.StartsWith("Your new key is in use; your previous key also verifies until ", uploaded);
         Assert.Contains(newFingerprint, key);
         Assert.Equal("realtime/plain", await platform.ScalarAsync<string>("gatewaydb",
             "SELECT notification_mode || '/' || notification_protocol FROM merchants WHERE merchant_id = $1", merchant.MerchantId));
@@ -180,7 +182,7 @@ public sealed class MerchantConsoleTests(MeshPlatformFixture platform)
         Assert.Contains("will be sent again now", resent);
         Assert.Equal("dave can sign in now.", added);
         Assert.Equal(403, usersForViewer!.Status);
-        Assert.Equal("login:2,logout:1,notification-resend:1,settings:2,user-added:1", await platform.ScalarAsync<string>("gatewaydb",
+        Assert.Equal("key-rotated:1,login:2,logout:1,notification-resend:1,settings:1,user-added:1", await platform.ScalarAsync<string>("gatewaydb",
             "SELECT string_agg(action || ':' || n, ',' ORDER BY action) FROM (SELECT action, count(*) n FROM console_audit WHERE merchant_id = $1 GROUP BY action) a",
             merchant.MerchantId));
     }

@@ -67,6 +67,9 @@ public sealed class TestMerchant : IDisposable
 
     public RSA RsaKey => (RSA)_key;
 
+    /// <summary>The same merchant signing with another key (one it rotated to, or one it gave up): disposing it disposes that key.</summary>
+    public TestMerchant SigningWith(AsymmetricAlgorithm key) => new(MerchantId, key);
+
     private static string Certificate(RSA key) =>
         new CertificateRequest("CN=Demo Tea House, O=Merchant", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
             .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1)).ExportCertificatePem();
