@@ -96,7 +96,7 @@ public static class Durability
             FROM ({string.Join(" UNION ALL ", IssuerSchemas.Select(s => $"SELECT * FROM {s}.postings"))}) p
             """,
             r => (r.GetInt64(0), r.GetInt64(1))))[0];
-        var expectedIssuerNet = -(seenPaid.Count * Purchases.AmountMinor) + seenRefunds.Values.Sum();
+        var expectedIssuerNet = -(seenPaid.Count * Purchases.AmountMinor) + seenRefunds.Values.Sum() + (work.SeenVoided.Count * Purchases.AmountMinor);
 
         const string Owed = "SELECT count(*) FROM outbox WHERE merchant_id = ANY($1) AND topic = 'notification' AND delivered_at IS NULL AND superseded_at IS NULL";
         var owed = await CountAsync("gatewaydb", Owed);
@@ -105,7 +105,7 @@ public static class Durability
 
         Console.WriteLine();
         Console.WriteLine("== durability, order by order (whole run, warm-up included)");
-        Console.WriteLine($"the generator saw {seenPaid.Count} orders paid and {seenRefunds.Count} refunds succeed ({seenRefunds.Values.Sum()} minor units)");
+        Console.WriteLine($"the generator saw {seenPaid.Count} orders paid ({work.SeenVoided.Count} of them then voided) and {seenRefunds.Count} refunds succeed ({seenRefunds.Values.Sum()} minor units)");
         var failed = new List<string>();
         void Compare<T>(string store, HashSet<T> seen, IReadOnlyList<T> found) where T : notnull
         {
@@ -122,9 +122,10 @@ public static class Durability
         Compare("gateway orders paid", seenPaid, gateway);
         Compare("switch approved 0200s", seenPaid, switchApproved);
         Compare("issuers' debits", seenPaid, issuerDebited);
-        Compare("ledger purchases", seenPaid, ledger);
+        // A void is booked as the purchase's reversal: the ledger keeps the sales not voided.
+        Compare("ledger purchases", seenPaid.Except(work.SeenVoided).ToHashSet(), ledger);
         Compare("gateway refunds succeeded", seenRefunds.Keys.ToHashSet(), gatewayRefunds);
-        Console.WriteLine($"issuers' postings net {issuerNet} minor units; seen paid × {Purchases.AmountMinor} − seen refunded = {expectedIssuerNet}");
+        Console.WriteLine($"issuers' postings net {issuerNet} minor units; −(seen paid − seen voided) × {Purchases.AmountMinor} + seen refunded = {expectedIssuerNet}");
         if (issuerNet != expectedIssuerNet)
         {
             failed.Add("issuers' money");

@@ -14,14 +14,15 @@ using Microsoft.Extensions.DependencyInjection;
 //   open [rate] [seconds]                 a fixed arrival rate (500/s, 180 s)
 //   sweep [rate,rate,...] [seconds each]  open loop at rising rates up to the knee, and a chart (SVG)
 //   crash [seed] [faults] [payers]        the crash and fault campaign under load (tests/CrashCampaign.cs), then the invariants
-// Options by environment: LOAD_WARMUP_SECONDS (60: tiered JIT settles in about a minute under load), LOAD_CARDS per bank (500), LOAD_MIX "queries,refunds,credit,holds" percent (5,5,3,3),
+// Options by environment: LOAD_WARMUP_SECONDS (60: tiered JIT settles in about a minute under load), LOAD_CARDS per bank (500), LOAD_MIX "queries,refunds,credit,holds,voids" percent (5,5,3,3,1),
 // LOAD_CHART path of the sweep's SVG (docs/performance-latency.svg).
 // The closed and open windows hold a CHECKPOINT at their middle, as hours of running would; the
 // durability check compares, order by order, what the generator saw paid with every store.
 var mode = args.ElementAtOrDefault(0) ?? "closed";
 var warmupSeconds = Env("LOAD_WARMUP_SECONDS", 60);
 var cardsPerBank = Env("LOAD_CARDS", 500);
-var mix = (Environment.GetEnvironmentVariable("LOAD_MIX") ?? "5,5,3,3").Split(',').Select(int.Parse).Concat([3, 3]).ToArray();
+var mixGiven = (Environment.GetEnvironmentVariable("LOAD_MIX") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+var mix = new[] { 5, 5, 3, 3, 1 }.Select((byDefault, i) => i < mixGiven.Length ? mixGiven[i] : byDefault).ToArray();
 
 await using var platform = await BenchmarkPlatform.StartAsync(builder =>
 {
@@ -68,9 +69,9 @@ var cards = new[] { "622202", "621700" }.SelectMany(bin => Enumerable.Range(1000
     return body + Mesh.Iso8583.Messages.Pan.LuhnCheckDigit(body);
 })).ToArray();
 var work = new Purchases(merchants, merchantBackend.NotifyUrl, app.GetEndpoint("gateway", "https"), cards, mix[0], mix[1],
-    await CreditShare.ReadAsync(app, percent: mix[2]), holdPercent: mix[3]);
+    await CreditShare.ReadAsync(app, percent: mix[2]), holdPercent: mix[3], voidPercent: mix[4]);
 
-Console.WriteLine($"Mesh end-to-end load: {Environment.ProcessorCount} cores, {cards.Length} cards, {merchants.Count} merchants, mix {mix[0]}% queries {mix[1]}% refunds, {mix[2]}% of purchases by credit card, {mix[3]}% pre-authorized and captured");
+Console.WriteLine($"Mesh end-to-end load: {Environment.ProcessorCount} cores, {cards.Length} cards, {merchants.Count} merchants, mix {mix[0]}% queries {mix[1]}% refunds, {mix[2]}% of purchases by credit card, {mix[3]}% pre-authorized and captured, {mix[4]}% voided once paid");
 var idleBefore = MachineCpu.Snapshot();
 await Task.Delay(TimeSpan.FromSeconds(10));
 Console.WriteLine($"idle for 10 s, CPU per second: {MachineCpu.PerUnit(idleBefore, MachineCpu.Snapshot(), 10, top: 6)} (just started: mostly the JIT tiering up; settled idle is in docs/operations.md)");

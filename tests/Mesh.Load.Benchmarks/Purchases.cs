@@ -25,10 +25,11 @@ public readonly record struct RefundKey(string MerchantId, string RefundId)
 /// connections. What the generator saw paid and refunded is kept, order by order, for the
 /// durability check. A few purchases in a hundred (<see cref="CreditCards.Percent"/>) pay with a credit
 /// card (expiry and CVV2), one in three of those with the one-time code its bank asks for; a few others
-/// (<paramref name="holdPercent"/>) are pre-authorizations the merchant captures in full once the page says authorized.
+/// (<paramref name="holdPercent"/>) are pre-authorizations the merchant captures in full once the page says authorized; and
+/// a few sales (<paramref name="voidPercent"/>) the merchant voids (撤销) once paid.
 /// </summary>
 public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyUrl, Uri paymentPage, IReadOnlyList<string> cards, int queryPercent, int refundPercent,
-    CreditCards credit, int holdPercent)
+    CreditCards credit, int holdPercent, int voidPercent)
 {
     public const long AmountMinor = 1_00;
     private const long RefundAmountMinor = 1;
@@ -41,6 +42,7 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyU
     private readonly SemaphoreSlim _codeTurn = new(1, 1);
     private long _sequence;
     private long _heldNotCaptured;
+    private readonly ConcurrentDictionary<OrderKey, bool> _seenVoided = new();
 
     public IReadOnlyList<OrderKey> SeenPaid
     {
@@ -52,6 +54,9 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyU
             }
         }
     }
+
+    /// <summary>The paid orders the generator saw voided: paid at the gateway, switch and bank, and given back whole.</summary>
+    public IReadOnlyCollection<OrderKey> SeenVoided => [.. _seenVoided.Keys];
 
     /// <summary>Holds the generator saw authorized whose capture did not come back paid: the bank still holds each.</summary>
     public long HeldNotCaptured => Interlocked.Read(ref _heldNotCaptured);
@@ -138,6 +143,18 @@ public sealed class Purchases(IReadOnlyList<NetPayClient> merchants, Uri notifyU
             _seenPaid.Add((merchant, orderId));
         }
         recorder.Record(new Sample(Stopwatch.GetElapsedTime(dueTimestamp).TotalMilliseconds, created, open, submit, result));
+        if (!hold && !byCredit && Percentile(~n) < voidPercent)
+        {
+            var voiding = Stopwatch.GetTimestamp();
+            var voided = await merchant.VoidOrderAsync(orderId);
+            if (voided.Status != "voided")
+            {
+                throw new LoadException($"void {voided.Status}", $"{merchant.MerchantId}/{orderId}: {voided.Status} {voided.ResponseCode}");
+            }
+            _seenVoided[new OrderKey(merchant.MerchantId, orderId)] = true;
+            recorder.RecordVoid(Stopwatch.GetElapsedTime(voiding).TotalMilliseconds);
+            return;
+        }
         if (_refundable.Count < RefundableKeptMax)
         {
             _refundable.Enqueue((merchant, orderId));

@@ -7,7 +7,7 @@ public readonly record struct Sample(double TotalMs, double CreateMs, double Ope
 
 /// <summary>
 /// What a phase of the run measured: samples of completed purchases, the latencies of the mix's
-/// queries, refunds and captures (each counted in the phase it finished in, not the whole run), errors by
+/// queries, refunds, captures and voids (each counted in the phase it finished in, not the whole run), errors by
 /// kind, and the live counters the progress line reads.
 /// </summary>
 public sealed class Recorder
@@ -16,6 +16,7 @@ public sealed class Recorder
     private readonly ConcurrentQueue<double> _queryMs = new();
     private readonly ConcurrentQueue<double> _refundMs = new();
     private readonly ConcurrentQueue<double> _captureMs = new();
+    private readonly ConcurrentQueue<double> _voidMs = new();
     private readonly ConcurrentDictionary<string, int> _errors = new(StringComparer.Ordinal);
     private long _completed;
     private long _failed;
@@ -39,6 +40,9 @@ public sealed class Recorder
     /// <summary>A held order's capture, from the merchant's call to the platform's answer.</summary>
     public void RecordCapture(double latencyMs) => _captureMs.Enqueue(latencyMs);
 
+    /// <summary>A paid order's void, from the merchant's call to the platform's answer.</summary>
+    public void RecordVoid(double latencyMs) => _voidMs.Enqueue(latencyMs);
+
     private readonly ConcurrentDictionary<string, string> _examples = new(StringComparer.Ordinal);
 
     /// <summary>The first detail seen of each kind of error, to tell what it was.</summary>
@@ -61,6 +65,8 @@ public sealed class Recorder
     public IReadOnlyList<double> RefundMs => [.. _refundMs];
 
     public IReadOnlyList<double> CaptureMs => [.. _captureMs];
+
+    public IReadOnlyList<double> VoidMs => [.. _voidMs];
 
     public static double Percentile(IReadOnlyList<double> sorted, double p) =>
         sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];

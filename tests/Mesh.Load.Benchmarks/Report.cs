@@ -30,7 +30,7 @@ public sealed class Report
             var sorted = Sorted(pick);
             Console.WriteLine($"  {step,-18} p50 {P(sorted, 50)}  p99 {P(sorted, 99)} ms");
         }
-        foreach (var (operation, latencies) in new[] { ("queries", recorder.QueryMs), ("refunds", recorder.RefundMs), ("captures", recorder.CaptureMs) })
+        foreach (var (operation, latencies) in new[] { ("queries", recorder.QueryMs), ("refunds", recorder.RefundMs), ("captures", recorder.CaptureMs), ("voids", recorder.VoidMs) })
         {
             double[] sorted = [.. latencies.Order()];
             Console.WriteLine($"{operation,-16} {sorted.Length} in {elapsed.TotalSeconds:F1} s = {sorted.Length / elapsed.TotalSeconds:F1}/s; "
