@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Google.Protobuf;
 using Grpc.Core;
@@ -8,6 +11,7 @@ using Mesh.Contracts.Hsm;
 using Mesh.Contracts.Switch;
 using Mesh.Iso8583.Messages;
 using Mesh.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace Mesh.EndToEnd.Tests;
@@ -170,6 +174,37 @@ public sealed class ZoneKeyChangeTests(MeshPlatformFixture platform, ITestOutput
 
         Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
         Assert.Equal((before.ZpkCheckValue, before.ZakCheckValue), (after.ZpkCheckValue, after.ZakCheckValue));
+    }
+
+    [Fact]
+    public async Task TheDashboardsCommand_ChangesABanksKeys_AndItsRouteRefusesAnyoneButAnOperator()
+    {
+        var (operations, channel) = await OperatorAsync();
+        using var _ = channel;
+        var before = await LinkAsync(operations, "issuer-ccb");
+        using var anonymous = platform.App.CreateHttpClient("switch", "http");
+        using var acquirerHttp = await platform.HttpClientAsync("switch", "gateway");
+        using var noCredential = await anonymous.PostAsync("/admin/links/issuer-ccb/change-zone-keys", null);
+        using var wrongRole = await acquirerHttp.PostAsync("/admin/links/issuer-ccb/change-zone-keys", null);
+        var unchanged = await LinkAsync(operations, "issuer-ccb");
+
+        var result = await platform.App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync("issuer-ccb", "change-zone-keys");
+        var after = await LinkAsync(operations, "issuer-ccb");
+        using var acquirer = await platform.NewAcquirerAsync();
+        var purchase = await acquirer.PurchaseAsync(Acquirer.TestCard("621700", 1), Expiry, Pin, amountMinor: 170);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, noCredential.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, wrongRole.StatusCode);
+        Assert.Equal((before.ZpkCheckValue, before.ZakCheckValue), (unchanged.ZpkCheckValue, unchanged.ZakCheckValue));
+        Assert.True(result.Success, result.Message);
+        var keys = JsonDocument.Parse(result.Data!.Value).RootElement.GetProperty("keys");
+        Assert.Equal(["changed", "changed"], keys.EnumerateArray().Select(k => k.GetProperty("outcome").GetString()));
+        Assert.Equal((keys[0].GetProperty("checkValue").GetString(), keys[1].GetProperty("checkValue").GetString()), (after.ZpkCheckValue, after.ZakCheckValue));
+        Assert.NotEqual(before.ZakCheckValue, after.ZakCheckValue);
+        Assert.Equal("00", purchase.GetString(IsoFields.ResponseCode));
+        Assert.Equal(1L, await platform.ScalarAsync<long>("switchdb",
+            "SELECT count(*) FROM zone_key_changes WHERE issuer = 'issuer-ccb' AND key_kind = 'ZAK' AND outcome = 'changed' AND initiated_by = 'dashboard' AND offered_check_value = $1",
+            after.ZakCheckValue));
     }
 
     [Theory]

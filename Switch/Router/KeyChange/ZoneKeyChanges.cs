@@ -31,6 +31,9 @@ public static class ZoneKeyChangeOutcomes
 
     /// <summary>The switch changed over, the bank did not confirm its own change-over: it may still MAC under the previous key, accepted until the window ends.</summary>
     public const string NotConfirmed = "not_confirmed";
+
+    /// <summary>A scheduled change stopped on an error of the switch's own (its Hsm or database out of reach): see the warning logged.</summary>
+    public const string Failed = "failed";
 }
 
 /// <summary>
@@ -167,16 +170,27 @@ public sealed class ZoneKeyChanges(
         {
             foreach (var link in links.All)
             {
+                bool due;
                 try
                 {
-                    if (await store.ClaimDueAsync(link.Name, interval, stoppingToken))
+                    due = await store.ClaimDueAsync(link.Name, interval, stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning("The zone key schedule of {Issuer} was not read: {Reason}; looked at again in {PollSeconds} s",
+                        link.Name, ex.Message, SchedulePoll.TotalSeconds);
+                    continue;
+                }
+                try
+                {
+                    if (due)
                     {
                         await ChangeAsync(link, options.Value.ZoneKeyGraceSeconds, "schedule", stoppingToken);
                     }
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
-                    metrics.ZoneKeyChange(link.Name, "both", ZoneKeyChangeOutcomes.NoAnswer);
+                    metrics.ZoneKeyChange(link.Name, "both", ZoneKeyChangeOutcomes.Failed);
                     logger.LogWarning("Scheduled zone key change on {Issuer} failed: {Reason} ({Kind}); due again in {IntervalMinutes} min",
                         link.Name, ex.Message, ex.GetType().Name, interval.TotalMinutes);
                 }
