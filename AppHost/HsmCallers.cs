@@ -45,7 +45,8 @@ public static class HsmCallers
     /// (ids <c>{owner}.{kind}</c>), each with its owners and the uses each may make of it, sealed
     /// into its key block. Each bank shares a ZMK with the platform (the bank wraps under it, the
     /// switch unwraps); an onboarded bank's ZPK and ZAK serve the bank and the switch's link to it (a
-    /// bank onboarded later has its own, and the switch imports them under the ZMK); each bank's
+    /// bank onboarded later has its own, and the switch imports them under the ZMK; at each key change
+    /// the switch sends the bank the next versions under it); each bank's
     /// PVK, CVK and DEK serve that bank alone. The acquirer's (gateway's) ZPK and ZAK serve the
     /// gateway and the switch; its PIN-transport, signing (answers, files, certificates), envelope keys
     /// and DEK the gateway alone.
@@ -80,8 +81,9 @@ public static class HsmCallers
             var (name, own) = (bank.Resource.Name, annotation.KeyPrefix);
             var link = annotation.Onboarded ? new[] { (cardSwitch, "PinEncrypt") } : [];
             var macLink = annotation.Onboarded ? new[] { (cardSwitch, "MacGenerate,MacVerify") } : [];
-            // AES-256: the key block protection key of the TR-31 blocks zone keys travel in.
-            keys.Add((IssuerBanks.ZmkIdOf(name), "Zmk", "Aes256", [(name, "Wrap"), (cardSwitch, "Unwrap")]));
+            // AES-256: the key block protection key of the TR-31 blocks zone keys travel in, both ways: the
+            // bank's keys to the switch at onboarding, the switch's new keys to the bank at each key change.
+            keys.Add((IssuerBanks.ZmkIdOf(name), "Zmk", "Aes256", [(name, "Wrap,Unwrap"), (cardSwitch, "Wrap,Unwrap")]));
             keys.Add(($"{own}.zpk", "Zpk", "Tdes2Key", [(name, development ? "PinDecrypt,Export,PinEncrypt" : "PinDecrypt,Export"), .. link]));
             keys.Add(($"{own}.zak", "Zak", "Tdes2Key", [(name, "MacGenerate,MacVerify,Export"), .. macLink]));
             keys.Add(($"{own}.pvk", "Pvk", "Tdes2Key", [(name, "PinVerification")]));

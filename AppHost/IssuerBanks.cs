@@ -89,7 +89,7 @@ public static class IssuerBanks
     /// <summary>
     /// Tells the switch where each bank's ISO 8583 listener is, and the BINs of the onboarded ones;
     /// gives both ends of each link their TLS certificates (the bank's listener serves the switch
-    /// alone); waits for the banks; gives each bank the dashboard commands that sign its link off and on.
+    /// alone); waits for the banks; gives each bank the dashboard commands that sign its link off and on and change its zone keys.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithIssuerLinks(this IResourceBuilder<ProjectResource> cardSwitch, MeshDataFolder data,
         params IResourceBuilder<ProjectResource>[] issuers)
@@ -104,7 +104,7 @@ public static class IssuerBanks
                 .WithEnvironment($"Switch__Issuers__{i}__BankId", bank.BankId)
                 .WithEnvironment($"Switch__Issuers__{i}__Endpoint", issuer.GetEndpoint(Iso8583Endpoint))
                 .WaitFor(issuer);
-            issuer.WithIsoListenerCertificate(data, peer: cardSwitch.Resource.Name).WithSignOnOffCommands(cardSwitch);
+            issuer.WithIsoListenerCertificate(data, peer: cardSwitch.Resource.Name).WithLinkCommands(cardSwitch);
             for (var b = 0; bank.Onboarded && b < bank.Bins.Length; b++)
             {
                 cardSwitch.WithEnvironment($"Switch__Issuers__{i}__Bins__{b}", bank.Bins[b]);

@@ -19,6 +19,7 @@ public static class OperatorCommands
     public const string ExportZoneKeys = "export-zone-keys";
     public const string SignOff = "sign-off";
     public const string SignOn = "sign-on";
+    public const string ChangeZoneKeys = "change-zone-keys";
     public const string ResendNotifications = "resend-pending-notifications";
     public const string SlowAnswers = "fault-slow-answers";
     public const string Malfunction = "fault-answer-96";
@@ -57,8 +58,8 @@ public static class OperatorCommands
             UpdateState = WhenHealthy,
         });
 
-    /// <summary>On a bank: sign its link off at the switch (its cards get 91 at once, advices wait) and on again.</summary>
-    public static IResourceBuilder<ProjectResource> WithSignOnOffCommands(this IResourceBuilder<ProjectResource> bank,
+    /// <summary>On a bank: sign its link off at the switch (its cards get 91 at once, advices wait) and on again; change its zone keys now.</summary>
+    public static IResourceBuilder<ProjectResource> WithLinkCommands(this IResourceBuilder<ProjectResource> bank,
         IResourceBuilder<ProjectResource> cardSwitch)
     {
         var name = bank.Resource.Name;
@@ -76,6 +77,14 @@ public static class OperatorCommands
             {
                 Description = "The switch reconnects and signs on (0800/001); the answer says whether the link is up",
                 IconName = "PlugConnected",
+                UpdateState = WhenHealthy,
+            });
+        bank.WithCommand(ChangeZoneKeys, "Change zone keys", context => SendAsync(cardSwitch, HttpMethod.Post, $"/admin/links/{name}/change-zone-keys", context),
+            new CommandOptions
+            {
+                Description = "The switch sends this bank a new ZPK and ZAK (0800/101) and both change over; the previous keys are accepted for the grace window",
+                ConfirmationMessage = $"Change the zone keys of {name} now?",
+                IconName = "KeyReset",
                 UpdateState = WhenHealthy,
             });
         return bank;

@@ -23,16 +23,18 @@ public static class CallerPolicy
     public const string Custodian = "custodian";
 
     private static readonly HashSet<string> KeyManagement =
-        ["GenerateKey", "SubmitKeyComponent", "AbortKeyCeremony", "ImportKey", "ExportKey", "RotateLmk", "EraseOldLmk"];
+        ["GenerateKey", "SubmitKeyComponent", "AbortKeyCeremony", "ImportKey", "ExportKey", "GenerateKeyVersion", "ActivateKeyVersion", "DiscardKeyVersion", "RotateLmk", "EraseOldLmk"];
 
     private static readonly Dictionary<string, HashSet<string>> Allowed = new(StringComparer.Ordinal)
     {
         [Gateway] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "TranslatePinFromBrowser", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData", "LookupHash", "Sign", "Verify", "OpenEnvelopeKey"],
-        [Switch] = ["Diagnostics", "KeyCheckValue", "TranslatePin", "GenerateMac", "VerifyMac", "ImportKey"],
-        [Issuer] = ["Diagnostics", "KeyCheckValue", "ExportKey", "VerifyPin", "VerifyCvv", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData", "LookupHash"],
+        // The switch issues new zone keys to the banks (A0 mode 1) and changes over to them.
+        [Switch] = ["Diagnostics", "KeyCheckValue", "TranslatePin", "GenerateMac", "VerifyMac", "ImportKey", "GenerateKeyVersion", "ActivateKeyVersion", "DiscardKeyVersion"],
+        // A bank imports only the next version of a zone key it holds (MayImport), and changes over to it.
+        [Issuer] = ["Diagnostics", "KeyCheckValue", "ExportKey", "ImportKey", "ActivateKeyVersion", "DiscardKeyVersion", "VerifyPin", "VerifyCvv", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData", "LookupHash"],
         [CardIssuing] = ["EncryptClearPin", "GeneratePinVerificationValue", "GenerateCvv"],
         // The operator ends a key ceremony that will not complete; it never submits a component.
-        [Operator] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "GenerateKey", "AbortKeyCeremony", "ImportKey", "ExportKey", "RotateLmk", "EraseOldLmk"],
+        [Operator] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "GenerateKey", "AbortKeyCeremony", "ImportKey", "ExportKey", "GenerateKeyVersion", "ActivateKeyVersion", "DiscardKeyVersion", "RotateLmk", "EraseOldLmk"],
         // Key custodians each hold one component of a key formed under dual control (and may end a ceremony), and nothing else.
         [Custodian] = ["SubmitKeyComponent", "AbortKeyCeremony"],
     };
@@ -52,6 +54,13 @@ public static class CallerPolicy
     /// </summary>
     public static bool MayExchange(string roles, KeyType type) =>
         Has(roles, Operator) || type is KeyType.Zpk or KeyType.Zak;
+
+    /// <summary>
+    /// An import a caller may make: the operator and the switch bring keys in; a bank only the next
+    /// version of a zone key it already holds (a key change from the switch), never a key of a new id.
+    /// </summary>
+    public static bool MayImport(string roles, bool nextVersion) =>
+        nextVersion || Has(roles, Operator) || Has(roles, Switch);
 
     /// <summary>Commands whose every use, allowed or refused, goes to the audit log.</summary>
     public static bool IsKeyManagement(string command) => KeyManagement.Contains(command);

@@ -35,7 +35,12 @@ public sealed class KeyAccess(IKeyStore keys)
         VerifyRequest r => [(r.KeyId, KeyUse.SignatureVerify)],
         OpenEnvelopeKeyRequest r => [(r.KeyId, KeyUse.EnvelopeOpen)],
         ExportKeyRequest r => [(r.KeyId, KeyUse.Export), (r.ZmkId, KeyUse.Wrap)],
+        // The next version of a key goes into the caller's own key id, under the ZMK it unwraps with.
+        ImportKeyRequest { NextVersion: true } r => [(r.ZmkId, KeyUse.Unwrap), (r.KeyId, KeyUse.Unspecified)],
         ImportKeyRequest r => [(r.ZmkId, KeyUse.Unwrap)],
+        GenerateKeyVersionRequest r => [(r.KeyId, KeyUse.Unspecified), (r.ZmkId, KeyUse.Wrap)],
+        ActivateKeyVersionRequest r => [(r.KeyId, KeyUse.Unspecified)],
+        DiscardKeyVersionRequest r => [(r.KeyId, KeyUse.Unspecified)],
         // Reading a check value or a public key is any use by an owner.
         KeyCheckValueRequest r => [(r.KeyId, KeyUse.Unspecified)],
         GetPublicKeyRequest r => [(r.KeyId, KeyUse.Unspecified)],
@@ -46,7 +51,8 @@ public sealed class KeyAccess(IKeyStore keys)
     public async Task CheckAsync(string caller, string role, object request, CancellationToken ct)
     {
         var operatorMayReadOrMove = CallerPolicy.Has(role, CallerPolicy.Operator)
-            && request is KeyCheckValueRequest or GetPublicKeyRequest or ExportKeyRequest or ImportKeyRequest;
+            && request is KeyCheckValueRequest or GetPublicKeyRequest or ExportKeyRequest or ImportKeyRequest
+                or GenerateKeyVersionRequest or ActivateKeyVersionRequest or DiscardKeyVersionRequest;
         foreach (var (keyId, use) in UsesOf(request))
         {
             if (operatorMayReadOrMove && use != KeyUse.Export)
@@ -90,13 +96,19 @@ public sealed class KeyAccess(IKeyStore keys)
         {
             throw new HsmException(HsmErrorCode.InvalidInput, "only an operator states an imported key's owners");
         }
-        var link = request.ZmkId.EndsWith(".zmk", StringComparison.Ordinal) ? request.ZmkId[..^".zmk".Length] + "." : null;
-        if (link is null || !request.KeyId.StartsWith(link, StringComparison.Ordinal) || request.KeyId.Length == link.Length)
-        {
-            throw new HsmException(HsmErrorCode.InvalidInput, $"a key imported under {request.ZmkId} takes an id of its link ({link}…)");
-        }
+        CheckKeyOfLink(request.ZmkId, request.KeyId);
         return request.KeyType == KeyType.Zpk
             ? KeyPolicy.Of([(caller, [KeyUse.PinEncrypt])])
             : KeyPolicy.Of([(caller, [KeyUse.MacGenerate, KeyUse.MacVerify])]);
+    }
+
+    /// <summary>A key that travels under a link's ZMK (<c>issuer-boc.zmk</c>) is one of that link's (<c>issuer-boc.…</c>): no key of another link moves under it.</summary>
+    public static void CheckKeyOfLink(string zmkId, string keyId)
+    {
+        var link = zmkId.EndsWith(".zmk", StringComparison.Ordinal) ? zmkId[..^".zmk".Length] + "." : null;
+        if (link is null || !keyId.StartsWith(link, StringComparison.Ordinal) || keyId.Length == link.Length)
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"a key that travels under {zmkId} takes an id of its link ({link}…)");
+        }
     }
 }

@@ -7,11 +7,95 @@ using Org.BouncyCastle.Crypto.Parameters;
 
 namespace Mesh.Hsm.Commands;
 
-/// <summary>A0, A4, BU, FA and export: keys come into being, are checked and travel under a ZMK.</summary>
-public sealed class KeyManagement(IKeyStore keys)
+/// <summary>A0, A4, BU, FA and export: keys come into being, are checked and travel under a ZMK; zone keys change online.</summary>
+public sealed class KeyManagement(IKeyStore keys, TimeProvider? clock = null)
 {
     public const int ComponentsMin = 2;
     public const int ComponentsMax = 3;
+    private readonly TimeProvider _time = clock ?? TimeProvider.System;
+    private readonly SemaphoreSlim _slotChanges = new(1, 1);
+
+    /// <summary>
+    /// A0 mode 1: a new version of a zone key, generated inside the Hsm as the key id's pending
+    /// version (accepted, not yet used) and returned only under the link's ZMK, with its check value:
+    /// what the key-issuing end of a link sends in a key change.
+    /// </summary>
+    public async Task<(HeldKey Key, string? KeyBlock, byte[]? Cryptogram)> GenerateVersionAsync(string keyId, string zmkId, bool asKeyBlock, CancellationToken ct)
+    {
+        var zmk = await RequireAsync(zmkId, KeyType.Zmk, ct);
+        var current = await keys.GetAsync(keyId, ct);
+        if (current.Type is not (KeyType.Zpk or KeyType.Zak))
+        {
+            throw new HsmException(HsmErrorCode.InvalidKeyType, $"a {current.Type} does not change online: only zone keys (ZPK, ZAK) do");
+        }
+        if (StrengthBits(zmk.Algorithm) < StrengthBits(current.Algorithm))
+        {
+            throw new HsmException(HsmErrorCode.InvalidKeyType, $"a {zmk.Algorithm} ZMK is weaker than the {current.Algorithm} key it would carry");
+        }
+        if (zmk.IsAes != asKeyBlock)
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, zmk.IsAes
+                ? "an AES ZMK carries TR-31 key blocks only: a bare cryptogram binds no key type"
+                : "TR-31 version D needs an AES ZMK");
+        }
+        var value = RandomNumberGenerator.GetBytes(HeldKey.LengthOf(current.Algorithm));
+        if (!IsAes(current.Algorithm))
+        {
+            BlockCiphers.SetOddParity(value);
+        }
+        CheckHalvesDiffer(current.Algorithm, value);
+        var slot = await ChangeSlotAsync(keyId, s => s.WithPending(new HeldKey(keyId, current.Type, current.Algorithm, value), _time.GetUtcNow()), ct);
+        var pending = slot.Pending!;
+        return asKeyBlock ? (pending, Tr31KeyBlock.Wrap(zmk, pending, 'E'), null) : (pending, null, Wrap(zmk, pending.Value));
+    }
+
+    /// <summary>
+    /// The pending version with that check value becomes the key id's current one; the version it
+    /// replaces is accepted for <paramref name="grace"/> more (at most <see cref="KeySlot.GraceMax"/>), then refused.
+    /// </summary>
+    public Task<KeySlot> ActivateVersionAsync(string keyId, string checkValue, TimeSpan grace, CancellationToken ct)
+    {
+        if (grace < TimeSpan.Zero || grace > KeySlot.GraceMax)
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"a grace window is 0 to {KeySlot.GraceMax.TotalSeconds:0} seconds");
+        }
+        var retiresAt = _time.GetUtcNow() + grace;
+        return ChangeSlotAsync(keyId, s => s.Activate(checkValue.ToUpperInvariant(), retiresAt), ct);
+    }
+
+    /// <summary>The pending version with that check value dropped: a key change the other end refused changes nothing.</summary>
+    public Task<KeySlot> DiscardVersionAsync(string keyId, string checkValue, CancellationToken ct) =>
+        ChangeSlotAsync(keyId, s => s.Discard(checkValue.ToUpperInvariant()), ct);
+
+    /// <summary>The key id's versions.</summary>
+    public Task<KeySlot> GetSlotAsync(string keyId, CancellationToken ct) => keys.GetSlotAsync(keyId, ct);
+
+    /// <summary>Every version of a key of <paramref name="type"/> that a MAC or PIN block may be under now (<see cref="KeySlot.AcceptedAt"/>).</summary>
+    public async Task<IReadOnlyList<HeldKey>> AcceptedAsync(string keyId, KeyType type, CancellationToken ct)
+    {
+        var slot = await keys.GetSlotAsync(keyId, ct);
+        if (slot.Current.Type != type)
+        {
+            throw new HsmException(HsmErrorCode.InvalidKeyType, $"key {keyId} is a {slot.Current.Type}, this command needs a {type}");
+        }
+        return slot.AcceptedAt(_time.GetUtcNow());
+    }
+
+    /// <summary>One change of a key id's versions at a time (the Hsm is one process); the slot read, changed and saved.</summary>
+    private async Task<KeySlot> ChangeSlotAsync(string keyId, Func<KeySlot, KeySlot> change, CancellationToken ct)
+    {
+        await _slotChanges.WaitAsync(ct);
+        try
+        {
+            var slot = await keys.GetSlotAsync(keyId, ct);
+            var changed = change(slot);
+            return ReferenceEquals(changed, slot) ? slot : await keys.SaveSlotAsync(changed, ct);
+        }
+        finally
+        {
+            _slotChanges.Release();
+        }
+    }
 
     public async Task<HeldKey> GenerateAsync(string keyId, KeyType type, KeyAlgorithm algorithm, CancellationToken ct, KeyPolicy? policy = null)
     {
@@ -70,9 +154,11 @@ public sealed class KeyManagement(IKeyStore keys)
     /// FA: a key received under a ZMK, held under <paramref name="policy"/> (no owners when none is
     /// given). A TR-31 block's mode of use and exportability narrow that policy for good: the uses
     /// they leave out are taken from every owner and forbidden (<see cref="KeyPolicy.Forbidding"/>).
+    /// As the <paramref name="nextVersion"/> of a key id already held, it becomes that id's pending
+    /// version, under the current version's policy (<see cref="KeySlot.WithPending"/>).
     /// </summary>
     public async Task<HeldKey> ImportAsync(string keyId, KeyType type, KeyAlgorithm algorithm, string zmkId, byte[] cryptogram, string expectedCheckValue,
-        CancellationToken ct, KeyPolicy? policy = null, string? keyBlock = null)
+        CancellationToken ct, KeyPolicy? policy = null, string? keyBlock = null, bool nextVersion = false)
     {
         CheckType(type, algorithm);
         var zmk = await RequireAsync(zmkId, KeyType.Zmk, ct);
@@ -93,7 +179,17 @@ public sealed class KeyManagement(IKeyStore keys)
         {
             throw new HsmException(HsmErrorCode.VerificationFailure, "the key's check value is not the one announced");
         }
-        return await StoreNewAsync(key, ct, sameValueOnly: true);
+        if (!nextVersion)
+        {
+            return await StoreNewAsync(key, ct, sameValueOnly: true);
+        }
+        CheckPinBlockFormats(key);
+        if ((await keys.TypesWithCheckValueAsync(key.CheckValue, key.KeyId, ct)).Any(t => t != key.Type.ToString()))
+        {
+            throw new HsmException(HsmErrorCode.InvalidKeyType, $"the Hsm already holds this key (check value {key.CheckValue}) as another type");
+        }
+        var slot = await ChangeSlotAsync(keyId, s => s.WithPending(key, _time.GetUtcNow()), ct);
+        return slot.Pending ?? slot.Current;
     }
 
     public async Task<(byte[] Cryptogram, string CheckValue)> ExportAsync(string keyId, string zmkId, CancellationToken ct)

@@ -18,11 +18,11 @@ public sealed class PinAndMac(KeyManagement keys)
     public async Task<byte[]> TranslatePinAsync(string sourceZpkId, string destinationZpkId, byte[] pinBlock,
         Crypto.PinBlockFormat sourceFormat, Crypto.PinBlockFormat destinationFormat, string? pan, CancellationToken ct)
     {
-        var source = await keys.RequireAsync(sourceZpkId, KeyType.Zpk, ct);
+        var sources = await keys.AcceptedAsync(sourceZpkId, KeyType.Zpk, ct);
         var destination = await keys.RequireAsync(destinationZpkId, KeyType.Zpk, ct);
         CheckFormatFitsKey(destination, destinationFormat);
         CheckFormatChange(sourceFormat, destinationFormat);
-        var pin = ReadPin(source, pinBlock, sourceFormat, pan);
+        var pin = ReadPin(sources, pinBlock, sourceFormat, pan);
         return WritePin(destination, pin, destinationFormat, pan);
     }
 
@@ -39,12 +39,38 @@ public sealed class PinAndMac(KeyManagement keys)
         return MessageAuthentication.Compute(algorithm, padding, key.Value, data);
     }
 
+    /// <summary>M8: the MAC verifies under any version of the key accepted now (<see cref="KeySlot.AcceptedAt"/>): a key change stops no traffic.</summary>
     public async Task VerifyMacAsync(string keyId, byte[] data, Crypto.MacAlgorithm algorithm, Crypto.MacPadding padding, byte[] mac, CancellationToken ct)
     {
-        var expected = await GenerateMacAsync(keyId, data, algorithm, padding, ct);
-        if (mac.Length < MacBytesMin || mac.Length > expected.Length || !CryptographicOperations.FixedTimeEquals(expected.AsSpan(0, mac.Length), mac))
+        var current = await MacKeyAsync(keyId, algorithm, ct);
+        foreach (var key in await keys.AcceptedAsync(keyId, current.Type, ct))
         {
-            throw new HsmException(HsmErrorCode.VerificationFailure, "MAC verification failed");
+            var expected = MessageAuthentication.Compute(algorithm, padding, key.Value, data);
+            if (mac.Length >= MacBytesMin && mac.Length <= expected.Length && CryptographicOperations.FixedTimeEquals(expected.AsSpan(0, mac.Length), mac))
+            {
+                return;
+            }
+        }
+        throw new HsmException(HsmErrorCode.VerificationFailure, "MAC verification failed");
+    }
+
+    /// <summary>
+    /// The PIN of a block under any of the accepted versions of its ZPK, the current one first. A
+    /// block read under the wrong version fails its format's checks (for format 0, a wrong key passes
+    /// them about once in 10^13), so the first version that reads it is the one it was made under.
+    /// </summary>
+    internal static string ReadPin(IReadOnlyList<HeldKey> versions, byte[] block, Crypto.PinBlockFormat format, string? pan)
+    {
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                return ReadPin(versions[i], block, format, pan);
+            }
+            catch (HsmException ex) when (ex.Code == HsmErrorCode.PinBlockInvalid && i + 1 < versions.Count)
+            {
+                // Not under this version: the next one.
+            }
         }
     }
 

@@ -58,8 +58,8 @@ public sealed class PinVerification(KeyManagement keys)
 
     private async Task<string> ReadPinAsync(string zpkId, byte[] block, Contracts.Hsm.PinBlockFormat format, string pan, CancellationToken ct)
     {
-        var zpk = await keys.RequireAsync(zpkId, KeyType.Zpk, ct);
-        return PinAndMac.ReadPin(zpk, block, (Crypto.PinBlockFormat)format, string.IsNullOrEmpty(pan) ? null : pan);
+        var versions = await keys.AcceptedAsync(zpkId, KeyType.Zpk, ct);
+        return PinAndMac.ReadPin(versions, block, (Crypto.PinBlockFormat)format, string.IsNullOrEmpty(pan) ? null : pan);
     }
 
     private static string Compute(HeldKey pvk, string pin, string pan, PinVerificationData data)

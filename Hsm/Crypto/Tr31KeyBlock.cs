@@ -23,12 +23,16 @@ public static class Tr31KeyBlock
     public const int HeaderChars = 16;
     private const int MacBytes = 16;
 
-    /// <summary>A zone key's block for the ZMK <paramref name="kbpk"/> (AES): usage and mode from its type, not exportable onwards.</summary>
-    public static string Wrap(HeldKey kbpk, HeldKey key)
+    /// <summary>
+    /// A zone key's block for the ZMK <paramref name="kbpk"/> (AES): usage and mode from its type, not
+    /// exportable onwards (N); a new version of a key the receiver already holds is E (exportable under
+    /// a key-encrypting key), so it keeps the uses the receiver's current version has.
+    /// </summary>
+    public static string Wrap(HeldKey kbpk, HeldKey key, char exportability = 'N')
     {
         CheckKbpk(kbpk);
         var (usage, modes) = UsageOf(key.Type, key.Algorithm);
-        return Wrap(kbpk.Value, usage, AlgorithmOf(key.Algorithm), modes[0], 'N', key.Value, null);
+        return Wrap(kbpk.Value, usage, AlgorithmOf(key.Algorithm), modes[0], exportability, key.Value, null);
     }
 
     /// <summary>The block for given header fields; <paramref name="padding"/> is random unless given (known-answer tests).</summary>

@@ -277,14 +277,52 @@ public sealed class HsmService(
         ceremonies.AbortAsync(request.KeyId, context.CancellationToken);
 
     public override async Task<KeyInfo> KeyCheckValue(KeyCheckValueRequest request, ServerCallContext context) =>
-        (await keys.GetAsync(request.KeyId, context.CancellationToken)).ToInfo();
+        InfoOf(await keys.GetSlotAsync(request.KeyId, context.CancellationToken));
 
     public override async Task<KeyInfo> ImportKey(ImportKeyRequest request, ServerCallContext context)
     {
         CheckExchange(context, request.KeyType);
+        var role = CallerAuthorizationInterceptor.RoleOf(context);
+        if (!CallerPolicy.MayImport(role, request.NextVersion))
+        {
+            throw new HsmException(HsmErrorCode.CommandDisabled, $"a {role} caller imports only the next version of a zone key it holds");
+        }
+        if (request.NextVersion)
+        {
+            KeyAccess.CheckKeyOfLink(request.ZmkId, request.KeyId);
+            await keys.ImportAsync(request.KeyId, request.KeyType, request.Algorithm, request.ZmkId, request.Cryptogram.ToByteArray(),
+                request.ExpectedCheckValue, context.CancellationToken, keyBlock: request.KeyBlock, nextVersion: true);
+            return InfoOf(await keys.GetSlotAsync(request.KeyId, context.CancellationToken));
+        }
         return (await keys.ImportAsync(request.KeyId, request.KeyType, request.Algorithm, request.ZmkId,
             request.Cryptogram.ToByteArray(), request.ExpectedCheckValue, context.CancellationToken,
-            KeyAccess.ImportPolicy(request, CallerAuthorizationInterceptor.CallerOf(context), CallerAuthorizationInterceptor.RoleOf(context)), request.KeyBlock)).ToInfo();
+            KeyAccess.ImportPolicy(request, CallerAuthorizationInterceptor.CallerOf(context), role), request.KeyBlock)).ToInfo();
+    }
+
+    public override async Task<ExportKeyReply> GenerateKeyVersion(GenerateKeyVersionRequest request, ServerCallContext context)
+    {
+        KeyAccess.CheckKeyOfLink(request.ZmkId, request.KeyId);
+        var (key, block, cryptogram) = await keys.GenerateVersionAsync(request.KeyId, request.ZmkId, request.Format == KeyExchangeFormat.Tr31, context.CancellationToken);
+        return new ExportKeyReply { KeyBlock = block ?? "", Cryptogram = cryptogram is null ? ByteString.Empty : ByteString.CopyFrom(cryptogram), CheckValue = key.CheckValue };
+    }
+
+    public override async Task<KeyInfo> ActivateKeyVersion(ActivateKeyVersionRequest request, ServerCallContext context) =>
+        InfoOf(await keys.ActivateVersionAsync(request.KeyId, request.CheckValue, TimeSpan.FromSeconds(request.GraceSeconds), context.CancellationToken));
+
+    public override async Task<KeyInfo> DiscardKeyVersion(DiscardKeyVersionRequest request, ServerCallContext context) =>
+        InfoOf(await keys.DiscardVersionAsync(request.KeyId, request.CheckValue, context.CancellationToken));
+
+    /// <summary>The current version's information, with the pending and previous versions' check values while a key changes.</summary>
+    private KeyInfo InfoOf(KeySlot slot)
+    {
+        var info = slot.Current.ToInfo();
+        info.PendingCheckValue = slot.Pending?.CheckValue ?? "";
+        if (slot.PreviousAt(time.GetUtcNow()) is { } previous)
+        {
+            info.PreviousCheckValue = previous.CheckValue;
+            info.PreviousRetiresAtUnixMs = slot.PreviousRetiresAt!.Value.ToUnixTimeMilliseconds();
+        }
+        return info;
     }
 
     public override async Task<ExportKeyReply> ExportKey(ExportKeyRequest request, ServerCallContext context)

@@ -42,6 +42,7 @@ public static class Extensions
             .ValidateOnStart();
         builder.Services.AddSingleton(new IsoPackager(IsoDialect.UnionPay1987));
         builder.Services.AddSingleton<IssuerProcessor>();
+        builder.Services.AddSingleton<KeyExchange.ZoneKeyChangeReceiver>();
         builder.Services.AddSingleton<Authorizer>();
         builder.Services.AddSingleton<Reverser>();
         builder.Services.AddSingleton<CardIssuance>();

@@ -6,6 +6,7 @@ using Mesh.ServiceDefaults.Grpc;
 using Mesh.Switch.Authorization;
 using Mesh.Switch.Grpc;
 using Mesh.Switch.Journal;
+using Mesh.Switch.KeyChange;
 using Mesh.Switch.Links;
 using Mesh.Switch.Metrics;
 using Mesh.Switch.Onboarding;
@@ -35,6 +36,10 @@ public static class Extensions
                 "Switch echo, reversal poll (10 to 600000 ms) and batch limits")
             .Validate(o => o.Acquirers.All(a => a.Id.Length > 0 && a.KeyPrefix.Length > 0), "Every Switch:Acquirers entry has an Id and a KeyPrefix")
             .Validate(o => o.Issuers.All(i => KeyExchangeForms.IsKnown(i.KeyExchange)), "Switch:Issuers:N:KeyExchange is tr31 or cryptogram")
+            .Validate(o => o.ZoneKeyChangeIntervalMinutes is >= 1 and <= SwitchOptions.ZoneKeyChangeIntervalMinutesMax,
+                "Switch:ZoneKeyChangeIntervalMinutes within 1..525600 (a year)")
+            .Validate(o => o.ZoneKeyGraceSeconds is >= 1 and <= Iso8583.Messages.KeyChangeData.GraceSecondsMax && o.ZoneKeyGraceSeconds * 1_000L >= o.AuthorizationTimeoutMs,
+                "Switch:ZoneKeyGraceSeconds within 1..86400 and at least Switch:AuthorizationTimeoutMs")
             .Validate(o => o.IsoTls.IsComplete, "Switch:IsoTls names the ISO links' certificate, key and trust anchor files, and they exist")
             .ValidateOnStart();
         builder.Services.AddSingleton(new IsoPackager(IsoDialect.UnionPay1987));
@@ -49,6 +54,9 @@ public static class Extensions
         builder.Services.AddSingleton<AuthorizationFlow>();
         builder.Services.AddSingleton<OutcomeLookup>();
         builder.Services.AddSingleton<IssuerOnboarding>();
+        builder.Services.AddSingleton<ZoneKeyChangeStore>();
+        builder.Services.AddSingleton<ZoneKeyChanges>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ZoneKeyChanges>());
         builder.Services.AddSingleton<ReversalQueue>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReversalQueue>());
         builder.Services.AddGrpcClient<Contracts.Hsm.Hsm.HsmClient>(o => o.Address = new Uri("http://_grpc.hsm")).WithHsmCallerCredentials(builder.Configuration);

@@ -284,10 +284,12 @@ public sealed class HsmTests(MeshPlatformFixture platform)
     {
         ["gateway"] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "TranslatePinFromBrowser", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData",
             "LookupHash", "Sign", "Verify", "OpenEnvelopeKey"],
-        ["switch"] = ["Diagnostics", "KeyCheckValue", "TranslatePin", "GenerateMac", "VerifyMac", "ImportKey"],
-        ["issuer-icbc"] = ["Diagnostics", "KeyCheckValue", "ExportKey", "VerifyPin", "GeneratePinVerificationValue", "EncryptClearPin", "GenerateCvv",
-            "VerifyCvv", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData", "LookupHash"],
-        ["operator"] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "GenerateKey", "AbortKeyCeremony", "ImportKey", "ExportKey", "RotateLmk", "EraseOldLmk"],
+        ["switch"] = ["Diagnostics", "KeyCheckValue", "TranslatePin", "GenerateMac", "VerifyMac", "ImportKey", "GenerateKeyVersion", "ActivateKeyVersion",
+            "DiscardKeyVersion"],
+        ["issuer-icbc"] = ["Diagnostics", "KeyCheckValue", "ExportKey", "ImportKey", "ActivateKeyVersion", "DiscardKeyVersion", "VerifyPin",
+            "GeneratePinVerificationValue", "EncryptClearPin", "GenerateCvv", "VerifyCvv", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData", "LookupHash"],
+        ["operator"] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "GenerateKey", "AbortKeyCeremony", "ImportKey", "ExportKey", "GenerateKeyVersion",
+            "ActivateKeyVersion", "DiscardKeyVersion", "RotateLmk", "EraseOldLmk"],
         ["custodian-1"] = ["SubmitKeyComponent", "AbortKeyCeremony"],
     };
 
@@ -317,8 +319,10 @@ public sealed class HsmTests(MeshPlatformFixture platform)
                 }
                 cells++;
                 var request = command.InputType.Parser.ParseFrom(ByteString.Empty);
-                // Services move zone keys only: an import names a ZPK, or it would be refused for its key type, not its command.
+                // Services move zone keys only: an import names a ZPK, or it would be refused for its key type, not its command;
+                // and it is a key's next version, the one import a bank may make.
                 command.InputType.FindFieldByName("key_type")?.Accessor.SetValue(request, KeyType.Zpk);
+                command.InputType.FindFieldByName("next_version")?.Accessor.SetValue(request, true);
                 var call = typeof(Hsm.HsmClient).GetMethod(command.Name + "Async",
                     [request.GetType(), typeof(Metadata), typeof(DateTime?), typeof(CancellationToken)])!;
                 using var pending = (IDisposable)call.Invoke(client, [request, null, DateTime.UtcNow.AddSeconds(10), CancellationToken.None])!;

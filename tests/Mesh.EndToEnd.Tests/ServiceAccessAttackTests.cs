@@ -332,6 +332,7 @@ public sealed class ServiceAccessAttackTests(MeshPlatformFixture platform)
         // What an attacker would want: its own BIN routed, a bank's cards unrouted, a bank onboarded with its keys.
         ["SetBinRoute"] = c => c.SetBinRouteAsync(new BinRoute { Prefix = "999999", Issuer = "issuer-icbc" }).ResponseAsync,
         ["DeleteBinRoute"] = c => c.DeleteBinRouteAsync(new BinRoute { Prefix = "622202", Issuer = "issuer-icbc" }).ResponseAsync,
+        ["ChangeZoneKeys"] = c => c.ChangeZoneKeysAsync(new ChangeZoneKeysRequest { Issuer = "issuer-icbc" }).ResponseAsync,
         ["OnboardIssuer"] = c => c.OnboardIssuerAsync(new OnboardIssuerRequest
         {
             Issuer = "issuer-boc",

@@ -7,18 +7,24 @@ namespace Mesh.Hsm.Tests;
 /// <summary>Unit-test double of the hsmdb key store; the real one is exercised end to end.</summary>
 internal sealed class InMemoryKeyStore : IKeyStore
 {
-    private readonly ConcurrentDictionary<string, HeldKey> _keys = new();
+    private readonly ConcurrentDictionary<string, KeySlot> _keys = new();
 
-    public Task<HeldKey> GetAsync(string keyId, CancellationToken ct) =>
-        _keys.TryGetValue(keyId, out var key) ? Task.FromResult(key) : throw new HsmException(HsmErrorCode.KeyNotFound, $"no key {keyId}");
+    public async Task<HeldKey> GetAsync(string keyId, CancellationToken ct) => (await GetSlotAsync(keyId, ct)).Current;
 
-    public Task<HeldKey> AddAsync(HeldKey key, CancellationToken ct) => Task.FromResult(_keys.GetOrAdd(key.KeyId, key));
+    public Task<KeySlot> GetSlotAsync(string keyId, CancellationToken ct) =>
+        _keys.TryGetValue(keyId, out var slot) ? Task.FromResult(slot) : throw new HsmException(HsmErrorCode.KeyNotFound, $"no key {keyId}");
+
+    public Task<KeySlot> SaveSlotAsync(KeySlot slot, CancellationToken ct) => Task.FromResult(_keys[slot.KeyId] = slot);
+
+    public Task<HeldKey> AddAsync(HeldKey key, CancellationToken ct) => Task.FromResult(_keys.GetOrAdd(key.KeyId, new KeySlot(key)).Current);
 
     public Task<HeldKey> ChangePolicyAsync(HeldKey key, KeyPolicy policy, CancellationToken ct) =>
-        Task.FromResult(_keys[key.KeyId] = key.WithPolicy(policy));
+        Task.FromResult((_keys[key.KeyId] = _keys[key.KeyId].WithPolicy(policy)).Current);
 
     public Task<IReadOnlyList<string>> TypesWithCheckValueAsync(string checkValue, string keyId, CancellationToken ct) =>
-        Task.FromResult<IReadOnlyList<string>>([.. _keys.Values.Where(k => k.KeyId != keyId && k.CheckValue == checkValue).Select(k => k.Type.ToString()).Distinct()]);
+        Task.FromResult<IReadOnlyList<string>>([.. _keys.Values.Where(s => s.KeyId != keyId)
+            .Where(s => checkValue == s.Current.CheckValue || checkValue == s.Pending?.CheckValue || checkValue == s.Previous?.CheckValue)
+            .Select(s => s.Current.Type.ToString()).Distinct()]);
 
     public Task<long> CountAsync(CancellationToken ct) => Task.FromResult((long)_keys.Count);
 

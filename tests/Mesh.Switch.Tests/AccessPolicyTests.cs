@@ -27,6 +27,7 @@ public sealed class AccessPolicyTests
     [InlineData("SetBinRoute", MeshRoles.Operator)]
     [InlineData("DeleteBinRoute", MeshRoles.Operator)]
     [InlineData("OnboardIssuer", MeshRoles.Operator)]
+    [InlineData("ChangeZoneKeys", MeshRoles.Operator)]
     [InlineData("ListBinRoutes", MeshRoles.Operator)]
     [InlineData("ListLinks", MeshRoles.Operator)]
     public void AMethodThatMovesMoneyOrChangesRouting_IsAllowedToOneRoleOnly(string method, string role)

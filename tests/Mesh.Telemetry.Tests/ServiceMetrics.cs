@@ -75,6 +75,7 @@ public sealed partial class ServiceMetrics : IAsyncLifetime
         cardSwitch.Answered("issuer-icbc", "0200", "00");
         cardSwitch.IssuerExchange("issuer-icbc", "answered", TimeSpan.FromMilliseconds(3));
         cardSwitch.Backlog(1, 4);
+        cardSwitch.ZoneKeyChange("issuer-icbc", "ZAK", "changed");
         var hsm = services.GetRequiredService<HsmMetrics>();
         hsm.Ran("VerifyPin", "issuer-icbc", "done", TimeSpan.FromMicroseconds(40));
         hsm.PinFailed("issuer-icbc", "VerifyPin", "01");

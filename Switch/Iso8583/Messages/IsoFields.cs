@@ -60,6 +60,9 @@ public static class ResponseCodes
     /// <summary>Security violation: the one-time code is wrong, and tries are left.</summary>
     public const string WrongOneTimeCode = "63";
 
+    /// <summary>Security violation on a key change: the receiver's Hsm refused the key (its check value, its key block).</summary>
+    public const string KeyRefused = "63";
+
     /// <summary>Allowable number of tries exceeded (a PIN, or the one-time codes of a purchase).</summary>
     public const string TriesExceeded = "75";
 

@@ -7,6 +7,7 @@ using Mesh.Iso8583.Channel;
 using Mesh.Iso8583.Messages;
 using Mesh.IssuerSim.Cards;
 using Mesh.IssuerSim.Faults;
+using Mesh.IssuerSim.KeyExchange;
 using Mesh.IssuerSim.Options;
 using Mesh.IssuerSim.Verification;
 using Microsoft.Extensions.Options;
@@ -25,6 +26,7 @@ public sealed class IssuerProcessor(
     CardIssuance cards,
     OneTimeCodes codes,
     FaultKnobs faults,
+    ZoneKeyChangeReceiver keyChanges,
     TimeProvider time,
     ILogger<IssuerProcessor> logger)
 {
@@ -55,7 +57,7 @@ public sealed class IssuerProcessor(
         }
         var answer = request.Mti switch
         {
-            "0800" => NetworkManagement(request),
+            "0800" => await NetworkManagementAsync(request, ct),
             _ when settings.SystemMalfunction => await SignedAsync(Answer(request, ResponseCodes.SystemMalfunction), ct),
             "0420" or "0421" => await ReversalAsync(request, ct),
             "0200" or "0100" or "0220" or "0221" => await FinancialAsync(request, ct),
@@ -282,13 +284,21 @@ public sealed class IssuerProcessor(
         return new MessageKey(original[20..31], original[4..10], original[10..20]);
     }
 
-    private static IsoMessage NetworkManagement(IsoMessage request) =>
-        request.GetString(IsoFields.NetworkManagementCode) switch
+    private async Task<IsoMessage> NetworkManagementAsync(IsoMessage request, CancellationToken ct)
+    {
+        var code = request.GetString(IsoFields.NetworkManagementCode);
+        switch (code)
         {
-            NetworkManagementCodes.SignOn or NetworkManagementCodes.SignOff or NetworkManagementCodes.Echo =>
-                Answer(request, ResponseCodes.Approved).Set(IsoFields.NetworkManagementCode, request.GetString(IsoFields.NetworkManagementCode)!),
-            _ => Answer(request, ResponseCodes.InvalidTransaction),
-        };
+            case NetworkManagementCodes.SignOn or NetworkManagementCodes.SignOff or NetworkManagementCodes.Echo:
+                return Answer(request, ResponseCodes.Approved).Set(IsoFields.NetworkManagementCode, code);
+            case NetworkManagementCodes.KeyChange:
+                var (responseCode, answered) = await keyChanges.HandleAsync(KeyChangeData.Parse(request.GetString(IsoFields.AdditionalData)), ct);
+                var answer = Answer(request, responseCode).Set(IsoFields.NetworkManagementCode, code);
+                return answered is null ? answer : answer.Set(IsoFields.AdditionalData, answered);
+            default:
+                return Answer(request, ResponseCodes.InvalidTransaction);
+        }
+    }
 
     /// <summary>The response MTI, echoing the fields the switch matches and reconciles on, with the given field 39.</summary>
     private static IsoMessage Answer(IsoMessage request, string responseCode) => IsoMessage.AnswerTo(request, responseCode, EchoedFields);

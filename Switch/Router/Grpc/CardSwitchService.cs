@@ -2,8 +2,10 @@ using Grpc.Core;
 using Mesh.Contracts.Common;
 using Mesh.Contracts.Switch;
 using Mesh.Iso8583.Messages;
+using Mesh.ServiceDefaults.Access;
 using Mesh.Switch.Authorization;
 using Mesh.Switch.Journal;
+using Mesh.Switch.KeyChange;
 using Mesh.Switch.Links;
 using Mesh.Switch.Onboarding;
 using Mesh.Switch.Options;
@@ -21,6 +23,7 @@ public sealed class CardSwitchService(
     ReversalQueue reversals,
     OutcomeLookup outcomes,
     IssuerOnboarding onboarding,
+    ZoneKeyChanges keyChanges,
     IOptions<SwitchOptions> options,
     TimeProvider time) : CardSwitch.CardSwitchBase
 {
@@ -98,6 +101,43 @@ public sealed class CardSwitchService(
 
     public override Task<LinkState> OnboardIssuer(OnboardIssuerRequest request, ServerCallContext context) =>
         onboarding.OnboardAsync(request, context.CancellationToken);
+
+    /// <summary>An operator's key change on one link (<see cref="ZoneKeyChanges"/>); a change already under way on it is FailedPrecondition.</summary>
+    public override async Task<ChangeZoneKeysReply> ChangeZoneKeys(ChangeZoneKeysRequest request, ServerCallContext context)
+    {
+        var link = links.Find(request.Issuer) ?? throw new RpcException(new Status(StatusCode.InvalidArgument, $"no link named '{request.Issuer}'; ListLinks names them"));
+        var graceMin = (options.Value.AuthorizationTimeoutMs + 999) / 1_000;
+        if (request.GraceSeconds != 0 && (request.GraceSeconds < graceMin || request.GraceSeconds > KeyChangeData.GraceSecondsMax))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"grace_seconds is 0 (Switch:ZoneKeyGraceSeconds) or {graceMin} (the authorization timeout) to {KeyChangeData.GraceSecondsMax}"));
+        }
+        var grace = request.GraceSeconds == 0 ? options.Value.ZoneKeyGraceSeconds : request.GraceSeconds;
+        IReadOnlyList<ZoneKeyChangeResult>? results;
+        try
+        {
+            results = await keyChanges.ChangeAsync(link, grace, MeshAccessInterceptor.CallerOf(context)?.Name ?? "operator", context.CancellationToken);
+        }
+        catch (RpcException ex) when (ex.StatusCode is not (StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled))
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"the Hsm did not make the new key: {ex.Status.Detail}"));
+        }
+        if (results is null)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"a zone key change on {link.Name} is under way"));
+        }
+        var reply = new ChangeZoneKeysReply { Issuer = link.Name };
+        reply.Keys.AddRange(results.Select(r => new ZoneKeyChange
+        {
+            Key = r.Key,
+            Outcome = r.Outcome,
+            PreviousCheckValue = r.PreviousCheckValue,
+            CheckValue = r.CheckValue,
+            ResponseCode = r.ResponseCode,
+            Detail = r.Detail,
+        }));
+        return reply;
+    }
 
     /// <summary>An ISO 8583 echo (0800, field 70 = 301) to every issuer, in parallel.</summary>
     public override async Task<EchoIssuersReply> EchoIssuers(EchoIssuersRequest request, ServerCallContext context)

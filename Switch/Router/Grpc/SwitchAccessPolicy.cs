@@ -6,7 +6,7 @@ namespace Mesh.Switch.Grpc;
 /// <summary>
 /// Who may call what at the switch: only an acquirer authorizes and looks up outcomes; only
 /// settlement lists authorizations (interbank clearing and reconciliation); only an operator
-/// changes routes and onboards banks. A method not listed here is refused to everyone.
+/// changes routes, onboards banks and changes their zone keys. A method not listed here is refused to everyone.
 /// </summary>
 public static class SwitchAccessPolicy
 {
@@ -24,5 +24,6 @@ public static class SwitchAccessPolicy
         [nameof(CardSwitch.CardSwitchBase.SetBinRoute)] = [MeshRoles.Operator],
         [nameof(CardSwitch.CardSwitchBase.DeleteBinRoute)] = [MeshRoles.Operator],
         [nameof(CardSwitch.CardSwitchBase.OnboardIssuer)] = [MeshRoles.Operator],
+        [nameof(CardSwitch.CardSwitchBase.ChangeZoneKeys)] = [MeshRoles.Operator],
     });
 }

@@ -6,7 +6,8 @@ namespace Mesh.Switch.Metrics;
 /// The switch's meter (<c>Mesh.Switch</c>): authorizations by issuer, message type and response
 /// code; the issuer's answer time; the approval rate over the last minute; the advices owed to
 /// issuers (how many, and how long the oldest has waited), as of the reversal queue's last pass;
-/// and each issuer link's state (signed on, or signed off by an operator), read when collected.
+/// each issuer link's state (signed on, or signed off by an operator), read when collected; and the
+/// zone key changes by outcome.
 /// </summary>
 public sealed class SwitchMetrics
 {
@@ -18,6 +19,7 @@ public sealed class SwitchMetrics
         [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
     private readonly Histogram<double> _issuerSeconds;
+    private readonly Counter<long> _zoneKeyChanges;
     private readonly ApprovalWindow _approvals;
     private ReversalBacklog _backlog = new(0, 0);
 
@@ -30,6 +32,8 @@ public sealed class SwitchMetrics
         _issuerSeconds = meter.CreateHistogram("mesh.switch.issuer.duration", "s",
             "From the request sent to the issuer to its answer, or to the timeout, by issuer and outcome",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = IssuerDurationBuckets });
+        _zoneKeyChanges = meter.CreateCounter<long>("mesh.switch.zone_key_changes", "{change}",
+            "Zone key changes (0800/101) by issuer, key (ZPK, ZAK) and outcome: changed, or why both ends kept the current key");
         meter.CreateObservableGauge("mesh.switch.approval_rate", () => _approvals.Rate(), "1",
             "Approved (00) among the purchases and pre-authorizations answered in the last minute");
         meter.CreateObservableGauge("mesh.switch.reversals.pending", () => _backlog.Pending, "{advice}",
@@ -54,6 +58,10 @@ public sealed class SwitchMetrics
 
     public void IssuerExchange(string issuer, string outcome, TimeSpan elapsed) =>
         _issuerSeconds.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("issuer", issuer), new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void ZoneKeyChange(string issuer, string key, string outcome) =>
+        _zoneKeyChanges.Add(1, new KeyValuePair<string, object?>("issuer", issuer), new KeyValuePair<string, object?>("key", key),
+            new KeyValuePair<string, object?>("outcome", outcome));
 
     public void Backlog(long pending, double oldestAgeSeconds) => _backlog = new ReversalBacklog(pending, oldestAgeSeconds);
 

@@ -42,6 +42,17 @@ public sealed class SwitchOptions
 
     /// <summary>Advices claimed at once by one switch replica.</summary>
     public int ReversalBatchMax { get; set; } = 50;
+
+    /// <summary>How often each link's ZPK and ZAK change (0800/101), from the link's first start on; an operator may change them at any time.</summary>
+    public int ZoneKeyChangeIntervalMinutes { get; set; } = 1_440;
+
+    /// <summary>
+    /// How long a changed zone key's previous version is still accepted, at both ends, before it is
+    /// refused: at least one authorization timeout, so a request in flight at the change still goes through.
+    /// </summary>
+    public int ZoneKeyGraceSeconds { get; set; } = 300;
+
+    public const int ZoneKeyChangeIntervalMinutesMax = 525_600;
 }
 
 /// <summary>An acquirer (field 32) and the prefix of its keys in the Hsm (<c>.zpk</c>, <c>.zak</c>).</summary>
