@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Aspire.Hosting.Testing;
 
@@ -29,6 +30,16 @@ public sealed partial record ConsoleSession(string? Cookie, string? Csrf)
         var csrf = CsrfPattern().Match(await homePage.Content.ReadAsStringAsync()).Groups[1].Value;
         Assert.False(string.IsNullOrEmpty(csrf), $"no CSRF token on {console}");
         return new ConsoleSession(cookie, csrf);
+    }
+
+    /// <summary>A new operator of the platform with <paramref name="role"/>, added with the operator key, signed in to <c>/ops</c>.</summary>
+    public static async Task<ConsoleSession> PlatformOperatorAsync(MeshPlatformFixture platform, string operatorId, string role)
+    {
+        const string password = "operator passphrase long enough";
+        using var admin = platform.App.CreateHttpClient("gateway", "http");
+        admin.DefaultRequestHeaders.Add("X-Mesh-Admin-Key", await platform.ParameterAsync("gateway-admin-key"));
+        (await admin.PostAsJsonAsync("/admin/platform-operators", new { operatorId, role, password })).EnsureSuccessStatusCode();
+        return await SignInAsync(platform, "/ops", new() { ["operatorId"] = operatorId, ["password"] = password });
     }
 
     [GeneratedRegex(""""name="csrf" value="([^"]+)"""")]
