@@ -215,6 +215,11 @@ public static class OperatorConsoleApi
         {
             return ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such payment file", ex.Status.Detail);
         }
+        catch (RpcException ex)
+        {
+            // A file past the gRPC message limit (about 7,000 transfers) or settlement not answering.
+            return ConsolePages.Error(session, StatusCodes.Status503ServiceUnavailable, "The payment file could not be fetched", ex.Status.Detail);
+        }
     }
 
     /// <summary>The bank's status report (pain.002), pasted by a platform admin: applied whole or refused whole, with the reason.</summary>
