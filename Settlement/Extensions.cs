@@ -5,6 +5,7 @@ using Mesh.Settlement.Grpc;
 using Mesh.Settlement.Ledger;
 using Mesh.Settlement.Metrics;
 using Mesh.Settlement.Operations;
+using Mesh.Settlement.Payouts;
 using Mesh.Settlement.Reconciliation;
 using Microsoft.Extensions.Options;
 
@@ -27,10 +28,25 @@ public static class Extensions
             .Validate(o => o.InterbankRecordsMax is >= 100 and <= 200_000, "Settlement:InterbankRecordsMax is 100 to 200000")
             .Validate(o => o.LedgerVerifyIntervalMs is >= 60_000 and <= 86_400_000, "Settlement:LedgerVerifyIntervalMs is 60000 to 86400000")
             .ValidateOnStart();
+        builder.Services.AddOptions<AutoCloseOptions>()
+            .Bind(builder.Configuration.GetSection(AutoCloseOptions.Section))
+            .Validate(o => o.AfterCutoffMinutes is >= 0 and <= 1_440, "Settlement:AutoClose:AfterCutoffMinutes is 0 to 1440")
+            .Validate(o => o.RetryIntervalSeconds is >= 1 and <= 3_600, "Settlement:AutoClose:RetryIntervalSeconds is 1 to 3600")
+            .ValidateOnStart();
+        builder.Services.AddOptions<PayoutOptions>()
+            .Bind(builder.Configuration.GetSection(PayoutOptions.Section))
+            .Validate(o => o.DebtorName.Length is > 0 and <= 70, "Settlement:Payouts:DebtorName is 1 to 70 characters")
+            .Validate(o => o.DebtorAccount.Length is >= 6 and <= 34 && o.DebtorAccount.All(char.IsAsciiLetterOrDigit),
+                "Settlement:Payouts:DebtorAccount is 6 to 34 letters and digits")
+            .Validate(o => System.Text.RegularExpressions.Regex.IsMatch(o.DebtorAgentBic, "^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$"),
+                "Settlement:Payouts:DebtorAgentBic is a BIC (8 or 11 characters)")
+            .ValidateOnStart();
         builder.Services.AddSingleton(sp => SettlementCalendar.From(sp.GetRequiredService<IOptions<SettlementOptions>>().Value));
         builder.Services.AddSingleton<LedgerMetrics>();
         builder.Services.AddSingleton<LedgerWriter>();
         builder.Services.AddSingleton<DayClose>();
+        builder.Services.AddSingleton<PayoutInstructions>();
+        builder.Services.AddHostedService<AutoDayClose>();
         builder.Services.AddSingleton<LedgerVerifier>();
         builder.Services.AddHostedService<LedgerAudit>();
         builder.Services.AddSingleton<ReconciliationFiles>();

@@ -39,6 +39,9 @@ public sealed class BenchmarkPlatform : IAsyncDisposable
         {
             builder.CreateResourceBuilder(project).WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", "");
         }
+        // A load run closes the days it loads itself, on dates of its own: no day closes behind its back.
+        builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "settlement"))
+            .WithEnvironment("Settlement__AutoClose__Enabled", "false");
         configure?.Invoke(builder);
         var app = await builder.BuildAsync();
         using var startup = new CancellationTokenSource(StartTimeout);

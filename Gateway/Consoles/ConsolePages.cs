@@ -233,7 +233,8 @@ public static class ConsolePages
                 .Append(E(PaymentPages.Money(b.GrossSalesMinor, b.Currency))).Append("</td><td class=\"num\">").Append(E(PaymentPages.Money(b.RefundsMinor, b.Currency)))
                 .Append("</td><td class=\"num\">").Append(E(PaymentPages.Money(b.FeesMinor, b.Currency))).Append("</td><td class=\"num\">")
                 .Append(E(PaymentPages.Money(b.AdjustmentsMinor, b.Currency))).Append("</td><td class=\"num\">").Append(E(PaymentPages.Money(b.NetPayableMinor, b.Currency)))
-                .Append("</td><td>").Append(E(b.FundStatus)).Append(b.PayoutReference.Length > 0 ? " · " + E(b.PayoutReference) : "")
+                .Append("</td><td class=\"funds\">").Append(E(b.FundStatus)).Append(b.PayoutReference.Length > 0 ? " · " + E(b.PayoutReference) : "")
+                .Append(b.FundReason.Length > 0 ? " · " + E(b.FundReason) : "")
                 .Append("</td><td><a href=\"/console/settlement/").Append(E(b.SettlementDate)).Append("/detail\">detail</a> · <a href=\"/console/settlement/")
                 .Append(E(b.SettlementDate)).Append("/totals\">totals</a></td></tr>");
         }

@@ -1,9 +1,11 @@
 using System.Globalization;
+using System.Text;
 using Grpc.Core;
 using Mesh.Contracts.Settlement;
 using Mesh.Contracts.Switch;
 using Mesh.Gateway.Merchants;
 using Mesh.Gateway.Pages;
+using Mesh.Gateway.Platform;
 
 namespace Mesh.Gateway.Consoles;
 
@@ -36,6 +38,9 @@ public static class OperatorConsoleApi
             ConsoleAccounts accounts, TimeProvider time, CancellationToken ct) => MoveAsync(merchantId, MerchantMove.Offboard, http, merchants, offboarding, accounts, time, ct));
         signedIn.MapGet("/settlement", BatchesAsync);
         signedIn.MapPost("/settlement/batches/{batchId:long}/payout", PayoutAsync);
+        signedIn.MapPost("/settlement/batches/{batchId:long}/retry", RetryPayoutAsync);
+        signedIn.MapGet("/settlement/payouts/{msgId}", PayoutFileAsync);
+        signedIn.MapPost("/settlement/payouts/report", PayoutReportAsync);
         signedIn.MapGet("/reconciliation", ReconciliationAsync);
         signedIn.MapBanks();
         signedIn.MapGates();
@@ -254,14 +259,93 @@ public static class OperatorConsoleApi
             offboarding.Wake();
             return await BatchesPageAsync(session, form["date"].ToString(), settlement, $"Batch {batchId} is {batch.FundStatus}.", null, ct);
         }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
+        {
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, ex.Status.Detail, ct);
+        }
+    }
+
+    /// <summary>A payment instruction file (pain.001) as the bank takes it, signed by the platform's files key like the reconciliation files.</summary>
+    private static async Task<IResult> PayoutFileAsync(string msgId, HttpContext http, OperatorSettlementClient settlement, PlatformCertificates platform,
+        ConsoleAccounts accounts, CancellationToken ct)
+    {
+        var session = MerchantConsoleApi.Session(http);
+        try
+        {
+            var file = await settlement.GetPayoutFileAsync(new GetPayoutFileRequest { MsgId = msgId }, cancellationToken: ct);
+            var content = file.Content.ToByteArray();
+            var (certId, signature) = await platform.SignFileAsync(content, ct);
+            await accounts.AuditAsync(session, "payout-file-downloaded", msgId, ct);
+            http.Response.Headers[Apis.ReconciliationApi.FileSignatureHeader] = Convert.ToBase64String(signature);
+            http.Response.Headers["Mesh-Cert-Id"] = certId;
+            return Results.File(content, "application/xml; charset=utf-8", file.Name);
+        }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
+        {
+            return ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such payment file", ex.Status.Detail);
+        }
+        catch (RpcException ex)
+        {
+            // A file past the gRPC message limit (about 7,000 transfers) or settlement not answering.
+            return ConsolePages.Error(session, StatusCodes.Status503ServiceUnavailable, "The payment file could not be fetched", ex.Status.Detail);
+        }
+    }
+
+    /// <summary>The bank's status report (pain.002), pasted by a platform admin: applied whole or refused whole, with the reason.</summary>
+    private static async Task<IResult> PayoutReportAsync(HttpContext http, OperatorSettlementClient settlement, ConsoleAccounts accounts, CancellationToken ct)
+    {
+        var session = MerchantConsoleApi.Session(http);
+        if (session.Role != ConsoleRoles.PlatformAdmin)
+        {
+            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin applies the bank's status reports.");
+        }
+        var form = await http.Request.ReadFormAsync(ct);
+        var report = form["report"].ToString();
+        if (report.Length == 0)
+        {
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, "Paste the bank's pain.002 status report.", ct, StatusCodes.Status400BadRequest);
+        }
+        try
+        {
+            var applied = await settlement.ApplyPaymentStatusReportAsync(
+                new PaymentStatusReportRequest { Content = Google.Protobuf.ByteString.CopyFromUtf8(report) }, cancellationToken: ct);
+            await accounts.AuditAsync(session, "payout-report",
+                $"{applied.MsgId} on {applied.OriginalMsgId}: {applied.Paid} paid, {applied.Rejected} rejected{(applied.AlreadyApplied ? " (applied before)" : "")}", ct);
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, applied.AlreadyApplied
+                ? $"Report {applied.MsgId} was applied before; nothing changed."
+                : $"Report {applied.MsgId} on {applied.OriginalMsgId}: {applied.Paid} paid, {applied.Rejected} rejected.", null, ct);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
+        {
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, ex.Status.Detail, ct,
+                ex.StatusCode == StatusCode.InvalidArgument ? StatusCodes.Status400BadRequest : StatusCodes.Status409Conflict);
+        }
+    }
+
+    /// <summary>A rejected batch sent again on the next day's payment file.</summary>
+    private static async Task<IResult> RetryPayoutAsync(long batchId, HttpContext http, OperatorSettlementClient settlement, ConsoleAccounts accounts,
+        CancellationToken ct)
+    {
+        var session = MerchantConsoleApi.Session(http);
+        if (session.Role != ConsoleRoles.PlatformAdmin)
+        {
+            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin sends a rejected payout again.");
+        }
+        var form = await http.Request.ReadFormAsync(ct);
+        try
+        {
+            var batch = await settlement.RetryPayoutAsync(new RetryPayoutRequest { BatchId = batchId }, cancellationToken: ct);
+            await accounts.AuditAsync(session, "payout-retry", $"batch {batchId} of {batch.MerchantId} ({batch.SettlementDate}): back to {batch.FundStatus}", ct);
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, $"Batch {batchId} is {batch.FundStatus}: it goes on the next payment file.", null, ct);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.FailedPrecondition)
         {
             return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, ex.Status.Detail, ct);
         }
     }
 
     private static async Task<IResult> BatchesPageAsync(ConsoleSession session, string date, OperatorSettlementClient settlement, string? message, string? error,
-        CancellationToken ct)
+        CancellationToken ct, int statusCode = StatusCodes.Status200OK)
     {
         var html = ConsolePages.Layout(session, "Settlement");
         html.Append("<h1>Settlement batches</h1><form class=\"filters\" method=\"get\" action=\"/ops/settlement\">");
@@ -272,20 +356,55 @@ public static class OperatorConsoleApi
         html.Append("<table id=\"batches\"><thead><tr><th>#</th><th>Date</th><th>Merchant</th><th class=\"num\">Net payable</th><th>Funds</th><th></th></tr></thead><tbody>");
         foreach (var b in batches.Batches)
         {
-            html.Append("<tr><td>").Append(b.BatchId).Append("</td><td>").Append(ConsolePages.E(b.SettlementDate)).Append("</td><td>").Append(ConsolePages.E(b.MerchantId))
-                .Append("</td><td class=\"num\">").Append(ConsolePages.E(PaymentPages.Money(b.NetPayableMinor, b.Currency))).Append("</td><td>").Append(ConsolePages.E(b.FundStatus))
-                .Append(b.PayoutReference.Length > 0 ? " · " + ConsolePages.E(b.PayoutReference) : "").Append("</td><td>");
-            if (b.FundStatus == "pending" && session.Role == ConsoleRoles.PlatformAdmin)
+            html.Append("<tr id=\"batch-").Append(b.BatchId).Append("\"><td>").Append(b.BatchId).Append("</td><td>").Append(ConsolePages.E(b.SettlementDate)).Append("</td><td>")
+                .Append(ConsolePages.E(b.MerchantId)).Append("</td><td class=\"num\">").Append(ConsolePages.E(PaymentPages.Money(b.NetPayableMinor, b.Currency)))
+                .Append("</td><td class=\"funds\">").Append(ConsolePages.E(b.FundStatus))
+                .Append(b.PayoutReference.Length > 0 ? " · " + ConsolePages.E(b.PayoutReference) : "")
+                .Append(b.FundReason.Length > 0 ? " · " + ConsolePages.E(b.FundReason) : "").Append("</td><td>");
+            if (b.FundStatus is "pending" or "rejected" && session.Role == ConsoleRoles.PlatformAdmin)
             {
                 html.Append("<form method=\"post\" action=\"/ops/settlement/batches/").Append(b.BatchId).Append("/payout\">");
                 ConsolePages.Csrf(html, session);
                 html.Append("<input type=\"hidden\" name=\"date\" value=\"").Append(ConsolePages.E(date)).Append("\">")
                     .Append("<input name=\"reference\" placeholder=\"payout reference\" maxlength=\"100\" required> <button type=\"submit\">Record payout</button></form>");
             }
+            if (b.FundStatus == "rejected" && session.Role == ConsoleRoles.PlatformAdmin)
+            {
+                html.Append("<form method=\"post\" action=\"/ops/settlement/batches/").Append(b.BatchId).Append("/retry\">");
+                ConsolePages.Csrf(html, session);
+                html.Append("<input type=\"hidden\" name=\"date\" value=\"").Append(ConsolePages.E(date)).Append("\">")
+                    .Append("<button type=\"submit\">Send again on the next file</button></form>");
+            }
             html.Append("</td></tr>");
         }
         html.Append("</tbody></table>");
-        return ConsolePages.Finish(html);
+        await PayoutFilesAsync(html, session, date, settlement, ct);
+        return ConsolePages.Finish(html, statusCode);
+    }
+
+    /// <summary>The date's payment instruction files (the latest when no date is chosen) and, for a platform admin, the bank's report form.</summary>
+    private static async Task PayoutFilesAsync(StringBuilder html, ConsoleSession session, string date, OperatorSettlementClient settlement, CancellationToken ct)
+    {
+        var day = DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _) ? date : "";
+        var files = await settlement.ListPayoutFilesAsync(new ListPayoutFilesRequest { SettlementDate = day }, cancellationToken: ct);
+        html.Append("<h1>Payment files (pain.001)</h1><table id=\"payout-files\"><thead><tr><th>File</th><th>Date</th><th class=\"num\">Transfers</th>")
+            .Append("<th class=\"num\">Total</th><th class=\"num\">Paid</th><th class=\"num\">Rejected</th><th class=\"num\">Awaiting the bank</th></tr></thead><tbody>");
+        foreach (var f in files.Files)
+        {
+            html.Append("<tr><td><a href=\"/ops/settlement/payouts/").Append(ConsolePages.E(Uri.EscapeDataString(f.MsgId))).Append("\">").Append(ConsolePages.E(f.MsgId))
+                .Append("</a></td><td>").Append(ConsolePages.E(f.SettlementDate)).Append("</td><td class=\"num\">").Append(f.Transactions).Append("</td><td class=\"num\">")
+                .Append(ConsolePages.E(PaymentPages.Money(f.ControlSumMinor, "156"))).Append("</td><td class=\"num\">").Append(f.Paid).Append("</td><td class=\"num\">")
+                .Append(f.Rejected).Append("</td><td class=\"num\">").Append(f.Sent).Append("</td></tr>");
+        }
+        html.Append("</tbody></table>");
+        if (session.Role == ConsoleRoles.PlatformAdmin)
+        {
+            html.Append("<h1>The bank's status report (pain.002)</h1><form method=\"post\" action=\"/ops/settlement/payouts/report\">");
+            ConsolePages.Csrf(html, session);
+            html.Append("<input type=\"hidden\" name=\"date\" value=\"").Append(ConsolePages.E(date)).Append("\">")
+                .Append("<label for=\"report\">Report XML</label><textarea id=\"report\" name=\"report\" rows=\"8\" cols=\"72\" required></textarea>")
+                .Append("<br><button class=\"primary\" type=\"submit\" id=\"apply-report\">Apply the report</button></form>");
+        }
     }
 
     private static async Task<IResult> ReconciliationAsync(HttpContext http, OperatorSettlementClient settlement, CancellationToken ct)

@@ -5,7 +5,7 @@ namespace Mesh.Settlement.Grpc;
 
 /// <summary>
 /// Who may call what at settlement: the gateway records its events and reads what its merchants
-/// see (their entries, batches and files); only an operator closes days, records payouts,
+/// see (their entries, batches and files); only an operator closes days, records payouts, reads payment files, applies the bank's reports,
 /// verifies and reconciles the ledger. A method not listed here is refused to everyone.
 /// </summary>
 public static class SettlementAccessPolicy
@@ -22,5 +22,9 @@ public static class SettlementAccessPolicy
         [nameof(SettlementContract.SettlementBase.Reconcile)] = [MeshRoles.Operator],
         [nameof(SettlementContract.SettlementBase.CloseDay)] = [MeshRoles.Operator],
         [nameof(SettlementContract.SettlementBase.RecordPayout)] = [MeshRoles.Operator],
+        [nameof(SettlementContract.SettlementBase.ListPayoutFiles)] = [MeshRoles.Operator],
+        [nameof(SettlementContract.SettlementBase.GetPayoutFile)] = [MeshRoles.Operator],
+        [nameof(SettlementContract.SettlementBase.ApplyPaymentStatusReport)] = [MeshRoles.Operator],
+        [nameof(SettlementContract.SettlementBase.RetryPayout)] = [MeshRoles.Operator],
     });
 }

@@ -14,6 +14,7 @@ public sealed class SettlementService(
     LedgerVerifier verifier,
     Reconciliation.ReconciliationFiles files,
     Reconciliation.ThreeWayReconciliation reconciliation,
+    Payouts.PayoutInstructions payouts,
     IOptions<SettlementOptions> options,
     TimeProvider time) : Contracts.Settlement.Settlement.SettlementBase
 {
@@ -78,7 +79,33 @@ public sealed class SettlementService(
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "a payout reference of 1 to 100 characters"));
         }
-        return await days.RecordPayoutAsync(request.BatchId, request.Reference, context.CancellationToken)
+        var batch = await days.RecordPayoutAsync(request.BatchId, request.Reference, context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"no batch {request.BatchId}"));
+        return batch.FundStatus == "sent"
+            ? throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"batch {request.BatchId} is on a payment file as {batch.PayoutReference}: the bank's status report decides it, not a payout by hand"))
+            : batch;
+    }
+
+    public override async Task<ListPayoutFilesReply> ListPayoutFiles(ListPayoutFilesRequest request, ServerCallContext context)
+    {
+        var reply = new ListPayoutFilesReply();
+        reply.Files.AddRange(await payouts.ListAsync(request.SettlementDate.Length == 0 ? null : Date(request.SettlementDate), context.CancellationToken));
+        return reply;
+    }
+
+    public override async Task<PayoutFileContent> GetPayoutFile(GetPayoutFileRequest request, ServerCallContext context) =>
+        request.MsgId.Length is 0 or > 35
+            ? throw new RpcException(new Status(StatusCode.InvalidArgument, "a file's MsgId of 1 to 35 characters"))
+            : await payouts.GetAsync(request.MsgId, context.CancellationToken) ?? throw new RpcException(new Status(StatusCode.NotFound, $"no payment file {request.MsgId}"));
+
+    public override async Task<PaymentStatusReportReply> ApplyPaymentStatusReport(PaymentStatusReportRequest request, ServerCallContext context) =>
+        await payouts.ApplyReportAsync(request.Content.ToByteArray(), context.CancellationToken);
+
+    public override async Task<Batch> RetryPayout(RetryPayoutRequest request, ServerCallContext context)
+    {
+        await payouts.RetryAsync(request.BatchId, context.CancellationToken);
+        return await days.BatchAsync(request.BatchId, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"no batch {request.BatchId}"));
     }
 

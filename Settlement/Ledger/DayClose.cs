@@ -13,16 +13,18 @@ namespace Mesh.Settlement.Ledger;
 /// (gross sales, refunds, fees, adjustments, net payable) and per issuing bank the day's net
 /// position. Refunds are charged to their merchants by an entry of the close. Closing twice
 /// changes nothing; dates close in order and never reopen; whatever arrives later for a closed
-/// date is booked on the first open one. Payouts move a batch from pending to paid. Each
+/// date is booked on the first open one. The close puts the pending batches it can pay on the date's
+/// payment instruction file (<see cref="Payouts.PayoutInstructions"/>); the bank's report, or an operator
+/// by hand, moves a batch to paid. Each
 /// merchant's reconciliation files are made with the close. A date closes only once the switch's
 /// authorizations of its whole business day are in (interbank clearing): the banks' positions
 /// come from them, and what the two sides differ by is kept per currency.
 /// </summary>
 public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Reconciliation.ReconciliationFiles files, Clearing.InterbankIntake interbank,
-    SettlementCalendar calendar, TimeProvider time, ILogger<DayClose> logger)
+    Payouts.PayoutInstructions payouts, SettlementCalendar calendar, TimeProvider time, ILogger<DayClose> logger)
 {
     private const string BatchColumns =
-        "batch_id, settlement_date, merchant_id, currency, gross_sales_minor, refunds_minor, fees_minor, adjustments_minor, net_payable_minor, transactions, fund_status, coalesce(payout_reference, '')";
+        "batch_id, settlement_date, merchant_id, currency, gross_sales_minor, refunds_minor, fees_minor, adjustments_minor, net_payable_minor, transactions, fund_status, coalesce(payout_reference, ''), coalesce(fund_reason, '')";
 
     public async Task<CloseDayReply> CloseAsync(DateOnly date, CancellationToken ct)
     {
@@ -37,6 +39,7 @@ public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Reconcili
             closed.Parameters.Add(new NpgsqlParameter { Value = date });
             if (await closed.ExecuteScalarAsync(ct) is not null)
             {
+                await payouts.InstructAsync(date, ct);
                 return await StoredAsync(date, alreadyClosed: true, ct);
             }
         }
@@ -53,6 +56,7 @@ public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Reconcili
                 .ExecuteNonQueryAsync(ct) == 0)
         {
             await tx.RollbackAsync(ct);
+            await payouts.InstructAsync(date, ct);
             return await StoredAsync(date, alreadyClosed: true, ct);
         }
         var batches = new List<Batch>();
@@ -141,6 +145,8 @@ public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Reconcili
             await files.GetAsync(merchantId, date, Reconciliation.ReconciliationFiles.Detail, ct);
             await files.GetAsync(merchantId, date, Reconciliation.ReconciliationFiles.Totals, ct);
         }
+        // The payment instruction file too: made once; a failure here leaves it to the next close of the date (the auto-closer's, or the operator's).
+        await payouts.InstructAsync(date, ct);
         logger.LogInformation("Settlement date {Date} closed: {Batches} merchant batches and their files", Text(date), batches.Count);
         return await StoredAsync(date, alreadyClosed: false, ct);
     }
@@ -188,12 +194,18 @@ public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Reconcili
         return reply;
     }
 
-    public async Task<List<Batch>> BatchesAsync(DateOnly? date, string? merchantId, CancellationToken ct)
+    public async Task<Batch?> BatchAsync(long batchId, CancellationToken ct) => (await BatchesAsync(null, null, ct, batchId)).SingleOrDefault();
+
+    public async Task<List<Batch>> BatchesAsync(DateOnly? date, string? merchantId, CancellationToken ct, long? batchId = null)
     {
         await using var find = db.CreateCommand(
-            $"SELECT {BatchColumns} FROM batches WHERE ($1::date IS NULL OR settlement_date = $1) AND ($2::text IS NULL OR merchant_id = $2) ORDER BY settlement_date, merchant_id LIMIT 1000");
+            $"""
+            SELECT {BatchColumns} FROM batches WHERE ($1::date IS NULL OR settlement_date = $1) AND ($2::text IS NULL OR merchant_id = $2)
+                AND ($3::bigint IS NULL OR batch_id = $3) ORDER BY settlement_date, merchant_id LIMIT 1000
+            """);
         find.Parameters.Add(new NpgsqlParameter { Value = (object?)date ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Date });
         find.Parameters.Add(new NpgsqlParameter { Value = (object?)merchantId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        find.Parameters.Add(new NpgsqlParameter { Value = (object?)batchId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
         await using var row = await find.ExecuteReaderAsync(ct);
         var batches = new List<Batch>();
         while (await row.ReadAsync(ct))
@@ -212,12 +224,17 @@ public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Reconcili
                 Transactions = row.GetInt32(9),
                 FundStatus = row.GetString(10),
                 PayoutReference = row.GetString(11),
+                FundReason = row.GetString(12),
+                Reference = Payouts.PayoutInstructions.BatchReference(row.GetFieldValue<DateOnly>(1), row.GetInt64(0)),
             });
         }
         return batches;
     }
 
-    /// <summary>Records a batch's payout: paid, and the merchant's payable settled in cash. Recording it again changes nothing.</summary>
+    /// <summary>
+    /// Records a batch's payout by hand (a pending batch, or one the bank rejected): paid, and the merchant's payable settled in
+    /// cash. Recording it again changes nothing; a batch on a payment file the bank has not answered is left to the bank's report.
+    /// </summary>
     public async Task<Batch?> RecordPayoutAsync(long batchId, string reference, CancellationToken ct)
     {
         var now = time.GetUtcNow();
@@ -227,7 +244,7 @@ public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Reconcili
         (string MerchantId, string Currency, long Net)? paid = null;
         await using (var update = await Sql(connection, tx,
                          """
-                         UPDATE batches SET fund_status = 'paid', payout_reference = $2, paid_at = $3 WHERE batch_id = $1 AND fund_status = 'pending'
+                         UPDATE batches SET fund_status = 'paid', payout_reference = $2, paid_at = $3, fund_reason = NULL WHERE batch_id = $1 AND fund_status IN ('pending', 'rejected')
                          RETURNING merchant_id, currency, net_payable_minor
                          """, batchId, reference, now).ExecuteReaderAsync(ct))
         {
@@ -236,20 +253,12 @@ public sealed class DayClose(NpgsqlDataSource db, LedgerWriter writer, Reconcili
                 paid = (update.GetString(0), update.GetString(1), update.GetInt64(2));
             }
         }
-        PlannedEntry? payout = null;
-        if (paid is { Net: not 0 } batch)
+        if (paid is { } batch)
         {
-            var open = await FirstOpenDateAsync(connection, tx, ct);
-            var date = calendar.DateOf(now) < open ? open : calendar.DateOf(now);
-            payout = new PlannedEntry($"payout:{batchId}", "payout", date, batch.MerchantId, null, null, batch.Net, 0, batch.Currency, null, reference, null, now,
-                PostingRules.Payout(batch.MerchantId, batch.Currency, batch.Net));
-        }
-        if (payout is not null)
-        {
-            await writer.WriteAsync(connection, tx, [payout], ct);
+            await writer.BookPayoutAsync(connection, tx, batchId, batch.MerchantId, batch.Currency, batch.Net, reference, now, ct);
         }
         await tx.CommitAsync(ct);
-        return (await BatchesAsync(null, null, ct)).FirstOrDefault(b => b.BatchId == batchId);
+        return await BatchAsync(batchId, ct);
     }
 
     public static string Text(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);

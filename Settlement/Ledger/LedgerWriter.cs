@@ -82,6 +82,7 @@ public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calenda
     private async Task<RecordReply> PostAsync(IReadOnlyList<LedgerEvent> events, CancellationToken ct)
     {
         var reply = new RecordReply();
+        await KeepPayoutAccountsAsync(events, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await Sql(connection, tx, "SELECT pg_advisory_xact_lock_shared($1)", LedgerLockKey).ExecuteNonQueryAsync(ct);
@@ -140,6 +141,45 @@ public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calenda
         }
         metrics.Duplicates(reply.Duplicates);
         return reply;
+    }
+
+    /// <summary>
+    /// The merchants' settlement accounts the events carry, kept where they are new or changed (read
+    /// first, so that the usual batch writes nothing and holds no row lock).
+    /// </summary>
+    private async Task KeepPayoutAccountsAsync(IReadOnlyList<LedgerEvent> events, CancellationToken ct)
+    {
+        var carried = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var e in events.Where(e => e.MerchantId.Length > 0 && e.PayoutAccount.Length > 0))
+        {
+            carried[e.MerchantId] = e.PayoutAccount;
+        }
+        if (carried.Count == 0)
+        {
+            return;
+        }
+        await using (var known = db.CreateCommand("SELECT merchant_id, account FROM merchant_payout_accounts WHERE merchant_id = ANY($1)"))
+        {
+            BatchSql.Bind(known, (object)carried.Keys.ToArray());
+            await using var row = await known.ExecuteReaderAsync(ct);
+            while (await row.ReadAsync(ct))
+            {
+                if (carried[row.GetString(0)] == row.GetString(1))
+                {
+                    carried.Remove(row.GetString(0));
+                }
+            }
+        }
+        if (carried.Count == 0)
+        {
+            return;
+        }
+        await using var keep = db.CreateCommand(
+            """
+            INSERT INTO merchant_payout_accounts (merchant_id, account, updated_at) SELECT *, $3 FROM unnest($1::text[], $2::text[])
+            ON CONFLICT (merchant_id) DO UPDATE SET account = excluded.account, updated_at = excluded.updated_at
+            """);
+        await BatchSql.Bind(keep, carried.Keys.ToArray(), carried.Values.ToArray(), time.GetUtcNow()).ExecuteNonQueryAsync(ct);
     }
 
     private PlannedEntry PurchaseEntry(LedgerEvent e, DateOnly date, DateTimeOffset occurredAt)
@@ -249,6 +289,25 @@ public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calenda
             UPDATE accounts a SET balance_minor = a.balance_minor + d.delta
             FROM unnest($1::text[], $2::bigint[]) d(account_id, delta) WHERE a.account_id = d.account_id
             """, deltas.Select(d => d.Account).ToArray(), deltas.Select(d => d.Delta).ToArray()).ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// A batch's payout, inside the caller's transaction: the merchant's payable settled in cash under <paramref name="reference"/>,
+    /// on today's settlement date (or the first open one). A zero batch moves no money.
+    /// </summary>
+    public async Task BookPayoutAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long batchId, string merchantId, string currency, long netMinor,
+        string reference, DateTimeOffset now, CancellationToken ct)
+    {
+        if (netMinor == 0)
+        {
+            return;
+        }
+        var open = await FirstOpenDateAsync(connection, tx, ct);
+        var date = calendar.DateOf(now) < open ? open : calendar.DateOf(now);
+        var payout = new PlannedEntry($"payout:{batchId}", "payout", date, merchantId, null, null, netMinor, 0, currency, null, reference, null, now,
+            PostingRules.Payout(merchantId, currency, netMinor));
+        Invariant.Holds(payout.Lines.Sum(l => l.AmountMinor) == 0, "a payout's lines sum to zero");
+        await WriteAsync(connection, tx, [payout], ct);
     }
 
     public static async Task<DateOnly> FirstOpenDateAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken ct) =>

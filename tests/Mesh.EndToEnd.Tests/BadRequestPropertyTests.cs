@@ -44,7 +44,8 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
         ("POST", "/console/users"), ("GET", "/console/settlement"), ("GET", "/console/settlement/{date}/{kind}"),
         ("GET", "/ops/login"), ("POST", "/ops/login"), ("GET", "/ops"), ("POST", "/ops/logout"), ("GET", "/ops/merchants"), ("POST", "/ops/merchants"),
         ("POST", "/ops/merchants/{merchantId}/suspend"), ("POST", "/ops/merchants/{merchantId}/reactivate"), ("POST", "/ops/merchants/{merchantId}/offboard"),
-        ("GET", "/ops/settlement"), ("POST", "/ops/settlement/batches/{batchId}/payout"), ("GET", "/ops/reconciliation"), ("GET", "/ops/banks"),
+        ("GET", "/ops/settlement"), ("POST", "/ops/settlement/batches/{batchId}/payout"), ("POST", "/ops/settlement/batches/{batchId}/retry"),
+        ("GET", "/ops/settlement/payouts/{msgId}"), ("POST", "/ops/settlement/payouts/report"), ("GET", "/ops/reconciliation"), ("GET", "/ops/banks"),
         ("POST", "/ops/banks"), ("GET", "/ops/gates"), ("POST", "/ops/gates"), ("POST", "/ops/gates/{gateId}/disable"),
         ("GET", "/console/risk"), ("POST", "/console/risk/limits"), ("GET", "/ops/risk"), ("POST", "/ops/risk/velocity"), ("POST", "/ops/risk/caps"),
         ("POST", "/ops/risk/blocks/card"), ("POST", "/ops/risk/blocks/network"), ("POST", "/ops/risk/blocks/{blockId}/remove"),
@@ -65,7 +66,7 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
         "OrderId", "csrf", "pan", "expiry", "pinScheme", "pinCiphertext", "pinEphemeralKey", "merchantId", "operatorId", "password", "role", "amountMinor",
         "refundId", "name", "publicKeyPem", "notificationMode", "notificationProtocol", "feeRatePpm", "feeMinimumMinor", "settlementAccount", "orderId",
         "currency", "notifyUrl", "returnUrl", "payTimeout", "signature", "keyId", "reason", "bankId", "bin", "host", "port", "mode", "protocol", "url", "certificatePem",
-        "perPaymentMinor", "perDayMinor", "attemptsMax", "amountMinorMax", "windowMinutes", "network", "merchant", "rule",
+        "perPaymentMinor", "perDayMinor", "attemptsMax", "amountMinorMax", "windowMinutes", "network", "merchant", "rule", "report",
     ];
 
     private sealed record BadRequest(string Method, string Path, string Query, int Credentials, int CsrfKind, int BodyKind, string[] Fields, string[] Values,

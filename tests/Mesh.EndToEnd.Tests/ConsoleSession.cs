@@ -50,6 +50,10 @@ public sealed partial record ConsoleSession(string? Cookie, string? Csrf)
         return await SignInAsync(platform, "/ops", new() { ["operatorId"] = operatorId, ["password"] = password });
     }
 
+    /// <summary>A new operator of the platform with <paramref name="role"/>, added with the operator key, signed in to <c>/ops</c>.</summary>
+    public static Task<ConsoleSession> PlatformOperatorAsync(MeshPlatformFixture platform, string operatorId, string role) =>
+        PlatformUserAsync(platform, operatorId, role, "operator passphrase long enough");
+
     [GeneratedRegex(""""name="csrf" value="([^"]+)"""")]
     private static partial Regex CsrfPattern();
 }

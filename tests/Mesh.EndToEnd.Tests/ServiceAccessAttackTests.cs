@@ -119,6 +119,11 @@ public sealed class ServiceAccessAttackTests(MeshPlatformFixture platform)
         { SettlementServer, "gateway", "Verify" },
         { SettlementServer, "gateway", "Reconcile" },
         { SettlementServer, "gateway", "GetBalance" },
+        // Nor does it read the payment files (every merchant's account) or apply the bank's reports.
+        { SettlementServer, "gateway", "ListPayoutFiles" },
+        { SettlementServer, "gateway", "GetPayoutFile" },
+        { SettlementServer, "gateway", "ApplyPaymentStatusReport" },
+        { SettlementServer, "gateway", "RetryPayout" },
         // An operator's credential records no payment events.
         { SettlementServer, "gateway-operator", "Record" },
         { SettlementServer, MeshCallers.Dashboard, "Record" },
@@ -358,6 +363,10 @@ public sealed class ServiceAccessAttackTests(MeshPlatformFixture platform)
             ["ListOrderEntries"] = c => c.ListOrderEntriesAsync(new ListOrderEntriesRequest { MerchantId = sale.Merchant, OrderId = "o0" }).ResponseAsync,
             ["GetReconciliationFile"] = c => c.GetReconciliationFileAsync(new ReconciliationFileRequest { MerchantId = sale.Merchant, SettlementDate = date, Kind = "detail" }).ResponseAsync,
             ["Reconcile"] = c => c.ReconcileAsync(new ReconcileRequest { SettlementDate = date }).ResponseAsync,
+            ["ListPayoutFiles"] = c => c.ListPayoutFilesAsync(new ListPayoutFilesRequest { SettlementDate = date }).ResponseAsync,
+            ["GetPayoutFile"] = c => c.GetPayoutFileAsync(new GetPayoutFileRequest { MsgId = "MESHPAY-20200101-CNY" }).ResponseAsync,
+            ["ApplyPaymentStatusReport"] = c => c.ApplyPaymentStatusReportAsync(new PaymentStatusReportRequest { Content = ByteString.CopyFromUtf8("<Document/>") }).ResponseAsync,
+            ["RetryPayout"] = c => c.RetryPayoutAsync(new RetryPayoutRequest { BatchId = 1 }).ResponseAsync,
         };
     }
 

@@ -24,6 +24,10 @@ public sealed class AccessPolicyTests
     [InlineData("Verify", MeshRoles.Operator)]
     [InlineData("Reconcile", MeshRoles.Operator)]
     [InlineData("GetBalance", MeshRoles.Operator)]
+    [InlineData("ListPayoutFiles", MeshRoles.Operator)]
+    [InlineData("GetPayoutFile", MeshRoles.Operator)]
+    [InlineData("ApplyPaymentStatusReport", MeshRoles.Operator)]
+    [InlineData("RetryPayout", MeshRoles.Operator)]
     public void AMethodThatWritesOrSeesTheWholeLedger_IsAllowedToOneRoleOnly(string method, string role)
     {
         var path = $"/{SettlementContract.Descriptor.FullName}/{method}";

@@ -83,6 +83,10 @@ public sealed partial class ServiceMetrics : IAsyncLifetime
         ledger.Posted("purchase", "156", 2, 321);
         ledger.Duplicates(1);
         ledger.Verified(0, 0);
+        ledger.CloseAttempted("closed");
+        ledger.CloseOverdue(TimeSpan.FromMinutes(5));
+        ledger.Transfers("sent", 2);
+        ledger.Report("applied");
         services.GetRequiredService<MeshAccessMetrics>().Refused("unknown", "/mesh.Switch/Authorize", MeshAccessMetrics.Unauthenticated);
     }
 
