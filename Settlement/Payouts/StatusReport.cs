@@ -20,12 +20,15 @@ public sealed record StatusReport(string MsgId, string OriginalMsgId, int? Origi
     public const string NamespacePrefix = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.";
     public const int ReportBytesMax = 4 * 1024 * 1024;
 
-    /// <summary>Paid (settled at the creditor's bank, or accepted for settlement by ours).</summary>
-    public static readonly string[] Paid = ["ACSC", "ACCP"];
+    /// <summary>
+    /// Paid: settled (ACSC). Accepted (ACCP: the bank's profile checks passed) comes before settlement and may still end
+    /// rejected, so it pays nothing yet.
+    /// </summary>
+    public static readonly string[] Paid = ["ACSC"];
     public const string Rejected = "RJCT";
 
     /// <summary>Still under way at the bank: nothing changes.</summary>
-    public static readonly string[] Undecided = ["ACTC", "ACSP", "ACWC", "PDNG", "RCVD"];
+    public static readonly string[] Undecided = ["ACTC", "ACCP", "ACSP", "ACWC", "PDNG", "RCVD"];
 
     public static StatusReport Read(byte[] content)
     {
@@ -98,7 +101,7 @@ public sealed record StatusReport(string MsgId, string OriginalMsgId, int? Origi
         }
         foreach (var t in transfers.Where(t => !Known(t.Status)))
         {
-            throw new StatusReportException("TxSts", $"{t.EndToEndId}: {t.Status} is not a status this platform knows (ACSC, ACCP, RJCT, or one still under way)");
+            throw new StatusReportException("TxSts", $"{t.EndToEndId}: {t.Status} is not a status this platform knows (ACSC, RJCT, or one still under way)");
         }
         return new StatusReport(msgId, originalMsgId, count, sum, groupStatus, Reason(group, ns), transfers);
     }

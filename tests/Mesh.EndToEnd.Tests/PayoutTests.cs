@@ -61,7 +61,7 @@ public sealed class PayoutTests(MeshPlatformFixture platform)
 
         var mine = merchants.Take(3).Select(m => batches.Single(b => b.MerchantId == m)).ToList();
         var report = Pain002($"RPT-{Guid.NewGuid():N}"[..30], file.MsgId, count, controlSum,
-            Tx(mine[0], "ACSC"), Tx(mine[1], "ACCP"), Tx(mine[2], "RJCT", "AC04"));
+            Tx(mine[0], "ACSC"), Tx(mine[1], "ACSC"), Tx(mine[2], "RJCT", "AC04"));
         var applied = await settlement.ApplyPaymentStatusReportAsync(new PaymentStatusReportRequest { Content = ByteString.CopyFrom(report) });
         var afterReport = await StateAsync(merchants);
         var again = await settlement.ApplyPaymentStatusReportAsync(new PaymentStatusReportRequest { Content = ByteString.CopyFrom(report) });

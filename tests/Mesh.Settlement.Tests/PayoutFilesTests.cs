@@ -98,13 +98,14 @@ public sealed class PayoutFilesTests
 
     [Theory]
     [InlineData(TransferState.Sent, "ACSC", TransferMove.Pay)]
-    [InlineData(TransferState.Sent, "ACCP", TransferMove.Pay)]
+    [InlineData(TransferState.Sent, "ACCP", TransferMove.None)]
     [InlineData(TransferState.Sent, "RJCT", TransferMove.Reject)]
     [InlineData(TransferState.Sent, "PDNG", TransferMove.None)]
     [InlineData(TransferState.Paid, "ACSC", TransferMove.None)]
     [InlineData(TransferState.Paid, "RJCT", TransferMove.Contradiction)]
     [InlineData(TransferState.Rejected, "RJCT", TransferMove.None)]
-    [InlineData(TransferState.Rejected, "ACCP", TransferMove.Contradiction)]
+    [InlineData(TransferState.Rejected, "ACSC", TransferMove.Contradiction)]
+    [InlineData(TransferState.Paid, "ACCP", TransferMove.None)]
     public void ATransfer_MovesOnceFromSent_AndIsNeverUndone(TransferState current, string reported, TransferMove expected) =>
         Assert.Equal(expected, TransferRules.Decide(current, reported));
 
