@@ -253,9 +253,13 @@ public static class MerchantConsoleApi
     }
 
     private static async Task<IResult> ConfirmRefundAsync(string orderId, HttpContext http, OrderBook orders, RefundDesk desk, ConsoleAccounts accounts,
-        CancellationToken ct)
+        MerchantRegistry merchants, CancellationToken ct)
     {
         var session = Session(http);
+        if (await FollowUpRefusedAsync(session, merchants, ct) is { } closed)
+        {
+            return closed;
+        }
         var (refusal, order) = await RefundableAsync(session, orderId, orders, ct);
         if (refusal is not null || order is null)
         {
@@ -285,9 +289,13 @@ public static class MerchantConsoleApi
     /// second submit finds the hold captured and changes nothing.
     /// </summary>
     private static async Task<IResult> CaptureAsync(string orderId, HttpContext http, OrderBook orders, HoldDesk desk, ConsoleAccounts accounts,
-        CancellationToken ct)
+        MerchantRegistry merchants, CancellationToken ct)
     {
         var session = Session(http);
+        if (await FollowUpRefusedAsync(session, merchants, ct) is { } closed)
+        {
+            return closed;
+        }
         if (!ConsoleRoles.MayRefund(session.Role))
         {
             return Forbidden(session);
@@ -312,9 +320,13 @@ public static class MerchantConsoleApi
 
     /// <summary>Releases a hold from its page; a second submit finds it released and changes nothing.</summary>
     private static async Task<IResult> ReleaseAsync(string orderId, HttpContext http, OrderBook orders, HoldDesk desk, ConsoleAccounts accounts,
-        CancellationToken ct)
+        MerchantRegistry merchants, CancellationToken ct)
     {
         var session = Session(http);
+        if (await FollowUpRefusedAsync(session, merchants, ct) is { } closed)
+        {
+            return closed;
+        }
         if (!ConsoleRoles.MayRefund(session.Role))
         {
             return Forbidden(session);
@@ -486,6 +498,12 @@ public static class MerchantConsoleApi
         }
         return ConsolePages.Users(session, await accounts.UsersAsync(session.MerchantId, ct), error is null ? $"{operatorId} can sign in now." : null, error);
     }
+
+    /// <summary>A closed merchant's console is only read: its refunds, captures and releases are refused, as on <c>/v1</c> and NetPay.</summary>
+    private static async Task<IResult?> FollowUpRefusedAsync(ConsoleSession session, MerchantRegistry merchants, CancellationToken ct) =>
+        await merchants.FindAsync(session.MerchantId, ct) is { } merchant && MerchantLifecycle.Refuses(merchant.State, MerchantCall.FollowUp) is { } code
+            ? ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", $"{MerchantLifecycle.Why(merchant.State)} ({code}).")
+            : null;
 
     private static IResult Forbidden(ConsoleSession session) =>
         ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", $"Your role ({session.Role}) cannot do this; ask your merchant's admin.");

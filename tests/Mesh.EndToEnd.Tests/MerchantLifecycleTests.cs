@@ -217,6 +217,8 @@ public sealed partial class MerchantLifecycleTests(MeshPlatformFixture platform)
         using var merchant = await TestMerchant.OnboardAsync(platform);
         using var consumer = new TestConsumer(platform);
         var ops = await PlatformAdminAsync();
+        // The merchant's admin, signed in before the merchant leaves: a live session must not move money once it is closed.
+        var merchantAdmin = await ConsoleSession.MerchantUserAsync(platform, merchant.MerchantId, "madmin" + Suffix(), "admin", Password);
         using var channel = await platform.SettlementChannelAsync();
         var settlement = new Settlement.SettlementClient(channel);
         var day = SettlementLedgerTests.NextDay();
@@ -234,6 +236,8 @@ public sealed partial class MerchantLifecycleTests(MeshPlatformFixture platform)
         var closed = await UntilAsync(() => StatusAsync(merchant.MerchantId), s => s == "closed");
         using var afterClose = await consumer.PostFormAsync("/pay/TransGet", merchant.NetPayOrder(TestMerchant.NewOrderId(), 10_00));
         var afterCloseProblem = await afterClose.Content.ReadFromJsonAsync<JsonElement>();
+        using var refundAfterClose = await PostAsync(merchantAdmin, $"/console/transactions/{TestMerchant.NewOrderId()}/refund/confirm",
+            new() { ["refundId"] = "closed-refund", ["amountMinor"] = "100" });
         var opsRow = await OpsRowAsync(ops, merchant.MerchantId);
 
         Assert.StartsWith($"{merchant.MerchantId} ({TestMerchant.Name}) is offboarding. It closes once nothing is owed: ", offboarded);
@@ -243,6 +247,8 @@ public sealed partial class MerchantLifecycleTests(MeshPlatformFixture platform)
         Assert.Equal(HttpStatusCode.OK, payout.StatusCode);
         Assert.Equal("closed", closed);
         Assert.Equal((HttpStatusCode.Forbidden, "merchant.closed"), (afterClose.StatusCode, afterCloseProblem.GetProperty("code").GetString()));
+        Assert.Equal(HttpStatusCode.Forbidden, refundAfterClose.StatusCode);
+        Assert.Contains("merchant.closed", await refundAfterClose.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Contains("closed · its last settlement batch is paid · data kept until ", opsRow);
         Assert.True(await platform.ScalarAsync<bool>("gatewaydb",
             "SELECT retain_until - status_changed_at = interval '1825 days' FROM merchants WHERE merchant_id = $1", merchant.MerchantId));
