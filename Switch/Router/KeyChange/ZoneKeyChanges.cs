@@ -96,7 +96,18 @@ public sealed class ZoneKeyChanges(
         }, cancellationToken: ct);
         var offer = new KeyChangeData(key, next.CheckValue, graceSeconds, tr31 ? KeyChangeData.KeyBlockStep : KeyChangeData.CryptogramStep,
             tr31 ? next.KeyBlock : Convert.ToHexString(next.Cryptogram.Span));
-        var (code, answered) = await SendAsync(link, offer, ct);
+        (string? Code, string? CheckValue) sent;
+        try
+        {
+            sent = await SendAsync(link, offer, ct);
+        }
+        catch
+        {
+            // A change cut short (the caller gone, the link failing otherwise) leaves no pending key accepted behind it.
+            await hsm.DiscardKeyVersionAsync(new DiscardKeyVersionRequest { KeyId = keyId, CheckValue = next.CheckValue }, cancellationToken: CancellationToken.None);
+            throw;
+        }
+        var (code, answered) = sent;
         var outcome = code switch
         {
             null => ZoneKeyChangeOutcomes.NoAnswer,
@@ -107,7 +118,7 @@ public sealed class ZoneKeyChanges(
         string detail;
         if (outcome != ZoneKeyChangeOutcomes.Changed)
         {
-            await hsm.DiscardKeyVersionAsync(new DiscardKeyVersionRequest { KeyId = keyId, CheckValue = next.CheckValue }, cancellationToken: ct);
+            await hsm.DiscardKeyVersionAsync(new DiscardKeyVersionRequest { KeyId = keyId, CheckValue = next.CheckValue }, cancellationToken: CancellationToken.None);
             detail = outcome switch
             {
                 ZoneKeyChangeOutcomes.NoAnswer => "the bank did not answer the key change",
