@@ -83,7 +83,7 @@ public sealed class CrashCampaign(DistributedApplication app, CrashCampaignOptio
         var paidFor = clock.Elapsed;
 
         log($"{clock.Elapsed.TotalSeconds,7:F1} s  load stopped after {Interlocked.Read(ref sequence)} purchases; draining the queues");
-        var drained = await DrainAsync(ct);
+        var drained = await PlatformInvariants.DrainAsync(app, options.MerchantIds, options.DrainTimeout, ct);
         log($"{clock.Elapsed.TotalSeconds,7:F1} s  {(drained.Quiet ? "drained" : "NOT drained")}: {drained.Detail}");
         var serverErrors = _outcomes.Where(o => o.Key.EndsWith(" 500", StringComparison.Ordinal)).Sum(o => o.Value);
         var checks = new List<InvariantCheck>
@@ -160,23 +160,6 @@ public sealed class CrashCampaign(DistributedApplication app, CrashCampaignOptio
         await Task.Delay(LinkFaultHeldMs, ct);
         (await http.PutAsJsonAsync("/admin/faults", new { latencyMs = 0, dropAnswers = false, closeConnections = false, systemMalfunction = false }, ct))
             .EnsureSuccessStatusCode();
-    }
-
-    private async Task<(bool Quiet, string Detail)> DrainAsync(CancellationToken ct)
-    {
-        var deadline = Stopwatch.StartNew();
-        var detail = "";
-        while (deadline.Elapsed < options.DrainTimeout)
-        {
-            var owed = await PlatformInvariants.OwedAsync(app, options.MerchantIds, ct);
-            detail = string.Join(", ", owed.Select(o => $"{o.Key} {o.Value}"));
-            if (owed.Values.All(v => v == 0))
-            {
-                return (true, detail);
-            }
-            await Task.Delay(1_000, ct);
-        }
-        return (false, detail);
     }
 
     private static void Invariant(bool holds, string what)
@@ -263,6 +246,24 @@ public static class PlatformInvariants
             owed["requests unanswered"] = await ScalarAsync(cardSwitch, "SELECT count(*) FROM authorizations WHERE answered_at IS NULL", ct);
         }
         return owed;
+    }
+
+    /// <summary>Waits, polling each second, until nothing is owed (<see cref="OwedAsync"/>) or <paramref name="timeout"/> passes; what was last owed.</summary>
+    public static async Task<(bool Quiet, string Detail)> DrainAsync(DistributedApplication app, string[] merchantIds, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = Stopwatch.StartNew();
+        var detail = "";
+        while (deadline.Elapsed < timeout)
+        {
+            var owed = await OwedAsync(app, merchantIds, ct);
+            detail = string.Join(", ", owed.Select(o => $"{o.Key} {o.Value}"));
+            if (owed.Values.All(v => v == 0))
+            {
+                return (true, detail);
+            }
+            await Task.Delay(1_000, ct);
+        }
+        return (false, detail);
     }
 
     public static async Task<IReadOnlyDictionary<string, long>> OrdersByStatusAsync(DistributedApplication app, string[] merchantIds, CancellationToken ct)

@@ -75,7 +75,7 @@ public sealed class FailoverCampaign(DistributedApplication app, FailoverCampaig
             c => c.Member(primary) is { Role: "sync_standby" or "replica", State: "running" } old && old.Timeline == c.Member(standby)!.Timeline, ct);
         log($"{Now,7:F1} s  {primary} rejoined as {rejoined.Member(primary)!.Role} on timeline {rejoined.Member(primary)!.Timeline}");
 
-        var drained = await DrainAsync(ct);
+        var drained = await PlatformInvariants.DrainAsync(app, options.MerchantIds, options.DrainTimeout, ct);
         log($"{Now,7:F1} s  {(drained.Quiet ? "drained" : "NOT drained")}: {drained.Detail}");
         var serverErrors = _outcomes.Where(o => o.Key.EndsWith(" 500", StringComparison.Ordinal)).Sum(o => o.Value);
         var lost = await NotPaidAsync([.. _acknowledged], ct);
@@ -208,23 +208,6 @@ public sealed class FailoverCampaign(DistributedApplication app, FailoverCampaig
             Invariant(deadline.Elapsed < RoleTimeout, $"{what} within {RoleTimeout.TotalSeconds:F0} s");
             await Task.Delay(100, ct);
         }
-    }
-
-    private async Task<(bool Quiet, string Detail)> DrainAsync(CancellationToken ct)
-    {
-        var deadline = Stopwatch.StartNew();
-        var detail = "";
-        while (deadline.Elapsed < options.DrainTimeout)
-        {
-            var owed = await PlatformInvariants.OwedAsync(app, options.MerchantIds, ct);
-            detail = string.Join(", ", owed.Select(o => $"{o.Key} {o.Value}"));
-            if (owed.Values.All(v => v == 0))
-            {
-                return (true, detail);
-            }
-            await Task.Delay(1_000, ct);
-        }
-        return (false, detail);
     }
 
     private async Task<List<string>> NotPaidAsync(string[] orderIds, CancellationToken ct)
