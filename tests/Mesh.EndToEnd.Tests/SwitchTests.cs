@@ -189,7 +189,7 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         {
             answer = await acquirer.SendAsync(request);
             // The first reversal is dropped too, and repeated once the bank answers again.
-            await Eventually.TrueAsync(async () => await SwitchScalarAsync("SELECT coalesce(max(attempts), 0) FROM reversals WHERE stan = @stan", stan) >= 1,
+            await Eventually.TrueAsync(async () => await SwitchScalarAsync("SELECT coalesce(max(attempts), 0)::bigint FROM reversals WHERE stan = @stan", stan) >= 1,
                 "the switch has sent the reversal once while the bank drops answers");
         }
         finally
