@@ -15,7 +15,7 @@ public static class KeyPairs
         using AsymmetricAlgorithm pair = algorithm switch
         {
             KeyAlgorithm.Rsa2048 => RSA.Create(2048),
-            // Only for the NetPay protocol, whose answers are signed with a 1024-bit key (reference.md).
+            // Only for the NetPay protocol, whose answers are signed with a 1024-bit key (docs/merchant-integration.md).
             KeyAlgorithm.Rsa1024 => RSA.Create(1024),
             KeyAlgorithm.EcP256 => ECDsa.Create(ECCurve.NamedCurves.nistP256),
             _ => throw new HsmException(HsmErrorCode.InvalidKeyType, $"key pairs are generated as RSA-2048, RSA-1024 (NetPay) or EC P-256, not {algorithm}"),

@@ -1,6 +1,5 @@
 using System.Globalization;
 using BenchmarkDotNet.Running;
-using Mesh.Iso8583.Fuzzing;
 
 // The component benchmarks (BenchmarkDotNet): with no arguments, every one of them in a short job;
 // otherwise BenchmarkDotNet's own arguments (--filter '*Ledger*', --job default, ...).

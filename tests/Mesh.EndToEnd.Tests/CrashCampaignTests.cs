@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting.Testing;
-using Mesh.Testing;
 using Xunit.Abstractions;
 
 namespace Mesh.EndToEnd.Tests;

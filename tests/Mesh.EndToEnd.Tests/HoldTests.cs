@@ -99,7 +99,7 @@ public sealed class HoldTests(MeshPlatformFixture platform)
         Assert.NotNull(told);
         Assert.Equal("hold", Body(told).GetProperty("kind").GetString());
         // The switch repeats the reversal until the bank acknowledges it: the hold comes off the card.
-        Assert.True(await EventuallyAsync(async () => await HeldAtBankAsync(orderId) == 0), "the bank still holds the released amount");
+        await Eventually.TrueAsync(async () => await HeldAtBankAsync(orderId) == 0, "the bank gives back the released amount");
         Assert.Equal(availableHeld + 55_00, await AvailableAsync(orderId));
         Assert.Equal(1L, await platform.ScalarAsync<long>("gatewaydb", "SELECT count(*) FROM hold_actions WHERE order_id = $1", orderId));
         Assert.Equal(0L, await platform.ScalarAsync<long>("gatewaydb", "SELECT count(*) FROM outbox WHERE order_id = $1 AND topic = 'settlement'", orderId));
@@ -118,19 +118,19 @@ public sealed class HoldTests(MeshPlatformFixture platform)
 
         // Seven days on (the platform's default): the hold's expiry is moved into the past rather than waited for.
         await platform.ScalarAsync<int>("gatewaydb", "UPDATE orders SET hold_expires_at = now() - interval '1 second' WHERE order_id = $1", orderId);
-        var expired = await EventuallyAsync(async () => await platform.ScalarAsync<string>("gatewaydb", "SELECT status FROM orders WHERE order_id = $1", orderId) == "expired");
+        await Eventually.TrueAsync(async () => await platform.ScalarAsync<string>("gatewaydb", "SELECT status FROM orders WHERE order_id = $1", orderId) == "expired",
+            "the hold past its expiry is released");
         var told = await server.WaitForAsync(r => Body(r).GetProperty("status").GetString() == "expired");
         using var capture = await CaptureAsync(http, merchant, orderId, 10_00);
 
         var heldDays = (DateTime.ParseExact(Field(held, "holdExpiresAt"), "yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture,
             System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal) - DateTime.UtcNow).TotalDays;
         Assert.InRange(heldDays, 6.99, 7.0);
-        Assert.True(expired, "the expired hold was not released");
         Assert.NotNull(told);
         Assert.Equal(("hold", "3300"), (Body(told).GetProperty("kind").GetString(), Body(told).GetProperty("txnAmt").GetString()));
         await AssertProblemAsync(capture, HttpStatusCode.Conflict, "is expired");
         Assert.Equal(1L, await platform.ScalarAsync<long>("gatewaydb", "SELECT count(*) FROM hold_actions WHERE order_id = $1 AND reason = 'expired'", orderId));
-        Assert.True(await EventuallyAsync(async () => await HeldAtBankAsync(orderId) == 0), "the bank still holds the expired amount");
+        await Eventually.TrueAsync(async () => await HeldAtBankAsync(orderId) == 0, "the bank gives back the expired amount");
         Assert.Equal(availableHeld + 33_00, await AvailableAsync(orderId));
     }
 
@@ -196,11 +196,11 @@ public sealed class HoldTests(MeshPlatformFixture platform)
             Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (captured.StatusCode, released.StatusCode));
         }
         Assert.Equal("purchase:4500", await LedgerAsync(merchant, "purchase:4500"));
-        Assert.True(await EventuallyAsync(async () => await HeldAtBankAsync(releasedId) == 0), "the bank still holds the released amount");
+        await Eventually.TrueAsync(async () => await HeldAtBankAsync(releasedId) == 0, "the bank gives back the released amount");
         // The switch's records are cleared into the ledger once settled (3 s in the fixture): wait for the completion's.
-        Assert.True(await EventuallyAsync(async () => await platform.ScalarAsync<long>("settlementdb",
+        await Eventually.TrueAsync(async () => await platform.ScalarAsync<long>("settlementdb",
             "SELECT count(*) FROM journal_entries WHERE kind = 'interbank_purchase' AND stan || transmission = $1",
-            await CaptureKeyAsync(capturedId)) == 1), "the switch's completion was not cleared");
+            await CaptureKeyAsync(capturedId)) == 1, "the switch's completion is cleared into the ledger");
         var keys = await platform.ScalarAsync<string>("gatewaydb",
             """
             SELECT string_agg(k, ',') FROM (
@@ -315,19 +315,6 @@ public sealed class HoldTests(MeshPlatformFixture platform)
         return booked;
     }
 
-    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, int timeoutMs = 20_000)
-    {
-        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-            await Task.Delay(100);
-        }
-        return await condition();
-    }
 
     private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string detail)
     {

@@ -2,7 +2,6 @@ using Aspire.Hosting.Testing;
 using Google.Rpc;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Mesh.Contracts.Hsm;
 
 namespace Mesh.EndToEnd.Tests;
 
@@ -14,7 +13,7 @@ internal static class HsmCaller
         ? (await File.ReadAllTextAsync(Path.Combine(platform.DataDir, "hsm", $"{caller}.secret"))).Trim()
         : await platform.ParameterAsync($"{caller}-hsm-secret");
 
-    public static async Task<(Hsm.HsmClient Client, GrpcChannel Channel)> ConnectAsync(MeshPlatformFixture platform, string caller, string? secret = null)
+    public static async Task<(Contracts.Hsm.Hsm.HsmClient Client, GrpcChannel Channel)> ConnectAsync(MeshPlatformFixture platform, string caller, string? secret = null)
     {
         secret ??= await SecretOfAsync(platform, caller);
         var credentials = CallCredentials.FromInterceptor((_, metadata) =>
@@ -28,7 +27,7 @@ internal static class HsmCaller
             Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials),
             UnsafeUseInsecureChannelCallCredentials = true,
         });
-        return (new Hsm.HsmClient(channel), channel);
+        return (new Contracts.Hsm.Hsm.HsmClient(channel), channel);
     }
 
     /// <summary>The payShield code a refusal carries (google.rpc.ErrorInfo of domain hsm.mesh).</summary>

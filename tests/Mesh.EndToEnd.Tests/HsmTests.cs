@@ -14,7 +14,7 @@ public sealed class HsmTests(MeshPlatformFixture platform)
 {
     private const string Pan = "6222021234567890128";
 
-    private Task<(Hsm.HsmClient Client, GrpcChannel Channel)> AsAsync(string caller) => HsmCaller.ConnectAsync(platform, caller);
+    private Task<(Contracts.Hsm.Hsm.HsmClient Client, GrpcChannel Channel)> AsAsync(string caller) => HsmCaller.ConnectAsync(platform, caller);
 
     private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..30];
 
@@ -193,7 +193,7 @@ public sealed class HsmTests(MeshPlatformFixture platform)
 
         using var anonymous = GrpcChannel.ForAddress(platform.App.GetEndpoint("hsm", "grpc"));
         var unauthenticated = await Assert.ThrowsAsync<RpcException>(async () =>
-            await new Hsm.HsmClient(anonymous).DiagnosticsAsync(new HsmDiagnosticsRequest()));
+            await new Contracts.Hsm.Hsm.HsmClient(anonymous).DiagnosticsAsync(new HsmDiagnosticsRequest()));
         Assert.Equal(StatusCode.Unauthenticated, unauthenticated.StatusCode);
     }
 
@@ -303,7 +303,7 @@ public sealed class HsmTests(MeshPlatformFixture platform)
     [Fact]
     public async Task EveryCommand_ForEveryCaller_IsRunOrRefusedWith68_AsTheLeastPrivilegeTableSays()
     {
-        var commands = Hsm.Descriptor.Methods.Where(m => !m.IsClientStreaming && !m.IsServerStreaming).ToList();
+        var commands = Contracts.Hsm.Hsm.Descriptor.Methods.Where(m => !m.IsClientStreaming && !m.IsServerStreaming).ToList();
         var wrong = new List<string>();
         var cells = 0;
         foreach (var (caller, allowed) in MayRun)
@@ -323,7 +323,7 @@ public sealed class HsmTests(MeshPlatformFixture platform)
                 // and it is a key's next version, the one import a bank may make.
                 command.InputType.FindFieldByName("key_type")?.Accessor.SetValue(request, KeyType.Zpk);
                 command.InputType.FindFieldByName("next_version")?.Accessor.SetValue(request, true);
-                var call = typeof(Hsm.HsmClient).GetMethod(command.Name + "Async",
+                var call = typeof(Contracts.Hsm.Hsm.HsmClient).GetMethod(command.Name + "Async",
                     [request.GetType(), typeof(Metadata), typeof(DateTime?), typeof(CancellationToken)])!;
                 using var pending = (IDisposable)call.Invoke(client, [request, null, DateTime.UtcNow.AddSeconds(10), CancellationToken.None])!;
                 string outcome;

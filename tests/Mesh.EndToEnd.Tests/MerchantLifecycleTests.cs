@@ -20,7 +20,6 @@ namespace Mesh.EndToEnd.Tests;
 public sealed partial class MerchantLifecycleTests(MeshPlatformFixture platform)
 {
     private const string Password = "lifecycle passphrase long enough";
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private static readonly string Card = Acquirer.TestCard("622202", 1);
 
     [Fact]
@@ -46,7 +45,7 @@ public sealed partial class MerchantLifecycleTests(MeshPlatformFixture platform)
         // verification; its cache of the merchant's row lasts seconds, so the old key is refused within them.
         await platform.ScalarAsync<string>("gatewaydb",
             "UPDATE merchants SET previous_key_expires_at = now() - interval '1 second' WHERE merchant_id = $1 RETURNING merchant_id", merchant.MerchantId);
-        var oldAfter = await UntilAsync(() => TransGetAsync(consumer, merchant), s => s == HttpStatusCode.Forbidden);
+        var oldAfter = await Eventually.UntilAsync(() => TransGetAsync(consumer, merchant), s => s == HttpStatusCode.Forbidden, "the old key is refused after its overlap");
         var oldQueryAfter = await QueryCodeAsync(consumer, merchant, paid);
         var newAfter = await TransGetAsync(consumer, rotated);
 
@@ -81,7 +80,7 @@ public sealed partial class MerchantLifecycleTests(MeshPlatformFixture platform)
         var bitsAfterRefusals = await platform.ScalarAsync<int>("gatewaydb", "SELECT key_bits FROM merchants WHERE merchant_id = $1", merchant.MerchantId);
         var stillSigns = await TransGetAsync(consumer, merchant);
         var (confirmedStatus, _) = await UploadKeyAsync(admin, rsa2048.ExportSubjectPublicKeyInfoPem(), "0", confirmProtocolEnds: true);
-        var oldRefusedAtOnce = await UntilAsync(() => TransGetAsync(consumer, merchant), s => s == HttpStatusCode.Forbidden);
+        var oldRefusedAtOnce = await Eventually.UntilAsync(() => TransGetAsync(consumer, merchant), s => s == HttpStatusCode.Forbidden, "the old key is refused at once");
 
         Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.BadRequest),
             (longerStatus, notRsaStatus, weakStatus, overlapStatus));
@@ -233,7 +232,7 @@ public sealed partial class MerchantLifecycleTests(MeshPlatformFixture platform)
         var whileBatchPending = await StatusAsync(merchant.MerchantId);
         using var payout = await PostAsync(ops, $"/ops/settlement/batches/{batch.BatchId}/payout",
             new() { ["reference"] = $"OFFBOARD-{merchant.MerchantId}", ["date"] = $"{day:yyyy-MM-dd}" });
-        var closed = await UntilAsync(() => StatusAsync(merchant.MerchantId), s => s == "closed");
+        var closed = await Eventually.UntilAsync(() => StatusAsync(merchant.MerchantId), s => s == "closed", "the offboarded merchant is closed once paid");
         using var afterClose = await consumer.PostFormAsync("/pay/TransGet", merchant.NetPayOrder(TestMerchant.NewOrderId(), 10_00));
         var afterCloseProblem = await afterClose.Content.ReadFromJsonAsync<JsonElement>();
         using var refundAfterClose = await PostAsync(merchantAdmin, $"/console/transactions/{TestMerchant.NewOrderId()}/refund/confirm",
@@ -317,18 +316,6 @@ public sealed partial class MerchantLifecycleTests(MeshPlatformFixture platform)
     private static string MessageOf(string html) =>
         WebUtility.HtmlDecode(MessagePattern().Match(html) is { Success: true } m ? m.Groups[1].Value : "");
 
-    /// <summary>Polls until <paramref name="done"/> holds or the deadline passes; the last value read.</summary>
-    private static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        var until = DateTime.UtcNow + Deadline;
-        var value = await read();
-        while (!done(value) && DateTime.UtcNow < until)
-        {
-            await Task.Delay(250);
-            value = await read();
-        }
-        return value;
-    }
 
     private HttpClient Browser() => new(new HttpClientHandler
     {

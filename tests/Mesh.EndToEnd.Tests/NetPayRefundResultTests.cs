@@ -32,7 +32,7 @@ public sealed class NetPayRefundResultTests(MeshPlatformFixture platform)
             merchant.NetPayRefund(ordId, 15_00, "rf-0001", transType: "0102", returnUrl: server.Url + "/refund"));
         var answer = TestMerchant.ReadNetPayAnswer(await response.Content.ReadAsByteArrayAsync());
         var result = await server.WaitForAsync(r => r.Path == "/notify/refund");
-        await Task.Delay(2_000); // anything else the refund would send has had its time
+        await NothingLeftToSendAsync(merchant, ordId);
         var sentDuringTheRefund = server.Received.Skip(beforeRefund).ToList();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -66,7 +66,7 @@ public sealed class NetPayRefundResultTests(MeshPlatformFixture platform)
 
         using var response = await consumer.PostFormAsync("/pay/Refund", merchant.NetPayRefund(ordId, 10_00, "", returnUrl: ""));
         var answer = TestMerchant.ReadNetPayAnswer(await response.Content.ReadAsByteArrayAsync());
-        await Task.Delay(2_000);
+        await NothingLeftToSendAsync(merchant, ordId);
 
         Assert.Equal(("0", "3"), (answer["ResponseCode"], answer["Status"]));
         Assert.Equal(beforeRefund, server.Received.Count);
@@ -152,4 +152,13 @@ public sealed class NetPayRefundResultTests(MeshPlatformFixture platform)
         key.ImportFromPem(await http.GetStringAsync("/v1/platform-netpay-key"));
         return key;
     }
+
+    /// <summary>
+    /// Waits until the gateway has nothing left to send for the order (every outbox row delivered,
+    /// given up or superseded), so that what the merchant's server has received is all it will.
+    /// </summary>
+    private Task NothingLeftToSendAsync(TestMerchant merchant, string ordId) =>
+        Eventually.TrueAsync(async () => await platform.ScalarAsync<long>("gatewaydb",
+            "SELECT count(*) FROM outbox WHERE merchant_id = $1 AND order_id = $2 AND delivered_at IS NULL AND given_up_at IS NULL AND superseded_at IS NULL",
+            merchant.MerchantId, ordId) == 0, "the gateway has sent everything the refund owes");
 }

@@ -39,7 +39,7 @@ public sealed class OrderClosingTests(MeshPlatformFixture platform)
 
         var created = await client.CreateOrderAsync(new CreateOrder(orderId, 12_00, BackUrl: server.Url, GateId: "0102", PayTimeout: payBy));
         var page = await consumer.OpenAsync(created.PayUrl!.PathAndQuery);
-        var closed = await UntilAsync(() => client.GetOrderAsync(orderId), o => o.Status == Order.Closed);
+        var closed = await Eventually.UntilAsync(() => client.GetOrderAsync(orderId), o => o.Status == Order.Closed, "the order past its pay-by time is closed");
         using var submitted = await consumer.SubmitAsync(page, ApprovedCard, "12/30", "123456");
         using var reopened = await consumer.Http.GetAsync(created.PayUrl!.PathAndQuery);
         var told = await server.WaitForAsync(r => Json(r.Body) is var body && body.GetProperty("orderId").GetString() == orderId
@@ -54,9 +54,9 @@ public sealed class OrderClosingTests(MeshPlatformFixture platform)
         Assert.NotNull(told);
         Assert.Equal(closed.Version.ToString(CultureInfo.InvariantCulture), Json(told.Body).GetProperty("version").GetString());
         Assert.Single(server.Received, r => Json(r.Body).GetProperty("orderId").GetString() == orderId);
-        Assert.Equal(1L, await UntilAsync(() => platform.ScalarAsync<long>("gatewaydb",
+        Assert.Equal(1L, await Eventually.UntilAsync(() => platform.ScalarAsync<long>("gatewaydb",
             "SELECT count(*) FROM outbox WHERE merchant_id = $1 AND order_id = $2 AND payload->>'status' = 'closed' AND delivered_at IS NOT NULL",
-            merchant.MerchantId, orderId), delivered => delivered > 0));
+            merchant.MerchantId, orderId), delivered => delivered > 0, "the close's notification is delivered"));
         Assert.Equal(1L, await platform.ScalarAsync<long>("gatewaydb",
             "SELECT count(*) FROM outbox WHERE merchant_id = $1 AND order_id = $2 AND topic = 'notification'", merchant.MerchantId, orderId));
         Assert.Equal(0L, await platform.ScalarAsync<long>("gatewaydb",
@@ -137,7 +137,7 @@ public sealed class OrderClosingTests(MeshPlatformFixture platform)
             var closing = CloseOrRefusalAsync(client, orderId);
             using var submitted = await paying;
             var close = await closing;
-            var final = await UntilAsync(() => client.GetOrderAsync(orderId), o => o.Status is Order.Paid or Order.Closed);
+            var final = await Eventually.UntilAsync(() => client.GetOrderAsync(orderId), o => o.Status is Order.Paid or Order.Closed, "the order is paid or closed");
             var payments = await platform.ScalarAsync<long>("gatewaydb",
                 "SELECT count(*) FROM payments WHERE merchant_id = $1 AND order_id = $2", merchant.MerchantId, orderId);
 
@@ -174,19 +174,6 @@ public sealed class OrderClosingTests(MeshPlatformFixture platform)
         (await platform.ScalarAsync<string>("gatewaydb", "SELECT status FROM orders WHERE merchant_id = $1 AND order_id = $2", merchant.MerchantId, orderId),
             await platform.ScalarAsync<int>("gatewaydb", "SELECT version FROM orders WHERE merchant_id = $1 AND order_id = $2", merchant.MerchantId, orderId));
 
-    /// <summary>Reads until <paramref name="done"/> holds, for at most 30 s.</summary>
-    private static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        var value = await read();
-        while (!done(value) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200);
-            value = await read();
-        }
-        Assert.True(done(value), $"not reached in 30 s: {value}");
-        return value;
-    }
 
     private static JsonElement Json(byte[] body) => JsonSerializer.Deserialize<JsonElement>(body);
 }

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using Aspire.Hosting.Testing;
 using Mesh.Contracts.Settlement;
-using Mesh.Testing;
 using Npgsql;
 
 namespace Mesh.EndToEnd.Tests;

@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using Aspire.Hosting.Testing;
-using Mesh.Testing;
 using Npgsql;
 using Xunit.Abstractions;
 

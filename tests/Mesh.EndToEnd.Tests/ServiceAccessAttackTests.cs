@@ -14,7 +14,6 @@ using Mesh.Contracts.Switch;
 using Mesh.Iso8583.Channel;
 using Mesh.Iso8583.Messages;
 using Mesh.Iso8583.Packaging;
-using Mesh.Testing;
 
 namespace Mesh.EndToEnd.Tests;
 
@@ -322,7 +321,8 @@ public sealed class ServiceAccessAttackTests(MeshPlatformFixture platform)
 
         Assert.Contains(exported.Split('\n'), line => line.StartsWith("mesh_access_refusals", StringComparison.Ordinal)
             && line.Contains("reason=\"unauthenticated\"", StringComparison.Ordinal) && line.Contains("caller=\"unknown\"", StringComparison.Ordinal));
-        await WaitForAsync(() => platform.Logs.Any(l => l.Resource == Switch && l.Line.Contains("Refused /mesh.switch.CardSwitch/ListBinRoutes to mallory", StringComparison.Ordinal)));
+        await Eventually.TrueAsync(() => platform.Logs.Any(l => l.Resource == Switch && l.Line.Contains("Refused /mesh.switch.CardSwitch/ListBinRoutes to mallory", StringComparison.Ordinal)),
+            "the switch logs the refusal");
     }
 
     private static readonly Dictionary<string, Func<CardSwitch.CardSwitchClient, Task>> SwitchCalls = new(StringComparer.Ordinal)
@@ -387,13 +387,4 @@ public sealed class ServiceAccessAttackTests(MeshPlatformFixture platform)
 
     private Task<long> DayClosedAsync(DateOnly day) =>
         platform.ScalarAsync<long>("settlementdb", "SELECT count(*) FROM settlement_days WHERE settlement_date = $1", day);
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 50 && !condition(); i++)
-        {
-            await Task.Delay(100);
-        }
-        Assert.True(condition());
-    }
 }

@@ -8,7 +8,6 @@ using Mesh.Contracts.Switch;
 using Mesh.Iso8583.Channel;
 using Mesh.Iso8583.Messages;
 using Mesh.Iso8583.Packaging;
-using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -189,7 +188,9 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         try
         {
             answer = await acquirer.SendAsync(request);
-            await Task.Delay(1500); // the first advice is dropped too, and repeated later
+            // The first reversal is dropped too, and repeated once the bank answers again.
+            await Eventually.TrueAsync(async () => await SwitchScalarAsync("SELECT coalesce(max(attempts), 0)::bigint FROM reversals WHERE stan = @stan", stan) >= 1,
+                "the switch has sent the reversal once while the bank drops answers");
         }
         finally
         {

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Aspire.Hosting.Testing;
-using Mesh.Testing;
 
 namespace Mesh.EndToEnd.Tests;
 

@@ -10,7 +10,6 @@ using Grpc.Core;
 using Mesh.Contracts.Hsm;
 using Mesh.Contracts.Switch;
 using Mesh.Iso8583.Messages;
-using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
@@ -62,7 +61,7 @@ public sealed class ZoneKeyChangeTests(MeshPlatformFixture platform, ITestOutput
                 }
             }
         }).ToList();
-        await WaitUntilAsync(() => { lock (answers) { return answers.Count >= 10; } });
+        await Eventually.TrueAsync(() => { lock (answers) { return answers.Count >= 10; } }, "ten purchases answered", Deadline);
 
         var changeStartedMs = clock.ElapsedMilliseconds;
         var change = await operations.ChangeZoneKeysAsync(new ChangeZoneKeysRequest { Issuer = "issuer-icbc", GraceSeconds = 30 });
@@ -154,8 +153,8 @@ public sealed class ZoneKeyChangeTests(MeshPlatformFixture platform, ITestOutput
             && line.Contains("issuer=\"issuer-ccb\"", StringComparison.Ordinal) && line.Contains("outcome=\"check_value_mismatch\"", StringComparison.Ordinal));
         Assert.Equal(2L, await platform.ScalarAsync<long>("switchdb",
             "SELECT count(*) FROM zone_key_changes WHERE issuer = 'issuer-ccb' AND outcome = 'check_value_mismatch' AND answered_check_value <> offered_check_value"));
-        await WaitUntilAsync(() => platform.Logs.Any(l => l.Resource == "switch"
-            && l.Line.Contains("Zone key change of the ZAK on issuer-ccb failed (check_value_mismatch)", StringComparison.Ordinal)));
+        await Eventually.TrueAsync(() => platform.Logs.Any(l => l.Resource == "switch"
+            && l.Line.Contains("Zone key change of the ZAK on issuer-ccb failed (check_value_mismatch)", StringComparison.Ordinal)), "the switch logs the failed change", Deadline);
     }
 
     [Theory]
@@ -250,13 +249,4 @@ public sealed class ZoneKeyChangeTests(MeshPlatformFixture platform, ITestOutput
         }
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(deadline.Elapsed < Deadline, "the condition did not hold within a minute");
-            await Task.Delay(100);
-        }
-    }
 }

@@ -1,5 +1,4 @@
 using Mesh.Gateway.Notifications;
-using Mesh.Testing;
 using Xunit.Abstractions;
 
 namespace Mesh.Gateway.Tests;

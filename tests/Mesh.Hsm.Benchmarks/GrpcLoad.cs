@@ -5,7 +5,6 @@ using Aspire.Hosting.Testing;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Mesh.Benchmarks;
 using Mesh.Contracts.Hsm;
 
 namespace Mesh.Hsm.Benchmarks;
@@ -21,7 +20,7 @@ public static class GrpcLoad
 
     public static async Task<int> RunAsync(int seconds, int concurrency)
     {
-        await using var platform = await BenchmarkPlatform.StartAsync();
+        await using var platform = await BenchmarkPlatform.StartAsync<Projects.Mesh_AppHost>();
         var app = platform.App;
         var address = app.GetEndpoint("hsm", "grpc");
         var switchSecret = await platform.ParameterAsync("switch-hsm-secret");

@@ -10,7 +10,7 @@ public class MessageAuthenticationTests
     private static readonly byte[] HelloWorld = Encoding.ASCII.GetBytes("hello world");
 
     [Theory]
-    // reference.md: ISO 9797-1 algorithm 3, K1 = AAAAAAAAAAAAAAAA, K2 = BBBBBBBBBBBBBBBB, "hello world".
+    // docs/hsm.md, "Known answers": ISO 9797-1 algorithm 3, K1 = AAAAAAAAAAAAAAAA, K2 = BBBBBBBBBBBBBBBB, "hello world".
     [InlineData(MacPadding.Method1, "78DA3D3DEB48FD4D")]
     [InlineData(MacPadding.Method2, "2BC2D9EDE0CF31F6")]
     public void RetailMac_PublishedKnownAnswers(MacPadding padding, string expected) =>

@@ -10,7 +10,7 @@ public class PinBlockTests
     [Fact]
     public void Format0_PublishedKnownAnswer()
     {
-        // reference.md: PIN 1234, PAN 5544332211009966 → 041277CDDEEFF669.
+        // docs/hsm.md, "Known answers": PIN 1234, PAN 5544332211009966 → 041277CDDEEFF669.
         Assert.Equal("041277CDDEEFF669", Convert.ToHexString(PinBlocks.BuildClear(PinBlockFormat.Iso0, "1234", Pan)));
     }
 

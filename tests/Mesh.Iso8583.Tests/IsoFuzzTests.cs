@@ -1,5 +1,4 @@
 using System.Globalization;
-using Mesh.Iso8583.Fuzzing;
 
 namespace Mesh.Iso8583.Tests;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using Mesh.Testing;
 
 namespace Mesh.Load;
 

@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting;
-using Mesh.Testing;
 
 namespace Mesh.Load;
 

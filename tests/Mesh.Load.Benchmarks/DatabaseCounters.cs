@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Aspire.Hosting.Testing;
-using Mesh.Benchmarks;
 using Npgsql;
 
 namespace Mesh.Load;

@@ -1,5 +1,4 @@
 using Aspire.Hosting.Testing;
-using Mesh.Benchmarks;
 using Npgsql;
 
 namespace Mesh.Load;

@@ -2,7 +2,6 @@ using System.Globalization;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using Mesh.Benchmarks;
 using Mesh.Load;
 using Mesh.NetPay.Api;
 using Mesh.NetPay.Signing;
@@ -24,7 +23,7 @@ var cardsPerBank = Env("LOAD_CARDS", 500);
 var mixGiven = (Environment.GetEnvironmentVariable("LOAD_MIX") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
 var mix = new[] { 5, 5, 3, 3, 1 }.Select((byDefault, i) => i < mixGiven.Length ? mixGiven[i] : byDefault).ToArray();
 
-await using var platform = await BenchmarkPlatform.StartAsync(builder =>
+await using var platform = await BenchmarkPlatform.StartAsync<Projects.Mesh_AppHost>(builder =>
 {
     foreach (var issuer in builder.Resources.OfType<ProjectResource>().Where(r => r.Name.StartsWith("issuer-", StringComparison.Ordinal)))
     {

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Aspire.Hosting.Testing;
-using Mesh.Benchmarks;
 using Npgsql;
 
 namespace Mesh.Load;

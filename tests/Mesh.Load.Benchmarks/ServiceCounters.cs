@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using Mesh.Benchmarks;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.Load;

@@ -1,13 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using Mesh.Benchmarks;
 using Mesh.Contracts.Settlement;
-using Mesh.Testing;
 
 // Usage: dotnet run -c Release --project tests/Mesh.Settlement.Benchmarks -- [seconds=20] [closeTransactions=1000000]
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
 var closeTransactions = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000;
-await using var platform = await BenchmarkPlatform.StartAsync();
+await using var platform = await BenchmarkPlatform.StartAsync<Projects.Mesh_AppHost>();
 // The gateway records (its credential at settlement); an operator closes days and verifies (the dashboard's).
 using var channel = await platform.App.OpenCallerChannelAsync("settlement", "gateway");
 var settlement = new Settlement.SettlementClient(channel);

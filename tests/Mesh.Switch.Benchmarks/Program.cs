@@ -4,10 +4,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Grpc.Core;
-using Mesh.Benchmarks;
-using Mesh.EndToEnd.Tests;
 using Mesh.Iso8583.Messages;
-using Mesh.Testing;
 
 // Authorizations end to end: acquirer → gRPC → switch (MAC check, route, PIN translation, MAC)
 // → TCP → issuer (MAC, PIN check, durable hold) → back. Usage: [seconds] [concurrency] [cards per bank]
@@ -16,7 +13,7 @@ var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCult
 var cardsPerBank = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;
 const int WarmUpSeconds = 15; // tiered JIT settles: the figures are of a service that has run a while
 
-await using var platform = await BenchmarkPlatform.StartAsync(builder =>
+await using var platform = await BenchmarkPlatform.StartAsync<Projects.Mesh_AppHost>(builder =>
 {
     foreach (var issuer in builder.Resources.OfType<ProjectResource>().Where(r => r.Name.StartsWith("issuer-", StringComparison.Ordinal)))
     {

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Mesh.Iso8583.Messages;
 using Mesh.Switch.Reversals;
-using Mesh.Testing;
 using Xunit.Abstractions;
 
 namespace Mesh.Switch.Tests;

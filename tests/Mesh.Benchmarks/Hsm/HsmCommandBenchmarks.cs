@@ -4,8 +4,6 @@ using Google.Protobuf;
 using Mesh.Contracts.Hsm;
 using Mesh.Hsm.Commands;
 using Mesh.Hsm.Keys;
-using Mesh.Hsm.Tests;
-using Mesh.Testing;
 using PinFormat = Mesh.Hsm.Crypto.PinBlockFormat;
 
 namespace Mesh.Benchmarks.Hsm;

@@ -39,7 +39,7 @@ public class LedgerPostingBenchmarks
     [GlobalSetup]
     public async Task Setup()
     {
-        _platform = await BenchmarkPlatform.StartAsync();
+        _platform = await BenchmarkPlatform.StartAsync<Projects.Mesh_AppHost>();
         foreach (var project in _platform.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>())
         {
             await _platform.App.ResourceNotifications.WaitForResourceHealthyAsync(project.Name);

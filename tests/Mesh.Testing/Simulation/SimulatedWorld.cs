@@ -1,3 +1,5 @@
+using Xunit;
+
 namespace Mesh.Testing;
 
 /// <summary>

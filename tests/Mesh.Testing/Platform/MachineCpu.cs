@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Mesh.Benchmarks;
+namespace Mesh.Testing;
 
 /// <summary>
 /// CPU time of every process on the machine, read from /proc: PostgreSQL backends, DCP and the

@@ -7,9 +7,8 @@ using Mesh.Contracts.Hsm;
 using Mesh.Contracts.Switch;
 using Mesh.Iso8583.Messages;
 using Mesh.Iso8583.Packaging;
-using Mesh.Testing;
 
-namespace Mesh.EndToEnd.Tests;
+namespace Mesh.Testing;
 
 /// <summary>
 /// The test's stand-in for the gateway as acquirer 08010000: the PIN is encrypted the way the
@@ -28,14 +27,14 @@ public sealed class Acquirer : IDisposable
     private static int _stan = RandomNumberGenerator.GetInt32(0, 100_000);
     private readonly GrpcChannel _hsmChannel;
     private readonly GrpcChannel _switchChannel;
-    private readonly Hsm.HsmClient _hsm;
+    private readonly Contracts.Hsm.Hsm.HsmClient _hsm;
     private readonly CardSwitch.CardSwitchClient _switch;
 
     private Acquirer(GrpcChannel hsmChannel, GrpcChannel switchChannel)
     {
         _hsmChannel = hsmChannel;
         _switchChannel = switchChannel;
-        _hsm = new Hsm.HsmClient(hsmChannel);
+        _hsm = new Contracts.Hsm.Hsm.HsmClient(hsmChannel);
         _switch = new CardSwitch.CardSwitchClient(switchChannel);
     }
 

@@ -4,7 +4,7 @@ using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Mesh.Benchmarks;
+namespace Mesh.Testing;
 
 /// <summary>
 /// The whole platform for a load run: started through the real AppHost (PostgreSQL included) in
@@ -25,10 +25,12 @@ public sealed class BenchmarkPlatform : IAsyncDisposable
 
     public string DataDir { get; }
 
-    public static async Task<BenchmarkPlatform> StartAsync(Action<IDistributedApplicationTestingBuilder>? configure = null)
+    /// <summary>Starts the AppHost <typeparamref name="TAppHost"/> (the caller's <c>Projects.Mesh_AppHost</c>) without a dashboard or telemetry export.</summary>
+    public static async Task<BenchmarkPlatform> StartAsync<TAppHost>(Action<IDistributedApplicationTestingBuilder>? configure = null)
+        where TAppHost : class
     {
         var dataDir = Path.Combine("/var/tmp", $"mesh-bench-{Guid.NewGuid():N}");
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Mesh_AppHost>(
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<TAppHost>(
             [$"--Mesh:DataDir={dataDir}"], (options, _) => options.DisableDashboard = true);
         builder.Services.AddLogging(logging => logging
             .AddFilter("Mesh.AppHost.Resources", LogLevel.Warning)

@@ -4,7 +4,7 @@ using Mesh.Iso8583.Channel;
 using Mesh.Iso8583.Messages;
 using Mesh.Iso8583.Packaging;
 
-namespace Mesh.Iso8583.Fuzzing;
+namespace Mesh.Testing;
 
 /// <summary>What a campaign found: counts, and the first failures with the seed and case that replay them.</summary>
 public sealed record IsoFuzzReport(long Cases, long Unpacked, long FormatErrors, long Frames, long FramingRefusals, double SlowestCaseMs,

@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 using Mesh.Hsm.Crypto;
 using Mesh.Hsm.Keys;
 
-namespace Mesh.Hsm.Tests;
+namespace Mesh.Testing;
 
 /// <summary>Unit-test double of the hsmdb key store; the real one is exercised end to end.</summary>
-internal sealed class InMemoryKeyStore : IKeyStore
+public sealed class InMemoryKeyStore : IKeyStore
 {
     private readonly ConcurrentDictionary<string, KeySlot> _keys = new();
 
