@@ -112,6 +112,7 @@ public static class Extensions
         builder.Services.AddSingleton<RefundDesk>();
         builder.Services.AddSingleton<NotificationHistory>();
         builder.Services.AddSingleton<Consoles.ConsoleAccounts>();
+        builder.AddConsoleAuthentication();
         builder.Services.AddSingleton<Consoles.ConsoleQueries>();
         builder.Services.AddSingleton<IdempotencyKeys>();
         builder.Services.AddSingleton<MerchantRequests>();
@@ -159,6 +160,9 @@ public static class Extensions
                 || context.Request.Path.StartsWithSegments("/ops"),
             pages => pages.UseHttpsRedirection());
         app.UseHsts();
+        // No default scheme: only the consoles' endpoints authenticate, each with its own realm's cookie (their policies name it).
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseMiddleware<EnvelopeOpening>();
         return app;
     }

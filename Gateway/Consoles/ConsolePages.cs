@@ -9,7 +9,7 @@ namespace Mesh.Gateway.Consoles;
 
 /// <summary>
 /// The merchant console's pages, rendered on the server with the platform's own style and no
-/// script: every value HTML-encoded, every form carrying the session's CSRF token, the chart an
+/// script: every value HTML-encoded, every form carrying an antiforgery token, the chart an
 /// SVG drawn here. Card numbers appear only masked (first 6, last 4).
 /// </summary>
 public static class ConsolePages
