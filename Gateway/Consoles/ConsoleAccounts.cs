@@ -173,15 +173,37 @@ public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILog
     }
 
     /// <summary>
-    /// Ends every session of an operator at once, on every replica (each request reads its session's row); audited
-    /// as done by <paramref name="by"/>. The number of sessions ended.
+    /// Ends every session of an operator of <paramref name="realm"/> (a merchant id, or the platform) at once, on every replica (each
+    /// request reads its session's row); audited as done by <paramref name="by"/>. The number of sessions ended.
     /// </summary>
-    public async Task<int> RevokeSessionsAsync(ConsoleSession by, string operatorId, CancellationToken ct)
+    public async Task<int> RevokeSessionsAsync(ConsoleSession by, string realm, string operatorId, CancellationToken ct)
     {
         await using var revoke = db.CreateBatch();
-        revoke.BatchCommands.Add(BatchSql.Command("DELETE FROM console_sessions WHERE merchant_id = $1 AND operator_id = $2", by.MerchantId, operatorId));
-        revoke.BatchCommands.Add(AuditCommand(by.MerchantId, by.OperatorId, "sessions-revoked", $"every session of {operatorId}", time.GetUtcNow()));
+        revoke.BatchCommands.Add(BatchSql.Command("DELETE FROM console_sessions WHERE merchant_id = $1 AND operator_id = $2", realm, operatorId));
+        revoke.BatchCommands.Add(AuditCommand(by.MerchantId, by.OperatorId, "sessions-revoked",
+            realm == by.MerchantId ? $"every session of {operatorId}" : $"every session of {realm}/{operatorId}", time.GetUtcNow()));
         return await revoke.ExecuteNonQueryAsync(ct) - 1;
+    }
+
+    /// <summary>Who has a live session, in either console: one row an operator, the most recently seen first.</summary>
+    public sealed record SignedIn(string Realm, string OperatorId, string Role, int Sessions, DateTimeOffset LastSeenAt);
+
+    public async Task<List<SignedIn>> SignedInAsync(int rowsMax, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var list = db.CreateCommand(
+            """
+            SELECT merchant_id, operator_id, max(role), count(*)::int, max(last_seen_at) FROM console_sessions
+            WHERE last_seen_at > $1 AND created_at > $2 GROUP BY merchant_id, operator_id ORDER BY max(last_seen_at) DESC LIMIT $3
+            """);
+        BatchSql.Bind(list, now - IdleTimeout, now - SessionMax, rowsMax);
+        await using var row = await list.ExecuteReaderAsync(ct);
+        var signedIn = new List<SignedIn>();
+        while (await row.ReadAsync(ct))
+        {
+            signedIn.Add(new SignedIn(row.GetString(0), row.GetString(1), row.GetString(2), row.GetInt32(3), row.GetFieldValue<DateTimeOffset>(4)));
+        }
+        return signedIn;
     }
 
     public Task AuditAsync(ConsoleSession session, string action, string detail, CancellationToken ct) =>

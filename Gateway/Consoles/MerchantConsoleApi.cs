@@ -443,7 +443,7 @@ public static class MerchantConsoleApi
         {
             return ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such operator", $"You have no operator {operatorId}.");
         }
-        var ended = await accounts.RevokeSessionsAsync(session, operatorId, ct);
+        var ended = await accounts.RevokeSessionsAsync(session, session.MerchantId, operatorId, ct);
         return ConsolePages.Users(session, users, $"{operatorId} is signed out everywhere ({ended} session{(ended == 1 ? "" : "s")} ended).", null);
     }
 

@@ -48,6 +48,7 @@ public static class OperatorConsoleApi
         signedIn.MapBanks();
         signedIn.MapGates();
         signedIn.MapRisk();
+        signedIn.MapSessions();
         return group;
     }
 

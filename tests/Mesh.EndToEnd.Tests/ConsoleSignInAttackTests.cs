@@ -134,6 +134,38 @@ public sealed class ConsoleSignInAttackTests(MeshPlatformFixture platform)
     }
 
     [Fact]
+    public async Task APlatformAdmin_SignsAMerchantsOperatorOutEverywhere_APlatformOperatorCannot()
+    {
+        using var merchant = await TestMerchant.OnboardAsync(platform);
+        var suffix = Random.Shared.Next(100_000, 999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var padmin = await ConsoleSession.PlatformOperatorAsync(platform, "sessadmin" + suffix, "platform-admin");
+        var poper = await ConsoleSession.PlatformOperatorAsync(platform, "sessoper" + suffix, "platform-operator");
+        var clerk = await ConsoleSession.MerchantUserAsync(platform, merchant.MerchantId, "clerk", "operator", Password);
+        var revoke = new Dictionary<string, string> { ["realm"] = merchant.MerchantId, ["operatorId"] = "clerk" };
+
+        var listed = await padmin.GetAsync(platform, "/ops/sessions");
+        var byOperator = await poper.PostAsync(platform, "/ops/sessions/revoke", new(revoke), poper.Csrf);
+        var clerkBefore = await clerk.GetAsync(platform, "/console");
+        var byAdmin = await padmin.PostAsync(platform, "/ops/sessions/revoke", new(revoke), padmin.Csrf);
+        var clerkAfter = await clerk.GetAsync(platform, "/console");
+        var operatorSignedOut = await padmin.PostAsync(platform, "/ops/sessions/revoke",
+            new() { ["realm"] = "platform", ["operatorId"] = "sessoper" + suffix }, padmin.Csrf);
+        var operatorAfter = await poper.GetAsync(platform, "/ops");
+
+        Assert.Equal(HttpStatusCode.OK, listed.Status);
+        Assert.Contains($"<td>{merchant.MerchantId}</td><td>clerk</td><td>operator</td>", listed.Html);
+        Assert.Equal(HttpStatusCode.Forbidden, byOperator.Status);
+        Assert.Equal(HttpStatusCode.OK, clerkBefore.Status);
+        Assert.Contains($"{merchant.MerchantId}/clerk is signed out everywhere (1 session ended)", byAdmin.Html);
+        Assert.Equal((HttpStatusCode.Redirect, "/console/login"), (clerkAfter.Status, clerkAfter.Location));
+        Assert.Contains("(1 session ended)", operatorSignedOut.Html);
+        Assert.Equal((HttpStatusCode.Redirect, "/ops/login"), (operatorAfter.Status, operatorAfter.Location));
+        Assert.Equal(1L, await platform.ScalarAsync<long>("gatewaydb",
+            "SELECT count(*) FROM console_audit WHERE merchant_id = 'platform' AND operator_id = $1 AND action = 'sessions-revoked' AND detail = $2",
+            "sessadmin" + suffix, $"every session of {merchant.MerchantId}/clerk"));
+    }
+
+    [Fact]
     public async Task ASessionIdleTooLong_OrOpenTooLong_IsRefused_AndStaysRefused()
     {
         using var merchant = await TestMerchant.OnboardAsync(platform);
