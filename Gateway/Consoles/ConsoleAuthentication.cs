@@ -13,7 +13,7 @@ public static class ConsoleSchemes
     public const string Operator = "operator-console";
     public const string MerchantCookie = "__Host-mesh-console";
     public const string OperatorCookie = "__Host-mesh-ops";
-    public const string AntiforgeryCookie = "__Host-mesh-console-form";
+    public const string AntiforgeryCookie = "__Host-mesh-antiforgery";
     /// <summary>The hidden field every console form carries its antiforgery token in.</summary>
     public const string AntiforgeryField = "csrf";
     public const string MerchantLogin = "/console/login";
@@ -61,8 +61,8 @@ public static class ConsoleAuthentication
     /// <summary>
     /// Cookie authentication for each console (its own <c>__Host-</c> cookie, HttpOnly, Secure,
     /// SameSite=Strict, ending with the browser), whose tickets live in PostgreSQL (<see cref="ConsoleTicketStore"/>);
-    /// the roles' policies; and the antiforgery service, its cookie also <c>__Host-</c>, its token in each form's
-    /// <c>csrf</c> field only (no header).
+    /// the roles' policies; and the gateway's antiforgery service (the consoles' forms and the Razor pages'), its cookie also
+    /// <c>__Host-</c>, its token in each form's <c>csrf</c> field only (no header).
     /// </summary>
     public static void AddConsoleAuthentication(this IHostApplicationBuilder builder)
     {

@@ -4,10 +4,10 @@ using System.Text;
 using Grpc.Core;
 using Mesh.Contracts.Settlement;
 using Mesh.Gateway.Holds;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Merchants;
 using Mesh.Gateway.Notifications;
 using Mesh.Gateway.Orders;
-using Mesh.Gateway.Pages;
 using Mesh.Gateway.Refunds;
 using Microsoft.AspNetCore.Authentication;
 
@@ -164,7 +164,7 @@ public static class MerchantConsoleApi
             var entries = await settlement.ListOrderEntriesAsync(new ListOrderEntriesRequest { MerchantId = session.MerchantId, OrderId = orderId },
                 cancellationToken: ct);
             timeline.AddRange(entries.Entries.Select(e => new TimelineEvent(DateTimeOffset.FromUnixTimeMilliseconds(e.RecordedAtUnixMs), $"{e.Kind} in the ledger",
-                $"settlement date {e.SettlementDate}" + (e.FeeMinor > 0 ? $" · fee {PaymentPages.Money(e.FeeMinor, e.Currency)}" : "")
+                $"settlement date {e.SettlementDate}" + (e.FeeMinor > 0 ? $" · fee {PageFormat.Invariant(e.FeeMinor, e.Currency)}" : "")
                 + (e.BatchFundStatus.Length > 0 ? $" · settled in the day's batch, funds {e.BatchFundStatus}" : " · the date is open"))));
             timeline.Sort((a, b) => a.At.CompareTo(b.At));
         }
@@ -208,7 +208,7 @@ public static class MerchantConsoleApi
         }
         if (problems.Count == 0 && amount > order.PaidMinor - order.RefundedMinor)
         {
-            problems.Add($"at most {PaymentPages.Money(order.PaidMinor - order.RefundedMinor, order.Currency)} is left to refund");
+            problems.Add($"at most {PageFormat.Invariant(order.PaidMinor - order.RefundedMinor, order.Currency)} is left to refund");
         }
         return problems.Count > 0
             ? ConsolePages.RefundForm(session, order, amountText, reason, string.Join("; ", problems))
@@ -242,7 +242,7 @@ public static class MerchantConsoleApi
         {
             RefundDesk.Refusal.None => ConsolePages.RefundDone(session, order, refund!.Status, refund.ResponseCode),
             RefundDesk.Refusal.OverRemainder => ConsolePages.RefundForm(session, order, "", form["reason"].ToString(),
-                $"at most {PaymentPages.Money(remainder, order.Currency)} is left to refund"),
+                $"at most {PageFormat.Invariant(remainder, order.Currency)} is left to refund"),
             _ => ConsolePages.Error(session, StatusCodes.Status409Conflict, "The refund was refused", refused.ToString()),
         };
     }
@@ -299,7 +299,7 @@ public static class MerchantConsoleApi
 
     private static string HoldRefusal(HoldRules.Refusal refused, HoldDesk.Outcome outcome, Order? order) => (refused, outcome) switch
     {
-        (HoldRules.Refusal.OverHeld, _) => $"At most {PaymentPages.Money(order!.AmountMinor, order.Currency)} is held.",
+        (HoldRules.Refusal.OverHeld, _) => $"At most {PageFormat.Invariant(order!.AmountMinor, order.Currency)} is held.",
         (HoldRules.Refusal.None, HoldDesk.Outcome.InFlight) or (HoldRules.Refusal.CaptureInFlight, _) => "A capture is waiting for the bank's answer.",
         (HoldRules.Refusal.None, _) => "The bank declined the capture: the hold stands.",
         _ => $"The order is {order?.Status}: nothing is held that can be captured or released.",

@@ -3,8 +3,8 @@ using System.Text;
 using Grpc.Core;
 using Mesh.Contracts.Settlement;
 using Mesh.Contracts.Switch;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Merchants;
-using Mesh.Gateway.Pages;
 using Mesh.Gateway.Platform;
 using Microsoft.AspNetCore.Authentication;
 
@@ -338,7 +338,7 @@ public static class OperatorConsoleApi
         foreach (var b in batches.Batches)
         {
             html.Append("<tr id=\"batch-").Append(b.BatchId).Append("\"><td>").Append(b.BatchId).Append("</td><td>").Append(ConsolePages.E(b.SettlementDate)).Append("</td><td>")
-                .Append(ConsolePages.E(b.MerchantId)).Append("</td><td class=\"num\">").Append(ConsolePages.E(PaymentPages.Money(b.NetPayableMinor, b.Currency)))
+                .Append(ConsolePages.E(b.MerchantId)).Append("</td><td class=\"num\">").Append(ConsolePages.E(PageFormat.Invariant(b.NetPayableMinor, b.Currency)))
                 .Append("</td><td class=\"funds\">").Append(ConsolePages.E(b.FundStatus))
                 .Append(b.PayoutReference.Length > 0 ? " · " + ConsolePages.E(b.PayoutReference) : "")
                 .Append(b.FundReason.Length > 0 ? " · " + ConsolePages.E(b.FundReason) : "").Append("</td><td>");
@@ -374,7 +374,7 @@ public static class OperatorConsoleApi
         {
             html.Append("<tr><td><a href=\"/ops/settlement/payouts/").Append(ConsolePages.E(Uri.EscapeDataString(f.MsgId))).Append("\">").Append(ConsolePages.E(f.MsgId))
                 .Append("</a></td><td>").Append(ConsolePages.E(f.SettlementDate)).Append("</td><td class=\"num\">").Append(f.Transactions).Append("</td><td class=\"num\">")
-                .Append(ConsolePages.E(PaymentPages.Money(f.ControlSumMinor, "156"))).Append("</td><td class=\"num\">").Append(f.Paid).Append("</td><td class=\"num\">")
+                .Append(ConsolePages.E(PageFormat.Invariant(f.ControlSumMinor, "156"))).Append("</td><td class=\"num\">").Append(f.Paid).Append("</td><td class=\"num\">")
                 .Append(f.Rejected).Append("</td><td class=\"num\">").Append(f.Sent).Append("</td></tr>");
         }
         html.Append("</tbody></table>");

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Mesh.Gateway.Acquiring;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Orders;
-using Mesh.Gateway.Pages;
 using Mesh.Gateway.Risk;
 using Mesh.Iso8583.Messages;
 
@@ -214,7 +214,7 @@ public static class OperatorRiskPages
                 html.Append("<td>").Append(ConsolePages.E(r.MerchantId)).Append("</td>");
             }
             html.Append("<td>").Append(ConsolePages.E(r.OrderId)).Append("</td><td class=\"rule\">").Append(ConsolePages.E(r.Rule)).Append("</td><td class=\"num\">")
-                .Append(ConsolePages.E(PaymentPages.Money(r.AmountMinor, r.Currency))).Append("</td><td>").Append(ConsolePages.E(r.PanMasked ?? "")).Append("</td>");
+                .Append(ConsolePages.E(PageFormat.Invariant(r.AmountMinor, r.Currency))).Append("</td><td>").Append(ConsolePages.E(r.PanMasked ?? "")).Append("</td>");
             if (withMerchant)
             {
                 html.Append("<td>").Append(ConsolePages.E(r.Network ?? "")).Append("</td>");

@@ -27,7 +27,7 @@ public sealed class ConsoleSignInAttackTests(MeshPlatformFixture platform)
             new() { ["merchantId"] = merchant.MerchantId, ["operatorId"] = "victim", ["password"] = Password });
         var changed = new Dictionary<string, string> { ["returnUrlPrefixes"] = "https://attacker.example/" };
         // The victim's session cookie with the attacker's antiforgery cookie and token: a valid pair, but for another session.
-        var mixed = victim with { Cookie = $"{Part(victim.Cookie!, "__Host-mesh-console")}; {Part(attacker.Cookie!, "__Host-mesh-console-form")}" };
+        var mixed = victim with { Cookie = $"{Part(victim.Cookie!, "__Host-mesh-console")}; {Part(attacker.Cookie!, "__Host-mesh-antiforgery")}" };
 
         var without = await victim.PostAsync(platform, ReturnAddresses, new(changed), csrf: null);
         var forged = await victim.PostAsync(platform, ReturnAddresses, new(changed), csrf: "CfDJ8-not-a-token");
@@ -72,7 +72,7 @@ public sealed class ConsoleSignInAttackTests(MeshPlatformFixture platform)
         }));
         var sessionCookie = signedIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("__Host-mesh-console=", StringComparison.Ordinal));
 
-        Assert.StartsWith("__Host-mesh-console-form=", formCookie);
+        Assert.StartsWith("__Host-mesh-antiforgery=", formCookie);
         Assert.Equal((HttpStatusCode.Redirect, "/console"), (signedIn.StatusCode, signedIn.Headers.Location?.OriginalString));
         Assert.All(new[] { formCookie, sessionCookie }, cookie =>
         {
@@ -195,7 +195,7 @@ public sealed class ConsoleSignInAttackTests(MeshPlatformFixture platform)
         using var merchant = await TestMerchant.OnboardAsync(platform);
         var session = await ConsoleSession.MerchantUserAsync(platform, merchant.MerchantId, "crossing", "admin", Password);
         var sealedTicket = Part(session.Cookie!, "__Host-mesh-console").Split('=', 2)[1];
-        var renamed = session with { Cookie = $"__Host-mesh-ops={sealedTicket}; {Part(session.Cookie!, "__Host-mesh-console-form")}" };
+        var renamed = session with { Cookie = $"__Host-mesh-ops={sealedTicket}; {Part(session.Cookie!, "__Host-mesh-antiforgery")}" };
         var application = new Dictionary<string, string> { ["merchantId"] = "898000000000001", ["name"] = "Crossed realms" };
 
         var asItIs = await session.GetAsync(platform, "/ops");
