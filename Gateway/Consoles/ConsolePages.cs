@@ -15,22 +15,18 @@ namespace Mesh.Gateway.Consoles;
 /// </summary>
 public static class ConsolePages
 {
-    public static IResult Login(string loginToken, string? error, int statusCode = StatusCodes.Status200OK, bool platform = false)
-    {
-        var html = Head(platform ? "Operator console · sign in" : "Merchant console · sign in", narrow: true);
-        html.Append(platform ? "<h1>Operator console</h1>" : "<h1>Merchant console</h1>");
-        if (error is not null)
+    /// <summary>
+    /// A console's sign-in page (<see cref="Components.SignIn"/>), with a fresh antiforgery token; <paramref name="error"/> names a
+    /// <see cref="Localization.ConsoleText"/> resource, formatted with <paramref name="arguments"/>.
+    /// </summary>
+    public static IResult Login(HttpContext http, bool platform, string? error = null, int statusCode = StatusCodes.Status200OK, params object[] arguments) =>
+        SecurePage.Of<Components.SignIn>(new Dictionary<string, object?>
         {
-            html.Append("<p class=\"error\" role=\"alert\" id=\"login-error\">").Append(E(error)).Append("</p>");
-        }
-        html.Append("<form method=\"post\" action=\"").Append(platform ? "/ops/login" : "/console/login").Append("\" autocomplete=\"off\">")
-            .Append("<input type=\"hidden\" name=\"csrf\" value=\"").Append(E(loginToken)).Append("\">")
-            .Append(platform ? "" : "<label for=\"merchantId\">Merchant id</label><input id=\"merchantId\" name=\"merchantId\" inputmode=\"numeric\" maxlength=\"15\" required>")
-            .Append("<label for=\"operatorId\">Operator id</label><input id=\"operatorId\" name=\"operatorId\" maxlength=\"32\" required>")
-            .Append("<label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" maxlength=\"128\" required>")
-            .Append("<button class=\"primary\" type=\"submit\" id=\"sign-in\">Sign in</button></form>");
-        return Finish(html, statusCode);
-    }
+            [nameof(Components.SignIn.Token)] = ConsoleAuthentication.FormToken(http),
+            [nameof(Components.SignIn.Platform)] = platform,
+            [nameof(Components.SignIn.Error)] = error,
+            [nameof(Components.SignIn.ErrorArguments)] = arguments,
+        }, statusCode);
 
     public static IResult Home(ConsoleSession session, IReadOnlyList<DayVolume> days, Merchants.Merchant merchant)
     {

@@ -29,7 +29,7 @@ public static class MerchantConsoleApi
 
     public static RouteGroupBuilder MapMerchantConsole(this RouteGroupBuilder group)
     {
-        group.MapGet("/login", (HttpContext http) => ConsolePages.Login(ConsoleAuthentication.FormToken(http), null));
+        group.MapGet("/login", (HttpContext http) => ConsolePages.Login(http, platform: false));
         group.MapPost("/login", LogInAsync);
         var signedIn = group.MapGroup("").RequireConsole(ConsolePolicies.Merchant);
         signedIn.MapGet("/", HomeAsync);
@@ -62,20 +62,20 @@ public static class MerchantConsoleApi
     /// </summary>
     private static async Task<IResult> LogInAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
     {
-        IResult Again(string error, int statusCode) => ConsolePages.Login(ConsoleAuthentication.FormToken(http), error, statusCode);
+        IResult Again(string error, int statusCode, params object[] arguments) => ConsolePages.Login(http, false, error, statusCode, arguments);
         if (!await ConsoleAuthentication.FormIsGenuineAsync(http))
         {
-            return Again("The sign-in form has expired; please sign in again.", StatusCodes.Status400BadRequest);
+            return Again("SignInExpired", StatusCodes.Status400BadRequest);
         }
         var form = http.Request.Form;
         var (merchantId, operatorId, password) = (form["merchantId"].ToString(), form["operatorId"].ToString(), form["password"].ToString());
         if (merchantId.Length is 0 or > 15 || !merchantId.All(char.IsAsciiDigit) || operatorId.Length is 0 or > 32 || password.Length is 0 or > ConsoleAccounts.PasswordCharsMax)
         {
-            return Again("Merchant id, operator id and password are required.", StatusCodes.Status400BadRequest);
+            return Again("MerchantFieldsRequired", StatusCodes.Status400BadRequest);
         }
         if (await accounts.LogInAsync(merchantId, operatorId, password, ct) is not { } checkedLogin)
         {
-            return Again("The console is busy; please try again in a moment.", StatusCodes.Status503ServiceUnavailable);
+            return Again("Busy", StatusCodes.Status503ServiceUnavailable);
         }
         switch (checkedLogin.Outcome)
         {
@@ -83,9 +83,9 @@ public static class MerchantConsoleApi
                 await ConsoleAuthentication.SignInAsync(http, ConsoleSchemes.Merchant, merchantId, operatorId, checkedLogin.Role!);
                 return Results.Redirect("/console");
             case ConsoleAccounts.LogIn.Locked:
-                return Again($"Too many wrong passwords: this operator is locked for {ConsoleAccounts.LockoutFor.TotalMinutes} minutes.", StatusCodes.Status403Forbidden);
+                return Again("Locked", StatusCodes.Status403Forbidden, ConsoleAccounts.LockoutFor.TotalMinutes);
             default:
-                return Again("The merchant id, operator id or password is wrong.", StatusCodes.Status401Unauthorized);
+                return Again("MerchantWrong", StatusCodes.Status401Unauthorized);
         }
     }
 

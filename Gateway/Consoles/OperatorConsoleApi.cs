@@ -23,7 +23,7 @@ public static class OperatorConsoleApi
 
     public static RouteGroupBuilder MapOperatorConsole(this RouteGroupBuilder group)
     {
-        group.MapGet("/login", (HttpContext http) => ConsolePages.Login(ConsoleAuthentication.FormToken(http), null, platform: true));
+        group.MapGet("/login", (HttpContext http) => ConsolePages.Login(http, platform: true));
         group.MapPost("/login", LogInAsync);
         var signedIn = group.MapGroup("").RequireConsole(ConsolePolicies.Operator);
         signedIn.MapGet("/", LinksAsync);
@@ -55,19 +55,19 @@ public static class OperatorConsoleApi
     /// <summary>A platform operator's sign-in: the form's antiforgery token, the password under the lockout, a session in the operator console's scheme.</summary>
     private static async Task<IResult> LogInAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
     {
-        IResult Again(string error, int statusCode) => ConsolePages.Login(ConsoleAuthentication.FormToken(http), error, statusCode, platform: true);
+        IResult Again(string error, int statusCode, params object[] arguments) => ConsolePages.Login(http, true, error, statusCode, arguments);
         if (!await ConsoleAuthentication.FormIsGenuineAsync(http))
         {
-            return Again("The sign-in form has expired; please sign in again.", StatusCodes.Status400BadRequest);
+            return Again("SignInExpired", StatusCodes.Status400BadRequest);
         }
         var (operatorId, password) = (http.Request.Form["operatorId"].ToString(), http.Request.Form["password"].ToString());
         if (operatorId.Length is 0 or > 32 || password.Length is 0 or > ConsoleAccounts.PasswordCharsMax)
         {
-            return Again("Operator id and password are required.", StatusCodes.Status400BadRequest);
+            return Again("OperatorFieldsRequired", StatusCodes.Status400BadRequest);
         }
         if (await accounts.LogInAsync(ConsoleRoles.Platform, operatorId, password, ct) is not { } checkedLogin)
         {
-            return Again("The console is busy; please try again in a moment.", StatusCodes.Status503ServiceUnavailable);
+            return Again("Busy", StatusCodes.Status503ServiceUnavailable);
         }
         if (checkedLogin.Outcome == ConsoleAccounts.LogIn.Ok)
         {
@@ -75,8 +75,8 @@ public static class OperatorConsoleApi
             return Results.Redirect("/ops");
         }
         return checkedLogin.Outcome == ConsoleAccounts.LogIn.Locked
-            ? Again($"Too many wrong passwords: this operator is locked for {ConsoleAccounts.LockoutFor.TotalMinutes} minutes.", StatusCodes.Status403Forbidden)
-            : Again("The operator id or password is wrong.", StatusCodes.Status401Unauthorized);
+            ? Again("Locked", StatusCodes.Status403Forbidden, ConsoleAccounts.LockoutFor.TotalMinutes)
+            : Again("OperatorWrong", StatusCodes.Status401Unauthorized);
     }
 
     private static async Task<IResult> LogOutAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
