@@ -5,6 +5,7 @@ using Mesh.Gateway.Acquiring;
 using Mesh.Gateway.Apis;
 using Mesh.Gateway.Consoles;
 using Mesh.Gateway.Diagnostics;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Merchants;
 using Mesh.Gateway.Metrics;
 using Mesh.Gateway.Notifications;
@@ -57,6 +58,9 @@ public static class Extensions
         });
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = 1024 * 1024);
         builder.Services.AddOpenApi();
+        // The pages are Razor components rendered on the server (static SSR), in English and Simplified Chinese.
+        builder.Services.AddPageLocalization();
+        builder.Services.AddRazorComponents();
         builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = HsmAddress).WithHsmCallerCredentials(builder.Configuration);
         // A purchase's Hsm commands (PIN, card number, MACs, signatures) go over one long-lived session stream.
         builder.Services.AddSingleton(sp => new HsmSession(() => sp.GetRequiredService<Hsm.HsmClient>()));
@@ -112,6 +116,7 @@ public static class Extensions
         builder.Services.AddSingleton<RefundDesk>();
         builder.Services.AddSingleton<NotificationHistory>();
         builder.Services.AddSingleton<Consoles.ConsoleAccounts>();
+        builder.AddConsoleAuthentication();
         builder.Services.AddSingleton<Consoles.ConsoleQueries>();
         builder.Services.AddSingleton<IdempotencyKeys>();
         builder.Services.AddSingleton<MerchantRequests>();
@@ -156,9 +161,13 @@ public static class Extensions
         });
         // The payment page is served over HTTPS only: WebCrypto needs a secure context, and card data needs TLS.
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/pay") || context.Request.Path.StartsWithSegments("/console")
-                || context.Request.Path.StartsWithSegments("/ops"),
+                || context.Request.Path.StartsWithSegments("/ops") || context.Request.Path.StartsWithSegments(PageCultures.SwitchPath),
             pages => pages.UseHttpsRedirection());
         app.UseHsts();
+        app.UsePageLocalization();
+        // No default scheme: only the consoles' endpoints authenticate, each with its own realm's cookie (their policies name it).
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseMiddleware<EnvelopeOpening>();
         return app;
     }
@@ -169,6 +178,7 @@ public static class Extensions
         app.MapScalarApiReference(options => options.DefaultFonts = false);
         app.MapGroup("/v1").MapDiagnosticsApi().MapPlatformCertificatesApi().MapOrdersApi().MapHoldsApi().MapReconciliationApi();
         app.MapGroup("/admin").MapMerchantsAdminApi().MapNotificationsAdminApi();
+        app.MapCultureSwitch();
         app.MapGroup("/pay").MapPaymentPages().MapNetPayRefund().MapNetPayQuery();
         app.MapGroup("/console").MapMerchantConsole().ExcludeFromDescription();
         app.MapGroup("/ops").MapOperatorConsole().ExcludeFromDescription();

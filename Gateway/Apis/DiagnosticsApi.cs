@@ -1,9 +1,11 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using Mesh.Gateway.Consoles;
 using Mesh.Gateway.Diagnostics;
 using Mesh.Gateway.Merchants;
 using Mesh.Gateway.Options;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -34,11 +36,11 @@ public static class DiagnosticsApi
     public sealed record PublicReport(bool Ok, IReadOnlyList<PublicHop> Hops);
 
     private static async Task<Results<Ok<DiagnosticsReport>, JsonHttpResult<DiagnosticsReport>, Ok<PublicReport>, JsonHttpResult<PublicReport>>> GetDiagnostics(
-        HttpContext http, DiagnosticsProbe probe, ConsoleAccounts accounts, IOptions<GatewayOptions> options, CancellationToken ct)
+        HttpContext http, DiagnosticsProbe probe, IOptions<GatewayOptions> options, CancellationToken ct)
     {
         var report = await probe.RunAsync(ct);
         var status = report.Ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
-        if (await IsOperatorAsync(http, accounts, options.Value, ct))
+        if (await IsOperatorAsync(http, options.Value))
         {
             return report.Ok ? TypedResults.Ok(report) : TypedResults.Json(report, statusCode: status);
         }
@@ -46,14 +48,13 @@ public static class DiagnosticsApi
         return report.Ok ? TypedResults.Ok(shown) : TypedResults.Json(shown, statusCode: status);
     }
 
-    private static async Task<bool> IsOperatorAsync(HttpContext http, ConsoleAccounts accounts, GatewayOptions options, CancellationToken ct)
+    private static async Task<bool> IsOperatorAsync(HttpContext http, GatewayOptions options)
     {
         var given = http.Request.Headers[MerchantsAdminApi.AdminKeyHeader].ToString();
         if (given.Length > 0)
         {
             return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(options.AdminKey), Encoding.UTF8.GetBytes(given));
         }
-        return http.Request.Cookies[OperatorConsoleApi.SessionCookie] is { } cookie
-            && await accounts.FindSessionAsync(cookie, ct) is { MerchantId: ConsoleRoles.Platform };
+        return (await http.AuthenticateAsync(ConsoleSchemes.Operator)).Principal?.FindFirstValue(ConsoleClaims.Realm) == ConsoleRoles.Platform;
     }
 }

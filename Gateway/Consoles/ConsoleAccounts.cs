@@ -22,16 +22,16 @@ public static class ConsoleRoles
     public static bool MayRefund(string role) => role is Admin or Operator;
 }
 
-/// <summary>Who is signed in: their merchant, their operator id and role, and the session's CSRF token.</summary>
+/// <summary>Who is signed in: their merchant (or the platform), their operator id and role, and an antiforgery token for the page's forms.</summary>
 public sealed record ConsoleSession(string MerchantId, string OperatorId, string Role, string CsrfToken);
 
 /// <summary>
 /// The merchant console's people and sessions. Passwords are hashed with PBKDF2-SHA256 at
 /// <see cref="Pbkdf2Iterations"/> iterations and a salt of their own; <see cref="FailuresBeforeLockout"/>
-/// wrong passwords in a row lock the operator out for <see cref="LockoutFor"/>. A session is a
-/// random cookie of which only the SHA-256 is stored; it ends after <see cref="IdleTimeout"/>
-/// without a request or <see cref="SessionMax"/> in all. Logins, refunds and setting changes are
-/// written to the audit log with the trace id.
+/// wrong passwords in a row lock the operator out for <see cref="LockoutFor"/>. A session
+/// (<see cref="ConsoleTicketStore"/>) ends after <see cref="IdleTimeout"/> without a request or
+/// <see cref="SessionMax"/> in all, or when an admin revokes it. Logins, refunds and setting changes
+/// are written to the audit log with the trace id.
 /// </summary>
 public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILogger<ConsoleAccounts> logger)
 {
@@ -86,7 +86,7 @@ public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILog
     }
 
     /// <summary>
-    /// Checks a login; on success the new session's cookie value. Each attempt is reserved before the
+    /// Checks a login; on success the operator's role, to sign them in with. Each attempt is reserved before the
     /// password is hashed: one atomic update counts it as a failure (and locks the operator out when
     /// it is the <see cref="FailuresBeforeLockout"/>th in a row) unless the operator is locked, and
     /// only a reserved attempt is hashed; a right password then clears the count. So however many
@@ -95,7 +95,7 @@ public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILog
     /// most <see cref="HashingAtOnceMax"/> at a time (a burst of logins cannot take every core or
     /// every connection). Null when the console is too busy.
     /// </summary>
-    public async Task<(LogIn Outcome, string? Cookie)?> LogInAsync(string merchantId, string operatorId, string password, CancellationToken ct)
+    public async Task<(LogIn Outcome, string? Role)?> LogInAsync(string merchantId, string operatorId, string password, CancellationToken ct)
     {
         // The turn to hash comes first, so that no attempt is reserved and then left unevaluated.
         if (!await _hashing.WaitAsync(HashingWaitMax, ct))
@@ -132,19 +132,12 @@ public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILog
                 wrong.LocksIfWrong ? "; locked out" : "");
             return (wrong.LocksIfWrong ? LogIn.Locked : LogIn.Wrong, null);
         }
-        var now = time.GetUtcNow();
-        var cookie = Base64Url(RandomNumberGenerator.GetBytes(32));
         await using var start = db.CreateBatch();
         start.BatchCommands.Add(BatchSql.Command("UPDATE console_users SET failed_logins = 0, locked_until = NULL WHERE merchant_id = $1 AND operator_id = $2",
             merchantId, operatorId));
-        start.BatchCommands.Add(BatchSql.Command(
-            """
-            INSERT INTO console_sessions (session_hash, merchant_id, operator_id, role, csrf_token, created_at, last_seen_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $6)
-            """, SHA256.HashData(Encoding.ASCII.GetBytes(cookie)), merchantId, operatorId, user!.Value.Role, Base64Url(RandomNumberGenerator.GetBytes(32)), now));
-        start.BatchCommands.Add(AuditCommand(merchantId, operatorId, "login", "signed in", now));
+        start.BatchCommands.Add(AuditCommand(merchantId, operatorId, "login", "signed in", time.GetUtcNow()));
         await start.ExecuteNonQueryAsync(ct);
-        return (LogIn.Ok, cookie);
+        return (LogIn.Ok, user!.Value.Role);
     }
 
     /// <summary>
@@ -179,30 +172,38 @@ public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILog
         return await find.ExecuteScalarAsync(ct) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
     }
 
-    /// <summary>The session a cookie names, if it is still alive; each request moves its idle clock.</summary>
-    public async Task<ConsoleSession?> FindSessionAsync(string? cookie, CancellationToken ct)
+    /// <summary>
+    /// Ends every session of an operator of <paramref name="realm"/> (a merchant id, or the platform) at once, on every replica (each
+    /// request reads its session's row); audited as done by <paramref name="by"/>. The number of sessions ended.
+    /// </summary>
+    public async Task<int> RevokeSessionsAsync(ConsoleSession by, string realm, string operatorId, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(cookie) || cookie.Length > 64)
-        {
-            return null;
-        }
-        var now = time.GetUtcNow();
-        await using var touch = db.CreateCommand(
-            """
-            UPDATE console_sessions SET last_seen_at = $2 WHERE session_hash = $1 AND last_seen_at > $3 AND created_at > $4
-            RETURNING merchant_id, operator_id, role, csrf_token
-            """);
-        BatchSql.Bind(touch, SHA256.HashData(Encoding.ASCII.GetBytes(cookie)), now, now - IdleTimeout, now - SessionMax);
-        await using var row = await touch.ExecuteReaderAsync(ct);
-        return await row.ReadAsync(ct) ? new ConsoleSession(row.GetString(0), row.GetString(1), row.GetString(2), row.GetString(3)) : null;
+        await using var revoke = db.CreateBatch();
+        revoke.BatchCommands.Add(BatchSql.Command("DELETE FROM console_sessions WHERE merchant_id = $1 AND operator_id = $2", realm, operatorId));
+        revoke.BatchCommands.Add(AuditCommand(by.MerchantId, by.OperatorId, "sessions-revoked",
+            realm == by.MerchantId ? $"every session of {operatorId}" : $"every session of {realm}/{operatorId}", time.GetUtcNow()));
+        return await revoke.ExecuteNonQueryAsync(ct) - 1;
     }
 
-    public async Task LogOutAsync(string cookie, ConsoleSession session, CancellationToken ct)
+    /// <summary>Who has a live session, in either console: one row an operator, the most recently seen first.</summary>
+    public sealed record SignedIn(string Realm, string OperatorId, string Role, int Sessions, DateTimeOffset LastSeenAt);
+
+    public async Task<List<SignedIn>> SignedInAsync(int rowsMax, CancellationToken ct)
     {
-        await using var end = db.CreateBatch();
-        end.BatchCommands.Add(BatchSql.Command("DELETE FROM console_sessions WHERE session_hash = $1", SHA256.HashData(Encoding.ASCII.GetBytes(cookie))));
-        end.BatchCommands.Add(AuditCommand(session.MerchantId, session.OperatorId, "logout", "signed out", time.GetUtcNow()));
-        await end.ExecuteNonQueryAsync(ct);
+        var now = time.GetUtcNow();
+        await using var list = db.CreateCommand(
+            """
+            SELECT merchant_id, operator_id, max(role), count(*)::int, max(last_seen_at) FROM console_sessions
+            WHERE last_seen_at > $1 AND created_at > $2 GROUP BY merchant_id, operator_id ORDER BY max(last_seen_at) DESC LIMIT $3
+            """);
+        BatchSql.Bind(list, now - IdleTimeout, now - SessionMax, rowsMax);
+        await using var row = await list.ExecuteReaderAsync(ct);
+        var signedIn = new List<SignedIn>();
+        while (await row.ReadAsync(ct))
+        {
+            signedIn.Add(new SignedIn(row.GetString(0), row.GetString(1), row.GetString(2), row.GetInt32(3), row.GetFieldValue<DateTimeOffset>(4)));
+        }
+        return signedIn;
     }
 
     public Task AuditAsync(ConsoleSession session, string action, string detail, CancellationToken ct) =>
@@ -222,6 +223,4 @@ public sealed class ConsoleAccounts(NpgsqlDataSource db, TimeProvider time, ILog
     /// <summary>PBKDF2 with HMAC-SHA256 (RFC 8018) of the password's UTF-8, 32 bytes.</summary>
     public static byte[] Hash(string password, byte[] salt, int iterations) =>
         Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, HashBytes);
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using Mesh.Contracts.Settlement;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Pages;
 
@@ -9,27 +10,23 @@ namespace Mesh.Gateway.Consoles;
 
 /// <summary>
 /// The merchant console's pages, rendered on the server with the platform's own style and no
-/// script: every value HTML-encoded, every form carrying the session's CSRF token, the chart an
+/// script: every value HTML-encoded, every form carrying an antiforgery token, the chart an
 /// SVG drawn here. Card numbers appear only masked (first 6, last 4).
 /// </summary>
 public static class ConsolePages
 {
-    public static IResult Login(string loginToken, string? error, int statusCode = StatusCodes.Status200OK, bool platform = false)
-    {
-        var html = Head(platform ? "Operator console · sign in" : "Merchant console · sign in", narrow: true);
-        html.Append(platform ? "<h1>Operator console</h1>" : "<h1>Merchant console</h1>");
-        if (error is not null)
+    /// <summary>
+    /// A console's sign-in page (<see cref="Components.SignIn"/>), with a fresh antiforgery token; <paramref name="error"/> names a
+    /// <see cref="Localization.ConsoleText"/> resource, formatted with <paramref name="arguments"/>.
+    /// </summary>
+    public static IResult Login(HttpContext http, bool platform, string? error = null, int statusCode = StatusCodes.Status200OK, params object[] arguments) =>
+        SecurePage.Of<Components.SignIn>(new Dictionary<string, object?>
         {
-            html.Append("<p class=\"error\" role=\"alert\" id=\"login-error\">").Append(E(error)).Append("</p>");
-        }
-        html.Append("<form method=\"post\" action=\"").Append(platform ? "/ops/login" : "/console/login").Append("\" autocomplete=\"off\">")
-            .Append("<input type=\"hidden\" name=\"csrf\" value=\"").Append(E(loginToken)).Append("\">")
-            .Append(platform ? "" : "<label for=\"merchantId\">Merchant id</label><input id=\"merchantId\" name=\"merchantId\" inputmode=\"numeric\" maxlength=\"15\" required>")
-            .Append("<label for=\"operatorId\">Operator id</label><input id=\"operatorId\" name=\"operatorId\" maxlength=\"32\" required>")
-            .Append("<label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" maxlength=\"128\" required>")
-            .Append("<button class=\"primary\" type=\"submit\" id=\"sign-in\">Sign in</button></form>");
-        return Finish(html, statusCode);
-    }
+            [nameof(Components.SignIn.Token)] = ConsoleAuthentication.FormToken(http),
+            [nameof(Components.SignIn.Platform)] = platform,
+            [nameof(Components.SignIn.Error)] = error,
+            [nameof(Components.SignIn.ErrorArguments)] = arguments,
+        }, statusCode);
 
     public static IResult Home(ConsoleSession session, IReadOnlyList<DayVolume> days, Merchants.Merchant merchant)
     {
@@ -37,7 +34,7 @@ public static class ConsolePages
         MerchantState(html, merchant);
         var today = days[^1];
         var decided = today.Paid + today.Failed;
-        html.Append("<h1>Today</h1><div class=\"tiles\"><div class=\"tile\"><span id=\"today-volume\">").Append(E(PaymentPages.Money(today.PaidMinor, OrderRules.Cny)))
+        html.Append("<h1>Today</h1><div class=\"tiles\"><div class=\"tile\"><span id=\"today-volume\">").Append(E(PageFormat.Invariant(today.PaidMinor, OrderRules.Cny)))
             .Append("</span><small>paid today</small></div><div class=\"tile\"><span id=\"today-approval\">")
             .Append(decided == 0 ? "–" : (100.0 * today.Paid / decided).ToString("F1", CultureInfo.InvariantCulture) + "%")
             .Append("</span><small>approval rate (").Append(today.Paid).Append(" of ").Append(decided).Append(")</small></div></div>");
@@ -54,13 +51,13 @@ public static class ConsolePages
         var svg = new StringBuilder();
         svg.Append("<svg id=\"volume-chart\" role=\"img\" aria-label=\"Paid volume per day\" viewBox=\"0 0 ").Append(width).Append(' ').Append(height + 30)
             .Append("\" width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\">")
-            .Append("<text x=\"0\" y=\"12\" font-size=\"12\" fill=\"#5b6577\">").Append(E(PaymentPages.Money(max, OrderRules.Cny))).Append("</text>");
+            .Append("<text x=\"0\" y=\"12\" font-size=\"12\" fill=\"#5b6577\">").Append(E(PageFormat.Invariant(max, OrderRules.Cny))).Append("</text>");
         for (var i = 0; i < days.Count; i++)
         {
             var h = (int)(days[i].PaidMinor * (height - top) / max);
             svg.Append("<rect x=\"").Append(i * bar + 2).Append("\" y=\"").Append(height - h).Append("\" width=\"").Append(bar - 4).Append("\" height=\"").Append(h)
                 .Append("\" fill=\"#c8102e\"><title>").Append(days[i].Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Append(": ")
-                .Append(E(PaymentPages.Money(days[i].PaidMinor, OrderRules.Cny))).Append("</title></rect>");
+                .Append(E(PageFormat.Invariant(days[i].PaidMinor, OrderRules.Cny))).Append("</title></rect>");
             if (i % 5 == 0 || i == days.Count - 1)
             {
                 var last = i == days.Count - 1;
@@ -108,7 +105,7 @@ public static class ConsolePages
             html.Append("<tr><td><a href=\"/console/transactions/").Append(Uri.EscapeDataString(o.OrderId)).Append("\">").Append(E(o.OrderId)).Append("</a></td><td>")
                 .Append(Time(o.CreatedAt)).Append("</td><td>").Append(E(o.Status)).Append(o.CaptureMode == CaptureMode.Hold ? " · hold" : "")
                 .Append("</td><td class=\"num\">")
-                .Append(E(PaymentPages.Money(o.AmountMinor, o.Currency))).Append("</td><td class=\"num\">").Append(E(PaymentPages.Money(o.RefundedMinor, o.Currency)))
+                .Append(E(PageFormat.Invariant(o.AmountMinor, o.Currency))).Append("</td><td class=\"num\">").Append(E(PageFormat.Invariant(o.RefundedMinor, o.Currency)))
                 .Append("</td><td>").Append(E(o.PanMasked ?? "")).Append("</td></tr>");
         }
         html.Append("</tbody></table><div class=\"pager\">");
@@ -130,17 +127,17 @@ public static class ConsolePages
         var html = Layout(session, $"Order {order.OrderId}");
         html.Append("<h1>Order ").Append(E(order.OrderId)).Append("</h1><dl>")
             .Append("<dt>Status</dt><dd id=\"status\">").Append(E(order.Status)).Append("</dd>")
-            .Append("<dt>Amount</dt><dd id=\"amount\">").Append(E(PaymentPages.Money(order.AmountMinor, order.Currency))).Append("</dd>")
-            .Append("<dt>Refunded</dt><dd id=\"refunded\">").Append(E(PaymentPages.Money(order.RefundedMinor, order.Currency))).Append("</dd>")
-            .Append("<dt>Refundable</dt><dd id=\"refundable\">").Append(E(PaymentPages.Money(order.PaidMinor - order.RefundedMinor, order.Currency))).Append("</dd>")
+            .Append("<dt>Amount</dt><dd id=\"amount\">").Append(E(PageFormat.Invariant(order.AmountMinor, order.Currency))).Append("</dd>")
+            .Append("<dt>Refunded</dt><dd id=\"refunded\">").Append(E(PageFormat.Invariant(order.RefundedMinor, order.Currency))).Append("</dd>")
+            .Append("<dt>Refundable</dt><dd id=\"refundable\">").Append(E(PageFormat.Invariant(order.PaidMinor - order.RefundedMinor, order.Currency))).Append("</dd>")
             .Append("<dt>Card</dt><dd id=\"card\">").Append(E(order.PanMasked ?? "–")).Append("</dd>")
             .Append("<dt>RRN</dt><dd>").Append(E(order.Rrn ?? "–")).Append("</dd>")
             .Append("<dt>Created</dt><dd>").Append(Time(order.CreatedAt)).Append("</dd>");
         if (order.CaptureMode == CaptureMode.Hold)
         {
             var held = order.Status is OrderStatus.Authorized or OrderStatus.Capturing ? order.AmountMinor : 0;
-            html.Append("<dt>Held</dt><dd id=\"held\">").Append(E(PaymentPages.Money(held, order.Currency))).Append("</dd>")
-                .Append("<dt>Captured</dt><dd id=\"captured\">").Append(E(PaymentPages.Money(order.PaidMinor, order.Currency))).Append("</dd>")
+            html.Append("<dt>Held</dt><dd id=\"held\">").Append(E(PageFormat.Invariant(held, order.Currency))).Append("</dd>")
+                .Append("<dt>Captured</dt><dd id=\"captured\">").Append(E(PageFormat.Invariant(order.PaidMinor, order.Currency))).Append("</dd>")
                 .Append("<dt>Hold expires</dt><dd id=\"hold-expires\">").Append(order.HoldExpiresAt is { } expires ? Time(expires) : "–").Append("</dd>");
         }
         html.Append("</dl>");
@@ -171,8 +168,8 @@ public static class ConsolePages
     public static IResult RefundForm(ConsoleSession session, Order order, string amount, string reason, string? error)
     {
         var html = Layout(session, "Refund");
-        html.Append("<h1>Refund order ").Append(E(order.OrderId)).Append("</h1><dl><dt>Paid</dt><dd>").Append(E(PaymentPages.Money(order.PaidMinor, order.Currency)))
-            .Append("</dd><dt>Refundable</dt><dd id=\"refundable\">").Append(E(PaymentPages.Money(order.PaidMinor - order.RefundedMinor, order.Currency)))
+        html.Append("<h1>Refund order ").Append(E(order.OrderId)).Append("</h1><dl><dt>Paid</dt><dd>").Append(E(PageFormat.Invariant(order.PaidMinor, order.Currency)))
+            .Append("</dd><dt>Refundable</dt><dd id=\"refundable\">").Append(E(PageFormat.Invariant(order.PaidMinor - order.RefundedMinor, order.Currency)))
             .Append("</dd></dl>");
         if (error is not null)
         {
@@ -191,7 +188,7 @@ public static class ConsolePages
     {
         var html = Layout(session, "Confirm the refund");
         html.Append("<h1>Confirm the refund (确认退款)</h1><dl><dt>Order</dt><dd>").Append(E(order.OrderId)).Append("</dd><dt>Refund</dt><dd id=\"confirm-amount\">")
-            .Append(E(PaymentPages.Money(amountMinor, order.Currency))).Append("</dd><dt>Reason</dt><dd>").Append(E(reason.Length == 0 ? "–" : reason)).Append("</dd></dl>")
+            .Append(E(PageFormat.Invariant(amountMinor, order.Currency))).Append("</dd><dt>Reason</dt><dd>").Append(E(reason.Length == 0 ? "–" : reason)).Append("</dd></dl>")
             .Append("<form method=\"post\" action=\"/console/transactions/").Append(Uri.EscapeDataString(order.OrderId)).Append("/refund/confirm\">");
         Csrf(html, session);
         html.Append("<input type=\"hidden\" name=\"amountMinor\" value=\"").Append(amountMinor).Append("\">")
@@ -208,7 +205,7 @@ public static class ConsolePages
         var html = Layout(session, what);
         html.Append("<h1 id=\"hold-result\" class=\"ok\">").Append(E(what)).Append("</h1>")
             .Append("<p>Order ").Append(E(order.OrderId)).Append(" is ").Append(E(order.Status)).Append(", ")
-            .Append(E(PaymentPages.Money(order.PaidMinor, order.Currency))).Append(" captured. <a id=\"back\" href=\"/console/transactions/")
+            .Append(E(PageFormat.Invariant(order.PaidMinor, order.Currency))).Append(" captured. <a id=\"back\" href=\"/console/transactions/")
             .Append(Uri.EscapeDataString(order.OrderId)).Append("\">Back to the order</a></p>");
         return Finish(html);
     }
@@ -230,9 +227,9 @@ public static class ConsolePages
         foreach (var b in batches.OrderByDescending(b => b.SettlementDate, StringComparer.Ordinal))
         {
             html.Append("<tr><td>").Append(E(b.SettlementDate)).Append("</td><td class=\"num\">").Append(b.Transactions).Append("</td><td class=\"num\">")
-                .Append(E(PaymentPages.Money(b.GrossSalesMinor, b.Currency))).Append("</td><td class=\"num\">").Append(E(PaymentPages.Money(b.RefundsMinor, b.Currency)))
-                .Append("</td><td class=\"num\">").Append(E(PaymentPages.Money(b.FeesMinor, b.Currency))).Append("</td><td class=\"num\">")
-                .Append(E(PaymentPages.Money(b.AdjustmentsMinor, b.Currency))).Append("</td><td class=\"num\">").Append(E(PaymentPages.Money(b.NetPayableMinor, b.Currency)))
+                .Append(E(PageFormat.Invariant(b.GrossSalesMinor, b.Currency))).Append("</td><td class=\"num\">").Append(E(PageFormat.Invariant(b.RefundsMinor, b.Currency)))
+                .Append("</td><td class=\"num\">").Append(E(PageFormat.Invariant(b.FeesMinor, b.Currency))).Append("</td><td class=\"num\">")
+                .Append(E(PageFormat.Invariant(b.AdjustmentsMinor, b.Currency))).Append("</td><td class=\"num\">").Append(E(PageFormat.Invariant(b.NetPayableMinor, b.Currency)))
                 .Append("</td><td class=\"funds\">").Append(E(b.FundStatus)).Append(b.PayoutReference.Length > 0 ? " · " + E(b.PayoutReference) : "")
                 .Append(b.FundReason.Length > 0 ? " · " + E(b.FundReason) : "")
                 .Append("</td><td><a href=\"/console/settlement/").Append(E(b.SettlementDate)).Append("/detail\">detail</a> · <a href=\"/console/settlement/")
@@ -391,7 +388,7 @@ public static class ConsolePages
         if (platform)
         {
             html.Append("<a href=\"/ops\">Switch</a><a href=\"/ops/merchants\">Merchants</a><a href=\"/ops/banks\">Banks</a><a href=\"/ops/gates\">Gate codes</a><a href=\"/ops/risk\">Risk</a><a href=\"/ops/settlement\">Settlement</a>")
-                .Append("<a href=\"/ops/reconciliation\">Reconciliation</a>");
+                .Append("<a href=\"/ops/reconciliation\">Reconciliation</a><a href=\"/ops/sessions\">Sessions</a>");
         }
         else
         {

@@ -4,11 +4,12 @@ using System.Text;
 using Grpc.Core;
 using Mesh.Contracts.Settlement;
 using Mesh.Gateway.Holds;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Merchants;
 using Mesh.Gateway.Notifications;
 using Mesh.Gateway.Orders;
-using Mesh.Gateway.Pages;
 using Mesh.Gateway.Refunds;
+using Microsoft.AspNetCore.Authentication;
 
 namespace Mesh.Gateway.Consoles;
 
@@ -16,40 +17,39 @@ namespace Mesh.Gateway.Consoles;
 /// The merchant console (商户控制台), under <c>/console</c> on HTTPS: sign in with merchant id,
 /// operator id and password; today's figures and the last 30 days; transactions with filters,
 /// paging and CSV export; an order's timeline; refunds in two steps (确认退款); settlement
-/// batches and their files. A session cookie is <c>__Host-</c>, HttpOnly, Secure and
-/// SameSite=Strict; every form carries the session's CSRF token. A merchant's people see only
-/// that merchant's data: another merchant's order is a 404.
+/// batches and their files; an admin's operators, whose sessions the admin can end. Sign-in is the
+/// merchant console's cookie scheme (<see cref="ConsoleAuthentication"/>), each role's pages are
+/// authorization policies (<see cref="ConsolePolicies"/>), and every form carries an antiforgery
+/// token. A merchant's people see only that merchant's data: another merchant's order is a 404.
 /// </summary>
 public static class MerchantConsoleApi
 {
-    public const string SessionCookie = "__Host-mesh-console";
-    public const string LoginCookie = "__Host-mesh-console-login";
     public const int PageSize = 50;
     public const int ExportRowsMax = 10_000;
-    private const string SessionKey = "console.session";
 
     public static RouteGroupBuilder MapMerchantConsole(this RouteGroupBuilder group)
     {
-        group.MapGet("/login", LoginPage);
+        group.MapGet("/login", (HttpContext http) => ConsolePages.Login(http, platform: false));
         group.MapPost("/login", LogInAsync);
-        var signedIn = group.MapGroup("").AddEndpointFilter(SignedIn(SessionCookie, "/console/login", s => s.MerchantId != ConsoleRoles.Platform));
+        var signedIn = group.MapGroup("").RequireConsole(ConsolePolicies.Merchant);
         signedIn.MapGet("/", HomeAsync);
         signedIn.MapPost("/logout", LogOutAsync);
         signedIn.MapGet("/transactions", TransactionsAsync);
         signedIn.MapGet("/transactions/{orderId}", DetailAsync);
-        signedIn.MapGet("/transactions/{orderId}/refund", RefundFormAsync);
-        signedIn.MapPost("/transactions/{orderId}/refund", ReviewRefundAsync);
-        signedIn.MapPost("/transactions/{orderId}/refund/confirm", ConfirmRefundAsync);
-        signedIn.MapPost("/transactions/{orderId}/capture", CaptureAsync);
-        signedIn.MapPost("/transactions/{orderId}/release", ReleaseAsync);
+        signedIn.MapGet("/transactions/{orderId}/refund", RefundFormAsync).RequireAuthorization(ConsolePolicies.MerchantRefunder);
+        signedIn.MapPost("/transactions/{orderId}/refund", ReviewRefundAsync).RequireAuthorization(ConsolePolicies.MerchantRefunder);
+        signedIn.MapPost("/transactions/{orderId}/refund/confirm", ConfirmRefundAsync).RequireAuthorization(ConsolePolicies.MerchantRefunder);
+        signedIn.MapPost("/transactions/{orderId}/capture", CaptureAsync).RequireAuthorization(ConsolePolicies.MerchantRefunder);
+        signedIn.MapPost("/transactions/{orderId}/release", ReleaseAsync).RequireAuthorization(ConsolePolicies.MerchantRefunder);
         signedIn.MapGet("/notifications", NotificationsAsync);
-        signedIn.MapPost("/notifications/{notificationId:long}/resend", ResendAsync);
-        signedIn.MapGet("/settings", SettingsAsync);
-        signedIn.MapPost("/settings/notifications", SaveNotificationsAsync);
-        signedIn.MapPost("/settings/return-addresses", SaveReturnAddressesAsync);
-        signedIn.MapPost("/settings/certificate", UploadKeyAsync);
-        signedIn.MapGet("/users", UsersAsync);
-        signedIn.MapPost("/users", AddUserAsync);
+        signedIn.MapPost("/notifications/{notificationId:long}/resend", ResendAsync).RequireAuthorization(ConsolePolicies.MerchantRefunder);
+        signedIn.MapGet("/settings", SettingsAsync).RequireAuthorization(ConsolePolicies.MerchantAdmin);
+        signedIn.MapPost("/settings/notifications", SaveNotificationsAsync).RequireAuthorization(ConsolePolicies.MerchantAdmin);
+        signedIn.MapPost("/settings/return-addresses", SaveReturnAddressesAsync).RequireAuthorization(ConsolePolicies.MerchantAdmin);
+        signedIn.MapPost("/settings/certificate", UploadKeyAsync).RequireAuthorization(ConsolePolicies.MerchantAdmin);
+        signedIn.MapGet("/users", UsersAsync).RequireAuthorization(ConsolePolicies.MerchantAdmin);
+        signedIn.MapPost("/users", AddUserAsync).RequireAuthorization(ConsolePolicies.MerchantAdmin);
+        signedIn.MapPost("/users/{operatorId}/revoke", RevokeAsync).RequireAuthorization(ConsolePolicies.MerchantAdmin);
         signedIn.MapGet("/settlement", SettlementAsync);
         signedIn.MapGet("/settlement/{settlementDate}/{kind}", FileAsync);
         signedIn.MapMerchantRisk();
@@ -57,80 +57,43 @@ public static class MerchantConsoleApi
     }
 
     /// <summary>
-    /// Lets a request through with its session when the cookie names a live one that <paramref name="accepts"/>
-    /// (the console's realm); sends the browser to sign in otherwise. A form posted without the session's CSRF token changes nothing.
+    /// A sign-in: the form's antiforgery token, then the password under the lockout (<see cref="ConsoleAccounts.LogInAsync"/>),
+    /// then a session in the merchant console's scheme.
     /// </summary>
-    public static Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> SignedIn(string cookie, string loginPath,
-        Func<ConsoleSession, bool> accepts) => async (context, next) =>
-    {
-        var http = context.HttpContext;
-        var session = await http.RequestServices.GetRequiredService<ConsoleAccounts>().FindSessionAsync(http.Request.Cookies[cookie], http.RequestAborted);
-        if (session is null || !accepts(session))
-        {
-            return Results.Redirect(loginPath);
-        }
-        if (HttpMethods.IsPost(http.Request.Method)
-            && (await PaymentPageApi.ReadFormAsync(http) is not { } form || !SameToken(session.CsrfToken, form["csrf"])))
-        {
-            return ConsolePages.Error(session, StatusCodes.Status400BadRequest, "The form has expired", "Open the page again and repeat what you did.");
-        }
-        http.Items[SessionKey] = session;
-        return await next(context);
-    };
-
-    public static ConsoleSession Session(HttpContext http) => (ConsoleSession)http.Items[SessionKey]!;
-
-    /// <summary>A fresh sign-in token, in a cookie and for the form: a login form cannot be posted from elsewhere.</summary>
-    public static string NewLoginToken(HttpContext http)
-    {
-        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        http.Response.Cookies.Append(LoginCookie, token, CookieOptions(TimeSpan.FromMinutes(15)));
-        return token;
-    }
-
-    public static bool LoginTokenMatches(HttpContext http, IFormCollection? form) =>
-        form is not null && SameToken(http.Request.Cookies[LoginCookie] ?? "", form["csrf"]);
-
-    private static IResult LoginPage(HttpContext http) => ConsolePages.Login(NewLoginToken(http), null);
-
     private static async Task<IResult> LogInAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
     {
-        var form = await PaymentPageApi.ReadFormAsync(http);
-        var matches = LoginTokenMatches(http, form);
-        var token = NewLoginToken(http);
-        if (!matches)
+        IResult Again(string error, int statusCode, params object[] arguments) => ConsolePages.Login(http, false, error, statusCode, arguments);
+        if (!await ConsoleAuthentication.FormIsGenuineAsync(http))
         {
-            return ConsolePages.Login(token, "The sign-in form has expired; please sign in again.", StatusCodes.Status400BadRequest);
+            return Again("SignInExpired", StatusCodes.Status400BadRequest);
         }
-        var (merchantId, operatorId, password) = (form!["merchantId"].ToString(), form["operatorId"].ToString(), form["password"].ToString());
+        var form = http.Request.Form;
+        var (merchantId, operatorId, password) = (form["merchantId"].ToString(), form["operatorId"].ToString(), form["password"].ToString());
         if (merchantId.Length is 0 or > 15 || !merchantId.All(char.IsAsciiDigit) || operatorId.Length is 0 or > 32 || password.Length is 0 or > ConsoleAccounts.PasswordCharsMax)
         {
-            return ConsolePages.Login(token, "Merchant id, operator id and password are required.", StatusCodes.Status400BadRequest);
+            return Again("MerchantFieldsRequired", StatusCodes.Status400BadRequest);
         }
         if (await accounts.LogInAsync(merchantId, operatorId, password, ct) is not { } checkedLogin)
         {
-            return ConsolePages.Login(token, "The console is busy; please try again in a moment.", StatusCodes.Status503ServiceUnavailable);
+            return Again("Busy", StatusCodes.Status503ServiceUnavailable);
         }
-        var (outcome, cookie) = checkedLogin;
-        switch (outcome)
+        switch (checkedLogin.Outcome)
         {
             case ConsoleAccounts.LogIn.Ok:
-                http.Response.Cookies.Append(SessionCookie, cookie!, CookieOptions(null));
-                http.Response.Cookies.Delete(LoginCookie, CookieOptions(null));
+                await ConsoleAuthentication.SignInAsync(http, ConsoleSchemes.Merchant, merchantId, operatorId, checkedLogin.Role!);
                 return Results.Redirect("/console");
             case ConsoleAccounts.LogIn.Locked:
-                return ConsolePages.Login(token, $"Too many wrong passwords: this operator is locked for {ConsoleAccounts.LockoutFor.TotalMinutes} minutes.",
-                    StatusCodes.Status403Forbidden);
+                return Again("Locked", StatusCodes.Status403Forbidden, ConsoleAccounts.LockoutFor.TotalMinutes);
             default:
-                return ConsolePages.Login(token, "The merchant id, operator id or password is wrong.", StatusCodes.Status401Unauthorized);
+                return Again("MerchantWrong", StatusCodes.Status401Unauthorized);
         }
     }
 
     private static async Task<IResult> LogOutAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
     {
-        await accounts.LogOutAsync(http.Request.Cookies[SessionCookie]!, Session(http), ct);
-        http.Response.Cookies.Delete(SessionCookie, CookieOptions(null));
-        return Results.Redirect("/console/login");
+        await accounts.AuditAsync(Session(http), "logout", "signed out", ct);
+        await http.SignOutAsync(ConsoleSchemes.Merchant);
+        return Results.Redirect(ConsoleSchemes.MerchantLogin);
     }
 
     private static async Task<IResult> HomeAsync(HttpContext http, ConsoleQueries queries, MerchantRegistry merchants, TimeProvider time, CancellationToken ct)
@@ -201,7 +164,7 @@ public static class MerchantConsoleApi
             var entries = await settlement.ListOrderEntriesAsync(new ListOrderEntriesRequest { MerchantId = session.MerchantId, OrderId = orderId },
                 cancellationToken: ct);
             timeline.AddRange(entries.Entries.Select(e => new TimelineEvent(DateTimeOffset.FromUnixTimeMilliseconds(e.RecordedAtUnixMs), $"{e.Kind} in the ledger",
-                $"settlement date {e.SettlementDate}" + (e.FeeMinor > 0 ? $" · fee {PaymentPages.Money(e.FeeMinor, e.Currency)}" : "")
+                $"settlement date {e.SettlementDate}" + (e.FeeMinor > 0 ? $" · fee {PageFormat.Invariant(e.FeeMinor, e.Currency)}" : "")
                 + (e.BatchFundStatus.Length > 0 ? $" · settled in the day's batch, funds {e.BatchFundStatus}" : " · the date is open"))));
             timeline.Sort((a, b) => a.At.CompareTo(b.At));
         }
@@ -245,7 +208,7 @@ public static class MerchantConsoleApi
         }
         if (problems.Count == 0 && amount > order.PaidMinor - order.RefundedMinor)
         {
-            problems.Add($"at most {PaymentPages.Money(order.PaidMinor - order.RefundedMinor, order.Currency)} is left to refund");
+            problems.Add($"at most {PageFormat.Invariant(order.PaidMinor - order.RefundedMinor, order.Currency)} is left to refund");
         }
         return problems.Count > 0
             ? ConsolePages.RefundForm(session, order, amountText, reason, string.Join("; ", problems))
@@ -279,13 +242,13 @@ public static class MerchantConsoleApi
         {
             RefundDesk.Refusal.None => ConsolePages.RefundDone(session, order, refund!.Status, refund.ResponseCode),
             RefundDesk.Refusal.OverRemainder => ConsolePages.RefundForm(session, order, "", form["reason"].ToString(),
-                $"at most {PaymentPages.Money(remainder, order.Currency)} is left to refund"),
+                $"at most {PageFormat.Invariant(remainder, order.Currency)} is left to refund"),
             _ => ConsolePages.Error(session, StatusCodes.Status409Conflict, "The refund was refused", refused.ToString()),
         };
     }
 
     /// <summary>
-    /// Captures a hold from its page (amount in yuan, at most the amount held), under the session's CSRF token like every console form; a
+    /// Captures a hold from its page (amount in yuan, at most the amount held), under an antiforgery token like every console form; a
     /// second submit finds the hold captured and changes nothing.
     /// </summary>
     private static async Task<IResult> CaptureAsync(string orderId, HttpContext http, OrderBook orders, HoldDesk desk, ConsoleAccounts accounts,
@@ -295,10 +258,6 @@ public static class MerchantConsoleApi
         if (await FollowUpRefusedAsync(session, merchants, ct) is { } closed)
         {
             return closed;
-        }
-        if (!ConsoleRoles.MayRefund(session.Role))
-        {
-            return Forbidden(session);
         }
         if (await orders.FindAsync(session.MerchantId, orderId, ct) is null)
         {
@@ -327,10 +286,6 @@ public static class MerchantConsoleApi
         {
             return closed;
         }
-        if (!ConsoleRoles.MayRefund(session.Role))
-        {
-            return Forbidden(session);
-        }
         if (await orders.FindAsync(session.MerchantId, orderId, ct) is null)
         {
             return NotFound(session, orderId);
@@ -344,7 +299,7 @@ public static class MerchantConsoleApi
 
     private static string HoldRefusal(HoldRules.Refusal refused, HoldDesk.Outcome outcome, Order? order) => (refused, outcome) switch
     {
-        (HoldRules.Refusal.OverHeld, _) => $"At most {PaymentPages.Money(order!.AmountMinor, order.Currency)} is held.",
+        (HoldRules.Refusal.OverHeld, _) => $"At most {PageFormat.Invariant(order!.AmountMinor, order.Currency)} is held.",
         (HoldRules.Refusal.None, HoldDesk.Outcome.InFlight) or (HoldRules.Refusal.CaptureInFlight, _) => "A capture is waiting for the bank's answer.",
         (HoldRules.Refusal.None, _) => "The bank declined the capture: the hold stands.",
         _ => $"The order is {order?.Status}: nothing is held that can be captured or released.",
@@ -356,10 +311,6 @@ public static class MerchantConsoleApi
     private static async Task<IResult> ResendAsync(long notificationId, HttpContext http, NotificationHistory history, ConsoleAccounts accounts, CancellationToken ct)
     {
         var session = Session(http);
-        if (!ConsoleRoles.MayRefund(session.Role))
-        {
-            return Forbidden(session);
-        }
         var resent = await history.ResendAsync(notificationId, session.MerchantId, ct);
         if (resent is null)
         {
@@ -372,16 +323,12 @@ public static class MerchantConsoleApi
     private static async Task<IResult> SettingsAsync(HttpContext http, MerchantRegistry merchants, CancellationToken ct)
     {
         var session = Session(http);
-        return session.Role != ConsoleRoles.Admin ? Forbidden(session) : ConsolePages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, null, null);
+        return ConsolePages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, null, null);
     }
 
     private static async Task<IResult> SaveNotificationsAsync(HttpContext http, MerchantRegistry merchants, ConsoleAccounts accounts, CancellationToken ct)
     {
         var session = Session(http);
-        if (session.Role != ConsoleRoles.Admin)
-        {
-            return Forbidden(session);
-        }
         var form = await http.Request.ReadFormAsync(ct);
         var (mode, protocol) = (form["mode"].ToString(), form["protocol"].ToString());
         var merchant = (await merchants.FindAsync(session.MerchantId, ct))!;
@@ -407,10 +354,6 @@ public static class MerchantConsoleApi
     private static async Task<IResult> SaveReturnAddressesAsync(HttpContext http, MerchantRegistry merchants, ConsoleAccounts accounts, CancellationToken ct)
     {
         var session = Session(http);
-        if (session.Role != ConsoleRoles.Admin)
-        {
-            return Forbidden(session);
-        }
         var form = await http.Request.ReadFormAsync(ct);
         var merchant = (await merchants.FindAsync(session.MerchantId, ct))!;
         var prefixes = form["returnUrlPrefixes"].ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -433,10 +376,6 @@ public static class MerchantConsoleApi
         CancellationToken ct)
     {
         var session = Session(http);
-        if (session.Role != ConsoleRoles.Admin)
-        {
-            return Forbidden(session);
-        }
         var form = await http.Request.ReadFormAsync(ct);
         var merchant = (await merchants.FindAsync(session.MerchantId, ct))!;
         var (key, refusal) = MerchantKey.Parse(form["pem"].ToString());
@@ -470,16 +409,12 @@ public static class MerchantConsoleApi
     private static async Task<IResult> UsersAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
     {
         var session = Session(http);
-        return session.Role != ConsoleRoles.Admin ? Forbidden(session) : ConsolePages.Users(session, await accounts.UsersAsync(session.MerchantId, ct), null, null);
+        return ConsolePages.Users(session, await accounts.UsersAsync(session.MerchantId, ct), null, null);
     }
 
     private static async Task<IResult> AddUserAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
     {
         var session = Session(http);
-        if (session.Role != ConsoleRoles.Admin)
-        {
-            return Forbidden(session);
-        }
         var form = await http.Request.ReadFormAsync(ct);
         var (operatorId, role, password) = (form["operatorId"].ToString(), form["role"].ToString(), form["password"].ToString());
         var problems = MerchantsAdminApi.UserProblems(new MerchantsAdminApi.ConsoleUserApplication(operatorId, role, password), ConsoleRoles.All);
@@ -499,14 +434,24 @@ public static class MerchantConsoleApi
         return ConsolePages.Users(session, await accounts.UsersAsync(session.MerchantId, ct), error is null ? $"{operatorId} can sign in now." : null, error);
     }
 
+    /// <summary>Ends every session of one of the merchant's operators at once (a lost laptop, someone who left); audited.</summary>
+    private static async Task<IResult> RevokeAsync(string operatorId, HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
+    {
+        var session = Session(http);
+        var users = await accounts.UsersAsync(session.MerchantId, ct);
+        if (users.All(u => u.OperatorId != operatorId))
+        {
+            return ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such operator", $"You have no operator {operatorId}.");
+        }
+        var ended = await accounts.RevokeSessionsAsync(session, session.MerchantId, operatorId, ct);
+        return ConsolePages.Users(session, users, $"{operatorId} is signed out everywhere ({ended} session{(ended == 1 ? "" : "s")} ended).", null);
+    }
+
     /// <summary>A closed merchant's console is only read: its refunds, captures and releases are refused, as on <c>/v1</c> and NetPay.</summary>
     private static async Task<IResult?> FollowUpRefusedAsync(ConsoleSession session, MerchantRegistry merchants, CancellationToken ct) =>
         await merchants.FindAsync(session.MerchantId, ct) is { } merchant && MerchantLifecycle.Refuses(merchant.State, MerchantCall.FollowUp) is { } code
             ? ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", $"{MerchantLifecycle.Why(merchant.State)} ({code}).")
             : null;
-
-    private static IResult Forbidden(ConsoleSession session) =>
-        ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", $"Your role ({session.Role}) cannot do this; ask your merchant's admin.");
 
     private static async Task<IResult> SettlementAsync(HttpContext http, Settlement.SettlementClient settlement, CancellationToken ct)
     {
@@ -542,10 +487,6 @@ public static class MerchantConsoleApi
     /// <summary>The order if this operator may refund it now; otherwise the page that says why.</summary>
     private static async Task<(IResult? Page, Order? Order)> RefundableAsync(ConsoleSession session, string orderId, OrderBook orders, CancellationToken ct)
     {
-        if (!ConsoleRoles.MayRefund(session.Role))
-        {
-            return (Forbidden(session), null);
-        }
         var order = await orders.FindAsync(session.MerchantId, orderId, ct);
         if (order is null)
         {
@@ -559,11 +500,7 @@ public static class MerchantConsoleApi
     private static IResult NotFound(ConsoleSession session, string orderId) =>
         ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such order", $"You have no order {orderId}.");
 
-    public static CookieOptions CookieOptions(TimeSpan? maxAge) =>
-        new() { HttpOnly = true, Secure = true, SameSite = SameSiteMode.Strict, Path = "/", MaxAge = maxAge, IsEssential = true };
-
-    private static bool SameToken(string expected, string? given) =>
-        given is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(given));
+    private static ConsoleSession Session(HttpContext http) => ConsoleAuthentication.Session(http);
 
     private static DateOnly Date(string text, DateOnly blank, string name, List<string> problems)
     {

@@ -14,18 +14,14 @@ public static class MerchantRiskPages
     public static RouteGroupBuilder MapMerchantRisk(this RouteGroupBuilder signedIn)
     {
         signedIn.MapGet("/risk", async (HttpContext http, RiskStore risk, CancellationToken ct) =>
-            await PageAsync(MerchantConsoleApi.Session(http), risk, null, null, StatusCodes.Status200OK, ct));
-        signedIn.MapPost("/risk/limits", SetLimitsAsync);
+            await PageAsync(ConsoleAuthentication.Session(http), risk, null, null, StatusCodes.Status200OK, ct));
+        signedIn.MapPost("/risk/limits", SetLimitsAsync).RequireAuthorization(ConsolePolicies.MerchantAdmin);
         return signedIn;
     }
 
     private static async Task<IResult> SetLimitsAsync(HttpContext http, RiskStore risk, ConsoleAccounts accounts, CancellationToken ct)
     {
-        var session = MerchantConsoleApi.Session(http);
-        if (session.Role != ConsoleRoles.Admin)
-        {
-            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only an admin sets the merchant's limits.");
-        }
+        var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
         var problems = new List<string>();
         var perPayment = RiskRules.Limit("the limit per payment", form["perPaymentMinor"], problems);

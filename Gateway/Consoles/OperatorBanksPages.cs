@@ -19,18 +19,14 @@ public static class OperatorBanksPages
     public static RouteGroupBuilder MapBanks(this RouteGroupBuilder signedIn)
     {
         signedIn.MapGet("/banks", async (HttpContext http, OperatorSwitchClient cardSwitch, CancellationToken ct) =>
-            await PageAsync(MerchantConsoleApi.Session(http), cardSwitch, null, null, null, StatusCodes.Status200OK, ct));
-        signedIn.MapPost("/banks", OnboardAsync);
+            await PageAsync(ConsoleAuthentication.Session(http), cardSwitch, null, null, null, StatusCodes.Status200OK, ct));
+        signedIn.MapPost("/banks", OnboardAsync).RequireAuthorization(ConsolePolicies.PlatformAdmin);
         return signedIn;
     }
 
     private static async Task<IResult> OnboardAsync(HttpContext http, OperatorSwitchClient cardSwitch, ConsoleAccounts accounts, CancellationToken ct)
     {
-        var session = MerchantConsoleApi.Session(http);
-        if (session.Role != ConsoleRoles.PlatformAdmin)
-        {
-            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin onboards banks.");
-        }
+        var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
         var issuer = form["issuer"].ToString();
         var request = new OnboardIssuerRequest { Issuer = issuer };

@@ -3,9 +3,10 @@ using System.Text;
 using Grpc.Core;
 using Mesh.Contracts.Settlement;
 using Mesh.Contracts.Switch;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Merchants;
-using Mesh.Gateway.Pages;
 using Mesh.Gateway.Platform;
+using Microsoft.AspNetCore.Authentication;
 
 namespace Mesh.Gateway.Consoles;
 
@@ -18,76 +19,76 @@ namespace Mesh.Gateway.Consoles;
 /// </summary>
 public static class OperatorConsoleApi
 {
-    public const string SessionCookie = "__Host-mesh-ops";
     public const int MerchantsListed = 200;
 
     public static RouteGroupBuilder MapOperatorConsole(this RouteGroupBuilder group)
     {
-        group.MapGet("/login", (HttpContext http) => ConsolePages.Login(MerchantConsoleApi.NewLoginToken(http), null, platform: true));
+        group.MapGet("/login", (HttpContext http) => ConsolePages.Login(http, platform: true));
         group.MapPost("/login", LogInAsync);
-        var signedIn = group.MapGroup("").AddEndpointFilter(MerchantConsoleApi.SignedIn(SessionCookie, "/ops/login", s => s.MerchantId == ConsoleRoles.Platform));
+        var signedIn = group.MapGroup("").RequireConsole(ConsolePolicies.Operator);
         signedIn.MapGet("/", LinksAsync);
         signedIn.MapPost("/logout", LogOutAsync);
         signedIn.MapGet("/merchants", MerchantsAsync);
-        signedIn.MapPost("/merchants", OnboardAsync);
+        signedIn.MapPost("/merchants", OnboardAsync).RequireAuthorization(ConsolePolicies.PlatformAdmin);
         signedIn.MapPost("/merchants/{merchantId}/suspend", (string merchantId, HttpContext http, MerchantRegistry merchants, MerchantOffboarding offboarding,
-            ConsoleAccounts accounts, TimeProvider time, CancellationToken ct) => MoveAsync(merchantId, MerchantMove.Suspend, http, merchants, offboarding, accounts, time, ct));
+            ConsoleAccounts accounts, TimeProvider time, CancellationToken ct) => MoveAsync(merchantId, MerchantMove.Suspend, http, merchants, offboarding, accounts, time, ct))
+            .RequireAuthorization(ConsolePolicies.PlatformAdmin);
         signedIn.MapPost("/merchants/{merchantId}/reactivate", (string merchantId, HttpContext http, MerchantRegistry merchants, MerchantOffboarding offboarding,
-            ConsoleAccounts accounts, TimeProvider time, CancellationToken ct) => MoveAsync(merchantId, MerchantMove.Reactivate, http, merchants, offboarding, accounts, time, ct));
+            ConsoleAccounts accounts, TimeProvider time, CancellationToken ct) => MoveAsync(merchantId, MerchantMove.Reactivate, http, merchants, offboarding, accounts, time, ct))
+            .RequireAuthorization(ConsolePolicies.PlatformAdmin);
         signedIn.MapPost("/merchants/{merchantId}/offboard", (string merchantId, HttpContext http, MerchantRegistry merchants, MerchantOffboarding offboarding,
-            ConsoleAccounts accounts, TimeProvider time, CancellationToken ct) => MoveAsync(merchantId, MerchantMove.Offboard, http, merchants, offboarding, accounts, time, ct));
+            ConsoleAccounts accounts, TimeProvider time, CancellationToken ct) => MoveAsync(merchantId, MerchantMove.Offboard, http, merchants, offboarding, accounts, time, ct))
+            .RequireAuthorization(ConsolePolicies.PlatformAdmin);
         signedIn.MapGet("/settlement", BatchesAsync);
-        signedIn.MapPost("/settlement/batches/{batchId:long}/payout", PayoutAsync);
-        signedIn.MapPost("/settlement/batches/{batchId:long}/retry", RetryPayoutAsync);
+        signedIn.MapPost("/settlement/batches/{batchId:long}/payout", PayoutAsync).RequireAuthorization(ConsolePolicies.PlatformAdmin);
+        signedIn.MapPost("/settlement/batches/{batchId:long}/retry", RetryPayoutAsync).RequireAuthorization(ConsolePolicies.PlatformAdmin);
         signedIn.MapGet("/settlement/payouts/{msgId}", PayoutFileAsync);
-        signedIn.MapPost("/settlement/payouts/report", PayoutReportAsync);
+        signedIn.MapPost("/settlement/payouts/report", PayoutReportAsync).RequireAuthorization(ConsolePolicies.PlatformAdmin);
         signedIn.MapGet("/reconciliation", ReconciliationAsync);
         signedIn.MapBanks();
         signedIn.MapGates();
         signedIn.MapRisk();
+        signedIn.MapSessions();
         return group;
     }
 
+    /// <summary>A platform operator's sign-in: the form's antiforgery token, the password under the lockout, a session in the operator console's scheme.</summary>
     private static async Task<IResult> LogInAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
     {
-        var form = await PaymentPageApi.ReadFormAsync(http);
-        var matches = MerchantConsoleApi.LoginTokenMatches(http, form);
-        var token = MerchantConsoleApi.NewLoginToken(http);
-        if (!matches)
+        IResult Again(string error, int statusCode, params object[] arguments) => ConsolePages.Login(http, true, error, statusCode, arguments);
+        if (!await ConsoleAuthentication.FormIsGenuineAsync(http))
         {
-            return ConsolePages.Login(token, "The sign-in form has expired; please sign in again.", StatusCodes.Status400BadRequest, platform: true);
+            return Again("SignInExpired", StatusCodes.Status400BadRequest);
         }
-        var (operatorId, password) = (form!["operatorId"].ToString(), form["password"].ToString());
+        var (operatorId, password) = (http.Request.Form["operatorId"].ToString(), http.Request.Form["password"].ToString());
         if (operatorId.Length is 0 or > 32 || password.Length is 0 or > ConsoleAccounts.PasswordCharsMax)
         {
-            return ConsolePages.Login(token, "Operator id and password are required.", StatusCodes.Status400BadRequest, platform: true);
+            return Again("OperatorFieldsRequired", StatusCodes.Status400BadRequest);
         }
         if (await accounts.LogInAsync(ConsoleRoles.Platform, operatorId, password, ct) is not { } checkedLogin)
         {
-            return ConsolePages.Login(token, "The console is busy; please try again in a moment.", StatusCodes.Status503ServiceUnavailable, platform: true);
+            return Again("Busy", StatusCodes.Status503ServiceUnavailable);
         }
-        var (outcome, cookie) = checkedLogin;
-        if (outcome == ConsoleAccounts.LogIn.Ok)
+        if (checkedLogin.Outcome == ConsoleAccounts.LogIn.Ok)
         {
-            http.Response.Cookies.Append(SessionCookie, cookie!, MerchantConsoleApi.CookieOptions(null));
+            await ConsoleAuthentication.SignInAsync(http, ConsoleSchemes.Operator, ConsoleRoles.Platform, operatorId, checkedLogin.Role!);
             return Results.Redirect("/ops");
         }
-        return outcome == ConsoleAccounts.LogIn.Locked
-            ? ConsolePages.Login(token, $"Too many wrong passwords: this operator is locked for {ConsoleAccounts.LockoutFor.TotalMinutes} minutes.",
-                StatusCodes.Status403Forbidden, platform: true)
-            : ConsolePages.Login(token, "The operator id or password is wrong.", StatusCodes.Status401Unauthorized, platform: true);
+        return checkedLogin.Outcome == ConsoleAccounts.LogIn.Locked
+            ? Again("Locked", StatusCodes.Status403Forbidden, ConsoleAccounts.LockoutFor.TotalMinutes)
+            : Again("OperatorWrong", StatusCodes.Status401Unauthorized);
     }
 
     private static async Task<IResult> LogOutAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
     {
-        await accounts.LogOutAsync(http.Request.Cookies[SessionCookie]!, MerchantConsoleApi.Session(http), ct);
-        http.Response.Cookies.Delete(SessionCookie, MerchantConsoleApi.CookieOptions(null));
-        return Results.Redirect("/ops/login");
+        await accounts.AuditAsync(ConsoleAuthentication.Session(http), "logout", "signed out", ct);
+        await http.SignOutAsync(ConsoleSchemes.Operator);
+        return Results.Redirect(ConsoleSchemes.OperatorLogin);
     }
 
     private static async Task<IResult> LinksAsync(HttpContext http, OperatorSwitchClient cardSwitch, CancellationToken ct)
     {
-        var session = MerchantConsoleApi.Session(http);
+        var session = ConsoleAuthentication.Session(http);
         var html = ConsolePages.Layout(session, "Switch");
         html.Append("<h1>The switch's links</h1><table id=\"links\"><thead><tr><th>Bank</th><th>Institution</th><th>Link</th><th class=\"num\">Last echo</th>")
             .Append("<th class=\"num\">Reversals owed</th></tr></thead><tbody>");
@@ -112,15 +113,11 @@ public static class OperatorConsoleApi
     }
 
     private static async Task<IResult> MerchantsAsync(HttpContext http, MerchantRegistry merchants, CancellationToken ct) =>
-        MerchantsPage(MerchantConsoleApi.Session(http), await merchants.LatestAsync(MerchantsListed, ct), null, null);
+        MerchantsPage(ConsoleAuthentication.Session(http), await merchants.LatestAsync(MerchantsListed, ct), null, null);
 
     private static async Task<IResult> OnboardAsync(HttpContext http, MerchantRegistry merchants, ConsoleAccounts accounts, CancellationToken ct)
     {
-        var session = MerchantConsoleApi.Session(http);
-        if (session.Role != ConsoleRoles.PlatformAdmin)
-        {
-            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin onboards merchants.");
-        }
+        var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
         var application = new MerchantApplication(form["merchantId"], form["name"], form["publicKeyPem"], form["notificationMode"], form["notificationProtocol"],
             int.TryParse(form["feeRatePpm"], NumberStyles.None, CultureInfo.InvariantCulture, out var ppm) ? ppm : -1,
@@ -146,11 +143,7 @@ public static class OperatorConsoleApi
     private static async Task<IResult> MoveAsync(string merchantId, MerchantMove move, HttpContext http, MerchantRegistry merchants,
         MerchantOffboarding offboarding, ConsoleAccounts accounts, TimeProvider time, CancellationToken ct)
     {
-        var session = MerchantConsoleApi.Session(http);
-        if (session.Role != ConsoleRoles.PlatformAdmin)
-        {
-            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin suspends, reactivates or offboards merchants.");
-        }
+        var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
         var reason = form["reason"].ToString().Trim();
         if (reason.Length is 0 or > MerchantLifecycle.ReasonCharsMax)
@@ -236,16 +229,12 @@ public static class OperatorConsoleApi
     }
 
     private static async Task<IResult> BatchesAsync(HttpContext http, OperatorSettlementClient settlement, CancellationToken ct) =>
-        await BatchesPageAsync(MerchantConsoleApi.Session(http), http.Request.Query["date"].ToString(), settlement, null, null, ct);
+        await BatchesPageAsync(ConsoleAuthentication.Session(http), http.Request.Query["date"].ToString(), settlement, null, null, ct);
 
     private static async Task<IResult> PayoutAsync(long batchId, HttpContext http, OperatorSettlementClient settlement, ConsoleAccounts accounts,
         MerchantOffboarding offboarding, CancellationToken ct)
     {
-        var session = MerchantConsoleApi.Session(http);
-        if (session.Role != ConsoleRoles.PlatformAdmin)
-        {
-            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin records payouts.");
-        }
+        var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
         var reference = form["reference"].ToString();
         if (reference.Length is 0 or > 100)
@@ -269,7 +258,7 @@ public static class OperatorConsoleApi
     private static async Task<IResult> PayoutFileAsync(string msgId, HttpContext http, OperatorSettlementClient settlement, PlatformCertificates platform,
         ConsoleAccounts accounts, CancellationToken ct)
     {
-        var session = MerchantConsoleApi.Session(http);
+        var session = ConsoleAuthentication.Session(http);
         try
         {
             var file = await settlement.GetPayoutFileAsync(new GetPayoutFileRequest { MsgId = msgId }, cancellationToken: ct);
@@ -294,11 +283,7 @@ public static class OperatorConsoleApi
     /// <summary>The bank's status report (pain.002), pasted by a platform admin: applied whole or refused whole, with the reason.</summary>
     private static async Task<IResult> PayoutReportAsync(HttpContext http, OperatorSettlementClient settlement, ConsoleAccounts accounts, CancellationToken ct)
     {
-        var session = MerchantConsoleApi.Session(http);
-        if (session.Role != ConsoleRoles.PlatformAdmin)
-        {
-            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin applies the bank's status reports.");
-        }
+        var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
         var report = form["report"].ToString();
         if (report.Length == 0)
@@ -326,11 +311,7 @@ public static class OperatorConsoleApi
     private static async Task<IResult> RetryPayoutAsync(long batchId, HttpContext http, OperatorSettlementClient settlement, ConsoleAccounts accounts,
         CancellationToken ct)
     {
-        var session = MerchantConsoleApi.Session(http);
-        if (session.Role != ConsoleRoles.PlatformAdmin)
-        {
-            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin sends a rejected payout again.");
-        }
+        var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
         try
         {
@@ -357,7 +338,7 @@ public static class OperatorConsoleApi
         foreach (var b in batches.Batches)
         {
             html.Append("<tr id=\"batch-").Append(b.BatchId).Append("\"><td>").Append(b.BatchId).Append("</td><td>").Append(ConsolePages.E(b.SettlementDate)).Append("</td><td>")
-                .Append(ConsolePages.E(b.MerchantId)).Append("</td><td class=\"num\">").Append(ConsolePages.E(PaymentPages.Money(b.NetPayableMinor, b.Currency)))
+                .Append(ConsolePages.E(b.MerchantId)).Append("</td><td class=\"num\">").Append(ConsolePages.E(PageFormat.Invariant(b.NetPayableMinor, b.Currency)))
                 .Append("</td><td class=\"funds\">").Append(ConsolePages.E(b.FundStatus))
                 .Append(b.PayoutReference.Length > 0 ? " · " + ConsolePages.E(b.PayoutReference) : "")
                 .Append(b.FundReason.Length > 0 ? " · " + ConsolePages.E(b.FundReason) : "").Append("</td><td>");
@@ -393,7 +374,7 @@ public static class OperatorConsoleApi
         {
             html.Append("<tr><td><a href=\"/ops/settlement/payouts/").Append(ConsolePages.E(Uri.EscapeDataString(f.MsgId))).Append("\">").Append(ConsolePages.E(f.MsgId))
                 .Append("</a></td><td>").Append(ConsolePages.E(f.SettlementDate)).Append("</td><td class=\"num\">").Append(f.Transactions).Append("</td><td class=\"num\">")
-                .Append(ConsolePages.E(PaymentPages.Money(f.ControlSumMinor, "156"))).Append("</td><td class=\"num\">").Append(f.Paid).Append("</td><td class=\"num\">")
+                .Append(ConsolePages.E(PageFormat.Invariant(f.ControlSumMinor, "156"))).Append("</td><td class=\"num\">").Append(f.Paid).Append("</td><td class=\"num\">")
                 .Append(f.Rejected).Append("</td><td class=\"num\">").Append(f.Sent).Append("</td></tr>");
         }
         html.Append("</tbody></table>");
@@ -409,7 +390,7 @@ public static class OperatorConsoleApi
 
     private static async Task<IResult> ReconciliationAsync(HttpContext http, OperatorSettlementClient settlement, CancellationToken ct)
     {
-        var session = MerchantConsoleApi.Session(http);
+        var session = ConsoleAuthentication.Session(http);
         var date = http.Request.Query["date"].ToString();
         var html = ConsolePages.Layout(session, "Reconciliation");
         html.Append("<h1>Three-way reconciliation</h1><form class=\"filters\" method=\"get\" action=\"/ops/reconciliation\">");

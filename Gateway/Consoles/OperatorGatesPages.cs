@@ -6,26 +6,22 @@ namespace Mesh.Gateway.Consoles;
 /// The operator console's Gate codes page (<c>/ops/gates</c>): the banks a consumer may choose
 /// (NetPay's GateId), which orders may name and the payment page lists. A platform admin adds a
 /// code (or enables and renames one that is there) and disables one; each change is audited. The
-/// signed-in filter checks the form's CSRF token, as on every console form.
+/// signed-in filter checks the form's antiforgery token, as on every console form.
 /// </summary>
 public static class OperatorGatesPages
 {
     public static RouteGroupBuilder MapGates(this RouteGroupBuilder signedIn)
     {
         signedIn.MapGet("/gates", async (HttpContext http, GateCodes gates, CancellationToken ct) =>
-            await PageAsync(MerchantConsoleApi.Session(http), gates, null, null, StatusCodes.Status200OK, ct));
-        signedIn.MapPost("/gates", AddAsync);
-        signedIn.MapPost("/gates/{gateId}/disable", DisableAsync);
+            await PageAsync(ConsoleAuthentication.Session(http), gates, null, null, StatusCodes.Status200OK, ct));
+        signedIn.MapPost("/gates", AddAsync).RequireAuthorization(ConsolePolicies.PlatformAdmin);
+        signedIn.MapPost("/gates/{gateId}/disable", DisableAsync).RequireAuthorization(ConsolePolicies.PlatformAdmin);
         return signedIn;
     }
 
     private static async Task<IResult> AddAsync(HttpContext http, GateCodes gates, ConsoleAccounts accounts, CancellationToken ct)
     {
-        var session = MerchantConsoleApi.Session(http);
-        if (session.Role != ConsoleRoles.PlatformAdmin)
-        {
-            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin manages gate codes.");
-        }
+        var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
         var (gateId, bankName) = (form["gateId"].ToString().Trim(), form["bankName"].ToString().Trim());
         var problems = new List<string>();
@@ -48,11 +44,7 @@ public static class OperatorGatesPages
 
     private static async Task<IResult> DisableAsync(HttpContext http, string gateId, GateCodes gates, ConsoleAccounts accounts, CancellationToken ct)
     {
-        var session = MerchantConsoleApi.Session(http);
-        if (session.Role != ConsoleRoles.PlatformAdmin)
-        {
-            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin manages gate codes.");
-        }
+        var session = ConsoleAuthentication.Session(http);
         var (outcome, code) = GateCodes.IsGateId(gateId) ? await gates.DisableAsync(gateId, ct) : (GateCodes.Disabling.NoSuchCode, null);
         if (outcome == GateCodes.Disabling.NoSuchCode || code is null)
         {

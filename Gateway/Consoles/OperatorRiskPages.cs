@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Mesh.Gateway.Acquiring;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Orders;
-using Mesh.Gateway.Pages;
 using Mesh.Gateway.Risk;
 using Mesh.Iso8583.Messages;
 
@@ -12,35 +12,27 @@ namespace Mesh.Gateway.Consoles;
 /// The operator console's Risk page (<c>/ops/risk</c>), a platform admin's only: the velocity settings per card, each
 /// merchant's caps, the block list (a card entered by its number, hashed by the Hsm at once and kept only as that hash
 /// and its masked form; a network as an address or CIDR prefix), and the refusals, filterable by merchant and rule.
-/// Every change is audited; the signed-in filter checks each form's CSRF token. A platform operator who is not an
-/// admin is refused (403).
+/// Every change is audited; the signed-in filter checks each form's antiforgery token. A platform operator who is not an
+/// admin is refused (403) by the platform admin policy.
 /// </summary>
 public static class OperatorRiskPages
 {
     public static RouteGroupBuilder MapRisk(this RouteGroupBuilder signedIn)
     {
-        signedIn.MapGet("/risk", async (HttpContext http, RiskStore risk, CancellationToken ct) =>
-            Admin(http) is { } session ? await PageAsync(http, session, risk, null, null, StatusCodes.Status200OK, ct) : Forbidden(http));
-        signedIn.MapPost("/risk/velocity", VelocityAsync);
-        signedIn.MapPost("/risk/caps", CapsAsync);
-        signedIn.MapPost("/risk/blocks/card", BlockCardAsync);
-        signedIn.MapPost("/risk/blocks/network", BlockNetworkAsync);
-        signedIn.MapPost("/risk/blocks/{blockId:long}/remove", UnblockAsync);
+        var admin = signedIn.MapGroup("/risk").RequireAuthorization(ConsolePolicies.PlatformAdmin);
+        admin.MapGet("", async (HttpContext http, RiskStore risk, CancellationToken ct) =>
+            await PageAsync(http, ConsoleAuthentication.Session(http), risk, null, null, StatusCodes.Status200OK, ct));
+        admin.MapPost("/velocity", VelocityAsync);
+        admin.MapPost("/caps", CapsAsync);
+        admin.MapPost("/blocks/card", BlockCardAsync);
+        admin.MapPost("/blocks/network", BlockNetworkAsync);
+        admin.MapPost("/blocks/{blockId:long}/remove", UnblockAsync);
         return signedIn;
     }
 
-    private static ConsoleSession? Admin(HttpContext http) =>
-        MerchantConsoleApi.Session(http) is { Role: ConsoleRoles.PlatformAdmin } session ? session : null;
-
-    private static IResult Forbidden(HttpContext http) =>
-        ConsolePages.Error(MerchantConsoleApi.Session(http), StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin manages risk controls.");
-
     private static async Task<IResult> VelocityAsync(HttpContext http, RiskStore risk, ConsoleAccounts accounts, CancellationToken ct)
     {
-        if (Admin(http) is not { } session)
-        {
-            return Forbidden(http);
-        }
+        var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
         var problems = new List<string>();
         if (RiskRules.Velocity(form["attemptsMax"], form["amountMinorMax"], form["windowMinutes"], problems) is not { } settings)
@@ -56,10 +48,7 @@ public static class OperatorRiskPages
 
     private static async Task<IResult> CapsAsync(HttpContext http, RiskStore risk, ConsoleAccounts accounts, CancellationToken ct)
     {
-        if (Admin(http) is not { } session)
-        {
-            return Forbidden(http);
-        }
+        var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
         var problems = new List<string>();
         var merchantId = form["merchantId"].ToString().Trim();
@@ -89,10 +78,7 @@ public static class OperatorRiskPages
 
     private static async Task<IResult> BlockCardAsync(HttpContext http, RiskStore risk, Acquirer acquirer, ConsoleAccounts accounts, CancellationToken ct)
     {
-        if (Admin(http) is not { } session)
-        {
-            return Forbidden(http);
-        }
+        var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
         var problems = new List<string>();
         var parsed = Pan.TryParse(form["pan"].ToString().Replace(" ", "", StringComparison.Ordinal), out var pan);
@@ -117,10 +103,7 @@ public static class OperatorRiskPages
 
     private static async Task<IResult> BlockNetworkAsync(HttpContext http, RiskStore risk, ConsoleAccounts accounts, CancellationToken ct)
     {
-        if (Admin(http) is not { } session)
-        {
-            return Forbidden(http);
-        }
+        var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
         var problems = new List<string>();
         var network = RiskRules.Network(form["network"], problems);
@@ -140,10 +123,7 @@ public static class OperatorRiskPages
 
     private static async Task<IResult> UnblockAsync(HttpContext http, long blockId, RiskStore risk, ConsoleAccounts accounts, CancellationToken ct)
     {
-        if (Admin(http) is not { } session)
-        {
-            return Forbidden(http);
-        }
+        var session = ConsoleAuthentication.Session(http);
         if (await risk.UnblockAsync(blockId, ct) is not { } block)
         {
             return await PageAsync(http, session, risk, null, "No such block.", StatusCodes.Status404NotFound, ct);
@@ -234,7 +214,7 @@ public static class OperatorRiskPages
                 html.Append("<td>").Append(ConsolePages.E(r.MerchantId)).Append("</td>");
             }
             html.Append("<td>").Append(ConsolePages.E(r.OrderId)).Append("</td><td class=\"rule\">").Append(ConsolePages.E(r.Rule)).Append("</td><td class=\"num\">")
-                .Append(ConsolePages.E(PaymentPages.Money(r.AmountMinor, r.Currency))).Append("</td><td>").Append(ConsolePages.E(r.PanMasked ?? "")).Append("</td>");
+                .Append(ConsolePages.E(PageFormat.Invariant(r.AmountMinor, r.Currency))).Append("</td><td>").Append(ConsolePages.E(r.PanMasked ?? "")).Append("</td>");
             if (withMerchant)
             {
                 html.Append("<td>").Append(ConsolePages.E(r.Network ?? "")).Append("</td>");

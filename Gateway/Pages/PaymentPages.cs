@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Payments;
 
@@ -48,7 +48,7 @@ public static class PaymentPages
             .Append("<div id=\"credit-fields\" hidden><label for=\"cvv2\">CVV2 (the 3 digits on the back of the card)</label>")
             .Append("<input type=\"password\" id=\"cvv2\" name=\"cvv2\" inputmode=\"numeric\" maxlength=\"3\"></div>")
             .Append("<p class=\"error\" id=\"pin-error\" role=\"alert\"></p>")
-            .Append("<button type=\"submit\" id=\"pay-button\">Pay ").Append(E(Money(session.AmountMinor, session.Currency))).Append("</button></form>")
+            .Append("<button type=\"submit\" id=\"pay-button\">Pay ").Append(E(PageFormat.Invariant(session.AmountMinor, session.Currency))).Append("</button></form>")
             .Append("<script src=\"/pay/assets/pay.js\" integrity=\"").Append(PageAssets.Integrity("pay.js")).Append("\"></script>");
         return Finish(html, statusCode, formAction: null);
     }
@@ -73,7 +73,7 @@ public static class PaymentPages
             .Append("<form id=\"code\" method=\"post\" action=\"/pay/s/").Append(E(token)).Append("/code\" autocomplete=\"off\">")
             .Append("<input type=\"hidden\" name=\"csrf\" value=\"").Append(E(session.CsrfToken)).Append("\">")
             .Append("<label for=\"otp\">Verification code</label><input type=\"text\" id=\"otp\" name=\"otp\" inputmode=\"numeric\" maxlength=\"6\" required>")
-            .Append("<button type=\"submit\" id=\"code-button\">Confirm ").Append(E(Money(session.AmountMinor, session.Currency))).Append("</button></form>");
+            .Append("<button type=\"submit\" id=\"code-button\">Confirm ").Append(E(PageFormat.Invariant(session.AmountMinor, session.Currency))).Append("</button></form>");
         return Finish(html, statusCode, formAction: null);
     }
 
@@ -138,16 +138,12 @@ public static class PaymentPages
         return Finish(html, statusCode, formAction: null);
     }
 
-    public static string Money(long amountMinor, string currency) =>
-        (currency == OrderRules.Cny ? "¥" : currency + " ") + (amountMinor / 100).ToString("N0", CultureInfo.InvariantCulture) + "."
-        + (amountMinor % 100).ToString("D2", CultureInfo.InvariantCulture);
-
     private static void Summary(StringBuilder html, Order order, string merchantName) =>
         Summary(html, order.OrderId, order.AmountMinor, order.Currency, merchantName);
 
     private static void Summary(StringBuilder html, string orderId, long amountMinor, string currency, string merchantName) =>
         html.Append("<dl><dt>Merchant</dt><dd id=\"merchant\">").Append(E(merchantName)).Append("</dd><dt>Order</dt><dd id=\"order\">")
-            .Append(E(orderId)).Append("</dd><dt>Amount</dt><dd id=\"amount\" class=\"amount\">").Append(E(Money(amountMinor, currency)))
+            .Append(E(orderId)).Append("</dd><dt>Amount</dt><dd id=\"amount\" class=\"amount\">").Append(E(PageFormat.Invariant(amountMinor, currency)))
             .Append("</dd></dl>");
 
     private static void Head(StringBuilder html, string title, string? refresh = null)

@@ -40,6 +40,8 @@ public sealed class AuthorizationMatrixTests(MeshPlatformFixture platform, ITest
         ("POST", "/console/settings/certificate", "AFFALLLL"),
         ("GET", "/console/users", "AFFALLLL"),
         ("POST", "/console/users", "AFFALLLL"),
+        // No such operator at either merchant: A's admin and B's are told so; nobody else may ask.
+        ("POST", "/console/users/nobody/revoke", "NFFNLLLL"),
         ("GET", "/console/settlement", "AAAALLLL"),
         ("GET", "/console/risk", "AAAALLLL"),
         ("POST", "/console/risk/limits", "AFFALLLL"),
@@ -61,6 +63,8 @@ public sealed class AuthorizationMatrixTests(MeshPlatformFixture platform, ITest
         ("GET", "/ops/settlement/payouts/MESHPAY-20000101-CNY", "LLLLAALL"),
         ("POST", "/ops/settlement/payouts/report", "LLLLAFLL"),
         ("GET", "/ops/reconciliation", "LLLLAALL"),
+        ("GET", "/ops/sessions", "LLLLAALL"),
+        ("POST", "/ops/sessions/revoke", "LLLLAFLL"),
         ("GET", "/ops/banks", "LLLLAALL"),
         ("POST", "/ops/banks", "LLLLAFLL"),
         ("GET", "/ops/gates", "LLLLAALL"),

@@ -252,7 +252,7 @@ public sealed partial class BadRequestPropertyTests(MeshPlatformFixture platform
             UNION ALL SELECT 'idempotency_keys', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM idempotency_keys t
             UNION ALL SELECT 'console_users', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM console_users t
             UNION ALL SELECT 'console_sessions', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
-                FROM (SELECT session_hash, merchant_id, operator_id, role, csrf_token, created_at FROM console_sessions) t
+                FROM (SELECT session_hash, merchant_id, operator_id, role, created_at FROM console_sessions) t
             UNION ALL SELECT 'console_audit', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM console_audit t
             UNION ALL SELECT 'gate_codes', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM gate_codes t
             UNION ALL SELECT 'risk_merchant_limits', md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM risk_merchant_limits t

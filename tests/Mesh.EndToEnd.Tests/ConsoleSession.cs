@@ -10,27 +10,62 @@ public sealed partial record ConsoleSession(string? Cookie, string? Csrf)
 {
     public static readonly ConsoleSession None = new(null, null);
 
-    /// <summary>Signs in through the console's own form (<c>/console</c> or <c>/ops</c>, with its sign-in token cookie and field).</summary>
+    /// <summary>
+    /// Signs in through the console's own form (<c>/console</c> or <c>/ops</c>): the sign-in page's antiforgery cookie and field,
+    /// then the session's cookie; the cookie header carries both, and the token is the one the console's pages put in their forms.
+    /// </summary>
     public static async Task<ConsoleSession> SignInAsync(MeshPlatformFixture platform, string console, Dictionary<string, string> form)
     {
+        var gateway = platform.App.GetEndpoint("gateway", "https");
+        var jar = new CookieContainer();
         using var http = new HttpClient(new HttpClientHandler
         {
             AllowAutoRedirect = false,
+            CookieContainer = jar,
             ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
         })
-        { BaseAddress = platform.App.GetEndpoint("gateway", "https") };
+        { BaseAddress = gateway };
         var login = await http.GetStringAsync(console + "/login");
         form["csrf"] = CsrfPattern().Match(login).Groups[1].Value;
         using var signedIn = await http.PostAsync(console + "/login", new FormUrlEncodedContent(form));
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
-        var cookie = string.Join("; ", signedIn.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Where(c => !c.EndsWith('=')));
-        using var home = new HttpRequestMessage(HttpMethod.Get, console);
-        home.Headers.Add("Cookie", cookie);
-        using var homePage = await http.SendAsync(home);
-        var csrf = CsrfPattern().Match(await homePage.Content.ReadAsStringAsync()).Groups[1].Value;
+        var csrf = CsrfPattern().Match(await http.GetStringAsync(console)).Groups[1].Value;
         Assert.False(string.IsNullOrEmpty(csrf), $"no CSRF token on {console}");
-        return new ConsoleSession(cookie, csrf);
+        return new ConsoleSession(jar.GetCookieHeader(gateway), csrf);
     }
+
+    /// <summary>A page of the console as this session sees it: its status and HTML, without following a redirect.</summary>
+    public async Task<(HttpStatusCode Status, string? Location, string Html)> GetAsync(MeshPlatformFixture platform, string path)
+    {
+        using var http = Client(platform);
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("Cookie", Cookie);
+        using var answer = await http.SendAsync(request);
+        return (answer.StatusCode, answer.Headers.Location?.OriginalString, await answer.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Posts a console form as this session, with <paramref name="csrf"/> as its token (none when null).</summary>
+    public async Task<(HttpStatusCode Status, string? Location, string Html)> PostAsync(MeshPlatformFixture platform, string path,
+        Dictionary<string, string> form, string? csrf)
+    {
+        using var http = Client(platform);
+        if (csrf is not null)
+        {
+            form["csrf"] = csrf;
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Add("Cookie", Cookie);
+        using var answer = await http.SendAsync(request);
+        return (answer.StatusCode, answer.Headers.Location?.OriginalString, await answer.Content.ReadAsStringAsync());
+    }
+
+    private static HttpClient Client(MeshPlatformFixture platform) => new(new HttpClientHandler
+    {
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
+    })
+    { BaseAddress = platform.App.GetEndpoint("gateway", "https") };
 
     /// <summary>Gives a merchant's person a console login through <c>/admin</c> and signs them in.</summary>
     public static async Task<ConsoleSession> MerchantUserAsync(MeshPlatformFixture platform, string merchantId, string operatorId, string role, string password)
