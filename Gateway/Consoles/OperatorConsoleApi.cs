@@ -45,6 +45,7 @@ public static class OperatorConsoleApi
         signedIn.MapBanks();
         signedIn.MapGates();
         signedIn.MapRisk();
+        signedIn.MapPlatformKeys();
         return group;
     }
 

@@ -299,7 +299,7 @@ public sealed class PayoutTests(MeshPlatformFixture platform)
         return await ConsoleSession.SignInAsync(platform, "/console", new() { ["merchantId"] = merchantId, ["operatorId"] = operatorId, ["password"] = password });
     }
 
-    private static Task<HttpResponseMessage> SendAsync(HttpClient http, HttpMethod method, string path, ConsoleSession session, params (string Name, string Value)[] form)
+    internal static Task<HttpResponseMessage> SendAsync(HttpClient http, HttpMethod method, string path, ConsoleSession session, params (string Name, string Value)[] form)
     {
         var request = new HttpRequestMessage(method, path);
         request.Headers.Add("Cookie", session.Cookie!);
