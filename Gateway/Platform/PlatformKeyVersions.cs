@@ -41,10 +41,26 @@ public sealed class PlatformKeyVersions(Hsm.HsmClient hsm, TimeProvider time)
         return versions;
     }
 
-    /// <summary>The version whose certId is <paramref name="certId"/>, if it is current or still overlapping; null when retired or unknown.</summary>
+    /// <summary>The shortest time between two reads of a key's versions that a certId this replica does not know forces.</summary>
+    public static readonly TimeSpan UnknownCertIdRereadMin = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// The version whose certId is <paramref name="certId"/>, if it is current or still overlapping; null when retired or unknown.
+    /// A certId this replica does not know is looked for once more in the Hsm (at most every <see cref="UnknownCertIdRereadMin"/>):
+    /// another replica may already sign with a version this one has not read yet.
+    /// </summary>
     public async Task<SigningKey?> ByCertIdAsync(string keyId, string certId, CancellationToken ct)
     {
         var versions = await VersionsAsync(keyId, ct);
+        if (versions.InUseAt(time.GetUtcNow()).FirstOrDefault(v => v.CertId == certId) is { } known)
+        {
+            return known;
+        }
+        if (_read.TryGetValue(keyId, out var read) && time.GetUtcNow() - read.ReadAt >= UnknownCertIdRereadMin)
+        {
+            _read.TryRemove(keyId, out _);
+            versions = await VersionsAsync(keyId, ct);
+        }
         return versions.InUseAt(time.GetUtcNow()).FirstOrDefault(v => v.CertId == certId);
     }
 
