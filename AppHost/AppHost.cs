@@ -67,6 +67,8 @@ var gateway = builder.AddProject<Projects.Mesh_Gateway>("gateway")
     .WithReference(gatewayDb).WaitFor(gatewayDb)
     .WithEnvironment("Gateway__AdminKey", gatewayAdminKey)
     .WithHsmCaller(hsm, role: "gateway")
+    // The operator console's lever on the platform's own key pairs (rotation), a credential of its own.
+    .WithHsmCaller(hsm, role: "platform-keys", identity: "keys")
     .WithReference(cardSwitch.GetEndpoint("grpc")).WaitFor(cardSwitch)
     .WithReference(settlement.GetEndpoint("grpc")).WaitFor(settlement)
     // The payment path is an acquirer at the switch; merchants' records and reads are the gateway's at

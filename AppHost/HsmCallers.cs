@@ -9,10 +9,16 @@ namespace Mesh.AppHost;
 /// </summary>
 public static class HsmCallers
 {
+    /// <summary>
+    /// <paramref name="caller"/> at the Hsm in <paramref name="role"/>, under its own name, or, with an
+    /// <paramref name="identity"/>, as a second caller of its own (<c>{name}-{identity}</c>, in the
+    /// <c>HsmClient:{identity}</c> settings): a lever the service's other code never holds.
+    /// </summary>
     public static IResourceBuilder<ProjectResource> WithHsmCaller(this IResourceBuilder<ProjectResource> caller,
-        IResourceBuilder<ProjectResource> hsm, string role)
+        IResourceBuilder<ProjectResource> hsm, string role, string? identity = null)
     {
-        var name = caller.Resource.Name;
+        var name = identity is null ? caller.Resource.Name : $"{caller.Resource.Name}-{identity}";
+        var section = identity is null ? "HsmClient" : $"HsmClient__{identity}";
         var secret = caller.ApplicationBuilder.AddMeshSecret($"{name}-hsm-secret", () => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
         // A bank in development also issues its test cards at start (clear PIN in, PVV out, CVV2 printed):
         // the card-issuing role, which the Hsm accepts only in development.
@@ -20,8 +26,8 @@ public static class HsmCallers
         hsm.WithEnvironment($"Hsm__Callers__{name}__Role", roles)
            .WithEnvironment($"Hsm__Callers__{name}__Secret", secret);
         return caller
-            .WithEnvironment("HsmClient__CallerName", name)
-            .WithEnvironment("HsmClient__Secret", secret)
+            .WithEnvironment($"{section}__CallerName", name)
+            .WithEnvironment($"{section}__Secret", secret)
             .WithReference(hsm.GetEndpoint("grpc")).WaitFor(hsm);
     }
 

@@ -69,6 +69,7 @@ public static class Extensions
         builder.Services.AddGrpcClient<CardSwitch.CardSwitchClient>(o => o.Address = SwitchAddress).WithMeshCallerCredentials(builder.Configuration, "switch");
         builder.Services.AddGrpcClient<Settlement.SettlementClient>(o => o.Address = SettlementAddress).WithMeshCallerCredentials(builder.Configuration, "settlement");
         builder.Services.AddGrpcClient<OperatorSwitchClient>(o => o.Address = SwitchAddress).WithMeshCallerCredentials(builder.Configuration, "switch:operator");
+        builder.Services.AddGrpcClient<OperatorHsmClient>(o => o.Address = HsmAddress).WithHsmCallerCredentials(builder.Configuration, "keys");
         builder.Services.AddGrpcClient<OperatorSettlementClient>(o => o.Address = SettlementAddress)
             .WithMeshCallerCredentials(builder.Configuration, "settlement:operator");
         builder.Services.AddSingleton<DiagnosticsProbe>();
@@ -91,7 +92,9 @@ public static class Extensions
                 $"Gateway: MerchantRetentionDays 1 to {GatewayOptions.MerchantRetentionDaysLimit}, OffboardingPollMs 1 to {GatewayOptions.PollMsMax}")
             .ValidateOnStart();
         builder.Services.AddSingleton<MerchantRegistry>();
+        builder.Services.AddSingleton<PlatformKeyVersions>();
         builder.Services.AddSingleton<PlatformCertificates>();
+        builder.Services.AddSingleton<PlatformKeyRotation>();
         builder.Services.AddSingleton(new IsoPackager(IsoDialect.UnionPay1987));
         builder.Services.AddSingleton<NetPaySignature>();
         builder.Services.AddSingleton<CanonicalSignature>();

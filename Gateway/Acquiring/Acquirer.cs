@@ -108,6 +108,7 @@ public sealed class Acquirer(HsmSession hsm, CardSwitch.CardSwitchClient cardSwi
             DestinationZpkId = ZpkId,
             DestinationFormat = PinBlockFormat.Iso3,
             Pan = pan,
+            TransportCheckValue = pin.TransportCheckValue,
         };
         if (pin.EphemeralPublicKey is { } point)
         {

@@ -2,9 +2,10 @@ namespace Mesh.Gateway.Acquiring;
 
 /// <summary>
 /// A PIN as the payment page sends it: ciphertext only, under the Hsm's PIN-transport key, bound
-/// to the payment session's nonce. The gateway never sees the digits.
+/// to the payment session's nonce. The gateway never sees the digits. <see cref="TransportCheckValue"/> names the
+/// transport key's version the page sealed to (the session's record of it; empty: the current one).
 /// </summary>
-public sealed record EncryptedPin(string Scheme, byte[] Ciphertext, byte[]? EphemeralPublicKey, byte[]? Iv, string SessionNonce)
+public sealed record EncryptedPin(string Scheme, byte[] Ciphertext, byte[]? EphemeralPublicKey, byte[]? Iv, string SessionNonce, string TransportCheckValue = "")
 {
     public const string Ecdh = "ecdh";
     public const string RsaOaep = "rsa-oaep";

@@ -387,7 +387,7 @@ public static class ConsolePages
         var html = Start(title + (platform ? " · Mesh operator console" : " · Mesh merchant console")).Append("<header><strong>Mesh</strong>");
         if (platform)
         {
-            html.Append("<a href=\"/ops\">Switch</a><a href=\"/ops/merchants\">Merchants</a><a href=\"/ops/banks\">Banks</a><a href=\"/ops/gates\">Gate codes</a><a href=\"/ops/risk\">Risk</a><a href=\"/ops/settlement\">Settlement</a>")
+            html.Append("<a href=\"/ops\">Switch</a><a href=\"/ops/merchants\">Merchants</a><a href=\"/ops/banks\">Banks</a><a href=\"/ops/gates\">Gate codes</a><a href=\"/ops/risk\">Risk</a><a href=\"/ops/keys\">Keys</a><a href=\"/ops/settlement\">Settlement</a>")
                 .Append("<a href=\"/ops/reconciliation\">Reconciliation</a><a href=\"/ops/sessions\">Sessions</a>");
         }
         else

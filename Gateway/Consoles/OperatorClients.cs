@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Mesh.Contracts.Hsm;
 using Mesh.Contracts.Settlement;
 using Mesh.Contracts.Switch;
 
@@ -17,3 +18,10 @@ public sealed class OperatorSwitchClient(CallInvoker callInvoker) : CardSwitch.C
 /// code holds only the gateway's, which cannot close a day or record a payout.
 /// </summary>
 public sealed class OperatorSettlementClient(CallInvoker callInvoker) : Settlement.SettlementClient(callInvoker);
+
+/// <summary>
+/// The operator console's own client of the Hsm, with the gateway's platform-keys credential
+/// (<c>HsmClient:keys</c>): it rotates the platform's key pairs and nothing else. The payment path's
+/// credential cannot rotate a key.
+/// </summary>
+public sealed class OperatorHsmClient(CallInvoker callInvoker) : Hsm.HsmClient(callInvoker);

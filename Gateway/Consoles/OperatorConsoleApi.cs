@@ -49,6 +49,7 @@ public static class OperatorConsoleApi
         signedIn.MapGates();
         signedIn.MapRisk();
         signedIn.MapSessions();
+        signedIn.MapPlatformKeys();
         return group;
     }
 
@@ -122,7 +123,8 @@ public static class OperatorConsoleApi
         var application = new MerchantApplication(form["merchantId"], form["name"], form["publicKeyPem"], form["notificationMode"], form["notificationProtocol"],
             int.TryParse(form["feeRatePpm"], NumberStyles.None, CultureInfo.InvariantCulture, out var ppm) ? ppm : -1,
             long.TryParse(form["feeMinimumMinor"], NumberStyles.None, CultureInfo.InvariantCulture, out var minimum) ? minimum : -1, form["settlementAccount"],
-            ReturnUrlPrefixes: form["returnUrlPrefixes"].ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            ReturnUrlPrefixes: form["returnUrlPrefixes"].ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            SettlementBank: form["settlementBank"].ToString().Trim() is { Length: > 0 } bank ? bank : null);
         var (problems, key) = MerchantsAdminApi.Check(application);
         if (problems.Count > 0)
         {
@@ -221,6 +223,7 @@ public static class OperatorConsoleApi
             html.Append("<label for=\"feeRatePpm\">Fee (parts per million)</label><input id=\"feeRatePpm\" name=\"feeRatePpm\" value=\"6000\" required>")
                 .Append("<label for=\"feeMinimumMinor\">Minimum fee (minor units)</label><input id=\"feeMinimumMinor\" name=\"feeMinimumMinor\" value=\"100\" required>")
                 .Append("<label for=\"settlementAccount\">Settlement account</label><input id=\"settlementAccount\" name=\"settlementAccount\" maxlength=\"34\" required>")
+                .Append("<label for=\"settlementBank\">Settlement bank (BIC; empty: the platform's own)</label><input id=\"settlementBank\" name=\"settlementBank\" maxlength=\"11\">")
                 .Append("<label for=\"returnUrlPrefixes\">Return address prefixes, one a line (NetPay's BgRetUrl and PageRetUrl must lie under one)</label>")
                 .Append("<textarea id=\"returnUrlPrefixes\" name=\"returnUrlPrefixes\" rows=\"3\" cols=\"72\"></textarea>")
                 .Append("<br><button class=\"primary\" type=\"submit\" id=\"onboard\">Onboard</button></form>");
@@ -368,12 +371,13 @@ public static class OperatorConsoleApi
     {
         var day = DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _) ? date : "";
         var files = await settlement.ListPayoutFilesAsync(new ListPayoutFilesRequest { SettlementDate = day }, cancellationToken: ct);
-        html.Append("<h1>Payment files (pain.001)</h1><table id=\"payout-files\"><thead><tr><th>File</th><th>Date</th><th class=\"num\">Transfers</th>")
+        html.Append("<h1>Payment files (pain.001)</h1><table id=\"payout-files\"><thead><tr><th>File</th><th>Date</th><th>Bank</th><th class=\"num\">Transfers</th>")
             .Append("<th class=\"num\">Total</th><th class=\"num\">Paid</th><th class=\"num\">Rejected</th><th class=\"num\">Awaiting the bank</th></tr></thead><tbody>");
         foreach (var f in files.Files)
         {
             html.Append("<tr><td><a href=\"/ops/settlement/payouts/").Append(ConsolePages.E(Uri.EscapeDataString(f.MsgId))).Append("\">").Append(ConsolePages.E(f.MsgId))
-                .Append("</a></td><td>").Append(ConsolePages.E(f.SettlementDate)).Append("</td><td class=\"num\">").Append(f.Transactions).Append("</td><td class=\"num\">")
+                .Append("</a></td><td>").Append(ConsolePages.E(f.SettlementDate)).Append("</td><td class=\"payout-bank\">").Append(ConsolePages.E(f.CreditorAgentBic))
+                .Append("</td><td class=\"num\">").Append(f.Transactions).Append("</td><td class=\"num\">")
                 .Append(ConsolePages.E(PageFormat.Invariant(f.ControlSumMinor, "156"))).Append("</td><td class=\"num\">").Append(f.Paid).Append("</td><td class=\"num\">")
                 .Append(f.Rejected).Append("</td><td class=\"num\">").Append(f.Sent).Append("</td></tr>");
         }

@@ -14,7 +14,8 @@ public sealed partial record MerchantApplication(
     string? SettlementAccount,
     string[]? NotifyAllowList = null,
     string? TlsPinnedSha256 = null,
-    string[]? ReturnUrlPrefixes = null)
+    string[]? ReturnUrlPrefixes = null,
+    string? SettlementBank = null)
 {
     public const int AllowListEntriesMax = 10;
 
@@ -41,6 +42,8 @@ public sealed partial record MerchantApplication(
         Check(FeeRatePpm is >= 0 and <= FeeRatePpmMax, "feeRatePpm", $"0 to {FeeRatePpmMax} parts per million (at most 10%)");
         Check(FeeMinimumMinor is >= 0 and <= 100_000_000, "feeMinimumMinor", "0 to 100000000 minor units");
         Check(SettlementAccount is not null && AccountFormat().IsMatch(SettlementAccount), "settlementAccount", "6 to 34 letters and digits");
+        Check(SettlementBank is null || BicFormat().IsMatch(SettlementBank), "settlementBank",
+            "the BIC of the bank that holds the settlement account: 8 or 11 letters and digits (ICBKCNBJ, PCBCCNBJXXX); absent, the platform's own settlement bank");
         Check(NotifyAllowList is null || (NotifyAllowList.Length <= AllowListEntriesMax && NotifyAllowList.All(e => System.Net.IPNetwork.TryParse(e, out _))),
             "notifyAllowList", $"at most {AllowListEntriesMax} networks in CIDR form (10.1.2.0/24) that notifications may reach although private");
         if (Merchants.ReturnUrlPrefixes.Refusal(ReturnUrlPrefixes ?? [], NotificationProtocol ?? "") is { } refusal)
@@ -57,6 +60,9 @@ public sealed partial record MerchantApplication(
 
     [GeneratedRegex("^[0-9a-f]{64}$")]
     private static partial Regex PinFormat();
+
+    [GeneratedRegex("^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")]
+    private static partial Regex BicFormat();
 
     [GeneratedRegex("^[A-Za-z0-9]{6,34}$")]
     private static partial Regex AccountFormat();

@@ -8,12 +8,13 @@ namespace Mesh.Gateway.Merchants;
 /// A merchant as onboarded; <paramref name="ReturnUrlPrefixes"/> are where its NetPay orders' BgRetUrl and PageRetUrl may point.
 /// <paramref name="Status"/> is <see cref="MerchantLifecycle.Text"/> of its <see cref="State"/>, why and since when; a closed merchant's
 /// rows are kept until <paramref name="RetainUntil"/>. During a key rotation's overlap the key it replaced verifies until
-/// <paramref name="PreviousKeyExpiresAt"/>.
+/// <paramref name="PreviousKeyExpiresAt"/>. <paramref name="SettlementBank"/> is the BIC of the bank that holds its settlement account
+/// (empty: the platform's own settlement bank); each bank gets its own payment file.
 /// </summary>
 public sealed record Merchant(string MerchantId, string Name, string Status, string KeyAlgorithm, int KeyBits, string KeyFingerprint,
     bool HasCertificate, string NotificationMode, string NotificationProtocol, int FeeRatePpm, long FeeMinimumMinor, string SettlementAccount,
     DateTimeOffset CreatedAt, string[] ReturnUrlPrefixes, string? StatusReason = null, DateTimeOffset? StatusChangedAt = null, DateTimeOffset? RetainUntil = null,
-    string? PreviousKeyFingerprint = null, DateTimeOffset? PreviousKeyExpiresAt = null)
+    string? PreviousKeyFingerprint = null, DateTimeOffset? PreviousKeyExpiresAt = null, string SettlementBank = "")
 {
     [System.Text.Json.Serialization.JsonIgnore]
     public MerchantStatus State => MerchantLifecycle.Parse(Status);
@@ -47,13 +48,13 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
             """
             INSERT INTO merchants (merchant_id, name, public_key_spki, key_algorithm, key_bits, certificate_pem, notification_mode, notification_protocol,
                                    fee_rate_ppm, fee_minimum_minor, settlement_account, created_at, notify_allow_list, tls_pinned_sha256,
-                                   return_url_prefixes)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (merchant_id) DO NOTHING
+                                   return_url_prefixes, settlement_bank)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (merchant_id) DO NOTHING
             """);
         BatchSql.Bind(insert, application.MerchantId, application.Name, key.SubjectPublicKeyInfo, key.Algorithm, key.Bits, key.CertificatePem,
             application.NotificationMode, application.NotificationProtocol, application.FeeRatePpm, application.FeeMinimumMinor,
             application.SettlementAccount, time.GetUtcNow(), application.NotifyAllowList ?? [], application.TlsPinnedSha256,
-            application.ReturnUrlPrefixes ?? []);
+            application.ReturnUrlPrefixes ?? [], application.SettlementBank);
         var created = await insert.ExecuteNonQueryAsync(ct) == 1;
         var stored = (await FindAsync(application.MerchantId!, ct))!;
         if (created)
@@ -63,6 +64,7 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
         var same = stored.Name == application.Name && stored.KeyFingerprint == key.Fingerprint && stored.NotificationMode == application.NotificationMode
             && stored.NotificationProtocol == application.NotificationProtocol && stored.FeeRatePpm == application.FeeRatePpm
             && stored.FeeMinimumMinor == application.FeeMinimumMinor && stored.SettlementAccount == application.SettlementAccount
+            && stored.SettlementBank == (application.SettlementBank ?? "")
             && stored.ReturnUrlPrefixes.Order(StringComparer.Ordinal).SequenceEqual((application.ReturnUrlPrefixes ?? []).Order(StringComparer.Ordinal));
         return (same ? Outcome.AlreadyTheSame : Outcome.Conflict, stored);
     }
@@ -144,7 +146,7 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
         merchant_id, name, status, coalesce(key_algorithm, ''), coalesce(key_bits, 0), public_key_spki, certificate_pem IS NOT NULL,
         notification_mode, notification_protocol, fee_rate_ppm, fee_minimum_minor, coalesce(settlement_account, ''), created_at,
         return_url_prefixes, status_reason, status_changed_at, retain_until, previous_key_spki, previous_key_algorithm, previous_key_bits,
-        previous_key_expires_at
+        previous_key_expires_at, coalesce(settlement_bank, '')
         FROM merchants
         """;
 
@@ -199,7 +201,8 @@ public sealed class MerchantRegistry(NpgsqlDataSource db, TimeProvider time)
             row.GetInt32(9), row.GetInt64(10), row.GetString(11), row.GetFieldValue<DateTimeOffset>(12), row.GetFieldValue<string[]>(13),
             row.IsDBNull(14) ? null : row.GetString(14), row.IsDBNull(15) ? null : row.GetFieldValue<DateTimeOffset>(15),
             row.IsDBNull(16) ? null : row.GetFieldValue<DateTimeOffset>(16),
-            previous is null ? null : new MerchantKey(previous, previousAlgorithm!, row.IsDBNull(19) ? 0 : row.GetInt32(19), null).Fingerprint, previousExpiresAt);
+            previous is null ? null : new MerchantKey(previous, previousAlgorithm!, row.IsDBNull(19) ? 0 : row.GetInt32(19), null).Fingerprint, previousExpiresAt,
+            row.GetString(21));
         return (merchant, new MerchantKeys(spki, row.GetString(3), previous, previousAlgorithm, previousExpiresAt));
     }
 }

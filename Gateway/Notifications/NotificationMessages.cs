@@ -80,6 +80,7 @@ public sealed class NotificationMessages(NetPaySignature netPay, CanonicalSignat
                 KeyId = PlatformCertificates.AnswersKeyId,
                 Data = ByteString.CopyFrom(body),
                 Scheme = key.Scheme,
+                CheckValue = key.CheckValue,
             }, ct);
             request.Headers.Add(SignatureHeader, Convert.ToBase64String(SigningKeys.Published(key.Scheme, signature.Signature.Span)));
             request.Headers.Add(CertIdHeader, key.CertId);

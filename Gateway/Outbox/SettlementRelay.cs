@@ -47,7 +47,7 @@ public sealed class SettlementRelay(
         await using var tx = await connection.BeginTransactionAsync(ct);
         await using var claim = new NpgsqlCommand(
             """
-            SELECT x.outbox_id, x.payload::text, m.fee_rate_ppm, m.fee_minimum_minor, coalesce(m.settlement_account, '')
+            SELECT x.outbox_id, x.payload::text, m.fee_rate_ppm, m.fee_minimum_minor, coalesce(m.settlement_account, ''), coalesce(m.settlement_bank, '')
             FROM outbox x JOIN merchants m ON m.merchant_id = x.merchant_id
             WHERE x.topic = 'settlement' AND x.delivered_at IS NULL
             ORDER BY x.outbox_id LIMIT $1 FOR UPDATE OF x SKIP LOCKED
@@ -74,6 +74,7 @@ public sealed class SettlementRelay(
                     FeeRatePpm = row.GetInt32(2),
                     FeeMinimumMinor = row.GetInt64(3),
                     PayoutAccount = row.GetString(4),
+                    PayoutBank = row.GetString(5),
                     OccurredAtUnixMs = e.At.ToUnixTimeMilliseconds(),
                     PanMasked = e.PanMasked ?? "",
                     Rrn = e.Rrn ?? "",

@@ -20,7 +20,10 @@ public sealed class PageForms(PaymentSessions sessions, PinTransportKeys keys, G
             return PaymentPages.Code(sessions.Seal(session), session, merchantName, challenge.PanMasked, null, error, statusCode);
         }
         var scheme = options.Value.PinTransport == EncryptedPin.RsaOaep ? EncryptedPin.RsaOaep : EncryptedPin.Ecdh;
-        return PaymentPages.Payment(sessions.Seal(session), session, merchantName, scheme, await keys.SpkiBase64Async(scheme, ct), await gates.EnabledAsync(ct),
+        var (transportKey, transportCheckValue) = await keys.CurrentAsync(scheme, ct);
+        // The session records the transport key's version the page seals to: a rotation meanwhile does not strand the page.
+        var sealedSession = session with { PinKeyCheckValue = transportCheckValue };
+        return PaymentPages.Payment(sessions.Seal(sealedSession), sealedSession, merchantName, scheme, transportKey, await gates.EnabledAsync(ct),
             await products.CreditPrefixesAsync(ct), error, statusCode);
     }
 }

@@ -194,7 +194,9 @@ public static class PaymentPageApi
         }
         else if (error is null)
         {
-            var pin = EncryptedPin.Read(form["pinScheme"], form["pinCiphertext"], form["pinEphemeralKey"], form["pinIv"], session.PinNonce);
+            var pin = EncryptedPin.Read(form["pinScheme"], form["pinCiphertext"], form["pinEphemeralKey"], form["pinIv"], session.PinNonce) is { } read
+                ? read with { TransportCheckValue = session.PinKeyCheckValue }
+                : null;
             error = pin is null ? "The PIN could not be read. Please enter it again." : null;
             outcome = pin is null ? null : await payments.PayAsync(session, pan, ExpiryYyMm(form["expiry"])!, pin, ConsumerNetwork(context), ct);
         }

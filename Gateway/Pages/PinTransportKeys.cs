@@ -1,22 +1,20 @@
-using System.Collections.Concurrent;
-using Mesh.Contracts.Hsm;
 using Mesh.Gateway.Acquiring;
+using Mesh.Gateway.Platform;
 
 namespace Mesh.Gateway.Pages;
 
-/// <summary>The public halves of the Hsm's PIN-transport keys, as the page's script imports them (SPKI, base64); read once, then from memory.</summary>
-public sealed class PinTransportKeys(Hsm.HsmClient hsm)
+/// <summary>
+/// The public half of the Hsm's PIN-transport key a page seals to (SPKI, base64, as the page's script
+/// imports it) and the version it is, by the Hsm's check value: the page's session records the version,
+/// so that a page opened before a rotation is read with the key it was given until the page expires.
+/// </summary>
+public sealed class PinTransportKeys(PlatformKeyVersions versions)
 {
-    private readonly ConcurrentDictionary<string, string> _known = new(StringComparer.Ordinal);
+    public static string KeyIdOf(string scheme) => scheme == EncryptedPin.RsaOaep ? Acquirer.RsaTransportKeyId : Acquirer.EcTransportKeyId;
 
-    public async Task<string> SpkiBase64Async(string scheme, CancellationToken ct)
+    public async Task<(string SpkiBase64, string CheckValue)> CurrentAsync(string scheme, CancellationToken ct)
     {
-        var keyId = scheme == EncryptedPin.RsaOaep ? Acquirer.RsaTransportKeyId : Acquirer.EcTransportKeyId;
-        if (_known.TryGetValue(keyId, out var spki))
-        {
-            return spki;
-        }
-        var reply = await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = keyId }, cancellationToken: ct);
-        return _known.GetOrAdd(keyId, Convert.ToBase64String(reply.SubjectPublicKeyInfo.Span));
+        var current = (await versions.VersionsAsync(KeyIdOf(scheme), ct)).Current;
+        return (Convert.ToBase64String(current.SubjectPublicKeyInfo), current.CheckValue);
     }
 }

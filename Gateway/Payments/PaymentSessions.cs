@@ -17,10 +17,11 @@ namespace Mesh.Gateway.Payments;
 /// submit need, carried by the page itself as a sealed token (<see cref="PaymentSessions"/>), not
 /// kept in a database row. <see cref="WrongPins"/> is the order's count when the token was made: the
 /// PIN's nonce changes with it, and the claim takes the order only at that count, so a form sent
-/// before a wrong PIN cannot be sent again after it.
+/// before a wrong PIN cannot be sent again after it. <see cref="PinKeyCheckValue"/> is the version of the
+/// PIN-transport key the page was given (empty until a page is shown).
 /// </summary>
 public sealed record PaymentSession(string SessionId, string MerchantId, string OrderId, int OrderAttempt, int WrongPins, long AmountMinor,
-    string Currency, string? GateId, string CsrfToken, DateTimeOffset ExpiresAt, bool Hold = false)
+    string Currency, string? GateId, string CsrfToken, DateTimeOffset ExpiresAt, bool Hold = false, string PinKeyCheckValue = "")
 {
     /// <summary>What the browser binds the sealed PIN to (its associated data): this visit at this count of wrong PINs.</summary>
     public string PinNonce => $"{SessionId}.{WrongPins.ToString(CultureInfo.InvariantCulture)}";
@@ -71,6 +72,7 @@ public sealed class PaymentSessions(IDataProtectionProvider protection, NpgsqlDa
             writer.Write(session.CsrfToken);
             writer.Write(session.ExpiresAt.ToUnixTimeMilliseconds());
             writer.Write(session.Hold);
+            writer.Write(session.PinKeyCheckValue);
         }
         return WebEncoders.Base64UrlEncode(_protector.Protect(buffer.ToArray()));
     }
@@ -87,7 +89,7 @@ public sealed class PaymentSessions(IDataProtectionProvider protection, NpgsqlDa
             using var reader = new BinaryReader(new MemoryStream(_protector.Unprotect(WebEncoders.Base64UrlDecode(token))), Encoding.UTF8);
             return new PaymentSession(reader.ReadString(), reader.ReadString(), reader.ReadString(), reader.ReadInt32(), reader.ReadInt32(),
                 reader.ReadInt64(), reader.ReadString(), reader.ReadString() is { Length: > 0 } gateId ? gateId : null, reader.ReadString(),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64()), reader.ReadBoolean());
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64()), reader.ReadBoolean(), reader.ReadString());
         }
         catch (Exception ex) when (ex is FormatException or CryptographicException or EndOfStreamException)
         {

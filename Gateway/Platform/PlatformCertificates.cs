@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
@@ -15,9 +14,13 @@ namespace Mesh.Gateway.Platform;
 /// certificate states its purpose as an extended key usage (<see cref="AnswersPurposeOid"/>,
 /// <see cref="FilesPurposeOid"/>), so that a verifier handed one certificate for the other can
 /// tell. The keys (ECDSA P-256, or RSA-2048 where an installation's key predates that) never
-/// leave the Hsm: each certificate is made here around its public key and signed by the Hsm, once per process.
+/// leave the Hsm: each certificate is made here around its public key and signed by the Hsm, once per
+/// process and key version. Answers, envelope and files keys rotate (<see cref="PlatformKeyVersions"/>):
+/// the current version signs, and a certificate is published for it and, until its overlap ends, for
+/// the version it replaced, each named by its certId. The issuing key does not rotate online: it is
+/// the anchor merchants pin.
 /// </summary>
-public sealed class PlatformCertificates(Hsm.HsmClient hsm, TimeProvider time)
+public sealed class PlatformCertificates(Hsm.HsmClient hsm, PlatformKeyVersions versions, TimeProvider time)
 {
     public const string AnswersKeyId = "gateway.signing";
     public const string AnswersSubjectName = "CN=Mesh payment gateway, O=Mesh, C=CN";
@@ -40,63 +43,92 @@ public sealed class PlatformCertificates(Hsm.HsmClient hsm, TimeProvider time)
     private static readonly CertifiedKey Files = new(FilesKeyId, FilesSubjectName, Signing, FilesPurposeOid);
     private static readonly CertifiedKey Envelope = new(EnvelopeKeyId, EnvelopeSubjectName, X509KeyUsageFlags.KeyEncipherment, PurposeOid: null);
     private static readonly CertifiedKey Issuing = new(IssuingKeyId, IssuingSubjectName, X509KeyUsageFlags.KeyCertSign, PurposeOid: null);
+
+    /// <summary>The certified keys by what their certificate endpoints call them.</summary>
+    private static readonly Dictionary<string, CertifiedKey> ByKeyId = new(StringComparer.Ordinal)
+    {
+        [AnswersKeyId] = Answers,
+        [FilesKeyId] = Files,
+        [EnvelopeKeyId] = Envelope,
+        [IssuingKeyId] = Issuing,
+    };
+
     private readonly SemaphoreSlim _making = new(1, 1);
     private readonly Dictionary<string, string> _made = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, SigningKey> _signingKeys = new(StringComparer.Ordinal);
 
-    /// <summary>The certificate of the key that signs /v1 answers and notifications.</summary>
-    public Task<string> AnswersPemAsync(CancellationToken ct) => OnceAsync(Answers, ct);
+    /// <summary>The certificate of the key that signs /v1 answers and notifications: the current version's, or that of <paramref name="certId"/> while it is in use.</summary>
+    public Task<string?> AnswersPemAsync(CancellationToken ct, string? certId = null) => PemAsync(AnswersKeyId, certId, ct);
 
     /// <summary>The certificate of the key that signs reconciliation files.</summary>
-    public Task<string> FilesPemAsync(CancellationToken ct) => OnceAsync(Files, ct);
+    public Task<string?> FilesPemAsync(CancellationToken ct, string? certId = null) => PemAsync(FilesKeyId, certId, ct);
 
     /// <summary>The certificate merchants seal requests to: the Hsm's envelope key pair.</summary>
-    public Task<string> EnvelopePemAsync(CancellationToken ct) => OnceAsync(Envelope, ct);
+    public Task<string?> EnvelopePemAsync(CancellationToken ct, string? certId = null) => PemAsync(EnvelopeKeyId, certId, ct);
 
     /// <summary>The issuing key's own certificate, self-signed: the one every other certificate here chains to.</summary>
-    public Task<string> IssuingPemAsync(CancellationToken ct) => OnceAsync(Issuing, ct);
+    public async Task<string> IssuingPemAsync(CancellationToken ct) => (await PemAsync(IssuingKeyId, null, ct))!;
 
     /// <summary>
-    /// The key that signs /v1 answers and notifications as signers need it. Its certId (what
-    /// answers carry in <c>certId</c>) is the same in every replica and across restarts.
+    /// The key that signs /v1 answers and notifications as signers need it: its current version,
+    /// whose certId answers carry in <c>certId</c> (the same in every replica and across restarts).
     /// </summary>
-    public Task<SigningKey> AnswersKeyAsync(CancellationToken ct) => SigningKeyAsync(AnswersKeyId, ct);
+    public async Task<SigningKey> AnswersKeyAsync(CancellationToken ct) => (await versions.VersionsAsync(AnswersKeyId, ct)).Current;
+
+    /// <summary>
+    /// The envelope key's version that opens what was sealed to the certificate <paramref name="certId"/>
+    /// names (a JWE's <c>kid</c>): the current one, or the previous one until its overlap ends; null
+    /// when it is retired or unknown, and the envelope is refused.
+    /// </summary>
+    public async Task<EnvelopeKeyVersion?> EnvelopeKeyAsync(string certId, CancellationToken ct) =>
+        await versions.ByCertIdAsync(EnvelopeKeyId, certId, ct) is { } version ? new EnvelopeKeyVersion(EnvelopeKeyId, version.CheckValue, version.CertId) : null;
 
     /// <summary>
     /// The platform's detached signature over a file's bytes (a reconciliation file), as published
-    /// (ECDSA in DER), by the files key, with the certId of that key. The gateway signs files as it
+    /// (ECDSA in DER), by the files key's current version, with its certId. The gateway signs files as it
     /// serves them: settlement holds no signing key.
     /// </summary>
     public async Task<(string CertId, byte[] Signature)> SignFileAsync(byte[] content, CancellationToken ct)
     {
-        var key = await SigningKeyAsync(FilesKeyId, ct);
-        var reply = await hsm.SignAsync(new SignRequest { KeyId = FilesKeyId, Data = ByteString.CopyFrom(content), Scheme = key.Scheme }, cancellationToken: ct);
+        var key = (await versions.VersionsAsync(FilesKeyId, ct)).Current;
+        var reply = await hsm.SignAsync(new SignRequest { KeyId = FilesKeyId, Data = ByteString.CopyFrom(content), Scheme = key.Scheme, CheckValue = key.CheckValue },
+            cancellationToken: ct);
         return (key.CertId, SigningKeys.Published(key.Scheme, reply.Signature.Span));
     }
 
-    /// <summary>A signing key's certId (the first 16 hex digits of the SHA-256 of its SubjectPublicKeyInfo) and the SHA-256 scheme its algorithm takes, read from the Hsm once.</summary>
-    private async Task<SigningKey> SigningKeyAsync(string keyId, CancellationToken ct)
+    /// <summary>Every certificate published now, one per version in use, with the overlap of a version a rotation replaced.</summary>
+    public async Task<IReadOnlyList<PublishedCertificate>> ListAsync(CancellationToken ct)
     {
-        if (_signingKeys.TryGetValue(keyId, out var known))
+        var list = new List<PublishedCertificate>();
+        var now = time.GetUtcNow();
+        foreach (var (purpose, keyId) in new[] { ("answers", AnswersKeyId), ("files", FilesKeyId), ("envelope", EnvelopeKeyId), ("issuing", IssuingKeyId) })
         {
-            return known;
+            var held = await versions.VersionsAsync(keyId, ct);
+            foreach (var version in held.InUseAt(now))
+            {
+                var current = version == held.Current;
+                list.Add(new PublishedCertificate(purpose, keyId, version.CertId, current ? "current" : "previous",
+                    current ? null : held.PreviousRetiresAt, await OnceAsync(ByKeyId[keyId], version, ct)));
+            }
         }
-        var spki = await PublicKeyInfoAsync(keyId, ct);
-        return _signingKeys[keyId] = new SigningKey(Convert.ToHexStringLower(SHA256.HashData(spki))[..16], SigningKeys.Sha256SchemeOf(spki), spki);
+        return list;
     }
 
-    private async Task<byte[]> PublicKeyInfoAsync(string keyId, CancellationToken ct) =>
-        (await hsm.GetPublicKeyAsync(new GetPublicKeyRequest { KeyId = keyId }, cancellationToken: ct)).SubjectPublicKeyInfo.ToByteArray();
-
-    /// <summary>Each certificate is made once per process, the first time it is asked for.</summary>
-    private async Task<string> OnceAsync(CertifiedKey certified, CancellationToken ct)
+    private async Task<string?> PemAsync(string keyId, string? certId, CancellationToken ct)
     {
+        var version = certId is null ? (await versions.VersionsAsync(keyId, ct)).Current : await versions.ByCertIdAsync(keyId, certId, ct);
+        return version is null ? null : await OnceAsync(ByKeyId[keyId], version, ct);
+    }
+
+    /// <summary>Each version's certificate is made once per process, the first time it is asked for.</summary>
+    private async Task<string> OnceAsync(CertifiedKey certified, SigningKey version, CancellationToken ct)
+    {
+        var name = $"{certified.KeyId}|{version.CertId}";
         await _making.WaitAsync(ct);
         try
         {
-            if (!_made.TryGetValue(certified.KeyId, out var pem))
+            if (!_made.TryGetValue(name, out var pem))
             {
-                _made[certified.KeyId] = pem = await IssueAsync(certified, ct);
+                _made[name] = pem = await IssueAsync(certified, version, ct);
             }
             return pem;
         }
@@ -111,12 +143,12 @@ public sealed class PlatformCertificates(Hsm.HsmClient hsm, TimeProvider time)
     /// the Hsm with <see cref="IssuingKeyId"/>, under <see cref="IssuingSubjectName"/>): a
     /// certificate authority's, self-signed, for the issuing key itself, an end entity's for the others.
     /// </summary>
-    private async Task<string> IssueAsync(CertifiedKey certified, CancellationToken ct)
+    private async Task<string> IssueAsync(CertifiedKey certified, SigningKey version, CancellationToken ct)
     {
-        var issuing = await SigningKeyAsync(IssuingKeyId, ct);
+        var issuing = (await versions.VersionsAsync(IssuingKeyId, ct)).Current;
         var issuingKey = PublicKey.CreateFromSubjectPublicKeyInfo(issuing.SubjectPublicKeyInfo, out _);
         var authority = certified.KeyId == IssuingKeyId;
-        var key = authority ? issuingKey : PublicKey.CreateFromSubjectPublicKeyInfo(await PublicKeyInfoAsync(certified.KeyId, ct), out _);
+        var key = authority ? issuingKey : PublicKey.CreateFromSubjectPublicKeyInfo(version.SubjectPublicKeyInfo, out _);
         var request = new CertificateRequest(new X500DistinguishedName(certified.SubjectName), key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509KeyUsageExtension(certified.Usage, critical: true));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(authority, authority, 0, critical: true));
@@ -159,5 +191,15 @@ public sealed class PlatformCertificates(Hsm.HsmClient hsm, TimeProvider time)
     }
 }
 
-/// <summary>A platform signing key: the certId that names it, the scheme it signs with, and its public key (read from the Hsm once).</summary>
-public sealed record SigningKey(string CertId, SignatureScheme Scheme, byte[] SubjectPublicKeyInfo);
+/// <summary>
+/// A version of a platform key pair: the certId that names it (the first 16 hex digits of the SHA-256
+/// of its SubjectPublicKeyInfo), the scheme it signs with, its public key, and the Hsm's check value
+/// of it, by which a command names the version.
+/// </summary>
+public sealed record SigningKey(string CertId, SignatureScheme Scheme, byte[] SubjectPublicKeyInfo, string CheckValue);
+
+/// <summary>The Hsm key and version that open an envelope sealed to the envelope certificate <see cref="CertId"/> names.</summary>
+public sealed record EnvelopeKeyVersion(string KeyId, string CheckValue, string CertId);
+
+/// <summary>A certificate the platform publishes: its purpose, key, certId, whether it is the current version or the previous one (and until when), and the PEM.</summary>
+public sealed record PublishedCertificate(string Purpose, string KeyId, string CertId, string Status, DateTimeOffset? RetiresAt, string CertificatePem);

@@ -74,6 +74,7 @@ public sealed class CanonicalSignature(HsmSession hsm, PlatformCertificates plat
             KeyId = PlatformCertificates.AnswersKeyId,
             Data = ByteString.CopyFrom(SignedBytes(withCertId)),
             Scheme = key.Scheme,
+            CheckValue = key.CheckValue,
         }, ct);
         return (key.CertId, Convert.ToBase64String(SigningKeys.Published(key.Scheme, reply.Signature.Span)));
     }

@@ -22,8 +22,11 @@ public static class CallerPolicy
     public const string CardIssuing = "card-issuing";
     public const string Custodian = "custodian";
 
+    /// <summary>The operator console's lever on the platform's own key pairs: it rotates them and reads their versions, and does nothing else.</summary>
+    public const string PlatformKeys = "platform-keys";
+
     private static readonly HashSet<string> KeyManagement =
-        ["GenerateKey", "SubmitKeyComponent", "AbortKeyCeremony", "ImportKey", "ExportKey", "GenerateKeyVersion", "ActivateKeyVersion", "DiscardKeyVersion", "RotateLmk", "EraseOldLmk"];
+        ["GenerateKey", "SubmitKeyComponent", "AbortKeyCeremony", "ImportKey", "ExportKey", "GenerateKeyVersion", "ActivateKeyVersion", "DiscardKeyVersion", "RotateLmk", "EraseOldLmk", "RotateKeyPair"];
 
     private static readonly Dictionary<string, HashSet<string>> Allowed = new(StringComparer.Ordinal)
     {
@@ -34,7 +37,8 @@ public static class CallerPolicy
         [Issuer] = ["Diagnostics", "KeyCheckValue", "ExportKey", "ImportKey", "ActivateKeyVersion", "DiscardKeyVersion", "VerifyPin", "VerifyCvv", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData", "LookupHash"],
         [CardIssuing] = ["EncryptClearPin", "GeneratePinVerificationValue", "GenerateCvv"],
         // The operator ends a key ceremony that will not complete; it never submits a component.
-        [Operator] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "GenerateKey", "AbortKeyCeremony", "ImportKey", "ExportKey", "GenerateKeyVersion", "ActivateKeyVersion", "DiscardKeyVersion", "RotateLmk", "EraseOldLmk"],
+        [Operator] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "GenerateKey", "AbortKeyCeremony", "ImportKey", "ExportKey", "GenerateKeyVersion", "ActivateKeyVersion", "DiscardKeyVersion", "RotateLmk", "EraseOldLmk", "RotateKeyPair"],
+        [PlatformKeys] = ["KeyCheckValue", "GetPublicKey", "RotateKeyPair"],
         // Key custodians each hold one component of a key formed under dual control (and may end a ceremony), and nothing else.
         [Custodian] = ["SubmitKeyComponent", "AbortKeyCeremony"],
     };

@@ -41,6 +41,7 @@ public sealed class KeyAccess(IKeyStore keys)
         GenerateKeyVersionRequest r => [(r.KeyId, KeyUse.Unspecified), (r.ZmkId, KeyUse.Wrap)],
         ActivateKeyVersionRequest r => [(r.KeyId, KeyUse.Unspecified)],
         DiscardKeyVersionRequest r => [(r.KeyId, KeyUse.Unspecified)],
+        RotateKeyPairRequest r => [(r.KeyId, KeyUse.Unspecified)],
         // Reading a check value or a public key is any use by an owner.
         KeyCheckValueRequest r => [(r.KeyId, KeyUse.Unspecified)],
         GetPublicKeyRequest r => [(r.KeyId, KeyUse.Unspecified)],
@@ -52,7 +53,8 @@ public sealed class KeyAccess(IKeyStore keys)
     {
         var operatorMayReadOrMove = CallerPolicy.Has(role, CallerPolicy.Operator)
             && request is KeyCheckValueRequest or GetPublicKeyRequest or ExportKeyRequest or ImportKeyRequest
-                or GenerateKeyVersionRequest or ActivateKeyVersionRequest or DiscardKeyVersionRequest;
+                or GenerateKeyVersionRequest or ActivateKeyVersionRequest or DiscardKeyVersionRequest or RotateKeyPairRequest
+            || CallerPolicy.Has(role, CallerPolicy.PlatformKeys) && request is KeyCheckValueRequest or GetPublicKeyRequest or RotateKeyPairRequest;
         foreach (var (keyId, use) in UsesOf(request))
         {
             if (operatorMayReadOrMove && use != KeyUse.Export)

@@ -31,7 +31,8 @@ public sealed class BrowserPins(KeyManagement keys)
             // every PIN's block for a card and read the PIN of any block it is handed.
             throw new HsmException(HsmErrorCode.InvalidPinBlockFormat, "a browser PIN becomes an ISO format 3 or 4 block (random fill)");
         }
-        var transport = await keys.RequireAsync(request.TransportKeyId, KeyType.PinTransport, ct);
+        // The version the page was given: a page opened before a rotation still seals to the previous one until it retires.
+        var transport = await keys.RequireVersionAsync(request.TransportKeyId, KeyType.PinTransport, request.TransportCheckValue, ct);
         var zpk = await keys.RequireAsync(request.DestinationZpkId, KeyType.Zpk, ct);
         var plaintext = request.Scheme switch
         {

@@ -258,6 +258,50 @@ public sealed class KeyManagement(IKeyStore keys, TimeProvider? clock = null)
     public Task<HeldKey> GetAsync(string keyId, CancellationToken ct) => keys.GetAsync(keyId, ct);
 
     /// <summary>A held key of the type a command needs; another type is error 04.</summary>
+    /// <summary>
+    /// A rotation of a platform key pair (signing, PIN transport, envelope): a new pair of the same
+    /// algorithm, generated here, becomes current; the replaced one is accepted for
+    /// <paramref name="overlap"/> (at most <see cref="KeySlot.OverlapMax"/>). Made once: naming the
+    /// version that was already replaced answers the slot as it is.
+    /// </summary>
+    public async Task<KeySlot> RotatePairAsync(string keyId, string currentCheckValue, TimeSpan overlap, CancellationToken ct)
+    {
+        if (overlap < TimeSpan.Zero || overlap > KeySlot.OverlapMax)
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"an overlap is 0 to {KeySlot.OverlapMax.TotalSeconds:0} seconds");
+        }
+        var current = await keys.GetAsync(keyId, ct);
+        if (current.Type is not (KeyType.Signing or KeyType.PinTransport or KeyType.Envelope))
+        {
+            throw new HsmException(HsmErrorCode.InvalidKeyType, $"a {current.Type} is not a platform key pair: only signing, PIN transport and envelope keys rotate");
+        }
+        var value = KeyPairs.Generate(current.Algorithm);
+        return await ChangeSlotAsync(keyId, slot =>
+        {
+            var now = _time.GetUtcNow();
+            if (string.Equals(slot.PreviousAt(now)?.CheckValue, currentCheckValue, StringComparison.OrdinalIgnoreCase))
+            {
+                return slot; // rotated already: the same command again is answered as done
+            }
+            if (!string.Equals(slot.Current.CheckValue, currentCheckValue, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new HsmException(HsmErrorCode.InvalidInput, $"{keyId}'s current version is {slot.Current.CheckValue}, not {currentCheckValue}");
+            }
+            return slot.Rotate(new HeldKey(keyId, current.Type, current.Algorithm, value), now, now + overlap);
+        }, ct);
+    }
+
+    /// <summary>The version of a key pair of <paramref name="type"/> with <paramref name="checkValue"/>: current, or previous until it retires (<see cref="KeySlot.VersionAt"/>).</summary>
+    public async Task<HeldKey> RequireVersionAsync(string keyId, KeyType type, string checkValue, CancellationToken ct)
+    {
+        var slot = await keys.GetSlotAsync(keyId, ct);
+        if (slot.Current.Type != type)
+        {
+            throw new HsmException(HsmErrorCode.InvalidKeyType, $"key {keyId} is a {slot.Current.Type}, this command needs a {type}");
+        }
+        return slot.VersionAt(checkValue, _time.GetUtcNow());
+    }
+
     public async Task<HeldKey> RequireAsync(string keyId, KeyType type, CancellationToken ct)
     {
         var key = await keys.GetAsync(keyId, ct);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Mesh.Contracts.Hsm;
 using Mesh.Hsm.Crypto;
+using Mesh.Hsm.Keys;
 
 namespace Mesh.Hsm.Commands;
 
@@ -9,10 +10,11 @@ public sealed class Signatures(KeyManagement keys)
 {
     public const int DataBytesMax = 1 << 20;
 
-    public async Task<byte[]> SignAsync(string keyId, byte[] data, SignatureScheme scheme, CancellationToken ct)
+    /// <summary>A signature by the version <paramref name="checkValue"/> names (empty: the current one; the previous one only until it retires).</summary>
+    public async Task<byte[]> SignAsync(string keyId, byte[] data, SignatureScheme scheme, CancellationToken ct, string checkValue = "")
     {
         CheckData(data);
-        var key = await keys.RequireAsync(keyId, KeyType.Signing, ct);
+        var key = await keys.RequireVersionAsync(keyId, KeyType.Signing, checkValue, ct);
         return key.Pair switch
         {
             RSA rsa when IsRsa(scheme) => rsa.SignData(data, Hash(scheme), Padding(scheme)),
@@ -21,10 +23,35 @@ public sealed class Signatures(KeyManagement keys)
         };
     }
 
-    /// <summary>The content key of a digital envelope addressed to a held envelope key pair; anything but a 16- or 32-byte key is refused.</summary>
-    public async Task<byte[]> OpenEnvelopeKeyAsync(string keyId, byte[] encryptedKey, CancellationToken ct)
+    /// <summary>
+    /// The content key of a digital envelope addressed to a held envelope key pair, by the version
+    /// <paramref name="checkValue"/> names; none named, the current version, then the previous one
+    /// while it overlaps (an envelope sealed to the certificate a merchant fetched before a rotation).
+    /// Anything but a 16- or 32-byte key is refused.
+    /// </summary>
+    public async Task<byte[]> OpenEnvelopeKeyAsync(string keyId, byte[] encryptedKey, CancellationToken ct, string checkValue = "")
     {
-        var key = await keys.RequireAsync(keyId, KeyType.Envelope, ct);
+        if (checkValue.Length > 0)
+        {
+            return OpenEnvelopeKey(await keys.RequireVersionAsync(keyId, KeyType.Envelope, checkValue, ct), encryptedKey);
+        }
+        var versions = await keys.AcceptedAsync(keyId, KeyType.Envelope, ct);
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                return OpenEnvelopeKey(versions[i], encryptedKey);
+            }
+            catch (HsmException ex) when (ex.Code == HsmErrorCode.VerificationFailure && i + 1 < versions.Count)
+            {
+                // sealed to the other version, perhaps: OAEP's padding check tells them apart
+            }
+        }
+    }
+
+    private static byte[] OpenEnvelopeKey(HeldKey key, byte[] encryptedKey)
+    {
+        var keyId = key.KeyId;
         if (key.Pair is not RSA rsa || encryptedKey.Length != rsa.KeySize / 8)
         {
             throw new HsmException(HsmErrorCode.InvalidInput, $"an RSA-OAEP-SHA256 block of {keyId}'s size");

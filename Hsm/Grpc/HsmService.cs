@@ -264,6 +264,12 @@ public sealed class HsmService(
         return new RotateLmkReply { PreviousCheckValue = previous, CheckValue = current, KeysReencrypted = reencrypted };
     }
 
+    public override async Task<KeyInfo> RotateKeyPair(RotateKeyPairRequest request, ServerCallContext context)
+    {
+        var slot = await keys.RotatePairAsync(request.KeyId, request.CurrentCheckValue, TimeSpan.FromSeconds(request.OverlapSeconds), context.CancellationToken);
+        return InfoOf(slot);
+    }
+
     public override async Task<EraseOldLmkReply> EraseOldLmk(EraseOldLmkRequest request, ServerCallContext context) =>
         new() { ErasedCheckValue = await rotation.ErasePreviousAsync(context.CancellationToken) };
 
@@ -382,13 +388,21 @@ public sealed class HsmService(
 
     public override async Task<GetPublicKeyReply> GetPublicKey(GetPublicKeyRequest request, ServerCallContext context)
     {
-        var key = await keys.GetAsync(request.KeyId, context.CancellationToken);
-        return new GetPublicKeyReply
+        var slot = await keys.GetSlotAsync(request.KeyId, context.CancellationToken);
+        var now = time.GetUtcNow();
+        var key = slot.VersionAt(request.CheckValue, now);
+        var reply = new GetPublicKeyReply
         {
             SubjectPublicKeyInfo = ByteString.CopyFrom(KeyPairs.PublicKeyInfo(key.Pair)),
             Algorithm = key.Algorithm,
             CheckValue = key.CheckValue,
         };
+        if (slot.PreviousAt(now) is { } previous && previous.IsKeyPair)
+        {
+            reply.PreviousCheckValue = previous.CheckValue;
+            reply.PreviousRetiresAtUnixMs = slot.PreviousRetiresAt!.Value.ToUnixTimeMilliseconds();
+        }
+        return reply;
     }
 
     public override async Task<TranslatePinReply> TranslatePinFromBrowser(TranslatePinFromBrowserRequest request, ServerCallContext context) =>
@@ -422,10 +436,10 @@ public sealed class HsmService(
         new() { Plaintext = ByteString.CopyFrom(await data.DecryptAsync(request.DekId, request.Ciphertext.ToByteArray(), context.CancellationToken)) };
 
     public override async Task<SignReply> Sign(SignRequest request, ServerCallContext context) =>
-        new() { Signature = ByteString.CopyFrom(await signatures.SignAsync(request.KeyId, request.Data.ToByteArray(), request.Scheme, context.CancellationToken)) };
+        new() { Signature = ByteString.CopyFrom(await signatures.SignAsync(request.KeyId, request.Data.ToByteArray(), request.Scheme, context.CancellationToken, request.CheckValue)) };
 
     public override async Task<OpenEnvelopeKeyReply> OpenEnvelopeKey(OpenEnvelopeKeyRequest request, ServerCallContext context) =>
-        new() { ContentKey = ByteString.CopyFrom(await signatures.OpenEnvelopeKeyAsync(request.KeyId, request.EncryptedKey.ToByteArray(), context.CancellationToken)) };
+        new() { ContentKey = ByteString.CopyFrom(await signatures.OpenEnvelopeKeyAsync(request.KeyId, request.EncryptedKey.ToByteArray(), context.CancellationToken, request.CheckValue)) };
 
     public override async Task<VerifyReply> Verify(VerifyRequest request, ServerCallContext context)
     {

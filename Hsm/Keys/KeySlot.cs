@@ -80,6 +80,39 @@ public sealed record KeySlot(HeldKey Current, HeldKey? Pending = null, HeldKey? 
         return new KeySlot(Pending, null, Current, retiresAt);
     }
 
+    /// <summary>The longest overlap a platform key pair's rotation may give the replaced version: merchants fetch its successor meanwhile.</summary>
+    public static readonly TimeSpan OverlapMax = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// A key pair's rotation: <paramref name="next"/> (generated under the current version's policy)
+    /// becomes current, and the current one is accepted until <paramref name="retiresAt"/>. Refused
+    /// while an earlier previous version still overlaps: it would be retired before its time.
+    /// </summary>
+    public KeySlot Rotate(HeldKey next, DateTimeOffset now, DateTimeOffset retiresAt)
+    {
+        if (!Current.IsKeyPair || next.KeyId != Current.KeyId || next.Type != Current.Type || next.Algorithm != Current.Algorithm)
+        {
+            throw new HsmException(HsmErrorCode.InvalidKeyType, $"a new version of {KeyId} is a {Current.Type} key pair ({Current.Algorithm})");
+        }
+        if (PreviousAt(now) is { } previous)
+        {
+            throw new HsmException(HsmErrorCode.InvalidInput, $"{KeyId}'s previous version {previous.CheckValue} overlaps until {PreviousRetiresAt:O}: rotate after it retires");
+        }
+        return new KeySlot(next.WithPolicy(Current.Policy), null, Current, retiresAt);
+    }
+
+    /// <summary>The version with <paramref name="checkValue"/> a key pair's command may use now: the current one, or the previous one until it retires; empty names the current one.</summary>
+    public HeldKey VersionAt(string checkValue, DateTimeOffset now)
+    {
+        if (checkValue.Length == 0 || string.Equals(checkValue, Current.CheckValue, StringComparison.OrdinalIgnoreCase))
+        {
+            return Current;
+        }
+        return PreviousAt(now) is { } previous && string.Equals(checkValue, previous.CheckValue, StringComparison.OrdinalIgnoreCase)
+            ? previous
+            : throw new HsmException(HsmErrorCode.KeyNotFound, $"{KeyId} has no version {checkValue} in use: retired or unknown");
+    }
+
     /// <summary>The pending version with <paramref name="checkValue"/> dropped (a change the other end refused); none: unchanged.</summary>
     public KeySlot Discard(string checkValue) => Pending?.CheckValue == checkValue ? this with { Pending = null } : this;
 

@@ -167,19 +167,29 @@ public static class NetpayCommands
                 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
                 if (result.GetValue(Protocol) == "netpay")
                 {
-                    using var netPayKey = await PlatformKeys.FetchNetPayKeyAsync(http, result.GetValue(Gateway)!, ct);
+                    // NetPay answers name no key: during a rotation's overlap either PGID key in use may have signed.
+                    var netPayKeys = await PlatformKeys.FetchNetPayKeysAsync(http, result.GetValue(Gateway)!, ct);
                     var answer = fields.ToDictionary(f => f.Key, f => f.Value ?? "");
-                    valid = answer.ContainsKey("RefundAmout") ? NetPayForm.IsRefundAnswerSigned(answer, netPayKey) : NetPayForm.IsPlatformSigned(answer, netPayKey);
+                    valid = netPayKeys.Any(key => answer.ContainsKey("RefundAmout") ? NetPayForm.IsRefundAnswerSigned(answer, key) : NetPayForm.IsPlatformSigned(answer, key));
+                    foreach (var key in netPayKeys)
+                    {
+                        key.Dispose();
+                    }
                     signer = "the platform's NetPay key";
                 }
                 else
                 {
+                    var gateway = result.GetValue(Gateway)!;
                     using var platform = result.GetValue(PlatformCert) is { } pinned
                         ? X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(pinned.FullName, ct))
-                        : await PlatformKeys.FetchCertificateAsync(http, result.GetValue(Gateway)!, ct);
-                    valid = fields.GetValueOrDefault(V1Signature.CertIdField) == V1Signature.CertIdOf(platform)
-                        && V1Signature.IsPlatformSigned(fields, fields.GetValueOrDefault(V1Signature.SignatureField), platform);
-                    signer = $"platform certificate {V1Signature.CertIdOf(platform)}";
+                        : await PlatformKeys.FetchCertificateAsync(http, gateway, ct);
+                    var certId = fields.GetValueOrDefault(V1Signature.CertIdField) ?? "";
+                    using var rotated = certId == V1Signature.CertIdOf(platform) ? null : await RotatedCertificateAsync(http, gateway, platform, certId, ct);
+                    var signedBy = rotated ?? platform;
+                    valid = rotated is not null || certId == V1Signature.CertIdOf(platform)
+                        ? V1Signature.IsPlatformSigned(fields, fields.GetValueOrDefault(V1Signature.SignatureField), signedBy)
+                        : false;
+                    signer = $"platform certificate {V1Signature.CertIdOf(signedBy)}";
                 }
             }
             catch (HttpRequestException ex)
@@ -191,6 +201,29 @@ public static class NetpayCommands
             return valid ? 0 : Untrusted;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The certificate of a key the platform rotated to (or from, while it overlaps), by the certId an answer names: believed only
+    /// when the issuing certificate, which issued the pinned one, issued it for answers. Null when the platform has none in use.
+    /// </summary>
+    private static async Task<X509Certificate2?> RotatedCertificateAsync(HttpClient http, Uri gateway, X509Certificate2 pinned, string certId, CancellationToken ct)
+    {
+        using var issuing = X509Certificate2.CreateFromPem(await http.GetStringAsync(new Uri(gateway, PlatformKeys.IssuingCertificatePath), ct));
+        if (!PlatformKeys.IsIssuedBy(issuing, issuing) || !PlatformKeys.IsIssuedBy(pinned, issuing))
+        {
+            return null;
+        }
+        try
+        {
+            return await PlatformKeys.FetchCertificateByIdAsync(http, gateway, PlatformKeys.CertificatePath, certId, issuing,
+                c => PlatformKeys.HasPurpose(c, PlatformKeys.AnswersPurposeOid), ct);
+        }
+        catch (NetPayException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return null;
+        }
     }
 
     private static Command Orders()

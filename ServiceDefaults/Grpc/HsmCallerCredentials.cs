@@ -34,4 +34,8 @@ public static class HsmCallerCredentials
 
     public static IHttpClientBuilder WithHsmCallerCredentials(this IHttpClientBuilder client, IConfiguration configuration) =>
         client.WithCallerCredentials(configuration["HsmClient:CallerName"] ?? "", configuration["HsmClient:Secret"] ?? "");
+
+    /// <summary>A second credential of the service at the Hsm, for one lever only: <c>HsmClient:{identity}:CallerName</c> and <c>:Secret</c>.</summary>
+    public static IHttpClientBuilder WithHsmCallerCredentials(this IHttpClientBuilder client, IConfiguration configuration, string identity) =>
+        client.WithCallerCredentials(configuration[$"HsmClient:{identity}:CallerName"] ?? "", configuration[$"HsmClient:{identity}:Secret"] ?? "");
 }

@@ -149,22 +149,22 @@ public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calenda
     /// </summary>
     private async Task KeepPayoutAccountsAsync(IReadOnlyList<LedgerEvent> events, CancellationToken ct)
     {
-        var carried = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var carried = new SortedDictionary<string, (string Account, string Bank)>(StringComparer.Ordinal);
         foreach (var e in events.Where(e => e.MerchantId.Length > 0 && e.PayoutAccount.Length > 0))
         {
-            carried[e.MerchantId] = e.PayoutAccount;
+            carried[e.MerchantId] = (e.PayoutAccount, e.PayoutBank);
         }
         if (carried.Count == 0)
         {
             return;
         }
-        await using (var known = db.CreateCommand("SELECT merchant_id, account FROM merchant_payout_accounts WHERE merchant_id = ANY($1)"))
+        await using (var known = db.CreateCommand("SELECT merchant_id, account, bank_bic FROM merchant_payout_accounts WHERE merchant_id = ANY($1)"))
         {
             BatchSql.Bind(known, (object)carried.Keys.ToArray());
             await using var row = await known.ExecuteReaderAsync(ct);
             while (await row.ReadAsync(ct))
             {
-                if (carried[row.GetString(0)] == row.GetString(1))
+                if (carried[row.GetString(0)] == (row.GetString(1), row.GetString(2)))
                 {
                     carried.Remove(row.GetString(0));
                 }
@@ -176,10 +176,11 @@ public sealed class LedgerWriter(NpgsqlDataSource db, SettlementCalendar calenda
         }
         await using var keep = db.CreateCommand(
             """
-            INSERT INTO merchant_payout_accounts (merchant_id, account, updated_at) SELECT *, $3 FROM unnest($1::text[], $2::text[])
-            ON CONFLICT (merchant_id) DO UPDATE SET account = excluded.account, updated_at = excluded.updated_at
+            INSERT INTO merchant_payout_accounts (merchant_id, account, bank_bic, updated_at) SELECT *, $4 FROM unnest($1::text[], $2::text[], $3::text[])
+            ON CONFLICT (merchant_id) DO UPDATE SET account = excluded.account, bank_bic = excluded.bank_bic, updated_at = excluded.updated_at
             """);
-        await BatchSql.Bind(keep, carried.Keys.ToArray(), carried.Values.ToArray(), time.GetUtcNow()).ExecuteNonQueryAsync(ct);
+        await BatchSql.Bind(keep, carried.Keys.ToArray(), carried.Values.Select(v => v.Account).ToArray(), carried.Values.Select(v => v.Bank).ToArray(),
+            time.GetUtcNow()).ExecuteNonQueryAsync(ct);
     }
 
     private PlannedEntry PurchaseEntry(LedgerEvent e, DateOnly date, DateTimeOffset occurredAt)

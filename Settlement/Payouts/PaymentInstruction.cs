@@ -7,7 +7,7 @@ namespace Mesh.Settlement.Payouts;
 
 /// <summary>One credit transfer of a payment instruction file: a merchant's batch, paid to its settlement account.</summary>
 public sealed record CreditTransfer(string TransferId, string EndToEndId, long BatchId, string MerchantId, string CreditorAccount, long AmountMinor,
-    string SettlementDate);
+    string SettlementDate, string CreditorAgentBic);
 
 /// <summary>Who pays: the platform, from its account at its settlement bank.</summary>
 public sealed record Debtor(string Name, string Account, string AgentBic);
@@ -17,7 +17,8 @@ public sealed record Debtor(string Name, string Account, string AgentBic);
 /// corporate customer: a group header (MsgId, CreDtTm, NbOfTxs, CtrlSum, the initiating party), one
 /// payment information block with the platform as debtor, and one CdtTrfTxInf per transfer
 /// (InstrId the transfer's id, EndToEndId the batch's reference, the amount in yuan with two
-/// decimals, the merchant as creditor with its settlement account). Written with XmlWriter.
+/// decimals, the merchant's settlement bank as creditor agent, the merchant as creditor with its settlement account). One file goes to
+/// one settlement bank: every transfer on it names the same creditor agent. Written with XmlWriter.
 /// </summary>
 public static class PaymentInstruction
 {
@@ -34,6 +35,7 @@ public static class PaymentInstruction
     {
         Invariant.Holds(transfers.Count is > 0 and <= TransfersMax, "a payment instruction file has 1 to TransfersMax transfers");
         Invariant.Holds(transfers.All(t => t.AmountMinor > 0), "every transfer pays more than zero");
+        Invariant.Holds(transfers.All(t => t.CreditorAgentBic == transfers[0].CreditorAgentBic), "a payment file pays at one settlement bank");
         var controlSum = Amount(transfers.Sum(t => t.AmountMinor));
         var count = transfers.Count.ToString(CultureInfo.InvariantCulture);
         using var buffer = new MemoryStream();
@@ -82,6 +84,11 @@ public static class PaymentInstruction
                 xml.WriteStartElement("InstdAmt");
                 xml.WriteAttributeString("Ccy", Currency);
                 xml.WriteString(Amount(t.AmountMinor));
+                xml.WriteEndElement();
+                xml.WriteEndElement();
+                xml.WriteStartElement("CdtrAgt");
+                xml.WriteStartElement("FinInstnId");
+                xml.WriteElementString("BIC", t.CreditorAgentBic);
                 xml.WriteEndElement();
                 xml.WriteEndElement();
                 xml.WriteStartElement("Cdtr");

@@ -16,8 +16,9 @@ namespace Mesh.Settlement.Payouts;
 /// <summary>
 /// Paying merchants through the platform's settlement bank, by ISO 20022. With each close, the
 /// pending batches it can pay (in yuan, above zero, to a merchant whose settlement account the
-/// ledger knows; rejected ones an operator sent again included) go on one payment instruction file
-/// (pain.001), each batch a transfer, and become <c>sent</c>. The bank's status report (pain.002)
+/// ledger knows; rejected ones an operator sent again included) go on a payment instruction file
+/// (pain.001) per settlement bank (the bank that holds each merchant's account; the platform's own
+/// where none is on record), each batch a transfer, and become <c>sent</c>. The bank's status report (pain.002)
 /// moves each transfer to paid (booked as a payout, under the transfer's id) or rejected. A report
 /// that does not match its file changes nothing; the same report again changes nothing. Files
 /// and reports are made and applied under one lock, so replicas take turns.
@@ -29,24 +30,37 @@ public sealed class PayoutInstructions(NpgsqlDataSource db, LedgerWriter writer,
 
     public static string BatchReference(DateOnly date, long batchId) => string.Create(CultureInfo.InvariantCulture, $"STL-{date:yyyyMMdd}-{batchId}");
 
-    public static string MessageId(DateOnly date) => string.Create(CultureInfo.InvariantCulture, $"MESHPAY-{date:yyyyMMdd}-{PaymentInstruction.Currency}");
+    /// <summary>The MsgId of a date's file for one settlement bank (at most 32 characters: MsgId takes 35).</summary>
+    public static string MessageId(DateOnly date, string bankBic) =>
+        string.Create(CultureInfo.InvariantCulture, $"MESHPAY-{date:yyyyMMdd}-{PaymentInstruction.Currency}-{bankBic}");
 
-    /// <summary>The date's payment instruction file, made if it is not yet and there is something to pay; null when there is nothing.</summary>
-    public async Task<string?> InstructAsync(DateOnly date, CancellationToken ct)
+    /// <summary>
+    /// The date's payment instruction files, one per settlement bank, made if they are not yet and there is something to pay
+    /// (all in one transaction: a date has its files or none); empty when there is nothing.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> InstructAsync(DateOnly date, CancellationToken ct)
     {
-        var msgId = MessageId(date);
         var now = time.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await Sql(connection, tx, "SELECT pg_advisory_xact_lock($1)", PayoutLockKey).ExecuteNonQueryAsync(ct);
-        if (await Sql(connection, tx, "SELECT 1 FROM payout_files WHERE msg_id = $1", msgId).ExecuteScalarAsync(ct) is not null)
+        var made = new List<string>();
+        await using (var existing = await Sql(connection, tx, "SELECT msg_id FROM payout_files WHERE settlement_date = $1 AND currency = $2 ORDER BY msg_id",
+                         date, PaymentInstruction.Currency).ExecuteReaderAsync(ct))
         {
-            return msgId;
+            while (await existing.ReadAsync(ct))
+            {
+                made.Add(existing.GetString(0));
+            }
         }
-        var transfers = new List<CreditTransfer>();
+        if (made.Count > 0)
+        {
+            return made;
+        }
+        var payable = new List<(long BatchId, DateOnly Date, string MerchantId, long AmountMinor, string Account, string Bank)>();
         await using (var read = await Sql(connection, tx,
                          """
-                         SELECT b.batch_id, b.settlement_date, b.merchant_id, b.net_payable_minor, a.account
+                         SELECT b.batch_id, b.settlement_date, b.merchant_id, b.net_payable_minor, a.account, a.bank_bic
                          FROM batches b JOIN merchant_payout_accounts a ON a.merchant_id = b.merchant_id
                          WHERE b.fund_status = 'pending' AND b.currency = $1 AND b.net_payable_minor > 0 AND b.settlement_date <= $2
                          ORDER BY b.settlement_date, b.batch_id LIMIT $3 FOR UPDATE OF b
@@ -54,23 +68,35 @@ public sealed class PayoutInstructions(NpgsqlDataSource db, LedgerWriter writer,
         {
             while (await read.ReadAsync(ct))
             {
-                var (batchId, batchDate) = (read.GetInt64(0), read.GetFieldValue<DateOnly>(1));
-                transfers.Add(new CreditTransfer(string.Create(CultureInfo.InvariantCulture, $"{msgId}-{transfers.Count + 1:D5}"), BatchReference(batchDate, batchId),
-                    batchId, read.GetString(2), read.GetString(4), read.GetInt64(3), DayClose.Text(batchDate)));
+                var bank = read.GetString(5);
+                payable.Add((read.GetInt64(0), read.GetFieldValue<DateOnly>(1), read.GetString(2), read.GetInt64(3), read.GetString(4),
+                    bank.Length > 0 ? bank : options.Value.DebtorAgentBic));
             }
         }
-        if (transfers.Count == 0)
+        foreach (var atBank in payable.GroupBy(p => p.Bank, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            return null;
+            var msgId = MessageId(date, atBank.Key);
+            var transfers = atBank.Select((p, i) => new CreditTransfer(string.Create(CultureInfo.InvariantCulture, $"{msgId}-{i + 1:D5}"),
+                BatchReference(p.Date, p.BatchId), p.BatchId, p.MerchantId, p.Account, p.AmountMinor, DayClose.Text(p.Date), atBank.Key)).ToList();
+            await WriteFileAsync(connection, tx, msgId, date, atBank.Key, transfers, now, ct);
+            made.Add(msgId);
         }
+        await tx.CommitAsync(ct);
+        return made;
+    }
+
+    /// <summary>One bank's file of the date and its transfers, and its batches sent.</summary>
+    private async Task WriteFileAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string msgId, DateOnly date, string bankBic,
+        List<CreditTransfer> transfers, DateTimeOffset now, CancellationToken ct)
+    {
         var debtor = new Debtor(options.Value.DebtorName, options.Value.DebtorAccount, options.Value.DebtorAgentBic);
         var content = PaymentInstruction.Write(msgId, now, date.AddDays(1), debtor, transfers);
         var controlSum = transfers.Sum(t => t.AmountMinor);
         await Sql(connection, tx,
             """
-            INSERT INTO payout_files (msg_id, settlement_date, currency, transactions, control_sum_minor, content, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
-            """, msgId, date, PaymentInstruction.Currency, transfers.Count, controlSum, content, now).ExecuteNonQueryAsync(ct);
+            INSERT INTO payout_files (msg_id, settlement_date, currency, transactions, control_sum_minor, content, created_at, creditor_agent_bic)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            """, msgId, date, PaymentInstruction.Currency, transfers.Count, controlSum, content, now, bankBic).ExecuteNonQueryAsync(ct);
         await Sql(connection, tx,
             """
             INSERT INTO payout_transfers (transfer_id, msg_id, end_to_end_id, batch_id, amount_minor, status)
@@ -83,18 +109,16 @@ public sealed class PayoutInstructions(NpgsqlDataSource db, LedgerWriter writer,
             FROM unnest($1::bigint[], $2::text[]) u(id, t) WHERE b.batch_id = u.id AND b.fund_status = 'pending'
             """, transfers.Select(t => t.BatchId).ToArray(), transfers.Select(t => t.TransferId).ToArray()).ExecuteNonQueryAsync(ct);
         Invariant.Holds(sent == transfers.Count, "every batch on a payment file was pending and is now sent");
-        await tx.CommitAsync(ct);
         metrics.Transfers("sent", transfers.Count);
-        logger.LogInformation("Payment instruction file {MsgId}: {Transfers} transfers, {ControlSum} {Currency}", msgId, transfers.Count,
+        logger.LogInformation("Payment instruction file {MsgId} for {Bank}: {Transfers} transfers, {ControlSum} {Currency}", msgId, bankBic, transfers.Count,
             PaymentInstruction.Amount(controlSum), PaymentInstruction.Currency);
-        return msgId;
     }
 
     public async Task<List<PayoutFile>> ListAsync(DateOnly? date, CancellationToken ct)
     {
         await using var find = db.CreateCommand(
             """
-            SELECT f.msg_id, f.settlement_date, f.currency, f.transactions, f.control_sum_minor, f.created_at,
+            SELECT f.msg_id, f.settlement_date, f.currency, f.transactions, f.control_sum_minor, f.created_at, f.creditor_agent_bic,
                    count(*) FILTER (WHERE t.status = 'paid')::int, count(*) FILTER (WHERE t.status = 'rejected')::int, count(*) FILTER (WHERE t.status = 'sent')::int
             FROM payout_files f JOIN payout_transfers t ON t.msg_id = f.msg_id
             WHERE $1::date IS NULL OR f.settlement_date = $1
@@ -113,9 +137,10 @@ public sealed class PayoutInstructions(NpgsqlDataSource db, LedgerWriter writer,
                 Transactions = row.GetInt32(3),
                 ControlSumMinor = row.GetInt64(4),
                 CreatedAtUnixMs = row.GetFieldValue<DateTimeOffset>(5).ToUnixTimeMilliseconds(),
-                Paid = row.GetInt32(6),
-                Rejected = row.GetInt32(7),
-                Sent = row.GetInt32(8),
+                CreditorAgentBic = row.GetString(6) is { Length: > 0 } bank ? bank : options.Value.DebtorAgentBic,
+                Paid = row.GetInt32(7),
+                Rejected = row.GetInt32(8),
+                Sent = row.GetInt32(9),
             });
         }
         return files;

@@ -70,6 +70,9 @@ public sealed class AuthorizationMatrixTests(MeshPlatformFixture platform, ITest
         ("GET", "/ops/gates", "LLLLAALL"),
         ("POST", "/ops/gates", "LLLLAFLL"),
         ("POST", "/ops/gates/0000/disable", "LLLLAFLL"),
+        // An empty form names no version and no overlap: refused as incomplete, no key rotates.
+        ("GET", "/ops/keys", "LLLLAALL"),
+        ("POST", "/ops/keys/gateway.signing/rotate", "LLLLAFLL"),
         ("GET", "/admin/merchants/{merchant}", "UUUUUUAU"),
         ("POST", "/admin/merchants", "UUUUUUAU"),
         ("POST", "/admin/merchants/{merchant}/console-users", "UUUUUUAU"),

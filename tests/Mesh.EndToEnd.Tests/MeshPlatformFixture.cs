@@ -293,3 +293,18 @@ public sealed class HaPlatformCollection : ICollectionFixture<HaPlatformFixture>
 {
     public const string Name = "Mesh platform, highly available PostgreSQL";
 }
+
+/// <summary>
+/// The platform whose own keys the rotation tests rotate, with two gateways (each takes up a rotation by
+/// itself): its own, so that no other test meets a certificate it did not expect.
+/// </summary>
+public sealed class KeyRotationPlatformFixture : MeshPlatformFixture
+{
+    public override int Replicas => 2;
+}
+
+[CollectionDefinition(Name)]
+public sealed class KeyRotationPlatformCollection : ICollectionFixture<KeyRotationPlatformFixture>
+{
+    public const string Name = "Mesh platform, its own keys rotated";
+}

@@ -99,6 +99,79 @@ public sealed class PayoutTests(MeshPlatformFixture platform)
     }
 
     [Fact]
+    public async Task MerchantsAtTwoBanks_GetOneFileEach_WithItsOwnTotals_AndAReportIsMatchedToItsOwnFileOnly()
+    {
+        using var channel = await platform.SettlementChannelAsync();
+        var settlement = new Settlement.SettlementClient(channel);
+        var day = SettlementLedgerTests.NextDay();
+        var date = $"{day:yyyy-MM-dd}";
+        string[] banks = ["PCBCCNBJXXX", "BKCHCNBJ", "PCBCCNBJXXX"];
+        var (merchants, accounts) = await RecordDayAsync(settlement, day, [[10_000, 2_345], [30_001], [777]], withAccount: 3, banks: banks);
+
+        await settlement.CloseDayAsync(new CloseDayRequest { SettlementDate = date });
+        var files = (await settlement.ListPayoutFilesAsync(new ListPayoutFilesRequest { SettlementDate = date })).Files.OrderBy(f => f.CreditorAgentBic).ToList();
+        var batches = (await settlement.ListBatchesAsync(new ListBatchesRequest { SettlementDate = date })).Batches.Where(b => merchants.Contains(b.MerchantId)).ToList();
+        var read = new Dictionary<string, (int Count, long Sum, List<(string InstrId, string EndToEndId, long AmountMinor, string Account)> Transfers, List<string> Agents)>();
+        foreach (var file in files)
+        {
+            var xml = (await settlement.GetPayoutFileAsync(new GetPayoutFileRequest { MsgId = file.MsgId })).Content.ToByteArray();
+            var (count, sum, transfers) = ReadPain001(xml);
+            read[file.CreditorAgentBic] = (count, sum, transfers, CreditorAgents(xml));
+        }
+
+        Assert.Equal(["BKCHCNBJ", "PCBCCNBJXXX"], files.Select(f => f.CreditorAgentBic));
+        Assert.All(files, f => Assert.EndsWith("-" + f.CreditorAgentBic, f.MsgId, StringComparison.Ordinal));
+        foreach (var file in files)
+        {
+            var (count, sum, transfers, agents) = read[file.CreditorAgentBic];
+            var atBank = merchants.Where((_, i) => banks[i] == file.CreditorAgentBic).Select(m => batches.Single(b => b.MerchantId == m)).ToList();
+            // Each file's header counts and sums its own transfers, which are exactly the batches of the merchants at its bank.
+            Assert.Equal((file.Transactions, file.ControlSumMinor), (count, sum));
+            Assert.Equal((transfers.Count, transfers.Sum(t => t.AmountMinor)), (count, sum));
+            Assert.Equal(atBank.Select(b => (b.Reference, b.NetPayableMinor)).Order(), transfers.Select(t => (t.EndToEndId, t.AmountMinor)).Order());
+            Assert.All(agents, a => Assert.Equal(file.CreditorAgentBic, a));
+            Assert.All(transfers, t => Assert.Equal(accounts[Array.IndexOf(merchants, atBank.Single(b => b.Reference == t.EndToEndId).MerchantId)], t.Account));
+        }
+
+        var (ccb, boc) = (files[1], files[0]);
+        var atBoc = batches.Single(b => b.MerchantId == merchants[1]);
+        var atCcb = merchants.Where((_, i) => banks[i] == ccb.CreditorAgentBic).Select(m => batches.Single(b => b.MerchantId == m)).ToList();
+        var before = await StateAsync(merchants);
+        // A report on the CCB file that names the BOC file's transfer does not match its file: refused whole.
+        var crossed = await Assert.ThrowsAsync<RpcException>(() => settlement.ApplyPaymentStatusReportAsync(new PaymentStatusReportRequest
+        {
+            Content = ByteString.CopyFrom(Pain002($"RPT-{Guid.NewGuid():N}"[..30], ccb.MsgId, ccb.Transactions, ccb.ControlSumMinor, Tx(atBoc, "ACSC"))),
+        }).ResponseAsync);
+        var unchanged = await StateAsync(merchants);
+        var applied = await settlement.ApplyPaymentStatusReportAsync(new PaymentStatusReportRequest
+        {
+            Content = ByteString.CopyFrom(Pain002($"RPT-{Guid.NewGuid():N}"[..30], ccb.MsgId, ccb.Transactions, ccb.ControlSumMinor,
+                [.. atCcb.Select(b => Tx(b, "ACSC"))])),
+        });
+        var after = (await settlement.ListBatchesAsync(new ListBatchesRequest { SettlementDate = date })).Batches.Where(b => merchants.Contains(b.MerchantId)).ToList();
+        var listed = (await settlement.ListPayoutFilesAsync(new ListPayoutFilesRequest { SettlementDate = date })).Files;
+
+        Assert.Equal(StatusCode.InvalidArgument, crossed.StatusCode);
+        Assert.Equal(before, unchanged);
+        Assert.Equal((2, 0), (applied.Paid, applied.Rejected));
+        Assert.All(atCcb, b => Assert.Equal("paid", after.Single(a => a.BatchId == b.BatchId).FundStatus));
+        Assert.Equal("sent", after.Single(a => a.BatchId == atBoc.BatchId).FundStatus);
+        Assert.Equal((2, 0), (listed.Single(f => f.MsgId == ccb.MsgId).Paid, listed.Single(f => f.MsgId == ccb.MsgId).Sent));
+        Assert.Equal((0, 1), (listed.Single(f => f.MsgId == boc.MsgId).Paid, listed.Single(f => f.MsgId == boc.MsgId).Sent));
+        var verified = await settlement.VerifyAsync(new VerifyLedgerRequest());
+        Assert.True(verified.Ok, string.Join("; ", verified.Problems));
+    }
+
+    /// <summary>Each transfer's creditor agent (CdtrAgt/FinInstnId/BIC), as an XPath reader sees it.</summary>
+    private static List<string> CreditorAgents(byte[] xml)
+    {
+        var ns = new XmlNamespaceManager(new NameTable());
+        ns.AddNamespace("p", Pain001);
+        return XDocument.Parse(Encoding.UTF8.GetString(xml)).XPathSelectElements("/p:Document/p:CstmrCdtTrfInitn/p:PmtInf/p:CdtTrfTxInf/p:CdtrAgt/p:FinInstnId/p:BIC", ns)
+            .Select(e => e.Value).ToList();
+    }
+
+    [Fact]
     public async Task AReportThatDoesNotMatchItsFile_OrCarriesAnEntity_IsRefusedWithAProblem_AndChangesNothing()
     {
         using var channel = await platform.SettlementChannelAsync();
@@ -212,10 +285,14 @@ public sealed class PayoutTests(MeshPlatformFixture platform)
 
     /// <summary>
     /// A day of purchases, one merchant per list of amounts (the <paramref name="onboarded"/> ones first, then new ids); the first
-    /// <paramref name="withAccount"/> merchants' events carry a settlement account.
+    /// <paramref name="withAccount"/> merchants' events carry a settlement account (at the platform's own settlement bank).
     /// </summary>
+    private static Task<(string[] Merchants, string[] Accounts)> RecordDayAsync(Settlement.SettlementClient settlement, DateOnly day, long[][] amounts, int withAccount,
+        params string[] onboarded) => RecordDayAsync(settlement, day, amounts, withAccount, [], onboarded);
+
+    /// <summary>As above, each merchant's account held at the bank <paramref name="banks"/> names in its place (beyond it, the platform's own).</summary>
     private static async Task<(string[] Merchants, string[] Accounts)> RecordDayAsync(Settlement.SettlementClient settlement, DateOnly day, long[][] amounts, int withAccount,
-        params string[] onboarded)
+        string[] banks, params string[] onboarded)
     {
         var at = new DateTimeOffset(day.ToDateTime(new TimeOnly(4, 0)), TimeSpan.Zero);
         var merchants = amounts.Select((_, i) => i < onboarded.Length ? onboarded[i]
@@ -229,6 +306,7 @@ public sealed class PayoutTests(MeshPlatformFixture platform)
                 var purchase = new SettlementLedgerTests.Purchase(i, merchants[m], amounts[m][i], at.AddMinutes(i));
                 var e = SettlementLedgerTests.Event($"payout-{merchants[m]}-{i}", "purchase", "paid", purchase, purchase.Amount, purchase.At);
                 e.PayoutAccount = m < withAccount ? accounts[m] : "";
+                e.PayoutBank = m < banks.Length ? banks[m] : "";
                 request.Events.Add(e);
             }
         }
@@ -299,7 +377,7 @@ public sealed class PayoutTests(MeshPlatformFixture platform)
         return await ConsoleSession.SignInAsync(platform, "/console", new() { ["merchantId"] = merchantId, ["operatorId"] = operatorId, ["password"] = password });
     }
 
-    private static Task<HttpResponseMessage> SendAsync(HttpClient http, HttpMethod method, string path, ConsoleSession session, params (string Name, string Value)[] form)
+    internal static Task<HttpResponseMessage> SendAsync(HttpClient http, HttpMethod method, string path, ConsoleSession session, params (string Name, string Value)[] form)
     {
         var request = new HttpRequestMessage(method, path);
         request.Headers.Add("Cookie", session.Cookie!);

@@ -59,6 +59,35 @@ public sealed class NotificationAndFileTests : IDisposable
         Assert.Throws<NotificationRejectedException>(() => otherReader.Read(headers, "application/json", body));
     }
 
+    [Fact]
+    public async Task AV1Notification_UnderACertIdTheReaderDoesNotHold_IsReadOnceItsCertificateIsFetched_AndRefusedWhenThePlatformHasNone()
+    {
+        // The platform rotated: the reader pinned the old certificate, the notification names the new one.
+        using var pinned = new TestPlatform();
+        var (headers, body) = V1Notification();
+        var asked = new List<string>();
+        var rotated = new NotificationReader(pinned.Certificate, pinned.NetPayKey, certificateById: (certId, _) =>
+        {
+            asked.Add(certId);
+            return Task.FromResult(_platform.Certificate);
+        });
+        var retired = new NotificationReader(pinned.Certificate, pinned.NetPayKey,
+            certificateById: (certId, _) => Task.FromException<System.Security.Cryptography.X509Certificates.X509Certificate2>(
+                new Mesh.NetPay.Api.NetPayException($"the platform has no certificate {certId} in use (404)")));
+        var lying = new NotificationReader(pinned.Certificate, pinned.NetPayKey, certificateById: (_, _) => Task.FromResult(pinned.Certificate));
+
+        var n = await rotated.ReadAsync(headers, "application/json", body);
+        var again = await rotated.ReadAsync(headers, "application/json", body);
+
+        Assert.Equal(("41", 128_00L), (n.NotificationId, n.AmountMinor));
+        Assert.Equal(n, again);
+        Assert.Equal([V1Signature.CertIdOf(_platform.Certificate)], asked);
+        Assert.Throws<NotificationRejectedException>(() => new NotificationReader(pinned.Certificate, pinned.NetPayKey).Read(headers, "application/json", body));
+        await Assert.ThrowsAsync<NotificationRejectedException>(() => retired.ReadAsync(headers, "application/json", body));
+        // A certificate served under another certId than the one asked for is not believed.
+        await Assert.ThrowsAsync<NotificationRejectedException>(() => lying.ReadAsync(headers, "application/json", body));
+    }
+
     /// <summary>
     /// A NetPay notification as the gateway sends it: NetPay's fields with checkvalue (the PGID key),
     /// NotificationId and OrderVersion, and certId and signature (the platform certificate over every

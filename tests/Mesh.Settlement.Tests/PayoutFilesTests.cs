@@ -35,10 +35,12 @@ public sealed class PayoutFilesTests
     {
         var transfers = new[]
         {
-            new CreditTransfer("MESHPAY-20261204-CNY-00001", "STL-20261204-7", 7, "808080000000001", "1202020209000012345", 12_345, "2026-12-04"),
-            new CreditTransfer("MESHPAY-20261204-CNY-00002", "STL-20261204-8", 8, "808080000000002", "6222000011112222", 100, "2026-12-04"),
+            new CreditTransfer("MESHPAY-20261204-CNY-PCBCCNBJXXX-00001", "STL-20261204-7", 7, "808080000000001", "1202020209000012345", 12_345, "2026-12-04",
+                "PCBCCNBJXXX"),
+            new CreditTransfer("MESHPAY-20261204-CNY-PCBCCNBJXXX-00002", "STL-20261204-8", 8, "808080000000002", "6222000011112222", 100, "2026-12-04",
+                "PCBCCNBJXXX"),
         };
-        var content = PaymentInstruction.Write("MESHPAY-20261204-CNY", new DateTimeOffset(2026, 12, 4, 15, 30, 0, TimeSpan.Zero), new DateOnly(2026, 12, 5),
+        var content = PaymentInstruction.Write("MESHPAY-20261204-CNY-PCBCCNBJXXX", new DateTimeOffset(2026, 12, 4, 15, 30, 0, TimeSpan.Zero), new DateOnly(2026, 12, 5),
             new Debtor("Mesh Payments", "MESH00000000000001", "ICBKCNBJXXX"), transfers);
 
         var document = XDocument.Parse(Encoding.UTF8.GetString(content));
@@ -53,6 +55,7 @@ public sealed class PayoutFilesTests
                 (string)t.Element(Pain001 + "Amt")!.Element(Pain001 + "InstdAmt")!.Attribute("Ccy")!,
                 t.Element(Pain001 + "CdtrAcct")!.Element(Pain001 + "Id")!.Element(Pain001 + "Othr")!.Element(Pain001 + "Id")!.Value)).ToList();
         Assert.Equal([("STL-20261204-7", "123.45", "CNY", "1202020209000012345"), ("STL-20261204-8", "1.00", "CNY", "6222000011112222")], rows);
+        Assert.Equal(["PCBCCNBJXXX", "PCBCCNBJXXX"], document.XPathSelectElements("//p:CdtTrfTxInf/p:CdtrAgt/p:FinInstnId/p:BIC", ns).Select(e => e.Value));
     }
 
     [Fact]

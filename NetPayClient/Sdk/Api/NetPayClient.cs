@@ -37,6 +37,7 @@ public sealed class NetPayClient : IDisposable
     private X509Certificate2? _issuing;
     private X509Certificate2? _files;
     private X509Certificate2? _envelope;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, X509Certificate2> _byCertId = new(StringComparer.Ordinal);
 
     /// <summary>A client; pass an <paramref name="http"/> from IHttpClientFactory in ASP.NET Core, or none to own one.</summary>
     public NetPayClient(NetPayClientOptions options, HttpClient? http = null, TimeProvider? time = null)
@@ -250,9 +251,35 @@ public sealed class NetPayClient : IDisposable
     }
 
     /// <summary>
+    /// The certificate of the platform's answers and notifications that <paramref name="certId"/> names: the pinned
+    /// (or first fetched) one, or, when the platform rotated its key, the one fetched by that certId and believed
+    /// only if the platform's issuing key issued it for answers (kept, up to <see cref="PlatformKeys.CertificatesByIdMax"/>).
+    /// A retired or unknown certId throws: its signatures are refused.
+    /// </summary>
+    public async Task<X509Certificate2> PlatformCertificateAsync(string certId, CancellationToken ct = default)
+    {
+        var platform = await PlatformCertificateAsync(ct);
+        if (V1Signature.CertIdOf(platform) == certId)
+        {
+            return platform;
+        }
+        if (_byCertId.TryGetValue(certId, out var known))
+        {
+            return known;
+        }
+        var fetched = await PlatformKeys.FetchCertificateByIdAsync(_http, _options.GatewayUrl, PlatformKeys.CertificatePath, certId,
+            await PlatformIssuingCertificateAsync(ct), c => PlatformKeys.HasPurpose(c, PlatformKeys.AnswersPurposeOid), ct);
+        if (_byCertId.Count >= PlatformKeys.CertificatesByIdMax)
+        {
+            _byCertId.Clear();
+        }
+        return _byCertId.GetOrAdd(certId, fetched);
+    }
+
+    /// <summary>
     /// The certificate of the platform's issuing key, which signs certificates and nothing else:
     /// fetched once, and believed only if it is self-signed and issued the platform certificate
-    /// (<see cref="PlatformCertificateAsync"/>, pinned or fetched).
+    /// (<see cref="PlatformCertificateAsync(CancellationToken)"/>, pinned or fetched).
     /// </summary>
     public async Task<X509Certificate2> PlatformIssuingCertificateAsync(CancellationToken ct = default)
     {
@@ -360,11 +387,11 @@ public sealed class NetPayClient : IDisposable
             throw new NetPayException($"an answer of more than {AnswerBytesMax} bytes");
         }
         var answer = ParseAnswer(bytes);
-        var platform = await PlatformCertificateAsync(ct);
-        if (answer.Fields.GetValueOrDefault(V1Signature.CertIdField) != V1Signature.CertIdOf(platform)
-            || !V1Signature.IsPlatformSigned(answer.Fields, answer.Fields.GetValueOrDefault(V1Signature.SignatureField), platform))
+        var certId = answer.Fields.GetValueOrDefault(V1Signature.CertIdField) ?? "";
+        var platform = await PlatformCertificateAsync(certId, ct);
+        if (!V1Signature.IsPlatformSigned(answer.Fields, answer.Fields.GetValueOrDefault(V1Signature.SignatureField), platform))
         {
-            throw new NetPayException($"the answer is not signed by the platform certificate {V1Signature.CertIdOf(platform)}");
+            throw new NetPayException($"the answer is not signed by the platform certificate {certId}");
         }
         return answer;
     }

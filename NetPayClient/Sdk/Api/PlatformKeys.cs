@@ -38,6 +38,59 @@ public static class PlatformKeys
         return X509Certificate2.CreateFromPem(await http.GetStringAsync(new Uri(gateway, CertificatePath), ct));
     }
 
+    /// <summary>Where the gateway lists every certificate in use (current, and the ones a rotation replaced until their overlap ends) and the NetPay keys.</summary>
+    public const string CertificatesListPath = "/v1/platform-certificates";
+
+    /// <summary>Where the gateway publishes every NetPay PGID key in use: two during a rotation's overlap (NetPay answers name no key).</summary>
+    public const string NetPayKeysPath = "/v1/platform-netpay-keys";
+
+    /// <summary>The most certificates a client keeps by certId: a rotation adds one, a retirement drops one.</summary>
+    public const int CertificatesByIdMax = 16;
+
+    /// <summary>
+    /// The certificate <paramref name="certId"/> names, fetched from <paramref name="path"/> (<c>?certId=</c>) and believed only
+    /// when it is that certId's, <paramref name="issuing"/> issued it, and it is for the purpose <paramref name="isForPurpose"/> checks:
+    /// what a client does when an answer, a notification or a file names a key it does not hold (a rotation).
+    /// </summary>
+    /// <exception cref="NetPayException">The platform has no such certificate in use (retired or unknown), or it is not the platform's.</exception>
+    public static async Task<X509Certificate2> FetchCertificateByIdAsync(HttpClient http, Uri gateway, string path, string certId, X509Certificate2 issuing,
+        Func<X509Certificate2, bool> isForPurpose, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(isForPurpose);
+        if (certId is not { Length: 16 } || !certId.All(char.IsAsciiHexDigitLower))
+        {
+            throw new NetPayException($"certId {certId} is not 16 lower-case hex digits");
+        }
+        using var response = await http.GetAsync(new Uri(gateway, $"{path}?certId={certId}"), ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new NetPayException($"the platform has no certificate {certId} in use ({(int)response.StatusCode}): retired, or never the platform's");
+        }
+        var certificate = X509Certificate2.CreateFromPem(await response.Content.ReadAsStringAsync(ct));
+        if (V1Signature.CertIdOf(certificate) != certId || !IsIssuedBy(certificate, issuing) || !isForPurpose(certificate))
+        {
+            certificate.Dispose();
+            throw new NetPayException($"the certificate served as {certId} is not one the platform's issuing key issued for that purpose");
+        }
+        return certificate;
+    }
+
+    /// <summary>Every NetPay PGID key in use (<see cref="NetPayKeysPath"/>): verify a NetPay answer with each, current first.</summary>
+    public static async Task<IReadOnlyList<RSA>> FetchNetPayKeysAsync(HttpClient http, Uri gateway, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var pem = await http.GetStringAsync(new Uri(gateway, NetPayKeysPath), ct);
+        var keys = new List<RSA>();
+        foreach (var block in pem.Split("-----END PUBLIC KEY-----", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var rsa = RSA.Create();
+            rsa.ImportFromPem(block + "\n-----END PUBLIC KEY-----");
+            keys.Add(rsa);
+        }
+        return keys;
+    }
+
     /// <summary>The public key NetPay form-protocol answers are signed with (<c>/v1/platform-netpay-key</c>, PGID key, RSA-1024).</summary>
     public static async Task<RSA> FetchNetPayKeyAsync(HttpClient http, Uri gateway, CancellationToken ct = default)
     {

@@ -38,8 +38,8 @@ public static class NotificationEndpoints
             try
             {
                 var reader = await readers.GetAsync(services, http.RequestAborted);
-                notification = reader.Read(http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
-                    http.Request.ContentType, body.ToArray());
+                notification = await reader.ReadAsync(http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+                    http.Request.ContentType, body.ToArray(), http.RequestAborted);
             }
             catch (NotificationRejectedException ex)
             {
@@ -89,7 +89,7 @@ public static class NotificationEndpoints
                     _reader = new NotificationReader(await client.PlatformCertificateAsync(ct), await client.PlatformNetPayKeyAsync(ct),
                         options.Key.Algorithm as System.Security.Cryptography.RSA, options.MerchantCertificatePem is { } pem
                             ? System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(pem)
-                            : null);
+                            : null, client.PlatformCertificateAsync);
                 }
                 return _reader;
             }

@@ -31,17 +31,80 @@ public sealed class NotificationRejectedException(string reason) : Exception(rea
 /// and <c>OrderVersion</c>, so they are believed only under that second signature. The
 /// <c>Mesh-Notification-Id</c> and <c>Mesh-Order-Version</c> headers are not signed: when present
 /// they must agree with the signed values. A digital envelope (JSON or CMS) is opened first with
-/// the merchant's key.
+/// the merchant's key. <see cref="ReadAsync"/> also reads a notification signed by a key the platform rotated to:
+/// it asks <c>certificateById</c> (<see cref="Api.NetPayClient.PlatformCertificateAsync(string, CancellationToken)"/>)
+/// for the certificate the notification's certId names.
 /// </summary>
 public sealed class NotificationReader(X509Certificate2 platformCertificate, RSA platformNetPayKey, RSA? merchantEnvelopeKey = null,
-    X509Certificate2? merchantCertificate = null)
+    X509Certificate2? merchantCertificate = null, Func<string, CancellationToken, Task<X509Certificate2>>? certificateById = null)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, X509Certificate2> _byCertId = new(StringComparer.Ordinal);
+
     /// <summary>Largest body read, in bytes.</summary>
     public const int BodyBytesMax = 64 * 1024;
 
     /// <summary>Reads one notification: its headers (name → value) and its body.</summary>
     /// <exception cref="NotificationRejectedException">It does not verify, or it is not a notification.</exception>
     public PaymentNotification Read(IReadOnlyDictionary<string, string> headers, string? contentType, byte[] body)
+    {
+        try
+        {
+            return ReadKnown(headers, contentType, body);
+        }
+        catch (UnknownCertIdException)
+        {
+            throw new NotificationRejectedException("the notification is not signed by the platform certificate");
+        }
+    }
+
+    private PaymentNotification ReadKnown(IReadOnlyDictionary<string, string> headers, string? contentType, byte[] body) =>
+        Read(headers, contentType, body, certId => certId == V1Signature.CertIdOf(platformCertificate) ? platformCertificate
+            : _byCertId.TryGetValue(certId ?? "", out var known) ? known
+            : throw new UnknownCertIdException(certId ?? ""));
+
+    /// <summary>
+    /// Reads one notification as <see cref="Read(IReadOnlyDictionary{string, string}, string?, byte[])"/> does, and when it names a
+    /// certId this reader does not hold, fetches that certificate first (a rotation of the platform's key); a certId the
+    /// platform no longer uses is refused.
+    /// </summary>
+    /// <exception cref="NotificationRejectedException">It does not verify, its certId is retired or unknown, or it is not a notification.</exception>
+    public async Task<PaymentNotification> ReadAsync(IReadOnlyDictionary<string, string> headers, string? contentType, byte[] body, CancellationToken ct = default)
+    {
+        try
+        {
+            return ReadKnown(headers, contentType, body);
+        }
+        catch (UnknownCertIdException unknown) when (certificateById is not null)
+        {
+            X509Certificate2 fetched;
+            try
+            {
+                fetched = await certificateById(unknown.CertId, ct);
+            }
+            catch (Api.NetPayException ex)
+            {
+                throw new NotificationRejectedException("the notification is not signed by a platform certificate in use", ex);
+            }
+            if (V1Signature.CertIdOf(fetched) != unknown.CertId)
+            {
+                throw new NotificationRejectedException("the notification is not signed by the platform certificate");
+            }
+            _byCertId[unknown.CertId] = fetched;
+            return Read(headers, contentType, body);
+        }
+        catch (UnknownCertIdException)
+        {
+            throw new NotificationRejectedException("the notification is not signed by the platform certificate");
+        }
+    }
+
+    /// <summary>A notification signed under a certId this reader does not hold.</summary>
+    private sealed class UnknownCertIdException(string certId) : Exception($"certId {certId}")
+    {
+        public string CertId { get; } = certId;
+    }
+
+    private PaymentNotification Read(IReadOnlyDictionary<string, string> headers, string? contentType, byte[] body, Func<string?, X509Certificate2> certificateFor)
     {
         ArgumentNullException.ThrowIfNull(headers);
         ArgumentNullException.ThrowIfNull(body);
@@ -58,8 +121,8 @@ public sealed class NotificationReader(X509Certificate2 platformCertificate, RSA
             contentType = Header("Mesh-Enveloped-Content-Type") ?? throw new NotificationRejectedException("an envelope without Mesh-Enveloped-Content-Type");
         }
         var notification = contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
-            ? ReadNetPay(body)
-            : ReadV1(body, Header("Mesh-Signature"), Header("Mesh-Cert-Id"));
+            ? ReadNetPay(body, certificateFor)
+            : ReadV1(body, Header("Mesh-Signature"), Header("Mesh-Cert-Id"), certificateFor);
         if ((Header("Mesh-Notification-Id") is { } id && id != notification.NotificationId)
             || (Header("Mesh-Order-Version") is { } version && version != notification.OrderVersion.ToString(CultureInfo.InvariantCulture)))
         {
@@ -87,10 +150,9 @@ public sealed class NotificationReader(X509Certificate2 platformCertificate, RSA
         }
     }
 
-    private PaymentNotification ReadV1(byte[] body, string? signature, string? certId)
+    private static PaymentNotification ReadV1(byte[] body, string? signature, string? certId, Func<string?, X509Certificate2> certificateFor)
     {
-        if (certId != V1Signature.CertIdOf(platformCertificate) || signature is null || !Base64.TryDecode(signature, out var signatureBytes)
-            || !PlatformSignature.VerifyData(platformCertificate, body, signatureBytes))
+        if (signature is null || !Base64.TryDecode(signature, out var signatureBytes) || !PlatformSignature.VerifyData(certificateFor(certId), body, signatureBytes))
         {
             throw new NotificationRejectedException("the notification is not signed by the platform certificate");
         }
@@ -109,7 +171,7 @@ public sealed class NotificationReader(X509Certificate2 platformCertificate, RSA
             f.GetValueOrDefault("maskedPan"), f.GetValueOrDefault("refundId"), f.GetValueOrDefault("txnDate") ?? "", f.GetValueOrDefault("reqReserved"), "v1");
     }
 
-    private PaymentNotification ReadNetPay(byte[] body)
+    private PaymentNotification ReadNetPay(byte[] body, Func<string?, X509Certificate2> certificateFor)
     {
         var f = Encoding.UTF8.GetString(body).Split('&', StringSplitOptions.RemoveEmptyEntries)
             .Select(pair => pair.Split('=', 2))
@@ -120,9 +182,8 @@ public sealed class NotificationReader(X509Certificate2 platformCertificate, RSA
         {
             throw new NotificationRejectedException(refund ? "the refund result's CheckValue is not the platform's" : "the notification's checkvalue is not the platform's");
         }
-        if (f.GetValueOrDefault(V1Signature.CertIdField) != V1Signature.CertIdOf(platformCertificate)
-            || !V1Signature.IsPlatformSigned(f.Select(kv => new KeyValuePair<string, string?>(kv.Key, kv.Value)), f.GetValueOrDefault(V1Signature.SignatureField),
-                platformCertificate))
+        if (!V1Signature.IsPlatformSigned(f.Select(kv => new KeyValuePair<string, string?>(kv.Key, kv.Value)), f.GetValueOrDefault(V1Signature.SignatureField),
+                certificateFor(f.GetValueOrDefault(V1Signature.CertIdField))))
         {
             throw new NotificationRejectedException("the notification's NotificationId and OrderVersion are not signed by the platform certificate");
         }
