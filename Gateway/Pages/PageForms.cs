@@ -1,4 +1,5 @@
 using Mesh.Gateway.Acquiring;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Orders;
 using Mesh.Gateway.Payments;
@@ -13,11 +14,11 @@ namespace Mesh.Gateway.Pages;
 public sealed class PageForms(PaymentSessions sessions, PinTransportKeys keys, GateCodes gates, CardProducts products, CardPayments payments,
     IOptions<GatewayOptions> options)
 {
-    public async Task<IResult> PageAsync(PaymentSession session, string merchantName, string? error, int statusCode, CancellationToken ct)
+    public async Task<IResult> PageAsync(PaymentSession session, string merchantName, Words? error, int statusCode, CancellationToken ct)
     {
         if (await payments.ChallengeAsync(session, ct) is { } challenge)
         {
-            return PaymentPages.Code(sessions.Seal(session), session, merchantName, challenge.PanMasked, null, error, statusCode);
+            return PaymentPages.Code(sessions.Seal(session), session, merchantName, challenge.PanMasked, error, statusCode);
         }
         var scheme = options.Value.PinTransport == EncryptedPin.RsaOaep ? EncryptedPin.RsaOaep : EncryptedPin.Ecdh;
         var (transportKey, transportCheckValue) = await keys.CurrentAsync(scheme, ct);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Mesh.Gateway.Acquiring;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Merchants;
 using Mesh.Gateway.Notifications;
 using Mesh.Gateway.Options;
@@ -75,7 +76,7 @@ public static class PaymentPageApi
         if (await RiskRefusal.AtCreationAsync(request.Order, risk, ct) is { } overLimit)
         {
             return WantsHtml(context)
-                ? PaymentPages.Error(StatusCodes.Status422UnprocessableEntity, "Refused by risk controls", $"{overLimit.Detail} (code {overLimit.Code})")
+                ? PaymentPages.Error(StatusCodes.Status422UnprocessableEntity, "Refused by risk controls", new Words("{0} (code {1})", overLimit.Detail, overLimit.Code))
                 : TypedResults.Problem(overLimit.Detail, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Refused by risk controls",
                     extensions: new Dictionary<string, object?> { ["code"] = overLimit.Code });
         }
@@ -173,7 +174,7 @@ public static class PaymentPageApi
             return refused;
         }
         var (session, form) = (submitted.Session!, submitted.Form!);
-        string? Refuse(string message) => message;
+        Words? Refuse(Words message) => message;
         var error =
             !Pan.TryParse(form["pan"].ToString().Replace(" ", "", StringComparison.Ordinal), out var pan) ? Refuse("Please check the card number.")
             : ExpiryYyMm(form["expiry"]) is null ? Refuse("The expiry date is MM/YY, as printed on the card.")
@@ -236,14 +237,15 @@ public static class PaymentPageApi
     /// </summary>
     private static async Task<IResult?> NotPayingAsync(MerchantRegistry merchants, string merchantId, CancellationToken ct) =>
         await merchants.FindAsync(merchantId, ct) is { } merchant && MerchantLifecycle.Refuses(merchant.State, MerchantCall.NewBusiness) is { } code
-            ? PaymentPages.Error(StatusCodes.Status403Forbidden, $"{merchant.Name} is not taking payments",
-                $"Nothing was charged: {MerchantLifecycle.Why(merchant.State)} (code {code}).")
+            ? PaymentPages.Error(StatusCodes.Status403Forbidden, new Words("{0} is not taking payments", merchant.Name),
+                new Words("Nothing was charged: {0} (code {1}).", new Words(MerchantLifecycle.Why(merchant.State)), code))
             : null;
 
     /// <summary>TransGet's refusal of a merchant that takes no new orders: the code as a problem's <c>code</c>, or on the page.</summary>
     private static IResult NotTaking(HttpContext context, MerchantStatus state, string code) =>
         WantsHtml(context)
-            ? PaymentPages.Error(StatusCodes.Status403Forbidden, $"The merchant is {MerchantLifecycle.Text(state)}", $"{MerchantLifecycle.Why(state)} (code {code})")
+            ? PaymentPages.Error(StatusCodes.Status403Forbidden, new Words("The merchant is {0}", new Words(MerchantLifecycle.Text(state))),
+                new Words("{0} (code {1})", new Words(MerchantLifecycle.Why(state)), code))
             : TypedResults.Problem(MerchantLifecycle.Why(state), statusCode: StatusCodes.Status403Forbidden, title: $"The merchant is {MerchantLifecycle.Text(state)}",
                 type: Apis.MerchantRequests.ProblemType, extensions: new Dictionary<string, object?> { ["code"] = code, ["merchantStatus"] = MerchantLifecycle.Text(state) });
 
@@ -262,13 +264,13 @@ public static class PaymentPageApi
         }
         var (session, form) = (submitted.Session!, submitted.Form!);
         var code = form["otp"].ToString().Trim();
-        var error = code.Length != 6 || !code.All(char.IsAsciiDigit) ? "The verification code is the 6 digits in the message from your bank." : null;
+        Words? error = code.Length != 6 || !code.All(char.IsAsciiDigit) ? "The verification code is the 6 digits in the message from your bank." : null;
         var outcome = error is null ? await payments.PayWithCodeAsync(session, code, ConsumerNetwork(context), ct) : null;
         return await AnsweredAsync(session, sessionId, outcome, error, orders, payments, forms, delivery, answers, time, ct);
     }
 
     /// <summary>What the consumer sees after a submit: the result, or the form again (card or code) with what to correct.</summary>
-    private static async Task<IResult> AnsweredAsync(PaymentSession session, string sessionId, PaymentOutcome? outcome, string? error, OrderBook orders,
+    private static async Task<IResult> AnsweredAsync(PaymentSession session, string sessionId, PaymentOutcome? outcome, Words? error, OrderBook orders,
         CardPayments payments, PageForms forms, ResultDelivery delivery, OrderAnswers answers, TimeProvider time, CancellationToken ct)
     {
         if (outcome is { Result: PaymentResult.Approved or PaymentResult.Declined, Order: { } final, MerchantName: { } name }
@@ -289,8 +291,9 @@ public static class PaymentPageApi
             PaymentResult.BadPin when again => await forms.PageAsync(next, merchantName, outcome.Message, StatusCodes.Status400BadRequest, ct),
             PaymentResult.NotPayable when again => await forms.PageAsync(next, merchantName,
                 "This page was out of date, and nothing was charged. Please try again.", StatusCodes.Status409Conflict, ct),
-            PaymentResult.WrongPin when again => await forms.PageAsync(next, merchantName,
-                $"{outcome.Message} {outcome.WrongPinsLeft} {(outcome.WrongPinsLeft == 1 ? "try" : "tries")} left.", StatusCodes.Status200OK, ct),
+            PaymentResult.WrongPin when again => await forms.PageAsync(next, merchantName, outcome.WrongPinsLeft == 1
+                ? new Words("{0} 1 try left.", new Words(outcome.Message))
+                : new Words("{0} {1} tries left.", new Words(outcome.Message), outcome.WrongPinsLeft), StatusCodes.Status200OK, ct),
             PaymentResult.CodeRequired when again => await forms.PageAsync(next, merchantName, null, StatusCodes.Status200OK, ct),
             PaymentResult.WrongCode when again => await forms.PageAsync(next, merchantName, outcome.Message, StatusCodes.Status200OK, ct),
             _ => await ResultAsync(order, merchantName, sessionId, answers, time, ct),
@@ -390,7 +393,7 @@ public static class PaymentPageApi
     private static IResult ValidationProblem(HttpContext context, Dictionary<string, string[]> problems) =>
         WantsHtml(context)
             ? PaymentPages.Error(StatusCodes.Status400BadRequest, "The order has errors",
-                string.Join("; ", problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}")))
+                new Words("{0}", string.Join("; ", problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}"))))
             : TypedResults.ValidationProblem(problems, title: "The order has errors");
 
     private static bool WantsHtml(HttpContext context) =>

@@ -5,6 +5,7 @@ using Mesh.NetPay.Notifications;
 using Mesh.NetPay.Signing;
 using Mesh.ServiceDefaults.Database;
 using Mesh.Shop.Catalogue;
+using Mesh.Shop.Localization;
 using Mesh.Shop.Orders;
 using Mesh.Shop.Pages;
 using Microsoft.AspNetCore.Antiforgery;
@@ -37,10 +38,14 @@ public static class Extensions
         builder.Services.AddSingleton<ShopOrders>();
         builder.Services.AddSingleton<INotificationInbox, DatabaseNotificationInbox>();
         builder.Services.AddAntiforgery();
+        builder.Services.AddShopLocalization();
+        builder.Services.AddRazorComponents();
     }
 
     public static WebApplication MapShop(this WebApplication app)
     {
+        app.UseRequestLocalization();
+        app.MapCultureSwitch();
         app.MapGet("/", (HttpContext http, IAntiforgery antiforgery) => ShopPages.Catalogue(Token(http, antiforgery), Cart.Read(http.Request).Sum(l => l.Quantity)));
         app.MapGet("/cart", (HttpContext http, IAntiforgery antiforgery) => ShopPages.CartPage(Cart.Read(http.Request), Token(http, antiforgery), null));
         app.MapPost("/cart", AddToCartAsync);
@@ -139,9 +144,5 @@ public static class Extensions
         return ShopPages.OrderPage(order, refresh: order.Status is not (Order.Paid or Order.Failed or Order.Closed));
     }
 
-    private static string Token(HttpContext http, IAntiforgery antiforgery)
-    {
-        var tokens = antiforgery.GetAndStoreTokens(http);
-        return $"<input type=\"hidden\" name=\"{tokens.FormFieldName}\" value=\"{System.Net.WebUtility.HtmlEncode(tokens.RequestToken)}\">";
-    }
+    private static AntiforgeryTokenSet Token(HttpContext http, IAntiforgery antiforgery) => antiforgery.GetAndStoreTokens(http);
 }

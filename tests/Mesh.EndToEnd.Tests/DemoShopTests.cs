@@ -70,4 +70,36 @@ public sealed class DemoShopTests(MeshPlatformFixture platform)
             notificationId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         Assert.Equal("paid:21650", await platform.ScalarAsync<string>("shopdb", "SELECT status || ':' || amount_minor FROM shop_orders WHERE order_id = $1", orderId!));
     }
+
+    [Theory]
+    [InlineData("en-US", "en", "Our teas", "Your cart", "zh-CN", "我们的茶")]
+    [InlineData("zh-CN", "zh-CN", "我们的茶", "您的购物车", "en", "Our teas")]
+    public async Task TheShop_SpeaksTheBrowsersLanguage_PassesAxe_AndRemembersTheOtherLanguageOnceChosen(string locale, string lang, string catalogueTitle,
+        string cartTitle, string otherLang, string otherCatalogueTitle)
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await TestBrowser.LaunchAsync(playwright);
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { Locale = locale, ViewportSize = new() { Width = 1100, Height = 800 } });
+        var page = await context.NewPageAsync();
+        var shop = platform.App.GetEndpoint("shop", "http");
+
+        await page.GotoAsync(shop.ToString());
+        Assert.Equal(lang, await page.GetAttributeAsync("html", "lang"));
+        Assert.Equal(catalogueTitle, await page.InnerTextAsync("h1"));
+        await TestBrowser.AssertAccessibleAsync(page, $"the shop's catalogue ({lang})");
+        await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath($"shop-catalogue-{lang}"), FullPage = true });
+        await page.ClickAsync("#add-longjing");
+        await page.WaitForSelectorAsync("#cart");
+        Assert.Equal(cartTitle, await page.InnerTextAsync("h1"));
+        Assert.Equal("¥128.00", await page.InnerTextAsync("#total"));
+        await TestBrowser.AssertAccessibleAsync(page, $"the shop's cart ({lang})");
+        await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath($"shop-cart-{lang}"), FullPage = true });
+        await page.GotoAsync(new Uri(shop, "/orders").ToString());
+        await TestBrowser.AssertAccessibleAsync(page, $"the shop's orders ({lang})");
+
+        await page.ClickAsync($"#language-{otherLang}");
+        await page.WaitForFunctionAsync($"document.documentElement.lang === '{otherLang}'");
+        await page.GotoAsync(shop.ToString());
+        Assert.Equal(otherCatalogueTitle, await page.InnerTextAsync("h1"));
+    }
 }

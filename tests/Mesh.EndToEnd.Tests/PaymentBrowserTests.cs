@@ -134,7 +134,7 @@ public sealed class PaymentBrowserTests(MeshPlatformFixture platform)
         Assert.Contains(posted, body => body.Contains("pinCiphertext=&", StringComparison.Ordinal) && body.Contains("cvv2=", StringComparison.Ordinal));
     }
 
-    private static string MerchantCheckoutPage(Uri transGet, Dictionary<string, string> order)
+    internal static string MerchantCheckoutPage(Uri transGet, Dictionary<string, string> order)
     {
         var html = new StringBuilder($"<html><body><form method=\"post\" action=\"{transGet}\">");
         foreach (var (name, value) in order)

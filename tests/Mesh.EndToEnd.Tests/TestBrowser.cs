@@ -1,3 +1,4 @@
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
 namespace Mesh.EndToEnd.Tests;
@@ -6,6 +7,9 @@ namespace Mesh.EndToEnd.Tests;
 public static class TestBrowser
 {
     public const string ChromiumPath = "/usr/bin/chromium";
+
+    /// <summary>The most presses of Tab a keyboard user needs to reach a field of a page.</summary>
+    public const int TabsMax = 40;
 
     public static Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
         playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -38,5 +42,28 @@ public static class TestBrowser
         var screenshots = Path.Combine(folder?.FullName ?? AppContext.BaseDirectory, "TestResults", "screenshots");
         Directory.CreateDirectory(screenshots);
         return Path.Combine(screenshots, name + ".png");
+    }
+
+    /// <summary>Presses Tab until the element <paramref name="selector"/> has the focus, as a keyboard user moves through the page.</summary>
+    public static async Task TabToAsync(IPage page, string selector)
+    {
+        for (var i = 0; i < TabsMax; i++)
+        {
+            if (await page.EvaluateAsync<bool>("s => document.activeElement?.matches(s) ?? false", selector))
+            {
+                return;
+            }
+            await page.Keyboard.PressAsync("Tab");
+        }
+        throw new Xunit.Sdk.XunitException($"{TabsMax} presses of Tab did not reach {selector} on {page.Url}");
+    }
+
+    /// <summary>Runs axe on the page as it is: no serious or critical violation.</summary>
+    public static async Task AssertAccessibleAsync(IPage page, string what)
+    {
+        var results = await page.RunAxe();
+        var serious = results.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(serious.Count == 0, $"{what}: " + string.Join("; ",
+            serious.Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Html))}")));
     }
 }

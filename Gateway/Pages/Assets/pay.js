@@ -2,6 +2,7 @@
 // The PIN field has no name, so its digits are never part of the form that is posted.
 // A credit card (its BIN in the form's data-credit-bins, from the switch) pays with its CVV2 instead:
 // the CVV2 field is shown and the PIN field hidden as the card number is typed.
+// What it says to the consumer comes from the page (data-say-*), in the page's language.
 "use strict";
 (function () {
   const form = document.getElementById("pay");
@@ -59,9 +60,9 @@
     const pinInput = document.getElementById("pin");
     const pan = form.elements.pan.value.replace(/\s+/g, "");
     const pin = pinInput.value;
-    if (!/^[0-9]{13,19}$/.test(pan) || !luhnValid(pan)) { error.textContent = "Please check the card number."; return; }
+    if (!/^[0-9]{13,19}$/.test(pan) || !luhnValid(pan)) { error.textContent = form.dataset.sayPan; return; }
     if (isCredit(pan)) {
-      if (!/^[0-9]{3}$/.test(form.elements.cvv2.value)) { error.textContent = "The CVV2 is the 3 digits printed on the back of the card."; return; }
+      if (!/^[0-9]{3}$/.test(form.elements.cvv2.value)) { error.textContent = form.dataset.sayCvv2; return; }
       error.textContent = "";
       form.elements.pan.value = pan;
       pinInput.value = "";
@@ -69,7 +70,7 @@
       HTMLFormElement.prototype.submit.call(form);
       return;
     }
-    if (!/^[0-9]{4,12}$/.test(pin)) { error.textContent = "The PIN is 4 to 12 digits."; return; }
+    if (!/^[0-9]{4,12}$/.test(pin)) { error.textContent = form.dataset.sayPin; return; }
     error.textContent = "";
     form.elements.pan.value = pan;
     const nonce = form.dataset.pinNonce;
