@@ -15,18 +15,14 @@ public static class OperatorKeysPages
     public static RouteGroupBuilder MapPlatformKeys(this RouteGroupBuilder signedIn)
     {
         signedIn.MapGet("/keys", async (HttpContext http, PlatformKeyRotation rotation, CancellationToken ct) =>
-            await PageAsync(MerchantConsoleApi.Session(http), rotation, null, null, StatusCodes.Status200OK, ct));
-        signedIn.MapPost("/keys/{keyId}/rotate", RotateAsync);
+            await PageAsync(ConsoleAuthentication.Session(http), rotation, null, null, StatusCodes.Status200OK, ct));
+        signedIn.MapPost("/keys/{keyId}/rotate", RotateAsync).RequireAuthorization(ConsolePolicies.PlatformAdmin);
         return signedIn;
     }
 
     private static async Task<IResult> RotateAsync(HttpContext http, string keyId, PlatformKeyRotation rotation, ConsoleAccounts accounts, CancellationToken ct)
     {
-        var session = MerchantConsoleApi.Session(http);
-        if (session.Role != ConsoleRoles.PlatformAdmin)
-        {
-            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", "Only a platform admin rotates the platform's keys.");
-        }
+        var session = ConsoleAuthentication.Session(http);
         if (!PlatformKeyRotation.IsRotatable(keyId))
         {
             return await PageAsync(session, rotation, null, "No such platform key.", StatusCodes.Status404NotFound, ct);
