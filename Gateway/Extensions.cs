@@ -56,7 +56,12 @@ public static class Extensions
             o.MultipartBodyLengthLimit = PaymentPageApi.FormBytesMax;
         });
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = 1024 * 1024);
-        builder.Services.AddOpenApi();
+        // OpenAPI 3.0, not 3.1: every client generator merchants use (openapi-generator, NSwag, Kiota, oapi-codegen) reads it.
+        builder.Services.AddOpenApi(o =>
+        {
+            o.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_0;
+            o.AddOperationTransformer<V1OpenApi.V1Parameters>();
+        });
         builder.Services.AddGrpcClient<Hsm.HsmClient>(o => o.Address = HsmAddress).WithHsmCallerCredentials(builder.Configuration);
         // A purchase's Hsm commands (PIN, card number, MACs, signatures) go over one long-lived session stream.
         builder.Services.AddSingleton(sp => new HsmSession(() => sp.GetRequiredService<Hsm.HsmClient>()));
