@@ -57,7 +57,12 @@ public static class Extensions
             o.MultipartBodyLengthLimit = PaymentPageApi.FormBytesMax;
         });
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = 1024 * 1024);
-        builder.Services.AddOpenApi();
+        // OpenAPI 3.0, not 3.1: every client generator merchants use (openapi-generator, NSwag, Kiota, oapi-codegen) reads it.
+        builder.Services.AddOpenApi(o =>
+        {
+            o.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_0;
+            o.AddOperationTransformer<V1OpenApi.V1Parameters>();
+        });
         // The pages are Razor components rendered on the server (static SSR), in English and Simplified Chinese.
         builder.Services.AddPageLocalization();
         builder.Services.AddRazorComponents();

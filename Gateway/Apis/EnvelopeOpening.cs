@@ -1,26 +1,34 @@
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
 using Mesh.Contracts.Hsm;
+using Mesh.Gateway.Platform;
 
 namespace Mesh.Gateway.Apis;
 
 /// <summary>
 /// Merchants who use the digital-envelope protocol may seal their <c>/v1</c> requests to the
-/// platform: <c>Content-Type: application/vnd.mesh.envelope+json</c> with
-/// <c>{"alg":"RSA-OAEP-256","enc":"A256GCM","encryptedKey","iv","ciphertext","tag"}</c> (base64),
-/// the content key encrypted to the platform's envelope certificate
-/// (<c>/v1/platform-envelope-certificate</c>). The Hsm opens the content key; the request then
-/// goes on as the JSON inside. An envelope that does not open is a 400 problem.
+/// platform as a compact JWE (RFC 7516): <c>Content-Type: application/jose</c>, protected header
+/// <c>{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":certId}</c>, the content key encrypted to the
+/// platform's envelope certificate (<c>/v1/platform-envelope-certificate</c>, whose certId
+/// <c>kid</c> names). The envelope's private key never leaves the Hsm, so no JOSE library can hold
+/// it: the token is read here, the Hsm unwraps the content key, and AES-256-GCM opens the content
+/// with the protected header, as sent, for additional data (so a changed header does not open).
+/// The request then goes on as the JSON inside. An envelope that does not open is a 400 problem.
 /// </summary>
 public sealed class EnvelopeOpening(RequestDelegate next)
 {
-    public const string ContentType = "application/vnd.mesh.envelope+json";
-    public const string KeyId = Platform.PlatformCertificates.EnvelopeKeyId;
+    public const string ContentType = "application/jose";
+    public const string Algorithm = "RSA-OAEP-256";
+    public const string Encryption = "A256GCM";
     public const int EnvelopeBytesMax = 64 * 1024;
+    public const int HeaderBytesMax = 1024;
+    private const int IvBytes = 12;
+    private const int TagBytes = 16;
 
-    public async Task InvokeAsync(HttpContext context, Hsm.HsmClient hsm)
+    public async Task InvokeAsync(HttpContext context, Hsm.HsmClient hsm, PlatformCertificates certificates)
     {
         if (!HttpMethods.IsPost(context.Request.Method) || !context.Request.Path.StartsWithSegments("/v1")
             || context.Request.ContentType?.StartsWith(ContentType, StringComparison.OrdinalIgnoreCase) != true)
@@ -28,10 +36,11 @@ public sealed class EnvelopeOpening(RequestDelegate next)
             await next(context);
             return;
         }
-        if (await OpenAsync(context, hsm) is not { } plaintext)
+        if (await ReadAsync(context) is not { } token || await OpenAsync(token, hsm, certificates, context.RequestAborted) is not { } plaintext)
         {
-            await Results.Problem($"a JSON envelope of at most {EnvelopeBytesMax} bytes (alg RSA-OAEP-256, enc A256GCM) sealed to the platform's envelope certificate",
-                statusCode: StatusCodes.Status400BadRequest, title: "The envelope does not open").ExecuteAsync(context);
+            await V1Problems.Result(V1Problems.EnvelopeUnopened, StatusCodes.Status400BadRequest, "The envelope does not open",
+                $"a compact JWE of at most {EnvelopeBytesMax} bytes (alg {Algorithm}, enc {Encryption}, kid the envelope certificate's certId) "
+                + "sealed to the platform's envelope certificate").ExecuteAsync(context);
             return;
         }
         context.Request.Body = new MemoryStream(plaintext, writable: false);
@@ -40,37 +49,43 @@ public sealed class EnvelopeOpening(RequestDelegate next)
         await next(context);
     }
 
-    private static async Task<byte[]?> OpenAsync(HttpContext context, Hsm.HsmClient hsm)
+    private static async Task<string?> ReadAsync(HttpContext context)
     {
         if (context.Request.ContentLength > EnvelopeBytesMax)
         {
             return null;
         }
-        Envelope? envelope;
         try
         {
             using var limited = new MemoryStream();
             await context.Request.Body.CopyToAsync(limited, context.RequestAborted);
-            if (limited.Length > EnvelopeBytesMax)
-            {
-                return null;
-            }
-            envelope = JsonSerializer.Deserialize<Envelope>(limited.ToArray(), JsonSerializerOptions.Web);
+            return limited.Length > EnvelopeBytesMax ? null : Encoding.ASCII.GetString(limited.GetBuffer(), 0, (int)limited.Length).Trim();
         }
-        catch (Exception ex) when (ex is JsonException or BadHttpRequestException)
+        catch (BadHttpRequestException)
         {
             return null;
         }
-        if (envelope is not { Alg: "RSA-OAEP-256", Enc: "A256GCM" } || Base64(envelope.EncryptedKey) is not { } encryptedKey
-            || Base64(envelope.Iv) is not { Length: 12 } iv || Base64(envelope.Ciphertext) is not { } ciphertext || Base64(envelope.Tag) is not { Length: 16 } tag)
+    }
+
+    /// <summary>The content of a compact JWE sealed to the envelope key, or null: five parts, a header that is ours, a content key the Hsm opens, a tag that verifies.</summary>
+    private static async Task<byte[]?> OpenAsync(string token, Hsm.HsmClient hsm, PlatformCertificates certificates, CancellationToken ct)
+    {
+        var parts = token.Split('.');
+        if (parts.Length != 5 || parts[0].Length > HeaderBytesMax * 4 / 3 + 4 || Base64Url(parts[1]) is not { Length: > 0 } encryptedKey
+            || Base64Url(parts[2]) is not { Length: IvBytes } iv || Base64Url(parts[3]) is not { } ciphertext || Base64Url(parts[4]) is not { Length: TagBytes } tag
+            || KidOf(Base64Url(parts[0])) is not { } kid || await certificates.EnvelopeKeyAsync(kid, ct) is not { } sealedTo)
         {
             return null;
         }
         byte[] contentKey;
         try
         {
-            contentKey = (await hsm.OpenEnvelopeKeyAsync(new OpenEnvelopeKeyRequest { KeyId = KeyId, EncryptedKey = ByteString.CopyFrom(encryptedKey) },
-                cancellationToken: context.RequestAborted)).ContentKey.ToByteArray();
+            contentKey = (await hsm.OpenEnvelopeKeyAsync(new OpenEnvelopeKeyRequest
+            {
+                KeyId = sealedTo.KeyId,
+                CheckValue = sealedTo.CheckValue,
+                EncryptedKey = ByteString.CopyFrom(encryptedKey),
+            }, cancellationToken: ct)).ContentKey.ToByteArray();
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
         {
@@ -79,8 +94,9 @@ public sealed class EnvelopeOpening(RequestDelegate next)
         try
         {
             var plaintext = new byte[ciphertext.Length];
-            using var gcm = new AesGcm(contentKey, 16);
-            gcm.Decrypt(iv, ciphertext, tag, plaintext);
+            using var gcm = new AesGcm(contentKey, TagBytes);
+            // RFC 7516 section 5.2 step 14: the additional data is the ASCII of the protected header as sent, base64url.
+            gcm.Decrypt(iv, ciphertext, tag, plaintext, Encoding.ASCII.GetBytes(parts[0]));
             return plaintext;
         }
         catch (Exception ex) when (ex is CryptographicException or ArgumentException)
@@ -93,11 +109,42 @@ public sealed class EnvelopeOpening(RequestDelegate next)
         }
     }
 
-    private static byte[]? Base64(string? text)
+    /// <summary>
+    /// The envelope certificate the protected header names (<c>kid</c>, its certId), when the header names the one key
+    /// management and content encryption taken and has no <c>zip</c> and no <c>crit</c> (nothing this reader would have
+    /// to understand); else null. Whether that certId is a version of the envelope key still accepted is the key's
+    /// versions' to say (<see cref="PlatformCertificates.EnvelopeKeyAsync"/>: the current one, or the previous one until
+    /// it retires).
+    /// </summary>
+    internal static string? KidOf(byte[]? header)
+    {
+        if (header is null || header.Length > HeaderBytesMax)
+        {
+            return null;
+        }
+        try
+        {
+            using var json = JsonDocument.Parse(header);
+            var root = json.RootElement;
+            return root.ValueKind == JsonValueKind.Object
+                && Text(root, "alg") == Algorithm && Text(root, "enc") == Encryption
+                && !root.TryGetProperty("zip", out _) && !root.TryGetProperty("crit", out _)
+                && Text(root, "kid") is { Length: > 0 and <= 64 } kid ? kid : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string? Text(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static byte[]? Base64Url(string text)
     {
         try
         {
-            return string.IsNullOrEmpty(text) ? null : Convert.FromBase64String(text);
+            return Base64UrlDecode(text);
         }
         catch (FormatException)
         {
@@ -105,5 +152,5 @@ public sealed class EnvelopeOpening(RequestDelegate next)
         }
     }
 
-    private sealed record Envelope(string? Alg, string? Enc, string? EncryptedKey, string? Iv, string? Ciphertext, string? Tag);
+    private static byte[] Base64UrlDecode(string text) => System.Buffers.Text.Base64Url.DecodeFromChars(text);
 }

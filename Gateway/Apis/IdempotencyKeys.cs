@@ -103,26 +103,26 @@ public sealed class IdempotencyKeys(NpgsqlDataSource db, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        var fields = context.Arguments.OfType<Dictionary<string, string?>>().FirstOrDefault();
-        return IsOrdersOwnKey(context.HttpContext.Request, fields?.GetValueOrDefault("orderId"))
+        var body = context.Arguments.OfType<V1Body>().FirstOrDefault();
+        return IsOrdersOwnKey(context.HttpContext.Request, body?.Fields.GetValueOrDefault("orderId"))
             ? await next(context)
             : await FilterAsync(context, next);
     }
 
-    /// <summary>An endpoint filter for a POST whose first argument of type <see cref="Dictionary{TKey,TValue}"/> is the request's fields.</summary>
+    /// <summary>An endpoint filter for a POST whose <see cref="V1Body"/> argument is the request (a malformed one goes on to be refused).</summary>
     public static async ValueTask<object?> FilterAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         var key = http.Request.Headers[Header].ToString();
-        var fields = context.Arguments.OfType<Dictionary<string, string?>>().FirstOrDefault();
+        var fields = context.Arguments.OfType<V1Body>().FirstOrDefault() is { Malformed: null } body ? body.Fields : null;
         if (key.Length == 0 || fields is null || !fields.TryGetValue("merId", out var merchantId) || string.IsNullOrEmpty(merchantId))
         {
             return await next(context);
         }
         if (key.Length > KeyCharsMax || key.Any(char.IsControl))
         {
-            return TypedResults.Problem($"{Header} is 1 to {KeyCharsMax} printable characters", statusCode: StatusCodes.Status400BadRequest,
-                title: $"Bad {Header}");
+            return V1Problems.Result(V1Problems.IdempotencyKeyInvalid, StatusCodes.Status400BadRequest, $"Bad {Header}",
+                $"{Header} is 1 to {KeyCharsMax} printable characters");
         }
         // Only the merchant's own request may see what its key stored: the signature is checked before anything is claimed or replayed.
         var signed = new Dictionary<string, string?>(fields, StringComparer.Ordinal);
@@ -148,11 +148,11 @@ public sealed class IdempotencyKeys(NpgsqlDataSource db, TimeProvider time)
                     Replayed = true,
                 };
             case OtherParameters:
-                return TypedResults.Problem($"{Header} {key} was used with other parameters; a key is for one request",
-                    statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency key reused");
+                return V1Problems.Result(V1Problems.IdempotencyKeyReused, StatusCodes.Status422UnprocessableEntity, "Idempotency key reused",
+                    $"{Header} {key} was used with other parameters; a key is for one request");
             case InProgress:
-                return TypedResults.Problem($"A request with {Header} {key} is still running; try again shortly",
-                    statusCode: StatusCodes.Status409Conflict, title: "Idempotent request in progress");
+                return V1Problems.Result(V1Problems.IdempotencyKeyInProgress, StatusCodes.Status409Conflict, "Idempotent request in progress",
+                    $"A request with {Header} {key} is still running; try again shortly");
         }
         try
         {

@@ -61,8 +61,8 @@ public sealed class MerchantRequests(MerchantRegistry merchants, IOptions<Gatewa
         }
         if (await merchants.FindWithKeyAsync(merchantId, ct) is not ({ } merchant, { } keys) || keys.Current.Length == 0)
         {
-            return (TypedResults.Problem($"merId {merchantId} is not an onboarded merchant", statusCode: StatusCodes.Status403Forbidden,
-                title: "The merchant is not accepted"), null);
+            return (V1Problems.Result(V1Problems.MerchantUnknown, StatusCodes.Status403Forbidden, "The merchant is not accepted",
+                $"merId {merchantId} is not an onboarded merchant"), null);
         }
         var now = time.GetUtcNow();
         var usable = keys.Verifying(now).Where(k => k.Algorithm == MerchantKey.EcdsaP256 || RsaBits(k.Spki) >= MerchantKey.V1RsaBitsMin).ToList();
@@ -75,10 +75,9 @@ public sealed class MerchantRequests(MerchantRegistry merchants, IOptions<Gatewa
         var signature = fields.GetValueOrDefault(CanonicalSignature.SignatureField);
         if (!usable.Any(k => CanonicalSignature.IsValid(k.Spki, k.Algorithm, fields, signature)))
         {
-            return (TypedResults.Problem(
+            return (V1Problems.Result(V1Problems.SignatureInvalid, StatusCodes.Status401Unauthorized, "The signature does not verify",
                 "signature is the base64 RSA-SHA256 (or ECDSA P-256 SHA-256) signature, by the merchant's key, of the SHA-256 hex digest of the "
-                + "request's fields without signature and empty values, sorted by name and joined as k=v&k=v",
-                statusCode: StatusCodes.Status401Unauthorized, title: "The signature does not verify"), null);
+                + "request's fields without signature and empty values, sorted by name and joined as k=v&k=v"), null);
         }
         if (StatusRefusal(merchant, query ? MerchantCall.Query : MerchantCall.FollowUp) is { } closed)
         {
@@ -107,22 +106,18 @@ public sealed class MerchantRequests(MerchantRegistry merchants, IOptions<Gatewa
 
     /// <summary>
     /// Null when the merchant's state lets it make <paramref name="call"/>; otherwise a 403 problem whose <c>code</c> is
-    /// <c>merchant.suspended</c>, <c>merchant.offboarding</c> or <c>merchant.closed</c>. A problem result, not a stored
+    /// <c>merchant.suspended</c>, <c>merchant.offboarding</c> or <c>merchant.closed</c> (and whose type is that code's). A problem result, not a stored
     /// answer: a create refused while suspended and sent again with its Idempotency-Key after reactivation is done then.
     /// </summary>
     public static IResult? StatusRefusal(Merchant merchant, MerchantCall call)
     {
         ArgumentNullException.ThrowIfNull(merchant);
         return MerchantLifecycle.Refuses(merchant.State, call) is { } code
-            ? TypedResults.Problem($"merId {merchant.MerchantId}: {MerchantLifecycle.Why(merchant.State)}", statusCode: StatusCodes.Status403Forbidden,
-                title: $"The merchant is {merchant.Status}", type: ProblemType,
-                extensions: new Dictionary<string, object?> { ["code"] = code, ["merchantStatus"] = merchant.Status })
+            ? V1Problems.Result(code, StatusCodes.Status403Forbidden, $"The merchant is {merchant.Status}",
+                $"merId {merchant.MerchantId}: {MerchantLifecycle.Why(merchant.State)}", new Dictionary<string, object?> { ["merchantStatus"] = merchant.Status })
             : null;
     }
 
-    /// <summary>The problem type of a refusal for the merchant's state (403 Forbidden); its <c>code</c> says which.</summary>
-    public const string ProblemType = "https://tools.ietf.org/html/rfc9110#section-15.5.4";
-
     public static IResult Validation(string field, string rule) =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [rule] }, title: "The request has errors");
+        V1Problems.Validation(new Dictionary<string, string[]> { [field] = [rule] }, "The request has errors");
 }

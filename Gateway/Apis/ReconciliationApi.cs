@@ -16,6 +16,8 @@ public static class ReconciliationApi
     public static RouteGroupBuilder MapReconciliationApi(this RouteGroupBuilder group)
     {
         group.MapGet("/reconciliation/{settlementDate}/{kind}", DownloadAsync).WithName("DownloadReconciliationFile").WithTags("Reconciliation")
+            .Produces<string>(StatusCodes.Status200OK, "text/csv").WithMetadata(new V1OpenApi.V1Query(["merId", "timestamp", "signature"]))
+            .V1Problems(400, 401, 403, 409)
             .WithSummary("A closed day's detail (对交易明细) or totals (对交易总账) as CSV, signed by the platform (query: merId, timestamp, signature)")
             .WithDescription("settlementDate is yyyy-MM-dd, kind detail or totals; path values are signed too. 409 while the date is open.");
         return group;
@@ -51,7 +53,7 @@ public static class ReconciliationApi
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
         {
-            return TypedResults.Problem(ex.Status.Detail, statusCode: StatusCodes.Status409Conflict, title: "The settlement date is not closed");
+            return V1Problems.Result(V1Problems.ReconciliationNotReady, StatusCodes.Status409Conflict, "The settlement date is not closed", ex.Status.Detail);
         }
     }
 }

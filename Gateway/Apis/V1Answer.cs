@@ -32,20 +32,9 @@ public sealed class V1Answer(int statusCode, string body, string contentType = "
 
     public static V1Answer Of(int statusCode, object value) => new(statusCode, JsonSerializer.Serialize(value, Json));
 
-    public static V1Answer Problem(int statusCode, string title, string detail) =>
-        new(statusCode, JsonSerializer.Serialize(new { type = $"https://tools.ietf.org/html/rfc9110#section-15.5.{statusCode - 399}", title, status = statusCode, detail }, Json),
-            "application/problem+json");
-
     /// <summary>A refusal by the risk controls: a problem whose <c>code</c> is the rule's (<see cref="Risk.RiskCodes"/>).</summary>
     public static V1Answer RiskRefusal(string code, string detail) =>
-        new(StatusCodes.Status422UnprocessableEntity, JsonSerializer.Serialize(new
-        {
-            type = "https://tools.ietf.org/html/rfc9110#section-15.5.21",
-            title = "Refused by risk controls",
-            status = StatusCodes.Status422UnprocessableEntity,
-            detail,
-            code,
-        }, Json), "application/problem+json");
+        V1Problems.Answer(code, StatusCodes.Status422UnprocessableEntity, "Refused by risk controls", detail);
 
     public Task ExecuteAsync(HttpContext context)
     {

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
 using Mesh.Contracts.Hsm;
@@ -46,8 +47,8 @@ public sealed record PendingNotification(
 /// A notification as it goes on the wire. Plain: NetPay's form fields and checkvalue for NetPay
 /// orders (a refund's result in the fields NetPay posts to the refund's ReturnURL), or JSON signed in the <c>Mesh-Signature</c> header (ECDSA P-256 SHA-256 over the body, by
 /// the platform's answers key) for /v1 orders. Envelope: that message encrypted to the merchant: CMS
-/// EnvelopedData (AES-256-CBC, RSA-OAEP-SHA256) when the merchant gave a certificate, else
-/// RSA-OAEP-SHA256 + AES-256-GCM in a JSON envelope. Every message carries the notification id
+/// EnvelopedData (AES-256-CBC, RSA-OAEP-SHA256) when the merchant gave a certificate, else a compact
+/// JWE (RFC 7516: RSA-OAEP-256, A256GCM, <c>application/jose</c>). Every message carries the notification id
 /// (stable across attempts, for dedupe) and the order's version (a late duplicate cannot roll a
 /// state back). Both are inside what the platform signs: the /v1 body is signed whole; a NetPay
 /// form, whose <c>checkvalue</c> covers only NetPay's own fields, also carries <c>certId</c> and
@@ -61,7 +62,7 @@ public sealed class NotificationMessages(NetPaySignature netPay, CanonicalSignat
     public const string SignatureHeader = "Mesh-Signature";
     public const string CertIdHeader = "Mesh-Cert-Id";
     public const string EnvelopedTypeHeader = "Mesh-Enveloped-Content-Type";
-    public const string EnvelopeJsonType = "application/vnd.mesh.envelope+json";
+    public const string EnvelopeJoseType = "application/jose";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public async Task<HttpRequestMessage> BuildAsync(PendingNotification n, CancellationToken ct)
@@ -193,26 +194,13 @@ public sealed class NotificationMessages(NetPaySignature netPay, CanonicalSignat
             envelope.Encrypt(new CmsRecipient(SubjectIdentifierType.IssuerAndSerialNumber, certificate, RSAEncryptionPadding.OaepSHA256));
             return (envelope.Encode(), "application/pkcs7-mime; smime-type=enveloped-data");
         }
+        var spki = n.MerchantSpki ?? throw new InvalidOperationException($"merchant {n.Event.MerchantId} takes envelopes and has no key");
         using var rsa = RSA.Create();
-        rsa.ImportSubjectPublicKeyInfo(n.MerchantSpki, out _);
-        var key = RandomNumberGenerator.GetBytes(32);
-        var iv = RandomNumberGenerator.GetBytes(12);
-        var ciphertext = new byte[message.Length];
-        var tag = new byte[16];
-        using (var gcm = new AesGcm(key, 16))
-        {
-            gcm.Encrypt(iv, message, ciphertext, tag);
-        }
-        var envelopeJson = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            alg = "RSA-OAEP-256",
-            enc = "A256GCM",
-            encryptedKey = Convert.ToBase64String(rsa.Encrypt(key, RSAEncryptionPadding.OaepSHA256)),
-            iv = Convert.ToBase64String(iv),
-            ciphertext = Convert.ToBase64String(ciphertext),
-            tag = Convert.ToBase64String(tag),
-        }, Json);
-        CryptographicOperations.ZeroMemory(key);
-        return (envelopeJson, EnvelopeJsonType);
+        rsa.ImportSubjectPublicKeyInfo(spki, out _);
+        // kid: the merchant key's id as a certId is made (the first 16 hex digits of the SHA-256 of its public key).
+        var kid = Convert.ToHexStringLower(SHA256.HashData(spki))[..16];
+        var token = Jose.JWT.EncodeBytes(message, rsa, Jose.JweAlgorithm.RSA_OAEP_256, Jose.JweEncryption.A256GCM,
+            extraHeaders: new Dictionary<string, object> { ["kid"] = kid });
+        return (Encoding.ASCII.GetBytes(token), EnvelopeJoseType);
     }
 }

@@ -247,7 +247,7 @@ public static class PaymentPageApi
             ? PaymentPages.Error(StatusCodes.Status403Forbidden, new Words("The merchant is {0}", new Words(MerchantLifecycle.Text(state))),
                 new Words("{0} (code {1})", new Words(MerchantLifecycle.Why(state)), code))
             : TypedResults.Problem(MerchantLifecycle.Why(state), statusCode: StatusCodes.Status403Forbidden, title: $"The merchant is {MerchantLifecycle.Text(state)}",
-                type: Apis.MerchantRequests.ProblemType, extensions: new Dictionary<string, object?> { ["code"] = code, ["merchantStatus"] = MerchantLifecycle.Text(state) });
+                type: Apis.V1Problems.TypeOf(code), extensions: new Dictionary<string, object?> { ["code"] = code, ["merchantStatus"] = MerchantLifecycle.Text(state) });
 
     /// <summary>
     /// The one-time code's form: the purchase the bank answered 1A sent again with the code the cardholder received.

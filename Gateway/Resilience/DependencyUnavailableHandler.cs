@@ -33,6 +33,8 @@ public sealed class DependencyUnavailableHandler(IProblemDetailsService problems
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "The platform is briefly unavailable",
                 Detail = $"Send the same request again in {RetryAfterSeconds} s; a request with the same key is done once.",
+                Type = Apis.V1Problems.TypeOf(Apis.V1Problems.PlatformUnavailable),
+                Extensions = { ["code"] = Apis.V1Problems.PlatformUnavailable },
             },
         });
     }

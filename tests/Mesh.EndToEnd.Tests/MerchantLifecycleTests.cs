@@ -134,7 +134,7 @@ public sealed partial class MerchantLifecycleTests(MeshPlatformFixture platform)
 
         Assert.Equal($"{merchant.MerchantId} ({TestMerchant.Name}) is suspended.", suspended);
         Assert.Equal(HttpStatusCode.Forbidden, newOrder.StatusCode);
-        Assert.Equal(("merchant.suspended", "The merchant is suspended", "https://tools.ietf.org/html/rfc9110#section-15.5.4"),
+        Assert.Equal(("merchant.suspended", "The merchant is suspended", "https://mesh.example/problems/merchant.suspended"),
             (newOrderProblem.GetProperty("code").GetString(), newOrderProblem.GetProperty("title").GetString(), newOrderProblem.GetProperty("type").GetString()));
         Assert.Equal(HttpStatusCode.Forbidden, pageShown.StatusCode);
         Assert.Contains("(code merchant.suspended)", pageRefusal);

@@ -210,6 +210,30 @@ public sealed class NotificationTests(MeshPlatformFixture platform)
     }
 
     [Fact]
+    public async Task Envelope_WithoutACertificate_IsAStandardJwe_NamingTheMerchantsKey_ThatPlainRfc7516CodeOpens()
+    {
+        await using var server = await MerchantServer.StartAsync();
+        using var merchant = await TestMerchant.OnboardAsync(platform, "rsa-1024", mode: "deferred", protocol: "envelope");
+        using var consumer = new TestConsumer(platform);
+        var ordId = TestMerchant.NewOrderId();
+
+        await consumer.PayAsync(await consumer.StartNetPayAsync(merchant.NetPayOrder(ordId, 6_00, bgRetUrl: server.Url)), ApprovedCard);
+        var told = await server.WaitForAsync(_ => true);
+
+        Assert.NotNull(told);
+        Assert.Equal("application/jose", told.ContentType);
+        var (header, opened) = Mesh.Testing.PlainJwe.Open(Encoding.ASCII.GetString(told.Body), merchant.RsaKey);
+        using var headerJson = JsonDocument.Parse(header);
+        Assert.Equal(("RSA-OAEP-256", "A256GCM", Convert.ToHexStringLower(SHA256.HashData(merchant.RsaKey.ExportSubjectPublicKeyInfo()))[..16]),
+            (headerJson.RootElement.GetProperty("alg").GetString(), headerJson.RootElement.GetProperty("enc").GetString(),
+                headerJson.RootElement.GetProperty("kid").GetString()));
+        var form = Form(opened);
+        Assert.Equal(("1001", ordId), (form["status"], form["orderno"]));
+        Assert.True(await NetPaySignedAsync(form));
+        Assert.DoesNotContain(ordId, Encoding.ASCII.GetString(told.Body));
+    }
+
+    [Fact]
     public async Task Https_ASelfSignedMerchantCertificate_IsRefused_UnlessPinned()
     {
         await using var server = await MerchantServer.StartAsync(https: true);

@@ -197,56 +197,45 @@ public sealed class OrdersApiTests(MeshPlatformFixture platform)
     }
 
     [Fact]
-    public async Task ARequestSealedToThePlatformsEnvelopeCertificate_IsOpenedInTheHsm_ATamperedOneIs400_AndCreatesNothing()
+    public async Task ARequestSealedAsAStandardJwe_IsOpenedInTheHsm_ATamperedCiphertextOrHeaderOrAnotherKidIs400_AndCreatesNothing()
     {
         using var merchant = await TestMerchant.OnboardAsync(platform, "ecdsa-p256");
         using var http = platform.App.CreateHttpClient("gateway", "http");
         using var envelopeCertificate = X509Certificate2.CreateFromPem(await http.GetStringAsync("/v1/platform-envelope-certificate"));
         using var issuingCertificate = X509Certificate2.CreateFromPem(await http.GetStringAsync(Mesh.NetPay.Api.PlatformKeys.IssuingCertificatePath));
+        using var recipient = envelopeCertificate.GetRSAPublicKey()!;
+        var header = $$"""{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"{{Mesh.NetPay.Signing.V1Signature.CertIdOf(envelopeCertificate)}}"}""";
+        string Sealed(string orderId, string protectedHeader) =>
+            PlainJwe.Seal(JsonSerializer.SerializeToUtf8Bytes(merchant.SignV1(Order(merchant, orderId, 3_00))), recipient, protectedHeader);
         var sealedId = "env-" + TestMerchant.NewOrderId();
-        var tamperedId = "env-" + TestMerchant.NewOrderId();
+        var refusedIds = Enumerable.Range(0, 4).Select(_ => "env-" + TestMerchant.NewOrderId()).ToArray();
+        var ciphertextTouched = Sealed(refusedIds[0], header).Split('.');
+        ciphertextTouched[3] = (ciphertextTouched[3][0] == 'A' ? "B" : "A") + ciphertextTouched[3][1..];
 
-        using var created = await http.PostAsync("/v1/orders", Seal(envelopeCertificate, merchant.SignV1(Order(merchant, sealedId, 3_00)), tamper: false));
-        using var tampered = await http.PostAsync("/v1/orders", Seal(envelopeCertificate, merchant.SignV1(Order(merchant, tamperedId, 3_00)), tamper: true));
+        using var created = await http.PostAsync("/v1/orders", Jose(Sealed(sealedId, header)));
+        HttpResponseMessage[] refused =
+        [
+            await http.PostAsync("/v1/orders", Jose(string.Join('.', ciphertextTouched))),
+            // The protected header is the additional data: the same token with another (even harmless) header does not open.
+            await http.PostAsync("/v1/orders", Jose(PlainJwe.WithHeader(Sealed(refusedIds[1], header), header.Replace("{", "{\"cty\":\"json\",", StringComparison.Ordinal)))),
+            await http.PostAsync("/v1/orders", Jose(Sealed(refusedIds[2], header.Replace("\"kid\":\"", "\"kid\":\"0", StringComparison.Ordinal)))),
+            await http.PostAsync("/v1/orders", Jose(Sealed(refusedIds[3], header.Replace("A256GCM", "A128GCM", StringComparison.Ordinal)))),
+        ];
 
         Assert.Equal(issuingCertificate.Subject, envelopeCertificate.Issuer);
         Assert.True(Mesh.NetPay.Api.PlatformKeys.IsIssuedBy(envelopeCertificate, issuingCertificate));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, tampered.StatusCode);
-        Assert.Equal("application/problem+json", tampered.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(0L, await platform.ScalarAsync<long>("gatewaydb", "SELECT count(*) FROM orders WHERE order_id = $1", tamperedId));
+        foreach (var response in refused)
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("envelope.unopened", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+            response.Dispose();
+        }
+        Assert.Equal(0L, await platform.ScalarAsync<long>("gatewaydb", "SELECT count(*) FROM orders WHERE order_id = ANY($1)", (object)refusedIds));
     }
 
-    /// <summary>RSA-OAEP-SHA256 of a fresh AES-256 key to the certificate, AES-GCM of the JSON request: the envelope protocol's shape.</summary>
-    private static ByteArrayContent Seal(X509Certificate2 certificate, Dictionary<string, string?> request, bool tamper)
-    {
-        var plaintext = JsonSerializer.SerializeToUtf8Bytes(request);
-        var key = RandomNumberGenerator.GetBytes(32);
-        var iv = RandomNumberGenerator.GetBytes(12);
-        var ciphertext = new byte[plaintext.Length];
-        var tag = new byte[16];
-        using (var gcm = new AesGcm(key, 16))
-        {
-            gcm.Encrypt(iv, plaintext, ciphertext, tag);
-        }
-        if (tamper)
-        {
-            ciphertext[^1] ^= 1;
-        }
-        using var rsa = certificate.GetRSAPublicKey()!;
-        var envelope = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            alg = "RSA-OAEP-256",
-            enc = "A256GCM",
-            encryptedKey = Convert.ToBase64String(rsa.Encrypt(key, RSAEncryptionPadding.OaepSHA256)),
-            iv = Convert.ToBase64String(iv),
-            ciphertext = Convert.ToBase64String(ciphertext),
-            tag = Convert.ToBase64String(tag),
-        });
-        var content = new ByteArrayContent(envelope);
-        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/vnd.mesh.envelope+json");
-        return content;
-    }
+    private static StringContent Jose(string compact) => new(compact, System.Text.Encoding.ASCII, "application/jose");
 
     private async Task<string> PaidOrderAsync(TestMerchant merchant, HttpClient http, long amountMinor)
     {

@@ -43,13 +43,21 @@ public sealed class ClientTests : IDisposable
     public async Task ARefusal_IsAProblemWithItsFields_AndIsNotRepeated()
     {
         var handler = new ScriptedHandler((_, _) => TestPlatform.Json(HttpStatusCode.BadRequest,
-            new { title = "The order has errors", status = 400, errors = new Dictionary<string, string[]> { ["txnAmt"] = ["minor units, 1 to 12 digits"] } },
+            new
+            {
+                type = "https://mesh.example/problems/request.invalid",
+                title = "The order has errors",
+                status = 400,
+                code = "request.invalid",
+                errors = new Dictionary<string, string[]> { ["txnAmt"] = ["minor units, 1 to 12 digits"] },
+            },
             "application/problem+json"));
         using var client = Client(handler);
 
         var refused = await Assert.ThrowsAsync<NetPayException>(() => client.CreateOrderAsync(new CreateOrder("o-2", 1)));
 
-        Assert.Equal(400, refused.Status);
+        Assert.Equal((400, "request.invalid"), (refused.Status, refused.Code));
+        Assert.Equal(new Uri("https://mesh.example/problems/request.invalid"), refused.Type);
         Assert.Equal(["minor units, 1 to 12 digits"], refused.Errors["txnAmt"]);
         Assert.Single(handler.Sent);
     }
@@ -103,8 +111,10 @@ public sealed class ClientTests : IDisposable
             1 => new HttpResponseMessage(HttpStatusCode.GatewayTimeout),
             2 => TestPlatform.Json(HttpStatusCode.Conflict, new
             {
+                type = "https://mesh.example/problems/idempotency_key.in_progress",
                 title = "Idempotent request in progress",
                 status = 409,
+                code = "idempotency_key.in_progress",
                 detail = "A request with Idempotency-Key order-o-6 is still running; try again shortly",
             }, "application/problem+json"),
             _ => TestPlatform.Json(HttpStatusCode.Created, _platform.Signed(TestPlatform.OrderFields("o-6", "created"))),

@@ -225,28 +225,55 @@ public sealed class NotificationAndFileTests : IDisposable
         var (headers, body) = V1Notification();
         using var merchantPublic = RSA.Create();
         merchantPublic.ImportSubjectPublicKeyInfo(_merchant.ExportSubjectPublicKeyInfo(), out _);
-        var sealedBody = DigitalEnvelope.Seal(body, merchantPublic);
+        var sealedBody = Encoding.ASCII.GetBytes(DigitalEnvelope.Seal(body, merchantPublic));
         headers["Mesh-Enveloped-Content-Type"] = "application/json";
         using var otherKey = RSA.Create(2048);
 
-        var n = Reader.Read(headers, DigitalEnvelope.JsonContentType, sealedBody);
+        var n = Reader.Read(headers, DigitalEnvelope.JoseContentType, sealedBody);
 
         Assert.Equal("41", n.NotificationId);
         Assert.DoesNotContain("622202", Encoding.UTF8.GetString(sealedBody));
         Assert.Throws<NotificationRejectedException>(() =>
-            new NotificationReader(_platform.Certificate, _platform.NetPayKey, otherKey).Read(headers, DigitalEnvelope.JsonContentType, sealedBody));
+            new NotificationReader(_platform.Certificate, _platform.NetPayKey, otherKey).Read(headers, DigitalEnvelope.JoseContentType, sealedBody));
     }
 
     [Fact]
-    public void AnEnvelope_WhoseCiphertextWasTouched_DoesNotOpen()
+    public void TheSdksJwe_IsStandardRfc7516_OpenedByPlainCode_WithItsHeaderNamingTheKey()
     {
-        var sealedBody = JsonSerializer.Deserialize<Dictionary<string, string>>(DigitalEnvelope.Seal("secret"u8, _merchant))!;
-        var ciphertext = Convert.FromBase64String(sealedBody["ciphertext"]);
-        ciphertext[0] ^= 1;
-        sealedBody["ciphertext"] = Convert.ToBase64String(ciphertext);
+        var token = DigitalEnvelope.Seal("{\"merId\":\"808080000000001\"}"u8.ToArray(), _merchant, keyId: "0123456789abcdef");
 
-        Assert.ThrowsAny<CryptographicException>(() => DigitalEnvelope.Open(JsonSerializer.SerializeToUtf8Bytes(sealedBody), _merchant));
-        Assert.Equal("secret"u8.ToArray(), DigitalEnvelope.Open(DigitalEnvelope.Seal("secret"u8, _merchant), _merchant));
+        var (header, plaintext) = PlainJwe.Open(token, _merchant);
+
+        using var json = JsonDocument.Parse(header);
+        Assert.Equal(("RSA-OAEP-256", "A256GCM", "0123456789abcdef"),
+            (json.RootElement.GetProperty("alg").GetString(), json.RootElement.GetProperty("enc").GetString(), json.RootElement.GetProperty("kid").GetString()));
+        Assert.Equal("{\"merId\":\"808080000000001\"}", Encoding.UTF8.GetString(plaintext));
+        Assert.Equal(5, token.Split('.').Length);
+    }
+
+    [Fact]
+    public void AJweSealedByPlainRfc7516Code_OpensWithTheSdk()
+    {
+        var token = PlainJwe.Seal("secret"u8.ToArray(), _merchant, """{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"k1"}""");
+
+        Assert.Equal("secret"u8.ToArray(), DigitalEnvelope.Open(Encoding.ASCII.GetBytes(token), _merchant));
+    }
+
+    [Fact]
+    public void AJwe_WhoseCiphertextOrProtectedHeaderWasTouched_OrOfAnotherAlgorithm_DoesNotOpen()
+    {
+        var token = DigitalEnvelope.Seal("secret"u8.ToArray(), _merchant, keyId: "k1");
+        var parts = token.Split('.');
+        var ciphertext = System.Buffers.Text.Base64Url.DecodeFromChars(parts[3]);
+        ciphertext[0] ^= 1;
+        parts[3] = System.Buffers.Text.Base64Url.EncodeToString(ciphertext);
+        var headerChanged = PlainJwe.WithHeader(token, """{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"k2"}""");
+        var oaepSha1 = PlainJwe.Seal("secret"u8.ToArray(), _merchant, """{"alg":"RSA-OAEP","enc":"A256GCM"}""");
+
+        Assert.ThrowsAny<CryptographicException>(() => DigitalEnvelope.Open(Encoding.ASCII.GetBytes(string.Join('.', parts)), _merchant));
+        Assert.ThrowsAny<CryptographicException>(() => DigitalEnvelope.Open(Encoding.ASCII.GetBytes(headerChanged), _merchant));
+        Assert.ThrowsAny<CryptographicException>(() => DigitalEnvelope.Open(Encoding.ASCII.GetBytes(oaepSha1), _merchant));
+        Assert.Equal("secret"u8.ToArray(), DigitalEnvelope.Open(Encoding.ASCII.GetBytes(token), _merchant));
     }
 
     [Fact]

@@ -362,9 +362,10 @@ public sealed class NetPayClient : IDisposable
             contentType = "application/json";
             if (_options.SealRequests)
             {
-                using var recipient = (await PlatformEnvelopeCertificateAsync(ct)).GetRSAPublicKey()!;
-                content = DigitalEnvelope.Seal(content, recipient);
-                contentType = DigitalEnvelope.JsonContentType;
+                var certificate = await PlatformEnvelopeCertificateAsync(ct);
+                using var recipient = certificate.GetRSAPublicKey()!;
+                content = Encoding.ASCII.GetBytes(DigitalEnvelope.Seal(content, recipient, V1Signature.CertIdOf(certificate)));
+                contentType = DigitalEnvelope.JoseContentType;
             }
         }
         using var response = await SendWithRetriesAsync(() =>
@@ -440,7 +441,7 @@ public sealed class NetPayClient : IDisposable
     private static async Task<bool> IsStillRunningAsync(HttpResponseMessage response, CancellationToken ct)
     {
         await response.Content.LoadIntoBufferAsync(ct);
-        return (await response.Content.ReadAsStringAsync(ct)).Contains("still running", StringComparison.Ordinal);
+        return (await response.Content.ReadAsStringAsync(ct)).Contains("\"idempotency_key.in_progress\"", StringComparison.Ordinal);
     }
 
     private static async Task<NetPayException> ProblemAsync(HttpResponseMessage response, CancellationToken ct)
@@ -457,7 +458,10 @@ public sealed class NetPayClient : IDisposable
                 : null;
             return new NetPayException(status, root.TryGetProperty("title", out var t) ? t.GetString() ?? "" : response.ReasonPhrase ?? "",
                 root.TryGetProperty("detail", out var d) ? d.GetString() : null, errors,
-                root.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null);
+                root.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null,
+                root.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && Uri.TryCreate(type.GetString(), UriKind.Absolute, out var uri)
+                    ? uri
+                    : null);
         }
         catch (JsonException)
         {

@@ -23,7 +23,7 @@ public sealed class NetPayClientOptions
     /// <summary>The merchant's certificate (PEM), when it gave one: CMS-enveloped notifications are addressed to it.</summary>
     public string? MerchantCertificatePem { get; init; }
 
-    /// <summary>Seal request bodies in a digital envelope to the platform's envelope certificate (RSA-OAEP-256, A256GCM).</summary>
+    /// <summary>Seal request bodies to the platform's envelope certificate as a compact JWE (RSA-OAEP-256, A256GCM, <c>application/jose</c>).</summary>
     public bool SealRequests { get; init; }
 
     /// <summary>How many times a request whose outcome is unknown (no answer, 5xx, 429) is sent again. Creates and refunds carry an Idempotency-Key, so repeats are safe.</summary>

@@ -2,13 +2,14 @@ namespace Mesh.NetPay.Api;
 
 /// <summary>
 /// The platform refused a request (an RFC 9457 problem: <see cref="Status"/>, <see cref="Title"/>,
-/// <see cref="Detail"/> and the per-field <see cref="Errors"/>), or its answer could not be trusted
+/// <see cref="Detail"/>, the stable <see cref="Code"/> and <see cref="Type"/>, and the per-field <see cref="Errors"/>), or its answer could not be trusted
 /// (<see cref="Status"/> 0: a bad signature, an unknown certificate).
 /// </summary>
 public sealed class NetPayException : Exception
 {
     /// <summary>A refusal by the platform.</summary>
-    public NetPayException(int status, string title, string? detail, IReadOnlyDictionary<string, string[]>? errors = null, string? code = null)
+    public NetPayException(int status, string title, string? detail, IReadOnlyDictionary<string, string[]>? errors = null, string? code = null,
+        Uri? type = null)
         : base($"{status} {title}{(string.IsNullOrEmpty(detail) ? "" : ": " + detail)}{Describe(errors)}")
     {
         Status = status;
@@ -16,6 +17,7 @@ public sealed class NetPayException : Exception
         Detail = detail;
         Errors = errors ?? new Dictionary<string, string[]>();
         Code = code;
+        Type = type;
     }
 
     /// <summary>An answer that is not the platform's.</summary>
@@ -45,10 +47,14 @@ public sealed class NetPayException : Exception
     public string? Detail { get; }
 
     /// <summary>
-    /// The refusal's stable code, when the platform gives one: a risk control's (<c>risk.limit_per_payment</c>, ...), as
-    /// <see cref="Order.ResponseCode"/> carries it for a payment the risk controls refused.
+    /// The refusal's stable, machine-readable code (<c>order.duplicate</c>, <c>refund.over_remainder</c>, <c>signature.invalid</c>,
+    /// a risk control's <c>risk.limit_per_payment</c>, ...: the table in the merchant integration guide); null for an answer that
+    /// failed verification. Branch on this, not on <see cref="Title"/>.
     /// </summary>
     public string? Code { get; }
+
+    /// <summary>The problem's stable type URI (<c>https://mesh.example/problems/</c> and the <see cref="Code"/>), when the platform gives one.</summary>
+    public Uri? Type { get; }
 
     /// <summary>What is wrong with each field, for a validation problem.</summary>
     public IReadOnlyDictionary<string, string[]> Errors { get; }

@@ -1,89 +1,65 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
+using System.Text;
+using Jose;
 
 namespace Mesh.NetPay.Envelopes;
 
 /// <summary>
-/// The digital envelopes of the platform's envelope protocol. The JSON envelope
-/// (<c>application/vnd.mesh.envelope+json</c>): a fresh AES-256 key encrypts the message with GCM,
-/// and the key is encrypted to the recipient's RSA key with OAEP-SHA256:
-/// <c>{"alg":"RSA-OAEP-256","enc":"A256GCM","encryptedKey","iv","ciphertext","tag"}</c>, base64.
-/// Merchants who gave a certificate receive CMS EnvelopedData instead
+/// The digital envelopes of the platform's envelope protocol. A JWE (RFC 7516, compact
+/// serialization, <c>application/jose</c>): <c>alg</c> <c>RSA-OAEP-256</c> wraps a fresh content
+/// key, <c>enc</c> <c>A256GCM</c> encrypts the message, and the protected header (with <c>kid</c>,
+/// the recipient certificate's certId) is authenticated as the AES-GCM additional data. Sealed and
+/// opened with jose-jwt: any JOSE library (nimbus-jose-jwt, web-token/jwt-framework, go-jose) reads
+/// and writes the same. Merchants who gave a certificate receive CMS EnvelopedData instead
 /// (<c>application/pkcs7-mime; smime-type=enveloped-data</c>).
 /// </summary>
 public static class DigitalEnvelope
 {
-    /// <summary>The JSON envelope's media type.</summary>
-    public const string JsonContentType = "application/vnd.mesh.envelope+json";
+    /// <summary>The JWE's media type (RFC 7515 section 9.2.1: compact serialization).</summary>
+    public const string JoseContentType = "application/jose";
 
     /// <summary>The CMS envelope's media type.</summary>
     public const string CmsContentType = "application/pkcs7-mime";
 
+    /// <summary>The only key management algorithm sealed or opened.</summary>
+    public const string Algorithm = "RSA-OAEP-256";
+
+    /// <summary>The only content encryption sealed or opened.</summary>
+    public const string Encryption = "A256GCM";
+
     /// <summary>Largest message opened, in bytes.</summary>
     public const int EnvelopeBytesMax = 1024 * 1024;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    /// <summary>Seals <paramref name="message"/> to <paramref name="recipient"/> in a JSON envelope.</summary>
-    public static byte[] Seal(ReadOnlySpan<byte> message, RSA recipient)
+    /// <summary>
+    /// Seals <paramref name="message"/> to <paramref name="recipient"/> as a compact JWE whose protected header names the
+    /// recipient's key (<paramref name="keyId"/>: the certId of its certificate, when there is one).
+    /// </summary>
+    public static string Seal(byte[] message, RSA recipient, string? keyId = null)
     {
+        ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(recipient);
-        var key = RandomNumberGenerator.GetBytes(32);
-        try
-        {
-            var iv = RandomNumberGenerator.GetBytes(12);
-            var ciphertext = new byte[message.Length];
-            var tag = new byte[16];
-            using (var gcm = new AesGcm(key, 16))
-            {
-                gcm.Encrypt(iv, message, ciphertext, tag);
-            }
-            return JsonSerializer.SerializeToUtf8Bytes(new Envelope("RSA-OAEP-256", "A256GCM", Convert.ToBase64String(recipient.Encrypt(key, RSAEncryptionPadding.OaepSHA256)),
-                Convert.ToBase64String(iv), Convert.ToBase64String(ciphertext), Convert.ToBase64String(tag)), Json);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(key);
-        }
+        var headers = keyId is null ? null : new Dictionary<string, object> { ["kid"] = keyId };
+        return JWT.EncodeBytes(message, recipient, JweAlgorithm.RSA_OAEP_256, JweEncryption.A256GCM, extraHeaders: headers);
     }
 
-    /// <summary>Opens a JSON envelope sealed to <paramref name="privateKey"/>.</summary>
-    /// <exception cref="CryptographicException">It is not such an envelope, or it was not sealed to this key, or it was altered.</exception>
-    public static byte[] Open(ReadOnlySpan<byte> envelopeJson, RSA privateKey)
+    /// <summary>Opens a compact JWE sealed to <paramref name="privateKey"/> with <c>RSA-OAEP-256</c> and <c>A256GCM</c> (nothing else is taken).</summary>
+    /// <exception cref="CryptographicException">It is not such a JWE, or it was not sealed to this key, or it (or its header) was altered.</exception>
+    public static byte[] Open(ReadOnlySpan<byte> compactJwe, RSA privateKey)
     {
         ArgumentNullException.ThrowIfNull(privateKey);
-        Envelope? envelope;
+        if (compactJwe.Length > EnvelopeBytesMax)
+        {
+            throw new CryptographicException($"an envelope of more than {EnvelopeBytesMax} bytes");
+        }
         try
         {
-            envelope = envelopeJson.Length <= EnvelopeBytesMax ? JsonSerializer.Deserialize<Envelope>(envelopeJson, Json) : null;
+            return JWT.DecodeBytes(Encoding.ASCII.GetString(compactJwe).Trim(), privateKey, JweAlgorithm.RSA_OAEP_256, JweEncryption.A256GCM);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JoseException or FormatException or ArgumentException or CryptographicException or IndexOutOfRangeException)
         {
-            envelope = null;
-        }
-        if (envelope is not { Alg: "RSA-OAEP-256", Enc: "A256GCM", EncryptedKey: not null, Iv: not null, Ciphertext: not null, Tag: not null })
-        {
-            throw new CryptographicException("not an RSA-OAEP-256 / A256GCM envelope");
-        }
-        byte[] key = [];
-        try
-        {
-            key = privateKey.Decrypt(Convert.FromBase64String(envelope.EncryptedKey), RSAEncryptionPadding.OaepSHA256);
-            var ciphertext = Convert.FromBase64String(envelope.Ciphertext);
-            var message = new byte[ciphertext.Length];
-            using var gcm = new AesGcm(key, 16);
-            gcm.Decrypt(Convert.FromBase64String(envelope.Iv), ciphertext, Convert.FromBase64String(envelope.Tag), message);
-            return message;
-        }
-        catch (Exception ex) when (ex is FormatException or ArgumentException)
-        {
-            throw new CryptographicException("the envelope's fields are not base64 of the right lengths", ex);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(key);
+            throw new CryptographicException($"not a compact JWE ({Algorithm}, {Encryption}) sealed to this key, or altered", ex);
         }
     }
 
@@ -97,6 +73,4 @@ public static class DigitalEnvelope
         cms.Decrypt(new X509Certificate2Collection(withKey));
         return cms.ContentInfo.Content;
     }
-
-    private sealed record Envelope(string? Alg, string? Enc, string? EncryptedKey, string? Iv, string? Ciphertext, string? Tag);
 }

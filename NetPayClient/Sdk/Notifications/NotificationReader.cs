@@ -114,7 +114,7 @@ public sealed class NotificationReader(X509Certificate2 platformCertificate, RSA
         }
         string? Header(string name) => headers.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
         contentType ??= "";
-        if (contentType.StartsWith(DigitalEnvelope.JsonContentType, StringComparison.OrdinalIgnoreCase)
+        if (contentType.StartsWith(DigitalEnvelope.JoseContentType, StringComparison.OrdinalIgnoreCase)
             || contentType.StartsWith(DigitalEnvelope.CmsContentType, StringComparison.OrdinalIgnoreCase))
         {
             body = Open(contentType, body);
