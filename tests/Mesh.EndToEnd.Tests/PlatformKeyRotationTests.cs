@@ -64,13 +64,13 @@ public sealed class PlatformKeyRotationTests(KeyRotationPlatformFixture platform
                 }
             }
         }).ToList();
-        await WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref created) >= 5));
+        await Eventually.TrueAsync(() => Volatile.Read(ref created) >= 5, "five orders created before the rotation", Deadline);
 
         using var rotated = await RotateAsync(admin, PlatformCertificatesKeyIds.Answers, oldCheckValue, overlapSeconds: 30);
         var rotatedPage = await rotated.Content.ReadAsStringAsync();
         // Both replicas sign with the new version once they have read it (within their key cache's time).
         string? newCertId = null;
-        await WaitUntilAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             var certIds = new List<string?>();
             for (var i = 0; i < 4; i++)
@@ -79,9 +79,9 @@ public sealed class PlatformKeyRotationTests(KeyRotationPlatformFixture platform
             }
             newCertId = certIds[0];
             return certIds.All(c => c != oldCertId && c == certIds[0]);
-        });
+        }, "every replica signs with the new key", Deadline);
         var createdAtNewKey = Volatile.Read(ref created);
-        await WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref created) >= createdAtNewKey + 5));
+        await Eventually.TrueAsync(() => Volatile.Read(ref created) >= createdAtNewKey + 5, "five orders created under the new key", Deadline);
         await stop.CancelAsync();
         await Task.WhenAll(traffic);
         var fetched = await client.PlatformCertificateAsync(newCertId!);
@@ -111,11 +111,11 @@ public sealed class PlatformKeyRotationTests(KeyRotationPlatformFixture platform
             "SELECT count(*) FROM console_audit WHERE action = 'platform-key-rotated' AND detail LIKE $1", $"{PlatformCertificatesKeyIds.Answers}: %"));
 
         // Once the overlap ends, the old certId is unknown: a client that never held its certificate refuses what it signed.
-        await WaitUntilAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             using var retired = await http.GetAsync($"{PlatformKeys.CertificatePath}?certId={oldCertId}");
             return retired.StatusCode == HttpStatusCode.NotFound;
-        });
+        }, "the old certId is retired once its overlap ends", Deadline);
         using var fresh = Client(merchant, await http.GetStringAsync(PlatformKeys.CertificatePath));
         var refused = await Assert.ThrowsAsync<NetPayException>(() => fresh.PlatformCertificateAsync(oldCertId));
         Assert.Contains("retired", refused.Message, StringComparison.Ordinal);
@@ -139,13 +139,13 @@ public sealed class PlatformKeyRotationTests(KeyRotationPlatformFixture platform
         using var rotated = await RotateAsync(admin, "gateway.pin-transport-ec", checkValue, overlapSeconds: 600);
         PaymentPage? pageAfter = null;
         var afterId = "";
-        await WaitUntilAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             afterId = "pin-after-" + TestMerchant.NewOrderId();
             var after = await client.CreateOrderAsync(new CreateOrder(afterId, 22_00, GateId: "0102"));
             pageAfter = await late.OpenAsync(after.PayUrl!.PathAndQuery);
             return pageAfter.TransportKey != pageBefore.TransportKey;
-        });
+        }, "a new page carries the new PIN transport key", Deadline);
         var paidBefore = await early.PayAsync(pageBefore, Acquirer.TestCard("622202", 1));
         var paidAfter = await late.PayAsync(pageAfter!, Acquirer.TestCard("622202", 1));
 
@@ -165,20 +165,21 @@ public sealed class PlatformKeyRotationTests(KeyRotationPlatformFixture platform
         var admin = await ConsoleSession.PlatformOperatorAsync(platform, "envs" + Suffix(), "platform-admin");
 
         using var rotated = await RotateAsync(admin, "gateway.envelope", CheckValueOf(oldEnvelope.PublicKey.ExportSubjectPublicKeyInfo()), overlapSeconds: 600);
-        // Every replica serves the new certificate once it has read the new version (within its key cache's time).
-        await WaitUntilAsync(async () =>
+        // A new client is given the new certificate once the replica it reaches has read the new version (within its key
+        // cache's time); until then it is given the old one, which still opens.
+        var late = Client(merchant, seal: true);
+        await Eventually.TrueAsync(async () =>
         {
-            for (var i = 0; i < 4; i++)
+            if (V1Signature.CertIdOf(await late.PlatformEnvelopeCertificateAsync()) != V1Signature.CertIdOf(oldEnvelope))
             {
-                if (V1Signature.CertIdOf(X509Certificate2.CreateFromPem(await http.GetStringAsync(PlatformKeys.EnvelopeCertificatePath))) == V1Signature.CertIdOf(oldEnvelope))
-                {
-                    return false;
-                }
+                return true;
             }
-            return true;
-        });
+            late.Dispose();
+            late = Client(merchant, seal: true);
+            return false;
+        }, "a new client is given the new envelope certificate", Deadline);
+        using var lateClient = late;
         var sealedToOld = await early.CreateOrderAsync(new CreateOrder("env-old-" + TestMerchant.NewOrderId(), 6_00));
-        using var late = Client(merchant, seal: true);
         var sealedToNew = await late.CreateOrderAsync(new CreateOrder("env-new-" + TestMerchant.NewOrderId(), 7_00));
         var newEnvelope = await late.PlatformEnvelopeCertificateAsync();
         var listed = await http.GetStringAsync(PlatformKeys.CertificatesListPath);
@@ -259,16 +260,6 @@ public sealed class PlatformKeyRotationTests(KeyRotationPlatformFixture platform
     }
 
     private static string Suffix() => RandomNumberGenerator.GetInt32(100_000, 999_999).ToString(CultureInfo.InvariantCulture);
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTimeOffset.UtcNow + Deadline;
-        while (!await condition())
-        {
-            Assert.True(DateTimeOffset.UtcNow < deadline, "the condition did not hold within the deadline");
-            await Task.Delay(200);
-        }
-    }
 
     /// <summary>The gateway's platform key ids (Gateway/Platform/PlatformCertificates.cs), as an operator names them.</summary>
     private static class PlatformCertificatesKeyIds
