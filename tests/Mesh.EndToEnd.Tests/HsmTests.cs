@@ -289,7 +289,7 @@ public sealed class HsmTests(MeshPlatformFixture platform)
         ["issuer-icbc"] = ["Diagnostics", "KeyCheckValue", "ExportKey", "ImportKey", "ActivateKeyVersion", "DiscardKeyVersion", "VerifyPin",
             "GeneratePinVerificationValue", "EncryptClearPin", "GenerateCvv", "VerifyCvv", "GenerateMac", "VerifyMac", "EncryptData", "DecryptData", "LookupHash"],
         ["operator"] = ["Diagnostics", "KeyCheckValue", "GetPublicKey", "GenerateKey", "AbortKeyCeremony", "ImportKey", "ExportKey", "GenerateKeyVersion",
-            "ActivateKeyVersion", "DiscardKeyVersion", "RotateLmk", "EraseOldLmk"],
+            "ActivateKeyVersion", "DiscardKeyVersion", "RotateLmk", "EraseOldLmk", "RotateKeyPair"],
         ["custodian-1"] = ["SubmitKeyComponent", "AbortKeyCeremony"],
     };
 

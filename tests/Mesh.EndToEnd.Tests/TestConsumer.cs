@@ -124,6 +124,6 @@ public sealed partial class TestConsumer : IDisposable
     public void Dispose() => _http.Dispose();
 
 
-    [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">")]
+    [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\"\\s*/?>")]
     private static partial Regex HiddenPattern();
 }
