@@ -373,12 +373,14 @@ public static class ConsolePages
         html.Append("</select>");
     }
 
-    public static IResult Error(ConsoleSession? session, int statusCode, string title, string detail)
-    {
-        var html = session is null ? Head(title, narrow: true) : Layout(session, title);
-        html.Append("<h1 class=\"error\" id=\"error\">").Append(E(title)).Append("</h1><p>").Append(E(detail)).Append("</p>");
-        return Finish(html, statusCode);
-    }
+    /// <summary>A console's error page (<see cref="Components.ConsoleError"/>); <paramref name="title"/> and <paramref name="detail"/> are in the request's language.</summary>
+    public static IResult Error(ConsoleSession? session, int statusCode, string title, string detail) =>
+        SecurePage.Of<Components.ConsoleError>(new Dictionary<string, object?>
+        {
+            [nameof(Components.ConsoleError.Session)] = session,
+            [nameof(Components.ConsoleError.Title)] = title,
+            [nameof(Components.ConsoleError.Detail)] = detail,
+        }, statusCode);
 
     /// <summary>The page's head and the console's navigation: the merchant console's, or the operator console's for the platform's people.</summary>
     public static StringBuilder Layout(ConsoleSession session, string title)
@@ -402,8 +404,6 @@ public static class ConsolePages
         html.Append("<button type=\"submit\" id=\"sign-out\">Sign out</button></form></header><main>");
         return html;
     }
-
-    public static StringBuilder Head(string title, bool narrow) => Start(title).Append("<main").Append(narrow ? " class=\"narrow\"" : "").Append('>');
 
     /// <summary>The document's head, with the console's style sheet (and its SRI hash), and the opening body tag.</summary>
     private static StringBuilder Start(string title) =>
