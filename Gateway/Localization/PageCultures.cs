@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
+using Mesh.ServiceDefaults.Localization;
 using Microsoft.AspNetCore.Localization;
 
 namespace Mesh.Gateway.Localization;
@@ -46,7 +47,7 @@ public static class PageCultures
             options.RequestCultureProviders =
             [
                 new CookieRequestCultureProvider { CookieName = CookieName },
-                new AcceptLanguageHeaderRequestCultureProvider(),
+                new BrowserLanguageProvider(English, Chinese),
             ];
         });
         return services;

@@ -46,6 +46,15 @@ public sealed class CultureSwitchTests : IAsyncLifetime
     [InlineData(null, "2026-12-06 00:30 China time", "en")]
     [InlineData("zh-CN,zh;q=0.9,en;q=0.8", "2026年12月6日 00:30（北京时间）", "zh-CN")]
     [InlineData("fr-FR,fr;q=0.9", "2026-12-06 00:30 China time", "en")]
+    [InlineData("zh", "2026年12月6日 00:30（北京时间）", "zh-CN")]
+    [InlineData("zh-Hans-CN,en;q=0.5", "2026年12月6日 00:30（北京时间）", "zh-CN")]
+    [InlineData("zh-SG", "2026年12月6日 00:30（北京时间）", "zh-CN")]
+    [InlineData("en;q=0.4,zh-Hans;q=0.8", "2026年12月6日 00:30（北京时间）", "zh-CN")]
+    [InlineData("zh-TW,en;q=0.7", "2026-12-06 00:30 China time", "en")]
+    [InlineData("zh-Hant-HK", "2026-12-06 00:30 China time", "en")]
+    [InlineData("zh-HK,zh-CN;q=0.5", "2026年12月6日 00:30（北京时间）", "zh-CN")]
+    [InlineData("en-GB,zh-CN;q=0.9", "2026-12-06 00:30 China time", "en")]
+    [InlineData("zh-CN;q=0,en", "2026-12-06 00:30 China time", "en")]
     public async Task AcceptLanguage_ChoosesChinese_OrElseEnglish(string? acceptLanguage, string text, string contentLanguage)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/amount");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
+using Mesh.ServiceDefaults.Localization;
 using Microsoft.AspNetCore.Localization;
 
 namespace Mesh.Shop.Localization;
@@ -30,7 +31,7 @@ public static class ShopCultures
             options.DefaultRequestCulture = new RequestCulture(English);
             options.SupportedCultures = cultures;
             options.SupportedUICultures = cultures;
-            options.RequestCultureProviders = [new CookieRequestCultureProvider(), new AcceptLanguageHeaderRequestCultureProvider()];
+            options.RequestCultureProviders = [new CookieRequestCultureProvider(), new BrowserLanguageProvider(English, Chinese)];
         });
         return services;
     }
