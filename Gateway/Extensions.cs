@@ -62,6 +62,7 @@ public static class Extensions
         {
             o.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_0;
             o.AddOperationTransformer<V1OpenApi.V1Parameters>();
+            o.AddSchemaTransformer<V1OpenApi.V1RequiredFields>();
         });
         // The pages are Razor components rendered on the server (static SSR), in English and Simplified Chinese.
         builder.Services.AddPageLocalization();

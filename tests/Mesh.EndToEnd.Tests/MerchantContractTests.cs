@@ -40,6 +40,11 @@ public sealed class MerchantContractTests(MeshPlatformFixture platform)
             var bodySchema = Resolve(schemas, body);
             Assert.Contains("merId", bodySchema["properties"]!.AsObject().Select(p => p.Key));
             Assert.Contains("signature", bodySchema["properties"]!.AsObject().Select(p => p.Key));
+            // A generator makes a required field a non-null member only when the document does not call it nullable.
+            foreach (var required in bodySchema["required"]!.AsArray().Select(r => r!.GetValue<string>()))
+            {
+                Assert.True(bodySchema["properties"]![required]!["nullable"] is null, $"{path}: the required field {required} is marked nullable");
+            }
             Assert.NotNull(post["requestBody"]!["content"]!["application/jose"]);
             Assert.Contains(Parameters(post), p => p is ("Idempotency-Key", "header"));
             AssertAnswersAndProblems(path, post, schemas);

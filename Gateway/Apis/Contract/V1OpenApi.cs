@@ -56,6 +56,32 @@ public static class V1OpenApi
         return builder;
     }
 
+    /// <summary>
+    /// A request's required fields as a client generator should see them: required and not nullable. The records take each
+    /// field as <c>string?</c> so that a request without one is still read and answered with a problem naming it; the
+    /// document states the contract, not that leniency. Optional fields stay nullable (null is the same as left out).
+    /// </summary>
+    public sealed class V1RequiredFields : IOpenApiSchemaTransformer
+    {
+        public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+        {
+            ArgumentNullException.ThrowIfNull(schema);
+            ArgumentNullException.ThrowIfNull(context);
+            if (!typeof(V1Body).IsAssignableFrom(context.JsonTypeInfo.Type) || schema.Required is not { } required || schema.Properties is not { } properties)
+            {
+                return Task.CompletedTask;
+            }
+            foreach (var name in required)
+            {
+                if (properties.TryGetValue(name, out var property) && property is OpenApiSchema field && field.Type is { } type)
+                {
+                    field.Type = type & ~JsonSchemaType.Null;
+                }
+            }
+            return Task.CompletedTask;
+        }
+    }
+
     /// <summary>Adds the parameters the handlers read by hand: the signed query of a GET, <c>Idempotency-Key</c> on a POST.</summary>
     public sealed class V1Parameters : IOpenApiOperationTransformer
     {
