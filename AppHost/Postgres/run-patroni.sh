@@ -36,7 +36,10 @@ quoted=${password//\'/\'\'}
 #   Patroni promotes only a node that was synchronous, so no acknowledged commit is lost. Not
 #   strict: with the standby gone the primary goes on alone rather than refusing every write.
 #   use_pg_rewind (with wal_log_hints): a returning old primary is rewound to the new timeline
-#   instead of cloned again.
+#   instead of cloned again; when the rewind fails, or the timelines diverged where it cannot help,
+#   the node's data folder is removed and it is cloned again (remove_data_directory_on_*), so a
+#   node never waits for an operator to rejoin. Nothing acknowledged is lost that way: in
+#   synchronous mode every acknowledged commit is on the new primary already.
 #   commit_delay: the group commit the single server has (docs/performance.md).
 # The unix socket sits in the node's own folder (mode 700, the postgres user's), which is what
 # makes `local all all trust` safe: it is how Patroni itself connects. Every TCP login is SCRAM.
@@ -80,6 +83,8 @@ postgresql:
   data_dir: $node_dir/data
   bin_dir: $PG_BIN
   pgpass: $node_dir/pgpass
+  remove_data_directory_on_rewind_failure: true
+  remove_data_directory_on_diverged_timelines: true
   authentication:
     superuser:
       username: postgres

@@ -286,6 +286,31 @@ public sealed class PooledPlatformCollection : ICollectionFixture<PooledPlatform
 public sealed class HaPlatformFixture : MeshPlatformFixture
 {
     protected override string[] AppHostArguments => ["--Mesh:Postgres=ha"];
+
+    /// <summary>Patroni's own account of each HA loop (its INFO lines), so that a failed test can tell what the cluster did.</summary>
+    protected override void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+        foreach (var node in builder.Resources.OfType<ExecutableResource>().Where(r => r.Name.StartsWith("postgres-", StringComparison.Ordinal) && r.Name != "postgres-etcd"))
+        {
+            builder.CreateResourceBuilder(node).WithEnvironment("PATRONI_LOG_LEVEL", "INFO");
+        }
+    }
+
+    /// <summary>The last of what <paramref name="nodes"/> logged that tells a story (Patroni's decisions, PostgreSQL's warnings and errors), without the loop's "no action" lines.</summary>
+    public string PatroniStory(IEnumerable<string> nodes, int linesPerNode = 40)
+    {
+        var story = new System.Text.StringBuilder();
+        foreach (var node in nodes)
+        {
+            story.Append("\n--- ").Append(node);
+            foreach (var (_, line) in Logs.Where(l => l.Resource == node && !l.Line.Contains("no action", StringComparison.Ordinal)
+                && !l.Line.Contains("Lock owner", StringComparison.Ordinal) && !l.Line.Contains("checkpoint", StringComparison.Ordinal)).TakeLast(linesPerNode))
+            {
+                story.Append("\n").Append(line);
+            }
+        }
+        return story.ToString();
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -16,7 +16,7 @@ public sealed class PostgresFailoverTests(HaPlatformFixture platform, ITestOutpu
     private static readonly string[] Nodes = ["postgres-1", "postgres-2"];
 
     [Fact]
-    public async Task TheServices_ReachThePrimary_WhoseCommitsWaitForTheSynchronousStandby()
+    public Task TheServices_ReachThePrimary_WhoseCommitsWaitForTheSynchronousStandby() => TellingPatronisStoryAsync(async () =>
     {
         var connection = new NpgsqlConnectionStringBuilder(await platform.App.GetConnectionStringAsync("gatewaydb"));
         var ports = Nodes.Select(n => platform.App.GetEndpoint(n, "tcp").Port).ToArray();
@@ -25,7 +25,8 @@ public sealed class PostgresFailoverTests(HaPlatformFixture platform, ITestOutpu
 
         Assert.Equal("primary", connection.TargetSessionAttributes);
         Assert.Equal(ports.Select(p => $"localhost:{p}").Order(), connection.Host!.Split(',').Order());
-        Assert.Equal(["leader", "sync_standby"], cluster.Members.Select(m => m.Role).Order());
+        Assert.True(cluster.Members.Select(m => m.Role).Order().SequenceEqual(["leader", "sync_standby"]),
+            $"Patroni shows no leader with a synchronous standby: {cluster.Describe()}");
         Assert.Equal("f", await platform.ScalarAsync<string>("gatewaydb", "SELECT pg_is_in_recovery()::text::char"));
         Assert.Equal("on", await platform.ScalarAsync<string>("gatewaydb", "SELECT current_setting('synchronous_commit')"));
         Assert.Equal("sync", await platform.ScalarAsync<string>("gatewaydb", "SELECT string_agg(sync_state, ',') FROM pg_stat_replication"));
@@ -34,6 +35,19 @@ public sealed class PostgresFailoverTests(HaPlatformFixture platform, ITestOutpu
         {
             using var health = await http.GetAsync(new Uri(platform.App.GetEndpoint(node, "rest"), "/health"));
             Assert.True(health.IsSuccessStatusCode, $"{node}: Patroni's /health answered {(int)health.StatusCode}");
+        }
+    });
+
+    /// <summary>Runs <paramref name="test"/>; when it fails, the failure carries what the Patroni nodes logged last.</summary>
+    private async Task TellingPatronisStoryAsync(Func<Task> test)
+    {
+        try
+        {
+            await test();
+        }
+        catch (Exception failure)
+        {
+            throw new InvalidOperationException($"{failure.Message}\nWhat the nodes logged last:{platform.PatroniStory(Nodes)}", failure);
         }
     }
 
@@ -66,7 +80,7 @@ public sealed class PostgresFailoverTests(HaPlatformFixture platform, ITestOutpu
     }
 
     [Fact]
-    public async Task LosingThePrimarysServer_UnderLoad_LosesNoAcknowledgedPurchase_AndTheOldPrimaryRejoinsAsTheStandby()
+    public Task LosingThePrimarysServer_UnderLoad_LosesNoAcknowledgedPurchase_AndTheOldPrimaryRejoinsAsTheStandby() => TellingPatronisStoryAsync(async () =>
     {
         await using var merchantEndpoint = await MerchantServer.StartAsync();
         using var merchant = await TestMerchant.OnboardAsync(platform);
@@ -81,5 +95,5 @@ public sealed class PostgresFailoverTests(HaPlatformFixture platform, ITestOutpu
         output.WriteLine(report.ToTable());
         Assert.True(report.Passed, report.ToTable());
         Assert.True(report.Outcomes.GetValueOrDefault(CrashCampaign.Paid) > 0, report.ToTable());
-    }
+    });
 }

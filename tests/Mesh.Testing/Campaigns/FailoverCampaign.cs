@@ -178,6 +178,7 @@ public sealed class FailoverCampaign(DistributedApplication app, FailoverCampaig
     {
         var deadline = Stopwatch.StartNew();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        PatroniView? last = null;
         while (deadline.Elapsed < RoleTimeout)
         {
             foreach (var node in options.Nodes)
@@ -185,6 +186,7 @@ public sealed class FailoverCampaign(DistributedApplication app, FailoverCampaig
                 try
                 {
                     var cluster = await http.GetFromJsonAsync<PatroniView>(new Uri(app.GetEndpoint(node, "rest"), "/cluster"), ct);
+                    last = cluster ?? last;
                     if (cluster is not null && holds(cluster))
                     {
                         return cluster;
@@ -197,7 +199,7 @@ public sealed class FailoverCampaign(DistributedApplication app, FailoverCampaig
             }
             await Task.Delay(250, ct);
         }
-        throw new TimeoutException($"Patroni's cluster did not reach: {what} within {RoleTimeout.TotalSeconds:F0} s");
+        throw new TimeoutException($"Patroni's cluster did not reach: {what} within {RoleTimeout.TotalSeconds:F0} s; it was {last?.Describe() ?? "not answering"}");
     }
 
     private async Task WaitUntilAsync(string what, Func<bool> holds, CancellationToken ct)
@@ -245,11 +247,16 @@ public sealed class FailoverCampaign(DistributedApplication app, FailoverCampaig
 /// <summary>The cluster as Patroni's REST API reports it.</summary>
 public sealed record PatroniView(List<PatroniMember> Members)
 {
+    /// <summary>Each member's name, role, state, timeline and lag, for a failure message.</summary>
+    public string Describe() =>
+        string.Join("; ", Members.Select(m => $"{m.Name} {m.Role} {m.State} timeline {m.Timeline?.ToString(CultureInfo.InvariantCulture) ?? "?"} lag {m.Lag?.ToString() ?? "?"}"));
+
     public PatroniMember? Member(string resource) =>
         Members.SingleOrDefault(m => m.Name == $"node{resource[(resource.LastIndexOf('-') + 1)..]}");
 }
 
-public sealed record PatroniMember(string Name, string Role, string State, int? Timeline);
+/// <summary>One member as Patroni's <c>/cluster</c> shows it; <see cref="Lag"/> is bytes behind the leader, or <c>"unknown"</c>.</summary>
+public sealed record PatroniMember(string Name, string Role, string State, int? Timeline, JsonElement? Lag = null);
 
 public sealed record FailoverCampaignOptions(string[] Nodes, string NodesFolder, int Payers, string[] MerchantIds, int PhaseSeconds, TimeSpan DrainTimeout);
 
