@@ -89,17 +89,17 @@ public sealed class ReplicasTests(ReplicatedPlatformFixture platform)
         // Both replicas of each did some of the work (their spans carry their own instance ids).
         // Each gateway keeps one HTTP/2 connection to the switch, so both may reach the same switch replica: acquirers on
         // connections of their own (at most ten) reach the other one too.
-        await Task.Delay(1_000);
-        int SwitchReplicasSeen() => platform.Traces.Spans.Where(s => s.Service == "switch" && s.Name.StartsWith("iso8583 0200", StringComparison.Ordinal))
-            .Select(s => s.Instance).Distinct().Count();
+        IEnumerable<Otlp.ReceivedSpan> SwitchSpans() => platform.Traces.Spans.Where(s => s.Service == "switch" && s.Name.StartsWith("iso8583 0200", StringComparison.Ordinal));
+        int SwitchReplicasSeen() => SwitchSpans().Select(s => s.Instance).Distinct().Count();
+        await Eventually.TrueAsync(() => platform.Traces.Spans.Where(s => s.Service == "gateway" && s.Name == "gateway purchase").Select(s => s.Instance).Distinct().Count() == 2,
+            "the purchases paid through both gateway replicas (their spans' instance ids)");
         for (var i = 0; i < 10 && SwitchReplicasSeen() < 2; i++)
         {
+            var switched = SwitchSpans().Count();
             using var another = await platform.NewAcquirerAsync();
             Assert.Equal(ResponseCodes.Approved, (await another.PurchaseAsync(Acquirer.TestCard("622202", 1), "3012", "123456", 1_00)).GetString(IsoFields.ResponseCode));
-            await Task.Delay(500);
+            await Eventually.TrueAsync(() => SwitchSpans().Count() > switched, "the new purchase's span at the switch");
         }
-        var gateways = platform.Traces.Spans.Where(s => s.Service == "gateway" && s.Name == "gateway purchase").Select(s => s.Instance).Distinct().Count();
-        Assert.True(gateways == 2, $"purchases were paid through {gateways} gateway replica(s)");
         Assert.True(SwitchReplicasSeen() == 2, $"purchases were switched by {SwitchReplicasSeen()} switch replica(s)");
     }
 
@@ -109,17 +109,10 @@ public sealed class ReplicasTests(ReplicatedPlatformFixture platform)
         response.EnsureSuccessStatusCode();
     }
 
-    /// <summary>A count that background work brings to <paramref name="expected"/>: the count once it gets there, or after a minute.</summary>
-    private async Task<long> EventuallyAsync(string database, string sql, long expected, params object[] values)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        long count;
-        while ((count = await platform.ScalarAsync<long>(database, sql, values)) < expected && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(250);
-        }
-        return count;
-    }
+    /// <summary>A count that background work brings to <paramref name="expected"/>: the count once it gets there (a minute at most).</summary>
+    private Task<long> EventuallyAsync(string database, string sql, long expected, params object[] values) =>
+        Eventually.UntilAsync(() => platform.ScalarAsync<long>(database, sql, values), count => count >= expected, $"{database}: {sql} reaching {expected}",
+            TimeSpan.FromSeconds(60));
 
     private async Task<long> IssuerNetAsync(string bankId, string stan)
     {
