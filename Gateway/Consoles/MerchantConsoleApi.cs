@@ -160,7 +160,7 @@ public static partial class MerchantConsoleApi
         {
             return NotFound(session, orderId);
         }
-        var timeline = (await queries.TimelineAsync(session.MerchantId, orderId, ct)).Select(Step).ToList();
+        var timeline = (await queries.TimelineAsync(session.MerchantId, orderId, ct)).Select(e => Step(e, format)).ToList();
         try
         {
             var entries = await settlement.ListOrderEntriesAsync(new ListOrderEntriesRequest { MerchantId = session.MerchantId, OrderId = orderId },
@@ -542,12 +542,30 @@ public static partial class MerchantConsoleApi
         new("at most {0} is left to refund", PageFormat.Invariant(remainderMinor, currency));
 
     /// <summary>
-    /// A step of the order's timeline as the queries word it (<c>payment approved</c>, <c>notification attempt 2</c>): a resource of its own,
-    /// or its English text; its particulars (STAN, RRN, response codes, ids) are data and stay as they are.
+    /// A step of the order's timeline: what happened (a resource of its own, <c>payment approved</c>, or its English text), and its
+    /// particulars worded around their values (STAN, RRN, codes and ids stay as they are; an amount in yuan).
     /// </summary>
-    private static MerchantOrder.Event Step(TimelineEvent e) =>
-        new(e.At, NotificationAttempt().Match(e.What) is { Success: true } attempt ? new Words("notification attempt {0}", attempt.Groups[1].Value) : new Words(e.What),
-            new Words("{0}", e.Detail));
+    private static MerchantOrder.Event Step(TimelineEvent e, PageFormat format)
+    {
+        var what = NotificationAttempt().Match(e.What) is { Success: true } attempt ? new Words("notification attempt {0}", attempt.Groups[1].Value) : new Words(e.What);
+        Words detail = e.Step switch
+        {
+            TimelineSteps.PaymentSent when e is { A: { } pan, B: { } stan, C: { } rrn } => new Words("{0} · STAN {1} · RRN {2}", pan, stan, rrn),
+            TimelineSteps.PaymentAnswered => new Words("response {0}{1}", e.A ?? "-", e.B is { } auth ? new Words(" · authorization {0}", auth) : ""),
+            TimelineSteps.RefundRequested when long.TryParse(e.B, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var minor) =>
+                new Words("{0} · {1}", e.A ?? "", format.Money(minor, e.C ?? "")),
+            TimelineSteps.RefundAnswered => new Words("{0} · response {1}", e.A ?? "", e.B ?? "-"),
+            TimelineSteps.NotificationAttempt => new Words("{0}{1} · {2} ms", e.A is { } status ? "HTTP " + status : new Words("no answer"),
+                e.B is { } error ? " · " + error : "", e.C ?? "-"),
+            TimelineSteps.MerchantNotified => new Words("order version {0}", e.A ?? ""),
+            TimelineSteps.HandedToSettlement when e.A is { } kind => LedgerKinds.Contains(kind) ? new Words("Kind." + kind) : new Words("{0}", kind),
+            _ => "",
+        };
+        return new(e.At, what, detail);
+    }
+
+    /// <summary>The ledger kinds the timeline has a word for; another is shown as it is.</summary>
+    private static readonly string[] LedgerKinds = ["purchase", "refund", "reversal", "void"];
 
     [GeneratedRegex(@"^notification attempt (\d+)$")]
     private static partial Regex NotificationAttempt();

@@ -91,7 +91,7 @@ public sealed class MerchantConsoleLanguageTests(MeshPlatformFixture platform)
         ("/console/transactions", "transactions", "交易", "Transactions",
             ["Status", "Order number", "Amount from", "Amount to", "Search", "Export CSV", "Created", "Refunded", "Card", "Page 1", "paid"]),
         ($"/console/transactions/{orderId}", "order", $"订单 {orderId}", $"Order {orderId}",
-            ["Status", "Amount", "Refundable", "Refunded", "Created", "Timeline", "order created", "payment approved", "Refund"]),
+            ["Status", "Amount", "Refundable", "Refunded", "Created", "Timeline", "order created", "payment approved", "response", "authorization", "Refund"]),
         ($"/console/transactions/{orderId}/refund", "refund", $"订单 {orderId} 退款", $"Refund order {orderId}",
             ["Refund order", "Paid", "Refundable", "Amount", "Reason", "Review the refund"]),
         ("/console/notifications", "notifications", "通知", "Notifications", ["Notifications", "Order", "State", "Attempts", "Re-send"]),
