@@ -3,8 +3,37 @@ using Npgsql;
 
 namespace Mesh.Gateway.Consoles;
 
-/// <summary>One moment in an order's life, for the console's timeline.</summary>
-public sealed record TimelineEvent(DateTimeOffset At, string What, string Detail);
+/// <summary>
+/// One moment in an order's life, for the console's timeline: which step (<see cref="TimelineSteps"/>), what happened in the
+/// database's English (<c>payment approved</c>, <c>refund succeeded</c>), and the step's particulars as values (ids, codes, amounts),
+/// worded by the page.
+/// </summary>
+public sealed record TimelineEvent(DateTimeOffset At, string Step, string What, string? A, string? B, string? C);
+
+/// <summary>The steps of an order's timeline, and what each one's particulars <c>A</c>, <c>B</c>, <c>C</c> are.</summary>
+public static class TimelineSteps
+{
+    /// <summary>A payment sent to the switch: masked PAN, STAN, RRN.</summary>
+    public const string PaymentSent = "payment-sent";
+
+    /// <summary>The payment's answer: response code, authorization code.</summary>
+    public const string PaymentAnswered = "payment-answered";
+
+    /// <summary>A refund, reversal or void asked for: its id, amount in minor units, currency.</summary>
+    public const string RefundRequested = "refund-requested";
+
+    /// <summary>Its answer: its id, response code.</summary>
+    public const string RefundAnswered = "refund-answered";
+
+    /// <summary>A notification attempt: HTTP status, error, latency in ms.</summary>
+    public const string NotificationAttempt = "notification-attempt";
+
+    /// <summary>The merchant told: the order's version.</summary>
+    public const string MerchantNotified = "merchant-notified";
+
+    /// <summary>The settlement row relayed: its ledger kind.</summary>
+    public const string HandedToSettlement = "handed-to-settlement";
+}
 
 /// <summary>A day's paid volume and how many orders were decided, for the console's home page.</summary>
 public sealed record DayVolume(DateOnly Date, long PaidMinor, int Paid, int Failed);
@@ -29,24 +58,23 @@ public sealed class ConsoleQueries(NpgsqlDataSource db)
     {
         await using var read = db.CreateCommand(
             """
-            SELECT created_at, 'payment sent', pan_masked || ' · STAN ' || stan || ' · RRN ' || rrn FROM payments WHERE merchant_id = $1 AND order_id = $2
+            SELECT created_at, 'payment-sent', 'payment sent', pan_masked, stan, rrn FROM payments WHERE merchant_id = $1 AND order_id = $2
             UNION ALL
-            SELECT answered_at, 'payment ' || status, 'response ' || coalesce(response_code, '-') || coalesce(' · authorization ' || auth_code, '')
+            SELECT answered_at, 'payment-answered', 'payment ' || status, response_code, auth_code, NULL
               FROM payments WHERE merchant_id = $1 AND order_id = $2 AND answered_at IS NOT NULL
             UNION ALL
-            SELECT created_at, kind || ' requested', refund_id || ' · ' || to_char(amount_minor / 100.0, 'FM999999999990.00') || ' ' || currency FROM refunds WHERE merchant_id = $1 AND order_id = $2
+            SELECT created_at, 'refund-requested', kind || ' requested', refund_id, amount_minor::text, currency FROM refunds WHERE merchant_id = $1 AND order_id = $2
             UNION ALL
-            SELECT answered_at, kind || ' ' || status, refund_id || ' · response ' || coalesce(response_code, '-')
+            SELECT answered_at, 'refund-answered', kind || ' ' || status, refund_id, response_code, NULL
               FROM refunds WHERE merchant_id = $1 AND order_id = $2 AND answered_at IS NOT NULL
             UNION ALL
-            SELECT a.attempted_at, 'notification attempt ' || a.attempt,
-                   coalesce('HTTP ' || a.status_code, 'no answer') || coalesce(' · ' || a.error, '') || ' · ' || round(a.latency_ms)::text || ' ms'
+            SELECT a.attempted_at, 'notification-attempt', 'notification attempt ' || a.attempt, a.status_code::text, a.error, round(a.latency_ms)::text
               FROM notification_attempts a JOIN outbox o ON o.outbox_id = a.outbox_id WHERE o.merchant_id = $1 AND o.order_id = $2
             UNION ALL
-            SELECT o.delivered_at, 'merchant notified', 'order version ' || o.order_version
+            SELECT o.delivered_at, 'merchant-notified', 'merchant notified', o.order_version::text, NULL, NULL
               FROM outbox o WHERE o.merchant_id = $1 AND o.order_id = $2 AND o.topic = 'notification' AND o.delivered_at IS NOT NULL
             UNION ALL
-            SELECT o.delivered_at, 'handed to settlement', o.payload->>'kind'
+            SELECT o.delivered_at, 'handed-to-settlement', 'handed to settlement', o.payload->>'kind', NULL, NULL
               FROM outbox o WHERE o.merchant_id = $1 AND o.order_id = $2 AND o.topic = 'settlement' AND o.delivered_at IS NOT NULL
             ORDER BY 1
             LIMIT 500
@@ -56,10 +84,12 @@ public sealed class ConsoleQueries(NpgsqlDataSource db)
         var events = new List<TimelineEvent>();
         while (await row.ReadAsync(ct))
         {
-            events.Add(new TimelineEvent(row.GetFieldValue<DateTimeOffset>(0), row.GetString(1), row.IsDBNull(2) ? "" : row.GetString(2)));
+            events.Add(new TimelineEvent(row.GetFieldValue<DateTimeOffset>(0), row.GetString(1), row.GetString(2), Text(row, 3), Text(row, 4), Text(row, 5)));
         }
         return events;
     }
+
+    private static string? Text(NpgsqlDataReader row, int column) => row.IsDBNull(column) ? null : row.GetString(column);
 
     /// <summary>The last <paramref name="days"/> business days (Asia/Shanghai) up to today, each with its paid volume and decided orders.</summary>
     public async Task<List<DayVolume>> DailyAsync(string merchantId, DateOnly today, int days, CancellationToken ct)

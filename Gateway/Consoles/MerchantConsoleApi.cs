@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using Grpc.Core;
 using Mesh.Contracts.Settlement;
+using Mesh.Gateway.Consoles.Components.Merchant;
 using Mesh.Gateway.Holds;
 using Mesh.Gateway.Localization;
 using Mesh.Gateway.Merchants;
@@ -22,7 +24,7 @@ namespace Mesh.Gateway.Consoles;
 /// authorization policies (<see cref="ConsolePolicies"/>), and every form carries an antiforgery
 /// token. A merchant's people see only that merchant's data: another merchant's order is a 404.
 /// </summary>
-public static class MerchantConsoleApi
+public static partial class MerchantConsoleApi
 {
     public const int PageSize = 50;
     public const int ExportRowsMax = 10_000;
@@ -99,7 +101,7 @@ public static class MerchantConsoleApi
     private static async Task<IResult> HomeAsync(HttpContext http, ConsoleQueries queries, MerchantRegistry merchants, TimeProvider time, CancellationToken ct)
     {
         var session = Session(http);
-        return ConsolePages.Home(session, await queries.DailyAsync(session.MerchantId, ConsoleQueries.Today(time), 30, ct),
+        return MerchantPages.Home(session, await queries.DailyAsync(session.MerchantId, ConsoleQueries.Today(time), 30, ct),
             (await merchants.FindAsync(session.MerchantId, ct))!);
     }
 
@@ -107,18 +109,18 @@ public static class MerchantConsoleApi
     {
         var session = Session(http);
         var q = http.Request.Query;
-        var filters = new ConsolePages.Filters(q["from"].ToString(), q["to"].ToString(), q["status"].ToString(), q["orderId"].ToString(), q["min"].ToString(),
+        var filters = new MerchantPages.Filters(q["from"].ToString(), q["to"].ToString(), q["status"].ToString(), q["orderId"].ToString(), q["min"].ToString(),
             q["max"].ToString());
         var today = ConsoleQueries.Today(time);
-        var problems = new List<string>();
-        var from = Date(filters.From, today.AddDays(-30), "from", problems);
-        var to = Date(filters.To, today, "to", problems);
-        var min = Amount(filters.Min, "amount from", problems);
-        var max = Amount(filters.Max, "amount to", problems);
+        var problems = new List<Words>();
+        var from = Date(filters.From, today.AddDays(-30), "From", problems);
+        var to = Date(filters.To, today, "To", problems);
+        var min = Amount(filters.Min, "Amount from", problems);
+        var max = Amount(filters.Max, "Amount to", problems);
         var status = filters.Status.Length == 0 ? null : filters.Status;
-        if (status is not null && !ConsolePages.Statuses.Contains(status))
+        if (status is not null && !MerchantPages.Statuses.Contains(status))
         {
-            problems.Add($"status is {string.Join(", ", ConsolePages.Statuses)}");
+            problems.Add(new Words("the status is one of {0}", string.Join(", ", MerchantPages.Statuses)));
         }
         if (filters.OrderId.Length > 32)
         {
@@ -129,7 +131,7 @@ public static class MerchantConsoleApi
             .Select(f => $"{f.Item1}={Uri.EscapeDataString(f.Item2)}"));
         if (problems.Count > 0)
         {
-            return ConsolePages.Transactions(session, filters, [], 1, false, query, string.Join("; ", problems));
+            return MerchantPages.Transactions(session, filters, [], 1, false, query, problems);
         }
         var (fromAt, toAt) = (ConsoleQueries.StartOf(from), ConsoleQueries.StartOf(to.AddDays(1)));
         var prefix = filters.OrderId.Length == 0 ? null : filters.OrderId;
@@ -147,32 +149,33 @@ public static class MerchantConsoleApi
             return Results.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv; charset=utf-8", $"transactions-{session.MerchantId}-{from:yyyyMMdd}-{to:yyyyMMdd}.csv");
         }
         var found = await orders.SearchAsync(session.MerchantId, fromAt, toAt, status, prefix, min, max, PageSize + 1, (page - 1) * PageSize, ct);
-        return ConsolePages.Transactions(session, filters, found.Take(PageSize).ToList(), page, found.Count > PageSize, query, null);
+        return MerchantPages.Transactions(session, filters, found.Take(PageSize).ToList(), page, found.Count > PageSize, query, []);
     }
 
     private static async Task<IResult> DetailAsync(string orderId, HttpContext http, OrderBook orders, ConsoleQueries queries,
-        Settlement.SettlementClient settlement, TimeProvider time, CancellationToken ct)
+        Settlement.SettlementClient settlement, PageFormat format, TimeProvider time, CancellationToken ct)
     {
         var session = Session(http);
         if (await orders.FindAsync(session.MerchantId, orderId, ct) is not { } order)
         {
             return NotFound(session, orderId);
         }
-        var timeline = await queries.TimelineAsync(session.MerchantId, orderId, ct);
+        var timeline = (await queries.TimelineAsync(session.MerchantId, orderId, ct)).Select(e => Step(e, format)).ToList();
         try
         {
             var entries = await settlement.ListOrderEntriesAsync(new ListOrderEntriesRequest { MerchantId = session.MerchantId, OrderId = orderId },
                 cancellationToken: ct);
-            timeline.AddRange(entries.Entries.Select(e => new TimelineEvent(DateTimeOffset.FromUnixTimeMilliseconds(e.RecordedAtUnixMs), $"{e.Kind} in the ledger",
-                $"settlement date {e.SettlementDate}" + (e.FeeMinor > 0 ? $" · fee {PageFormat.Invariant(e.FeeMinor, e.Currency)}" : "")
-                + (e.BatchFundStatus.Length > 0 ? $" · settled in the day's batch, funds {e.BatchFundStatus}" : " · the date is open"))));
+            timeline.AddRange(entries.Entries.Select(e => new MerchantOrder.Event(DateTimeOffset.FromUnixTimeMilliseconds(e.RecordedAtUnixMs),
+                new Words($"{e.Kind} in the ledger"),
+                new Words("settlement date {0}{1}{2}", e.SettlementDate, e.FeeMinor > 0 ? new Words(" · fee {0}", format.Money(e.FeeMinor, e.Currency)) : "",
+                    e.BatchFundStatus.Length > 0 ? new Words(" · settled in the day's batch, funds {0}", new Words("Funds." + e.BatchFundStatus)) : new Words(" · the date is open")))));
             timeline.Sort((a, b) => a.At.CompareTo(b.At));
         }
         catch (RpcException ex)
         {
-            timeline.Add(new TimelineEvent(time.GetUtcNow(), "settlement", $"not available now ({ex.StatusCode})"));
+            timeline.Add(new MerchantOrder.Event(time.GetUtcNow(), "Settlement", new Words("not available now ({0})", ex.StatusCode.ToString())));
         }
-        return ConsolePages.Detail(session, order, timeline);
+        return MerchantPages.Detail(session, order, timeline);
     }
 
     private static async Task<IResult> RefundFormAsync(string orderId, HttpContext http, OrderBook orders, CancellationToken ct)
@@ -183,7 +186,7 @@ public static class MerchantConsoleApi
         {
             return refusal!;
         }
-        return ConsolePages.RefundForm(session, order, "", "", null);
+        return MerchantPages.RefundForm(session, order, "", "", []);
     }
 
     private static async Task<IResult> ReviewRefundAsync(string orderId, HttpContext http, OrderBook orders, CancellationToken ct)
@@ -196,7 +199,7 @@ public static class MerchantConsoleApi
         }
         var form = await http.Request.ReadFormAsync(ct);
         var (amountText, reason) = (form["amount"].ToString(), form["reason"].ToString());
-        var problems = new List<string>();
+        var problems = new List<Words>();
         var amount = Amount(amountText, "the amount", problems);
         if (reason.Length > 200)
         {
@@ -208,11 +211,11 @@ public static class MerchantConsoleApi
         }
         if (problems.Count == 0 && amount > order.PaidMinor - order.RefundedMinor)
         {
-            problems.Add($"at most {PageFormat.Invariant(order.PaidMinor - order.RefundedMinor, order.Currency)} is left to refund");
+            problems.Add(LeftToRefund(order.PaidMinor - order.RefundedMinor, order.Currency));
         }
         return problems.Count > 0
-            ? ConsolePages.RefundForm(session, order, amountText, reason, string.Join("; ", problems))
-            : ConsolePages.RefundConfirm(session, order, amount!.Value, reason, "c" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)));
+            ? MerchantPages.RefundForm(session, order, amountText, reason, problems)
+            : MerchantPages.RefundConfirm(session, order, amount!.Value, reason, "c" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)));
     }
 
     private static async Task<IResult> ConfirmRefundAsync(string orderId, HttpContext http, OrderBook orders, RefundDesk desk, ConsoleAccounts accounts,
@@ -233,17 +236,16 @@ public static class MerchantConsoleApi
         if (!long.TryParse(form["amountMinor"], NumberStyles.None, CultureInfo.InvariantCulture, out var amountMinor) || amountMinor <= 0
             || !OrderRules.V1OrderId().IsMatch(refundId))
         {
-            return ConsolePages.Error(session, StatusCodes.Status400BadRequest, "The refund form is not valid", "Start the refund again from the order.");
+            return MerchantPages.Error(session, StatusCodes.Status400BadRequest, "The refund form is not valid", "Start the refund again from the order.");
         }
         var (refused, refund, remainder) = await desk.RefundAsync(session.MerchantId, orderId, refundId, amountMinor, ct);
         await accounts.AuditAsync(session, "refund",
             $"order {orderId}, refund {refundId}, {amountMinor} minor units, reason: {form["reason"]}; {(refused == RefundDesk.Refusal.None ? refund!.Status : refused.ToString())}", ct);
         return refused switch
         {
-            RefundDesk.Refusal.None => ConsolePages.RefundDone(session, order, refund!.Status, refund.ResponseCode),
-            RefundDesk.Refusal.OverRemainder => ConsolePages.RefundForm(session, order, "", form["reason"].ToString(),
-                $"at most {PageFormat.Invariant(remainder, order.Currency)} is left to refund"),
-            _ => ConsolePages.Error(session, StatusCodes.Status409Conflict, "The refund was refused", refused.ToString()),
+            RefundDesk.Refusal.None => MerchantPages.RefundDone(session, order, refund!.Status, refund.ResponseCode),
+            RefundDesk.Refusal.OverRemainder => MerchantPages.RefundForm(session, order, "", form["reason"].ToString(), [LeftToRefund(remainder, order.Currency)]),
+            _ => MerchantPages.Error(session, StatusCodes.Status409Conflict, "The refund was refused", new Words("Refusal." + refused)),
         };
     }
 
@@ -264,17 +266,17 @@ public static class MerchantConsoleApi
             return NotFound(session, orderId);
         }
         var form = await http.Request.ReadFormAsync(ct);
-        var problems = new List<string>();
+        var problems = new List<Words>();
         var amount = Amount(form["amount"].ToString(), "the amount", problems) ?? 0;
         if (amount <= 0 || problems.Count > 0)
         {
-            return ConsolePages.Error(session, StatusCodes.Status400BadRequest, "The capture form is not valid", "Enter the amount to capture, above zero.");
+            return MerchantPages.Error(session, StatusCodes.Status400BadRequest, "The capture form is not valid", "Enter the amount to capture, above zero.");
         }
         var (refused, outcome, after) = await desk.CaptureAsync(session.MerchantId, orderId, amount, ct);
         await accounts.AuditAsync(session, "capture", $"order {orderId}, {amount} minor units; {(refused == HoldRules.Refusal.None ? outcome : refused)}", ct);
         return refused == HoldRules.Refusal.None && outcome == HoldDesk.Outcome.Captured
-            ? ConsolePages.HoldDone(session, after!, "Captured")
-            : ConsolePages.Error(session, StatusCodes.Status409Conflict, "The capture was refused", HoldRefusal(refused, outcome, after));
+            ? MerchantPages.HoldDone(session, after!, captured: true)
+            : MerchantPages.Error(session, StatusCodes.Status409Conflict, "The capture was refused", HoldRefusal(refused, outcome, after));
     }
 
     /// <summary>Releases a hold from its page; a second submit finds it released and changes nothing.</summary>
@@ -293,20 +295,20 @@ public static class MerchantConsoleApi
         var (refused, outcome, after) = await desk.ReleaseAsync(session.MerchantId, orderId, HoldReason.Merchant, ct);
         await accounts.AuditAsync(session, "release", $"order {orderId}; {(refused == HoldRules.Refusal.None ? outcome : refused)}", ct);
         return refused == HoldRules.Refusal.None
-            ? ConsolePages.HoldDone(session, after!, "Released")
-            : ConsolePages.Error(session, StatusCodes.Status409Conflict, "The release was refused", HoldRefusal(refused, outcome, after));
+            ? MerchantPages.HoldDone(session, after!, captured: false)
+            : MerchantPages.Error(session, StatusCodes.Status409Conflict, "The release was refused", HoldRefusal(refused, outcome, after));
     }
 
-    private static string HoldRefusal(HoldRules.Refusal refused, HoldDesk.Outcome outcome, Order? order) => (refused, outcome) switch
+    private static Words HoldRefusal(HoldRules.Refusal refused, HoldDesk.Outcome outcome, Order? order) => (refused, outcome) switch
     {
-        (HoldRules.Refusal.OverHeld, _) => $"At most {PageFormat.Invariant(order!.AmountMinor, order.Currency)} is held.",
+        (HoldRules.Refusal.OverHeld, _) => new Words("At most {0} is held.", PageFormat.Invariant(order!.AmountMinor, order.Currency)),
         (HoldRules.Refusal.None, HoldDesk.Outcome.InFlight) or (HoldRules.Refusal.CaptureInFlight, _) => "A capture is waiting for the bank's answer.",
         (HoldRules.Refusal.None, _) => "The bank declined the capture: the hold stands.",
-        _ => $"The order is {order?.Status}: nothing is held that can be captured or released.",
+        _ => new Words("The order is {0}: nothing is held that can be captured or released.", new Words("Status." + order?.Status)),
     };
 
     private static async Task<IResult> NotificationsAsync(HttpContext http, NotificationHistory history, CancellationToken ct) =>
-        ConsolePages.Notifications(Session(http), await history.RecentAsync(Session(http).MerchantId, ct), null);
+        MerchantPages.Notifications(Session(http), await history.RecentAsync(Session(http).MerchantId, ct), null);
 
     private static async Task<IResult> ResendAsync(long notificationId, HttpContext http, NotificationHistory history, ConsoleAccounts accounts, CancellationToken ct)
     {
@@ -314,16 +316,18 @@ public static class MerchantConsoleApi
         var resent = await history.ResendAsync(notificationId, session.MerchantId, ct);
         if (resent is null)
         {
-            return ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such notification", $"You have no notification {notificationId} to send again.");
+            return MerchantPages.Error(session, StatusCodes.Status404NotFound, "No such notification",
+                new Words("You have no notification {0} to send again.", notificationId.ToString(CultureInfo.InvariantCulture)));
         }
         await accounts.AuditAsync(session, "notification-resend", $"notification {notificationId}", ct);
-        return ConsolePages.Notifications(session, await history.RecentAsync(session.MerchantId, ct), $"Notification {notificationId} will be sent again now.");
+        return MerchantPages.Notifications(session, await history.RecentAsync(session.MerchantId, ct),
+            new Words("Notification {0} will be sent again now.", notificationId.ToString(CultureInfo.InvariantCulture)));
     }
 
     private static async Task<IResult> SettingsAsync(HttpContext http, MerchantRegistry merchants, CancellationToken ct)
     {
         var session = Session(http);
-        return ConsolePages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, null, null);
+        return MerchantPages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, null, null);
     }
 
     private static async Task<IResult> SaveNotificationsAsync(HttpContext http, MerchantRegistry merchants, ConsoleAccounts accounts, CancellationToken ct)
@@ -334,20 +338,20 @@ public static class MerchantConsoleApi
         var merchant = (await merchants.FindAsync(session.MerchantId, ct))!;
         if (!MerchantApplication.NotificationModes.Contains(mode) || !MerchantApplication.NotificationProtocols.Contains(protocol))
         {
-            return ConsolePages.Settings(session, merchant, null, "Choose a mode and a protocol from the lists.");
+            return MerchantPages.Settings(session, merchant, null, "Choose a mode and a protocol from the lists.");
         }
         if (protocol == "envelope" && merchant.KeyAlgorithm != MerchantKey.Rsa)
         {
-            return ConsolePages.Settings(session, merchant, null, "The envelope protocol needs an RSA key or certificate to encrypt to.");
+            return MerchantPages.Settings(session, merchant, null, "The envelope protocol needs an RSA key or certificate to encrypt to.");
         }
         if (protocol == "https" && merchant.ReturnUrlPrefixes.Any(p => !p.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
         {
-            return ConsolePages.Settings(session, merchant, null,
+            return MerchantPages.Settings(session, merchant, null,
                 "The https protocol never sends to http, and some of your registered return addresses are http: change them first.");
         }
         await merchants.UpdateNotificationsAsync(session.MerchantId, mode, protocol, ct);
         await accounts.AuditAsync(session, "settings", $"notifications: {merchant.NotificationMode}/{merchant.NotificationProtocol} -> {mode}/{protocol}", ct);
-        return ConsolePages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, "Notification settings saved.", null);
+        return MerchantPages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, "Notification settings saved.", null);
     }
 
     /// <summary>The addresses the merchant's NetPay BgRetUrl and PageRetUrl may lie under, one a line; none refuses both fields.</summary>
@@ -360,19 +364,19 @@ public static class MerchantConsoleApi
             .Distinct(StringComparer.Ordinal).ToArray();
         if (ReturnUrlPrefixes.Refusal(prefixes, merchant.NotificationProtocol) is { } refusal)
         {
-            return ConsolePages.Settings(session, merchant, null, $"Return addresses: {refusal}.");
+            return MerchantPages.Settings(session, merchant, null, new Words("Return addresses: {0}.", refusal));
         }
         await merchants.UpdateReturnUrlPrefixesAsync(session.MerchantId, prefixes, ct);
         await accounts.AuditAsync(session, "settings",
             $"return addresses: [{string.Join(", ", merchant.ReturnUrlPrefixes)}] -> [{string.Join(", ", prefixes)}]", ct);
-        return ConsolePages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, "Return addresses saved.", null);
+        return MerchantPages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!, "Return addresses saved.", null);
     }
 
     /// <summary>
     /// A key rotation: the new key verifies at once, the current one for the overlap the merchant chose (0 to 30 days). A key that
     /// cannot sign a protocol the current one signs is refused with what breaks unless the merchant confirms it stops using it.
     /// </summary>
-    private static async Task<IResult> UploadKeyAsync(HttpContext http, MerchantRegistry merchants, ConsoleAccounts accounts, TimeProvider time,
+    private static async Task<IResult> UploadKeyAsync(HttpContext http, MerchantRegistry merchants, ConsoleAccounts accounts, PageFormat format, TimeProvider time,
         CancellationToken ct)
     {
         var session = Session(http);
@@ -381,35 +385,35 @@ public static class MerchantConsoleApi
         var (key, refusal) = MerchantKey.Parse(form["pem"].ToString());
         if (key is null)
         {
-            return ConsolePages.Settings(session, merchant, null, refusal ?? "Not a key or certificate.");
+            return MerchantPages.Settings(session, merchant, null, (Words?)refusal ?? "Not a key or certificate.");
         }
         if (merchant.NotificationProtocol == "envelope" && key.Algorithm != MerchantKey.Rsa)
         {
-            return ConsolePages.Settings(session, merchant, null, "Notifications are sealed to your key (envelope): it must stay RSA.");
+            return MerchantPages.Settings(session, merchant, null, "Notifications are sealed to your key (envelope): it must stay RSA.");
         }
         int? days = int.TryParse(form["overlapDays"], NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d : null;
         if (KeyRotation.OverlapRefusal(days) is { } badOverlap)
         {
-            return ConsolePages.Settings(session, merchant, null, $"Overlap: {badOverlap}.");
+            return MerchantPages.Settings(session, merchant, null, new Words("Overlap: {0}.", badOverlap));
         }
         if (KeyRotation.Breaks(merchant.KeyAlgorithm, merchant.KeyBits, key, form["confirmProtocolEnds"] == "yes") is { } breaks)
         {
             await accounts.AuditAsync(session, "key-refused", $"{key.Algorithm} {key.Bits} {key.Fingerprint}: {breaks}", ct);
-            return ConsolePages.Settings(session, merchant, null, $"The key was not changed: {breaks}.");
+            return MerchantPages.Settings(session, merchant, null, new Words("The key was not changed: {0}.", breaks));
         }
         var expires = days > 0 ? time.GetUtcNow().AddDays(days.Value) : (DateTimeOffset?)null;
         await merchants.RotateKeyAsync(session.MerchantId, key, expires, ct);
         await accounts.AuditAsync(session, "key-rotated",
             $"{merchant.KeyFingerprint} -> {key.Fingerprint} ({key.Algorithm} {key.Bits}); the old key verifies until {(expires is { } e ? e.ToString("O", CultureInfo.InvariantCulture) : "now")}",
             ct);
-        return ConsolePages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!,
-            expires is { } until ? $"Your new key is in use; your previous key also verifies until {ConsolePages.Time(until)}." : "Your new key is in use.", null);
+        return MerchantPages.Settings(session, (await merchants.FindAsync(session.MerchantId, ct))!,
+            expires is { } until ? new Words("Your new key is in use; your previous key also verifies until {0}.", format.ChinaTime(until)) : "Your new key is in use.", null);
     }
 
     private static async Task<IResult> UsersAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
     {
         var session = Session(http);
-        return ConsolePages.Users(session, await accounts.UsersAsync(session.MerchantId, ct), null, null);
+        return MerchantPages.Users(session, await accounts.UsersAsync(session.MerchantId, ct), null, null);
     }
 
     private static async Task<IResult> AddUserAsync(HttpContext http, ConsoleAccounts accounts, CancellationToken ct)
@@ -418,20 +422,20 @@ public static class MerchantConsoleApi
         var form = await http.Request.ReadFormAsync(ct);
         var (operatorId, role, password) = (form["operatorId"].ToString(), form["role"].ToString(), form["password"].ToString());
         var problems = MerchantsAdminApi.UserProblems(new MerchantsAdminApi.ConsoleUserApplication(operatorId, role, password), ConsoleRoles.All);
-        string? error = null;
+        Words? error = null;
         if (problems.Count > 0)
         {
             error = string.Join("; ", problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}"));
         }
         else if (!await accounts.AddUserAsync(session.MerchantId, operatorId, role, password, ct))
         {
-            error = $"There is already an operator {operatorId}.";
+            error = new Words("There is already an operator {0}.", operatorId);
         }
         if (error is null)
         {
             await accounts.AuditAsync(session, "user-added", $"{operatorId} ({role})", ct);
         }
-        return ConsolePages.Users(session, await accounts.UsersAsync(session.MerchantId, ct), error is null ? $"{operatorId} can sign in now." : null, error);
+        return MerchantPages.Users(session, await accounts.UsersAsync(session.MerchantId, ct), error is null ? new Words("{0} can sign in now.", operatorId) : null, error);
     }
 
     /// <summary>Ends every session of one of the merchant's operators at once (a lost laptop, someone who left); audited.</summary>
@@ -441,23 +445,24 @@ public static class MerchantConsoleApi
         var users = await accounts.UsersAsync(session.MerchantId, ct);
         if (users.All(u => u.OperatorId != operatorId))
         {
-            return ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such operator", $"You have no operator {operatorId}.");
+            return MerchantPages.Error(session, StatusCodes.Status404NotFound, "No such operator", new Words("You have no operator {0}.", operatorId));
         }
         var ended = await accounts.RevokeSessionsAsync(session, session.MerchantId, operatorId, ct);
-        return ConsolePages.Users(session, users, $"{operatorId} is signed out everywhere ({ended} session{(ended == 1 ? "" : "s")} ended).", null);
+        return MerchantPages.Users(session, users, new Words(ended == 1 ? "{0} is signed out everywhere ({1} session ended)." : "{0} is signed out everywhere ({1} sessions ended).", operatorId,
+            ended.ToString(CultureInfo.InvariantCulture)), null);
     }
 
     /// <summary>A closed merchant's console is only read: its refunds, captures and releases are refused, as on <c>/v1</c> and NetPay.</summary>
     private static async Task<IResult?> FollowUpRefusedAsync(ConsoleSession session, MerchantRegistry merchants, CancellationToken ct) =>
         await merchants.FindAsync(session.MerchantId, ct) is { } merchant && MerchantLifecycle.Refuses(merchant.State, MerchantCall.FollowUp) is { } code
-            ? ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", $"{MerchantLifecycle.Why(merchant.State)} ({code}).")
+            ? MerchantPages.Error(session, StatusCodes.Status403Forbidden, "Not allowed", new Words("{0} ({1}).", new Words(MerchantLifecycle.Why(merchant.State)), code))
             : null;
 
     private static async Task<IResult> SettlementAsync(HttpContext http, Settlement.SettlementClient settlement, CancellationToken ct)
     {
         var session = Session(http);
         var batches = await settlement.ListBatchesAsync(new ListBatchesRequest { MerchantId = session.MerchantId }, cancellationToken: ct);
-        return ConsolePages.Settlement(session, batches.Batches);
+        return MerchantPages.Settlement(session, batches.Batches);
     }
 
     private static async Task<IResult> FileAsync(string settlementDate, string kind, HttpContext http, Settlement.SettlementClient settlement,
@@ -466,7 +471,7 @@ public static class MerchantConsoleApi
         var session = Session(http);
         if (kind is not ("detail" or "totals") || !DateOnly.TryParseExact(settlementDate, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
         {
-            return ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such file", "Files are detail or totals of a yyyy-MM-dd settlement date.");
+            return MerchantPages.Error(session, StatusCodes.Status404NotFound, "No such file", "Files are detail or totals of a yyyy-MM-dd settlement date.");
         }
         try
         {
@@ -480,7 +485,7 @@ public static class MerchantConsoleApi
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound)
         {
-            return ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such file", ex.Status.Detail);
+            return MerchantPages.Error(session, StatusCodes.Status404NotFound, "No such file", ex.Status.Detail);
         }
     }
 
@@ -493,16 +498,17 @@ public static class MerchantConsoleApi
             return (NotFound(session, orderId), null);
         }
         return order.Status != OrderStatus.Paid || order.PaidMinor <= order.RefundedMinor
-            ? (ConsolePages.Error(session, StatusCodes.Status409Conflict, "Nothing to refund", $"Order {orderId} is {order.Status} with nothing left to refund."), null)
+            ? (MerchantPages.Error(session, StatusCodes.Status409Conflict, "Nothing to refund",
+                new Words("Order {0} is {1} with nothing left to refund.", orderId, new Words("Status." + order.Status))), null)
             : (null, order);
     }
 
     private static IResult NotFound(ConsoleSession session, string orderId) =>
-        ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such order", $"You have no order {orderId}.");
+        MerchantPages.Error(session, StatusCodes.Status404NotFound, "No such order", new Words("You have no order {0}.", orderId));
 
     private static ConsoleSession Session(HttpContext http) => ConsoleAuthentication.Session(http);
 
-    private static DateOnly Date(string text, DateOnly blank, string name, List<string> problems)
+    private static DateOnly Date(string text, DateOnly blank, Words name, List<Words> problems)
     {
         if (text.Length == 0)
         {
@@ -512,12 +518,12 @@ public static class MerchantConsoleApi
         {
             return date;
         }
-        problems.Add($"{name} is a date (yyyy-MM-dd)");
+        problems.Add(new Words("{0} is a date (yyyy-MM-dd)", name));
         return blank;
     }
 
     /// <summary>An amount typed in major units (12.34), as minor units; null when blank.</summary>
-    public static long? Amount(string text, string name, List<string> problems)
+    public static long? Amount(string text, Words name, List<Words> problems)
     {
         if (text.Length == 0)
         {
@@ -528,9 +534,41 @@ public static class MerchantConsoleApi
         {
             return (long)(major * 100);
         }
-        problems.Add($"{name} is an amount like 12.34");
+        problems.Add(new Words("{0} is an amount like 12.34", name));
         return null;
     }
+
+    private static Words LeftToRefund(long remainderMinor, string currency) =>
+        new("at most {0} is left to refund", PageFormat.Invariant(remainderMinor, currency));
+
+    /// <summary>
+    /// A step of the order's timeline: what happened (a resource of its own, <c>payment approved</c>, or its English text), and its
+    /// particulars worded around their values (STAN, RRN, codes and ids stay as they are; an amount in yuan).
+    /// </summary>
+    private static MerchantOrder.Event Step(TimelineEvent e, PageFormat format)
+    {
+        var what = NotificationAttempt().Match(e.What) is { Success: true } attempt ? new Words("notification attempt {0}", attempt.Groups[1].Value) : new Words(e.What);
+        Words detail = e.Step switch
+        {
+            TimelineSteps.PaymentSent when e is { A: { } pan, B: { } stan, C: { } rrn } => new Words("{0} · STAN {1} · RRN {2}", pan, stan, rrn),
+            TimelineSteps.PaymentAnswered => new Words("response {0}{1}", e.A ?? "-", e.B is { } auth ? new Words(" · authorization {0}", auth) : ""),
+            TimelineSteps.RefundRequested when long.TryParse(e.B, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var minor) =>
+                new Words("{0} · {1}", e.A ?? "", format.Money(minor, e.C ?? "")),
+            TimelineSteps.RefundAnswered => new Words("{0} · response {1}", e.A ?? "", e.B ?? "-"),
+            TimelineSteps.NotificationAttempt => new Words("{0}{1} · {2} ms", e.A is { } status ? "HTTP " + status : new Words("no answer"),
+                e.B is { } error ? " · " + error : "", e.C ?? "-"),
+            TimelineSteps.MerchantNotified => new Words("order version {0}", e.A ?? ""),
+            TimelineSteps.HandedToSettlement when e.A is { } kind => LedgerKinds.Contains(kind) ? new Words("Kind." + kind) : new Words("{0}", kind),
+            _ => "",
+        };
+        return new(e.At, what, detail);
+    }
+
+    /// <summary>The ledger kinds the timeline has a word for; another is shown as it is.</summary>
+    private static readonly string[] LedgerKinds = ["purchase", "refund", "reversal", "void"];
+
+    [GeneratedRegex(@"^notification attempt (\d+)$")]
+    private static partial Regex NotificationAttempt();
 
     private static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using Mesh.Gateway.Consoles;
+using Mesh.Gateway.Localization;
 
 namespace Mesh.Gateway.Tests;
 
@@ -19,7 +20,7 @@ public sealed class ConsoleTests
     [InlineData("30.00", 3_000L)]
     public void AnAmountTypedInMajorUnits_IsReadInMinorUnits(string typed, long minor)
     {
-        var problems = new List<string>();
+        var problems = new List<Words>();
 
         Assert.Equal(minor, MerchantConsoleApi.Amount(typed, "amount", problems));
         Assert.Empty(problems);
@@ -33,9 +34,10 @@ public sealed class ConsoleTests
     [InlineData("99999999999")] // above what an order may carry
     public void AnAmountThatIsNotOne_IsAProblem_NotAGuess(string typed)
     {
-        var problems = new List<string>();
+        var problems = new List<Words>();
 
         Assert.Null(MerchantConsoleApi.Amount(typed, "amount", problems));
-        Assert.Equal(["amount is an amount like 12.34"], problems);
+        var problem = Assert.Single(problems);
+        Assert.Equal(("{0} is an amount like 12.34", "amount"), (problem.Text, Assert.IsType<Words>(Assert.Single(problem.Args)).Text));
     }
 }
