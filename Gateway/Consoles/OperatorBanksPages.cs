@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Mesh.Contracts.Switch;
+using Mesh.Gateway.Localization;
 
 namespace Mesh.Gateway.Consoles;
 
@@ -36,7 +37,7 @@ public static class OperatorBanksPages
         request.Zak = KeyFrom(form["zak"], form["zakCheckValue"], "ZAK", problems);
         if (problems.Count > 0)
         {
-            return await PageAsync(session, cardSwitch, null, string.Join("; ", problems), form, StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(session, cardSwitch, null, OperatorPage.Problems(problems), form, StatusCodes.Status400BadRequest, ct);
         }
         try
         {
@@ -44,13 +45,14 @@ public static class OperatorBanksPages
             await accounts.AuditAsync(session, "bank-onboarded",
                 $"{link.Issuer} ({link.BankId}): ZPK {link.ZpkCheckValue}, ZAK {link.ZakCheckValue}, BINs {string.Join(",", link.Bins)}", ct);
             return await PageAsync(session, cardSwitch,
-                $"{link.Issuer} ({link.BankId}) is onboarded: ZPK check value {link.ZpkCheckValue}, ZAK check value {link.ZakCheckValue}, BINs {string.Join(", ", link.Bins)}.",
+                new Words("{0} ({1}) is onboarded: ZPK check value {2}, ZAK check value {3}, BINs {4}.", link.Issuer, link.BankId, link.ZpkCheckValue, link.ZakCheckValue,
+                    string.Join(", ", link.Bins)),
                 null, null, StatusCodes.Status200OK, ct);
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
         {
             await accounts.AuditAsync(session, "bank-onboarding-refused", $"{issuer}: {ex.Status.Detail}", ct);
-            return await PageAsync(session, cardSwitch, null, ex.Status.Detail, form, StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(session, cardSwitch, null, new Words("{0}", ex.Status.Detail), form, StatusCodes.Status400BadRequest, ct);
         }
     }
 
@@ -80,56 +82,21 @@ public static class OperatorBanksPages
 
     private const int KeyBlockCharsMax = 512;
 
-    private static async Task<IResult> PageAsync(ConsoleSession session, OperatorSwitchClient cardSwitch, string? message, string? error,
+    private static async Task<IResult> PageAsync(ConsoleSession session, OperatorSwitchClient cardSwitch, Words? message, Words? error,
         IFormCollection? entered, int statusCode, CancellationToken ct)
     {
-        var html = ConsolePages.Layout(session, "Banks");
-        html.Append("<h1>Issuing banks</h1>");
-        ConsolePages.Messages(html, message, error);
-        ListLinksReply links;
+        var (links, switchError) = ((IReadOnlyList<LinkState>)[], (string?)null);
         try
         {
-            links = await cardSwitch.ListLinksAsync(new ListLinksRequest(), cancellationToken: ct);
+            links = (await cardSwitch.ListLinksAsync(new ListLinksRequest(), cancellationToken: ct)).Links;
         }
         catch (RpcException ex)
         {
-            html.Append("<p class=\"error\" role=\"alert\">The switch does not answer: ").Append(ConsolePages.E(ex.Status.Detail)).Append("</p>");
-            return ConsolePages.Finish(html, StatusCodes.Status503ServiceUnavailable);
+            (switchError, statusCode) = (ex.Status.Detail, StatusCodes.Status503ServiceUnavailable);
         }
-        html.Append("<table id=\"banks\"><thead><tr><th>Bank</th><th>Institution</th><th>Link</th><th>ZMK</th><th>ZPK check value</th><th>ZAK check value</th>")
-            .Append("<th>BINs routed</th></tr></thead><tbody>");
-        foreach (var link in links.Links)
-        {
-            html.Append("<tr id=\"bank-").Append(ConsolePages.E(link.Issuer)).Append("\"><td>").Append(ConsolePages.E(link.Issuer)).Append("</td><td>")
-                .Append(ConsolePages.E(link.BankId)).Append("</td><td>").Append(link.SignedOn ? "signed on" : "signed off").Append("</td><td>")
-                .Append(ConsolePages.E(link.ZmkId)).Append("</td><td class=\"kcv\">").Append(CheckValue(link.ZpkCheckValue)).Append("</td><td class=\"kcv\">")
-                .Append(CheckValue(link.ZakCheckValue)).Append("</td><td class=\"bins\">")
-                .Append(link.Bins.Count > 0 ? ConsolePages.E(string.Join(", ", link.Bins)) : "none: not onboarded").Append("</td></tr>");
-        }
-        html.Append("</tbody></table>");
-        if (session.Role == ConsoleRoles.PlatformAdmin)
-        {
-            string Entered(string name) => ConsolePages.E(entered?[name].ToString() ?? "");
-            html.Append("<h1>Onboard a bank</h1><p>From the bank's key sheet: its zone keys encrypted under the ZMK it shares with the platform, each with its ")
-                .Append("check value, and its card ranges. The Hsm imports the keys only if their check values match.</p>")
-                .Append("<form method=\"post\" action=\"/ops/banks\">");
-            ConsolePages.Csrf(html, session);
-            ConsolePages.Select(html, "issuer", "Link", links.Links.Select(l => l.Issuer), entered?["issuer"].ToString()
-                ?? links.Links.FirstOrDefault(l => l.Bins.Count == 0)?.Issuer ?? "");
-            html.Append("<label for=\"bins\">BIN prefixes (6 to 11 digits, separated by commas)</label><input id=\"bins\" name=\"bins\" maxlength=\"600\" required value=\"")
-                .Append(Entered("bins")).Append("\">")
-                .Append("<label for=\"zpk\">ZPK under the ZMK (TR-31 key block)</label><input id=\"zpk\" name=\"zpk\" maxlength=\"512\" required autocomplete=\"off\" value=\"")
-                .Append(Entered("zpk")).Append("\">")
-                .Append("<label for=\"zpkCheckValue\">ZPK check value</label><input id=\"zpkCheckValue\" name=\"zpkCheckValue\" maxlength=\"6\" required value=\"")
-                .Append(Entered("zpkCheckValue")).Append("\">")
-                .Append("<label for=\"zak\">ZAK under the ZMK (TR-31 key block)</label><input id=\"zak\" name=\"zak\" maxlength=\"512\" required autocomplete=\"off\" value=\"")
-                .Append(Entered("zak")).Append("\">")
-                .Append("<label for=\"zakCheckValue\">ZAK check value</label><input id=\"zakCheckValue\" name=\"zakCheckValue\" maxlength=\"6\" required value=\"")
-                .Append(Entered("zakCheckValue")).Append("\">")
-                .Append("<br><button class=\"primary\" type=\"submit\" id=\"onboard-bank\">Import keys and route</button></form>");
-        }
-        return ConsolePages.Finish(html, statusCode);
+        return OperatorPage.Of<Components.Operator.BanksPage>(statusCode, (nameof(Components.Operator.BanksPage.Session), session),
+            (nameof(Components.Operator.BanksPage.Links), links), (nameof(Components.Operator.BanksPage.SwitchError), switchError),
+            (nameof(Components.Operator.BanksPage.Entered), entered), (nameof(Components.Operator.BanksPage.Message), message),
+            (nameof(Components.Operator.BanksPage.Error), error));
     }
-
-    private static string CheckValue(string kcv) => kcv.Length > 0 ? ConsolePages.E(kcv) : "not exchanged";
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Grpc.Core;
 using Mesh.Contracts.Settlement;
 using Mesh.Contracts.Switch;
@@ -7,6 +6,7 @@ using Mesh.Gateway.Localization;
 using Mesh.Gateway.Merchants;
 using Mesh.Gateway.Platform;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Localization;
 
 namespace Mesh.Gateway.Consoles;
 
@@ -21,6 +21,8 @@ public static class OperatorConsoleApi
 {
     public const int MerchantsListed = 200;
 
+    public const int PayoutReferenceCharsMax = 100;
+
     public static RouteGroupBuilder MapOperatorConsole(this RouteGroupBuilder group)
     {
         group.MapGet("/login", (HttpContext http) => ConsolePages.Login(http, platform: true));
@@ -31,13 +33,16 @@ public static class OperatorConsoleApi
         signedIn.MapGet("/merchants", MerchantsAsync);
         signedIn.MapPost("/merchants", OnboardAsync).RequireAuthorization(ConsolePolicies.PlatformAdmin);
         signedIn.MapPost("/merchants/{merchantId}/suspend", (string merchantId, HttpContext http, MerchantRegistry merchants, MerchantOffboarding offboarding,
-            ConsoleAccounts accounts, TimeProvider time, CancellationToken ct) => MoveAsync(merchantId, MerchantMove.Suspend, http, merchants, offboarding, accounts, time, ct))
+            ConsoleAccounts accounts, TimeProvider time, IStringLocalizer<OperatorConsoleText> text, CancellationToken ct) =>
+            MoveAsync(merchantId, MerchantMove.Suspend, http, merchants, offboarding, accounts, time, text, ct))
             .RequireAuthorization(ConsolePolicies.PlatformAdmin);
         signedIn.MapPost("/merchants/{merchantId}/reactivate", (string merchantId, HttpContext http, MerchantRegistry merchants, MerchantOffboarding offboarding,
-            ConsoleAccounts accounts, TimeProvider time, CancellationToken ct) => MoveAsync(merchantId, MerchantMove.Reactivate, http, merchants, offboarding, accounts, time, ct))
+            ConsoleAccounts accounts, TimeProvider time, IStringLocalizer<OperatorConsoleText> text, CancellationToken ct) =>
+            MoveAsync(merchantId, MerchantMove.Reactivate, http, merchants, offboarding, accounts, time, text, ct))
             .RequireAuthorization(ConsolePolicies.PlatformAdmin);
         signedIn.MapPost("/merchants/{merchantId}/offboard", (string merchantId, HttpContext http, MerchantRegistry merchants, MerchantOffboarding offboarding,
-            ConsoleAccounts accounts, TimeProvider time, CancellationToken ct) => MoveAsync(merchantId, MerchantMove.Offboard, http, merchants, offboarding, accounts, time, ct))
+            ConsoleAccounts accounts, TimeProvider time, IStringLocalizer<OperatorConsoleText> text, CancellationToken ct) =>
+            MoveAsync(merchantId, MerchantMove.Offboard, http, merchants, offboarding, accounts, time, text, ct))
             .RequireAuthorization(ConsolePolicies.PlatformAdmin);
         signedIn.MapGet("/settlement", BatchesAsync);
         signedIn.MapPost("/settlement/batches/{batchId:long}/payout", PayoutAsync).RequireAuthorization(ConsolePolicies.PlatformAdmin);
@@ -90,28 +95,20 @@ public static class OperatorConsoleApi
     private static async Task<IResult> LinksAsync(HttpContext http, OperatorSwitchClient cardSwitch, CancellationToken ct)
     {
         var session = ConsoleAuthentication.Session(http);
-        var html = ConsolePages.Layout(session, "Switch");
-        html.Append("<h1>The switch's links</h1><table id=\"links\"><thead><tr><th>Bank</th><th>Institution</th><th>Link</th><th class=\"num\">Last echo</th>")
-            .Append("<th class=\"num\">Reversals owed</th></tr></thead><tbody>");
         try
         {
             var links = await cardSwitch.ListLinksAsync(new ListLinksRequest(), cancellationToken: ct);
-            foreach (var link in links.Links)
-            {
-                html.Append("<tr><td>").Append(ConsolePages.E(link.Issuer)).Append("</td><td>").Append(ConsolePages.E(link.BankId)).Append("</td><td class=\"link-state\">")
-                    .Append(link.SignedOn ? "signed on" : "signed off").Append("</td><td class=\"num\">")
-                    .Append(link.LastEchoLatencyMs > 0 ? link.LastEchoLatencyMs.ToString("F1", CultureInfo.InvariantCulture) + " ms" : "no echo yet")
-                    .Append("</td><td class=\"num\">").Append(link.ReversalsPending)
-                    .Append("</td></tr>");
-            }
-            html.Append("</tbody></table>");
+            return LinksPage(session, links.Links, null);
         }
         catch (RpcException ex)
         {
-            html.Append("</tbody></table><p class=\"error\" role=\"alert\">The switch does not answer: ").Append(ConsolePages.E(ex.Status.Detail)).Append("</p>");
+            return LinksPage(session, [], ex.Status.Detail);
         }
-        return ConsolePages.Finish(html);
     }
+
+    private static IResult LinksPage(ConsoleSession session, IReadOnlyList<LinkState> links, string? switchError) =>
+        OperatorPage.Of<Components.Operator.LinksPage>(StatusCodes.Status200OK, (nameof(Components.Operator.LinksPage.Session), session),
+            (nameof(Components.Operator.LinksPage.Links), links), (nameof(Components.Operator.LinksPage.SwitchError), switchError));
 
     private static async Task<IResult> MerchantsAsync(HttpContext http, MerchantRegistry merchants, CancellationToken ct) =>
         MerchantsPage(ConsoleAuthentication.Session(http), await merchants.LatestAsync(MerchantsListed, ct), null, null);
@@ -129,13 +126,13 @@ public static class OperatorConsoleApi
         if (problems.Count > 0)
         {
             return MerchantsPage(session, await merchants.LatestAsync(MerchantsListed, ct), null,
-                string.Join("; ", problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}")));
+                OperatorPage.Problems(problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}")));
         }
         var (outcome, merchant) = await merchants.OnboardAsync(application, key!, ct);
         await accounts.AuditAsync(session, "merchant-onboarded", $"{merchant.MerchantId} {merchant.Name}: {outcome}", ct);
         return MerchantsPage(session, await merchants.LatestAsync(MerchantsListed, ct),
-            outcome == MerchantRegistry.Outcome.Conflict ? null : $"{merchant.MerchantId} ({merchant.Name}) is onboarded.",
-            outcome == MerchantRegistry.Outcome.Conflict ? $"{merchant.MerchantId} is already onboarded with other details." : null);
+            outcome == MerchantRegistry.Outcome.Conflict ? null : new Words("{0} ({1}) is onboarded.", merchant.MerchantId, merchant.Name),
+            outcome == MerchantRegistry.Outcome.Conflict ? new Words("{0} is already onboarded with other details.", merchant.MerchantId) : null);
     }
 
     /// <summary>
@@ -143,93 +140,39 @@ public static class OperatorConsoleApi
     /// An offboarded merchant with nothing owed closes at once; otherwise once its last batch is paid.
     /// </summary>
     private static async Task<IResult> MoveAsync(string merchantId, MerchantMove move, HttpContext http, MerchantRegistry merchants,
-        MerchantOffboarding offboarding, ConsoleAccounts accounts, TimeProvider time, CancellationToken ct)
+        MerchantOffboarding offboarding, ConsoleAccounts accounts, TimeProvider time, IStringLocalizer<OperatorConsoleText> text, CancellationToken ct)
     {
         var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
         var reason = form["reason"].ToString().Trim();
         if (reason.Length is 0 or > MerchantLifecycle.ReasonCharsMax)
         {
-            return await MerchantsPageAsync(session, merchants, null, $"A reason has 1 to {MerchantLifecycle.ReasonCharsMax} characters.", ct);
+            return await MerchantsPageAsync(session, merchants, null, new Words("A reason has 1 to {0} characters.", MerchantLifecycle.ReasonCharsMax), ct);
         }
         if (merchantId.Length != 15 || await merchants.FindAsync(merchantId, ct) is not { } merchant)
         {
-            return ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such merchant", $"There is no merchant {merchantId}.");
+            return ConsolePages.Error(session, StatusCodes.Status404NotFound, text["No such merchant"], text["There is no merchant {0}.", merchantId]);
         }
         var (to, refusal) = MerchantLifecycle.Move(merchant.State, move);
         if (refusal is not null || to is not { } next || !await merchants.MoveAsync(merchantId, merchant.State, next, reason, time.GetUtcNow(), null, ct))
         {
-            return await MerchantsPageAsync(session, merchants, null, $"{merchantId}: {refusal ?? "another operator changed it first; look again"}.", ct);
+            return await MerchantsPageAsync(session, merchants, null, new Words("{0}: {1}.", merchantId, new Words(refusal ?? "another operator changed it first; look again")), ct);
         }
         await accounts.AuditAsync(session, "merchant-" + MerchantLifecycle.Text(next), $"{merchantId}: {merchant.Status} -> {MerchantLifecycle.Text(next)}: {reason}", ct);
         var owed = next == MerchantStatus.Offboarding ? await offboarding.TryCloseAsync(merchantId, ct) : null;
         var now = (await merchants.FindAsync(merchantId, ct))!;
         return await MerchantsPageAsync(session, merchants,
-            $"{merchantId} ({now.Name}) is {now.Status}." + (owed is null ? "" : $" It closes once nothing is owed: {owed}."), null, ct);
+            owed is null ? new Words("{0} ({1}) is {2}.", merchantId, now.Name, now.Status)
+                : new Words("{0} ({1}) is {2}. It closes once nothing is owed: {3}.", merchantId, now.Name, now.Status, new Words(owed)), null, ct);
     }
 
-    private static async Task<IResult> MerchantsPageAsync(ConsoleSession session, MerchantRegistry merchants, string? message, string? error, CancellationToken ct) =>
+    private static async Task<IResult> MerchantsPageAsync(ConsoleSession session, MerchantRegistry merchants, Words? message, Words? error, CancellationToken ct) =>
         MerchantsPage(session, await merchants.LatestAsync(MerchantsListed, ct), message, error);
 
-    private static IResult MerchantsPage(ConsoleSession session, IReadOnlyList<Merchant> merchants, string? message, string? error)
-    {
-        var html = ConsolePages.Layout(session, "Merchants");
-        html.Append("<h1>Merchants</h1>");
-        ConsolePages.Messages(html, message, error);
-        html.Append("<table id=\"merchants\"><thead><tr><th>Merchant</th><th>Name</th><th>Status</th><th>Key</th><th>Notifications</th><th class=\"num\">Fee</th>")
-            .Append("<th>Since</th>").Append(session.Role == ConsoleRoles.PlatformAdmin ? "<th>Suspend, reactivate, offboard</th>" : "").Append("</tr></thead><tbody>");
-        foreach (var m in merchants)
-        {
-            html.Append("<tr id=\"merchant-").Append(ConsolePages.E(m.MerchantId)).Append("\"><td>").Append(ConsolePages.E(m.MerchantId)).Append("</td><td>")
-                .Append(ConsolePages.E(m.Name)).Append("</td><td class=\"merchant-status\">").Append(ConsolePages.E(m.Status))
-                .Append(m.StatusReason is { Length: > 0 } reason ? " · " + ConsolePages.E(reason) : "")
-                .Append(m.RetainUntil is { } until ? " · data kept until " + ConsolePages.Time(until) : "")
-                .Append("</td><td>").Append(ConsolePages.E(m.KeyAlgorithm)).Append(' ').Append(m.KeyBits)
-                .Append(m.PreviousKeyExpiresAt is { } previous ? " (previous key until " + ConsolePages.Time(previous) + ")" : "").Append("</td><td>")
-                .Append(ConsolePages.E(m.NotificationMode)).Append('/').Append(ConsolePages.E(m.NotificationProtocol)).Append("</td><td class=\"num\">").Append(m.FeeRatePpm)
-                .Append(" ppm, min ").Append(m.FeeMinimumMinor).Append("</td><td>").Append(ConsolePages.Time(m.CreatedAt)).Append("</td>");
-            if (session.Role == ConsoleRoles.PlatformAdmin && m.State != MerchantStatus.Closed)
-            {
-                var path = "/ops/merchants/" + ConsolePages.E(m.MerchantId);
-                html.Append("<td><form method=\"post\" action=\"").Append(path).Append("/suspend\">");
-                ConsolePages.Csrf(html, session);
-                html.Append("<input name=\"reason\" placeholder=\"reason\" maxlength=\"").Append(MerchantLifecycle.ReasonCharsMax).Append("\" required> ");
-                foreach (var move in new[] { MerchantMove.Suspend, MerchantMove.Reactivate, MerchantMove.Offboard })
-                {
-                    if (MerchantLifecycle.Move(m.State, move).To is not null)
-                    {
-                        var verb = move.ToString().ToLowerInvariant();
-                        html.Append("<button type=\"submit\" formaction=\"").Append(path).Append('/').Append(verb).Append("\">").Append(move).Append("</button> ");
-                    }
-                }
-                html.Append("</form></td>");
-            }
-            else if (session.Role == ConsoleRoles.PlatformAdmin)
-            {
-                html.Append("<td></td>");
-            }
-            html.Append("</tr>");
-        }
-        html.Append("</tbody></table>");
-        if (session.Role == ConsoleRoles.PlatformAdmin)
-        {
-            html.Append("<h1>Onboard a merchant</h1><form method=\"post\" action=\"/ops/merchants\">");
-            ConsolePages.Csrf(html, session);
-            html.Append("<label for=\"merchantId\">Merchant id (15 digits)</label><input id=\"merchantId\" name=\"merchantId\" maxlength=\"15\" required>")
-                .Append("<label for=\"name\">Name</label><input id=\"name\" name=\"name\" maxlength=\"100\" required>")
-                .Append("<label for=\"publicKeyPem\">Public key or certificate (PEM)</label><textarea id=\"publicKeyPem\" name=\"publicKeyPem\" rows=\"6\" cols=\"72\" required></textarea>");
-            ConsolePages.Select(html, "notificationMode", "Notification mode", MerchantApplication.NotificationModes, "deferred");
-            ConsolePages.Select(html, "notificationProtocol", "Notification protocol", MerchantApplication.NotificationProtocols, "plain");
-            html.Append("<label for=\"feeRatePpm\">Fee (parts per million)</label><input id=\"feeRatePpm\" name=\"feeRatePpm\" value=\"6000\" required>")
-                .Append("<label for=\"feeMinimumMinor\">Minimum fee (minor units)</label><input id=\"feeMinimumMinor\" name=\"feeMinimumMinor\" value=\"100\" required>")
-                .Append("<label for=\"settlementAccount\">Settlement account</label><input id=\"settlementAccount\" name=\"settlementAccount\" maxlength=\"34\" required>")
-                .Append("<label for=\"settlementBank\">Settlement bank (BIC; empty: the platform's own)</label><input id=\"settlementBank\" name=\"settlementBank\" maxlength=\"11\">")
-                .Append("<label for=\"returnUrlPrefixes\">Return address prefixes, one a line (NetPay's BgRetUrl and PageRetUrl must lie under one)</label>")
-                .Append("<textarea id=\"returnUrlPrefixes\" name=\"returnUrlPrefixes\" rows=\"3\" cols=\"72\"></textarea>")
-                .Append("<br><button class=\"primary\" type=\"submit\" id=\"onboard\">Onboard</button></form>");
-        }
-        return ConsolePages.Finish(html, error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
-    }
+    private static IResult MerchantsPage(ConsoleSession session, IReadOnlyList<Merchant> merchants, Words? message, Words? error) =>
+        OperatorPage.Of<Components.Operator.MerchantsPage>(error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest,
+            (nameof(Components.Operator.MerchantsPage.Session), session), (nameof(Components.Operator.MerchantsPage.Merchants), merchants),
+            (nameof(Components.Operator.MerchantsPage.Message), message), (nameof(Components.Operator.MerchantsPage.Error), error));
 
     private static async Task<IResult> BatchesAsync(HttpContext http, OperatorSettlementClient settlement, CancellationToken ct) =>
         await BatchesPageAsync(ConsoleAuthentication.Session(http), http.Request.Query["date"].ToString(), settlement, null, null, ct);
@@ -240,26 +183,26 @@ public static class OperatorConsoleApi
         var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
         var reference = form["reference"].ToString();
-        if (reference.Length is 0 or > 100)
+        if (reference.Length is 0 or > PayoutReferenceCharsMax)
         {
-            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, "A payout reference has 1 to 100 characters.", ct);
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, new Words("A payout reference has 1 to {0} characters.", PayoutReferenceCharsMax), ct);
         }
         try
         {
             var batch = await settlement.RecordPayoutAsync(new RecordPayoutRequest { BatchId = batchId, Reference = reference }, cancellationToken: ct);
             await accounts.AuditAsync(session, "payout", $"batch {batchId} of {batch.MerchantId} ({batch.SettlementDate}): {batch.NetPayableMinor} {batch.Currency}, {reference}", ct);
             offboarding.Wake();
-            return await BatchesPageAsync(session, form["date"].ToString(), settlement, $"Batch {batchId} is {batch.FundStatus}.", null, ct);
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, new Words("Batch {0} is {1}.", batchId, batch.FundStatus), null, ct);
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
         {
-            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, ex.Status.Detail, ct);
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, new Words("{0}", ex.Status.Detail), ct);
         }
     }
 
     /// <summary>A payment instruction file (pain.001) as the bank takes it, signed by the platform's files key like the reconciliation files.</summary>
     private static async Task<IResult> PayoutFileAsync(string msgId, HttpContext http, OperatorSettlementClient settlement, PlatformCertificates platform,
-        ConsoleAccounts accounts, CancellationToken ct)
+        ConsoleAccounts accounts, IStringLocalizer<OperatorConsoleText> text, CancellationToken ct)
     {
         var session = ConsoleAuthentication.Session(http);
         try
@@ -274,12 +217,12 @@ public static class OperatorConsoleApi
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
         {
-            return ConsolePages.Error(session, StatusCodes.Status404NotFound, "No such payment file", ex.Status.Detail);
+            return ConsolePages.Error(session, StatusCodes.Status404NotFound, text["No such payment file"], ex.Status.Detail);
         }
         catch (RpcException ex)
         {
             // A file past the gRPC message limit (about 7,000 transfers) or settlement not answering.
-            return ConsolePages.Error(session, StatusCodes.Status503ServiceUnavailable, "The payment file could not be fetched", ex.Status.Detail);
+            return ConsolePages.Error(session, StatusCodes.Status503ServiceUnavailable, text["The payment file could not be fetched"], ex.Status.Detail);
         }
     }
 
@@ -300,12 +243,12 @@ public static class OperatorConsoleApi
             await accounts.AuditAsync(session, "payout-report",
                 $"{applied.MsgId} on {applied.OriginalMsgId}: {applied.Paid} paid, {applied.Rejected} rejected{(applied.AlreadyApplied ? " (applied before)" : "")}", ct);
             return await BatchesPageAsync(session, form["date"].ToString(), settlement, applied.AlreadyApplied
-                ? $"Report {applied.MsgId} was applied before; nothing changed."
-                : $"Report {applied.MsgId} on {applied.OriginalMsgId}: {applied.Paid} paid, {applied.Rejected} rejected.", null, ct);
+                ? new Words("Report {0} was applied before; nothing changed.", applied.MsgId)
+                : new Words("Report {0} on {1}: {2} paid, {3} rejected.", applied.MsgId, applied.OriginalMsgId, applied.Paid, applied.Rejected), null, ct);
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
         {
-            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, ex.Status.Detail, ct,
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, new Words("{0}", ex.Status.Detail), ct,
                 ex.StatusCode == StatusCode.InvalidArgument ? StatusCodes.Status400BadRequest : StatusCodes.Status409Conflict);
         }
     }
@@ -320,107 +263,44 @@ public static class OperatorConsoleApi
         {
             var batch = await settlement.RetryPayoutAsync(new RetryPayoutRequest { BatchId = batchId }, cancellationToken: ct);
             await accounts.AuditAsync(session, "payout-retry", $"batch {batchId} of {batch.MerchantId} ({batch.SettlementDate}): back to {batch.FundStatus}", ct);
-            return await BatchesPageAsync(session, form["date"].ToString(), settlement, $"Batch {batchId} is {batch.FundStatus}: it goes on the next payment file.", null, ct);
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, new Words("Batch {0} is {1}: it goes on the next payment file.", batchId, batch.FundStatus), null, ct);
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.FailedPrecondition)
         {
-            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, ex.Status.Detail, ct);
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, new Words("{0}", ex.Status.Detail), ct);
         }
     }
 
-    private static async Task<IResult> BatchesPageAsync(ConsoleSession session, string date, OperatorSettlementClient settlement, string? message, string? error,
+    private static async Task<IResult> BatchesPageAsync(ConsoleSession session, string date, OperatorSettlementClient settlement, Words? message, Words? error,
         CancellationToken ct, int statusCode = StatusCodes.Status200OK)
     {
-        var html = ConsolePages.Layout(session, "Settlement");
-        html.Append("<h1>Settlement batches</h1><form class=\"filters\" method=\"get\" action=\"/ops/settlement\">");
-        ConsolePages.Field(html, "date", "Settlement date", date, "date");
-        html.Append("<button class=\"primary\" type=\"submit\">Show</button></form>");
-        ConsolePages.Messages(html, message, error);
         var batches = await settlement.ListBatchesAsync(new ListBatchesRequest { SettlementDate = date }, cancellationToken: ct);
-        html.Append("<table id=\"batches\"><thead><tr><th>#</th><th>Date</th><th>Merchant</th><th class=\"num\">Net payable</th><th>Funds</th><th></th></tr></thead><tbody>");
-        foreach (var b in batches.Batches)
-        {
-            html.Append("<tr id=\"batch-").Append(b.BatchId).Append("\"><td>").Append(b.BatchId).Append("</td><td>").Append(ConsolePages.E(b.SettlementDate)).Append("</td><td>")
-                .Append(ConsolePages.E(b.MerchantId)).Append("</td><td class=\"num\">").Append(ConsolePages.E(PageFormat.Invariant(b.NetPayableMinor, b.Currency)))
-                .Append("</td><td class=\"funds\">").Append(ConsolePages.E(b.FundStatus))
-                .Append(b.PayoutReference.Length > 0 ? " · " + ConsolePages.E(b.PayoutReference) : "")
-                .Append(b.FundReason.Length > 0 ? " · " + ConsolePages.E(b.FundReason) : "").Append("</td><td>");
-            if (b.FundStatus is "pending" or "rejected" && session.Role == ConsoleRoles.PlatformAdmin)
-            {
-                html.Append("<form method=\"post\" action=\"/ops/settlement/batches/").Append(b.BatchId).Append("/payout\">");
-                ConsolePages.Csrf(html, session);
-                html.Append("<input type=\"hidden\" name=\"date\" value=\"").Append(ConsolePages.E(date)).Append("\">")
-                    .Append("<input name=\"reference\" placeholder=\"payout reference\" maxlength=\"100\" required> <button type=\"submit\">Record payout</button></form>");
-            }
-            if (b.FundStatus == "rejected" && session.Role == ConsoleRoles.PlatformAdmin)
-            {
-                html.Append("<form method=\"post\" action=\"/ops/settlement/batches/").Append(b.BatchId).Append("/retry\">");
-                ConsolePages.Csrf(html, session);
-                html.Append("<input type=\"hidden\" name=\"date\" value=\"").Append(ConsolePages.E(date)).Append("\">")
-                    .Append("<button type=\"submit\">Send again on the next file</button></form>");
-            }
-            html.Append("</td></tr>");
-        }
-        html.Append("</tbody></table>");
-        await PayoutFilesAsync(html, session, date, settlement, ct);
-        return ConsolePages.Finish(html, statusCode);
-    }
-
-    /// <summary>The date's payment instruction files (the latest when no date is chosen) and, for a platform admin, the bank's report form.</summary>
-    private static async Task PayoutFilesAsync(StringBuilder html, ConsoleSession session, string date, OperatorSettlementClient settlement, CancellationToken ct)
-    {
+        // The date's payment instruction files; the latest when no date (or not a date) is chosen.
         var day = DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _) ? date : "";
         var files = await settlement.ListPayoutFilesAsync(new ListPayoutFilesRequest { SettlementDate = day }, cancellationToken: ct);
-        html.Append("<h1>Payment files (pain.001)</h1><table id=\"payout-files\"><thead><tr><th>File</th><th>Date</th><th>Bank</th><th class=\"num\">Transfers</th>")
-            .Append("<th class=\"num\">Total</th><th class=\"num\">Paid</th><th class=\"num\">Rejected</th><th class=\"num\">Awaiting the bank</th></tr></thead><tbody>");
-        foreach (var f in files.Files)
-        {
-            html.Append("<tr><td><a href=\"/ops/settlement/payouts/").Append(ConsolePages.E(Uri.EscapeDataString(f.MsgId))).Append("\">").Append(ConsolePages.E(f.MsgId))
-                .Append("</a></td><td>").Append(ConsolePages.E(f.SettlementDate)).Append("</td><td class=\"payout-bank\">").Append(ConsolePages.E(f.CreditorAgentBic))
-                .Append("</td><td class=\"num\">").Append(f.Transactions).Append("</td><td class=\"num\">")
-                .Append(ConsolePages.E(PageFormat.Invariant(f.ControlSumMinor, "156"))).Append("</td><td class=\"num\">").Append(f.Paid).Append("</td><td class=\"num\">")
-                .Append(f.Rejected).Append("</td><td class=\"num\">").Append(f.Sent).Append("</td></tr>");
-        }
-        html.Append("</tbody></table>");
-        if (session.Role == ConsoleRoles.PlatformAdmin)
-        {
-            html.Append("<h1>The bank's status report (pain.002)</h1><form method=\"post\" action=\"/ops/settlement/payouts/report\">");
-            ConsolePages.Csrf(html, session);
-            html.Append("<input type=\"hidden\" name=\"date\" value=\"").Append(ConsolePages.E(date)).Append("\">")
-                .Append("<label for=\"report\">Report XML</label><textarea id=\"report\" name=\"report\" rows=\"8\" cols=\"72\" required></textarea>")
-                .Append("<br><button class=\"primary\" type=\"submit\" id=\"apply-report\">Apply the report</button></form>");
-        }
+        return OperatorPage.Of<Components.Operator.SettlementPage>(statusCode, (nameof(Components.Operator.SettlementPage.Session), session),
+            (nameof(Components.Operator.SettlementPage.Date), date), (nameof(Components.Operator.SettlementPage.Batches), batches.Batches),
+            (nameof(Components.Operator.SettlementPage.Files), files.Files), (nameof(Components.Operator.SettlementPage.Message), message),
+            (nameof(Components.Operator.SettlementPage.Error), error));
     }
 
     private static async Task<IResult> ReconciliationAsync(HttpContext http, OperatorSettlementClient settlement, CancellationToken ct)
     {
-        var session = ConsoleAuthentication.Session(http);
         var date = http.Request.Query["date"].ToString();
-        var html = ConsolePages.Layout(session, "Reconciliation");
-        html.Append("<h1>Three-way reconciliation</h1><form class=\"filters\" method=\"get\" action=\"/ops/reconciliation\">");
-        ConsolePages.Field(html, "date", "Settlement date", date, "date");
-        html.Append("<button class=\"primary\" type=\"submit\" id=\"reconcile\">Reconcile</button></form>");
+        var (report, settlementError) = ((ReconcileReply?)null, (string?)null);
         if (DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
         {
             try
             {
-                var report = await settlement.ReconcileAsync(new ReconcileRequest { SettlementDate = date }, cancellationToken: ct);
-                html.Append("<p id=\"matched\">").Append(report.Matched).Append(" matched, ").Append(report.Discrepancies.Count(d => d.ResolvedBy.Length == 0))
-                    .Append(" to look at, ").Append(report.Discrepancies.Count(d => d.ResolvedBy.Length > 0)).Append(" resolved by rule.</p>")
-                    .Append("<table id=\"discrepancies\"><thead><tr><th>Kind</th><th>STAN</th><th>Transmission</th><th>Detail</th><th>Resolved by</th></tr></thead><tbody>");
-                foreach (var d in report.Discrepancies.OrderBy(d => d.ResolvedBy.Length > 0))
-                {
-                    html.Append("<tr><td>").Append(ConsolePages.E(d.Kind)).Append("</td><td>").Append(ConsolePages.E(d.Stan)).Append("</td><td>")
-                        .Append(ConsolePages.E(d.Transmission)).Append("</td><td>").Append(ConsolePages.E(d.Detail)).Append("</td><td>").Append(ConsolePages.E(d.ResolvedBy))
-                        .Append("</td></tr>");
-                }
-                html.Append("</tbody></table>");
+                report = await settlement.ReconcileAsync(new ReconcileRequest { SettlementDate = date }, cancellationToken: ct);
             }
             catch (RpcException ex)
             {
-                html.Append("<p class=\"error\" role=\"alert\">").Append(ConsolePages.E(ex.Status.Detail)).Append("</p>");
+                settlementError = ex.Status.Detail;
             }
         }
-        return ConsolePages.Finish(html);
+        return OperatorPage.Of<Components.Operator.ReconciliationPage>(StatusCodes.Status200OK,
+            (nameof(Components.Operator.ReconciliationPage.Session), ConsoleAuthentication.Session(http)), (nameof(Components.Operator.ReconciliationPage.Date), date),
+            (nameof(Components.Operator.ReconciliationPage.Report), report), (nameof(Components.Operator.ReconciliationPage.SettlementError), settlementError));
     }
 }

@@ -1,3 +1,4 @@
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Orders;
 
 namespace Mesh.Gateway.Consoles;
@@ -35,11 +36,11 @@ public static class OperatorGatesPages
         }
         if (problems.Count > 0)
         {
-            return await PageAsync(session, gates, null, string.Join("; ", problems), StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(session, gates, null, OperatorPage.Problems(problems), StatusCodes.Status400BadRequest, ct);
         }
         var code = await gates.AddAsync(gateId, bankName, ct);
         await accounts.AuditAsync(session, "gate-code-added", $"{code.GateId} {code.BankName}: enabled", ct);
-        return await PageAsync(session, gates, $"{code.GateId} ({code.BankName}) is enabled.", null, StatusCodes.Status200OK, ct);
+        return await PageAsync(session, gates, new Words("{0} ({1}) is enabled.", code.GateId, code.BankName), null, StatusCodes.Status200OK, ct);
     }
 
     private static async Task<IResult> DisableAsync(HttpContext http, string gateId, GateCodes gates, ConsoleAccounts accounts, CancellationToken ct)
@@ -52,49 +53,15 @@ public static class OperatorGatesPages
         }
         if (outcome == GateCodes.Disabling.LastEnabled)
         {
-            return await PageAsync(session, gates, null, $"{code.GateId} is the last enabled gate code: consumers need one bank to choose.",
+            return await PageAsync(session, gates, null, new Words("{0} is the last enabled gate code: consumers need one bank to choose.", code.GateId),
                 StatusCodes.Status409Conflict, ct);
         }
         await accounts.AuditAsync(session, "gate-code-disabled", $"{code.GateId} {code.BankName}: disabled", ct);
-        return await PageAsync(session, gates, $"{code.GateId} ({code.BankName}) is disabled: new orders may not name it.", null, StatusCodes.Status200OK, ct);
+        return await PageAsync(session, gates, new Words("{0} ({1}) is disabled: new orders may not name it.", code.GateId, code.BankName), null, StatusCodes.Status200OK, ct);
     }
 
-    private static async Task<IResult> PageAsync(ConsoleSession session, GateCodes gates, string? message, string? error, int statusCode, CancellationToken ct)
-    {
-        var html = ConsolePages.Layout(session, "Gate codes");
-        html.Append("<h1>Gate codes</h1><p>The banks a consumer may choose (NetPay's <code>GateId</code>): an order may name an enabled code, and the ")
-            .Append("payment page lists them. The switch routes by card number whatever is chosen.</p>");
-        ConsolePages.Messages(html, message, error);
-        var admin = session.Role == ConsoleRoles.PlatformAdmin;
-        html.Append("<table id=\"gates\"><thead><tr><th>Gate code</th><th>Bank</th><th>State</th><th>Since</th>").Append(admin ? "<th></th>" : "")
-            .Append("</tr></thead><tbody>");
-        foreach (var gate in await gates.ListAsync(ct))
-        {
-            html.Append("<tr id=\"gate-").Append(ConsolePages.E(gate.GateId)).Append("\"><td>").Append(ConsolePages.E(gate.GateId)).Append("</td><td>")
-                .Append(ConsolePages.E(gate.BankName)).Append("</td><td class=\"gate-state\">").Append(gate.Enabled ? "enabled" : "disabled").Append("</td><td>")
-                .Append(ConsolePages.Time(gate.UpdatedAt)).Append("</td>");
-            if (admin)
-            {
-                html.Append("<td>");
-                if (gate.Enabled)
-                {
-                    html.Append("<form method=\"post\" action=\"/ops/gates/").Append(ConsolePages.E(gate.GateId)).Append("/disable\">");
-                    ConsolePages.Csrf(html, session);
-                    html.Append("<button type=\"submit\">Disable</button></form>");
-                }
-                html.Append("</td>");
-            }
-            html.Append("</tr>");
-        }
-        html.Append("</tbody></table>");
-        if (admin)
-        {
-            html.Append("<h1>Add a gate code</h1><p>A code that is there is enabled again, under the name given.</p><form method=\"post\" action=\"/ops/gates\">");
-            ConsolePages.Csrf(html, session);
-            html.Append("<label for=\"gateId\">Gate code (4 digits)</label><input id=\"gateId\" name=\"gateId\" maxlength=\"4\" inputmode=\"numeric\" required>")
-                .Append("<label for=\"bankName\">Bank</label><input id=\"bankName\" name=\"bankName\" maxlength=\"").Append(GateCodes.BankNameCharsMax)
-                .Append("\" required><br><button class=\"primary\" type=\"submit\" id=\"add-gate\">Add or enable</button></form>");
-        }
-        return ConsolePages.Finish(html, statusCode);
-    }
+    private static async Task<IResult> PageAsync(ConsoleSession session, GateCodes gates, Words? message, Words? error, int statusCode, CancellationToken ct) =>
+        OperatorPage.Of<Components.Operator.GatesPage>(statusCode, (nameof(Components.Operator.GatesPage.Session), session),
+            (nameof(Components.Operator.GatesPage.Gates), await gates.ListAsync(ct)), (nameof(Components.Operator.GatesPage.Message), message),
+            (nameof(Components.Operator.GatesPage.Error), error));
 }

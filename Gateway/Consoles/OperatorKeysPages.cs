@@ -1,5 +1,6 @@
 using System.Globalization;
 using Grpc.Core;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Platform;
 
 namespace Mesh.Gateway.Consoles;
@@ -20,7 +21,8 @@ public static class OperatorKeysPages
         return signedIn;
     }
 
-    private static async Task<IResult> RotateAsync(HttpContext http, string keyId, PlatformKeyRotation rotation, ConsoleAccounts accounts, CancellationToken ct)
+    private static async Task<IResult> RotateAsync(HttpContext http, string keyId, PlatformKeyRotation rotation, ConsoleAccounts accounts, PageFormat format,
+        CancellationToken ct)
     {
         var session = ConsoleAuthentication.Session(http);
         if (!PlatformKeyRotation.IsRotatable(keyId))
@@ -32,7 +34,7 @@ public static class OperatorKeysPages
         if (!int.TryParse(form["overlapSeconds"], NumberStyles.None, CultureInfo.InvariantCulture, out var overlapSeconds)
             || overlapSeconds is < 0 or > PlatformKeyRotation.OverlapSecondsMax || currentCheckValue.Length is 0 or > 16)
         {
-            return await PageAsync(session, rotation, null, $"The overlap is 0 to {PlatformKeyRotation.OverlapSecondsMax} seconds, and the form names the current version.",
+            return await PageAsync(session, rotation, null, new Words("The overlap is 0 to {0} seconds, and the form names the current version.", PlatformKeyRotation.OverlapSecondsMax),
                 StatusCodes.Status400BadRequest, ct);
         }
         try
@@ -41,44 +43,18 @@ public static class OperatorKeysPages
             var retiresAt = DateTimeOffset.FromUnixTimeMilliseconds(info.PreviousRetiresAtUnixMs);
             await accounts.AuditAsync(session, "platform-key-rotated",
                 $"{keyId}: {info.PreviousCheckValue} -> {info.CheckValue}, the previous version retires at {retiresAt:O}", ct);
-            return await PageAsync(session, rotation, $"{keyId} is now {info.CheckValue}; {info.PreviousCheckValue} is accepted until {ConsolePages.Time(retiresAt)}.",
+            return await PageAsync(session, rotation, new Words("{0} is now {1}; {2} is accepted until {3}.", keyId, info.CheckValue, info.PreviousCheckValue, format.ChinaTime(retiresAt)),
                 null, StatusCodes.Status200OK, ct);
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.NotFound)
         {
-            return await PageAsync(session, rotation, null, $"{keyId}: {PlatformKeyRotation.Refusal(ex)}", StatusCodes.Status409Conflict, ct);
+            return await PageAsync(session, rotation, null, new Words("{0}: {1}", keyId, new Words(PlatformKeyRotation.Refusal(ex))), StatusCodes.Status409Conflict, ct);
         }
     }
 
-    private static async Task<IResult> PageAsync(ConsoleSession session, PlatformKeyRotation rotation, string? message, string? error, int statusCode,
-        CancellationToken ct)
-    {
-        var html = ConsolePages.Layout(session, "Platform keys");
-        html.Append("<h1>Platform keys</h1><p>The platform's own key pairs, in the Hsm. A rotation makes a new version that signs (or is sealed to) from ")
-            .Append("then on; the replaced version still verifies, opens and reads PINs until its overlap ends, then it is retired. Give the PIN transport ")
-            .Append("keys an overlap longer than a payment page lives, and the others long enough for merchants to fetch the new certificate.</p>");
-        ConsolePages.Messages(html, message, error);
-        var admin = session.Role == ConsoleRoles.PlatformAdmin;
-        html.Append("<table id=\"platform-keys\"><thead><tr><th>Key</th><th>Purpose</th><th>Current (certId · check value)</th><th>Previous, until</th>")
-            .Append(admin ? "<th>Rotate</th>" : "").Append("</tr></thead><tbody>");
-        foreach (var (purpose, versions) in await rotation.ListAsync(ct))
-        {
-            html.Append("<tr id=\"key-").Append(ConsolePages.E(versions.KeyId)).Append("\"><td>").Append(ConsolePages.E(versions.KeyId)).Append("</td><td>")
-                .Append(ConsolePages.E(purpose)).Append("</td><td class=\"key-current\">").Append(ConsolePages.E(versions.Current.CertId)).Append(" · ")
-                .Append(ConsolePages.E(versions.Current.CheckValue)).Append("</td><td class=\"key-previous\">")
-                .Append(versions.Previous is { } previous ? $"{ConsolePages.E(previous.CertId)} · {ConsolePages.E(previous.CheckValue)} until {ConsolePages.Time(versions.PreviousRetiresAt!.Value)}" : "—")
-                .Append("</td>");
-            if (admin)
-            {
-                html.Append("<td><form method=\"post\" action=\"/ops/keys/").Append(ConsolePages.E(versions.KeyId)).Append("/rotate\">");
-                ConsolePages.Csrf(html, session);
-                html.Append("<input type=\"hidden\" name=\"currentCheckValue\" value=\"").Append(ConsolePages.E(versions.Current.CheckValue)).Append("\">")
-                    .Append("<label>Overlap (s) <input name=\"overlapSeconds\" inputmode=\"numeric\" value=\"").Append(PlatformKeyRotation.OverlapSecondsDefault)
-                    .Append("\"></label><button type=\"submit\">Rotate</button></form></td>");
-            }
-            html.Append("</tr>");
-        }
-        html.Append("</tbody></table>");
-        return ConsolePages.Finish(html, statusCode);
-    }
+    private static async Task<IResult> PageAsync(ConsoleSession session, PlatformKeyRotation rotation, Words? message, Words? error, int statusCode,
+        CancellationToken ct) =>
+        OperatorPage.Of<Components.Operator.KeysPage>(statusCode, (nameof(Components.Operator.KeysPage.Session), session),
+            (nameof(Components.Operator.KeysPage.Keys), await rotation.ListAsync(ct)), (nameof(Components.Operator.KeysPage.Message), message),
+            (nameof(Components.Operator.KeysPage.Error), error));
 }

@@ -37,13 +37,13 @@ public static class OperatorRiskPages
         var problems = new List<string>();
         if (RiskRules.Velocity(form["attemptsMax"], form["amountMinorMax"], form["windowMinutes"], problems) is not { } settings)
         {
-            return await PageAsync(http, session, risk, null, string.Join("; ", problems), StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(http, session, risk, null, OperatorPage.Problems(problems), StatusCodes.Status400BadRequest, ct);
         }
         await risk.SetVelocityAsync(settings, ct);
         var detail = string.Create(CultureInfo.InvariantCulture,
             $"{settings.AttemptsMax} attempts and {settings.AmountMinorMax} minor units per card per {settings.WindowMinutes} minutes (0: off)");
         await accounts.AuditAsync(session, "risk-velocity-set", detail, ct);
-        return await PageAsync(http, session, risk, $"Velocity per card: {detail}.", null, StatusCodes.Status200OK, ct);
+        return await PageAsync(http, session, risk, new Words("Velocity per card: {0} attempts and {1} minor units per card per {2} minutes (0: off).", settings.AttemptsMax, settings.AmountMinorMax, settings.WindowMinutes), null, StatusCodes.Status200OK, ct);
     }
 
     private static async Task<IResult> CapsAsync(HttpContext http, RiskStore risk, ConsoleAccounts accounts, CancellationToken ct)
@@ -65,15 +65,15 @@ public static class OperatorRiskPages
         var perDay = RiskRules.Limit("the cap per day", form["perDayMinor"], problems);
         if (problems.Count > 0)
         {
-            return await PageAsync(http, session, risk, null, string.Join("; ", problems), StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(http, session, risk, null, OperatorPage.Problems(problems), StatusCodes.Status400BadRequest, ct);
         }
         if (await risk.SetCapsAsync(merchantId, currency!, perPayment, perDay, ct) is null)
         {
-            return await PageAsync(http, session, risk, null, $"No merchant {merchantId}.", StatusCodes.Status404NotFound, ct);
+            return await PageAsync(http, session, risk, null, new Words("No merchant {0}.", merchantId), StatusCodes.Status404NotFound, ct);
         }
-        var detail = $"{merchantId} in {currency}: per payment {Shown(perPayment)}, per day {Shown(perDay)}";
+        var detail = string.Create(CultureInfo.InvariantCulture, $"{merchantId} in {currency}: per payment {perPayment?.ToString(CultureInfo.InvariantCulture) ?? "none"}, per day {perDay?.ToString(CultureInfo.InvariantCulture) ?? "none"}");
         await accounts.AuditAsync(session, "risk-caps-set", detail, ct);
-        return await PageAsync(http, session, risk, $"Caps of {detail}.", null, StatusCodes.Status200OK, ct);
+        return await PageAsync(http, session, risk, new Words("Caps of {0} in {1}: per payment {2}, per day {3}.", merchantId, currency!, Shown(perPayment), Shown(perDay)), null, StatusCodes.Status200OK, ct);
     }
 
     private static async Task<IResult> BlockCardAsync(HttpContext http, RiskStore risk, Acquirer acquirer, ConsoleAccounts accounts, CancellationToken ct)
@@ -89,7 +89,7 @@ public static class OperatorRiskPages
         var reason = RiskRules.Reason(form["reason"], problems);
         if (problems.Count > 0)
         {
-            return await PageAsync(http, session, risk, null, string.Join("; ", problems), StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(http, session, risk, null, OperatorPage.Problems(problems), StatusCodes.Status400BadRequest, ct);
         }
         // The number goes to the Hsm for its keyed hash and is not kept: the list holds the hash and the masked number.
         var added = await risk.BlockCardAsync(await acquirer.LookupHashAsync(pan, ct), pan.Masked, reason!, session.OperatorId, ct);
@@ -97,7 +97,7 @@ public static class OperatorRiskPages
         {
             await accounts.AuditAsync(session, "risk-card-blocked", $"{pan.Masked}: {reason}", ct);
         }
-        return await PageAsync(http, session, risk, added ? $"Card {pan.Masked} is blocked." : $"Card {pan.Masked} was already blocked.", null,
+        return await PageAsync(http, session, risk, added ? new Words("Card {0} is blocked.", pan.Masked) : new Words("Card {0} was already blocked.", pan.Masked), null,
             StatusCodes.Status200OK, ct);
     }
 
@@ -110,14 +110,14 @@ public static class OperatorRiskPages
         var reason = RiskRules.Reason(form["reason"], problems);
         if (problems.Count > 0)
         {
-            return await PageAsync(http, session, risk, null, string.Join("; ", problems), StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(http, session, risk, null, OperatorPage.Problems(problems), StatusCodes.Status400BadRequest, ct);
         }
         var added = await risk.BlockNetworkAsync(network!, reason!, session.OperatorId, ct);
         if (added)
         {
             await accounts.AuditAsync(session, "risk-network-blocked", $"{network}: {reason}", ct);
         }
-        return await PageAsync(http, session, risk, added ? $"Network {network} is blocked." : $"Network {network} was already blocked.", null,
+        return await PageAsync(http, session, risk, added ? new Words("Network {0} is blocked.", network!) : new Words("Network {0} was already blocked.", network!), null,
             StatusCodes.Status200OK, ct);
     }
 
@@ -129,79 +129,29 @@ public static class OperatorRiskPages
             return await PageAsync(http, session, risk, null, "No such block.", StatusCodes.Status404NotFound, ct);
         }
         await accounts.AuditAsync(session, "risk-unblocked", $"{block.Kind} {block.What}", ct);
-        return await PageAsync(http, session, risk, $"The block of {block.Kind} {block.What} is lifted.", null, StatusCodes.Status200OK, ct);
+        return await PageAsync(http, session, risk, new Words("The block of {0} {1} is lifted.", block.Kind, block.What), null, StatusCodes.Status200OK, ct);
     }
 
-    private static string Shown(long? limit) => limit is { } minor ? minor.ToString(CultureInfo.InvariantCulture) : "none";
+    /// <summary>A limit as the audit row and the message give it: minor units, or none (worded on the page).</summary>
+    private static object Shown(long? limit) => limit is { } minor ? minor.ToString(CultureInfo.InvariantCulture) : new Words("none");
 
-    private static async Task<IResult> PageAsync(HttpContext http, ConsoleSession session, RiskStore risk, string? message, string? error, int statusCode,
+    private static async Task<IResult> PageAsync(HttpContext http, ConsoleSession session, RiskStore risk, Words? message, Words? error, int statusCode,
         CancellationToken ct)
     {
         var (merchantFilter, ruleFilter) = (http.Request.Query["merchant"].ToString().Trim(), http.Request.Query["rule"].ToString().Trim());
-        var html = ConsolePages.Layout(session, "Risk");
-        html.Append("<h1>Risk controls</h1><p>Checked before a card payment goes to the switch. See docs/operations.md for what counts.</p>");
-        ConsolePages.Messages(html, message, error);
-        var velocity = await risk.VelocityAsync(ct);
-        html.Append("<h2>Velocity per card</h2><form method=\"post\" action=\"/ops/risk/velocity\">");
-        ConsolePages.Csrf(html, session);
-        Input(html, "attemptsMax", "Attempts per card per window (0: off)", velocity.AttemptsMax.ToString(CultureInfo.InvariantCulture));
-        Input(html, "amountMinorMax", "Amount per card per window, minor units (0: off)", velocity.AmountMinorMax.ToString(CultureInfo.InvariantCulture));
-        Input(html, "windowMinutes", "Window, minutes", velocity.WindowMinutes.ToString(CultureInfo.InvariantCulture));
-        html.Append("<br><button class=\"primary\" type=\"submit\" id=\"set-velocity\">Save</button></form>");
-
-        html.Append("<h2>Merchant caps</h2><table id=\"caps\"><thead><tr><th>Merchant</th><th>Currency</th><th class=\"num\">Cap per payment</th>")
-            .Append("<th class=\"num\">Cap per day</th><th class=\"num\">Merchant's per payment</th><th class=\"num\">Merchant's per day</th><th>Since</th></tr></thead><tbody>");
-        foreach (var l in await risk.AllLimitsAsync(ct))
-        {
-            html.Append("<tr id=\"caps-").Append(ConsolePages.E(l.MerchantId)).Append("\"><td>").Append(ConsolePages.E(l.MerchantId)).Append("</td><td>")
-                .Append(ConsolePages.E(l.Currency)).Append("</td><td class=\"num\">").Append(Shown(l.CapPerPaymentMinor)).Append("</td><td class=\"num\">")
-                .Append(Shown(l.CapPerDayMinor)).Append("</td><td class=\"num\">").Append(Shown(l.MerchantPerPaymentMinor)).Append("</td><td class=\"num\">")
-                .Append(Shown(l.MerchantPerDayMinor)).Append("</td><td>").Append(l.UpdatedAt is { } at ? ConsolePages.Time(at) : "").Append("</td></tr>");
-        }
-        html.Append("</tbody></table><form method=\"post\" action=\"/ops/risk/caps\">");
-        ConsolePages.Csrf(html, session);
-        Input(html, "merchantId", "Merchant id (15 digits)", "");
-        Input(html, "currency", "Currency", OrderRules.Cny);
-        Input(html, "perPaymentMinor", "Cap per payment, minor units (blank: none)", "");
-        Input(html, "perDayMinor", "Cap per day, minor units (blank: none)", "");
-        html.Append("<br><button class=\"primary\" type=\"submit\" id=\"set-caps\">Set caps</button></form>");
-
-        html.Append("<h2>Block list</h2><table id=\"blocks\"><thead><tr><th>Kind</th><th>Card or network</th><th>Reason</th><th>By</th><th>Since</th><th></th></tr></thead><tbody>");
-        foreach (var b in await risk.BlocksAsync(ct))
-        {
-            html.Append("<tr id=\"block-").Append(b.BlockId).Append("\"><td>").Append(ConsolePages.E(b.Kind)).Append("</td><td>").Append(ConsolePages.E(b.What))
-                .Append("</td><td>").Append(ConsolePages.E(b.Reason)).Append("</td><td>").Append(ConsolePages.E(b.CreatedBy)).Append("</td><td>")
-                .Append(ConsolePages.Time(b.CreatedAt)).Append("</td><td><form method=\"post\" action=\"/ops/risk/blocks/").Append(b.BlockId).Append("/remove\">");
-            ConsolePages.Csrf(html, session);
-            html.Append("<button type=\"submit\">Lift</button></form></td></tr>");
-        }
-        html.Append("</tbody></table><form method=\"post\" action=\"/ops/risk/blocks/card\" autocomplete=\"off\">");
-        ConsolePages.Csrf(html, session);
-        Input(html, "pan", "Card number (hashed at once, never kept)", "");
-        Input(html, "reason", "Reason", "", "card-reason");
-        html.Append("<br><button class=\"primary\" type=\"submit\" id=\"block-card\">Block the card</button></form><form method=\"post\" action=\"/ops/risk/blocks/network\">");
-        ConsolePages.Csrf(html, session);
-        Input(html, "network", "Network (address or CIDR prefix, IPv4 or IPv6)", "");
-        Input(html, "reason", "Reason", "", "network-reason");
-        html.Append("<br><button class=\"primary\" type=\"submit\" id=\"block-network\">Block the network</button></form>");
-
-        html.Append("<h2>Refusals</h2><form class=\"filters\" method=\"get\" action=\"/ops/risk\">");
-        ConsolePages.Field(html, "merchant", "Merchant", merchantFilter, "text");
-        ConsolePages.Select(html, "rule", "Rule", ["", .. RiskCodes.All], ruleFilter);
-        html.Append("<button class=\"primary\" type=\"submit\">Show</button></form>");
-        if (merchantFilter.Length > 0 && !OrderRules.MerchantId().IsMatch(merchantFilter) || ruleFilter.Length > 0 && !RiskCodes.All.Contains(ruleFilter))
-        {
-            html.Append("<p class=\"error\" role=\"alert\">The merchant is 15 digits and the rule one of the list.</p>");
-            return ConsolePages.Finish(html, StatusCodes.Status400BadRequest);
-        }
-        var refusals = await risk.RefusalsAsync(Blank(merchantFilter), Blank(ruleFilter), RiskRules.RefusalsListed, ct);
-        Refusals(html, refusals, withMerchant: true);
-        return ConsolePages.Finish(html, statusCode);
+        var filterIsValid = (merchantFilter.Length == 0 || OrderRules.MerchantId().IsMatch(merchantFilter)) && (ruleFilter.Length == 0 || RiskCodes.All.Contains(ruleFilter));
+        var refusals = filterIsValid ? await risk.RefusalsAsync(Blank(merchantFilter), Blank(ruleFilter), RiskRules.RefusalsListed, ct) : null;
+        return OperatorPage.Of<Components.Operator.RiskPage>(filterIsValid ? statusCode : StatusCodes.Status400BadRequest,
+            (nameof(Components.Operator.RiskPage.Session), session), (nameof(Components.Operator.RiskPage.Velocity), await risk.VelocityAsync(ct)),
+            (nameof(Components.Operator.RiskPage.Limits), await risk.AllLimitsAsync(ct)), (nameof(Components.Operator.RiskPage.Blocks), await risk.BlocksAsync(ct)),
+            (nameof(Components.Operator.RiskPage.Refusals), refusals), (nameof(Components.Operator.RiskPage.MerchantFilter), merchantFilter),
+            (nameof(Components.Operator.RiskPage.RuleFilter), ruleFilter), (nameof(Components.Operator.RiskPage.Message), message),
+            (nameof(Components.Operator.RiskPage.Error), error));
     }
 
     private static string? Blank(string text) => text.Length == 0 ? null : text;
 
-    /// <summary>The refusals' table, for both consoles: the operator's also names the merchant and the consumer's network.</summary>
+    /// <summary>The merchant console's refusals table (the operator's is <see cref="Components.Operator.RiskPage"/>'s); <paramref name="withMerchant"/> also names the merchant and the consumer's network.</summary>
     public static void Refusals(StringBuilder html, IReadOnlyList<RefusedAttempt> refusals, bool withMerchant)
     {
         html.Append("<table id=\"refusals\"><thead><tr><th>When</th>").Append(withMerchant ? "<th>Merchant</th>" : "")
@@ -224,6 +174,7 @@ public static class OperatorRiskPages
         html.Append("</tbody></table>");
     }
 
+    /// <summary>A labelled field of the merchant console's risk form (the operator's is <see cref="Components.Operator.LabeledInput"/>).</summary>
     public static void Input(StringBuilder html, string name, string label, string value, string? id = null) =>
         html.Append("<label for=\"").Append(id ?? name).Append("\">").Append(ConsolePages.E(label)).Append("</label><input id=\"").Append(id ?? name).Append("\" name=\"")
             .Append(name).Append("\" value=\"").Append(ConsolePages.E(value)).Append("\" maxlength=\"64\">");

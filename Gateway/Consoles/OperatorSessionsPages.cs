@@ -1,3 +1,5 @@
+using Mesh.Gateway.Localization;
+
 namespace Mesh.Gateway.Consoles;
 
 /// <summary>
@@ -28,33 +30,14 @@ public static class OperatorSessionsPages
             return await PageAsync(session, accounts, null, "Choose an operator from the list.", StatusCodes.Status400BadRequest, ct);
         }
         var ended = await accounts.RevokeSessionsAsync(session, realm, operatorId, ct);
-        return await PageAsync(session, accounts, $"{realm}/{operatorId} is signed out everywhere ({ended} session{(ended == 1 ? "" : "s")} ended).", null,
+        return await PageAsync(session, accounts, ended == 1 ? new Words("{0}/{1} is signed out everywhere (1 session ended).", realm, operatorId)
+            : new Words("{0}/{1} is signed out everywhere ({2} sessions ended).", realm, operatorId, ended), null,
             StatusCodes.Status200OK, ct);
     }
 
-    private static async Task<IResult> PageAsync(ConsoleSession session, ConsoleAccounts accounts, string? message, string? error, int statusCode,
-        CancellationToken ct)
-    {
-        var html = ConsolePages.Layout(session, "Sessions");
-        html.Append("<h1>Signed in now</h1>");
-        ConsolePages.Messages(html, message, error);
-        var admin = session.Role == ConsoleRoles.PlatformAdmin;
-        html.Append("<table id=\"sessions\"><thead><tr><th>Merchant or platform</th><th>Operator</th><th>Role</th><th class=\"num\">Sessions</th><th>Last seen</th>")
-            .Append(admin ? "<th></th>" : "").Append("</tr></thead><tbody>");
-        foreach (var s in await accounts.SignedInAsync(RowsMax, ct))
-        {
-            html.Append("<tr><td>").Append(ConsolePages.E(s.Realm)).Append("</td><td>").Append(ConsolePages.E(s.OperatorId)).Append("</td><td>")
-                .Append(ConsolePages.E(s.Role)).Append("</td><td class=\"num\">").Append(s.Sessions).Append("</td><td>").Append(ConsolePages.Time(s.LastSeenAt)).Append("</td>");
-            if (admin)
-            {
-                html.Append("<td><form method=\"post\" action=\"/ops/sessions/revoke\">");
-                ConsolePages.Csrf(html, session);
-                html.Append("<input type=\"hidden\" name=\"realm\" value=\"").Append(ConsolePages.E(s.Realm)).Append("\"><input type=\"hidden\" name=\"operatorId\" value=\"")
-                    .Append(ConsolePages.E(s.OperatorId)).Append("\"><button type=\"submit\">Sign out everywhere</button></form></td>");
-            }
-            html.Append("</tr>");
-        }
-        html.Append("</tbody></table>");
-        return ConsolePages.Finish(html, statusCode);
-    }
+    private static async Task<IResult> PageAsync(ConsoleSession session, ConsoleAccounts accounts, Words? message, Words? error, int statusCode,
+        CancellationToken ct) =>
+        OperatorPage.Of<Components.Operator.SessionsPage>(statusCode, (nameof(Components.Operator.SessionsPage.Session), session),
+            (nameof(Components.Operator.SessionsPage.SignedIn), await accounts.SignedInAsync(RowsMax, ct)), (nameof(Components.Operator.SessionsPage.Message), message),
+            (nameof(Components.Operator.SessionsPage.Error), error));
 }
