@@ -1,7 +1,9 @@
 using System.Security.Claims;
+using Mesh.Gateway.Localization;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.Localization;
 using Npgsql;
 
 namespace Mesh.Gateway.Consoles;
@@ -94,7 +96,7 @@ public static class ConsoleAuthentication
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.FormFieldName = ConsoleSchemes.AntiforgeryField;
             o.HeaderName = null;
-            // Every page sets X-Frame-Options: DENY itself (HtmlPage), stricter than antiforgery's SAMEORIGIN.
+            // Every page sets X-Frame-Options: DENY itself (PageHeaders), stricter than antiforgery's SAMEORIGIN.
             o.SuppressXFrameOptionsHeader = true;
         });
     }
@@ -119,10 +121,9 @@ public static class ConsoleAuthentication
         o.Events.OnRedirectToAccessDenied = context =>
         {
             var session = Session(context.HttpContext);
-            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, "Not allowed",
-                session.MerchantId == ConsoleRoles.Platform
-                    ? $"Your role ({session.Role}) cannot do this; only a platform admin can."
-                    : $"Your role ({session.Role}) cannot do this; ask your merchant's admin.").ExecuteAsync(context.HttpContext);
+            var text = context.HttpContext.RequestServices.GetRequiredService<IStringLocalizer<ConsoleText>>();
+            return ConsolePages.Error(session, StatusCodes.Status403Forbidden, text["NotAllowed"],
+                text[session.MerchantId == ConsoleRoles.Platform ? "NotAllowedPlatform" : "NotAllowedMerchant", session.Role]).ExecuteAsync(context.HttpContext);
         };
     }
 

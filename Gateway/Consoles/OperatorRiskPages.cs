@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Mesh.Gateway.Acquiring;
 using Mesh.Gateway.Localization;
 using Mesh.Gateway.Orders;
@@ -150,32 +149,4 @@ public static class OperatorRiskPages
     }
 
     private static string? Blank(string text) => text.Length == 0 ? null : text;
-
-    /// <summary>The merchant console's refusals table (the operator's is <see cref="Components.Operator.RiskPage"/>'s); <paramref name="withMerchant"/> also names the merchant and the consumer's network.</summary>
-    public static void Refusals(StringBuilder html, IReadOnlyList<RefusedAttempt> refusals, bool withMerchant)
-    {
-        html.Append("<table id=\"refusals\"><thead><tr><th>When</th>").Append(withMerchant ? "<th>Merchant</th>" : "")
-            .Append("<th>Order</th><th>Rule</th><th class=\"num\">Amount</th><th>Card</th>").Append(withMerchant ? "<th>Network</th>" : "").Append("</tr></thead><tbody>");
-        foreach (var r in refusals)
-        {
-            html.Append("<tr><td>").Append(ConsolePages.Time(r.RefusedAt)).Append("</td>");
-            if (withMerchant)
-            {
-                html.Append("<td>").Append(ConsolePages.E(r.MerchantId)).Append("</td>");
-            }
-            html.Append("<td>").Append(ConsolePages.E(r.OrderId)).Append("</td><td class=\"rule\">").Append(ConsolePages.E(r.Rule)).Append("</td><td class=\"num\">")
-                .Append(ConsolePages.E(PageFormat.Invariant(r.AmountMinor, r.Currency))).Append("</td><td>").Append(ConsolePages.E(r.PanMasked ?? "")).Append("</td>");
-            if (withMerchant)
-            {
-                html.Append("<td>").Append(ConsolePages.E(r.Network ?? "")).Append("</td>");
-            }
-            html.Append("</tr>");
-        }
-        html.Append("</tbody></table>");
-    }
-
-    /// <summary>A labelled field of the merchant console's risk form (the operator's is <see cref="Components.Operator.LabeledInput"/>).</summary>
-    public static void Input(StringBuilder html, string name, string label, string value, string? id = null) =>
-        html.Append("<label for=\"").Append(id ?? name).Append("\">").Append(ConsolePages.E(label)).Append("</label><input id=\"").Append(id ?? name).Append("\" name=\"")
-            .Append(name).Append("\" value=\"").Append(ConsolePages.E(value)).Append("\" maxlength=\"64\">");
 }
