@@ -1,5 +1,4 @@
 using Aspire.Hosting.Testing;
-using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
 namespace Mesh.EndToEnd.Tests;
@@ -22,7 +21,7 @@ public sealed class ConsoleLanguageTests(MeshPlatformFixture platform)
 
         await page.GotoAsync(new Uri(gateway, "/console/login").ToString());
         var chinese = (await page.TextContentAsync("h1"), await page.GetAttributeAsync("html", "lang"), await page.TextContentAsync("label[for=password]"));
-        var axe = (await page.RunAxe()).Violations.Where(v => v.Impact is "serious" or "critical").Select(v => v.Id).ToList();
+        var axe = await TestBrowser.SeriousViolationsAsync(page);
         await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath("console-login-zh-CN"), FullPage = true });
         await page.FillAsync("#merchantId", "898000000000999");
         await page.FillAsync("#operatorId", "nobody");

@@ -61,9 +61,16 @@ public static class TestBrowser
     /// <summary>Runs axe on the page as it is: no serious or critical violation.</summary>
     public static async Task AssertAccessibleAsync(IPage page, string what)
     {
+        var serious = await SeriousViolationsAsync(page);
+        Assert.True(serious.Count == 0, $"{what}: " + string.Join("; ", serious));
+    }
+
+    /// <summary>Runs axe on the page as it is: each serious or critical violation, with its rule, help and elements; fails if axe checked nothing.</summary>
+    public static async Task<IReadOnlyList<string>> SeriousViolationsAsync(IPage page)
+    {
         var results = await page.RunAxe();
-        var serious = results.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
-        Assert.True(serious.Count == 0, $"{what}: " + string.Join("; ",
-            serious.Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Html))}")));
+        Assert.True(results.Passes.Length > 0, $"axe checked nothing on {page.Url}");
+        return results.Violations.Where(v => v.Impact is "serious" or "critical")
+            .Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Html))}").ToList();
     }
 }
