@@ -11,10 +11,6 @@ public static class OperatorPage
     public static IResult Of<TComponent>(int statusCode, params (string Name, object? Value)[] parameters) where TComponent : IComponent =>
         SecurePage.Of<TComponent>(parameters.ToDictionary(p => p.Name, p => p.Value), statusCode);
 
-    /// <summary>A problem list as one message: each problem worded on its own (a problem a resource has is translated), joined by "; ".</summary>
-    public static Words Problems(IEnumerable<string> problems)
-    {
-        var each = problems.Select(p => (object)new Words(p)).ToArray();
-        return new Words(string.Join("; ", Enumerable.Range(0, each.Length).Select(i => "{" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}")), each);
-    }
+    /// <summary>A problem list as one message: each problem worded on its own, joined the language's way.</summary>
+    public static Words Problems(IEnumerable<string> problems) => Words.List(problems.Select(p => new Words(p)));
 }

@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using Mesh.ServiceDefaults.Localization;
 using Microsoft.AspNetCore.Localization;
+using Microsoft.Extensions.Localization;
 
 namespace Mesh.Gateway.Localization;
 
@@ -35,6 +36,9 @@ public static class PageCultures
         // Chinese is written as itself, not as numeric character references (markup is still encoded).
         services.AddWebEncoders(o => o.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
         services.AddLocalization();
+        // A console's words fall back on the words both consoles share; a closed registration wins over AddLocalization's open one.
+        services.AddTransient<IStringLocalizer<MerchantConsoleText>, ConsoleLocalizer<MerchantConsoleText>>();
+        services.AddTransient<IStringLocalizer<OperatorConsoleText>, ConsoleLocalizer<OperatorConsoleText>>();
         services.AddSingleton<PageFormat>();
         services.Configure<RequestLocalizationOptions>(options =>
         {
