@@ -2,7 +2,7 @@
 # Installs what Mesh needs on a fresh Debian machine of this kind, when it is missing:
 #   scripts/prerequisites.sh platform   the PostgreSQL 15 server binaries (the AppHost runs them), and
 #                                       PgBouncer, Patroni and etcd (Mesh:Postgres:Pooler, Mesh:Postgres=ha)
-#   scripts/prerequisites.sh tests      those, plus openssl, Chromium, kubectl and promtool for the test projects
+#   scripts/prerequisites.sh tests      those, plus openssl, Chromium and a Chinese font, kubectl and promtool for the test projects
 # Installing needs root (apt); without it the script names what is missing and stops.
 set -euo pipefail
 what=${1:-platform}
@@ -19,6 +19,8 @@ if [ "$what" = tests ]; then
   command -v openssl >/dev/null || need_apt+=(openssl)
   # The browser tests drive the machine's Chromium (Playwright downloads no browser here).
   [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+  # A Chinese font, so the screenshots of the pages in Chinese show characters rather than boxes.
+  { command -v fc-list >/dev/null && [ -n "$(fc-list :lang=zh)" ]; } || need_apt+=(fonts-wqy-microhei)
   # The deployment tests render deploy/k8s with kubectl's kustomize (any kubectl; Debian's is 1.20).
   command -v kubectl >/dev/null || need_apt+=(kubernetes-client)
   # The alert rules in deploy/prometheus are checked and unit-tested by promtool (Debian's prometheus package).

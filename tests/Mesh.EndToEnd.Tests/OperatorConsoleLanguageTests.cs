@@ -8,7 +8,8 @@ namespace Mesh.EndToEnd.Tests;
 /// <summary>
 /// The operator console's pages in the browser's language: Simplified Chinese for <c>zh-CN</c> (its words, errors, ¥ amounts
 /// and China time), English otherwise, the language switch remembered; axe finds nothing serious or critical in Chinese; a
-/// screenshot of each page in both languages; and no English word left in a Chinese page's headings, labels and buttons.
+/// screenshot of each page in both languages; statuses, roles and key purposes labelled in Chinese; and no English word left
+/// in a Chinese page's headings, labels and buttons.
 /// </summary>
 [Collection(MeshPlatformCollection.Name)]
 public sealed partial class OperatorConsoleLanguageTests(MeshPlatformFixture platform)
@@ -59,9 +60,17 @@ public sealed partial class OperatorConsoleLanguageTests(MeshPlatformFixture pla
         var merchantRow = await chinese.TextContentAsync($"#merchant-{merchant.MerchantId}");
         await GoAsync(english, "/ops/merchants");
         var englishRow = await english.TextContentAsync($"#merchant-{merchant.MerchantId}");
+        await GoAsync(chinese, "/ops/sessions");
+        var sessions = await chinese.TextContentAsync("main table");
+        await GoAsync(chinese, "/ops/keys");
+        var keys = await chinese.TextContentAsync("main table");
 
         Assert.Equal(Pages.SelectMany(p => new[] { (p.Path, (string?)"zh-CN", (string?)p.Chinese), (p.Path, "en", p.English) }), shown);
         Assert.Contains("费率 6000 ppm，最低 ¥1.00", merchantRow);
+        Assert.Contains("正常", merchantRow);
+        Assert.Contains("active", englishRow);
+        Assert.Contains("平台管理员", sessions);
+        Assert.Contains("浏览器 PIN 传输 (ECDH)", keys);
         Assert.Matches(@"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}（北京时间）", merchantRow);
         Assert.Contains("6000 ppm, min ¥1.00", englishRow);
         Assert.Matches(@"\d{4}-\d{2}-\d{2} \d{2}:\d{2} China time", englishRow);

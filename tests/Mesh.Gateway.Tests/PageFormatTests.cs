@@ -1,4 +1,3 @@
-using System.Globalization;
 using Mesh.Gateway.Localization;
 using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -41,15 +40,5 @@ public sealed class PageFormatTests
     {
         using var _ = new UiCulture(culture);
         Assert.Equal(text, Format().ChinaTimeNow());
-    }
-
-    /// <summary>The UI culture of the test's thread for a while, as the request localization middleware sets it for a request.</summary>
-    private sealed class UiCulture : IDisposable
-    {
-        private readonly CultureInfo _before = CultureInfo.CurrentUICulture;
-
-        public UiCulture(string name) => CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo(name);
-
-        public void Dispose() => CultureInfo.CurrentUICulture = _before;
     }
 }
