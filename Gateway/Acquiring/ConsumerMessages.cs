@@ -1,9 +1,15 @@
+using Mesh.Gateway.Localization;
+
 namespace Mesh.Gateway.Acquiring;
 
 /// <summary>An issuer's response code (ISO 8583 field 39) in words a consumer understands.</summary>
 public static class ConsumerMessages
 {
-    public static string For(string? responseCode) => responseCode switch
+    /// <summary>The English message, as the order keeps it and the merchant's answer carries it (<c>respMsg</c>).</summary>
+    public static string For(string? responseCode) => Of(responseCode).English();
+
+    /// <summary>The message as words, so a page says it in the consumer's language (a code without words of its own is named in them).</summary>
+    public static Words Of(string? responseCode) => responseCode switch
     {
         "00" => "Payment approved.",
         "05" => "Your bank declined the payment. Please contact your bank or use another card.",
@@ -21,6 +27,6 @@ public static class ConsumerMessages
         "63" => "The verification code is wrong. Please check the message from your bank and enter it again.",
         "N7" => "The CVV2 is wrong: the payment has failed. Nothing was charged.",
         "91" or "96" => "Your bank did not answer. You have not been charged.",
-        _ => $"The payment was declined (code {responseCode}).",
+        _ => new Words("The payment was declined (code {0}).", responseCode ?? ""),
     };
 }

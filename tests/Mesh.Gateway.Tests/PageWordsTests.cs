@@ -52,6 +52,47 @@ public sealed partial class PageWordsTests
         Assert.Equal("Home; Busy; xyz is not a word", words.English());
     }
 
+    [Theory]
+    [InlineData("00")]
+    [InlineData("05")]
+    [InlineData("13")]
+    [InlineData("14")]
+    [InlineData("15")]
+    [InlineData("33")]
+    [InlineData("41")]
+    [InlineData("51")]
+    [InlineData("55")]
+    [InlineData("57")]
+    [InlineData("61")]
+    [InlineData("75")]
+    [InlineData("1A")]
+    [InlineData("63")]
+    [InlineData("N7")]
+    [InlineData("96")]
+    [InlineData("12")]
+    public void WhatABanksAnswerTellsAConsumer_IsInChinese(string responseCode)
+    {
+        var payment = Factory.Create(typeof(PaymentText));
+        var words = Acquiring.ConsumerMessages.Of(responseCode);
+
+        using var _ = new UiCulture(PageCultures.Chinese);
+        var said = payment.Say(words);
+
+        Assert.Equal(Acquiring.ConsumerMessages.For(responseCode), words.English());
+        Assert.NotEqual(words.English(), said);
+        Assert.Contains(responseCode == "12" ? "12" : "", said, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WhatARiskRefusalTellsAConsumer_IsInChinese()
+    {
+        var payment = Factory.Create(typeof(PaymentText));
+        using var _ = new UiCulture(PageCultures.Chinese);
+
+        Assert.All(Risk.RiskCodes.All.Append(Risk.RiskCodes.Declined), code =>
+            Assert.False(payment[Risk.RiskCodes.ConsumerMessage(code)].ResourceNotFound, code));
+    }
+
     private static Dictionary<string, string> Entries(Type resource, CultureInfo culture)
     {
         using var _ = new UiCulture(culture.Name);

@@ -1,3 +1,5 @@
+using Mesh.Gateway.Acquiring;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Orders;
 
 namespace Mesh.Gateway.Pages.Consumer;
@@ -22,4 +24,13 @@ public static class ConsumerStatus
         OrderStatus.Created or OrderStatus.Pending => "",
         _ => "error",
     };
+
+    /// <summary>
+    /// The order's result message as words: a bank's answer is worded from its response code (so a code the consumer's
+    /// language has no sentence for is still named in a sentence of that language), any other message from its English text.
+    /// </summary>
+    public static Words? Message(Order order) =>
+        order.ResultMessage is { } message && order.ResponseCode is { } code && message == ConsumerMessages.For(code)
+            ? ConsumerMessages.Of(code)
+            : order.ResultMessage;
 }
