@@ -56,7 +56,8 @@ public static class Extensions
 
     /// <summary>
     /// Fault knobs for tests (development only): <c>GET</c> and <c>PUT /admin/faults</c> with
-    /// latency, dropped answers, closed connections and <c>96</c> answers; and the bank's test
+    /// latency, dropped answers, closed connections and <c>96</c> answers (<c>GET</c> also counts the requests the
+    /// latency holds now); and the bank's test
     /// cards with their CVV2 (<c>GET /admin/test-cards</c>); the cardholders' inbox of one-time codes
     /// (<c>GET /admin/inbox?card=</c>, the masked card number, as the bank's messages name it). An operator's credential only.
     /// </summary>
@@ -67,7 +68,7 @@ public static class Extensions
             return app;
         }
         var admin = app.MapGroup("/admin").RequireMeshCaller(MeshRoles.Operator);
-        admin.MapGet("/faults", (FaultKnobs faults) => faults.Get());
+        admin.MapGet("/faults", (FaultKnobs faults) => faults.Status());
         admin.MapGet("/test-cards", (CardIssuance cards, CancellationToken ct) => cards.PublishedTestCardsAsync(ct));
         admin.MapGet("/inbox", (string? card, CardholderInbox inbox) => card is { Length: >= 13 and <= 19 } && card[..6].All(char.IsAsciiDigit)
                 && card[^4..].All(char.IsAsciiDigit) && card[6..^4].All(c => c == '*')

@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
@@ -443,12 +444,9 @@ public sealed class SwitchTests(MeshPlatformFixture platform)
         try
         {
             var inFlight = acquirer.SendAsync(request);
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (await SwitchScalarAsync("SELECT count(*) FROM authorizations WHERE stan = @stan", stan) == 0 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
-            await Task.Delay(300); // claimed, and on the wire to the bank
+            await Eventually.TrueAsync(async () => await SwitchScalarAsync("SELECT count(*) FROM authorizations WHERE stan = @stan", stan) == 1
+                && (await bank.GetFromJsonAsync<JsonElement>("/admin/faults")).GetProperty("heldNow").GetInt32() > 0,
+                "the switch has claimed the request and the bank is holding it");
             Assert.True(platform.App.ResourceNotifications.TryGetCurrentState("switch", out var state));
             var pid = Convert.ToInt32(state.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
             System.Diagnostics.Process.GetProcessById(pid).Kill(entireProcessTree: true);

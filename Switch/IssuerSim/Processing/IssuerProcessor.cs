@@ -49,7 +49,7 @@ public sealed class IssuerProcessor(
         var settings = faults.Get();
         if (settings.LatencyMs > 0)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(settings.LatencyMs), time, ct);
+            await faults.HoldAsync(settings.LatencyMs, time, ct);
         }
         if (settings.CloseConnections && request.Mti != "0800")
         {
