@@ -9,7 +9,7 @@ namespace Mesh.Gateway.Pages;
 /// NetPay's order query (NetPay's <c>QueryWeb/processQuery.jsp</c>), server to server: the merchant
 /// posts <c>MerId, TransType=0001, OrdId, TransDate, Version, Resv, ChkValue</c>, signed over
 /// <c>MerId+TransDate+OrdId+TransType</c>, and reads back NetPay's answer (<see cref="NetPayAnswer"/>):
-/// <c>ResponeseCode</c> (NetPay's spelling since its manual 2.5.16)<c>, merid, orderno, amount,
+/// <c>ResponeseCode</c> (NetPay's spelling)<c>, merid, orderno, amount,
 /// currencycode, transdate, transtype, status, checkvalue, GateId, Priv1</c>, signed by the platform's
 /// NetPay key over <c>merid+orderno+amount+currencycode+transdate+transtype+status</c>, as its
 /// notifications are. A refusal is <c>ResponeseCode</c> and <c>Message</c>: <c>307</c> no order of

@@ -47,7 +47,7 @@ public static class PaymentPageApi
         if (await ReadFormAsync(context) is not { } form)
         {
             return Problem(context, StatusCodes.Status400BadRequest, "The form could not be read",
-                $"an application/x-www-form-urlencoded form of at most {FormBytesMax} bytes");
+                new Words("an application/x-www-form-urlencoded form of at most {0} bytes", FormBytesMax));
         }
         var (request, problems) = NetPayOrderForm.Read(form);
         if (problems.Count > 0)
@@ -56,7 +56,8 @@ public static class PaymentPageApi
         }
         if (await merchants.FindWithKeyAsync(request!.Order.MerchantId, ct) is not ({ } merchant, var keys))
         {
-            return Problem(context, StatusCodes.Status403Forbidden, "The merchant is not accepted", $"MerId {request.Order.MerchantId} is not an onboarded merchant");
+            return Problem(context, StatusCodes.Status403Forbidden, "The merchant is not accepted",
+                new Words("MerId {0} is not an onboarded merchant", request.Order.MerchantId));
         }
         if (!keys.AnyVerifies(time.GetUtcNow(), (spki, algorithm) => algorithm == MerchantKey.Rsa && NetPaySignature.IsValid(spki, request.SignedText, request.ChkValue)))
         {
@@ -76,7 +77,8 @@ public static class PaymentPageApi
         if (await RiskRefusal.AtCreationAsync(request.Order, risk, ct) is { } overLimit)
         {
             return WantsHtml(context)
-                ? PaymentPages.Error(StatusCodes.Status422UnprocessableEntity, "Refused by risk controls", new Words("{0} (code {1})", overLimit.Detail, overLimit.Code))
+                ? PaymentPages.Error(StatusCodes.Status422UnprocessableEntity, "Refused by risk controls",
+                    new Words("{0} (code {1})", new Words(RiskCodes.ConsumerMessage(overLimit.Code)), overLimit.Code))
                 : TypedResults.Problem(overLimit.Detail, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Refused by risk controls",
                     extensions: new Dictionary<string, object?> { ["code"] = overLimit.Code });
         }
@@ -90,7 +92,7 @@ public static class PaymentPageApi
         if (opening == OrderBook.Opening.Duplicate)
         {
             return Problem(context, StatusCodes.Status409Conflict, "Duplicate order",
-                $"Order {order.OrderId} is already {order.Status}; only a failed order number may be paid again");
+                new Words("Order {0} is already {1}; only a failed order number may be paid again", order.OrderId, order.Status));
         }
         if (OrderLifetime.HasEnded(order, time.GetUtcNow()))
         {
@@ -387,13 +389,17 @@ public static class PaymentPageApi
     }
 
     /// <summary>A refusal as the caller reads it: a page for a browser, RFC 9457 problem details for a program.</summary>
-    private static IResult Problem(HttpContext context, int statusCode, string title, string detail) =>
-        WantsHtml(context) ? PaymentPages.Error(statusCode, title, detail) : TypedResults.Problem(detail, statusCode: statusCode, title: title);
+    private static IResult Problem(HttpContext context, int statusCode, Words title, Words detail) =>
+        WantsHtml(context)
+            ? PaymentPages.Error(statusCode, title, detail)
+            : TypedResults.Problem(detail.English(), statusCode: statusCode, title: title.English());
 
+    /// <summary>A form's problems: the merchant's to mend, so a browser's page says so in the consumer's language and lists them as the fields name them.</summary>
     private static IResult ValidationProblem(HttpContext context, Dictionary<string, string[]> problems) =>
         WantsHtml(context)
             ? PaymentPages.Error(StatusCodes.Status400BadRequest, "The order has errors",
-                new Words("{0}", string.Join("; ", problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}"))))
+                new Words("The merchant's payment form has errors; please tell the merchant: {0}",
+                    string.Join("; ", problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}"))))
             : TypedResults.ValidationProblem(problems, title: "The order has errors");
 
     private static bool WantsHtml(HttpContext context) =>

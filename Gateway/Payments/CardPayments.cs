@@ -69,6 +69,9 @@ public sealed class CardPayments(
     TimeProvider time,
     ILogger<CardPayments> logger)
 {
+    /// <summary>What the consumer reads once the bank refuses a payment for too many wrong one-time codes.</summary>
+    public const string TooManyCodesMessage = "Too many wrong verification codes: the payment has failed. Nothing was charged.";
+
     public static readonly ActivitySource Telemetry = new("Mesh.Gateway");
 
     /// <summary>How long the dispatcher leaves a notification to the page's path, which tries it first.</summary>
@@ -371,7 +374,7 @@ public sealed class CardPayments(
             // One statement, committed on its own (its reader is closed when it returns): nothing to undo when the payment was
             // already answered by another path.
             var message = attempt.WithCode && code == ResponseCodes.TriesExceeded
-                ? "Too many wrong verification codes: the payment has failed. Nothing was charged."
+                ? TooManyCodesMessage
                 : ConsumerMessages.For(code);
             return Committed(await WriteFinalAsync(final, message, db.CreateCommand(), ct), consumerWaiting);
         }

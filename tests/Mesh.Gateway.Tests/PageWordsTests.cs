@@ -93,6 +93,21 @@ public sealed partial class PageWordsTests
             Assert.False(payment[Risk.RiskCodes.ConsumerMessage(code)].ResourceNotFound, code));
     }
 
+    public static TheoryData<string> OrderMessages() => new(
+        Holds.HoldDesk.AuthorizedMessage, Holds.HoldDesk.CapturedMessage, Holds.HoldDesk.ReleasedMessage, Holds.HoldDesk.ExpiredMessage,
+        Orders.OrderLifetime.ExpiredMessage, Orders.OrderLifetime.ClosedByMerchantMessage, Orders.OrderLifetime.VoidedMessage,
+        Refunds.RefundDesk.ReversedMessage, Payments.CardPayments.TooManyCodesMessage);
+
+    [Theory]
+    [MemberData(nameof(OrderMessages))]
+    public void WhatAnOrderTellsAConsumer_IsInChinese(string message)
+    {
+        var payment = Factory.Create(typeof(PaymentText));
+        using var _ = new UiCulture(PageCultures.Chinese);
+
+        Assert.False(payment[message].ResourceNotFound, message);
+    }
+
     private static Dictionary<string, string> Entries(Type resource, CultureInfo culture)
     {
         using var _ = new UiCulture(culture.Name);
