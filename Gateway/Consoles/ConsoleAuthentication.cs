@@ -139,7 +139,8 @@ public static class ConsoleAuthentication
             var http = context.HttpContext;
             if (HttpMethods.IsPost(http.Request.Method) && !await FormIsGenuineAsync(http))
             {
-                return ConsolePages.Error(Session(http), StatusCodes.Status400BadRequest, "The form has expired", "Open the page again and repeat what you did.");
+                var text = http.RequestServices.GetRequiredService<IStringLocalizer<ConsoleText>>();
+                return ConsolePages.Error(Session(http), StatusCodes.Status400BadRequest, text["FormExpired"], text["FormExpiredDetail"]);
             }
             return await next(context);
         });
