@@ -103,7 +103,7 @@ public static class Extensions
         }
         var orderId = "tea" + DateTime.UtcNow.ToString("yyMMddHHmmss", CultureInfo.InvariantCulture) + RandomNumberGenerator.GetInt32(1_000_000).ToString("D6", CultureInfo.InvariantCulture);
         var amount = lines.Sum(l => l.AmountMinor);
-        await orders.CreateAsync(orderId, amount, Products.Currency, string.Join(", ", lines.Select(l => $"{l.Quantity} × {l.Product.Name}")), ct);
+        await orders.CreateAsync(orderId, amount, Products.Currency, OrderItems.Of(lines), ct);
         var publicUrl = options.Value.PublicUrl.TrimEnd('/');
         try
         {

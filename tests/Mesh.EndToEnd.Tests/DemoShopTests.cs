@@ -64,6 +64,7 @@ public sealed class DemoShopTests(MeshPlatformFixture platform)
         Assert.StartsWith(platform.App.GetEndpoint("gateway", "https").GetLeftPart(UriPartial.Authority), paymentPage);
         Assert.StartsWith("tea", orderId);
         Assert.Contains("paid", listed);
+        Assert.Contains("1 × West Lake Longjing, 1 × Tieguanyin", listed);
         Assert.Contains("622202******0015", listed);
         Assert.NotEqual(0, notificationId);
         Assert.Equal(1L, await platform.ScalarAsync<long>("shopdb", "SELECT count(*) FROM shop_notifications WHERE notification_id = $1",

@@ -20,4 +20,17 @@ public sealed class ShopFormat(IStringLocalizer<ShopText> text)
 
     public string Time(DateTimeOffset instant) =>
         TimeZoneInfo.ConvertTime(instant, ChinaTime).ToString(text["yyyy-MM-dd HH:mm 'China time'"], CultureInfo.InvariantCulture);
+
+    /// <summary>An order's status in the page's language; one the resources do not name is shown as the platform sent it.</summary>
+    public string Status(string status) => text["Status." + status] is { ResourceNotFound: false } label ? label.Value : status;
+
+    /// <summary>What an order holds (<see cref="Orders.OrderItems"/>): each tea's name in the page's language with its quantity; a part the catalogue does not know is shown as kept.</summary>
+    public string Items(string items) => string.Join(text["ItemSeparator"], items.Split(',').Select(part =>
+    {
+        var at = part.LastIndexOf('×');
+        return at > 0 && Catalogue.Products.Find(part[..at]) is { } product
+            && int.TryParse(part[(at + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var quantity)
+            ? text["{0} × {1}", quantity, text[product.Name]].Value
+            : part;
+    }));
 }
