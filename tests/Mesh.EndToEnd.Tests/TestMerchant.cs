@@ -138,7 +138,7 @@ public sealed class TestMerchant : IDisposable
     }
 
     /// <summary>
-    /// A NetPay server-to-server answer read as NetPay's PHP demo reads it: decoded as its envelope's GB2312 (GB18030), the tags
+    /// A NetPay server-to-server answer read as a NetPay merchant's client reads it: decoded as its envelope's GB2312 (GB18030), the tags
     /// stripped, split on &amp; and =, pairs kept raw.
     /// </summary>
     public static Dictionary<string, string> ReadNetPayAnswer(byte[] body)

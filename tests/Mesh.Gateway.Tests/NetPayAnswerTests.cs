@@ -11,7 +11,7 @@ namespace Mesh.Gateway.Tests;
 /// NetPay's refund answer byte for byte: the fixture <c>TestVectors/netpay-refund-answer.html</c>
 /// was made with openssl and the published NetPay test key standing in for the platform's (see
 /// docs/merchant-integration.md), at a fixed time; the gateway's code must give the same bytes, and
-/// NetPay's own PHP demo (strip the tags, split on &amp; and =, verify) must read it.
+/// a merchant's NetPay client (strip the tags, split on &amp; and =, verify) must read it.
 /// </summary>
 public sealed partial class NetPayAnswerTests
 {
@@ -32,7 +32,7 @@ public sealed partial class NetPayAnswerTests
         Assert.Equal(File.ReadAllBytes(Fixture), bytes);
     }
 
-    /// <summary>netpayclient_refund_submit.php: <c>trim(strip_tags($output))</c>, <c>explode("&amp;")</c>, <c>explode('=')</c> keeping pairs, then verify.</summary>
+    /// <summary>Read as a NetPay merchant's client reads a refund answer: the tags stripped and trimmed, split on <c>&amp;</c>, then on <c>=</c>, keeping pairs, then verified.</summary>
     [Fact]
     public void RefundAnswer_ParsedAsNetPaysPhpDemoDoes_IsAccepted_Status3_AndItsCheckValueVerifies()
     {

@@ -6,7 +6,7 @@ namespace Mesh.NetPayClient.Tests;
 /// <summary>
 /// NetPay's server-to-server messages as the SDK makes and reads them: the refund's four
 /// TransTypes, the order query with the fixed key (the ChkValue docs/merchant-integration.md
-/// gives), and the refund answer's exact bytes (the gateway's fixture), read as NetPay's demo does.
+/// gives), and the refund answer's exact bytes (the gateway's fixture), read as merchants' NetPay clients do.
 /// </summary>
 public sealed class NetPayAnswerTests
 {

@@ -119,7 +119,7 @@ public static class NetPayForm
     }
 
     /// <summary>
-    /// The fields of a NetPay server-to-server answer (a refund's, a query's), read as NetPay's own demo reads one: the body
+    /// The fields of a NetPay server-to-server answer (a refund's, a query's), read as NetPay merchants' clients read one (docs/merchant-integration.md): the body
     /// decoded as the GB2312 its envelope declares (GB18030, its superset), the tags stripped, split on <c>&amp;</c>, each
     /// <c>name=value</c> kept raw (a value is never URL-encoded). The refund answer's code is <c>ResponseCode</c>, the
     /// query's <c>ResponeseCode</c> (NetPay's spelling); a refusal carries <c>Message</c> instead of the signed fields.
