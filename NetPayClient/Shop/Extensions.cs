@@ -44,6 +44,7 @@ public static class Extensions
 
     public static WebApplication MapShop(this WebApplication app)
     {
+        app.UseShopPageHeaders();
         app.UseRequestLocalization();
         app.MapCultureSwitch();
         app.MapGet("/", (HttpContext http, IAntiforgery antiforgery) => ShopPages.Catalogue(Token(http, antiforgery), Cart.Read(http.Request).Sum(l => l.Quantity)));

@@ -97,10 +97,29 @@ public sealed class DemoShopTests(MeshPlatformFixture platform)
         await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath($"shop-cart-{lang}"), FullPage = true });
         await page.GotoAsync(new Uri(shop, "/orders").ToString());
         await TestBrowser.AssertAccessibleAsync(page, $"the shop's orders ({lang})");
+        await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath($"shop-orders-{lang}"), FullPage = true });
 
         await page.ClickAsync($"#language-{otherLang}");
         await page.WaitForFunctionAsync($"document.documentElement.lang === '{otherLang}'");
         await page.GotoAsync(shop.ToString());
         Assert.Equal(otherCatalogueTitle, await page.InnerTextAsync("h1"));
+    }
+
+    [Fact]
+    public async Task TheShop_RefusesToBeFramed_RunsNoScript_AndItsOwnStyleStillApplies()
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await TestBrowser.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+
+        var answer = await page.GotoAsync(platform.App.GetEndpoint("shop", "http").ToString());
+        var headers = await answer!.AllHeadersAsync();
+        var headerBackground = await page.EvalOnSelectorAsync<string>("header", "e => getComputedStyle(e).backgroundColor");
+
+        Assert.Contains("frame-ancestors 'none'", headers["content-security-policy"], StringComparison.Ordinal);
+        Assert.Contains("default-src 'none'", headers["content-security-policy"], StringComparison.Ordinal);
+        Assert.DoesNotContain("script-src", headers["content-security-policy"], StringComparison.Ordinal);
+        Assert.Equal("DENY", headers["x-frame-options"]);
+        Assert.Equal("rgb(61, 90, 64)", headerBackground);
     }
 }
