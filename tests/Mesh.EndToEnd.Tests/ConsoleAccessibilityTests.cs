@@ -5,7 +5,8 @@ namespace Mesh.EndToEnd.Tests;
 
 /// <summary>
 /// Every page of the merchant console and of the operator console, as its most privileged role sees
-/// it (every form shown), checked by axe in Chromium: no serious or critical violation.
+/// it (every form shown), and the refund's confirm and done pages a form leads to, checked by axe in
+/// Chromium: no serious or critical violation.
 /// </summary>
 [Collection(MeshPlatformCollection.Name)]
 public sealed class ConsoleAccessibilityTests(MeshPlatformFixture platform)
@@ -26,7 +27,17 @@ public sealed class ConsoleAccessibilityTests(MeshPlatformFixture platform)
         [
             "/console", "/console/transactions", $"/console/transactions/{orderId}", $"/console/transactions/{orderId}/refund", "/console/notifications",
             "/console/settings", "/console/users", "/console/settlement", "/console/risk",
-        ]);
+        ], async page =>
+        {
+            await page.GotoAsync(new Uri(platform.App.GetEndpoint("gateway", "https"), $"/console/transactions/{orderId}/refund").ToString());
+            await page.FillAsync("#amount", "1.00");
+            await page.ClickAsync("#review");
+            await page.WaitForSelectorAsync("#confirm");
+            var confirm = await TestBrowser.SeriousViolationsAsync(page);
+            await page.ClickAsync("#confirm");
+            await page.WaitForSelectorAsync("#refund-result");
+            return [.. confirm.Select(v => $"refund confirm: {v}"), .. (await TestBrowser.SeriousViolationsAsync(page)).Select(v => $"refund done: {v}")];
+        });
 
         Assert.True(violations.Count == 0, string.Join("\n", violations));
     }
@@ -39,14 +50,17 @@ public sealed class ConsoleAccessibilityTests(MeshPlatformFixture platform)
 
         var violations = await CheckAsync(session, "/ops/login",
         [
-            "/ops", "/ops/merchants", "/ops/banks", "/ops/gates", "/ops/risk", "/ops/settlement", "/ops/reconciliation", "/ops/sessions",
+            "/ops", "/ops/merchants", "/ops/banks", "/ops/gates", "/ops/risk", "/ops/keys", "/ops/settlement", "/ops/reconciliation", "/ops/sessions",
         ]);
 
         Assert.True(violations.Count == 0, string.Join("\n", violations));
     }
 
-    /// <summary>The sign-in page signed out, then each page in the session's browser: each serious or critical violation, with where it is.</summary>
-    private async Task<List<string>> CheckAsync(ConsoleSession session, string login, string[] paths)
+    /// <summary>
+    /// The sign-in page signed out, then each page in the session's browser, then what <paramref name="then"/> finds on the pages it
+    /// walks to: each serious or critical violation, with where it is.
+    /// </summary>
+    private async Task<List<string>> CheckAsync(ConsoleSession session, string login, string[] paths, Func<IPage, Task<string[]>>? then = null)
     {
         var gateway = platform.App.GetEndpoint("gateway", "https");
         using var playwright = await Playwright.CreateAsync();
@@ -61,6 +75,10 @@ public sealed class ConsoleAccessibilityTests(MeshPlatformFixture platform)
         foreach (var path in paths)
         {
             await CheckPageAsync(page, new Uri(gateway, path), violations);
+        }
+        if (then is not null)
+        {
+            violations.AddRange(await then(page));
         }
         return violations;
     }
