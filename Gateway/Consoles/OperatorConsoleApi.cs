@@ -126,7 +126,7 @@ public static class OperatorConsoleApi
         if (problems.Count > 0)
         {
             return MerchantsPage(session, await merchants.LatestAsync(MerchantsListed, ct), null,
-                OperatorPage.Problems(problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}")));
+                Words.ByField(problems));
         }
         var (outcome, merchant) = await merchants.OnboardAsync(application, key!, ct);
         await accounts.AuditAsync(session, "merchant-onboarded", $"{merchant.MerchantId} {merchant.Name}: {outcome}", ct);
