@@ -163,7 +163,7 @@ public static class OperatorConsoleApi
         var now = (await merchants.FindAsync(merchantId, ct))!;
         return await MerchantsPageAsync(session, merchants,
             owed is null ? new Words("{0} ({1}) is {2}.", merchantId, now.Name, now.Status)
-                : new Words("{0} ({1}) is {2}. It closes once nothing is owed: {3}.", merchantId, now.Name, now.Status, new Words(owed)), null, ct);
+                : new Words("{0} ({1}) is {2}. It closes once nothing is owed: {3}.", merchantId, now.Name, now.Status, owed), null, ct);
     }
 
     private static async Task<IResult> MerchantsPageAsync(ConsoleSession session, MerchantRegistry merchants, Words? message, Words? error, CancellationToken ct) =>
