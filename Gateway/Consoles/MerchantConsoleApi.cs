@@ -485,7 +485,7 @@ public static partial class MerchantConsoleApi
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound)
         {
-            return MerchantPages.Error(session, StatusCodes.Status404NotFound, "No such file", ex.Status.Detail);
+            return MerchantPages.Error(session, StatusCodes.Status404NotFound, "No such file", new Words("The settlement service refused this: {0}", ex.Status.Detail));
         }
     }
 

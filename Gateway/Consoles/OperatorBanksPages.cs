@@ -52,7 +52,7 @@ public static class OperatorBanksPages
         catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
         {
             await accounts.AuditAsync(session, "bank-onboarding-refused", $"{issuer}: {ex.Status.Detail}", ct);
-            return await PageAsync(session, cardSwitch, null, new Words("{0}", ex.Status.Detail), form, StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(session, cardSwitch, null, new Words("The switch refused the bank: {0}", ex.Status.Detail), form, StatusCodes.Status400BadRequest, ct);
         }
     }
 
