@@ -385,7 +385,7 @@ public static partial class MerchantConsoleApi
         var (key, refusal) = MerchantKey.Parse(form["pem"].ToString());
         if (key is null)
         {
-            return MerchantPages.Settings(session, merchant, null, (Words?)refusal ?? "Not a key or certificate.");
+            return MerchantPages.Settings(session, merchant, null, refusal ?? "Not a key or certificate.");
         }
         if (merchant.NotificationProtocol == "envelope" && key.Algorithm != MerchantKey.Rsa)
         {
@@ -398,7 +398,7 @@ public static partial class MerchantConsoleApi
         }
         if (KeyRotation.Breaks(merchant.KeyAlgorithm, merchant.KeyBits, key, form["confirmProtocolEnds"] == "yes") is { } breaks)
         {
-            await accounts.AuditAsync(session, "key-refused", $"{key.Algorithm} {key.Bits} {key.Fingerprint}: {breaks}", ct);
+            await accounts.AuditAsync(session, "key-refused", $"{key.Algorithm} {key.Bits} {key.Fingerprint}: {breaks.English()}", ct);
             return MerchantPages.Settings(session, merchant, null, new Words("The key was not changed: {0}.", breaks));
         }
         var expires = days > 0 ? time.GetUtcNow().AddDays(days.Value) : (DateTimeOffset?)null;
@@ -425,7 +425,7 @@ public static partial class MerchantConsoleApi
         Words? error = null;
         if (problems.Count > 0)
         {
-            error = string.Join("; ", problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}"));
+            error = Words.ByField(problems);
         }
         else if (!await accounts.AddUserAsync(session.MerchantId, operatorId, role, password, ct))
         {
@@ -485,7 +485,7 @@ public static partial class MerchantConsoleApi
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound)
         {
-            return MerchantPages.Error(session, StatusCodes.Status404NotFound, "No such file", ex.Status.Detail);
+            return MerchantPages.Error(session, StatusCodes.Status404NotFound, "No such file", new Words("The settlement service refused this: {0}", ex.Status.Detail));
         }
     }
 

@@ -24,7 +24,7 @@ public static class MerchantRiskPages
     {
         var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
-        var problems = new List<string>();
+        var problems = new List<Words>();
         var perPayment = RiskRules.Limit("the limit per payment", form["perPaymentMinor"], problems);
         var perDay = RiskRules.Limit("the limit per day", form["perDayMinor"], problems);
         var caps = await risk.LimitsAsync(session.MerchantId, OrderRules.Cny, ct);
@@ -34,7 +34,7 @@ public static class MerchantRiskPages
         }
         if (problems.Count > 0 || await risk.SetMerchantLimitsAsync(session.MerchantId, OrderRules.Cny, perPayment, perDay, ct) is null)
         {
-            return await PageAsync(session, risk, null, problems.Count > 0 ? new Words(string.Join("; ", problems))
+            return await PageAsync(session, risk, null, problems.Count > 0 ? Words.List(problems)
                 : "The platform's caps changed meanwhile: open the page again.", StatusCodes.Status400BadRequest, ct);
         }
         var detail = string.Create(CultureInfo.InvariantCulture, $"per payment {perPayment?.ToString(CultureInfo.InvariantCulture) ?? "none"}, per day {perDay?.ToString(CultureInfo.InvariantCulture) ?? "none"}");

@@ -32,12 +32,12 @@ public static class OperatorBanksPages
         var issuer = form["issuer"].ToString();
         var request = new OnboardIssuerRequest { Issuer = issuer };
         request.Bins.AddRange(form["bins"].ToString().Split([',', ' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries).Take(IssuerBinsMax + 1));
-        var problems = new List<string>();
+        var problems = new List<Words>();
         request.Zpk = KeyFrom(form["zpk"], form["zpkCheckValue"], "ZPK", problems);
         request.Zak = KeyFrom(form["zak"], form["zakCheckValue"], "ZAK", problems);
         if (problems.Count > 0)
         {
-            return await PageAsync(session, cardSwitch, null, OperatorPage.Problems(problems), form, StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(session, cardSwitch, null, Words.List(problems), form, StatusCodes.Status400BadRequest, ct);
         }
         try
         {
@@ -52,7 +52,7 @@ public static class OperatorBanksPages
         catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
         {
             await accounts.AuditAsync(session, "bank-onboarding-refused", $"{issuer}: {ex.Status.Detail}", ct);
-            return await PageAsync(session, cardSwitch, null, new Words("{0}", ex.Status.Detail), form, StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(session, cardSwitch, null, new Words("The switch refused the bank: {0}", ex.Status.Detail), form, StatusCodes.Status400BadRequest, ct);
         }
     }
 
@@ -60,13 +60,13 @@ public static class OperatorBanksPages
     /// A zone key from the sheet: a TR-31 key block (letters and digits, starting with its version
     /// D), or, for a bank configured for the 3DES form, a cryptogram of 32 hex digits.
     /// </summary>
-    private static ZoneKeyUnderZmk KeyFrom(string? entered, string? checkValue, string name, List<string> problems)
+    private static ZoneKeyUnderZmk KeyFrom(string? entered, string? checkValue, string name, List<Words> problems)
     {
         var text = (entered ?? "").Replace(" ", "", StringComparison.Ordinal).Trim();
         var kcv = (checkValue ?? "").Trim().ToUpperInvariant();
         if (kcv.Length != 6 || !kcv.All(char.IsAsciiHexDigit))
         {
-            problems.Add($"the {name} check value is 6 hex digits");
+            problems.Add(new Words("the {0} check value is 6 hex digits", name));
         }
         if (text.Length == 32 && text.All(char.IsAsciiHexDigit))
         {
@@ -76,7 +76,7 @@ public static class OperatorBanksPages
         {
             return new ZoneKeyUnderZmk { KeyBlock = text, CheckValue = kcv };
         }
-        problems.Add($"the {name} under the ZMK is a TR-31 key block (version D) or a cryptogram of 32 hex digits");
+        problems.Add(new Words("the {0} under the ZMK is a TR-31 key block (version D) or a cryptogram of 32 hex digits", name));
         return new ZoneKeyUnderZmk();
     }
 

@@ -126,7 +126,7 @@ public static class OperatorConsoleApi
         if (problems.Count > 0)
         {
             return MerchantsPage(session, await merchants.LatestAsync(MerchantsListed, ct), null,
-                OperatorPage.Problems(problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}")));
+                Words.ByField(problems));
         }
         var (outcome, merchant) = await merchants.OnboardAsync(application, key!, ct);
         await accounts.AuditAsync(session, "merchant-onboarded", $"{merchant.MerchantId} {merchant.Name}: {outcome}", ct);
@@ -163,7 +163,7 @@ public static class OperatorConsoleApi
         var now = (await merchants.FindAsync(merchantId, ct))!;
         return await MerchantsPageAsync(session, merchants,
             owed is null ? new Words("{0} ({1}) is {2}.", merchantId, now.Name, now.Status)
-                : new Words("{0} ({1}) is {2}. It closes once nothing is owed: {3}.", merchantId, now.Name, now.Status, new Words(owed)), null, ct);
+                : new Words("{0} ({1}) is {2}. It closes once nothing is owed: {3}.", merchantId, now.Name, now.Status, owed), null, ct);
     }
 
     private static async Task<IResult> MerchantsPageAsync(ConsoleSession session, MerchantRegistry merchants, Words? message, Words? error, CancellationToken ct) =>
@@ -196,7 +196,7 @@ public static class OperatorConsoleApi
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
         {
-            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, new Words("{0}", ex.Status.Detail), ct);
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, new Words("The settlement service refused this: {0}", ex.Status.Detail), ct);
         }
     }
 
@@ -217,12 +217,13 @@ public static class OperatorConsoleApi
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
         {
-            return ConsolePages.Error(session, StatusCodes.Status404NotFound, text["No such payment file"], ex.Status.Detail);
+            return ConsolePages.Error(session, StatusCodes.Status404NotFound, text["No such payment file"], text.Say(new Words("The settlement service refused this: {0}", ex.Status.Detail)));
         }
         catch (RpcException ex)
         {
             // A file past the gRPC message limit (about 7,000 transfers) or settlement not answering.
-            return ConsolePages.Error(session, StatusCodes.Status503ServiceUnavailable, text["The payment file could not be fetched"], ex.Status.Detail);
+            return ConsolePages.Error(session, StatusCodes.Status503ServiceUnavailable, text["The payment file could not be fetched"],
+                text.Say(new Words("The settlement service could not give the file: {0}", ex.Status.Detail)));
         }
     }
 
@@ -248,7 +249,7 @@ public static class OperatorConsoleApi
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
         {
-            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, new Words("{0}", ex.Status.Detail), ct,
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, new Words("The settlement service refused this: {0}", ex.Status.Detail), ct,
                 ex.StatusCode == StatusCode.InvalidArgument ? StatusCodes.Status400BadRequest : StatusCodes.Status409Conflict);
         }
     }
@@ -267,7 +268,7 @@ public static class OperatorConsoleApi
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.FailedPrecondition)
         {
-            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, new Words("{0}", ex.Status.Detail), ct);
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, null, new Words("The settlement service refused this: {0}", ex.Status.Detail), ct);
         }
     }
 

@@ -25,18 +25,18 @@ public static class OperatorGatesPages
         var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
         var (gateId, bankName) = (form["gateId"].ToString().Trim(), form["bankName"].ToString().Trim());
-        var problems = new List<string>();
+        var problems = new List<Words>();
         if (!GateCodes.IsGateId(gateId))
         {
             problems.Add("the gate code is 4 digits");
         }
         if (!GateCodes.IsBankName(bankName))
         {
-            problems.Add($"the bank's name is 1 to {GateCodes.BankNameCharsMax} characters, without control characters");
+            problems.Add(new Words("the bank's name is 1 to {0} characters, without control characters", GateCodes.BankNameCharsMax));
         }
         if (problems.Count > 0)
         {
-            return await PageAsync(session, gates, null, OperatorPage.Problems(problems), StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(session, gates, null, Words.List(problems), StatusCodes.Status400BadRequest, ct);
         }
         var code = await gates.AddAsync(gateId, bankName, ct);
         await accounts.AuditAsync(session, "gate-code-added", $"{code.GateId} {code.BankName}: enabled", ct);

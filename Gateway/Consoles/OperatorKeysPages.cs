@@ -48,7 +48,7 @@ public static class OperatorKeysPages
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.NotFound)
         {
-            return await PageAsync(session, rotation, null, new Words("{0}: {1}", keyId, new Words(PlatformKeyRotation.Refusal(ex))), StatusCodes.Status409Conflict, ct);
+            return await PageAsync(session, rotation, null, new Words("{0}: {1}", keyId, PlatformKeyRotation.Refusal(ex)), StatusCodes.Status409Conflict, ct);
         }
     }
 

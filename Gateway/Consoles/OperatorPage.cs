@@ -1,4 +1,3 @@
-using Mesh.Gateway.Localization;
 using Mesh.Gateway.Pages;
 using Microsoft.AspNetCore.Components;
 
@@ -10,7 +9,4 @@ public static class OperatorPage
     /// <summary><typeparamref name="TComponent"/> with <paramref name="parameters"/> (each a parameter's name and value), answered with <paramref name="statusCode"/>.</summary>
     public static IResult Of<TComponent>(int statusCode, params (string Name, object? Value)[] parameters) where TComponent : IComponent =>
         SecurePage.Of<TComponent>(parameters.ToDictionary(p => p.Name, p => p.Value), statusCode);
-
-    /// <summary>A problem list as one message: each problem worded on its own, joined the language's way.</summary>
-    public static Words Problems(IEnumerable<string> problems) => Words.List(problems.Select(p => new Words(p)));
 }

@@ -33,10 +33,10 @@ public static class OperatorRiskPages
     {
         var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
-        var problems = new List<string>();
+        var problems = new List<Words>();
         if (RiskRules.Velocity(form["attemptsMax"], form["amountMinorMax"], form["windowMinutes"], problems) is not { } settings)
         {
-            return await PageAsync(http, session, risk, null, OperatorPage.Problems(problems), StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(http, session, risk, null, Words.List(problems), StatusCodes.Status400BadRequest, ct);
         }
         await risk.SetVelocityAsync(settings, ct);
         var detail = string.Create(CultureInfo.InvariantCulture,
@@ -49,7 +49,7 @@ public static class OperatorRiskPages
     {
         var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
-        var problems = new List<string>();
+        var problems = new List<Words>();
         var merchantId = form["merchantId"].ToString().Trim();
         if (!OrderRules.MerchantId().IsMatch(merchantId))
         {
@@ -58,13 +58,13 @@ public static class OperatorRiskPages
         var currency = OrderRules.Currencies.GetValueOrDefault(form["currency"].ToString().Trim());
         if (currency is null)
         {
-            problems.Add($"the currency is one of {string.Join(", ", OrderRules.Currencies.Keys)}");
+            problems.Add(new Words("the currency is one of {0}", string.Join(", ", OrderRules.Currencies.Keys)));
         }
         var perPayment = RiskRules.Limit("the cap per payment", form["perPaymentMinor"], problems);
         var perDay = RiskRules.Limit("the cap per day", form["perDayMinor"], problems);
         if (problems.Count > 0)
         {
-            return await PageAsync(http, session, risk, null, OperatorPage.Problems(problems), StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(http, session, risk, null, Words.List(problems), StatusCodes.Status400BadRequest, ct);
         }
         if (await risk.SetCapsAsync(merchantId, currency!, perPayment, perDay, ct) is null)
         {
@@ -79,7 +79,7 @@ public static class OperatorRiskPages
     {
         var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
-        var problems = new List<string>();
+        var problems = new List<Words>();
         var parsed = Pan.TryParse(form["pan"].ToString().Replace(" ", "", StringComparison.Ordinal), out var pan);
         if (!parsed)
         {
@@ -88,7 +88,7 @@ public static class OperatorRiskPages
         var reason = RiskRules.Reason(form["reason"], problems);
         if (problems.Count > 0)
         {
-            return await PageAsync(http, session, risk, null, OperatorPage.Problems(problems), StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(http, session, risk, null, Words.List(problems), StatusCodes.Status400BadRequest, ct);
         }
         // The number goes to the Hsm for its keyed hash and is not kept: the list holds the hash and the masked number.
         var added = await risk.BlockCardAsync(await acquirer.LookupHashAsync(pan, ct), pan.Masked, reason!, session.OperatorId, ct);
@@ -104,12 +104,12 @@ public static class OperatorRiskPages
     {
         var session = ConsoleAuthentication.Session(http);
         var form = await http.Request.ReadFormAsync(ct);
-        var problems = new List<string>();
+        var problems = new List<Words>();
         var network = RiskRules.Network(form["network"], problems);
         var reason = RiskRules.Reason(form["reason"], problems);
         if (problems.Count > 0)
         {
-            return await PageAsync(http, session, risk, null, OperatorPage.Problems(problems), StatusCodes.Status400BadRequest, ct);
+            return await PageAsync(http, session, risk, null, Words.List(problems), StatusCodes.Status400BadRequest, ct);
         }
         var added = await risk.BlockNetworkAsync(network!, reason!, session.OperatorId, ct);
         if (added)

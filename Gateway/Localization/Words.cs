@@ -32,6 +32,13 @@ public sealed record Words(string Text, params object[] Args)
         return new Words(string.Concat(Enumerable.Range(0, args.Count).Select(i => "{" + i.ToString(CultureInfo.InvariantCulture) + "}")), [.. args]);
     }
 
+    /// <summary>
+    /// Problems by field as one message: each field's problems after its name (<c>"{field}: {0}"</c>, a resource of its own, so a
+    /// page names the field in its language), the fields joined as a list.
+    /// </summary>
+    public static Words ByField(IEnumerable<KeyValuePair<string, Words[]>> problems) =>
+        List(problems.Select(p => new Words(p.Key + ": {0}", List(p.Value))));
+
     /// <summary>The words in English, as the JSON API answers them.</summary>
     public string English() => Args.Length == 0
         ? Text
@@ -42,6 +49,10 @@ public sealed record Words(string Text, params object[] Args)
 
 public static class WordsExtensions
 {
+    /// <summary>Problems by field in English, as a <c>/v1</c> validation problem answers them.</summary>
+    public static Dictionary<string, string[]> English(this Dictionary<string, Words[]> problems) =>
+        problems.ToDictionary(p => p.Key, p => p.Value.Select(words => words.English()).ToArray(), StringComparer.Ordinal);
+
     /// <summary><paramref name="words"/> in the request's language; the English text itself when no resource has them.</summary>
     public static string Say(this IStringLocalizer text, Words words) => words.Args.Length == 0
         ? text[words.Text].Value

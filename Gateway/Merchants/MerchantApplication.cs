@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Mesh.Gateway.Localization;
 
 namespace Mesh.Gateway.Merchants;
 
@@ -24,11 +25,11 @@ public sealed partial record MerchantApplication(
     public static readonly string[] NotificationModes = ["realtime", "deferred", "redirect"];
     public static readonly string[] NotificationProtocols = ["plain", "envelope", "https"];
 
-    /// <summary>Every field's problem, by field name (empty when the application is good).</summary>
-    public Dictionary<string, string[]> Problems()
+    /// <summary>Every field's problem in words, by field name (empty when the application is good); <c>/v1</c> answers their English.</summary>
+    public Dictionary<string, Words[]> Problems()
     {
-        var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        void Check(bool ok, string field, string rule)
+        var problems = new Dictionary<string, Words[]>(StringComparer.Ordinal);
+        void Check(bool ok, string field, Words rule)
         {
             if (!ok)
             {
@@ -36,16 +37,16 @@ public sealed partial record MerchantApplication(
             }
         }
         Check(MerchantId is not null && MerchantIdFormat().IsMatch(MerchantId), "merchantId", "15 digits");
-        Check(!string.IsNullOrWhiteSpace(Name) && Name.Length <= NameCharsMax, "name", $"1 to {NameCharsMax} characters");
-        Check(NotificationModes.Contains(NotificationMode), "notificationMode", string.Join(", ", NotificationModes));
-        Check(NotificationProtocols.Contains(NotificationProtocol), "notificationProtocol", string.Join(", ", NotificationProtocols));
-        Check(FeeRatePpm is >= 0 and <= FeeRatePpmMax, "feeRatePpm", $"0 to {FeeRatePpmMax} parts per million (at most 10%)");
+        Check(!string.IsNullOrWhiteSpace(Name) && Name.Length <= NameCharsMax, "name", new Words("1 to {0} characters", NameCharsMax));
+        Check(NotificationModes.Contains(NotificationMode), "notificationMode", new Words("{0}", string.Join(", ", NotificationModes)));
+        Check(NotificationProtocols.Contains(NotificationProtocol), "notificationProtocol", new Words("{0}", string.Join(", ", NotificationProtocols)));
+        Check(FeeRatePpm is >= 0 and <= FeeRatePpmMax, "feeRatePpm", new Words("0 to {0} parts per million (at most 10%)", FeeRatePpmMax));
         Check(FeeMinimumMinor is >= 0 and <= 100_000_000, "feeMinimumMinor", "0 to 100000000 minor units");
         Check(SettlementAccount is not null && AccountFormat().IsMatch(SettlementAccount), "settlementAccount", "6 to 34 letters and digits");
         Check(SettlementBank is null || BicFormat().IsMatch(SettlementBank), "settlementBank",
             "the BIC of the bank that holds the settlement account: 8 or 11 letters and digits (ICBKCNBJ, PCBCCNBJXXX); absent, the platform's own settlement bank");
         Check(NotifyAllowList is null || (NotifyAllowList.Length <= AllowListEntriesMax && NotifyAllowList.All(e => System.Net.IPNetwork.TryParse(e, out _))),
-            "notifyAllowList", $"at most {AllowListEntriesMax} networks in CIDR form (10.1.2.0/24) that notifications may reach although private");
+            "notifyAllowList", new Words("at most {0} networks in CIDR form (10.1.2.0/24) that notifications may reach although private", AllowListEntriesMax));
         if (Merchants.ReturnUrlPrefixes.Refusal(ReturnUrlPrefixes ?? [], NotificationProtocol ?? "") is { } refusal)
         {
             problems["returnUrlPrefixes"] = [refusal];

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Mesh.Gateway.Localization;
 
 namespace Mesh.Gateway.Merchants;
 
@@ -21,11 +22,11 @@ public sealed record MerchantKey(byte[] SubjectPublicKeyInfo, string Algorithm, 
     public string Fingerprint => Convert.ToHexStringLower(SHA256.HashData(SubjectPublicKeyInfo));
 
     /// <summary>Reads a PEM <c>PUBLIC KEY</c> or <c>CERTIFICATE</c>; the reason it is refused otherwise.</summary>
-    public static (MerchantKey? Key, string? Refusal) Parse(string? pem)
+    public static (MerchantKey? Key, Words? Refusal) Parse(string? pem)
     {
         if (string.IsNullOrWhiteSpace(pem) || pem.Length > PemCharsMax)
         {
-            return (null, $"a PEM public key or certificate of at most {PemCharsMax} characters");
+            return (null, new Words("a PEM public key or certificate of at most {0} characters", PemCharsMax));
         }
         byte[] spki;
         string? certificate = null;
@@ -42,19 +43,19 @@ public sealed record MerchantKey(byte[] SubjectPublicKeyInfo, string Algorithm, 
                 var fields = PemEncoding.Find(pem);
                 if (pem[fields.Label] != "PUBLIC KEY")
                 {
-                    return (null, "the PEM label is PUBLIC KEY or CERTIFICATE");
+                    return (null, new Words("the PEM label is PUBLIC KEY or CERTIFICATE"));
                 }
                 spki = Convert.FromBase64String(pem[fields.Base64Data]);
             }
         }
         catch (Exception ex) when (ex is ArgumentException or CryptographicException or FormatException)
         {
-            return (null, "not a readable PEM public key or certificate");
+            return (null, new Words("not a readable PEM public key or certificate"));
         }
         return Classify(spki, certificate);
     }
 
-    private static (MerchantKey?, string?) Classify(byte[] spki, string? certificate)
+    private static (MerchantKey?, Words?) Classify(byte[] spki, string? certificate)
     {
         try
         {
@@ -62,7 +63,7 @@ public sealed record MerchantKey(byte[] SubjectPublicKeyInfo, string Algorithm, 
             rsa.ImportSubjectPublicKeyInfo(spki, out _);
             return rsa.KeySize is >= RsaBitsMin and <= RsaBitsMax
                 ? (new MerchantKey(spki, Rsa, rsa.KeySize, certificate), null)
-                : (null, $"an RSA key of {RsaBitsMin} to {RsaBitsMax} bits");
+                : (null, new Words("an RSA key of {0} to {1} bits", RsaBitsMin, RsaBitsMax));
         }
         catch (CryptographicException)
         {
@@ -74,11 +75,11 @@ public sealed record MerchantKey(byte[] SubjectPublicKeyInfo, string Algorithm, 
             var curve = ec.ExportParameters(false).Curve;
             return curve.Oid.Value == ECCurve.NamedCurves.nistP256.Oid.Value
                 ? (new MerchantKey(spki, EcdsaP256, 256, certificate), null)
-                : (null, "an EC key on P-256");
+                : (null, new Words("an EC key on P-256"));
         }
         catch (CryptographicException)
         {
-            return (null, "an RSA or ECDSA P-256 public key");
+            return (null, new Words("an RSA or ECDSA P-256 public key"));
         }
     }
 }

@@ -1,3 +1,5 @@
+using Mesh.Gateway.Localization;
+
 namespace Mesh.Gateway.Merchants;
 
 /// <summary>
@@ -42,31 +44,32 @@ public static class KeyRotation
     public static bool SignsV1(string algorithm, int bits) => algorithm == MerchantKey.EcdsaP256 || (algorithm == MerchantKey.Rsa && bits >= MerchantKey.V1RsaBitsMin);
 
     /// <summary>Why the overlap is refused (null: 0 to <see cref="MerchantKeys.OverlapDaysMax"/> days).</summary>
-    public static string? OverlapRefusal(int? days) =>
-        days is >= 0 and <= MerchantKeys.OverlapDaysMax ? null : $"the overlap is 0 to {MerchantKeys.OverlapDaysMax} days";
+    public static Words? OverlapRefusal(int? days) =>
+        days is >= 0 and <= MerchantKeys.OverlapDaysMax ? null : new Words("the overlap is 0 to {0} days", MerchantKeys.OverlapDaysMax);
 
     /// <summary>
     /// What breaks when <paramref name="next"/> replaces a key of <paramref name="currentAlgorithm"/> and <paramref name="currentBits"/>:
     /// null when nothing does, or when <paramref name="confirmed"/>.
     /// </summary>
-    public static string? Breaks(string currentAlgorithm, int currentBits, MerchantKey next, bool confirmed)
+    public static Words? Breaks(string currentAlgorithm, int currentBits, MerchantKey next, bool confirmed)
     {
         ArgumentNullException.ThrowIfNull(next);
         if (confirmed)
         {
             return null;
         }
-        var what = next.Algorithm == MerchantKey.Rsa ? $"an RSA-{next.Bits} key" : "an ECDSA P-256 key";
+        var what = next.Algorithm == MerchantKey.Rsa ? new Words("an RSA-{0} key", next.Bits) : new Words("an ECDSA P-256 key");
         if (SignsNetPay(currentAlgorithm, currentBits) && !SignsNetPay(next.Algorithm, next.Bits))
         {
-            return $"NetPay forms need an RSA-{NetPayRsaBits} key (ChkValue is RSA SHA-1, {Signatures.NetPaySignature.ChkValueChars} hex digits): "
-                + $"with {what}, every purchase form (/pay/TransGet), refund (/pay/Refund) and order query (/pay/Query) you sign is refused "
-                + "once the old key's overlap ends. Confirm that you stop using NetPay forms to replace it anyway";
+            return new Words("NetPay forms need an RSA-{0} key (ChkValue is RSA SHA-1, {1} hex digits): "
+                + "with {2}, every purchase form (/pay/TransGet), refund (/pay/Refund) and order query (/pay/Query) you sign is refused "
+                + "once the old key's overlap ends. Confirm that you stop using NetPay forms to replace it anyway",
+                NetPayRsaBits, Signatures.NetPaySignature.ChkValueChars, what);
         }
         if (SignsV1(currentAlgorithm, currentBits) && !SignsV1(next.Algorithm, next.Bits))
         {
-            return $"/v1 needs RSA of {MerchantKey.V1RsaBitsMin} bits or more, or ECDSA P-256: with {what}, every /v1 request you sign is refused "
-                + "once the old key's overlap ends. Confirm that you stop using /v1 to replace it anyway";
+            return new Words("/v1 needs RSA of {0} bits or more, or ECDSA P-256: with {1}, every /v1 request you sign is refused "
+                + "once the old key's overlap ends. Confirm that you stop using /v1 to replace it anyway", MerchantKey.V1RsaBitsMin, what);
         }
         return null;
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Grpc.Core;
 using Mesh.Contracts.Settlement;
 using Mesh.Gateway.Consoles;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Options;
 using Mesh.Gateway.Orders;
 using Mesh.ServiceDefaults.Background;
@@ -47,7 +48,7 @@ public sealed class MerchantOffboarding(MerchantRegistry merchants, NpgsqlDataSo
     }
 
     /// <summary>Closes the merchant when it is offboarding and nothing is owed; what is still owed otherwise (null: closed, or not offboarding).</summary>
-    public async Task<string?> TryCloseAsync(string merchantId, CancellationToken ct)
+    public async Task<Words?> TryCloseAsync(string merchantId, CancellationToken ct)
     {
         if (await OwedAsync(merchantId, ct) is { } owed)
         {
@@ -64,8 +65,8 @@ public sealed class MerchantOffboarding(MerchantRegistry merchants, NpgsqlDataSo
         return null;
     }
 
-    /// <summary>What the platform still owes or has to settle for the merchant, in an operator's words; null when nothing.</summary>
-    public async Task<string?> OwedAsync(string merchantId, CancellationToken ct)
+    /// <summary>What the platform still owes or has to settle for the merchant, in words for an operator's page; null when nothing.</summary>
+    public async Task<Words?> OwedAsync(string merchantId, CancellationToken ct)
     {
         await using (var inFlight = db.CreateCommand(
                          $"""
@@ -80,24 +81,34 @@ public sealed class MerchantOffboarding(MerchantRegistry merchants, NpgsqlDataSo
             var (orders, events) = (row.GetInt64(0), row.GetInt64(1));
             if (orders > 0 || events > 0)
             {
-                return $"{orders} payments in flight or holds standing, {events} settlement events not yet relayed";
+                return InFlight(orders, events);
             }
         }
         var batches = (await settlement.ListBatchesAsync(new ListBatchesRequest { MerchantId = merchantId }, cancellationToken: ct)).Batches;
         if (batches.FirstOrDefault(b => b.FundStatus != "paid") is { } unpaid)
         {
-            return $"batch {unpaid.BatchId} of {unpaid.SettlementDate} is {unpaid.FundStatus}";
+            return Unpaid(unpaid.BatchId, unpaid.SettlementDate, unpaid.FundStatus);
         }
         // Entries of a date not yet closed are in no batch: the payable account shows them, in any currency the merchant may sell in.
         foreach (var currency in batches.Select(b => b.Currency).Union(OrderRules.Currencies.Values).Union(await CurrenciesAsync(merchantId, ct)))
         {
             if (await PayableAsync(merchantId, currency, ct) is not 0 and var balance)
             {
-                return $"{-balance} minor units ({currency}) are not yet in a paid batch";
+                return NotInAPaidBatch(-balance, currency);
             }
         }
         return null;
     }
+
+    /// <summary>What is owed while payments, holds or settlement events are still open.</summary>
+    public static Words InFlight(long orders, long events) =>
+        new("{0} payments in flight or holds standing, {1} settlement events not yet relayed", orders, events);
+
+    /// <summary>What is owed while a batch is not yet paid.</summary>
+    public static Words Unpaid(long batchId, string settlementDate, string fundStatus) => new("batch {0} of {1} is {2}", batchId, settlementDate, fundStatus);
+
+    /// <summary>What is owed while entries of a date not yet closed are in no batch.</summary>
+    public static Words NotInAPaidBatch(long minor, string currency) => new("{0} minor units ({1}) are not yet in a paid batch", minor, currency);
 
     private async Task<List<string>> CurrenciesAsync(string merchantId, CancellationToken ct)
     {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -52,7 +53,7 @@ public static class MerchantsAdminApi
     {
         if (UserProblems(application, Consoles.ConsoleRoles.All) is { Count: > 0 } problems)
         {
-            return TypedResults.ValidationProblem(problems, title: "The console user has errors");
+            return TypedResults.ValidationProblem(problems.English(), title: "The console user has errors");
         }
         if (!merchantId.All(char.IsAsciiDigit) || await registry.FindAsync(merchantId, ct) is null)
         {
@@ -67,33 +68,34 @@ public static class MerchantsAdminApi
     {
         if (UserProblems(application, Consoles.ConsoleRoles.PlatformRoles) is { Count: > 0 } problems)
         {
-            return TypedResults.ValidationProblem(problems, title: "The platform operator has errors");
+            return TypedResults.ValidationProblem(problems.English(), title: "The platform operator has errors");
         }
         return await accounts.AddUserAsync(Consoles.ConsoleRoles.Platform, application.OperatorId!, application.Role!, application.Password!, ct)
             ? TypedResults.Created($"/admin/platform-operators/{application.OperatorId}", new { application.OperatorId, application.Role })
             : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: $"There is already a platform operator {application.OperatorId}");
     }
 
-    public static Dictionary<string, string[]> UserProblems(ConsoleUserApplication application, string[] roles)
+    /// <summary>A console user's problems in words, by field (none: it may be added); <c>/v1</c> answers their English.</summary>
+    public static Dictionary<string, Words[]> UserProblems(ConsoleUserApplication application, string[] roles)
     {
-        var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var problems = new Dictionary<string, Words[]>(StringComparer.Ordinal);
         if (application.OperatorId is not { Length: > 0 and <= 32 } operatorId || !operatorId.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-'))
         {
-            problems["operatorId"] = ["1 to 32 of A-Z a-z 0-9 _ . -"];
+            problems["operatorId"] = [new Words("1 to 32 of A-Z a-z 0-9 _ . -")];
         }
         if (!roles.Contains(application.Role))
         {
-            problems["role"] = [string.Join(", ", roles)];
+            problems["role"] = [new Words("{0}", string.Join(", ", roles))];
         }
         if (application.Password is not { Length: >= Consoles.ConsoleAccounts.PasswordCharsMin and <= Consoles.ConsoleAccounts.PasswordCharsMax })
         {
-            problems["password"] = [$"{Consoles.ConsoleAccounts.PasswordCharsMin} to {Consoles.ConsoleAccounts.PasswordCharsMax} characters"];
+            problems["password"] = [new Words("{0} to {1} characters", Consoles.ConsoleAccounts.PasswordCharsMin, Consoles.ConsoleAccounts.PasswordCharsMax)];
         }
         return problems;
     }
 
     /// <summary>A merchant application's problems by field (none: its key is parsed and it may be onboarded).</summary>
-    public static (Dictionary<string, string[]> Problems, MerchantKey? Key) Check(MerchantApplication application)
+    public static (Dictionary<string, Words[]> Problems, MerchantKey? Key) Check(MerchantApplication application)
     {
         var problems = application.Problems();
         var (key, refusal) = MerchantKey.Parse(application.PublicKeyPem);
@@ -103,7 +105,7 @@ public static class MerchantsAdminApi
         }
         else if (application.NotificationProtocol == "envelope" && key!.Algorithm != MerchantKey.Rsa)
         {
-            problems["notificationProtocol"] = ["envelope needs an RSA key or certificate to encrypt to"];
+            problems["notificationProtocol"] = [new Words("envelope needs an RSA key or certificate to encrypt to")];
         }
         return (problems, key);
     }
@@ -114,7 +116,7 @@ public static class MerchantsAdminApi
         var (problems, key) = Check(application);
         if (problems.Count > 0)
         {
-            return TypedResults.ValidationProblem(problems, title: "The merchant application has errors");
+            return TypedResults.ValidationProblem(problems.English(), title: "The merchant application has errors");
         }
         var (outcome, merchant) = await registry.OnboardAsync(application, key!, ct);
         return outcome switch

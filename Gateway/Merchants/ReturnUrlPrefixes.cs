@@ -1,3 +1,5 @@
+using Mesh.Gateway.Localization;
+
 namespace Mesh.Gateway.Merchants;
 
 /// <summary>
@@ -23,15 +25,15 @@ public static class ReturnUrlPrefixes
     /// What is wrong with a set of prefixes, or null when it may be registered: at most
     /// <see cref="PrefixesMax"/>, each valid, and https only for a merchant notified by the https protocol.
     /// </summary>
-    public static string? Refusal(IReadOnlyCollection<string> prefixes, string notificationProtocol)
+    public static Words? Refusal(IReadOnlyCollection<string> prefixes, string notificationProtocol)
     {
         if (prefixes.Count > PrefixesMax || !prefixes.All(IsValidPrefix))
         {
-            return $"at most {PrefixesMax} absolute http(s) addresses of at most {PrefixCharsMax} characters, without credentials, query or fragment, "
-                + "that NetPay's BgRetUrl and PageRetUrl must lie under";
+            return new Words("at most {0} absolute http(s) addresses of at most {1} characters, without credentials, query or fragment, "
+                + "that NetPay's BgRetUrl and PageRetUrl must lie under", PrefixesMax, PrefixCharsMax);
         }
         return notificationProtocol == "https" && prefixes.Any(p => !p.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-            ? "https addresses only: the https notification protocol never sends to http"
+            ? new Words("https addresses only: the https notification protocol never sends to http")
             : null;
     }
 

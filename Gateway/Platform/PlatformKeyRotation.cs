@@ -2,6 +2,7 @@ using Grpc.Core;
 using Mesh.Contracts.Hsm;
 using Mesh.Gateway.Acquiring;
 using Mesh.Gateway.Consoles;
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Signatures;
 
 namespace Mesh.Gateway.Platform;
@@ -58,6 +59,6 @@ public sealed class PlatformKeyRotation(OperatorHsmClient hsm, PlatformKeyVersio
         return info;
     }
 
-    /// <summary>What a refusal of the Hsm says, for the console.</summary>
-    public static string Refusal(RpcException ex) => ex.Status.Detail;
+    /// <summary>A refusal of the Hsm for the console: the Hsm's own detail (English) in words of the page's language.</summary>
+    public static Words Refusal(RpcException ex) => new("The HSM refused the rotation: {0}", ex.Status.Detail);
 }

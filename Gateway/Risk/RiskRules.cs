@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Mesh.Gateway.Localization;
 
 namespace Mesh.Gateway.Risk;
 
@@ -78,7 +79,7 @@ public static class RiskRules
     public const int RefusalsListed = 200;
 
     /// <summary>A limit field: blank is no limit; otherwise 1 to <see cref="LimitMinorMax"/> minor units.</summary>
-    public static long? Limit(string field, string? text, List<string> problems)
+    public static long? Limit(Words field, string? text, List<Words> problems)
     {
         var value = (text ?? "").Trim();
         if (value.Length == 0)
@@ -89,36 +90,36 @@ public static class RiskRules
         {
             return minor;
         }
-        problems.Add($"{field} is blank (no limit) or 1 to {LimitMinorMax} minor units, digits only");
+        problems.Add(new Words("{0} is blank (no limit) or 1 to {1} minor units, digits only", field, LimitMinorMax));
         return null;
     }
 
     /// <summary>A whole number from 0 to <paramref name="max"/>.</summary>
-    public static long Count(string field, string? text, long min, long max, List<string> problems)
+    public static long Count(Words field, string? text, long min, long max, List<Words> problems)
     {
         var value = (text ?? "").Trim();
         if (value.Length is > 0 and <= 13 && value.All(char.IsAsciiDigit) && long.Parse(value, CultureInfo.InvariantCulture) is var n && n >= min && n <= max)
         {
             return n;
         }
-        problems.Add($"{field} is {min} to {max}, digits only");
+        problems.Add(new Words("{0} is {1} to {2}, digits only", field, min, max));
         return min;
     }
 
     /// <summary>The merchant's own limits checked against the operator's caps: never looser (none is the cap itself), and the error says so.</summary>
-    public static void NotLooserThanCaps(MerchantLimits caps, long? perPaymentMinor, long? perDayMinor, List<string> problems)
+    public static void NotLooserThanCaps(MerchantLimits caps, long? perPaymentMinor, long? perDayMinor, List<Words> problems)
     {
         if (caps.CapPerPaymentMinor is { } payment && perPaymentMinor > payment)
         {
-            problems.Add($"the limit per payment may not be looser than the platform's cap of {payment} minor units");
+            problems.Add(new Words("the limit per payment may not be looser than the platform's cap of {0} minor units", payment));
         }
         if (caps.CapPerDayMinor is { } day && perDayMinor > day)
         {
-            problems.Add($"the limit per day may not be looser than the platform's cap of {day} minor units");
+            problems.Add(new Words("the limit per day may not be looser than the platform's cap of {0} minor units", day));
         }
     }
 
-    public static VelocitySettings? Velocity(string? attempts, string? amount, string? window, List<string> problems)
+    public static VelocitySettings? Velocity(string? attempts, string? amount, string? window, List<Words> problems)
     {
         var before = problems.Count;
         var settings = new VelocitySettings((int)Count("attempts per card", attempts, 0, AttemptsMaxLimit, problems),
@@ -130,7 +131,7 @@ public static class RiskRules
     /// An address or CIDR prefix, IPv4 or IPv6, in its canonical form (host bits must be zero, as PostgreSQL's
     /// <c>cidr</c> requires); null with a problem when it is not one.
     /// </summary>
-    public static string? Network(string? text, List<string> problems)
+    public static string? Network(string? text, List<Words> problems)
     {
         var value = (text ?? "").Trim();
         var slash = value.IndexOf('/', StringComparison.Ordinal);
@@ -147,11 +148,11 @@ public static class RiskRules
                 {
                     return $"{address}/{prefix}";
                 }
-                problems.Add($"{value} has bits set after its /{prefix} prefix: write the network's first address");
+                problems.Add(new Words("{0} has bits set after its /{1} prefix: write the network's first address", value, prefix));
                 return null;
             }
         }
-        problems.Add("the network is an IPv4 or IPv6 address, or a CIDR prefix such as 203.0.113.0/24 or 2001:db8::/32");
+        problems.Add(new Words("the network is an IPv4 or IPv6 address, or a CIDR prefix such as 203.0.113.0/24 or 2001:db8::/32"));
         return null;
     }
 
@@ -167,14 +168,14 @@ public static class RiskRules
         return true;
     }
 
-    public static string? Reason(string? text, List<string> problems)
+    public static string? Reason(string? text, List<Words> problems)
     {
         var value = (text ?? "").Trim();
         if (value.Length is > 0 and <= ReasonCharsMax && !value.Any(char.IsControl))
         {
             return value;
         }
-        problems.Add($"the reason is 1 to {ReasonCharsMax} characters, without control characters");
+        problems.Add(new Words("the reason is 1 to {0} characters, without control characters", ReasonCharsMax));
         return null;
     }
 }

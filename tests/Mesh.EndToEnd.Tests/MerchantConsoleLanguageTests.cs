@@ -59,7 +59,7 @@ public sealed class MerchantConsoleLanguageTests(MeshPlatformFixture platform)
     }
 
     [Fact]
-    public async Task NoEnglishHeadingOrLabel_IsLeftOnAChinesePage_AndAFormsErrorIsInChineseToo()
+    public async Task NoEnglishHeadingOrLabel_IsLeftOnAChinesePage_AndFormsErrorsAreInChineseToo()
     {
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await TestBrowser.LaunchAsync(playwright);
@@ -76,9 +76,14 @@ public sealed class MerchantConsoleLanguageTests(MeshPlatformFixture platform)
         await page.FillAsync("#amount", "99.00");
         await page.ClickAsync("#review");
         var tooMuch = await page.TextContentAsync("#refund-error");
+        await GoAsync(page, "/console/settings");
+        await page.FillAsync("#pem", "not a key");
+        await page.ClickAsync("#upload");
+        var keyRefusal = await page.TextContentAsync("#error-message");
 
         Assert.Empty(leftOver);
         Assert.Equal("最多还可退款 ¥12.34", tooMuch);
+        Assert.Equal("无法读取的 PEM 公钥或证书", keyRefusal);
     }
 
     /// <summary>

@@ -77,7 +77,7 @@ public sealed partial class OperatorConsoleLanguageTests(MeshPlatformFixture pla
     }
 
     [Fact]
-    public async Task TheLanguageSwitch_TurnsTheOperatorConsoleChinese_AndIsRemembered_AndAnErrorIsWordedInChinese()
+    public async Task TheLanguageSwitch_TurnsTheOperatorConsoleChinese_AndIsRemembered_AndErrorsAreWordedInChinese()
     {
         var session = await ConsoleSession.PlatformOperatorAsync(platform, NewOperatorId("sw"), "platform-admin");
         using var playwright = await Playwright.CreateAsync();
@@ -93,12 +93,17 @@ public sealed partial class OperatorConsoleLanguageTests(MeshPlatformFixture pla
         await page.FillAsync("#bankName", "无效网关");
         await page.ClickAsync("#add-gate");
         var error = await page.TextContentAsync("#error-message");
+        await GoAsync(page, "/ops/risk");
+        await page.FillAsync("#network", "10.0.0.1/8");
+        await page.ClickAsync("#block-network");
+        var riskRefusal = await page.TextContentAsync("#error-message");
         await GoAsync(page, "/ops/keys");
         var remembered = (await page.GetAttributeAsync("html", "lang"), await page.TextContentAsync("main h1"), await page.TextContentAsync("#sign-out"));
 
         Assert.Equal("Gate codes", before);
         Assert.Equal("网关号", switched);
         Assert.Equal("网关号为 4 位数字", error);
+        Assert.Equal("10.0.0.1/8 在 /8 前缀之后还有非零位：请填写该网络的第一个地址；原因须为 1 到 200 个字符，不含控制字符", riskRefusal);
         Assert.Equal(("zh-CN", "平台密钥", "退出"), remembered);
     }
 

@@ -87,8 +87,8 @@ public sealed class MerchantLifecycleTests
         using var rsa1024 = RSA.Create(1024);
         var longer = Key(rsa2048);
 
-        var refused = KeyRotation.Breaks(MerchantKey.Rsa, 1024, longer, confirmed: false);
-        var notRsa = KeyRotation.Breaks(MerchantKey.Rsa, 1024, Key(ecdsa), confirmed: false);
+        var refused = KeyRotation.Breaks(MerchantKey.Rsa, 1024, longer, confirmed: false)?.English();
+        var notRsa = KeyRotation.Breaks(MerchantKey.Rsa, 1024, Key(ecdsa), confirmed: false)?.English();
 
         Assert.NotNull(refused);
         Assert.Contains("NetPay forms need an RSA-1024 key", refused);
@@ -107,7 +107,7 @@ public sealed class MerchantLifecycleTests
         using var rsa2048 = RSA.Create(2048);
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
-        Assert.Contains("/v1 needs RSA of 2048 bits or more, or ECDSA P-256", KeyRotation.Breaks(MerchantKey.EcdsaP256, 256, Key(rsa1024), confirmed: false));
+        Assert.Contains("/v1 needs RSA of 2048 bits or more, or ECDSA P-256", KeyRotation.Breaks(MerchantKey.EcdsaP256, 256, Key(rsa1024), confirmed: false)?.English());
         Assert.Null(KeyRotation.Breaks(MerchantKey.EcdsaP256, 256, Key(rsa2048), confirmed: false));
         Assert.Null(KeyRotation.Breaks(MerchantKey.Rsa, 2048, Key(ecdsa), confirmed: false));
     }

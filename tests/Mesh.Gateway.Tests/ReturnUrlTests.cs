@@ -96,7 +96,7 @@ public sealed class ReturnUrlTests
         var application = new MerchantApplication("808080000000001", "Tea", null, "deferred", "https", 6_000, 100, "1202020209000012345",
             ReturnUrlPrefixes: ["https://shop.example/", "http://shop.example/"]);
 
-        Assert.Contains("https addresses only", Assert.Single(application.Problems()["returnUrlPrefixes"]), StringComparison.Ordinal);
+        Assert.Contains("https addresses only", Assert.Single(application.Problems()["returnUrlPrefixes"]).English(), StringComparison.Ordinal);
         Assert.DoesNotContain("returnUrlPrefixes", (application with { NotificationProtocol = "plain" }).Problems().Keys);
     }
 

@@ -1,3 +1,4 @@
+using Mesh.Gateway.Localization;
 using Mesh.Gateway.Risk;
 
 namespace Mesh.Gateway.Tests;
@@ -12,7 +13,7 @@ public sealed class RiskRulesTests
     [InlineData("::1", "::1/128")]
     public void Network_AddressesAndPrefixes_AreReadInCanonicalForm(string typed, string canonical)
     {
-        var problems = new List<string>();
+        var problems = new List<Words>();
         Assert.Equal(canonical, RiskRules.Network(typed, problems));
         Assert.Empty(problems);
     }
@@ -28,7 +29,7 @@ public sealed class RiskRulesTests
     [InlineData("fe80::1%eth0")]
     public void Network_Malformed_IsRefusedWithAProblem(string typed)
     {
-        var problems = new List<string>();
+        var problems = new List<Words>();
         Assert.Null(RiskRules.Network(typed, problems));
         Assert.Single(problems);
     }
@@ -42,7 +43,7 @@ public sealed class RiskRulesTests
     [InlineData("12.50")]
     public void Limit_NegativeZeroOrAbsurd_IsRefused(string typed)
     {
-        var problems = new List<string>();
+        var problems = new List<Words>();
         Assert.Null(RiskRules.Limit("the cap", typed, problems));
         Assert.Single(problems);
     }
@@ -50,7 +51,7 @@ public sealed class RiskRulesTests
     [Fact]
     public void Limit_BlankIsNoLimit_DigitsAreMinorUnits()
     {
-        var problems = new List<string>();
+        var problems = new List<Words>();
         Assert.Null(RiskRules.Limit("the cap", " ", problems));
         Assert.Equal(5_000L, RiskRules.Limit("the cap", "5000", problems));
         Assert.Empty(problems);
@@ -60,14 +61,14 @@ public sealed class RiskRulesTests
     public void MerchantLimits_LooserThanTheCap_AreRefusedSayingSo_TighterOnesAndNoneAreAccepted()
     {
         var caps = new MerchantLimits("777290058110097", "156", 5_000, 100_000, null, null, null);
-        var looser = new List<string>();
-        var tighter = new List<string>();
+        var looser = new List<Words>();
+        var tighter = new List<Words>();
 
         RiskRules.NotLooserThanCaps(caps, 6_000, 200_000, looser);
         RiskRules.NotLooserThanCaps(caps, 3_000, null, tighter);
 
         Assert.Equal(["the limit per payment may not be looser than the platform's cap of 5000 minor units",
-            "the limit per day may not be looser than the platform's cap of 100000 minor units"], looser);
+            "the limit per day may not be looser than the platform's cap of 100000 minor units"], looser.Select(w => w.English()));
         Assert.Empty(tighter);
     }
 
@@ -91,7 +92,7 @@ public sealed class RiskRulesTests
     [InlineData("10", "0", "10081")]
     public void Velocity_OutOfBounds_IsRefused(string attempts, string amount, string window)
     {
-        var problems = new List<string>();
+        var problems = new List<Words>();
         Assert.Null(RiskRules.Velocity(attempts, amount, window, problems));
         Assert.NotEmpty(problems);
     }
