@@ -162,8 +162,8 @@ public static class OperatorConsoleApi
         var owed = next == MerchantStatus.Offboarding ? await offboarding.TryCloseAsync(merchantId, ct) : null;
         var now = (await merchants.FindAsync(merchantId, ct))!;
         return await MerchantsPageAsync(session, merchants,
-            owed is null ? new Words("{0} ({1}) is {2}.", merchantId, now.Name, now.Status)
-                : new Words("{0} ({1}) is {2}. It closes once nothing is owed: {3}.", merchantId, now.Name, now.Status, owed), null, ct);
+            owed is null ? new Words("{0} ({1}) is {2}.", merchantId, now.Name, Words.Label("MerchantStatus", now.Status))
+                : new Words("{0} ({1}) is {2}. It closes once nothing is owed: {3}.", merchantId, now.Name, Words.Label("MerchantStatus", now.Status), owed), null, ct);
     }
 
     private static async Task<IResult> MerchantsPageAsync(ConsoleSession session, MerchantRegistry merchants, Words? message, Words? error, CancellationToken ct) =>

@@ -14,8 +14,14 @@ public sealed record Words(string Text, params object[] Args)
     /// <summary>What joins the problems of a list: a resource of its own, since languages punctuate differently.</summary>
     public static readonly Words ProblemSeparator = new("; ");
 
+    /// <summary>For a value's label: the value itself, said in English and where no resource labels it.</summary>
+    public string? Value { get; private init; }
+
     [return: NotNullIfNotNull(nameof(text))]
     public static implicit operator Words?(string? text) => text is null ? null : new(text);
+
+    /// <summary>A value's label (an order's status, a batch's funds): the resource <c>{kind}.{value}</c>, or the value itself.</summary>
+    public static Words Label(string kind, string value) => new(kind + "." + value) { Value = value };
 
     /// <summary>Several problems as one message, joined by <see cref="ProblemSeparator"/>.</summary>
     public static Words List(IEnumerable<Words> problems)
@@ -40,9 +46,9 @@ public sealed record Words(string Text, params object[] Args)
         List(problems.Select(p => new Words(p.Key + ": {0}", List(p.Value))));
 
     /// <summary>The words in English, as the JSON API answers them.</summary>
-    public string English() => Args.Length == 0
+    public string English() => Value ?? (Args.Length == 0
         ? Text
-        : string.Format(CultureInfo.InvariantCulture, Text, [.. Args.Select(arg => arg is Words inner ? inner.English() : arg)]);
+        : string.Format(CultureInfo.InvariantCulture, Text, [.. Args.Select(arg => arg is Words inner ? inner.English() : arg)]));
 
     public override string ToString() => English();
 }
@@ -54,9 +60,11 @@ public static class WordsExtensions
         problems.ToDictionary(p => p.Key, p => p.Value.Select(words => words.English()).ToArray(), StringComparer.Ordinal);
 
     /// <summary><paramref name="words"/> in the request's language; the English text itself when no resource has them.</summary>
-    public static string Say(this IStringLocalizer text, Words words) => words.Args.Length == 0
-        ? text[words.Text].Value
-        : text[words.Text, [.. words.Args.Select(arg => arg is Words inner ? text.Say(inner) : arg)]].Value;
+    public static string Say(this IStringLocalizer text, Words words) => words.Value is { } value
+        ? text[words.Text] is { ResourceNotFound: false } label ? label.Value : value
+        : words.Args.Length == 0
+            ? text[words.Text].Value
+            : text[words.Text, [.. words.Args.Select(arg => arg is Words inner ? text.Say(inner) : arg)]].Value;
 
     /// <summary>
     /// The label of a value (an order's status, a role, a notification mode): the resource <c>{kind}.{value}</c>, or the value

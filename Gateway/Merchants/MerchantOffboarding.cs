@@ -105,7 +105,8 @@ public sealed class MerchantOffboarding(MerchantRegistry merchants, NpgsqlDataSo
         new("{0} payments in flight or holds standing, {1} settlement events not yet relayed", orders, events);
 
     /// <summary>What is owed while a batch is not yet paid.</summary>
-    public static Words Unpaid(long batchId, string settlementDate, string fundStatus) => new("batch {0} of {1} is {2}", batchId, settlementDate, fundStatus);
+    public static Words Unpaid(long batchId, string settlementDate, string fundStatus) =>
+        new("batch {0} of {1} is {2}", batchId, settlementDate, Words.Label("Funds", fundStatus));
 
     /// <summary>What is owed while entries of a date not yet closed are in no batch.</summary>
     public static Words NotInAPaidBatch(long minor, string currency) => new("{0} minor units ({1}) are not yet in a paid batch", minor, currency);

@@ -50,6 +50,14 @@ public sealed partial class PageWordsTests
             Assert.Equal("Home; The console is busy; please try again in a moment.; xyz is not a word", merchant.Say(words));
         }
         Assert.Equal("Home; Busy; xyz is not a word", words.English());
+
+        var funds = Words.Label("Funds", "sent");
+        var unknown = Words.Label("Funds", "lost-in-the-post");
+        Assert.Equal(("sent", "lost-in-the-post"), (funds.English(), unknown.English()));
+        using (new UiCulture(PageCultures.Chinese))
+        {
+            Assert.Equal(("已发送", "lost-in-the-post"), (merchant.Say(funds), merchant.Say(unknown)));
+        }
     }
 
     [Theory]
