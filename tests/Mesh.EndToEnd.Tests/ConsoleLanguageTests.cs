@@ -6,7 +6,7 @@ namespace Mesh.EndToEnd.Tests;
 /// <summary>
 /// The consoles' sign-in pages in the browser's language: Simplified Chinese when it asks for
 /// <c>zh-CN</c>, English otherwise, with a switch on the page that is remembered; the errors a person
-/// reads in the same language; axe finds nothing serious in Chinese either.
+/// reads in the same language; axe finds nothing serious in Chinese either; both sign-in pages screenshotted in both languages.
 /// </summary>
 [Collection(MeshPlatformCollection.Name)]
 public sealed class ConsoleLanguageTests(MeshPlatformFixture platform)
@@ -23,6 +23,9 @@ public sealed class ConsoleLanguageTests(MeshPlatformFixture platform)
         var chinese = (await page.TextContentAsync("h1"), await page.GetAttributeAsync("html", "lang"), await page.TextContentAsync("label[for=password]"));
         var axe = await TestBrowser.SeriousViolationsAsync(page);
         await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath("console-login-zh-CN"), FullPage = true });
+        await page.GotoAsync(new Uri(gateway, "/ops/login").ToString());
+        await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath("console-ops-login-zh-CN"), FullPage = true });
+        await page.GotoAsync(new Uri(gateway, "/console/login").ToString());
         await page.FillAsync("#merchantId", "898000000000999");
         await page.FillAsync("#operatorId", "nobody");
         await page.FillAsync("#password", "not the password");
@@ -33,6 +36,8 @@ public sealed class ConsoleLanguageTests(MeshPlatformFixture platform)
         await page.GotoAsync(new Uri(gateway, "/ops/login").ToString());
         var english = (await page.TextContentAsync("h1"), await page.GetAttributeAsync("html", "lang"));
         await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath("console-ops-login-en"), FullPage = true });
+        await page.GotoAsync(new Uri(gateway, "/console/login").ToString());
+        await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath("console-login-en"), FullPage = true });
 
         Assert.Equal(("商户控制台", "zh-CN", "密码"), chinese);
         Assert.Empty(axe);
