@@ -40,8 +40,8 @@ public sealed class CreditCardTests(MeshPlatformFixture platform)
         var stan = await platform.ScalarAsync<string>("gatewaydb", "SELECT stan FROM payments WHERE order_id = $1", ordId);
         Assert.Equal(-88_88L, await BankScalarAsync(IcbcBank, "SELECT coalesce(sum(balance_delta_minor), 0) FROM postings WHERE stan = $1", stan));
         // The purchase reaches settlement like any other: the ledger books it for the merchant.
-        await Eventually(async () => await platform.ScalarAsync<long>("settlementdb",
-            "SELECT count(*) FROM journal_entries WHERE order_id = $1 AND kind = 'purchase'", ordId) > 0, "the ledger has the credit purchase");
+        await Eventually.TrueAsync(async () => await platform.ScalarAsync<long>("settlementdb",
+            "SELECT count(*) FROM journal_entries WHERE order_id = $1 AND kind = 'purchase'", ordId) > 0, "the ledger has the credit purchase", TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -317,8 +317,8 @@ public sealed class CreditCardTests(MeshPlatformFixture platform)
     private async Task<string> InboxCodeAsync(string bank, string pan, long amountMinor)
     {
         string? code = null;
-        await Eventually(async () => (code = (await InboxAsync(bank, pan)).FirstOrDefault(m => m.AmountMinor == amountMinor)?.Code) is not null,
-            "the cardholder's code arrived");
+        await Eventually.TrueAsync(async () => (code = (await InboxAsync(bank, pan)).FirstOrDefault(m => m.AmountMinor == amountMinor)?.Code) is not null,
+            "the cardholder's code arrived", TimeSpan.FromSeconds(10));
         Assert.Contains(code!, (await InboxAsync(bank, pan)).First(m => m.AmountMinor == amountMinor).Text);
         return code!;
     }
@@ -390,14 +390,4 @@ public sealed class CreditCardTests(MeshPlatformFixture platform)
 
     private static string[] CreditBins(string html) =>
         WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(html, "data-credit-bins=\"([^\"]*)\"").Groups[1].Value).Split(',');
-
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"not so after 10 s: {what}");
-            await Task.Delay(100);
-        }
-    }
 }

@@ -51,14 +51,10 @@ public sealed class DemoShopTests(MeshPlatformFixture platform)
         await page.ScreenshotAsync(new() { Path = TestBrowser.ScreenshotPath("shop-order-paid"), FullPage = true });
         await page.GotoAsync(new Uri(shop, "/orders").ToString());
         var listed = await page.Locator($"#orders tr:has-text('{orderId}')").TextContentAsync();
-        long notificationId = 0;
-        for (var i = 0; i < 100 && notificationId == 0; i++)
-        {
-            notificationId = await platform.ScalarAsync<long>("gatewaydb",
+        var notificationId = await Eventually.UntilAsync(() => platform.ScalarAsync<long>("gatewaydb",
                 "SELECT coalesce(max(outbox_id), 0) FROM outbox WHERE topic = 'notification' AND merchant_id = '808080000000001' AND order_id = $1 AND delivered_at IS NOT NULL",
-                orderId!);
-            await Task.Delay(100);
-        }
+                orderId!),
+            id => id != 0, $"the shop told of its order {orderId} being paid (a notification delivered)");
 
         Assert.Equal("¥216.50", total);
         Assert.StartsWith(platform.App.GetEndpoint("gateway", "https").GetLeftPart(UriPartial.Authority), paymentPage);

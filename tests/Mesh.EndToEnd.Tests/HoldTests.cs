@@ -301,19 +301,11 @@ public sealed class HoldTests(MeshPlatformFixture platform)
             || '|' || (SELECT count(*) FROM hold_actions h WHERE h.order_id = $1 AND h.status <> 'failed')
         """, orderId);
 
-    /// <summary>The merchant's journal entries (kind:amount), polled until they are <paramref name="expected"/> or 10 s have passed.</summary>
-    private async Task<string> LedgerAsync(TestMerchant merchant, string expected)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        var booked = "";
-        while (booked != expected && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-            booked = await platform.ScalarAsync<string?>("settlementdb",
-                "SELECT string_agg(kind || ':' || amount_minor, ',' ORDER BY entry_id) FROM journal_entries WHERE merchant_id = $1", merchant.MerchantId) ?? "";
-        }
-        return booked;
-    }
+    /// <summary>The merchant's journal entries (kind:amount), once they are <paramref name="expected"/> (at most 10 s).</summary>
+    private Task<string> LedgerAsync(TestMerchant merchant, string expected) =>
+        Eventually.UntilAsync(async () => await platform.ScalarAsync<string?>("settlementdb",
+                "SELECT string_agg(kind || ':' || amount_minor, ',' ORDER BY entry_id) FROM journal_entries WHERE merchant_id = $1", merchant.MerchantId) ?? "",
+            booked => booked == expected, $"{merchant.MerchantId}'s journal entries booked as {expected}", TimeSpan.FromSeconds(10));
 
 
     private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string detail)

@@ -105,9 +105,9 @@ public sealed class HsmTests(MeshPlatformFixture platform)
 
         // Left alone past its expiry, the new ceremony is erased by the Hsm without any submission.
         await StartCeremonyEarlierAsync(keyId, TimeSpan.FromMinutes(61));
-        var erased = await WithinAsync(TimeSpan.FromSeconds(60), async () => await AuditedAsync("hsm", "KeyCeremonyExpired", keyId, null) == 2);
+        await Eventually.TrueAsync(async () => await AuditedAsync("hsm", "KeyCeremonyExpired", keyId, null) == 2,
+            "the expired ceremony erased by the Hsm and audited (a second KeyCeremonyExpired)", TimeSpan.FromSeconds(60));
 
-        Assert.True(erased, "the expired ceremony was not erased within 60 s");
         Assert.Empty(await CeremonyComponentsAsync(keyId));
     }
 
@@ -135,10 +135,10 @@ public sealed class HsmTests(MeshPlatformFixture platform)
         }
 
         var again = await Assert.ThrowsAsync<RpcException>(async () => await first.SubmitKeyComponentAsync(Component(keyId, "1032547698BADCFEEFCDAB8967452301")));
-        var erased = await WithinAsync(TimeSpan.FromSeconds(60), async () => await AuditedAsync("hsm", "KeyCeremonyLeftOver", keyId, "erased: 2 component(s) of a key already formed") == 1);
+        await Eventually.TrueAsync(async () => await AuditedAsync("hsm", "KeyCeremonyLeftOver", keyId, "erased: 2 component(s) of a key already formed") == 1,
+            "the formed key's left-over ceremony rows erased and audited (KeyCeremonyLeftOver)", TimeSpan.FromSeconds(60));
 
         Assert.Equal("K2", ErrorCode(again));
-        Assert.True(erased, "the formed key's ceremony rows were not erased within 60 s");
         Assert.Empty(await CeremonyComponentsAsync(keyId));
     }
 
@@ -239,10 +239,7 @@ public sealed class HsmTests(MeshPlatformFixture platform)
             ComponentsRequired = 2,
             Component = ByteString.CopyFrom(Convert.FromHexString(component)),
         }));
-        for (var i = 0; i < 100 && platform.Logs.Count(Refusal) <= refusals; i++)
-        {
-            await Task.Delay(100);
-        }
+        await Eventually.TrueAsync(() => platform.Logs.Count(Refusal) > refusals, "the Hsm's log of refusing the component (odd parity)");
 
         var lmk = Convert.ToHexString(await File.ReadAllBytesAsync(Path.Combine(platform.DataDir, "hsm", "lmk.key")));
         var leaks = platform.Logs.Where(l => l.Line.Contains(component, StringComparison.OrdinalIgnoreCase)
@@ -547,21 +544,6 @@ public sealed class HsmTests(MeshPlatformFixture platform)
         count.Parameters.AddWithValue("key", keyId);
         count.Parameters.Add(new NpgsqlParameter("outcome", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)outcome ?? DBNull.Value });
         return (long)(await count.ExecuteScalarAsync())!;
-    }
-
-    /// <summary>Whether <paramref name="condition"/> holds within <paramref name="timeout"/>, asked every 200 ms.</summary>
-    private static async Task<bool> WithinAsync(TimeSpan timeout, Func<Task<bool>> condition)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > until)
-            {
-                return false;
-            }
-            await Task.Delay(200);
-        }
-        return true;
     }
 
     private static string? ErrorCode(RpcException ex) => HsmCaller.ErrorCode(ex);

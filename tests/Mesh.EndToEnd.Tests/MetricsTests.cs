@@ -22,16 +22,9 @@ public sealed class MetricsTests(MeshPlatformFixture platform)
         var result = await consumer.PayAsync(page, card);
         Assert.Contains("successful", result, StringComparison.OrdinalIgnoreCase);
 
-        Dictionary<string, string> after = [];
-        for (var i = 0; i < 50; i++)
-        {
-            after = await ScrapeAllAsync();
-            if (Sum(after["settlement"], "mesh_settlement_entries_total", "kind=\"purchase\"") > Sum(before["settlement"], "mesh_settlement_entries_total", "kind=\"purchase\""))
-            {
-                break;
-            }
-            await Task.Delay(200);
-        }
+        var after = await Eventually.UntilAsync(ScrapeAllAsync,
+            scraped => Sum(scraped["settlement"], "mesh_settlement_entries_total", "kind=\"purchase\"") > Sum(before["settlement"], "mesh_settlement_entries_total", "kind=\"purchase\""),
+            "the settlement's purchase entries counted (mesh_settlement_entries_total) past the count before the purchase", TimeSpan.FromSeconds(60));
 
         double Grew(string service, string name, params string[] labels) => Sum(after[service], name, labels) - Sum(before[service], name, labels);
         Assert.True(Grew("gateway", "mesh_gateway_payments_total", "result=\"approved\"", "response_code=\"00\"") >= 1, after["gateway"]);

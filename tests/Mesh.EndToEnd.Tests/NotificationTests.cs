@@ -129,14 +129,9 @@ public sealed class NotificationTests(MeshPlatformFixture platform)
         // Settlement: a sale and its reversal, nothing owed to the merchant.
         Assert.Equal("purchase:paid,reversal:failed", await platform.ScalarAsync<string>("gatewaydb",
             "SELECT string_agg((payload->>'kind') || ':' || (payload->>'status'), ',' ORDER BY outbox_id) FROM outbox WHERE order_id = $1 AND topic = 'settlement'", ordId));
-        var booked = "";
-        for (var i = 0; i < 100 && booked != "purchase,reversal"; i++)
-        {
-            await Task.Delay(100);
-            booked = await platform.ScalarAsync<string?>("settlementdb",
-                "SELECT string_agg(kind, ',' ORDER BY entry_id) FROM journal_entries WHERE merchant_id = $1", merchant.MerchantId) ?? "";
-        }
-        Assert.Equal("purchase,reversal", booked);
+        await Eventually.UntilAsync(async () => await platform.ScalarAsync<string?>("settlementdb",
+                "SELECT string_agg(kind, ',' ORDER BY entry_id) FROM journal_entries WHERE merchant_id = $1", merchant.MerchantId) ?? "",
+            booked => booked == "purchase,reversal", $"{merchant.MerchantId}'s sale and its reversal in the ledger");
         Assert.Equal(0L, await platform.ScalarAsync<long>("settlementdb", "SELECT balance_minor FROM accounts WHERE account_id = $1",
             $"merchant:{merchant.MerchantId}:payable:156"));
     }
@@ -263,16 +258,9 @@ public sealed class NotificationTests(MeshPlatformFixture platform)
         var ordId = TestMerchant.NewOrderId();
 
         await consumer.PayAsync(await consumer.StartNetPayAsync(merchant.NetPayOrder(ordId, 8_00, bgRetUrl: server.Url)), ApprovedCard);
-        JsonElement notification = default;
-        for (var i = 0; i < 100; i++)
-        {
-            notification = (await HistoryAsync(merchant.MerchantId, ordId))[0];
-            if (notification.TryGetProperty("givenUpAt", out var givenUp) && givenUp.ValueKind == JsonValueKind.String)
-            {
-                break;
-            }
-            await Task.Delay(200);
-        }
+        var notification = await Eventually.UntilAsync(async () => (await HistoryAsync(merchant.MerchantId, ordId))[0],
+            n => n.TryGetProperty("givenUpAt", out var givenUp) && givenUp.ValueKind == JsonValueKind.String,
+            $"the notification of order {ordId} given up (givenUpAt set) while the merchant hangs", TimeSpan.FromSeconds(60));
         var history = notification.GetProperty("history").EnumerateArray().ToList();
         server.Hang = false;
         using var admin = await AdminAsync();

@@ -37,14 +37,8 @@ public sealed class IsoChannelTests : IAsyncLifetime
         await WaitUntilListeningAsync(_server);
     }
 
-    private static async Task WaitUntilListeningAsync(IsoServer server)
-    {
-        for (var i = 0; i < 100 && !server.IsListening; i++)
-        {
-            await Task.Delay(20);
-        }
-        Assert.True(server.IsListening);
-    }
+    private static Task WaitUntilListeningAsync(IsoServer server) =>
+        Eventually.TrueAsync(() => server.IsListening, "the ISO server listening");
 
     public async Task DisposeAsync()
     {

@@ -31,11 +31,7 @@ public sealed class IsoLinkAttackTests : IAsyncLifetime
         _server = new IsoServer(Packager, Answer, _scheme.End(Bank, TestLinkCertificates.ServerAuthentication), "switch",
             (what, _) => { lock (_serverLog) { _serverLog.Add(what); } });
         _serving = _server.RunAsync(new IPEndPoint(IPAddress.Loopback, _port), _stop.Token);
-        for (var i = 0; i < 100 && !_server.IsListening; i++)
-        {
-            await Task.Delay(20);
-        }
-        Assert.True(_server.IsListening);
+        await Eventually.TrueAsync(() => _server.IsListening, "the bank's ISO server listening");
     }
 
     public async Task DisposeAsync()
@@ -86,7 +82,7 @@ public sealed class IsoLinkAttackTests : IAsyncLifetime
         var bytes = received.ToArray();
         Assert.True(bytes.Length == 0 || bytes[0] == 21, $"got {Convert.ToHexString(bytes)}");
         Assert.Equal(0, _requestsHandled);
-        AssertRefusalLogged();
+        await AssertRefusalLoggedAsync();
     }
 
     [Fact]
@@ -109,7 +105,7 @@ public sealed class IsoLinkAttackTests : IAsyncLifetime
                 throw new IOException("The bank closed the connection");
             }
         });
-        AssertRefusalLogged();
+        await AssertRefusalLoggedAsync();
     }
 
     public static TheoryData<string, string> Impostors => new()
@@ -140,7 +136,7 @@ public sealed class IsoLinkAttackTests : IAsyncLifetime
             await using var client = await IsoClientChannel.ConnectAsync("127.0.0.1", _port, end, Bank, Packager, _stop.Token);
             await client.SendRequestAsync(Echo("000004"), 5_000, _stop.Token);
         }, who);
-        AssertRefusalLogged();
+        await AssertRefusalLoggedAsync();
     }
 
     [Fact]
@@ -150,10 +146,7 @@ public sealed class IsoLinkAttackTests : IAsyncLifetime
         // A listener holding the scheme's certificate of another bank, pretending to be ICBC's.
         var other = new IsoServer(Packager, Answer, _scheme.End("issuer-ccb", TestLinkCertificates.ServerAuthentication), "switch", (_, _) => { });
         _ = other.RunAsync(new IPEndPoint(IPAddress.Loopback, port), _stop.Token);
-        for (var i = 0; i < 100 && !other.IsListening; i++)
-        {
-            await Task.Delay(20);
-        }
+        await Eventually.TrueAsync(() => other.IsListening, "the other bank's listener listening");
 
         await Assert.ThrowsAsync<AuthenticationException>(() =>
             IsoClientChannel.ConnectAsync("127.0.0.1", port, _scheme.End("switch", TestLinkCertificates.ClientAuthentication), Bank, Packager, _stop.Token));
@@ -170,21 +163,14 @@ public sealed class IsoLinkAttackTests : IAsyncLifetime
     }
 
     /// <summary>The bank's log says why (the refusal is logged as the handshake ends, which may be just after the client gave up).</summary>
-    private void AssertRefusalLogged()
-    {
-        for (var i = 0; i < 100; i++)
+    private Task AssertRefusalLoggedAsync() =>
+        Eventually.TrueAsync(() =>
         {
             lock (_serverLog)
             {
-                if (_serverLog.Any(line => line.Contains("refused: not switch over TLS", StringComparison.Ordinal)))
-                {
-                    return;
-                }
+                return _serverLog.Any(line => line.Contains("refused: not switch over TLS", StringComparison.Ordinal));
             }
-            Thread.Sleep(20);
-        }
-        Assert.Fail("The bank's listener logged no refusal");
-    }
+        }, "the bank's listener logging the refusal (refused: not switch over TLS)");
 
     private static IsoMessage Echo(string stan) =>
         new IsoMessage("0800").Set(IsoFields.Stan, stan).Set(IsoFields.NetworkManagementCode, NetworkManagementCodes.Echo);

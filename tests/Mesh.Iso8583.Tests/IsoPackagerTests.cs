@@ -48,7 +48,7 @@ public class IsoPackagerTests
     [Fact]
     public void Unpack_OfPack_GivesTheSameMessage_ForAnyMessageOfTheDialect()
     {
-        GenMessage.Sample(message =>
+        GenMessage.SampleSeeded(message =>
         {
             var result = Packager.Unpack(Packager.Pack(message));
             return result.Ok && result.Message!.ContentEquals(message);
@@ -129,7 +129,7 @@ public class IsoPackagerTests
         }
         Assert.Equal(valid.Length, end);
 
-        Gen.Select(Gen.Int[0, valid.Length - 1], Gen.Byte, Gen.Int[0, valid.Length]).Sample((at, value, cut) =>
+        Gen.Select(Gen.Int[0, valid.Length - 1], Gen.Byte, Gen.Int[0, valid.Length]).SampleSeeded((at, value, cut) =>
         {
             var mutated = (byte[])valid.Clone();
             mutated[at] = value;
