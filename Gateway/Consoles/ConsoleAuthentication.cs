@@ -123,7 +123,7 @@ public static class ConsoleAuthentication
             var session = Session(context.HttpContext);
             var text = context.HttpContext.RequestServices.GetRequiredService<IStringLocalizer<ConsoleText>>();
             return ConsolePages.Error(session, StatusCodes.Status403Forbidden, text["NotAllowed"],
-                text[session.MerchantId == ConsoleRoles.Platform ? "NotAllowedPlatform" : "NotAllowedMerchant", session.Role]).ExecuteAsync(context.HttpContext);
+                text[session.MerchantId == ConsoleRoles.Platform ? "NotAllowedPlatform" : "NotAllowedMerchant", text.Label("Role", session.Role)]).ExecuteAsync(context.HttpContext);
         };
     }
 

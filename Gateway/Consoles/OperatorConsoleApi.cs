@@ -192,7 +192,7 @@ public static class OperatorConsoleApi
             var batch = await settlement.RecordPayoutAsync(new RecordPayoutRequest { BatchId = batchId, Reference = reference }, cancellationToken: ct);
             await accounts.AuditAsync(session, "payout", $"batch {batchId} of {batch.MerchantId} ({batch.SettlementDate}): {batch.NetPayableMinor} {batch.Currency}, {reference}", ct);
             offboarding.Wake();
-            return await BatchesPageAsync(session, form["date"].ToString(), settlement, new Words("Batch {0} is {1}.", batchId, batch.FundStatus), null, ct);
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, new Words("Batch {0} is {1}.", batchId, Words.Label("Funds", batch.FundStatus)), null, ct);
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
         {
@@ -264,7 +264,7 @@ public static class OperatorConsoleApi
         {
             var batch = await settlement.RetryPayoutAsync(new RetryPayoutRequest { BatchId = batchId }, cancellationToken: ct);
             await accounts.AuditAsync(session, "payout-retry", $"batch {batchId} of {batch.MerchantId} ({batch.SettlementDate}): back to {batch.FundStatus}", ct);
-            return await BatchesPageAsync(session, form["date"].ToString(), settlement, new Words("Batch {0} is {1}: it goes on the next payment file.", batchId, batch.FundStatus), null, ct);
+            return await BatchesPageAsync(session, form["date"].ToString(), settlement, new Words("Batch {0} is {1}: it goes on the next payment file.", batchId, Words.Label("Funds", batch.FundStatus)), null, ct);
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.FailedPrecondition)
         {

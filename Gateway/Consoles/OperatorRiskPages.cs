@@ -128,7 +128,7 @@ public static class OperatorRiskPages
             return await PageAsync(http, session, risk, null, "No such block.", StatusCodes.Status404NotFound, ct);
         }
         await accounts.AuditAsync(session, "risk-unblocked", $"{block.Kind} {block.What}", ct);
-        return await PageAsync(http, session, risk, new Words("The block of {0} {1} is lifted.", block.Kind, block.What), null, StatusCodes.Status200OK, ct);
+        return await PageAsync(http, session, risk, new Words("The block of {0} {1} is lifted.", Words.Label("Block", block.Kind), block.What), null, StatusCodes.Status200OK, ct);
     }
 
     /// <summary>A limit as the audit row and the message give it: minor units, or none (worded on the page).</summary>

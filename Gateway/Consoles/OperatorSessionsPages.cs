@@ -30,8 +30,8 @@ public static class OperatorSessionsPages
             return await PageAsync(session, accounts, null, "Choose an operator from the list.", StatusCodes.Status400BadRequest, ct);
         }
         var ended = await accounts.RevokeSessionsAsync(session, realm, operatorId, ct);
-        return await PageAsync(session, accounts, ended == 1 ? new Words("{0}/{1} is signed out everywhere (1 session ended).", realm, operatorId)
-            : new Words("{0}/{1} is signed out everywhere ({2} sessions ended).", realm, operatorId, ended), null,
+        return await PageAsync(session, accounts, ended == 1 ? new Words("{0}/{1} is signed out everywhere (1 session ended).", Words.Label("Realm", realm), operatorId)
+            : new Words("{0}/{1} is signed out everywhere ({2} sessions ended).", Words.Label("Realm", realm), operatorId, ended), null,
             StatusCodes.Status200OK, ct);
     }
 
