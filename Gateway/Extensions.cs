@@ -157,7 +157,7 @@ public static class Extensions
     public static WebApplication UseGatewayPipeline(this WebApplication app)
     {
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseBrowserStatusCodePages();
         // A request that has started moving money finishes, whether or not its client is still there:
         // the handlers' CancellationToken (RequestAborted) no longer fires when the client goes away.
         // Every database command still has its timeout and every gRPC call its deadline. (A write

@@ -92,7 +92,7 @@ public static class PaymentPageApi
         if (opening == OrderBook.Opening.Duplicate)
         {
             return Problem(context, StatusCodes.Status409Conflict, "Duplicate order",
-                new Words("Order {0} is already {1}; only a failed order number may be paid again", order.OrderId, order.Status));
+                new Words("Order {0} is already {1}; only a failed order number may be paid again", order.OrderId, Words.Label("Status", order.Status)));
         }
         if (OrderLifetime.HasEnded(order, time.GetUtcNow()))
         {

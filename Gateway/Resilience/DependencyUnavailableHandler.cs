@@ -7,7 +7,7 @@ namespace Mesh.Gateway.Resilience;
 /// <summary>
 /// A request that fails because the gateway's database or one of its services is out of reach
 /// (restarting, failing over, overloaded) is answered 503 with <c>Retry-After</c>, as RFC 9457
-/// problem details: nothing the client sent was wrong, and the same request may be sent again
+/// problem details (to a browser, as a page in its language: <see cref="Pages.BrowserErrorPages"/>): nothing the client sent was wrong, and the same request may be sent again
 /// (every create is idempotent on its key). Anything else stays a 500 for the default handler.
 /// </summary>
 public sealed class DependencyUnavailableHandler(IProblemDetailsService problems, ILogger<DependencyUnavailableHandler> logger) : IExceptionHandler
@@ -24,6 +24,12 @@ public sealed class DependencyUnavailableHandler(IProblemDetailsService problems
             exception.Message);
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (Pages.BrowserErrorPages.WantsHtml(context.Request))
+        {
+            await Pages.BrowserErrorPages.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "The platform is briefly unavailable",
+                "Please try again in a moment.");
+            return true;
+        }
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
