@@ -122,6 +122,7 @@ public sealed class PaymentBrowserTests(MeshPlatformFixture platform)
             await Task.Delay(code is null ? 100 : 0);
         }
         Assert.NotNull(code);
+        await TestBrowser.AssertAccessibleAsync(page, "the one-time code page");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = TestBrowser.ScreenshotPath("payment-page-one-time-code"), FullPage = true });
         await page.FillAsync("#otp", code);
         await page.ClickAsync("#code-button");
