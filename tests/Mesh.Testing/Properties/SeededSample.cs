@@ -88,28 +88,12 @@ public static partial class SeededSample
     /// <summary>Checks <paramref name="assert"/> (it throws to fail) for <paramref name="iter"/> cases of <paramref name="gen"/>, one at a time, from <see cref="Seed"/>.</summary>
     public static void SampleSeeded<T>(this Gen<T> gen, Action<T> assert, long iter, Func<T, string>? print = null)
     {
-        ArgumentNullException.ThrowIfNull(gen);
         ArgumentNullException.ThrowIfNull(assert);
-        var seed = Seed;
-        var cases = Cases(iter);
-        var index = 0L;
-        foreach (var caseSeed in CaseSeeds(seed, cases))
+        gen.SampleSeededAsync(value =>
         {
-            var value = gen.Generate(PCG.Parse(caseSeed), null, out _);
-            try
-            {
-                assert(value);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                throw Shrunk(seed, caseSeed, index, cases, ex, () =>
-                {
-                    gen.Sample(assert, seed: caseSeed, iter: cases, threads: 1, print: print);
-                    return Task.CompletedTask;
-                }).GetAwaiter().GetResult();
-            }
-            index++;
-        }
+            assert(value);
+            return Task.CompletedTask;
+        }, iter, print).GetAwaiter().GetResult();
     }
 
     /// <summary>Checks <paramref name="property"/> (false fails) for <paramref name="iter"/> cases of <paramref name="gen"/>, one at a time, from <see cref="Seed"/>.</summary>
