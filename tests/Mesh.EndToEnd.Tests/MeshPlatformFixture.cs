@@ -49,6 +49,9 @@ public class MeshPlatformFixture : IAsyncLifetime
 
     private readonly CancellationTokenSource _stopWatching = new();
 
+    /// <summary>The last state of each running process, a replica's under its own name (Mesh:Replicas), with its resource's name.</summary>
+    private readonly ConcurrentDictionary<string, (string Resource, CustomResourceSnapshot Snapshot)> _instances = new();
+
     /// <summary>Processes of the gateway and of the switch (the AppHost's Mesh:Replicas).</summary>
     public virtual int Replicas => 1;
 
@@ -103,6 +106,7 @@ public class MeshPlatformFixture : IAsyncLifetime
 
         Configure(builder);
         App = await builder.BuildAsync();
+        _ = WatchInstancesAsync();
         using var cts = new CancellationTokenSource(StartTimeout);
         try
         {
@@ -144,7 +148,58 @@ public class MeshPlatformFixture : IAsyncLifetime
                 }
             }
         }
+        // A replicated resource has no state of its own: each replica's, and its last lines when it is not healthy.
+        var replicated = _instances.GroupBy(i => i.Value.Resource).Where(g => g.Count() > 1).SelectMany(g => g).OrderBy(i => i.Key, StringComparer.Ordinal);
+        foreach (var (replica, (resource, snapshot)) in replicated)
+        {
+            report.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"\n{replica} ({resource}): {snapshot.State?.Text ?? "no state"}, {snapshot.HealthStatus?.ToString() ?? "no health"}");
+            if (snapshot.HealthStatus != HealthStatus.Healthy)
+            {
+                foreach (var (_, line) in Logs.Where(l => l.Resource == replica).TakeLast(LinesPerResource))
+                {
+                    report.Append("\n    ").Append(line);
+                }
+            }
+        }
         return report.ToString();
+    }
+
+    /// <summary>Follows every process's state as it changes, and the lines of each replica of a replicated resource from its first state on.</summary>
+    private async Task WatchInstancesAsync()
+    {
+        try
+        {
+            var logs = App.Services.GetRequiredService<ResourceLoggerService>();
+            await foreach (var change in App.ResourceNotifications.WatchAsync(_stopWatching.Token))
+            {
+                if (_instances.TryGetValue(change.ResourceId, out _) is false && change.ResourceId != change.Resource.Name)
+                {
+                    _ = WatchReplicaLogsAsync(logs, change.ResourceId);
+                }
+                _instances[change.ResourceId] = (change.Resource.Name, change.Snapshot);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task WatchReplicaLogsAsync(ResourceLoggerService logs, string replica)
+    {
+        try
+        {
+            await foreach (var batch in logs.WatchAsync(replica).WithCancellation(_stopWatching.Token))
+            {
+                foreach (var line in batch)
+                {
+                    Logs.Enqueue((replica, line.Content));
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>An acquirer (the gateway's identity at the Hsm and at the switch) talking to this platform's Hsm and switch.</summary>
