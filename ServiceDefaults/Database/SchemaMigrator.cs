@@ -17,25 +17,26 @@ public static class SchemaMigrator
     {
         var scripts = LoadScripts(assembly);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using (var create = new NpgsqlCommand(
-            """
-            CREATE TABLE IF NOT EXISTS schema_version (
-                version    integer PRIMARY KEY,
-                name       text        NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now())
-            """, connection))
+        // Under the lock too: two replicas creating the table at once, IF NOT EXISTS or not, can both pass the check
+        // and one fails on the catalog's unique index (pg_type_typname_nsp_index), and that replica does not start.
+        await using (var tx = await connection.BeginTransactionAsync(ct))
         {
+            await LockAsync(connection, tx, ct);
+            await using var create = new NpgsqlCommand(
+                """
+                CREATE TABLE IF NOT EXISTS schema_version (
+                    version    integer PRIMARY KEY,
+                    name       text        NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now())
+                """, connection, tx);
             await create.ExecuteNonQueryAsync(ct);
+            await tx.CommitAsync(ct);
         }
 
         foreach (var (version, name, sql) in scripts)
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
-            await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, tx))
-            {
-                lockCommand.Parameters.AddWithValue("key", AdvisoryLockKey);
-                await lockCommand.ExecuteNonQueryAsync(ct);
-            }
+            await LockAsync(connection, tx, ct);
             await using (var check = new NpgsqlCommand("SELECT 1 FROM schema_version WHERE version = @v", connection, tx))
             {
                 check.Parameters.AddWithValue("v", version);
@@ -58,6 +59,14 @@ public static class SchemaMigrator
             await tx.CommitAsync(ct);
             logger.LogInformation("Applied schema migration {Version} {Name}", version, name);
         }
+    }
+
+    /// <summary>Holds the migrations' advisory lock until <paramref name="tx"/> ends: one replica migrates at a time.</summary>
+    private static async Task LockAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        await using var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, tx);
+        lockCommand.Parameters.AddWithValue("key", AdvisoryLockKey);
+        await lockCommand.ExecuteNonQueryAsync(ct);
     }
 
     internal static List<(int Version, string Name, string Sql)> LoadScripts(Assembly assembly)
