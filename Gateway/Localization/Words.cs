@@ -70,9 +70,5 @@ public static class WordsExtensions
     /// The label of a value (an order's status, a role, a notification mode): the resource <c>{kind}.{value}</c>, or the value
     /// itself when it has none. The value stays what forms post and exports carry.
     /// </summary>
-    public static string Label(this IStringLocalizer text, string kind, string value)
-    {
-        var label = text[kind + "." + value];
-        return label.ResourceNotFound ? value : label.Value;
-    }
+    public static string Label(this IStringLocalizer text, string kind, string value) => text.Say(Words.Label(kind, value));
 }

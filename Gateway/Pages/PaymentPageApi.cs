@@ -76,7 +76,7 @@ public static class PaymentPageApi
         }
         if (await RiskRefusal.AtCreationAsync(request.Order, risk, ct) is { } overLimit)
         {
-            return WantsHtml(context)
+            return BrowserErrorPages.WantsHtml(context.Request)
                 ? PaymentPages.Error(StatusCodes.Status422UnprocessableEntity, "Refused by risk controls",
                     new Words("{0} (code {1})", new Words(RiskCodes.ConsumerMessage(overLimit.Code)), overLimit.Code))
                 : TypedResults.Problem(overLimit.Detail, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Refused by risk controls",
@@ -245,7 +245,7 @@ public static class PaymentPageApi
 
     /// <summary>TransGet's refusal of a merchant that takes no new orders: the code as a problem's <c>code</c>, or on the page.</summary>
     private static IResult NotTaking(HttpContext context, MerchantStatus state, string code) =>
-        WantsHtml(context)
+        BrowserErrorPages.WantsHtml(context.Request)
             ? PaymentPages.Error(StatusCodes.Status403Forbidden, new Words("The merchant is {0}", new Words(MerchantLifecycle.Text(state))),
                 new Words("{0} (code {1})", new Words(MerchantLifecycle.Why(state)), code))
             : TypedResults.Problem(MerchantLifecycle.Why(state), statusCode: StatusCodes.Status403Forbidden, title: $"The merchant is {MerchantLifecycle.Text(state)}",
@@ -390,18 +390,15 @@ public static class PaymentPageApi
 
     /// <summary>A refusal as the caller reads it: a page for a browser, RFC 9457 problem details for a program.</summary>
     private static IResult Problem(HttpContext context, int statusCode, Words title, Words detail) =>
-        WantsHtml(context)
+        BrowserErrorPages.WantsHtml(context.Request)
             ? PaymentPages.Error(statusCode, title, detail)
             : TypedResults.Problem(detail.English(), statusCode: statusCode, title: title.English());
 
     /// <summary>A form's problems: the merchant's to mend, so a browser's page says so in the consumer's language and lists them as the fields name them.</summary>
     private static IResult ValidationProblem(HttpContext context, Dictionary<string, string[]> problems) =>
-        WantsHtml(context)
+        BrowserErrorPages.WantsHtml(context.Request)
             ? PaymentPages.Error(StatusCodes.Status400BadRequest, "The order has errors",
                 new Words("The merchant's payment form has errors; please tell the merchant: {0}",
                     string.Join("; ", problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}"))))
             : TypedResults.ValidationProblem(problems, title: "The order has errors");
-
-    private static bool WantsHtml(HttpContext context) =>
-        context.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
 }

@@ -68,10 +68,7 @@ public sealed class ConsoleAccessibilityTests(MeshPlatformFixture platform)
         var violations = new List<string>();
         var signedOut = await (await browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true })).NewPageAsync();
         await CheckPageAsync(signedOut, new Uri(gateway, login), violations);
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true });
-        await context.AddCookiesAsync(session.Cookie!.Split("; ").Select(c => c.Split('=', 2))
-            .Select(c => new Cookie { Name = c[0], Value = c[1], Url = gateway.GetLeftPart(UriPartial.Authority), Secure = true }));
-        var page = await context.NewPageAsync();
+        var page = await (await session.BrowserContextAsync(browser, gateway)).NewPageAsync();
         foreach (var path in paths)
         {
             await CheckPageAsync(page, new Uri(gateway, path), violations);

@@ -10,6 +10,19 @@ public sealed partial record ConsoleSession(string? Cookie, string? Csrf)
 {
     public static readonly ConsoleSession None = new(null, null);
 
+    /// <summary>A browser context carrying this session's cookies for <paramref name="gateway"/>, with <paramref name="options"/> (HTTPS errors ignored).</summary>
+    public async Task<Microsoft.Playwright.IBrowserContext> BrowserContextAsync(Microsoft.Playwright.IBrowser browser, Uri gateway,
+        Microsoft.Playwright.BrowserNewContextOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(browser);
+        var settings = options ?? new Microsoft.Playwright.BrowserNewContextOptions();
+        settings.IgnoreHTTPSErrors = true;
+        var context = await browser.NewContextAsync(settings);
+        await context.AddCookiesAsync(Cookie!.Split("; ").Select(c => c.Split('=', 2))
+            .Select(c => new Microsoft.Playwright.Cookie { Name = c[0], Value = c[1], Url = gateway.GetLeftPart(UriPartial.Authority), Secure = true }));
+        return context;
+    }
+
     /// <summary>
     /// Signs in through the console's own form (<c>/console</c> or <c>/ops</c>): the sign-in page's antiforgery cookie and field,
     /// then the session's cookie; the cookie header carries both, and the token is the one the console's pages put in their forms.

@@ -117,14 +117,8 @@ public sealed class MerchantConsoleLanguageTests(MeshPlatformFixture platform)
             StringComparison.OrdinalIgnoreCase);
         var session = await ConsoleSession.MerchantUserAsync(platform, merchant.MerchantId, operatorId, "admin", Password);
         var gateway = platform.App.GetEndpoint("gateway", "https");
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            IgnoreHTTPSErrors = true,
-            Locale = "zh-CN",
-            ViewportSize = new() { Width = 1280, Height = 900 },
-        });
-        await context.AddCookiesAsync(session.Cookie!.Split("; ").Select(c => c.Split('=', 2))
-            .Select(c => new Cookie { Name = c[0], Value = c[1], Url = gateway.GetLeftPart(UriPartial.Authority), Secure = true }));
+        var context = await session.BrowserContextAsync(browser, gateway,
+            new BrowserNewContextOptions { Locale = "zh-CN", ViewportSize = new() { Width = 1280, Height = 900 } });
         return (orderId, await context.NewPageAsync());
     }
 

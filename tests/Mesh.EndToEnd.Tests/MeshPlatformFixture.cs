@@ -185,22 +185,7 @@ public class MeshPlatformFixture : IAsyncLifetime
         }
     }
 
-    private async Task WatchReplicaLogsAsync(ResourceLoggerService logs, string replica)
-    {
-        try
-        {
-            await foreach (var batch in logs.WatchAsync(replica).WithCancellation(_stopWatching.Token))
-            {
-                foreach (var line in batch)
-                {
-                    Logs.Enqueue((replica, line.Content));
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
+    private Task WatchReplicaLogsAsync(ResourceLoggerService logs, string replica) => FollowAsync(logs.WatchAsync(replica), replica);
 
     /// <summary>An acquirer (the gateway's identity at the Hsm and at the switch) talking to this platform's Hsm and switch.</summary>
     public async Task<Acquirer> NewAcquirerAsync() =>
@@ -249,15 +234,18 @@ public class MeshPlatformFixture : IAsyncLifetime
         return await command.ExecuteScalarAsync() is { } scalar and not DBNull ? (T)scalar : default!;
     }
 
-    private async Task WatchLogsAsync(ResourceLoggerService logs, IResource resource)
+    private Task WatchLogsAsync(ResourceLoggerService logs, IResource resource) => FollowAsync(logs.WatchAsync(resource), resource.Name);
+
+    /// <summary>Keeps each line of <paramref name="lines"/> in <see cref="Logs"/> under <paramref name="name"/> until the fixture stops.</summary>
+    private async Task FollowAsync(IAsyncEnumerable<IReadOnlyList<LogLine>> lines, string name)
     {
         try
         {
-            await foreach (var batch in logs.WatchAsync(resource).WithCancellation(_stopWatching.Token))
+            await foreach (var batch in lines.WithCancellation(_stopWatching.Token))
             {
                 foreach (var line in batch)
                 {
-                    Logs.Enqueue((resource.Name, line.Content));
+                    Logs.Enqueue((name, line.Content));
                 }
             }
         }

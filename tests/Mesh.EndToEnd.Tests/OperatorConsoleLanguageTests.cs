@@ -137,10 +137,7 @@ public sealed partial class OperatorConsoleLanguageTests(MeshPlatformFixture pla
     /// <summary>A browser page in <paramref name="locale"/> (its Accept-Language) carrying the session's cookies.</summary>
     private async Task<IPage> SignedInPageAsync(IBrowser browser, ConsoleSession session, string locale)
     {
-        var gateway = platform.App.GetEndpoint("gateway", "https");
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true, Locale = locale });
-        await context.AddCookiesAsync(session.Cookie!.Split("; ").Select(c => c.Split('=', 2))
-            .Select(c => new Cookie { Name = c[0], Value = c[1], Url = gateway.GetLeftPart(UriPartial.Authority), Secure = true }));
+        var context = await session.BrowserContextAsync(browser, platform.App.GetEndpoint("gateway", "https"), new BrowserNewContextOptions { Locale = locale });
         return await context.NewPageAsync();
     }
 
